@@ -1,0 +1,182 @@
+// Package auth holds roles, API tokens and the rules of who may do what.
+//
+// Tokens are 256 random bits, shown once and stored as their SHA-256 hash: a
+// fast hash is right for secrets with that much entropy (as for GitHub's
+// tokens); slow password hashing is for low-entropy secrets.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Role is what a token or user may do.
+type Role string
+
+// The roles, from DESIGN.md.
+const (
+	RoleProviderAdmin   Role = "provider-admin"
+	RoleProviderAnalyst Role = "provider-analyst"
+	RoleTenantAdmin     Role = "tenant-admin"
+	RoleTenantAnalyst   Role = "tenant-analyst"
+	RoleTenantViewer    Role = "tenant-viewer"
+	RoleIngest          Role = "ingest"
+)
+
+var roles = []Role{RoleProviderAdmin, RoleProviderAnalyst, RoleTenantAdmin, RoleTenantAnalyst, RoleTenantViewer, RoleIngest}
+
+// ParseRole checks s names a role.
+func ParseRole(s string) (Role, error) {
+	for _, r := range roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return "", fmt.Errorf("unknown role %q: want one of %s", s, strings.Join(names, ", "))
+}
+
+// Provider reports whether the role belongs to the provider (no tenant).
+func (r Role) Provider() bool { return r == RoleProviderAdmin || r == RoleProviderAnalyst }
+
+// Errors of authentication and authorisation.
+var (
+	ErrUnauthenticated = errors.New("unauthenticated")
+	ErrForbidden       = errors.New("forbidden")
+	ErrNotFound        = errors.New("token not found")
+)
+
+// Token is a stored API token. Its secret is never stored, only Hash.
+type Token struct {
+	ID string
+	// Tenant is empty for provider roles.
+	Tenant  tenant.ID
+	Role    Role
+	Name    string
+	Hash    []byte
+	Created time.Time
+}
+
+// Validate checks the role and tenant fit together.
+func (t Token) Validate() error {
+	if _, err := ParseRole(string(t.Role)); err != nil {
+		return err
+	}
+	if t.Role.Provider() && t.Tenant != "" {
+		return fmt.Errorf("role %s is provider-wide and takes no tenant", t.Role)
+	}
+	if !t.Role.Provider() && t.Tenant == "" {
+		return fmt.Errorf("role %s needs a tenant", t.Role)
+	}
+	return nil
+}
+
+const secretPrefix = "trn_"
+
+// NewSecret returns a new random token secret and the ID and hash to store.
+func NewSecret() (secret, id string, hash []byte) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("BUG: crypto/rand failed: " + err.Error())
+	}
+	secret = secretPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	hash = Hash(secret)
+	return secret, base64.RawURLEncoding.EncodeToString(hash[:9]), hash
+}
+
+// Hash returns the stored form of a secret.
+func Hash(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// Store is what auth needs from the state store.
+type Store interface {
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	TokenID string
+	Role    Role
+	Tenant  tenant.ID
+}
+
+// Authenticate resolves a bearer secret to its principal.
+func Authenticate(ctx context.Context, s Store, secret string) (Principal, error) {
+	if secret == "" {
+		return Principal{}, fmt.Errorf("%w: no token", ErrUnauthenticated)
+	}
+	tok, err := s.TokenByHash(ctx, Hash(secret))
+	if errors.Is(err, ErrNotFound) {
+		return Principal{}, fmt.Errorf("%w: unknown token", ErrUnauthenticated)
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("look up token: %w", err)
+	}
+	return Principal{TokenID: tok.ID, Role: tok.Role, Tenant: tok.Tenant}, nil
+}
+
+// AllTenants is the scope word a provider role uses for every tenant.
+const AllTenants = "*"
+
+// ReadScope returns the tenants p may read when asking for requested ("" =
+// its own, "*" = all, else one tenant ID). all is true for the "*" scope;
+// then the caller lists the tenants itself. Tenant roles may only name their
+// own tenant; ingest tokens read nothing.
+func (p Principal) ReadScope(requested string) (t tenant.ID, all bool, err error) {
+	switch p.Role {
+	case RoleProviderAdmin, RoleProviderAnalyst:
+		switch requested {
+		case "":
+			return "", false, fmt.Errorf("%w: a provider token must name a tenant (or %q)", ErrForbidden, AllTenants)
+		case AllTenants:
+			return "", true, nil
+		}
+		id, err := tenant.Parse(requested)
+		if err != nil {
+			return "", false, err
+		}
+		return id, false, nil
+	case RoleTenantAdmin, RoleTenantAnalyst, RoleTenantViewer:
+		if requested != "" && requested != string(p.Tenant) {
+			return "", false, fmt.Errorf("%w: this token may read tenant %s only", ErrForbidden, p.Tenant)
+		}
+		return p.Tenant, false, nil
+	}
+	return "", false, fmt.Errorf("%w: role %s may not read", ErrForbidden, p.Role)
+}
+
+// CanManageTenants reports whether p may create tenants.
+func (p Principal) CanManageTenants() bool { return p.Role == RoleProviderAdmin }
+
+// CanCreateToken reports whether p may create tok: provider admins any,
+// tenant admins non-admin tokens of their own tenant.
+func (p Principal) CanCreateToken(tok Token) bool {
+	switch p.Role {
+	case RoleProviderAdmin:
+		return true
+	case RoleTenantAdmin:
+		return tok.Tenant == p.Tenant && (tok.Role == RoleIngest || tok.Role == RoleTenantAnalyst || tok.Role == RoleTenantViewer)
+	}
+	return false
+}
+
+// CanIngest reports whether p may write events, and for which tenant.
+func (p Principal) CanIngest() bool { return p.Role == RoleIngest }
+
+// CanAdminister reports whether p may see admin data (dead letters) of t.
+func (p Principal) CanAdminister(t tenant.ID) bool {
+	return p.Role == RoleProviderAdmin || (p.Role == RoleTenantAdmin && p.Tenant == t)
+}

@@ -1,0 +1,351 @@
+// Package bus is Tarian's durable ingest bus: a NATS JetStream stream with one
+// subject per tenant. By default the NATS server runs embedded in-process,
+// with no listener, storing under the data directory; Config.URL points at an
+// external JetStream cluster instead, through the same code path.
+//
+// Durability: the embedded server fsyncs every stream write (SyncAlways), and
+// Write batches many records per message, so a shipper is told "accepted"
+// only once its records are on disk. See docs/ARCHITECTURE.md.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// ErrBackpressure wraps a publish the bus could not take now (stream full,
+// stalled or slow). Nothing was lost: the caller tells its client to retry.
+var ErrBackpressure = errors.New("bus back-pressure")
+
+const (
+	streamName    = "TARIAN_EVENTS"
+	subjectPrefix = "tarian.events."
+)
+
+// Config configures the bus.
+type Config struct {
+	// URL of an external NATS server with JetStream; empty runs the embedded server.
+	URL string `yaml:"url"`
+	// MaxBytes caps the stream. When full, new writes are refused
+	// (back-pressure), never old data discarded unread.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// MaxAge is how long records are kept on the bus for replay after they
+	// were consumed.
+	MaxAge time.Duration `yaml:"max_age"`
+	// PublishTimeout bounds one durable write; past it the caller gets back-pressure.
+	PublishTimeout time.Duration `yaml:"publish_timeout"`
+	// MessageBytes is the target size of one bus message (many records each).
+	MessageBytes int `yaml:"message_bytes"`
+	// Replicas for the stream on an external cluster (R3 recommended); 1 embedded.
+	Replicas int `yaml:"replicas"`
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{
+		MaxBytes:       10 << 30,
+		MaxAge:         72 * time.Hour,
+		PublishTimeout: 10 * time.Second,
+		MessageBytes:   1 << 20,
+		Replicas:       1,
+	}
+}
+
+// Validate reports the first bad setting.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxBytes < 1<<20:
+		return errors.New("max_bytes: must be at least 1048576")
+	case c.MaxAge < time.Minute:
+		return errors.New("max_age: must be at least 1m")
+	case c.PublishTimeout <= 0:
+		return errors.New("publish_timeout: must be positive")
+	case c.MessageBytes < 1024 || c.MessageBytes > 8<<20:
+		return errors.New("message_bytes: must be between 1024 and 8388608")
+	case c.Replicas < 1 || c.Replicas > 5:
+		return errors.New("replicas: must be between 1 and 5")
+	}
+	return nil
+}
+
+// maxPayload is the NATS payload limit of the embedded server: room for one
+// record at the ingest line limit plus framing.
+const maxPayload = 8 << 20
+
+// Bus is an open connection to the stream.
+type Bus struct {
+	cfg    Config
+	log    *slog.Logger
+	ns     *server.Server // nil when external
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+// Open starts the embedded server under dir (unless cfg.URL is set),
+// connects, and creates or updates the stream.
+func Open(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Bus, error) {
+	b := &Bus{cfg: cfg, log: log}
+	var opts []nats.Option
+	url := cfg.URL
+	if url == "" {
+		ns, err := server.NewServer(&server.Options{
+			ServerName:         "tarian-embedded",
+			DontListen:         true,
+			JetStream:          true,
+			StoreDir:           filepath.Join(dir, "jetstream"),
+			SyncAlways:         true, // acknowledged means durable: fsync every stream write
+			MaxPayload:         maxPayload,
+			JetStreamMaxMemory: 64 << 20,
+			NoSigs:             true,
+			NoLog:              true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start embedded nats: %w", err)
+		}
+		ns.Start()
+		if !ns.ReadyForConnections(30 * time.Second) {
+			ns.Shutdown()
+			return nil, errors.New("start embedded nats: not ready after 30s")
+		}
+		b.ns = ns
+		opts = append(opts, nats.InProcessServer(ns))
+	}
+	opts = append(opts, nats.Name("tarian"), nats.MaxReconnects(-1))
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		b.shutdownServer()
+		return nil, fmt.Errorf("connect nats: %w", err)
+	}
+	b.nc = nc
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	b.js = js
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        streamName,
+		Description: "Tarian raw records, one subject per tenant",
+		Subjects:    []string{subjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		MaxBytes:    cfg.MaxBytes,
+		MaxAge:      cfg.MaxAge,
+		MaxMsgSize:  maxPayload,
+		Replicas:    cfg.Replicas,
+		Duplicates:  2 * time.Minute,
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("create stream %s: %w", streamName, err)
+	}
+	b.stream = st
+	return b, nil
+}
+
+func (b *Bus) shutdownServer() {
+	if b.ns != nil {
+		b.ns.Shutdown()
+		b.ns.WaitForShutdown()
+		b.ns = nil
+	}
+}
+
+// Close drains the connection and stops the embedded server.
+func (b *Bus) Close() error {
+	var err error
+	if b.nc != nil {
+		err = b.nc.Drain()
+		for b.nc.IsDraining() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.nc.Close()
+		b.nc = nil
+	}
+	b.shutdownServer()
+	return err
+}
+
+// Subject returns the bus subject of tenant t.
+func Subject(t tenant.ID) string { return subjectPrefix + string(t) }
+
+// Write publishes recs for tenant t and returns once every one is durable in
+// the stream. Records are packed many to a message. On a stall, a full
+// stream or a timeout it returns an error wrapping ErrBackpressure; records
+// of messages already acknowledged stay on the bus (at-least-once).
+func (b *Bus) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.PublishTimeout)
+	defer cancel()
+	subj := Subject(t)
+	var futures []jetstream.PubAckFuture
+	for start := 0; start < len(recs); {
+		body, n := encode(recs[start:], b.cfg.MessageBytes)
+		start += n
+		m := nats.NewMsg(subj)
+		m.Data = body
+		f, err := b.js.PublishMsgAsync(m, jetstream.WithExpectStream(streamName), jetstream.WithStallWait(b.cfg.PublishTimeout))
+		if err != nil {
+			return fmt.Errorf("%w: publish: %v", ErrBackpressure, err)
+		}
+		futures = append(futures, f)
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("%w: %v", ErrBackpressure, err)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: waiting for durable write: %v", ErrBackpressure, ctx.Err())
+		}
+	}
+	return nil
+}
+
+// Message is one bus message as a consumer sees it.
+type Message struct {
+	Tenant tenant.ID
+	// Seq is the stream sequence: unique and increasing across the stream.
+	Seq     uint64
+	Records []event.Raw
+}
+
+// Handler processes a batch of messages in stream order. The batch is
+// acknowledged only when it returns nil; otherwise it is delivered again.
+type Handler func(ctx context.Context, msgs []Message) error
+
+// ConsumeConfig tunes one durable consumer.
+type ConsumeConfig struct {
+	// Name is the durable consumer's name; its position survives restarts.
+	Name string
+	// Batch is the most messages handed to the Handler at once.
+	Batch int
+	// MaxWait is the longest a partial batch waits for more messages.
+	MaxWait time.Duration
+}
+
+// Consume runs the durable consumer cc.Name until ctx is done, handing each
+// batch to h. It is at-least-once: a batch whose handler failed, or which
+// was in flight in a crash, is delivered again, so handlers are idempotent.
+func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, streamName, jetstream.ConsumerConfig{
+		Durable:       cc.Name,
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       2 * time.Minute,
+		MaxAckPending: cc.Batch * 4,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: subjectPrefix + ">",
+	})
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", cc.Name, err)
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(cc.Batch, jetstream.FetchMaxWait(cc.MaxWait))
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			b.log.Warn("bus fetch", "consumer", cc.Name, "err", err)
+			sleep(ctx, backoff)
+			continue
+		}
+		var msgs []Message
+		var raw []jetstream.Msg
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("consumer %s: metadata: %w", cc.Name, err)
+			}
+			recs, err := decode(m.Data())
+			if err != nil {
+				// A message we wrote ourselves cannot be decoded: a bug or
+				// corruption. Stop rather than skip it.
+				return fmt.Errorf("BUG: consumer %s: message %d: %w", cc.Name, md.Sequence.Stream, err)
+			}
+			msgs = append(msgs, Message{
+				Tenant:  tenant.ID(m.Subject()[len(subjectPrefix):]),
+				Seq:     md.Sequence.Stream,
+				Records: recs,
+			})
+			raw = append(raw, m)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+			b.log.Warn("bus fetch batch", "consumer", cc.Name, "err", err)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := h(ctx, msgs); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			// Not acknowledged: nak the batch so it comes back at once.
+			b.log.Error("bus handler", "consumer", cc.Name, "first_seq", msgs[0].Seq, "err", err)
+			for _, m := range raw {
+				_ = m.Nak()
+			}
+			sleep(ctx, backoff)
+			continue
+		}
+		// Acknowledge even when ctx was cancelled during the handler: the
+		// work is done, and an ack lost here only means a redelivery.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := raw[len(raw)-1].DoubleAck(actx); err != nil {
+			b.log.Warn("bus ack", "consumer", cc.Name, "err", err)
+		}
+		cancel()
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// Lag returns how many messages consumer name has not yet acknowledged.
+func (b *Bus) Lag(ctx context.Context, name string) (uint64, error) {
+	c, err := b.stream.Consumer(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
+
+// Stats describes the stream.
+type Stats struct {
+	Messages, Bytes uint64
+}
+
+// Stats returns the stream's size.
+func (b *Bus) Stats(ctx context.Context) (Stats, error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{Messages: info.State.Msgs, Bytes: info.State.Bytes}, nil
+}

@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+func runTenant(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError("usage: tarian tenant add ID --name NAME | tarian tenant list [--json]")
+	}
+	switch args[0] {
+	case "add":
+		fs := newFlagSet("tenant add", env)
+		name := fs.String("name", "", "the member body's name")
+		asJSON := fs.Bool("json", false, "print the tenant as JSON")
+		pos, err := parse(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError("usage: tarian tenant add ID --name NAME")
+		}
+		c, err := newClient(env)
+		if err != nil {
+			return err
+		}
+		var t tenantJSON
+		if err := c.json(ctx, "POST", "/api/v1/tenants", map[string]string{"id": pos[0], "name": *name}, &t); err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(env.Stdout).Encode(t)
+		}
+		fmt.Fprintf(env.Stdout, "added tenant %s (%s)\n", t.ID, t.Name)
+		return nil
+	case "list":
+		fs := newFlagSet("tenant list", env)
+		asJSON := fs.Bool("json", false, "one JSON object per line")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		c, err := newClient(env)
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Tenants []tenantJSON `json:"tenants"`
+		}
+		if err := c.json(ctx, "GET", "/api/v1/tenants", nil, &out); err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(env.Stdout)
+			for _, t := range out.Tenants {
+				if err := enc.Encode(t); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCREATED")
+		for _, t := range out.Tenants {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.Name, t.Created.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	}
+	return usageError(fmt.Sprintf("unknown tenant command %q", args[0]))
+}
+
+type tenantJSON struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+}
+
+func runToken(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--json]")
+	}
+	fs := newFlagSet("token create", env)
+	ten := fs.String("tenant", "", "tenant the token is scoped to (not for provider roles)")
+	role := fs.String("role", "", "provider-admin, provider-analyst, tenant-admin, tenant-analyst, tenant-viewer or ingest")
+	name := fs.String("name", "", "a label, e.g. the log source")
+	asJSON := fs.Bool("json", false, "print the token as JSON")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *role == "" {
+		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--json]")
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if err := c.json(ctx, "POST", "/api/v1/tokens", map[string]string{"tenant": *ten, "role": *role, "name": *name}, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	fmt.Fprintln(env.Stdout, out["token"])
+	scope := out["tenant"]
+	if scope == "" {
+		scope = "every tenant"
+	}
+	fmt.Fprintf(env.Stderr, "created %s token %s for %s; it is shown only once\n", out["role"], out["id"], scope)
+	return nil
+}
+
+func runDeadLetters(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("deadletters", env)
+	ten := fs.String("tenant", "", "tenant (provider-admin must name one)")
+	limit := fs.Int("limit", 100, "most records to show, newest first")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	if *ten != "" {
+		q.Set("tenant", *ten)
+	}
+	var out struct {
+		DeadLetters []map[string]any `json:"dead_letters"`
+	}
+	if err := c.json(ctx, "GET", "/api/v1/deadletters?"+q.Encode(), nil, &out); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(env.Stdout)
+	for _, d := range out.DeadLetters {
+		if *asJSON {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%v %v line %v: %v\n", d["received"], d["source"], d["line"], d["reason"])
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+// Package cli is the body of the tarian command: the server commands
+// (serve, demo) and the client commands that talk to a running server's
+// API (TARIAN_URL, TARIAN_TOKEN). cmd/tarian only hands it the process's
+// arguments, standard streams and environment.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Version is the tarian version, set at build time with
+// -ldflags "-X github.com/tarian-soc/tarian/internal/cli.Version=...".
+var Version = "dev"
+
+// Env is what a command may touch of its process.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// IsTerminal reports whether Stderr is a terminal (for progress bars).
+	IsTerminal bool
+}
+
+const usage = `tarian: a shared Security Operations Centre for many member bodies
+
+Server:
+  tarian serve [--config FILE] [--data DIR] [--listen ADDR]
+  tarian demo  [--config FILE] [--data DIR] [--listen ADDR]   serve with demo tenants and data
+  tarian version
+
+Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
+  tarian tenant add ID --name NAME
+  tarian tenant list [--json]
+  tarian token create [--tenant ID] --role ROLE [--name NAME] [--json]
+  tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
+  tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json] QUERY
+  tarian deadletters [--tenant ID] [--limit N] [--json]
+
+Rules (offline):
+  tarian rules validate PATH...
+  tarian rules test --rules PATH... [--json] EVENTS.jsonl...
+
+Roles: provider-admin, provider-analyst, tenant-admin, tenant-analyst, tenant-viewer, ingest.
+Times: RFC 3339, 'now' or relative (-1h, -7d).
+`
+
+// Run runs the command in args and returns the exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, rest, env, false)
+	case "demo":
+		err = runServe(ctx, rest, env, true)
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "tarian", Version)
+	case "tenant":
+		err = runTenant(ctx, rest, env)
+	case "token":
+		err = runToken(ctx, rest, env)
+	case "ingest":
+		err = runIngest(ctx, rest, env)
+	case "search":
+		err = runSearch(ctx, rest, env)
+	case "deadletters":
+		err = runDeadLetters(ctx, rest, env)
+	case "rules":
+		if len(rest) > 0 {
+			switch rest[0] {
+			case "validate":
+				return runRulesValidate(rest[1:], env.Stdout, env.Stderr)
+			case "test":
+				return runRulesTest(rest[1:], env.Stdout, env.Stderr)
+			}
+		}
+		err = usageError("usage: tarian rules validate PATH... | tarian rules test --rules PATH... [--json] EVENTS.jsonl...")
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+	default:
+		err = usageError(fmt.Sprintf("unknown command %q; run 'tarian help'", cmd))
+	}
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(env.Stderr, "tarian "+cmd+": "+err.Error())
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// parse parses flags that may stand before, between or after positional
+// arguments ("tenant add ID --name NAME") and returns the positionals.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError(err.Error())
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// client talks to a running server's API.
+type client struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+func newClient(env Env) (*client, error) {
+	base := env.Getenv("TARIAN_URL")
+	if base == "" {
+		base = "http://127.0.0.1:8080"
+	}
+	token := strings.TrimSpace(env.Getenv("TARIAN_TOKEN"))
+	if token == "" {
+		return nil, errors.New("TARIAN_TOKEN is not set (the first start writes a provider-admin token to <data dir>/admin.token)")
+	}
+	return &client{base: strings.TrimSuffix(base, "/"), token: token, hc: newClientHTTP()}, nil
+}
+
+// apiError is an error answer of the API.
+type apiError struct {
+	Status     int
+	Code       string `json:"error"`
+	Message    string `json:"message"`
+	RetryAfter time.Duration
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
+}
+
+func (e *apiError) retryable() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
+}
+
+// do sends a request and returns the response of a 2xx answer; any other
+// answer becomes an *apiError.
+func (c *client) do(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, c.base+path, err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	ae := &apiError{Status: resp.StatusCode}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if json.Unmarshal(data, ae) != nil || ae.Code == "" {
+		ae.Code, ae.Message = "http_error", strings.TrimSpace(string(data))
+	}
+	if s := resp.Header.Get("Retry-After"); s != "" {
+		var secs int
+		fmt.Sscanf(s, "%d", &secs)
+		ae.RetryAfter = time.Duration(secs) * time.Second
+	}
+	return nil, ae
+}
+
+// getJSON decodes a JSON answer into v.
+func (c *client) json(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	ct := ""
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body, ct = strings.NewReader(string(b)), "application/json"
+	}
+	resp, err := c.do(ctx, method, path, body, ct)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func newClientHTTP() *http.Client { return &http.Client{Timeout: 10 * time.Minute} }

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func runSearch(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("search", env)
+	ten := fs.String("tenant", "", "tenant to search, or * for every tenant (provider roles)")
+	from := fs.String("from", "", "earliest event time (RFC 3339 or relative, e.g. -1h)")
+	to := fs.String("to", "", "latest event time (RFC 3339, relative or now)")
+	limit := fs.Int("limit", 0, "most results (newest first); server default when 0")
+	asJSON := fs.Bool("json", false, "one JSON object per line, as the API returns it")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("usage: tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json] QUERY")
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"q": {strings.Join(pos, " ")}}
+	for k, v := range map[string]string{"tenant": *ten, "from": *from, "to": *to} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if *limit > 0 {
+		q.Set("limit", strconv.Itoa(*limit))
+	}
+	resp, err := c.do(ctx, "GET", "/api/v1/search?"+q.Encode(), nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	out := bufio.NewWriter(env.Stdout)
+	defer out.Flush()
+	n := 0
+	for sc.Scan() {
+		line := sc.Bytes()
+		var row map[string]string
+		if err := json.Unmarshal(line, &row); err != nil {
+			return fmt.Errorf("bad result line: %w", err)
+		}
+		if msg, ok := row["error"]; ok && len(row) == 2 {
+			return fmt.Errorf("%s: %s", msg, row["message"])
+		}
+		n++
+		if *asJSON {
+			out.Write(line)
+			out.WriteByte('\n')
+			continue
+		}
+		out.WriteString(humanRow(row))
+		out.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if !*asJSON {
+		out.Flush()
+		fmt.Fprintf(env.Stderr, "%d results\n", n)
+	}
+	return nil
+}
+
+// humanRow renders a result as "time tenant message", or with the event's
+// fields when it has no message.
+func humanRow(row map[string]string) string {
+	var b strings.Builder
+	b.WriteString(row["@timestamp"])
+	b.WriteString("  ")
+	b.WriteString(row["tenant"])
+	b.WriteString("  ")
+	if msg := row["message"]; msg != "" {
+		b.WriteString(msg)
+		return b.String()
+	}
+	keys := make([]string, 0, len(row))
+	for k := range row {
+		switch k {
+		case "@timestamp", "tenant", "event.original", "event.ingested", "tarian.seq", "tarian.idx":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%q", k, row[k])
+	}
+	return b.String()
+}

@@ -1,0 +1,222 @@
+// Package config is the server's configuration: defaults, a YAML file,
+// TARIAN_* environment overrides, and validation that names the key and
+// the reason. It composes each component's own Config.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
+	"github.com/tarian-soc/tarian/internal/web"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	// Listen is the HTTP API address.
+	Listen string `yaml:"listen"`
+	// Data is the directory for every embedded store.
+	Data string `yaml:"data"`
+	Log  Log    `yaml:"log"`
+	// Ingest limits of the HTTP ingest endpoint.
+	Ingest ingest.Config `yaml:"ingest"`
+	Bus    bus.Config    `yaml:"bus"`
+	Events Events        `yaml:"events"`
+	API    web.Config    `yaml:"api"`
+
+	// BootstrapToken, when set, is a provider-admin token secret ensured at
+	// start (from TARIAN_BOOTSTRAP_TOKEN; never from the file).
+	BootstrapToken string `yaml:"-"`
+}
+
+// Log configures the server's own logs.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
+}
+
+// Events configures the embedded event store.
+type Events struct {
+	Retention           time.Duration `yaml:"retention"`
+	FutureRetention     time.Duration `yaml:"future_retention"`
+	MinFreeDiskBytes    int64         `yaml:"min_free_disk_bytes"`
+	MaxDiskUsagePercent int           `yaml:"max_disk_usage_percent"`
+	// MemoryBytes caps the event store's caches (VictoriaLogs takes 60% of
+	// RAM unless told).
+	MemoryBytes  int64    `yaml:"memory_bytes"`
+	StreamFields []string `yaml:"stream_fields"`
+}
+
+// Store returns the event store configuration under dir.
+func (e Events) Store(dir string) vlogs.Config {
+	return vlogs.Config{
+		Path:                dir,
+		Retention:           e.Retention,
+		FutureRetention:     e.FutureRetention,
+		MinFreeDiskBytes:    e.MinFreeDiskBytes,
+		MaxDiskUsagePercent: e.MaxDiskUsagePercent,
+		StreamFields:        e.StreamFields,
+	}
+}
+
+// Default returns the embedded defaults: everything on this machine, data
+// in ./tarian-data, API on 127.0.0.1:8080.
+func Default() Config {
+	v := vlogs.DefaultConfig()
+	return Config{
+		Listen: "127.0.0.1:8080",
+		Data:   "tarian-data",
+		Log:    Log{Level: "info", Format: "json"},
+		Ingest: ingest.DefaultConfig(),
+		Bus:    bus.DefaultConfig(),
+		Events: Events{
+			Retention:        v.Retention,
+			FutureRetention:  v.FutureRetention,
+			MinFreeDiskBytes: v.MinFreeDiskBytes,
+			MemoryBytes:      512 << 20,
+			StreamFields:     v.StreamFields,
+		},
+		API: web.DefaultConfig(),
+	}
+}
+
+// Load returns the defaults overridden by the YAML file at path (if not
+// empty) and then by TARIAN_* environment variables (getenv), validated.
+// An unknown key or a bad value names the file, line, key and reason.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&c).Elem(), "TARIAN", getenv); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	c.BootstrapToken = getenv("TARIAN_BOOTSTRAP_TOKEN")
+	if err := c.Validate(); err != nil {
+		where := "config"
+		if path != "" {
+			where = "config " + path
+		}
+		return c, fmt.Errorf("%s: %w", where, err)
+	}
+	return c, nil
+}
+
+// applyEnv sets each field from the variable PREFIX_KEY (upper-cased yaml
+// keys joined by '_'), e.g. TARIAN_INGEST_MAX_LINE_BYTES.
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if key == "" || key == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(key)
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnv(fv, name, getenv); err != nil {
+				return err
+			}
+			continue
+		}
+		s := getenv(name)
+		if s == "" {
+			continue
+		}
+		if err := setValue(fv, s); err != nil {
+			return fmt.Errorf("%s=%q: %w", name, s, err)
+		}
+	}
+	return nil
+}
+
+func setValue(v reflect.Value, s string) error {
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(s)
+	case v.Kind() == reflect.Int || v.Kind() == reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return errors.New("want an integer")
+		}
+		v.SetInt(n)
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		parts := strings.Split(s, ",")
+		v.Set(reflect.ValueOf(parts))
+	default:
+		return fmt.Errorf("BUG: no environment form for %s", v.Type())
+	}
+	return nil
+}
+
+// Validate checks every section, naming the key of the first problem.
+func (c Config) Validate() error {
+	if c.Listen == "" {
+		return errors.New("listen: must not be empty")
+	}
+	if c.Data == "" {
+		return errors.New("data: must not be empty")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		return fmt.Errorf("log.format: %q is not json or text", c.Log.Format)
+	}
+	if c.Events.MemoryBytes < 64<<20 {
+		return errors.New("events.memory_bytes: must be at least 67108864 (64 MiB)")
+	}
+	for _, s := range []struct {
+		key string
+		err error
+	}{
+		{"ingest", c.Ingest.Validate()},
+		{"bus", c.Bus.Validate()},
+		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
+		{"api", c.API.Validate()},
+	} {
+		if s.err != nil {
+			return fmt.Errorf("%s.%w", s.key, s.err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tarian.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func noEnv(string) string { return "" }
+
+func TestDefaultsValid(t *testing.T) {
+	c, err := Load("", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.Data != "tarian-data" || c.Ingest.MaxLineBytes != 1<<20 || c.Ingest.MaxBodyBytes != 64<<20 {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestFileAndEnv(t *testing.T) {
+	p := writeFile(t, "listen: 127.0.0.1:9999\ningest:\n  max_line_bytes: 2048\nbus:\n  max_age: 1h\n")
+	env := map[string]string{"TARIAN_INGEST_MAX_BODY_BYTES": "1000000", "TARIAN_LOG_LEVEL": "debug", "TARIAN_BOOTSTRAP_TOKEN": "s3cret"}
+	c, err := Load(p, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9999" || c.Ingest.MaxLineBytes != 2048 || c.Bus.MaxAge != time.Hour {
+		t.Errorf("file not applied: %+v", c)
+	}
+	if c.Ingest.MaxBodyBytes != 1000000 || c.Log.Level != "debug" || c.BootstrapToken != "s3cret" {
+		t.Errorf("env not applied: %+v", c)
+	}
+}
+
+func TestBadConfigNamesKeyAndReason(t *testing.T) {
+	tests := []struct {
+		name, body string
+		env        map[string]string
+		want       []string
+	}{
+		{"unknown key", "listen: x\ningest:\n  max_lines: 5\n", nil, []string{"tarian.yaml", "line 3", "max_lines"}},
+		{"bad type", "ingest:\n  max_line_bytes: lots\n", nil, []string{"line 2", "lots"}},
+		{"bad value", "ingest:\n  max_line_bytes: 10\n", nil, []string{"ingest.max_line_bytes", "between"}},
+		{"bad level", "log:\n  level: loud\n", nil, []string{"log.level", "loud"}},
+		{"bad duration", "bus:\n  max_age: 1s\n", nil, []string{"bus.max_age"}},
+		{"bad env", "", map[string]string{"TARIAN_INGEST_MAX_LINE_BYTES": "x"}, []string{"TARIAN_INGEST_MAX_LINE_BYTES", "integer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, tt.body), func(k string) string { return tt.env[k] })
+			if err == nil {
+				t.Fatal("bad config accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

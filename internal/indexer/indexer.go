@@ -1,0 +1,227 @@
+// Package indexer is the bus consumer that parses raw records and writes
+// them to the event store, exactly once as seen from search.
+//
+// It is at-least-once on the bus and idempotent on the store: every event
+// carries its bus position (tarian.seq, tarian.idx); a durable checkpoint
+// says which positions are done, and records in a batch that was being
+// written when the process died are looked up in the store before they
+// are written again.
+package indexer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/normalize"
+	"github.com/tarian-soc/tarian/internal/store"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Names of the fields that record an event's bus position.
+const (
+	FieldSeq = "tarian.seq"
+	FieldIdx = "tarian.idx"
+)
+
+// Name is the indexer's durable consumer and checkpoint name.
+const Name = "indexer"
+
+// Store is the event store as the indexer uses it.
+type Store interface {
+	Add(ctx context.Context, t tenant.ID, events []event.Event) error
+	// Flush makes every event added so far durable and searchable.
+	Flush(ctx context.Context) error
+	Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error
+}
+
+// Checkpoints keeps the indexer's position durably.
+type Checkpoints interface {
+	Checkpoint(ctx context.Context, name string) (store.Checkpoint, error)
+	SetCheckpoint(ctx context.Context, name string, c store.Checkpoint) error
+}
+
+// Source is the bus as the indexer consumes it.
+type Source interface {
+	Consume(ctx context.Context, cc bus.ConsumeConfig, h bus.Handler) error
+}
+
+// Counter counts per tenant.
+type Counter interface {
+	Count(name string, t tenant.ID, n int)
+}
+
+// Deps are the indexer's collaborators.
+type Deps struct {
+	Bus         Source
+	Store       Store
+	Checkpoints Checkpoints
+	DeadLetters ingest.DeadLetters
+	Metrics     Counter
+	Log         *slog.Logger
+}
+
+// Indexer moves events from the bus to the store.
+type Indexer struct {
+	d    Deps
+	cp   store.Checkpoint
+	json normalize.JSON
+	evs  map[tenant.ID][]event.Event
+}
+
+// New returns an indexer; Run starts it.
+func New(d Deps) *Indexer {
+	return &Indexer{d: d, evs: map[tenant.ID][]event.Event{}}
+}
+
+// Run consumes until ctx is done.
+func (ix *Indexer) Run(ctx context.Context) error {
+	cp, err := ix.d.Checkpoints.Checkpoint(ctx, Name)
+	if err != nil {
+		return fmt.Errorf("indexer: read checkpoint: %w", err)
+	}
+	ix.cp = cp
+	return ix.d.Bus.Consume(ctx, bus.ConsumeConfig{Name: Name, Batch: 64, MaxWait: 100 * time.Millisecond}, ix.handle)
+}
+
+// position identifies one record on the bus.
+type position struct {
+	seq uint64
+	idx int
+}
+
+func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
+	// Skip what a previous run finished; find what it may have half-written.
+	var todo []bus.Message
+	var uncertain []bus.Message
+	for _, m := range msgs {
+		if m.Seq <= ix.cp.Done {
+			continue
+		}
+		todo = append(todo, m)
+		if m.Seq <= ix.cp.Pending {
+			uncertain = append(uncertain, m)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	stored, err := ix.storedPositions(ctx, uncertain)
+	if err != nil {
+		return fmt.Errorf("indexer: look up half-written batch: %w", err)
+	}
+	last := todo[len(todo)-1].Seq
+	if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, store.Checkpoint{Done: ix.cp.Done, Pending: max(last, ix.cp.Pending)}); err != nil {
+		return fmt.Errorf("indexer: mark pending: %w", err)
+	}
+
+	for t := range ix.evs {
+		ix.evs[t] = ix.evs[t][:0]
+	}
+	dead := map[tenant.ID][]ingest.DeadLetter{}
+	for _, m := range todo {
+		seq := strconv.FormatUint(m.Seq, 10)
+		evs := ix.evs[m.Tenant]
+		for i, r := range m.Records {
+			if stored[position{m.Seq, i}] {
+				continue
+			}
+			evs = grow(evs)
+			ev := &evs[len(evs)-1]
+			if err := ix.json.Parse(r, ev); err != nil {
+				evs = evs[:len(evs)-1]
+				dead[m.Tenant] = append(dead[m.Tenant], ingest.DeadLetter{Received: r.Received, Source: r.Source, Reason: "parse: " + err.Error(), Data: r.Data})
+				continue
+			}
+			ev.Fields = append(ev.Fields, event.Field{Name: FieldSeq, Value: seq}, event.Field{Name: FieldIdx, Value: strconv.Itoa(i)})
+		}
+		ix.evs[m.Tenant] = evs
+	}
+	for t, evs := range ix.evs {
+		if len(evs) == 0 {
+			continue
+		}
+		if err := ix.d.Store.Add(ctx, t, evs); err != nil {
+			return fmt.Errorf("indexer: store %d events of %s: %w", len(evs), t, err)
+		}
+	}
+	if err := ix.d.Store.Flush(ctx); err != nil {
+		return fmt.Errorf("indexer: flush: %w", err)
+	}
+	for t, dls := range dead {
+		// Dead letters of an uncertain batch may be kept twice; that is
+		// better than losing one.
+		if err := ix.d.DeadLetters.AddDeadLetters(ctx, t, dls); err != nil {
+			return fmt.Errorf("indexer: dead letters: %w", err)
+		}
+		ix.d.Metrics.Count("tarian_parse_failed_total", t, len(dls))
+	}
+	cp := store.Checkpoint{Done: last, Pending: max(last, ix.cp.Pending)}
+	if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, cp); err != nil {
+		return fmt.Errorf("indexer: checkpoint: %w", err)
+	}
+	ix.cp = cp
+	for t, evs := range ix.evs {
+		if len(evs) > 0 {
+			ix.d.Metrics.Count("tarian_indexed_events_total", t, len(evs))
+		}
+	}
+	return nil
+}
+
+// grow extends evs by one, reusing the field slice of a previous event.
+func grow(evs []event.Event) []event.Event {
+	if len(evs) < cap(evs) {
+		return evs[:len(evs)+1]
+	}
+	return append(evs, event.Event{})
+}
+
+// storedPositions returns which records of msgs the store already holds.
+func (ix *Indexer) storedPositions(ctx context.Context, msgs []bus.Message) (map[position]bool, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	byTenant := map[tenant.ID][]bus.Message{}
+	for _, m := range msgs {
+		byTenant[m.Tenant] = append(byTenant[m.Tenant], m)
+	}
+	found := map[position]bool{}
+	for t, ms := range byTenant {
+		n := 0
+		for _, m := range ms {
+			n += len(m.Records)
+		}
+		q := logstore.Query{
+			Tenants: []tenant.ID{t},
+			LogsQL:  fmt.Sprintf("%s:range[%d, %d] | fields %s, %s", FieldSeq, ms[0].Seq, ms[len(ms)-1].Seq, FieldSeq, FieldIdx),
+			Limit:   n + 1,
+		}
+		err := ix.d.Store.Search(ctx, q, func(r logstore.Row) error {
+			var p position
+			for _, f := range r.Fields {
+				switch f.Name {
+				case FieldSeq:
+					p.seq, _ = strconv.ParseUint(f.Value, 10, 64)
+				case FieldIdx:
+					p.idx, _ = strconv.Atoi(f.Value)
+				}
+			}
+			found[p] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(found) > 0 {
+		ix.d.Log.Info("indexer skipped records already stored before a restart", "records", len(found))
+	}
+	return found, nil
+}

@@ -1,0 +1,48 @@
+// Package logstore is the vocabulary shared by event stores and their users:
+// what a query asks and what a result row holds. Implementations live in
+// sub-packages (logstore/vlogs embeds VictoriaLogs); each consumer declares
+// the small interface it needs.
+package logstore
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// ErrBadQuery wraps a query the store cannot parse; its message is the
+// parser's own, for the user.
+var ErrBadQuery = errors.New("bad query")
+
+// ErrUnknownTenant is returned for a tenant the store cannot resolve.
+var ErrUnknownTenant = errors.New("unknown tenant")
+
+// Query is one tenant-scoped search. Tenants must not be empty: there is no
+// unscoped read.
+type Query struct {
+	Tenants []tenant.ID
+	// LogsQL is the query text in LogsQL.
+	LogsQL string
+	// From and To bound the event time; zero means unbounded.
+	From, To time.Time
+	// Limit caps the rows returned, newest first; 0 means the store default.
+	Limit int
+}
+
+// Row is one result of a query.
+type Row struct {
+	Tenant tenant.ID
+	// Time is the row's event time; zero for rows with no time (stats).
+	Time   time.Time
+	Fields []event.Field
+}
+
+// Stats is what a store reports about itself for metrics.
+type Stats struct {
+	// Rows is the number of events stored.
+	Rows uint64
+	// DiskBytes is the on-disk size of stored events.
+	DiskBytes uint64
+}

@@ -1,0 +1,347 @@
+// Package vlogs is Tarian's embedded event store: VictoriaLogs' storage
+// engine (lib/logstorage) run in-process, with its built-in tenants and
+// LogsQL search.
+//
+// Each Tarian tenant is a VictoriaLogs AccountID (ProjectID 0) given by a
+// Resolver, so the data folder opens unchanged in a victoria-logs server.
+// An event's message is stored as _msg, so a bare LogsQL word finds it; its
+// time is _time. VictoriaLogs silently drops rows outside its retention
+// window; this store never does: such an event is stored at its ingest time
+// and keeps its own time in @timestamp (see Store.TimeAdjusted).
+//
+// The engine keeps process-wide state (flags, cache sizes, a logger):
+// call SetProcessLimits once before Open.
+package vlogs
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+var (
+	// ErrReadOnly is returned by Add while free disk space is below
+	// Config.MinFreeDiskBytes; nothing of the batch is stored.
+	ErrReadOnly = errors.New("event store is read-only: low free disk space")
+	// ErrTooLarge is returned by Add for an event beyond VictoriaLogs'
+	// limits (fields, field name length, size); nothing of the batch is
+	// stored.
+	ErrTooLarge = errors.New("event too large for the event store")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("event store is closed")
+)
+
+// VictoriaLogs' per-row limits (lib/logstorage/consts.go); rows beyond them
+// are dropped with only a log line, so Add checks them first.
+const (
+	maxFields        = 2_000
+	maxFieldNameSize = 128
+	maxRowSize       = 2 << 20
+)
+
+// Resolver maps a Tarian tenant to its VictoriaLogs AccountID.
+type Resolver interface {
+	Number(ctx context.Context, t tenant.ID) (uint32, error)
+}
+
+// Store is an open event store. It is safe for concurrent use.
+type Store struct {
+	cfg     Config
+	tenants Resolver
+	log     *slog.Logger
+	st      *logstorage.Storage
+
+	// life guards st against Close: every method holds it for reading.
+	life   sync.RWMutex
+	closed bool
+
+	// flushMu lets Flush stop Adds while it drains the engine's memory.
+	flushMu sync.RWMutex
+	// daysMu guards dirty: the UTC days (partition names) written since the
+	// last Flush.
+	daysMu sync.Mutex
+	dirty  map[string]struct{}
+
+	timeAdjusted atomic.Uint64
+}
+
+// Open opens or creates the store in cfg.Path, filling zero fields of cfg with
+// their defaults. SetProcessLimits must have been called. Two stores in one
+// process need two paths.
+func Open(cfg Config, tenants Resolver, log *slog.Logger) (*Store, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if tenants == nil {
+		return nil, errors.New("open event store: nil tenant resolver")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if !flag.Parsed() {
+		// The engine would panic inside a sync.Once and stay broken.
+		return nil, errors.New("open event store: call SetProcessLimits first")
+	}
+	if err := os.MkdirAll(cfg.Path, 0o700); err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	minFree := max(cfg.MinFreeDiskBytes, 0)
+	st, err := openStorage(cfg.Path, &logstorage.StorageConfig{
+		Retention:             cfg.Retention,
+		FutureRetention:       cfg.FutureRetention,
+		MinFreeDiskSpaceBytes: minFree,
+		MaxDiskUsagePercent:   cfg.MaxDiskUsagePercent,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open event store %s: %w", cfg.Path, err)
+	}
+	s := &Store{
+		cfg:     cfg,
+		tenants: tenants,
+		log:     log.With("component", "logstore.vlogs"),
+		st:      st,
+		dirty:   make(map[string]struct{}),
+	}
+	s.log.Info("event store open", "path", cfg.Path)
+	return s, nil
+}
+
+// openStorage turns the engine's panics on open (a second opener of the same
+// directory, a damaged partition) into an error.
+func openStorage(path string, cfg *logstorage.StorageConfig) (st *logstorage.Storage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return logstorage.MustOpenStorage(path, cfg), nil
+}
+
+// Add stores events for tenant t. It either accepts the whole batch or
+// returns an error and stores nothing; no event is dropped silently. Events
+// become searchable within about a second, durable within a few; call Flush
+// to make them both at once.
+func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add events: %w", err)
+	}
+	account, err := s.tenants.Number(ctx, t)
+	if err != nil {
+		return fmt.Errorf("add events: resolve tenant %s: %w", t, err)
+	}
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.closed {
+		return fmt.Errorf("add events: %w", ErrClosed)
+	}
+	if s.st.IsReadOnly() {
+		return fmt.Errorf("add %d events: %w", len(events), ErrReadOnly)
+	}
+
+	lr := logstorage.GetLogRows(s.cfg.StreamFields, nil, nil, nil, "")
+	defer logstorage.PutLogRows(lr)
+	tid := logstorage.TenantID{AccountID: account}
+	days := make(map[string]struct{}, 1)
+	now := time.Now()
+	// VictoriaLogs drops rows older than now-Retention (checked a little
+	// later, hence the margin) or newer than now+FutureRetention.
+	oldest := now.Add(-s.cfg.Retention + time.Hour)
+	newest := now.Add(s.cfg.FutureRetention)
+	var fields []logstorage.Field
+	adjusted := 0
+	for i := range events {
+		e := &events[i]
+		fields = fields[:0]
+		for _, f := range e.Fields {
+			switch f.Name {
+			case event.FieldMessage:
+				fields = append(fields, logstorage.Field{Name: "_msg", Value: f.Value})
+			case event.FieldTimestamp, "_msg", "_time", "_stream", "_stream_id":
+				// @timestamp is e.Time; the rest are VictoriaLogs' own names.
+			default:
+				fields = append(fields, logstorage.Field{Name: f.Name, Value: f.Value})
+			}
+		}
+		ts := e.Time
+		if ts.Before(oldest) || ts.After(newest) {
+			adjusted++
+			ts = ingestTime(e, now, oldest, newest)
+			if !e.Time.IsZero() {
+				fields = append(fields, logstorage.Field{Name: event.FieldTimestamp, Value: e.Time.UTC().Format(time.RFC3339Nano)})
+			}
+		}
+		if err := checkLimits(fields); err != nil {
+			return fmt.Errorf("add events: event %d: %w", i, err)
+		}
+		lr.MustAdd(tid, ts.UnixNano(), fields, -1)
+		days[ts.UTC().Format("20060102")] = struct{}{}
+	}
+
+	s.flushMu.RLock()
+	defer s.flushMu.RUnlock()
+	s.st.MustAddRows(lr)
+	s.daysMu.Lock()
+	for d := range days {
+		s.dirty[d] = struct{}{}
+	}
+	s.daysMu.Unlock()
+	if adjusted > 0 {
+		s.timeAdjusted.Add(uint64(adjusted))
+		s.log.Debug("events outside retention stored at ingest time", "tenant", t, "count", adjusted)
+	}
+	return nil
+}
+
+// ingestTime is where an event outside the retention window is stored: its
+// event.ingested time if that is inside the window, else now.
+func ingestTime(e *event.Event, now, oldest, newest time.Time) time.Time {
+	if v, ok := e.Get(event.FieldIngested); ok {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil && !t.Before(oldest) && !t.After(newest) {
+			return t
+		}
+	}
+	return now
+}
+
+func checkLimits(fields []logstorage.Field) error {
+	if len(fields) > maxFields {
+		return fmt.Errorf("%w: %d fields, limit %d", ErrTooLarge, len(fields), maxFields)
+	}
+	for _, f := range fields {
+		if len(f.Name) > maxFieldNameSize {
+			return fmt.Errorf("%w: field name %.32q... is %d bytes, limit %d", ErrTooLarge, f.Name, len(f.Name), maxFieldNameSize)
+		}
+	}
+	if n := logstorage.EstimatedJSONRowLen(fields); n > maxRowSize {
+		return fmt.Errorf("%w: about %d bytes, limit %d", ErrTooLarge, n, maxRowSize)
+	}
+	return nil
+}
+
+// TimeAdjusted is the number of events stored at their ingest time because
+// their own time was outside the retention window (kept in @timestamp) or
+// missing.
+func (s *Store) TimeAdjusted() uint64 {
+	return s.timeAdjusted.Load()
+}
+
+// Flush returns once every Add that returned before it is searchable and
+// durable on disk (it survives kill -9). Adds wait while it runs.
+//
+// What VictoriaLogs offers (v1.52.1): DebugFlush only moves buffered rows into
+// in-memory parts, searchable but not on disk; the engine writes those parts
+// out on its own only after its flush interval (one second or more). The one
+// public call that writes them out at once is a partition snapshot: it
+// flushes the partition's index and data in-memory parts to new file parts,
+// each file fsynced on close, the part directory and its parent fsynced, and
+// parts.json replaced atomically with an fsync. Flush therefore snapshots each
+// day written since the last Flush and deletes the snapshot (hard links)
+// straight away. A snapshot skips in-memory parts that a background merge
+// holds at that moment, so Flush repeats until the engine reports no
+// in-memory data parts and no in-memory merge. One residue stays: the engine
+// reports index merges of one partition only, so in a rare race the index
+// entries of brand-new streams can reach disk up to a flush interval late;
+// losing them in a crash loses only those streams' _stream labels, never
+// events, and the next event of the stream re-registers it. (Test binaries
+// skip the fsyncs unless DISABLE_FSYNC_FOR_TESTING=false.)
+func (s *Store) Flush(ctx context.Context) error {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.closed {
+		return fmt.Errorf("flush: %w", ErrClosed)
+	}
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+
+	s.daysMu.Lock()
+	days := make([]string, 0, len(s.dirty))
+	for d := range s.dirty {
+		days = append(days, d)
+	}
+	s.daysMu.Unlock()
+	if len(days) == 0 {
+		return nil
+	}
+	slices.Sort(days)
+
+	for i := 0; ; i++ {
+		if i == 10 {
+			// Should not happen; make sure by snapshotting every partition.
+			days = []string{""}
+		}
+		s.st.DebugFlush()
+		for _, d := range days {
+			for _, p := range s.st.PartitionSnapshotMustCreate(d) {
+				if err := s.st.PartitionSnapshotDelete(p); err != nil {
+					return fmt.Errorf("flush: delete snapshot: %w", err)
+				}
+			}
+		}
+		var ss logstorage.StorageStats
+		s.st.UpdateStats(&ss)
+		if ss.InmemoryParts == 0 && ss.PendingRows == 0 && ss.ActiveInmemoryMerges == 0 && ss.IndexdbActiveInmemoryMerges == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("flush: %w", ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+
+	s.daysMu.Lock()
+	for _, d := range days {
+		delete(s.dirty, d)
+	}
+	s.daysMu.Unlock()
+	return nil
+}
+
+// Stats reports the events stored (including those not yet flushed) and
+// their size on disk (data and index parts).
+func (s *Store) Stats() logstore.Stats {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.closed {
+		return logstore.Stats{}
+	}
+	var ss logstorage.StorageStats
+	s.st.UpdateStats(&ss)
+	// PendingRows covers only the newest day (the engine assigns rather than
+	// adds it across partitions); it is zero after a Flush.
+	return logstore.Stats{
+		Rows:      ss.PendingRows + ss.InmemoryRowsCount + ss.SmallPartRowsCount + ss.BigPartRowsCount,
+		DiskBytes: ss.CompressedSmallPartSize + ss.CompressedBigPartSize + ss.IndexdbSizeBytes,
+	}
+}
+
+// Close writes everything to disk and closes the store. It waits for running
+// calls to return; later calls return ErrClosed.
+func (s *Store) Close() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.st.MustClose()
+	s.log.Info("event store closed", "path", s.cfg.Path)
+	return nil
+}

@@ -1,0 +1,274 @@
+// Package server is Tarian's composition root: it opens every engine the
+// configuration names, wires the pipeline (HTTP ingest → bus → indexer →
+// event store; search and admin APIs over the state store) and runs it
+// until its context ends, then shuts down in order. It is the only package
+// that imports every implementation.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/config"
+	"github.com/tarian-soc/tarian/internal/indexer"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
+	"github.com/tarian-soc/tarian/internal/metrics"
+	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/tenant"
+	"github.com/tarian-soc/tarian/internal/web"
+)
+
+// AddrFile is written in the data directory with the address the API
+// listens on (useful with --listen 127.0.0.1:0).
+const AddrFile = "tarian.addr"
+
+// AdminTokenFile holds the provider-admin token created on first start.
+const AdminTokenFile = "admin.token"
+
+// Server is one running Tarian.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	db      *sqlite.DB
+	bus     *bus.Bus
+	events  *vlogs.Store
+	metrics *metrics.Registry
+	api     *web.API
+	ready   atomic.Bool
+	addr    atomic.Value // string
+}
+
+// New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
+// must have been called (main does).
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New()}
+	var err error
+	if s.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "state.db")); err != nil {
+		return nil, err
+	}
+	if err := s.bootstrap(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	s.events, err = vlogs.Open(cfg.Events.Store(filepath.Join(cfg.Data, "events")), &tenantNumbers{db: s.db}, log)
+	if err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if s.bus, err = bus.Open(ctx, cfg.Bus, cfg.Data, log.With("component", "bus")); err != nil {
+		s.events.Close()
+		s.db.Close()
+		return nil, err
+	}
+	s.registerGauges()
+	s.api = web.New(cfg.API, web.Deps{
+		Tenants:     s.db,
+		Tokens:      s.db,
+		Ingest:      ingest.NewService(cfg.Ingest, s.bus, s.db, s.metrics),
+		IngestLimit: cfg.Ingest,
+		Search:      s.events,
+		DeadLetters: s.db,
+		Audit:       s.db,
+		Metrics:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
+		Ready:       s.readyErr,
+		Log:         log.With("component", "web"),
+	})
+	return s, nil
+}
+
+// Handler returns the HTTP API (for in-process tests).
+func (s *Server) Handler() http.Handler { return s.api }
+
+// Addr returns the API's listen address once Run is listening.
+func (s *Server) Addr() string {
+	a, _ := s.addr.Load().(string)
+	return a
+}
+
+func (s *Server) readyErr() error {
+	if !s.ready.Load() {
+		return errors.New("starting")
+	}
+	return nil
+}
+
+// bootstrap makes sure a provider-admin can log in: the token from
+// TARIAN_BOOTSTRAP_TOKEN, or on first start a new one written to
+// <data>/admin.token (0600).
+func (s *Server) bootstrap(ctx context.Context) error {
+	if secret := s.cfg.BootstrapToken; secret != "" {
+		if _, err := s.db.TokenByHash(ctx, auth.Hash(secret)); err == nil {
+			return nil
+		}
+		_, id, _ := auth.NewSecret()
+		return s.db.CreateToken(ctx, auth.Token{ID: id, Role: auth.RoleProviderAdmin, Name: "bootstrap", Hash: auth.Hash(secret), Created: time.Now().UTC()})
+	}
+	n, err := s.db.CountTokens(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, id, hash := auth.NewSecret()
+	path := filepath.Join(s.cfg.Data, AdminTokenFile)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := s.db.CreateToken(ctx, auth.Token{ID: id, Role: auth.RoleProviderAdmin, Name: "first start", Hash: hash, Created: time.Now().UTC()}); err != nil {
+		return err
+	}
+	s.log.Info("created provider-admin token", "file", path)
+	return nil
+}
+
+func (s *Server) registerGauges() {
+	gauge := func(name string, f func(ctx context.Context) (float64, error)) {
+		s.metrics.Gauge(name, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			v, err := f(ctx)
+			if err != nil {
+				return -1
+			}
+			return v
+		})
+	}
+	gauge("tarian_bus_lag_messages", func(ctx context.Context) (float64, error) {
+		n, err := s.bus.Lag(ctx, indexer.Name)
+		return float64(n), err
+	})
+	gauge("tarian_bus_stream_bytes", func(ctx context.Context) (float64, error) {
+		st, err := s.bus.Stats(ctx)
+		return float64(st.Bytes), err
+	})
+	gauge("tarian_events_stored", func(context.Context) (float64, error) {
+		return float64(s.events.Stats().Rows), nil
+	})
+	gauge("tarian_events_disk_bytes", func(context.Context) (float64, error) {
+		return float64(s.events.Stats().DiskBytes), nil
+	})
+	gauge("tarian_events_time_adjusted_total", func(context.Context) (float64, error) {
+		return float64(s.events.TimeAdjusted()), nil
+	})
+}
+
+// Run serves until ctx is done, then shuts down gracefully: stop accepting
+// requests and finish those in flight, let the indexer drain the bus, flush
+// and close every store.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		s.close()
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	addr := ln.Addr().String()
+	s.addr.Store(addr)
+	if err := os.WriteFile(filepath.Join(s.cfg.Data, AddrFile), []byte(addr+"\n"), 0o600); err != nil {
+		ln.Close()
+		s.close()
+		return err
+	}
+	hs := &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+
+	ixCtx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopIndexer()
+	var wg sync.WaitGroup
+	ixErr := make(chan error, 1)
+	ix := indexer.New(indexer.Deps{Bus: s.bus, Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ixErr <- ix.Run(ixCtx)
+	}()
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- hs.Serve(ln) }()
+	s.ready.Store(true)
+	s.log.Info("tarian serving", "addr", addr, "data", s.cfg.Data)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http: %w", err)
+	case err := <-ixErr:
+		if err == nil {
+			err = errors.New("stopped")
+		}
+		runErr = fmt.Errorf("indexer: %w", err)
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down")
+	shCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shCtx); err != nil {
+		s.log.Warn("http shutdown", "err", err)
+	}
+	if runErr == nil {
+		s.drain(shCtx)
+	}
+	stopIndexer()
+	wg.Wait()
+	s.close()
+	s.log.Info("stopped")
+	return runErr
+}
+
+// drain waits until the indexer has taken everything on the bus, or ctx ends.
+func (s *Server) drain(ctx context.Context) {
+	for {
+		n, err := s.bus.Lag(ctx, indexer.Name)
+		if err != nil || n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.log.Warn("shutdown before the bus was drained; the rest is indexed on next start", "lag", n)
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Server) close() {
+	if err := s.bus.Close(); err != nil {
+		s.log.Warn("close bus", "err", err)
+	}
+	if err := s.events.Close(); err != nil {
+		s.log.Warn("close event store", "err", err)
+	}
+	if err := s.db.Close(); err != nil {
+		s.log.Warn("close state store", "err", err)
+	}
+}
+
+// tenantNumbers resolves tenants to the event store's numeric keys, from
+// the state store, cached (numbers never change).
+type tenantNumbers struct {
+	db    *sqlite.DB
+	cache sync.Map // tenant.ID → uint32
+}
+
+func (r *tenantNumbers) Number(ctx context.Context, t tenant.ID) (uint32, error) {
+	if n, ok := r.cache.Load(t); ok {
+		return n.(uint32), nil
+	}
+	tn, err := r.db.Tenant(ctx, t)
+	if err != nil {
+		return 0, err
+	}
+	r.cache.Store(t, tn.Number)
+	return tn.Number, nil
+}

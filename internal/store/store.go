@@ -1,0 +1,14 @@
+// Package store holds what state-store backends (store/sqlite, later
+// store/postgres) share beyond the consumers' interfaces: the checkpoint
+// record of a bus consumer. Each backend passes store/storetest.
+package store
+
+// Checkpoint is a bus consumer's durable position, kept in the state store.
+type Checkpoint struct {
+	// Done is the last bus sequence whose effects are durable.
+	Done uint64
+	// Pending is the last sequence of a batch that was being written when
+	// Done was set; on restart, sequences in (Done, Pending] may be partly
+	// written and are de-duplicated.
+	Pending uint64
+}

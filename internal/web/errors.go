@@ -1,0 +1,71 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// apiError is an error with its stable code and HTTP status. The codes are
+// part of the API: clients match on them.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+func badRequest(msg string) error { return &apiError{http.StatusBadRequest, "bad_request", msg} }
+
+// Stable error codes with their statuses, for errors of the domain packages.
+var catalogue = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{auth.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{auth.ErrForbidden, http.StatusForbidden, "forbidden"},
+	{tenant.ErrInvalidID, http.StatusBadRequest, "bad_tenant"},
+	{tenant.ErrNotFound, http.StatusNotFound, "tenant_not_found"},
+	{tenant.ErrExists, http.StatusConflict, "tenant_exists"},
+	{logstore.ErrBadQuery, http.StatusBadRequest, "bad_query"},
+	{ingest.ErrEmpty, http.StatusBadRequest, "empty_body"},
+	{bus.ErrBackpressure, http.StatusServiceUnavailable, "backpressure"},
+}
+
+// writeError answers with the error body {"error","message"}.
+func writeError(w http.ResponseWriter, err error) {
+	status, code := http.StatusInternalServerError, "internal"
+	var ae *apiError
+	if errors.As(err, &ae) {
+		status, code = ae.status, ae.code
+		err = errors.New(ae.msg)
+	} else {
+		for _, c := range catalogue {
+			if errors.Is(err, c.err) {
+				status, code = c.status, c.code
+				break
+			}
+		}
+	}
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tarian"`)
+	}
+	writeJSON(w, status, map[string]string{"error": code, "message": err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

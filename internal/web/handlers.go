@@ -1,0 +1,413 @@
+package web
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+func (a *API) postIngest(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if !p.CanIngest() {
+		return fmt.Errorf("%w: role %s may not ingest; use an ingest token", auth.ErrForbidden, p.Role)
+	}
+	select {
+	case a.ingest <- struct{}{}:
+		defer func() { <-a.ingest }()
+	case <-time.After(2 * time.Second):
+		return &apiError{http.StatusTooManyRequests, "too_many_requests", "too many ingest requests in progress; retry"}
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+	max := a.d.IngestLimit.MaxBodyBytes
+	if r.ContentLength > max && r.Header.Get("Content-Encoding") == "" {
+		return bodyTooLarge(max)
+	}
+	var body io.Reader = r.Body
+	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return badRequest("gzip body: " + err.Error())
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		return &apiError{http.StatusUnsupportedMediaType, "unsupported_encoding", "Content-Encoding " + enc + " is not supported; send identity or gzip"}
+	}
+	data, err := io.ReadAll(io.LimitReader(body, max+1))
+	if err != nil {
+		return badRequest("read body: " + err.Error())
+	}
+	if int64(len(data)) > max {
+		return bodyTooLarge(max)
+	}
+	sum, err := a.d.Ingest.AcceptNDJSON(r.Context(), p.Tenant, "http", data)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sum)
+	return nil
+}
+
+func bodyTooLarge(max int64) error {
+	return &apiError{http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body is over the %d-byte limit; send smaller batches", max)}
+}
+
+// scope resolves the tenants p reads for the request's tenant parameter,
+// auditing every provider read (the cross-tenant view is explicit and
+// audited).
+func (a *API) scope(r *http.Request, p auth.Principal, action string) ([]tenant.ID, error) {
+	requested := r.URL.Query().Get("tenant")
+	id, all, err := p.ReadScope(requested)
+	if err != nil {
+		return nil, err
+	}
+	var ids []tenant.ID
+	if all {
+		ts, err := a.d.Tenants.Tenants(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			ids = append(ids, t.ID)
+		}
+	} else {
+		if _, err := a.d.Tenants.Tenant(r.Context(), id); err != nil {
+			return nil, err
+		}
+		ids = []tenant.ID{id}
+	}
+	if p.Role.Provider() {
+		scope := requested
+		if err := a.audit(r.Context(), p, action, scope, r.URL.RawQuery); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
+	}
+	return ids, nil
+}
+
+func (a *API) getSearch(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	q := r.URL.Query()
+	lq := q.Get("q")
+	if strings.TrimSpace(lq) == "" {
+		return badRequest("q is required (LogsQL; '*' matches every event)")
+	}
+	now := time.Now()
+	from, err := parseTime(q.Get("from"), now)
+	if err != nil {
+		return badRequest("from: " + err.Error())
+	}
+	to, err := parseTime(q.Get("to"), now)
+	if err != nil {
+		return badRequest("to: " + err.Error())
+	}
+	limit := a.cfg.DefaultLimit
+	if s := q.Get("limit"); s != "" {
+		limit, err = strconv.Atoi(s)
+		if err != nil || limit < 1 || limit > a.cfg.MaxLimit {
+			return badRequest(fmt.Sprintf("limit: want 1..%d", a.cfg.MaxLimit))
+		}
+	}
+	ids, err := a.scope(r, p, "search")
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 { // "*" with no tenants yet
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		return nil
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	started := false
+	var line []byte
+	err = a.d.Search.Search(r.Context(), logstore.Query{Tenants: ids, LogsQL: lq, From: from, To: to, Limit: limit}, func(row logstore.Row) error {
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			started = true
+		}
+		line = appendRow(line[:0], row)
+		_, err := bw.Write(line)
+		return err
+	})
+	if err != nil && !started {
+		return err
+	}
+	if err != nil {
+		// Headers are gone: say so in a last line rather than cut silently.
+		b, _ := json.Marshal(map[string]string{"error": "search_failed", "message": err.Error()})
+		bw.Write(append(b, '\n'))
+	}
+	if !started {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	}
+	return bw.Flush()
+}
+
+// appendRow renders one result as a JSON line: tenant, @timestamp, then the
+// event's fields. An event field named "tenant" is renamed so that the
+// Tarian tenant stays unambiguous.
+func appendRow(b []byte, row logstore.Row) []byte {
+	b = append(b, `{"tenant":`...)
+	b = strconv.AppendQuote(b, string(row.Tenant))
+	hasTime := false
+	for _, f := range row.Fields {
+		if f.Name == "@timestamp" {
+			hasTime = true
+		}
+	}
+	if !row.Time.IsZero() && !hasTime {
+		b = append(b, `,"@timestamp":"`...)
+		b = row.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	for _, f := range row.Fields {
+		name := f.Name
+		if name == "tenant" {
+			name = "_tenant_field"
+		}
+		b = append(b, ',')
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = appendJSONString(b, f.Value)
+	}
+	return append(b, '}', '\n')
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	enc, _ := json.Marshal(s)
+	return append(b, enc...)
+}
+
+// parseTime reads RFC 3339, "now", or a time relative to now such as
+// "-1h", "-30m", "-7d". Empty means unbounded (zero).
+func parseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return time.Time{}, nil
+	case s == "now":
+		return now, nil
+	case strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+"):
+		d, err := parseDuration(s)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return now.Add(d), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not RFC 3339, 'now' or relative like -1h", s)
+	}
+	return t, nil
+}
+
+// parseDuration is time.ParseDuration plus a "d" (24h) and "w" unit.
+func parseDuration(s string) (time.Duration, error) {
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			f, err := strconv.ParseFloat(n, 64)
+			if err != nil {
+				return 0, fmt.Errorf("bad duration %q", s)
+			}
+			return time.Duration(f * float64(u.unit)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q", s)
+	}
+	return d, nil
+}
+
+type tenantJSON struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+}
+
+func (a *API) getTenants(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var ts []tenant.Tenant
+	switch {
+	case p.Role.Provider():
+		var err error
+		if ts, err = a.d.Tenants.Tenants(r.Context()); err != nil {
+			return err
+		}
+	case p.Tenant != "":
+		t, err := a.d.Tenants.Tenant(r.Context(), p.Tenant)
+		if err != nil {
+			return err
+		}
+		ts = []tenant.Tenant{t}
+	}
+	out := make([]tenantJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tenantJSON{ID: string(t.ID), Name: t.Name, Created: t.Created})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tenants": out})
+	return nil
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("JSON body: " + err.Error())
+	}
+	return nil
+}
+
+func (a *API) postTenant(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if !p.CanManageTenants() {
+		return fmt.Errorf("%w: only provider-admin may add tenants", auth.ErrForbidden)
+	}
+	var req struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	id, err := tenant.Parse(req.ID)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		req.Name = req.ID
+	}
+	t, err := a.d.Tenants.CreateTenant(r.Context(), tenant.Tenant{ID: id, Name: req.Name, Created: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	if err := a.audit(r.Context(), p, "tenant.create", string(id), req.Name); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tenantJSON{ID: string(t.ID), Name: t.Name, Created: t.Created})
+	return nil
+}
+
+func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req struct {
+		Tenant string `json:"tenant"`
+		Role   string `json:"role"`
+		Name   string `json:"name"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	role, err := auth.ParseRole(req.Role)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	var tid tenant.ID
+	if req.Tenant != "" {
+		if tid, err = tenant.Parse(req.Tenant); err != nil {
+			return err
+		}
+	}
+	secret, id, hash := auth.NewSecret()
+	tok := auth.Token{ID: id, Tenant: tid, Role: role, Name: req.Name, Hash: hash, Created: time.Now().UTC()}
+	if err := tok.Validate(); err != nil {
+		return badRequest(err.Error())
+	}
+	if !p.CanCreateToken(tok) {
+		return fmt.Errorf("%w: role %s may not create a %s token for this scope", auth.ErrForbidden, p.Role, role)
+	}
+	if tid != "" {
+		if _, err := a.d.Tenants.Tenant(r.Context(), tid); err != nil {
+			return err
+		}
+	}
+	if err := a.d.Tokens.CreateToken(r.Context(), tok); err != nil {
+		return err
+	}
+	scope := string(tid)
+	if scope == "" {
+		scope = auth.AllTenants
+	}
+	if err := a.audit(r.Context(), p, "token.create", scope, fmt.Sprintf("id=%s role=%s", id, role)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id, "token": secret, "tenant": string(tid), "role": string(role), "name": req.Name})
+	return nil
+}
+
+func (a *API) getDeadLetters(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	q := r.URL.Query()
+	requested := q.Get("tenant")
+	if requested == "" {
+		requested = string(p.Tenant)
+	}
+	id, err := tenant.Parse(requested)
+	if err != nil {
+		return err
+	}
+	if !p.CanAdminister(id) {
+		return fmt.Errorf("%w: dead letters are for provider-admin or this tenant's admin", auth.ErrForbidden)
+	}
+	if _, err := a.d.Tenants.Tenant(r.Context(), id); err != nil {
+		return err
+	}
+	limit := 100
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 10000 {
+			return badRequest("limit: want 1..10000")
+		}
+	}
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	if p.Role.Provider() {
+		if err := a.audit(r.Context(), p, "deadletters.read", string(id), r.URL.RawQuery); err != nil {
+			return err
+		}
+	}
+	dls, err := a.d.DeadLetters.DeadLetters(r.Context(), id, before, limit)
+	if err != nil {
+		return err
+	}
+	type dlJSON struct {
+		ID       int64     `json:"id"`
+		Received time.Time `json:"received"`
+		Source   string    `json:"source"`
+		Line     int       `json:"line"`
+		Reason   string    `json:"reason"`
+		Data     string    `json:"data"`
+	}
+	out := make([]dlJSON, 0, len(dls))
+	for _, d := range dls {
+		out = append(out, dlJSON{d.ID, d.Received, d.Source, d.Line, d.Reason, string(d.Data)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": id, "dead_letters": out})
+	return nil
+}
+
+func (a *API) getAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Role != auth.RoleProviderAdmin {
+		return fmt.Errorf("%w: the audit trail is for provider-admin", auth.ErrForbidden)
+	}
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		var err error
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 10000 {
+			return badRequest("limit: want 1..10000")
+		}
+	}
+	recs, err := a.d.Audit.AuditRecords(r.Context(), r.URL.Query().Get("scope"), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+	return nil
+}

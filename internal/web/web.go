@@ -1,0 +1,173 @@
+// Package web is Tarian's HTTP API. It authenticates every request, turns
+// the principal into an explicit tenant scope, and maps domain errors to
+// the stable error catalogue; the domain packages never see HTTP.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/audit"
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Config tunes the API.
+type Config struct {
+	// DefaultLimit is the number of search results when none is asked.
+	DefaultLimit int `yaml:"default_limit"`
+	// MaxLimit caps the limit a search may ask.
+	MaxLimit int `yaml:"max_limit"`
+	// MaxConcurrentIngest bounds ingest requests in progress; more wait
+	// briefly, then get 429.
+	MaxConcurrentIngest int `yaml:"max_concurrent_ingest"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{DefaultLimit: 1000, MaxLimit: 1_000_000, MaxConcurrentIngest: 16}
+}
+
+// Validate reports the first bad setting.
+func (c Config) Validate() error {
+	switch {
+	case c.DefaultLimit < 1:
+		return errors.New("default_limit: must be at least 1")
+	case c.MaxLimit < c.DefaultLimit:
+		return errors.New("max_limit: must be at least default_limit")
+	case c.MaxConcurrentIngest < 1:
+		return errors.New("max_concurrent_ingest: must be at least 1")
+	}
+	return nil
+}
+
+// Tenants is the tenant store as the API uses it.
+type Tenants interface {
+	CreateTenant(ctx context.Context, t tenant.Tenant) (tenant.Tenant, error)
+	Tenant(ctx context.Context, id tenant.ID) (tenant.Tenant, error)
+	Tenants(ctx context.Context) ([]tenant.Tenant, error)
+}
+
+// Tokens is the token store as the API uses it.
+type Tokens interface {
+	auth.Store
+	CreateToken(ctx context.Context, tok auth.Token) error
+}
+
+// Searcher runs tenant-scoped queries.
+type Searcher interface {
+	Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error
+}
+
+// Ingester accepts NDJSON bodies.
+type Ingester interface {
+	AcceptNDJSON(ctx context.Context, t tenant.ID, source string, body []byte) (ingest.Summary, error)
+}
+
+// DeadLetterReader lists a tenant's dead letters.
+type DeadLetterReader interface {
+	DeadLetters(ctx context.Context, t tenant.ID, before int64, limit int) ([]ingest.DeadLetter, error)
+}
+
+// AuditTrail records and lists audit records.
+type AuditTrail interface {
+	audit.Log
+	AuditRecords(ctx context.Context, scope string, limit int) ([]audit.Record, error)
+}
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Tenants     Tenants
+	Tokens      Tokens
+	Ingest      Ingester
+	IngestLimit ingest.Config
+	Search      Searcher
+	DeadLetters DeadLetterReader
+	Audit       AuditTrail
+	// Metrics writes the Prometheus text exposition.
+	Metrics http.Handler
+	// Ready reports nil when every component is up.
+	Ready func() error
+	Log   *slog.Logger
+}
+
+// API is the HTTP handler.
+type API struct {
+	cfg    Config
+	d      Deps
+	mux    *http.ServeMux
+	ingest chan struct{}
+}
+
+// New returns the API handler.
+func New(cfg Config, d Deps) *API {
+	a := &API{cfg: cfg, d: d, mux: http.NewServeMux(), ingest: make(chan struct{}, cfg.MaxConcurrentIngest)}
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	a.mux.Handle("GET /metrics", d.Metrics)
+	a.mux.HandleFunc("POST /api/v1/ingest", a.authed(a.postIngest))
+	a.mux.HandleFunc("GET /api/v1/search", a.authed(a.getSearch))
+	a.mux.HandleFunc("GET /api/v1/tenants", a.authed(a.getTenants))
+	a.mux.HandleFunc("POST /api/v1/tenants", a.authed(a.postTenant))
+	a.mux.HandleFunc("POST /api/v1/tokens", a.authed(a.postToken))
+	a.mux.HandleFunc("GET /api/v1/deadletters", a.authed(a.getDeadLetters))
+	a.mux.HandleFunc("GET /api/v1/audit", a.authed(a.getAudit))
+	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
+	})
+	return a
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := a.d.Ready(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "not_ready", "message": err.Error()})
+		return
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// authed authenticates the bearer token and runs h with the principal.
+func (a *API) authed(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		secret, ok := bearer(r)
+		if !ok {
+			writeError(w, errors.Join(auth.ErrUnauthenticated, errors.New("send Authorization: Bearer <token>")))
+			return
+		}
+		p, err := auth.Authenticate(r.Context(), a.d.Tokens, secret)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if err := h(w, r, p); err != nil {
+			if !errors.Is(err, context.Canceled) {
+				a.d.Log.Debug("api request failed", "path", r.URL.Path, "err", err)
+			}
+			writeError(w, err)
+		}
+	}
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	secret = strings.TrimSpace(secret)
+	return secret, secret != ""
+}
+
+func (a *API) audit(ctx context.Context, p auth.Principal, action, scope, detail string) error {
+	return a.d.Audit.Append(ctx, audit.Record{Time: time.Now().UTC(), Actor: p.TokenID, Role: string(p.Role), Action: action, Scope: scope, Detail: detail})
+}
