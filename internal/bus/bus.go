@@ -254,7 +254,8 @@ func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", cc.Name, err)
 	}
-	backoff := 100 * time.Millisecond
+	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
+	backoff := minBackoff
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(cc.Batch, jetstream.FetchMaxWait(cc.MaxWait))
 		if err != nil {
@@ -301,8 +302,10 @@ func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
 				_ = m.Nak()
 			}
 			sleep(ctx, backoff)
+			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
+		backoff = minBackoff
 		// Acknowledge even when ctx was cancelled during the handler: the
 		// work is done, and an ack lost here only means a redelivery.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -348,4 +351,10 @@ func (b *Bus) Stats(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	return Stats{Messages: info.State.Msgs, Bytes: info.State.Bytes}, nil
+}
+
+// DeleteConsumer removes durable consumer name, so that its next Consume
+// starts again from the oldest message kept: the way to replay the bus.
+func (b *Bus) DeleteConsumer(ctx context.Context, name string) error {
+	return b.stream.DeleteConsumer(ctx, name)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func writeFile(t *testing.T, body string) string {
@@ -69,5 +71,16 @@ func TestBadConfigNamesKeyAndReason(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The documented example must load and equal the defaults it claims.
+func TestExampleFileIsTheDefaults(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "docs", "tarian.example.yaml"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Default(), c); diff != "" {
+		t.Errorf("docs/tarian.example.yaml differs from the defaults (-default +file):\n%s", diff)
 	}
 }

@@ -1,0 +1,33 @@
+# Tarian's build and test entry points. `make test` is the whole suite and
+# exactly what CI runs (.ci/run); it needs only Go and the module proxy.
+
+GO ?= go
+PKGS := ./...
+
+.PHONY: build test lint unit race bench-compile demo clean
+
+build:
+	$(GO) build -o tarian ./cmd/tarian
+
+demo:
+	$(GO) run ./cmd/tarian demo
+
+# The whole suite: format, vet, staticcheck, every test with the race
+# detector, and every benchmark once so they keep compiling and running.
+test: lint race bench-compile
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) mod verify
+
+race:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+bench-compile:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 20m $(PKGS)
+
+clean:
+	rm -rf tarian tarian-data tarian-demo-data
