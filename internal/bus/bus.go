@@ -225,96 +225,129 @@ type Message struct {
 	Records []event.Raw
 }
 
-// Handler processes a batch of messages in stream order. The batch is
-// acknowledged only when it returns nil; otherwise it is delivered again.
+// Handler processes a batch of messages in stream order. An empty batch
+// means nothing arrived for ConsumeConfig.MaxWait: a chance to flush. If it
+// returns an error, delivery starts again at ConsumeConfig.From.
 type Handler func(ctx context.Context, msgs []Message) error
 
-// ConsumeConfig tunes one durable consumer.
+// ConsumeConfig tunes one consumer.
 type ConsumeConfig struct {
-	// Name is the durable consumer's name; its position survives restarts.
+	// Name names the consumer in logs.
 	Name string
+	// From returns the next stream sequence the consumer needs: its durable
+	// checkpoint plus one. It is called at start and after a handler error.
+	// The consumer's position is the caller's to keep (in the state store,
+	// with the effects of the messages), not the bus's: that is what makes
+	// restarts exact.
+	From func(ctx context.Context) (uint64, error)
 	// Batch is the most messages handed to the Handler at once.
 	Batch int
+	// MaxBytes is the most message bytes handed to the Handler at once
+	// (at least one message is always handed).
+	MaxBytes int
 	// MaxWait is the longest a partial batch waits for more messages.
 	MaxWait time.Duration
 }
 
-// Consume runs the durable consumer cc.Name until ctx is done, handing each
-// batch to h. It is at-least-once: a batch whose handler failed, or which
-// was in flight in a crash, is delivered again, so handlers are idempotent.
+// Consume reads the stream in order from cc.From() until ctx is done,
+// handing batches to h. Messages removed from the stream before they were
+// read (past bus.max_age) are logged as a gap.
 func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, streamName, jetstream.ConsumerConfig{
-		Durable:       cc.Name,
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       2 * time.Minute,
-		MaxAckPending: cc.Batch * 4,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		FilterSubject: subjectPrefix + ">",
-	})
-	if err != nil {
-		return fmt.Errorf("consumer %s: %w", cc.Name, err)
-	}
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
 	backoff := minBackoff
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(cc.Batch, jetstream.FetchMaxWait(cc.MaxWait))
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			b.log.Warn("bus fetch", "consumer", cc.Name, "err", err)
-			sleep(ctx, backoff)
-			continue
+		from, err := cc.From(ctx)
+		if err == nil {
+			err = b.consumeFrom(ctx, cc, max(from, 1), h)
 		}
-		var msgs []Message
-		var raw []jetstream.Msg
-		for m := range batch.Messages() {
-			md, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("consumer %s: metadata: %w", cc.Name, err)
-			}
-			recs, err := decode(m.Data())
-			if err != nil {
-				// A message we wrote ourselves cannot be decoded: a bug or
-				// corruption. Stop rather than skip it.
-				return fmt.Errorf("BUG: consumer %s: message %d: %w", cc.Name, md.Sequence.Stream, err)
-			}
-			msgs = append(msgs, Message{
-				Tenant:  tenant.ID(m.Subject()[len(subjectPrefix):]),
-				Seq:     md.Sequence.Stream,
-				Records: recs,
-			})
-			raw = append(raw, m)
+		if ctx.Err() != nil {
+			break
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
-			b.log.Warn("bus fetch batch", "consumer", cc.Name, "err", err)
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		if err := h(ctx, msgs); err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			// Not acknowledged: nak the batch so it comes back at once.
-			b.log.Error("bus handler", "consumer", cc.Name, "first_seq", msgs[0].Seq, "err", err)
-			for _, m := range raw {
-				_ = m.Nak()
-			}
-			sleep(ctx, backoff)
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		}
-		backoff = minBackoff
-		// Acknowledge even when ctx was cancelled during the handler: the
-		// work is done, and an ack lost here only means a redelivery.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if err := raw[len(raw)-1].DoubleAck(actx); err != nil {
-			b.log.Warn("bus ack", "consumer", cc.Name, "err", err)
-		}
-		cancel()
+		b.log.Error("bus consumer restarts from its checkpoint", "consumer", cc.Name, "err", err)
+		sleep(ctx, backoff)
+		backoff = min(2*backoff, maxBackoff)
 	}
 	return nil
+}
+
+// consumeFrom delivers from sequence from until ctx ends (nil) or the
+// handler or the bus fails (the error).
+func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, from uint64, h Handler) error {
+	cons, err := b.js.OrderedConsumer(ctx, streamName, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subjectPrefix + ">"},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		return fmt.Errorf("ordered consumer at %d: %w", from, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxBytes(max(4*cc.MaxBytes, 2*maxPayload)))
+	if err != nil {
+		return fmt.Errorf("read from %d: %w", from, err)
+	}
+	defer it.Stop()
+	next := from
+	for {
+		msgs, err := b.readBatch(ctx, it, cc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for i := range msgs {
+			if msgs[i].Seq > next {
+				b.log.Warn("bus messages expired before they were consumed", "consumer", cc.Name, "from_seq", next, "to_seq", msgs[i].Seq-1)
+			}
+			next = msgs[i].Seq + 1
+		}
+		if err := h(ctx, msgs); err != nil {
+			return fmt.Errorf("handler: %w", err)
+		}
+	}
+}
+
+// readBatch waits up to MaxWait for messages and returns what arrived, up
+// to the batch limits.
+func (b *Bus) readBatch(ctx context.Context, it jetstream.MessagesContext, cc ConsumeConfig) ([]Message, error) {
+	var msgs []Message
+	size := 0
+	deadline := time.Now().Add(cc.MaxWait)
+	for len(msgs) < cc.Batch && size < cc.MaxBytes {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			break
+		}
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		m, err := it.Next(jetstream.NextContext(wctx))
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+				break
+			}
+			return nil, err
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+		recs, err := decode(m.Data())
+		if err != nil {
+			// A message we wrote ourselves cannot be decoded: a bug or
+			// corruption. Stop rather than skip it.
+			return nil, fmt.Errorf("BUG: message %d: %w", md.Sequence.Stream, err)
+		}
+		msgs = append(msgs, Message{
+			Tenant:  tenant.ID(m.Subject()[len(subjectPrefix):]),
+			Seq:     md.Sequence.Stream,
+			Records: recs,
+		})
+		size += len(m.Data())
+	}
+	return msgs, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -326,17 +359,24 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// Lag returns how many messages consumer name has not yet acknowledged.
-func (b *Bus) Lag(ctx context.Context, name string) (uint64, error) {
-	c, err := b.stream.Consumer(ctx, name)
+// LastSeq returns the sequence of the newest message on the stream (0 when
+// none was ever written). A consumer whose checkpoint is LastSeq is caught up.
+func (b *Bus) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := b.stream.Info(ctx)
 	if err != nil {
 		return 0, err
 	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		return 0, err
+	return info.State.LastSeq, nil
+}
+
+// Trim removes the messages before sequence keepFrom, which every consumer
+// has durably processed, so the replay window never takes the space new
+// records need.
+func (b *Bus) Trim(ctx context.Context, keepFrom uint64) error {
+	if err := b.stream.Purge(ctx, jetstream.WithPurgeSequence(keepFrom)); err != nil {
+		return fmt.Errorf("trim bus below %d: %w", keepFrom, err)
 	}
-	return info.NumPending + uint64(info.NumAckPending), nil
+	return nil
 }
 
 // Stats describes the stream.
@@ -351,10 +391,4 @@ func (b *Bus) Stats(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	return Stats{Messages: info.State.Msgs, Bytes: info.State.Bytes}, nil
-}
-
-// DeleteConsumer removes durable consumer name, so that its next Consume
-// starts again from the oldest message kept: the way to replay the bus.
-func (b *Bus) DeleteConsumer(ctx context.Context, name string) error {
-	return b.stream.DeleteConsumer(ctx, name)
 }

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Version is the tarian version, set at build time with
@@ -41,8 +40,12 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
+  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--limit N] [--json]
+  tarian rules import PATH...             provider-admin; files or folders of Sigma rules
+  tarian rules list [--tenant ID] [--json]
+  tarian rules disable|enable RULE_ID [--tenant ID]
 
-Rules (offline):
+Rules (offline, no server):
   tarian rules validate PATH...
   tarian rules test --rules PATH... [--json] EVENTS.jsonl...
 
@@ -82,9 +85,16 @@ func Run(ctx context.Context, args []string, env Env) int {
 				return runRulesValidate(rest[1:], env.Stdout, env.Stderr)
 			case "test":
 				return runRulesTest(rest[1:], env.Stdout, env.Stderr)
+			case "import", "list", "enable", "disable":
+				err = runRulesServer(ctx, rest[0], rest[1:], env)
+			default:
+				err = usageError(fmt.Sprintf("unknown rules command %q", rest[0]))
 			}
+		} else {
+			err = usageError("usage: tarian rules validate|test|import|list|enable|disable ...")
 		}
-		err = usageError("usage: tarian rules validate PATH... | tarian rules test --rules PATH... [--json] EVENTS.jsonl...")
+	case "alerts":
+		err = runAlerts(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 	default:
@@ -136,9 +146,3 @@ func newFlagSet(name string, env Env) *flag.FlagSet {
 	fs.SetOutput(env.Stderr)
 	return fs
 }
-
-// multiFlag collects a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

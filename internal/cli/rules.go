@@ -1,18 +1,268 @@
 package cli
 
 import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/detect"
+	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
 // runRulesValidate implements `tarian rules validate PATH...` (offline).
+// It prints one line per failure, FILE:LINE: reason (unsupported ones say
+// so), then "N rules: P parsed, F failed, U unsupported". Exit 1 if any
+// rule failed, 2 on usage or I/O errors.
 func runRulesValidate(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "tarian rules validate: not built yet")
-	return 2
+	fset := flag.NewFlagSet("tarian rules validate", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	verbose := fset.Bool("v", false, "also list the rules that parse but will not be evaluated (log source not in the mapping)")
+	fset.Usage = func() {
+		fmt.Fprintln(stderr, "usage: tarian rules validate [-v] PATH...   (files or directories; *.yml and *.yaml, recursively)")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return 2
+	}
+	if fset.NArg() == 0 {
+		fset.Usage()
+		return 2
+	}
+	files, err := ruleFiles(fset.Args())
+	if err != nil {
+		fmt.Fprintf(stderr, "tarian rules validate: %v\n", err)
+		return 2
+	}
+	var parsed, failed, unsupported int
+	var rules []*sigma.Rule
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "tarian rules validate: %v\n", err)
+			return 2
+		}
+		rs, perr := sigma.Parse(f, data)
+		parsed += len(rs)
+		rules = append(rules, rs...)
+		var errs sigma.Errors
+		errors.As(perr, &errs)
+		for _, e := range errs {
+			if errors.Is(e, sigma.ErrUnsupported) {
+				unsupported++
+			} else {
+				failed++
+			}
+			fmt.Fprintln(stdout, e.Error())
+		}
+	}
+	// Rules that parse but that the engine will not run (for example an
+	// unmapped log source) are noted, not counted as failures.
+	if e, err := detect.Compile(rules, detect.Options{}); err == nil && len(e.Skipped()) > 0 {
+		if *verbose {
+			for _, s := range e.Skipped() {
+				fmt.Fprintf(stdout, "%s:%d: note: not evaluated: %s\n", s.Rule.File, s.Rule.Line, s.Reason)
+			}
+		} else {
+			fmt.Fprintf(stderr, "note: %d parsed rules will not be evaluated (log source not in the mapping, or a correlation/filter problem); -v lists them\n", len(e.Skipped()))
+		}
+	}
+	total := parsed + failed + unsupported
+	fmt.Fprintf(stdout, "%d rules: %d parsed, %d failed, %d unsupported\n", total, parsed, failed, unsupported)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// ruleFiles expands files and directories into *.yml/*.yaml files.
+func ruleFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && (strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", p, err)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// testMatch is one line of `rules test` output.
+type testMatch struct {
+	RuleID string `json:"rule_id"`
+	Title  string `json:"title"`
+	Level  string `json:"level"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Author string `json:"author,omitempty"`
+}
+
+func isRulePath(p string) bool {
+	if strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml") {
+		return true
+	}
+	info, err := os.Stat(p)
+	return err == nil && info.IsDir()
 }
 
 // runRulesTest implements `tarian rules test --rules PATH... [--json] EVENTS.jsonl...` (offline).
+// Every rule (and correlation) under the --rules paths is evaluated over
+// the events, one JSON object per line; each match prints as a JSON line
+// {"rule_id","title","level","file","line"} (file and line of the event;
+// --json adds the rule author and matched fields are kept for the server).
+// Counts and events/s go to stderr.
 func runRulesTest(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "tarian rules test: not built yet")
-	return 2
+	fset := flag.NewFlagSet("tarian rules test", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	var rulePaths stringList
+	jsonOut := fset.Bool("json", false, "print matches as JSON lines (the default; kept for the stable interface)")
+	var events, flagArgs []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--rules" || a == "-rules" {
+			// The paths after --rules that are directories or rule files
+			// (*.yml, *.yaml) are rule paths; the first other one ends them.
+			j := i + 1
+			for j < len(args) && !strings.HasPrefix(args[j], "-") && (j == i+1 || isRulePath(args[j])) {
+				rulePaths = append(rulePaths, args[j])
+				j++
+			}
+			i = j - 1
+			continue
+		}
+		if v, ok := strings.CutPrefix(a, "--rules="); ok {
+			rulePaths = append(rulePaths, v)
+			continue
+		}
+		flagArgs = append(flagArgs, a)
+	}
+	if err := fset.Parse(flagArgs); err != nil {
+		return 2
+	}
+	_ = jsonOut
+	events = append(events, fset.Args()...)
+	if len(rulePaths) == 0 || len(events) == 0 {
+		fmt.Fprintln(stderr, "usage: tarian rules test --rules PATH... [--json] EVENTS.jsonl...")
+		return 2
+	}
+	files, err := ruleFiles(rulePaths)
+	if err != nil {
+		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
+		return 2
+	}
+	var rules []*sigma.Rule
+	bad := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
+			return 2
+		}
+		rs, perr := sigma.Parse(f, data)
+		rules = append(rules, rs...)
+		var errs sigma.Errors
+		if errors.As(perr, &errs) {
+			for _, e := range errs {
+				fmt.Fprintf(stderr, "skipped: %v\n", e)
+				bad++
+			}
+		}
+	}
+	eng, err := detect.Compile(rules, detect.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
+		return 2
+	}
+	state := detect.NewState()
+	out := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(out)
+	var nEvents, nMatches, nBad int
+	start := time.Now()
+	for _, path := range events {
+		if err := testFile(eng, state, path, enc, &nEvents, &nMatches, &nBad, stderr); err != nil {
+			out.Flush()
+			fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
+			return 2
+		}
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
+		return 2
+	}
+	el := time.Since(start)
+	rate := 0.0
+	if el > 0 {
+		rate = float64(nEvents) / el.Seconds()
+	}
+	fmt.Fprintf(stderr, "%d rules loaded (%d not evaluated, %d failed to parse); %d events, %d matches, %d bad events; %.0f events/s\n",
+		eng.Rules(), len(eng.Skipped()), bad, nEvents, nMatches, nBad, rate)
+	return 0
+}
+
+func testFile(eng *detect.Engine, state *detect.State, path string, enc *json.Encoder, nEvents, nMatches, nBad *int, stderr io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(strings.TrimSpace(string(b))) == 0 {
+			continue
+		}
+		*nEvents++
+		var encErr error
+		err := eng.EvaluateWith(state, b, func(m detect.Match) {
+			*nMatches++
+			if encErr == nil {
+				encErr = enc.Encode(testMatch{RuleID: m.RuleID, Title: m.Title, Level: m.Level, File: path, Line: line, Author: m.Author})
+			}
+		})
+		if err != nil {
+			*nBad++
+			fmt.Fprintf(stderr, "%s:%d: %v\n", path, line, err)
+		}
+		if encErr != nil {
+			return encErr
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
 }

@@ -107,7 +107,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return c, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+			return c, fmt.Errorf("config %s: %s", path, describe(err, data))
 		}
 	}
 	if err := applyEnv(reflect.ValueOf(&c).Elem(), "TARIAN", getenv); err != nil {
@@ -122,6 +122,53 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("%s: %w", where, err)
 	}
 	return c, nil
+}
+
+// describe turns a YAML decoding error into lines that each name the key
+// at fault: "line 3: ingest.max_line_bytes: cannot unmarshal !!str `lots`
+// into int".
+func describe(err error, data []byte) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	keys := map[int]string{}
+	keysByLine(&root, "", keys)
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		var line int
+		if _, err := fmt.Sscanf(m, "line %d:", &line); err == nil && keys[line] != "" {
+			rest := strings.TrimSpace(strings.SplitN(m, ":", 2)[1])
+			m = fmt.Sprintf("line %d: %s: %s", line, keys[line], rest)
+		}
+		msgs[i] = m
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// keysByLine records the dotted key of every mapping entry by its line.
+func keysByLine(n *yaml.Node, prefix string, out map[int]string) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			keysByLine(c, prefix, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := k.Value
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			out[k.Line] = key
+			if v.Line != k.Line {
+				out[v.Line] = key
+			}
+			keysByLine(v, key, out)
+		}
+	}
 }
 
 // applyEnv sets each field from the variable PREFIX_KEY (upper-cased yaml

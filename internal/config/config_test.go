@@ -53,7 +53,8 @@ func TestBadConfigNamesKeyAndReason(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", "listen: x\ningest:\n  max_lines: 5\n", nil, []string{"tarian.yaml", "line 3", "max_lines"}},
-		{"bad type", "ingest:\n  max_line_bytes: lots\n", nil, []string{"line 2", "lots"}},
+		{"bad type", "ingest:\n  max_line_bytes: lots\n", nil, []string{"line 2", "ingest.max_line_bytes", "lots"}},
+		{"bad duration type", "bus:\n  max_age: forever\n", nil, []string{"line 2", "bus.max_age", "forever"}},
 		{"bad value", "ingest:\n  max_line_bytes: 10\n", nil, []string{"ingest.max_line_bytes", "between"}},
 		{"bad level", "log:\n  level: loud\n", nil, []string{"log.level", "loud"}},
 		{"bad duration", "bus:\n  max_age: 1s\n", nil, []string{"bus.max_age"}},

@@ -1,11 +1,12 @@
 // Package indexer is the bus consumer that parses raw records and writes
 // them to the event store, exactly once as seen from search.
 //
-// It is at-least-once on the bus and idempotent on the store: every event
-// carries its bus position (tarian.seq, tarian.idx); a durable checkpoint
-// says which positions are done, and records in a batch that was being
-// written when the process died are looked up in the store before they
-// are written again.
+// It reads the bus in order from its own durable checkpoint (kept in the
+// state store, moved only after the event store has flushed to disk) and
+// is idempotent on the store: every event carries its bus position
+// (tarian.seq, tarian.idx), and records past the checkpoint that were
+// being written when the process died are looked up in the store before
+// they are written again.
 package indexer
 
 import (
@@ -67,12 +68,24 @@ type Deps struct {
 	Log         *slog.Logger
 }
 
+// Flush policy: the event store is flushed to disk, and the checkpoint
+// moved, after this many events or this long, or when the bus is idle.
+const (
+	flushEvents   = 200_000
+	flushInterval = time.Second
+)
+
 // Indexer moves events from the bus to the store.
 type Indexer struct {
 	d    Deps
 	cp   store.Checkpoint
 	json normalize.JSON
 	evs  map[tenant.ID][]event.Event
+	// added is the last sequence added to the store; unflushed counts the
+	// events added since the last flush, begun when it started.
+	added     uint64
+	unflushed int
+	begun     time.Time
 }
 
 // New returns an indexer; Run starts it.
@@ -82,12 +95,33 @@ func New(d Deps) *Indexer {
 
 // Run consumes until ctx is done.
 func (ix *Indexer) Run(ctx context.Context) error {
+	return ix.d.Bus.Consume(ctx, bus.ConsumeConfig{Name: Name, From: ix.from, Batch: 256, MaxBytes: 16 << 20, MaxWait: 200 * time.Millisecond}, ix.handle)
+}
+
+// from (re)starts the indexer at its durable checkpoint.
+func (ix *Indexer) from(ctx context.Context) (uint64, error) {
 	cp, err := ix.d.Checkpoints.Checkpoint(ctx, Name)
 	if err != nil {
-		return fmt.Errorf("indexer: read checkpoint: %w", err)
+		return 0, fmt.Errorf("indexer: read checkpoint: %w", err)
 	}
-	ix.cp = cp
-	return ix.d.Bus.Consume(ctx, bus.ConsumeConfig{Name: Name, Batch: 64, MaxWait: 100 * time.Millisecond}, ix.handle)
+	ix.cp, ix.added, ix.unflushed = cp, cp.Done, 0
+	return cp.Done + 1, nil
+}
+
+// flush makes everything added durable and moves the checkpoint over it.
+func (ix *Indexer) flush(ctx context.Context) error {
+	if ix.added == ix.cp.Done {
+		return nil
+	}
+	if err := ix.d.Store.Flush(ctx); err != nil {
+		return fmt.Errorf("indexer: flush: %w", err)
+	}
+	cp := store.Checkpoint{Done: ix.added, Pending: max(ix.added, ix.cp.Pending)}
+	if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, cp); err != nil {
+		return fmt.Errorf("indexer: checkpoint: %w", err)
+	}
+	ix.cp, ix.unflushed = cp, 0
+	return nil
 }
 
 // position identifies one record on the bus.
@@ -97,28 +131,29 @@ type position struct {
 }
 
 func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
-	// Skip what a previous run finished; find what it may have half-written.
-	var todo []bus.Message
+	if len(msgs) == 0 { // the bus is idle
+		return ix.flush(ctx)
+	}
+	// Find what a previous run may have half-written.
+	todo := msgs
 	var uncertain []bus.Message
-	for _, m := range msgs {
-		if m.Seq <= ix.cp.Done {
-			continue
-		}
-		todo = append(todo, m)
+	for _, m := range todo {
 		if m.Seq <= ix.cp.Pending {
 			uncertain = append(uncertain, m)
 		}
-	}
-	if len(todo) == 0 {
-		return nil
 	}
 	stored, err := ix.storedPositions(ctx, uncertain)
 	if err != nil {
 		return fmt.Errorf("indexer: look up half-written batch: %w", err)
 	}
+	// Before anything reaches the store, record how far it may get.
 	last := todo[len(todo)-1].Seq
-	if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, store.Checkpoint{Done: ix.cp.Done, Pending: max(last, ix.cp.Pending)}); err != nil {
-		return fmt.Errorf("indexer: mark pending: %w", err)
+	if last > ix.cp.Pending {
+		pending := store.Checkpoint{Done: ix.cp.Done, Pending: last}
+		if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, pending); err != nil {
+			return fmt.Errorf("indexer: mark pending: %w", err)
+		}
+		ix.cp = pending
 	}
 
 	for t := range ix.evs {
@@ -151,9 +186,6 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 			return fmt.Errorf("indexer: store %d events of %s: %w", len(evs), t, err)
 		}
 	}
-	if err := ix.d.Store.Flush(ctx); err != nil {
-		return fmt.Errorf("indexer: flush: %w", err)
-	}
 	for t, dls := range dead {
 		// Dead letters of an uncertain batch may be kept twice; that is
 		// better than losing one.
@@ -162,15 +194,18 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 		}
 		ix.d.Metrics.Count("tarian_parse_failed_total", t, len(dls))
 	}
-	cp := store.Checkpoint{Done: last, Pending: max(last, ix.cp.Pending)}
-	if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, cp); err != nil {
-		return fmt.Errorf("indexer: checkpoint: %w", err)
+	if ix.unflushed == 0 {
+		ix.begun = time.Now()
 	}
-	ix.cp = cp
+	ix.added = last
 	for t, evs := range ix.evs {
 		if len(evs) > 0 {
+			ix.unflushed += len(evs)
 			ix.d.Metrics.Count("tarian_indexed_events_total", t, len(evs))
 		}
+	}
+	if ix.unflushed >= flushEvents || time.Since(ix.begun) >= flushInterval {
+		return ix.flush(ctx)
 	}
 	return nil
 }

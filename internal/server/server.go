@@ -21,6 +21,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/config"
+	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
@@ -46,6 +47,7 @@ type Server struct {
 	events  *vlogs.Store
 	metrics *metrics.Registry
 	api     *web.API
+	rules   *detector.Service
 	ready   atomic.Bool
 	addr    atomic.Value // string
 }
@@ -75,6 +77,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.db.Close()
 		return nil, err
 	}
+	s.rules, err = detector.New(ctx, detector.Deps{Bus: s.bus, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:     s.db,
@@ -84,6 +91,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Search:      s.events,
 		DeadLetters: s.db,
 		Audit:       s.db,
+		Alerts:      s.db,
+		Rules:       s.rules,
 		Metrics:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
 		Ready:       s.readyErr,
 		Log:         log.With("component", "web"),
@@ -147,7 +156,11 @@ func (s *Server) registerGauges() {
 		})
 	}
 	gauge("tarian_bus_lag_messages", func(ctx context.Context) (float64, error) {
-		n, err := s.bus.Lag(ctx, indexer.Name)
+		n, err := s.lag(ctx, indexer.Name)
+		return float64(n), err
+	})
+	gauge("tarian_detector_lag_messages", func(ctx context.Context) (float64, error) {
+		n, err := s.lag(ctx, detector.Name)
 		return float64(n), err
 	})
 	gauge("tarian_bus_stream_bytes", func(ctx context.Context) (float64, error) {
@@ -183,15 +196,30 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	hs := &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 
-	ixCtx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopIndexer()
+	// The consumers get their own context: on shutdown they drain the bus
+	// after the API has stopped taking events.
+	cCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConsumers()
 	var wg sync.WaitGroup
-	ixErr := make(chan error, 1)
+	consumerErr := make(chan error, 2)
 	ix := indexer.New(indexer.Deps{Bus: s.bus, Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
+	for name, run := range map[string]func(context.Context) error{indexer.Name: ix.Run, detector.Name: s.rules.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := run(cCtx)
+			if err == nil && cCtx.Err() == nil {
+				err = errors.New("stopped")
+			}
+			if err != nil {
+				consumerErr <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ixErr <- ix.Run(ixCtx)
+		s.trimBus(cCtx)
 	}()
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- hs.Serve(ln) }()
@@ -203,11 +231,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err := <-httpErr:
 		runErr = fmt.Errorf("http: %w", err)
-	case err := <-ixErr:
-		if err == nil {
-			err = errors.New("stopped")
-		}
-		runErr = fmt.Errorf("indexer: %w", err)
+	case runErr = <-consumerErr:
 	}
 	s.ready.Store(false)
 	s.log.Info("shutting down")
@@ -219,17 +243,79 @@ func (s *Server) Run(ctx context.Context) error {
 	if runErr == nil {
 		s.drain(shCtx)
 	}
-	stopIndexer()
+	stopConsumers()
 	wg.Wait()
 	s.close()
 	s.log.Info("stopped")
 	return runErr
 }
 
-// drain waits until the indexer has taken everything on the bus, or ctx ends.
+// consumers are the bus consumers, by checkpoint name.
+var consumers = []string{indexer.Name, detector.Name}
+
+// lag returns how many bus messages consumer name has not durably processed.
+func (s *Server) lag(ctx context.Context, name string) (uint64, error) {
+	last, err := s.bus.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cp, err := s.db.Checkpoint(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if cp.Done >= last {
+		return 0, nil
+	}
+	return last - cp.Done, nil
+}
+
+// trimBus keeps the bus from filling with messages every consumer has
+// processed: once the stream passes half its max_bytes, those are removed
+// (below that they stay, for replay, until bus.max_age).
+func (s *Server) trimBus(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st, err := s.bus.Stats(ctx)
+		if err != nil || st.Bytes < uint64(s.cfg.Bus.MaxBytes/2) {
+			continue
+		}
+		low := uint64(1<<64 - 1)
+		for _, name := range consumers {
+			cp, err := s.db.Checkpoint(ctx, name)
+			if err != nil {
+				low = 0
+				break
+			}
+			low = min(low, cp.Done)
+		}
+		if low == 0 {
+			continue
+		}
+		if err := s.bus.Trim(ctx, low+1); err != nil {
+			s.log.Warn("trim bus", "err", err)
+		}
+	}
+}
+
+// drain waits until the consumers have durably processed everything on the
+// bus, or ctx ends.
 func (s *Server) drain(ctx context.Context) {
 	for {
-		n, err := s.bus.Lag(ctx, indexer.Name)
+		var n uint64
+		var err error
+		for _, name := range consumers {
+			var l uint64
+			if l, err = s.lag(ctx, name); err != nil {
+				break
+			}
+			n += l
+		}
 		if err != nil || n == 0 {
 			return
 		}

@@ -307,7 +307,14 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	w.ingest(t, "a", `{"n":1}`, `{"n":2}`, `bad`)
 	w.searchN(t, w.tokens["a/tenant-analyst"], "*", "", 2)
-	_, body := w.s.Do(t, "GET", "/metrics", "", nil)
+	// The indexer's checkpoint moves when it flushes (within a second).
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, body = w.s.Do(t, "GET", "/metrics", "", nil)
+		if strings.Contains(string(body), "tarian_bus_lag_messages 0\n") {
+			break
+		}
+	}
 	for _, want := range []string{
 		`tarian_ingest_events_total{tenant="tenant-a"} 2`,
 		`tarian_ingest_rejected_total{tenant="tenant-a"} 1`,

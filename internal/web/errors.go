@@ -7,6 +7,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -38,6 +39,7 @@ var catalogue = []struct {
 	{logstore.ErrBadQuery, http.StatusBadRequest, "bad_query"},
 	{ingest.ErrEmpty, http.StatusBadRequest, "empty_body"},
 	{bus.ErrBackpressure, http.StatusServiceUnavailable, "backpressure"},
+	{detector.ErrUnknownRule, http.StatusNotFound, "rule_not_found"},
 }
 
 // writeError answers with the error body {"error","message"}.

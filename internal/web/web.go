@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/ingest"
@@ -90,6 +91,8 @@ type Deps struct {
 	Search      Searcher
 	DeadLetters DeadLetterReader
 	Audit       AuditTrail
+	Alerts      alert.Store
+	Rules       Rules
 	// Metrics writes the Prometheus text exposition.
 	Metrics http.Handler
 	// Ready reports nil when every component is up.
@@ -118,6 +121,11 @@ func New(cfg Config, d Deps) *API {
 	a.mux.HandleFunc("POST /api/v1/tokens", a.authed(a.postToken))
 	a.mux.HandleFunc("GET /api/v1/deadletters", a.authed(a.getDeadLetters))
 	a.mux.HandleFunc("GET /api/v1/audit", a.authed(a.getAudit))
+	a.mux.HandleFunc("GET /api/v1/alerts", a.authed(a.getAlerts))
+	a.mux.HandleFunc("GET /api/v1/rules", a.authed(a.getRules))
+	a.mux.HandleFunc("POST /api/v1/rules", a.authed(a.postRules))
+	a.mux.HandleFunc("POST /api/v1/rules/{id}/disable", a.authed(a.postRuleSwitch(false)))
+	a.mux.HandleFunc("POST /api/v1/rules/{id}/enable", a.authed(a.postRuleSwitch(true)))
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
 	})

@@ -133,8 +133,10 @@ func openStorage(path string, cfg *logstorage.StorageConfig) (st *logstorage.Sto
 
 // Add stores events for tenant t. It either accepts the whole batch or
 // returns an error and stores nothing; no event is dropped silently. Events
-// become searchable within about a second, durable within a few; call Flush
-// to make them both at once.
+// are searchable when it returns (rows still in the engine's buffers are
+// counted by stats queries but not returned by row queries, so Add moves
+// them into searchable in-memory parts at once); call Flush to make them
+// durable.
 func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -197,6 +199,7 @@ func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) erro
 	s.flushMu.RLock()
 	defer s.flushMu.RUnlock()
 	s.st.MustAddRows(lr)
+	s.st.DebugFlush() // searchable now, and consistently so for every kind of query
 	s.daysMu.Lock()
 	for d := range days {
 		s.dirty[d] = struct{}{}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +26,12 @@ const AdminToken = "trn_test-admin-token-0123456789abcdefghijklmnop"
 type Server struct {
 	URL string
 	*server.Server
+	stop func(t testing.TB)
 }
+
+// Stop shuts the server down gracefully, as SIGTERM would; a new Start on
+// the same directory then sees everything it had.
+func (s *Server) Stop(t testing.TB) { s.stop(t) }
 
 // Config returns a configuration for a test server in dir.
 func Config(dir string) config.Config {
@@ -55,12 +61,16 @@ func Start(t testing.TB, cfg config.Config) *Server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server run: %v", err)
-		}
-	})
+	var once sync.Once
+	stop := func(t testing.TB) {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("server run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(func() { stop(t) })
 	deadline := time.Now().Add(30 * time.Second)
 	for srv.Addr() == "" {
 		if time.Now().After(deadline) {
@@ -68,12 +78,15 @@ func Start(t testing.TB, cfg config.Config) *Server {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return &Server{URL: "http://" + srv.Addr(), Server: srv}
+	return &Server{URL: "http://" + srv.Addr(), Server: srv, stop: stop}
 }
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(bytes.TrimSpace(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimSpace(p)))
+	return len(p), nil
+}
 
 // Do sends an API request with token and returns the status and body.
 func (s *Server) Do(t testing.TB, method, path, token string, body []byte) (int, []byte) {

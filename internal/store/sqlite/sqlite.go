@@ -92,6 +92,40 @@ CREATE TABLE checkpoints (
 	done    INTEGER NOT NULL,
 	pending INTEGER NOT NULL
 );`,
+	2: `
+CREATE TABLE rule_files (
+	key      TEXT PRIMARY KEY,
+	name     TEXT NOT NULL,
+	data     BLOB NOT NULL,
+	imported INTEGER NOT NULL
+);
+CREATE TABLE rules_disabled (
+	tenant  TEXT NOT NULL REFERENCES tenants(id),
+	rule_id TEXT NOT NULL,
+	PRIMARY KEY (tenant, rule_id)
+);
+CREATE TABLE alerts (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant     TEXT NOT NULL REFERENCES tenants(id),
+	rule_id    TEXT NOT NULL,
+	title      TEXT NOT NULL,
+	author     TEXT NOT NULL,
+	level      TEXT NOT NULL,
+	tags       TEXT NOT NULL,
+	event_ref  TEXT NOT NULL,
+	event_time INTEGER NOT NULL,
+	created    INTEGER NOT NULL,
+	fields     TEXT NOT NULL,
+	status     TEXT NOT NULL,
+	UNIQUE (tenant, rule_id, event_ref)
+);
+CREATE INDEX alerts_tenant ON alerts(tenant, id);
+CREATE TABLE correlation_states (
+	consumer TEXT NOT NULL,
+	tenant   TEXT NOT NULL REFERENCES tenants(id),
+	state    BLOB NOT NULL,
+	PRIMARY KEY (consumer, tenant)
+);`,
 }
 
 func (d *DB) migrate(ctx context.Context) error {

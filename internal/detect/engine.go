@@ -1,0 +1,770 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	ac "github.com/coregx/ahocorasick"
+
+	"github.com/tarian-soc/tarian/internal/sigma"
+)
+
+// Options configures Compile.
+type Options struct {
+	// Mapping is the field and log-source mapping; nil means DefaultMapping().
+	Mapping *Mapping
+	// Placeholders gives the values of %name% placeholders for |expand
+	// (typically per tenant). A value with an unknown placeholder never matches.
+	Placeholders map[string][]string
+	// Naive disables log-source routing and literal prefiltering: every rule
+	// is tried on every event. It exists as the baseline for benchmarks.
+	Naive bool
+}
+
+// Match is one rule firing on one event.
+type Match struct {
+	RuleID string
+	Title  string
+	Level  string
+	Author string
+	Status string
+	Tags   []string
+	// Rule is the parsed rule (its File and Line say where it came from).
+	Rule *sigma.Rule
+	// Fields holds the values of the fields the rule tests, as found in the
+	// event (for a correlation: its group-by values).
+	Fields []Field
+	// Time is the event time when the event has one.
+	Time time.Time
+	// Correlation is set for correlation rule matches.
+	Correlation *CorrelationResult
+}
+
+// Field is one field value reported with a match.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Skipped is a rule that Compile left out, with the reason.
+type Skipped struct {
+	Rule   *sigma.Rule
+	Reason string
+}
+
+// Engine is a compiled rule set. It is immutable and safe for concurrent use.
+type Engine struct {
+	opts       Options
+	mapping    *Mapping
+	paths      *pathNode
+	fieldIDs   map[string][]int32 // event field name -> field ids (itself, aliases)
+	fieldNames []string           // id -> Sigma field name
+	ids        map[string]int32   // Sigma field name -> id
+	timeFields []int32
+	aliases    [][2]int32 // to, from
+	// commonField marks fields whose values are shared by whole log sources,
+	// poor literals for the prefilter.
+	commonField map[int32]bool
+	needAll     bool
+
+	rules    []*crule
+	variants []*variant
+	sets     []*ruleSet
+	byChan   map[string][]*variant
+	anyChan  []*variant
+	chanID   int32
+	corrs    []*ccorr
+	skipped  []Skipped
+	byRef    map[string][]*crule // rule id or name -> rules
+	filters  [][]node            // per rule: filter conditions ANDed with it
+	pool     sync.Pool
+}
+
+// crule is one compiled detection rule.
+type crule struct {
+	idx      int
+	rule     *sigma.Rule
+	cond     node
+	fields   []int32
+	generate bool     // emit its own matches
+	corrs    []*ccorr // correlations that use it
+	variants []*variant
+}
+
+// variant is one "when" alternative of a mapped log source with the rules
+// that use it.
+type variant struct {
+	conds   []varCond
+	renames [][2]int32 // to, from
+	*ruleSet
+}
+
+// ruleSet is the rules of one mapped log source, shared by its variants,
+// with their prefilter.
+type ruleSet struct {
+	rules []*crule
+	// Prefilter: rules without a required literal are always candidates.
+	always  []int32 // indexes into rules
+	filters []litFilter
+}
+
+type varCond struct {
+	field int32
+	vals  [][]byte // lower-cased; nil: any value present
+}
+
+// litFilter is an Aho-Corasick automaton over the literals that rules of a
+// variant require in one field.
+type litFilter struct {
+	field int32
+	auto  *ac.Automaton
+	rules [][]int32 // pattern id -> indexes into variant.rules
+	first *gramSet  // a quick check before the automaton
+}
+
+// Compile builds an engine from parsed rules: detection rules, filters
+// (applied to the rules they name) and correlations. A rule that cannot be
+// compiled, or whose log source the mapping does not cover, is left out and
+// listed by Skipped; the error is only for an unusable mapping.
+func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
+	m := opts.Mapping
+	if m == nil {
+		m = DefaultMapping()
+	}
+	e := &Engine{
+		opts:     opts,
+		mapping:  m,
+		paths:    buildPathTree(m.Fields),
+		fieldIDs: map[string][]int32{},
+		ids:      map[string]int32{},
+		byChan:   map[string][]*variant{},
+	}
+	e.chanID = e.fieldID("Channel")
+	e.commonField = map[int32]bool{}
+	for _, f := range []string{"Channel", "Provider_Name", "Provider_Guid", "Level", "Task", "Opcode", "Keywords", "Version"} {
+		e.commonField[e.fieldID(f)] = true
+	}
+	for _, f := range m.Fields.Time {
+		e.timeFields = append(e.timeFields, e.fieldID(f))
+	}
+	// Log-source variants, created on demand per mapping entry.
+	lsVariants := map[string][]*variant{}
+	variantsFor := func(r *sigma.Rule) ([]*variant, error) {
+		ls, ok := m.lookup(r.LogSource.Product, r.LogSource.Category, r.LogSource.Service)
+		if !ok {
+			return nil, fmt.Errorf("logsource (product %q, category %q, service %q) is not in the mapping", r.LogSource.Product, r.LogSource.Category, r.LogSource.Service)
+		}
+		if vs, ok := lsVariants[ls.key()]; ok {
+			return vs, nil
+		}
+		var vs []*variant
+		set := &ruleSet{}
+		e.sets = append(e.sets, set)
+		for _, alt := range ls.When {
+			v := &variant{ruleSet: set}
+			var chans []string
+			names := make([]string, 0, len(alt.Fields))
+			for f := range alt.Fields {
+				names = append(names, f)
+			}
+			slices.Sort(names)
+			for _, f := range names {
+				vals := alt.Fields[f]
+				c := varCond{field: e.fieldID(f)}
+				wildcard := false
+				for _, x := range vals {
+					if x == "*" {
+						wildcard = true
+					}
+					c.vals = append(c.vals, []byte(strings.ToLower(x)))
+				}
+				if wildcard {
+					c.vals = nil
+				}
+				if f == "Channel" && !wildcard {
+					chans = vals
+				}
+				v.conds = append(v.conds, c)
+			}
+			for to, from := range alt.Rename {
+				v.renames = append(v.renames, [2]int32{e.fieldID(to), e.fieldID(from)})
+			}
+			slices.SortFunc(v.renames, func(a, b [2]int32) int { return int(a[0] - b[0]) })
+			if len(chans) == 0 {
+				e.anyChan = append(e.anyChan, v)
+			}
+			for _, ch := range chans {
+				k := strings.ToLower(ch)
+				e.byChan[k] = append(e.byChan[k], v)
+			}
+			e.variants = append(e.variants, v)
+			vs = append(vs, v)
+		}
+		lsVariants[ls.key()] = vs
+		return vs, nil
+	}
+
+	byRef := map[string][]*crule{}
+	var filters, corrs []*sigma.Rule
+	for _, r := range rules {
+		switch {
+		case r.Filter != nil:
+			filters = append(filters, r)
+			continue
+		case r.Correlation != nil:
+			corrs = append(corrs, r)
+			continue
+		case r.Detection == nil:
+			continue
+		}
+		vs, err := variantsFor(r)
+		if err != nil {
+			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: err.Error()})
+			continue
+		}
+		c := &crule{idx: len(e.rules), rule: r, generate: true, variants: vs}
+		var cerr error
+		c.cond, cerr = e.compileDetection(r.Detection, &c.fields)
+		if cerr != nil {
+			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: cerr.Error()})
+			continue
+		}
+		e.rules = append(e.rules, c)
+		vs[0].rules = append(vs[0].rules, c) // shared by all of vs
+		for _, ref := range []string{r.ID, r.Name} {
+			if ref != "" {
+				byRef[ref] = append(byRef[ref], c)
+			}
+		}
+	}
+	e.byRef = byRef
+	e.filters = make([][]node, len(e.rules))
+	e.addFilters(filters)
+	for _, r := range corrs {
+		c, err := e.compileCorrelation(r, byRef)
+		if err != nil {
+			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: err.Error()})
+			continue
+		}
+		e.corrs = append(e.corrs, c)
+	}
+	// Aliases: a field the rules use, filled from another event field when
+	// the event lacks it.
+	srcs := make([]string, 0, len(m.Fields.Alias))
+	for src := range m.Fields.Alias {
+		srcs = append(srcs, src)
+	}
+	slices.Sort(srcs)
+	for _, src := range srcs {
+		for _, to := range m.Fields.Alias[src] {
+			if id, ok := e.ids[to]; ok {
+				e.aliases = append(e.aliases, [2]int32{id, e.fieldID(src)})
+			}
+		}
+	}
+	for _, set := range e.sets {
+		if err := e.buildPrefilter(set); err != nil {
+			return nil, err
+		}
+	}
+	e.pool.New = func() any { return newEvState(e) }
+	return e, nil
+}
+
+func (e *Engine) addFilters(filters []*sigma.Rule) {
+	for _, f := range filters {
+		if f.Filter == nil {
+			continue
+		}
+		var fields []int32
+		n, err := e.compileDetection(f.Filter.Detection, &fields)
+		if err != nil {
+			e.skipped = append(e.skipped, Skipped{Rule: f, Reason: err.Error()})
+			continue
+		}
+		for _, ref := range f.Filter.Rules {
+			for _, c := range e.byRef[ref] {
+				e.filters[c.idx] = append(e.filters[c.idx], n)
+			}
+		}
+	}
+}
+
+// WithFilters returns an engine that shares e's compiled rules and adds
+// the given filter documents (for example one tenant's exclusions) to the
+// filters e already has. It is cheap next to Compile. Filters that do not
+// compile are listed by the new engine's Skipped.
+func (e *Engine) WithFilters(filters []*sigma.Rule) *Engine {
+	c := &Engine{
+		opts: e.opts, mapping: e.mapping, paths: e.paths,
+		fieldIDs: make(map[string][]int32, len(e.fieldIDs)), fieldNames: slices.Clone(e.fieldNames),
+		ids: make(map[string]int32, len(e.ids)), timeFields: e.timeFields, aliases: e.aliases,
+		commonField: e.commonField, needAll: e.needAll,
+		rules: e.rules, variants: e.variants, sets: e.sets, byChan: e.byChan, anyChan: e.anyChan,
+		chanID: e.chanID, corrs: e.corrs, byRef: e.byRef,
+		filters: make([][]node, len(e.filters)),
+	}
+	for k, v := range e.fieldIDs {
+		c.fieldIDs[k] = slices.Clone(v)
+	}
+	for k, v := range e.ids {
+		c.ids[k] = v
+	}
+	for i, f := range e.filters {
+		c.filters[i] = slices.Clone(f)
+	}
+	c.addFilters(filters)
+	c.pool.New = func() any { return newEvState(c) }
+	return c
+}
+
+// Rules returns the number of compiled detection and correlation rules.
+func (e *Engine) Rules() int { return len(e.rules) + len(e.corrs) }
+
+// Skipped lists the rules Compile left out.
+func (e *Engine) Skipped() []Skipped { return e.skipped }
+
+// fieldID returns the id of a Sigma field name, registering it.
+func (e *Engine) fieldID(name string) int32 {
+	if id, ok := e.ids[name]; ok {
+		return id
+	}
+	id := int32(len(e.fieldNames))
+	e.fieldNames = append(e.fieldNames, name)
+	e.ids[name] = id
+	e.fieldIDs[name] = append(e.fieldIDs[name], id)
+	return id
+}
+
+func (e *Engine) compileDetection(d *sigma.Detection, fields *[]int32) (node, error) {
+	searches := map[string]node{}
+	for _, name := range d.Order {
+		n, err := e.compileSearch(d.Searches[name], fields)
+		if err != nil {
+			return nil, fmt.Errorf("search %q: %w", name, err)
+		}
+		searches[name] = n
+	}
+	var conds orNode
+	for _, c := range d.Conditions {
+		n, err := compileExpr(c, searches)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, n)
+	}
+	if len(conds) == 1 {
+		return conds[0], nil
+	}
+	return conds, nil
+}
+
+func compileExpr(x sigma.Expr, searches map[string]node) (node, error) {
+	switch x := x.(type) {
+	case sigma.And:
+		var out andNode
+		for _, y := range x.X {
+			n, err := compileExpr(y, searches)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+		return out, nil
+	case sigma.Or:
+		var out orNode
+		for _, y := range x.X {
+			n, err := compileExpr(y, searches)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+		return out, nil
+	case sigma.Not:
+		n, err := compileExpr(x.X, searches)
+		if err != nil {
+			return nil, err
+		}
+		return notNode{n}, nil
+	case sigma.Ident:
+		n, ok := searches[x.Name]
+		if !ok {
+			return nil, fmt.Errorf("undefined search %q", x.Name)
+		}
+		return n, nil
+	case sigma.Of:
+		var xs []node
+		for _, name := range x.Names {
+			xs = append(xs, searches[name])
+		}
+		need := x.Count
+		if need == 0 {
+			need = len(xs)
+		}
+		if need == 1 {
+			return orNode(xs), nil
+		}
+		if need == len(xs) {
+			return andNode(xs), nil
+		}
+		return ofNode{need: need, xs: xs}, nil
+	}
+	return nil, fmt.Errorf("BUG: unknown condition node %T", x)
+}
+
+func (e *Engine) compileSearch(s *sigma.Search, fields *[]int32) (node, error) {
+	var alts orNode
+	for _, alt := range s.Alternatives {
+		var and andNode
+		for _, m := range alt {
+			n, err := e.compileMatch(m, fields)
+			if err != nil {
+				return nil, err
+			}
+			and = append(and, n)
+		}
+		if len(and) == 1 {
+			alts = append(alts, and[0])
+		} else {
+			alts = append(alts, and)
+		}
+	}
+	if len(alts) == 1 {
+		return alts[0], nil
+	}
+	return alts, nil
+}
+
+func (e *Engine) compileMatch(m *sigma.Match, fields *[]int32) (*fieldNode, error) {
+	n := &fieldNode{field: -1, name: m.Field, all: m.All, negate: m.Negate}
+	if m.Field != "" {
+		n.field = e.fieldID(m.Field)
+		if !slices.Contains(*fields, n.field) {
+			*fields = append(*fields, n.field)
+		}
+	} else {
+		e.needAll = true
+	}
+	add := func(vm valueMatcher, group int) {
+		n.matchers = append(n.matchers, vm)
+		n.groups = append(n.groups, group)
+		if group+1 > n.nGroups {
+			n.nGroups = group + 1
+		}
+	}
+	switch m.Op {
+	case sigma.OpExists:
+		if m.Values[0].Bool {
+			n.exists = 1
+		} else {
+			n.exists, n.onMissing = 2, true
+		}
+		return n, nil
+	case sigma.OpRegex:
+		for _, v := range m.Values {
+			src := v.Regex.String()
+			add(regexMatcher{re: v.Regex, lits: regexLiterals(src, minLiteral), need: regexLiterals(src, 1)}, v.Group)
+		}
+	case sigma.OpCIDR:
+		for _, v := range m.Values {
+			addr, _ := netip.AddrFromSlice(v.Net.IP)
+			ones, _ := netMaskSize(v.Net.Mask)
+			add(cidrMatcher{netip.PrefixFrom(addr.Unmap(), ones)}, v.Group)
+		}
+	case sigma.OpGT, sigma.OpGTE, sigma.OpLT, sigma.OpLTE:
+		for _, v := range m.Values {
+			if m.TimePart != "" {
+				add(timeMatcher{part: m.TimePart, op: m.Op, num: v.Num}, v.Group)
+			} else {
+				add(compareMatcher{op: m.Op, num: v.Num}, v.Group)
+			}
+		}
+	case sigma.OpFieldRef:
+		for _, v := range m.Values {
+			other := e.fieldID(v.Text)
+			add(fieldRefMatcher{other: other, kind: m.FieldRefKind, cased: m.Cased}, v.Group)
+		}
+	default:
+		for _, v := range m.Values {
+			switch {
+			case m.TimePart != "":
+				add(timeMatcher{part: m.TimePart, op: sigma.OpPattern, num: v.Num}, v.Group)
+			case v.Kind == sigma.KindNull:
+				add(nullMatcher{}, v.Group)
+				n.matchNull = true
+			case v.Kind == sigma.KindNumber:
+				add(numberMatcher{text: []byte(v.Text), num: v.Num}, v.Group)
+			case m.Expand:
+				pats, ok := e.expand(v.Pattern)
+				if !ok {
+					add(constMatcher(false), v.Group)
+					continue
+				}
+				for _, p := range pats {
+					add(newGlob(keywordPattern(m, p), m.Cased), v.Group)
+				}
+			default:
+				add(newGlob(keywordPattern(m, v.Pattern), m.Cased), v.Group)
+			}
+		}
+	}
+	// An absent field matches null, and a neq test.
+	n.onMissing = n.matchNull && !n.all || n.negate
+	return n, nil
+}
+
+// keywordPattern gives keyword searches substring semantics.
+func keywordPattern(m *sigma.Match, p sigma.Pattern) sigma.Pattern {
+	if m.Field != "" {
+		return p
+	}
+	out := make(sigma.Pattern, 0, len(p)+2)
+	if len(p) == 0 || p[0].Kind != sigma.TokStar {
+		out = append(out, sigma.Token{Kind: sigma.TokStar})
+	}
+	out = append(out, p...)
+	if len(p) == 0 || p[len(p)-1].Kind != sigma.TokStar {
+		out = append(out, sigma.Token{Kind: sigma.TokStar})
+	}
+	return out
+}
+
+type constMatcher bool
+
+func (c constMatcher) match(*evState, int32) bool { return bool(c) }
+
+// expand replaces %name% placeholders with their configured values.
+func (e *Engine) expand(p sigma.Pattern) ([]sigma.Pattern, bool) {
+	out := []sigma.Pattern{nil}
+	for _, t := range p {
+		if t.Kind != sigma.TokLit || !strings.Contains(t.Text, "%") {
+			for i := range out {
+				out[i] = append(out[i], t)
+			}
+			continue
+		}
+		texts := []string{""}
+		rest := t.Text
+		for {
+			i := strings.IndexByte(rest, '%')
+			j := -1
+			if i >= 0 {
+				j = strings.IndexByte(rest[i+1:], '%')
+			}
+			if i < 0 || j < 0 {
+				for k := range texts {
+					texts[k] += rest
+				}
+				break
+			}
+			name := rest[i+1 : i+1+j]
+			vals, ok := e.opts.Placeholders[name]
+			if !ok || len(vals) == 0 {
+				return nil, false
+			}
+			var next []string
+			for _, tx := range texts {
+				for _, v := range vals {
+					next = append(next, tx+rest[:i]+v)
+				}
+			}
+			texts = next
+			rest = rest[i+j+2:]
+		}
+		var next []sigma.Pattern
+		for _, o := range out {
+			for _, tx := range texts {
+				q := append(slices.Clone(o), sigma.Token{Kind: sigma.TokLit, Text: tx})
+				next = append(next, q)
+			}
+		}
+		out = next
+	}
+	return out, true
+}
+
+func netMaskSize(mask []byte) (int, int) {
+	ones := 0
+	for _, b := range mask {
+		for i := 7; i >= 0; i-- {
+			if b&(1<<i) != 0 {
+				ones++
+			}
+		}
+	}
+	return ones, len(mask) * 8
+}
+
+// Evaluate runs every rule on one JSON event and calls fn for each match.
+// Correlation rules need state: use EvaluateWith.
+func (e *Engine) Evaluate(raw []byte, fn func(Match)) error {
+	return e.EvaluateWith(nil, raw, fn)
+}
+
+// EvaluateWith is Evaluate with correlation state (one State per tenant).
+// st may be nil, which skips correlations.
+func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
+	st := e.pool.Get().(*evState)
+	defer e.pool.Put(st)
+	if err := st.load(raw); err != nil {
+		return err
+	}
+	for _, a := range e.aliases {
+		st.alias(a[0], a[1])
+	}
+	if e.opts.Naive {
+		e.evalNaive(st, cs, fn)
+		return nil
+	}
+	ch := st.first(e.chanID)
+	var chLower []byte
+	if ch >= 0 {
+		chLower = st.lowerOf(ch)
+	}
+	for _, v := range e.byChan[string(chLower)] {
+		e.evalVariant(st, cs, v, fn)
+	}
+	for _, v := range e.anyChan {
+		e.evalVariant(st, cs, v, fn)
+	}
+	return nil
+}
+
+func (e *Engine) variantMatches(st *evState, v *variant) bool {
+	for _, c := range v.conds {
+		h := st.first(c.field)
+		if h < 0 {
+			return false
+		}
+		if c.vals == nil {
+			continue
+		}
+		ok := false
+		for i := h; i >= 0 && !ok; i = st.vals[i].next {
+			l := st.lowerOf(i)
+			for _, want := range c.vals {
+				if string(l) == string(want) {
+					ok = true
+					break
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) evalVariant(st *evState, cs *State, v *variant, fn func(Match)) {
+	if len(v.rules) == 0 || !e.variantMatches(st, v) {
+		return
+	}
+	for _, r := range v.renames {
+		st.alias(r[0], r[1])
+	}
+	// Candidates: rules with no required literal, plus those whose literal
+	// occurs in the event.
+	st.cands = st.cands[:0]
+	st.cands = append(st.cands, v.always...)
+	for fi := range v.filters {
+		f := &v.filters[fi]
+		if f.field < 0 { // keyword literals: any value of the event
+			for _, i := range st.all {
+				if f.first.mayHold(st.vals[i].raw) {
+					st.scan(f, st.lowerOf(i), v)
+				}
+			}
+			continue
+		}
+		for i := st.first(f.field); i >= 0; i = st.vals[i].next {
+			if st.vals[i].null || !f.first.mayHold(st.vals[i].raw) {
+				continue
+			}
+			st.scan(f, st.lowerOf(i), v)
+		}
+	}
+	if len(v.filters) > 0 {
+		slices.Sort(st.cands)
+	}
+	for _, ri := range st.cands {
+		e.tryRule(st, cs, v.rules[ri], fn)
+	}
+}
+
+// scan runs one literal automaton and marks the rules it finds.
+func (st *evState) scan(f *litFilter, s []byte, v *variant) {
+	st.scanWith(f.auto, f, s, v)
+}
+
+func (st *evState) scanWith(a *ac.Automaton, f *litFilter, s []byte, v *variant) {
+	for _, m := range a.FindAllOverlapping(s) {
+		for _, ri := range f.rules[m.PatternID] {
+			gi := v.rules[ri].idx
+			if st.mark[gi] != st.stamp {
+				st.mark[gi] = st.stamp
+				st.cands = append(st.cands, ri)
+			}
+		}
+	}
+}
+
+func (e *Engine) tryRule(st *evState, cs *State, r *crule, fn func(Match)) {
+	if st.fired[r.idx] == st.stamp {
+		return
+	}
+	if !r.cond.eval(st) {
+		return
+	}
+	for _, f := range e.filters[r.idx] {
+		if !f.eval(st) {
+			return
+		}
+	}
+	st.fired[r.idx] = st.stamp
+	if r.generate {
+		fn(e.match(st, r))
+	}
+	if cs != nil {
+		for _, c := range r.corrs {
+			cs.observe(e, st, c, r, fn)
+		}
+	}
+}
+
+func (e *Engine) evalNaive(st *evState, cs *State, fn func(Match)) {
+	for _, r := range e.rules {
+		for _, v := range r.variants {
+			if e.variantMatches(st, v) {
+				for _, rn := range v.renames {
+					st.alias(rn[0], rn[1])
+				}
+				e.tryRule(st, cs, r, fn)
+				break
+			}
+		}
+	}
+}
+
+func (e *Engine) match(st *evState, r *crule) Match {
+	m := Match{
+		RuleID: r.rule.ID, Title: r.rule.Title, Level: r.rule.Level, Author: r.rule.Author,
+		Status: r.rule.Status, Tags: r.rule.Tags, Rule: r.rule,
+	}
+	for _, id := range r.fields {
+		for i := st.first(id); i >= 0; i = st.vals[i].next {
+			if !st.vals[i].null {
+				m.Fields = append(m.Fields, Field{Name: e.fieldNames[id], Value: string(st.vals[i].raw)})
+			}
+		}
+	}
+	if t, ok := st.eventTime(); ok {
+		m.Time = t
+	}
+	return m
+}

@@ -1,0 +1,392 @@
+package detect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+// ErrEvent marks an event that is not a JSON object.
+var ErrEvent = errors.New("invalid event")
+
+// pathNode is one level of the compiled field mapping.
+type pathNode struct {
+	children map[string]*pathNode
+	any      *pathNode // a "*" segment
+	payload  bool      // keys below are field names as they stand
+	rename   string    // a scalar here is this field
+	path     string    // dotted path, for naming unmapped keys
+}
+
+func (n *pathNode) child(seg string, create bool) *pathNode {
+	if seg == "*" {
+		if n.any == nil && create {
+			n.any = &pathNode{path: n.join("*")}
+		}
+		return n.any
+	}
+	c := n.children[seg]
+	if c == nil && create {
+		if n.children == nil {
+			n.children = map[string]*pathNode{}
+		}
+		c = &pathNode{path: n.join(seg)}
+		n.children[seg] = c
+	}
+	return c
+}
+
+func (n *pathNode) join(seg string) string {
+	if n.path == "" {
+		return seg
+	}
+	return n.path + "." + seg
+}
+
+func buildPathTree(fm FieldMapping) *pathNode {
+	root := &pathNode{payload: true}
+	for _, p := range fm.Payload {
+		n := root
+		for _, seg := range strings.Split(p, ".") {
+			n = n.child(seg, true)
+		}
+		n.payload = true
+	}
+	for p, name := range fm.Rename {
+		n := root
+		for _, seg := range strings.Split(p, ".") {
+			n = n.child(seg, true)
+		}
+		n.rename = name
+	}
+	return root
+}
+
+// evVal is one value of one field in the event being evaluated.
+type evVal struct {
+	raw     []byte
+	lower   []byte
+	next    int32 // next value of the same field, -1 at the end
+	null    bool
+	lowered bool
+}
+
+// evState is the scratch space of one evaluation. It is reused across
+// events (from a sync.Pool), so evaluation allocates almost nothing.
+type evState struct {
+	e       *Engine
+	parser  fastjson.Parser
+	head    []int32 // per field id: first value, or -1
+	touched []int32
+	vals    []evVal
+	all     []int32 // every leaf value, for keyword searches
+	arena   []byte
+	name    []byte
+	tmp     []byte
+	mark    []uint32 // per rule: candidate stamp
+	fired   []uint32 // per rule: fired stamp
+	stamp   uint32
+	cands   []int32
+	timeSet bool
+	evTime  time.Time
+}
+
+func newEvState(e *Engine) *evState {
+	st := &evState{e: e, head: make([]int32, len(e.fieldNames)), mark: make([]uint32, len(e.rules)), fired: make([]uint32, len(e.rules))}
+	for i := range st.head {
+		st.head[i] = -1
+	}
+	st.arena = make([]byte, 0, 16<<10)
+	return st
+}
+
+func (st *evState) reset() {
+	for _, id := range st.touched {
+		st.head[id] = -1
+	}
+	st.touched = st.touched[:0]
+	st.vals = st.vals[:0]
+	st.all = st.all[:0]
+	st.arena = st.arena[:0]
+	st.timeSet = false
+	st.stamp++
+	if st.stamp == 0 { // wrapped: clear the stamps
+		clear(st.mark)
+		clear(st.fired)
+		st.stamp = 1
+	}
+}
+
+// load decodes one JSON event into the field table.
+func (st *evState) load(raw []byte) error {
+	st.reset()
+	v, err := st.parser.ParseBytes(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrEvent, err)
+	}
+	o, err := v.Object()
+	if err != nil {
+		return fmt.Errorf("%w: not a JSON object", ErrEvent)
+	}
+	st.name = st.name[:0]
+	st.walk(o, st.e.paths, 0, 0, false)
+	return nil
+}
+
+// walk visits an object. node is the mapping level (nil below it). The
+// current field name is st.name[base:plen]; attr says it ended at an
+// '#attributes' level (so the next key joins with '_'). Names are built in
+// one buffer: a payload level starts a fresh name after the current one, so
+// the enclosing prefix stays intact for the following keys.
+func (st *evState) walk(o *fastjson.Object, node *pathNode, base, plen int, attr bool) {
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		var child *pathNode
+		if node != nil {
+			if c := node.children[string(key)]; c != nil {
+				child = c
+			} else if node.any != nil {
+				child = node.any
+			}
+		}
+		if child != nil {
+			if child.rename != "" && v.Type() != fastjson.TypeObject {
+				st.name = append(st.name[:plen], child.rename...)
+				st.value(v, child, plen, len(st.name))
+				st.name = st.name[:plen]
+				return
+			}
+			if v.Type() == fastjson.TypeObject {
+				obj, _ := v.Object()
+				st.name = st.name[:plen]
+				if child.payload {
+					st.walk(obj, child, plen, plen, false)
+				} else {
+					// An explicit but non-payload level: its path is the prefix.
+					st.name = append(st.name, child.path...)
+					st.walk(obj, child, plen, len(st.name), false)
+				}
+				st.name = st.name[:plen]
+				return
+			}
+		}
+		n := plen
+		switch {
+		case string(key) == "#attributes" && v.Type() == fastjson.TypeObject:
+			obj, _ := v.Object()
+			st.walk(obj, nil, base, plen, true)
+			st.name = st.name[:plen]
+			return
+		case string(key) == "#text":
+			// The value of the enclosing element itself.
+		default:
+			st.name = st.name[:plen]
+			if plen > base {
+				if attr {
+					st.name = append(st.name, '_')
+				} else {
+					st.name = append(st.name, '.')
+				}
+			}
+			st.name = append(st.name, key...)
+			n = len(st.name)
+		}
+		st.value(v, nil, base, n)
+		st.name = st.name[:plen]
+	})
+}
+
+// value records v under the field name st.name[base:n].
+func (st *evState) value(v *fastjson.Value, node *pathNode, base, n int) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		obj, _ := v.Object()
+		st.walk(obj, node, base, n, false)
+		return
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		for _, el := range arr {
+			st.name = st.name[:n]
+			st.value(el, node, base, n)
+		}
+		return
+	}
+	ids := st.e.fieldIDs[string(st.name[base:n])]
+	if len(ids) == 0 && st.e.mapping.Fields.RemoveSpaces && bytes.IndexByte(st.name[base:n], ' ') >= 0 {
+		// "Threat Name" (Defender, evtx) answers to ThreatName.
+		st.tmp = st.tmp[:0]
+		for _, c := range st.name[base:n] {
+			if c != ' ' {
+				st.tmp = append(st.tmp, c)
+			}
+		}
+		ids = st.e.fieldIDs[string(st.tmp)]
+	}
+	if len(ids) == 0 && !st.e.needAll {
+		return
+	}
+	var val evVal
+	switch v.Type() {
+	case fastjson.TypeString:
+		val.raw = v.GetStringBytes()
+	case fastjson.TypeNumber:
+		start := len(st.arena)
+		st.arena = v.MarshalTo(st.arena)
+		val.raw = st.arena[start:len(st.arena):len(st.arena)]
+	case fastjson.TypeTrue:
+		val.raw = trueBytes
+	case fastjson.TypeFalse:
+		val.raw = falseBytes
+	case fastjson.TypeNull:
+		val.null = true
+	}
+	val.next = -1
+	if st.e.needAll && !val.null {
+		st.all = append(st.all, int32(len(st.vals)))
+		st.vals = append(st.vals, val)
+	}
+	for _, id := range ids {
+		st.add(id, val)
+	}
+}
+
+var (
+	trueBytes  = []byte("true")
+	falseBytes = []byte("false")
+)
+
+// add appends a value to field id's list.
+func (st *evState) add(id int32, val evVal) {
+	idx := int32(len(st.vals))
+	st.vals = append(st.vals, val)
+	h := st.head[id]
+	if h < 0 {
+		st.head[id] = idx
+		st.touched = append(st.touched, id)
+		return
+	}
+	for st.vals[h].next >= 0 {
+		h = st.vals[h].next
+	}
+	st.vals[h].next = idx
+}
+
+// alias makes field to share the values of field from (when to is empty).
+func (st *evState) alias(to, from int32) {
+	if st.head[to] >= 0 || st.head[from] < 0 {
+		return
+	}
+	st.head[to] = st.head[from]
+	st.touched = append(st.touched, to)
+}
+
+// lowerOf returns the lower-cased value, computing it once per event.
+func (st *evState) lowerOf(i int32) []byte {
+	v := &st.vals[i]
+	if v.lowered {
+		return v.lower
+	}
+	v.lowered = true
+	raw := v.raw
+	k := 0
+	for k < len(raw) && raw[k] < utf8.RuneSelf && (raw[k] < 'A' || raw[k] > 'Z') {
+		k++
+	}
+	if k == len(raw) {
+		v.lower = raw
+		return raw
+	}
+	start := len(st.arena)
+	st.arena = append(st.arena, raw[:k]...)
+	for j := k; j < len(raw); {
+		c := raw[j]
+		if c < utf8.RuneSelf {
+			st.arena = append(st.arena, lowerTable[c])
+			j++
+			continue
+		}
+		r, w := utf8.DecodeRune(raw[j:])
+		if r == utf8.RuneError && w == 1 {
+			st.arena = append(st.arena, c) // invalid UTF-8: keep the byte
+		} else {
+			st.arena = utf8.AppendRune(st.arena, unicode.ToLower(r))
+		}
+		j += w
+	}
+	v.lower = st.arena[start:len(st.arena):len(st.arena)]
+	return v.lower
+}
+
+var lowerTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if i >= 'A' && i <= 'Z' {
+			t[i] = byte(i + 'a' - 'A')
+		}
+	}
+	return t
+}()
+
+// first returns the first value of field id, or -1.
+func (st *evState) first(id int32) int32 {
+	if id < 0 {
+		return -1
+	}
+	return st.head[id]
+}
+
+// eventTime returns the event time from the mapped time fields.
+func (st *evState) eventTime() (time.Time, bool) {
+	if st.timeSet {
+		return st.evTime, !st.evTime.IsZero()
+	}
+	st.timeSet = true
+	st.evTime = time.Time{}
+	for _, id := range st.e.timeFields {
+		if i := st.first(id); i >= 0 && !st.vals[i].null {
+			if t, ok := parseTime(st.vals[i].raw); ok {
+				st.evTime = t
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z0700",
+	"Jan 2, 2006 15:04:05.999999999 MST",
+}
+
+func parseTime(b []byte) (time.Time, bool) {
+	s := string(b)
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	// Unix seconds or milliseconds.
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return time.Time{}, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(b) >= 12 {
+		return time.UnixMilli(n).UTC(), true
+	}
+	if len(b) > 0 {
+		return time.Unix(n, 0).UTC(), true
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,384 @@
+// Package detector runs the detection engine over every tenant's stream and
+// raises alerts. It owns the imported rule set (stored in the state store,
+// compiled once, swapped atomically on change) and per-tenant rule
+// switches, and consumes the bus as durable consumer "detector".
+//
+// Exactly once, as seen from the alert list: alerts are keyed by (tenant,
+// rule, event position), so a redelivered event raises nothing new; the
+// correlation state of each tenant is saved in the same transaction as the
+// consumer's checkpoint, so a restart resumes the windows where they were.
+package detector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/detect"
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/sigma"
+	"github.com/tarian-soc/tarian/internal/store"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Name is the detector's durable consumer and checkpoint name.
+const Name = "detector"
+
+// ErrUnknownRule is returned for a rule ID that is not imported.
+var ErrUnknownRule = errors.New("unknown rule")
+
+// RuleFile is one imported rule file, as kept in the state store.
+type RuleFile struct {
+	// Key identifies the file: the ID of its first rule, else its name.
+	Key      string
+	Name     string
+	Data     []byte
+	Imported time.Time
+}
+
+// Store is what the detector keeps in the state store.
+type Store interface {
+	alert.Store
+	PutRuleFiles(ctx context.Context, files []RuleFile) error
+	RuleFiles(ctx context.Context) ([]RuleFile, error)
+	SetRuleDisabled(ctx context.Context, t tenant.ID, ruleID string, disabled bool) error
+	DisabledRules(ctx context.Context) (map[tenant.ID]map[string]bool, error)
+	Checkpoint(ctx context.Context, name string) (store.Checkpoint, error)
+	// CorrelationStates returns the saved correlation state per tenant.
+	CorrelationStates(ctx context.Context, name string) (map[tenant.ID][]byte, error)
+	// SaveProgress moves the checkpoint and saves states in one transaction.
+	SaveProgress(ctx context.Context, name string, cp store.Checkpoint, states map[tenant.ID][]byte) error
+}
+
+// Source is the bus as the detector consumes it.
+type Source interface {
+	Consume(ctx context.Context, cc bus.ConsumeConfig, h bus.Handler) error
+}
+
+// Counter counts per tenant.
+type Counter interface {
+	Count(name string, t tenant.ID, n int)
+}
+
+// Deps are the detector's collaborators.
+type Deps struct {
+	Bus     Source
+	Store   Store
+	Metrics Counter
+	Log     *slog.Logger
+}
+
+// ruleset is one compiled generation of the rules.
+type ruleset struct {
+	engine   *detect.Engine
+	rules    []*sigma.Rule
+	skipped  []detect.Skipped
+	disabled map[tenant.ID]map[string]bool
+}
+
+// Service is the detector.
+type Service struct {
+	d      Deps
+	mu     sync.Mutex // serialises changes to the rule set
+	rs     atomic.Pointer[ruleset]
+	states map[tenant.ID]*detect.State // owned by Run
+}
+
+// New loads and compiles the stored rules. A stored rule that no longer
+// compiles is logged and skipped; it never stops the server.
+func New(ctx context.Context, d Deps) (*Service, error) {
+	s := &Service{d: d}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// reload compiles every stored rule file into a new rule set.
+func (s *Service) reload(ctx context.Context) error {
+	files, err := s.d.Store.RuleFiles(ctx)
+	if err != nil {
+		return fmt.Errorf("load rules: %w", err)
+	}
+	var rules []*sigma.Rule
+	for _, f := range files {
+		rs, err := sigma.Parse(f.Name, f.Data)
+		if err != nil {
+			s.d.Log.Warn("stored rule does not parse; skipped", "file", f.Name, "err", err)
+		}
+		rules = append(rules, rs...)
+	}
+	disabled, err := s.d.Store.DisabledRules(ctx)
+	if err != nil {
+		return fmt.Errorf("load rule switches: %w", err)
+	}
+	eng, err := detect.Compile(rules, detect.Options{})
+	if err != nil {
+		return fmt.Errorf("compile rules: %w", err)
+	}
+	for _, sk := range eng.Skipped() {
+		s.d.Log.Debug("rule not evaluated", "rule_id", sk.Rule.ID, "file", sk.Rule.File, "reason", sk.Reason)
+	}
+	s.rs.Store(&ruleset{engine: eng, rules: rules, skipped: eng.Skipped(), disabled: disabled})
+	s.d.Log.Info("rules loaded", "rules", eng.Rules(), "not_evaluated", len(eng.Skipped()))
+	return nil
+}
+
+// ImportFile is one file handed to Import.
+type ImportFile struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+// FileError is a rule file that failed to import.
+type FileError struct {
+	File        string `json:"file"`
+	Line        int    `json:"line,omitempty"`
+	Reason      string `json:"reason"`
+	Unsupported bool   `json:"unsupported,omitempty"`
+}
+
+// ImportResult says what Import did.
+type ImportResult struct {
+	Files    int         `json:"files"`
+	Rules    int         `json:"rules"`
+	Imported int         `json:"imported"`
+	Failed   []FileError `json:"failed"`
+	// Active is the number of rules running after the import.
+	Active int `json:"active"`
+	// NotEvaluated counts imported rules the engine cannot run here (for
+	// example a log source with no mapping); `tarian rules list` says why.
+	NotEvaluated int `json:"not_evaluated"`
+}
+
+// Import parses files and stores those whose every document parses
+// (replacing earlier imports of the same rule), then recompiles. Failures
+// are reported per file and never stop the others.
+func (s *Service) Import(ctx context.Context, files []ImportFile) (ImportResult, error) {
+	res := ImportResult{Files: len(files), Failed: []FileError{}}
+	var good []RuleFile
+	now := time.Now().UTC()
+	for _, f := range files {
+		rules, err := sigma.Parse(f.Name, f.Data)
+		if err != nil {
+			var es sigma.Errors
+			if errors.As(err, &es) {
+				for _, e := range es {
+					res.Failed = append(res.Failed, FileError{File: e.File, Line: e.Line, Reason: e.Reason, Unsupported: errors.Is(e, sigma.ErrUnsupported)})
+				}
+			} else {
+				res.Failed = append(res.Failed, FileError{File: f.Name, Reason: err.Error()})
+			}
+			continue
+		}
+		if len(rules) == 0 {
+			res.Failed = append(res.Failed, FileError{File: f.Name, Reason: "no rule in file"})
+			continue
+		}
+		key := rules[0].ID
+		if key == "" {
+			key = f.Name
+		}
+		res.Rules += len(rules)
+		good = append(good, RuleFile{Key: key, Name: f.Name, Data: f.Data, Imported: now})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(good) > 0 {
+		if err := s.d.Store.PutRuleFiles(ctx, good); err != nil {
+			return res, err
+		}
+		if err := s.reload(ctx); err != nil {
+			return res, err
+		}
+	}
+	res.Imported = len(good)
+	rs := s.rs.Load()
+	res.Active, res.NotEvaluated = rs.engine.Rules(), len(rs.skipped)
+	return res, nil
+}
+
+// RuleInfo describes one imported rule for a tenant.
+type RuleInfo struct {
+	ID      string   `json:"id"`
+	Title   string   `json:"title"`
+	Level   string   `json:"level"`
+	Status  string   `json:"status"`
+	Author  string   `json:"author"`
+	Tags    []string `json:"tags"`
+	File    string   `json:"file"`
+	Enabled bool     `json:"enabled"`
+	// Skipped says why the engine could not run the rule, if it cannot.
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// Rules lists the imported rules as tenant t sees them.
+func (s *Service) Rules(t tenant.ID) []RuleInfo {
+	rs := s.rs.Load()
+	skipped := map[*sigma.Rule]string{}
+	for _, sk := range rs.skipped {
+		skipped[sk.Rule] = sk.Reason
+	}
+	out := make([]RuleInfo, 0, len(rs.rules))
+	for _, r := range rs.rules {
+		out = append(out, RuleInfo{ID: r.ID, Title: r.Title, Level: r.Level, Status: r.Status, Author: r.Author, Tags: r.Tags,
+			File: r.File, Enabled: !rs.disabled[t][r.ID], Skipped: skipped[r]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Title < out[j].Title })
+	return out
+}
+
+// SetEnabled switches rule ruleID on or off for tenant t.
+func (s *Service) SetEnabled(ctx context.Context, t tenant.ID, ruleID string, enabled bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := s.rs.Load()
+	found := false
+	for _, r := range rs.rules {
+		if r.ID == ruleID {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return fmt.Errorf("%w: %s", ErrUnknownRule, ruleID)
+	}
+	if err := s.d.Store.SetRuleDisabled(ctx, t, ruleID, !enabled); err != nil {
+		return err
+	}
+	disabled, err := s.d.Store.DisabledRules(ctx)
+	if err != nil {
+		return err
+	}
+	next := *rs
+	next.disabled = disabled
+	s.rs.Store(&next)
+	return nil
+}
+
+// Run consumes the bus until ctx is done.
+func (s *Service) Run(ctx context.Context) error {
+	h := &handler{s: s}
+	cc := bus.ConsumeConfig{Name: Name, From: h.from, Batch: 256, MaxBytes: 16 << 20, MaxWait: 50 * time.Millisecond}
+	return s.d.Bus.Consume(ctx, cc, h.handle)
+}
+
+// restoreStates loads each tenant's correlation state as of the checkpoint.
+func (s *Service) restoreStates(ctx context.Context) error {
+	saved, err := s.d.Store.CorrelationStates(ctx, Name)
+	if err != nil {
+		return fmt.Errorf("detector: read correlation state: %w", err)
+	}
+	s.states = map[tenant.ID]*detect.State{}
+	for t, b := range saved {
+		st := detect.NewState()
+		if err := st.UnmarshalBinary(b); err != nil {
+			s.d.Log.Warn("correlation state unreadable; starting empty", "tenant", t, "err", err)
+			continue
+		}
+		s.states[t] = st
+	}
+	return nil
+}
+
+type handler struct {
+	s  *Service
+	cp store.Checkpoint
+}
+
+// from (re)starts at the checkpoint, with the correlation state saved with
+// it: a batch that failed half-way is evaluated again on the state that
+// had not seen it.
+func (h *handler) from(ctx context.Context) (uint64, error) {
+	cp, err := h.s.d.Store.Checkpoint(ctx, Name)
+	if err != nil {
+		return 0, fmt.Errorf("detector: read checkpoint: %w", err)
+	}
+	if err := h.s.restoreStates(ctx); err != nil {
+		return 0, err
+	}
+	h.cp = cp
+	return cp.Done + 1, nil
+}
+
+func (h *handler) handle(ctx context.Context, msgs []bus.Message) error {
+	s := h.s
+	rs := s.rs.Load()
+	byTenant := map[tenant.ID][]alert.Alert{}
+	touched := map[tenant.ID]bool{}
+	last := h.cp.Done
+	now := time.Now().UTC()
+	for _, m := range msgs {
+		if m.Seq <= h.cp.Done {
+			continue
+		}
+		last = m.Seq
+		t := m.Tenant
+		st := s.states[t]
+		if st == nil {
+			st = detect.NewState()
+			s.states[t] = st
+		}
+		off := rs.disabled[t]
+		for i, r := range m.Records {
+			ref := strconv.FormatUint(m.Seq, 10) + ":" + strconv.Itoa(i)
+			err := rs.engine.EvaluateWith(st, r.Data, func(mt detect.Match) {
+				if off[mt.RuleID] {
+					return
+				}
+				byTenant[t] = append(byTenant[t], toAlert(t, ref, r, mt, now))
+			})
+			if err != nil {
+				// Not JSON: the indexer keeps it as a dead letter.
+				continue
+			}
+			touched[t] = true
+		}
+	}
+	if last == h.cp.Done {
+		return nil
+	}
+	for t, as := range byTenant {
+		n, err := s.d.Store.AddAlerts(ctx, t, as)
+		if err != nil {
+			return fmt.Errorf("detector: store alerts of %s: %w", t, err)
+		}
+		s.d.Metrics.Count("tarian_alerts_total", t, n)
+	}
+	states := map[tenant.ID][]byte{}
+	for t := range touched {
+		b, err := s.states[t].MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("detector: save correlation state of %s: %w", t, err)
+		}
+		states[t] = b
+	}
+	cp := store.Checkpoint{Done: last, Pending: last}
+	if err := s.d.Store.SaveProgress(ctx, Name, cp, states); err != nil {
+		return fmt.Errorf("detector: checkpoint: %w", err)
+	}
+	h.cp = cp
+	return nil
+}
+
+func toAlert(t tenant.ID, ref string, r event.Raw, m detect.Match, now time.Time) alert.Alert {
+	a := alert.Alert{
+		Tenant: t, RuleID: m.RuleID, Title: m.Title, Author: m.Author, Level: m.Level, Tags: m.Tags,
+		EventRef: ref, EventTime: m.Time, Created: now, Status: alert.StatusNew,
+	}
+	if a.EventTime.IsZero() {
+		a.EventTime = r.Received
+	}
+	for _, f := range m.Fields {
+		a.Fields = append(a.Fields, event.Field{Name: f.Name, Value: f.Value})
+	}
+	return a
+}

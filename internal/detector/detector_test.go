@@ -1,0 +1,234 @@
+package detector_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/server/servertest"
+)
+
+// Our own rules, written for these tests.
+const shadowRule = `title: Shadow copies deleted with vssadmin
+id: 5b7e3a55-8c1c-4f0e-9d7e-2f9b1a0c6d01
+status: test
+level: high
+author: Tarian tests
+tags:
+  - attack.impact
+  - attack.t1490
+logsource:
+  category: process_creation
+  product: windows
+detection:
+  selection:
+    Image|endswith: '\vssadmin.exe'
+    CommandLine|contains|all:
+      - 'delete'
+      - 'shadows'
+  condition: selection
+`
+
+const sprayRule = `title: Failed logon
+id: 0a1b2c3d-0000-4000-8000-000000000001
+name: failed_logon
+status: test
+level: low
+author: Tarian tests
+logsource:
+  product: windows
+  service: security
+detection:
+  selection:
+    EventID: 4625
+  condition: selection
+---
+title: Password spray from one address
+id: 0a1b2c3d-0000-4000-8000-000000000002
+status: test
+level: high
+author: Tarian tests
+correlation:
+  type: value_count
+  rules:
+    - failed_logon
+  group-by:
+    - IpAddress
+  timespan: 10m
+  condition:
+    field: TargetUserName
+    gte: 3
+`
+
+func sysmon(cmd, image string) string {
+	b, _ := json.Marshal(map[string]any{"Event": map[string]any{
+		"System":    map[string]any{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Provider": map[string]any{"#attributes": map[string]any{"Name": "Microsoft-Windows-Sysmon"}}},
+		"EventData": map[string]any{"Image": image, "CommandLine": cmd},
+	}})
+	return string(b)
+}
+
+type alertRow struct {
+	Tenant, RuleID, Title, Author, Level, EventRef string
+	Tags                                           []string
+	Fields                                         map[string]string
+}
+
+func alerts(t *testing.T, s *servertest.Server, token, tenant string, want int) []alertRow {
+	t.Helper()
+	var out struct {
+		Alerts []struct {
+			Tenant   string            `json:"tenant"`
+			RuleID   string            `json:"rule_id"`
+			Title    string            `json:"title"`
+			Author   string            `json:"author"`
+			Level    string            `json:"level"`
+			EventRef string            `json:"event_ref"`
+			Tags     []string          `json:"tags"`
+			Fields   map[string]string `json:"fields"`
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		path := "/api/v1/alerts"
+		if tenant != "" {
+			path += "?tenant=" + tenant
+		}
+		s.JSON(t, "GET", path, token, nil, &out)
+		if len(out.Alerts) >= want || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	var rows []alertRow
+	for _, a := range out.Alerts {
+		rows = append(rows, alertRow{a.Tenant, a.RuleID, a.Title, a.Author, a.Level, a.EventRef, a.Tags, a.Fields})
+	}
+	return rows
+}
+
+func importRules(t *testing.T, s *servertest.Server, files map[string]string) map[string]any {
+	t.Helper()
+	var req struct {
+		Files []map[string]any `json:"files"`
+	}
+	for name, data := range files {
+		req.Files = append(req.Files, map[string]any{"name": name, "data": []byte(data)})
+	}
+	var res map[string]any
+	s.JSON(t, "POST", "/api/v1/rules", servertest.AdminToken, req, &res)
+	return res
+}
+
+func ingest(t *testing.T, s *servertest.Server, token string, lines ...string) {
+	t.Helper()
+	status, body := s.Do(t, "POST", "/api/v1/ingest", token, []byte(strings.Join(lines, "\n")))
+	if status != 200 {
+		t.Fatalf("ingest: %d %s", status, body)
+	}
+}
+
+func TestAlertsPerTenant(t *testing.T) {
+	dir := t.TempDir()
+	s := servertest.Start(t, servertest.Config(dir))
+	s.AddTenant(t, "council-a")
+	s.AddTenant(t, "council-b")
+	res := importRules(t, s, map[string]string{"shadow.yml": shadowRule, "broken.yml": "title: x\ndetection: [\n"})
+	if res["imported"] != float64(1) || len(res["failed"].([]any)) != 1 {
+		t.Fatalf("import = %v", res)
+	}
+	ingA, ingB := s.Token(t, "council-a", "ingest"), s.Token(t, "council-b", "ingest")
+	anA, anB := s.Token(t, "council-a", "tenant-analyst"), s.Token(t, "council-b", "tenant-analyst")
+
+	ingest(t, s, ingA, sysmon(`vssadmin.exe delete shadows /all /quiet`, `C:\Windows\System32\vssadmin.exe`),
+		sysmon(`vssadmin.exe list shadows`, `C:\Windows\System32\vssadmin.exe`),
+		sysmon(`notepad.exe delete shadows`, `C:\Windows\notepad.exe`))
+	ingest(t, s, ingB, sysmon(`notepad.exe`, `C:\Windows\notepad.exe`))
+
+	waitDetected(t, s)
+	got := alerts(t, s, anA, "", 1)
+	if len(got) != 1 {
+		t.Fatalf("council-a alerts = %+v, want 1", got)
+	}
+	a := got[0]
+	if a.Tenant != "council-a" || a.Title != "Shadow copies deleted with vssadmin" || a.Author != "Tarian tests" || a.Level != "high" ||
+		fmt.Sprint(a.Tags) != "[attack.impact attack.t1490]" || a.EventRef == "" || !strings.Contains(a.Fields["CommandLine"], "delete shadows") {
+		t.Errorf("alert = %+v", a)
+	}
+	if got := alerts(t, s, anB, "", 0); len(got) != 0 {
+		t.Errorf("council-b sees %+v", got)
+	}
+	// B's analyst cannot read A's alerts.
+	if status, _ := s.Do(t, "GET", "/api/v1/alerts?tenant=council-a", anB, nil); status != 403 {
+		t.Errorf("cross-tenant alert read: %d", status)
+	}
+
+	// Switched off for B, the rule no longer fires there; A is unaffected.
+	adminB := s.Token(t, "council-b", "tenant-admin")
+	if status, body := s.Do(t, "POST", "/api/v1/rules/5b7e3a55-8c1c-4f0e-9d7e-2f9b1a0c6d01/disable", adminB, nil); status != 200 {
+		t.Fatalf("disable: %d %s", status, body)
+	}
+	if status, _ := s.Do(t, "POST", "/api/v1/rules/5b7e3a55-8c1c-4f0e-9d7e-2f9b1a0c6d01/disable?tenant=council-a", adminB, nil); status != 403 {
+		t.Errorf("B's admin disabled a rule for A: %d", status)
+	}
+	ingest(t, s, ingB, sysmon(`vssadmin delete shadows /all`, `C:\Windows\System32\vssadmin.exe`))
+	ingest(t, s, ingA, sysmon(`vssadmin delete shadows /for=c:`, `C:\Windows\System32\vssadmin.exe`))
+	waitDetected(t, s)
+	if got := alerts(t, s, anA, "", 2); len(got) != 2 {
+		t.Errorf("council-a alerts after second event = %d, want 2", len(got))
+	}
+	if got := alerts(t, s, anB, "", 0); len(got) != 0 {
+		t.Errorf("disabled rule fired for council-b: %+v", got)
+	}
+}
+
+func TestCorrelationAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := servertest.Config(dir)
+	s := servertest.Start(t, cfg)
+	s.AddTenant(t, "council-a")
+	res := importRules(t, s, map[string]string{"spray.yml": sprayRule})
+	if res["imported"] != float64(1) {
+		t.Fatalf("import = %v", res)
+	}
+	ing := s.Token(t, "council-a", "ingest")
+	now := time.Now().UTC()
+	fail := func(user string, at time.Time) string {
+		b, _ := json.Marshal(map[string]any{"Event": map[string]any{
+			"System":    map[string]any{"EventID": 4625, "Channel": "Security", "TimeCreated": map[string]any{"#attributes": map[string]any{"SystemTime": at.Format(time.RFC3339Nano)}}},
+			"EventData": map[string]any{"IpAddress": "203.0.113.9", "TargetUserName": user, "LogonType": 3},
+		}})
+		return string(b)
+	}
+	ingest(t, s, ing, fail("alice", now.Add(-3*time.Minute)), fail("bob", now.Add(-2*time.Minute)))
+	waitDetected(t, s)
+	// Base rules of a correlation do not alert on their own (generate: false).
+	if got := alerts(t, s, servertest.AdminToken, "council-a", 0); len(got) != 0 {
+		t.Fatalf("after two failures: %+v, want none", got)
+	}
+	s.Stop(t)
+
+	// The window survives the restart: one more user completes it.
+	s = servertest.Start(t, cfg)
+	ingest(t, s, s.Token(t, "council-a", "ingest"), fail("carol", now.Add(-time.Minute)))
+	got := alerts(t, s, servertest.AdminToken, "council-a", 1)
+	if len(got) != 1 || got[0].Title != "Password spray from one address" || got[0].Fields["IpAddress"] != "203.0.113.9" {
+		t.Fatalf("alerts after restart = %+v", got)
+	}
+}
+
+// waitDetected waits until the detector has taken every bus message.
+func waitDetected(t *testing.T, s *servertest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		_, body := s.Do(t, "GET", "/metrics", "", nil)
+		if strings.Contains(string(body), "tarian_detector_lag_messages 0\n") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("detector did not catch up")
+}

@@ -1,0 +1,222 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/detector"
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/store"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+var _ detector.Store = (*DB)(nil)
+
+// AddAlerts stores alerts for t, ignoring any already stored for the same
+// rule and event; it returns how many were new.
+func (d *DB) AddAlerts(ctx context.Context, t tenant.ID, as []alert.Alert) (int, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (tenant, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, rule_id, event_ref) DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	n := 0
+	for _, a := range as {
+		tags, _ := json.Marshal(nonNil(a.Tags))
+		fields := map[string]string{}
+		for _, f := range a.Fields {
+			fields[f.Name] = f.Value
+		}
+		fj, _ := json.Marshal(fields)
+		status := a.Status
+		if status == "" {
+			status = alert.StatusNew
+		}
+		res, err := stmt.ExecContext(ctx, string(t), a.RuleID, a.Title, a.Author, a.Level, string(tags), a.EventRef,
+			a.EventTime.UnixNano(), a.Created.UnixNano(), string(fj), status)
+		if err != nil {
+			return 0, fmt.Errorf("insert alert: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		n += int(k)
+	}
+	return n, tx.Commit()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Alerts lists t's alerts, newest first.
+func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error) {
+	q := `SELECT id, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status FROM alerts WHERE tenant = ?`
+	args := []any{string(t)}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Level != "" {
+		q += ` AND level = ?`
+		args = append(args, f.Level)
+	}
+	if f.Before > 0 {
+		q += ` AND id < ?`
+		args = append(args, f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []alert.Alert
+	for rows.Next() {
+		a := alert.Alert{Tenant: t}
+		var tags, fields string
+		var et, created int64
+		if err := rows.Scan(&a.ID, &a.RuleID, &a.Title, &a.Author, &a.Level, &tags, &a.EventRef, &et, &created, &fields, &a.Status); err != nil {
+			return nil, err
+		}
+		a.EventTime, a.Created = time.Unix(0, et).UTC(), time.Unix(0, created).UTC()
+		if err := json.Unmarshal([]byte(tags), &a.Tags); err != nil {
+			return nil, fmt.Errorf("alert %d tags: %w", a.ID, err)
+		}
+		var fm map[string]string
+		if err := json.Unmarshal([]byte(fields), &fm); err != nil {
+			return nil, fmt.Errorf("alert %d fields: %w", a.ID, err)
+		}
+		for k, v := range fm {
+			a.Fields = append(a.Fields, event.Field{Name: k, Value: v})
+		}
+		slices.SortFunc(a.Fields, func(x, y event.Field) int { return strings.Compare(x.Name, y.Name) })
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// PutRuleFiles stores rule files, replacing those with the same key.
+func (d *DB) PutRuleFiles(ctx context.Context, files []detector.RuleFile) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, f := range files {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rule_files (key, name, data, imported) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET name = excluded.name, data = excluded.data, imported = excluded.imported`,
+			f.Key, f.Name, f.Data, f.Imported.UnixNano()); err != nil {
+			return fmt.Errorf("store rule file %s: %w", f.Name, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// RuleFiles returns every stored rule file.
+func (d *DB) RuleFiles(ctx context.Context) ([]detector.RuleFile, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT key, name, data, imported FROM rule_files ORDER BY key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []detector.RuleFile
+	for rows.Next() {
+		var f detector.RuleFile
+		var imported int64
+		if err := rows.Scan(&f.Key, &f.Name, &f.Data, &imported); err != nil {
+			return nil, err
+		}
+		f.Imported = time.Unix(0, imported).UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// SetRuleDisabled switches a rule off (or back on) for t.
+func (d *DB) SetRuleDisabled(ctx context.Context, t tenant.ID, ruleID string, disabled bool) error {
+	var err error
+	if disabled {
+		_, err = d.db.ExecContext(ctx, `INSERT INTO rules_disabled (tenant, rule_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, string(t), ruleID)
+	} else {
+		_, err = d.db.ExecContext(ctx, `DELETE FROM rules_disabled WHERE tenant = ? AND rule_id = ?`, string(t), ruleID)
+	}
+	return err
+}
+
+// DisabledRules returns, per tenant, the rules switched off.
+func (d *DB) DisabledRules(ctx context.Context) (map[tenant.ID]map[string]bool, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant, rule_id FROM rules_disabled`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[tenant.ID]map[string]bool{}
+	for rows.Next() {
+		var t, id string
+		if err := rows.Scan(&t, &id); err != nil {
+			return nil, err
+		}
+		if out[tenant.ID(t)] == nil {
+			out[tenant.ID(t)] = map[string]bool{}
+		}
+		out[tenant.ID(t)][id] = true
+	}
+	return out, rows.Err()
+}
+
+// CorrelationStates returns consumer's saved state per tenant.
+func (d *DB) CorrelationStates(ctx context.Context, consumer string) (map[tenant.ID][]byte, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant, state FROM correlation_states WHERE consumer = ?`, consumer)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[tenant.ID][]byte{}
+	for rows.Next() {
+		var t string
+		var b []byte
+		if err := rows.Scan(&t, &b); err != nil {
+			return nil, err
+		}
+		out[tenant.ID(t)] = b
+	}
+	return out, rows.Err()
+}
+
+// SaveProgress moves consumer's checkpoint and saves states, atomically.
+func (d *DB) SaveProgress(ctx context.Context, consumer string, cp store.Checkpoint, states map[tenant.ID][]byte) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for t, b := range states {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO correlation_states (consumer, tenant, state) VALUES (?, ?, ?)
+			ON CONFLICT (consumer, tenant) DO UPDATE SET state = excluded.state`, consumer, string(t), b); err != nil {
+			return fmt.Errorf("save state of %s: %w", t, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, done, pending) VALUES (?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET done = excluded.done, pending = excluded.pending`, consumer, cp.Done, cp.Pending); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
