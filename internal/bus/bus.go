@@ -281,7 +281,7 @@ func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, from uint64, h 
 	if err != nil {
 		return fmt.Errorf("ordered consumer at %d: %w", from, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxBytes(max(4*cc.MaxBytes, 2*maxPayload)))
+	it, err := cons.Messages(jetstream.PullMaxBytes(max(2*cc.MaxBytes, maxPayload+1<<20)))
 	if err != nil {
 		return fmt.Errorf("read from %d: %w", from, err)
 	}

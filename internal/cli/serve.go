@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 		return fmt.Errorf("config: %w", err)
 	}
 	log := newLogger(cfg.Log, env)
+	if cfg.MemoryLimitBytes > 0 && env.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.MemoryLimitBytes)
+	}
 	if err := vlogs.SetProcessLimits(cfg.Events.MemoryBytes); err != nil {
 		return err
 	}

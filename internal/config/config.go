@@ -29,7 +29,11 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// Data is the directory for every embedded store.
 	Data string `yaml:"data"`
-	Log  Log    `yaml:"log"`
+	// MemoryLimitBytes is the soft limit of the Go heap (as GOMEMLIMIT, which
+	// wins when set): the collector works harder near it rather than letting
+	// the process grow. 0 leaves the runtime's default.
+	MemoryLimitBytes int64 `yaml:"memory_limit_bytes"`
+	Log              Log   `yaml:"log"`
 	// Ingest limits of the HTTP ingest endpoint.
 	Ingest ingest.Config `yaml:"ingest"`
 	Bus    bus.Config    `yaml:"bus"`
@@ -80,14 +84,17 @@ func Default() Config {
 	return Config{
 		Listen: "127.0.0.1:8080",
 		Data:   "tarian-data",
-		Log:    Log{Level: "info", Format: "json"},
-		Ingest: ingest.DefaultConfig(),
-		Bus:    bus.DefaultConfig(),
+		// With events.memory_bytes for the event store's caches, this keeps
+		// the whole process near 1 GiB.
+		MemoryLimitBytes: 640 << 20,
+		Log:              Log{Level: "info", Format: "json"},
+		Ingest:           ingest.DefaultConfig(),
+		Bus:              bus.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
 			FutureRetention:  v.FutureRetention,
 			MinFreeDiskBytes: v.MinFreeDiskBytes,
-			MemoryBytes:      512 << 20,
+			MemoryBytes:      256 << 20,
 			StreamFields:     v.StreamFields,
 		},
 		API: web.DefaultConfig(),
@@ -248,6 +255,9 @@ func (c Config) Validate() error {
 	case "json", "text":
 	default:
 		return fmt.Errorf("log.format: %q is not json or text", c.Log.Format)
+	}
+	if c.MemoryLimitBytes != 0 && c.MemoryLimitBytes < 128<<20 {
+		return errors.New("memory_limit_bytes: must be 0 (no limit) or at least 134217728 (128 MiB)")
 	}
 	if c.Events.MemoryBytes < 64<<20 {
 		return errors.New("events.memory_bytes: must be at least 67108864 (64 MiB)")

@@ -468,7 +468,11 @@ func (e *Engine) compileMatch(m *sigma.Match, fields *[]int32) (*fieldNode, erro
 	case sigma.OpRegex:
 		for _, v := range m.Values {
 			src := v.Regex.String()
-			add(regexMatcher{re: v.Regex, lits: regexLiterals(src, minLiteral), need: regexLiterals(src, 1)}, v.Group)
+			rm := regexMatcher{re: v.Regex, lits: regexLiterals(src, minLiteral)}
+			if !e.opts.Naive { // the naive baseline runs every regexp
+				rm.need = regexNeeds(src)
+			}
+			add(rm, v.Group)
 		}
 	case sigma.OpCIDR:
 		for _, v := range m.Values {

@@ -408,23 +408,26 @@ func parseNumber(b []byte) (float64, bool) {
 type regexMatcher struct {
 	re   *regexp.Regexp
 	lits []string // every match contains one of these (lower-cased), for the prefilter
-	// need is lits down to single characters: a value (lower-cased) holding
-	// none of them cannot match, which is cheaper to check than the regexp.
-	need []string
+	// need lists sets of literals, down to single characters, such that a
+	// match holds one literal of every set: a value (lower-cased) that does
+	// not cannot match, which is cheaper to check than the regexp.
+	need [][]string
 }
 
 func (m regexMatcher) match(st *evState, i int32) bool {
 	if m.need != nil {
 		low := st.lowerOf(i)
-		found := false
-		for _, n := range m.need {
-			if bytes.Contains(low, []byte(n)) {
-				found = true
-				break
+		for _, set := range m.need {
+			found := false
+			for _, n := range set {
+				if bytes.Contains(low, []byte(n)) {
+					found = true
+					break
+				}
 			}
-		}
-		if !found {
-			return false
+			if !found {
+				return false
+			}
 		}
 	}
 	return m.re.Match(st.vals[i].raw)
@@ -529,4 +532,9 @@ func (m fieldRefMatcher) match(st *evState, i int32) bool {
 		}
 	}
 	return false
+}
+
+// newGlobFromString compiles a pattern written in Sigma syntax (tests).
+func newGlobFromString(s string, cased bool) *globMatcher {
+	return newGlob(sigma.ParsePattern(s), cased)
 }

@@ -231,6 +231,46 @@ func regexLiterals(expr string, minLen int) []string {
 	return lits
 }
 
+// regexNeeds returns sets of literals (lower-cased) such that every match
+// of the regular expression contains one literal of each set.
+func regexNeeds(expr string) [][]string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	sets := requiredSets(re.Simplify())
+	for _, set := range sets {
+		for i, l := range set {
+			set[i] = strings.ToLower(l)
+		}
+	}
+	return sets
+}
+
+func requiredSets(re *syntax.Regexp) [][]string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return [][]string{{string(re.Rune)}}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredSets(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredSets(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var out [][]string
+		for _, sub := range re.Sub {
+			out = append(out, requiredSets(sub)...)
+		}
+		return out
+	case syntax.OpAlternate:
+		if l := requiredLits(re); l != nil {
+			return [][]string{l}
+		}
+	}
+	return nil
+}
+
 // maxRegexLiterals bounds the alternatives one regular expression adds.
 const maxRegexLiterals = 16
 

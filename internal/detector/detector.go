@@ -267,7 +267,7 @@ func (s *Service) SetEnabled(ctx context.Context, t tenant.ID, ruleID string, en
 // Run consumes the bus until ctx is done.
 func (s *Service) Run(ctx context.Context) error {
 	h := &handler{s: s}
-	cc := bus.ConsumeConfig{Name: Name, From: h.from, Batch: 256, MaxBytes: 16 << 20, MaxWait: 50 * time.Millisecond}
+	cc := bus.ConsumeConfig{Name: Name, From: h.from, Batch: 256, MaxBytes: 8 << 20, MaxWait: 50 * time.Millisecond}
 	return s.d.Bus.Consume(ctx, cc, h.handle)
 }
 

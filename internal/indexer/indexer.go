@@ -13,7 +13,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/bus"
@@ -77,10 +79,9 @@ const (
 
 // Indexer moves events from the bus to the store.
 type Indexer struct {
-	d    Deps
-	cp   store.Checkpoint
-	json normalize.JSON
-	evs  map[tenant.ID][]event.Event
+	d       Deps
+	cp      store.Checkpoint
+	workers []worker
 	// added is the last sequence added to the store; unflushed counts the
 	// events added since the last flush, begun when it started.
 	added     uint64
@@ -90,12 +91,17 @@ type Indexer struct {
 
 // New returns an indexer; Run starts it.
 func New(d Deps) *Indexer {
-	return &Indexer{d: d, evs: map[tenant.ID][]event.Event{}}
+	ix := &Indexer{d: d, workers: make([]worker, max(1, min(runtime.GOMAXPROCS(0), 4)))}
+	for i := range ix.workers {
+		ix.workers[i].evs = map[tenant.ID][]event.Event{}
+		ix.workers[i].dead = map[tenant.ID][]ingest.DeadLetter{}
+	}
+	return ix
 }
 
 // Run consumes until ctx is done.
 func (ix *Indexer) Run(ctx context.Context) error {
-	return ix.d.Bus.Consume(ctx, bus.ConsumeConfig{Name: Name, From: ix.from, Batch: 256, MaxBytes: 16 << 20, MaxWait: 200 * time.Millisecond}, ix.handle)
+	return ix.d.Bus.Consume(ctx, bus.ConsumeConfig{Name: Name, From: ix.from, Batch: 256, MaxBytes: 8 << 20, MaxWait: 200 * time.Millisecond}, ix.handle)
 }
 
 // from (re)starts the indexer at its durable checkpoint.
@@ -156,34 +162,22 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 		ix.cp = pending
 	}
 
-	for t := range ix.evs {
-		ix.evs[t] = ix.evs[t][:0]
+	// Parse and store in parallel: messages are dealt round-robin to the
+	// workers, each with its own parser and buffers.
+	var wg sync.WaitGroup
+	for w := range ix.workers {
+		wk := &ix.workers[w]
+		wg.Go(func() { wk.err = wk.index(ctx, ix.d.Store, todo, w, len(ix.workers), stored) })
 	}
+	wg.Wait()
 	dead := map[tenant.ID][]ingest.DeadLetter{}
-	for _, m := range todo {
-		seq := strconv.FormatUint(m.Seq, 10)
-		evs := ix.evs[m.Tenant]
-		for i, r := range m.Records {
-			if stored[position{m.Seq, i}] {
-				continue
-			}
-			evs = grow(evs)
-			ev := &evs[len(evs)-1]
-			if err := ix.json.Parse(r, ev); err != nil {
-				evs = evs[:len(evs)-1]
-				dead[m.Tenant] = append(dead[m.Tenant], ingest.DeadLetter{Received: r.Received, Source: r.Source, Reason: "parse: " + err.Error(), Data: r.Data})
-				continue
-			}
-			ev.Fields = append(ev.Fields, event.Field{Name: FieldSeq, Value: seq}, event.Field{Name: FieldIdx, Value: strconv.Itoa(i)})
+	for w := range ix.workers {
+		wk := &ix.workers[w]
+		if wk.err != nil {
+			return wk.err
 		}
-		ix.evs[m.Tenant] = evs
-	}
-	for t, evs := range ix.evs {
-		if len(evs) == 0 {
-			continue
-		}
-		if err := ix.d.Store.Add(ctx, t, evs); err != nil {
-			return fmt.Errorf("indexer: store %d events of %s: %w", len(evs), t, err)
+		for t, dls := range wk.dead {
+			dead[t] = append(dead[t], dls...)
 		}
 	}
 	for t, dls := range dead {
@@ -198,14 +192,60 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 		ix.begun = time.Now()
 	}
 	ix.added = last
-	for t, evs := range ix.evs {
-		if len(evs) > 0 {
-			ix.unflushed += len(evs)
-			ix.d.Metrics.Count("tarian_indexed_events_total", t, len(evs))
+	for w := range ix.workers {
+		for t, evs := range ix.workers[w].evs {
+			if len(evs) > 0 {
+				ix.unflushed += len(evs)
+				ix.d.Metrics.Count("tarian_indexed_events_total", t, len(evs))
+			}
 		}
 	}
 	if ix.unflushed >= flushEvents || time.Since(ix.begun) >= flushInterval {
 		return ix.flush(ctx)
+	}
+	return nil
+}
+
+// worker parses its share of a batch and adds it to the store.
+type worker struct {
+	json normalize.JSON
+	evs  map[tenant.ID][]event.Event
+	dead map[tenant.ID][]ingest.DeadLetter
+	err  error
+}
+
+// index handles the messages of todo whose index is w modulo n.
+func (wk *worker) index(ctx context.Context, st Store, todo []bus.Message, w, n int, stored map[position]bool) error {
+	for t := range wk.evs {
+		wk.evs[t] = wk.evs[t][:0]
+	}
+	clear(wk.dead)
+	for mi := w; mi < len(todo); mi += n {
+		m := todo[mi]
+		seq := strconv.FormatUint(m.Seq, 10)
+		evs := wk.evs[m.Tenant]
+		for i, r := range m.Records {
+			if stored[position{m.Seq, i}] {
+				continue
+			}
+			evs = grow(evs)
+			ev := &evs[len(evs)-1]
+			if err := wk.json.Parse(r, ev); err != nil {
+				evs = evs[:len(evs)-1]
+				wk.dead[m.Tenant] = append(wk.dead[m.Tenant], ingest.DeadLetter{Received: r.Received, Source: r.Source, Reason: "parse: " + err.Error(), Data: r.Data})
+				continue
+			}
+			ev.Fields = append(ev.Fields, event.Field{Name: FieldSeq, Value: seq}, event.Field{Name: FieldIdx, Value: strconv.Itoa(i)})
+		}
+		wk.evs[m.Tenant] = evs
+	}
+	for t, evs := range wk.evs {
+		if len(evs) == 0 {
+			continue
+		}
+		if err := st.Add(ctx, t, evs); err != nil {
+			return fmt.Errorf("indexer: store %d events of %s: %w", len(evs), t, err)
+		}
 	}
 	return nil
 }

@@ -21,7 +21,9 @@ type world struct {
 	tokens map[string]string // "a/ingest", "b/tenant-analyst", "provider-analyst", ...
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldB(t) }
+
+func newWorldB(t testing.TB) *world {
 	t.Helper()
 	s := servertest.Start(t, servertest.Config(t.TempDir()))
 	w := &world{s: s, tokens: map[string]string{"provider-admin": servertest.AdminToken}}
