@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,11 +28,15 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 	if withDemo {
 		name = "demo"
 	}
-	fs := newFlagSet(name, env)
-	cfgPath := fs.String("config", "", "YAML configuration file")
-	data := fs.String("data", "", "data directory (default ./tarian-data)")
-	listen := fs.String("listen", "", "HTTP API address (default 127.0.0.1:8080)")
-	pos, err := parse(fs, args)
+	flags := newFlagSet(name, env)
+	cfgPath := flags.String("config", "", "YAML configuration file")
+	data := flags.String("data", "", "data directory (default ./tarian-data)")
+	listen := flags.String("listen", "", "HTTP API address (default 127.0.0.1:8080)")
+	var replay *string
+	if withDemo {
+		replay = flags.String("replay", "", "also ingest every .json/.jsonl file under this folder into the demo tenant west-fire (e.g. $TARIAN_CORPUS/events)")
+	}
+	pos, err := parse(flags, args)
 	if err != nil {
 		return err
 	}
@@ -70,7 +75,7 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- srv.Run(ctx) }()
-	if err := seedDemo(ctx, srv, cfg, env); err != nil {
+	if err := seedDemo(ctx, srv, cfg, env, *replay); err != nil {
 		log.Error("demo data", "err", err)
 	}
 	return <-runErr
@@ -88,7 +93,7 @@ func newLogger(c config.Log, env Env) *slog.Logger {
 
 // seedDemo adds the demo member bodies, on first start only, and ingests
 // their events through the HTTP API like any shipper.
-func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env Env) error {
+func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env Env, replay string) error {
 	for srv.Addr() == "" {
 		select {
 		case <-ctx.Done():
@@ -107,6 +112,15 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 	base := "http://" + srv.Addr()
 	c := &client{base: base, token: admin, hc: newClientHTTP()}
 	now := time.Now()
+	var files []importFile
+	for name, data := range demo.RuleFiles() {
+		files = append(files, importFile{Name: "demo/" + name, Data: data})
+	}
+	var imported map[string]any
+	if err := c.json(ctx, "POST", "/api/v1/rules", map[string]any{"files": files}, &imported); err != nil {
+		return fmt.Errorf("import demo rules: %w", err)
+	}
+	replayToken := ""
 	for i, t := range demo.Tenants {
 		var tj tenantJSON
 		err := c.json(ctx, "POST", "/api/v1/tenants", map[string]string{"id": t.ID, "name": t.Name}, &tj)
@@ -121,6 +135,9 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 		if err := c.json(ctx, "POST", "/api/v1/tokens", map[string]string{"tenant": t.ID, "role": "ingest", "name": "demo"}, &tok); err != nil {
 			return err
 		}
+		if t.ID == "west-fire" {
+			replayToken = tok["token"]
+		}
 		ic := &client{base: base, token: tok["token"], hc: c.hc}
 		body := bytes.Join(demo.Events(t, 5000, now, uint64(i+1)), []byte("\n"))
 		resp, err := ic.do(ctx, "POST", "/api/v1/ingest", bytes.NewReader(body), "application/x-ndjson")
@@ -128,6 +145,24 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 			return err
 		}
 		resp.Body.Close()
+	}
+	if replay != "" && replayToken != "" {
+		in := &ingester{c: &client{base: base, token: replayToken, hc: c.hc}, env: env, start: time.Now()}
+		err := filepath.WalkDir(replay, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".json")) {
+				return err
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return in.stream(ctx, path, f)
+		})
+		if err != nil {
+			return fmt.Errorf("replay %s: %w", replay, err)
+		}
+		fmt.Fprintf(env.Stderr, "replayed %d events from %s into west-fire (%d rejected)\n", in.accepted, replay, in.rejected)
 	}
 	tokenHint := "$(cat " + filepath.Join(cfg.Data, server.AdminTokenFile) + ")"
 	if cfg.BootstrapToken != "" {
@@ -141,6 +176,7 @@ In another terminal:
   go run ./cmd/tarian search --tenant '*' 'source.ip:%s | stats by (tenant) count()'
   go run ./cmd/tarian search --tenant riverside 'vssadmin'
   go run ./cmd/tarian search --tenant '*' 'email.from.address:"%s"' --limit 5
+  go run ./cmd/tarian alerts list --tenant '*'
 Stop with Ctrl-C.
 `, base, len(demo.Tenants), base, tokenHint, demo.SprayIP, demo.PhishSender)
 	return nil

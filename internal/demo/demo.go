@@ -1,11 +1,13 @@
-// Package demo makes the demo member bodies and their events: a day of
-// ordinary activity with a small campaign running through it (password
-// spraying from one address, phishing from one sender, then shadow-copy
-// deletion at one member), so a newcomer sees the product with data in
-// it. The events are generated here, not copied from any data set.
+// Package demo makes the demo member bodies, their events and a few
+// detection rules: a day of ordinary activity with a small campaign running
+// through it (password spraying from one address, phishing from one sender,
+// a macro starting encoded PowerShell, then shadow-copy deletion at one
+// member), so a newcomer sees the product with data and alerts in it. The
+// events and rules are written here, not copied from any data set.
 package demo
 
 import (
+	"embed"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -131,4 +133,24 @@ func processCmd(at time.Time, host, user, image, cmd, parent string) map[string]
 		"process": map[string]any{"executable": image, "command_line": cmd, "parent": map[string]any{"executable": parent}},
 		"winlog":  map[string]any{"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1, "event_data": map[string]any{"Image": image, "CommandLine": cmd, "ParentImage": parent}},
 	}
+}
+
+//go:embed rules/*.yml
+var rules embed.FS
+
+// RuleFiles returns the demo's own detection rules (Sigma), by file name.
+func RuleFiles() map[string][]byte {
+	out := map[string][]byte{}
+	entries, err := rules.ReadDir("rules")
+	if err != nil {
+		panic("BUG: embedded demo rules: " + err.Error())
+	}
+	for _, e := range entries {
+		data, err := rules.ReadFile("rules/" + e.Name())
+		if err != nil {
+			panic("BUG: embedded demo rules: " + err.Error())
+		}
+		out[e.Name()] = data
+	}
+	return out
 }

@@ -34,3 +34,15 @@ func TestEventsAreValidAndRepeatable(t *testing.T) {
 		t.Errorf("campaign missing: %d spray events", spray)
 	}
 }
+
+func TestRuleFiles(t *testing.T) {
+	files := RuleFiles()
+	if len(files) < 2 {
+		t.Fatalf("%d demo rules", len(files))
+	}
+	for name, data := range files {
+		if !bytes.Contains(data, []byte("author: Tarian demo")) {
+			t.Errorf("%s does not name its author", name)
+		}
+	}
+}

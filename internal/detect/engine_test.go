@@ -360,6 +360,26 @@ detection:
 			want: []string{"f1", "s1", "c"},
 		},
 		{
+			name: "temporal with aliases",
+			corr: "type: temporal\n  rules: [failed, success]\n  group-by: [who]\n  timespan: 5m\n  aliases:\n    who:\n      failed: TargetUserName\n      success: IpAddress",
+			events: []string{
+				logon(4625, "x", "carol", "2024-01-01T00:00:00Z"),
+				logon(4624, "dave", "y", "2024-01-01T00:01:00Z"),
+				logon(4624, "carol", "y", "2024-01-01T00:02:00Z"),
+			},
+			want: []string{"c"},
+		},
+		{
+			name: "value_percentile",
+			corr: "type: value_percentile\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 5m\n  condition: {field: TargetUserName, percentile: 50, gte: 7}",
+			events: []string{
+				logon(4625, "a", "1", "2024-01-01T00:00:00Z"),
+				logon(4625, "a", "9", "2024-01-01T00:01:00Z"),
+				logon(4625, "a", "8", "2024-01-01T00:02:00Z"),
+			},
+			want: []string{"c"},
+		},
+		{
 			name: "value_sum",
 			corr: "type: value_sum\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 5m\n  condition: {field: TargetUserName, gt: 10}",
 			events: []string{

@@ -246,12 +246,21 @@ func (st *evState) value(v *fastjson.Value, node *pathNode, base, n int) {
 		val.null = true
 	}
 	val.next = -1
-	if st.e.needAll && !val.null {
-		st.all = append(st.all, int32(len(st.vals)))
-		st.vals = append(st.vals, val)
-	}
+	first := int32(-1)
 	for _, id := range ids {
+		if first < 0 {
+			first = int32(len(st.vals))
+		}
 		st.add(id, val)
+	}
+	if st.e.needAll && !val.null {
+		// Keyword searches see every value; a field's value is shared so it
+		// is lower-cased at most once.
+		if first < 0 {
+			first = int32(len(st.vals))
+			st.vals = append(st.vals, val)
+		}
+		st.all = append(st.all, first)
 	}
 }
 

@@ -10,13 +10,15 @@ import (
 	"strings"
 )
 
-// Modifiers lists every value modifier this package understands.
-var Modifiers = []string{
-	"contains", "startswith", "endswith", "all", "windash",
-	"base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
-	"re", "i", "m", "s", "cidr", "exists", "expand", "fieldref",
-	"gt", "gte", "lt", "lte", "neq", "cased",
-	"minute", "hour", "day", "week", "month", "year",
+// ModifierNames lists every value modifier this package understands.
+func ModifierNames() []string {
+	return []string{
+		"contains", "startswith", "endswith", "all", "windash",
+		"base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
+		"re", "i", "m", "s", "cidr", "exists", "expand", "fieldref",
+		"gt", "gte", "lt", "lte", "neq", "cased",
+		"minute", "hour", "day", "week", "month", "year",
+	}
 }
 
 func buildMatch(field string, mods []string, raws []rawValue) (*Match, error) {

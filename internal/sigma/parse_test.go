@@ -262,3 +262,24 @@ detection: {}
 		t.Errorf("filter = %+v", f)
 	}
 }
+
+// TestEveryModifierParses keeps ModifierNames and the parser in step.
+func TestEveryModifierParses(t *testing.T) {
+	values := map[string]string{"exists": "true", "cidr": "'10.0.0.0/8'", "fieldref": "Other", "gt": "1", "gte": "1", "lt": "1", "lte": "1",
+		"minute": "1", "hour": "1", "day": "1", "week": "1", "month": "1", "year": "1"}
+	for _, mod := range ModifierNames() {
+		key := "F|" + mod
+		switch mod {
+		case "i", "m", "s":
+			key = "F|re|" + mod
+		}
+		v, ok := values[mod]
+		if !ok {
+			v = "'abc'"
+		}
+		doc := "title: t\ndetection:\n  sel:\n    " + key + ": " + v + "\n  condition: sel\n"
+		if _, err := Parse("m.yml", []byte(doc)); err != nil {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+}

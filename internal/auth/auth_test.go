@@ -1,0 +1,85 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNewSecret(t *testing.T) {
+	s1, id1, h1 := NewSecret()
+	s2, id2, _ := NewSecret()
+	if s1 == s2 || id1 == id2 {
+		t.Fatal("two secrets are equal")
+	}
+	// 32 random bytes, base64url without padding, after the prefix.
+	if !strings.HasPrefix(s1, "trn_") || len(s1) != len("trn_")+43 {
+		t.Errorf("secret %q has the wrong shape", s1)
+	}
+	if string(Hash(s1)) != string(h1) || string(Hash(s2)) == string(h1) {
+		t.Error("hash does not identify its secret")
+	}
+}
+
+func TestReadScope(t *testing.T) {
+	provider := Principal{Role: RoleProviderAnalyst}
+	analyst := Principal{Role: RoleTenantAnalyst, Tenant: "council-a"}
+	tests := []struct {
+		p         Principal
+		requested string
+		want      string
+		all       bool
+		err       error
+	}{
+		{provider, "", "", false, ErrForbidden},
+		{provider, "*", "", true, nil},
+		{provider, "council-b", "council-b", false, nil},
+		{analyst, "", "council-a", false, nil},
+		{analyst, "council-a", "council-a", false, nil},
+		{analyst, "council-b", "", false, ErrForbidden},
+		{analyst, "*", "", false, ErrForbidden},
+		{Principal{Role: RoleIngest, Tenant: "council-a"}, "", "", false, ErrForbidden},
+	}
+	for _, tt := range tests {
+		got, all, err := tt.p.ReadScope(tt.requested)
+		if string(got) != tt.want || all != tt.all || !errors.Is(err, tt.err) {
+			t.Errorf("%s reading %q = %q, %v, %v; want %q, %v, %v", tt.p.Role, tt.requested, got, all, err, tt.want, tt.all, tt.err)
+		}
+	}
+}
+
+func TestCanCreateToken(t *testing.T) {
+	admin := Principal{Role: RoleTenantAdmin, Tenant: "council-a"}
+	for _, tt := range []struct {
+		tok  Token
+		want bool
+	}{
+		{Token{Tenant: "council-a", Role: RoleIngest}, true},
+		{Token{Tenant: "council-a", Role: RoleTenantViewer}, true},
+		{Token{Tenant: "council-a", Role: RoleTenantAdmin}, false},
+		{Token{Tenant: "council-b", Role: RoleIngest}, false},
+		{Token{Role: RoleProviderAnalyst}, false},
+	} {
+		if got := admin.CanCreateToken(tt.tok); got != tt.want {
+			t.Errorf("tenant admin creating %+v = %v", tt.tok, got)
+		}
+	}
+	if !(Principal{Role: RoleProviderAdmin}).CanCreateToken(Token{Role: RoleProviderAdmin}) {
+		t.Error("provider-admin cannot create a provider-admin token")
+	}
+	if (Principal{Role: RoleProviderAnalyst}).CanCreateToken(Token{Tenant: "council-a", Role: RoleIngest}) {
+		t.Error("provider-analyst created a token")
+	}
+}
+
+func TestTokenValidate(t *testing.T) {
+	if err := (Token{Role: RoleIngest}).Validate(); err == nil {
+		t.Error("ingest token without tenant accepted")
+	}
+	if err := (Token{Role: RoleProviderAdmin, Tenant: "council-a"}).Validate(); err == nil {
+		t.Error("provider token with a tenant accepted")
+	}
+	if _, err := ParseRole("root"); err == nil || !strings.Contains(err.Error(), "tenant-viewer") {
+		t.Errorf("unknown role error = %v", err)
+	}
+}
