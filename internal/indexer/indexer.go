@@ -39,6 +39,8 @@ const Name = "indexer"
 // Store is the event store as the indexer uses it.
 type Store interface {
 	Add(ctx context.Context, t tenant.ID, events []event.Event) error
+	// Refresh makes every event added so far searchable.
+	Refresh()
 	// Flush makes every event added so far durable and searchable.
 	Flush(ctx context.Context) error
 	Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error
@@ -170,6 +172,7 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 		wg.Go(func() { wk.err = wk.index(ctx, ix.d.Store, todo, w, len(ix.workers), stored) })
 	}
 	wg.Wait()
+	ix.d.Store.Refresh()
 	dead := map[tenant.ID][]ingest.DeadLetter{}
 	for w := range ix.workers {
 		wk := &ix.workers[w]

@@ -133,10 +133,8 @@ func openStorage(path string, cfg *logstorage.StorageConfig) (st *logstorage.Sto
 
 // Add stores events for tenant t. It either accepts the whole batch or
 // returns an error and stores nothing; no event is dropped silently. Events
-// are searchable when it returns (rows still in the engine's buffers are
-// counted by stats queries but not returned by row queries, so Add moves
-// them into searchable in-memory parts at once); call Flush to make them
-// durable.
+// become searchable within about a second; call Refresh to make them
+// searchable at once, Flush to make them durable.
 func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -199,7 +197,6 @@ func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) erro
 	s.flushMu.RLock()
 	defer s.flushMu.RUnlock()
 	s.st.MustAddRows(lr)
-	s.st.DebugFlush() // searchable now, and consistently so for every kind of query
 	s.daysMu.Lock()
 	for d := range days {
 		s.dirty[d] = struct{}{}
@@ -243,6 +240,17 @@ func checkLimits(fields []logstorage.Field) error {
 // missing.
 func (s *Store) TimeAdjusted() uint64 {
 	return s.timeAdjusted.Load()
+}
+
+// Refresh makes every event added so far searchable (not durable). Until
+// then the engine buffers rows for up to a second, and in that time stats
+// queries count them while row queries do not return them.
+func (s *Store) Refresh() {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if !s.closed {
+		s.st.DebugFlush()
+	}
 }
 
 // Flush returns once every Add that returned before it is searchable and

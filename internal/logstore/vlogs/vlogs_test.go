@@ -522,3 +522,20 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// Rows are returned by row queries as soon as Refresh returns, not only by
+// stats queries (which count buffered rows).
+func TestRefreshMakesRowsSearchable(t *testing.T) {
+	s := openStore(t, testConfig(t.TempDir()))
+	at := time.Now().Add(-time.Minute)
+	var evs []event.Event
+	for i := 0; i < 500; i++ {
+		evs = append(evs, ev(at.Add(time.Duration(i)*time.Millisecond), "message", fmt.Sprintf("refresh-marker %d", i)))
+	}
+	mustAdd(t, s, "council-a", evs...)
+	s.Refresh()
+	rows := search(t, s, logstore.Query{Tenants: []tenant.ID{"council-a"}, LogsQL: "refresh-marker", Limit: 1000})
+	if len(rows) != 500 {
+		t.Fatalf("after Refresh: %d rows, want 500", len(rows))
+	}
+}
