@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -100,6 +101,8 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", r["id"], r["level"], r["enabled"], r["title"])
 		}
 		return tw.Flush()
+	case "placeholders":
+		return runPlaceholders(ctx, args, env)
 	case "enable", "disable":
 		fs := newFlagSet("rules "+sub, env)
 		ten := fs.String("tenant", "", "tenant (tenant-admin tokens act on their own)")
@@ -138,6 +141,7 @@ type importFile struct {
 
 func runRulesImport(ctx context.Context, args []string, env Env) error {
 	flags := newFlagSet("rules import", env)
+	ten := flags.String("tenant", "", "import filter documents for this tenant only (detection rules are shared)")
 	paths, err := parse(flags, args)
 	if err != nil {
 		return err
@@ -186,7 +190,11 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 				Unsupported bool   `json:"unsupported"`
 			} `json:"failed"`
 		}
-		if err := c.json(ctx, "POST", "/api/v1/rules", map[string]any{"files": batch}, &res); err != nil {
+		path := "/api/v1/rules"
+		if *ten != "" {
+			path += "?tenant=" + url.QueryEscape(*ten)
+		}
+		if err := c.json(ctx, "POST", path, map[string]any{"files": batch}, &res); err != nil {
 			return err
 		}
 		imported += res.Imported
@@ -216,6 +224,53 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 		len(files), imported, failed, unsupported, active, notEvaluated)
 	if failed > 0 {
 		return fmt.Errorf("%d files failed to import", failed)
+	}
+	return nil
+}
+
+// runPlaceholders shows, or with NAME=V1,V2 arguments replaces, a tenant's
+// values for the %name% placeholders of |expand rules.
+func runPlaceholders(ctx context.Context, args []string, env Env) error {
+	flags := newFlagSet("rules placeholders", env)
+	ten := flags.String("tenant", "", "tenant (tenant-admin tokens act on their own)")
+	pos, err := parse(flags, args)
+	if err != nil {
+		return err
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/placeholders"
+	if *ten != "" {
+		path += "?tenant=" + url.QueryEscape(*ten)
+	}
+	var out struct {
+		Placeholders map[string][]string `json:"placeholders"`
+	}
+	if len(pos) == 0 {
+		err = c.json(ctx, "GET", path, nil, &out)
+	} else {
+		set := map[string][]string{}
+		for _, a := range pos {
+			name, vals, ok := strings.Cut(a, "=")
+			if !ok || name == "" {
+				return usageError("usage: tarian rules placeholders [--tenant ID] [NAME=VALUE[,VALUE...]...]")
+			}
+			set[name] = strings.Split(vals, ",")
+		}
+		err = c.json(ctx, "PUT", path, map[string]any{"placeholders": set}, &out)
+	}
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(out.Placeholders))
+	for n := range out.Placeholders {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(env.Stdout, "%s=%s\n", n, strings.Join(out.Placeholders[n], ","))
 	}
 	return nil
 }

@@ -41,7 +41,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
   tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--limit N] [--json]
-  tarian rules import PATH...             provider-admin; files or folders of Sigma rules
+  tarian rules import [--tenant ID] PATH...  Sigma rules (provider-admin), or one tenant's filter documents
+  tarian rules placeholders [--tenant ID] [NAME=V1,V2...]   show or set a tenant's |expand values
   tarian rules list [--tenant ID] [--json]
   tarian rules disable|enable RULE_ID [--tenant ID]
 
@@ -85,7 +86,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 				return runRulesValidate(rest[1:], env.Stdout, env.Stderr)
 			case "test":
 				return runRulesTest(rest[1:], env.Stdout, env.Stderr)
-			case "import", "list", "enable", "disable":
+			case "import", "list", "enable", "disable", "placeholders":
 				err = runRulesServer(ctx, rest[0], rest[1:], env)
 			default:
 				err = usageError(fmt.Sprintf("unknown rules command %q", rest[0]))

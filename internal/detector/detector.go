@@ -49,6 +49,12 @@ type Store interface {
 	alert.Store
 	PutRuleFiles(ctx context.Context, files []RuleFile) error
 	RuleFiles(ctx context.Context) ([]RuleFile, error)
+	// PutTenantFilterFiles stores filter documents of tenant t.
+	PutTenantFilterFiles(ctx context.Context, t tenant.ID, files []RuleFile) error
+	TenantFilterFiles(ctx context.Context) (map[tenant.ID][]RuleFile, error)
+	// SetPlaceholders replaces tenant t's values for |expand placeholders.
+	SetPlaceholders(ctx context.Context, t tenant.ID, p map[string][]string) error
+	Placeholders(ctx context.Context) (map[tenant.ID]map[string][]string, error)
 	SetRuleDisabled(ctx context.Context, t tenant.ID, ruleID string, disabled bool) error
 	DisabledRules(ctx context.Context) (map[tenant.ID]map[string]bool, error)
 	Checkpoint(ctx context.Context, name string) (store.Checkpoint, error)
@@ -78,10 +84,22 @@ type Deps struct {
 
 // ruleset is one compiled generation of the rules.
 type ruleset struct {
-	engine   *detect.Engine
-	rules    []*sigma.Rule
-	skipped  []detect.Skipped
-	disabled map[tenant.ID]map[string]bool
+	engine *detect.Engine
+	// byTenant holds the engines of tenants with their own filter
+	// documents or placeholder values; the others use engine.
+	byTenant     map[tenant.ID]*detect.Engine
+	rules        []*sigma.Rule
+	skipped      []detect.Skipped
+	disabled     map[tenant.ID]map[string]bool
+	placeholders map[tenant.ID]map[string][]string
+}
+
+// engineFor returns the engine that evaluates tenant t's events.
+func (rs *ruleset) engineFor(t tenant.ID) *detect.Engine {
+	if e, ok := rs.byTenant[t]; ok {
+		return e
+	}
+	return rs.engine
 }
 
 // Service is the detector.
@@ -127,8 +145,49 @@ func (s *Service) reload(ctx context.Context) error {
 	for _, sk := range eng.Skipped() {
 		s.d.Log.Debug("rule not evaluated", "rule_id", sk.Rule.ID, "file", sk.Rule.File, "reason", sk.Reason)
 	}
-	s.rs.Store(&ruleset{engine: eng, rules: rules, skipped: eng.Skipped(), disabled: disabled})
-	s.d.Log.Info("rules loaded", "rules", eng.Rules(), "not_evaluated", len(eng.Skipped()))
+	rs := &ruleset{engine: eng, byTenant: map[tenant.ID]*detect.Engine{}, rules: rules, skipped: eng.Skipped(), disabled: disabled}
+	if err := s.tenantEngines(ctx, rs); err != nil {
+		return err
+	}
+	s.rs.Store(rs)
+	s.d.Log.Info("rules loaded", "rules", eng.Rules(), "not_evaluated", len(eng.Skipped()), "tenant_engines", len(rs.byTenant))
+	return nil
+}
+
+// tenantEngines builds the engines of tenants that have placeholder values
+// (a compile of their own) or filter documents (cheap: shared rules plus
+// their filters).
+func (s *Service) tenantEngines(ctx context.Context, rs *ruleset) error {
+	placeholders, err := s.d.Store.Placeholders(ctx)
+	if err != nil {
+		return fmt.Errorf("load placeholders: %w", err)
+	}
+	filterFiles, err := s.d.Store.TenantFilterFiles(ctx)
+	if err != nil {
+		return fmt.Errorf("load tenant filters: %w", err)
+	}
+	rs.placeholders = placeholders
+	for t, p := range placeholders {
+		if len(p) == 0 {
+			continue
+		}
+		eng, err := detect.Compile(rs.rules, detect.Options{Placeholders: p})
+		if err != nil {
+			return fmt.Errorf("compile rules for %s: %w", t, err)
+		}
+		rs.byTenant[t] = eng
+	}
+	for t, files := range filterFiles {
+		var filters []*sigma.Rule
+		for _, f := range files {
+			fs, err := sigma.Parse(f.Name, f.Data)
+			if err != nil {
+				s.d.Log.Warn("stored filter does not parse; skipped", "tenant", t, "file", f.Name, "err", err)
+			}
+			filters = append(filters, fs...)
+		}
+		rs.byTenant[t] = rs.engineFor(t).WithFilters(filters)
+	}
 	return nil
 }
 
@@ -161,8 +220,10 @@ type ImportResult struct {
 
 // Import parses files and stores those whose every document parses
 // (replacing earlier imports of the same rule), then recompiles. Failures
-// are reported per file and never stop the others.
-func (s *Service) Import(ctx context.Context, files []ImportFile) (ImportResult, error) {
+// are reported per file and never stop the others. With a tenant, only
+// filter documents are taken, and they apply to that tenant alone;
+// detection rules are shared by every tenant.
+func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (ImportResult, error) {
 	res := ImportResult{Files: len(files), Failed: []FileError{}}
 	var good []RuleFile
 	now := time.Now().UTC()
@@ -183,6 +244,13 @@ func (s *Service) Import(ctx context.Context, files []ImportFile) (ImportResult,
 			res.Failed = append(res.Failed, FileError{File: f.Name, Reason: "no rule in file"})
 			continue
 		}
+		if t != "" {
+			if r := firstNonFilter(rules); r != nil {
+				res.Failed = append(res.Failed, FileError{File: f.Name, Line: r.Line,
+					Reason: "only filter documents can be imported for one tenant; detection rules are shared by every tenant"})
+				continue
+			}
+		}
 		key := rules[0].ID
 		if key == "" {
 			key = f.Name
@@ -193,7 +261,13 @@ func (s *Service) Import(ctx context.Context, files []ImportFile) (ImportResult,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(good) > 0 {
-		if err := s.d.Store.PutRuleFiles(ctx, good); err != nil {
+		put := s.d.Store.PutRuleFiles
+		if t != "" {
+			put = func(ctx context.Context, files []RuleFile) error {
+				return s.d.Store.PutTenantFilterFiles(ctx, t, files)
+			}
+		}
+		if err := put(ctx, good); err != nil {
 			return res, err
 		}
 		if err := s.reload(ctx); err != nil {
@@ -204,6 +278,35 @@ func (s *Service) Import(ctx context.Context, files []ImportFile) (ImportResult,
 	rs := s.rs.Load()
 	res.Active, res.NotEvaluated = rs.engine.Rules(), len(rs.skipped)
 	return res, nil
+}
+
+func firstNonFilter(rules []*sigma.Rule) *sigma.Rule {
+	for _, r := range rules {
+		if r.Filter == nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// SetPlaceholders replaces tenant t's values for |expand placeholders
+// (%name% in a rule) and recompiles that tenant's engine.
+func (s *Service) SetPlaceholders(ctx context.Context, t tenant.ID, p map[string][]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.d.Store.SetPlaceholders(ctx, t, p); err != nil {
+		return err
+	}
+	return s.reload(ctx)
+}
+
+// Placeholders returns tenant t's placeholder values.
+func (s *Service) Placeholders(t tenant.ID) map[string][]string {
+	p := s.rs.Load().placeholders[t]
+	if p == nil {
+		p = map[string][]string{}
+	}
+	return p
 }
 
 // RuleInfo describes one imported rule for a tenant.
@@ -328,9 +431,10 @@ func (h *handler) handle(ctx context.Context, msgs []bus.Message) error {
 			s.states[t] = st
 		}
 		off := rs.disabled[t]
+		eng := rs.engineFor(t)
 		for i, r := range m.Records {
 			ref := strconv.FormatUint(m.Seq, 10) + ":" + strconv.Itoa(i)
-			err := rs.engine.EvaluateWith(st, r.Data, func(mt detect.Match) {
+			err := eng.EvaluateWith(st, r.Data, func(mt detect.Match) {
 				if off[mt.RuleID] {
 					return
 				}

@@ -232,3 +232,86 @@ func waitDetected(t *testing.T, s *servertest.Server) {
 	}
 	t.Fatal("detector did not catch up")
 }
+
+const whoamiRule = `title: Whoami run by a non-admin
+id: 3e1d2c4b-0000-4000-8000-0000000000a1
+status: test
+level: medium
+author: Tarian tests
+logsource:
+  category: process_creation
+  product: windows
+detection:
+  selection:
+    Image|endswith: '\whoami.exe'
+  admins:
+    User|expand: '%admins%'
+  condition: selection and not admins
+`
+
+const whoamiFilter = `title: Helpdesk host runs whoami all day
+logsource:
+  product: windows
+filter:
+  rules:
+    - 3e1d2c4b-0000-4000-8000-0000000000a1
+  helpdesk:
+    Computer: HELPDESK01
+  condition: not helpdesk
+`
+
+func whoami(user, computer string) string {
+	b, _ := json.Marshal(map[string]any{"Event": map[string]any{
+		"System":    map[string]any{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": computer},
+		"EventData": map[string]any{"Image": `C:\Windows\System32\whoami.exe`, "CommandLine": "whoami /all", "User": user},
+	}})
+	return string(b)
+}
+
+// Placeholders and filter documents are per tenant: what A sets changes
+// nothing for B.
+func TestTenantPlaceholdersAndFilters(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	s.AddTenant(t, "council-a")
+	s.AddTenant(t, "council-b")
+	importRules(t, s, map[string]string{"whoami.yml": whoamiRule})
+	adminA, adminB := s.Token(t, "council-a", "tenant-admin"), s.Token(t, "council-b", "tenant-admin")
+
+	// A's admin names A's administrators and files A's filter.
+	s.JSON(t, "PUT", "/api/v1/placeholders", adminA, map[string]any{"placeholders": map[string][]string{"admins": {`CORP\alice`}}}, nil)
+	var res map[string]any
+	s.JSON(t, "POST", "/api/v1/rules", adminA, map[string]any{"files": []map[string]any{{"name": "helpdesk.yml", "data": []byte(whoamiFilter)}}}, &res)
+	if res["imported"] != float64(1) {
+		t.Fatalf("filter import = %v", res)
+	}
+	// A tenant may not import detection rules, nor touch another tenant.
+	s.JSON(t, "POST", "/api/v1/rules", adminA, map[string]any{"files": []map[string]any{{"name": "r.yml", "data": []byte(whoamiRule)}}}, &res)
+	if res["imported"] != float64(0) || len(res["failed"].([]any)) != 1 {
+		t.Errorf("tenant importing a detection rule = %v", res)
+	}
+	if status, _ := s.Do(t, "PUT", "/api/v1/placeholders?tenant=council-b", adminA, []byte(`{"placeholders":{}}`)); status != 403 {
+		t.Errorf("A's admin set B's placeholders: %d", status)
+	}
+	if status, _ := s.Do(t, "POST", "/api/v1/rules?tenant=council-b", adminA, []byte(`{"files":[]}`)); status != 403 {
+		t.Errorf("A's admin imported B's filters: %d", status)
+	}
+
+	events := []string{whoami(`CORP\alice`, "WS1"), whoami(`CORP\bob`, "WS1"), whoami(`CORP\bob`, "HELPDESK01")}
+	ingest(t, s, s.Token(t, "council-a", "ingest"), events...)
+	ingest(t, s, s.Token(t, "council-b", "ingest"), events...)
+	waitDetected(t, s)
+	// A: alice is an admin, HELPDESK01 is filtered: only bob on WS1.
+	a := alerts(t, s, adminA, "", 1)
+	if len(a) != 1 || a[0].Fields["User"] != `CORP\bob` {
+		t.Errorf("council-a alerts = %+v, want bob on WS1 only", a)
+	}
+	// B has no admins named (an unknown placeholder never matches) and no filter.
+	if b := alerts(t, s, adminB, "", 3); len(b) != 3 {
+		t.Errorf("council-b alerts = %d, want 3", len(b))
+	}
+	var ph struct{ Placeholders map[string][]string }
+	s.JSON(t, "GET", "/api/v1/placeholders", adminB, nil, &ph)
+	if len(ph.Placeholders) != 0 {
+		t.Errorf("council-b sees placeholders %v", ph.Placeholders)
+	}
+}

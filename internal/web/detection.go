@@ -18,7 +18,9 @@ import (
 
 // Rules manages the detection rule set.
 type Rules interface {
-	Import(ctx context.Context, files []detector.ImportFile) (detector.ImportResult, error)
+	Import(ctx context.Context, t tenant.ID, files []detector.ImportFile) (detector.ImportResult, error)
+	SetPlaceholders(ctx context.Context, t tenant.ID, p map[string][]string) error
+	Placeholders(t tenant.ID) map[string][]string
 	Rules(t tenant.ID) []detector.RuleInfo
 	SetEnabled(ctx context.Context, t tenant.ID, ruleID string, enabled bool) error
 }
@@ -82,8 +84,20 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 }
 
 func (a *API) postRules(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Role != auth.RoleProviderAdmin {
-		return fmt.Errorf("%w: only provider-admin may import rules", auth.ErrForbidden)
+	t, err := ruleTenant(r, p)
+	if err != nil {
+		return err
+	}
+	switch {
+	case t == "" && p.Role != auth.RoleProviderAdmin:
+		return fmt.Errorf("%w: only provider-admin may import shared rules", auth.ErrForbidden)
+	case t != "" && !p.CanAdminister(t):
+		return fmt.Errorf("%w: a tenant's filters are for provider-admin or the tenant's admin", auth.ErrForbidden)
+	}
+	if t != "" {
+		if _, err := a.d.Tenants.Tenant(r.Context(), t); err != nil {
+			return err
+		}
 	}
 	var req struct {
 		Files []detector.ImportFile `json:"files"`
@@ -96,11 +110,15 @@ func (a *API) postRules(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if len(req.Files) == 0 {
 		return badRequest("no files: send {\"files\":[{\"name\":...,\"data\":<base64>}]}")
 	}
-	res, err := a.d.Rules.Import(r.Context(), req.Files)
+	res, err := a.d.Rules.Import(r.Context(), t, req.Files)
 	if err != nil {
 		return err
 	}
-	if err := a.audit(r.Context(), p, "rules.import", auth.AllTenants, fmt.Sprintf("files=%d imported=%d failed=%d", res.Files, res.Imported, len(res.Failed))); err != nil {
+	scope := string(t)
+	if scope == "" {
+		scope = auth.AllTenants
+	}
+	if err := a.audit(r.Context(), p, "rules.import", scope, fmt.Sprintf("files=%d imported=%d failed=%d", res.Files, res.Imported, len(res.Failed))); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -164,4 +182,61 @@ func (a *API) postRuleSwitch(enabled bool) handler {
 		writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "rule_id": id, "enabled": enabled})
 		return nil
 	}
+}
+
+// placeholderTenant is the tenant of a placeholder request; it must be
+// named by provider roles.
+func placeholderTenant(r *http.Request, p auth.Principal) (tenant.ID, error) {
+	t, err := ruleTenant(r, p)
+	if err == nil && t == "" {
+		err = badRequest("tenant is required: placeholders are per tenant")
+	}
+	return t, err
+}
+
+func (a *API) getPlaceholders(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Role == auth.RoleIngest {
+		return fmt.Errorf("%w: ingest tokens may not read detection settings", auth.ErrForbidden)
+	}
+	t, err := placeholderTenant(r, p)
+	if err != nil {
+		return err
+	}
+	if _, err := a.d.Tenants.Tenant(r.Context(), t); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "placeholders": a.d.Rules.Placeholders(t)})
+	return nil
+}
+
+func (a *API) putPlaceholders(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	t, err := placeholderTenant(r, p)
+	if err != nil {
+		return err
+	}
+	if !p.CanAdminister(t) {
+		return fmt.Errorf("%w: placeholders are set by provider-admin or the tenant's admin", auth.ErrForbidden)
+	}
+	if _, err := a.d.Tenants.Tenant(r.Context(), t); err != nil {
+		return err
+	}
+	var req struct {
+		Placeholders map[string][]string `json:"placeholders"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := a.d.Rules.SetPlaceholders(r.Context(), t, req.Placeholders); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(req.Placeholders))
+	for n := range req.Placeholders {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if err := a.audit(r.Context(), p, "placeholders.set", string(t), fmt.Sprint(names)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "placeholders": a.d.Rules.Placeholders(t)})
+	return nil
 }

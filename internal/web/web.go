@@ -126,6 +126,8 @@ func New(cfg Config, d Deps) *API {
 	a.mux.HandleFunc("POST /api/v1/rules", a.authed(a.postRules))
 	a.mux.HandleFunc("POST /api/v1/rules/{id}/disable", a.authed(a.postRuleSwitch(false)))
 	a.mux.HandleFunc("POST /api/v1/rules/{id}/enable", a.authed(a.postRuleSwitch(true)))
+	a.mux.HandleFunc("GET /api/v1/placeholders", a.authed(a.getPlaceholders))
+	a.mux.HandleFunc("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
 	})

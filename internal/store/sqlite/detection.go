@@ -220,3 +220,75 @@ func (d *DB) SaveProgress(ctx context.Context, consumer string, cp store.Checkpo
 	}
 	return tx.Commit()
 }
+
+// PutTenantFilterFiles stores filter documents of tenant t, replacing those
+// with the same key.
+func (d *DB) PutTenantFilterFiles(ctx context.Context, t tenant.ID, files []detector.RuleFile) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, f := range files {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_filter_files (tenant, key, name, data, imported) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (tenant, key) DO UPDATE SET name = excluded.name, data = excluded.data, imported = excluded.imported`,
+			string(t), f.Key, f.Name, f.Data, f.Imported.UnixNano()); err != nil {
+			return fmt.Errorf("store filter file %s of %s: %w", f.Name, t, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// TenantFilterFiles returns every tenant's filter documents.
+func (d *DB) TenantFilterFiles(ctx context.Context) (map[tenant.ID][]detector.RuleFile, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant, key, name, data, imported FROM tenant_filter_files ORDER BY tenant, key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[tenant.ID][]detector.RuleFile{}
+	for rows.Next() {
+		var t string
+		var f detector.RuleFile
+		var imported int64
+		if err := rows.Scan(&t, &f.Key, &f.Name, &f.Data, &imported); err != nil {
+			return nil, err
+		}
+		f.Imported = time.Unix(0, imported).UTC()
+		out[tenant.ID(t)] = append(out[tenant.ID(t)], f)
+	}
+	return out, rows.Err()
+}
+
+// SetPlaceholders replaces tenant t's placeholder values.
+func (d *DB) SetPlaceholders(ctx context.Context, t tenant.ID, p map[string][]string) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	_, err = d.db.ExecContext(ctx, `INSERT INTO tenant_placeholders (tenant, data) VALUES (?, ?)
+		ON CONFLICT (tenant) DO UPDATE SET data = excluded.data`, string(t), string(data))
+	return err
+}
+
+// Placeholders returns every tenant's placeholder values.
+func (d *DB) Placeholders(ctx context.Context) (map[tenant.ID]map[string][]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant, data FROM tenant_placeholders`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[tenant.ID]map[string][]string{}
+	for rows.Next() {
+		var t, data string
+		if err := rows.Scan(&t, &data); err != nil {
+			return nil, err
+		}
+		var p map[string][]string
+		if err := json.Unmarshal([]byte(data), &p); err != nil {
+			return nil, fmt.Errorf("placeholders of %s: %w", t, err)
+		}
+		out[tenant.ID(t)] = p
+	}
+	return out, rows.Err()
+}

@@ -126,6 +126,19 @@ CREATE TABLE correlation_states (
 	state    BLOB NOT NULL,
 	PRIMARY KEY (consumer, tenant)
 );`,
+	3: `
+CREATE TABLE tenant_filter_files (
+	tenant   TEXT NOT NULL REFERENCES tenants(id),
+	key      TEXT NOT NULL,
+	name     TEXT NOT NULL,
+	data     BLOB NOT NULL,
+	imported INTEGER NOT NULL,
+	PRIMARY KEY (tenant, key)
+);
+CREATE TABLE tenant_placeholders (
+	tenant TEXT PRIMARY KEY REFERENCES tenants(id),
+	data   TEXT NOT NULL
+);`,
 }
 
 func (d *DB) migrate(ctx context.Context) error {

@@ -263,6 +263,26 @@ func testRules(t *testing.T, s Store) {
 	if off, _ := s.DisabledRules(ctx); len(off) != 0 {
 		t.Errorf("after enabling: %v", off)
 	}
+
+	// Filters and placeholders are per tenant.
+	mustTenant(t, s, "council-b")
+	if err := s.PutTenantFilterFiles(ctx, "council-a", []detector.RuleFile{{Key: "f1", Name: "f.yml", Data: []byte("filter: a"), Imported: at}}); err != nil {
+		t.Fatal(err)
+	}
+	ff, err := s.TenantFilterFiles(ctx)
+	if err != nil || len(ff) != 1 || len(ff["council-a"]) != 1 || string(ff["council-a"][0].Data) != "filter: a" {
+		t.Errorf("TenantFilterFiles = %+v, %v", ff, err)
+	}
+	if err := s.SetPlaceholders(ctx, "council-b", map[string][]string{"Admins": {"alice", "bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPlaceholders(ctx, "council-b", map[string][]string{"Admins": {"carol"}}); err != nil {
+		t.Fatal(err)
+	}
+	ph, err := s.Placeholders(ctx)
+	if err != nil || len(ph) != 1 || fmt.Sprint(ph["council-b"]["Admins"]) != "[carol]" {
+		t.Errorf("Placeholders = %v, %v", ph, err)
+	}
 }
 
 func testProgress(t *testing.T, s Store) {
