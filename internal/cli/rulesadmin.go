@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// runRulesServer handles the rule commands that talk to a server.
+func runRulesServer(ctx context.Context, sub string, args []string, env Env) error {
+	switch sub {
+	case "import":
+		return runRulesImport(ctx, args, env)
+	case "list":
+		fs := newFlagSet("rules list", env)
+		ten := fs.String("tenant", "", "show enabled/disabled for this tenant")
+		asJSON := fs.Bool("json", false, "one JSON object per line")
+		if _, err := parse(fs, args); err != nil {
+			return err
+		}
+		c, err := newClient(env)
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Rules []map[string]any `json:"rules"`
+		}
+		path := "/api/v1/rules"
+		if *ten != "" {
+			path += "?tenant=" + url.QueryEscape(*ten)
+		}
+		if err := c.json(ctx, "GET", path, nil, &out); err != nil {
+			return err
+		}
+		enc := json.NewEncoder(env.Stdout)
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		if !*asJSON {
+			fmt.Fprintln(tw, "ID\tLEVEL\tENABLED\tTITLE")
+		}
+		for _, r := range out.Rules {
+			if *asJSON {
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", r["id"], r["level"], r["enabled"], r["title"])
+		}
+		return tw.Flush()
+	case "placeholders":
+		return runPlaceholders(ctx, args, env)
+	case "enable", "disable":
+		fs := newFlagSet("rules "+sub, env)
+		ten := fs.String("tenant", "", "tenant (tenant-admin tokens act on their own)")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError("usage: tarian rules " + sub + " RULE_ID [--tenant ID]")
+		}
+		c, err := newClient(env)
+		if err != nil {
+			return err
+		}
+		path := "/api/v1/rules/" + url.PathEscape(pos[0]) + "/" + sub
+		if *ten != "" {
+			path += "?tenant=" + url.QueryEscape(*ten)
+		}
+		var out map[string]any
+		if err := c.json(ctx, "POST", path, nil, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "rule %s %sd for %v\n", pos[0], sub, out["tenant"])
+		return nil
+	}
+	return usageError(fmt.Sprintf("unknown rules command %q", sub))
+}
+
+// importBatch is how many rule files go in one request.
+const importBatch = 500
+
+type importFile struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+func runRulesImport(ctx context.Context, args []string, env Env) error {
+	flags := newFlagSet("rules import", env)
+	ten := flags.String("tenant", "", "import filter documents for this tenant only (detection rules are shared)")
+	paths, err := parse(flags, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usageError("usage: tarian rules import PATH...")
+	}
+	var files []importFile
+	for _, root := range paths {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !(strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files = append(files, importFile{Name: path, Data: data})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no .yml or .yaml files under %s", strings.Join(paths, ", "))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var imported, failed, unsupported, active, notEvaluated int
+	for start := 0; start < len(files); start += importBatch {
+		batch := files[start:min(start+importBatch, len(files))]
+		var res struct {
+			Imported     int `json:"imported"`
+			Active       int `json:"active"`
+			NotEvaluated int `json:"not_evaluated"`
+			Failed       []struct {
+				File        string `json:"file"`
+				Line        int    `json:"line"`
+				Reason      string `json:"reason"`
+				Unsupported bool   `json:"unsupported"`
+			} `json:"failed"`
+		}
+		path := "/api/v1/rules"
+		if *ten != "" {
+			path += "?tenant=" + url.QueryEscape(*ten)
+		}
+		if err := c.json(ctx, "POST", path, map[string]any{"files": batch}, &res); err != nil {
+			return err
+		}
+		imported += res.Imported
+		active, notEvaluated = res.Active, res.NotEvaluated
+		seen := map[string]bool{}
+		for _, f := range res.Failed {
+			where := f.File
+			if f.Line > 0 {
+				where = fmt.Sprintf("%s:%d", f.File, f.Line)
+			}
+			kind := ""
+			if f.Unsupported {
+				kind = "unsupported: "
+			}
+			fmt.Fprintf(env.Stderr, "%s: %s%s\n", where, kind, f.Reason)
+			if !seen[f.File] {
+				seen[f.File] = true
+				if f.Unsupported {
+					unsupported++
+				} else {
+					failed++
+				}
+			}
+		}
+	}
+	fmt.Fprintf(env.Stderr, "%d files: %d imported, %d failed, %d unsupported; %d rules active, %d not evaluated here (see 'tarian rules list')\n",
+		len(files), imported, failed, unsupported, active, notEvaluated)
+	if failed > 0 {
+		return fmt.Errorf("%d files failed to import", failed)
+	}
+	return nil
+}
+
+// runPlaceholders shows, or with NAME=V1,V2 arguments replaces, a tenant's
+// values for the %name% placeholders of |expand rules.
+func runPlaceholders(ctx context.Context, args []string, env Env) error {
+	flags := newFlagSet("rules placeholders", env)
+	ten := flags.String("tenant", "", "tenant (tenant-admin tokens act on their own)")
+	pos, err := parse(flags, args)
+	if err != nil {
+		return err
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/placeholders"
+	if *ten != "" {
+		path += "?tenant=" + url.QueryEscape(*ten)
+	}
+	var out struct {
+		Placeholders map[string][]string `json:"placeholders"`
+	}
+	if len(pos) == 0 {
+		err = c.json(ctx, "GET", path, nil, &out)
+	} else {
+		set := map[string][]string{}
+		for _, a := range pos {
+			name, vals, ok := strings.Cut(a, "=")
+			if !ok || name == "" {
+				return usageError("usage: tarian rules placeholders [--tenant ID] [NAME=VALUE[,VALUE...]...]")
+			}
+			set[name] = strings.Split(vals, ",")
+		}
+		err = c.json(ctx, "PUT", path, map[string]any{"placeholders": set}, &out)
+	}
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(out.Placeholders))
+	for n := range out.Placeholders {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(env.Stdout, "%s=%s\n", n, strings.Join(out.Placeholders[n], ","))
+	}
+	return nil
+}
