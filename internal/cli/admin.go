@@ -56,13 +56,7 @@ func runTenant(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(env.Stdout)
-			for _, t := range out.Tenants {
-				if err := enc.Encode(t); err != nil {
-					return err
-				}
-			}
-			return nil
+			return writeJSONLines(env.Stdout, out.Tenants)
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tCREATED")
@@ -138,14 +132,10 @@ func runDeadLetters(ctx context.Context, args []string, env Env) error {
 	if err := c.json(ctx, "GET", "/api/v1/deadletters?"+q.Encode(), nil, &out); err != nil {
 		return err
 	}
-	enc := json.NewEncoder(env.Stdout)
+	if *asJSON {
+		return writeJSONLines(env.Stdout, out.DeadLetters)
+	}
 	for _, d := range out.DeadLetters {
-		if *asJSON {
-			if err := enc.Encode(d); err != nil {
-				return err
-			}
-			continue
-		}
 		fmt.Fprintf(env.Stdout, "%v %v line %v: %v\n", d["received"], d["source"], d["line"], d["reason"])
 	}
 	return nil

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -39,13 +38,7 @@ func runAlerts(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for _, a := range out.Alerts {
-			if err := enc.Encode(a); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(env.Stdout, out.Alerts)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CREATED\tTENANT\tLEVEL\tRULE\tAUTHOR")

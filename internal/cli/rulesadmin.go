@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -39,18 +38,12 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 		if err := c.json(ctx, "GET", path, nil, &out); err != nil {
 			return err
 		}
-		enc := json.NewEncoder(env.Stdout)
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		if !*asJSON {
-			fmt.Fprintln(tw, "ID\tLEVEL\tENABLED\tTITLE")
+		if *asJSON {
+			return writeJSONLines(env.Stdout, out.Rules)
 		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tLEVEL\tENABLED\tTITLE")
 		for _, r := range out.Rules {
-			if *asJSON {
-				if err := enc.Encode(r); err != nil {
-					return err
-				}
-				continue
-			}
 			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", r["id"], r["level"], r["enabled"], r["title"])
 		}
 		return tw.Flush()
