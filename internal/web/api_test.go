@@ -159,6 +159,8 @@ func TestCrossTenantRefused(t *testing.T) {
 		{"analyst reads dead letters", "GET", "/api/v1/deadletters?tenant=tenant-a", "a/tenant-analyst", "", 403},
 		{"tenant admin reads audit", "GET", "/api/v1/audit", "a/tenant-admin", "", 403},
 		{"provider analyst reads audit", "GET", "/api/v1/audit", "provider-analyst", "", 403},
+		{"tenant admin profiles", "GET", "/debug/pprof/heap", "a/tenant-admin", "", 403},
+		{"anyone profiles", "GET", "/debug/pprof/heap", "", "", 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,6 +304,9 @@ func TestSearchErrors(t *testing.T) {
 
 func TestHealthAndMetrics(t *testing.T) {
 	w := newWorld(t)
+	if status, body := w.s.Do(t, "GET", "/debug/pprof/heap?debug=1", servertest.AdminToken, nil); status != 200 || !strings.Contains(string(body), "heap profile") {
+		t.Errorf("provider-admin heap profile: %d %.100s", status, body)
+	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if status, body := w.s.Do(t, "GET", p, "", nil); status != 200 {
 			t.Errorf("%s: %d %s", p, status, body)

@@ -6,8 +6,10 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -128,6 +130,8 @@ func New(cfg Config, d Deps) *API {
 	a.mux.HandleFunc("POST /api/v1/rules/{id}/enable", a.authed(a.postRuleSwitch(true)))
 	a.mux.HandleFunc("GET /api/v1/placeholders", a.authed(a.getPlaceholders))
 	a.mux.HandleFunc("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
+	// Go's profiler, for provider-admins diagnosing a live server.
+	a.mux.HandleFunc("GET /debug/pprof/{name...}", a.authed(a.getPprof))
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
 	})
@@ -180,4 +184,21 @@ func bearer(r *http.Request) (string, bool) {
 
 func (a *API) audit(ctx context.Context, p auth.Principal, action, scope, detail string) error {
 	return a.d.Audit.Append(ctx, audit.Record{Time: time.Now().UTC(), Actor: p.TokenID, Role: string(p.Role), Action: action, Scope: scope, Detail: detail})
+}
+
+func (a *API) getPprof(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Role != auth.RoleProviderAdmin {
+		return fmt.Errorf("%w: profiling is for provider-admin", auth.ErrForbidden)
+	}
+	switch name := r.PathValue("name"); name {
+	case "", "index":
+		pprof.Index(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Handler(name).ServeHTTP(w, r)
+	}
+	return nil
 }
