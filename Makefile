@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test lint unit race bench-compile demo clean
+.PHONY: build test deps lint race bench-compile demo clean
 
 build:
 	$(GO) build -o tarian ./cmd/tarian
@@ -12,9 +12,13 @@ build:
 demo:
 	$(GO) run ./cmd/tarian demo
 
-# The whole suite: format, vet, staticcheck, every test with the race
-# detector, and every benchmark once so they keep compiling and running.
-test: lint race bench-compile
+# The whole suite: Debian packages the tests drive (scripts/install-deps.sh),
+# format, vet, staticcheck, every test with the race detector, and every
+# benchmark once so they keep compiling and running.
+test: deps lint race bench-compile
+
+deps:
+	bash scripts/install-deps.sh
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
