@@ -351,3 +351,47 @@ func doEncoded(t *testing.T, base, token string, body []byte, encoding string) (
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, data
 }
+
+// A full bus is back-pressure: 503 with Retry-After, and every event that
+// was acknowledged before it stays searchable.
+func TestIngestBackpressure(t *testing.T) {
+	cfg := servertest.Config(t.TempDir())
+	cfg.Bus.MaxBytes = 1 << 20
+	s := servertest.Start(t, cfg)
+	s.AddTenant(t, "tenant-a")
+	ing, an := s.Token(t, "tenant-a", "ingest"), s.Token(t, "tenant-a", "tenant-analyst")
+	body := []byte(strings.Repeat(`{"message":"filler `+strings.Repeat("x", 900)+`"}`+"\n", 100))
+	accepted := 0
+	var status int
+	var resp []byte
+	for i := 0; i < 50; i++ {
+		req, _ := http.NewRequest("POST", s.URL+"/api/v1/ingest", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+ing)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, _ = io.ReadAll(r.Body)
+		r.Body.Close()
+		status = r.StatusCode
+		if status != 200 {
+			if r.Header.Get("Retry-After") == "" {
+				t.Errorf("%d without Retry-After", status)
+			}
+			break
+		}
+		accepted += 100
+	}
+	if status != 503 || errorCode(t, resp) != "backpressure" {
+		t.Fatalf("after %d accepted: %d %s, want 503 backpressure", accepted, status, resp)
+	}
+	w := &world{s: s}
+	var rows []map[string]string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		rows = w.searchN(t, an, "filler | stats count() as n", "", 1)
+		if len(rows) == 1 && rows[0]["n"] == fmt.Sprint(accepted) {
+			return
+		}
+	}
+	t.Errorf("searchable after back-pressure: %v, want n=%d", rows, accepted)
+}
