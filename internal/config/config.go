@@ -19,6 +19,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/web"
 )
@@ -36,6 +37,8 @@ type Config struct {
 	Log              Log   `yaml:"log"`
 	// Ingest limits of the HTTP ingest endpoint.
 	Ingest ingest.Config `yaml:"ingest"`
+	// Syslog configures the syslog receivers (none by default).
+	Syslog syslog.Config `yaml:"syslog"`
 	Bus    bus.Config    `yaml:"bus"`
 	Events Events        `yaml:"events"`
 	API    web.Config    `yaml:"api"`
@@ -89,6 +92,7 @@ func Default() Config {
 		MemoryLimitBytes: 640 << 20,
 		Log:              Log{Level: "info", Format: "json"},
 		Ingest:           ingest.DefaultConfig(),
+		Syslog:           syslog.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
@@ -267,6 +271,7 @@ func (c Config) Validate() error {
 		err error
 	}{
 		{"ingest", c.Ingest.Validate()},
+		{"syslog", c.Syslog.Validate()},
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},

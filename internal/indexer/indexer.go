@@ -211,10 +211,11 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 
 // worker parses its share of a batch and adds it to the store.
 type worker struct {
-	json normalize.JSON
-	evs  map[tenant.ID][]event.Event
-	dead map[tenant.ID][]ingest.DeadLetter
-	err  error
+	json   normalize.JSON
+	syslog normalize.Syslog
+	evs    map[tenant.ID][]event.Event
+	dead   map[tenant.ID][]ingest.DeadLetter
+	err    error
 }
 
 // index handles the messages of todo whose index is w modulo n.
@@ -233,7 +234,7 @@ func (wk *worker) index(ctx context.Context, st Store, todo []bus.Message, w, n 
 			}
 			evs = grow(evs)
 			ev := &evs[len(evs)-1]
-			if err := wk.json.Parse(r, ev); err != nil {
+			if err := wk.parse(r, ev); err != nil {
 				evs = evs[:len(evs)-1]
 				wk.dead[m.Tenant] = append(wk.dead[m.Tenant], ingest.DeadLetter{Received: r.Received, Source: r.Source, Reason: "parse: " + err.Error(), Data: r.Data})
 				continue
@@ -251,6 +252,17 @@ func (wk *worker) index(ctx context.Context, st Store, todo []bus.Message, w, n 
 		}
 	}
 	return nil
+}
+
+// sourceSyslog is the Source of records from the syslog receivers.
+const sourceSyslog = "syslog"
+
+// parse turns one record into an event with the parser of its source.
+func (wk *worker) parse(r event.Raw, ev *event.Event) error {
+	if r.Source == sourceSyslog {
+		return wk.syslog.Parse(r, ev)
+	}
+	return wk.json.Parse(r, ev)
 }
 
 // grow extends evs by one, reusing the field slice of a previous event.

@@ -24,6 +24,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
@@ -48,6 +49,7 @@ type Server struct {
 	metrics *metrics.Registry
 	api     *web.API
 	rules   *detector.Service
+	syslog  *syslog.Receiver
 	ready   atomic.Bool
 	addr    atomic.Value // string
 }
@@ -82,6 +84,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
+	s.syslog, err = syslog.New(cfg.Syslog, syslog.Deps{Sink: s.bus, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.syslog")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:     s.db,
@@ -100,8 +107,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	return s, nil
 }
 
-// Handler returns the HTTP API (for in-process tests).
-func (s *Server) Handler() http.Handler { return s.api }
+// SyslogAddrs returns the addresses the syslog receivers listen on, once
+// Run has bound them.
+func (s *Server) SyslogAddrs() []net.Addr { return s.syslog.Addrs() }
 
 // Addr returns the API's listen address once Run is listening.
 func (s *Server) Addr() string {
@@ -221,6 +229,11 @@ func (s *Server) Run(ctx context.Context) error {
 		defer wg.Done()
 		s.trimBus(cCtx)
 	}()
+	// Receivers, like the API, stop before the consumers drain.
+	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopReceivers()
+	syslogErr := make(chan error, 1)
+	go func() { syslogErr <- s.syslog.Run(rCtx) }()
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- hs.Serve(ln) }()
 	s.ready.Store(true)
@@ -232,6 +245,8 @@ func (s *Server) Run(ctx context.Context) error {
 	case err := <-httpErr:
 		runErr = fmt.Errorf("http: %w", err)
 	case runErr = <-consumerErr:
+	case err := <-syslogErr:
+		runErr = fmt.Errorf("syslog: %w", err)
 	}
 	s.ready.Store(false)
 	s.log.Info("shutting down")
@@ -239,6 +254,12 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	if err := hs.Shutdown(shCtx); err != nil {
 		s.log.Warn("http shutdown", "err", err)
+	}
+	stopReceivers()
+	if runErr == nil {
+		if err := <-syslogErr; err != nil {
+			s.log.Warn("syslog shutdown", "err", err)
+		}
 	}
 	if runErr == nil {
 		s.drain(shCtx)

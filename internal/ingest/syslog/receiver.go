@@ -1,0 +1,627 @@
+package syslog
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Source is the event.Raw source of every record this receiver accepts;
+// the indexer parses it with normalize.Syslog.
+const Source = "syslog"
+
+// Metric names (counters by tenant; refused senders have no tenant).
+const (
+	MetricEvents   = "tarian_syslog_events_total"
+	MetricRejected = "tarian_syslog_rejected_total"
+	MetricRefused  = "tarian_syslog_refused_total"
+	MetricDropped  = "tarian_syslog_dropped_total"
+)
+
+// Counter counts per tenant.
+type Counter interface {
+	Count(name string, t tenant.ID, n int)
+}
+
+// Tenants looks tenants up; the receiver checks every configured tenant
+// exists before it listens.
+type Tenants interface {
+	Tenant(ctx context.Context, id tenant.ID) (tenant.Tenant, error)
+}
+
+// Deps are the receiver's collaborators.
+type Deps struct {
+	Sink        ingest.Sink
+	DeadLetters ingest.DeadLetters
+	Tenants     Tenants
+	Metrics     Counter
+	Log         *slog.Logger
+}
+
+// Timeouts of the connection life cycle.
+const (
+	handshakeTimeout = 10 * time.Second
+	// drainTimeout bounds the last durable write of what a connection had
+	// read when the receiver stops.
+	drainTimeout = 10 * time.Second
+	maxBackoff   = time.Second
+	// udpReadBuffer is the socket buffer asked for UDP listeners.
+	udpReadBuffer = 8 << 20
+)
+
+// Receiver serves the configured syslog listeners.
+type Receiver struct {
+	cfg Config
+	d   Deps
+	lns []*listener
+	now func() time.Time
+
+	ready chan struct{}
+	mu    sync.Mutex
+	addrs []net.Addr
+}
+
+// listener is a Listener ready to serve.
+type listener struct {
+	Listener
+	index   int
+	tenant  tenant.ID
+	sources []source
+	tls     *tls.Config
+	clients map[string]tenant.ID
+}
+
+// New checks cfg and loads the TLS files; Run listens.
+func New(cfg Config, d Deps) (*Receiver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("syslog: %w", err)
+	}
+	if d.Sink == nil || d.DeadLetters == nil || d.Tenants == nil || d.Metrics == nil {
+		return nil, errors.New("syslog: BUG: Deps.Sink, DeadLetters, Tenants and Metrics are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &Receiver{cfg: cfg, d: d, now: time.Now, ready: make(chan struct{})}
+	for i, l := range cfg.Listeners {
+		ln := &listener{Listener: l, index: i, tenant: tenant.ID(l.Tenant)}
+		ln.sources, _ = parseSources(l.Sources) // validated
+		if l.Protocol == "tls" {
+			tc, err := loadTLS(l.TLS)
+			if err != nil {
+				return nil, fmt.Errorf("syslog: listeners[%d].tls: %w", i, err)
+			}
+			ln.tls = tc
+			ln.clients = map[string]tenant.ID{}
+			for id, t := range l.TLS.Clients {
+				ln.clients[id] = tenant.ID(t)
+			}
+		}
+		r.lns = append(r.lns, ln)
+	}
+	return r, nil
+}
+
+func loadTLS(c *TLSConfig) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+	if err != nil {
+		return nil, fmt.Errorf("cert, key: %w", err)
+	}
+	pem, err := os.ReadFile(c.ClientCA)
+	if err != nil {
+		return nil, fmt.Errorf("client_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("client_ca: no PEM certificate in %s", c.ClientCA)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// Addrs returns the listeners' bound addresses, in configuration order.
+// It waits until Run has bound them, and returns nil if Run failed to.
+func (r *Receiver) Addrs() []net.Addr {
+	<-r.ready
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]net.Addr(nil), r.addrs...)
+}
+
+// Run checks every configured tenant exists, binds every listener and
+// serves until ctx is done (with no listener, it just waits for ctx). On the way out it stops reading, writes what
+// each connection had read, and returns once every connection is done.
+// Errors at start (an unknown tenant, an address in use) are returned at
+// once.
+func (r *Receiver) Run(ctx context.Context) error {
+	var readyOnce sync.Once
+	defer readyOnce.Do(func() { close(r.ready) })
+	for _, l := range r.lns {
+		for _, t := range l.tenants() {
+			if _, err := r.d.Tenants.Tenant(ctx, tenant.ID(t)); err != nil {
+				return fmt.Errorf("syslog: listeners[%d]: tenant %q: %w", l.index, t, err)
+			}
+		}
+	}
+	var closers []io.Closer
+	closeAll := func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
+	var lc net.ListenConfig
+	var addrs []net.Addr
+	type serve func()
+	var serves []serve
+	var wg sync.WaitGroup
+	for _, l := range r.lns {
+		if l.Protocol == "udp" {
+			pc, err := lc.ListenPacket(ctx, "udp", l.address())
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("syslog: listeners[%d]: %w", l.index, err)
+			}
+			closers = append(closers, pc)
+			addrs = append(addrs, pc.LocalAddr())
+			// A larger socket buffer rides out a slow durable write; the
+			// kernel may cap it (net.core.rmem_max), which is fine.
+			_ = pc.(*net.UDPConn).SetReadBuffer(udpReadBuffer)
+			serves = append(serves, func() { r.serveUDP(ctx, l, pc.(*net.UDPConn)) })
+			continue
+		}
+		ln, err := lc.Listen(ctx, "tcp", l.address())
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("syslog: listeners[%d]: %w", l.index, err)
+		}
+		closers = append(closers, ln)
+		addrs = append(addrs, ln.Addr())
+		serves = append(serves, func() { r.accept(ctx, l, ln, &wg) })
+	}
+	r.mu.Lock()
+	r.addrs = addrs
+	r.mu.Unlock()
+	readyOnce.Do(func() { close(r.ready) })
+	stop := context.AfterFunc(ctx, closeAll)
+	defer stop()
+	for i, s := range serves {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s()
+		}()
+		r.d.Log.Info("syslog listening", "receiver", "syslog", "protocol", r.lns[i].Protocol, "addr", addrs[i].String())
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+// accept serves each connection of ln in its own goroutine.
+func (r *Receiver) accept(ctx context.Context, l *listener, ln net.Listener, wg *sync.WaitGroup) {
+	delay := 5 * time.Millisecond
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait, as net/http does.
+			r.d.Log.Warn("syslog accept", "receiver", "syslog", "err", err)
+			time.Sleep(delay)
+			delay = min(2*delay, maxBackoff)
+			continue
+		}
+		delay = 5 * time.Millisecond
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.serveConn(ctx, l, c)
+		}()
+	}
+}
+
+// addrPort is the sender's address, IPv4 unmapped.
+func addrPort(a net.Addr) netip.Addr {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	}
+	return ap.Addr().Unmap()
+}
+
+// sourceTenant finds the tenant of an allow-listed address.
+func (l *listener) sourceTenant(a netip.Addr) (tenant.ID, bool) {
+	a = a.Unmap()
+	for _, s := range l.sources {
+		if s.prefix.Contains(a) {
+			return s.tenant, true
+		}
+	}
+	return "", false
+}
+
+// certTenant finds the tenant of a verified client certificate: its DNS
+// SANs, then its subject CN. Identities that name different tenants are
+// refused.
+func (l *listener) certTenant(c *x509.Certificate) (tenant.ID, bool) {
+	var found tenant.ID
+	for _, id := range append(append([]string(nil), c.DNSNames...), c.Subject.CommonName) {
+		if t, ok := l.clients[id]; ok {
+			if found != "" && found != t {
+				return "", false
+			}
+			found = t
+		}
+	}
+	return found, found != ""
+}
+
+// refuse counts a sender that matches no tenant.
+func (r *Receiver) refuse(l *listener, from netip.Addr, reason string) {
+	r.d.Metrics.Count(MetricRefused, "", 1)
+	r.d.Log.Warn("syslog sender refused", "receiver", "syslog", "protocol", l.Protocol, "listen", l.address(), "remote", from.String(), "reason", reason)
+}
+
+// serveConn authenticates one TCP or TLS connection and reads it until it
+// ends or ctx is done.
+func (r *Receiver) serveConn(ctx context.Context, l *listener, c net.Conn) {
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	from := addrPort(c.RemoteAddr())
+	t := l.tenant
+	if len(l.sources) > 0 {
+		var ok bool
+		if t, ok = l.sourceTenant(from); !ok {
+			r.refuse(l, from, "source address not allow-listed")
+			return
+		}
+	}
+	if l.tls != nil {
+		tc := tls.Server(c, l.tls)
+		c = tc
+		hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			r.refuse(l, from, "TLS handshake: "+err.Error())
+			return
+		}
+		if len(l.clients) > 0 {
+			certs := tc.ConnectionState().PeerCertificates
+			var ok bool
+			if len(certs) > 0 {
+				t, ok = l.certTenant(certs[0])
+			}
+			if !ok {
+				name := ""
+				if len(certs) > 0 {
+					name = certs[0].Subject.CommonName
+				}
+				r.refuse(l, from, fmt.Sprintf("client certificate %q maps to no tenant", name))
+				return
+			}
+		}
+	}
+	if t == "" {
+		r.refuse(l, from, "no tenant")
+		return
+	}
+	log := r.d.Log.With("receiver", "syslog", "tenant", string(t), "remote", from.String())
+	log.Debug("syslog connection")
+	r.read(ctx, log, t, c)
+}
+
+// batch is what a connection has read and not yet written.
+type batch struct {
+	recs  []event.Raw
+	dead  []ingest.DeadLetter
+	arena []byte
+	first time.Time
+}
+
+func (b *batch) empty() bool { return len(b.recs) == 0 && len(b.dead) == 0 }
+
+// read frames c's stream into batches, each written durably before more
+// is read: a slow sink stops the reads, and TCP pushes back on the sender.
+func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, c net.Conn) {
+	fr := framer{max: r.cfg.MaxMessageBytes}
+	buf := make([]byte, bufSize(r.cfg.MaxMessageBytes))
+	start, end := 0, 0
+	var b batch
+	done, atEOF := false, false
+	for {
+		for {
+			n, f, ok := fr.next(buf[start:end], atEOF)
+			start += n
+			if !ok {
+				break
+			}
+			if f.bad != "" {
+				r.addDead(&b, f)
+				if f.fatal {
+					log.Warn("syslog connection closed on a malformed frame", "framing", fr.mode.String(), "reason", f.bad)
+					r.flush(ctx, log, t, &b)
+					return
+				}
+				continue
+			}
+			r.add(&b, f.msg)
+			if len(b.recs) >= r.cfg.BatchRecords {
+				if !r.flush(ctx, log, t, &b) {
+					return
+				}
+			}
+		}
+		if done {
+			if start < end {
+				log.Warn("syslog connection closed inside a frame", "bytes", end-start)
+			}
+			r.flush(ctx, log, t, &b)
+			return
+		}
+		if start > 0 {
+			end = copy(buf, buf[start:end])
+			start = 0
+		}
+		if end == len(buf) {
+			log.Error("BUG: syslog framer made no progress on a full buffer", "framing", fr.mode.String())
+			r.flush(ctx, log, t, &b)
+			return
+		}
+		deadline := time.Time{}
+		if !b.empty() {
+			deadline = b.first.Add(r.cfg.BatchWait)
+			if !r.now().Before(deadline) {
+				if !r.flush(ctx, log, t, &b) {
+					return
+				}
+				deadline = time.Time{}
+			}
+		}
+		if err := c.SetReadDeadline(deadline); err != nil {
+			done = true
+			continue
+		}
+		k, err := c.Read(buf[end:])
+		end += k
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil:
+				if !r.flush(ctx, log, t, &b) {
+					return
+				}
+			case errors.Is(err, io.EOF):
+				done, atEOF = true, true
+			default: // closed at shutdown, reset: keep the whole frames read
+				if ctx.Err() == nil {
+					log.Debug("syslog connection read", "err", err)
+				}
+				done = true
+			}
+		}
+	}
+}
+
+// add copies msg into the batch.
+func (r *Receiver) add(b *batch, msg []byte) {
+	if b.empty() {
+		b.first = r.now()
+	}
+	if b.arena == nil {
+		b.arena = make([]byte, 0, 64<<10)
+	}
+	if cap(b.arena)-len(b.arena) < len(msg) {
+		// Records keep pointing into the old arena; start a new one.
+		b.arena = make([]byte, 0, max(64<<10, len(msg)))
+	}
+	off := len(b.arena)
+	b.arena = append(b.arena, msg...)
+	b.recs = append(b.recs, event.Raw{Received: r.now().UTC(), Source: Source, Data: b.arena[off:len(b.arena):len(b.arena)]})
+}
+
+func (r *Receiver) addDead(b *batch, f frame) {
+	if b.empty() {
+		b.first = r.now()
+	}
+	b.dead = append(b.dead, ingest.DeadLetter{Received: r.now().UTC(), Source: Source, Reason: f.bad, Data: append([]byte(nil), f.msg...)})
+}
+
+// flush writes the batch durably, retrying with backoff while the sink
+// pushes back (the connection reads nothing meanwhile). Once ctx is done
+// it keeps trying for drainTimeout; it returns false if the records could
+// not be written, and then the connection must stop.
+func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *batch) bool {
+	defer func() {
+		// The sink may keep the records: never reuse their memory.
+		b.recs, b.dead, b.arena = nil, nil, nil
+	}()
+	ok := true
+	if len(b.recs) > 0 {
+		if err := r.write(ctx, log, t, b.recs); err != nil {
+			log.Error("syslog records not written", "records", len(b.recs), "err", err)
+			r.d.Metrics.Count(MetricDropped, t, len(b.recs))
+			ok = false
+		} else {
+			r.d.Metrics.Count(MetricEvents, t, len(b.recs))
+		}
+	}
+	if len(b.dead) > 0 {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		err := r.d.DeadLetters.AddDeadLetters(wctx, t, b.dead)
+		cancel()
+		if err != nil {
+			log.Error("syslog dead letters not stored", "records", len(b.dead), "err", err)
+		}
+		r.d.Metrics.Count(MetricRejected, t, len(b.dead))
+	}
+	return ok
+}
+
+// write calls the sink until it accepts recs.
+func (r *Receiver) write(ctx context.Context, log *slog.Logger, t tenant.ID, recs []event.Raw) error {
+	wctx := context.WithoutCancel(ctx)
+	delay := 10 * time.Millisecond
+	var giveUp time.Time
+	for attempt := 1; ; attempt++ {
+		err := r.d.Sink.Write(wctx, t, recs)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("syslog sink accepting again", "attempts", attempt)
+			}
+			return nil
+		}
+		if attempt == 1 {
+			log.Warn("syslog sink pushing back; retrying", "records", len(recs), "err", err)
+		}
+		if ctx.Err() != nil {
+			if giveUp.IsZero() {
+				giveUp = time.Now().Add(drainTimeout)
+			}
+			if time.Now().After(giveUp) {
+				return fmt.Errorf("write %d records at shutdown: %w", len(recs), err)
+			}
+			time.Sleep(delay)
+		} else {
+			tm := time.NewTimer(delay)
+			select {
+			case <-tm.C:
+			case <-ctx.Done():
+				tm.Stop()
+			}
+		}
+		delay = min(2*delay, maxBackoff)
+	}
+}
+
+// trimTrailer drops one trailing LF (and a CR before it) from a datagram.
+func trimTrailer(p []byte) []byte {
+	if l := len(p); l > 0 && p[l-1] == '\n' {
+		p = p[:l-1]
+		if l := len(p); l > 0 && p[l-1] == '\r' {
+			p = p[:l-1]
+		}
+	}
+	return p
+}
+
+// serveUDP reads datagrams, one message each, batched per tenant. Under
+// back-pressure datagrams are dropped and counted: UDP has no way to slow
+// the sender.
+func (r *Receiver) serveUDP(ctx context.Context, l *listener, pc *net.UDPConn) {
+	log := r.d.Log.With("receiver", "syslog", "protocol", "udp", "listen", l.address())
+	buf := make([]byte, 64<<10)
+	batches := map[tenant.ID]*batch{}
+	flushAll := func(force bool) {
+		now := r.now()
+		for t, b := range batches {
+			if b.empty() || (!force && now.Before(b.first.Add(r.cfg.BatchWait))) {
+				continue
+			}
+			r.flushUDP(ctx, log, t, b)
+		}
+	}
+	for {
+		deadline := time.Time{}
+		for _, b := range batches {
+			if !b.empty() && (deadline.IsZero() || b.first.Before(deadline)) {
+				deadline = b.first
+			}
+		}
+		if !deadline.IsZero() {
+			deadline = deadline.Add(r.cfg.BatchWait)
+		}
+		if err := pc.SetReadDeadline(deadline); err != nil {
+			flushAll(true)
+			return
+		}
+		n, ap, err := pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+				flushAll(false)
+				continue
+			}
+			flushAll(true)
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				log.Error("syslog udp read", "err", err)
+			}
+			return
+		}
+		from := ap.Addr().Unmap()
+		t := l.tenant
+		if len(l.sources) > 0 {
+			var ok bool
+			if t, ok = l.sourceTenant(from); !ok {
+				r.d.Metrics.Count(MetricRefused, "", 1)
+				log.Debug("syslog datagram refused", "remote", from.String(), "reason", "source address not allow-listed")
+				continue
+			}
+		}
+		msg := trimTrailer(buf[:n])
+		if len(msg) == 0 {
+			continue
+		}
+		b := batches[t]
+		if b == nil {
+			b = &batch{}
+			batches[t] = b
+		}
+		if len(msg) > r.cfg.MaxMessageBytes {
+			r.addDead(b, frame{msg: msg[:r.cfg.MaxMessageBytes], bad: fmt.Sprintf("datagram of %d bytes is over the %d-byte limit (first %d bytes kept)", len(msg), r.cfg.MaxMessageBytes, r.cfg.MaxMessageBytes)})
+		} else {
+			r.add(b, msg)
+		}
+		if len(b.recs) >= r.cfg.BatchRecords {
+			r.flushUDP(ctx, log, t, b)
+		}
+		flushAll(false)
+	}
+}
+
+// flushUDP writes one tenant's datagrams once; on failure they are
+// dropped and counted.
+func (r *Receiver) flushUDP(ctx context.Context, log *slog.Logger, t tenant.ID, b *batch) {
+	defer func() { b.recs, b.dead, b.arena = nil, nil, nil }()
+	if len(b.recs) > 0 {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		err := r.d.Sink.Write(wctx, t, b.recs)
+		cancel()
+		if err != nil {
+			r.d.Metrics.Count(MetricDropped, t, len(b.recs))
+			log.Warn("syslog datagrams dropped under back-pressure", "tenant", string(t), "records", len(b.recs), "err", err)
+		} else {
+			r.d.Metrics.Count(MetricEvents, t, len(b.recs))
+		}
+	}
+	if len(b.dead) > 0 {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		if err := r.d.DeadLetters.AddDeadLetters(wctx, t, b.dead); err != nil {
+			log.Error("syslog dead letters not stored", "tenant", string(t), "records", len(b.dead), "err", err)
+		}
+		cancel()
+		r.d.Metrics.Count(MetricRejected, t, len(b.dead))
+	}
+}

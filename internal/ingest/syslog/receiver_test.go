@@ -1,0 +1,699 @@
+package syslog
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// memSink is the pipeline boundary in memory: it keeps what it is given,
+// per tenant, and can refuse its first writes to push back.
+type memSink struct {
+	mu     sync.Mutex
+	recs   map[tenant.ID][]event.Raw
+	dead   map[tenant.ID][]ingest.DeadLetter
+	counts map[string]int
+	fail   int // refuse this many writes first
+	writes int
+}
+
+func newMemSink() *memSink {
+	return &memSink{recs: map[tenant.ID][]event.Raw{}, dead: map[tenant.ID][]ingest.DeadLetter{}, counts: map[string]int{}}
+}
+
+func (s *memSink) Write(_ context.Context, t tenant.ID, recs []event.Raw) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	if s.fail > 0 {
+		s.fail--
+		return errors.New("bus: back-pressure (test)")
+	}
+	for _, r := range recs {
+		r.Data = append([]byte(nil), r.Data...)
+		s.recs[t] = append(s.recs[t], r)
+	}
+	return nil
+}
+
+func (s *memSink) AddDeadLetters(_ context.Context, t tenant.ID, dls []ingest.DeadLetter) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dead[t] = append(s.dead[t], dls...)
+	return nil
+}
+
+func (s *memSink) Count(name string, t tenant.ID, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts[name+"/"+string(t)] += n
+}
+
+func (s *memSink) count(name string, t tenant.ID) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[name+"/"+string(t)]
+}
+
+// messages returns tenant t's records as strings.
+func (s *memSink) messages(t tenant.ID) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.recs[t] {
+		out = append(out, string(r.Data))
+	}
+	return out
+}
+
+func (s *memSink) tenants() []tenant.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ts []tenant.ID
+	for t, r := range s.recs {
+		if len(r) > 0 {
+			ts = append(ts, t)
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// waitFor polls cond until it holds or the time is up.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// tenantStore knows a fixed set of tenants.
+type tenantStore []tenant.ID
+
+func (ts tenantStore) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, error) {
+	if slices.Contains(ts, id) {
+		return tenant.Tenant{ID: id}, nil
+	}
+	return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, tenant.ErrNotFound)
+}
+
+var testTenants = tenantStore{"alpha", "bravo", "charlie", "delta"}
+
+// start runs a receiver for cfg until the test ends and returns it with
+// its sink.
+func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
+	t.Helper()
+	sink := newMemSink()
+	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	if r.Addrs() == nil {
+		t.Fatal("receiver did not start")
+	}
+	return r, sink
+}
+
+func config(ls ...Listener) Config {
+	c := DefaultConfig()
+	c.MaxMessageBytes = 1024
+	c.BatchWait = 5 * time.Millisecond
+	c.Listeners = ls
+	return c
+}
+
+// send writes data on a TCP connection from local (an address on lo,
+// empty for any) and closes it.
+func send(t testing.TB, addr net.Addr, local string, data string) {
+	t.Helper()
+	d := net.Dialer{}
+	if local != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
+	}
+	c, err := d.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(data)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTCPFramings(t *testing.T) {
+	r, sink := start(t, config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"}))
+	addr := r.Addrs()[0]
+	send(t, addr, "", "11 <13>1 - hi\n17 <12>1 - a\nsecond\n")
+	send(t, addr, "", "<13>Nov 25 17:17:31 h a: one\r\n<13>Nov 25 17:17:31 h a: two\n\n<13>three")
+	want := []string{"<13>1 - hi", "<12>1 - a\nsecond", "<13>Nov 25 17:17:31 h a: one", "<13>Nov 25 17:17:31 h a: two", "<13>three"}
+	waitFor(t, 5*time.Second, "5 records", func() bool { return len(sink.messages("alpha")) == 5 })
+	got := sink.messages("alpha")
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	for _, rec := range sink.recs["alpha"] {
+		if rec.Source != "syslog" || rec.Received.IsZero() {
+			t.Errorf("record %q: source %q, received %v", rec.Data, rec.Source, rec.Received)
+		}
+	}
+	if n := sink.count(MetricEvents, "alpha"); n != 5 {
+		t.Errorf("%s = %d, want 5", MetricEvents, n)
+	}
+}
+
+// TestCapturesOverTCP sends each captured stream over a real connection:
+// the sink gets what the framer's golden file holds.
+func TestCapturesOverTCP(t *testing.T) {
+	dir := corpus(t)
+	cfg := config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"})
+	cfg.MaxMessageBytes = DefaultConfig().MaxMessageBytes
+	r, sink := start(t, cfg)
+	var want []string
+	for _, c := range streamCaptures {
+		b, err := os.ReadFile(filepath.Join(dir, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fr := range Split(b, 64<<10) {
+			want = append(want, string(fr.Msg))
+		}
+		send(t, r.Addrs()[0], "", string(b))
+	}
+	waitFor(t, 5*time.Second, fmt.Sprintf("%d records", len(want)), func() bool { return len(sink.messages("alpha")) >= len(want) })
+	got := sink.messages("alpha")
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeadLetters(t *testing.T) {
+	r, sink := start(t, config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"}))
+	long := strings.Repeat("x", 1500)
+	// Newline framing resyncs after an over-long line.
+	send(t, r.Addrs()[0], "", "<13>before\n"+long+"\n<13>after\n")
+	// Octet counting: an over-long frame is skipped, a bad count closes.
+	send(t, r.Addrs()[0], "", fmt.Sprintf("3 one%d %s3 twoXX <13>lost\n", len(long), long))
+	waitFor(t, 5*time.Second, "records and dead letters", func() bool {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return len(sink.recs["alpha"]) == 4 && len(sink.dead["alpha"]) == 3
+	})
+	got := sink.messages("alpha")
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"<13>after", "<13>before", "one", "two"}, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	var reasons []string
+	for _, d := range sink.dead["alpha"] {
+		reasons = append(reasons, d.Reason)
+		if d.Source != "syslog" || len(d.Data) == 0 || len(d.Data) > 1024 {
+			t.Errorf("dead letter %q: source %q, %d bytes", d.Reason, d.Source, len(d.Data))
+		}
+	}
+	slices.Sort(reasons)
+	want := []string{
+		"frame of 1500 bytes is over the 1024-byte limit (first 1024 bytes kept)",
+		"line is over the 1024-byte limit (first 1024 bytes kept)",
+		`octet-counted framing: bad frame length "X"`,
+	}
+	if diff := cmp.Diff(want, reasons); diff != "" {
+		t.Errorf("dead letter reasons (-want +got):\n%s", diff)
+	}
+	if n := sink.count(MetricRejected, "alpha"); n != 3 {
+		t.Errorf("%s = %d, want 3", MetricRejected, n)
+	}
+}
+
+// TestBackpressure: while the sink refuses, the connection retries and
+// loses nothing.
+func TestBackpressure(t *testing.T) {
+	cfg := config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"})
+	cfg.BatchRecords = 10
+	r, sink := start(t, cfg)
+	sink.mu.Lock()
+	sink.fail = 4
+	sink.mu.Unlock()
+	var b strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&b, "<13>line %d\n", i)
+	}
+	send(t, r.Addrs()[0], "", b.String())
+	waitFor(t, 10*time.Second, "100 records", func() bool { return len(sink.messages("alpha")) >= 100 })
+	got := sink.messages("alpha")
+	if len(got) != 100 {
+		t.Fatalf("%d records, want 100", len(got))
+	}
+	for i, m := range got {
+		if want := fmt.Sprintf("<13>line %d", i); m != want {
+			t.Fatalf("record %d = %q, want %q (order kept, none twice)", i, m, want)
+		}
+	}
+}
+
+func TestUDP(t *testing.T) {
+	r, sink := start(t, config(
+		Listener{Protocol: "udp", Listen: "127.0.0.1:0", Tenant: "alpha"},
+		Listener{Protocol: "udp", Listen: "127.0.0.1:0", Sources: map[string]string{"10.0.0.0/8": "bravo"}},
+	))
+	c, err := net.Dial("udp", r.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, m := range []string{"<13>1 - one\n", "<13>two", strings.Repeat("y", 2000)} {
+		if _, err := c.Write([]byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c2, err := net.Dial("udp", r.Addrs()[1].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if _, err := c2.Write([]byte("<13>not allowed")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "2 datagrams and a dead letter, 1 refused", func() bool {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return len(sink.recs["alpha"]) == 2 && len(sink.dead["alpha"]) == 1 && sink.counts[MetricRefused+"/"] == 1
+	})
+	if diff := cmp.Diff([]string{"<13>1 - one", "<13>two"}, sink.messages("alpha")); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if ts := sink.tenants(); !slices.Equal(ts, []tenant.ID{"alpha"}) {
+		t.Errorf("tenants written: %v", ts)
+	}
+}
+
+// TestUDPBackpressure: datagrams the sink refuses are dropped and counted.
+func TestUDPBackpressure(t *testing.T) {
+	r, sink := start(t, config(Listener{Protocol: "udp", Listen: "127.0.0.1:0", Tenant: "alpha"}))
+	sink.mu.Lock()
+	sink.fail = 1
+	sink.mu.Unlock()
+	c, err := net.Dial("udp", r.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("<13>dropped")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "a counted drop", func() bool { return sink.count(MetricDropped, "alpha") == 1 })
+	if _, err := c.Write([]byte("<13>kept")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the next datagram", func() bool { return len(sink.messages("alpha")) == 1 })
+}
+
+// TestCrossTenantSources: an address allowed for one tenant writes only
+// there; an address not listed is refused.
+func TestCrossTenantSources(t *testing.T) {
+	r, sink := start(t, config(
+		Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Sources: map[string]string{"127.0.0.1": "alpha", "127.0.0.2/32": "bravo", "127.0.1.0/24": "charlie", "127.0.1.9": "delta"}},
+		Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "bravo"},
+	))
+	shared, bravo := r.Addrs()[0], r.Addrs()[1]
+	send(t, shared, "127.0.0.1", "<13>from alpha\n")
+	send(t, shared, "127.0.0.2", "<13>from bravo\n")
+	send(t, shared, "127.0.1.5", "<13>from charlie\n")
+	send(t, shared, "127.0.1.9", "<13>from delta, the most specific prefix\n")
+	send(t, bravo, "127.0.0.1", "<13>to bravo's own listener\n")
+	// Not listed: the connection is closed without reading.
+	c, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.3")}}).Dial("tcp", shared.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte("<13>from a stranger\n"))
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Error("stranger's connection not closed")
+	}
+	waitFor(t, 5*time.Second, "5 records, 1 refused", func() bool {
+		n := 0
+		for _, tt := range testTenants {
+			n += len(sink.messages(tt))
+		}
+		return n == 5 && sink.count(MetricRefused, "") == 1
+	})
+	want := map[tenant.ID][]string{
+		"alpha":   {"<13>from alpha"},
+		"bravo":   {"<13>from bravo", "<13>to bravo's own listener"},
+		"charlie": {"<13>from charlie"},
+		"delta":   {"<13>from delta, the most specific prefix"},
+	}
+	for tt, w := range want {
+		got := sink.messages(tt)
+		slices.Sort(got)
+		if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("tenant %s (-want +got):\n%s", tt, diff)
+		}
+	}
+}
+
+// pki is a throwaway CA with a server certificate and client certificates
+// for tests, written as PEM files in a temporary folder.
+type pki struct {
+	dir    string
+	ca     *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	CAFile string
+	serial int64
+}
+
+func newPKI(t testing.TB, name string) *pki {
+	t.Helper()
+	p := &pki{dir: t.TempDir()}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ca, _ = x509.ParseCertificate(der)
+	p.caKey = key
+	p.CAFile = filepath.Join(p.dir, "ca.pem")
+	writePEM(t, p.CAFile, "CERTIFICATE", der)
+	p.serial = 1
+	return p
+}
+
+func writePEM(t testing.TB, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// issue writes a certificate and key signed by the CA and returns their
+// files.
+func (p *pki) issue(t testing.TB, cn string, dns []string, ips []net.IP, usage x509.ExtKeyUsage) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.serial++
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(p.serial), Subject: pkix.Name{CommonName: cn}, DNSNames: dns, IPAddresses: ips,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("cert%d", p.serial)
+	certFile, keyFile = filepath.Join(p.dir, name+".pem"), filepath.Join(p.dir, name+".key")
+	writePEM(t, certFile, "CERTIFICATE", der)
+	writePEM(t, keyFile, "PRIVATE KEY", kder)
+	return certFile, keyFile
+}
+
+// sendTLS sends data over TLS with a client certificate and reports
+// whether the server kept the connection after the handshake.
+func sendTLS(t testing.TB, addr net.Addr, caFile, certFile, keyFile, data string) error {
+	t.Helper()
+	pool := x509.NewCertPool()
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.AppendCertsFromPEM(b)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tls.Dial("tcp", addr.String(), &tls.Config{RootCAs: pool, ServerName: "localhost", Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(data)); err != nil {
+		return err
+	}
+	// A refused client sees the connection closed; an accepted one does
+	// not within a short while.
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	_, err = c.Read(make([]byte, 1))
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return fmt.Errorf("connection closed: %v", err)
+}
+
+// TestCrossTenantTLS: a client certificate for one tenant lands in that
+// tenant; a certificate that maps to no tenant, or from another CA, is
+// refused.
+func TestCrossTenantTLS(t *testing.T) {
+	ca := newPKI(t, "Tarian test members CA")
+	srvCert, srvKey := ca.issue(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
+	aCert, aKey := ca.issue(t, "fw01.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	bCert, bKey := ca.issue(t, "ignored-cn", []string{"relay.bravo.example"}, nil, x509.ExtKeyUsageClientAuth)
+	strangerCert, strangerKey := ca.issue(t, "stranger.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	other := newPKI(t, "Someone else's CA")
+	forgedCert, forgedKey := other.issue(t, "fw01.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
+
+	r, sink := start(t, config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", TLS: &TLSConfig{
+		Cert: srvCert, Key: srvKey, ClientCA: ca.CAFile,
+		Clients: map[string]string{"fw01.alpha.example": "alpha", "relay.bravo.example": "bravo"},
+	}}))
+	addr := r.Addrs()[0]
+	if err := sendTLS(t, addr, ca.CAFile, aCert, aKey, "23 <13>1 - - - - - - to A\n"); err != nil {
+		t.Errorf("alpha's certificate: %v", err)
+	}
+	if err := sendTLS(t, addr, ca.CAFile, bCert, bKey, "<13>to B by SAN\n"); err != nil {
+		t.Errorf("bravo's certificate: %v", err)
+	}
+	if err := sendTLS(t, addr, ca.CAFile, strangerCert, strangerKey, "<13>stranger\n"); err == nil {
+		t.Error("a certificate that maps to no tenant was accepted")
+	}
+	if err := sendTLS(t, addr, ca.CAFile, forgedCert, forgedKey, "<13>forged as alpha\n"); err == nil {
+		t.Error("a certificate from another CA was accepted")
+	}
+	waitFor(t, 5*time.Second, "2 records, 2 refused", func() bool {
+		return len(sink.messages("alpha"))+len(sink.messages("bravo")) == 2 && sink.count(MetricRefused, "") == 2
+	})
+	if diff := cmp.Diff([]string{"<13>1 - - - - - - to A"}, sink.messages("alpha")); diff != "" {
+		t.Errorf("alpha (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"<13>to B by SAN"}, sink.messages("bravo")); diff != "" {
+		t.Errorf("bravo (-want +got):\n%s", diff)
+	}
+	if ts := sink.tenants(); !slices.Equal(ts, []tenant.ID{"alpha", "bravo"}) {
+		t.Errorf("tenants written: %v", ts)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	sink := newMemSink()
+	r, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Sources: map[string]string{"10.0.0.1": "zulu"}}),
+		Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `tenant "zulu"`) || !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("unknown tenant: Run = %v", err)
+	}
+	if r.Addrs() != nil {
+		t.Error("Addrs after a failed start")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r, err = New(config(Listener{Protocol: "tcp", Listen: ln.Addr().String(), Tenant: "alpha"}), Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "listeners[0]") {
+		t.Errorf("address in use: Run = %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Listener{Protocol: "tcp", Listen: "127.0.0.1:6601", Tenant: "alpha"}
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want string
+	}{
+		{"default with a listener", func(c *Config) {}, ""},
+		{"port only means 127.0.0.1", func(c *Config) { c.Listeners[0].Listen = ":6601" }, ""},
+		{"protocol", func(c *Config) { c.Listeners[0].Protocol = "sctp" }, `listeners[0].protocol: "sctp" is not one of tcp, udp, tls`},
+		{"listen", func(c *Config) { c.Listeners[0].Listen = "6601" }, `listeners[0].listen: "6601"`},
+		{"no tenant rule", func(c *Config) { c.Listeners[0].Tenant = "" }, "listeners[0].tenant: one of tenant or sources is required"},
+		{"two tenant rules", func(c *Config) { c.Listeners[0].Sources = map[string]string{"10.0.0.1": "bravo"} }, "listeners[0].tenant: set only one of"},
+		{"bad tenant", func(c *Config) { c.Listeners[0].Tenant = "Alpha" }, "listeners[0].tenant: invalid tenant id"},
+		{"bad source", func(c *Config) {
+			c.Listeners[0].Tenant = ""
+			c.Listeners[0].Sources = map[string]string{"10.0.0.300": "bravo"}
+		}, `listeners[0].sources: "10.0.0.300": not an IP address or CIDR`},
+		{"same prefix twice", func(c *Config) {
+			c.Listeners[0].Tenant = ""
+			c.Listeners[0].Sources = map[string]string{"10.0.0.1": "bravo", "10.0.0.1/32": "alpha"}
+		}, "listeners[0].sources: "},
+		{"tls without files", func(c *Config) { c.Listeners[0].Protocol = "tls" }, "listeners[0].tls: cert, key and client_ca are required"},
+		{"tls on tcp", func(c *Config) { c.Listeners[0].TLS = &TLSConfig{} }, "listeners[0].tls: only for protocol tls"},
+		{"twice", func(c *Config) { c.Listeners = append(c.Listeners, ok) }, "listeners[1].listen: tcp 127.0.0.1:6601 is configured twice"},
+		{"max", func(c *Config) { c.MaxMessageBytes = 10 }, "max_message_bytes: "},
+		{"batch", func(c *Config) { c.BatchRecords = 0 }, "batch_records: "},
+		{"wait", func(c *Config) { c.BatchWait = time.Minute }, "batch_wait: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.Listeners = []Listener{ok}
+			tt.edit(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate = %v", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("Validate = %v, want %q...", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestShutdownWritesWhatWasRead: records read but still waiting for their
+// batch are written when the receiver stops.
+func TestShutdownWritesWhatWasRead(t *testing.T) {
+	cfg := config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"})
+	cfg.BatchWait = 10 * time.Second
+	sink := newMemSink()
+	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	c, err := net.Dial("tcp", r.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("<13>one\n<13>two\n<13>partial")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // read, not yet written
+	if n := len(sink.messages("alpha")); n != 0 {
+		t.Fatalf("%d records written before the batch wait", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The unfinished line is not a record: the sender never ended it.
+	if diff := cmp.Diff([]string{"<13>one", "<13>two"}, sink.messages("alpha")); diff != "" {
+		t.Errorf("records after shutdown (-want +got):\n%s", diff)
+	}
+}
+
+// TestSample: the embedded sample configuration is valid.
+func TestSample(t *testing.T) {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader(Sample))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Listeners) != 3 || c.Listeners[2].TLS == nil || len(c.Listeners[1].Sources) != 2 {
+		t.Errorf("sample decoded as %+v", c)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	sink := newMemSink()
+	d := Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink}
+	_, err := New(config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "alpha", TLS: &TLSConfig{Cert: "/nonexistent.pem", Key: "/nonexistent.key", ClientCA: "/nonexistent-ca.pem"}}), d)
+	if err == nil || !strings.Contains(err.Error(), "listeners[0].tls: cert, key:") {
+		t.Errorf("missing TLS files: New = %v", err)
+	}
+	if _, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0"}), d); err == nil || !strings.Contains(err.Error(), "listeners[0].tenant") {
+		t.Errorf("invalid config: New = %v", err)
+	}
+}
+
+// TestTLSListenerTenant: on a per-tenant TLS listener any certificate of
+// the deployment CA lands in the listener's tenant; others are refused.
+func TestTLSListenerTenant(t *testing.T) {
+	ca := newPKI(t, "Tarian test members CA")
+	srvCert, srvKey := ca.issue(t, "localhost", []string{"localhost"}, nil, x509.ExtKeyUsageServerAuth)
+	cert, key := ca.issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	other := newPKI(t, "Someone else's CA")
+	forged, forgedKey := other.issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	r, sink := start(t, config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "charlie", TLS: &TLSConfig{Cert: srvCert, Key: srvKey, ClientCA: ca.CAFile}}))
+	if err := sendTLS(t, r.Addrs()[0], ca.CAFile, cert, key, "<13>to charlie\n"); err != nil {
+		t.Error(err)
+	}
+	if err := sendTLS(t, r.Addrs()[0], ca.CAFile, forged, forgedKey, "<13>forged\n"); err == nil {
+		t.Error("a certificate from another CA was accepted")
+	}
+	waitFor(t, 5*time.Second, "1 record, 1 refused", func() bool {
+		return len(sink.messages("charlie")) == 1 && sink.count(MetricRefused, "") == 1
+	})
+	if ts := sink.tenants(); !slices.Equal(ts, []tenant.ID{"charlie"}) {
+		t.Errorf("tenants written: %v", ts)
+	}
+}
