@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -257,6 +258,10 @@ func TestSyslogCaptures(t *testing.T) {
 							t.Errorf("message %d: event.original = %q, want the input", i+1, fl.Value)
 						}
 					case event.FieldIngested:
+					case event.FieldMessage:
+						// The text itself stays in the corpus; its digest checks it.
+						sum := sha256.Sum256([]byte(fl.Value))
+						fmt.Fprintf(&got, "%s: %d bytes sha256:%x\n", fl.Name, len(fl.Value), sum[:12])
 					default:
 						fmt.Fprintf(&got, "%s: %s\n", fl.Name, strconv.Quote(fl.Value))
 					}

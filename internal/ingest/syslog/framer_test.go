@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -155,10 +156,10 @@ func TestCaptures(t *testing.T) {
 		fmt.Fprintf(&got, "capture: %s\nframes: %d\n-- frames --\n", capture, len(frames))
 		for _, fr := range frames {
 			if fr.Bad != "" {
-				fmt.Fprintf(&got, "BAD %s: %s\n", strconv.Quote(fr.Bad), strconv.Quote(string(fr.Msg)))
+				fmt.Fprintf(&got, "BAD %s: %s\n", strconv.Quote(fr.Bad), digest(fr.Msg))
 				continue
 			}
-			fmt.Fprintf(&got, "%s\n", strconv.Quote(string(fr.Msg)))
+			fmt.Fprintf(&got, "%s\n", digest(fr.Msg))
 		}
 		golden := filepath.Join("testdata", "wire", filepath.Base(capture)+".txtar")
 		if *update {
@@ -207,4 +208,11 @@ func TestCaptures(t *testing.T) {
 			check(t, c, frames)
 		})
 	}
+}
+
+// digest stands for a message in golden files: its length and hash, so the
+// golden checks every byte without copying the corpus into the repository.
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("%d bytes sha256:%x", len(b), sum[:12])
 }
