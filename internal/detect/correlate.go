@@ -18,9 +18,33 @@ type ccorr struct {
 	key     string // stable state key: the rule id, or its title
 	rule    *sigma.Rule
 	c       *sigma.Correlation
-	members []*crule
-	groupBy [][]int32 // per member: the field of each group-by name
-	value   []int32   // per member: the condition field (value_* types)
+	members []member
+	// Per member: where each group-by value and the condition field come
+	// from: a field id for a detection rule, a group-by name for a
+	// correlation (chained correlations see only their inputs' groups).
+	groupBy   [][]int32
+	groupName [][]string
+	value     []int32
+	valueName []string
+	parents   []*ccorr // correlations that use this one
+	generate  bool     // report its own matches
+	// atClose: the condition (lt, lte) is judged when the window closes,
+	// not at each match, since it would hold at the first one.
+	atClose bool
+}
+
+// member is one rule a correlation refers to: a detection rule or another
+// correlation.
+type member struct {
+	rule *crule
+	corr *ccorr
+}
+
+func (m member) sigmaRule() *sigma.Rule {
+	if m.rule != nil {
+		return m.rule.rule
+	}
+	return m.corr.rule
 }
 
 // CorrelationResult describes a correlation match.
@@ -37,42 +61,114 @@ type CorrelationResult struct {
 // maxGroupEntries bounds the matches one group keeps in its window.
 const maxGroupEntries = 10000
 
-func (e *Engine) compileCorrelation(r *sigma.Rule, byRef map[string][]*crule) (*ccorr, error) {
-	c := &ccorr{rule: r, c: r.Correlation, key: r.ID}
+// compileCorrelations compiles correlations in dependency order: one that
+// refers to another correlation waits until that one is compiled.
+func (e *Engine) compileCorrelations(corrs []*sigma.Rule, byRef map[string][]*crule) {
+	byCorr := map[string]*ccorr{}
+	pending := corrs
+	for len(pending) > 0 {
+		var next []*sigma.Rule
+		for _, r := range pending {
+			if !refsReady(r, byRef, byCorr) {
+				next = append(next, r)
+				continue
+			}
+			c := e.compileCorrelation(r, byRef, byCorr)
+			e.corrs = append(e.corrs, c)
+			e.corrByKey[c.key] = c
+			e.hasClosing = e.hasClosing || c.atClose
+			for _, ref := range []string{r.ID, r.Name} {
+				if ref != "" {
+					byCorr[ref] = c
+				}
+			}
+		}
+		if len(next) == len(pending) { // no progress: unknown names or a cycle
+			for _, r := range next {
+				e.skipped = append(e.skipped, Skipped{Rule: r, Reason: fmt.Sprintf("correlation refers to %s, which is not loaded (or the correlations refer to each other in a cycle)", missingRefs(r, byRef, byCorr))})
+			}
+			return
+		}
+		pending = next
+	}
+}
+
+func refsReady(r *sigma.Rule, byRef map[string][]*crule, byCorr map[string]*ccorr) bool {
+	return missingRefs(r, byRef, byCorr) == ""
+}
+
+func missingRefs(r *sigma.Rule, byRef map[string][]*crule, byCorr map[string]*ccorr) string {
+	var miss []string
+	for _, ref := range r.Correlation.Rules {
+		if len(byRef[ref]) == 0 && byCorr[ref] == nil {
+			miss = append(miss, fmt.Sprintf("%q", ref))
+		}
+	}
+	return strings.Join(miss, ", ")
+}
+
+func (e *Engine) compileCorrelation(r *sigma.Rule, byRef map[string][]*crule, byCorr map[string]*ccorr) *ccorr {
+	c := &ccorr{rule: r, c: r.Correlation, key: r.ID, generate: true}
+	c.atClose = r.Correlation.Condition.Op == "lt" || r.Correlation.Condition.Op == "lte"
 	if c.key == "" {
 		c.key = r.Title
 	}
 	for _, ref := range r.Correlation.Rules {
-		ms := byRef[ref]
-		if len(ms) == 0 {
-			return nil, fmt.Errorf("correlation refers to rule %q, which is not loaded (correlations of correlations are not supported)", ref)
+		if ms := byRef[ref]; len(ms) > 0 {
+			c.members = append(c.members, member{rule: ms[0]})
+		} else {
+			c.members = append(c.members, member{corr: byCorr[ref]})
 		}
-		c.members = append(c.members, ms[0])
 	}
 	for _, m := range c.members {
 		var ids []int32
+		var names []string
 		for _, g := range r.Correlation.GroupBy {
-			ids = append(ids, e.fieldID(aliasFor(r.Correlation, g, m.rule)))
+			name := aliasFor(r.Correlation, g, m.sigmaRule())
+			names = append(names, name)
+			if m.rule != nil {
+				ids = append(ids, e.fieldID(name))
+			}
 		}
 		c.groupBy = append(c.groupBy, ids)
-		vf := int32(-1)
+		c.groupName = append(c.groupName, names)
+		vf, vn := int32(-1), ""
 		if f := r.Correlation.Condition.Field; f != "" {
-			vf = e.fieldID(aliasFor(r.Correlation, f, m.rule))
+			vn = aliasFor(r.Correlation, f, m.sigmaRule())
+			if m.rule != nil {
+				vf = e.fieldID(vn)
+			}
 		}
 		c.value = append(c.value, vf)
+		c.valueName = append(c.valueName, vn)
 	}
 	for _, m := range c.members {
-		if !slices.Contains(m.corrs, c) {
-			m.corrs = append(m.corrs, c)
-		}
-		if len(m.corrs) == 1 {
-			m.generate = false
-		}
-		if r.Correlation.Generate {
-			m.generate = true
+		// Referenced rules stay silent unless a correlation using them
+		// says generate: true.
+		switch {
+		case m.rule != nil:
+			if !slices.Contains(m.rule.corrs, c) {
+				m.rule.corrs = append(m.rule.corrs, c)
+			}
+			if len(m.rule.corrs) == 1 {
+				m.rule.generate = false
+			}
+			if r.Correlation.Generate {
+				m.rule.generate = true
+			}
+		default:
+			if !slices.Contains(m.corr.parents, c) {
+				m.corr.parents = append(m.corr.parents, c)
+			}
+			if len(m.corr.parents) == 1 {
+				m.corr.generate = false
+			}
+			if r.Correlation.Generate {
+				m.corr.generate = true
+			}
 		}
 	}
-	return c, nil
+	return c
 }
 
 func aliasFor(c *sigma.Correlation, field string, r *sigma.Rule) string {
@@ -94,7 +190,8 @@ type State struct {
 	mu     sync.Mutex
 	groups map[string]*group
 	last   time.Time
-	seen   int // observations since the last sweep
+	seen   int               // observations since the last sweep
+	byKey  map[string]*ccorr // the engine's correlations, for windows judged at close
 }
 
 // sweepEvery is how many observations pass between sweeps of expired groups.
@@ -106,6 +203,11 @@ func NewState() *State { return &State{groups: map[string]*group{}} }
 type group struct {
 	Entries []entry `json:"e"`
 	Span    int64   `json:"s"` // the correlation's timespan, in nanoseconds
+	// For conditions judged when the window closes: when it closes, the
+	// correlation's key and the group-by values.
+	Close int64    `json:"c,omitempty"`
+	Corr  string   `json:"k,omitempty"`
+	Vals  []string `json:"g,omitempty"`
 }
 
 type entry struct {
@@ -158,16 +260,36 @@ func (s *State) Groups() int {
 	return len(s.groups)
 }
 
-// observe records a match of member rule r for correlation c and reports
-// the correlation when its condition is met.
-func (s *State) observe(e *Engine, st *evState, c *ccorr, r *crule, fn func(Match)) {
-	mi := slices.Index(c.members, r)
+// observe records a match of detection rule r for correlation c.
+func (s *State) observe(st *evState, c *ccorr, r *crule, fn func(Match)) {
+	mi := slices.IndexFunc(c.members, func(m member) bool { return m.rule == r })
 	if mi < 0 {
 		return
 	}
-	t, ok := st.eventTime()
+	t, hasTime := st.eventTime()
+	vals := make([]string, len(c.groupBy[mi]))
+	for gi, id := range c.groupBy[mi] {
+		if i := st.first(id); i >= 0 && !st.vals[i].null {
+			vals[gi] = string(st.vals[i].raw)
+		}
+	}
+	var en entry
+	if id := c.value[mi]; id >= 0 {
+		if i := st.first(id); i >= 0 && !st.vals[i].null {
+			en.Value = string(st.vals[i].raw)
+			en.Num, en.HasNum = parseNumber(st.vals[i].raw)
+		}
+	}
+	s.record(c, mi, t, hasTime, vals, en, fn)
+}
+
+// record adds one match of member mi to correlation c's window for the
+// group vals and reports the correlation when its condition is met; a
+// correlation that fires is in turn recorded for the correlations that use
+// it.
+func (s *State) record(c *ccorr, mi int, t time.Time, hasTime bool, vals []string, en entry, fn func(Match)) {
 	s.mu.Lock()
-	if !ok {
+	if !hasTime {
 		t = s.last
 		if t.IsZero() {
 			t = time.Now().UTC()
@@ -179,32 +301,35 @@ func (s *State) observe(e *Engine, st *evState, c *ccorr, r *crule, fn func(Matc
 	// Group key: the correlation, then each group-by value.
 	var kb strings.Builder
 	kb.WriteString(c.key)
-	var groupVals []Field
-	for gi, id := range c.groupBy[mi] {
+	groupVals := make([]Field, len(vals))
+	for gi, v := range vals {
 		kb.WriteByte(0)
-		v := ""
-		if i := st.first(id); i >= 0 && !st.vals[i].null {
-			v = string(st.vals[i].raw)
-		}
 		kb.WriteString(v)
-		groupVals = append(groupVals, Field{Name: c.c.GroupBy[gi], Value: v})
+		groupVals[gi] = Field{Name: c.c.GroupBy[gi], Value: v}
 	}
 	key := kb.String()
+	closed := s.closeWindows(nil)
 	g := s.groups[key]
 	if g == nil {
 		g = &group{Span: int64(c.c.Timespan)}
+		if c.atClose {
+			g.Close, g.Corr, g.Vals = t.UnixNano()+g.Span, c.key, vals
+		}
 		s.groups[key] = g
 	}
 	s.seen++
 	if s.seen >= sweepEvery {
 		s.sweep()
 	}
-	en := entry{T: t.UnixNano(), Member: mi}
-	if id := c.value[mi]; id >= 0 {
-		if i := st.first(id); i >= 0 && !st.vals[i].null {
-			en.Value = string(st.vals[i].raw)
-			en.Num, en.HasNum = parseNumber(st.vals[i].raw)
+	en.T, en.Member = t.UnixNano(), mi
+	if c.atClose {
+		g.Entries = append(g.Entries, en)
+		if len(g.Entries) > maxGroupEntries {
+			g.Entries = g.Entries[len(g.Entries)-maxGroupEntries:]
 		}
+		s.mu.Unlock()
+		s.fireClosed(closed, fn)
+		return
 	}
 	g.Entries = append(g.Entries, en)
 	// Keep the window: entries within timespan of this event, in time order.
@@ -223,26 +348,124 @@ func (s *State) observe(e *Engine, st *evState, c *ccorr, r *crule, fn func(Matc
 	value, met := evalCorrelation(c, g.Entries)
 	var res *CorrelationResult
 	if met {
-		res = &CorrelationResult{Type: c.c.Type, Value: value, Group: groupVals,
-			First: time.Unix(0, g.Entries[0].T).UTC(), Last: time.Unix(0, g.Entries[len(g.Entries)-1].T).UTC()}
-		seen := map[int]bool{}
-		for _, x := range g.Entries {
-			if !seen[x.Member] {
-				seen[x.Member] = true
-				ref := c.members[x.Member].rule.ID
-				if ref == "" {
-					ref = c.members[x.Member].rule.Name
-				}
-				res.Rules = append(res.Rules, ref)
-			}
-		}
+		res = result(c, g.Entries, value, groupVals)
 		delete(s.groups, key) // the window starts afresh after a match
 	}
 	s.mu.Unlock()
+	s.fireClosed(closed, fn)
 	if res != nil {
+		s.fire(c, res, t, fn)
+	}
+}
+
+func result(c *ccorr, es []entry, value float64, groupVals []Field) *CorrelationResult {
+	res := &CorrelationResult{Type: c.c.Type, Value: value, Group: groupVals,
+		First: time.Unix(0, es[0].T).UTC(), Last: time.Unix(0, es[len(es)-1].T).UTC()}
+	seen := map[int]bool{}
+	for _, x := range es {
+		if !seen[x.Member] {
+			seen[x.Member] = true
+			mr := c.members[x.Member].sigmaRule()
+			ref := mr.ID
+			if ref == "" {
+				ref = mr.Name
+			}
+			res.Rules = append(res.Rules, ref)
+		}
+	}
+	return res
+}
+
+// closedWindow is a window whose condition was met when it closed.
+type closedWindow struct {
+	c   *ccorr
+	res *CorrelationResult
+	t   time.Time
+}
+
+// closeWindows ends the windows judged at close (lt, lte) that the latest
+// event time has passed, and returns those whose condition held. s.mu must
+// be held; corrs resolves correlation keys (nil: use the ones recorded).
+func (s *State) closeWindows(corrs map[string]*ccorr) []closedWindow {
+	if s.byKey == nil && corrs == nil {
+		return nil
+	}
+	if corrs == nil {
+		corrs = s.byKey
+	}
+	now := s.last.UnixNano()
+	var out []closedWindow
+	for k, g := range s.groups {
+		if g.Close == 0 || g.Close >= now {
+			continue
+		}
+		delete(s.groups, k)
+		c := corrs[g.Corr]
+		if c == nil || len(g.Entries) == 0 {
+			continue
+		}
+		value, met := evalCorrelation(c, g.Entries)
+		if !met {
+			continue
+		}
+		fields := make([]Field, len(g.Vals))
+		for i, v := range g.Vals {
+			fields[i] = Field{Name: c.c.GroupBy[i], Value: v}
+		}
+		out = append(out, closedWindow{c: c, res: result(c, g.Entries, value, fields), t: time.Unix(0, g.Close).UTC()})
+	}
+	return out
+}
+
+func (s *State) fireClosed(ws []closedWindow, fn func(Match)) {
+	for _, w := range ws {
+		s.fire(w.c, w.res, w.t, fn)
+	}
+}
+
+// advance moves the state's clock to t (an event's time) and reports the
+// windows that closed meanwhile.
+func (s *State) advance(e *Engine, t time.Time, fn func(Match)) {
+	s.mu.Lock()
+	s.byKey = e.corrByKey
+	if t.After(s.last) {
+		s.last = t
+	}
+	closed := s.closeWindows(e.corrByKey)
+	s.mu.Unlock()
+	s.fireClosed(closed, fn)
+}
+
+// fire reports a correlation match and records it for the correlations
+// that use this one. s.mu must not be held.
+func (s *State) fire(c *ccorr, res *CorrelationResult, t time.Time, fn func(Match)) {
+	groupVals := res.Group
+	if c.generate {
 		fn(Match{RuleID: c.rule.ID, Title: c.rule.Title, Level: c.rule.Level, Author: c.rule.Author,
 			Status: c.rule.Status, Tags: c.rule.Tags, Rule: c.rule, Fields: groupVals, Time: t, Correlation: res})
 	}
+	for _, p := range c.parents {
+		pi := slices.IndexFunc(p.members, func(m member) bool { return m.corr == c })
+		pvals := make([]string, len(p.groupName[pi]))
+		for gi, name := range p.groupName[pi] {
+			pvals[gi] = fieldValue(groupVals, name)
+		}
+		var pen entry
+		if name := p.valueName[pi]; name != "" {
+			pen.Value = fieldValue(groupVals, name)
+			pen.Num, pen.HasNum = parseNumber([]byte(pen.Value))
+		}
+		s.record(p, pi, t, true, pvals, pen, fn)
+	}
+}
+
+func fieldValue(fs []Field, name string) string {
+	for _, f := range fs {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
 }
 
 // sweep drops groups whose newest match is older than their timespan,
@@ -252,6 +475,9 @@ func (s *State) sweep() {
 	s.seen = 0
 	now := s.last.UnixNano()
 	for k, g := range s.groups {
+		if g.Close != 0 {
+			continue // judged when its window closes
+		}
 		if len(g.Entries) == 0 || now-g.Entries[len(g.Entries)-1].T > g.Span {
 			delete(s.groups, k)
 		}

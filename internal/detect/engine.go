@@ -35,8 +35,9 @@ type Match struct {
 	Tags   []string
 	// Rule is the parsed rule (its File and Line say where it came from).
 	Rule *sigma.Rule
-	// Fields holds the values of the fields the rule tests, as found in the
-	// event (for a correlation: its group-by values).
+	// Fields holds the values of the fields the rule tests and of those its
+	// "fields" attribute lists, as found in the event (for a correlation:
+	// its group-by values). Tags and Rule are shared: treat them as read-only.
 	Fields []Field
 	// Time is the event time when the event has one.
 	Time time.Time
@@ -78,10 +79,14 @@ type Engine struct {
 	anyChan  []*variant
 	chanID   int32
 	corrs    []*ccorr
-	skipped  []Skipped
-	byRef    map[string][]*crule // rule id or name -> rules
-	filters  [][]node            // per rule: filter conditions ANDed with it
-	pool     sync.Pool
+	// corrByKey finds a correlation by its state key; hasClosing says some
+	// correlation is judged when its window closes (lt, lte).
+	corrByKey  map[string]*ccorr
+	hasClosing bool
+	skipped    []Skipped
+	byRef      map[string][]*crule // rule id or name -> rules
+	filters    [][]node            // per rule: filter conditions ANDed with it
+	pool       sync.Pool
 }
 
 // crule is one compiled detection rule.
@@ -233,6 +238,13 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: cerr.Error()})
 			continue
 		}
+		// The rule's own "fields" (what an analyst wants to see) are reported
+		// with its matches too.
+		for _, f := range r.Fields {
+			if id := e.fieldID(f); !slices.Contains(c.fields, id) {
+				c.fields = append(c.fields, id)
+			}
+		}
 		e.rules = append(e.rules, c)
 		vs[0].rules = append(vs[0].rules, c) // shared by all of vs
 		for _, ref := range []string{r.ID, r.Name} {
@@ -244,14 +256,8 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 	e.byRef = byRef
 	e.filters = make([][]node, len(e.rules))
 	e.addFilters(filters)
-	for _, r := range corrs {
-		c, err := e.compileCorrelation(r, byRef)
-		if err != nil {
-			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: err.Error()})
-			continue
-		}
-		e.corrs = append(e.corrs, c)
-	}
+	e.corrByKey = map[string]*ccorr{}
+	e.compileCorrelations(corrs, byRef)
 	// Aliases: a field the rules use, filled from another event field when
 	// the event lacks it.
 	srcs := make([]string, 0, len(m.Fields.Alias))
@@ -305,7 +311,7 @@ func (e *Engine) WithFilters(filters []*sigma.Rule) *Engine {
 		ids: make(map[string]int32, len(e.ids)), timeFields: e.timeFields, aliases: e.aliases,
 		commonField: e.commonField, needAll: e.needAll,
 		rules: e.rules, variants: e.variants, sets: e.sets, byChan: e.byChan, anyChan: e.anyChan,
-		chanID: e.chanID, corrs: e.corrs, byRef: e.byRef,
+		chanID: e.chanID, corrs: e.corrs, byRef: e.byRef, corrByKey: e.corrByKey, hasClosing: e.hasClosing,
 		filters: make([][]node, len(e.filters)),
 	}
 	for k, v := range e.fieldIDs {
@@ -621,6 +627,11 @@ func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
 	for _, a := range e.aliases {
 		st.alias(a[0], a[1])
 	}
+	if cs != nil && e.hasClosing {
+		if t, ok := st.eventTime(); ok {
+			cs.advance(e, t, fn)
+		}
+	}
 	if e.opts.Naive {
 		e.evalNaive(st, cs, fn)
 		return nil
@@ -736,7 +747,7 @@ func (e *Engine) tryRule(st *evState, cs *State, r *crule, fn func(Match)) {
 	}
 	if cs != nil {
 		for _, c := range r.corrs {
-			cs.observe(e, st, c, r, fn)
+			cs.observe(st, c, r, fn)
 		}
 	}
 }

@@ -80,6 +80,8 @@ func TestModifiersAndConditions(t *testing.T) {
 		{"windash en dash", "  s: {CommandLine|contains|windash: ' -enc '}\n  condition: s", ev(`"CommandLine":"ps \u2013enc x"`), true},
 		{"windash em dash", "  s: {CommandLine|contains|windash: ' -enc '}\n  condition: s", ev(`"CommandLine":"ps \u2014enc x"`), true},
 		{"windash bar", "  s: {CommandLine|contains|windash: ' -enc '}\n  condition: s", ev(`"CommandLine":"ps \u2015enc x"`), true},
+		{"windash all", "  s: {CommandLine|contains|all|windash: [' -a', ' -b']}\n  condition: s", ev(`"CommandLine":"x /a –b"`), true},
+		{"windash all one missing", "  s: {CommandLine|contains|all|windash: [' -a', ' -b']}\n  condition: s", ev(`"CommandLine":"x /a /a"`), false},
 		{"windash other", "  s: {CommandLine|contains|windash: ' -enc '}\n  condition: s", ev(`"CommandLine":"ps +enc x"`), false},
 		// base64 and base64offset: "ping" at each of the three offsets.
 		{"base64", "  s: {CommandLine|base64: 'ping'}\n  condition: s", ev(`"CommandLine":"cGluZw=="`), true},
@@ -198,6 +200,7 @@ id: 4e5f
 author: A. Author
 level: high
 tags: [attack.discovery, attack.t1033]
+fields: [ParentImage, Image]
 logsource: {product: windows, category: process_creation}
 detection:
   s:
@@ -214,7 +217,7 @@ detection:
 		t.Fatal(err)
 	}
 	var got []Match
-	err = e.Evaluate([]byte(`{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Image":"C:\\whoami.exe","User":"bob","UtcTime":"2024-01-02 03:04:05.000"}`), func(m Match) { got = append(got, m) })
+	err = e.Evaluate([]byte(`{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Image":"C:\\whoami.exe","ParentImage":"C:\\cmd.exe","User":"bob","UtcTime":"2024-01-02 03:04:05.000"}`), func(m Match) { got = append(got, m) })
 	if err != nil || len(got) != 1 {
 		t.Fatalf("got %d matches, err %v", len(got), err)
 	}
@@ -222,7 +225,7 @@ detection:
 	if m.RuleID != "4e5f" || m.Author != "A. Author" || m.Level != "high" || m.Title != "Whoami" || len(m.Tags) != 2 {
 		t.Errorf("match = %+v", m)
 	}
-	if diff := cmp.Diff([]Field{{"Image", `C:\whoami.exe`}, {"User", "bob"}}, m.Fields); diff != "" {
+	if diff := cmp.Diff([]Field{{"Image", `C:\whoami.exe`}, {"User", "bob"}, {"ParentImage", `C:\cmd.exe`}}, m.Fields); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
 	if !m.Time.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
@@ -378,6 +381,19 @@ detection:
 				logon(4625, "a", "8", "2024-01-01T00:02:00Z"),
 			},
 			want: []string{"c"},
+		},
+		{
+			name: "event_count lt judged at close",
+			corr: "type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 5m\n  condition: {lt: 3}",
+			events: []string{
+				logon(4625, "a", "u", "2024-01-01T00:00:00Z"),
+				logon(4625, "a", "u", "2024-01-01T00:01:00Z"),
+				logon(4625, "b", "u", "2024-01-01T00:02:00Z"),
+				logon(4625, "b", "u", "2024-01-01T00:03:00Z"),
+				logon(4625, "b", "u", "2024-01-01T00:04:00Z"),
+				logon(4624, "z", "u", "2024-01-01T00:10:00Z"), // closes both windows
+			},
+			want: []string{"c", "s1"}, // a had 2 (< 3), b had 3; then the success logon itself
 		},
 		{
 			name: "value_sum",
@@ -573,4 +589,47 @@ func TestCorrelationStateSweep(t *testing.T) {
 	if n := st.Groups(); n > sweepEvery+61 {
 		t.Errorf("%d groups kept, want expired ones swept", n)
 	}
+}
+
+func TestCloudTrailMapping(t *testing.T) {
+	src := "title: ct\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventSource: iam.amazonaws.com\n    eventName: CreateAccessKey\n    requestParameters.userName|exists: true\n  condition: s\n"
+	rules, err := sigma.Parse("ct.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Compile(rules, Options{})
+	if err != nil || len(e.Skipped()) > 0 {
+		t.Fatalf("compile: %v %+v", err, e.Skipped())
+	}
+	if !fires(t, e, `{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","requestParameters":{"userName":"bob"}}`) {
+		t.Error("CloudTrail record did not match")
+	}
+	if fires(t, e, `{"eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","requestParameters":{"userName":"bob"}}`) {
+		t.Error("matched a record that is not CloudTrail")
+	}
+}
+
+// FuzzCompile feeds arbitrary rule files through Parse, Compile and one
+// evaluation: bad input gives errors or skipped rules, never a panic.
+func FuzzCompile(f *testing.F) {
+	f.Add([]byte("title: t\nlogsource: {product: windows, category: process_creation}\ndetection:\n  s:\n    CommandLine|contains|windash: ' -x'\n    Image|re: '(a|b)+c'\n    DestinationIp|cidr: '::ffff:10.0.0.0/104'\n  k: ['x*y']\n  condition: 1 of them\n"))
+	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A|gte: 1}, condition: s}\n---\ntitle: c\ncorrelation: {type: value_percentile, rules: [a], timespan: 1m, condition: {field: A, percentile: 99, gt: 1}}\n"))
+	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A: 5}, condition: s}\n---\ntitle: b\nname: b\ncorrelation: {type: event_count, rules: [a], group-by: [A], timespan: 1s, condition: {lt: 2}}\n---\ntitle: c\ncorrelation: {type: temporal, rules: [b, a], group-by: [A], timespan: 1h}\n"))
+	events := [][]byte{
+		[]byte(ev(`"CommandLine":"a /x","Image":"abc","DestinationIp":"10.1.1.1","A":"5","UtcTime":"2024-01-01 00:00:00"`)),
+		[]byte(`{"Channel":"Security","A":[1,"2",null,{"b":true}]}`),
+		[]byte(ev(`"A":5,"UtcTime":"2024-01-01 00:00:09"`)),
+	}
+	m := DefaultMapping()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rules, _ := sigma.Parse("f.yml", data)
+		e, err := Compile(rules, Options{Mapping: m, Placeholders: map[string][]string{"x": {"1"}}})
+		if err != nil {
+			return
+		}
+		st := NewState()
+		for _, evt := range events {
+			_ = e.EvaluateWith(st, evt, func(Match) {})
+		}
+	})
 }

@@ -128,11 +128,11 @@ func (st *evState) load(raw []byte) error {
 	st.reset()
 	v, err := st.parser.ParseBytes(raw)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrEvent, err)
+		return fmt.Errorf("decode event: %v: %w", err, ErrEvent)
 	}
 	o, err := v.Object()
 	if err != nil {
-		return fmt.Errorf("%w: not a JSON object", ErrEvent)
+		return fmt.Errorf("decode event: not a JSON object: %w", ErrEvent)
 	}
 	st.name = st.name[:0]
 	st.walk(o, st.e.paths, 0, 0, false)
