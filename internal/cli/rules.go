@@ -26,6 +26,7 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("tarian rules validate", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	verbose := fset.Bool("v", false, "also list the rules that parse but will not be evaluated (log source not in the mapping)")
+	mappingFile := fset.String("mapping", "", "extend the default field and log-source mapping with this YAML file")
 	fset.Usage = func() {
 		fmt.Fprintln(stderr, "usage: tarian rules validate [-v] PATH...   (files or directories; *.yml and *.yaml, recursively)")
 		fset.PrintDefaults()
@@ -66,7 +67,12 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	// Rules that parse but that the engine will not run (for example an
 	// unmapped log source) are noted, not counted as failures.
-	if e, err := detect.Compile(rules, detect.Options{}); err == nil && len(e.Skipped()) > 0 {
+	mapping, err := detect.LoadMapping(*mappingFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "tarian rules validate: mapping: %v\n", err)
+		return 2
+	}
+	if e, err := detect.Compile(rules, detect.Options{Mapping: mapping}); err == nil && len(e.Skipped()) > 0 {
 		if *verbose {
 			for _, s := range e.Skipped() {
 				fmt.Fprintf(stdout, "%s:%d: note: not evaluated: %s\n", s.Rule.File, s.Rule.Line, s.Reason)
@@ -147,6 +153,7 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 	fset.SetOutput(stderr)
 	var rulePaths stringList
 	jsonOut := fset.Bool("json", false, "print matches as JSON lines (the default; kept for the stable interface)")
+	mappingFile := fset.String("mapping", "", "extend the default field and log-source mapping with this YAML file")
 	var events, flagArgs []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -199,7 +206,12 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	eng, err := detect.Compile(rules, detect.Options{})
+	mapping, err := detect.LoadMapping(*mappingFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "tarian rules test: mapping: %v\n", err)
+		return 2
+	}
+	eng, err := detect.Compile(rules, detect.Options{Mapping: mapping})
 	if err != nil {
 		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
 		return 2

@@ -41,11 +41,20 @@ type Config struct {
 	Syslog syslog.Config `yaml:"syslog"`
 	Bus    bus.Config    `yaml:"bus"`
 	Events Events        `yaml:"events"`
-	API    web.Config    `yaml:"api"`
+	// Detection configures the detection engine.
+	Detection Detection  `yaml:"detection"`
+	API       web.Config `yaml:"api"`
 
 	// BootstrapToken, when set, is a provider-admin token secret ensured at
 	// start (from TARIAN_BOOTSTRAP_TOKEN; never from the file).
 	BootstrapToken string `yaml:"-"`
+}
+
+// Detection configures the detection engine.
+type Detection struct {
+	// MappingFile extends the built-in field and log-source mapping (see
+	// docs/detection.md) with the user's own YAML.
+	MappingFile string `yaml:"mapping_file"`
 }
 
 // Log configures the server's own logs.

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -94,6 +95,26 @@ func DefaultMapping() *Mapping {
 		panic("BUG: embedded mapping.yaml: " + err.Error())
 	}
 	return m
+}
+
+// LoadMapping returns the default mapping extended with the mapping file at
+// path (see Merge); an empty path gives the default alone. Errors name the
+// file.
+func LoadMapping(path string) (*Mapping, error) {
+	m := DefaultMapping()
+	if path == "" {
+		return m, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := ParseMapping(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m.Merge(extra)
+	return m, nil
 }
 
 // ParseMapping reads a mapping document.

@@ -76,6 +76,8 @@ type Counter interface {
 
 // Deps are the detector's collaborators.
 type Deps struct {
+	// Mapping is the field and log-source mapping; nil for the default.
+	Mapping *detect.Mapping
 	Bus     Source
 	Store   Store
 	Metrics Counter
@@ -138,7 +140,7 @@ func (s *Service) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load rule switches: %w", err)
 	}
-	eng, err := detect.Compile(rules, detect.Options{})
+	eng, err := detect.Compile(rules, detect.Options{Mapping: s.d.Mapping})
 	if err != nil {
 		return fmt.Errorf("compile rules: %w", err)
 	}
@@ -171,7 +173,7 @@ func (s *Service) tenantEngines(ctx context.Context, rs *ruleset) error {
 		if len(p) == 0 {
 			continue
 		}
-		eng, err := detect.Compile(rs.rules, detect.Options{Placeholders: p})
+		eng, err := detect.Compile(rs.rules, detect.Options{Mapping: s.d.Mapping, Placeholders: p})
 		if err != nil {
 			return fmt.Errorf("compile rules for %s: %w", t, err)
 		}

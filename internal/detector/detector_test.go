@@ -1,12 +1,18 @@
 package detector_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
+	"github.com/tarian-soc/tarian/internal/server"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 
@@ -313,5 +319,62 @@ func TestTenantPlaceholdersAndFilters(t *testing.T) {
 	s.JSON(t, "GET", "/api/v1/placeholders", adminB, nil, &ph)
 	if len(ph.Placeholders) != 0 {
 		t.Errorf("council-b sees placeholders %v", ph.Placeholders)
+	}
+}
+
+// A user's mapping file teaches the engine a log source the built-in
+// mapping lacks (here ECS-shaped sshd events), and rules for it then run.
+func TestUserMappingFile(t *testing.T) {
+	dir := t.TempDir()
+	mappingPath := filepath.Join(dir, "mapping.yaml")
+	mapping := "fields:\n  rename:\n    source.ip: SourceIP\nlogsources:\n  - {product: linux, service: sshd, when: [{event.module: sshd}]}\n"
+	if err := os.WriteFile(mappingPath, []byte(mapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := servertest.Config(filepath.Join(dir, "data"))
+	cfg.Detection.MappingFile = mappingPath
+	s := servertest.Start(t, cfg)
+	s.AddTenant(t, "council-a")
+	res := importRules(t, s, map[string]string{"ssh.yml": `title: SSH login from the campaign address
+id: 9d3c1a2b-0000-4000-8000-0000000000b1
+status: test
+level: high
+author: Tarian tests
+logsource:
+  product: linux
+  service: sshd
+detection:
+  selection:
+    SourceIP: 203.0.113.77
+    event.outcome: failure
+  condition: selection
+`})
+	if res["not_evaluated"] != float64(0) {
+		t.Fatalf("the mapped rule is not evaluated: %v", res)
+	}
+	ingest(t, s, s.Token(t, "council-a", "ingest"),
+		`{"event":{"module":"sshd","outcome":"failure"},"source":{"ip":"203.0.113.77"},"user":{"name":"root"}}`,
+		`{"event":{"module":"sshd","outcome":"success"},"source":{"ip":"203.0.113.77"}}`,
+		`{"event":{"module":"nginx","outcome":"failure"},"source":{"ip":"203.0.113.77"}}`)
+	waitDetected(t, s)
+	if got := alerts(t, s, servertest.AdminToken, "council-a", 1); len(got) != 1 || got[0].Fields["SourceIP"] != "203.0.113.77" {
+		t.Errorf("alerts = %+v, want the one failed sshd login", got)
+	}
+}
+
+func TestBadMappingFileRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "mapping.yaml")
+	if err := os.WriteFile(p, []byte("logsources:\n  - {product: x}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := servertest.Config(filepath.Join(dir, "data"))
+	cfg.Detection.MappingFile = p
+	if err := vlogs.SetProcessLimits(cfg.Events.MemoryBytes); err != nil {
+		t.Fatal(err)
+	}
+	_, err := server.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "mapping.yaml") {
+		t.Fatalf("server.New with a bad mapping: %v; want an error naming the file", err)
 	}
 }

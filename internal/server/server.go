@@ -21,6 +21,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/config"
+	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
@@ -79,7 +80,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.db.Close()
 		return nil, err
 	}
-	s.rules, err = detector.New(ctx, detector.Deps{Bus: s.bus, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
+	mapping, err := detect.LoadMapping(cfg.Detection.MappingFile)
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("detection.mapping_file: %w", err)
+	}
+	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Bus: s.bus, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
 	if err != nil {
 		s.close()
 		return nil, err
