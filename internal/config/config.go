@@ -19,6 +19,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/web"
@@ -39,8 +40,10 @@ type Config struct {
 	Ingest ingest.Config `yaml:"ingest"`
 	// Syslog configures the syslog receivers (none by default).
 	Syslog syslog.Config `yaml:"syslog"`
-	Bus    bus.Config    `yaml:"bus"`
-	Events Events        `yaml:"events"`
+	// HEC configures the Splunk HTTP Event Collector receiver (off by default).
+	HEC    hec.Config `yaml:"hec"`
+	Bus    bus.Config `yaml:"bus"`
+	Events Events     `yaml:"events"`
 	// Detection configures the detection engine.
 	Detection Detection  `yaml:"detection"`
 	API       web.Config `yaml:"api"`
@@ -102,6 +105,7 @@ func Default() Config {
 		Log:              Log{Level: "info", Format: "json"},
 		Ingest:           ingest.DefaultConfig(),
 		Syslog:           syslog.DefaultConfig(),
+		HEC:              hec.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
@@ -281,6 +285,7 @@ func (c Config) Validate() error {
 	}{
 		{"ingest", c.Ingest.Validate()},
 		{"syslog", c.Syslog.Validate()},
+		{"hec", c.HEC.Validate()},
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},

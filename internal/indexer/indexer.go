@@ -213,6 +213,7 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 type worker struct {
 	json   normalize.JSON
 	syslog normalize.Syslog
+	hec    normalize.HEC
 	evs    map[tenant.ID][]event.Event
 	dead   map[tenant.ID][]ingest.DeadLetter
 	err    error
@@ -254,13 +255,14 @@ func (wk *worker) index(ctx context.Context, st Store, todo []bus.Message, w, n 
 	return nil
 }
 
-// sourceSyslog is the Source of records from the syslog receivers.
-const sourceSyslog = "syslog"
-
-// parse turns one record into an event with the parser of its source.
+// parse turns one record into an event with the parser of its source
+// (receivers name theirs in event.Raw.Source; JSON is the default).
 func (wk *worker) parse(r event.Raw, ev *event.Event) error {
-	if r.Source == sourceSyslog {
+	switch r.Source {
+	case "syslog":
 		return wk.syslog.Parse(r, ev)
+	case "hec":
+		return wk.hec.Parse(r, ev)
 	}
 	return wk.json.Parse(r, ev)
 }

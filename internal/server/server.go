@@ -25,6 +25,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
@@ -51,6 +52,7 @@ type Server struct {
 	api     *web.API
 	rules   *detector.Service
 	syslog  *syslog.Receiver
+	hec     *hec.Receiver
 	ready   atomic.Bool
 	addr    atomic.Value // string
 }
@@ -95,6 +97,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
+	s.hec, err = hec.New(cfg.HEC, hec.Deps{Sink: s.bus, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.hec")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:     s.db,
@@ -116,6 +123,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 // SyslogAddrs returns the addresses the syslog receivers listen on, once
 // Run has bound them.
 func (s *Server) SyslogAddrs() []net.Addr { return s.syslog.Addrs() }
+
+// HECAddr returns the address of the Splunk HEC receiver once Run has
+// bound it (nil when it is off).
+func (s *Server) HECAddr() net.Addr { return s.hec.Addr() }
 
 // Addr returns the API's listen address once Run is listening.
 func (s *Server) Addr() string {
@@ -238,8 +249,16 @@ func (s *Server) Run(ctx context.Context) error {
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	syslogErr := make(chan error, 1)
-	go func() { syslogErr <- s.syslog.Run(rCtx) }()
+	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run}
+	receiverErr := make(chan error, len(receivers))
+	var rwg sync.WaitGroup
+	for name, run := range receivers {
+		rwg.Go(func() {
+			if err := run(rCtx); err != nil {
+				receiverErr <- fmt.Errorf("%s: %w", name, err)
+			}
+		})
+	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- hs.Serve(ln) }()
 	s.ready.Store(true)
@@ -251,8 +270,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case err := <-httpErr:
 		runErr = fmt.Errorf("http: %w", err)
 	case runErr = <-consumerErr:
-	case err := <-syslogErr:
-		runErr = fmt.Errorf("syslog: %w", err)
+	case runErr = <-receiverErr:
 	}
 	s.ready.Store(false)
 	s.log.Info("shutting down")
@@ -262,11 +280,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("http shutdown", "err", err)
 	}
 	stopReceivers()
-	if runErr == nil {
-		if err := <-syslogErr; err != nil {
-			s.log.Warn("syslog shutdown", "err", err)
-		}
-	}
+	rwg.Wait()
 	if runErr == nil {
 		s.drain(shCtx)
 	}
