@@ -19,6 +19,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
@@ -41,9 +42,12 @@ type Config struct {
 	// Syslog configures the syslog receivers (none by default).
 	Syslog syslog.Config `yaml:"syslog"`
 	// HEC configures the Splunk HTTP Event Collector receiver (off by default).
-	HEC    hec.Config `yaml:"hec"`
-	Bus    bus.Config `yaml:"bus"`
-	Events Events     `yaml:"events"`
+	HEC hec.Config `yaml:"hec"`
+	// Elasticsearch configures the Elasticsearch bulk API emulation for
+	// Beats, Elastic Agent, Fluent Bit, Vector and Logstash (off by default).
+	Elasticsearch esbulk.Config `yaml:"elasticsearch"`
+	Bus           bus.Config    `yaml:"bus"`
+	Events        Events        `yaml:"events"`
 	// Detection configures the detection engine.
 	Detection Detection  `yaml:"detection"`
 	API       web.Config `yaml:"api"`
@@ -106,6 +110,7 @@ func Default() Config {
 		Ingest:           ingest.DefaultConfig(),
 		Syslog:           syslog.DefaultConfig(),
 		HEC:              hec.DefaultConfig(),
+		Elasticsearch:    esbulk.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
@@ -286,6 +291,7 @@ func (c Config) Validate() error {
 		{"ingest", c.Ingest.Validate()},
 		{"syslog", c.Syslog.Validate()},
 		{"hec", c.HEC.Validate()},
+		{"elasticsearch", c.Elasticsearch.Validate()},
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},

@@ -25,6 +25,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
@@ -53,6 +54,7 @@ type Server struct {
 	rules   *detector.Service
 	syslog  *syslog.Receiver
 	hec     *hec.Receiver
+	es      *esbulk.Receiver
 	ready   atomic.Bool
 	addr    atomic.Value // string
 }
@@ -102,6 +104,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
+	s.es, err = esbulk.New(cfg.Elasticsearch, esbulk.Deps{Sink: s.bus, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.esbulk")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:     s.db,
@@ -123,6 +130,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 // SyslogAddrs returns the addresses the syslog receivers listen on, once
 // Run has bound them.
 func (s *Server) SyslogAddrs() []net.Addr { return s.syslog.Addrs() }
+
+// ElasticsearchAddr returns the address of the Elasticsearch bulk receiver
+// once Run has bound it (nil when it is off).
+func (s *Server) ElasticsearchAddr() net.Addr { return s.es.Addr() }
 
 // HECAddr returns the address of the Splunk HEC receiver once Run has
 // bound it (nil when it is off).
@@ -249,7 +260,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run}
+	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run}
 	receiverErr := make(chan error, len(receivers))
 	var rwg sync.WaitGroup
 	for name, run := range receivers {
