@@ -77,11 +77,12 @@ func FuzzHandler(f *testing.F) {
 	f.Add("DELETE", "/_data_stream/x", "", []byte(nil))
 	f.Add("HEAD", "/", "identity", []byte(nil))
 	f.Fuzz(func(t *testing.T, method, path, enc string, body []byte) {
+		// Inputs no HTTP client could send are not interesting.
 		if !validMethod(method) || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#%") {
-			t.Skip()
+			return
 		}
 		if _, err := url.ParseRequestURI("http://es" + path); err != nil || strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-			t.Skip()
+			return
 		}
 		sink := newMemSink()
 		cfg := DefaultConfig()
