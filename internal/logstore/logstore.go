@@ -16,9 +16,6 @@ import (
 // parser's own, for the user.
 var ErrBadQuery = errors.New("bad query")
 
-// ErrUnknownTenant is returned for a tenant the store cannot resolve.
-var ErrUnknownTenant = errors.New("unknown tenant")
-
 // Query is one tenant-scoped search. Tenants must not be empty: there is no
 // unscoped read.
 type Query struct {

@@ -28,7 +28,7 @@ type resolver map[tenant.ID]uint32
 func (r resolver) Number(_ context.Context, t tenant.ID) (uint32, error) {
 	n, ok := r[t]
 	if !ok {
-		return 0, fmt.Errorf("%w: %s", logstore.ErrUnknownTenant, t)
+		return 0, fmt.Errorf("%w: %s", tenant.ErrNotFound, t)
 	}
 	return n, nil
 }
@@ -140,11 +140,11 @@ func TestTenantIsolation(t *testing.T) {
 		t.Error("search with no tenant: want error")
 	}
 	err := s.Search(t.Context(), logstore.Query{Tenants: []tenant.ID{"nobody"}, LogsQL: "*"}, noop)
-	if !errors.Is(err, logstore.ErrUnknownTenant) {
-		t.Errorf("search unknown tenant: got %v, want ErrUnknownTenant", err)
+	if !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("search unknown tenant: got %v, want tenant.ErrNotFound", err)
 	}
-	if err := s.Add(t.Context(), "nobody", []event.Event{ev(now)}); !errors.Is(err, logstore.ErrUnknownTenant) {
-		t.Errorf("add unknown tenant: got %v, want ErrUnknownTenant", err)
+	if err := s.Add(t.Context(), "nobody", []event.Event{ev(now)}); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("add unknown tenant: got %v, want tenant.ErrNotFound", err)
 	}
 }
 
