@@ -102,7 +102,7 @@ func TestGoClient(t *testing.T) {
 	if diff := cmp.Diff(wantDocs, stored); diff != "" {
 		t.Errorf("stored documents (-want +got):\n%s", diff)
 	}
-	if n := len(sink.dead["cardiff"]); n != 1 {
+	if n := len(sink.DeadLetters("cardiff")); n != 1 {
 		t.Errorf("%d dead letters, want 1", n)
 	}
 }
@@ -111,7 +111,7 @@ func TestGoClient(t *testing.T) {
 // which the client retries; every document lands once.
 func TestGoClientBackpressure(t *testing.T) {
 	_, sink, srv := newTest(t, DefaultConfig())
-	sink.fail = 3
+	sink.RefuseNext(3)
 	es := goClient(t, srv.URL, elasticsearch.Config{APIKey: apiKeyValue("beat", tokenB)})
 	var docs []string
 	for i := range 50 {
@@ -129,7 +129,7 @@ func TestGoClientBackpressure(t *testing.T) {
 	if n := len(sink.docs("swansea")); n != 50 {
 		t.Errorf("%d documents stored, want 50 (each once)", n)
 	}
-	if sink.count(MetricBackpressure, "swansea") == 0 {
+	if sink.Counted(MetricBackpressure, "swansea") == 0 {
 		t.Error("no back-pressure was counted")
 	}
 }
@@ -166,7 +166,7 @@ func TestGoClientCrossTenant(t *testing.T) {
 			}
 		}
 	}
-	before := sink.total()
+	before := sink.Total()
 	es := goClient(t, srv.URL, elasticsearch.Config{APIKey: apiKeyValue("host", "trn_unknown")})
 	res, err := es.Bulk(bytes.NewReader([]byte(`{"create":{"_index":"x"}}`+"\n{}\n")), es.Bulk.WithContext(t.Context()))
 	if err != nil {
@@ -176,7 +176,7 @@ func TestGoClientCrossTenant(t *testing.T) {
 	if res.StatusCode != 401 {
 		t.Errorf("unknown token: %s", res)
 	}
-	if sink.total() != before {
+	if sink.Total() != before {
 		t.Error("an unknown token wrote records")
 	}
 }

@@ -101,9 +101,7 @@ func TestNodeClient(t *testing.T) {
 		n, err := stdout.Read(chunk)
 		buf = append(buf, chunk[:n]...)
 		if strings.Contains(string(buf), "ready\n") {
-			sink.mu.Lock()
-			sink.fail = 1
-			sink.mu.Unlock()
+			sink.RefuseNext(1)
 			break
 		}
 		if err != nil {

@@ -12,73 +12,26 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tarian-soc/tarian/internal/auth"
-	"github.com/tarian-soc/tarian/internal/bus"
-	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// memSink is the pipeline boundary in memory: it keeps what it is given,
-// per tenant, and can refuse its first writes with back-pressure.
-type memSink struct {
-	mu     sync.Mutex
-	recs   map[tenant.ID][]event.Raw
-	dead   map[tenant.ID][]ingest.DeadLetter
-	counts map[string]int
-	fail   int // refuse this many writes first
-	writes int
-}
+// memSink is the shared in-memory pipeline boundary, with this package's
+// view of its records.
+type memSink struct{ *ingesttest.Sink }
 
-func newMemSink() *memSink {
-	return &memSink{recs: map[tenant.ID][]event.Raw{}, dead: map[tenant.ID][]ingest.DeadLetter{}, counts: map[string]int{}}
-}
+func newMemSink() *memSink { return &memSink{ingesttest.NewSink()} }
 
-func (s *memSink) Write(_ context.Context, t tenant.ID, recs []event.Raw) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writes++
-	if s.fail > 0 {
-		s.fail--
-		return fmt.Errorf("%w: stream full (test)", bus.ErrBackpressure)
-	}
-	for _, r := range recs {
-		r.Data = append([]byte(nil), r.Data...)
-		s.recs[t] = append(s.recs[t], r)
-	}
-	return nil
-}
-
-func (s *memSink) AddDeadLetters(_ context.Context, t tenant.ID, dls []ingest.DeadLetter) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dead[t] = append(s.dead[t], dls...)
-	return nil
-}
-
-func (s *memSink) Count(name string, t tenant.ID, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.counts[name+"/"+string(t)] += n
-}
-
-func (s *memSink) count(name string, t tenant.ID) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[name+"/"+string(t)]
-}
-
+// docs returns tenant t's documents.
 func (s *memSink) docs(t tenant.ID) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []string
-	for _, r := range s.recs[t] {
+	for _, r := range s.Records(t) {
 		if r.Source != Source {
 			panic("source " + r.Source)
 		}
@@ -87,32 +40,10 @@ func (s *memSink) docs(t tenant.ID) []string {
 	return out
 }
 
-func (s *memSink) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.recs {
-		n += len(r)
-	}
-	return n
-}
+// tokens is the token table; readerToken is refused as auth.Store refuses it.
+type tokens = ingesttest.Tokens
 
-// tokens is an Authenticator over a fixed token table, as the server's
-// is over the token store.
-type tokens map[string]tenant.ID
-
-const readerToken = "trn_reader"
-
-func (ts tokens) IngestTenant(_ context.Context, secret string) (tenant.ID, error) {
-	if secret == readerToken {
-		return "", fmt.Errorf("%w: role tenant-viewer may not ingest", auth.ErrForbidden)
-	}
-	t, ok := ts[secret]
-	if !ok {
-		return "", fmt.Errorf("%w: unknown token", auth.ErrUnauthenticated)
-	}
-	return t, nil
-}
+const readerToken = ingesttest.ReaderToken
 
 const (
 	tokenA = "trn_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -289,7 +220,7 @@ func TestSetupCallsAccepted(t *testing.T) {
 	if res := do(t, srv, "GET", "/_bulk", a, nil); res.status != 405 {
 		t.Errorf("GET /_bulk = %d", res.status)
 	}
-	if n := sink.total(); n != 0 {
+	if n := sink.Total(); n != 0 {
 		t.Errorf("setup calls wrote %d records", n)
 	}
 }
@@ -341,11 +272,11 @@ func TestBulk(t *testing.T) {
 	if diff := cmp.Diff(wantDocs, sink.docs("cardiff")); diff != "" {
 		t.Errorf("documents (-want +got):\n%s", diff)
 	}
-	if sink.writes != 1 {
-		t.Errorf("%d sink writes, want one per request", sink.writes)
+	if sink.Writes() != 1 {
+		t.Errorf("%d sink writes, want one per request", sink.Writes())
 	}
 	var dead []string
-	for _, dl := range sink.dead["cardiff"] {
+	for _, dl := range sink.DeadLetters("cardiff") {
 		dead = append(dead, fmt.Sprintf("%d %s", dl.Line, dl.Data))
 		if dl.Reason == "" || dl.Source != Source {
 			t.Errorf("dead letter %+v", dl)
@@ -355,10 +286,10 @@ func TestBulk(t *testing.T) {
 	if diff := cmp.Diff(wantDead, dead); diff != "" {
 		t.Errorf("dead letters (-want +got):\n%s", diff)
 	}
-	if got := sink.count(MetricEvents, "cardiff"); got != 3 {
+	if got := sink.Counted(MetricEvents, "cardiff"); got != 3 {
 		t.Errorf("events counted %d", got)
 	}
-	if got := sink.count(MetricRejected, "cardiff"); got != 4 {
+	if got := sink.Counted(MetricRejected, "cardiff"); got != 4 {
 		t.Errorf("rejected counted %d", got)
 	}
 }
@@ -383,11 +314,11 @@ func TestBulkMalformed(t *testing.T) {
 			t.Errorf("%q: %d %s; want 400 %s", c.body, res.status, res.body, c.typ)
 		}
 	}
-	if n := sink.total(); n != 0 {
+	if n := sink.Total(); n != 0 {
 		t.Errorf("malformed requests wrote %d records", n)
 	}
 	// Every refused non-empty body is kept as a dead letter.
-	if n := len(sink.dead["cardiff"]); n != 5 {
+	if n := len(sink.DeadLetters("cardiff")); n != 5 {
 		t.Errorf("%d dead letters, want 5", n)
 	}
 }
@@ -438,14 +369,14 @@ func TestBodyLimit(t *testing.T) {
 	if diff := cmp.Diff([]string{"create  400 document_parsing_exception", "create  201 created"}, br.outcomes(t)); diff != "" {
 		t.Errorf("long document (-want +got):\n%s", diff)
 	}
-	if sink.total() != 1 || len(sink.dead["cardiff"]) != 1 {
-		t.Errorf("records %d, dead letters %d", sink.total(), len(sink.dead["cardiff"]))
+	if sink.Total() != 1 || len(sink.DeadLetters("cardiff")) != 1 {
+		t.Errorf("records %d, dead letters %d", sink.Total(), len(sink.DeadLetters("cardiff")))
 	}
 }
 
 func TestBackpressure(t *testing.T) {
 	_, sink, srv := newTest(t, DefaultConfig())
-	sink.fail = 1
+	sink.RefuseNext(1)
 	body := []byte(`{"create":{"_index":"a"}}` + "\n{}\n" + `{"index":{"_index":"a"}}` + "\n[]\n")
 	res := do(t, srv, "POST", "/_bulk", apiKey("k", tokenA), body)
 	if res.status != 429 || res.header.Get("Retry-After") == "" {
@@ -455,8 +386,8 @@ func TestBackpressure(t *testing.T) {
 	if diff := cmp.Diff(want, parseBulk(t, res.body).outcomes(t)); diff != "" {
 		t.Errorf("items (-want +got):\n%s", diff)
 	}
-	if sink.total() != 0 || len(sink.dead["cardiff"]) != 0 {
-		t.Errorf("a refused request kept %d records, %d dead letters", sink.total(), len(sink.dead["cardiff"]))
+	if sink.Total() != 0 || len(sink.DeadLetters("cardiff")) != 0 {
+		t.Errorf("a refused request kept %d records, %d dead letters", sink.Total(), len(sink.DeadLetters("cardiff")))
 	}
 	// The retry goes through.
 	res = do(t, srv, "POST", "/_bulk", apiKey("k", tokenA), body)
@@ -464,7 +395,7 @@ func TestBackpressure(t *testing.T) {
 	if diff := cmp.Diff(want, parseBulk(t, res.body).outcomes(t)); diff != "" || res.status != 200 {
 		t.Errorf("retry %d (-want +got):\n%s", res.status, diff)
 	}
-	if got := sink.count(MetricBackpressure, "cardiff"); got != 2 {
+	if got := sink.Counted(MetricBackpressure, "cardiff"); got != 2 {
 		t.Errorf("back-pressure counted %d", got)
 	}
 }
@@ -497,7 +428,7 @@ func TestAuth(t *testing.T) {
 			t.Errorf("%s: document not in tenant %s", c.name, c.tenant)
 		}
 	}
-	before := sink.total()
+	before := sink.Total()
 	for _, c := range []struct {
 		name, authz string
 		status      int
@@ -524,11 +455,11 @@ func TestAuth(t *testing.T) {
 			}
 		}
 	}
-	if n := sink.total(); n != before {
+	if n := sink.Total(); n != before {
 		t.Errorf("refused requests wrote %d records", n-before)
 	}
-	if len(sink.dead) != 0 {
-		t.Errorf("refused requests wrote dead letters: %v", sink.dead)
+	if sink.DeadTotal() != 0 {
+		t.Errorf("refused requests wrote dead letters: %d", sink.DeadTotal())
 	}
 }
 

@@ -10,76 +10,26 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
-	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// memSink is the pipeline boundary in memory: it keeps what it is given,
-// per tenant, and can refuse writes with an error.
-type memSink struct {
-	mu     sync.Mutex
-	recs   map[tenant.ID][]event.Raw
-	dead   map[tenant.ID][]ingest.DeadLetter
-	counts map[string]int
-	fail   error
-	writes int
-}
+// memSink is the shared in-memory pipeline boundary, with this package's
+// view of its records.
+type memSink struct{ *ingesttest.Sink }
 
-func newMemSink() *memSink {
-	return &memSink{recs: map[tenant.ID][]event.Raw{}, dead: map[tenant.ID][]ingest.DeadLetter{}, counts: map[string]int{}}
-}
-
-func (s *memSink) Write(_ context.Context, t tenant.ID, recs []event.Raw) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writes++
-	if s.fail != nil {
-		return s.fail
-	}
-	for _, r := range recs {
-		r.Data = append([]byte(nil), r.Data...)
-		s.recs[t] = append(s.recs[t], r)
-	}
-	return nil
-}
-
-func (s *memSink) AddDeadLetters(_ context.Context, t tenant.ID, dls []ingest.DeadLetter) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, d := range dls {
-		d.Data = append([]byte(nil), d.Data...)
-		s.dead[t] = append(s.dead[t], d)
-	}
-	return nil
-}
-
-func (s *memSink) Count(name string, t tenant.ID, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.counts[name+"/"+string(t)] += n
-}
-
-func (s *memSink) count(name string, t tenant.ID) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[name+"/"+string(t)]
-}
+func newMemSink() *memSink { return &memSink{ingesttest.NewSink()} }
 
 // data returns tenant t's records' Data as strings.
 func (s *memSink) data(t tenant.ID) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []string
-	for _, r := range s.recs[t] {
+	for _, r := range s.Records(t) {
 		if r.Source != Source || r.Received.IsZero() {
 			out = append(out, "BAD RECORD META")
 		}
@@ -88,30 +38,9 @@ func (s *memSink) data(t tenant.ID) []string {
 	return out
 }
 
-func (s *memSink) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.recs {
-		n += len(r)
-	}
-	return n
-}
-
-// tokens is the authenticator: ingest tokens to tenants, and one token of
-// another role that is refused as auth.Store refuses it.
-type tokens map[string]tenant.ID
-
-func (ts tokens) IngestTenant(_ context.Context, secret string) (tenant.ID, error) {
-	if secret == "reader-token" {
-		return "", fmt.Errorf("%w: role tenant-viewer may not ingest", auth.ErrForbidden)
-	}
-	t, ok := ts[secret]
-	if !ok {
-		return "", fmt.Errorf("%w: unknown token", auth.ErrUnauthenticated)
-	}
-	return t, nil
-}
+// tokens is the token table; ingesttest.ReaderToken is refused as
+// auth.Store refuses a reader's token.
+type tokens = ingesttest.Tokens
 
 const (
 	tokA = "aaaaaaaa-1111-2222-3333-444444444444"
@@ -174,7 +103,7 @@ func TestEndpoints(t *testing.T) {
 		{"no token", "POST", "/services/collector/event", nil, two, 401, `{"text":"Token is required","code":2}`},
 		{"bad scheme", "POST", "/services/collector/event", map[string]string{"Authorization": "Digest x"}, two, 401, `{"text":"Invalid authorization","code":3}`},
 		{"unknown token", "POST", "/services/collector/event", splunk("nope"), two, 403, `{"text":"Invalid token","code":4}`},
-		{"reader token", "POST", "/services/collector/event", splunk("reader-token"), two, 403, `{"text":"Invalid token","code":4}`},
+		{"reader token", "POST", "/services/collector/event", splunk(ingesttest.ReaderToken), two, 403, `{"text":"Invalid token","code":4}`},
 		{"empty body", "POST", "/services/collector/event", splunk(tokA), nil, 400, `{"text":"No data","code":5}`},
 		{"whitespace body", "POST", "/services/collector/event", splunk(tokA), []byte(" \n\t"), 400, `{"text":"No data","code":5}`},
 		{"array", "POST", "/services/collector/event", splunk(tokA), []byte(`[{"event":"x"}]`), 400, `{"text":"Invalid data format","code":6,"invalid-event-number":0}`},
@@ -207,11 +136,11 @@ func TestEndpoints(t *testing.T) {
 	if n := len(sink.data("alpha")); n != 8 {
 		t.Errorf("alpha has %d records, want 8 (3 requests of 2 events, one of 2 raw lines)", n)
 	}
-	if n := len(sink.dead["alpha"]); n != 6 {
+	if n := len(sink.DeadLetters("alpha")); n != 6 {
 		t.Errorf("alpha has %d dead letters, want 6 (the invalid bodies)", n)
 	}
-	if sink.count(MetricRefused, "") != 4 {
-		t.Errorf("refused = %d, want 4", sink.count(MetricRefused, ""))
+	if sink.Counted(MetricRefused, "") != 4 {
+		t.Errorf("refused = %d, want 4", sink.Counted(MetricRefused, ""))
 	}
 }
 
@@ -237,8 +166,8 @@ func TestStoredShape(t *testing.T) {
 	if diff := cmp.Diff(want, sink.data("alpha")); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
-	if sink.writes != 2 {
-		t.Errorf("%d sink writes, want one per request", sink.writes)
+	if sink.Writes() != 2 {
+		t.Errorf("%d sink writes, want one per request", sink.Writes())
 	}
 }
 
@@ -282,27 +211,27 @@ func TestLimits(t *testing.T) {
 	if st != 413 {
 		t.Errorf("big gunzipped body: %d", st)
 	}
-	if n := sink.total(); n != 0 {
+	if n := sink.Total(); n != 0 {
 		t.Errorf("%d records written by refused requests", n)
 	}
-	if d := sink.dead["alpha"]; len(d) != 1 || !strings.Contains(d[0].Reason, "max_event_bytes") || len(d[0].Data) != 14+len(big) {
+	if d := sink.DeadLetters("alpha"); len(d) != 1 || !strings.Contains(d[0].Reason, "max_event_bytes") || len(d[0].Data) != 14+len(big) {
 		t.Errorf("dead letters: %+v", d)
 	}
 }
 
 func TestBackpressure(t *testing.T) {
 	srv, sink := server(t, DefaultConfig())
-	sink.fail = fmt.Errorf("%w: stream full", bus.ErrBackpressure)
+	sink.FailWith(fmt.Errorf("%w: stream full", bus.ErrBackpressure))
 	st, rep, h := post(t, srv.URL+"/services/collector/event?channel=c1", splunk(tokA), []byte(`{"event":"x"}`))
 	if st != 503 || rep != `{"text":"Server is busy","code":9}` || h.Get("Retry-After") == "" {
 		t.Errorf("back-pressure: %d %s Retry-After=%q", st, rep, h.Get("Retry-After"))
 	}
-	sink.fail = errors.New("disk on fire")
+	sink.FailWith(errors.New("disk on fire"))
 	st, rep, _ = post(t, srv.URL+"/services/collector/event", splunk(tokA), []byte(`{"event":"x"}`))
 	if st != 500 || rep != `{"text":"Internal server error","code":8}` {
 		t.Errorf("sink error: %d %s", st, rep)
 	}
-	sink.fail = nil
+	sink.FailWith(nil)
 	// No ackId was issued for the refused request: the first is 0.
 	_, rep, _ = post(t, srv.URL+"/services/collector/event?channel=c1", splunk(tokA), []byte(`{"event":"x"}`))
 	if rep != `{"text":"Success","code":0,"ackId":0}` {
@@ -358,17 +287,17 @@ func TestCrossTenant(t *testing.T) {
 	post(t, srv.URL+"/services/collector/event?tenant=bravo&index=bravo", splunk(tokA), body)
 	post(t, srv.URL+"/services/collector/raw?index=bravo", map[string]string{"Authorization": "Basic " + basic("bravo", tokA)}, []byte("line"))
 	post(t, srv.URL+"/services/collector/event?token="+tokA, nil, body)
-	for _, bad := range []map[string]string{splunk("nope"), splunk(tokB + "x"), splunk("reader-token"), {"Authorization": "Basic " + basic(tokB, "wrong")}} {
+	for _, bad := range []map[string]string{splunk("nope"), splunk(tokB + "x"), splunk(ingesttest.ReaderToken), {"Authorization": "Basic " + basic(tokB, "wrong")}} {
 		post(t, srv.URL+"/services/collector/event", bad, body)
 	}
 	if n := len(sink.data("alpha")); n != 3 {
 		t.Errorf("alpha: %d records, want 3", n)
 	}
-	if n := sink.total(); n != 3 {
+	if n := sink.Total(); n != 3 {
 		t.Errorf("%d records in all, want alpha's 3", n)
 	}
-	if len(sink.dead) != 0 {
-		t.Errorf("dead letters for refused requests: %v", sink.dead)
+	if sink.DeadTotal() != 0 {
+		t.Errorf("dead letters for refused requests: %d", sink.DeadTotal())
 	}
 }
 

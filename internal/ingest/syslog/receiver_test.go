@@ -17,89 +17,29 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// memSink is the pipeline boundary in memory: it keeps what it is given,
-// per tenant, and can refuse its first writes to push back.
-type memSink struct {
-	mu     sync.Mutex
-	recs   map[tenant.ID][]event.Raw
-	dead   map[tenant.ID][]ingest.DeadLetter
-	counts map[string]int
-	fail   int // refuse this many writes first
-	writes int
-}
+// memSink is the shared in-memory pipeline boundary, with this package's
+// view of its records.
+type memSink struct{ *ingesttest.Sink }
 
-func newMemSink() *memSink {
-	return &memSink{recs: map[tenant.ID][]event.Raw{}, dead: map[tenant.ID][]ingest.DeadLetter{}, counts: map[string]int{}}
-}
-
-func (s *memSink) Write(_ context.Context, t tenant.ID, recs []event.Raw) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writes++
-	if s.fail > 0 {
-		s.fail--
-		return errors.New("bus: back-pressure (test)")
-	}
-	for _, r := range recs {
-		r.Data = append([]byte(nil), r.Data...)
-		s.recs[t] = append(s.recs[t], r)
-	}
-	return nil
-}
-
-func (s *memSink) AddDeadLetters(_ context.Context, t tenant.ID, dls []ingest.DeadLetter) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dead[t] = append(s.dead[t], dls...)
-	return nil
-}
-
-func (s *memSink) Count(name string, t tenant.ID, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.counts[name+"/"+string(t)] += n
-}
-
-func (s *memSink) count(name string, t tenant.ID) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[name+"/"+string(t)]
-}
+func newMemSink() *memSink { return &memSink{ingesttest.NewSink()} }
 
 // messages returns tenant t's records as strings.
 func (s *memSink) messages(t tenant.ID) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []string
-	for _, r := range s.recs[t] {
+	for _, r := range s.Records(t) {
 		out = append(out, string(r.Data))
 	}
 	return out
-}
-
-func (s *memSink) tenants() []tenant.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ts []tenant.ID
-	for t, r := range s.recs {
-		if len(r) > 0 {
-			ts = append(ts, t)
-		}
-	}
-	slices.Sort(ts)
-	return ts
 }
 
 // waitFor polls cond until it holds or the time is up.
@@ -189,12 +129,12 @@ func TestTCPFramings(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
-	for _, rec := range sink.recs["alpha"] {
+	for _, rec := range sink.Records("alpha") {
 		if rec.Source != "syslog" || rec.Received.IsZero() {
 			t.Errorf("record %q: source %q, received %v", rec.Data, rec.Source, rec.Received)
 		}
 	}
-	if n := sink.count(MetricEvents, "alpha"); n != 5 {
+	if n := sink.Counted(MetricEvents, "alpha"); n != 5 {
 		t.Errorf("%s = %d, want 5", MetricEvents, n)
 	}
 }
@@ -234,9 +174,7 @@ func TestDeadLetters(t *testing.T) {
 	// Octet counting: an over-long frame is skipped, a bad count closes.
 	send(t, r.Addrs()[0], "", fmt.Sprintf("3 one%d %s3 twoXX <13>lost\n", len(long), long))
 	waitFor(t, 5*time.Second, "records and dead letters", func() bool {
-		sink.mu.Lock()
-		defer sink.mu.Unlock()
-		return len(sink.recs["alpha"]) == 4 && len(sink.dead["alpha"]) == 3
+		return len(sink.Records("alpha")) == 4 && len(sink.DeadLetters("alpha")) == 3
 	})
 	got := sink.messages("alpha")
 	slices.Sort(got)
@@ -244,7 +182,7 @@ func TestDeadLetters(t *testing.T) {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
 	var reasons []string
-	for _, d := range sink.dead["alpha"] {
+	for _, d := range sink.DeadLetters("alpha") {
 		reasons = append(reasons, d.Reason)
 		if d.Source != "syslog" || len(d.Data) == 0 || len(d.Data) > 1024 {
 			t.Errorf("dead letter %q: source %q, %d bytes", d.Reason, d.Source, len(d.Data))
@@ -259,7 +197,7 @@ func TestDeadLetters(t *testing.T) {
 	if diff := cmp.Diff(want, reasons); diff != "" {
 		t.Errorf("dead letter reasons (-want +got):\n%s", diff)
 	}
-	if n := sink.count(MetricRejected, "alpha"); n != 3 {
+	if n := sink.Counted(MetricRejected, "alpha"); n != 3 {
 		t.Errorf("%s = %d, want 3", MetricRejected, n)
 	}
 }
@@ -270,9 +208,7 @@ func TestBackpressure(t *testing.T) {
 	cfg := config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"})
 	cfg.BatchRecords = 10
 	r, sink := start(t, cfg)
-	sink.mu.Lock()
-	sink.fail = 4
-	sink.mu.Unlock()
+	sink.RefuseNext(4)
 	var b strings.Builder
 	for i := range 100 {
 		fmt.Fprintf(&b, "<13>line %d\n", i)
@@ -314,14 +250,12 @@ func TestUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "2 datagrams and a dead letter, 1 refused", func() bool {
-		sink.mu.Lock()
-		defer sink.mu.Unlock()
-		return len(sink.recs["alpha"]) == 2 && len(sink.dead["alpha"]) == 1 && sink.counts[MetricRefused+"/"] == 1
+		return len(sink.Records("alpha")) == 2 && len(sink.DeadLetters("alpha")) == 1 && sink.Counted(MetricRefused, "") == 1
 	})
 	if diff := cmp.Diff([]string{"<13>1 - one", "<13>two"}, sink.messages("alpha")); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
-	if ts := sink.tenants(); !slices.Equal(ts, []tenant.ID{"alpha"}) {
+	if ts := sink.Tenants(); !slices.Equal(ts, []tenant.ID{"alpha"}) {
 		t.Errorf("tenants written: %v", ts)
 	}
 }
@@ -329,9 +263,7 @@ func TestUDP(t *testing.T) {
 // TestUDPBackpressure: datagrams the sink refuses are dropped and counted.
 func TestUDPBackpressure(t *testing.T) {
 	r, sink := start(t, config(Listener{Protocol: "udp", Listen: "127.0.0.1:0", Tenant: "alpha"}))
-	sink.mu.Lock()
-	sink.fail = 1
-	sink.mu.Unlock()
+	sink.RefuseNext(1)
 	c, err := net.Dial("udp", r.Addrs()[0].String())
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +272,7 @@ func TestUDPBackpressure(t *testing.T) {
 	if _, err := c.Write([]byte("<13>dropped")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a counted drop", func() bool { return sink.count(MetricDropped, "alpha") == 1 })
+	waitFor(t, 5*time.Second, "a counted drop", func() bool { return sink.Counted(MetricDropped, "alpha") == 1 })
 	if _, err := c.Write([]byte("<13>kept")); err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +308,7 @@ func TestCrossTenantSources(t *testing.T) {
 		for _, tt := range testTenants {
 			n += len(sink.messages(tt))
 		}
-		return n == 5 && sink.count(MetricRefused, "") == 1
+		return n == 5 && sink.Counted(MetricRefused, "") == 1
 	})
 	want := map[tenant.ID][]string{
 		"alpha":   {"<13>from alpha"},
@@ -526,7 +458,7 @@ func TestCrossTenantTLS(t *testing.T) {
 		t.Error("a certificate from another CA was accepted")
 	}
 	waitFor(t, 5*time.Second, "2 records, 2 refused", func() bool {
-		return len(sink.messages("alpha"))+len(sink.messages("bravo")) == 2 && sink.count(MetricRefused, "") == 2
+		return len(sink.messages("alpha"))+len(sink.messages("bravo")) == 2 && sink.Counted(MetricRefused, "") == 2
 	})
 	if diff := cmp.Diff([]string{"<13>1 - - - - - - to A"}, sink.messages("alpha")); diff != "" {
 		t.Errorf("alpha (-want +got):\n%s", diff)
@@ -534,7 +466,7 @@ func TestCrossTenantTLS(t *testing.T) {
 	if diff := cmp.Diff([]string{"<13>to B by SAN"}, sink.messages("bravo")); diff != "" {
 		t.Errorf("bravo (-want +got):\n%s", diff)
 	}
-	if ts := sink.tenants(); !slices.Equal(ts, []tenant.ID{"alpha", "bravo"}) {
+	if ts := sink.Tenants(); !slices.Equal(ts, []tenant.ID{"alpha", "bravo"}) {
 		t.Errorf("tenants written: %v", ts)
 	}
 }
@@ -691,9 +623,9 @@ func TestTLSListenerTenant(t *testing.T) {
 		t.Error("a certificate from another CA was accepted")
 	}
 	waitFor(t, 5*time.Second, "1 record, 1 refused", func() bool {
-		return len(sink.messages("charlie")) == 1 && sink.count(MetricRefused, "") == 1
+		return len(sink.messages("charlie")) == 1 && sink.Counted(MetricRefused, "") == 1
 	})
-	if ts := sink.tenants(); !slices.Equal(ts, []tenant.ID{"charlie"}) {
+	if ts := sink.Tenants(); !slices.Equal(ts, []tenant.ID{"charlie"}) {
 		t.Errorf("tenants written: %v", ts)
 	}
 }

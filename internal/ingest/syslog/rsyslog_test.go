@@ -218,7 +218,7 @@ action(type="omfwd" target="127.0.0.1" port=%[9]q protocol="tcp"
 			}
 		}
 	}
-	if n := sink.count(MetricRefused, ""); n != 0 {
+	if n := sink.Counted(MetricRefused, ""); n != 0 {
 		t.Errorf("%d senders refused", n)
 	}
 }
