@@ -45,7 +45,7 @@ func (h *HEC) Parse(raw event.Raw, dst *event.Event) error {
 	case fastjson.TypeObject:
 		o, _ := ev.Object()
 		h.json.names = h.json.names[:0]
-		dst.Fields = h.json.flatten(dst.Fields, o)
+		dst.Fields = h.json.Flatten(dst.Fields, o)
 	case fastjson.TypeString:
 		dst.Fields = append(dst.Fields, event.Field{Name: event.FieldMessage, Value: string(ev.GetStringBytes())})
 	default:

@@ -51,7 +51,7 @@ func (j *JSON) Parse(raw event.Raw, dst *event.Event) error {
 	}
 	dst.Fields = dst.Fields[:0]
 	j.names = j.names[:0]
-	dst.Fields = j.flatten(dst.Fields, obj)
+	dst.Fields = j.Flatten(dst.Fields, obj)
 	haveOriginal := false
 	dst.Time = time.Time{}
 	for _, f := range dst.Fields {
@@ -77,13 +77,16 @@ func (j *JSON) Parse(raw event.Raw, dst *event.Event) error {
 	return nil
 }
 
-func (j *JSON) flatten(dst []event.Field, obj *fastjson.Object) []event.Field {
+// Flatten appends obj's fields to dst as Parse does: dotted names, arrays,
+// numbers and booleans as JSON text, nulls dropped. Format parsers that
+// read JSON records use it for the fields they do not map themselves.
+func (j *JSON) Flatten(dst []event.Field, obj *fastjson.Object) []event.Field {
 	obj.Visit(func(key []byte, v *fastjson.Value) {
 		j.names = append(j.names, string(key))
 		switch v.Type() {
 		case fastjson.TypeObject:
 			o, _ := v.Object()
-			dst = j.flatten(dst, o)
+			dst = j.Flatten(dst, o)
 		case fastjson.TypeNull:
 		case fastjson.TypeString:
 			dst = append(dst, event.Field{Name: strings.Join(j.names, "."), Value: string(v.GetStringBytes())})
