@@ -39,6 +39,9 @@ type Config struct {
 	Log              Log   `yaml:"log"`
 	// Ingest limits of the HTTP ingest endpoint.
 	Ingest ingest.Config `yaml:"ingest"`
+	// Limits are per-tenant ingest rate limits and daily quotas, applied
+	// to every receiver (none by default).
+	Limits ingest.LimitsConfig `yaml:"limits"`
 	// Syslog configures the syslog receivers (none by default).
 	Syslog syslog.Config `yaml:"syslog"`
 	// HEC configures the Splunk HTTP Event Collector receiver (off by default).
@@ -289,6 +292,7 @@ func (c Config) Validate() error {
 		err error
 	}{
 		{"ingest", c.Ingest.Validate()},
+		{"limits", c.Limits.Validate()},
 		{"syslog", c.Syslog.Validate()},
 		{"hec", c.HEC.Validate()},
 		{"elasticsearch", c.Elasticsearch.Validate()},

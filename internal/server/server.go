@@ -48,6 +48,7 @@ type Server struct {
 	log     *slog.Logger
 	db      *sqlite.DB
 	bus     *bus.Bus
+	sink    ingest.Sink // the bus behind the tenants' ingest limits
 	events  *vlogs.Store
 	metrics *metrics.Registry
 	api     *web.API
@@ -94,17 +95,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
-	s.syslog, err = syslog.New(cfg.Syslog, syslog.Deps{Sink: s.bus, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.syslog")})
+	// Every receiver writes through the tenants' limits.
+	s.sink = ingest.NewLimiter(s.bus, cfg.Limits, s.metrics)
+	s.syslog, err = syslog.New(cfg.Syslog, syslog.Deps{Sink: s.sink, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.syslog")})
 	if err != nil {
 		s.close()
 		return nil, err
 	}
-	s.hec, err = hec.New(cfg.HEC, hec.Deps{Sink: s.bus, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.hec")})
+	s.hec, err = hec.New(cfg.HEC, hec.Deps{Sink: s.sink, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.hec")})
 	if err != nil {
 		s.close()
 		return nil, err
 	}
-	s.es, err = esbulk.New(cfg.Elasticsearch, esbulk.Deps{Sink: s.bus, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.esbulk")})
+	s.es, err = esbulk.New(cfg.Elasticsearch, esbulk.Deps{Sink: s.sink, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.esbulk")})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -113,7 +116,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:     s.db,
 		Tokens:      s.db,
-		Ingest:      ingest.NewService(cfg.Ingest, s.bus, s.db, s.metrics),
+		Ingest:      ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
 		IngestLimit: cfg.Ingest,
 		Search:      s.events,
 		DeadLetters: s.db,

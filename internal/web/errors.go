@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
@@ -38,6 +39,7 @@ var catalogue = []struct {
 	{tenant.ErrExists, http.StatusConflict, "tenant_exists"},
 	{logstore.ErrBadQuery, http.StatusBadRequest, "bad_query"},
 	{ingest.ErrEmpty, http.StatusBadRequest, "empty_body"},
+	{ingest.ErrRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{bus.ErrBackpressure, http.StatusServiceUnavailable, "backpressure"},
 	{detector.ErrUnknownRule, http.StatusNotFound, "rule_not_found"},
 }
@@ -45,6 +47,7 @@ var catalogue = []struct {
 // writeError answers with the error body {"error","message"}.
 func writeError(w http.ResponseWriter, err error) {
 	status, code := http.StatusInternalServerError, "internal"
+	retry := ingest.RetryAfterSeconds(err)
 	var ae *apiError
 	if errors.As(err, &ae) {
 		status, code = ae.status, ae.code
@@ -58,7 +61,7 @@ func writeError(w http.ResponseWriter, err error) {
 		}
 	}
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tarian"`)

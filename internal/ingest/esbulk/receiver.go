@@ -451,10 +451,9 @@ func (r *Receiver) bulk(w http.ResponseWriter, req *http.Request, t tenant.ID, i
 				r.d.Log.Warn("back-pressure: bulk request refused with 429", "tenant", t, "items", len(items), "err", err)
 				r.d.Metrics.Count(MetricBackpressure, t, len(items))
 				for i := range items {
-					items[i].fail(http.StatusTooManyRequests, "es_rejected_execution_exception",
-						"Tarian's durable queue is full or slow; retry later")
+					items[i].fail(http.StatusTooManyRequests, "es_rejected_execution_exception", pushBackReason(err))
 				}
-				w.Header().Set("Retry-After", "1")
+				w.Header().Set("Retry-After", strconv.Itoa(ingest.RetryAfterSeconds(err)))
 				r.reply(w, rq, http.StatusTooManyRequests, start)
 				return
 			}
@@ -544,4 +543,12 @@ func (r *Receiver) reply(w http.ResponseWriter, rq *request, status int, start t
 	b = append(b, "]}\n"...)
 	rq.out = b
 	writeBody(w, status, b)
+}
+
+// pushBackReason says why a write was refused, in the item's reason.
+func pushBackReason(err error) string {
+	if errors.Is(err, ingest.ErrRateLimited) {
+		return "tenant over its ingest rate limit or daily quota; retry later"
+	}
+	return "Tarian's durable queue is full or slow; retry later"
 }

@@ -227,6 +227,7 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		if errors.Is(err, bus.ErrBackpressure) {
 			r.d.Metrics.Count(MetricBusy, t, 1)
 			log.Warn("hec sink pushing back", "records", len(recs), "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(ingest.RetryAfterSeconds(err)))
 			reply(w, stBusy, -1, -1)
 			return
 		}

@@ -56,7 +56,7 @@ func reply(w http.ResponseWriter, st status, n int, ack int64) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=UTF-8")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if st.http == http.StatusServiceUnavailable {
+	if st.http == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", "1")
 	}
 	if st.http == http.StatusUnauthorized {

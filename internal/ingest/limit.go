@@ -1,0 +1,201 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// ErrRateLimited marks a write refused because its tenant is over its rate
+// limit or daily quota. Such errors also wrap bus.ErrBackpressure, so every
+// receiver already answers them as back-pressure in its own terms; the HTTP
+// API answers 429 rather than 503.
+var ErrRateLimited = errors.New("tenant over its ingest limit")
+
+// MetricLimited counts records refused by a tenant's rate limit or quota.
+const MetricLimited = "tarian_ingest_limited_total"
+
+// Limit is one tenant's ingest allowance. Zero values mean unlimited.
+type Limit struct {
+	// EventsPerSecond is the sustained rate of records accepted.
+	EventsPerSecond float64 `yaml:"events_per_second"`
+	// BurstEvents is how many records may arrive at once above the rate
+	// (the token bucket's size); 0 means one second's worth.
+	BurstEvents int `yaml:"burst_events"`
+	// BytesPerDay is the quota of record bytes accepted per UTC day.
+	BytesPerDay int64 `yaml:"bytes_per_day"`
+}
+
+// LimitsConfig holds the default allowance and per-tenant ones.
+type LimitsConfig struct {
+	// Default applies to every tenant without an entry in Tenants.
+	Default Limit `yaml:"default"`
+	// Tenants overrides Default per tenant ID.
+	Tenants map[string]Limit `yaml:"tenants"`
+}
+
+// Validate reports the first bad setting, naming its key.
+func (c LimitsConfig) Validate() error {
+	if err := c.Default.validate(); err != nil {
+		return fmt.Errorf("default.%w", err)
+	}
+	for id, l := range c.Tenants {
+		if _, err := tenant.Parse(id); err != nil {
+			return fmt.Errorf("tenants.%s: %w", id, err)
+		}
+		if err := l.validate(); err != nil {
+			return fmt.Errorf("tenants.%s.%w", id, err)
+		}
+	}
+	return nil
+}
+
+func (l Limit) validate() error {
+	switch {
+	case l.EventsPerSecond < 0:
+		return errors.New("events_per_second: must not be negative")
+	case l.BurstEvents < 0:
+		return errors.New("burst_events: must not be negative")
+	case l.BytesPerDay < 0:
+		return errors.New("bytes_per_day: must not be negative")
+	}
+	return nil
+}
+
+// LimitError says which allowance refused a write and when to come back.
+type LimitError struct {
+	Tenant tenant.ID
+	Reason string
+	Wait   time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("tenant %s: %s (retry in %s)", e.Tenant, e.Reason, e.Wait.Round(time.Millisecond))
+}
+
+// RetryAfter is how long until the allowance admits the write.
+func (e *LimitError) RetryAfter() time.Duration { return e.Wait }
+
+// Unwrap makes a LimitError both ErrRateLimited and bus back-pressure.
+func (e *LimitError) Unwrap() []error { return []error{ErrRateLimited, bus.ErrBackpressure} }
+
+// Limiter is a Sink that enforces each tenant's Limit before it passes
+// records on: a token bucket of records and a daily byte quota. A refused
+// write writes nothing. Quota use is kept in memory: a restart starts the
+// day's count again (docs/operations.md says so).
+type Limiter struct {
+	next    Sink
+	cfg     LimitsConfig
+	metrics Counter
+	now     func() time.Time
+
+	mu      sync.Mutex
+	tenants map[tenant.ID]*allowance
+}
+
+// allowance is one tenant's state.
+type allowance struct {
+	tokens  float64
+	updated time.Time
+	day     time.Time // the UTC day bytes counts
+	bytes   int64
+}
+
+// NewLimiter returns a Limiter in front of next, or next itself when no
+// limit is configured.
+func NewLimiter(next Sink, cfg LimitsConfig, metrics Counter) Sink {
+	if cfg.Default == (Limit{}) && len(cfg.Tenants) == 0 {
+		return next
+	}
+	return &Limiter{next: next, cfg: cfg, metrics: metrics, now: time.Now, tenants: map[tenant.ID]*allowance{}}
+}
+
+func (l *Limiter) limit(t tenant.ID) Limit {
+	if lim, ok := l.cfg.Tenants[string(t)]; ok {
+		return lim
+	}
+	return l.cfg.Default
+}
+
+// Write admits recs for t if its allowance holds them, then writes them to
+// the next sink; a failed write gives the allowance back.
+func (l *Limiter) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
+	lim := l.limit(t)
+	if lim == (Limit{}) {
+		return l.next.Write(ctx, t, recs)
+	}
+	var size int64
+	for _, r := range recs {
+		size += int64(len(r.Data))
+	}
+	if err := l.take(t, lim, len(recs), size); err != nil {
+		l.metrics.Count(MetricLimited, t, len(recs))
+		return err
+	}
+	if err := l.next.Write(ctx, t, recs); err != nil {
+		l.giveBack(t, lim, len(recs), size)
+		return err
+	}
+	return nil
+}
+
+// take charges n records and size bytes to t's allowance, or refuses.
+func (l *Limiter) take(t tenant.ID, lim Limit, n int, size int64) error {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.tenants[t]
+	burst := float64(lim.BurstEvents)
+	if burst == 0 {
+		burst = max(lim.EventsPerSecond, 1)
+	}
+	if a == nil {
+		a = &allowance{tokens: burst, updated: now}
+		l.tenants[t] = a
+	}
+	if lim.BytesPerDay > 0 {
+		day := now.UTC().Truncate(24 * time.Hour)
+		if !a.day.Equal(day) {
+			a.day, a.bytes = day, 0
+		}
+		if a.bytes+size > lim.BytesPerDay {
+			return &LimitError{Tenant: t, Wait: day.Add(24 * time.Hour).Sub(now),
+				Reason: fmt.Sprintf("daily quota of %d bytes reached (%d used)", lim.BytesPerDay, a.bytes)}
+		}
+	}
+	if lim.EventsPerSecond > 0 {
+		a.tokens = min(burst, a.tokens+now.Sub(a.updated).Seconds()*lim.EventsPerSecond)
+		a.updated = now
+		// A batch larger than the bucket passes when the bucket is full
+		// and leaves it in debt, so the average rate still holds.
+		if need := min(float64(n), burst); a.tokens < need {
+			wait := time.Duration((need - a.tokens) / lim.EventsPerSecond * float64(time.Second))
+			return &LimitError{Tenant: t, Wait: wait,
+				Reason: fmt.Sprintf("rate limit of %g events/s (burst %g) reached", lim.EventsPerSecond, burst)}
+		}
+		a.tokens -= float64(n)
+	}
+	if lim.BytesPerDay > 0 {
+		a.bytes += size
+	}
+	return nil
+}
+
+// giveBack returns what take charged for a write that did not happen.
+func (l *Limiter) giveBack(t tenant.ID, lim Limit, n int, size int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.tenants[t]
+	if lim.EventsPerSecond > 0 {
+		a.tokens += float64(n)
+	}
+	if lim.BytesPerDay > 0 {
+		a.bytes = max(a.bytes-size, 0)
+	}
+}
