@@ -3,6 +3,7 @@ package detect
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -248,4 +251,37 @@ func corpusEvents(t testing.TB, root string) [][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestCorpusFlatFieldsAgree checks EvaluateFields against Evaluate: every
+// corpus event, flattened to dotted fields as the parsing pipeline stores
+// it, fires exactly the rules its JSON form fires, with the same fields.
+func TestCorpusFlatFieldsAgree(t *testing.T) {
+	root := corpusRoot(t)
+	rules := loadCorpusRules(t, root, "rules", "rules-emerging-threats", "rules-threat-hunting")
+	eng, err := Compile(rules, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flat normalize.JSON
+	var ev event.Event
+	total := 0
+	for i, raw := range corpusEvents(t, root) {
+		if err := flat.Parse(event.Raw{Data: raw}, &ev); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		var a, b []string
+		_ = eng.Evaluate(raw, func(m Match) { a = append(a, fmt.Sprint(m.RuleID, m.Fields)) })
+		eng.EvaluateFields(nil, ev.Fields, func(m Match) { b = append(b, fmt.Sprint(m.RuleID, m.Fields)) })
+		sort.Strings(a)
+		sort.Strings(b)
+		total += len(a)
+		if strings.Join(a, "\n") != strings.Join(b, "\n") {
+			t.Errorf("event %d:\n JSON %v\n flat %v", i, a, b)
+		}
+	}
+	if total == 0 {
+		t.Fatal("no corpus event fired a rule")
+	}
+	t.Logf("%d matches, JSON and flat fields agree", total)
 }

@@ -10,6 +10,7 @@ import (
 
 	ac "github.com/coregx/ahocorasick"
 
+	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -624,6 +625,24 @@ func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
 	if err := st.load(raw); err != nil {
 		return err
 	}
+	e.evaluate(st, cs, fn)
+	return nil
+}
+
+// EvaluateFields runs every rule on one parsed event (internal/logsource's
+// flat, dotted fields) with correlation state cs (nil skips correlations).
+// Names go through the mapping as a JSON event's paths do, so a field
+// flattened from Event.EventData.Image answers to Image; a value holding a
+// JSON array counts as each of its elements.
+func (e *Engine) EvaluateFields(cs *State, fields []event.Field, fn func(Match)) {
+	st := e.pool.Get().(*evState)
+	defer e.pool.Put(st)
+	st.loadFields(fields)
+	e.evaluate(st, cs, fn)
+}
+
+// evaluate runs the rules on the loaded event.
+func (e *Engine) evaluate(st *evState, cs *State, fn func(Match)) {
 	for _, a := range e.aliases {
 		st.alias(a[0], a[1])
 	}
@@ -634,7 +653,7 @@ func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
 	}
 	if e.opts.Naive {
 		e.evalNaive(st, cs, fn)
-		return nil
+		return
 	}
 	ch := st.first(e.chanID)
 	var chLower []byte
@@ -647,7 +666,6 @@ func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
 	for _, v := range e.anyChan {
 		e.evalVariant(st, cs, v, fn)
 	}
-	return nil
 }
 
 func (e *Engine) variantMatches(st *evState, v *variant) bool {

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/event"
 )
 
 // ErrEvent marks an event that is not a JSON object.
@@ -95,6 +97,7 @@ type evState struct {
 	cands   []int32
 	timeSet bool
 	evTime  time.Time
+	names   map[string]string // flat field name -> mapped name (loadFields)
 }
 
 func newEvState(e *Engine) *evState {
@@ -137,6 +140,103 @@ func (st *evState) load(raw []byte) error {
 	st.name = st.name[:0]
 	st.walk(o, st.e.paths, 0, 0, false)
 	return nil
+}
+
+// loadFields fills the field table from flat, dotted fields.
+func (st *evState) loadFields(fields []event.Field) {
+	st.reset()
+	if st.names == nil {
+		st.names = map[string]string{}
+	}
+	for _, f := range fields {
+		name, ok := st.names[f.Name]
+		if !ok {
+			if len(st.names) >= maxNameCache {
+				clear(st.names)
+			}
+			name = st.e.flatName(f.Name)
+			st.names[f.Name] = name
+		}
+		if len(f.Value) > 1 && f.Value[0] == '[' && f.Value[len(f.Value)-1] == ']' {
+			if v, err := st.parser.Parse(f.Value); err == nil && v.Type() == fastjson.TypeArray {
+				// Elements are copied: the parser's memory is reused.
+				arr, _ := v.Array()
+				for _, el := range arr {
+					switch el.Type() {
+					case fastjson.TypeString:
+						st.text(name, el.GetStringBytes())
+					case fastjson.TypeNull:
+					default:
+						st.tmp = el.MarshalTo(st.tmp[:0])
+						st.text(name, st.tmp)
+					}
+				}
+				continue
+			}
+		}
+		st.text(name, []byte(f.Value))
+	}
+}
+
+// maxNameCache bounds the cache of mapped field names per evaluation state.
+const maxNameCache = 4096
+
+// text records a value of the field called name, copying it.
+func (st *evState) text(name string, value []byte) {
+	st.name = append(st.name[:0], name...)
+	start := len(st.arena)
+	st.arena = append(st.arena, value...)
+	st.record(evVal{raw: st.arena[start:len(st.arena):len(st.arena)]}, 0, len(st.name))
+}
+
+// flatName maps a flat, dotted field name as walk maps the same path of a
+// JSON event: renames, payload levels (below which names stand as they
+// are), '#attributes' joining with '_' and '#text' standing for its parent.
+func (e *Engine) flatName(flat string) string {
+	var b []byte
+	node, attr := e.paths, false
+	segs := strings.Split(flat, ".")
+	for i, seg := range segs {
+		last := i == len(segs)-1
+		var child *pathNode
+		if node != nil {
+			if child = node.children[seg]; child == nil {
+				child = node.any
+			}
+		}
+		if child != nil {
+			if child.rename != "" && last {
+				return child.rename
+			}
+			if !last {
+				if child.payload {
+					b = b[:0]
+				} else {
+					b = append(b[:0], child.path...)
+				}
+				node, attr = child, false
+				continue
+			}
+		}
+		node = nil
+		switch {
+		case seg == "#attributes" && !last:
+			attr = true
+			continue
+		case seg == "#text":
+			continue
+		}
+		if len(b) > 0 {
+			if attr {
+				b = append(b, '_')
+			} else {
+				b = append(b, '.')
+			}
+		}
+		b = append(b, seg...)
+		attr = false
+	}
+	return string(b)
 }
 
 // walk visits an object. node is the mapping level (nil below it). The
@@ -216,20 +316,6 @@ func (st *evState) value(v *fastjson.Value, node *pathNode, base, n int) {
 		}
 		return
 	}
-	ids := st.e.fieldIDs[string(st.name[base:n])]
-	if len(ids) == 0 && st.e.mapping.Fields.RemoveSpaces && bytes.IndexByte(st.name[base:n], ' ') >= 0 {
-		// "Threat Name" (Defender, evtx) answers to ThreatName.
-		st.tmp = st.tmp[:0]
-		for _, c := range st.name[base:n] {
-			if c != ' ' {
-				st.tmp = append(st.tmp, c)
-			}
-		}
-		ids = st.e.fieldIDs[string(st.tmp)]
-	}
-	if len(ids) == 0 && !st.e.needAll {
-		return
-	}
 	var val evVal
 	switch v.Type() {
 	case fastjson.TypeString:
@@ -244,6 +330,25 @@ func (st *evState) value(v *fastjson.Value, node *pathNode, base, n int) {
 		val.raw = falseBytes
 	case fastjson.TypeNull:
 		val.null = true
+	}
+	st.record(val, base, n)
+}
+
+// record adds val under the field name st.name[base:n].
+func (st *evState) record(val evVal, base, n int) {
+	ids := st.e.fieldIDs[string(st.name[base:n])]
+	if len(ids) == 0 && st.e.mapping.Fields.RemoveSpaces && bytes.IndexByte(st.name[base:n], ' ') >= 0 {
+		// "Threat Name" (Defender, evtx) answers to ThreatName.
+		st.tmp = st.tmp[:0]
+		for _, c := range st.name[base:n] {
+			if c != ' ' {
+				st.tmp = append(st.tmp, c)
+			}
+		}
+		ids = st.e.fieldIDs[string(st.tmp)]
+	}
+	if len(ids) == 0 && !st.e.needAll {
+		return
 	}
 	val.next = -1
 	first := int32(-1)

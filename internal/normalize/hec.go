@@ -19,9 +19,15 @@ import (
 // time → @timestamp, host → host.name, source → log.file.path,
 // sourcetype → event.dataset, index → splunk.index, fields.* → labels.*.
 type HEC struct {
-	json JSON
-	p    fastjson.Parser
+	json    JSON
+	p       fastjson.Parser
+	payload []byte
 }
+
+// Payload returns the event of the envelope Parse read last: an object
+// event as JSON, a string event as its text. It is valid until the next
+// Parse; format parsers read it.
+func (h *HEC) Payload() []byte { return h.payload }
 
 // ErrNoEvent is returned for an envelope without an event.
 var ErrNoEvent = errors.New("HEC envelope has no event")
@@ -43,13 +49,16 @@ func (h *HEC) Parse(raw event.Raw, dst *event.Event) error {
 	dst.Fields = dst.Fields[:0]
 	switch ev.Type() {
 	case fastjson.TypeObject:
+		h.payload = ev.MarshalTo(h.payload[:0])
 		o, _ := ev.Object()
 		h.json.names = h.json.names[:0]
 		dst.Fields = h.json.Flatten(dst.Fields, o)
 	case fastjson.TypeString:
-		dst.Fields = append(dst.Fields, event.Field{Name: event.FieldMessage, Value: string(ev.GetStringBytes())})
+		h.payload = append(h.payload[:0], ev.GetStringBytes()...)
+		dst.Fields = append(dst.Fields, event.Field{Name: event.FieldMessage, Value: string(h.payload)})
 	default:
-		dst.Fields = append(dst.Fields, event.Field{Name: event.FieldMessage, Value: string(ev.MarshalTo(nil))})
+		h.payload = ev.MarshalTo(h.payload[:0])
+		dst.Fields = append(dst.Fields, event.Field{Name: event.FieldMessage, Value: string(h.payload)})
 	}
 	for _, m := range []struct{ key, field string }{
 		{"host", "host.name"}, {"source", "log.file.path"}, {"sourcetype", "event.dataset"}, {"index", "splunk.index"}, {"channel", "splunk.channel"},

@@ -1,0 +1,214 @@
+package logsource_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/logsource"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// kv is a small text format for the pipeline's own tests: "kv: a=1 b=2".
+type kv struct{}
+
+func (kv) Parse(p []byte, dst *event.Event) error {
+	rest, ok := bytes.CutPrefix(p, []byte("kv: "))
+	if !ok {
+		return errors.New("no kv: prefix")
+	}
+	for _, pair := range strings.Fields(string(rest)) {
+		k, v, _ := strings.Cut(pair, "=")
+		if k == "ts" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return err
+			}
+			dst.Time = t
+			continue
+		}
+		dst.Fields = append(dst.Fields, event.Field{Name: "kv." + k, Value: v})
+	}
+	return nil
+}
+
+// doc is a JSON format: {"doc": {...}} documents, also in batches.
+type doc struct{}
+
+func (doc) Parse(p []byte, dst *event.Event) error {
+	if !bytes.Contains(p, []byte(`"doc"`)) {
+		return errors.New("not a doc")
+	}
+	dst.Fields = append(dst.Fields, event.Field{Name: "doc.bytes", Value: string(p)}, event.Field{Name: "event.kind", Value: "event"})
+	return nil
+}
+
+func splitDocs(p []byte) ([][]byte, error) {
+	if !bytes.HasPrefix(p, []byte(`{"records":`)) {
+		return [][]byte{p}, nil
+	}
+	var out [][]byte
+	for _, part := range bytes.Split(bytes.TrimSuffix(bytes.TrimPrefix(p, []byte(`{"records":[`)), []byte("]}")), []byte("},{")) {
+		part = bytes.TrimPrefix(part, []byte("{"))
+		part = bytes.TrimSuffix(part, []byte("}"))
+		out = append(out, []byte("{"+string(part)+"}"))
+	}
+	return out, nil
+}
+
+func withFormats(t *testing.T) {
+	t.Helper()
+	t.Cleanup(logsource.AddFormat(&logsource.Format{Type: "test-kv", New: func() logsource.FormatParser { return kv{} },
+		Sniff: func(p []byte) bool { return bytes.HasPrefix(p, []byte("kv: ")) }}))
+	t.Cleanup(logsource.AddFormat(&logsource.Format{Type: "test-doc", JSON: true, New: func() logsource.FormatParser { return doc{} },
+		Sniff: func(p []byte) bool { return bytes.Contains(p, []byte(`"doc"`)) }, Split: splitDocs}))
+}
+
+var received = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func parse(t *testing.T, cfg logsource.Config, tn, receiver, data string) ([]event.Event, error) {
+	t.Helper()
+	p, err := logsource.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.NewParser().Parse(tenant.ID(tn), event.Raw{Received: received, Source: receiver, Data: []byte(data)}, nil)
+}
+
+func get(ev event.Event, name string) string {
+	v, _ := ev.Get(name)
+	return v
+}
+
+func TestDeclaredTypeOverSyslog(t *testing.T) {
+	withFormats(t)
+	cfg := logsource.Config{Sources: []logsource.Source{
+		{Name: "fw", Tenant: "cardiff", Receiver: "syslog", Host: "FW*", Type: "test-kv", FieldMap: map[string]string{"kv.src": "source.ip"}},
+	}}
+	evs, err := parse(t, cfg, "cardiff", "syslog", "<134>1 2026-11-25T10:00:00Z fw01 kvd - - - kv: src=10.0.0.1 ts=2026-11-25T09:59:00Z")
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("parse: %v, %d events", err, len(evs))
+	}
+	ev := evs[0]
+	for name, want := range map[string]string{
+		"kv.src": "10.0.0.1", "source.ip": "10.0.0.1", "log.syslog.hostname": "fw01",
+		logsource.FieldType: "test-kv", logsource.FieldName: "fw", "@timestamp": "2026-11-25T09:59:00Z",
+		"event.original": "<134>1 2026-11-25T10:00:00Z fw01 kvd - - - kv: src=10.0.0.1 ts=2026-11-25T09:59:00Z",
+	} {
+		if got := get(ev, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if _, ok := ev.Get(logsource.FieldDetected); ok {
+		t.Error("a declared type is marked detected")
+	}
+	if !ev.Time.Equal(time.Date(2026, 11, 25, 9, 59, 0, 0, time.UTC)) {
+		t.Errorf("time %s: the format's time must win over the header's", ev.Time)
+	}
+	names := map[string]int{}
+	for _, f := range ev.Fields {
+		names[f.Name]++
+		if names[f.Name] > 1 {
+			t.Errorf("field %s appears twice", f.Name)
+		}
+	}
+	// Another tenant's identical record is not this source's: detected.
+	evs, err = parse(t, cfg, "swansea", "syslog", "<134>1 2026-11-25T10:00:00Z fw01 kvd - - - kv: src=10.0.0.1")
+	if err != nil || get(evs[0], logsource.FieldDetected) != "true" || get(evs[0], logsource.FieldName) != "" {
+		t.Fatalf("swansea's record: err %v, fields %v", err, evs[0].Fields)
+	}
+	// A host the glob does not take is not this source's either.
+	evs, _ = parse(t, cfg, "cardiff", "syslog", "<134>1 2026-11-25T10:00:00Z web01 kvd - - - kv: src=10.0.0.1")
+	if get(evs[0], logsource.FieldName) != "" {
+		t.Fatalf("host web01 matched FW*: %v", evs[0].Fields)
+	}
+}
+
+func TestDeclaredTypeRejectsForeignRecord(t *testing.T) {
+	withFormats(t)
+	cfg := logsource.Config{Sources: []logsource.Source{{Tenant: "cardiff", Receiver: "syslog", Type: "test-kv"}}}
+	_, err := parse(t, cfg, "cardiff", "syslog", "<134>Nov 25 10:00:00 fw01 kvd: not kv at all")
+	if err == nil || !strings.Contains(err.Error(), "test-kv: no kv: prefix") {
+		t.Fatalf("err = %v, want the format's reason", err)
+	}
+	cfg.Sources[0].Type = "test-doc"
+	if _, err := parse(t, cfg, "cardiff", "syslog", "<134>Nov 25 10:00:00 fw01 kvd: text"); err == nil || !strings.Contains(err.Error(), "not a JSON object") {
+		t.Fatalf("JSON type on text: err = %v", err)
+	}
+}
+
+func TestDetectionFallsBack(t *testing.T) {
+	withFormats(t)
+	// Sniffed but rejected: the record is kept as the envelope made it.
+	evs, err := parse(t, logsource.Config{}, "cardiff", "syslog", "<134>Nov 25 10:00:00 fw01 kvd: kv: ts=broken")
+	if err != nil || len(evs) != 1 || get(evs[0], logsource.FieldType) != "" || get(evs[0], "message") != "kv: ts=broken" {
+		t.Fatalf("err %v, events %v", err, evs)
+	}
+	// Nothing sniffs: plain JSON.
+	evs, err = parse(t, logsource.Config{}, "cardiff", "http", `{"a":{"b":1},"message":"hello"}`)
+	if err != nil || get(evs[0], "a.b") != "1" || get(evs[0], logsource.FieldType) != "" {
+		t.Fatalf("plain JSON: %v %v", err, evs)
+	}
+	// A JSON record whose message is a text format.
+	evs, err = parse(t, logsource.Config{}, "cardiff", "elasticsearch", `{"message":"kv: user=alice","host":{"name":"h1"}}`)
+	if err != nil || get(evs[0], "kv.user") != "alice" || get(evs[0], "host.name") != "h1" || get(evs[0], logsource.FieldType) != "test-kv" {
+		t.Fatalf("text format inside JSON: %v %v", err, evs)
+	}
+}
+
+func TestJSONFormatAndBatches(t *testing.T) {
+	withFormats(t)
+	evs, err := parse(t, logsource.Config{}, "cardiff", "http", `{"records":[{"doc":1},{"doc":2}]}`)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("batch: err %v, %d events", err, len(evs))
+	}
+	for i, ev := range evs {
+		want := `{"doc":` + string(rune('1'+i)) + `}`
+		if get(ev, "doc.bytes") != want || get(ev, "event.original") != want || get(ev, logsource.FieldDetected) != "true" {
+			t.Errorf("event %d: %v", i, ev.Fields)
+		}
+		if _, ok := ev.Get("records"); ok {
+			t.Errorf("event %d holds the flattened batch: a JSON format maps the document itself", i)
+		}
+	}
+}
+
+func TestParseAs(t *testing.T) {
+	withFormats(t)
+	p, _ := logsource.New(logsource.Config{})
+	pp := p.NewParser()
+	evs, err := pp.ParseAs("test-kv", event.Raw{Received: received, Data: []byte("kv: a=1\n")}, nil)
+	if err != nil || get(evs[0], "kv.a") != "1" || get(evs[0], "event.original") != "kv: a=1" {
+		t.Fatalf("ParseAs: %v %v", err, evs)
+	}
+	if _, err := pp.ParseAs("nope", event.Raw{Data: []byte("x")}, nil); !errors.Is(err, logsource.ErrUnknownType) {
+		t.Fatalf("unknown type: %v", err)
+	}
+	// Parsing appends: earlier events stay.
+	evs, _ = pp.ParseAs("auto", event.Raw{Received: received, Data: []byte("kv: b=2")}, evs)
+	if len(evs) != 2 || get(evs[0], "kv.a") != "1" || get(evs[1], "kv.b") != "2" {
+		t.Fatalf("append: %v", evs)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	withFormats(t)
+	for _, c := range []struct {
+		src  logsource.Source
+		want string
+	}{
+		{logsource.Source{Type: "fortigat"}, `sources[0]: type: unknown type "fortigat"`},
+		{logsource.Source{Name: "x", Type: "test-kv", Receiver: "smtp"}, `sources[0] (x): receiver: unknown receiver "smtp"`},
+		{logsource.Source{Type: "test-kv", Tenant: "Bad Tenant"}, `sources[0]: tenant: `},
+		{logsource.Source{Type: "test-kv", Host: "[x"}, `sources[0]: host: bad pattern`},
+		{logsource.Source{Tenant: "cardiff"}, `sources[0]: type: required`},
+	} {
+		err := logsource.Config{Sources: []logsource.Source{c.src}}.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want %q...", c.src, err, c.want)
+		}
+	}
+}
