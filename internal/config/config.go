@@ -22,6 +22,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
+	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/web"
 )
@@ -51,6 +52,9 @@ type Config struct {
 	Elasticsearch esbulk.Config `yaml:"elasticsearch"`
 	Bus           bus.Config    `yaml:"bus"`
 	Events        Events        `yaml:"events"`
+	// Sources declare what the records of each tenant and receiver are
+	// (their format); records no source claims have it detected.
+	Sources []logsource.Source `yaml:"sources"`
 	// Detection configures the detection engine.
 	Detection Detection  `yaml:"detection"`
 	API       web.Config `yaml:"api"`
@@ -293,6 +297,7 @@ func (c Config) Validate() error {
 	}{
 		{"ingest", c.Ingest.Validate()},
 		{"limits", c.Limits.Validate()},
+		{"", logsource.Config{Sources: c.Sources}.Validate()},
 		{"syslog", c.Syslog.Validate()},
 		{"hec", c.HEC.Validate()},
 		{"elasticsearch", c.Elasticsearch.Validate()},
@@ -300,6 +305,9 @@ func (c Config) Validate() error {
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},
 	} {
+		if s.err != nil && s.key == "" {
+			return s.err
+		}
 		if s.err != nil {
 			return fmt.Errorf("%s.%w", s.key, s.err)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/sigma"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -78,10 +79,12 @@ type Counter interface {
 type Deps struct {
 	// Mapping is the field and log-source mapping; nil for the default.
 	Mapping *detect.Mapping
-	Bus     Source
-	Store   Store
-	Metrics Counter
-	Log     *slog.Logger
+	// Pipeline parses records into events, as the indexer stores them.
+	Pipeline *logsource.Pipeline
+	Bus      Source
+	Store    Store
+	Metrics  Counter
+	Log      *slog.Logger
 }
 
 // ruleset is one compiled generation of the rules.
@@ -115,6 +118,9 @@ type Service struct {
 // New loads and compiles the stored rules. A stored rule that no longer
 // compiles is logged and skipped; it never stops the server.
 func New(ctx context.Context, d Deps) (*Service, error) {
+	if d.Pipeline == nil {
+		d.Pipeline, _ = logsource.New(logsource.Config{}) // no sources: every type detected
+	}
 	s := &Service{d: d}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
@@ -371,7 +377,7 @@ func (s *Service) SetEnabled(ctx context.Context, t tenant.ID, ruleID string, en
 
 // Run consumes the bus until ctx is done.
 func (s *Service) Run(ctx context.Context) error {
-	h := &handler{s: s}
+	h := &handler{s: s, parser: s.d.Pipeline.NewParser()}
 	cc := bus.ConsumeConfig{Name: Name, From: h.from, Batch: 256, MaxBytes: 8 << 20, MaxWait: 50 * time.Millisecond}
 	return s.d.Bus.Consume(ctx, cc, h.handle)
 }
@@ -395,8 +401,10 @@ func (s *Service) restoreStates(ctx context.Context) error {
 }
 
 type handler struct {
-	s  *Service
-	cp store.Checkpoint
+	s      *Service
+	cp     store.Checkpoint
+	parser *logsource.Parser
+	evs    []event.Event
 }
 
 // from (re)starts at the checkpoint, with the correlation state saved with
@@ -435,16 +443,25 @@ func (h *handler) handle(ctx context.Context, msgs []bus.Message) error {
 		off := rs.disabled[t]
 		eng := rs.engineFor(t)
 		for i, r := range m.Records {
-			ref := strconv.FormatUint(m.Seq, 10) + ":" + strconv.Itoa(i)
-			err := eng.EvaluateWith(st, r.Data, func(mt detect.Match) {
-				if off[mt.RuleID] {
-					return
-				}
-				byTenant[t] = append(byTenant[t], toAlert(t, ref, r, mt, now))
-			})
+			var err error
+			h.evs, err = h.parser.Parse(t, r, h.evs[:0])
 			if err != nil {
-				// Not JSON: the indexer keeps it as a dead letter.
+				// Not an event: the indexer keeps it as a dead letter.
 				continue
+			}
+			for j := range h.evs {
+				// The event's reference: its record, and its place in a
+				// batch record.
+				ref := strconv.FormatUint(m.Seq, 10) + ":" + strconv.Itoa(i)
+				if j > 0 {
+					ref += "." + strconv.Itoa(j)
+				}
+				eng.EvaluateFields(st, h.evs[j].Fields, func(mt detect.Match) {
+					if off[mt.RuleID] {
+						return
+					}
+					byTenant[t] = append(byTenant[t], toAlert(t, ref, r, mt, now))
+				})
 			}
 			touched[t] = true
 		}

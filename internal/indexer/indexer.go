@@ -21,8 +21,8 @@ import (
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore"
-	"github.com/tarian-soc/tarian/internal/normalize"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -64,6 +64,8 @@ type Counter interface {
 
 // Deps are the indexer's collaborators.
 type Deps struct {
+	// Pipeline parses records into events (the log sources).
+	Pipeline    *logsource.Pipeline
 	Bus         Source
 	Store       Store
 	Checkpoints Checkpoints
@@ -93,10 +95,14 @@ type Indexer struct {
 
 // New returns an indexer; Run starts it.
 func New(d Deps) *Indexer {
+	if d.Pipeline == nil {
+		d.Pipeline, _ = logsource.New(logsource.Config{}) // no sources: every type detected
+	}
 	ix := &Indexer{d: d, workers: make([]worker, max(1, min(runtime.GOMAXPROCS(0), 4)))}
 	for i := range ix.workers {
 		ix.workers[i].evs = map[tenant.ID][]event.Event{}
 		ix.workers[i].dead = map[tenant.ID][]ingest.DeadLetter{}
+		ix.workers[i].parser = d.Pipeline.NewParser()
 	}
 	return ix
 }
@@ -211,9 +217,7 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 
 // worker parses its share of a batch and adds it to the store.
 type worker struct {
-	json   normalize.JSON
-	syslog normalize.Syslog
-	hec    normalize.HEC
+	parser *logsource.Parser
 	evs    map[tenant.ID][]event.Event
 	dead   map[tenant.ID][]ingest.DeadLetter
 	err    error
@@ -233,14 +237,18 @@ func (wk *worker) index(ctx context.Context, st Store, todo []bus.Message, w, n 
 			if stored[position{m.Seq, i}] {
 				continue
 			}
-			evs = grow(evs)
-			ev := &evs[len(evs)-1]
-			if err := wk.parse(r, ev); err != nil {
-				evs = evs[:len(evs)-1]
+			n := len(evs)
+			var err error
+			if evs, err = wk.parser.Parse(m.Tenant, r, evs); err != nil {
 				wk.dead[m.Tenant] = append(wk.dead[m.Tenant], ingest.DeadLetter{Received: r.Received, Source: r.Source, Reason: "parse: " + err.Error(), Data: r.Data})
 				continue
 			}
-			ev.Fields = append(ev.Fields, event.Field{Name: FieldSeq, Value: seq}, event.Field{Name: FieldIdx, Value: strconv.Itoa(i)})
+			// Every event of a record (a batch record holds several) keeps
+			// its position, so a replay finds them stored.
+			idx := strconv.Itoa(i)
+			for j := n; j < len(evs); j++ {
+				evs[j].Fields = append(evs[j].Fields, event.Field{Name: FieldSeq, Value: seq}, event.Field{Name: FieldIdx, Value: idx})
+			}
 		}
 		wk.evs[m.Tenant] = evs
 	}
@@ -253,26 +261,6 @@ func (wk *worker) index(ctx context.Context, st Store, todo []bus.Message, w, n 
 		}
 	}
 	return nil
-}
-
-// parse turns one record into an event with the parser of its source
-// (receivers name theirs in event.Raw.Source; JSON is the default).
-func (wk *worker) parse(r event.Raw, ev *event.Event) error {
-	switch r.Source {
-	case "syslog":
-		return wk.syslog.Parse(r, ev)
-	case "hec":
-		return wk.hec.Parse(r, ev)
-	}
-	return wk.json.Parse(r, ev)
-}
-
-// grow extends evs by one, reusing the field slice of a previous event.
-func grow(evs []event.Event) []event.Event {
-	if len(evs) < cap(evs) {
-		return evs[:len(evs)+1]
-	}
-	return append(evs, event.Event{})
 }
 
 // storedPositions returns which records of msgs the store already holds.

@@ -76,11 +76,12 @@ var ErrUnknownType = errors.New("unknown type")
 // (Event Hub, a JSON array) is several. An error says why the record is not
 // an event; the caller dead-letters it.
 func (pp *Parser) Parse(t tenant.ID, raw event.Raw, evs []event.Event) ([]event.Event, error) {
-	return pp.parse(t, raw, "", evs)
+	return pp.parse(t, raw, "", false, evs)
 }
 
-// ParseAs is Parse with the type given, whatever the sources say (for
-// `tarian parse --type`); "auto" detects it.
+// ParseAs is Parse with the type given, whatever the sources say, for
+// `tarian parse --type`; "auto" detects it. A record that is neither JSON
+// nor syslog is a line of text (a file's line), where Parse refuses it.
 func (pp *Parser) ParseAs(typ string, raw event.Raw, evs []event.Event) ([]event.Event, error) {
 	if typ == "" {
 		typ = Auto
@@ -88,11 +89,12 @@ func (pp *Parser) ParseAs(typ string, raw event.Raw, evs []event.Event) ([]event
 	if typ != Auto && lookup(typ) == nil {
 		return evs, fmt.Errorf("%w %q (one of %s, or auto)", ErrUnknownType, typ, strings.Join(Types(), ", "))
 	}
-	return pp.parse("", raw, typ, evs)
+	return pp.parse("", raw, typ, true, evs)
 }
 
-// parse does Parse; typ, when set, overrides the sources.
-func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, evs []event.Event) ([]event.Event, error) {
+// parse does Parse; typ, when set, overrides the sources; lines takes
+// records that are not JSON as lines of text.
+func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs []event.Event) ([]event.Event, error) {
 	start := len(evs)
 	evs = grow(evs)
 	ev := &evs[len(evs)-1]
@@ -137,7 +139,7 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, evs []event.Even
 		}
 	} else {
 		var isJSON bool
-		if payload, isJSON, err = pp.envelope(raw, ev); err != nil {
+		if payload, isJSON, err = pp.envelope(raw, ev, lines); err != nil {
 			return evs[:start], err
 		}
 		pick(func() string { return pp.host(ev) })
@@ -214,7 +216,7 @@ func isObject(b []byte) bool {
 
 // envelope parses the receiver's framing into ev and returns the payload
 // a format reads, and whether it is a JSON object.
-func (pp *Parser) envelope(raw event.Raw, ev *event.Event) ([]byte, bool, error) {
+func (pp *Parser) envelope(raw event.Raw, ev *event.Event, lines bool) ([]byte, bool, error) {
 	switch raw.Source {
 	case "syslog":
 		if err := pp.syslog.Parse(raw, ev); err != nil {
@@ -230,6 +232,14 @@ func (pp *Parser) envelope(raw event.Raw, ev *event.Event) ([]byte, bool, error)
 		return p, len(p) > 0 && p[0] == '{', nil
 	}
 	data := raw.Data
+	if !lines {
+		// Every other receiver sends JSON objects; anything else here is
+		// not an event.
+		if err := pp.json.Parse(raw, ev); err != nil {
+			return nil, false, err
+		}
+		return data, true, nil
+	}
 	// A raw line (a file given to `tarian parse`, a plain-text receiver).
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return nil, false, normalize.ErrEmpty

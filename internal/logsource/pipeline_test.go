@@ -212,3 +212,21 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainJSONWithFieldMap(t *testing.T) {
+	cfg := logsource.Config{Sources: []logsource.Source{{Name: "app", Tenant: "swansea", Receiver: "http", Type: "json",
+		FieldMap: map[string]string{"src": "source.ip", "who.name": "user.name"}}}}
+	evs, err := parse(t, cfg, "swansea", "http", `{"src":"192.0.2.7","who":{"name":"bob"},"time":"2026-11-24T08:00:00Z"}`)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("err %v events %d", err, len(evs))
+	}
+	for name, want := range map[string]string{"source.ip": "192.0.2.7", "user.name": "bob", "src": "192.0.2.7",
+		"@timestamp": "2026-11-24T08:00:00Z", logsource.FieldType: "json", logsource.FieldName: "app"} {
+		if got := get(evs[0], name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if _, err := parse(t, cfg, "swansea", "http", `not json`); err == nil {
+		t.Fatal("a record that is not JSON from a JSON receiver must be refused (dead-lettered)")
+	}
+}

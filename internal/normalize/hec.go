@@ -84,7 +84,7 @@ func (h *HEC) Parse(raw event.Raw, dst *event.Event) error {
 		}
 	}
 	if dst.Time.IsZero() {
-		for _, name := range timeFields {
+		for _, name := range TimeFields {
 			if s, ok := dst.Get(name); ok {
 				if t, ok := ParseTime(s); ok {
 					dst.Time = t

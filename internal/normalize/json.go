@@ -16,9 +16,9 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 )
 
-// timeFields are where a JSON record's own time is looked for, in order,
+// TimeFields are where a JSON record's own time is looked for, in order,
 // after flattening.
-var timeFields = []string{
+var TimeFields = []string{
 	event.FieldTimestamp,
 	"timestamp",
 	"time",
@@ -59,7 +59,7 @@ func (j *JSON) Parse(raw event.Raw, dst *event.Event) error {
 			haveOriginal = true
 		}
 	}
-	for _, name := range timeFields {
+	for _, name := range TimeFields {
 		if s, ok := dst.Get(name); ok {
 			if t, ok := ParseTime(s); ok {
 				dst.Time = t

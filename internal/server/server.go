@@ -28,6 +28,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
+	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
@@ -44,20 +45,22 @@ const AdminTokenFile = "admin.token"
 
 // Server is one running Tarian.
 type Server struct {
-	cfg     config.Config
-	log     *slog.Logger
-	db      *sqlite.DB
-	bus     *bus.Bus
-	sink    ingest.Sink // the bus behind the tenants' ingest limits
-	events  *vlogs.Store
-	metrics *metrics.Registry
-	api     *web.API
-	rules   *detector.Service
-	syslog  *syslog.Receiver
-	hec     *hec.Receiver
-	es      *esbulk.Receiver
-	ready   atomic.Bool
-	addr    atomic.Value // string
+	cfg  config.Config
+	log  *slog.Logger
+	db   *sqlite.DB
+	bus  *bus.Bus
+	sink ingest.Sink // the bus behind the tenants' ingest limits
+	// pipeline parses records for the indexer and the detector.
+	pipeline *logsource.Pipeline
+	events   *vlogs.Store
+	metrics  *metrics.Registry
+	api      *web.API
+	rules    *detector.Service
+	syslog   *syslog.Receiver
+	hec      *hec.Receiver
+	es       *esbulk.Receiver
+	ready    atomic.Bool
+	addr     atomic.Value // string
 }
 
 // New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
@@ -90,7 +93,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, fmt.Errorf("detection.mapping_file: %w", err)
 	}
-	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Bus: s.bus, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
+	if s.pipeline, err = logsource.New(logsource.Config{Sources: cfg.Sources}); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Pipeline: s.pipeline, Bus: s.bus, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -241,7 +248,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopConsumers()
 	var wg sync.WaitGroup
 	consumerErr := make(chan error, 2)
-	ix := indexer.New(indexer.Deps{Bus: s.bus, Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
+	ix := indexer.New(indexer.Deps{Pipeline: s.pipeline, Bus: s.bus, Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
 	for name, run := range map[string]func(context.Context) error{indexer.Name: ix.Run, detector.Name: s.rules.Run} {
 		wg.Add(1)
 		go func() {
