@@ -47,6 +47,10 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian rules list [--tenant ID] [--json]
   tarian rules disable|enable RULE_ID [--tenant ID]
 
+Parsing (offline, no server):
+  tarian parse [--type TYPE] [--json] [FILE...]   the three layers of each record (stdin when no file)
+  tarian parse --list                             the types a log source may declare
+
 Rules (offline, no server):
   tarian rules validate PATH...
   tarian rules test --rules PATH... [--json] EVENTS.jsonl...
@@ -95,6 +99,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		} else {
 			err = usageError("usage: tarian rules validate|test|import|list|enable|disable ...")
 		}
+	case "parse":
+		err = parseCmd(rest, env)
 	case "alerts":
 		err = runAlerts(ctx, rest, env)
 	case "help", "-h", "--help":
