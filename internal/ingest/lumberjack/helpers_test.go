@@ -1,0 +1,5 @@
+package lumberjack
+
+import "github.com/tarian-soc/tarian/internal/bus"
+
+func errBackpressure() error { return bus.ErrBackpressure }
