@@ -21,6 +21,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
+	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
@@ -50,8 +51,11 @@ type Config struct {
 	// Elasticsearch configures the Elasticsearch bulk API emulation for
 	// Beats, Elastic Agent, Fluent Bit, Vector and Logstash (off by default).
 	Elasticsearch esbulk.Config `yaml:"elasticsearch"`
-	Bus           bus.Config    `yaml:"bus"`
-	Events        Events        `yaml:"events"`
+	// Lumberjack configures the Lumberjack v2 receivers, the Beats' Logstash
+	// output (none by default).
+	Lumberjack lumberjack.Config `yaml:"lumberjack"`
+	Bus        bus.Config        `yaml:"bus"`
+	Events     Events            `yaml:"events"`
 	// Sources declare what the records of each tenant and receiver are
 	// (their format); records no source claims have it detected.
 	Sources []logsource.Source `yaml:"sources"`
@@ -118,6 +122,7 @@ func Default() Config {
 		Syslog:           syslog.DefaultConfig(),
 		HEC:              hec.DefaultConfig(),
 		Elasticsearch:    esbulk.DefaultConfig(),
+		Lumberjack:       lumberjack.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
@@ -301,6 +306,7 @@ func (c Config) Validate() error {
 		{"syslog", c.Syslog.Validate()},
 		{"hec", c.HEC.Validate()},
 		{"elasticsearch", c.Elasticsearch.Validate()},
+		{"lumberjack", c.Lumberjack.Validate()},
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},

@@ -27,6 +27,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
+	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
@@ -59,6 +60,7 @@ type Server struct {
 	syslog   *syslog.Receiver
 	hec      *hec.Receiver
 	es       *esbulk.Receiver
+	lumber   *lumberjack.Receiver
 	ready    atomic.Bool
 	addr     atomic.Value // string
 }
@@ -119,6 +121,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
+	s.lumber, err = lumberjack.New(cfg.Lumberjack, lumberjack.Deps{Sink: s.sink, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.lumberjack")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:     s.db,
@@ -140,6 +147,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 // SyslogAddrs returns the addresses the syslog receivers listen on, once
 // Run has bound them.
 func (s *Server) SyslogAddrs() []net.Addr { return s.syslog.Addrs() }
+
+// LumberjackAddrs returns the addresses the Lumberjack v2 (Beats) receivers
+// listen on, once Run has bound them.
+func (s *Server) LumberjackAddrs() []net.Addr { return s.lumber.Addrs() }
 
 // ElasticsearchAddr returns the address of the Elasticsearch bulk receiver
 // once Run has bound it (nil when it is off).
@@ -270,7 +281,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run}
+	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run, "lumberjack": s.lumber.Run}
 	receiverErr := make(chan error, len(receivers))
 	var rwg sync.WaitGroup
 	for name, run := range receivers {
