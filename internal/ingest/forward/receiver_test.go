@@ -388,3 +388,30 @@ func TestRecordDeadLetters(t *testing.T) {
 		t.Errorf("%s = %d, want 3", MetricRejected, n)
 	}
 }
+
+func tenantOf(s string) tenant.ID { return tenant.ID(s) }
+
+// lastChunk reads a message's chunk option with vmihailenco/msgpack (a
+// general decoder, to check ours against): "" without one.
+func lastChunk(msg []byte) (string, error) {
+	dec := msgpack.NewDecoder(bytes.NewReader(msg))
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return "", err
+	}
+	for range n - 1 {
+		if err := dec.Skip(); err != nil {
+			return "", err
+		}
+	}
+	if n < 3 {
+		return "", nil
+	}
+	opt, err := dec.DecodeInterface()
+	if err != nil {
+		return "", err
+	}
+	m, _ := opt.(map[string]any)
+	c, _ := m["chunk"].(string)
+	return c, nil
+}
