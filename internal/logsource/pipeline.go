@@ -106,10 +106,16 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		payload  []byte
 		err      error
 	)
+	// A receiver that knows its records' type (a cloud poller) names it
+	// after a slash: "poller/entra-signin".
+	receiver, hint, _ := strings.Cut(raw.Source, "/")
 	pick := func(host func() string) {
 		switch typ {
 		case "":
-			src = pp.match(t, raw.Source, host, ev)
+			src = pp.match(t, receiver, host, ev)
+			if src == nil && hint != "" && lookup(hint) != nil {
+				src = &source{Source: Source{Type: hint}, format: lookup(hint)}
+			}
 		case Auto:
 		default:
 			src = &source{Source: Source{Type: typ}, format: lookup(typ)}
@@ -118,7 +124,7 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 			f = src.format
 		}
 	}
-	jsonRecord := raw.Source != "syslog" && raw.Source != "hec" && isObject(raw.Data)
+	jsonRecord := receiver != "syslog" && receiver != "hec" && isObject(raw.Data)
 	if jsonRecord {
 		// Choose the format before flattening: a JSON format maps the
 		// whole document itself.

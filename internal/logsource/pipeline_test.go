@@ -230,3 +230,19 @@ func TestPlainJSONWithFieldMap(t *testing.T) {
 		t.Fatal("a record that is not JSON from a JSON receiver must be refused (dead-lettered)")
 	}
 }
+
+func TestReceiverTypeHint(t *testing.T) {
+	withFormats(t)
+	// A poller names its records' type; a plain record of the same bytes
+	// would be detected instead.
+	evs, err := parse(t, logsource.Config{}, "cardiff", "poller/json", `{"doc":1}`)
+	if err != nil || get(evs[0], logsource.FieldType) != "json" || get(evs[0], logsource.FieldDetected) != "" {
+		t.Fatalf("hinted: %v %v", err, evs)
+	}
+	// A configured source for the receiver wins over the hint.
+	cfg := logsource.Config{Sources: []logsource.Source{{Receiver: "poller", Type: "test-doc"}}}
+	evs, err = parse(t, cfg, "cardiff", "poller/json", `{"doc":1}`)
+	if err != nil || get(evs[0], logsource.FieldType) != "test-doc" {
+		t.Fatalf("source over hint: %v %v", err, evs)
+	}
+}
