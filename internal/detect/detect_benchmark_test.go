@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -73,4 +75,41 @@ func BenchmarkCompile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkWindowsRulesFlat is BenchmarkWindowsRules/fast on the parsed
+// form the server evaluates (flat, dotted fields, as the pipeline stores
+// them; parsing is not included), against the JSON form in the same run.
+func BenchmarkWindowsRulesFlat(b *testing.B) {
+	root := corpusRoot(b)
+	rules := loadCorpusRules(b, root, "rules/windows")
+	raws := corpusEvents(b, root)
+	flat := make([][]event.Field, len(raws))
+	var p normalize.JSON
+	for i, raw := range raws {
+		var ev event.Event
+		if err := p.Parse(event.Raw{Data: raw}, &ev); err != nil {
+			b.Fatal(err)
+		}
+		flat[i] = ev.Fields
+	}
+	e, err := Compile(rules, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fn := func(Match) {}
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			_ = e.Evaluate(raws[i%len(raws)], fn)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("flat", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			e.EvaluateFields(nil, flat[i%len(flat)], fn)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
 }
