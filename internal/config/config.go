@@ -20,6 +20,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
+	"github.com/tarian-soc/tarian/internal/ingest/forward"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
@@ -54,8 +55,11 @@ type Config struct {
 	// Lumberjack configures the Lumberjack v2 receivers, the Beats' Logstash
 	// output (none by default).
 	Lumberjack lumberjack.Config `yaml:"lumberjack"`
-	Bus        bus.Config        `yaml:"bus"`
-	Events     Events            `yaml:"events"`
+	// Forward configures the Fluent Forward receivers: Fluent Bit and
+	// Fluentd forward outputs, the Docker fluentd log driver (none by default).
+	Forward forward.Config `yaml:"forward"`
+	Bus     bus.Config     `yaml:"bus"`
+	Events  Events         `yaml:"events"`
 	// Sources declare what the records of each tenant and receiver are
 	// (their format); records no source claims have it detected.
 	Sources []logsource.Source `yaml:"sources"`
@@ -123,6 +127,7 @@ func Default() Config {
 		HEC:              hec.DefaultConfig(),
 		Elasticsearch:    esbulk.DefaultConfig(),
 		Lumberjack:       lumberjack.DefaultConfig(),
+		Forward:          forward.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
@@ -307,6 +312,7 @@ func (c Config) Validate() error {
 		{"hec", c.HEC.Validate()},
 		{"elasticsearch", c.Elasticsearch.Validate()},
 		{"lumberjack", c.Lumberjack.Validate()},
+		{"forward", c.Forward.Validate()},
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},

@@ -26,6 +26,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
+	"github.com/tarian-soc/tarian/internal/ingest/forward"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
@@ -61,6 +62,7 @@ type Server struct {
 	hec      *hec.Receiver
 	es       *esbulk.Receiver
 	lumber   *lumberjack.Receiver
+	forward  *forward.Receiver
 	ready    atomic.Bool
 	addr     atomic.Value // string
 }
@@ -126,6 +128,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
+	s.forward, err = forward.New(cfg.Forward, forward.Deps{Sink: s.sink, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.forward")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:     s.db,
@@ -151,6 +158,10 @@ func (s *Server) SyslogAddrs() []net.Addr { return s.syslog.Addrs() }
 // LumberjackAddrs returns the addresses the Lumberjack v2 (Beats) receivers
 // listen on, once Run has bound them.
 func (s *Server) LumberjackAddrs() []net.Addr { return s.lumber.Addrs() }
+
+// ForwardAddrs returns the addresses the Fluent Forward receivers listen
+// on, once Run has bound them.
+func (s *Server) ForwardAddrs() []net.Addr { return s.forward.Addrs() }
 
 // ElasticsearchAddr returns the address of the Elasticsearch bulk receiver
 // once Run has bound it (nil when it is off).
@@ -281,7 +292,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run, "lumberjack": s.lumber.Run}
+	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run, "lumberjack": s.lumber.Run, "forward": s.forward.Run}
 	receiverErr := make(chan error, len(receivers))
 	var rwg sync.WaitGroup
 	for name, run := range receivers {
