@@ -65,6 +65,10 @@ type decoder struct {
 	entries         scanner
 	// now is the receive time of the message being decoded.
 	now time.Time
+	// The last second formatted, "2006-01-02T15:04:05", as events of a
+	// batch mostly share their second.
+	sec    int64
+	secFmt []byte
 }
 
 func newDecoder(c Config) *decoder {
@@ -490,7 +494,7 @@ func (d *decoder) record(dst []byte, r *reader, tag []byte, t time.Time, meta []
 	if !haveTime {
 		sep()
 		dst = append(dst, `"`+KeyTimestamp+`":"`...)
-		dst = t.AppendFormat(dst, time.RFC3339Nano)
+		dst = d.appendTime(dst, t)
 		dst = append(dst, '"')
 	}
 	if !haveTag {
@@ -509,9 +513,35 @@ func (d *decoder) record(dst []byte, r *reader, tag []byte, t time.Time, meta []
 	return append(dst, '}'), nil
 }
 
+// appendTime appends t (UTC) as RFC 3339 with nanoseconds, trailing
+// zeros trimmed, as time.RFC3339Nano formats it.
+func (d *decoder) appendTime(dst []byte, t time.Time) []byte {
+	if sec := t.Unix(); sec != d.sec || d.secFmt == nil {
+		d.sec, d.secFmt = sec, t.AppendFormat(d.secFmt[:0], "2006-01-02T15:04:05")
+	}
+	dst = append(dst, d.secFmt...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
+}
+
 // appendKey appends a map key as a JSON string: strings as they are,
 // integers in decimal.
 func appendKey(dst []byte, r *reader) ([]byte, error) {
+	if s, ok := r.str(); ok {
+		return appendString(dst, s), nil
+	}
 	k, err := r.next()
 	if err != nil {
 		return dst, err
@@ -535,6 +565,9 @@ func appendKey(dst []byte, r *reader) ([]byte, error) {
 func appendValue(dst []byte, r *reader, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return dst, errTooDeep
+	}
+	if s, ok := r.str(); ok {
+		return appendString(dst, s), nil
 	}
 	v, err := r.next()
 	if err != nil {
@@ -640,6 +673,14 @@ func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the bytes a JSON string holds as they are.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string. Bytes that are not UTF-8
 // become U+FFFD.
 func appendString(dst, s []byte) []byte {
@@ -647,11 +688,11 @@ func appendString(dst, s []byte) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':

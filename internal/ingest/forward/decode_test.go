@@ -329,3 +329,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// appendTime writes what time.RFC3339Nano writes, across seconds.
+func TestAppendTime(t *testing.T) {
+	d := newDecoder(DefaultConfig())
+	for _, tm := range []time.Time{
+		time.Date(2024, 5, 1, 10, 22, 33, 0, time.UTC),
+		time.Date(2024, 5, 1, 10, 22, 33, 123456789, time.UTC),
+		time.Date(2024, 5, 1, 10, 22, 33, 100, time.UTC),
+		time.Date(2024, 5, 1, 10, 22, 34, 500000000, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+	} {
+		if got, want := string(d.appendTime(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}

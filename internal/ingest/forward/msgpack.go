@@ -350,6 +350,30 @@ func (r *reader) next() (value, error) {
 	return value{}, errBadCode
 }
 
+// str reads a fixstr or str8 (the common case, without the generality of
+// next); ok is false, and nothing read, for anything else.
+func (r *reader) str() ([]byte, bool) {
+	if r.p >= len(r.b) {
+		return nil, false
+	}
+	c := r.b[r.p]
+	var n, h int
+	switch {
+	case c >= 0xa0 && c <= 0xbf:
+		n, h = int(c&0x1f), 1
+	case c == 0xd9 && r.p+1 < len(r.b):
+		n, h = int(r.b[r.p+1]), 2
+	default:
+		return nil, false
+	}
+	if n > len(r.b)-r.p-h {
+		return nil, false
+	}
+	s := r.b[r.p+h : r.p+h+n]
+	r.p += h + n
+	return s, true
+}
+
 // container checks a container's claimed length against the bytes left:
 // each item takes one byte at least.
 func (r *reader) container(k kind, n uint64) (value, error) {
@@ -372,25 +396,24 @@ func (r *reader) extension(n uint64) (value, error) {
 	return value{kind: kExt, ext: int8(t[0]), s: s}, err
 }
 
-// skip reads past one whole value, containers included.
+// skip reads past one whole value, containers included (depth is
+// ignored: skipping does not recurse).
 func (r *reader) skip(depth int) error {
-	if depth > maxDepth {
-		return errTooDeep
-	}
-	v, err := r.next()
-	if err != nil {
-		return err
-	}
-	items := v.n
-	if v.kind == kMap {
-		items *= 2
-	}
-	if v.kind == kArray || v.kind == kMap {
-		for range items {
-			if err := r.skip(depth + 1); err != nil {
-				return err
-			}
+	_ = depth
+	for items := uint64(1); items > 0; items-- {
+		h, body, children, err := head(r.b[r.p:])
+		if err != nil {
+			return err
 		}
+		left := uint64(len(r.b) - r.p)
+		if h == 0 || uint64(h)+body > left {
+			return errShort
+		}
+		r.p += h + int(body)
+		if children > left {
+			return errShort
+		}
+		items += children
 	}
 	return nil
 }
