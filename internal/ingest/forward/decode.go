@@ -145,7 +145,7 @@ func (d *decoder) decode(b *batch, msg []byte, now time.Time) ([]byte, error) {
 		skip = 2
 	}
 	for range skip {
-		if err := r.skip(1); err != nil {
+		if err := r.skip(); err != nil {
 			return nil, protoErr("message: %v", err)
 		}
 	}
@@ -176,7 +176,7 @@ func (d *decoder) decode(b *batch, msg []byte, now time.Time) ([]byte, error) {
 		ev, _ := er.next() // checked above
 		for i := range ev.n {
 			start := er.p
-			if err := er.skip(2); err != nil {
+			if err := er.skip(); err != nil {
 				d.dead(b, er.b[start:], fmt.Sprintf("entry %d: %v (the rest of the entries kept here)", i, err))
 				break
 			}
@@ -216,7 +216,7 @@ func option(r *reader) (chunk []byte, gz bool, err error) {
 			return nil, false, protoErr("option: %v", err)
 		}
 		if k.kind != kStr && k.kind != kBin {
-			if err := r.skip(1); err != nil {
+			if err := r.skip(); err != nil {
 				return nil, false, protoErr("option: %v", err)
 			}
 			continue
@@ -251,7 +251,7 @@ func option(r *reader) (chunk []byte, gz bool, err error) {
 		default:
 			// size (a count, or a byte size from fluent-logger for node)
 			// and anything else: not needed.
-			if err := r.skip(1); err != nil {
+			if err := r.skip(); err != nil {
 				return nil, false, protoErr("option: %v", err)
 			}
 		}
@@ -397,7 +397,7 @@ func (d *decoder) eventTime(r *reader) (time.Time, []byte, error) {
 				return time.Time{}, nil, fmt.Errorf("metadata is a %s, not a map", m.kind)
 			}
 			r.p = start
-			if err := r.skip(2); err != nil {
+			if err := r.skip(); err != nil {
 				return time.Time{}, nil, err
 			}
 			if m.kind == kMap && m.n > 0 {

@@ -346,3 +346,14 @@ func TestAppendTime(t *testing.T) {
 		}
 	}
 }
+
+// A buffer full to the limit with an unfinished header is too large, not
+// "need more".
+func TestScannerLimitInHeader(t *testing.T) {
+	s := scanner{max: 8}
+	s.reset()
+	in := []byte{0x93, 0xa1, 't', 0x01, 0x91, 0x92, 0x93, 0xdd}
+	if _, err := s.scan(in); !errors.Is(err, errTooLarge) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -59,6 +59,9 @@ func (s *scanner) scan(b []byte) (int, error) {
 			return 0, err
 		}
 		if h == 0 { // the header is not all here
+			if len(b) >= s.max {
+				return 0, fmt.Errorf("%w: over the %d-byte limit", errTooLarge, s.max)
+			}
 			s.need = len(b) + 1
 			return 0, nil
 		}
@@ -396,10 +399,9 @@ func (r *reader) extension(n uint64) (value, error) {
 	return value{kind: kExt, ext: int8(t[0]), s: s}, err
 }
 
-// skip reads past one whole value, containers included (depth is
-// ignored: skipping does not recurse).
-func (r *reader) skip(depth int) error {
-	_ = depth
+// skip reads past one whole value, containers included, without
+// recursion.
+func (r *reader) skip() error {
 	for items := uint64(1); items > 0; items-- {
 		h, body, children, err := head(r.b[r.p:])
 		if err != nil {
