@@ -139,6 +139,7 @@ CREATE TABLE tenant_placeholders (
 	tenant TEXT PRIMARY KEY REFERENCES tenants(id),
 	data   TEXT NOT NULL
 );`,
+	4: pollMigration,
 }
 
 func (d *DB) migrate(ctx context.Context) error {
