@@ -29,10 +29,12 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/forward"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
+	"github.com/tarian-soc/tarian/internal/ingest/otlp"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
+	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
@@ -63,6 +65,8 @@ type Server struct {
 	es       *esbulk.Receiver
 	lumber   *lumberjack.Receiver
 	forward  *forward.Receiver
+	otlp     *otlp.Receiver
+	poll     *poll.Service
 	ready    atomic.Bool
 	addr     atomic.Value // string
 }
@@ -133,20 +137,36 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
+	s.otlp, err = otlp.New(cfg.OTLP, otlp.Deps{Sink: s.sink, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.otlp")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	box, err := poll.OpenBox(cfg.Data, "")
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.poll, err = poll.New(poll.DefaultConfig(), poll.Deps{Store: s.db, Sink: s.sink, Box: box, Log: log.With("component", "poll")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	s.api = web.New(cfg.API, web.Deps{
-		Tenants:     s.db,
-		Tokens:      s.db,
-		Ingest:      ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
-		IngestLimit: cfg.Ingest,
-		Search:      s.events,
-		DeadLetters: s.db,
-		Audit:       s.db,
-		Alerts:      s.db,
-		Rules:       s.rules,
-		Metrics:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
-		Ready:       s.readyErr,
-		Log:         log.With("component", "web"),
+		Tenants:      s.db,
+		Tokens:       s.db,
+		Ingest:       ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
+		IngestLimit:  cfg.Ingest,
+		Search:       s.events,
+		DeadLetters:  s.db,
+		Audit:        s.db,
+		Alerts:       s.db,
+		Rules:        s.rules,
+		CloudSources: s.poll,
+		Metrics:      http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
+		Ready:        s.readyErr,
+		Log:          log.With("component", "web"),
 	})
 	return s, nil
 }
@@ -166,6 +186,14 @@ func (s *Server) ForwardAddrs() []net.Addr { return s.forward.Addrs() }
 // ElasticsearchAddr returns the address of the Elasticsearch bulk receiver
 // once Run has bound it (nil when it is off).
 func (s *Server) ElasticsearchAddr() net.Addr { return s.es.Addr() }
+
+// OTLPHTTPAddr returns the address of the OTLP/HTTP logs receiver once
+// Run has bound it (nil when it is off).
+func (s *Server) OTLPHTTPAddr() net.Addr { return s.otlp.HTTPAddr() }
+
+// OTLPGRPCAddr returns the address of the OTLP/gRPC logs receiver once
+// Run has bound it (nil when it is off).
+func (s *Server) OTLPGRPCAddr() net.Addr { return s.otlp.GRPCAddr() }
 
 // HECAddr returns the address of the Splunk HEC receiver once Run has
 // bound it (nil when it is off).
@@ -292,7 +320,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run, "lumberjack": s.lumber.Run, "forward": s.forward.Run}
+	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run, "lumberjack": s.lumber.Run, "forward": s.forward.Run, "otlp": s.otlp.Run, "poll": s.poll.Run}
 	receiverErr := make(chan error, len(receivers))
 	var rwg sync.WaitGroup
 	for name, run := range receivers {

@@ -95,6 +95,8 @@ type Deps struct {
 	Audit       AuditTrail
 	Alerts      alert.Store
 	Rules       Rules
+	// CloudSources manages polled cloud sources (nil: the endpoints answer 404).
+	CloudSources CloudSources
 	// Metrics writes the Prometheus text exposition.
 	Metrics http.Handler
 	// Ready reports nil when every component is up.
@@ -130,6 +132,7 @@ func New(cfg Config, d Deps) *API {
 	a.mux.HandleFunc("POST /api/v1/rules/{id}/enable", a.authed(a.postRuleSwitch(true)))
 	a.mux.HandleFunc("GET /api/v1/placeholders", a.authed(a.getPlaceholders))
 	a.mux.HandleFunc("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
+	a.registerCloudSources()
 	// Go's profiler, for provider-admins diagnosing a live server.
 	a.mux.HandleFunc("GET /debug/pprof/{name...}", a.authed(a.getPprof))
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
