@@ -23,6 +23,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/forward"
 	"github.com/tarian-soc/tarian/internal/ingest/hec"
 	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
+	"github.com/tarian-soc/tarian/internal/ingest/otlp"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
@@ -58,6 +59,9 @@ type Config struct {
 	// Forward configures the Fluent Forward receivers: Fluent Bit and
 	// Fluentd forward outputs, the Docker fluentd log driver (none by default).
 	Forward forward.Config `yaml:"forward"`
+	// OTLP configures the OpenTelemetry logs receiver, OTLP/HTTP and
+	// OTLP/gRPC (off by default).
+	OTLP otlp.Config `yaml:"otlp"`
 	Bus     bus.Config     `yaml:"bus"`
 	Events  Events         `yaml:"events"`
 	// Sources declare what the records of each tenant and receiver are
@@ -128,6 +132,7 @@ func Default() Config {
 		Elasticsearch:    esbulk.DefaultConfig(),
 		Lumberjack:       lumberjack.DefaultConfig(),
 		Forward:          forward.DefaultConfig(),
+		OTLP:             otlp.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
@@ -313,6 +318,7 @@ func (c Config) Validate() error {
 		{"elasticsearch", c.Elasticsearch.Validate()},
 		{"lumberjack", c.Lumberjack.Validate()},
 		{"forward", c.Forward.Validate()},
+		{"otlp", c.OTLP.Validate()},
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},
