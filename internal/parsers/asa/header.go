@@ -1,0 +1,260 @@
+package asa
+
+import (
+	"strings"
+	"time"
+)
+
+// header is what a device or relay put in front of the %ASA tag.
+type header struct {
+	pri     int // -1 when absent
+	time    time.Time
+	hasTime bool
+	tz      string // the zone the time was read in ("UTC", "EST", "+02:00")
+	host    string
+	process string
+	pid     string
+}
+
+// parseHeader reads the text in front of the tag: [<PRI>] [time[:]] [host]
+// [process[[pid]]] [:]. A time without a year is put in the year nearest
+// to ref.
+func parseHeader(s string, ref time.Time) header {
+	h := header{pri: -1}
+	s = strings.TrimLeft(s, " ")
+	if len(s) > 2 && s[0] == '<' {
+		if i := strings.IndexByte(s, '>'); i > 1 && i <= 4 {
+			if n, ok := atoi(s[1:i]); ok && n <= 191 {
+				h.pri = n
+				s = strings.TrimLeft(s[i+1:], " ")
+			}
+		}
+	}
+	if t, tz, rest, ok := parseTime(s, ref); ok {
+		h.time, h.tz, h.hasTime = t, tz, true
+		s = strings.TrimLeft(strings.TrimPrefix(rest, ":"), " ")
+	}
+	// What is left is "host", "host :", "host process[pid]:",
+	// "process[pid]:" or nothing.
+	s = strings.TrimRight(s, " ")
+	s = strings.TrimRight(strings.TrimSuffix(s, ":"), " ")
+	if s == "" {
+		return h
+	}
+	first, rest := word(s)
+	rest = strings.TrimLeft(rest, " ")
+	if rest == "" {
+		if proc, pid, ok := procTag(first); ok && pid != "" {
+			h.process, h.pid = proc, pid
+			return h
+		}
+		h.host = strings.TrimSuffix(first, ":")
+		return h
+	}
+	h.host = strings.TrimSuffix(first, ":")
+	second, _ := word(rest)
+	if proc, pid, ok := procTag(strings.TrimSuffix(second, ":")); ok {
+		h.process, h.pid = proc, pid
+	}
+	return h
+}
+
+// procTag splits "name[pid]" (pid optional).
+func procTag(s string) (name, pid string, ok bool) {
+	if s == "" || strings.ContainsAny(s, "%:") {
+		return "", "", false
+	}
+	i := strings.IndexByte(s, '[')
+	if i < 0 {
+		return s, "", true
+	}
+	if i == 0 || !strings.HasSuffix(s, "]") {
+		return "", "", false
+	}
+	pid = s[i+1 : len(s)-1]
+	if !isDigits(pid) {
+		return "", "", false
+	}
+	return s[:i], pid, true
+}
+
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+var weekdays = [...]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+// zones are the abbreviations Elastic's pipeline reads after an ASA time,
+// as fixed offsets in seconds.
+var zones = map[string]int{
+	"UTC": 0, "GMT": 0,
+	"AST": -4 * 3600, "ADT": -3 * 3600,
+	"EST": -5 * 3600, "EDT": -4 * 3600,
+	"CST": -6 * 3600, "CDT": -5 * 3600,
+	"MST": -7 * 3600, "MDT": -6 * 3600,
+	"PST": -8 * 3600, "PDT": -7 * 3600,
+	"CET": 3600, "CEST": 2 * 3600,
+}
+
+// parseTime reads a time at the start of s: RFC 3339 ("2018-10-10T12:34:56Z",
+// 'T' or space, zone optional) or the ASA form "[Day ]Mon dd [yyyy ]hh:mm:ss[.fff][ TZ]".
+// A time without a zone is UTC.
+func parseTime(s string, ref time.Time) (t time.Time, tz, rest string, ok bool) {
+	if len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' {
+		return isoTime(s)
+	}
+	if len(s) > 4 && s[3] == ' ' && isWeekday(s[:3]) {
+		s = s[4:]
+	}
+	if len(s) < 3 {
+		return
+	}
+	mon := 0
+	for i, m := range months {
+		if s[:3] == m {
+			mon = i + 1
+			break
+		}
+	}
+	if mon == 0 || len(s) < 4 || s[3] != ' ' {
+		return
+	}
+	s = strings.TrimLeft(s[3:], " ")
+	d, s, okd := digits(s, 2)
+	if !okd || d < 1 || d > 31 || s == "" || s[0] != ' ' {
+		return
+	}
+	s = s[1:]
+	year := 0
+	if len(s) > 5 && s[4] == ' ' && isDigits(s[:4]) {
+		year, _ = atoi(s[:4])
+		s = s[5:]
+	}
+	hh, mm, ss, nsec, s, okc := clock(s)
+	if !okc {
+		return
+	}
+	tz = "UTC"
+	off := 0
+	if len(s) > 1 && s[0] == ' ' {
+		z, r := word(s[1:])
+		if o, known := zones[z]; known {
+			tz, off, s = z, o, r
+			if s != "" {
+				s = " " + s
+			}
+		}
+	}
+	loc := time.UTC
+	if off != 0 || tz != "UTC" {
+		loc = time.FixedZone(tz, off)
+	}
+	if year == 0 {
+		r := ref
+		if r.IsZero() {
+			r = time.Now()
+		}
+		r = r.In(loc)
+		t = time.Date(r.Year(), time.Month(mon), d, hh, mm, ss, nsec, loc)
+		switch {
+		case t.Sub(r) > 31*24*time.Hour:
+			t = t.AddDate(-1, 0, 0)
+		case r.Sub(t) > 334*24*time.Hour:
+			t = t.AddDate(1, 0, 0)
+		}
+	} else {
+		t = time.Date(year, time.Month(mon), d, hh, mm, ss, nsec, loc)
+	}
+	if t.Day() != d { // 31 Feb and the like
+		return time.Time{}, "", "", false
+	}
+	return t.UTC(), tz, s, true
+}
+
+// isoTime reads an RFC 3339 time ('T' or a space between date and time,
+// fraction and zone optional).
+func isoTime(s string) (t time.Time, tz, rest string, ok bool) {
+	y, _, ok1 := digits(s[:4], 4)
+	mo, _, ok2 := digits(s[5:7], 2)
+	d, _, ok3 := digits(s[8:10], 2)
+	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return
+	}
+	hh, mm, ss, nsec, r, okc := clock(s[11:])
+	if !okc {
+		return
+	}
+	loc, tz := time.UTC, "UTC"
+	switch {
+	case strings.HasPrefix(r, "Z"):
+		r = r[1:]
+	case len(r) >= 3 && (r[0] == '+' || r[0] == '-'):
+		zh, r2, okh := digits(r[1:], 2)
+		if !okh {
+			return
+		}
+		zm := 0
+		r2 = strings.TrimPrefix(r2, ":")
+		if len(r2) >= 2 && isDigits(r2[:2]) {
+			zm, _ = atoi(r2[:2])
+			r2 = r2[2:]
+		}
+		off := zh*3600 + zm*60
+		if r[0] == '-' {
+			off = -off
+		}
+		tz = r[:len(r)-len(r2)]
+		loc = time.FixedZone(tz, off)
+		r = r2
+	}
+	t = time.Date(y, time.Month(mo), d, hh, mm, ss, nsec, loc)
+	if t.Day() != d {
+		return time.Time{}, "", "", false
+	}
+	return t.UTC(), tz, r, true
+}
+
+// clock reads "hh:mm:ss[.fraction]".
+func clock(s string) (hh, mm, ss, nsec int, rest string, ok bool) {
+	if len(s) < 8 || s[2] != ':' || s[5] != ':' {
+		return
+	}
+	var ok1, ok2, ok3 bool
+	hh, _, ok1 = digits(s[0:2], 2)
+	mm, _, ok2 = digits(s[3:5], 2)
+	ss, _, ok3 = digits(s[6:8], 2)
+	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 60 {
+		return
+	}
+	rest = s[8:]
+	if len(rest) > 1 && (rest[0] == '.' || rest[0] == ',') && rest[1] >= '0' && rest[1] <= '9' {
+		j, scale := 1, 100000000
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			nsec += int(rest[j]-'0') * scale
+			scale /= 10
+			j++
+		}
+		rest = rest[j:]
+	}
+	if ss == 60 {
+		ss = 59
+	}
+	return hh, mm, ss, nsec, rest, true
+}
+
+// digits reads 1 to max decimal digits.
+func digits(s string, max int) (n int, rest string, ok bool) {
+	i := 0
+	for i < len(s) && i < max && s[i] >= '0' && s[i] <= '9' {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	return n, s[i:], i > 0
+}
+
+func isWeekday(s string) bool {
+	for _, w := range weekdays {
+		if s == w {
+			return true
+		}
+	}
+	return false
+}
