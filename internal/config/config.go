@@ -27,6 +27,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
+	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/web"
 )
 
@@ -61,9 +62,12 @@ type Config struct {
 	Forward forward.Config `yaml:"forward"`
 	// OTLP configures the OpenTelemetry logs receiver, OTLP/HTTP and
 	// OTLP/gRPC (off by default).
-	OTLP otlp.Config `yaml:"otlp"`
-	Bus     bus.Config     `yaml:"bus"`
-	Events  Events         `yaml:"events"`
+	OTLP   otlp.Config `yaml:"otlp"`
+	Bus    bus.Config  `yaml:"bus"`
+	Events Events      `yaml:"events"`
+	// Poll tunes the Microsoft 365 / Entra cloud pollers (sources are added
+	// per tenant through the API).
+	Poll poll.Config `yaml:"poll"`
 	// Sources declare what the records of each tenant and receiver are
 	// (their format); records no source claims have it detected.
 	Sources []logsource.Source `yaml:"sources"`
@@ -74,6 +78,10 @@ type Config struct {
 	// BootstrapToken, when set, is a provider-admin token secret ensured at
 	// start (from TARIAN_BOOTSTRAP_TOKEN; never from the file).
 	BootstrapToken string `yaml:"-"`
+	// SecretKey, when set, is the key (base64 or hex, 32 bytes) that seals
+	// cloud-source credentials, instead of <data>/secret.key (from
+	// TARIAN_SECRET_KEY; never from the file).
+	SecretKey string `yaml:"-"`
 }
 
 // Detection configures the detection engine.
@@ -134,6 +142,7 @@ func Default() Config {
 		Forward:          forward.DefaultConfig(),
 		OTLP:             otlp.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
+		Poll:             poll.DefaultConfig(),
 		Events: Events{
 			Retention:        v.Retention,
 			FutureRetention:  v.FutureRetention,
@@ -165,6 +174,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: %w", err)
 	}
 	c.BootstrapToken = getenv("TARIAN_BOOTSTRAP_TOKEN")
+	c.SecretKey = getenv("TARIAN_SECRET_KEY")
 	if err := c.Validate(); err != nil {
 		where := "config"
 		if path != "" {
@@ -312,6 +322,7 @@ func (c Config) Validate() error {
 	}{
 		{"ingest", c.Ingest.Validate()},
 		{"limits", c.Limits.Validate()},
+		{"poll", c.Poll.Validate()},
 		{"", logsource.Config{Sources: c.Sources}.Validate()},
 		{"syslog", c.Syslog.Validate()},
 		{"hec", c.HEC.Validate()},

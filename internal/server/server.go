@@ -142,12 +142,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, err
 	}
-	box, err := poll.OpenBox(cfg.Data, "")
+	box, err := poll.OpenBox(cfg.Data, cfg.SecretKey)
 	if err != nil {
 		s.close()
 		return nil, err
 	}
-	s.poll, err = poll.New(poll.DefaultConfig(), poll.Deps{Store: s.db, Sink: s.sink, Box: box, Log: log.With("component", "poll")})
+	s.poll, err = poll.New(cfg.Poll, poll.Deps{Store: s.db, Sink: s.sink, Box: box, Log: log.With("component", "poll")})
 	if err != nil {
 		s.close()
 		return nil, err
