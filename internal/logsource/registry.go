@@ -7,11 +7,30 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/normalize"
+	"github.com/tarian-soc/tarian/internal/parsers/asa"
+	"github.com/tarian-soc/tarian/internal/parsers/fortigate"
+	"github.com/tarian-soc/tarian/internal/parsers/microsoft"
 )
 
 // formats are the known types, in detection order: the most specific
 // sniffers first. Adding a format is one entry here.
 var formats = []*Format{
+	// JSON formats.
+	{Type: microsoft.TypeSignIn, Title: "Entra ID sign-in logs (Azure Monitor / Event Hub, Graph signIns)", JSON: true,
+		New: func() FormatParser { return &microsoft.SignIn{} }, Sniff: microsoft.SniffSignIn, Split: microsoft.Split},
+	{Type: microsoft.TypeAudit, Title: "Entra ID audit logs (Azure Monitor, Graph directoryAudits, Sentinel AuditLogs)", JSON: true,
+		New: func() FormatParser { return &microsoft.Audit{} }, Sniff: microsoft.SniffAudit, Split: microsoft.Split},
+	{Type: microsoft.TypeM365, Title: "Microsoft 365 unified audit log (Management Activity API, OfficeActivity)", JSON: true,
+		New: func() FormatParser { return &microsoft.M365{} }, Sniff: microsoft.SniffM365, Split: microsoft.Split},
+	{Type: microsoft.TypeDefender, Title: "Microsoft 365 Defender advanced hunting rows and Graph security alerts", JSON: true,
+		New: func() FormatParser { return &microsoft.Defender{} }, Sniff: microsoft.SniffDefender, Split: microsoft.Split},
+	{Type: microsoft.TypeSentinel, Title: "Microsoft Sentinel (Log Analytics) table rows, by their Type column", JSON: true,
+		New: func() FormatParser { return &microsoft.Sentinel{} }, Sniff: microsoft.SniffSentinel, Split: microsoft.Split},
+	// Text formats.
+	{Type: fortigate.Type, Title: "Fortinet FortiGate key=value syslog (FortiOS 6/7)",
+		New: func() FormatParser { return &fortigate.Parser{} }, Sniff: fortigate.Sniff},
+	{Type: asa.Type, Title: "Cisco ASA / FTD syslog (%ASA-n-nnnnnn)",
+		New: func() FormatParser { return &asa.Parser{} }, Sniff: asa.Sniff},
 	{Type: "json", Title: "plain JSON: fields flattened to dotted names; a source's field_map adds ECS names", JSON: true,
 		New: func() FormatParser { return &plainJSON{} }},
 }
