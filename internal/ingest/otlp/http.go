@@ -157,7 +157,7 @@ func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
 		case errLimited:
 			w.Header().Set("Retry-After", strconv.Itoa(seconds(o.retry)))
 			writeStatus(w, enc, http.StatusTooManyRequests, codes.ResourceExhausted, o.err.Error())
-		case errBusy:
+		case errBusy, errUnkept:
 			w.Header().Set("Retry-After", strconv.Itoa(seconds(o.retry)))
 			writeStatus(w, enc, http.StatusServiceUnavailable, codes.Unavailable, o.err.Error())
 		default:

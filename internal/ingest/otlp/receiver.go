@@ -160,11 +160,13 @@ func (r *Receiver) Run(ctx context.Context) error {
 
 	errc := make(chan error, 2)
 	var stops []func(context.Context)
+	// Each server gets its own TLS config: net/http sets NextProtos on
+	// the one it is given.
 	if httpLn != nil {
-		stops = append(stops, r.serveHTTP(ctx, httpLn, tlsCfg, errc))
+		stops = append(stops, r.serveHTTP(ctx, httpLn, tlsCfg.Clone(), errc))
 	}
 	if grpcLn != nil {
-		stops = append(stops, r.serveGRPC(grpcLn, tlsCfg, errc))
+		stops = append(stops, r.serveGRPC(grpcLn, tlsCfg.Clone(), errc))
 	}
 	var runErr error
 	select {
@@ -199,6 +201,7 @@ var (
 	errBusy     = errors.New("the durable queue is full or slow; retry later")
 	errLimited  = errors.New("tenant over its ingest rate limit or daily quota; retry later")
 	errInternal = errors.New("the records could not be stored; retry later")
+	errUnkept   = errors.New("the rejected records could not be kept; retry later")
 )
 
 // accept writes ld's records for tenant t durably and dead-letters those
@@ -240,7 +243,7 @@ func (r *Receiver) accept(ctx context.Context, t tenant.ID, ld plog.Logs, proto 
 		// The records are written; a retry may write them again
 		// (at-least-once), but the rejected ones are not lost.
 		log.Error("otlp dead letters not stored", "records", len(b.dead), "err", err)
-		return outcome{err: errInternal, retry: ingest.DefaultRetryAfter}
+		return outcome{err: errUnkept, retry: ingest.DefaultRetryAfter}
 	}
 	r.d.Metrics.Count(MetricRejected, t, len(b.dead))
 	log.Warn("otlp records dead-lettered", "records", len(b.dead), "reason", b.dead[0].Reason)

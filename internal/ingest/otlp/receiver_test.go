@@ -614,3 +614,35 @@ func addrInUse(t testing.TB) string {
 	t.Cleanup(func() { ln.Close() })
 	return ln.Addr().String()
 }
+
+// failingDead is a dead-letter store that is down.
+type failingDead struct{}
+
+func (failingDead) AddDeadLetters(context.Context, tenant.ID, []ingest.DeadLetter) error {
+	return errors.New("state store down")
+}
+
+// TestDeadLettersUnkept: when rejected records or bodies cannot be kept,
+// the shipper is told to retry (503), so they are not lost.
+func TestDeadLettersUnkept(t *testing.T) {
+	sink := newMemSink()
+	r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: failingDead{}, Auth: testTokens, Metrics: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	ld := plog.NewLogs()
+	sl := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	sl.LogRecords().AppendEmpty().Body().SetStr("good")
+	sl.LogRecords().AppendEmpty()
+	if st, _, h := post(t, srv.URL+"/v1/logs", protoHdr(tokA), bytes.NewReader(marshalProto(t, ld))); st != 503 || h.Get("Retry-After") != "1" {
+		t.Errorf("unkept record: %d Retry-After=%q, want 503 1", st, h.Get("Retry-After"))
+	}
+	if st, _, h := post(t, srv.URL+"/v1/logs", protoHdr(tokA), strings.NewReader("not protobuf")); st != 503 || h.Get("Retry-After") != "1" {
+		t.Errorf("unkept body: %d Retry-After=%q, want 503 1", st, h.Get("Retry-After"))
+	}
+	if d := sink.data("alpha"); len(d) != 1 {
+		t.Errorf("records %q, want the good one written", d)
+	}
+}

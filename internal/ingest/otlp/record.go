@@ -52,15 +52,19 @@ type batch struct {
 	recs       []event.Raw
 	dead       []ingest.DeadLetter
 	mismatched int
-	// buf holds every record's Data, one after another.
-	buf []byte
+	// buf holds every record's Data, one after another; spans are where.
+	buf   []byte
+	spans []span
 }
+
+// span is where one record's Data lies in batch.buf.
+type span struct{ start, end int }
 
 // reset empties b for reuse, keeping its buffers.
 func (b *batch) reset() {
 	clear(b.recs)
 	clear(b.dead)
-	b.recs, b.dead, b.buf, b.mismatched = b.recs[:0], b.dead[:0], b.buf[:0], 0
+	b.recs, b.dead, b.buf, b.spans, b.mismatched = b.recs[:0], b.dead[:0], b.buf[:0], b.spans[:0], 0
 }
 
 // convert turns every log record of ld into one JSON object (see the
@@ -68,8 +72,6 @@ func (b *batch) reset() {
 // event (invalid UTF-8, empty, over maxRecord bytes) becomes a dead letter
 // holding the record alone as an OTLP request.
 func (b *batch) convert(ld plog.Logs, tn string, received time.Time, maxRecord int) {
-	type span struct{ start, end int }
-	var spans []span
 	var res, scope []byte
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
@@ -107,12 +109,12 @@ func (b *batch) convert(ld plog.Logs, tn string, received time.Time, maxRecord i
 					b.dead = append(b.dead, deadRecord(rl, sl, lr, fmt.Sprintf("resourceLogs[%d].scopeLogs[%d].logRecords[%d]", i, j, k), bad, received))
 					continue
 				}
-				spans = append(spans, span{start, len(b.buf)})
+				b.spans = append(b.spans, span{start, len(b.buf)})
 			}
 		}
 	}
 	// The buffer has stopped growing: the records may now point into it.
-	for _, s := range spans {
+	for _, s := range b.spans {
 		b.recs = append(b.recs, event.Raw{Received: received, Source: Source, Data: b.buf[s.start:s.end:s.end]})
 	}
 }
