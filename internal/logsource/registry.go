@@ -8,8 +8,11 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/normalize"
 	"github.com/tarian-soc/tarian/internal/parsers/asa"
+	"github.com/tarian-soc/tarian/internal/parsers/cef"
 	"github.com/tarian-soc/tarian/internal/parsers/fortigate"
+	"github.com/tarian-soc/tarian/internal/parsers/linuxauth"
 	"github.com/tarian-soc/tarian/internal/parsers/microsoft"
+	"github.com/tarian-soc/tarian/internal/parsers/panos"
 )
 
 // formats are the known types, in detection order: the most specific
@@ -31,6 +34,15 @@ var formats = []*Format{
 		New: func() FormatParser { return &fortigate.Parser{} }, Sniff: fortigate.Sniff},
 	{Type: asa.Type, Title: "Cisco ASA / FTD syslog (%ASA-n-nnnnnn)",
 		New: func() FormatParser { return &asa.Parser{} }, Sniff: asa.Sniff},
+	{Type: cef.Type, Title: "ArcSight Common Event Format (CEF:0|...), bare or after a syslog header",
+		New: func() FormatParser { return &cef.Parser{} }, Sniff: cef.Sniff},
+	{Type: panos.Type, Title: "Palo Alto Networks PAN-OS syslog CSV (TRAFFIC, THREAT, SYSTEM, CONFIG, GLOBALPROTECT, ...)",
+		New: func() FormatParser { return &panos.Parser{} }, Sniff: panos.Sniff},
+	{Type: linuxauth.TypeAuth, Title: "Linux authentication: sshd, sudo, PAM, su, user and group changes, logind, cron",
+		New: func() FormatParser { return &linuxauth.Parser{} }, Sniff: linuxauth.Sniff},
+	// The fallback of text fallbacks: any syslog line, by its program.
+	{Type: linuxauth.TypeSyslog, Title: "any syslog line: program, pid and host from the header, the message kept",
+		New: func() FormatParser { return &linuxauth.SyslogParser{} }, Sniff: linuxauth.SniffSyslog},
 	{Type: "json", Title: "plain JSON: fields flattened to dotted names; a source's field_map adds ECS names", JSON: true,
 		New: func() FormatParser { return &plainJSON{} }},
 }
