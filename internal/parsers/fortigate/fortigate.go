@@ -281,12 +281,17 @@ func (p *Parser) put(k, v string) {
 	p.order = append(p.order, -int32(len(p.extra)))
 }
 
-// fw returns the value of a numbered key that is present.
-func (p *Parser) fw(k key) (string, bool) { return p.val[k], p.has[k] }
+// fw returns the value of a numbered key that is present, "" otherwise.
+func (p *Parser) fw(k key) (string, bool) {
+	if p.has[k] {
+		return p.val[k], true
+	}
+	return "", false
+}
 
 // take returns a numbered key's value and removes the key (a rename).
 func (p *Parser) take(k key) (string, bool) {
-	v, ok := p.val[k], p.has[k]
+	v, ok := p.fw(k)
 	p.has[k] = false
 	return v, ok
 }

@@ -273,12 +273,17 @@ func TestParseAppends(t *testing.T) {
 	if ev.Fields[0].Name != "log.syslog.hostname" {
 		t.Errorf("first field %v, want the envelope's", ev.Fields[0])
 	}
+	// A VPN line with result=OK, then an event line without result or
+	// status: nothing of the first may shape the second.
+	if err := p.Parse([]byte(`date=2026-02-11 time=12:00:00 type=event subtype=vpn logid=0101037127 remip=10.0.0.1 locip=10.0.0.2 result=OK action=negotiate`), &event.Event{}); err != nil {
+		t.Fatal(err)
+	}
 	ev2 := &event.Event{}
-	if err := p.Parse([]byte(`date=2026-02-11 time=12:00:01 type=traffic logid=0000000013 dstip=10.0.0.9`), ev2); err != nil {
+	if err := p.Parse([]byte(`date=2026-02-11 time=12:00:01 type=event subtype=endpoint logid=0107045057 dstip=10.0.0.9`), ev2); err != nil {
 		t.Fatal(err)
 	}
 	got := parsertest.Fields(ev2)
-	for _, k := range []string{"source.ip", "fortinet.firewall.custom1"} {
+	for _, k := range []string{"source.ip", "fortinet.firewall.custom1", "event.outcome", "fortinet.firewall.action", "fortinet.firewall.result"} {
 		if _, ok := got[k]; ok {
 			t.Errorf("%s leaked from the previous line", k)
 		}
