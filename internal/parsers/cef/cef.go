@@ -56,6 +56,7 @@ type Parser struct {
 	ecs   []event.Field
 	names map[string]string
 	buf   []byte
+	low   []byte
 	json  fastjson.Parser
 	flat  normalize.JSON
 	zones map[string]*time.Location
@@ -353,10 +354,10 @@ func typed(v string, k kind) (string, bool) {
 		if err != nil || k == kInteger && (n > 1<<31-1 || n < -1<<31) {
 			return v, false
 		}
-		if s := strconv.FormatInt(n, 10); s != v {
-			return s, true
+		if canonical(v) {
+			return v, true
 		}
-		return v, true
+		return strconv.FormatInt(n, 10), true
 	case kFloat, kDouble:
 		_, err := strconv.ParseFloat(v, 64)
 		return v, err == nil
@@ -458,7 +459,7 @@ func (p *Parser) emit(dst *event.Event, hdr *[7]string, prefix string) {
 	}
 	for i := range p.exts {
 		e := &p.exts[i]
-		if l := labelOf(e.name); l != "" && e.raw != "" {
+		if l := labelOf(e); l != "" && e.raw != "" {
 			for j := range p.exts {
 				if p.exts[j].name == l && p.exts[j].raw != "" {
 					f = append(f, event.Field{Name: "cef.labels." + labelField(p.exts[j].raw), Value: e.val})
@@ -483,6 +484,45 @@ func labelField(l string) string {
 		if c == '.' || c == ' ' || c == '\t' {
 			b[i] = '_'
 		}
+	}
+	return string(b)
+}
+
+// canonical reports whether a decimal integer is written as FormatInt
+// would write it: no sign but a minus, no leading zero.
+func canonical(s string) bool {
+	d := s
+	if d != "" && d[0] == '-' {
+		d = d[1:]
+		if d == "0" {
+			return false
+		}
+	}
+	if d == "" || len(d) > 1 && d[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ecsMAC writes a normalized (lowercase, colon) MAC address as Elastic's
+// integration stores source.mac and destination.mac: uppercase with
+// dashes.
+func ecsMAC(v string) string {
+	b := make([]byte, len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		case c == ':' || c == '.':
+			c = '-'
+		}
+		b[i] = c
 	}
 	return string(b)
 }

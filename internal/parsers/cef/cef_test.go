@@ -299,3 +299,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestReuse checks that a reused parser forgets the previous message.
+func TestReuse(t *testing.T) {
+	var p Parser
+	if err := p.Parse([]byte(`CEF:0|A|B|1|x|login|5|src=10.0.0.1 suser=bob cs1Label=L cs1=v rt=1770801242123 fileHash=abc`), &event.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := &event.Event{Time: recv}
+	if err := p.Parse([]byte(`CEF:0|A|B|1|y|other|5|dst=10.0.0.2`), ev); err != nil {
+		t.Fatal(err)
+	}
+	got := parsertest.Fields(ev)
+	for _, k := range []string{"source.ip", "user.name", "cef.labels.L", "related.hash", "related.user", "cef.extensions.sourceAddress"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("%s = %q leaked from the previous message", k, v)
+		}
+	}
+	if !ev.Time.Equal(recv) || got["event.category"] != `["network"]` {
+		t.Errorf("time %s, category %s", ev.Time, got["event.category"])
+	}
+}

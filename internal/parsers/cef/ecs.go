@@ -1,6 +1,7 @@
 package cef
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -61,9 +62,13 @@ func (p *Parser) ecsFields(dst *event.Event, hdr *[7]string, prefix string) {
 		case "observer.ip":
 			v = "[" + quote(v) + "]"
 		case "source.mac", "destination.mac":
-			v = strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(v, ":", "-"), ".", "-"))
+			v = ecsMAC(v)
 		}
-		p.set(e.key.ecs, v)
+		if e.key.shared {
+			p.set(e.key.ecs, v)
+		} else if v != "" {
+			p.ecs = append(p.ecs, event.Field{Name: e.key.ecs, Value: v})
+		}
 	}
 	switch outcome {
 	case "/Success":
@@ -132,17 +137,23 @@ func (p *Parser) related() {
 			hashes = appendNew(hashes, p.exts[i].raw)
 		}
 	}
-	if len(ips) > 0 {
-		p.set("related.ip", p.jsonArray(ips))
+	// One string for the four arrays, sliced.
+	b := p.buf[:0]
+	var ends [4]int
+	for i, list := range [...][]string{ips, users, hosts, hashes} {
+		if len(list) > 0 {
+			b = appendArray(b, list)
+		}
+		ends[i] = len(b)
 	}
-	if len(users) > 0 {
-		p.set("related.user", p.jsonArray(users))
-	}
-	if len(hosts) > 0 {
-		p.set("related.hosts", p.jsonArray(hosts))
-	}
-	if len(hashes) > 0 {
-		p.set("related.hash", p.jsonArray(hashes))
+	p.buf = b
+	all := string(b)
+	start := 0
+	for i, name := range [...]string{"related.ip", "related.user", "related.hosts", "related.hash"} {
+		if ends[i] > start {
+			p.set(name, all[start:ends[i]])
+		}
+		start = ends[i]
 	}
 }
 
@@ -165,7 +176,21 @@ func (p *Parser) categorize(name, cat, act string) {
 	if p.get("event.kind") == "" {
 		p.set("event.kind", "event")
 	}
-	has := func(subs ...string) bool { return containsFold(name, subs...) || containsFold(cat, subs...) }
+	// One lowercase copy of name, cat and act to search in.
+	b := append(p.low[:0], name...)
+	b = append(b, ' ')
+	b = append(b, cat...)
+	nc := len(b)
+	b = append(b, ' ')
+	b = append(b, act...)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	p.low = b
+	text, action := b[:nc], b[nc:]
+	has := func(subs ...string) bool { return containsAny(text, subs...) }
 	category := "host"
 	switch {
 	case has("login", "logon", "logoff", "logout", "log on", "log off", "authenticat", "sign-in", "signin", "password"):
@@ -180,9 +205,9 @@ func (p *Parser) categorize(name, cat, act string) {
 	p.set("event.category", categories[category])
 	typ := "info"
 	switch {
-	case containsFold(act, "block", "deny", "denied", "drop", "reject", "quarantin", "delete", "prevent", "reset"):
+	case containsAny(action, "block", "deny", "denied", "drop", "reject", "quarantin", "delete", "prevent", "reset"):
 		typ = "denied"
-	case containsFold(act, "allow", "accept", "permit", "pass"):
+	case containsAny(action, "allow", "accept", "permit", "pass"):
 		typ = "allowed"
 	case category == "authentication" && has("logoff", "logout", "log off"):
 		typ = "end"
@@ -209,43 +234,26 @@ var (
 	}()
 )
 
-// containsFold reports whether s holds any of subs (lowercase ASCII),
-// ignoring ASCII case.
-func containsFold(s string, subs ...string) bool {
+// containsAny reports whether b holds any of subs.
+func containsAny(b []byte, subs ...string) bool {
 	for _, sub := range subs {
-		n := len(sub)
-		for i := 0; i+n <= len(s); i++ {
-			j := 0
-			for j < n {
-				c := s[i+j]
-				if c >= 'A' && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				if c != sub[j] {
-					break
-				}
-				j++
-			}
-			if j == n {
-				return true
-			}
+		if bytes.Contains(b, []byte(sub)) {
+			return true
 		}
 	}
 	return false
 }
 
-// jsonArray writes strings as a compact JSON array.
-func (p *Parser) jsonArray(v []string) string {
-	b := append(p.buf[:0], '[')
+// appendArray appends strings as a compact JSON array.
+func appendArray(b []byte, v []string) []byte {
+	b = append(b, '[')
 	for i, s := range v {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendQuoted(b, s)
 	}
-	b = append(b, ']')
-	p.buf = b
-	return string(b)
+	return append(b, ']')
 }
 
 // quote writes s as a JSON string.

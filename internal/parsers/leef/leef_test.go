@@ -282,3 +282,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestReuse checks that a reused parser forgets the previous message.
+func TestReuse(t *testing.T) {
+	var p Parser
+	if err := p.Parse([]byte("LEEF:1.0|A|B|1|login|src=10.0.0.1\tusrName=bob\tdevTime=1770801242123\tisLoginEvent=true"), &event.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := &event.Event{Time: recv}
+	if err := p.Parse([]byte("LEEF:1.0|A|B|1|x|dst=10.0.0.2"), ev); err != nil {
+		t.Fatal(err)
+	}
+	got := parsertest.Fields(ev)
+	for _, k := range []string{"source.ip", "user.name", "related.user", "leef.attributes.src"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("%s = %q leaked from the previous message", k, v)
+		}
+	}
+	if !ev.Time.Equal(recv) || got["event.category"] != `["network"]` {
+		t.Errorf("time %s, category %s", ev.Time, got["event.category"])
+	}
+}
