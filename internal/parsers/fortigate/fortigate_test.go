@@ -278,6 +278,15 @@ func TestParseAppends(t *testing.T) {
 	if err := p.Parse([]byte(`date=2026-02-11 time=12:00:00 type=event subtype=vpn logid=0101037127 remip=10.0.0.1 locip=10.0.0.2 result=OK action=negotiate`), &event.Event{}); err != nil {
 		t.Fatal(err)
 	}
+	// A payload from the syslog receiver: the RFC 5424 header is in the
+	// envelope; its host names the observer when devname is missing.
+	ev1 := &event.Event{Fields: []event.Field{{Name: "log.syslog.version", Value: "1"}, {Name: "log.syslog.hostname", Value: "fw-9"}}}
+	if err := p.Parse([]byte(`date=2026-02-11 time=12:00:00 type=traffic logid=0000000013 srcip=10.0.0.1`), ev1); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ev1.Get("observer.name"); v != "fw-9" {
+		t.Errorf("observer.name = %q, want the envelope's RFC 5424 host", v)
+	}
 	ev2 := &event.Event{}
 	if err := p.Parse([]byte(`date=2026-02-11 time=12:00:01 type=event subtype=endpoint logid=0107045057 dstip=10.0.0.9`), ev2); err != nil {
 		t.Fatal(err)

@@ -51,8 +51,16 @@ func (p *Parser) run(h kv.Header, dst *event.Event) {
 		}
 	}
 	p.rename(kDevname, fObserverName)
-	if !p.set[fObserverName] && h.Version != "" && h.Host != "" {
-		p.put1(fObserverName, h.Host)
+	if !p.set[fObserverName] {
+		// Elastic names the observer after an RFC 5424 header's host: in
+		// the payload, or already parsed by the syslog receiver.
+		if h.Version != "" && h.Host != "" {
+			p.put1(fObserverName, h.Host)
+		} else if v, _ := dst.Get("log.syslog.version"); v != "" {
+			if host, _ := dst.Get("log.syslog.hostname"); host != "" {
+				p.put1(fObserverName, host)
+			}
+		}
 	}
 	if d, ok := p.fw(kDuration); ok {
 		if n, err := strconv.ParseInt(d, 10, 64); err == nil && n < math.MaxInt64/int64(time.Second) && n > math.MinInt64/int64(time.Second) {

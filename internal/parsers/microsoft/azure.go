@@ -67,11 +67,18 @@ func parseIP(s string) (string, bool) {
 	if err != nil || a.Zone() != "" {
 		return "", false
 	}
+	if a.Is4() {
+		return s, true // dotted decimal parses only in its canonical form
+	}
 	if a.Is4In6() {
 		// Elasticsearch prints ::ffff:a.b.c.d as a.b.c.d.
-		a = a.Unmap()
+		return a.Unmap().String(), true
 	}
-	return a.String(), true
+	var buf [48]byte
+	if c := a.AppendTo(buf[:0]); string(c) != s {
+		return string(c), true
+	}
+	return s, true
 }
 
 // resource adds the fields Elastic's azure shared pipeline takes from a
@@ -83,39 +90,71 @@ func resource(o *out, id string) {
 		return
 	}
 	o.addString("azure.resource.id", id)
-	segs := strings.Split(strings.TrimPrefix(id, "/"), "/")
-	is := func(i int, lit string) bool { return i < len(segs) && strings.EqualFold(segs[i], lit) }
-	if is(0, "subscriptions") && len(segs) > 1 && isGUID(segs[1]) {
-		o.addString("azure.subscription_id", segs[1])
+	// The segments' bounds in id, the last holding the rest.
+	var lo, hi [11]int
+	n, i := 0, 0
+	if strings.HasPrefix(id, "/") {
+		i = 1
+	}
+	for n < len(lo) && i <= len(id) {
+		j := strings.IndexByte(id[i:], '/')
+		if j < 0 || n == len(lo)-1 {
+			lo[n], hi[n] = i, len(id)
+			n++
+			break
+		}
+		lo[n], hi[n] = i, i+j
+		n++
+		i += j + 1
+	}
+	seg := func(k int) string { return id[lo[k]:hi[k]] }
+	from := func(k int) string { return id[lo[k]:] } // segment k to the end
+	is := func(k int, lit string) bool { return k < n && strings.EqualFold(seg(k), lit) }
+	if is(0, "subscriptions") && n > 1 && isGUID(seg(1)) {
+		o.addString("azure.subscription_id", seg(1))
 		switch {
-		case is(2, "resourceGroups") && len(segs) > 3:
-			o.addString("azure.resource.group", segs[3])
-			if !is(4, "providers") || len(segs) < 6 {
+		case is(2, "resourceGroups") && n > 3:
+			o.addString("azure.resource.group", seg(3))
+			if !is(4, "providers") || n < 6 {
 				return
 			}
-			if len(segs) >= 10 && is(6, "namespaces") && is(8, "authorizationRules") {
-				o.addString("azure.resource.provider", segs[5])
-				o.addString("azure.resource.namespace", segs[7])
-				o.addString("azure.resource.authorization_rule", strings.Join(segs[9:], "/"))
+			if n >= 10 && is(6, "namespaces") && is(8, "authorizationRules") {
+				o.addString("azure.resource.provider", seg(5))
+				o.addString("azure.resource.namespace", seg(7))
+				o.addString("azure.resource.authorization_rule", from(9))
 				return
 			}
-			if len(segs) >= 8 {
-				o.addString("azure.resource.provider", segs[5]+"/"+segs[6])
-				o.addString("azure.resource.name", strings.Join(segs[7:], "/"))
+			if n >= 8 {
+				o.addString("azure.resource.provider", id[lo[5]:hi[6]])
+				o.addString("azure.resource.name", from(7))
 				return
 			}
-			o.addString("azure.resource.provider", strings.Join(segs[5:], "/"))
-		case is(2, "providers") && len(segs) > 3:
-			o.addString("azure.resource.provider", strings.Join(segs[3:], "/"))
+			o.addString("azure.resource.provider", from(5))
+		case is(2, "providers") && n > 3:
+			o.addString("azure.resource.provider", from(3))
 		}
 		return
 	}
-	for i := range segs {
-		if is(i, "providers") && i+1 < len(segs) {
-			o.addString("azure.resource.provider", strings.Join(segs[i+1:], "/"))
+	for k := 0; k < n-1; k++ {
+		if is(k, "providers") {
+			o.addString("azure.resource.provider", from(k+1))
 			return
 		}
 	}
+	// Past the segments kept: look for /providers/ in the rest.
+	if k := indexFold(id, "/providers/"); k >= 0 && k+len("/providers/") < len(id) {
+		o.addString("azure.resource.provider", id[k+len("/providers/"):])
+	}
+}
+
+// indexFold is strings.Index, ignoring ASCII case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // isGUID reports whether s looks like a GUID, braces allowed.

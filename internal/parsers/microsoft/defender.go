@@ -210,6 +210,10 @@ func (d *Defender) row(obj *fastjson.Object, table string, dst *event.Event) {
 	// Network ends.
 	src, srcPort := c("LocalIP"), c("LocalPort")
 	dstIP, dstPort := c("RemoteIP"), c("RemotePort")
+	if cat == "authentication" {
+		// A logon's remote end is where it came from.
+		src, srcPort, dstIP, dstPort = dstIP, dstPort, src, srcPort
+	}
 	if src == "" {
 		src, srcPort = c("IPAddress"), c("Port")
 	}
@@ -219,14 +223,14 @@ func (d *Defender) row(obj *fastjson.Object, table string, dst *event.Event) {
 	if a, ok := parseIP(src); ok {
 		o.addString("source.ip", a)
 		ip.add(a)
-		if srcPort != "" {
+		if srcPort != "" && srcPort != "0" {
 			o.addString("source.port", srcPort)
 		}
 	}
 	if a, ok := parseIP(dstIP); ok {
 		o.addString("destination.ip", a)
 		ip.add(a)
-		if dstPort != "" {
+		if dstPort != "" && dstPort != "0" {
 			o.addString("destination.port", dstPort)
 		}
 	}

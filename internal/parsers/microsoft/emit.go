@@ -1,10 +1,12 @@
 package microsoft
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -32,13 +34,6 @@ func (o *out) reset(ev *event.Event) {
 // lit adds a field with a constant value.
 func (o *out) lit(name, value string) {
 	o.ev.Fields = append(o.ev.Fields, event.Field{Name: name, Value: value})
-}
-
-// add adds a field whose value is copied from b.
-func (o *out) add(name string, b []byte) {
-	start := len(o.vbuf)
-	o.vbuf = append(o.vbuf, b...)
-	o.mark(name, start)
 }
 
 // addString adds a field whose value is copied from s.
@@ -168,7 +163,7 @@ func appendJSON(b []byte, v *fastjson.Value, snake bool) []byte {
 	case fastjson.TypeString:
 		return appendJSONString(b, v.GetStringBytes())
 	case fastjson.TypeNumber:
-		return append(b, v.String()...)
+		return v.MarshalTo(b)
 	case fastjson.TypeTrue:
 		return append(b, "true"...)
 	case fastjson.TypeFalse:
@@ -183,15 +178,16 @@ func appendJSON(b []byte, v *fastjson.Value, snake bool) []byte {
 // (encoding/json's format), so 78.376632690429688 becomes
 // 78.37663269042969.
 func appendNumber(b []byte, v *fastjson.Value) []byte {
-	raw := v.String()
-	if !strings.ContainsAny(raw, ".eE") {
-		return append(b, raw...)
+	start := len(b)
+	b = v.MarshalTo(b)
+	if !bytes.ContainsAny(b[start:], ".eE") {
+		return b
 	}
 	f, err := v.Float64()
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return append(b, raw...)
+		return b
 	}
-	return appendFloat(b, f)
+	return appendFloat(b[:start], f)
 }
 
 // appendFloat formats f as encoding/json does.
@@ -359,6 +355,29 @@ func str(v *fastjson.Value) string {
 		return ""
 	}
 	return string(v.GetStringBytes())
+}
+
+// view returns v's string without copying it. The result is valid only
+// until the parser's next call: it may be compared, or copied into the
+// event (add, addString, a list), never kept (lit) or returned.
+func view(v *fastjson.Value) string {
+	if v == nil || v.Type() != fastjson.TypeString {
+		return ""
+	}
+	b := v.GetStringBytes()
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// viewText is text without copying strings; as view, valid only until
+// the parser's next call.
+func viewText(v *fastjson.Value) string {
+	if v != nil && v.Type() == fastjson.TypeString {
+		return view(v)
+	}
+	return text(v)
 }
 
 // text returns v's text for strings, numbers and booleans; "" otherwise.

@@ -65,7 +65,7 @@ func (s *Sentinel) windows(obj *fastjson.Object, table string, dst *event.Event)
 	// The columns, under their own names (the Sigma names); a column a
 	// union export suffixed (ProcessId_string) also under its plain name.
 	obj.Visit(func(k []byte, v *fastjson.Value) {
-		if v.Type() == fastjson.TypeString && len(v.GetStringBytes()) == 0 {
+		if len(k) == 0 || v.Type() == fastjson.TypeString && len(v.GetStringBytes()) == 0 {
 			return
 		}
 		name := n.join("", k, false)

@@ -181,9 +181,9 @@ func (s *SignIn) emitSignIn(root *fastjson.Object, dst *event.Event) {
 		case "created_date_time":
 			si.rootCreated = v
 		case "resource_id":
-			resource(o, text(v))
+			resource(o, viewText(v))
 		case "level":
-			if t := text(v); t != "" {
+			if t := viewText(v); t != "" {
 				o.addString("log.level", t)
 			}
 		case "duration_ms":
@@ -201,7 +201,7 @@ func (s *SignIn) emitSignIn(root *fastjson.Object, dst *event.Event) {
 		case "correlation_id":
 			o.value("azure.correlation_id", v)
 		case "caller_ip_address":
-			si.caller = str(v)
+			si.caller = view(v)
 			o.value(name, v)
 		default:
 			n.walkValue(o, name, v, true)
@@ -315,12 +315,12 @@ func (s *SignIn) signInProperties(props *fastjson.Object, si *signIn) {
 			return
 		case "ipaddress", "ip_address":
 			if si.address == "" {
-				si.address = text(v)
+				si.address = viewText(v)
 			}
 			return
 		case "user_agent":
 			if v.Type() == fastjson.TypeString {
-				userAgent(o, str(v))
+				userAgent(o, view(v))
 				return
 			}
 		case "status":
@@ -339,27 +339,27 @@ func (s *SignIn) signInProperties(props *fastjson.Object, si *signIn) {
 				return
 			}
 		case "user_principal_name":
-			si.upn = str(v)
+			si.upn = view(v)
 		case "user_display_name":
-			si.display = text(v)
+			si.display = viewText(v)
 		case "user_id":
-			si.uid = text(v)
+			si.uid = viewText(v)
 			if v.Type() != fastjson.TypeNull {
 				o.value("user.id", v)
 			}
 			s.ents.add(si.uid)
 		case "id":
-			if t := text(v); t != "" {
+			if t := viewText(v); t != "" {
 				o.addString("event.id", t)
 			}
 		case "service_principal_name":
-			if t := text(v); t != "" {
+			if t := viewText(v); t != "" {
 				o.addString("service.name", t)
 			}
 		case "app_id", "resource_id", "service_principal_id", "service_principal_credential_key_id":
-			s.ents.add(text(v))
+			s.ents.add(viewText(v))
 		case "device_detail":
-			s.ents.add(str(v.Get("deviceId")))
+			s.ents.add(view(v.Get("deviceId")))
 		}
 		n.walkValue(o, name, v, true)
 	})
@@ -377,10 +377,10 @@ func (s *SignIn) signInStatus(v *fastjson.Value, si *signIn) {
 		case "error_code":
 			si.errorCode = x
 		case "failure_reason":
-			si.reason = text(x)
+			si.reason = viewText(x)
 			return
 		case "additional_details":
-			si.details = text(x)
+			si.details = viewText(x)
 			return
 		}
 		n.walkValue(o, name, x, true)
@@ -409,7 +409,7 @@ func (s *SignIn) signInLocation(v *fastjson.Value, si *signIn) {
 			o.value("geo.location.lon", x)
 		}
 	}
-	si.country = str(v.Get("countryOrRegion"))
+	si.country = view(v.Get("countryOrRegion"))
 }
 
 // keyValues adds a [{"key":k,"value":v},...] list as prefix+k = v.

@@ -17,12 +17,14 @@ func userAgent(o *out, ua string) {
 	}
 	if osName, osVersion := system(ua); osName != "" {
 		o.addString("user_agent.os.name", osName)
-		full := osName
+		start := len(o.vbuf)
+		o.vbuf = append(o.vbuf, osName...)
 		if osVersion != "" {
 			o.addString("user_agent.os.version", osVersion)
-			full += " " + osVersion
+			start = len(o.vbuf)
+			o.vbuf = append(append(append(o.vbuf, osName...), ' '), osVersion...)
 		}
-		o.addString("user_agent.os.full", full)
+		o.mark("user_agent.os.full", start)
 	}
 	o.addString("user_agent.device.name", device(ua))
 }
