@@ -126,6 +126,15 @@ func TestParse(t *testing.T) {
 			"TenantId":                                                   "-",
 			"azure.signinlogs.type":                                      "-",
 		}},
+		{"signin without properties, names capitalised", &SignIn{}, `{"Category":"ServicePrincipalSignInLogs","CorrelationId":"aaaaaaaa-0000-0000-0000-000000000006","CreatedDateTime":"2025-07-01T10:45:17.5824212Z","DurationMs":0,"OperationName":"Sign-in activity","TenantId":"11111111-2222-3333-4444-555555555555"}`, "2025-07-01T10:45:17.582Z", map[string]string{
+			"azure.signinlogs.category":       "ServicePrincipalSignInLogs",
+			"azure.signinlogs.operation_name": "Sign-in activity",
+			"azure.tenant_id":                 "11111111-2222-3333-4444-555555555555",
+			"azure.correlation_id":            "aaaaaaaa-0000-0000-0000-000000000006",
+			"event.action":                    "Sign-in activity",
+			"event.duration":                  "0",
+			"event.outcome":                   "success",
+		}},
 		{"signin event hub batch of one", &SignIn{}, `{"records":[` + signInFailure + `]}`, "2024-03-05T08:20:11Z", map[string]string{
 			"azure.signinlogs.category": "NonInteractiveUserSignInLogs",
 			"user.name":                 "bob",

@@ -41,15 +41,20 @@ func (s *SignIn) Parse(payload []byte, dst *event.Event) error {
 func (s *SignIn) signInRoot(v *fastjson.Value) (*fastjson.Object, error) {
 	obj, _ := v.Object()
 	props := obj.Get("properties")
+	cat := view(obj.Get("category"))
+	if cat == "" {
+		cat = view(obj.Get("Category"))
+	}
 	switch {
-	case props != nil && props.Type() == fastjson.TypeObject:
-		cat := str(obj.Get("category"))
+	case obj.Get("TimeGenerated") != nil || sentinelSignInTable(view(obj.Get("Type"))) != "":
+		return s.sentinelSignIn(obj)
+	case props != nil && props.Type() == fastjson.TypeObject || strings.HasSuffix(cat, "SignInLogs"):
+		// The Azure Monitor form; some services leave out properties
+		// and write the top-level names capitalised.
 		if !strings.HasSuffix(cat, "SignInLogs") {
 			return nil, fmt.Errorf("category %q is not a sign-in log", cat)
 		}
 		return obj, nil
-	case obj.Get("TimeGenerated") != nil || sentinelSignInTable(str(obj.Get("Type"))) != "":
-		return s.sentinelSignIn(obj)
 	case obj.Get("createdDateTime") != nil && (obj.Get("userPrincipalName") != nil || obj.Get("appId") != nil || obj.Get("ipAddress") != nil):
 		return s.graphSignIn(v), nil
 	}
