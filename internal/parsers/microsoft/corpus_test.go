@@ -81,6 +81,9 @@ func TestCorpus(t *testing.T) {
 					continue
 				}
 				f := parsertest.Fields(&ev)
+				if len(f) != len(ev.Fields) {
+					t.Errorf("record %d: %d fields under %d names: a name emitted twice", i+1, len(ev.Fields), len(f))
+				}
 				if ev.Time.IsZero() && !isWazuhModuleMessage(f) {
 					t.Errorf("record %d: no time", i+1)
 				}
