@@ -55,10 +55,15 @@ type Parser struct {
 	order []int32
 	extra []pair
 
-	// ECS fields and arrays being built.
-	out [numFields]string
-	set [numFields]bool
-	arr [numArrays][]string
+	// ECS fields and arrays being built. A value computed here (a sum, a
+	// time, a MAC address) is written to scratch, and out holds its bounds
+	// until emit turns scratch into one string.
+	out     [numFields]string
+	set     [numFields]bool
+	comp    [numFields]bool
+	bounds  [numFields][2]int32
+	arr     [numArrays][]string
+	scratch []byte
 
 	names map[string]string // fortinet.firewall.<key> for keys not numbered
 	buf   []byte
@@ -246,6 +251,8 @@ func (p *Parser) reset() {
 	p.has = [numKeys]bool{}
 	p.ord = [numKeys]bool{}
 	p.set = [numFields]bool{}
+	p.comp = [numFields]bool{}
+	p.scratch = p.scratch[:0]
 	for i := range p.arr {
 		p.arr[i] = p.arr[i][:0]
 	}
@@ -302,11 +309,23 @@ func (p *Parser) drop(ks ...key) {
 	}
 }
 
-func (p *Parser) get(f field) (string, bool) { return p.out[f], p.set[f] }
+func (p *Parser) get(f field) (string, bool) {
+	if p.comp[f] && p.set[f] {
+		b := p.bounds[f]
+		return string(p.scratch[b[0]:b[1]]), true
+	}
+	return p.out[f], p.set[f]
+}
 
-func (p *Parser) put1(f field, v string) { p.out[f], p.set[f] = v, true }
+func (p *Parser) put1(f field, v string) { p.out[f], p.set[f], p.comp[f] = v, true, false }
 
-func (p *Parser) del(f field) { p.set[f] = false }
+// putScratch sets f to the bytes appended to scratch since start.
+func (p *Parser) putScratch(f field, start int) {
+	p.set[f], p.comp[f] = true, true
+	p.bounds[f] = [2]int32{int32(start), int32(len(p.scratch))}
+}
+
+func (p *Parser) del(f field) { p.set[f], p.comp[f] = false, false }
 
 // rename moves key k to field f when k is present.
 func (p *Parser) rename(k key, f field) {
@@ -372,6 +391,16 @@ func long(s string) (string, bool) {
 
 // emit appends the built fields to dst.
 func (p *Parser) emit(dst *event.Event) {
+	// The arrays go to scratch too; then one string holds every value
+	// computed here.
+	var arrBounds [numArrays][2]int32
+	for i := range p.arr {
+		start := len(p.scratch)
+		if p.appendArray(p.arr[i]) {
+			arrBounds[i] = [2]int32{int32(start), int32(len(p.scratch))}
+		}
+	}
+	all := string(p.scratch)
 	f := dst.Fields
 	f = append(f,
 		event.Field{Name: "ecs.version", Value: ECSVersion},
@@ -380,15 +409,20 @@ func (p *Parser) emit(dst *event.Event) {
 		event.Field{Name: "observer.type", Value: "firewall"},
 	)
 	for i := range p.out {
-		if p.set[i] && p.out[i] != "" {
-			f = append(f, event.Field{Name: fieldNames[i], Value: p.out[i]})
+		if !p.set[i] {
+			continue
+		}
+		v := p.out[i]
+		if p.comp[i] {
+			v = all[p.bounds[i][0]:p.bounds[i][1]]
+		}
+		if v != "" {
+			f = append(f, event.Field{Name: fieldNames[i], Value: v})
 		}
 	}
-	for i := range p.arr {
-		if v := p.arr[i]; len(v) > 0 {
-			if js, ok := p.jsonArray(v); ok {
-				f = append(f, event.Field{Name: arrayNames[i], Value: js})
-			}
+	for i, b := range arrBounds {
+		if b[1] > b[0] {
+			f = append(f, event.Field{Name: arrayNames[i], Value: all[b[0]:b[1]]})
 		}
 	}
 	for _, o := range p.order {
@@ -421,11 +455,13 @@ func (p *Parser) nativeName(k string) string {
 	return n
 }
 
-// jsonArray writes the non-empty elements of v as a compact JSON array;
-// ok is false when none is left.
-func (p *Parser) jsonArray(v []string) (string, bool) {
-	b := append(p.buf[:0], '[')
+// appendArray appends the non-empty elements of v to scratch as a
+// compact JSON array; it reports false, appending nothing, when none is
+// left.
+func (p *Parser) appendArray(v []string) bool {
 	n := 0
+	start := len(p.scratch)
+	b := append(p.scratch, '[')
 	for _, s := range v {
 		if s == "" {
 			continue
@@ -436,11 +472,12 @@ func (p *Parser) jsonArray(v []string) (string, bool) {
 		b = appendJSONString(b, s)
 		n++
 	}
-	p.buf = append(b, ']')
 	if n == 0 {
-		return "", false
+		p.scratch = b[:start]
+		return false
 	}
-	return string(p.buf), true
+	p.scratch = append(b, ']')
+	return true
 }
 
 // appendJSONString appends s as a JSON string.

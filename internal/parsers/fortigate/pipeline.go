@@ -37,7 +37,7 @@ func (p *Parser) run(h kv.Header, dst *event.Event) {
 	clock, haveClock := p.fw(kTime)
 	switch {
 	case haveDate && haveClock && locOK:
-		if t, err := time.ParseInLocation("2006-01-02 15:04:05", date+" "+clock, loc); err == nil {
+		if t, ok := dateTime(date, clock, loc); ok {
 			dst.Time = t.UTC()
 		} else if !h.Time.IsZero() {
 			dst.Time = h.Time
@@ -47,7 +47,9 @@ func (p *Parser) run(h kv.Header, dst *event.Event) {
 	}
 	if et, ok := p.fw(kEventtime); ok {
 		if t, ok := eventTime(et); ok {
-			p.put1(fEventStart, formatTime(t))
+			start := len(p.scratch)
+			p.scratch = t.AppendFormat(p.scratch, "2006-01-02T15:04:05.000Z07:00")
+			p.putScratch(fEventStart, start)
 		}
 	}
 	p.rename(kDevname, fObserverName)
@@ -64,7 +66,9 @@ func (p *Parser) run(h kv.Header, dst *event.Event) {
 	}
 	if d, ok := p.fw(kDuration); ok {
 		if n, err := strconv.ParseInt(d, 10, 64); err == nil && n < math.MaxInt64/int64(time.Second) && n > math.MinInt64/int64(time.Second) {
-			p.put1(fEventDuration, strconv.FormatInt(n*1e9, 10))
+			start := len(p.scratch)
+			p.scratch = strconv.AppendInt(p.scratch, n*1e9, 10)
+			p.putScratch(fEventDuration, start)
 		}
 	}
 	p.rename(kDevid, fObserverSerial)
@@ -79,7 +83,9 @@ func (p *Parser) run(h kv.Header, dst *event.Event) {
 	}
 	p.rename(kMsg, fMessage)
 	if v, ok := p.take(kDstmac); ok {
-		p.put1(fDestinationMac, strings.ToUpper(strings.ReplaceAll(v, ":", "-")))
+		start := len(p.scratch)
+		p.scratch = appendMAC(p.scratch, v, false)
+		p.putScratch(fDestinationMac, start)
 	}
 
 	typ, _ := p.fw(kType)
@@ -150,9 +156,9 @@ func (p *Parser) run(h kv.Header, dst *event.Event) {
 		}
 	}
 	if v, ok := p.get(fSourceMac); ok {
-		v = strings.ToUpper(v)
-		v = strings.ReplaceAll(strings.ReplaceAll(v, ":", "-"), ".", "-")
-		p.put1(fSourceMac, v)
+		start := len(p.scratch)
+		p.scratch = appendMAC(p.scratch, v, true)
+		p.putScratch(fSourceMac, start)
 	}
 	p.related()
 	p.categorize()
@@ -312,7 +318,9 @@ func (p *Parser) sum(a, b, c field) {
 	m, err1 := strconv.ParseInt(x, 10, 64)
 	n, err2 := strconv.ParseInt(y, 10, 64)
 	if err1 == nil && err2 == nil {
-		p.put1(c, strconv.FormatInt(m+n, 10))
+		start := len(p.scratch)
+		p.scratch = strconv.AppendInt(p.scratch, m+n, 10)
+		p.putScratch(c, start)
 	}
 }
 
@@ -386,7 +394,7 @@ func (p *Parser) eventPipeline() {
 	p.rename(kPolicyid, fRuleID)
 	p.rename(kProto, fNetworkIANA)
 	if v, ok := p.take(kService); ok {
-		p.put1(fNetworkProtocol, strings.ToLower(v))
+		p.putLower(fNetworkProtocol, v)
 	}
 	p.rename(kErrorNum, fErrorCode)
 	p.rename(kLogdesc, fRuleDescription)
@@ -602,11 +610,11 @@ func (p *Parser) trafficPipeline() {
 	p.rename(kPolicytype, fRuleRuleset)
 	p.rename(kPolicyname, fRuleName)
 	if v, ok := p.take(kAppcat); ok {
-		p.put1(fRuleCategory, strings.ReplaceAll(v, ".", "-"))
+		p.putDashed(fRuleCategory, v)
 	}
 	p.rename(kProto, fNetworkIANA)
 	if v, ok := p.take(kService); ok {
-		p.put1(fNetworkProtocol, strings.ToLower(v))
+		p.putLower(fNetworkProtocol, v)
 	}
 	p.rename(kSrcthreatfeed, fThreatFeed)
 	if v, ok := p.take(kURL); ok {
@@ -691,7 +699,7 @@ func (p *Parser) utmPipeline() {
 	p.rename(kApplist, fRuleRuleset)
 	p.renameIfUnset(kCatdesc, fRuleCategory)
 	if v, ok := p.get(fRuleCategory); ok {
-		p.put1(fRuleCategory, strings.ReplaceAll(v, ".", "-"))
+		p.putDashed(fRuleCategory, v)
 	}
 	p.rename(kError, fEventMessage)
 	p.rename(kErrorcode, fEventCode)
@@ -721,7 +729,7 @@ func (p *Parser) utmPipeline() {
 	p.rename(kQname, fDNSQuestionName)
 	p.rename(kQtype, fDNSQuestionType)
 	if v, ok := p.take(kService); ok {
-		p.put1(fNetworkProtocol, strings.ToLower(v))
+		p.putLower(fNetworkProtocol, v)
 	}
 	if v, ok := p.take(kURL); ok {
 		if !p.uriParts(v) {
@@ -923,10 +931,51 @@ func eventTime(s string) (time.Time, bool) {
 	return t.UTC(), true
 }
 
-// formatTime writes a time as Elastic's date processor does in UTC:
-// milliseconds always.
-func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+// appendMAC appends a MAC address uppercase with ':' (and, when dots is
+// set, '.') replaced by '-', as Elastic's pipeline writes them.
+func appendMAC(b []byte, v string, dots bool) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		case c == ':', dots && c == '.':
+			c = '-'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// dateTime reads FortiOS date ("2006-01-02") and time ("15:04:05") in
+// loc without allocating; other shapes go through time.Parse.
+func dateTime(date, clock string, loc *time.Location) (time.Time, bool) {
+	if len(date) == 10 && len(clock) == 8 && date[4] == '-' && date[7] == '-' && clock[2] == ':' && clock[5] == ':' {
+		y, ok1 := num(date[:4])
+		mo, ok2 := num(date[5:7])
+		d, ok3 := num(date[8:])
+		h, ok4 := num(clock[:2])
+		mi, ok5 := num(clock[3:5])
+		s, ok6 := num(clock[6:])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 61 {
+			t := time.Date(y, time.Month(mo), d, h, mi, s, 0, loc)
+			return t, t.Day() == d
+		}
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", date+" "+clock, loc)
+	return t, err == nil
+}
+
+func num(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
 }
 
 var smallInts = func() (s [192]string) {
@@ -941,4 +990,43 @@ func smallInt(n int) string {
 		return smallInts[n]
 	}
 	return strconv.Itoa(n)
+}
+
+// putLower sets f to v in lowercase, writing to scratch only when v has
+// uppercase letters.
+func (p *Parser) putLower(f field, v string) {
+	i := 0
+	for i < len(v) && (v[i] < 'A' || v[i] > 'Z') {
+		i++
+	}
+	if i == len(v) {
+		p.put1(f, v)
+		return
+	}
+	start := len(p.scratch)
+	for j := 0; j < len(v); j++ {
+		c := v[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		p.scratch = append(p.scratch, c)
+	}
+	p.putScratch(f, start)
+}
+
+// putDashed sets f to v with '.' replaced by '-'.
+func (p *Parser) putDashed(f field, v string) {
+	if strings.IndexByte(v, '.') < 0 {
+		p.put1(f, v)
+		return
+	}
+	start := len(p.scratch)
+	for j := 0; j < len(v); j++ {
+		c := v[j]
+		if c == '.' {
+			c = '-'
+		}
+		p.scratch = append(p.scratch, c)
+	}
+	p.putScratch(f, start)
 }

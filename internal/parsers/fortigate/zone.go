@@ -64,6 +64,9 @@ func (p *Parser) zone(tz string) (*time.Location, bool) {
 	case "Z", "UTC", "GMT", "UT", "+0000", "-0000", "+00:00", "+00":
 		return time.UTC, true
 	}
+	if l, ok := p.zones[tz]; ok {
+		return l, l != nil
+	}
 	if len(tz) >= 3 && (tz[0] == '+' || tz[0] == '-') {
 		r := strings.ReplaceAll(tz[1:], ":", "")
 		if len(r) == 2 {
@@ -77,13 +80,12 @@ func (p *Parser) zone(tz string) (*time.Location, bool) {
 				off = -off
 			}
 			if h <= 18 && m < 60 {
-				return time.FixedZone(tz, off), true
+				l := time.FixedZone(tz, off)
+				p.cacheZone(tz, l)
+				return l, true
 			}
 		}
 		return nil, false
-	}
-	if l, ok := p.zones[tz]; ok {
-		return l, l != nil
 	}
 	name := tz
 	if n, ok := zoneNames[tz]; ok {
@@ -93,13 +95,19 @@ func (p *Parser) zone(tz string) (*time.Location, bool) {
 	if err != nil || name == "" || name == "Local" {
 		l = nil
 	}
+	p.cacheZone(tz, l)
+	return l, l != nil
+}
+
+// cacheZone remembers the location of a tz value (nil: unknown), for at
+// most 256 values.
+func (p *Parser) cacheZone(tz string, l *time.Location) {
 	if p.zones == nil {
 		p.zones = make(map[string]*time.Location)
 	}
 	if len(p.zones) < 256 {
 		p.zones[strings.Clone(tz)] = l
 	}
-	return l, l != nil
 }
 
 // uriParts splits a URL into url.* as Elastic's uri_parts processor does
