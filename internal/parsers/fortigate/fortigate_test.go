@@ -156,13 +156,14 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name: "IPsec statistics: remote peer becomes the source",
-			line: `date=2026-02-11 time=12:00:00 logid="0101037141" type="event" subtype="vpn" level="notice" logdesc="IPsec tunnel statistics" msg="IPsec tunnel statistics" action="tunnel-stats" remip=198.51.100.20 locip=203.0.113.1 remport=4500 locport=4500 user="N/A" xauthuser="alice" group="vpn-users" tunnelip=10.99.0.5 assignip=10.99.0.5 duration=120 sentbyte=1000 rcvdbyte=3000 advpnsc=1`,
+			line: `date=2026-02-11 time=12:00:00 logid="0101037141" type="event" subtype="vpn" level="notice" logdesc="IPsec tunnel statistics" msg="IPsec tunnel statistics" action="tunnel-stats" dstmac="aa:bb:cc:dd:ee:ff" remip=198.51.100.20 locip=203.0.113.1 remport=4500 locport=4500 user="N/A" xauthuser="alice" group="vpn-users" tunnelip=10.99.0.5 assignip=10.99.0.5 duration=120 sentbyte=1000 rcvdbyte=3000 advpnsc=1`,
 			want: map[string]string{
 				"source.ip": "198.51.100.20", "source.port": "4500", "source.bytes": "3000",
 				"destination.ip": "203.0.113.1", "destination.port": "4500", "destination.bytes": "1000",
 				"source.user.name": "alice", "source.user.group.name": "vpn-users", "event.category": `["network"]`,
 				"event.type": `["connection"]`, "event.duration": "120000000000", "network.bytes": "4000",
 				"fortinet.firewall.advpnsc": "true", "related.ip": `["198.51.100.20","203.0.113.1","10.99.0.5"]`,
+				"source.mac": "AA-BB-CC-DD-EE-FF",
 				"network.direction": "external",
 			},
 			absent: []string{"fortinet.firewall.user", "destination.user.name", "fortinet.firewall.remip"},

@@ -452,6 +452,8 @@ func (p *Parser) swapVPN() {
 		g := f + (fDestinationIP - fSourceIP)
 		p.out[f], p.out[g] = p.out[g], p.out[f]
 		p.set[f], p.set[g] = p.set[g], p.set[f]
+		p.comp[f], p.comp[g] = p.comp[g], p.comp[f]
+		p.bounds[f], p.bounds[g] = p.bounds[g], p.bounds[f]
 	}
 	srcUser := p.set[fSourceUserName] || p.set[fSourceUserGroup] || len(p.arr[aSourceUserRoles]) > 0
 	if srcUser {
