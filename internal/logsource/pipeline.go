@@ -365,7 +365,7 @@ func (pp *Parser) finish(raw event.Raw, ev *event.Event, typ string, src *source
 	if _, ok := ev.Get(event.FieldIngested); !ok {
 		ev.Fields = append(ev.Fields, event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)})
 	}
-	ev.Fields = append(ev.Fields, event.Field{Name: event.FieldTimestamp, Value: ev.Time.UTC().Format(time.RFC3339Nano)})
+	ev.Fields = append(ev.Fields, event.Field{Name: event.FieldTimestamp, Value: Timestamp(ev.Time)})
 	if typ != "" {
 		ev.Fields = append(ev.Fields, event.Field{Name: FieldType, Value: typ})
 		if detected {
@@ -407,4 +407,15 @@ func grow(evs []event.Event) []event.Event {
 		return evs[:len(evs)+1]
 	}
 	return append(evs, event.Event{})
+}
+
+// Timestamp formats an event time as Elasticsearch writes @timestamp:
+// UTC with milliseconds ("2026-04-03T00:31:09.000Z"), or with every digit
+// when the time is finer than a millisecond.
+func Timestamp(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		return t.Format(time.RFC3339Nano)
+	}
+	return t.Format("2006-01-02T15:04:05.000Z07:00")
 }

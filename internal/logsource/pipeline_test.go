@@ -95,7 +95,7 @@ func TestDeclaredTypeOverSyslog(t *testing.T) {
 	ev := evs[0]
 	for name, want := range map[string]string{
 		"kv.src": "10.0.0.1", "source.ip": "10.0.0.1", "log.syslog.hostname": "fw01",
-		logsource.FieldType: "test-kv", logsource.FieldName: "fw", "@timestamp": "2026-11-25T09:59:00Z",
+		logsource.FieldType: "test-kv", logsource.FieldName: "fw", "@timestamp": "2026-11-25T09:59:00.000Z",
 		"event.original": "<134>1 2026-11-25T10:00:00Z fw01 kvd - - - kv: src=10.0.0.1 ts=2026-11-25T09:59:00Z",
 	} {
 		if got := get(ev, name); got != want {
@@ -221,7 +221,7 @@ func TestPlainJSONWithFieldMap(t *testing.T) {
 		t.Fatalf("err %v events %d", err, len(evs))
 	}
 	for name, want := range map[string]string{"source.ip": "192.0.2.7", "user.name": "bob", "src": "192.0.2.7",
-		"@timestamp": "2026-11-24T08:00:00Z", logsource.FieldType: "json", logsource.FieldName: "app"} {
+		"@timestamp": "2026-11-24T08:00:00.000Z", logsource.FieldType: "json", logsource.FieldName: "app"} {
 		if got := get(evs[0], name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
@@ -244,5 +244,17 @@ func TestReceiverTypeHint(t *testing.T) {
 	evs, err = parse(t, cfg, "cardiff", "poller/json", `{"doc":1}`)
 	if err != nil || get(evs[0], logsource.FieldType) != "test-doc" {
 		t.Fatalf("source over hint: %v %v", err, evs)
+	}
+}
+
+func TestTimestamp(t *testing.T) {
+	for in, want := range map[time.Time]string{
+		time.Date(2026, 4, 3, 0, 31, 9, 0, time.UTC):                            "2026-04-03T00:31:09.000Z",
+		time.Date(2026, 4, 3, 0, 31, 9, 374_000_000, time.FixedZone("x", 3600)): "2026-04-02T23:31:09.374Z",
+		time.Date(2026, 4, 3, 0, 31, 9, 374_500_000, time.UTC):                  "2026-04-03T00:31:09.3745Z",
+	} {
+		if got := logsource.Timestamp(in); got != want {
+			t.Errorf("Timestamp(%s) = %s, want %s", in, got, want)
+		}
 	}
 }
