@@ -163,7 +163,7 @@ func TestParse(t *testing.T) {
 				"source.user.name": "alice", "source.user.group.name": "vpn-users", "event.category": `["network"]`,
 				"event.type": `["connection"]`, "event.duration": "120000000000", "network.bytes": "4000",
 				"fortinet.firewall.advpnsc": "true", "related.ip": `["198.51.100.20","203.0.113.1","10.99.0.5"]`,
-				"source.mac": "AA-BB-CC-DD-EE-FF",
+				"source.mac":        "AA-BB-CC-DD-EE-FF",
 				"network.direction": "external",
 			},
 			absent: []string{"fortinet.firewall.user", "destination.user.name", "fortinet.firewall.remip"},
