@@ -140,12 +140,22 @@ func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 		}
 		i += j + 1
 	}
+	prefix := ""
 	if start < 0 {
-		return ErrNoTag
+		// An RFC 3164 envelope may have read the tag as the app name
+		// ("<166>2018-10-10T12:34:56Z asa %ASA-6-302013: Built ...").
+		app, _ := dst.Get(normalize.FieldSyslogAppname)
+		var ok bool
+		if vendor, sev, id, _, ok = tagAt(app); !ok {
+			return ErrNoTag
+		}
+		msg = strings.TrimLeft(line, " ")
+	} else {
+		prefix = line[:start]
 	}
 	p.reset(dst, vendor, id)
 	first := len(dst.Fields)
-	h := parseHeader(line[:start], dst.Time)
+	h := parseHeader(prefix, dst.Time)
 	if h.hasTime {
 		dst.Time = h.time
 	}

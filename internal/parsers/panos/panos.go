@@ -184,7 +184,18 @@ func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 	p.cols = splitCSV(p.cols[:0], body, &p.buf)
 	cols := p.cols
 	if len(cols) < 5 || !dateShaped(cols[1]) {
-		return ErrNotPANOS
+		// An RFC 3164 envelope reads "1,2018/11/30" as the tag and keeps
+		// "16:09:07,..." as the message: put the record back together.
+		app, _ := dst.Get(normalize.FieldSyslogAppname)
+		if strings.IndexByte(app, ',') < 0 || h.Priority >= 0 || !h.Time.IsZero() {
+			return ErrNotPANOS
+		}
+		body = app + " " + body
+		p.cols = splitCSV(p.cols[:0], body, &p.buf)
+		cols = p.cols
+		if len(cols) < 5 || !dateShaped(cols[1]) {
+			return ErrNotPANOS
+		}
 	}
 	typ := cols[3]
 	if typ == "" || strings.Trim(typ, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-") != "" {

@@ -81,6 +81,11 @@ func empty(v string) bool { return v == "" || v == "-" || v == "N/A" }
 func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 	line := strings.TrimRight(string(payload), "\r\n")
 	h, body := kv.SplitHeader(line, dst.Time, func(w string) bool { return strings.IndexByte(w, '=') >= 0 })
+	if app, ok := dst.Get(normalize.FieldSyslogAppname); ok && strings.IndexByte(app, '=') > 0 && h.Time.IsZero() {
+		// An RFC 3164 envelope took the first pair ("device_name="SFW"")
+		// for a tag: give it back.
+		body = app + " " + body
+	}
 	p.val = [numKeys]string{}
 	first := len(dst.Fields)
 	p.dst = dst

@@ -1,0 +1,43 @@
+package panos
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
+	"github.com/tarian-soc/tarian/internal/parsers/parsertest"
+)
+
+// A BSD syslog record goes through the syslog envelope first, as the
+// pipeline does it: its RFC 3164 reader takes "1,2018/11/30" for a tag.
+// The parser puts the record back together from the envelope's fields.
+func TestSyslogEnvelope(t *testing.T) {
+	raw := "<14>Mar  1 10:00:01 pa-edge 1,2024/03/01 10:00:01,013201001234,TRAFFIC,end,2561,2024/03/01 10:00:00,10.0.0.5,198.51.100.10,0.0.0.0,0.0.0.0,allow-web,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,fwd,2024/03/01 10:00:00,1001,1,51000,443,0,0,0x0,tcp,allow,500,300,200"
+	var env normalize.Syslog
+	ev := &event.Event{}
+	if err := env.Parse(event.Raw{Received: received, Source: "syslog", Data: []byte(raw)}, ev); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := ev.Get(event.FieldMessage)
+	var p Parser
+	if err := p.Parse([]byte(msg), ev); err != nil {
+		t.Fatalf("Parse(%q) after the envelope: %v", msg, err)
+	}
+	got := parsertest.Fields(ev)
+	for k, v := range map[string]string{
+		"panw.panos.type": "TRAFFIC", "observer.serial_number": "013201001234", "source.ip": "10.0.0.5",
+		"destination.port": "443", "host.hostname": "pa-edge", "event.created": "2024-03-01T10:00:01Z",
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if want := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC); !ev.Time.Equal(want) {
+		t.Errorf("time %s, want %s", ev.Time, want)
+	}
+	// Without the envelope's tag the cut record is refused.
+	if err := p.Parse([]byte(msg), &event.Event{Time: received}); err == nil {
+		t.Error("a record cut by the envelope parsed without its tag")
+	}
+}
