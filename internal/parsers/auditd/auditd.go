@@ -248,7 +248,7 @@ func (p *Parser) record(r *record, typ, body string, first bool) {
 		}
 	}
 	body = body[len(text):]
-	p.pairs(r, typ, body, first, false)
+	p.pairs(r, typ, body, first)
 }
 
 // leadingText returns the words of s before its first key=value word.
@@ -286,7 +286,7 @@ func (p *Parser) avc(r *record, text string) {
 // pairs scans key=value words: values are bare, "double-quoted" or
 // 'single-quoted' (a nested list of pairs, msg='...'); a 0x1d byte starts
 // the ENRICHED part, whose upper-case keys hold interpreted values.
-func (p *Parser) pairs(r *record, typ, s string, first, nested bool) {
+func (p *Parser) pairs(r *record, typ, s string, first bool) {
 	upper := false
 	for len(s) > 0 {
 		c := s[0]
@@ -333,7 +333,7 @@ func (p *Parser) pairs(r *record, typ, s string, first, nested bool) {
 				if t := leadingText(inner); strings.TrimSpace(t) != "" && first && r.text == "" {
 					r.text = strings.TrimSpace(t)
 				}
-				p.pairs(r, typ, inner, first, true)
+				p.pairs(r, typ, inner, first)
 				continue
 			}
 			val, quoted = inner, true
@@ -367,7 +367,7 @@ func (p *Parser) pair(r *record, typ, key, val string, quoted, first, upper bool
 	switch typ {
 	case "EXECVE":
 		if isArgKey(key) {
-			p.arg(key, val, raw, quoted)
+			p.arg(key, raw, quoted)
 			if strings.IndexByte(key, '[') >= 0 || strings.HasSuffix(key, "_len") {
 				return
 			}
@@ -408,7 +408,7 @@ func isArgKey(k string) bool {
 
 // arg files an EXECVE argument: "aN", "aN_len" (ignored) or the chunk
 // "aN[i]" of a long one.
-func (p *Parser) arg(key, val, raw string, quoted bool) {
+func (p *Parser) arg(key, raw string, quoted bool) {
 	name := key[1:]
 	chunk := false
 	if i := strings.IndexByte(name, '['); i > 0 {
