@@ -1,0 +1,137 @@
+package windows
+
+import (
+	"fmt"
+
+	"github.com/valyala/fastjson"
+)
+
+// winlogKeys maps Winlogbeat's winlog.* header keys to header slots.
+var winlogKeys = map[string]int{
+	"event_id":            hEventID,
+	"version":             hVersion,
+	"time_created":        hTime,
+	"record_id":           hRecordID,
+	"activity_id":         hActivityID,
+	"related_activity_id": hRelatedActivityID,
+	"channel":             hChannel,
+	"computer_name":       hComputer,
+	"provider_name":       hProvider,
+	"provider_guid":       hProviderGUID,
+	"event_source":        hEventSource,
+}
+
+// winlogRendered maps winlog.* keys holding rendered names.
+var winlogRendered = map[string]int{
+	"level":  rLevel,
+	"task":   rTask,
+	"opcode": rOpcode,
+}
+
+// decodeWinlogbeat reads a Winlogbeat / Elastic Agent document: the
+// header in winlog.*, the event data in winlog.event_data (user data in
+// winlog.user_data), and the XML rendering in event.original when the
+// shipper keeps it. Every other field is kept as it stands.
+func (p *Parser) decodeWinlogbeat(root *fastjson.Object) error {
+	w, _ := root.Get("winlog").Object()
+	w.Visit(func(key []byte, v *fastjson.Value) {
+		k := string(key)
+		if slot, ok := winlogKeys[k]; ok {
+			if v.Type() != fastjson.TypeNull {
+				p.raw.setHdr(slot, p.putText(v))
+			}
+			return
+		}
+		if slot, ok := winlogRendered[k]; ok {
+			if v.Type() != fastjson.TypeNull {
+				p.raw.setRend(slot, p.putText(v))
+			}
+			return
+		}
+		switch k {
+		case "keywords":
+			if v.Type() == fastjson.TypeArray {
+				p.raw.setRend(rKeywords, p.putText(v))
+			} else if v.Type() == fastjson.TypeString {
+				off := len(p.buf)
+				p.buf = append(p.buf, '[')
+				p.buf = appendJSONString(p.buf, v.GetStringBytes())
+				p.buf = append(p.buf, ']')
+				p.raw.setRend(rKeywords, span{off, len(p.buf)})
+			}
+		case "process":
+			if x := v.Get("pid"); x != nil && x.Type() != fastjson.TypeNull {
+				p.raw.setHdr(hPID, p.putText(x))
+			}
+			if x := v.Get("thread", "id"); x != nil && x.Type() != fastjson.TypeNull {
+				p.raw.setHdr(hTID, p.putText(x))
+			}
+		case "user":
+			for _, f := range []struct {
+				key  string
+				slot int
+			}{{"name", rUserName}, {"domain", rUserDomain}, {"type", rUserType}} {
+				if x := v.Get(f.key); x != nil && x.Type() == fastjson.TypeString {
+					p.raw.setRend(f.slot, p.putText(x))
+				}
+			}
+			if x := v.Get("identifier"); x != nil && x.Type() == fastjson.TypeString {
+				p.raw.setHdr(hUserID, p.putText(x))
+			}
+		case "event_data":
+			if v.Type() != fastjson.TypeObject {
+				return
+			}
+			eo, _ := v.Object()
+			eo.Visit(func(dk []byte, dv *fastjson.Value) {
+				if dv.Type() != fastjson.TypeNull && len(dk) > 0 {
+					p.raw.data = append(p.raw.data, pair{p.put(dk), p.putText(dv)})
+				}
+			})
+		case "user_data":
+			if v.Type() != fastjson.TypeObject {
+				return
+			}
+			uo, _ := v.Object()
+			uo.Visit(func(uk []byte, uv *fastjson.Value) {
+				if len(uk) == 0 {
+					return
+				}
+				if string(uk) == "xml_name" {
+					if uv.Type() == fastjson.TypeString {
+						p.raw.userRoot, p.raw.hasRoot = p.putText(uv), true
+					}
+					return
+				}
+				p.userValue(p.put(uk), uv, false)
+			})
+		default:
+			// winlog.api, winlog.outcome, ...: kept as they stand.
+			p.flattenValue("winlog.", key, v)
+		}
+	})
+	if p.raw.hdrSet&(1<<hEventID) == 0 && p.raw.hdrSet&(1<<hChannel) == 0 {
+		return fmt.Errorf("%w: winlog has neither event_id nor channel", ErrNotWindows)
+	}
+	if x := root.Get("message"); x != nil && x.Type() == fastjson.TypeString {
+		p.raw.setRend(rMessage, p.putText(x))
+	}
+	if x := root.Get("@timestamp"); x != nil && x.Type() == fastjson.TypeString {
+		p.raw.setRend(rFallbackTime, p.putText(x))
+	}
+	if x := root.Get("host"); x != nil && x.Get("name") != nil || root.Get("host.name") != nil {
+		p.raw.hostSet = true
+	}
+	p.flatten("", root, "winlog")
+	// The XML rendering, when the shipper kept it: its span is shared with
+	// the event.original field just flattened.
+	for _, f := range p.out.spans {
+		if p.out.ev.Fields[f.field].Name == "event.original" {
+			if f.v.end > f.v.off && p.buf[f.v.off] == '<' {
+				p.raw.setRend(rOriginal, f.v)
+			}
+			break
+		}
+	}
+	return nil
+}
