@@ -358,9 +358,37 @@ func runeLen[T string | []byte](s T, i int) int {
 	return n
 }
 
-// millis formats t as Elastic's date processor does (milliseconds, UTC).
+// millis formats t as Elastic's date processor does: UTC, milliseconds
+// ("2006-01-02T15:04:05.000Z").
 func millis(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.Format("2006-01-02T15:04:05.000Z07:00")
+	}
+	var b [24]byte
+	put := func(i, n, width int) {
+		for j := i + width - 1; j >= i; j-- {
+			b[j] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+	put(0, year, 4)
+	b[4] = '-'
+	put(5, int(month), 2)
+	b[7] = '-'
+	put(8, day, 2)
+	b[10] = 'T'
+	put(11, hour, 2)
+	b[13] = ':'
+	put(14, minute, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond()/1e6, 3)
+	b[23] = 'Z'
+	return string(b[:])
 }
 
 // parseTime reads the times Windows events carry: RFC 3339 with up to

@@ -325,46 +325,63 @@ func (r *rec) normalizeHeader() {
 
 // fillFromXML takes the numeric header fields that Winlogbeat renders as
 // names (level, task, opcode, keywords, the event id's qualifiers) from
-// the XML rendering the record carries, with a cheap scan of <System>.
+// the XML rendering the record carries, in one pass over <System>.
 func (r *rec) fillFromXML(x string) {
-	end := strings.Index(x, "</System>")
-	if end < 0 {
-		return
-	}
-	x = x[:end]
-	for _, f := range []struct {
-		slot int
-		tag  string
-	}{{hLevel, "Level"}, {hTask, "Task"}, {hOpcode, "Opcode"}, {hKeywords, "Keywords"}, {hVersion, "Version"}} {
-		if r.hdr[f.slot] != "" {
-			continue
-		}
-		if v, ok := xmlTagText(x, f.tag); ok {
-			r.hdr[f.slot] = v
+	const wanted = 1<<hLevel | 1<<hTask | 1<<hOpcode | 1<<hKeywords | 1<<hVersion
+	have := 0
+	for _, slot := range []int{hLevel, hTask, hOpcode, hKeywords, hVersion} {
+		if r.hdr[slot] != "" {
+			have |= 1 << slot
 		}
 	}
-	if r.hdr[hQualifiers] == "" {
-		if i := strings.Index(x, "<EventID "); i >= 0 {
-			if v, ok := xmlAttr(x[i:], "Qualifiers"); ok && v != "" {
-				r.hdr[hQualifiers] = v
+	for i := 0; i < len(x) && have != wanted; {
+		j := strings.IndexByte(x[i:], '<')
+		if j < 0 {
+			return
+		}
+		i += j + 1
+		end := i
+		for end < len(x) && x[end] != '>' && x[end] != ' ' && x[end] != '/' {
+			end++
+		}
+		if end >= len(x) {
+			return
+		}
+		slot := -1
+		switch x[i:end] {
+		case "/System":
+			return
+		case "Level":
+			slot = hLevel
+		case "Task":
+			slot = hTask
+		case "Opcode":
+			slot = hOpcode
+		case "Keywords":
+			slot = hKeywords
+		case "Version":
+			slot = hVersion
+		case "EventID":
+			if x[end] == ' ' && r.hdr[hQualifiers] == "" {
+				if v, ok := xmlAttr(x[i-1:], "Qualifiers"); ok && v != "" {
+					r.hdr[hQualifiers] = v
+				}
 			}
 		}
+		if slot < 0 || r.hdr[slot] != "" || x[end] != '>' {
+			i = end
+			continue
+		}
+		k := strings.IndexByte(x[end+1:], '<')
+		if k < 0 {
+			return
+		}
+		if v := x[end+1 : end+1+k]; strings.IndexByte(v, '&') < 0 {
+			r.hdr[slot] = v
+			have |= 1 << slot
+		}
+		i = end + 1 + k
 	}
-}
-
-// xmlTagText returns the text of the first <tag>text</tag> in x when it
-// needs no unescaping.
-func xmlTagText(x, tag string) (string, bool) {
-	i := strings.Index(x, "<"+tag+">")
-	if i < 0 {
-		return "", false
-	}
-	rest := x[i+len(tag)+2:]
-	j := strings.IndexByte(rest, '<')
-	if j < 0 || strings.IndexByte(rest[:j], '&') >= 0 {
-		return "", false
-	}
-	return rest[:j], true
 }
 
 // xmlAttr returns the value of attribute name in the start tag at the
@@ -437,18 +454,41 @@ func (o *out) add(name, value string) {
 }
 
 // nameCache interns built field names (prefix + key), so an event's names
-// cost no allocation once seen.
+// cost no allocation once seen. Records from one shipper have their keys
+// in the same order, so joinBytes first tries the name it gave at the same
+// position of the previous record.
 type nameCache struct {
-	m map[string]string
-	b []byte
+	m   map[string]string
+	b   []byte
+	seq []seqName
+	pos int
 }
+
+type seqName struct{ prefix, full string }
+
+// restart starts a record: joinBytes positions count from 0.
+func (c *nameCache) restart() { c.pos = 0 }
 
 // maxNames bounds the cache; it is cleared when full.
 const maxNames = 8192
 
 func (c *nameCache) joinBytes(prefix string, key []byte) string {
+	if c.pos < len(c.seq) {
+		if e := c.seq[c.pos]; e.prefix == prefix && len(e.full) == len(prefix)+len(key) && e.full[len(prefix):] == string(key) {
+			c.pos++
+			return e.full
+		}
+	}
 	c.b = append(append(c.b[:0], prefix...), key...)
-	return c.intern()
+	full := c.intern()
+	switch {
+	case c.pos < len(c.seq):
+		c.seq[c.pos] = seqName{prefix, full}
+	case c.pos < 512:
+		c.seq = append(c.seq, seqName{prefix, full})
+	}
+	c.pos++
+	return full
 }
 
 // joinDot is joinBytes with a '.' after key: the prefix of key's children.

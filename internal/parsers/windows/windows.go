@@ -227,6 +227,7 @@ func jsonShape(o *fastjson.Object) Shape {
 // reset readies the parser for an event appended to dst.
 func (p *Parser) reset(dst *event.Event) {
 	p.buf = p.buf[:0]
+	p.names.restart()
 	p.raw.reset()
 	p.r.reset()
 	p.out.reset(dst)

@@ -6,26 +6,40 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// winlogKeys maps Winlogbeat's winlog.* header keys to header slots.
-var winlogKeys = map[string]int{
-	"event_id":            hEventID,
-	"version":             hVersion,
-	"time_created":        hTime,
-	"record_id":           hRecordID,
-	"activity_id":         hActivityID,
-	"related_activity_id": hRelatedActivityID,
-	"channel":             hChannel,
-	"computer_name":       hComputer,
-	"provider_name":       hProvider,
-	"provider_guid":       hProviderGUID,
-	"event_source":        hEventSource,
-}
-
-// winlogRendered maps winlog.* keys holding rendered names.
-var winlogRendered = map[string]int{
-	"level":  rLevel,
-	"task":   rTask,
-	"opcode": rOpcode,
+// winlogKey maps Winlogbeat's winlog.* keys to a header slot, or (as
+// rendered >= 0) to a rendered-name slot.
+func winlogKey(k string) (header, rendered int) {
+	switch k {
+	case "event_id":
+		return hEventID, -1
+	case "version":
+		return hVersion, -1
+	case "time_created":
+		return hTime, -1
+	case "record_id":
+		return hRecordID, -1
+	case "activity_id":
+		return hActivityID, -1
+	case "related_activity_id":
+		return hRelatedActivityID, -1
+	case "channel":
+		return hChannel, -1
+	case "computer_name":
+		return hComputer, -1
+	case "provider_name":
+		return hProvider, -1
+	case "provider_guid":
+		return hProviderGUID, -1
+	case "event_source":
+		return hEventSource, -1
+	case "level":
+		return -1, rLevel
+	case "task":
+		return -1, rTask
+	case "opcode":
+		return -1, rOpcode
+	}
+	return -1, -1
 }
 
 // decodeWinlogbeat reads a Winlogbeat / Elastic Agent document: the
@@ -35,20 +49,17 @@ var winlogRendered = map[string]int{
 func (p *Parser) decodeWinlogbeat(root *fastjson.Object) error {
 	w, _ := root.Get("winlog").Object()
 	w.Visit(func(key []byte, v *fastjson.Value) {
-		k := string(key)
-		if slot, ok := winlogKeys[k]; ok {
-			if v.Type() != fastjson.TypeNull {
-				p.raw.setHdr(slot, p.putText(v))
+		if h, rd := winlogKey(string(key)); h >= 0 || rd >= 0 {
+			switch {
+			case v.Type() == fastjson.TypeNull:
+			case h >= 0:
+				p.raw.setHdr(h, p.putText(v))
+			default:
+				p.raw.setRend(rd, p.putText(v))
 			}
 			return
 		}
-		if slot, ok := winlogRendered[k]; ok {
-			if v.Type() != fastjson.TypeNull {
-				p.raw.setRend(slot, p.putText(v))
-			}
-			return
-		}
-		switch k {
+		switch string(key) {
 		case "keywords":
 			if v.Type() == fastjson.TypeArray {
 				p.raw.setRend(rKeywords, p.putText(v))
