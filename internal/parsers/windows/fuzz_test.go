@@ -87,6 +87,7 @@ func FuzzParseFlat(f *testing.F) {
 	seedConverted(f, windowstest.ToFlat)
 	seedGolden(f, "flat-")
 	seedGolden(f, "wazuh-")
+	f.Add([]byte(`{"host":{"name":"relay"},"message":"<Event><System><EventID>1</EventID></System></Event>"}`))
 	f.Add([]byte(`{"EventID":1,"Keywords":"18446744073709551615","SeverityValue":9,"SourceModuleType":"x","EventSourceName":"y","TenantId":"t","EventData":"<EventData><Data Name='a'>&amp;</Data>","EventData_dynamic":"[1,\"x\"]"}`))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, data) })
 }

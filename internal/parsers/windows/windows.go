@@ -195,12 +195,50 @@ func (p *Parser) decode(payload []byte, dst *event.Event) (Shape, error) {
 	case ShapeWazuh:
 		err = p.decodeWazuh(o)
 	default:
-		err = fmt.Errorf("%w: a JSON object with neither Event.System, winlog, win.system nor EventID", ErrNotWindows)
+		// A JSON record carrying the XML rendering as its text (Fluent Bit's
+		// winevtlog with Render_Event_As_XML, an HEC event, a relay's
+		// {"message": ...}): the event is the XML, the record's other
+		// fields are kept.
+		if x := embeddedXML(o); x != nil {
+			if err = p.x.decode(p, x); err == nil {
+				p.flattenExcept(o, x)
+				return ShapeXML, nil
+			}
+			break
+		}
+		err = fmt.Errorf("%w: a JSON object with neither Event.System, winlog, win.system, EventID nor an XML <Event> in message", ErrNotWindows)
 	}
 	if err != nil {
 		p.out.rollback()
 	}
 	return shape, err
+}
+
+// embeddedXML returns the Windows XML a record carries as its message,
+// or nil.
+func embeddedXML(o *fastjson.Object) []byte {
+	for _, k := range []string{"message", "Message", "log", "event", "xml", "Xml", "EventXML"} {
+		v := o.Get(k)
+		if v == nil || v.Type() != fastjson.TypeString {
+			continue
+		}
+		if b := v.GetStringBytes(); SniffXML(b) {
+			return b
+		}
+	}
+	return nil
+}
+
+// flattenExcept keeps a record's fields as they stand, except the one
+// holding the XML already parsed (it is the event, kept as
+// event.original by the pipeline).
+func (p *Parser) flattenExcept(o *fastjson.Object, x []byte) {
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if v.Type() == fastjson.TypeString && len(v.GetStringBytes()) == len(x) && &v.GetStringBytes()[0] == &x[0] {
+			return
+		}
+		p.flattenValue("", key, v)
+	})
 }
 
 // jsonShape tells the JSON shapes apart by their top-level keys.

@@ -174,7 +174,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "  ", "empty payload", ErrNotWindows},
 		{"text", "hello", "neither a JSON object nor an XML <Event>", ErrNotWindows},
 		{"bad JSON", `{"Event":`, "invalid JSON", nil},
-		{"other JSON", `{"a":1}`, "neither Event.System, winlog, win.system nor EventID", ErrNotWindows},
+		{"other JSON", `{"a":1}`, "neither Event.System, winlog, win.system, EventID nor an XML <Event> in message", ErrNotWindows},
 		{"empty System", `{"Event":{"System":{}}}`, "Event.System is empty", ErrNotWindows},
 		{"winlog without id", `{"winlog":{"api":"x"}}`, "winlog has neither event_id nor channel", ErrNotWindows},
 		{"XML root", `<Events><Event/></Events>`, "the root element is <Events>", ErrXML},
@@ -299,4 +299,17 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("parseTime(%q) = %v, %v", c.in, got, ok)
 		}
 	}
+}
+
+func TestXMLInJSONRecord(t *testing.T) {
+	in := `{"host":{"name":"relay-1"},"channel":"wec","message":"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4688</EventID><Channel>Security</Channel><Computer>ws1</Computer><TimeCreated SystemTime='2026-01-01T00:00:00Z'/></System><EventData><Data Name='NewProcessName'>C:\\a.exe</Data></EventData></Event>"}`
+	var p Parser
+	ev := &event.Event{}
+	shape, err := p.ParseShape([]byte(in), ev)
+	if err != nil || shape != ShapeXML {
+		t.Fatalf("shape %v, %v", shape, err)
+	}
+	got := parsertest.Fields(ev)
+	check(t, got, map[string]string{"EventID": "4688", "NewProcessName": `C:\a.exe`, "process.name": "a.exe", "channel": "wec",
+		"host.name": "ws1", "message": absent})
 }
