@@ -80,3 +80,17 @@ func BenchmarkParseCorpusSysmonXML(b *testing.B) {
 	}
 	benchParse(b, evs)
 }
+
+// BenchmarkParseCorpusEvents parses the corpus event sets (evtx-style and
+// flat JSON, 22,071 events) in turn.
+func BenchmarkParseCorpusEvents(b *testing.B) {
+	if os.Getenv("TARIAN_CORPUS") == "" {
+		b.Skip("TARIAN_CORPUS is not set")
+	}
+	t := &testing.T{}
+	_, events := corpusEvents(t)
+	if len(events) == 0 {
+		b.Fatal("no corpus events")
+	}
+	benchParse(b, events)
+}
