@@ -27,6 +27,9 @@ type Format struct {
 	// every field itself. Otherwise the payload is the record's text (the
 	// syslog message, a JSON record's message field, a raw line).
 	JSON bool
+	// Text says a JSON format also reads text payloads (Windows events as
+	// XML in a syslog message or a file's line).
+	Text bool
 	// New returns a parser; each goroutine has its own.
 	New func() FormatParser
 	// Sniff reports whether a payload looks like this format, for

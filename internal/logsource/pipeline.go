@@ -157,7 +157,7 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		}
 		switch {
 		case f == nil:
-		case f.JSON && !isJSON:
+		case f.JSON && !isJSON && !f.Text:
 			if !detected {
 				return evs[:start], fmt.Errorf("%s: the record is not a JSON object", f.Type)
 			}
@@ -192,19 +192,28 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		evs = grow(evs)
 		ev := &evs[len(evs)-1]
 		ev.Fields, ev.Time = append(ev.Fields[:0], env...), envTime
-		if err := pp.parser(f).Parse(rec, ev); err != nil {
-			if detected {
-				// A guess that does not hold: keep the envelope's event.
-				ev.Fields, ev.Time = append(ev.Fields[:0], env...), envTime
-				pp.finish(raw, ev, "", src, false)
-				continue
+		rf := f
+		err := pp.parser(rf).Parse(rec, ev)
+		for err != nil && detected {
+			// A guess that does not hold: try the next format that takes
+			// the record, and in the end keep the envelope's event.
+			ev.Fields, ev.Time = append(ev.Fields[:0], env...), envTime
+			if rf = pp.detectAfter(rf, rec); rf == nil {
+				break
 			}
+			err = pp.parser(rf).Parse(rec, ev)
+		}
+		if err != nil && !detected {
 			return evs[:start], fmt.Errorf("%s: %w", f.Type, err)
+		}
+		if rf == nil {
+			pp.finish(raw, ev, "", src, false)
+			continue
 		}
 		if len(records) > 1 {
 			ev.Fields = append(ev.Fields, event.Field{Name: event.FieldOriginal, Value: string(rec)})
 		}
-		pp.finish(raw, ev, f.Type, src, detected)
+		pp.finish(raw, ev, rf.Type, src, detected)
 	}
 	return evs, nil
 }
@@ -335,8 +344,25 @@ func (pp *Parser) jsonHost(data []byte) string {
 // detect returns the first format whose sniffer takes payload, or nil.
 func (pp *Parser) detect(payload []byte, isJSON bool) *Format {
 	for _, f := range formats {
-		if f.Sniff != nil && f.JSON == isJSON && f.Sniff(payload) {
+		if f.Sniff != nil && (f.JSON == isJSON || f.Text && !isJSON) && f.Sniff(payload) {
 			return f
+		}
+	}
+	return nil
+}
+
+// detectAfter returns the next format after f, in detection order, whose
+// sniffer takes rec as a payload of the same kind (JSON or text), or nil.
+func (pp *Parser) detectAfter(f *Format, rec []byte) *Format {
+	isJSON := isObject(rec)
+	after := false
+	for _, g := range formats {
+		if g == f {
+			after = true
+			continue
+		}
+		if after && g.Sniff != nil && (g.JSON == isJSON || g.Text && !isJSON) && g.Sniff(rec) {
+			return g
 		}
 	}
 	return nil

@@ -367,6 +367,12 @@ func tag(s string) (app, procid, content string, ok bool) {
 		return "", "", s, false
 	}
 	app = s[:i]
+	if app[0] == '%' || strings.ContainsAny(app, ",=\"") {
+		// Not a program name: a Cisco %ASA-6-302013 tag, the first CSV
+		// column of PAN-OS, a key=value pair of Sophos or FortiGate. The
+		// whole text is the message.
+		return "", "", s, false
+	}
 	rest := s[i:]
 	switch rest[0] {
 	case '[':

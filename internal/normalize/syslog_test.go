@@ -338,3 +338,26 @@ func FuzzSyslog(f *testing.F) {
 		}
 	})
 }
+
+// TestSyslogTagIsNotADevicePayload checks that the first word of a
+// device's payload is not taken for the program name.
+func TestSyslogTagIsNotADevicePayload(t *testing.T) {
+	var p Syslog
+	for _, msg := range []string{
+		"%ASA-6-302013: Built outbound TCP connection 1 for outside:192.0.2.1/443",
+		"1,2026/11/25 10:00:00,012801000000,TRAFFIC,end,2561,2026/11/25 10:00:00,10.0.0.1",
+		`device="SFW" date=2026-11-25 time=10:00:00 log_id=010101600001`,
+		`date=2026-11-25 time=10:00:00 devname="FW01" logid="0100032002"`,
+	} {
+		var ev event.Event
+		if err := p.Parse(event.Raw{Data: []byte("<134>Nov 25 10:00:00 fw01 " + msg)}, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if app, ok := ev.Get(FieldSyslogAppname); ok {
+			t.Errorf("%q: app-name %q", msg, app)
+		}
+		if got, _ := ev.Get(event.FieldMessage); got != msg {
+			t.Errorf("message %q, want %q", got, msg)
+		}
+	}
+}

@@ -87,6 +87,9 @@ func SniffSyslog(payload []byte) bool {
 	if len(s) >= 16 && s[3] == ' ' && month(string(s[:3])) != 0 && s[9] == ':' || len(s) >= 16 && s[3] == ' ' && month(string(s[:3])) != 0 && s[8] == ':' {
 		return true
 	}
+	if len(s) >= 21 && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) && s[4] == ' ' && month(string(s[5:8])) != 0 && s[8] == ' ' {
+		return true // "2015 Nov 13 13:40:01 host ...", as some relays write it
+	}
 	return len(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' && s[16] == ':'
 }
 

@@ -312,7 +312,7 @@ func SniffAudit(payload []byte) bool {
 // audit record.
 func SniffM365(payload []byte) bool {
 	return bytes.Contains(payload, kOfficeActivity) ||
-		bytes.Contains(payload, kCreationTime) && bytes.Contains(payload, kRecordType) && bytes.Contains(payload, kOperation)
+		bytes.Contains(payload, kCreationTime) && (bytes.Contains(payload, kRecordType) || bytes.Contains(payload, kOperation))
 }
 
 // SniffDefender reports whether payload looks like a Microsoft 365

@@ -10,8 +10,9 @@ import (
 )
 
 // A BSD syslog record goes through the syslog envelope first, as the
-// pipeline does it: its RFC 3164 reader takes "1,2018/11/30" for a tag.
-// The parser puts the record back together from the envelope's fields.
+// pipeline does it; the envelope must not take the first CSV column
+// ("1,2018/11/30") for a tag. (The parser also puts a record cut that way
+// back together from log.syslog.appname, for envelopes that do.)
 func TestSyslogEnvelope(t *testing.T) {
 	raw := "<14>Mar  1 10:00:01 pa-edge 1,2024/03/01 10:00:01,013201001234,TRAFFIC,end,2561,2024/03/01 10:00:00,10.0.0.5,198.51.100.10,0.0.0.0,0.0.0.0,allow-web,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,fwd,2024/03/01 10:00:00,1001,1,51000,443,0,0,0x0,tcp,allow,500,300,200"
 	var env normalize.Syslog
@@ -36,8 +37,11 @@ func TestSyslogEnvelope(t *testing.T) {
 	if want := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC); !ev.Time.Equal(want) {
 		t.Errorf("time %s, want %s", ev.Time, want)
 	}
-	// Without the envelope's tag the cut record is refused.
-	if err := p.Parse([]byte(msg), &event.Event{Time: received}); err == nil {
-		t.Error("a record cut by the envelope parsed without its tag")
+	// The envelope keeps the record whole: its first column is not a tag.
+	if app, ok := ev.Get(normalize.FieldSyslogAppname); ok {
+		t.Errorf("the envelope took %q for the app-name", app)
+	}
+	if err := p.Parse([]byte(msg), &event.Event{Time: received}); err != nil {
+		t.Errorf("the message alone: %v", err)
 	}
 }

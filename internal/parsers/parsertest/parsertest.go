@@ -5,7 +5,8 @@
 //
 // Agreement counts, over every leaf field of the expected document, the
 // share that the event holds with an equal value. Values compare as text:
-// numbers and booleans by their JSON text, arrays as sets of their
+// numbers and booleans by their JSON text, RFC 3339 times as instants,
+// arrays as sets of their
 // elements' text (an event holds arrays as compact JSON text, or a single
 // element as plain text when the expected array has one element).
 package parsertest
@@ -19,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
 )
@@ -167,6 +169,13 @@ func ignored(name string, ignore []string) bool {
 func Equal(got, want string) bool {
 	if got == want {
 		return true
+	}
+	// Times compare as instants: Elastic keeps a device's zone
+	// ("...T17:31:09.000-07:00") where an event may hold UTC.
+	if gt, err := time.Parse(time.RFC3339Nano, got); err == nil {
+		if wt, err := time.Parse(time.RFC3339Nano, want); err == nil {
+			return gt.Equal(wt)
+		}
 	}
 	g, w := elements(got), elements(want)
 	if g == nil || w == nil {

@@ -39,6 +39,8 @@ func TestEqual(t *testing.T) {
 		{`["a"]`, `["a","b"]`, false},
 		{"1", "1.0", false},
 		{"[broken", "[broken", true},
+		{"2026-04-03T00:31:09.000Z", "2026-04-02T17:31:09.000-07:00", true},
+		{"2026-04-03T00:31:09Z", "2026-04-03T00:31:10Z", false},
 	} {
 		if got := Equal(c.got, c.want); got != c.eq {
 			t.Errorf("Equal(%q, %q) = %v", c.got, c.want, got)

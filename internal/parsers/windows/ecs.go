@@ -3,6 +3,8 @@ package windows
 import (
 	"strconv"
 	"strings"
+
+	"github.com/tarian-soc/tarian/internal/event"
 )
 
 // datasets are event.module and event.dataset per pipeline, as Elastic's
@@ -41,6 +43,7 @@ func (p *Parser) emitECS() {
 		o.add("message", r.rend[rMessage])
 	}
 	p.related.reset()
+	start := len(o.ev.Fields)
 	switch r.kind {
 	case kindSysmon:
 		p.sysmon()
@@ -59,7 +62,26 @@ func (p *Parser) emitECS() {
 		}
 		o.add("user.id", r.hdr[hUserID])
 	}
+	// Elastic's pipelines categorise only the event ids they know; every
+	// other event is still a host event, so correlation and the console
+	// can count on a category.
+	if !named(o.ev.Fields[start:], "event.category") {
+		o.add("event.category", `["host"]`)
+		if !named(o.ev.Fields[start:], "event.type") {
+			o.add("event.type", `["info"]`)
+		}
+	}
 	p.related.emit(p)
+}
+
+// named reports whether fs holds a field called name.
+func named(fs []event.Field, name string) bool {
+	for _, f := range fs {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // logLevel is log.level: the rendered level name, lower case, or the
