@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Device time zones (FortiGate tz=, CEF dtz=) must resolve on hosts
+	// without a zoneinfo database (minimal containers).
+	_ "time/tzdata"
 
 	"github.com/mattn/go-isatty"
 
