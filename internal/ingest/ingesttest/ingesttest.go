@@ -2,7 +2,8 @@
 // pipeline boundary in memory (it keeps the records, dead letters and
 // counts a receiver writes, per tenant, and can refuse writes to push
 // back), and Tokens, an ingest-token table standing where the server's
-// token store does. Only tests import it.
+// token store does, and PKI, a throwaway CA for TLS tests. Only tests
+// import it.
 package ingesttest
 
 import (
