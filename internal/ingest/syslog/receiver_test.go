@@ -2,16 +2,10 @@ package syslog
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -325,76 +319,6 @@ func TestCrossTenantSources(t *testing.T) {
 	}
 }
 
-// pki is a throwaway CA with a server certificate and client certificates
-// for tests, written as PEM files in a temporary folder.
-type pki struct {
-	dir    string
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	CAFile string
-	serial int64
-}
-
-func newPKI(t testing.TB, name string) *pki {
-	t.Helper()
-	p := &pki{dir: t.TempDir()}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.ca, _ = x509.ParseCertificate(der)
-	p.caKey = key
-	p.CAFile = filepath.Join(p.dir, "ca.pem")
-	writePEM(t, p.CAFile, "CERTIFICATE", der)
-	p.serial = 1
-	return p
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// issue writes a certificate and key signed by the CA and returns their
-// files.
-func (p *pki) issue(t testing.TB, cn string, dns []string, ips []net.IP, usage x509.ExtKeyUsage) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(p.serial), Subject: pkix.Name{CommonName: cn}, DNSNames: dns, IPAddresses: ips,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("cert%d", p.serial)
-	certFile, keyFile = filepath.Join(p.dir, name+".pem"), filepath.Join(p.dir, name+".key")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "PRIVATE KEY", kder)
-	return certFile, keyFile
-}
-
 // sendTLS sends data over TLS with a client certificate and reports
 // whether the server kept the connection after the handshake.
 func sendTLS(t testing.TB, addr net.Addr, caFile, certFile, keyFile, data string) error {
@@ -432,13 +356,13 @@ func sendTLS(t testing.TB, addr net.Addr, caFile, certFile, keyFile, data string
 // tenant; a certificate that maps to no tenant, or from another CA, is
 // refused.
 func TestCrossTenantTLS(t *testing.T) {
-	ca := newPKI(t, "Tarian test members CA")
-	srvCert, srvKey := ca.issue(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
-	aCert, aKey := ca.issue(t, "fw01.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
-	bCert, bKey := ca.issue(t, "ignored-cn", []string{"relay.bravo.example"}, nil, x509.ExtKeyUsageClientAuth)
-	strangerCert, strangerKey := ca.issue(t, "stranger.example", nil, nil, x509.ExtKeyUsageClientAuth)
-	other := newPKI(t, "Someone else's CA")
-	forgedCert, forgedKey := other.issue(t, "fw01.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	ca := ingesttest.NewPKI(t, "Tarian test members CA")
+	srvCert, srvKey := ca.Issue(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
+	aCert, aKey := ca.Issue(t, "fw01.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	bCert, bKey := ca.Issue(t, "ignored-cn", []string{"relay.bravo.example"}, nil, x509.ExtKeyUsageClientAuth)
+	strangerCert, strangerKey := ca.Issue(t, "stranger.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	other := ingesttest.NewPKI(t, "Someone else's CA")
+	forgedCert, forgedKey := other.Issue(t, "fw01.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
 
 	r, sink := start(t, config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", TLS: &TLSConfig{
 		Cert: srvCert, Key: srvKey, ClientCA: ca.CAFile,
@@ -610,11 +534,11 @@ func TestNewErrors(t *testing.T) {
 // TestTLSListenerTenant: on a per-tenant TLS listener any certificate of
 // the deployment CA lands in the listener's tenant; others are refused.
 func TestTLSListenerTenant(t *testing.T) {
-	ca := newPKI(t, "Tarian test members CA")
-	srvCert, srvKey := ca.issue(t, "localhost", []string{"localhost"}, nil, x509.ExtKeyUsageServerAuth)
-	cert, key := ca.issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
-	other := newPKI(t, "Someone else's CA")
-	forged, forgedKey := other.issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	ca := ingesttest.NewPKI(t, "Tarian test members CA")
+	srvCert, srvKey := ca.Issue(t, "localhost", []string{"localhost"}, nil, x509.ExtKeyUsageServerAuth)
+	cert, key := ca.Issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	other := ingesttest.NewPKI(t, "Someone else's CA")
+	forged, forgedKey := other.Issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
 	r, sink := start(t, config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "charlie", TLS: &TLSConfig{Cert: srvCert, Key: srvKey, ClientCA: ca.CAFile}}))
 	if err := sendTLS(t, r.Addrs()[0], ca.CAFile, cert, key, "<13>to charlie\n"); err != nil {
 		t.Error(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/normalize"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -53,9 +54,9 @@ func TestRsyslog(t *testing.T) {
 		t.Skip("rsyslog's GnuTLS driver is not installed: skipping the real-client test (apt-get install -y rsyslog-gnutls; CI installs it)")
 	}
 	dir := t.TempDir()
-	ca := newPKI(t, "Tarian test members CA")
-	srvCert, srvKey := ca.issue(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
-	cliCert, cliKey := ca.issue(t, "council-web01.delta.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	ca := ingesttest.NewPKI(t, "Tarian test members CA")
+	srvCert, srvKey := ca.Issue(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
+	cliCert, cliKey := ca.Issue(t, "council-web01.delta.example", nil, nil, x509.ExtKeyUsageClientAuth)
 
 	cfg := DefaultConfig()
 	cfg.Listeners = []Listener{
