@@ -2,20 +2,13 @@ package lumberjack
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -224,77 +217,6 @@ func TestGoLumberClients(t *testing.T) {
 	}
 }
 
-// pki is a throwaway CA that issues server and client certificates as PEM
-// files in a temporary folder.
-type pki struct {
-	dir    string
-	ca     *x509.Certificate
-	key    *ecdsa.PrivateKey
-	CAFile string
-	serial int64
-}
-
-func newPKI(t testing.TB, name string) *pki {
-	t.Helper()
-	p := &pki{dir: t.TempDir(), serial: 1}
-	var err error
-	if p.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &p.key.PublicKey, p.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.ca, _ = x509.ParseCertificate(der)
-	p.CAFile = filepath.Join(p.dir, "ca.pem")
-	writePEM(t, p.CAFile, "CERTIFICATE", der)
-	return p
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// issue writes a certificate and key signed by the CA and returns their
-// files.
-func (p *pki) issue(t testing.TB, cn string, dns []string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(p.serial), Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-	}
-	if usage == x509.ExtKeyUsageServerAuth {
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("cert%d", p.serial)
-	certFile, keyFile = filepath.Join(p.dir, name+".pem"), filepath.Join(p.dir, name+".key")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "PRIVATE KEY", kder)
-	return certFile, keyFile
-}
-
 // tlsDial returns a dialer for go-lumber that presents a client
 // certificate and trusts caFile.
 func tlsDial(t testing.TB, caFile, certFile, keyFile string) func(network, addr string) (net.Conn, error) {
@@ -341,15 +263,15 @@ func sendSync(dial func(network, addr string) (net.Conn, error), addr string, le
 // certificate of tenant A writes into A only, whatever the compression; a
 // certificate that maps to no tenant, or from another CA, writes nothing.
 func TestTLSClientCertificates(t *testing.T) {
-	ca := newPKI(t, "Tarian test members CA")
-	srvCert, srvKey := ca.issue(t, "localhost", []string{"localhost"}, x509.ExtKeyUsageServerAuth)
-	aCert, aKey := ca.issue(t, "winlogbeat.alpha.example", nil, x509.ExtKeyUsageClientAuth)
-	bCert, bKey := ca.issue(t, "ignored-cn", []string{"filebeat.bravo.example"}, x509.ExtKeyUsageClientAuth)
-	strangerCert, strangerKey := ca.issue(t, "stranger.example", nil, x509.ExtKeyUsageClientAuth)
+	ca := ingesttest.NewPKI(t, "Tarian test members CA")
+	srvCert, srvKey := ca.Issue(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
+	aCert, aKey := ca.Issue(t, "winlogbeat.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	bCert, bKey := ca.Issue(t, "ignored-cn", []string{"filebeat.bravo.example"}, nil, x509.ExtKeyUsageClientAuth)
+	strangerCert, strangerKey := ca.Issue(t, "stranger.example", nil, nil, x509.ExtKeyUsageClientAuth)
 	// Two identities of different tenants in one certificate: refused.
-	bothCert, bothKey := ca.issue(t, "winlogbeat.alpha.example", []string{"filebeat.bravo.example"}, x509.ExtKeyUsageClientAuth)
-	other := newPKI(t, "Someone else's CA")
-	forgedCert, forgedKey := other.issue(t, "winlogbeat.alpha.example", nil, x509.ExtKeyUsageClientAuth)
+	bothCert, bothKey := ca.Issue(t, "winlogbeat.alpha.example", []string{"filebeat.bravo.example"}, nil, x509.ExtKeyUsageClientAuth)
+	other := ingesttest.NewPKI(t, "Someone else's CA")
+	forgedCert, forgedKey := other.Issue(t, "winlogbeat.alpha.example", nil, nil, x509.ExtKeyUsageClientAuth)
 
 	r, sink := start(t, config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", TLS: &TLSConfig{
 		Cert: srvCert, Key: srvKey, ClientCA: ca.CAFile,
@@ -392,11 +314,11 @@ func TestTLSClientCertificates(t *testing.T) {
 // TestTLSListenerTenant: on a per-tenant TLS listener any certificate of
 // the deployment CA writes into the listener's tenant; others are refused.
 func TestTLSListenerTenant(t *testing.T) {
-	ca := newPKI(t, "Tarian test members CA")
-	srvCert, srvKey := ca.issue(t, "localhost", []string{"localhost"}, x509.ExtKeyUsageServerAuth)
-	cert, key := ca.issue(t, "anything.example", nil, x509.ExtKeyUsageClientAuth)
-	other := newPKI(t, "Someone else's CA")
-	forged, forgedKey := other.issue(t, "anything.example", nil, x509.ExtKeyUsageClientAuth)
+	ca := ingesttest.NewPKI(t, "Tarian test members CA")
+	srvCert, srvKey := ca.Issue(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
+	cert, key := ca.Issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
+	other := ingesttest.NewPKI(t, "Someone else's CA")
+	forged, forgedKey := other.Issue(t, "anything.example", nil, nil, x509.ExtKeyUsageClientAuth)
 	r, sink := start(t, config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "charlie", TLS: &TLSConfig{Cert: srvCert, Key: srvKey, ClientCA: ca.CAFile}}))
 	addr := r.Addrs()[0].String()
 	if err := sendSync(tlsDial(t, ca.CAFile, cert, key), addr, 3, beatEvents("c", 30)); err != nil {
