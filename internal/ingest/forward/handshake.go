@@ -26,7 +26,7 @@ import (
 var errHandshake = errors.New("shared key mismatch")
 
 // handshake runs the HELO/PING/PONG exchange on st with l's shared key.
-func (r *Receiver) handshake(l *listener, st *stream) error {
+func (r *Receiver) handshake(l *socket, st *stream) error {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce) // never fails (crypto/rand)
 	helo := []byte{0x92}
@@ -65,12 +65,12 @@ func (r *Receiver) handshake(l *listener, st *stream) error {
 	if err != nil {
 		return err
 	}
-	self := l.hostname()
+	self := l.fwd.hostname()
 	reason := ""
 	switch {
 	case host == self:
 		reason = "same hostname between input and output: invalid configuration"
-	case subtle.ConstantTimeCompare([]byte(digest), []byte(sharedKeyDigest(salt, host, nonce, l.SharedKey))) != 1:
+	case subtle.ConstantTimeCompare([]byte(digest), []byte(sharedKeyDigest(salt, host, nonce, l.fwd.SharedKey))) != 1:
 		reason = errHandshake.Error()
 	}
 	pong := []byte{0x95}
@@ -84,7 +84,7 @@ func (r *Receiver) handshake(l *listener, st *stream) error {
 		pong = append(pong, 0xc3)
 		pong = appendStr(pong, nil)
 		pong = appendStr(pong, []byte(self))
-		pong = appendStr(pong, []byte(sharedKeyDigest(salt, self, nonce, l.SharedKey)))
+		pong = appendStr(pong, []byte(sharedKeyDigest(salt, self, nonce, l.fwd.SharedKey)))
 	}
 	if err := st.c.SetWriteDeadline(time.Now().Add(handshakeTimeout)); err != nil {
 		return err

@@ -2,20 +2,18 @@ package forward
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/listener"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -76,7 +74,7 @@ const (
 type Receiver struct {
 	cfg Config
 	d   Deps
-	lns []*listener
+	lns []*socket
 	now func() time.Time
 
 	ready chan struct{}
@@ -84,14 +82,11 @@ type Receiver struct {
 	addrs []net.Addr
 }
 
-// listener is a Listener ready to serve.
-type listener struct {
-	Listener
-	index   int
-	tenant  tenant.ID
-	sources []source
-	tls     *tls.Config
-	clients map[string]tenant.ID
+// socket is a configured listener ready to serve.
+type socket struct {
+	*listener.Listener
+	index int
+	fwd   Listener
 }
 
 // New checks cfg and loads the TLS files; Run listens.
@@ -107,43 +102,13 @@ func New(cfg Config, d Deps) (*Receiver, error) {
 	}
 	r := &Receiver{cfg: cfg, d: d, now: time.Now, ready: make(chan struct{})}
 	for i, l := range cfg.Listeners {
-		ln := &listener{Listener: l, index: i, tenant: tenant.ID(l.Tenant)}
-		ln.sources, _ = parseSources(l.Sources) // validated
-		if l.Protocol == "tls" {
-			tc, err := loadTLS(l.TLS)
-			if err != nil {
-				return nil, fmt.Errorf("forward: listeners[%d].tls: %w", i, err)
-			}
-			ln.tls = tc
-			ln.clients = map[string]tenant.ID{}
-			for id, t := range l.TLS.Clients {
-				ln.clients[id] = tenant.ID(t)
-			}
+		ln, err := listener.New(l.Config)
+		if err != nil {
+			return nil, fmt.Errorf("forward: listeners[%d].%w", i, err)
 		}
-		r.lns = append(r.lns, ln)
+		r.lns = append(r.lns, &socket{Listener: ln, index: i, fwd: l})
 	}
 	return r, nil
-}
-
-func loadTLS(c *TLSConfig) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
-	if err != nil {
-		return nil, fmt.Errorf("cert, key: %w", err)
-	}
-	pem, err := os.ReadFile(c.ClientCA)
-	if err != nil {
-		return nil, fmt.Errorf("client_ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("client_ca: no PEM certificate in %s", c.ClientCA)
-	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    pool,
-		MinVersion:   tls.VersionTLS12,
-	}, nil
 }
 
 // Addrs returns the listeners' bound addresses, in configuration order.
@@ -164,10 +129,8 @@ func (r *Receiver) Run(ctx context.Context) error {
 	var readyOnce sync.Once
 	defer readyOnce.Do(func() { close(r.ready) })
 	for _, l := range r.lns {
-		for _, t := range l.tenants() {
-			if _, err := r.d.Tenants.Tenant(ctx, tenant.ID(t)); err != nil {
-				return fmt.Errorf("forward: listeners[%d]: tenant %q: %w", l.index, t, err)
-			}
+		if err := l.CheckTenants(ctx, r.d.Tenants.Tenant); err != nil {
+			return fmt.Errorf("forward: listeners[%d]: %w", l.index, err)
 		}
 	}
 	var lns []net.Listener
@@ -179,7 +142,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 	var lc net.ListenConfig
 	var addrs []net.Addr
 	for _, l := range r.lns {
-		ln, err := lc.Listen(ctx, "tcp", l.address())
+		ln, err := lc.Listen(ctx, "tcp", l.Address())
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("forward: listeners[%d]: %w", l.index, err)
@@ -196,7 +159,9 @@ func (r *Receiver) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, ln := range lns {
 		l := r.lns[i]
-		wg.Go(func() { r.accept(ctx, l, ln, &wg) })
+		wg.Go(func() {
+			listener.Accept(ctx, ln, &wg, r.d.Log, "forward", func(c net.Conn) { r.serveConn(ctx, l, c) })
+		})
 		r.d.Log.Info("forward listening", "receiver", "forward", "protocol", l.Protocol, "addr", addrs[i].String())
 	}
 	<-ctx.Done()
@@ -204,114 +169,27 @@ func (r *Receiver) Run(ctx context.Context) error {
 	return nil
 }
 
-// accept serves each connection of ln in its own goroutine.
-func (r *Receiver) accept(ctx context.Context, l *listener, ln net.Listener, wg *sync.WaitGroup) {
-	delay := 5 * time.Millisecond
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Out of file descriptors and the like: wait, as net/http does.
-			r.d.Log.Warn("forward accept", "receiver", "forward", "err", err)
-			time.Sleep(delay)
-			delay = min(2*delay, maxBackoff)
-			continue
-		}
-		delay = 5 * time.Millisecond
-		wg.Go(func() { r.serveConn(ctx, l, c) })
-	}
-}
-
-// addrOf is the sender's address, IPv4 unmapped.
-func addrOf(a net.Addr) netip.Addr {
-	if a, ok := a.(*net.TCPAddr); ok {
-		return a.AddrPort().Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
-// sourceTenant finds the tenant of an allow-listed address.
-func (l *listener) sourceTenant(a netip.Addr) (tenant.ID, bool) {
-	a = a.Unmap()
-	for _, s := range l.sources {
-		if s.prefix.Contains(a) {
-			return s.tenant, true
-		}
-	}
-	return "", false
-}
-
-// certTenant finds the tenant of a verified client certificate: its DNS
-// SANs, then its subject CN. Identities that name different tenants are
-// refused.
-func (l *listener) certTenant(c *x509.Certificate) (tenant.ID, bool) {
-	var found tenant.ID
-	for _, id := range append(append([]string(nil), c.DNSNames...), c.Subject.CommonName) {
-		if t, ok := l.clients[id]; ok {
-			if found != "" && found != t {
-				return "", false
-			}
-			found = t
-		}
-	}
-	return found, found != ""
-}
-
 // refuse counts a sender that matches no tenant or fails the handshake.
-func (r *Receiver) refuse(l *listener, from netip.Addr, reason string) {
+func (r *Receiver) refuse(l *socket, from netip.Addr, reason string) {
 	r.d.Metrics.Count(MetricRefused, "", 1)
-	r.d.Log.Warn("forward sender refused", "receiver", "forward", "protocol", l.Protocol, "listen", l.address(), "remote", from.String(), "reason", reason)
+	r.d.Log.Warn("forward sender refused", "receiver", "forward", "protocol", l.Protocol, "listen", l.Address(), "remote", from.String(), "reason", reason)
 }
 
 // serveConn authenticates one connection and reads it until it ends or
 // ctx is done.
-func (r *Receiver) serveConn(ctx context.Context, l *listener, c net.Conn) {
+func (r *Receiver) serveConn(ctx context.Context, l *socket, c net.Conn) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	from := addrOf(c.RemoteAddr())
-	t := l.tenant
-	if len(l.sources) > 0 {
-		var ok bool
-		if t, ok = l.sourceTenant(from); !ok {
-			r.refuse(l, from, "source address not allow-listed")
-			return
-		}
-	}
-	if l.tls != nil {
-		tc := tls.Server(c, l.tls)
-		c = tc
-		hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-		err := tc.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
-			r.refuse(l, from, "TLS handshake: "+err.Error())
-			return
-		}
-		if len(l.clients) > 0 {
-			certs := tc.ConnectionState().PeerCertificates
-			var ok bool
-			if len(certs) > 0 {
-				t, ok = l.certTenant(certs[0])
-			}
-			if !ok {
-				name := ""
-				if len(certs) > 0 {
-					name = certs[0].Subject.CommonName
-				}
-				r.refuse(l, from, fmt.Sprintf("client certificate %q maps to no tenant", name))
-				return
-			}
-		}
-	}
-	if t == "" {
-		r.refuse(l, from, "no tenant")
+	from := listener.RemoteAddr(c.RemoteAddr())
+	// sc is c, or the TLS connection over it; closing c ends either.
+	sc, t, err := l.Authenticate(ctx, c)
+	if err != nil {
+		r.refuse(l, from, err.Error())
 		return
 	}
-	st := &stream{c: c, buf: make([]byte, readBuffer)}
-	if l.SharedKey != "" {
+	st := &stream{c: sc, buf: make([]byte, readBuffer)}
+	if l.fwd.SharedKey != "" {
 		if err := r.handshake(l, st); err != nil {
 			r.refuse(l, from, "forward handshake: "+err.Error())
 			return

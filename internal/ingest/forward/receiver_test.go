@@ -15,6 +15,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
+	"github.com/tarian-soc/tarian/internal/ingest/listener"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -85,7 +86,7 @@ func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
 func tcpConfig(tenants ...string) Config {
 	cfg := DefaultConfig()
 	for _, tn := range tenants {
-		cfg.Listeners = append(cfg.Listeners, Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: tn})
+		cfg.Listeners = append(cfg.Listeners, Listener{Config: listener.Config{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: tn}})
 	}
 	return cfg
 }
@@ -122,20 +123,29 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{"default", func(*Config) {}, ""},
-		{"udp", func(c *Config) { c.Listeners = []Listener{{Protocol: "udp", Listen: ":24224", Tenant: "alpha"}} }, "listeners[0].protocol"},
-		{"no tenant", func(c *Config) { c.Listeners = []Listener{{Protocol: "tcp", Listen: ":24224"}} }, "listeners[0].tenant: one of"},
+		{"udp", func(c *Config) {
+			c.Listeners = []Listener{{Config: listener.Config{Protocol: "udp", Listen: ":24224", Tenant: "alpha"}}}
+		}, "listeners[0].protocol"},
+		{"no tenant", func(c *Config) {
+			c.Listeners = []Listener{{Config: listener.Config{Protocol: "tcp", Listen: ":24224"}}}
+		}, "listeners[0].tenant: one of"},
 		{"two modes", func(c *Config) {
-			c.Listeners = []Listener{{Protocol: "tcp", Listen: ":24224", Tenant: "alpha", Sources: map[string]string{"10.0.0.1": "bravo"}}}
+			c.Listeners = []Listener{{Config: listener.Config{Protocol: "tcp", Listen: ":24224", Tenant: "alpha", Sources: map[string]string{"10.0.0.1": "bravo"}}}}
 		}, "set only one"},
 		{"bad source", func(c *Config) {
-			c.Listeners = []Listener{{Protocol: "tcp", Listen: ":24224", Sources: map[string]string{"nope": "bravo"}}}
+			c.Listeners = []Listener{{Config: listener.Config{Protocol: "tcp", Listen: ":24224", Sources: map[string]string{"nope": "bravo"}}}}
 		}, "listeners[0].sources"},
-		{"tls without certs", func(c *Config) { c.Listeners = []Listener{{Protocol: "tls", Listen: ":24224", Tenant: "alpha"}} }, "listeners[0].tls"},
+		{"tls without certs", func(c *Config) {
+			c.Listeners = []Listener{{Config: listener.Config{Protocol: "tls", Listen: ":24224", Tenant: "alpha"}}}
+		}, "listeners[0].tls"},
 		{"hostname without key", func(c *Config) {
-			c.Listeners = []Listener{{Protocol: "tcp", Listen: ":24224", Tenant: "alpha", Hostname: "x"}}
+			c.Listeners = []Listener{{Config: listener.Config{Protocol: "tcp", Listen: ":24224", Tenant: "alpha"}, Hostname: "x"}}
 		}, "listeners[0].hostname"},
 		{"twice", func(c *Config) {
-			c.Listeners = []Listener{{Protocol: "tcp", Listen: ":24224", Tenant: "alpha"}, {Protocol: "tcp", Listen: "127.0.0.1:24224", Tenant: "bravo"}}
+			c.Listeners = []Listener{
+				{Config: listener.Config{Protocol: "tcp", Listen: ":24224", Tenant: "alpha"}},
+				{Config: listener.Config{Protocol: "tcp", Listen: "127.0.0.1:24224", Tenant: "bravo"}},
+			}
 		}, "configured twice"},
 		{"max message", func(c *Config) { c.MaxMessageBytes = 10 }, "max_message_bytes"},
 		{"max record", func(c *Config) { c.MaxRecordBytes = 10 }, "max_record_bytes"},
@@ -196,10 +206,10 @@ func TestPerListenerTenant(t *testing.T) {
 // refuses any other, storing nothing for it.
 func TestSourceAddresses(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Listeners = []Listener{{Protocol: "tcp", Listen: "127.0.0.1:0", Sources: map[string]string{
+	cfg.Listeners = []Listener{{Config: listener.Config{Protocol: "tcp", Listen: "127.0.0.1:0", Sources: map[string]string{
 		"127.0.0.2":    "alpha",
 		"127.0.0.0/30": "bravo", // 127.0.0.1-3, less specific than .2
-	}}}
+	}}}}
 	r, sink := start(t, cfg)
 	addr := r.Addrs()[0].String()
 	send := func(from string, n int) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/fluent/fluent-logger-golang/fluent"
 
 	"github.com/tarian-soc/tarian/internal/ingest/forward"
+	"github.com/tarian-soc/tarian/internal/ingest/listener"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 
@@ -27,8 +28,8 @@ func TestForwardThroughServer(t *testing.T) {
 
 	cfg := servertest.Config(dir)
 	cfg.Forward.Listeners = []forward.Listener{
-		{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "cardiff"},
-		{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "swansea"},
+		{Config: listener.Config{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "cardiff"}},
+		{Config: listener.Config{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "swansea"}},
 	}
 	s := servertest.Start(t, cfg)
 	addrs := s.ForwardAddrs()

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/ingest/listener"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -111,10 +112,10 @@ func newTLSSetup(t testing.TB) *tlsSetup {
 	rogue := newPKI(t, "Rogue CA")
 	s.other[0], s.other[1] = rogue.issue(t, "fb.alpha.example", false)
 	s.cfg = DefaultConfig()
-	s.cfg.Listeners = []Listener{{Protocol: "tls", Listen: "127.0.0.1:0", TLS: &TLSConfig{
+	s.cfg.Listeners = []Listener{{Config: listener.Config{Protocol: "tls", Listen: "127.0.0.1:0", TLS: &TLSConfig{
 		Cert: srvCert, Key: srvKey, ClientCA: filepath.Join(ca.dir, "ca.pem"),
 		Clients: map[string]string{"fb.alpha.example": "alpha", "fb.bravo.example": "bravo"},
-	}}}
+	}}}}
 	return s
 }
 
