@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -92,7 +94,7 @@ func TestCaptures(t *testing.T) {
 				fmt.Fprintf(&out, "ack of chunk %s\n", digest([]byte(got)))
 			}
 			c.(*net.TCPConn).CloseWrite()
-			waitFor(t, 5*time.Second, "records", func() bool { return sink.Total() > 0 })
+			ingesttest.WaitFor(t, 5*time.Second, "records", func() bool { return sink.Total() > 0 })
 			time.Sleep(100 * time.Millisecond)
 			out.WriteString("-- records --\n")
 			for _, tn := range []string{"alpha", "bravo"} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fluent/fluent-logger-golang/fluent"
 
+	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -74,7 +75,7 @@ func TestGoClient(t *testing.T) {
 	}
 	wg.Wait()
 	total := 2 * len(modes) * n
-	waitFor(t, 20*time.Second, fmt.Sprintf("%d records", total), func() bool { return sink.Total() >= total })
+	ingesttest.WaitFor(t, 20*time.Second, fmt.Sprintf("%d records", total), func() bool { return sink.Total() >= total })
 	time.Sleep(200 * time.Millisecond) // any duplicate would have landed by now
 	for _, tn := range []tenant.ID{"alpha", "bravo"} {
 		seen := map[string]int{}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -187,7 +188,7 @@ func TestNodeClient(t *testing.T) {
 		if ok, _, _ := run(p, "Message", "alpha", 5, nil, 2*time.Second); ok != 0 {
 			t.Fatalf("no handshake: %d acknowledged", ok)
 		}
-		waitFor(t, 5*time.Second, "refusals", func() bool { return sink.Counted(MetricRefused, "") >= 2 })
+		ingesttest.WaitFor(t, 5*time.Second, "refusals", func() bool { return sink.Counted(MetricRefused, "") >= 2 })
 		if got := len(sink.data("alpha")); got != n {
 			t.Errorf("%d records, want %d (nothing from the refused senders)", got, n)
 		}
@@ -197,7 +198,7 @@ func TestNodeClient(t *testing.T) {
 		r, sink := start(t, s.cfg)
 		p := port(t, r.Addrs()[0])
 		tlsOpts := func(pair [2]string) map[string]any {
-			return map[string]any{"tls": true, "tlsOptions": map[string]any{"ca": filepath.Join(s.ca.dir, "ca.pem"), "cert": pair[0], "key": pair[1]}}
+			return map[string]any{"tls": true, "tlsOptions": map[string]any{"ca": s.ca.CAFile, "cert": pair[0], "key": pair[1]}}
 		}
 		for tn, pair := range map[tenant.ID][2]string{"alpha": s.alpha, "bravo": s.bravo} {
 			if ok, fail, timedOut := run(p, "PackedForward", string(tn), n, tlsOpts(pair), 20*time.Second); ok != n || fail != 0 || timedOut {
@@ -212,7 +213,7 @@ func TestNodeClient(t *testing.T) {
 				t.Fatalf("%s: %d acknowledged", pair[0], ok)
 			}
 		}
-		waitFor(t, 5*time.Second, "refusals", func() bool { return sink.Counted(MetricRefused, "") >= 2 })
+		ingesttest.WaitFor(t, 5*time.Second, "refusals", func() bool { return sink.Counted(MetricRefused, "") >= 2 })
 		if sink.Total() != 2*n {
 			t.Errorf("%d records, want %d", sink.Total(), 2*n)
 		}

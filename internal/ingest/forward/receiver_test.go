@@ -34,29 +34,7 @@ func (s *memSink) data(t tenant.ID) []string {
 	return out
 }
 
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// tenantStore knows a fixed set of tenants.
-type tenantStore []tenant.ID
-
-func (ts tenantStore) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, error) {
-	if slices.Contains(ts, id) {
-		return tenant.Tenant{ID: id}, nil
-	}
-	return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, tenant.ErrNotFound)
-}
-
-var testTenants = tenantStore{"alpha", "bravo", "charlie"}
+var testTenants = ingesttest.TenantList{"alpha", "bravo", "charlie"}
 
 // start runs a receiver for cfg until the test ends and returns it with
 // its sink.
@@ -67,18 +45,7 @@ func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	if len(r.Addrs()) != len(cfg.Listeners) {
-		t.Fatalf("listeners not bound: %v", r.Addrs())
-	}
+	ingesttest.Serve(t, r, len(cfg.Listeners))
 	return r, sink
 }
 
@@ -190,7 +157,7 @@ func TestPerListenerTenant(t *testing.T) {
 		}
 		c.Close()
 	}
-	waitFor(t, 5*time.Second, "two records", func() bool { return sink.Total() == 2 })
+	ingesttest.WaitFor(t, 5*time.Second, "two records", func() bool { return sink.Total() == 2 })
 	want := map[tenant.ID]string{
 		"alpha": `{"n":0,"@timestamp":"2024-05-01T10:22:33Z","fluent.tag":"app"}`,
 		"bravo": `{"n":1,"@timestamp":"2024-05-01T10:22:33Z","fluent.tag":"app"}`,
@@ -234,7 +201,7 @@ func TestSourceAddresses(t *testing.T) {
 	if err := send("127.0.0.5", 3); err == nil {
 		t.Fatal("127.0.0.5 is not allow-listed but got an ack")
 	}
-	waitFor(t, 5*time.Second, "refusal counted", func() bool { return sink.Counted(MetricRefused, "") == 1 })
+	ingesttest.WaitFor(t, 5*time.Second, "refusal counted", func() bool { return sink.Counted(MetricRefused, "") == 1 })
 	if got := sink.data("alpha"); len(got) != 1 || !strings.Contains(got[0], `"from":"127.0.0.2"`) {
 		t.Errorf("alpha: %q", got)
 	}
@@ -263,7 +230,7 @@ func TestAckOnlyAfterDurableWrite(t *testing.T) {
 	if _, err := readAck(t, c, 500*time.Millisecond); err == nil {
 		t.Fatal("acknowledged while the sink refuses every write")
 	}
-	waitFor(t, 5*time.Second, "retries", func() bool { return sink.Writes() >= 3 })
+	ingesttest.WaitFor(t, 5*time.Second, "retries", func() bool { return sink.Writes() >= 3 })
 	if sink.Total() != 0 {
 		t.Fatalf("%d records stored by a failing sink", sink.Total())
 	}
@@ -346,7 +313,7 @@ func TestMalformedClosesConnection(t *testing.T) {
 			if _, err := io.ReadAll(c); err != nil {
 				t.Fatalf("connection not closed by the receiver: %v", err)
 			}
-			waitFor(t, 5*time.Second, "dead letter", func() bool { return sink.DeadTotal() == 1 })
+			ingesttest.WaitFor(t, 5*time.Second, "dead letter", func() bool { return sink.DeadTotal() == 1 })
 			if n := sink.Counted(MetricMalformed, "alpha"); n != 1 {
 				t.Errorf("%s = %d, want 1", MetricMalformed, n)
 			}

@@ -54,6 +54,13 @@ func NewPKI(t testing.TB, name string) *PKI {
 	return p
 }
 
+// Pool is a certificate pool that trusts the CA, for a client's RootCAs.
+func (p *PKI) Pool() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(p.ca)
+	return pool
+}
+
 func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {

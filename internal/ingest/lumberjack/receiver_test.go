@@ -38,29 +38,7 @@ func (s *memSink) docs(t tenant.ID) []string {
 	return out
 }
 
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// tenantStore knows a fixed set of tenants.
-type tenantStore []tenant.ID
-
-func (ts tenantStore) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, error) {
-	if slices.Contains(ts, id) {
-		return tenant.Tenant{ID: id}, nil
-	}
-	return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, tenant.ErrNotFound)
-}
-
-var testTenants = tenantStore{"alpha", "bravo", "charlie", "delta"}
+var testTenants = ingesttest.TenantList{"alpha", "bravo", "charlie", "delta"}
 
 // start runs a receiver for cfg until the test ends and returns it with
 // its sink.
@@ -71,18 +49,7 @@ func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	if r.Addrs() == nil {
-		t.Fatal("receiver did not start")
-	}
+	ingesttest.Serve(t, r, len(cfg.Listeners))
 	return r, sink
 }
 
@@ -296,7 +263,7 @@ func TestTLSClientCertificates(t *testing.T) {
 			t.Errorf("%s: a certificate that must be refused was acknowledged", c.name)
 		}
 	}
-	waitFor(t, 5*time.Second, "3 refusals", func() bool { return sink.Counted(MetricRefused, "") == 3 })
+	ingesttest.WaitFor(t, 5*time.Second, "3 refusals", func() bool { return sink.Counted(MetricRefused, "") == 3 })
 	want := func(tag string, n int) []string {
 		return slices.Sorted(slices.Values(append(wantMessages(tag+"0", n), wantMessages(tag+"3", n)...)))
 	}
@@ -327,7 +294,7 @@ func TestTLSListenerTenant(t *testing.T) {
 	if err := sendSync(tlsDial(t, ca.CAFile, forged, forgedKey), addr, 3, beatEvents("forged", 3)); err == nil {
 		t.Error("a certificate from another CA was acknowledged")
 	}
-	waitFor(t, 5*time.Second, "1 refusal", func() bool { return sink.Counted(MetricRefused, "") == 1 })
+	ingesttest.WaitFor(t, 5*time.Second, "1 refusal", func() bool { return sink.Counted(MetricRefused, "") == 1 })
 	if diff := cmp.Diff(wantMessages("c", 30), messages(t, sink.docs("charlie"))); diff != "" {
 		t.Errorf("charlie (-want +got):\n%s", diff)
 	}
@@ -366,7 +333,7 @@ func TestCrossTenantSources(t *testing.T) {
 	if err := sendSync(fromAddr("127.0.0.3"), shared, 0, beatEvents("stranger", 10)); err == nil {
 		t.Error("an address not allow-listed was acknowledged")
 	}
-	waitFor(t, 5*time.Second, "1 refusal", func() bool { return sink.Counted(MetricRefused, "") == 1 })
+	ingesttest.WaitFor(t, 5*time.Second, "1 refusal", func() bool { return sink.Counted(MetricRefused, "") == 1 })
 	want := map[tenant.ID][]string{
 		"alpha":   wantMessages("alpha", 10),
 		"bravo":   slices.Sorted(slices.Values(append(wantMessages("bravo", 10), wantMessages("bravo-own", 10)...))),
@@ -506,7 +473,7 @@ func TestCutWindow(t *testing.T) {
 	c := dialRaw(t, r.Addrs()[0])
 	c.send(cat(windowFrame(3), jsonFrame(1, `{"a":1}`), jsonFrame(2, `{"a":2}`), []byte("2J\x00\x00\x00")))
 	c.Close()
-	waitFor(t, 5*time.Second, "2 unacknowledged", func() bool { return sink.Counted(MetricUnacknowledged, "alpha") == 2 })
+	ingesttest.WaitFor(t, 5*time.Second, "2 unacknowledged", func() bool { return sink.Counted(MetricUnacknowledged, "alpha") == 2 })
 	if n, d := sink.Total(), sink.DeadTotal(); n != 0 || d != 0 {
 		t.Errorf("%d records and %d dead letters of a cut window", n, d)
 	}
@@ -527,7 +494,7 @@ func TestStalledWindow(t *testing.T) {
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Errorf("closed after %v, before the timeout", d)
 	}
-	waitFor(t, 5*time.Second, "1 unacknowledged", func() bool { return sink.Counted(MetricUnacknowledged, "alpha") == 1 })
+	ingesttest.WaitFor(t, 5*time.Second, "1 unacknowledged", func() bool { return sink.Counted(MetricUnacknowledged, "alpha") == 1 })
 	// Between windows there is no timeout: an idle shipper stays.
 	c2 := dialRaw(t, r.Addrs()[0])
 	if _, closed := c2.acks(1500 * time.Millisecond); closed {
@@ -675,7 +642,7 @@ func TestShutdown(t *testing.T) {
 	busy := dialRaw(t, r.Addrs()[0])
 	sink.FailWith(fmt.Errorf("%w: stream full (test)", errBackpressure()))
 	busy.send(cat(windowFrame(1), jsonFrame(1, `{"n":1}`)))
-	waitFor(t, 5*time.Second, "a refused write", func() bool { return sink.Writes() > 0 })
+	ingesttest.WaitFor(t, 5*time.Second, "a refused write", func() bool { return sink.Writes() > 0 })
 	cancel()
 	select {
 	case err := <-done:

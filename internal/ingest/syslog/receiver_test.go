@@ -36,29 +36,7 @@ func (s *memSink) messages(t tenant.ID) []string {
 	return out
 }
 
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// tenantStore knows a fixed set of tenants.
-type tenantStore []tenant.ID
-
-func (ts tenantStore) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, error) {
-	if slices.Contains(ts, id) {
-		return tenant.Tenant{ID: id}, nil
-	}
-	return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, tenant.ErrNotFound)
-}
-
-var testTenants = tenantStore{"alpha", "bravo", "charlie", "delta"}
+var testTenants = ingesttest.TenantList{"alpha", "bravo", "charlie", "delta"}
 
 // start runs a receiver for cfg until the test ends and returns it with
 // its sink.
@@ -69,18 +47,7 @@ func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	if r.Addrs() == nil {
-		t.Fatal("receiver did not start")
-	}
+	ingesttest.Serve(t, r, len(cfg.Listeners))
 	return r, sink
 }
 
@@ -116,7 +83,7 @@ func TestTCPFramings(t *testing.T) {
 	send(t, addr, "", "11 <13>1 - hi\n17 <12>1 - a\nsecond\n")
 	send(t, addr, "", "<13>Nov 25 17:17:31 h a: one\r\n<13>Nov 25 17:17:31 h a: two\n\n<13>three")
 	want := []string{"<13>1 - hi", "<12>1 - a\nsecond", "<13>Nov 25 17:17:31 h a: one", "<13>Nov 25 17:17:31 h a: two", "<13>three"}
-	waitFor(t, 5*time.Second, "5 records", func() bool { return len(sink.messages("alpha")) == 5 })
+	ingesttest.WaitFor(t, 5*time.Second, "5 records", func() bool { return len(sink.messages("alpha")) == 5 })
 	got := sink.messages("alpha")
 	slices.Sort(got)
 	slices.Sort(want)
@@ -151,7 +118,7 @@ func TestCapturesOverTCP(t *testing.T) {
 		}
 		send(t, r.Addrs()[0], "", string(b))
 	}
-	waitFor(t, 5*time.Second, fmt.Sprintf("%d records", len(want)), func() bool { return len(sink.messages("alpha")) >= len(want) })
+	ingesttest.WaitFor(t, 5*time.Second, fmt.Sprintf("%d records", len(want)), func() bool { return len(sink.messages("alpha")) >= len(want) })
 	got := sink.messages("alpha")
 	slices.Sort(got)
 	slices.Sort(want)
@@ -167,7 +134,7 @@ func TestDeadLetters(t *testing.T) {
 	send(t, r.Addrs()[0], "", "<13>before\n"+long+"\n<13>after\n")
 	// Octet counting: an over-long frame is skipped, a bad count closes.
 	send(t, r.Addrs()[0], "", fmt.Sprintf("3 one%d %s3 twoXX <13>lost\n", len(long), long))
-	waitFor(t, 5*time.Second, "records and dead letters", func() bool {
+	ingesttest.WaitFor(t, 5*time.Second, "records and dead letters", func() bool {
 		return len(sink.Records("alpha")) == 4 && len(sink.DeadLetters("alpha")) == 3
 	})
 	got := sink.messages("alpha")
@@ -208,7 +175,7 @@ func TestBackpressure(t *testing.T) {
 		fmt.Fprintf(&b, "<13>line %d\n", i)
 	}
 	send(t, r.Addrs()[0], "", b.String())
-	waitFor(t, 10*time.Second, "100 records", func() bool { return len(sink.messages("alpha")) >= 100 })
+	ingesttest.WaitFor(t, 10*time.Second, "100 records", func() bool { return len(sink.messages("alpha")) >= 100 })
 	got := sink.messages("alpha")
 	if len(got) != 100 {
 		t.Fatalf("%d records, want 100", len(got))
@@ -243,7 +210,7 @@ func TestUDP(t *testing.T) {
 	if _, err := c2.Write([]byte("<13>not allowed")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "2 datagrams and a dead letter, 1 refused", func() bool {
+	ingesttest.WaitFor(t, 5*time.Second, "2 datagrams and a dead letter, 1 refused", func() bool {
 		return len(sink.Records("alpha")) == 2 && len(sink.DeadLetters("alpha")) == 1 && sink.Counted(MetricRefused, "") == 1
 	})
 	if diff := cmp.Diff([]string{"<13>1 - one", "<13>two"}, sink.messages("alpha")); diff != "" {
@@ -266,11 +233,11 @@ func TestUDPBackpressure(t *testing.T) {
 	if _, err := c.Write([]byte("<13>dropped")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a counted drop", func() bool { return sink.Counted(MetricDropped, "alpha") == 1 })
+	ingesttest.WaitFor(t, 5*time.Second, "a counted drop", func() bool { return sink.Counted(MetricDropped, "alpha") == 1 })
 	if _, err := c.Write([]byte("<13>kept")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the next datagram", func() bool { return len(sink.messages("alpha")) == 1 })
+	ingesttest.WaitFor(t, 5*time.Second, "the next datagram", func() bool { return len(sink.messages("alpha")) == 1 })
 }
 
 // TestCrossTenantSources: an address allowed for one tenant writes only
@@ -297,7 +264,7 @@ func TestCrossTenantSources(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Error("stranger's connection not closed")
 	}
-	waitFor(t, 5*time.Second, "5 records, 1 refused", func() bool {
+	ingesttest.WaitFor(t, 5*time.Second, "5 records, 1 refused", func() bool {
 		n := 0
 		for _, tt := range testTenants {
 			n += len(sink.messages(tt))
@@ -381,7 +348,7 @@ func TestCrossTenantTLS(t *testing.T) {
 	if err := sendTLS(t, addr, ca.CAFile, forgedCert, forgedKey, "<13>forged as alpha\n"); err == nil {
 		t.Error("a certificate from another CA was accepted")
 	}
-	waitFor(t, 5*time.Second, "2 records, 2 refused", func() bool {
+	ingesttest.WaitFor(t, 5*time.Second, "2 records, 2 refused", func() bool {
 		return len(sink.messages("alpha"))+len(sink.messages("bravo")) == 2 && sink.Counted(MetricRefused, "") == 2
 	})
 	if diff := cmp.Diff([]string{"<13>1 - - - - - - to A"}, sink.messages("alpha")); diff != "" {
@@ -546,7 +513,7 @@ func TestTLSListenerTenant(t *testing.T) {
 	if err := sendTLS(t, r.Addrs()[0], ca.CAFile, forged, forgedKey, "<13>forged\n"); err == nil {
 		t.Error("a certificate from another CA was accepted")
 	}
-	waitFor(t, 5*time.Second, "1 record, 1 refused", func() bool {
+	ingesttest.WaitFor(t, 5*time.Second, "1 record, 1 refused", func() bool {
 		return len(sink.messages("charlie")) == 1 && sink.Counted(MetricRefused, "") == 1
 	})
 	if ts := sink.Tenants(); !slices.Equal(ts, []tenant.ID{"charlie"}) {

@@ -119,7 +119,7 @@ action(type="omfwd" target="127.0.0.1" port=%[9]q protocol="tcp"
 		}
 	}
 	t.Cleanup(stop)
-	waitFor(t, 10*time.Second, "rsyslogd's socket", func() bool { return fileExists(sock) })
+	ingesttest.WaitFor(t, 10*time.Second, "rsyslogd's socket", func() bool { return fileExists(sock) })
 
 	// The lines: a batch on stdin, an embedded newline and tab, a long one.
 	run := fmt.Sprintf("t%d", time.Now().UnixNano())
