@@ -58,7 +58,7 @@ func TestCorpus(t *testing.T) {
 	for i, in := range lines {
 		ev := &event.Event{Time: received}
 		err := p.Parse([]byte(in), ev)
-		golden.WriteString(corpusLine(in, ev, err))
+		golden.WriteString(parsertest.CorpusLine(in, ev, err))
 		if err != nil {
 			t.Errorf("line %d: %v", i+1, err)
 			continue

@@ -6,16 +6,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parsers/parsertest"
 )
 
 // FuzzParse: no input panics; a payload is either refused with ErrNoTag
 // and the event untouched, or becomes an event with its code, its
 // classification and each field once.
 func FuzzParse(f *testing.F) {
-	a := readArchive(f, "testdata/golden.txtar")
-	for _, file := range a.files {
-		if strings.HasSuffix(file.name, ".in") {
-			f.Add([]byte(strings.TrimSuffix(file.data, "\n")))
+	a := parsertest.ReadArchive(f, "testdata/golden.txtar")
+	for _, file := range a.Files {
+		if strings.HasSuffix(file.Name, ".in") {
+			f.Add([]byte(strings.TrimSuffix(file.Data, "\n")))
 		}
 	}
 	for _, s := range []string{

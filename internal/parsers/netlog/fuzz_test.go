@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parsers/parsertest"
 )
 
 // fuzzOne checks one parse: refused with the event untouched, or an event
@@ -35,10 +36,10 @@ func fuzzOne(t *testing.T, p parser, b []byte) {
 }
 
 func seeds(f *testing.F, prefix string, extra ...string) {
-	a := readArchive(f, "testdata/golden.txtar")
-	for _, file := range a.files {
-		if strings.HasPrefix(file.name, prefix) && strings.HasSuffix(file.name, ".in") {
-			f.Add([]byte(strings.TrimSuffix(file.data, "\n")))
+	a := parsertest.ReadArchive(f, "testdata/golden.txtar")
+	for _, file := range a.Files {
+		if strings.HasPrefix(file.Name, prefix) && strings.HasSuffix(file.Name, ".in") {
+			f.Add([]byte(strings.TrimSuffix(file.Data, "\n")))
 		}
 	}
 	for _, s := range extra {
