@@ -1,6 +1,8 @@
 package normalize
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +102,23 @@ func FuzzJSONParse(f *testing.F) {
 			t.Fatal("parsed event lacks event.ingested")
 		}
 	})
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uote\back`, "tab\tnl\ncr\r\x01\x1f", "héllo ✓ 𝄞", "bad\xffutf8", "<&>"} {
+		b := AppendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%q gave invalid JSON %s: %v", s, b, err)
+		}
+		if want := strings.ToValidUTF8(s, "\uFFFD"); got != want {
+			t.Errorf("%q round-trips as %q", s, got)
+		}
+		if bb := AppendJSONString(nil, []byte(s)); string(bb) != string(b) {
+			t.Errorf("[]byte and string forms differ: %s vs %s", bb, b)
+		}
+	}
+	if got := string(AppendJSONString(nil, "<&>")); got != `"<&>"` {
+		t.Errorf("HTML escaped: %s", got)
+	}
 }

@@ -525,7 +525,7 @@ func (p *Parser) jsonArray(vs ...string) string {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = normalize.AppendJSONString(b, v)
 	}
 	b = append(b, ']')
 	p.buf = b
@@ -554,7 +554,7 @@ func (p *Parser) jsonSet(vs ...string) string {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = normalize.AppendJSONString(b, v)
 		n++
 	}
 	if n == 0 {
@@ -573,7 +573,7 @@ func (p *Parser) splitArray(s, sep string) string {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, strings.TrimSpace(part))
+		b = normalize.AppendJSONString(b, strings.TrimSpace(part))
 		s = rest
 	}
 	b = append(b, ']')

@@ -469,7 +469,7 @@ func (p *Parser) appendArray(v []string) bool {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = normalize.AppendJSONString(b, s)
 		n++
 	}
 	if n == 0 {
@@ -478,24 +478,6 @@ func (p *Parser) appendArray(v []string) bool {
 	}
 	p.scratch = append(b, ']')
 	return true
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 // canonical reports whether a decimal integer is written as FormatInt

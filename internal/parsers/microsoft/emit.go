@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // out appends one event's fields to an event. Values copied from the
@@ -102,7 +103,7 @@ func (l *list) emit(o *out, name string) {
 		if i > 0 {
 			o.vbuf = append(o.vbuf, ',')
 		}
-		o.vbuf = appendJSONString(o.vbuf, s)
+		o.vbuf = normalize.AppendJSONString(o.vbuf, s)
 	}
 	o.vbuf = append(o.vbuf, ']')
 	o.mark(name, start)
@@ -142,9 +143,9 @@ func appendJSON(b []byte, v *fastjson.Value, snake bool) []byte {
 			}
 			first = false
 			if snake {
-				b = appendJSONString(b, appendSnake(scratch[:0], k))
+				b = normalize.AppendJSONString(b, appendSnake(scratch[:0], k))
 			} else {
-				b = appendJSONString(b, k)
+				b = normalize.AppendJSONString(b, k)
 			}
 			b = append(b, ':')
 			b = appendJSON(b, x, snake)
@@ -161,7 +162,7 @@ func appendJSON(b []byte, v *fastjson.Value, snake bool) []byte {
 		}
 		return append(b, ']')
 	case fastjson.TypeString:
-		return appendJSONString(b, v.GetStringBytes())
+		return normalize.AppendJSONString(b, v.GetStringBytes())
 	case fastjson.TypeNumber:
 		return v.MarshalTo(b)
 	case fastjson.TypeTrue:
@@ -206,44 +207,6 @@ func appendFloat(b []byte, f float64) []byte {
 	}
 	return b
 }
-
-// appendJSONString appends s as a JSON string (invalid UTF-8 becomes
-// U+FFFD, control characters \u escapes).
-func appendJSONString[T ~string | ~[]byte](b []byte, s T) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		// At most 4 bytes: the conversion stays on the stack.
-		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
-const hex = "0123456789abcdef"
 
 // snakeCase converts a key as Elastic's azure pipelines do: the regex
 // ([a-z])([A-Z]+) replaced by $1_$2, then lower case. So
@@ -405,7 +368,7 @@ func jsonArray(items ...string) string {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = normalize.AppendJSONString(b, s)
 	}
 	return string(append(b, ']'))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // M365 parses Microsoft 365 unified audit records (TypeM365) into the
@@ -863,10 +864,10 @@ func appendTypeAsString(b []byte, v *fastjson.Value) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendJSONString(b, k)
+			b = normalize.AppendJSONString(b, k)
 			b = append(b, ':')
 			if string(k) == "Type" && x.Type() == fastjson.TypeNumber {
-				b = appendJSONString(b, x.String())
+				b = normalize.AppendJSONString(b, x.String())
 			} else {
 				b = appendJSON(b, x, false)
 			}

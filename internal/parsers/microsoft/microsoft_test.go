@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
 	"github.com/tarian-soc/tarian/internal/parsers/parsertest"
 )
 
@@ -262,8 +263,8 @@ func TestAppendJSONString(t *testing.T) {
 		"":                `""`,
 		"<tag> & 'quote'": `"<tag> & 'quote'"`,
 	} {
-		if got := string(appendJSONString(nil, in)); got != out {
-			t.Errorf("appendJSONString(%q) = %s, want %s", in, got, out)
+		if got := string(normalize.AppendJSONString(nil, in)); got != out {
+			t.Errorf("normalize.AppendJSONString(%q) = %s, want %s", in, got, out)
 		}
 	}
 }

@@ -3,9 +3,9 @@ package netlog
 import (
 	"net/netip"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // ECSVersion is the Elastic Common Schema version of the fields written.
@@ -38,7 +38,7 @@ func (o *out) jsonSet(vs ...string) string {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = normalize.AppendJSONString(b, v)
 		n++
 	}
 	if n == 0 {
@@ -56,7 +56,7 @@ func (o *out) jsonList(vs []string) string {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = normalize.AppendJSONString(b, v)
 	}
 	b = append(b, ']')
 	o.buf = b
@@ -104,39 +104,4 @@ func number(s string) string {
 		}
 	}
 	return s
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(b, '"')
 }

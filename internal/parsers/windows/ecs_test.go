@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 func TestCommunityID(t *testing.T) {
@@ -101,7 +103,7 @@ func TestRegistryDetails(t *testing.T) {
 	}
 }
 
-func jsonQuote(s string) string { return string(appendJSONString(nil, s)) }
+func jsonQuote(s string) string { return string(normalize.AppendJSONString(nil, s)) }
 
 func TestInvocationDetails(t *testing.T) {
 	for _, c := range []struct {

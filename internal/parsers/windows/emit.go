@@ -4,9 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // ECSVersion is the ECS version the fields follow.
@@ -276,86 +276,10 @@ func (p *Parser) jsonList(values []string) string {
 		if i > 0 {
 			p.tmp = append(p.tmp, ',')
 		}
-		p.tmp = appendJSONString(p.tmp, []byte(v))
+		p.tmp = normalize.AppendJSONString(p.tmp, []byte(v))
 	}
 	p.tmp = append(p.tmp, ']')
 	return string(p.tmp)
-}
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
-// U+FFFD.
-func appendJSONString[T string | []byte](b []byte, s T) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		n := runeLen(s, i)
-		if n == 0 {
-			b = append(b, "\ufffd"...)
-			i++
-			continue
-		}
-		for j := 0; j < n; j++ {
-			b = append(b, s[i+j])
-		}
-		i += n
-	}
-	return append(b, '"')
-}
-
-// runeLen returns the length of the valid UTF-8 sequence at s[i], or 0.
-func runeLen[T string | []byte](s T, i int) int {
-	c := s[i]
-	n := 0
-	lo, hi := byte(0x80), byte(0xBF)
-	switch {
-	case c >= 0xC2 && c <= 0xDF:
-		n = 2
-	case c == 0xE0:
-		n, lo = 3, 0xA0
-	case c >= 0xE1 && c <= 0xEC || c == 0xEE || c == 0xEF:
-		n = 3
-	case c == 0xED:
-		n, hi = 3, 0x9F
-	case c == 0xF0:
-		n, lo = 4, 0x90
-	case c >= 0xF1 && c <= 0xF3:
-		n = 4
-	case c == 0xF4:
-		n, hi = 4, 0x8F
-	default:
-		return 0
-	}
-	if i+n > len(s) {
-		return 0
-	}
-	if c1 := s[i+1]; c1 < lo || c1 > hi {
-		return 0
-	}
-	for j := 2; j < n; j++ {
-		if c := s[i+j]; c < 0x80 || c > 0xBF {
-			return 0
-		}
-	}
-	return n
 }
 
 // millis formats t as Elastic's date processor does: UTC, milliseconds

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // decodeEvtx reads the evtx-style JSON shape (evtx_dump, python-evtx
@@ -264,10 +266,10 @@ func (p *Parser) evtxRendering(o *fastjson.Object) {
 					if i > 0 {
 						p.buf = append(p.buf, ',')
 					}
-					p.buf = appendJSONString(p.buf, x.GetStringBytes())
+					p.buf = normalize.AppendJSONString(p.buf, x.GetStringBytes())
 				}
 			} else {
-				p.buf = appendJSONString(p.buf, kw.GetStringBytes())
+				p.buf = normalize.AppendJSONString(p.buf, kw.GetStringBytes())
 			}
 			p.buf = append(p.buf, ']')
 			p.raw.setRend(rKeywords, span{off, len(p.buf)})

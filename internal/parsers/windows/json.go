@@ -2,6 +2,8 @@ package windows
 
 import (
 	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // put copies b into the buffer.
@@ -71,7 +73,7 @@ func appendJSON(b []byte, v *fastjson.Value) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendJSONString(b, k)
+			b = normalize.AppendJSONString(b, k)
 			b = append(b, ':')
 			b = appendJSON(b, x)
 		})
@@ -87,7 +89,7 @@ func appendJSON(b []byte, v *fastjson.Value) []byte {
 		}
 		return append(b, ']')
 	case fastjson.TypeString:
-		return appendJSONString(b, v.GetStringBytes())
+		return normalize.AppendJSONString(b, v.GetStringBytes())
 	case fastjson.TypeNumber:
 		return v.MarshalTo(b)
 	case fastjson.TypeTrue:

@@ -2,6 +2,8 @@ package windows
 
 import (
 	"strings"
+
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // psFields are the values of a PowerShell event after Elastic's pipelines
@@ -185,7 +187,7 @@ func (p *Parser) invocationDetails(payload string, classic bool) {
 		typ, cmd, value, ok := detailLine(line, classic)
 		if !ok {
 			b = append(b, `{"value":`...)
-			b = appendJSONString(b, line)
+			b = normalize.AppendJSONString(b, line)
 			b = append(b, '}')
 			continue
 		}
@@ -193,18 +195,18 @@ func (p *Parser) invocationDetails(payload string, classic bool) {
 		if typ == "ParameterBinding" {
 			if name, v, ok := parameterBinding(value); ok {
 				b = append(b, `"name":`...)
-				b = appendJSONString(b, name)
+				b = normalize.AppendJSONString(b, name)
 				b = append(b, ',')
 				value = v
 			}
 		}
 		b = append(b, `"related_command":`...)
-		b = appendJSONString(b, cmd)
+		b = normalize.AppendJSONString(b, cmd)
 		b = append(b, `,"type":`...)
-		b = appendJSONString(b, typ)
+		b = normalize.AppendJSONString(b, typ)
 		if value != "" {
 			b = append(b, `,"value":`...)
-			b = appendJSONString(b, value)
+			b = normalize.AppendJSONString(b, value)
 		}
 		b = append(b, '}')
 	}

@@ -3,6 +3,8 @@ package windows
 import (
 	"strconv"
 	"strings"
+
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // categorization is event.category, event.type and event.action, as
@@ -537,7 +539,7 @@ func appendArgsJSON(dst []byte, cmd string) ([]byte, int) {
 			dst = append(dst, ',')
 		}
 		n++
-		dst = appendJSONString(dst, arg)
+		dst = normalize.AppendJSONString(dst, arg)
 	})
 	return append(dst, ']'), n
 }
@@ -661,14 +663,14 @@ func (p *Parser) dnsResults(results, question string) {
 		answers = append(answers, '{')
 		if data != "" {
 			answers = append(answers, `"data":`...)
-			answers = appendJSONString(answers, data)
+			answers = normalize.AppendJSONString(answers, data)
 			if typ != "" {
 				answers = append(answers, ',')
 			}
 		}
 		if typ != "" {
 			answers = append(answers, `"type":`...)
-			answers = appendJSONString(answers, typ)
+			answers = normalize.AppendJSONString(answers, typ)
 		}
 		answers = append(answers, '}')
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // winlogKey maps Winlogbeat's winlog.* keys to a header slot, or (as
@@ -66,7 +68,7 @@ func (p *Parser) decodeWinlogbeat(root *fastjson.Object) error {
 			} else if v.Type() == fastjson.TypeString {
 				off := len(p.buf)
 				p.buf = append(p.buf, '[')
-				p.buf = appendJSONString(p.buf, v.GetStringBytes())
+				p.buf = normalize.AppendJSONString(p.buf, v.GetStringBytes())
 				p.buf = append(p.buf, ']')
 				p.raw.setRend(rKeywords, span{off, len(p.buf)})
 			}

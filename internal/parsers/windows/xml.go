@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/tarian-soc/tarian/internal/normalize"
 )
 
 // The Windows XML rendering of an event (wevtutil, Get-WinEvent's ToXml,
@@ -561,7 +563,7 @@ func (x *xmlDecoder) keyword(t span) {
 	} else {
 		x.kw = append(x.kw, ',')
 	}
-	x.kw = appendJSONString(x.kw, x.p.buf[t.off:t.end])
+	x.kw = normalize.AppendJSONString(x.kw, x.p.buf[t.off:t.end])
 }
 
 // blank reports whether b is only white space.
