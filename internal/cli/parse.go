@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/logsource"
+	logparse "github.com/tarian-soc/tarian/internal/parse"
 )
 
 // parseCmd is `tarian parse`: records of a file through a format, offline,
@@ -21,7 +21,7 @@ import (
 func parseCmd(args []string, env Env) error {
 	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	typ := fs.String("type", logsource.Auto, "the records' type (see --list); auto detects it per record")
+	typ := fs.String("type", logparse.Auto, "the records' type (see --list); auto detects it per record")
 	asJSON := fs.Bool("json", false, "print each event as one JSON document per line")
 	list := fs.Bool("list", false, "list the types")
 	files, err := parse(fs, args)
@@ -29,7 +29,7 @@ func parseCmd(args []string, env Env) error {
 		return err
 	}
 	if *list {
-		for _, f := range logsource.Formats() {
+		for _, f := range logparse.Formats() {
 			fmt.Fprintf(env.Stdout, "%-16s %s\n", f.Type, f.Title)
 		}
 		return nil
@@ -37,7 +37,7 @@ func parseCmd(args []string, env Env) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	pl, err := logsource.New(logsource.Config{})
+	pl, err := logparse.New(logparse.Config{})
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func parseCmd(args []string, env Env) error {
 			raw := event.Raw{Received: time.Now().UTC(), Source: envelopeOf(rec.data), Data: rec.data}
 			evs, err = p.ParseAs(*typ, raw, evs[:0])
 			if err != nil {
-				if *typ != logsource.Auto && strings.Contains(err.Error(), logsource.ErrUnknownType.Error()) {
+				if *typ != logparse.Auto && strings.Contains(err.Error(), logparse.ErrUnknownType.Error()) {
 					return usageError(err.Error())
 				}
 				failed++
@@ -201,11 +201,11 @@ func layer(name string) string {
 }
 
 func printLayers(w io.Writer, file string, line int, ev event.Event) {
-	typ, _ := ev.Get(logsource.FieldType)
+	typ, _ := ev.Get(logparse.FieldType)
 	if typ == "" {
 		typ = "(none: envelope only)"
 	}
-	if d, _ := ev.Get(logsource.FieldDetected); d == "true" {
+	if d, _ := ev.Get(logparse.FieldDetected); d == "true" {
 		typ += " (detected)"
 	}
 	fmt.Fprintf(w, "--- %s:%d type %s\n", file, line, typ)

@@ -25,8 +25,8 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
 	"github.com/tarian-soc/tarian/internal/ingest/otlp"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
-	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
+	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/web"
 )
@@ -70,7 +70,7 @@ type Config struct {
 	Poll poll.Config `yaml:"poll"`
 	// Sources declare what the records of each tenant and receiver are
 	// (their format); records no source claims have it detected.
-	Sources []logsource.Source `yaml:"sources"`
+	Sources []parse.Source `yaml:"sources"`
 	// Detection configures the detection engine.
 	Detection Detection  `yaml:"detection"`
 	API       web.Config `yaml:"api"`
@@ -323,7 +323,7 @@ func (c Config) Validate() error {
 		{"ingest", c.Ingest.Validate()},
 		{"limits", c.Limits.Validate()},
 		{"poll", c.Poll.Validate()},
-		{"", logsource.Config{Sources: c.Sources}.Validate()},
+		{"", parse.Config{Sources: c.Sources}.Validate()},
 		{"syslog", c.Syslog.Validate()},
 		{"hec", c.HEC.Validate()},
 		{"elasticsearch", c.Elasticsearch.Validate()},

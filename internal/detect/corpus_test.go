@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/normalize"
+	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -263,7 +263,7 @@ func TestCorpusFlatFieldsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var flat normalize.JSON
+	var flat envelope.JSON
 	var ev event.Event
 	total := 0
 	for i, raw := range corpusEvents(t, root) {

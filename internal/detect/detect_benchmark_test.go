@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/normalize"
+	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -85,7 +85,7 @@ func BenchmarkWindowsRulesFlat(b *testing.B) {
 	rules := loadCorpusRules(b, root, "rules/windows")
 	raws := corpusEvents(b, root)
 	flat := make([][]event.Field, len(raws))
-	var p normalize.JSON
+	var p envelope.JSON
 	for i, raw := range raws {
 		var ev event.Event
 		if err := p.Parse(event.Raw{Data: raw}, &ev); err != nil {

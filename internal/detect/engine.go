@@ -629,7 +629,7 @@ func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
 	return nil
 }
 
-// EvaluateFields runs every rule on one parsed event (internal/logsource's
+// EvaluateFields runs every rule on one parsed event (internal/parse's
 // flat, dotted fields) with correlation state cs (nil skips correlations).
 // Names go through the mapping as a JSON event's paths do, so a field
 // flattened from Event.EventData.Image answers to Image; a value holding a

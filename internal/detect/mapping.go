@@ -164,7 +164,7 @@ func (m *Mapping) Merge(other *Mapping) {
 	}
 }
 
-// lookup finds the log source entry for a rule's logsource.
+// lookup finds the log source entry for a rule's parse.
 func (m *Mapping) lookup(product, category, service string) (LogSource, bool) {
 	k := strings.ToLower(product + "|" + category + "|" + service)
 	for _, ls := range m.LogSources {

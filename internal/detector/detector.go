@@ -24,7 +24,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/logsource"
+	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/sigma"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -80,7 +80,7 @@ type Deps struct {
 	// Mapping is the field and log-source mapping; nil for the default.
 	Mapping *detect.Mapping
 	// Pipeline parses records into events, as the indexer stores them.
-	Pipeline *logsource.Pipeline
+	Pipeline *parse.Pipeline
 	Bus      Source
 	Store    Store
 	Metrics  Counter
@@ -119,7 +119,7 @@ type Service struct {
 // compiles is logged and skipped; it never stops the server.
 func New(ctx context.Context, d Deps) (*Service, error) {
 	if d.Pipeline == nil {
-		d.Pipeline, _ = logsource.New(logsource.Config{}) // no sources: every type detected
+		d.Pipeline, _ = parse.New(parse.Config{}) // no sources: every type detected
 	}
 	s := &Service{d: d}
 	if err := s.reload(ctx); err != nil {
@@ -403,7 +403,7 @@ func (s *Service) restoreStates(ctx context.Context) error {
 type handler struct {
 	s      *Service
 	cp     store.Checkpoint
-	parser *logsource.Parser
+	parser *parse.Parser
 	evs    []event.Event
 }
 

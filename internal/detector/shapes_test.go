@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tarian-soc/tarian/internal/parsers/windows/windowstest"
+	"github.com/tarian-soc/tarian/internal/parse/windows/windowstest"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 

@@ -21,8 +21,8 @@ import (
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
-	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -65,7 +65,7 @@ type Counter interface {
 // Deps are the indexer's collaborators.
 type Deps struct {
 	// Pipeline parses records into events (the log sources).
-	Pipeline    *logsource.Pipeline
+	Pipeline    *parse.Pipeline
 	Bus         Source
 	Store       Store
 	Checkpoints Checkpoints
@@ -96,7 +96,7 @@ type Indexer struct {
 // New returns an indexer; Run starts it.
 func New(d Deps) *Indexer {
 	if d.Pipeline == nil {
-		d.Pipeline, _ = logsource.New(logsource.Config{}) // no sources: every type detected
+		d.Pipeline, _ = parse.New(parse.Config{}) // no sources: every type detected
 	}
 	ix := &Indexer{d: d, workers: make([]worker, max(1, min(runtime.GOMAXPROCS(0), 4)))}
 	for i := range ix.workers {
@@ -217,7 +217,7 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 
 // worker parses its share of a batch and adds it to the store.
 type worker struct {
-	parser *logsource.Parser
+	parser *parse.Parser
 	evs    map[tenant.ID][]event.Event
 	dead   map[tenant.ID][]ingest.DeadLetter
 	err    error

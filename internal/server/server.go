@@ -31,9 +31,9 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
 	"github.com/tarian-soc/tarian/internal/ingest/otlp"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
-	"github.com/tarian-soc/tarian/internal/logsource"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
+	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -55,7 +55,7 @@ type Server struct {
 	bus  *bus.Bus
 	sink ingest.Sink // the bus behind the tenants' ingest limits
 	// pipeline parses records for the indexer and the detector.
-	pipeline *logsource.Pipeline
+	pipeline *parse.Pipeline
 	events   *vlogs.Store
 	metrics  *metrics.Registry
 	api      *web.API
@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, fmt.Errorf("detection.mapping_file: %w", err)
 	}
-	if s.pipeline, err = logsource.New(logsource.Config{Sources: cfg.Sources}); err != nil {
+	if s.pipeline, err = parse.New(parse.Config{Sources: cfg.Sources}); err != nil {
 		s.close()
 		return nil, err
 	}

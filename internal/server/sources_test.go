@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tarian-soc/tarian/internal/logsource"
+	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 
@@ -20,7 +20,7 @@ import (
 func TestLogSources(t *testing.T) {
 	cfg := servertest.Config(t.TempDir())
 	cfg.HEC.Listen = "127.0.0.1:0"
-	cfg.Sources = []logsource.Source{
+	cfg.Sources = []parse.Source{
 		{Name: "a-app", Tenant: "council-a", Receiver: "http", Type: "json", FieldMap: map[string]string{"src": "source.ip"}},
 		{Name: "a-hec", Tenant: "council-a", Receiver: "hec", Type: "json"},
 	}
@@ -70,10 +70,10 @@ func TestLogSources(t *testing.T) {
 	if len(a) != 1 || len(b) != 1 {
 		t.Fatalf("events: council-a %d, council-b %d, want 1 each", len(a), len(b))
 	}
-	if a[0]["source.ip"] != "192.0.2.77" || a[0][logsource.FieldName] != "a-app" || a[0][logsource.FieldType] != "json" {
+	if a[0]["source.ip"] != "192.0.2.77" || a[0][parse.FieldName] != "a-app" || a[0][parse.FieldType] != "json" {
 		t.Errorf("council-a's event lacks its source's fields: %v", a[0])
 	}
-	if _, ok := b[0]["source.ip"]; ok || b[0][logsource.FieldName] != "" {
+	if _, ok := b[0]["source.ip"]; ok || b[0][parse.FieldName] != "" {
 		t.Errorf("council-a's source applied to council-b: %v", b[0])
 	}
 

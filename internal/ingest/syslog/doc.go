@@ -4,7 +4,7 @@
 //
 // It frames and authenticates, nothing more: each message becomes an
 // event.Raw with Source "syslog" and its bytes exactly as framed (without
-// the framing and one trailing LF), and normalize.Syslog parses it after
+// the framing and one trailing LF), and envelope.Syslog parses it after
 // the bus. A sender's tenant comes only from configuration: the listener's
 // own tenant, the verified TLS client certificate's identity, or the
 // sender's allow-listed address. A sender that matches none is refused and

@@ -18,7 +18,7 @@ import (
 )
 
 // Source is the event.Raw source of every record this receiver accepts;
-// the indexer parses it with normalize.Syslog.
+// the indexer parses it with envelope.Syslog.
 const Source = "syslog"
 
 // Metric names (counters by tenant; refused senders have no tenant).

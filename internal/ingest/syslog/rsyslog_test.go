@@ -15,7 +15,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
-	"github.com/tarian-soc/tarian/internal/normalize"
+	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -180,7 +180,7 @@ action(type="omfwd" target="127.0.0.1" port=%[9]q protocol="tcp"
 			if len(msgs) != len(tokens) {
 				t.Errorf("tenant %s: %d records, want %d", tn, len(msgs), len(tokens))
 			}
-			var p normalize.Syslog
+			var p envelope.Syslog
 			for _, m := range msgs {
 				if strings.Contains(m, long) && !strings.Contains(m, strings.Repeat("A", 3000)) {
 					t.Errorf("tenant %s: long line cut: %d bytes", tn, len(m))

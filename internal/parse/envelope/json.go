@@ -1,0 +1,99 @@
+// Package envelope reads the receivers' envelopes (a JSON document, a
+// syslog header, a Splunk HEC envelope) into events: fields flattened to
+// dotted names, the event's own time, and the raw record kept as
+// event.original. Per-source parsers (CEF, syslog, Windows) join it here.
+package envelope
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
+)
+
+// TimeFields are where a JSON record's own time is looked for, in order,
+// after flattening.
+var TimeFields = []string{
+	event.FieldTimestamp,
+	"timestamp",
+	"time",
+	"Event.System.TimeCreated.#attributes.SystemTime",
+	"TimeCreated",
+	"EventTime",
+}
+
+// JSON parses records that are one JSON object each. A JSON value keeps the
+// parser's buffers between calls; it is not safe for concurrent use.
+type JSON struct {
+	p     fastjson.Parser
+	names []string
+}
+
+// ErrNotObject is returned for a record that is not a JSON object.
+var ErrNotObject = errors.New("not a JSON object")
+
+// Parse turns raw into an event, appending its fields to dst.Fields[:0].
+// Nested objects become dotted names; arrays are kept as JSON text; nulls
+// are dropped.
+func (j *JSON) Parse(raw event.Raw, dst *event.Event) error {
+	v, err := j.p.ParseBytes(raw.Data)
+	if err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	obj, err := v.Object()
+	if err != nil {
+		return ErrNotObject
+	}
+	dst.Fields = dst.Fields[:0]
+	j.names = j.names[:0]
+	dst.Fields = j.Flatten(dst.Fields, obj)
+	haveOriginal := false
+	dst.Time = time.Time{}
+	for _, f := range dst.Fields {
+		if f.Name == event.FieldOriginal {
+			haveOriginal = true
+		}
+	}
+	for _, name := range TimeFields {
+		if s, ok := dst.Get(name); ok {
+			if t, ok := ecs.ParseTime(s); ok {
+				dst.Time = t
+				break
+			}
+		}
+	}
+	if dst.Time.IsZero() {
+		dst.Time = raw.Received
+	}
+	if !haveOriginal {
+		dst.Fields = append(dst.Fields, event.Field{Name: event.FieldOriginal, Value: string(raw.Data)})
+	}
+	dst.Fields = append(dst.Fields, event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)})
+	return nil
+}
+
+// Flatten appends obj's fields to dst as Parse does: dotted names, arrays,
+// numbers and booleans as JSON text, nulls dropped. Format parsers that
+// read JSON records use it for the fields they do not map themselves.
+func (j *JSON) Flatten(dst []event.Field, obj *fastjson.Object) []event.Field {
+	obj.Visit(func(key []byte, v *fastjson.Value) {
+		j.names = append(j.names, string(key))
+		switch v.Type() {
+		case fastjson.TypeObject:
+			o, _ := v.Object()
+			dst = j.Flatten(dst, o)
+		case fastjson.TypeNull:
+		case fastjson.TypeString:
+			dst = append(dst, event.Field{Name: strings.Join(j.names, "."), Value: string(v.GetStringBytes())})
+		default: // numbers, booleans and arrays keep their JSON text
+			dst = append(dst, event.Field{Name: strings.Join(j.names, "."), Value: string(v.MarshalTo(nil))})
+		}
+		j.names = j.names[:len(j.names)-1]
+	})
+	return dst
+}

@@ -1,0 +1,88 @@
+package envelope
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tarian-soc/tarian/internal/event"
+)
+
+func f(name, value string) event.Field { return event.Field{Name: name, Value: value} }
+
+func TestJSONParse(t *testing.T) {
+	recv := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		in     string
+		time   time.Time
+		fields []event.Field
+	}{
+		{
+			name: "nested, arrays, nulls, own time",
+			in:   `{"@timestamp":"2026-11-24T09:30:00.5Z","message":"login ok","user":{"name":"alice","id":7},"tags":["a","b"],"ok":true,"gone":null}`,
+			time: time.Date(2026, 11, 24, 9, 30, 0, 5e8, time.UTC),
+			fields: []event.Field{
+				f("@timestamp", "2026-11-24T09:30:00.5Z"), f("message", "login ok"), f("user.name", "alice"), f("user.id", "7"),
+				f("tags", `["a","b"]`), f("ok", "true"),
+				f("event.original", `{"@timestamp":"2026-11-24T09:30:00.5Z","message":"login ok","user":{"name":"alice","id":7},"tags":["a","b"],"ok":true,"gone":null}`),
+				f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+		{
+			name: "no time: receive time",
+			in:   `{"a.b":"dotted"}`,
+			time: recv,
+			fields: []event.Field{
+				f("a.b", "dotted"), f("event.original", `{"a.b":"dotted"}`), f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+		{
+			name: "evtx time, shipper's own original kept",
+			in:   `{"Event":{"System":{"TimeCreated":{"#attributes":{"SystemTime":"2019-03-19T23:39:43.964311Z"}}}},"event":{"original":"<raw>"}}`,
+			time: time.Date(2019, 3, 19, 23, 39, 43, 964311000, time.UTC),
+			fields: []event.Field{
+				f("Event.System.TimeCreated.#attributes.SystemTime", "2019-03-19T23:39:43.964311Z"), f("event.original", "<raw>"),
+				f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+	}
+	var j JSON
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev event.Event
+			if err := j.Parse(event.Raw{Received: recv, Data: []byte(tt.in)}, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if !ev.Time.Equal(tt.time) {
+				t.Errorf("time = %v, want %v", ev.Time, tt.time)
+			}
+			if diff := cmp.Diff(tt.fields, ev.Fields); diff != "" {
+				t.Errorf("fields (-want +got):\n%s", diff)
+			}
+		})
+	}
+	var ev event.Event
+	if err := j.Parse(event.Raw{Data: []byte(`[1]`)}, &ev); err != ErrNotObject {
+		t.Errorf("array: err = %v, want ErrNotObject", err)
+	}
+	if err := j.Parse(event.Raw{Data: []byte(`{"a":`)}, &ev); err == nil {
+		t.Error("truncated JSON parsed")
+	}
+}
+
+func FuzzJSONParse(f *testing.F) {
+	f.Add([]byte(`{"a":{"b":[1,{"c":null}]},"@timestamp":"1700000000"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var j JSON
+		var ev event.Event
+		if err := j.Parse(event.Raw{Data: data}, &ev); err != nil {
+			return
+		}
+		if _, ok := ev.Get(event.FieldIngested); !ok {
+			t.Fatal("parsed event lacks event.ingested")
+		}
+	})
+}

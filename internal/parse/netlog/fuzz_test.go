@@ -1,0 +1,60 @@
+package netlog
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/parsertest"
+)
+
+// fuzzOne checks one parse: refused with the event untouched, or an event
+// with its classification and each field once.
+func fuzzOne(t *testing.T, p parser, b []byte) {
+	ev := &event.Event{Time: received}
+	if err := p.Parse(b, ev); err != nil {
+		if len(ev.Fields) != 0 || !ev.Time.Equal(received) {
+			t.Fatalf("error %v but the event changed", err)
+		}
+		return
+	}
+	seen := map[string]bool{}
+	for _, fl := range ev.Fields {
+		if seen[fl.Name] {
+			t.Fatalf("field %s twice", fl.Name)
+		}
+		seen[fl.Name] = true
+		if (strings.HasPrefix(fl.Name, "related.") || fl.Name == "event.type" || fl.Name == "event.category") && !strings.HasPrefix(fl.Value, "[") {
+			t.Fatalf("%s = %q", fl.Name, fl.Value)
+		}
+	}
+	for _, k := range []string{"event.category", "event.type"} {
+		if !seen[k] {
+			t.Fatalf("no %s", k)
+		}
+	}
+}
+
+func seeds(f *testing.F, prefix string, extra ...string) {
+	a := parsertest.ReadArchive(f, "testdata/golden.txtar")
+	for _, file := range a.Files {
+		if strings.HasPrefix(file.Name, prefix) && strings.HasSuffix(file.Name, ".in") {
+			f.Add([]byte(strings.TrimSuffix(file.Data, "\n")))
+		}
+	}
+	for _, s := range extra {
+		f.Add([]byte(s))
+	}
+}
+
+// FuzzIPTables: no input panics the netfilter parser.
+func FuzzIPTables(f *testing.F) {
+	seeds(f, "iptables-", "IN= OUT= MAC=:", "[x-y-z]IN= OUT= PROTO=1 ID= SEQ=", "a IN=x OUT=y INCOMPLETE [", "IN= OUT= MAC=00:00:00:00:00:00:00:00:00:00:00:00:zz:zz")
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, &IPTables{}, b) })
+}
+
+// FuzzSquid: no input panics the access.log parser.
+func FuzzSquid(f *testing.F) {
+	seeds(f, "squid-", "9999999999.999999999999 1 a b/c 1 CONNECT [::1]:x", `a b c [01/Jan/2024:00:00:00 +0000] "GET`, "1234567890.1 1 a TCP_X/ 1 GET http://@/#")
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, &Squid{}, b) })
+}
