@@ -49,6 +49,9 @@ type Config struct {
 	MessageBytes int `yaml:"message_bytes"`
 	// Replicas for the stream on an external cluster (R3 recommended); 1 embedded.
 	Replicas int `yaml:"replicas"`
+	// Compression of message bodies: "zstd" (default) or "none". Consumers
+	// read both, whatever this says.
+	Compression string `yaml:"compression"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -59,6 +62,7 @@ func DefaultConfig() Config {
 		PublishTimeout: 10 * time.Second,
 		MessageBytes:   1 << 20,
 		Replicas:       1,
+		Compression:    CompressionZstd,
 	}
 }
 
@@ -75,6 +79,8 @@ func (c Config) Validate() error {
 		return errors.New("message_bytes: must be between 1024 and 8388608")
 	case c.Replicas < 1 || c.Replicas > 5:
 		return errors.New("replicas: must be between 1 and 5")
+	case c.Compression != CompressionZstd && c.Compression != CompressionNone:
+		return fmt.Errorf("compression: %q: must be %q or %q", c.Compression, CompressionZstd, CompressionNone)
 	}
 	return nil
 }
@@ -91,12 +97,17 @@ type Bus struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	codec  *codec
 }
 
 // Open starts the embedded server under dir (unless cfg.URL is set),
 // connects, and creates or updates the stream.
 func Open(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Bus, error) {
-	b := &Bus{cfg: cfg, log: log}
+	cd, err := newCodec(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bus{cfg: cfg, log: log, codec: cd}
 	var opts []nats.Option
 	url := cfg.URL
 	if url == "" {
@@ -176,6 +187,7 @@ func (b *Bus) Close() error {
 		b.nc = nil
 	}
 	b.shutdownServer()
+	b.codec.close()
 	return err
 }
 
@@ -198,7 +210,7 @@ func (b *Bus) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
 		body, n := encode(recs[start:], b.cfg.MessageBytes)
 		start += n
 		m := nats.NewMsg(subj)
-		m.Data = body
+		m.Data = b.codec.pack(body)
 		f, err := b.js.PublishMsgAsync(m, jetstream.WithExpectStream(streamName), jetstream.WithStallWait(b.cfg.PublishTimeout))
 		if err != nil {
 			return fmt.Errorf("%w: publish: %v", ErrBackpressure, err)
@@ -334,7 +346,11 @@ func (b *Bus) readBatch(ctx context.Context, it jetstream.MessagesContext, cc Co
 		if err != nil {
 			return nil, fmt.Errorf("metadata: %w", err)
 		}
-		recs, err := decode(m.Data())
+		var recs []event.Raw
+		body, err := b.codec.unpack(m.Data())
+		if err == nil {
+			recs, err = decode(body)
+		}
 		if err != nil {
 			// A message we wrote ourselves cannot be decoded: a bug or
 			// corruption. Stop rather than skip it.
@@ -345,7 +361,7 @@ func (b *Bus) readBatch(ctx context.Context, it jetstream.MessagesContext, cc Co
 			Seq:     md.Sequence.Stream,
 			Records: recs,
 		})
-		size += len(m.Data())
+		size += len(body)
 	}
 	return msgs, nil
 }

@@ -187,6 +187,7 @@ func TestHandlerErrorRedelivers(t *testing.T) {
 func TestStreamFullIsBackpressure(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxBytes = 1 << 20
+	cfg.Compression = CompressionNone // fill it in a few writes
 	b := openTest(t, t.TempDir(), cfg)
 	defer b.Close()
 	ctx := context.Background()
