@@ -37,7 +37,9 @@ func parseCmd(args []string, env Env) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	pl, err := logparse.New(logparse.Config{})
+	// Offline, every layer: the raw record and the aliases the server
+	// does not store.
+	pl, err := logparse.New(logparse.Config{Raw: logparse.RawAlways, Aliases: true})
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,10 @@ type Config struct {
 	// Sources declare what the records of each tenant and receiver are
 	// (their format); records no source claims have it detected.
 	Sources []parse.Source `yaml:"sources"`
+	// Raw is when an event keeps its raw record in the event store:
+	// on_parse_error (default), always or never; a source may say
+	// otherwise for its own records.
+	Raw string `yaml:"raw"`
 	// Detection configures the detection engine.
 	Detection Detection  `yaml:"detection"`
 	API       web.Config `yaml:"api"`
@@ -323,7 +327,7 @@ func (c Config) Validate() error {
 		{"ingest", c.Ingest.Validate()},
 		{"limits", c.Limits.Validate()},
 		{"poll", c.Poll.Validate()},
-		{"", parse.Config{Sources: c.Sources}.Validate()},
+		{"", parse.Config{Sources: c.Sources, Raw: c.Raw}.Validate()},
 		{"syslog", c.Syslog.Validate()},
 		{"hec", c.HEC.Validate()},
 		{"elasticsearch", c.Elasticsearch.Validate()},

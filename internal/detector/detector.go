@@ -1,7 +1,8 @@
 // Package detector runs the detection engine over every tenant's stream and
 // raises alerts. It owns the imported rule set (stored in the state store,
 // compiled once, swapped atomically on change) and per-tenant rule
-// switches, and consumes the bus as durable consumer "detector".
+// switches, and consumes the parsed stream (internal/stage) from its own
+// checkpoint "detector".
 //
 // Exactly once, as seen from the alert list: alerts are keyed by (tenant,
 // rule, event position), so a redelivered event raises nothing new; the
@@ -15,17 +16,15 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/sigma"
+	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -65,11 +64,6 @@ type Store interface {
 	SaveProgress(ctx context.Context, name string, cp store.Checkpoint, states map[tenant.ID][]byte) error
 }
 
-// Source is the bus as the detector consumes it.
-type Source interface {
-	Consume(ctx context.Context, cc bus.ConsumeConfig, h bus.Handler) error
-}
-
 // Counter counts per tenant.
 type Counter interface {
 	Count(name string, t tenant.ID, n int)
@@ -79,12 +73,9 @@ type Counter interface {
 type Deps struct {
 	// Mapping is the field and log-source mapping; nil for the default.
 	Mapping *detect.Mapping
-	// Pipeline parses records into events, as the indexer stores them.
-	Pipeline *parse.Pipeline
-	Bus      Source
-	Store    Store
-	Metrics  Counter
-	Log      *slog.Logger
+	Store   Store
+	Metrics Counter
+	Log     *slog.Logger
 }
 
 // ruleset is one compiled generation of the rules.
@@ -109,18 +100,17 @@ func (rs *ruleset) engineFor(t tenant.ID) *detect.Engine {
 
 // Service is the detector.
 type Service struct {
-	d      Deps
-	mu     sync.Mutex // serialises changes to the rule set
-	rs     atomic.Pointer[ruleset]
-	states map[tenant.ID]*detect.State // owned by Run
+	d  Deps
+	mu sync.Mutex // serialises changes to the rule set
+	rs atomic.Pointer[ruleset]
+	// Owned by the stage's goroutine for the detector (Start, Process).
+	states map[tenant.ID]*detect.State
+	cp     store.Checkpoint
 }
 
 // New loads and compiles the stored rules. A stored rule that no longer
 // compiles is logged and skipped; it never stops the server.
 func New(ctx context.Context, d Deps) (*Service, error) {
-	if d.Pipeline == nil {
-		d.Pipeline, _ = parse.New(parse.Config{}) // no sources: every type detected
-	}
 	s := &Service{d: d}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
@@ -375,12 +365,23 @@ func (s *Service) SetEnabled(ctx context.Context, t tenant.ID, ruleID string, en
 	return nil
 }
 
-// Run consumes the bus until ctx is done.
-func (s *Service) Run(ctx context.Context) error {
-	h := &handler{s: s, parser: s.d.Pipeline.NewParser()}
-	cc := bus.ConsumeConfig{Name: Name, From: h.from, Batch: 256, MaxBytes: 8 << 20, MaxWait: 50 * time.Millisecond}
-	return s.d.Bus.Consume(ctx, cc, h.handle)
+// Start (re)loads the checkpoint and the correlation state saved with it:
+// a batch that failed half-way is evaluated again on the state that had
+// not seen it. The detector is a stage.Consumer.
+func (s *Service) Start(ctx context.Context) (uint64, error) {
+	cp, err := s.d.Store.Checkpoint(ctx, Name)
+	if err != nil {
+		return 0, fmt.Errorf("detector: read checkpoint: %w", err)
+	}
+	if err := s.restoreStates(ctx); err != nil {
+		return 0, err
+	}
+	s.cp = cp
+	return cp.Done, nil
 }
+
+// Idle does nothing: every batch is checkpointed as it is processed.
+func (s *Service) Idle(context.Context) error { return nil }
 
 // restoreStates loads each tenant's correlation state as of the checkpoint.
 func (s *Service) restoreStates(ctx context.Context) error {
@@ -400,37 +401,17 @@ func (s *Service) restoreStates(ctx context.Context) error {
 	return nil
 }
 
-type handler struct {
-	s      *Service
-	cp     store.Checkpoint
-	parser *parse.Parser
-	evs    []event.Event
-}
-
-// from (re)starts at the checkpoint, with the correlation state saved with
-// it: a batch that failed half-way is evaluated again on the state that
-// had not seen it.
-func (h *handler) from(ctx context.Context) (uint64, error) {
-	cp, err := h.s.d.Store.Checkpoint(ctx, Name)
-	if err != nil {
-		return 0, fmt.Errorf("detector: read checkpoint: %w", err)
-	}
-	if err := h.s.restoreStates(ctx); err != nil {
-		return 0, err
-	}
-	h.cp = cp
-	return cp.Done + 1, nil
-}
-
-func (h *handler) handle(ctx context.Context, msgs []bus.Message) error {
-	s := h.s
+// Process evaluates the batch's events past the checkpoint, stores the
+// alerts and moves the checkpoint with the correlation state.
+func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 	rs := s.rs.Load()
 	byTenant := map[tenant.ID][]alert.Alert{}
 	touched := map[tenant.ID]bool{}
-	last := h.cp.Done
+	last := s.cp.Done
 	now := time.Now().UTC()
-	for _, m := range msgs {
-		if m.Seq <= h.cp.Done {
+	for i := range b.Msgs {
+		m := &b.Msgs[i]
+		if m.Seq <= s.cp.Done {
 			continue
 		}
 		last = m.Seq
@@ -442,31 +423,20 @@ func (h *handler) handle(ctx context.Context, msgs []bus.Message) error {
 		}
 		off := rs.disabled[t]
 		eng := rs.engineFor(t)
-		for i, r := range m.Records {
-			var err error
-			h.evs, err = h.parser.Parse(t, r, h.evs[:0])
-			if err != nil {
-				// Not an event: the indexer keeps it as a dead letter.
-				continue
-			}
-			for j := range h.evs {
-				// The event's reference: its record, and its place in a
-				// batch record.
-				ref := strconv.FormatUint(m.Seq, 10) + ":" + strconv.Itoa(i)
-				if j > 0 {
-					ref += "." + strconv.Itoa(j)
+		for j := range m.Events {
+			ref := m.Refs[j]
+			eng.EvaluateFields(st, m.Events[j].Fields, func(mt detect.Match) {
+				if off[mt.RuleID] {
+					return
 				}
-				eng.EvaluateFields(st, h.evs[j].Fields, func(mt detect.Match) {
-					if off[mt.RuleID] {
-						return
-					}
-					byTenant[t] = append(byTenant[t], toAlert(t, ref, r, mt, now))
-				})
-			}
+				byTenant[t] = append(byTenant[t], toAlert(t, ref.String(), m.Records[ref.Idx], mt, now))
+			})
+		}
+		if len(m.Events) > 0 {
 			touched[t] = true
 		}
 	}
-	if last == h.cp.Done {
+	if last == s.cp.Done {
 		return nil
 	}
 	for t, as := range byTenant {
@@ -488,7 +458,7 @@ func (h *handler) handle(ctx context.Context, msgs []bus.Message) error {
 	if err := s.d.Store.SaveProgress(ctx, Name, cp, states); err != nil {
 		return fmt.Errorf("detector: checkpoint: %w", err)
 	}
-	h.cp = cp
+	s.cp = cp
 	return nil
 }
 

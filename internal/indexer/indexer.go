@@ -1,12 +1,12 @@
-// Package indexer is the bus consumer that parses raw records and writes
-// them to the event store, exactly once as seen from search.
+// Package indexer is the stage consumer that writes parsed events to the
+// event store, exactly once as seen from search.
 //
-// It reads the bus in order from its own durable checkpoint (kept in the
-// state store, moved only after the event store has flushed to disk) and
-// is idempotent on the store: every event carries its bus position
-// (tarian.seq, tarian.idx), and records past the checkpoint that were
-// being written when the process died are looked up in the store before
-// they are written again.
+// It takes the parsed stream in order from its own durable checkpoint
+// (kept in the state store, moved only after the event store has flushed
+// to disk) and is idempotent on the store: every event carries its bus
+// position (tarian.seq, tarian.idx), and events past the checkpoint that
+// were being written when the process died are looked up in the store
+// before they are written again.
 package indexer
 
 import (
@@ -18,22 +18,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
-	"github.com/tarian-soc/tarian/internal/parse"
+	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// Names of the fields that record an event's bus position.
-const (
-	FieldSeq = "tarian.seq"
-	FieldIdx = "tarian.idx"
-)
-
-// Name is the indexer's durable consumer and checkpoint name.
+// Name is the indexer's checkpoint name.
 const Name = "indexer"
 
 // Store is the event store as the indexer uses it.
@@ -52,11 +45,6 @@ type Checkpoints interface {
 	SetCheckpoint(ctx context.Context, name string, c store.Checkpoint) error
 }
 
-// Source is the bus as the indexer consumes it.
-type Source interface {
-	Consume(ctx context.Context, cc bus.ConsumeConfig, h bus.Handler) error
-}
-
 // Counter counts per tenant.
 type Counter interface {
 	Count(name string, t tenant.ID, n int)
@@ -64,9 +52,6 @@ type Counter interface {
 
 // Deps are the indexer's collaborators.
 type Deps struct {
-	// Pipeline parses records into events (the log sources).
-	Pipeline    *parse.Pipeline
-	Bus         Source
 	Store       Store
 	Checkpoints Checkpoints
 	DeadLetters ingest.DeadLetters
@@ -81,11 +66,11 @@ const (
 	flushInterval = time.Second
 )
 
-// Indexer moves events from the bus to the store.
+// Indexer moves parsed events to the store; it is a stage.Consumer.
 type Indexer struct {
 	d       Deps
 	cp      store.Checkpoint
-	workers []worker
+	writers int
 	// added is the last sequence added to the store; unflushed counts the
 	// events added since the last flush, begun when it started.
 	added     uint64
@@ -93,33 +78,25 @@ type Indexer struct {
 	begun     time.Time
 }
 
-// New returns an indexer; Run starts it.
+// New returns an indexer.
 func New(d Deps) *Indexer {
-	if d.Pipeline == nil {
-		d.Pipeline, _ = parse.New(parse.Config{}) // no sources: every type detected
-	}
-	ix := &Indexer{d: d, workers: make([]worker, max(1, min(runtime.GOMAXPROCS(0), 4)))}
-	for i := range ix.workers {
-		ix.workers[i].evs = map[tenant.ID][]event.Event{}
-		ix.workers[i].dead = map[tenant.ID][]ingest.DeadLetter{}
-		ix.workers[i].parser = d.Pipeline.NewParser()
-	}
-	return ix
+	return &Indexer{d: d, writers: max(1, min(runtime.GOMAXPROCS(0), 4))}
 }
 
-// Run consumes until ctx is done.
-func (ix *Indexer) Run(ctx context.Context) error {
-	return ix.d.Bus.Consume(ctx, bus.ConsumeConfig{Name: Name, From: ix.from, Batch: 256, MaxBytes: 8 << 20, MaxWait: 200 * time.Millisecond}, ix.handle)
-}
-
-// from (re)starts the indexer at its durable checkpoint.
-func (ix *Indexer) from(ctx context.Context) (uint64, error) {
+// Start (re)loads the durable checkpoint.
+func (ix *Indexer) Start(ctx context.Context) (uint64, error) {
 	cp, err := ix.d.Checkpoints.Checkpoint(ctx, Name)
 	if err != nil {
 		return 0, fmt.Errorf("indexer: read checkpoint: %w", err)
 	}
 	ix.cp, ix.added, ix.unflushed = cp, cp.Done, 0
-	return cp.Done + 1, nil
+	return cp.Done, nil
+}
+
+// Idle flushes: the bus has nothing new.
+func (ix *Indexer) Idle(ctx context.Context) error {
+	ix.d.Store.Refresh()
+	return ix.flush(ctx)
 }
 
 // flush makes everything added durable and moves the checkpoint over it.
@@ -138,24 +115,31 @@ func (ix *Indexer) flush(ctx context.Context) error {
 	return nil
 }
 
-// position identifies one record on the bus.
+// position identifies one event on the bus: its message and its index
+// (event.Ref.Index).
 type position struct {
 	seq uint64
-	idx int
+	idx string
 }
 
-func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
-	if len(msgs) == 0 { // the bus is idle
-		return ix.flush(ctx)
-	}
-	// Find what a previous run may have half-written.
-	todo := msgs
-	var uncertain []bus.Message
-	for _, m := range todo {
+// Process stores the batch's events past the checkpoint.
+func (ix *Indexer) Process(ctx context.Context, b *stage.Batch) error {
+	var todo []*stage.Msg
+	var uncertain []*stage.Msg
+	for i := range b.Msgs {
+		m := &b.Msgs[i]
+		if m.Seq <= ix.cp.Done {
+			continue
+		}
+		todo = append(todo, m)
 		if m.Seq <= ix.cp.Pending {
 			uncertain = append(uncertain, m)
 		}
 	}
+	if len(todo) == 0 {
+		return nil
+	}
+	// Find what a previous run may have half-written.
 	stored, err := ix.storedPositions(ctx, uncertain)
 	if err != nil {
 		return fmt.Errorf("indexer: look up half-written batch: %w", err)
@@ -170,23 +154,63 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 		ix.cp = pending
 	}
 
-	// Parse and store in parallel: messages are dealt round-robin to the
-	// workers, each with its own parser and buffers.
+	// Add in parallel: messages are dealt round-robin to the writers.
+	errs := make([]error, ix.writers)
 	var wg sync.WaitGroup
-	for w := range ix.workers {
-		wk := &ix.workers[w]
-		wg.Go(func() { wk.err = wk.index(ctx, ix.d.Store, todo, w, len(ix.workers), stored) })
+	for w := range errs {
+		wg.Go(func() {
+			var keep []event.Event
+			for i := w; i < len(todo); i += ix.writers {
+				m := todo[i]
+				evs := m.Events
+				if stored != nil {
+					keep = keep[:0]
+					for j := range m.Events {
+						if !stored[position{m.Seq, m.Refs[j].Index()}] {
+							keep = append(keep, m.Events[j])
+						}
+					}
+					evs = keep
+				}
+				if err := ix.d.Store.Add(ctx, m.Tenant, evs); err != nil {
+					errs[w] = fmt.Errorf("indexer: store %d events of %s: %w", len(evs), m.Tenant, err)
+					return
+				}
+			}
+		})
 	}
 	wg.Wait()
-	ix.d.Store.Refresh()
-	dead := map[tenant.ID][]ingest.DeadLetter{}
-	for w := range ix.workers {
-		wk := &ix.workers[w]
-		if wk.err != nil {
-			return wk.err
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		for t, dls := range wk.dead {
-			dead[t] = append(dead[t], dls...)
+	}
+	if err := ix.deadLetters(ctx, todo); err != nil {
+		return err
+	}
+	if ix.unflushed == 0 {
+		ix.begun = time.Now()
+	}
+	ix.added = last
+	for _, m := range todo {
+		if len(m.Events) > 0 {
+			ix.unflushed += len(m.Events)
+			ix.d.Metrics.Count("tarian_indexed_events_total", m.Tenant, len(m.Events))
+		}
+	}
+	if ix.unflushed >= flushEvents || time.Since(ix.begun) >= flushInterval {
+		return ix.flush(ctx)
+	}
+	return nil
+}
+
+// deadLetters keeps the records that did not parse.
+func (ix *Indexer) deadLetters(ctx context.Context, todo []*stage.Msg) error {
+	dead := map[tenant.ID][]ingest.DeadLetter{}
+	for _, m := range todo {
+		for _, f := range m.Failed {
+			r := m.Records[f.Idx]
+			dead[m.Tenant] = append(dead[m.Tenant], ingest.DeadLetter{Received: r.Received, Source: r.Source, Reason: f.Reason, Data: r.Data})
 		}
 	}
 	for t, dls := range dead {
@@ -197,78 +221,15 @@ func (ix *Indexer) handle(ctx context.Context, msgs []bus.Message) error {
 		}
 		ix.d.Metrics.Count("tarian_parse_failed_total", t, len(dls))
 	}
-	if ix.unflushed == 0 {
-		ix.begun = time.Now()
-	}
-	ix.added = last
-	for w := range ix.workers {
-		for t, evs := range ix.workers[w].evs {
-			if len(evs) > 0 {
-				ix.unflushed += len(evs)
-				ix.d.Metrics.Count("tarian_indexed_events_total", t, len(evs))
-			}
-		}
-	}
-	if ix.unflushed >= flushEvents || time.Since(ix.begun) >= flushInterval {
-		return ix.flush(ctx)
-	}
-	return nil
-}
-
-// worker parses its share of a batch and adds it to the store.
-type worker struct {
-	parser *parse.Parser
-	evs    map[tenant.ID][]event.Event
-	dead   map[tenant.ID][]ingest.DeadLetter
-	err    error
-}
-
-// index handles the messages of todo whose index is w modulo n.
-func (wk *worker) index(ctx context.Context, st Store, todo []bus.Message, w, n int, stored map[position]bool) error {
-	for t := range wk.evs {
-		wk.evs[t] = wk.evs[t][:0]
-	}
-	clear(wk.dead)
-	for mi := w; mi < len(todo); mi += n {
-		m := todo[mi]
-		seq := strconv.FormatUint(m.Seq, 10)
-		evs := wk.evs[m.Tenant]
-		for i, r := range m.Records {
-			if stored[position{m.Seq, i}] {
-				continue
-			}
-			n := len(evs)
-			var err error
-			if evs, err = wk.parser.Parse(m.Tenant, r, evs); err != nil {
-				wk.dead[m.Tenant] = append(wk.dead[m.Tenant], ingest.DeadLetter{Received: r.Received, Source: r.Source, Reason: "parse: " + err.Error(), Data: r.Data})
-				continue
-			}
-			// Every event of a record (a batch record holds several) keeps
-			// its position, so a replay finds them stored.
-			idx := strconv.Itoa(i)
-			for j := n; j < len(evs); j++ {
-				evs[j].Fields = append(evs[j].Fields, event.Field{Name: FieldSeq, Value: seq}, event.Field{Name: FieldIdx, Value: idx})
-			}
-		}
-		wk.evs[m.Tenant] = evs
-	}
-	for t, evs := range wk.evs {
-		if len(evs) == 0 {
-			continue
-		}
-		if err := st.Add(ctx, t, evs); err != nil {
-			return fmt.Errorf("indexer: store %d events of %s: %w", len(evs), t, err)
-		}
-	}
 	return nil
 }
 
 // storedPositions returns which records of msgs the store already holds.
-func (ix *Indexer) storedPositions(ctx context.Context, msgs []bus.Message) (map[position]bool, error) {
+func (ix *Indexer) storedPositions(ctx context.Context, msgs []*stage.Msg) (map[position]bool, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	byTenant := map[tenant.ID][]bus.Message{}
+	byTenant := map[tenant.ID][]*stage.Msg{}
 	for _, m := range msgs {
 		byTenant[m.Tenant] = append(byTenant[m.Tenant], m)
 	}
@@ -276,21 +237,21 @@ func (ix *Indexer) storedPositions(ctx context.Context, msgs []bus.Message) (map
 	for t, ms := range byTenant {
 		n := 0
 		for _, m := range ms {
-			n += len(m.Records)
+			n += len(m.Events)
 		}
 		q := logstore.Query{
 			Tenants: []tenant.ID{t},
-			LogsQL:  fmt.Sprintf("%s:range[%d, %d] | fields %s, %s", FieldSeq, ms[0].Seq, ms[len(ms)-1].Seq, FieldSeq, FieldIdx),
+			LogsQL:  fmt.Sprintf("%s:range[%d, %d] | fields %s, %s", event.FieldSeq, ms[0].Seq, ms[len(ms)-1].Seq, event.FieldSeq, event.FieldIdx),
 			Limit:   n + 1,
 		}
 		err := ix.d.Store.Search(ctx, q, func(r logstore.Row) error {
 			var p position
 			for _, f := range r.Fields {
 				switch f.Name {
-				case FieldSeq:
+				case event.FieldSeq:
 					p.seq, _ = strconv.ParseUint(f.Value, 10, 64)
-				case FieldIdx:
-					p.idx, _ = strconv.Atoi(f.Value)
+				case event.FieldIdx:
+					p.idx = f.Value
 				}
 			}
 			found[p] = true

@@ -14,6 +14,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
+	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -67,9 +68,10 @@ func newRig(t *testing.T) *rig {
 func (r *rig) run(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ix := New(Deps{Bus: r.bus, Store: r.events, Checkpoints: r.db, DeadLetters: r.db, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ix := New(Deps{Store: r.events, Checkpoints: r.db, DeadLetters: r.db, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st := stage.New(stage.Deps{Bus: r.bus, Consumers: []stage.Consumer{ix}})
 	done := make(chan error, 1)
-	go func() { done <- ix.Run(ctx) }()
+	go func() { done <- st.Run(ctx) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		last, err := r.bus.LastSeq(ctx)

@@ -35,16 +35,50 @@ type Source struct {
 	// FieldMap copies fields to other names after parsing (source field:
 	// new field), e.g. {src_ip: source.ip} for a plain JSON source.
 	FieldMap map[string]string `yaml:"field_map"`
+	// Raw overrides Config.Raw for this source's records.
+	Raw string `yaml:"raw"`
 }
+
+// Raw record policies: when an event keeps its raw record (event.original)
+// in the event store. Every event keeps the record's SHA-256 (event.hash)
+// whatever the policy, and the bus keeps every record for bus.max_age.
+const (
+	// RawAlways keeps every record.
+	RawAlways = "always"
+	// RawOnParseError keeps the record of an event no format could parse
+	// (the event holds only what the receiver's envelope gave), where the
+	// raw text is what an analyst needs; a parsed event's fields already
+	// hold its values. The default.
+	RawOnParseError = "on_parse_error"
+	// RawNever keeps none.
+	RawNever = "never"
+)
 
 // Config lists the sources. A record takes the first source that matches
 // it; a record no source matches has its type detected.
 type Config struct {
 	Sources []Source `yaml:"sources"`
+	// Raw is the raw record policy of records no source with its own
+	// policy claims: always, on_parse_error (default) or never.
+	Raw string `yaml:"raw"`
+	// Aliases also writes alias layers (see Aliaser): for `tarian parse`,
+	// not for storage.
+	Aliases bool `yaml:"-"`
+}
+
+func validRaw(p string) error {
+	switch p {
+	case "", RawAlways, RawOnParseError, RawNever:
+		return nil
+	}
+	return fmt.Errorf("raw: %q: must be %s, %s or %s", p, RawAlways, RawOnParseError, RawNever)
 }
 
 // Validate reports the first bad source, naming it by index and key.
 func (c Config) Validate() error {
+	if err := validRaw(c.Raw); err != nil {
+		return err
+	}
 	for i, s := range c.Sources {
 		if err := s.validate(); err != nil {
 			return fmt.Errorf("sources[%d]%s: %w", i, label(s), err)
@@ -85,5 +119,5 @@ func (s Source) validate() error {
 			return fmt.Errorf("field_map: empty field name in %q: %q", from, to)
 		}
 	}
-	return nil
+	return validRaw(s.Raw)
 }

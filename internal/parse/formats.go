@@ -17,6 +17,14 @@ type FormatParser interface {
 	Parse(payload []byte, dst *event.Event) error
 }
 
+// An Aliaser is a FormatParser that can also write alias layers: names
+// that only repeat values the event holds under other names (Winlogbeat's
+// winlog.* for Windows events). The server stores each value once and
+// leaves them out; `tarian parse` and the agreement tests ask for them.
+type Aliaser interface {
+	SetAliases(on bool)
+}
+
 // Format is one type of record a source may declare.
 type Format struct {
 	// Type is the name sources and `tarian parse --type` use.

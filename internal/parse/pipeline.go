@@ -28,6 +28,8 @@ const (
 type Pipeline struct {
 	sources  []source
 	needHost bool
+	raw      string
+	aliases  bool
 }
 
 // source is a Source ready to match.
@@ -41,7 +43,10 @@ func New(cfg Config) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{}
+	p := &Pipeline{raw: cfg.Raw, aliases: cfg.Aliases}
+	if p.raw == "" {
+		p.raw = RawOnParseError
+	}
 	for _, s := range cfg.Sources {
 		s.Host, s.App = strings.ToLower(s.Host), strings.ToLower(s.App)
 		p.sources = append(p.sources, source{Source: s, format: lookup(s.Type)})
@@ -372,20 +377,28 @@ func (pp *Parser) parser(f *Format) FormatParser {
 	p := pp.parsers[f.Type]
 	if p == nil {
 		p = f.New()
+		if a, ok := p.(Aliaser); ok {
+			a.SetAliases(pp.p.aliases)
+		}
 		pp.parsers[f.Type] = p
 	}
 	return p
 }
 
 // finish writes the pipeline's fields: @timestamp from the event time,
-// event.original and event.ingested when the format left them out, the
-// source's field map and type; a later field of a name replaces an earlier
-// one.
+// event.original as the raw record policy says, event.ingested when the
+// format left it out, the source's field map and type; a later field of a
+// name replaces an earlier one.
 func (pp *Parser) finish(raw event.Raw, ev *event.Event, typ string, src *source, detected bool) {
 	if ev.Time.IsZero() {
 		ev.Time = raw.Received
 	}
-	if _, ok := ev.Get(event.FieldOriginal); !ok {
+	policy := pp.p.raw
+	if src != nil && src.Raw != "" {
+		policy = src.Raw
+	}
+	keepRaw := policy == RawAlways || policy == RawOnParseError && typ == ""
+	if _, ok := ev.Get(event.FieldOriginal); !ok && keepRaw {
 		ev.Fields = append(ev.Fields, event.Field{Name: event.FieldOriginal, Value: string(raw.Data)})
 	}
 	if _, ok := ev.Get(event.FieldIngested); !ok {
@@ -408,12 +421,16 @@ func (pp *Parser) finish(raw event.Raw, ev *event.Event, typ string, src *source
 			}
 		}
 	}
-	pp.dedupe(ev)
+	pp.dedupe(ev, keepRaw)
 }
 
-// dedupe keeps the last field of each name, in the order of the kept ones.
-func (pp *Parser) dedupe(ev *event.Event) {
+// dedupe keeps the last field of each name, in the order of the kept ones,
+// and event.original only if keepRaw.
+func (pp *Parser) dedupe(ev *event.Event, keepRaw bool) {
 	clear(pp.seen)
+	if !keepRaw {
+		pp.seen[event.FieldOriginal] = struct{}{}
+	}
 	fs := ev.Fields
 	keep := len(fs)
 	for i := len(fs) - 1; i >= 0; i-- {

@@ -86,7 +86,7 @@ func get(ev event.Event, name string) string {
 func TestDeclaredTypeOverSyslog(t *testing.T) {
 	withFormats(t)
 	cfg := parse.Config{Sources: []parse.Source{
-		{Name: "fw", Tenant: "cardiff", Receiver: "syslog", Host: "FW*", Type: "test-kv", FieldMap: map[string]string{"kv.src": "source.ip"}},
+		{Name: "fw", Tenant: "cardiff", Receiver: "syslog", Host: "FW*", Type: "test-kv", FieldMap: map[string]string{"kv.src": "source.ip"}, Raw: parse.RawAlways},
 	}}
 	evs, err := parseRecord(t, cfg, "cardiff", "syslog", "<134>1 2026-11-25T10:00:00Z fw01 kvd - - - kv: src=10.0.0.1 ts=2026-11-25T09:59:00Z")
 	if err != nil || len(evs) != 1 {
@@ -161,7 +161,7 @@ func TestDetectionFallsBack(t *testing.T) {
 
 func TestJSONFormatAndBatches(t *testing.T) {
 	withFormats(t)
-	evs, err := parseRecord(t, parse.Config{}, "cardiff", "http", `{"records":[{"doc":1},{"doc":2}]}`)
+	evs, err := parseRecord(t, parse.Config{Raw: parse.RawAlways}, "cardiff", "http", `{"records":[{"doc":1},{"doc":2}]}`)
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("batch: err %v, %d events", err, len(evs))
 	}
@@ -178,7 +178,7 @@ func TestJSONFormatAndBatches(t *testing.T) {
 
 func TestParseAs(t *testing.T) {
 	withFormats(t)
-	p, _ := parse.New(parse.Config{})
+	p, _ := parse.New(parse.Config{Raw: parse.RawAlways})
 	pp := p.NewParser()
 	evs, err := pp.ParseAs("test-kv", event.Raw{Received: received, Data: []byte("kv: a=1\n")}, nil)
 	if err != nil || get(evs[0], "kv.a") != "1" || get(evs[0], "event.original") != "kv: a=1" {
@@ -256,5 +256,48 @@ func TestTimestamp(t *testing.T) {
 		if got := parse.Timestamp(in); got != want {
 			t.Errorf("Timestamp(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestRawPolicy: the raw record is kept as the policy says (the source's
+// own, else the configuration's), and by default only for records no
+// format parsed.
+func TestRawPolicy(t *testing.T) {
+	withFormats(t)
+	const parsed, unparsed = "<134>1 2026-11-25T10:00:00Z fw01 kvd - - - kv: src=10.0.0.1", "<134>1 2026-11-25T10:00:00Z fw01 app - - - just words"
+	for _, tc := range []struct {
+		name        string
+		cfg         parse.Config
+		tenant      string
+		keptParsed  bool
+		keptOnError bool
+	}{
+		{"default", parse.Config{}, "cardiff", false, true},
+		{"always", parse.Config{Raw: parse.RawAlways}, "cardiff", true, true},
+		{"never", parse.Config{Raw: parse.RawNever}, "cardiff", false, false},
+		{"source overrides", parse.Config{Raw: parse.RawNever, Sources: []parse.Source{{Tenant: "cardiff", Type: parse.Auto, Raw: parse.RawAlways}}}, "cardiff", true, true},
+		{"other tenant's source", parse.Config{Raw: parse.RawNever, Sources: []parse.Source{{Tenant: "cardiff", Type: parse.Auto, Raw: parse.RawAlways}}}, "swansea", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range []struct {
+				data string
+				want bool
+			}{{parsed, tc.keptParsed}, {unparsed, tc.keptOnError}} {
+				evs, err := parseRecord(t, tc.cfg, tc.tenant, "syslog", c.data)
+				if err != nil || len(evs) != 1 {
+					t.Fatalf("parse %q: %v, %d events", c.data, err, len(evs))
+				}
+				got, kept := evs[0].Get(event.FieldOriginal)
+				if kept != c.want || kept && got != c.data {
+					t.Errorf("%q: event.original kept %v (%q), want %v", c.data, kept, got, c.want)
+				}
+			}
+		})
+	}
+	if err := (parse.Config{Raw: "sometimes"}).Validate(); err == nil || !strings.Contains(err.Error(), "raw") {
+		t.Errorf("bad raw policy: %v", err)
+	}
+	if err := (parse.Config{Sources: []parse.Source{{Type: parse.Auto, Raw: "x"}}}).Validate(); err == nil || !strings.Contains(err.Error(), "sources[0]") {
+		t.Errorf("bad source raw policy: %v", err)
 	}
 }

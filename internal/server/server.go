@@ -35,6 +35,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
+	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
@@ -101,11 +102,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		s.close()
 		return nil, fmt.Errorf("detection.mapping_file: %w", err)
 	}
-	if s.pipeline, err = parse.New(parse.Config{Sources: cfg.Sources}); err != nil {
+	if s.pipeline, err = parse.New(parse.Config{Sources: cfg.Sources, Raw: cfg.Raw}); err != nil {
 		s.close()
 		return nil, err
 	}
-	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Pipeline: s.pipeline, Bus: s.bus, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
+	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -297,21 +298,20 @@ func (s *Server) Run(ctx context.Context) error {
 	cCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsumers()
 	var wg sync.WaitGroup
-	consumerErr := make(chan error, 2)
-	ix := indexer.New(indexer.Deps{Pipeline: s.pipeline, Bus: s.bus, Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
-	for name, run := range map[string]func(context.Context) error{indexer.Name: ix.Run, detector.Name: s.rules.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := run(cCtx)
-			if err == nil && cCtx.Err() == nil {
-				err = errors.New("stopped")
-			}
-			if err != nil {
-				consumerErr <- fmt.Errorf("%s: %w", name, err)
-			}
-		}()
-	}
+	consumerErr := make(chan error, 1)
+	// One read of the bus, each record parsed once, for the indexer and
+	// the detector (each with its own checkpoint).
+	ix := indexer.New(indexer.Deps{Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
+	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules}})
+	wg.Go(func() {
+		err := st.Run(cCtx)
+		if err == nil && cCtx.Err() == nil {
+			err = errors.New("stopped")
+		}
+		if err != nil {
+			consumerErr <- fmt.Errorf("%s: %w", stage.Name, err)
+		}
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

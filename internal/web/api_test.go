@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 
@@ -357,6 +358,7 @@ func doEncoded(t *testing.T, base, token string, body []byte, encoding string) (
 func TestIngestBackpressure(t *testing.T) {
 	cfg := servertest.Config(t.TempDir())
 	cfg.Bus.MaxBytes = 1 << 20
+	cfg.Bus.Compression = bus.CompressionNone // the filler would compress away
 	s := servertest.Start(t, cfg)
 	s.AddTenant(t, "tenant-a")
 	ing, an := s.Token(t, "tenant-a", "ingest"), s.Token(t, "tenant-a", "tenant-analyst")

@@ -137,7 +137,7 @@ func forLines(t *testing.T, path string, fn func(n int, line []byte)) {
 func TestCorpus(t *testing.T) {
 	root := parsertest.Corpus(t)
 	c := &corpusCheck{t: t, shapes: map[Shape]int{}}
-	var p Parser
+	p := Parser{aliases: true}
 
 	names, events := corpusEvents(t)
 	for i, e := range events {
@@ -213,7 +213,7 @@ func TestSnapshotPairs(t *testing.T) {
 		{"event_json_with_multiple_nodes_same_name", "event_json_with_multiple_nodes_same_name_separate"},
 		{"event_json_with_multiple_data_elements", "event_json_with_multiple_data_elements-2"},
 	}
-	var p Parser
+	p := Parser{aliases: true}
 	for _, pair := range pairs {
 		a := parseLayers(t, &p, snapshotBody(t, filepath.Join(dir, "test_record_samples__"+pair[0]+".snap")))
 		b := parseLayers(t, &p, snapshotBody(t, filepath.Join(dir, "test_record_samples__"+pair[1]+".snap")))

@@ -59,7 +59,7 @@ func TestSigmaShapesAgree(t *testing.T) {
 		{"winlogbeat-bare", windowstest.ToWinlogbeatBare},
 		{"flat", windowstest.ToFlat},
 	}
-	var p Parser
+	p := Parser{aliases: true}
 	raw, diffs := 0, 0
 	matches := map[string]int{}
 	for i, record := range events {

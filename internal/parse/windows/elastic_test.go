@@ -46,7 +46,7 @@ func TestElasticSysmonAgreement(t *testing.T) {
 	if len(input.Events) == 0 || len(input.Events) != len(expected.Expected) {
 		t.Fatalf("%d events, %d expected documents", len(input.Events), len(expected.Expected))
 	}
-	var p Parser
+	p := Parser{aliases: true}
 	var fromWinlogbeat, fromXML parsertest.Score
 	for i, raw := range input.Events {
 		want, err := parsertest.Flatten(expected.Expected[i])

@@ -19,8 +19,41 @@ func (p *Parser) emit(dst *event.Event) {
 		dst.Time = t
 	}
 	p.emitNative()
-	p.emitWinlog()
+	if p.aliases {
+		p.emitWinlog()
+	} else {
+		p.emitWinlogRendered()
+	}
 	p.emitECS()
+}
+
+// SetAliases says whether Parse also writes the winlog.* names that only
+// repeat native values (winlog.event_id is EventID, winlog.event_data.X is
+// X). The server stores each value once and leaves them out; `tarian
+// parse` shows them.
+func (p *Parser) SetAliases(on bool) { p.aliases = on }
+
+// emitWinlogRendered writes the winlog.* fields that add to the native
+// layer: names rendered from the header's numbers.
+func (p *Parser) emitWinlogRendered() {
+	r, o := &p.r, &p.out
+	o.add("winlog.user.name", r.rend[rUserName])
+	o.add("winlog.user.domain", r.rend[rUserDomain])
+	o.add("winlog.user.type", r.rend[rUserType])
+	if op := r.rend[rOpcode]; op != "" {
+		o.add("winlog.opcode", op)
+	} else {
+		o.add("winlog.opcode", opcodeNames[r.hdr[hOpcode]])
+	}
+	o.add("winlog.task", r.rend[rTask])
+	if kw := r.rend[rKeywords]; kw != "" {
+		o.add("winlog.keywords", kw)
+	} else {
+		o.add("winlog.keywords", keywordNames(r.hdr[hKeywords]))
+	}
+	if r.userRoot != "" {
+		o.add("winlog.user_data.xml_name", r.userRoot)
+	}
 }
 
 // addAny adds a field even when its value is empty (an empty EventData
@@ -47,6 +80,15 @@ func (p *Parser) emitNative() {
 	if r.shape != ShapeFlat {
 		for _, d := range r.data {
 			if hdrSlot(d.name) < 0 {
+				o.addAny(d.name, d.value)
+			}
+		}
+	} else if len(r.data) > 0 {
+		// A flat record's own keys are its native fields; event data it
+		// carries only inside a column (Sentinel's EventData XML) is not,
+		// so it is written here.
+		for _, d := range r.data {
+			if hdrSlot(d.name) < 0 && !o.has(d.name) {
 				o.addAny(d.name, d.value)
 			}
 		}

@@ -16,7 +16,7 @@ import (
 // panic; an error leaves the event as it was, with a one-line reason; a
 // success appends fields with names.
 func fuzzParse(t *testing.T, data []byte) {
-	var p Parser
+	p := Parser{aliases: true}
 	ev := &event.Event{Fields: []event.Field{{Name: "envelope", Value: "x"}}}
 	err := p.Parse(data, ev)
 	if err != nil {
@@ -140,7 +140,7 @@ func FuzzShapesAgree(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s: %v", shape, err)
 			}
-			var p Parser
+			p := Parser{aliases: true}
 			ev := &event.Event{}
 			if err := p.Parse(payload, ev); err != nil {
 				t.Fatalf("%s: %v\n%s", shape, err, payload)

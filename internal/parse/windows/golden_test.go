@@ -23,7 +23,7 @@ func TestGolden(t *testing.T) {
 	if err != nil || len(files) < 10 {
 		t.Fatalf("%d golden files, %v", len(files), err)
 	}
-	var p Parser
+	p := Parser{aliases: true}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)

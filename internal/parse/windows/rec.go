@@ -446,6 +446,16 @@ func (o *out) resolve(s string) {
 	o.spans = o.spans[:0]
 }
 
+// has reports whether this event already has a field called name.
+func (o *out) has(name string) bool {
+	for _, f := range o.ev.Fields[o.start:] {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // add adds a field when its value is not empty.
 func (o *out) add(name, value string) {
 	if value != "" {

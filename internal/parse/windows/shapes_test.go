@@ -166,7 +166,7 @@ func TestShapesAgreeSamples(t *testing.T) {
 // compares the layers the parser gives each.
 func checkShapes(t *testing.T, names []string, events [][]byte) {
 	t.Helper()
-	var p Parser
+	p := Parser{aliases: true}
 	failures := 0
 	fail := func(name, shape string, d []string) {
 		t.Helper()
@@ -281,7 +281,7 @@ func checkShapes(t *testing.T, names []string, events [][]byte) {
 
 // shapeOf tells the JSON shapes apart for the tests.
 func shapeOf(payload []byte) Shape {
-	var p Parser
+	p := Parser{aliases: true}
 	ev := &event.Event{}
 	s, _ := p.ParseShape(payload, ev)
 	return s

@@ -131,6 +131,8 @@ type Parser struct {
 	related relatedLists
 	tmp     []byte
 	strs    []string
+	// aliases: also write winlog.* names that repeat native values.
+	aliases bool
 }
 
 // Parse reads one Windows event (evtx-style JSON, flat JSON, Winlogbeat

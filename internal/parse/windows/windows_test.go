@@ -13,7 +13,7 @@ import (
 // parse parses payload into a fresh event and returns its fields by name.
 func parse(t *testing.T, payload string) (map[string]string, *event.Event) {
 	t.Helper()
-	var p Parser
+	p := Parser{aliases: true}
 	ev := &event.Event{}
 	if err := p.Parse([]byte(payload), ev); err != nil {
 		t.Fatalf("Parse: %v\n%s", err, payload)
@@ -188,7 +188,7 @@ func TestParseErrors(t *testing.T) {
 		{"XML deep", strings.Repeat("<Event>", 1) + strings.Repeat("<a>", 70), "nested deeper", ErrXML},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var p Parser
+			p := Parser{aliases: true}
 			ev := &event.Event{Fields: []event.Field{{Name: "log.syslog.hostname", Value: "relay"}}}
 			err := p.Parse([]byte(c.in), ev)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -208,7 +208,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseAppends(t *testing.T) {
-	var p Parser
+	p := Parser{aliases: true}
 	ev := &event.Event{Fields: []event.Field{{Name: "log.syslog.hostname", Value: "relay"}}}
 	if err := p.Parse([]byte(sampleEvtx[0]), ev); err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func TestParseTime(t *testing.T) {
 
 func TestXMLInJSONRecord(t *testing.T) {
 	in := `{"host":{"name":"relay-1"},"channel":"wec","message":"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4688</EventID><Channel>Security</Channel><Computer>ws1</Computer><TimeCreated SystemTime='2026-01-01T00:00:00Z'/></System><EventData><Data Name='NewProcessName'>C:\\a.exe</Data></EventData></Event>"}`
-	var p Parser
+	p := Parser{aliases: true}
 	ev := &event.Event{}
 	shape, err := p.ParseShape([]byte(in), ev)
 	if err != nil || shape != ShapeXML {

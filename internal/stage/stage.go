@@ -1,0 +1,282 @@
+// Package stage is the event path after the bus: one ordered read of the
+// stream, each record parsed once (by the parse stage, in parallel), and
+// each parsed batch handed to every consumer — the indexer (event store)
+// and the detector — in stream order.
+//
+// Each consumer owns its durable position (its checkpoint in the state
+// store) and runs in its own goroutine, up to Lag batches behind the reader,
+// so detection may trail storage without holding it up and neither loses
+// nor repeats a record across a crash: after a restart, or after any
+// consumer fails, the stream is read again from the oldest position any
+// consumer needs, and each consumer skips what it already has.
+package stage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse"
+)
+
+// Msg is one bus message, parsed.
+type Msg struct {
+	bus.Message
+	// Events are the record's events, in record order; Refs[i] is
+	// Events[i]'s position.
+	Events []event.Event
+	Refs   []event.Ref
+	// Failed are the records that did not parse: their index in Records
+	// and why.
+	Failed []Failure
+}
+
+// Failure is a record that did not parse.
+type Failure struct {
+	Idx    int
+	Reason string
+}
+
+// Batch is a run of parsed messages in stream order. Consumers must not
+// change it: every consumer sees the same batch.
+type Batch struct {
+	Msgs []Msg
+	refs atomic.Int32
+	pool *sync.Pool
+}
+
+// Release says a consumer is done with b; the last release recycles its
+// buffers.
+func (b *Batch) Release() {
+	if b.refs.Add(-1) == 0 && b.pool != nil {
+		b.pool.Put(b)
+	}
+}
+
+// Consumer is one reader of the parsed stream.
+type Consumer interface {
+	// Start (re)loads the consumer's durable position and state and
+	// returns the last stream sequence it has fully processed.
+	Start(ctx context.Context) (uint64, error)
+	// Process handles one batch. Messages at or before the consumer's
+	// position may be in it (another consumer needed them); it skips them.
+	Process(ctx context.Context, b *Batch) error
+	// Idle is called when the stream had nothing new for a while.
+	Idle(ctx context.Context) error
+}
+
+// Source is the bus as the stage reads it.
+type Source interface {
+	Consume(ctx context.Context, cc bus.ConsumeConfig, h bus.Handler) error
+}
+
+// Deps are the stage's collaborators.
+type Deps struct {
+	// Pipeline parses records into events (the log sources); nil parses
+	// with no sources declared (every type detected).
+	Pipeline  *parse.Pipeline
+	Bus       Source
+	Consumers []Consumer
+}
+
+// Name is the stage's name on the bus (in logs).
+const Name = "stage"
+
+// Lag is how many batches a consumer may trail the reader by before the
+// reader waits for it.
+const Lag = 4
+
+// Read limits: the most messages and record bytes parsed as one batch.
+const (
+	batchMessages = 64
+	batchBytes    = 4 << 20
+)
+
+// Stage reads, parses and fans out.
+type Stage struct {
+	d       Deps
+	pool    sync.Pool
+	workers []*parse.Parser
+	run     *fanout // the consumers' goroutines of the current read
+}
+
+// New returns a stage; Run starts it.
+func New(d Deps) *Stage {
+	if d.Pipeline == nil {
+		d.Pipeline, _ = parse.New(parse.Config{})
+	}
+	s := &Stage{d: d, workers: make([]*parse.Parser, max(1, min(runtime.GOMAXPROCS(0), 4)))}
+	for i := range s.workers {
+		s.workers[i] = d.Pipeline.NewParser()
+	}
+	return s
+}
+
+// Run reads the stream until ctx is done.
+func (s *Stage) Run(ctx context.Context) error {
+	defer s.stop()
+	cc := bus.ConsumeConfig{Name: Name, From: s.from, Batch: batchMessages, MaxBytes: batchBytes, MaxWait: 100 * time.Millisecond}
+	return s.d.Bus.Consume(ctx, cc, s.handle)
+}
+
+// fanout is one generation of consumer goroutines.
+type fanout struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	in     []chan *Batch // nil batch: the stream is idle
+	errc   chan error
+}
+
+// from (re)starts every consumer and returns where the stream must be read
+// from: the oldest position any consumer needs.
+func (s *Stage) from(ctx context.Context) (uint64, error) {
+	s.stop()
+	from := uint64(math.MaxUint64)
+	for _, c := range s.d.Consumers {
+		done, err := c.Start(ctx)
+		if err != nil {
+			return 0, err
+		}
+		from = min(from, done)
+	}
+	if from == math.MaxUint64 {
+		from = 0
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	f := &fanout{cancel: cancel, errc: make(chan error, len(s.d.Consumers))}
+	for _, c := range s.d.Consumers {
+		in := make(chan *Batch, Lag)
+		f.in = append(f.in, in)
+		f.wg.Go(func() {
+			if err := consume(rctx, c, in); err != nil {
+				f.errc <- err
+			}
+		})
+	}
+	s.run = f
+	return from + 1, nil
+}
+
+// consume feeds one consumer until ctx is done or it fails.
+func consume(ctx context.Context, c Consumer, in <-chan *Batch) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case b := <-in:
+			var err error
+			if b == nil {
+				err = c.Idle(ctx)
+			} else {
+				err = c.Process(ctx, b)
+				b.Release()
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// stop ends the current consumer goroutines and waits for them.
+func (s *Stage) stop() {
+	if s.run == nil {
+		return
+	}
+	s.run.cancel()
+	s.run.wg.Wait()
+	s.run = nil
+}
+
+func (s *Stage) handle(ctx context.Context, msgs []bus.Message) error {
+	f := s.run
+	select {
+	case err := <-f.errc:
+		return err
+	default:
+	}
+	if len(msgs) == 0 {
+		for _, in := range f.in {
+			select {
+			case in <- nil:
+			default: // busy: it will be told at the next idle moment
+			}
+		}
+		return nil
+	}
+	b := s.parse(msgs)
+	b.refs.Store(int32(len(f.in)))
+	for _, in := range f.in {
+		select {
+		case in <- b:
+		case err := <-f.errc:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// parse parses msgs into a batch, the messages dealt round-robin to the
+// workers.
+func (s *Stage) parse(msgs []bus.Message) *Batch {
+	b, _ := s.pool.Get().(*Batch)
+	if b == nil {
+		b = &Batch{pool: &s.pool}
+	}
+	if cap(b.Msgs) < len(msgs) {
+		b.Msgs = append(b.Msgs[:cap(b.Msgs)], make([]Msg, len(msgs)-cap(b.Msgs))...)
+	}
+	b.Msgs = b.Msgs[:len(msgs)]
+	var wg sync.WaitGroup
+	n := len(s.workers)
+	for w, p := range s.workers {
+		wg.Go(func() {
+			for i := w; i < len(msgs); i += n {
+				parseMsg(p, msgs[i], &b.Msgs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return b
+}
+
+// parseMsg parses m's records into pm, reusing pm's buffers, and stamps
+// each event with its bus position and its record's hash.
+func parseMsg(p *parse.Parser, m bus.Message, pm *Msg) {
+	pm.Message = m
+	evs := pm.Events[:0]
+	pm.Refs, pm.Failed = pm.Refs[:0], pm.Failed[:0]
+	seq := strconv.FormatUint(m.Seq, 10)
+	for i, r := range m.Records {
+		n := len(evs)
+		var err error
+		if evs, err = p.Parse(m.Tenant, r, evs); err != nil {
+			pm.Failed = append(pm.Failed, Failure{Idx: i, Reason: "parse: " + err.Error()})
+			continue
+		}
+		if len(evs) == n {
+			continue
+		}
+		sum := sha256.Sum256(r.Data)
+		hash := hex.EncodeToString(sum[:])
+		for j := n; j < len(evs); j++ {
+			ref := event.Ref{Seq: m.Seq, Idx: i, Sub: j - n}
+			pm.Refs = append(pm.Refs, ref)
+			evs[j].Fields = append(evs[j].Fields,
+				event.Field{Name: event.FieldHash, Value: hash},
+				event.Field{Name: event.FieldSeq, Value: seq},
+				event.Field{Name: event.FieldIdx, Value: ref.Index()})
+		}
+	}
+	pm.Events = evs
+}
