@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/detect"
+	"github.com/tarian-soc/tarian/internal/event"
+	logparse "github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -217,12 +219,20 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	state := detect.NewState()
+	// The events go through the server's parse stage, so a rule behaves
+	// here as it does in production.
+	pl, err := logparse.New(logparse.Config{})
+	if err != nil {
+		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
+		return 2
+	}
+	parser := pl.NewParser()
 	out := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(out)
 	var nEvents, nMatches, nBad int
 	start := time.Now()
 	for _, path := range events {
-		if err := testFile(eng, state, path, enc, &nEvents, &nMatches, &nBad, stderr); err != nil {
+		if err := testFile(eng, state, parser, path, enc, &nEvents, &nMatches, &nBad, stderr); err != nil {
 			out.Flush()
 			fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
 			return 2
@@ -242,7 +252,7 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func testFile(eng *detect.Engine, state *detect.State, path string, enc *json.Encoder, nEvents, nMatches, nBad *int, stderr io.Writer) error {
+func testFile(eng *detect.Engine, state *detect.State, parser *logparse.Parser, path string, enc *json.Encoder, nEvents, nMatches, nBad *int, stderr io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -251,6 +261,7 @@ func testFile(eng *detect.Engine, state *detect.State, path string, enc *json.En
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	line := 0
+	var evs []event.Event
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
@@ -259,15 +270,20 @@ func testFile(eng *detect.Engine, state *detect.State, path string, enc *json.En
 		}
 		*nEvents++
 		var encErr error
-		err := eng.EvaluateWith(state, b, func(m detect.Match) {
-			*nMatches++
-			if encErr == nil {
-				encErr = enc.Encode(testMatch{RuleID: m.RuleID, Title: m.Title, Level: m.Level, File: path, Line: line, Author: m.Author})
-			}
-		})
+		var err error
+		evs, err = parser.ParseAs(logparse.Auto, event.Raw{Received: time.Now().UTC(), Source: envelopeOf(b), Data: b}, evs[:0])
 		if err != nil {
 			*nBad++
 			fmt.Fprintf(stderr, "%s:%d: %v\n", path, line, err)
+			continue
+		}
+		for _, ev := range evs {
+			eng.EvaluateFields(state, ev.Fields, func(m detect.Match) {
+				*nMatches++
+				if encErr == nil {
+					encErr = enc.Encode(testMatch{RuleID: m.RuleID, Title: m.Title, Level: m.Level, File: path, Line: line, Author: m.Author})
+				}
+			})
 		}
 		if encErr != nil {
 			return encErr

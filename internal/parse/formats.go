@@ -43,6 +43,10 @@ type Format struct {
 	// Sniff reports whether a payload looks like this format, for
 	// detection; nil means never detected (declared only).
 	Sniff func(payload []byte) bool
+	// Lead, when set, is how every payload of this format and of no other
+	// begins (after white space): detection takes such a payload at once,
+	// before any sniffer scans it.
+	Lead string
 	// Split, when set, cuts a payload holding a batch of records (an Event
 	// Hub {"records":[...]}, a JSON array) into records.
 	Split func(payload []byte) ([][]byte, error)

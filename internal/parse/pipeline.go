@@ -346,8 +346,15 @@ func (pp *Parser) jsonHost(data []byte) string {
 	return ""
 }
 
-// detect returns the first format whose sniffer takes payload, or nil.
+// detect returns the format whose lead begins payload, else the first
+// format whose sniffer takes it, or nil.
 func (pp *Parser) detect(payload []byte, isJSON bool) *Format {
+	lead := payload[firstNonSpace(payload):]
+	for _, f := range formats {
+		if f.Lead != "" && len(lead) >= len(f.Lead) && string(lead[:len(f.Lead)]) == f.Lead && (f.JSON == isJSON || f.Text && !isJSON) {
+			return f
+		}
+	}
 	for _, f := range formats {
 		if f.Sniff != nil && (f.JSON == isJSON || f.Text && !isJSON) && f.Sniff(payload) {
 			return f

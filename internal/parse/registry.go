@@ -38,7 +38,7 @@ var formats = []*Format{
 	{Type: microsoft.TypeDefender, Title: "Microsoft 365 Defender advanced hunting rows and Graph security alerts", JSON: true,
 		New: func() FormatParser { return &microsoft.Defender{} }, Sniff: microsoft.SniffDefender, Split: microsoft.Split},
 	{Type: windows.Type, Title: "Windows events (Security, Sysmon, PowerShell, System, ...): evtx JSON, flat JSON, Winlogbeat, or XML", JSON: true, Text: true,
-		New: func() FormatParser { return &windows.Parser{} }, Sniff: windows.Sniff},
+		New: func() FormatParser { return &windows.Parser{} }, Sniff: windows.Sniff, Lead: windows.EvtxLead},
 	{Type: microsoft.TypeSentinel, Title: "Microsoft Sentinel (Log Analytics) table rows, by their Type column", JSON: true,
 		New: func() FormatParser { return &microsoft.Sentinel{} }, Sniff: microsoft.SniffSentinel, Split: microsoft.Split},
 	{Type: cef.Type, Title: "ArcSight Common Event Format (CEF:0|...), bare or after a syslog header",

@@ -50,14 +50,18 @@ type Failure struct {
 type Batch struct {
 	Msgs []Msg
 	refs atomic.Int32
-	pool *sync.Pool
+	free chan *Batch
 }
 
 // Release says a consumer is done with b; the last release recycles its
-// buffers.
+// buffers (the events' field slices), which keeps the garbage collector
+// out of the way of a stage that parses most of a core's worth of events.
 func (b *Batch) Release() {
-	if b.refs.Add(-1) == 0 && b.pool != nil {
-		b.pool.Put(b)
+	if b.refs.Add(-1) == 0 && b.free != nil {
+		select {
+		case b.free <- b:
+		default:
+		}
 	}
 }
 
@@ -103,7 +107,7 @@ const (
 // Stage reads, parses and fans out.
 type Stage struct {
 	d       Deps
-	pool    sync.Pool
+	free    chan *Batch // released batches, for reuse
 	workers []*parse.Parser
 	run     *fanout // the consumers' goroutines of the current read
 }
@@ -113,7 +117,7 @@ func New(d Deps) *Stage {
 	if d.Pipeline == nil {
 		d.Pipeline, _ = parse.New(parse.Config{})
 	}
-	s := &Stage{d: d, workers: make([]*parse.Parser, max(1, min(runtime.GOMAXPROCS(0), 4)))}
+	s := &Stage{d: d, free: make(chan *Batch, Lag+2), workers: make([]*parse.Parser, max(1, min(runtime.GOMAXPROCS(0), 4)))}
 	for i := range s.workers {
 		s.workers[i] = d.Pipeline.NewParser()
 	}
@@ -229,9 +233,11 @@ func (s *Stage) handle(ctx context.Context, msgs []bus.Message) error {
 // parse parses msgs into a batch, the messages dealt round-robin to the
 // workers.
 func (s *Stage) parse(msgs []bus.Message) *Batch {
-	b, _ := s.pool.Get().(*Batch)
-	if b == nil {
-		b = &Batch{pool: &s.pool}
+	var b *Batch
+	select {
+	case b = <-s.free:
+	default:
+		b = &Batch{free: s.free}
 	}
 	if cap(b.Msgs) < len(msgs) {
 		b.Msgs = append(b.Msgs[:cap(b.Msgs)], make([]Msg, len(msgs)-cap(b.Msgs))...)

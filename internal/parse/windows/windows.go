@@ -51,6 +51,10 @@ func Sniff(payload []byte) bool {
 	return SniffXML(payload) || SniffJSON(payload)
 }
 
+// EvtxLead begins every evtx-style JSON event (evtx_dump, python-evtx,
+// Velociraptor) and no record of another format.
+const EvtxLead = `{"Event":{`
+
 // SniffJSON reports whether payload looks like a JSON Windows event
 // (evtx-style, flat or Winlogbeat).
 func SniffJSON(payload []byte) bool {
