@@ -96,7 +96,7 @@ const Name = "stage"
 
 // Lag is how many batches a consumer may trail the reader by before the
 // reader waits for it.
-const Lag = 4
+const Lag = 8
 
 // Read limits: the most messages and record bytes parsed as one batch.
 const (
@@ -127,7 +127,7 @@ func New(d Deps) *Stage {
 // Run reads the stream until ctx is done.
 func (s *Stage) Run(ctx context.Context) error {
 	defer s.stop()
-	cc := bus.ConsumeConfig{Name: Name, From: s.from, Batch: batchMessages, MaxBytes: batchBytes, MaxWait: 100 * time.Millisecond}
+	cc := bus.ConsumeConfig{Name: Name, From: s.from, Batch: batchMessages, MaxBytes: batchBytes, MaxWait: 20 * time.Millisecond}
 	return s.d.Bus.Consume(ctx, cc, s.handle)
 }
 
