@@ -147,6 +147,7 @@ func Default() Config {
 		OTLP:             otlp.DefaultConfig(),
 		Bus:              bus.DefaultConfig(),
 		Poll:             poll.DefaultConfig(),
+		Raw:              parse.RawOnParseError,
 		Events: Events{
 			Retention:        v.Retention,
 			FutureRetention:  v.FutureRetention,

@@ -18,6 +18,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
+	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -40,7 +41,9 @@ func (n numbers) Number(ctx context.Context, t tenant.ID) (uint32, error) {
 //	TARIAN_CORPUS=../shared/corpus go test ./internal/stage -run '^$' -bench Stage -benchtime 200000x
 //
 // Sub-benchmarks: "store" (indexer only) and "store+detect" (indexer and
-// detector with the rules loaded).
+// detector with the rules loaded). TARIAN_BENCH_RAW sets the raw record
+// policy (default on_parse_error); TARIAN_BENCH_STREAM_FIELDS the event
+// store's stream fields (comma-separated).
 func BenchmarkStage(b *testing.B) {
 	root := os.Getenv("TARIAN_CORPUS")
 	if root == "" {
@@ -116,7 +119,11 @@ func runStage(b *testing.B, lines [][]byte, rules []detector.ImportFile, detect 
 		consumers = append(consumers, det)
 		names = append(names, detector.Name)
 	}
-	st := stage.New(stage.Deps{Bus: bs, Consumers: consumers})
+	pl, err := parse.New(parse.Config{Raw: os.Getenv("TARIAN_BENCH_RAW")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := stage.New(stage.Deps{Pipeline: pl, Bus: bs, Consumers: consumers})
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	b.ReportAllocs()
