@@ -4,10 +4,16 @@
 GO ?= go
 PKGS := ./...
 
+# `tarian version` prints these; a build without them falls back to what Go
+# records in the binary (module version, vcs.revision).
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS := -X github.com/tarian-soc/tarian/internal/cli.Version=$(VERSION) -X github.com/tarian-soc/tarian/internal/cli.Commit=$(COMMIT)
+
 .PHONY: build test deps lint race bench-compile demo clean
 
 build:
-	$(GO) build -o tarian ./cmd/tarian
+	$(GO) build -ldflags "$(LDFLAGS)" -o tarian ./cmd/tarian
 
 demo:
 	$(GO) run ./cmd/tarian demo

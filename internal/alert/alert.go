@@ -30,6 +30,9 @@ type Alert struct {
 	EventRef  string
 	EventTime time.Time
 	Created   time.Time
+	// Host and User name the machine and account of the event that fired
+	// the rule, when it names them (see Entities); empty otherwise.
+	Host, User string
 	// Fields are the event's values of the fields the rule tests (for a
 	// correlation, its group-by values).
 	Fields []event.Field
@@ -38,6 +41,40 @@ type Alert struct {
 
 // Statuses of an alert.
 const StatusNew = "new"
+
+// Levels lists the alert levels, lowest first, as messages name them.
+const Levels = "informational, low, medium, high, critical"
+
+// ValidLevel reports whether l is one of Levels.
+func ValidLevel(l string) bool {
+	switch l {
+	case "informational", "low", "medium", "high", "critical":
+		return true
+	}
+	return false
+}
+
+// Entities returns the host and user an event's fields name ("" when they
+// name none): ECS host.name and user.name, else Windows-style names such
+// as Computer and TargetUserName.
+func Entities(fields []event.Field) (host, user string) {
+	host = first(fields, "host.name", "host.hostname", "winlog.computer_name", "Computer", "Hostname")
+	user = first(fields, "user.name", "winlog.user.name", "TargetUserName", "SubjectUserName", "User", "UserName")
+	return host, user
+}
+
+// first returns the value of the first of names that fields hold, skipping
+// empty values and Windows' "-".
+func first(fields []event.Field, names ...string) string {
+	for _, name := range names {
+		for _, f := range fields {
+			if f.Name == name && f.Value != "" && f.Value != "-" {
+				return f.Value
+			}
+		}
+	}
+	return ""
+}
 
 // Filter selects alerts.
 type Filter struct {

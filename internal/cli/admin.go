@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -130,6 +132,10 @@ func runDeadLetters(ctx context.Context, args []string, env Env) error {
 		DeadLetters []map[string]any `json:"dead_letters"`
 	}
 	if err := c.json(ctx, "GET", "/api/v1/deadletters?"+q.Encode(), nil, &out); err != nil {
+		var ae *apiError
+		if *ten == "" && errors.As(err, &ae) && ae.Code == "bad_request" && strings.HasPrefix(ae.Message, "tenant is required") {
+			return usageError("name a tenant with --tenant: dead letters are per tenant, and a provider token may read any tenant's")
+		}
 		return err
 	}
 	if *asJSON {

@@ -5,17 +5,16 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 )
-
-// Version is the tarian version, set at build time with
-// -ldflags "-X github.com/tarian-soc/tarian/internal/cli.Version=...".
-var Version = "dev"
 
 // Env is what a command may touch of its process.
 type Env struct {
@@ -31,7 +30,7 @@ const usage = `tarian: a shared Security Operations Centre for many member bodie
 
 Server:
   tarian serve [--config FILE] [--data DIR] [--listen ADDR]
-  tarian demo  [--config FILE] [--data DIR] [--listen ADDR]   serve with demo tenants and data
+  tarian demo  [--config FILE] [--data DIR] [--listen ADDR] [--replay DIR]   serve with demo tenants and data
   tarian version
 
 Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
@@ -41,7 +40,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
-  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--limit N] [--json]
+  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--limit N] [--cursor C] [--json]
   tarian rules import [--tenant ID] PATH...  Sigma rules (provider-admin), or one tenant's filter documents
   tarian rules placeholders [--tenant ID] [NAME=V1,V2...]   show or set a tenant's |expand values
   tarian rules list [--tenant ID] [--json]
@@ -55,6 +54,7 @@ Rules (offline, no server):
   tarian rules validate PATH...
   tarian rules test --rules PATH... [--json] EVENTS.jsonl...
 
+Run 'tarian help COMMAND' (or 'tarian COMMAND --help') for one command's flags.
 Roles: provider-admin, provider-analyst, tenant-admin, tenant-analyst, tenant-viewer, ingest.
 Times: RFC 3339, 'now' or relative (-1h, -7d).
 `
@@ -66,6 +66,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	// A command without flags of its own (version, or a group such as
+	// alerts) answers --help with its usage lines.
+	if len(rest) == 1 && isHelpArg(rest[0]) && isGroup(cmd) {
+		fmt.Fprint(env.Stdout, commandUsage([]string{cmd}))
+		return 0
+	}
 	var err error
 	switch cmd {
 	case "serve":
@@ -73,7 +79,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "demo":
 		err = runServe(ctx, rest, env, true)
 	case "version", "--version":
-		fmt.Fprintln(env.Stdout, "tarian", Version)
+		fmt.Fprintln(env.Stdout, "tarian", versionString())
 	case "tenant":
 		err = runTenant(ctx, rest, env)
 	case "token":
@@ -86,6 +92,15 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runDeadLetters(ctx, rest, env)
 	case "rules":
 		if len(rest) > 0 {
+			if (rest[0] == "validate" || rest[0] == "test") && len(rest) == 2 && isHelpArg(rest[1]) {
+				// Their flag sets print the usage on the writer for errors.
+				run := runRulesValidate
+				if rest[0] == "test" {
+					run = runRulesTest
+				}
+				run(rest[1:], env.Stdout, env.Stdout)
+				return 0
+			}
 			switch rest[0] {
 			case "validate":
 				return runRulesValidate(rest[1:], env.Stdout, env.Stderr)
@@ -97,18 +112,28 @@ func Run(ctx context.Context, args []string, env Env) int {
 				err = usageError(fmt.Sprintf("unknown rules command %q", rest[0]))
 			}
 		} else {
-			err = usageError("usage: tarian rules validate|test|import|list|enable|disable ...")
+			err = usageError(strings.TrimSuffix(commandUsage([]string{"rules"}), "\n"))
 		}
 	case "parse":
 		err = parseCmd(rest, env)
 	case "alerts":
 		err = runAlerts(ctx, rest, env)
 	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
+		if len(rest) == 0 || rest[0] == "help" || isHelpArg(rest[0]) {
+			fmt.Fprint(env.Stdout, usage)
+			return 0
+		}
+		// "tarian help CMD [SUB]" is "tarian CMD [SUB] --help".
+		return Run(ctx, append(slices.Clone(rest), "--help"), env)
 	default:
 		err = usageError(fmt.Sprintf("unknown command %q; run 'tarian help'", cmd))
 	}
 	if err == nil {
+		return 0
+	}
+	var he helpError
+	if errors.As(err, &he) {
+		fmt.Fprint(env.Stdout, he.text)
 		return 0
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -126,16 +151,86 @@ type usageError string
 
 func (e usageError) Error() string { return string(e) }
 
+// helpError is a request for a command's help (--help); Run prints text
+// on stdout and exits 0.
+type helpError struct{ text string }
+
+func (e helpError) Error() string { return "help requested" }
+func (e helpError) Unwrap() error { return flag.ErrHelp }
+
+// isGroup reports whether cmd has no flags of its own: a group of
+// subcommands, or version.
+func isGroup(cmd string) bool {
+	switch cmd {
+	case "tenant", "token", "alerts", "rules", "version":
+		return true
+	}
+	return false
+}
+
+func isHelpArg(s string) bool {
+	switch s {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// commandUsage returns the lines of the general usage that are about the
+// command named by words ("alerts", "rules import"), under "usage:".
+func commandUsage(words []string) string {
+	var b strings.Builder
+	for line := range strings.Lines(usage) {
+		f := strings.Fields(line)
+		if len(f) <= len(words) || f[0] != "tarian" {
+			continue
+		}
+		match := true
+		for i, w := range words {
+			if !slices.Contains(strings.Split(f[i+1], "|"), w) {
+				match = false
+				break
+			}
+		}
+		if match {
+			b.WriteString("  " + strings.TrimSpace(line) + "\n")
+		}
+	}
+	if b.Len() == 0 {
+		return "usage: tarian " + strings.Join(words, " ") + "\n"
+	}
+	return "usage:\n" + b.String()
+}
+
+// flagsHelp is the help of the command whose flags fs holds: its usage
+// lines and its flags.
+func flagsHelp(fs *flag.FlagSet) string {
+	var b bytes.Buffer
+	b.WriteString(commandUsage(strings.Fields(fs.Name())))
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		b.WriteString("\nflags:\n")
+		out := fs.Output()
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+	}
+	return b.String()
+}
+
 // parse parses flags that may stand before, between or after positional
-// arguments ("tenant add ID --name NAME") and returns the positionals.
+// arguments ("tenant add ID --name NAME") and returns the positionals. A
+// bad flag is a usage error that ends with the command's help, once;
+// --help is a helpError.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, helpError{flagsHelp(fs)}
 			}
-			return nil, usageError(err.Error())
+			return nil, usageError(err.Error() + "\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -149,9 +244,12 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func newFlagSet(name string, env Env) *flag.FlagSet {
+// newFlagSet returns an empty flag set for the command name ("alerts
+// list"). It prints nothing itself: parse reports errors and help.
+func newFlagSet(name string, _ Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 

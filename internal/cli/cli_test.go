@@ -7,10 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/demo"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 
@@ -115,9 +120,9 @@ func TestClientCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(first), &row); err != nil || row["tenant"] != "gwynedd" || !strings.HasPrefix(row["message"], "login from host-") {
 		t.Errorf("first row %q", first)
 	}
-	code, out, _ = analyst.run(t, "", "search", "n:1")
-	if code != 0 || !strings.Contains(out, "gwynedd  login from host-1\n") {
-		t.Errorf("human search output: %q", out)
+	code, out, errs = analyst.run(t, "", "search", "n:1")
+	if code != 0 || !strings.Contains(out, "gwynedd  login from host-1\n") || errs != "1 result\n" {
+		t.Errorf("human search output: %q, stderr %q", out, errs)
 	}
 	if code, _, errs := analyst.run(t, "", "search", "--tenant", "other", "*"); code != 1 || !strings.Contains(errs, "forbidden") {
 		t.Errorf("analyst searching another tenant: %d %q", code, errs)
@@ -126,10 +131,346 @@ func TestClientCommands(t *testing.T) {
 	if code, out, _ := admin.run(t, "", "deadletters", "--tenant", "gwynedd"); code != 0 || !strings.Contains(out, "line 234: invalid JSON") {
 		t.Errorf("deadletters: %d %q", code, out)
 	}
+	// A provider token sees every tenant: it must name one.
+	if code, _, errs := admin.run(t, "", "deadletters"); code != 2 || !strings.Contains(errs, "name a tenant with --tenant") {
+		t.Errorf("deadletters without --tenant: %d %q", code, errs)
+	}
+	// TARIAN_URL may be HOST:PORT alone.
+	hostPort := cmdEnv{url: strings.TrimPrefix(s.URL, "http://"), token: servertest.AdminToken}
+	if code, out, errs := hostPort.run(t, "", "tenant", "list"); code != 0 || !strings.Contains(out, "gwynedd") {
+		t.Errorf("TARIAN_URL without a scheme: %d %q %q", code, out, errs)
+	}
 	if code, _, errs := (cmdEnv{url: s.URL}).run(t, "", "tenant", "list"); code != 1 || !strings.Contains(errs, "TARIAN_TOKEN") {
 		t.Errorf("no token: %d %q", code, errs)
 	}
 	if code, _, _ := admin.run(t, "", "frobnicate"); code != 2 {
 		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
+
+// TestHelp: `tarian help CMD` and `tarian CMD --help` print that command's
+// usage (and flags) on stdout, not the general help.
+func TestHelp(t *testing.T) {
+	offline := cmdEnv{}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"help", "search"}, []string{"usage:\n  tarian search [--tenant ID|*]", "-from string", "-limit int"}},
+		{[]string{"search", "--help"}, []string{"usage:\n  tarian search [--tenant ID|*]", "-from string"}},
+		{[]string{"help", "alerts"}, []string{"usage:\n  tarian alerts list [--tenant ID|*]"}},
+		{[]string{"alerts", "--help"}, []string{"usage:\n  tarian alerts list [--tenant ID|*]"}},
+		{[]string{"help", "alerts", "list"}, []string{"tarian alerts list", "-cursor string", "-severity string"}},
+		{[]string{"alerts", "list", "-h"}, []string{"tarian alerts list", "-cursor string"}},
+		{[]string{"help", "rules"}, []string{"tarian rules placeholders", "tarian rules import", "tarian rules disable|enable"}},
+		{[]string{"help", "rules", "enable"}, []string{"usage:\n  tarian rules disable|enable RULE_ID", "-tenant string"}},
+		{[]string{"help", "tenant", "add"}, []string{"usage:\n  tarian tenant add ID --name NAME\n", "-name string"}},
+		{[]string{"help", "demo"}, []string{"tarian demo", "-replay string"}},
+		{[]string{"help", "parse"}, []string{"tarian parse [--type TYPE]", "tarian parse --list", "-type string"}},
+		{[]string{"help", "version"}, []string{"usage:\n  tarian version\n"}},
+		{[]string{"help", "rules", "validate"}, []string{"usage: tarian rules validate", "-mapping string"}},
+		{[]string{"rules", "test", "--help"}, []string{"-mapping string"}},
+		{[]string{"help"}, []string{"Server:", "Client (TARIAN_URL"}},
+	} {
+		code, out, errs := offline.run(t, "", c.args...)
+		if code != 0 || errs != "" {
+			t.Errorf("tarian %s: exit %d, stderr %q", strings.Join(c.args, " "), code, errs)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("tarian %s: stdout lacks %q:\n%s", strings.Join(c.args, " "), w, out)
+			}
+		}
+		if len(c.args) > 1 && strings.Contains(out, "Server:") {
+			t.Errorf("tarian %s printed the general help", strings.Join(c.args, " "))
+		}
+	}
+	if code, _, errs := offline.run(t, "", "help", "frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) {
+		t.Errorf("help for an unknown command: %d %q", code, errs)
+	}
+}
+
+// TestUsageErrors: a bad flag is reported once, with the command's usage
+// once; usage messages name every subcommand; bad values are refused
+// before any request, naming what is allowed.
+func TestUsageErrors(t *testing.T) {
+	offline := cmdEnv{}
+	for _, args := range [][]string{{"search", "--bogus", "x"}, {"alerts", "list", "--bogus"}, {"parse", "--bogus"}, {"demo", "--bogus"}} {
+		code, out, errs := offline.run(t, "", args...)
+		name := strings.Join(args, " ")
+		if code != 2 || out != "" {
+			t.Errorf("tarian %s: exit %d, stdout %q", name, code, out)
+		}
+		if n := strings.Count(errs, "flag provided but not defined: -bogus"); n != 1 {
+			t.Errorf("tarian %s: the error %d times:\n%s", name, n, errs)
+		}
+		if n := strings.Count(errs, "usage:"); n != 1 {
+			t.Errorf("tarian %s: the usage %d times:\n%s", name, n, errs)
+		}
+	}
+	if code, _, errs := offline.run(t, "", "rules"); code != 2 || !strings.Contains(errs, "placeholders") {
+		t.Errorf("rules usage: %d %q", code, errs)
+	}
+	code, _, errs := offline.run(t, "", "alerts", "list", "--severity", "bogus")
+	if code != 2 || !strings.Contains(errs, `--severity "bogus": want one of informational, low, medium, high, critical`) {
+		t.Errorf("alerts list --severity bogus: %d %q", code, errs)
+	}
+}
+
+func TestServerURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                            "http://127.0.0.1:8080",
+		"127.0.0.1:9000":              "http://127.0.0.1:9000",
+		"soc.example:8080":            "http://soc.example:8080",
+		"[::1]:8080":                  "http://[::1]:8080",
+		"https://soc.example/":        "https://soc.example",
+		"http://10.0.0.1:8080/tarian": "http://10.0.0.1:8080/tarian",
+	} {
+		if got, err := serverURL(in); err != nil || got != want {
+			t.Errorf("serverURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"ftp://soc.example", "http://", "http://soc example:80", "soc.example:99999", "http://h:port", "http://soc.example/?x=1", "http://u:p@soc.example"} {
+		_, err := serverURL(in)
+		if err == nil || !strings.Contains(err.Error(), "TARIAN_URL") || !strings.Contains(err.Error(), "want http://HOST:PORT") {
+			t.Errorf("serverURL(%q): %v, want a clear error", in, err)
+		}
+	}
+	code, _, errs := cmdEnv{url: "http://soc example", token: "x"}.run(t, "", "tenant", "list")
+	if code != 1 || !strings.HasPrefix(errs, `tarian tenant: TARIAN_URL "http://soc example": `) {
+		t.Errorf("bad TARIAN_URL: %d %q", code, errs)
+	}
+}
+
+// TestIngestErrorOnly: an ingest that fails says why, and only that.
+func TestIngestErrorOnly(t *testing.T) {
+	down := cmdEnv{url: "127.0.0.1:1", token: "trn_x"}
+	for _, args := range [][]string{{"ingest"}, {"ingest", filepath.Join(t.TempDir(), "missing.jsonl")}} {
+		code, _, errs := down.run(t, `{"message":"x"}`+"\n", args...)
+		if code != 1 || strings.Contains(errs, "ingested") || strings.Count(errs, "\n") != 1 {
+			t.Errorf("tarian %s: exit %d, stderr %q; want exit 1 and the error alone", strings.Join(args, " "), code, errs)
+		}
+	}
+}
+
+func TestFormatVersion(t *testing.T) {
+	vcs := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "false"}}}
+	dirty := &debug.BuildInfo{Main: debug.Module{Version: "v0.3.1"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}}}
+	for _, c := range []struct {
+		version, commit string
+		bi              *debug.BuildInfo
+		want            string
+	}{
+		{"v1.2.0", "abc1234", vcs, "v1.2.0 (commit abc1234)"},
+		{"", "", vcs, "dev (commit 0123456789ab)"},
+		{"", "", dirty, "v0.3.1 (commit 0123456789ab+dirty)"},
+		{"", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"", "", nil, "dev"},
+	} {
+		if got := formatVersion(c.version, c.commit, c.bi); got != c.want {
+			t.Errorf("formatVersion(%q, %q, ...) = %q, want %q", c.version, c.commit, got, c.want)
+		}
+	}
+	if code, out, _ := (cmdEnv{}).run(t, "", "version"); code != 0 || !strings.HasPrefix(out, "tarian ") {
+		t.Errorf("tarian version: %d %q", code, out)
+	}
+}
+
+// vssadmin is a process start that the demo's shadow-copy rule fires on.
+func vssadmin(host, user string, at time.Time) string {
+	b, _ := json.Marshal(map[string]any{
+		"@timestamp": at.UTC().Format(time.RFC3339Nano),
+		"event":      map[string]any{"kind": "event", "category": []string{"process"}, "type": []string{"start"}, "module": "sysmon", "code": "1"},
+		"host":       map[string]any{"name": host},
+		"user":       map[string]any{"name": user},
+		"winlog": map[string]any{"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1, "event_data": map[string]any{
+			"Image": `C:\Windows\System32\vssadmin.exe`, "CommandLine": "vssadmin.exe delete shadows /all /quiet"}},
+	})
+	return string(b)
+}
+
+// TestAlertsList: alerts list pages through the API up to --limit, says on
+// stderr when more match (with the cursor of the rest), shows each alert's
+// event time, host and user, and the API pages by cursor across tenants.
+func TestAlertsList(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	admin := cmdEnv{url: s.URL, token: servertest.AdminToken}
+	var files []importFile
+	for name, data := range demo.RuleFiles() {
+		files = append(files, importFile{Name: name, Data: data})
+	}
+	s.JSON(t, "POST", "/api/v1/rules", servertest.AdminToken, map[string]any{"files": files}, nil)
+	at := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+	counts := map[string]int{"gwynedd": 700, "powys": 400}
+	for ten, n := range counts {
+		s.AddTenant(t, ten)
+		var in strings.Builder
+		for i := range n {
+			fmt.Fprintln(&in, vssadmin(fmt.Sprintf("%s-ws-%d", ten, i), "u"+ten, at))
+		}
+		if code, _, errs := (cmdEnv{url: s.URL, token: s.Token(t, ten, "ingest")}).run(t, in.String(), "ingest"); code != 0 {
+			t.Fatalf("ingest %s: %d %q", ten, code, errs)
+		}
+	}
+	const total = 1100
+	var out string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, out, _ = admin.run(t, "", "alerts", "list", "--tenant", "*", "--limit", "0", "--json")
+		if strings.Count(out, "\n") >= total || time.Now().After(deadline) {
+			break
+		}
+	}
+	// --limit 0: every alert, over two pages, each once, newest first.
+	ids := map[float64]bool{}
+	last := float64(1 << 62)
+	for line := range strings.Lines(out) {
+		var a map[string]any
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("alert line %q: %v", line, err)
+		}
+		id := a["id"].(float64)
+		if ids[id] || id >= last {
+			t.Fatalf("alert %v repeated or out of order (after %v)", id, last)
+		}
+		ids[id], last = true, id
+		counts[a["tenant"].(string)]--
+		if ten := a["tenant"].(string); !strings.HasPrefix(a["host"].(string), ten+"-ws-") || a["user"] != "u"+ten {
+			t.Errorf("alert host %q user %q, want the event's host.name and user.name", a["host"], a["user"])
+		}
+	}
+	if len(ids) != total || counts["gwynedd"] != 0 || counts["powys"] != 0 {
+		t.Fatalf("--limit 0 listed %d alerts (left over per tenant %v), want %d", len(ids), counts, total)
+	}
+
+	// The default limit (100) says so on stderr, with the cursor of the rest.
+	code, out, errs := admin.run(t, "", "alerts", "list", "--tenant", "*")
+	if code != 0 || strings.Count(out, "\n") != 101 {
+		t.Fatalf("alerts list: exit %d, %d lines", code, strings.Count(out, "\n"))
+	}
+	header, row, _ := strings.Cut(out, "\n")
+	if f := strings.Fields(header); strings.Join(f, " ") != "EVENT TIME CREATED TENANT LEVEL HOST USER RULE AUTHOR" {
+		t.Errorf("header %q", header)
+	}
+	if !strings.HasPrefix(row, "2026-11-25T09:30:00Z") || !strings.Contains(row, "-ws-") || !strings.Contains(row, " high ") {
+		t.Errorf("first row %q lacks the event time, host or level", row)
+	}
+	_, cursor, ok := strings.Cut(strings.TrimSpace(errs), "--cursor ")
+	if !ok || !strings.HasPrefix(errs, "listed 100 alerts; more match") {
+		t.Fatalf("stderr %q does not say the listing is cut, with a cursor", errs)
+	}
+	code, out, errs = admin.run(t, "", "alerts", "list", "--tenant", "*", "--cursor", cursor, "--limit", "0", "--json")
+	if code != 0 || strings.Count(out, "\n") != total-100 || errs != "" {
+		t.Errorf("next pages: exit %d, %d alerts, stderr %q; want %d and no note", code, strings.Count(out, "\n"), errs, total-100)
+	}
+	code, out, errs = admin.run(t, "", "alerts", "list", "--tenant", "*", "--limit", "1050", "--json")
+	if code != 0 || strings.Count(out, "\n") != 1050 || !strings.Contains(errs, "listed 1050 alerts; more match") {
+		t.Errorf("--limit 1050: exit %d, %d alerts, stderr %q", code, strings.Count(out, "\n"), errs)
+	}
+
+	// The API stays compatible: no parameters, one page of up to 1000
+	// under "alerts", with next_cursor set when there are more.
+	status, body := s.Do(t, "GET", "/api/v1/alerts?tenant=gwynedd&limit=699", servertest.AdminToken, nil)
+	var page struct {
+		Alerts     []map[string]any `json:"alerts"`
+		NextCursor string           `json:"next_cursor"`
+	}
+	if status != 200 || json.Unmarshal(body, &page) != nil || len(page.Alerts) != 699 || page.NextCursor == "" {
+		t.Fatalf("alerts page: %d, %d alerts, next %q", status, len(page.Alerts), page.NextCursor)
+	}
+	page.NextCursor = ""
+	status, body = s.Do(t, "GET", "/api/v1/alerts?tenant=gwynedd&limit=699&cursor="+fmt.Sprint(page.Alerts[698]["id"]), servertest.AdminToken, nil)
+	if status != 200 || json.Unmarshal(body, &page) != nil || len(page.Alerts) != 1 || page.NextCursor != "" {
+		t.Errorf("last page: %d, %d alerts, next %q", status, len(page.Alerts), page.NextCursor)
+	}
+	status, body = s.Do(t, "GET", "/api/v1/alerts?severity=bogus&tenant=gwynedd", servertest.AdminToken, nil)
+	if status != 400 || !strings.Contains(string(body), "informational, low, medium, high, critical") {
+		t.Errorf("severity=bogus: %d %s", status, body)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a command writing while the test
+// reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// runDemo runs `tarian demo` with args until it has said what to try next,
+// then stops it as Ctrl-C would, and returns its exit code and output.
+func runDemo(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb lockedBuffer
+	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, append([]string{"demo", "--listen", "127.0.0.1:0"}, args...), env) }()
+	deadline := time.After(2 * time.Minute)
+	for !strings.Contains(out.String(), "Stop with Ctrl-C.") {
+		select {
+		case code := <-done:
+			return code, out.String(), errb.String()
+		case <-deadline:
+			cancel()
+			<-done
+			t.Fatalf("demo did not finish seeding\nstdout: %s\nstderr: %s", out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	code = <-done
+	return code, out.String(), errb.String()
+}
+
+// TestDemoReplay: `tarian demo --replay DIR` replays DIR on every start,
+// the data directory's first and later ones, and says what it did (and
+// what to try next) on stdout, apart from the logs on stderr; a replay that
+// cannot happen says why.
+func TestDemoReplay(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo-data")
+	replay := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(replay, "sysmon"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour)
+	events := vssadmin("wfrs-ws-1", "a", at) + "\n" + vssadmin("wfrs-ws-2", "b", at) + "\n" + vssadmin("wfrs-ws-3", "c", at) + "\n"
+	for name, body := range map[string]string{"sysmon/one.jsonl": events, "notes.txt": "not events\n"} {
+		if err := os.WriteFile(filepath.Join(replay, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, start := range []string{"first", "second"} {
+		code, out, errs := runDemo(t, "--data", data, "--replay", replay)
+		want := "replayed 3 events from 1 file under " + replay + " into west-fire (0 rejected)\n"
+		if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "Tarian demo is running at http://127.0.0.1:") {
+			t.Errorf("%s start: exit %d, stdout lacks %q:\n%s\nstderr: %s", start, code, want, out, errs)
+		}
+		if strings.Contains(errs, "Tarian demo is running") || strings.Contains(errs, "replayed") {
+			t.Errorf("%s start: the demo's text went to stderr, among the logs:\n%s", start, errs)
+		}
+	}
+	// Nothing to replay: said, while the demo runs on.
+	code, out, errs := runDemo(t, "--data", data, "--replay", t.TempDir())
+	if code != 0 || !strings.Contains(errs, "no .json or .jsonl files there") || !strings.Contains(out, "Stop with Ctrl-C.") {
+		t.Errorf("empty replay folder: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	// A folder that is not there: refused before serving.
+	code, out, errs = runDemo(t, "--data", data, "--replay", filepath.Join(replay, "missing"))
+	if code != 1 || !strings.HasPrefix(errs, "tarian demo: --replay: stat "+filepath.Join(replay, "missing")) || out != "" {
+		t.Errorf("missing replay folder: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 }

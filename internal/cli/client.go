@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,15 +21,45 @@ type client struct {
 }
 
 func newClient(env Env) (*client, error) {
-	base := env.Getenv("TARIAN_URL")
-	if base == "" {
-		base = "http://127.0.0.1:8080"
+	base, err := serverURL(env.Getenv("TARIAN_URL"))
+	if err != nil {
+		return nil, err
 	}
 	token := strings.TrimSpace(env.Getenv("TARIAN_TOKEN"))
 	if token == "" {
 		return nil, errors.New("TARIAN_TOKEN is not set (the first start writes a provider-admin token to <data dir>/admin.token)")
 	}
-	return &client{base: strings.TrimSuffix(base, "/"), token: token, hc: newClientHTTP()}, nil
+	return &client{base: base, token: token, hc: newClientHTTP()}, nil
+}
+
+// serverURL is the API's base URL from TARIAN_URL: the default when it is
+// empty, http:// assumed when it is only HOST:PORT.
+func serverURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "http://127.0.0.1:8080", nil
+	}
+	raw := s
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err == nil && (u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil) {
+		err = errors.New("not an http(s) address")
+	}
+	if err == nil && u.Port() != "" {
+		if n, perr := strconv.Atoi(u.Port()); perr != nil || n < 1 || n > 65535 {
+			err = errors.New("bad port")
+		}
+	}
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("TARIAN_URL %q: %v; want http://HOST:PORT, https://HOST:PORT or HOST:PORT", raw, err)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // apiError is an error answer of the API.
@@ -59,7 +91,7 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, c.base+path, err)
+		return nil, err // a *url.Error: it names the method and URL
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil

@@ -65,11 +65,14 @@ func runIngest(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	in.progress(true)
-	secs := time.Since(in.start).Seconds()
-	fmt.Fprintf(env.Stderr, "ingested %d events, rejected %d, in %.1fs (%.0f events/s)\n", in.accepted, in.rejected, secs, float64(in.accepted)/max(secs, 1e-9))
 	if err != nil {
+		if in.accepted > 0 {
+			return fmt.Errorf("%w (%s went in before it)", err, plural(in.accepted, "event"))
+		}
 		return err
 	}
+	secs := time.Since(in.start).Seconds()
+	fmt.Fprintf(env.Stderr, "ingested %s, rejected %d, in %.1fs (%.0f events/s)\n", plural(in.accepted, "event"), in.rejected, secs, float64(in.accepted)/max(secs, 1e-9))
 	if in.rejected > 0 {
 		return errors.New("some lines were rejected (kept as dead letters; see 'tarian deadletters')")
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,8 +18,7 @@ import (
 // parseCmd is `tarian parse`: records of a file through a format, offline,
 // showing the three layers of each event.
 func parseCmd(args []string, env Env) error {
-	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs := newFlagSet("parse", env)
 	typ := fs.String("type", logparse.Auto, "the records' type (see --list); auto detects it per record")
 	asJSON := fs.Bool("json", false, "print each event as one JSON document per line")
 	list := fs.Bool("list", false, "list the types")
@@ -223,7 +221,7 @@ func printLayers(w io.Writer, file string, line int, ev event.Event) {
 			}
 		}
 		slices.Sort(names)
-		fmt.Fprintf(w, "%s: (%d fields)\n", l, len(names))
+		fmt.Fprintf(w, "%s: (%s)\n", l, plural(len(names), "field"))
 		for _, n := range names {
 			fmt.Fprintf(w, "  %s = %s\n", n, strconv.Quote(vals[n]))
 		}

@@ -22,7 +22,7 @@ func TestParseCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"mixed.log:1 type", "mixed.log:3 type", `message = "session opened"`, `log.syslog.hostname = "fw01"`,
-		"native: (1 fields)\n  vendor.x = \"1\"", `user.name = "alice"`, "raw:\n  <134>Nov 25 10:00:00 fw01 sshd[12]: session opened",
+		"native: (1 field)\n  vendor.x = \"1\"", `user.name = "alice"`, "raw:\n  <134>Nov 25 10:00:00 fw01 sshd[12]: session opened",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -71,7 +71,7 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	}
 	if !*asJSON {
 		out.Flush()
-		fmt.Fprintf(env.Stderr, "%d results\n", n)
+		fmt.Fprintln(env.Stderr, plural(n, "result"))
 	}
 	return nil
 }

@@ -43,6 +43,11 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 	if len(pos) > 0 {
 		return usageError(fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
+	if withDemo && *replay != "" {
+		if _, err := os.Stat(*replay); err != nil {
+			return fmt.Errorf("--replay: %w", err)
+		}
+	}
 	cfg, err := config.Load(*cfgPath, env.Getenv)
 	if err != nil {
 		return err
@@ -92,7 +97,9 @@ func newLogger(c config.Log, env Env) *slog.Logger {
 }
 
 // seedDemo adds the demo member bodies, on first start only, and ingests
-// their events through the HTTP API like any shipper.
+// their events through the HTTP API like any shipper; on every start it
+// replays the files under replay, if set, into west-fire. What to try next
+// goes to stdout, apart from the logs on stderr.
 func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env Env, replay string) error {
 	for srv.Addr() == "" {
 		select {
@@ -146,29 +153,15 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 		}
 		resp.Body.Close()
 	}
-	if replay != "" && replayToken != "" {
-		in := &ingester{c: &client{base: base, token: replayToken, hc: c.hc}, env: env, start: time.Now()}
-		err := filepath.WalkDir(replay, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".json")) {
-				return err
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			return in.stream(ctx, path, f)
-		})
-		if err != nil {
-			return fmt.Errorf("replay %s: %w", replay, err)
-		}
-		fmt.Fprintf(env.Stderr, "replayed %d events from %s into west-fire (%d rejected)\n", in.accepted, replay, in.rejected)
+	var replayErr error
+	if replay != "" {
+		replayErr = replayDemo(ctx, c, replayToken, env, replay)
 	}
 	tokenHint := "$(cat " + filepath.Join(cfg.Data, server.AdminTokenFile) + ")"
 	if cfg.BootstrapToken != "" {
 		tokenHint = "$TARIAN_BOOTSTRAP_TOKEN"
 	}
-	fmt.Fprintf(env.Stderr, `
+	fmt.Fprintf(env.Stdout, `
 Tarian demo is running at %s with %d member bodies and a day of their events.
 In another terminal:
   export TARIAN_URL=%s TARIAN_TOKEN=%s
@@ -179,5 +172,40 @@ In another terminal:
   go run ./cmd/tarian alerts list --tenant '*'
 Stop with Ctrl-C.
 `, base, len(demo.Tenants), base, tokenHint, demo.SprayIP, demo.PhishSender)
+	return replayErr
+}
+
+// replayDemo ingests every .json and .jsonl file under dir into west-fire,
+// with token (an ingest token of west-fire) or, when it is empty, a new one
+// made with the admin client c.
+func replayDemo(ctx context.Context, c *client, token string, env Env, dir string) error {
+	if token == "" { // west-fire was seeded on an earlier start
+		var tok map[string]string
+		if err := c.json(ctx, "POST", "/api/v1/tokens", map[string]string{"tenant": "west-fire", "role": "ingest", "name": "demo replay"}, &tok); err != nil {
+			return fmt.Errorf("replay %s: ingest token for west-fire: %w", dir, err)
+		}
+		token = tok["token"]
+	}
+	in := &ingester{c: &client{base: c.base, token: token, hc: c.hc}, env: env, start: time.Now()}
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".json")) {
+			return err
+		}
+		files++
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return in.stream(ctx, path, f)
+	})
+	if err != nil {
+		return fmt.Errorf("replay %s: %w", dir, err)
+	}
+	if files == 0 {
+		return fmt.Errorf("replay %s: no .json or .jsonl files there", dir)
+	}
+	fmt.Fprintf(env.Stdout, "replayed %s from %s under %s into west-fire (%d rejected)\n", plural(in.accepted, "event"), plural(files, "file"), dir, in.rejected)
 	return nil
 }

@@ -429,7 +429,7 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 				if off[mt.RuleID] {
 					return
 				}
-				byTenant[t] = append(byTenant[t], toAlert(t, ref.String(), m.Records[ref.Idx], mt, now))
+				byTenant[t] = append(byTenant[t], toAlert(t, ref.String(), m.Records[ref.Idx], m.Events[j].Fields, mt, now))
 			})
 		}
 		if len(m.Events) > 0 {
@@ -462,11 +462,13 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 	return nil
 }
 
-func toAlert(t tenant.ID, ref string, r event.Raw, m detect.Match, now time.Time) alert.Alert {
+// toAlert makes the alert of match m on the event (with fields) of record r.
+func toAlert(t tenant.ID, ref string, r event.Raw, fields []event.Field, m detect.Match, now time.Time) alert.Alert {
 	a := alert.Alert{
 		Tenant: t, RuleID: m.RuleID, Title: m.Title, Author: m.Author, Level: m.Level, Tags: m.Tags,
 		EventRef: ref, EventTime: m.Time, Created: now, Status: alert.StatusNew,
 	}
+	a.Host, a.User = alert.Entities(fields)
 	if a.EventTime.IsZero() {
 		a.EventTime = r.Received
 	}

@@ -44,7 +44,11 @@ func (s *server) ingestFile(token string, events []byte, want int) {
 		t.Fatal(err)
 	}
 	r := s.cli(token, "ingest", path)
-	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("ingested %d events, rejected 0", want)) {
+	noun := "events"
+	if want == 1 {
+		noun = "event"
+	}
+	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("ingested %d %s, rejected 0", want, noun)) {
 		t.Fatalf("tarian ingest: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -70,16 +70,25 @@ type Server struct {
 	poll     *poll.Service
 	ready    atomic.Bool
 	addr     atomic.Value // string
+	lock     *dataLock    // held from New until close
 }
 
 // New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
 // must have been called (main does).
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, err error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, metrics: metrics.New()}
-	var err error
+	lock, err := lockData(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.release()
+		}
+	}()
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), lock: lock}
 	if s.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "state.db")); err != nil {
 		return nil, err
 	}
@@ -449,6 +458,9 @@ func (s *Server) close() {
 	}
 	if err := s.db.Close(); err != nil {
 		s.log.Warn("close state store", "err", err)
+	}
+	if err := s.lock.release(); err != nil {
+		s.log.Warn("release data directory lock", "err", err)
 	}
 }
 

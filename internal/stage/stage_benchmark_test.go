@@ -103,6 +103,10 @@ func runStage(b *testing.B, lines [][]byte, rules []detector.ImportFile, detect 
 	if err != nil {
 		b.Fatal(err)
 	}
+	busStats, err := bs.Stats(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
 	m := metrics.New()
 	consumers := []stage.Consumer{indexer.New(indexer.Deps{Store: events, Checkpoints: db, DeadLetters: db, Metrics: m, Log: log})}
 	names := []string{indexer.Name}
@@ -153,6 +157,7 @@ func runStage(b *testing.B, lines [][]byte, rules []detector.ImportFile, detect 
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(events.Stats().DiskBytes)/float64(b.N), "disk-B/event")
+	b.ReportMetric(float64(busStats.Bytes)/float64(b.N), "bus-B/event")
 }
 
 // windowsLines returns the corpus' Windows event lines.

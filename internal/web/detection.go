@@ -39,13 +39,20 @@ type alertJSON struct {
 	EventRef  string            `json:"event_ref"`
 	EventTime time.Time         `json:"event_time"`
 	Created   time.Time         `json:"created"`
+	Host      string            `json:"host"`
+	User      string            `json:"user"`
 	Fields    map[string]string `json:"fields"`
 	Status    string            `json:"status"`
 }
 
+// getAlerts lists alerts newest first (by id), a page of at most limit;
+// next_cursor, set when more alerts match, is the cursor of the next page.
 func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
 	f := alert.Filter{Status: q.Get("status"), Level: q.Get("severity"), Limit: 1000}
+	if f.Level != "" && !alert.ValidLevel(f.Level) {
+		return badRequest(fmt.Sprintf("severity %q: want one of %s", f.Level, alert.Levels))
+	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 100000 {
@@ -53,10 +60,19 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 		}
 		f.Limit = n
 	}
+	if s := q.Get("cursor"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return badRequest("cursor: not one this API returned as next_cursor")
+		}
+		f.Before = n
+	}
 	ids, err := a.scope(r, p, "alerts.read")
 	if err != nil {
 		return err
 	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether there is a next page
 	out := []alertJSON{}
 	for _, t := range ids {
 		as, err := a.d.Alerts.Alerts(r.Context(), t, f)
@@ -72,14 +88,18 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 			if tags == nil {
 				tags = []string{}
 			}
-			out = append(out, alertJSON{al.ID, al.Tenant, al.RuleID, al.Title, al.Author, al.Level, tags, al.EventRef, al.EventTime, al.Created, fields, al.Status})
+			out = append(out, alertJSON{al.ID, al.Tenant, al.RuleID, al.Title, al.Author, al.Level, tags, al.EventRef, al.EventTime, al.Created, al.Host, al.User, fields, al.Status})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
+	// Alert ids are unique across tenants, so one order pages them all.
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	resp := map[string]any{}
+	if len(out) > limit {
+		out = out[:limit]
+		resp["next_cursor"] = strconv.FormatInt(out[limit-1].ID, 10)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
+	resp["alerts"] = out
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 

@@ -351,6 +351,9 @@ func (a *API) getDeadLetters(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if requested == "" {
 		requested = string(p.Tenant)
 	}
+	if requested == "" {
+		return badRequest("tenant is required: dead letters are per tenant; provider roles name one (tenant=ID)")
+	}
 	id, err := tenant.Parse(requested)
 	if err != nil {
 		return err

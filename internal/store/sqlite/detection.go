@@ -25,8 +25,8 @@ func (d *DB) AddAlerts(ctx context.Context, t tenant.ID, as []alert.Alert) (int,
 		return 0, err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (tenant, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, rule_id, event_ref) DO NOTHING`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (tenant, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status, host_name, user_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, rule_id, event_ref) DO NOTHING`)
 	if err != nil {
 		return 0, err
 	}
@@ -44,7 +44,7 @@ func (d *DB) AddAlerts(ctx context.Context, t tenant.ID, as []alert.Alert) (int,
 			status = alert.StatusNew
 		}
 		res, err := stmt.ExecContext(ctx, string(t), a.RuleID, a.Title, a.Author, a.Level, string(tags), a.EventRef,
-			a.EventTime.UnixNano(), a.Created.UnixNano(), string(fj), status)
+			a.EventTime.UnixNano(), a.Created.UnixNano(), string(fj), status, a.Host, a.User)
 		if err != nil {
 			return 0, fmt.Errorf("insert alert: %w", err)
 		}
@@ -63,7 +63,7 @@ func nonNil(s []string) []string {
 
 // Alerts lists t's alerts, newest first.
 func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error) {
-	q := `SELECT id, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status FROM alerts WHERE tenant = ?`
+	q := `SELECT id, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status, host_name, user_name FROM alerts WHERE tenant = ?`
 	args := []any{string(t)}
 	if f.Status != "" {
 		q += ` AND status = ?`
@@ -93,7 +93,7 @@ func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.A
 		a := alert.Alert{Tenant: t}
 		var tags, fields string
 		var et, created int64
-		if err := rows.Scan(&a.ID, &a.RuleID, &a.Title, &a.Author, &a.Level, &tags, &a.EventRef, &et, &created, &fields, &a.Status); err != nil {
+		if err := rows.Scan(&a.ID, &a.RuleID, &a.Title, &a.Author, &a.Level, &tags, &a.EventRef, &et, &created, &fields, &a.Status, &a.Host, &a.User); err != nil {
 			return nil, err
 		}
 		a.EventTime, a.Created = time.Unix(0, et).UTC(), time.Unix(0, created).UTC()

@@ -140,6 +140,10 @@ CREATE TABLE tenant_placeholders (
 	data   TEXT NOT NULL
 );`,
 	4: pollMigration,
+	// The host and user of the event that fired an alert.
+	5: `
+ALTER TABLE alerts ADD COLUMN host_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 }
 
 func (d *DB) migrate(ctx context.Context) error {

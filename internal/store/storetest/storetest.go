@@ -193,7 +193,7 @@ func testAlerts(t *testing.T, s Store) {
 	at := time.Unix(1700000000, 0).UTC()
 	mk := func(rule, ref, level string) alert.Alert {
 		return alert.Alert{RuleID: rule, Title: "Rule " + rule, Author: "Someone", Level: level, Tags: []string{"attack.t1003"},
-			EventRef: ref, EventTime: at, Created: at, Fields: []event.Field{{Name: "Image", Value: `C:\x.exe`}, {Name: "CommandLine", Value: "x -y"}}}
+			EventRef: ref, EventTime: at, Created: at, Host: "ws-07", User: "a.jones", Fields: []event.Field{{Name: "Image", Value: `C:\x.exe`}, {Name: "CommandLine", Value: "x -y"}}}
 	}
 	n, err := s.AddAlerts(ctx, "council-a", []alert.Alert{mk("r1", "1:0", "high"), mk("r2", "1:0", "low"), mk("r1", "1:1", "high")})
 	if err != nil || n != 3 {
