@@ -65,3 +65,50 @@ func TestStoredOnceLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeName: every alias the server leaves out of a golden event
+// resolves to a stored name holding the same value.
+func TestNativeName(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.txtar"))
+	var stored, full Parser
+	full.SetAliases(true)
+	checked := 0
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		input, _ := parseTxtar(data).file("input")
+		input = bytes.TrimSuffix(input, []byte("\n"))
+		var s, f event.Event
+		if stored.Parse(input, &s) != nil || full.Parse(input, &f) != nil {
+			t.Fatalf("%s does not parse", path)
+		}
+		have := map[string]bool{}
+		for _, x := range s.Fields {
+			have[x.Name] = true
+		}
+		for _, x := range f.Fields {
+			if have[x.Name] {
+				continue
+			}
+			native, ok := NativeName(x.Name)
+			if !ok {
+				t.Errorf("%s: no native name for %s", filepath.Base(path), x.Name)
+				continue
+			}
+			if v, _ := s.Get(native); v != x.Value {
+				t.Errorf("%s: %s=%q, but %s=%q", filepath.Base(path), x.Name, x.Value, native, v)
+			}
+			checked++
+		}
+	}
+	if checked < 50 {
+		t.Errorf("only %d aliases checked", checked)
+	}
+	for _, name := range []string{"winlog.opcode", "winlog.logon.type", "Image", "winlog.user_data.xml_name"} {
+		if n, ok := NativeName(name); ok {
+			t.Errorf("NativeName(%q) = %q; it is stored itself", name, n)
+		}
+	}
+}

@@ -421,3 +421,36 @@ func parseTime(s string) (time.Time, bool) {
 	}
 	return t.Add(-time.Duration(offset) * time.Second), true
 }
+
+// winlogAliases maps the winlog.* names that the server does not store to
+// the native names that hold their values.
+var winlogAliases = map[string]string{
+	"winlog.channel":             hdrNames[hChannel],
+	"winlog.event_id":            hdrNames[hEventID],
+	"winlog.provider_name":       hdrNames[hProvider],
+	"winlog.provider_guid":       hdrNames[hProviderGUID],
+	"winlog.computer_name":       hdrNames[hComputer],
+	"winlog.record_id":           hdrNames[hRecordID],
+	"winlog.version":             hdrNames[hVersion],
+	"winlog.process.pid":         hdrNames[hPID],
+	"winlog.process.thread.id":   hdrNames[hTID],
+	"winlog.user.identifier":     hdrNames[hUserID],
+	"winlog.activity_id":         hdrNames[hActivityID],
+	"winlog.related_activity_id": hdrNames[hRelatedActivityID],
+}
+
+// NativeName returns the stored name of a winlog.* alias the server does
+// not store (winlog.event_id is EventID, winlog.event_data.Image is Image),
+// so a query that names the alias can be answered; ok is false for any
+// other name.
+func NativeName(alias string) (native string, ok bool) {
+	if n, ok := winlogAliases[alias]; ok {
+		return n, true
+	}
+	for _, p := range []string{eventDataPrefix, "winlog.user_data."} {
+		if rest, ok := strings.CutPrefix(alias, p); ok && rest != "" && rest != "xml_name" {
+			return rest, true
+		}
+	}
+	return "", false
+}
