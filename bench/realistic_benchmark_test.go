@@ -132,6 +132,12 @@ func BenchmarkRealisticVsVictoriaLogs(b *testing.B) {
 	b.Logf("%d events (%s) from %d corpus records; %.1f MB of NDJSON, %.0f B/event; %d clients; load average %s",
 		total, strings.Join(desc, ", "), gen.records, float64(gen.bytes)/1e6, float64(gen.bytes)/float64(total), clients, load)
 
+	if path := os.Getenv("TARIAN_BENCH_DUMP"); path != "" {
+		// The generated events, for offline runs (tarian parse, rules test).
+		if err := os.WriteFile(path, bytes.Join(gen.bodies, nil), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 	rules := sigmaWindowsRules(b, root)
 	b.ResetTimer()
 	b.StopTimer()
@@ -191,6 +197,27 @@ func runVL(b *testing.B, bin string, bodies [][]byte, total, clients int) sideRe
 
 	var r sideResult
 	cpu0 := cpuSeconds(b, p.cmd.Process.Pid)
+	profiled := make(chan struct{})
+	if path := os.Getenv("TARIAN_BENCH_PPROF"); path != "" {
+		// A CPU profile of the server while it takes the load.
+		go func() {
+			defer close(profiled)
+			req, _ := http.NewRequest("GET", p.url+"/debug/pprof/profile?seconds=15", nil)
+			req.Header.Set("Authorization", "Bearer "+bootstrap)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Errorf("profile: %v", err)
+				return
+			}
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(resp.Body)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				b.Errorf("profile: %v", err)
+			}
+		}()
+	} else {
+		close(profiled)
+	}
 	b.StartTimer()
 	start := time.Now()
 	res := sendTo(b, tg, bodies, clients)
@@ -271,6 +298,27 @@ func runTarian(b *testing.B, rules []map[string]any, bodies [][]byte, total, cli
 	var r sideResult
 	pid := p.cmd.Process.Pid
 	cpu0 := cpuSeconds(b, pid)
+	profiled := make(chan struct{})
+	if path := os.Getenv("TARIAN_BENCH_PPROF"); path != "" {
+		// A CPU profile of the server while it takes the load.
+		go func() {
+			defer close(profiled)
+			req, _ := http.NewRequest("GET", p.url+"/debug/pprof/profile?seconds=15", nil)
+			req.Header.Set("Authorization", "Bearer "+bootstrap)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Errorf("profile: %v", err)
+				return
+			}
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(resp.Body)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				b.Errorf("profile: %v", err)
+			}
+		}()
+	} else {
+		close(profiled)
+	}
 	b.StartTimer()
 	start := time.Now()
 	res := sendTo(b, tg, bodies, clients)
@@ -298,6 +346,7 @@ func runTarian(b *testing.B, rules []map[string]any, bodies [][]byte, total, cli
 	}
 	b.StopTimer()
 	r.cpu = cpuSeconds(b, pid) - cpu0
+	<-profiled
 	var err error
 	if r.rss, err = peakRSS(pid); err != nil {
 		b.Fatal(err)

@@ -4,6 +4,8 @@
 package event
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,10 +17,41 @@ import (
 type Raw struct {
 	// Received is when the receiver accepted the record.
 	Received time.Time
-	// Source names the receiver and log source, e.g. "http".
+	// Source is the receiver's Kind, then, for a receiver that knows its
+	// records' type (a cloud poller), a slash and the type:
+	// "syslog", "poller/entra-signin".
 	Source string
 	// Data is the record's bytes: for JSON receivers one JSON object.
 	Data []byte
+}
+
+// Kind is the receiver a record came through, and so how its bytes are
+// framed: a syslog message, an HEC envelope, or (every other kind) one
+// JSON object. Each receiver sets its own on its records (Raw.Source);
+// log sources name it (sources[].receiver).
+type Kind string
+
+// The receivers' kinds.
+const (
+	KindHTTP          Kind = "http"
+	KindSyslog        Kind = "syslog"
+	KindHEC           Kind = "hec"
+	KindElasticsearch Kind = "elasticsearch"
+	KindOTLP          Kind = "otlp"
+	KindLumberjack    Kind = "lumberjack"
+	KindForward       Kind = "forward"
+	KindPoller        Kind = "poller"
+)
+
+// Kinds lists every kind.
+func Kinds() []Kind {
+	return []Kind{KindHTTP, KindSyslog, KindHEC, KindElasticsearch, KindOTLP, KindLumberjack, KindForward, KindPoller}
+}
+
+// Kind is the kind of receiver r came through: Source up to a slash.
+func (r Raw) Kind() Kind {
+	k, _, _ := strings.Cut(r.Source, "/")
+	return Kind(k)
 }
 
 // Field is one named value of an event. Names are flat and dotted
@@ -35,8 +68,8 @@ const (
 	FieldMessage   = "message"
 	FieldOriginal  = "event.original"
 	FieldIngested  = "event.ingested"
-	// FieldHash is the SHA-256 (hex) of the raw record the event came
-	// from, kept on every event whether or not the record itself is.
+	// FieldHash is the hash of the raw record the event came from (see
+	// Hash), kept on every event whether or not the record itself is.
 	FieldHash = "event.hash"
 	// FieldSeq and FieldIdx are the event's bus position (Ref.Seq and
 	// Ref.Index), which makes the store idempotent and alerts traceable.
@@ -114,4 +147,14 @@ func ParseIndex(s string) (idx, sub int, err error) {
 		}
 	}
 	return idx, sub, nil
+}
+
+// Hash is event.hash of a raw record: its SHA-256 truncated to 128 bits
+// (as NIST SP 800-107 allows), in hex — what `sha256sum | cut -c1-32`
+// prints. 128 bits keep forging a record with the same hash out of reach
+// (second preimage) at half the store's cost of the whole digest, which is
+// incompressible and on every event.
+func Hash(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:16])
 }

@@ -18,3 +18,10 @@ func TestRefRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestHash(t *testing.T) {
+	// sha256("abc"), first 128 bits.
+	if got := Hash([]byte("abc")); got != "ba7816bf8f01cfea414140de5dae2223" {
+		t.Errorf("Hash(abc) = %s", got)
+	}
+}

@@ -13,8 +13,6 @@ package stage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"math"
 	"runtime"
 	"strconv"
@@ -273,8 +271,7 @@ func parseMsg(p *parse.Parser, m bus.Message, pm *Msg) {
 		if len(evs) == n {
 			continue
 		}
-		sum := sha256.Sum256(r.Data)
-		hash := hex.EncodeToString(sum[:])
+		hash := event.Hash(r.Data)
 		for j := n; j < len(evs); j++ {
 			ref := event.Ref{Seq: m.Seq, Idx: i, Sub: j - n}
 			pm.Refs = append(pm.Refs, ref)

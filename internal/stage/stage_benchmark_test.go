@@ -2,6 +2,7 @@ package stage_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -50,6 +51,15 @@ func BenchmarkStage(b *testing.B) {
 		b.Skip("TARIAN_CORPUS not set: skipping the stage benchmark over the corpus' Windows events (.ci/run sets it)")
 	}
 	lines := windowsLines(b, root)
+	if f := os.Getenv("TARIAN_BENCH_EVENTS_FILE"); f != "" {
+		// Other events, one JSON record a line: e.g. the realistic
+		// benchmark's (bench/, TARIAN_BENCH_DUMP).
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines = bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	}
 	rules := windowsRules(b, root)
 	for _, mode := range []string{"store", "store+detect"} {
 		b.Run(mode, func(b *testing.B) {

@@ -154,7 +154,7 @@ func TestEveryConsumerSeesEveryEventOnce(t *testing.T) {
 	// Parsed once: both consumers were handed the same hashes, and the
 	// hash is the record's.
 	for n, h := range ix.hashes {
-		if det.hashes[n] != h || len(h) != 64 {
+		if det.hashes[n] != h || len(h) != 32 {
 			t.Fatalf("event %s: hashes %q and %q", n, h, det.hashes[n])
 		}
 	}

@@ -50,7 +50,7 @@ func TestStoredOnceLosesNothing(t *testing.T) {
 				continue
 			}
 			left++
-			if !strings.HasPrefix(x.Name, "winlog.") {
+			if !strings.HasPrefix(x.Name, "winlog.") && !stored.storedElsewhere(x.Name) {
 				t.Errorf("%s: %s is only written with aliases, but it is not an alias", filepath.Base(path), x.Name)
 			}
 			if !values[x.Value] {
@@ -89,7 +89,9 @@ func TestNativeName(t *testing.T) {
 			have[x.Name] = true
 		}
 		for _, x := range f.Fields {
-			if have[x.Name] {
+			if have[x.Name] || stored.storedElsewhere(x.Name) {
+				// A flat record's own name for a header value (NXLog's
+				// SourceName) is not searched for: shippers differ.
 				continue
 			}
 			native, ok := NativeName(x.Name)

@@ -37,6 +37,18 @@ var flatKeys = map[string]int{
 	"Provider_Guid":      hProviderGUID,
 }
 
+// storedElsewhere reports whether a flat record's key k only repeats a
+// value the event holds under another name: a header key named otherwise
+// than its native name (SourceName is Provider_Name, Hostname is
+// Computer), and the rendered Message, which is the event's message. Such
+// keys are written only with aliases.
+func (p *Parser) storedElsewhere(k string) bool {
+	if slot, ok := flatKeys[k]; ok {
+		return hdrNames[slot] != k && slot != hLevel && slot != hTime
+	}
+	return k == "Message"
+}
+
 // flatRendered maps flat keys holding rendered text or shipper metadata.
 var flatRendered = map[string]int{
 	"Message":       rMessage,
@@ -133,11 +145,13 @@ func (p *Parser) decodeFlat(o *fastjson.Object) error {
 	var eventSource, eventTime span
 	haveSource, haveEventTime := false, false
 	o.Visit(func(key []byte, v *fastjson.Value) {
-		p.flattenValue("", key, v)
+		k := string(key)
+		if p.aliases || !p.storedElsewhere(k) {
+			p.flattenValue("", key, v)
+		}
 		if v.Type() == fastjson.TypeNull || v.Type() == fastjson.TypeObject {
 			return
 		}
-		k := string(key)
 		if slot, ok := flatKeys[k]; ok {
 			if slot == hLevel && v.Type() == fastjson.TypeString && !isDigits(v.GetStringBytes()) {
 				p.raw.setRend(rLevel, p.putText(v))
