@@ -62,8 +62,8 @@ type Deps struct {
 // Flush policy: the event store is flushed to disk, and the checkpoint
 // moved, after this many events or this long, or when the bus is idle.
 const (
-	flushEvents   = 500_000
-	flushInterval = 5 * time.Second
+	flushEvents   = 1_000_000
+	flushInterval = 15 * time.Second
 )
 
 // Indexer moves parsed events to the store; it is a stage.Consumer.
