@@ -28,8 +28,9 @@ type ccorr struct {
 	valueName []string
 	parents   []*ccorr // correlations that use this one
 	generate  bool     // report its own matches
-	// atClose: the condition (lt, lte) is judged when the window closes,
-	// not at each match, since it would hold at the first one.
+	// atClose: a condition with an upper bound (lt, lte, alone or in a
+	// range) is judged when the window closes, not at each match: it would
+	// hold at the first match, and a count can still rise past the bound.
 	atClose bool
 }
 
@@ -109,7 +110,7 @@ func missingRefs(r *sigma.Rule, byRef map[string][]*crule, byCorr map[string]*cc
 
 func (e *Engine) compileCorrelation(r *sigma.Rule, byRef map[string][]*crule, byCorr map[string]*ccorr) *ccorr {
 	c := &ccorr{rule: r, c: r.Correlation, key: r.ID, generate: true}
-	c.atClose = r.Correlation.Condition.Op == "lt" || r.Correlation.Condition.Op == "lte"
+	c.atClose = r.Correlation.Condition.Upper()
 	if c.key == "" {
 		c.key = r.Title
 	}
@@ -381,9 +382,10 @@ type closedWindow struct {
 	c   *ccorr
 	res *CorrelationResult
 	t   time.Time
+	key string // the group's key in State.groups
 }
 
-// closeWindows ends the windows judged at close (lt, lte) that the latest
+// closeWindows ends the windows judged at close (upper bounds) that the latest
 // event time has passed, and returns those whose condition held. s.mu must
 // be held; corrs resolves correlation keys (nil: use the ones recorded).
 func (s *State) closeWindows(corrs map[string]*ccorr) []closedWindow {
@@ -412,8 +414,16 @@ func (s *State) closeWindows(corrs map[string]*ccorr) []closedWindow {
 		for i, v := range g.Vals {
 			fields[i] = Field{Name: c.c.GroupBy[i], Value: v}
 		}
-		out = append(out, closedWindow{c: c, res: result(c, g.Entries, value, fields), t: time.Unix(0, g.Close).UTC()})
+		out = append(out, closedWindow{c: c, res: result(c, g.Entries, value, fields), t: time.Unix(0, g.Close).UTC(), key: k})
 	}
+	// Report in close order, not map order, so that matches come out the
+	// same way every time.
+	slices.SortFunc(out, func(a, b closedWindow) int {
+		if c := a.t.Compare(b.t); c != 0 {
+			return c
+		}
+		return strings.Compare(a.key, b.key)
+	})
 	return out
 }
 
@@ -544,20 +554,5 @@ func evalCorrelation(c *ccorr, es []entry) (float64, bool) {
 			v = nums[idx]
 		}
 	}
-	var ok bool
-	switch cond.Op {
-	case "gt":
-		ok = v > cond.Value
-	case "gte":
-		ok = v >= cond.Value
-	case "lt":
-		ok = v < cond.Value
-	case "lte":
-		ok = v <= cond.Value
-	case "eq":
-		ok = v == cond.Value
-	case "neq":
-		ok = v != cond.Value
-	}
-	return v, ok
+	return v, cond.Holds(v)
 }

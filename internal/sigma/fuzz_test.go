@@ -5,6 +5,7 @@ import "testing"
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(fullRule))
 	f.Add([]byte("title: t\ndetection:\n  sel:\n    a|re|i: 'x'\n  condition: sel\n---\ntitle: c\ncorrelation: {type: event_count, rules: [a], timespan: 1h, condition: {gte: 2}}\n"))
+	f.Add([]byte("title: c\ncorrelation: {type: value_count, rules: [a], timespan: 1h, condition: {field: U, gt: 1, lte: 10, neq: 5}}\n"))
 	f.Add([]byte("title: t\ndetection:\n  sel:\n    a|base64offset|contains: 'x'\n    b|windash|contains: ' -a /b'\n  condition: 1 of them\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rules, _ := Parse("fuzz.yml", data)

@@ -133,7 +133,10 @@ func dumpRule(b *strings.Builder, r *Rule) {
 		dumpDetection(b, r.Detection, "  ")
 	}
 	if c := r.Correlation; c != nil {
-		fmt.Fprintf(b, "  correlation %s rules=%q group-by=%q timespan=%s condition=%s %s %g", c.Type, c.Rules, c.GroupBy, c.Timespan, c.Condition.Field, c.Condition.Op, c.Condition.Value)
+		fmt.Fprintf(b, "  correlation %s rules=%q group-by=%q timespan=%s condition=%s", c.Type, c.Rules, c.GroupBy, c.Timespan, c.Condition.Field)
+		for _, x := range c.Condition.Comparisons {
+			fmt.Fprintf(b, " %s %g", x.Op, x.Value)
+		}
 		if c.Condition.Percentile != 0 {
 			fmt.Fprintf(b, " percentile=%g", c.Condition.Percentile)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -521,11 +522,11 @@ func (p *docParser) correlation(v *yaml.Node) (*Correlation, error) {
 	}
 	switch c.Type {
 	case "temporal", "temporal_ordered":
-		if !c.Condition.Set {
-			c.Condition = CorrelationCondition{Op: "gte", Value: float64(len(c.Rules)), Set: true}
+		if len(c.Condition.Comparisons) == 0 {
+			c.Condition.Comparisons = []Comparison{{Op: "gte", Value: float64(len(c.Rules))}}
 		}
 	default:
-		if !c.Condition.Set {
+		if len(c.Condition.Comparisons) == 0 {
 			return nil, p.errf(v.Line, ErrInvalid, "%s correlation needs a condition", c.Type)
 		}
 	}
@@ -542,6 +543,7 @@ func (p *docParser) corrCondition(c *Correlation, v *yaml.Node) error {
 	if v.Kind != yaml.MappingNode {
 		return p.errf(v.Line, ErrInvalid, "correlation.condition must be a mapping such as {gte: 10}")
 	}
+	lines := map[string]int{} // comparison → line of its key
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		k, val := v.Content[i], v.Content[i+1]
 		switch k.Value {
@@ -554,24 +556,108 @@ func (p *docParser) corrCondition(c *Correlation, v *yaml.Node) error {
 			}
 			c.Condition.Percentile = f
 		case "gt", "gte", "lt", "lte", "eq", "neq":
-			if c.Condition.Set {
-				// Two bounds (a range) are allowed by pySigma; keep the first and
-				// report the rest as unsupported rather than evaluate half of it.
-				return p.errf(k.Line, ErrUnsupported, "correlation condition with more than one comparison")
+			if first, dup := lines[k.Value]; dup {
+				return p.errf(k.Line, ErrInvalid, "correlation.condition: %s is given twice (first on line %d)", k.Value, first)
 			}
 			f, err := strconv.ParseFloat(val.Value, 64)
-			if err != nil {
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return p.errf(val.Line, ErrInvalid, "correlation.condition.%s: %q is not a number", k.Value, val.Value)
 			}
-			c.Condition.Op, c.Condition.Value, c.Condition.Set = k.Value, f, true
+			lines[k.Value] = k.Line
+			c.Condition.Comparisons = append(c.Condition.Comparisons, Comparison{Op: k.Value, Value: f})
 		default:
 			return p.errf(k.Line, ErrInvalid, "correlation.condition: unknown key %q", k.Value)
 		}
 	}
-	if !c.Condition.Set {
+	if len(c.Condition.Comparisons) == 0 {
 		return p.errf(v.Line, ErrInvalid, "correlation.condition has no comparison (gt, gte, lt, lte, eq, neq)")
 	}
-	return nil
+	return p.checkRange(c, lines)
+}
+
+// checkRange rejects a condition of several comparisons (a range, which
+// holds when all of them do) that no value can meet or that is ambiguous:
+// eq beside another comparison, or two lower or two upper bounds. lines
+// gives the line of each comparison's key; errors point at the last one.
+func (p *docParser) checkRange(c *Correlation, lines map[string]int) error {
+	cs := c.Condition.Comparisons
+	if len(cs) < 2 {
+		return nil
+	}
+	line := 0
+	for _, l := range lines {
+		line = max(line, l)
+	}
+	has := func(op string) bool { _, ok := lines[op]; return ok }
+	switch {
+	case has("eq"):
+		var others []string
+		for _, x := range cs {
+			if x.Op != "eq" {
+				others = append(others, x.Op)
+			}
+		}
+		return p.errf(line, ErrInvalid, "correlation.condition: eq cannot be combined with %s (a range is written with gt or gte and lt or lte)", strings.Join(others, ", "))
+	case has("gt") && has("gte"):
+		return p.errf(line, ErrInvalid, "correlation.condition has two lower bounds, gt and gte; keep one")
+	case has("lt") && has("lte"):
+		return p.errf(line, ErrInvalid, "correlation.condition has two upper bounds, lt and lte; keep one")
+	}
+	lo, hi := math.Inf(-1), math.Inf(1)
+	var loStrict, hiStrict, hasNeq bool
+	var neq float64
+	for _, x := range cs {
+		switch x.Op {
+		case "gt", "gte":
+			lo, loStrict = x.Value, x.Op == "gt"
+		case "lt", "lte":
+			hi, hiStrict = x.Value, x.Op == "lt"
+		case "neq":
+			neq, hasNeq = x.Value, true
+		}
+	}
+	noun := "value"
+	var empty bool
+	switch c.Type {
+	case "event_count", "value_count", "temporal", "temporal_ordered":
+		// Counts are whole numbers: {gt: 10, lt: 11} can never hold.
+		noun = "count"
+		l, h := math.Ceil(lo), math.Floor(hi)
+		if loStrict {
+			l = math.Floor(lo) + 1
+		}
+		if hiStrict {
+			h = math.Ceil(hi) - 1
+		}
+		empty = l > h || l == h && hasNeq && neq == l
+	default:
+		empty = lo > hi || lo == hi && (loStrict || hiStrict || hasNeq && neq == lo)
+	}
+	if !empty {
+		return nil
+	}
+	words := make([]string, len(cs))
+	for i, x := range cs {
+		words[i] = fmt.Sprintf("%s %g", comparisonWords(x.Op), x.Value)
+	}
+	last := len(words) - 1
+	desc := strings.Join(words[:last], ", ") + " and " + words[last]
+	return p.errf(line, ErrInvalid, "correlation.condition can never hold: no %s is %s", noun, desc)
+}
+
+// comparisonWords reads a range comparison (eq never is one) in words.
+func comparisonWords(op string) string {
+	switch op {
+	case "gt":
+		return "greater than"
+	case "gte":
+		return "at least"
+	case "lt":
+		return "less than"
+	case "lte":
+		return "at most"
+	}
+	return "other than" // neq
 }
 
 func (p *docParser) aliases(v *yaml.Node) (map[string]map[string]string, error) {

@@ -191,13 +191,61 @@ type Correlation struct {
 	Line     int
 }
 
-// CorrelationCondition is the threshold of a correlation.
+// CorrelationCondition is the threshold of a correlation: one comparison
+// ({gte: 10}) or a range of several that must all hold ({gt: 10, lte: 100}).
+// Parse guarantees at most one lower bound (gt, gte), at most one upper
+// bound (lt, lte), at most one neq, eq only alone, and that some value
+// meets them all.
 type CorrelationCondition struct {
-	Field      string  // value_count, value_sum, value_avg, value_percentile
-	Op         string  // gt, gte, lt, lte, eq, neq
-	Value      float64 //
-	Percentile float64 // value_percentile only
-	Set        bool
+	Field       string       // value_count, value_sum, value_avg, value_percentile
+	Comparisons []Comparison // in file order; never empty (temporal defaults to gte the number of rules)
+	Percentile  float64      // value_percentile only
+}
+
+// Comparison is one comparison of a correlation condition.
+type Comparison struct {
+	Op    string // gt, gte, lt, lte, eq, neq
+	Value float64
+}
+
+// Holds reports whether v meets every comparison of the condition.
+func (c CorrelationCondition) Holds(v float64) bool {
+	for _, x := range c.Comparisons {
+		if !x.Holds(v) {
+			return false
+		}
+	}
+	return len(c.Comparisons) > 0
+}
+
+// Upper reports whether the condition bounds the value from above (lt or
+// lte), so that it can only be judged once every event of a window is in.
+func (c CorrelationCondition) Upper() bool {
+	for _, x := range c.Comparisons {
+		if x.Op == "lt" || x.Op == "lte" {
+			return true
+		}
+	}
+	return false
+}
+
+// Holds reports whether v meets the comparison.
+func (c Comparison) Holds(v float64) bool {
+	switch c.Op {
+	case "gt":
+		return v > c.Value
+	case "gte":
+		return v >= c.Value
+	case "lt":
+		return v < c.Value
+	case "lte":
+		return v <= c.Value
+	case "eq":
+		return v == c.Value
+	case "neq":
+		return v != c.Value
+	}
+	return false
 }
 
 // Filter is a filter document: extra conditions ANDed with the conditions of
