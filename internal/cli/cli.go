@@ -43,7 +43,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--limit N] [--cursor C] [--json]
   tarian rules import [--tenant ID] PATH...  Sigma rules (provider-admin), or one tenant's filter documents
   tarian rules placeholders [--tenant ID] [NAME=V1,V2...]   show or set a tenant's |expand values
-  tarian rules list [--tenant ID] [--json]
+  tarian rules list [--tenant ID] [--summary] [--json]
   tarian rules disable|enable RULE_ID [--tenant ID]
 
 Parsing (offline, no server):

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tarian-soc/tarian/internal/detector"
 )
 
 // runRulesServer handles the rule commands that talk to a server.
@@ -21,6 +24,7 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 		fs := newFlagSet("rules list", env)
 		ten := fs.String("tenant", "", "show enabled/disabled for this tenant")
 		asJSON := fs.Bool("json", false, "one JSON object per line")
+		summary := fs.Bool("summary", false, "only the count per log source: rules active, not evaluated, and why")
 		if _, err := parse(fs, args); err != nil {
 			return err
 		}
@@ -29,7 +33,8 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 			return err
 		}
 		var out struct {
-			Rules []map[string]any `json:"rules"`
+			Rules      []map[string]any            `json:"rules"`
+			LogSources []detector.LogSourceSummary `json:"logsources"`
 		}
 		path := "/api/v1/rules"
 		if *ten != "" {
@@ -38,7 +43,12 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 		if err := c.json(ctx, "GET", path, nil, &out); err != nil {
 			return err
 		}
-		if *asJSON {
+		switch {
+		case *summary && *asJSON:
+			return writeJSONLines(env.Stdout, out.LogSources)
+		case *summary:
+			return writeLogSources(env.Stdout, out.LogSources)
+		case *asJSON:
 			return writeJSONLines(env.Stdout, out.Rules)
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
@@ -46,7 +56,11 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 		for _, r := range out.Rules {
 			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", r["id"], r["level"], r["enabled"], r["title"])
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout)
+		return writeLogSources(env.Stdout, out.LogSources)
 	case "placeholders":
 		return runPlaceholders(ctx, args, env)
 	case "enable", "disable":
@@ -123,12 +137,14 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	var imported, failed, unsupported, active, notEvaluated int
+	var logSources []detector.LogSourceSummary
 	for start := 0; start < len(files); start += importBatch {
 		batch := files[start:min(start+importBatch, len(files))]
 		var res struct {
-			Imported     int `json:"imported"`
-			Active       int `json:"active"`
-			NotEvaluated int `json:"not_evaluated"`
+			Imported     int                         `json:"imported"`
+			Active       int                         `json:"active"`
+			NotEvaluated int                         `json:"not_evaluated"`
+			LogSources   []detector.LogSourceSummary `json:"logsources"`
 			Failed       []struct {
 				File        string `json:"file"`
 				Line        int    `json:"line"`
@@ -144,7 +160,7 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		imported += res.Imported
-		active, notEvaluated = res.Active, res.NotEvaluated
+		active, notEvaluated, logSources = res.Active, res.NotEvaluated, res.LogSources
 		seen := map[string]bool{}
 		for _, f := range res.Failed {
 			where := f.File
@@ -166,12 +182,66 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 			}
 		}
 	}
+	writeNotEvaluated(env.Stderr, logSources)
 	fmt.Fprintf(env.Stderr, "%d files: %d imported, %d failed, %d unsupported; %d rules active, %d not evaluated here (see 'tarian rules list')\n",
 		len(files), imported, failed, unsupported, active, notEvaluated)
 	if failed > 0 {
 		return fmt.Errorf("%d files failed to import", failed)
 	}
 	return nil
+}
+
+// writeLogSources prints the count of rules per log source: all, active,
+// switched off, not evaluated and why.
+func writeLogSources(w io.Writer, ls []detector.LogSourceSummary) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LOG SOURCE\tRULES\tACTIVE\tDISABLED\tNOT EVALUATED\tWHY")
+	for _, l := range ls {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", l.Name(), l.Rules, l.Active, l.Disabled, l.NotEvaluated, why(l))
+	}
+	return tw.Flush()
+}
+
+// writeNotEvaluated prints, after an import, each log source with rules
+// that are not evaluated, and a line for the others.
+func writeNotEvaluated(w io.Writer, ls []detector.LogSourceSummary) {
+	others, rules, unmapped := 0, 0, false
+	for _, l := range ls {
+		if l.NotEvaluated == 0 {
+			others++
+			rules += l.Active + l.Disabled
+			continue
+		}
+		unmapped = unmapped || l.Why[detector.WhyUnmapped] > 0
+		fmt.Fprintf(w, "%s: %d of %d rules not evaluated (%s); %d active\n", l.Name(), l.NotEvaluated, l.Rules, why(l), l.Active)
+	}
+	if others > 0 {
+		fmt.Fprintf(w, "%d other log sources: %d rules, every one evaluated ('tarian rules list --summary' lists them)\n", others, rules)
+	}
+	if unmapped {
+		fmt.Fprintln(w, "a log source not in the mapping can be added for your shipper's events with a mapping file (detection.mapping_file; docs/detection.md)")
+	}
+}
+
+// why joins a log source's reasons, the most frequent first.
+func why(l detector.LogSourceSummary) string {
+	reasons := make([]string, 0, len(l.Why))
+	for r := range l.Why {
+		reasons = append(reasons, r)
+	}
+	slices.SortFunc(reasons, func(a, b string) int {
+		if l.Why[a] != l.Why[b] {
+			return l.Why[b] - l.Why[a]
+		}
+		return strings.Compare(a, b)
+	})
+	if len(reasons) == 1 {
+		return reasons[0]
+	}
+	for i, r := range reasons {
+		reasons[i] = fmt.Sprintf("%d: %s", l.Why[r], r)
+	}
+	return strings.Join(reasons, "; ")
 }
 
 // runPlaceholders shows, or with NAME=V1,V2 arguments replaces, a tenant's

@@ -56,6 +56,9 @@ type Field struct {
 type Skipped struct {
 	Rule   *sigma.Rule
 	Reason string
+	// Unmapped says the reason is that the mapping does not cover the
+	// rule's log source (no parser Tarian knows produces it).
+	Unmapped bool
 }
 
 // Engine is a compiled rule set. It is immutable and safe for concurrent use.
@@ -68,6 +71,7 @@ type Engine struct {
 	ids        map[string]int32   // Sigma field name -> id
 	timeFields []int32
 	aliases    [][2]int32 // to, from
+	patterns   []pattern
 	// commonField marks fields whose values are shared by whole log sources,
 	// poor literals for the prefilter.
 	commonField map[int32]bool
@@ -105,8 +109,29 @@ type crule struct {
 // that use it.
 type variant struct {
 	conds   []varCond
-	renames [][2]int32 // to, from
+	renames []rename
+	// prefix, when set, is the rename "*": the rules' other fields are
+	// read from prefix+name (its renames are added once the rules are
+	// compiled).
+	prefix string
 	*ruleSet
+}
+
+// rename fills field to, when the event lacks it, from the fields from
+// (one: shared; several: their values gathered).
+type rename struct {
+	to   int32
+	from []int32
+}
+
+// pattern is an event field name with "*" segments (each any one key),
+// from a rename: the values of every field it matches are gathered under
+// id.
+type pattern struct {
+	prefix string // the name up to the first "*"
+	segs   []string
+	id     int32
+	keys   bool // the last segment is "*": the keys it matches are values too
 }
 
 // ruleSet is the rules of one mapped log source, shared by its variants,
@@ -197,9 +222,17 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 				v.conds = append(v.conds, c)
 			}
 			for to, from := range alt.Rename {
-				v.renames = append(v.renames, [2]int32{e.fieldID(to), e.fieldID(from)})
+				if to == "*" {
+					v.prefix = strings.TrimSuffix(from[0], "*")
+					continue
+				}
+				r := rename{to: e.fieldID(to)}
+				for _, f := range from {
+					r.from = append(r.from, e.sourceID(f))
+				}
+				v.renames = append(v.renames, r)
 			}
-			slices.SortFunc(v.renames, func(a, b [2]int32) int { return int(a[0] - b[0]) })
+			slices.SortFunc(v.renames, func(a, b rename) int { return int(a.to - b.to) })
 			if len(chans) == 0 {
 				e.anyChan = append(e.anyChan, v)
 			}
@@ -229,7 +262,7 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 		}
 		vs, err := variantsFor(r)
 		if err != nil {
-			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: err.Error()})
+			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: err.Error(), Unmapped: true})
 			continue
 		}
 		c := &crule{idx: len(e.rules), rule: r, generate: true, variants: vs}
@@ -254,6 +287,7 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 			}
 		}
 	}
+	e.prefixRenames()
 	e.byRef = byRef
 	e.filters = make([][]node, len(e.rules))
 	e.addFilters(filters)
@@ -280,6 +314,46 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 	}
 	e.pool.New = func() any { return newEvState(e) }
 	return e, nil
+}
+
+// sourceID returns the field id of a rename source: the field itself, or
+// for a name with "*" segments the id its matches are gathered under.
+func (e *Engine) sourceID(name string) int32 {
+	if !strings.Contains(name, "*") {
+		return e.fieldID(name)
+	}
+	if id, ok := e.ids[name]; ok {
+		return id
+	}
+	id := e.fieldID(name)
+	segs := strings.Split(name, ".")
+	e.patterns = append(e.patterns, pattern{prefix: name[:strings.IndexByte(name, '*')], segs: segs, id: id, keys: segs[len(segs)-1] == "*"})
+	return id
+}
+
+// prefixRenames adds, to each variant with a prefix ("*" rename), a
+// rename of every field its rules test (and do not rename otherwise)
+// from the prefixed name.
+func (e *Engine) prefixRenames() {
+	for _, v := range e.variants {
+		if v.prefix == "" {
+			continue
+		}
+		seen := map[int32]bool{}
+		for _, r := range v.renames {
+			seen[r.to] = true
+		}
+		for _, c := range v.rules {
+			for _, id := range c.fields {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				v.renames = append(v.renames, rename{to: id, from: []int32{e.fieldID(v.prefix + e.fieldNames[id])}})
+			}
+		}
+		slices.SortFunc(v.renames, func(a, b rename) int { return int(a.to - b.to) })
+	}
 }
 
 func (e *Engine) addFilters(filters []*sigma.Rule) {
@@ -309,7 +383,7 @@ func (e *Engine) WithFilters(filters []*sigma.Rule) *Engine {
 	c := &Engine{
 		opts: e.opts, mapping: e.mapping, paths: e.paths,
 		fieldIDs: make(map[string][]int32, len(e.fieldIDs)), fieldNames: slices.Clone(e.fieldNames),
-		ids: make(map[string]int32, len(e.ids)), timeFields: e.timeFields, aliases: e.aliases,
+		ids: make(map[string]int32, len(e.ids)), timeFields: e.timeFields, aliases: e.aliases, patterns: e.patterns,
 		commonField: e.commonField, needAll: e.needAll,
 		rules: e.rules, variants: e.variants, sets: e.sets, byChan: e.byChan, anyChan: e.anyChan,
 		chanID: e.chanID, corrs: e.corrs, byRef: e.byRef, corrByKey: e.corrByKey, hasClosing: e.hasClosing,
@@ -698,9 +772,8 @@ func (e *Engine) evalVariant(st *evState, cs *State, v *variant, fn func(Match))
 	if len(v.rules) == 0 || !e.variantMatches(st, v) {
 		return
 	}
-	for _, r := range v.renames {
-		st.alias(r[0], r[1])
-	}
+	st.rename(v.renames)
+	defer st.unrename()
 	// Candidates: rules with no required literal, plus those whose literal
 	// occurs in the event.
 	st.cands = st.cands[:0]
@@ -774,10 +847,9 @@ func (e *Engine) evalNaive(st *evState, cs *State, fn func(Match)) {
 	for _, r := range e.rules {
 		for _, v := range r.variants {
 			if e.variantMatches(st, v) {
-				for _, rn := range v.renames {
-					st.alias(rn[0], rn[1])
-				}
+				st.rename(v.renames)
 				e.tryRule(st, cs, r, fn)
+				st.unrename()
 				break
 			}
 		}

@@ -615,6 +615,7 @@ func FuzzCompile(f *testing.F) {
 	f.Add([]byte("title: t\nlogsource: {product: windows, category: process_creation}\ndetection:\n  s:\n    CommandLine|contains|windash: ' -x'\n    Image|re: '(a|b)+c'\n    DestinationIp|cidr: '::ffff:10.0.0.0/104'\n  k: ['x*y']\n  condition: 1 of them\n"))
 	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A|gte: 1}, condition: s}\n---\ntitle: c\ncorrelation: {type: value_percentile, rules: [a], timespan: 1m, condition: {field: A, percentile: 99, gt: 1}}\n"))
 	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A: 5}, condition: s}\n---\ntitle: b\nname: b\ncorrelation: {type: event_count, rules: [a], group-by: [A], timespan: 1s, condition: {lt: 2}}\n---\ntitle: c\ncorrelation: {type: temporal, rules: [b, a], group-by: [A], timespan: 1h}\n"))
+	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A: 5}, condition: s}\n---\ntitle: b\nname: b\ncorrelation: {type: event_count, rules: [a], group-by: [A], timespan: 5s, condition: {gt: 1, lte: 3}}\n---\ntitle: c\ncorrelation: {type: value_count, rules: [b], timespan: 1h, condition: {field: A, gte: 1, lt: 2}}\n"))
 	events := [][]byte{
 		[]byte(ev(`"CommandLine":"a /x","Image":"abc","DestinationIp":"10.1.1.1","A":"5","UtcTime":"2024-01-01 00:00:00"`)),
 		[]byte(`{"Channel":"Security","A":[1,"2",null,{"b":true}]}`),

@@ -95,6 +95,7 @@ type evState struct {
 	fired   []uint32 // per rule: fired stamp
 	stamp   uint32
 	cands   []int32
+	renamed []int32 // fields the current alternative's renames filled
 	timeSet bool
 	evTime  time.Time
 	names   map[string]string // flat field name -> mapped name (loadFields)
@@ -347,11 +348,30 @@ func (st *evState) record(val evVal, base, n int) {
 		}
 		ids = st.e.fieldIDs[string(st.tmp)]
 	}
-	if len(ids) == 0 && !st.e.needAll {
-		return
-	}
 	val.next = -1
 	first := int32(-1)
+	for i := range st.e.patterns {
+		p := &st.e.patterns[i]
+		if !p.match(st.name[base:n]) {
+			continue
+		}
+		if first < 0 {
+			first = int32(len(st.vals))
+		}
+		st.add(p.id, val)
+		if p.keys {
+			// The key the last "*" matched is a value too (a name of a
+			// name/value list).
+			key := st.name[base:n]
+			key = key[bytes.LastIndexByte(key, '.')+1:]
+			start := len(st.arena)
+			st.arena = append(st.arena, key...)
+			st.add(p.id, evVal{raw: st.arena[start:len(st.arena):len(st.arena)], next: -1})
+		}
+	}
+	if len(ids) == 0 && first < 0 && !st.e.needAll {
+		return
+	}
 	for _, id := range ids {
 		if first < 0 {
 			first = int32(len(st.vals))
@@ -388,6 +408,72 @@ func (st *evState) add(id int32, val evVal) {
 		h = st.vals[h].next
 	}
 	st.vals[h].next = idx
+}
+
+// match reports whether name matches the pattern: equal segments, a "*"
+// segment standing for any one.
+func (p *pattern) match(name []byte) bool {
+	if len(name) < len(p.prefix) || string(name[:len(p.prefix)]) != p.prefix {
+		return false
+	}
+	for i, seg := range p.segs {
+		j := bytes.IndexByte(name, '.')
+		last := i == len(p.segs)-1
+		if last != (j < 0) {
+			return false
+		}
+		if last {
+			j = len(name)
+		}
+		if seg != "*" && string(name[:j]) != seg {
+			return false
+		}
+		if !last {
+			name = name[j+1:]
+		}
+	}
+	return true
+}
+
+// rename applies a log-source alternative's renames; unrename takes them
+// back, so that the next alternative sees the event as it was.
+func (st *evState) rename(rs []rename) {
+	st.renamed = st.renamed[:0]
+	for _, r := range rs {
+		if st.head[r.to] >= 0 {
+			continue
+		}
+		if len(r.from) == 1 {
+			st.alias(r.to, r.from[0])
+		} else {
+			st.gather(r.to, r.from)
+		}
+		if st.head[r.to] >= 0 {
+			st.renamed = append(st.renamed, r.to)
+		}
+	}
+}
+
+func (st *evState) unrename() {
+	for _, id := range st.renamed {
+		st.head[id] = -1
+	}
+	st.renamed = st.renamed[:0]
+}
+
+// gather gives field to the values of every field of from (when to is
+// empty).
+func (st *evState) gather(to int32, from []int32) {
+	if st.head[to] >= 0 {
+		return
+	}
+	for _, f := range from {
+		for i := st.head[f]; i >= 0; i = st.vals[i].next {
+			v := st.vals[i]
+			v.next = -1
+			st.add(to, v)
+		}
+	}
 }
 
 // alias makes field to share the values of field from (when to is empty).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -50,23 +51,32 @@ type LogSource struct {
 
 // Alternative is one way an event belongs to a log source: every field
 // must equal one of its values ("*": be present), case-insensitively.
-// Rename maps a Sigma field to the event field that stands for it.
+//
+// Rename maps a Sigma field to the event fields that stand for it, for
+// the events of this alternative, when the event has no field of the
+// Sigma name: one field, or several whose values it takes together (a
+// rule's test holds when any of them matches). A "*" segment of an event
+// field name matches any one key ("targets.*.id" reads targets.0.id,
+// targets.1.id, ...). The key "*" names a prefix ending in "*": every
+// other Sigma field the rules test is read from the event field of its
+// name after the prefix ("*": "auditd.log.*" reads a0 from auditd.log.a0).
 type Alternative struct {
 	Fields map[string][]string
-	Rename map[string]string
+	Rename map[string][]string
 }
 
-// UnmarshalYAML reads {Channel: X, EventID: [1, 2], rename: {...}}.
+// UnmarshalYAML reads {Channel: X, EventID: [1, 2], rename: {A: b, C: [d, e]}}.
 func (a *Alternative) UnmarshalYAML(n *yaml.Node) error {
+	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a 'when' alternative must be a mapping: %w", n.Line, ErrMapping)
 	}
 	a.Fields = make(map[string][]string)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := n.Content[i], deref(n.Content[i+1])
 		if k.Value == "rename" {
-			if err := v.Decode(&a.Rename); err != nil {
-				return fmt.Errorf("line %d: rename: %w", v.Line, err)
+			if err := a.decodeRename(v); err != nil {
+				return err
 			}
 			continue
 		}
@@ -82,6 +92,48 @@ func (a *Alternative) UnmarshalYAML(n *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// decodeRename reads a rename mapping whose values are a field or a list.
+func (a *Alternative) decodeRename(n *yaml.Node) error {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: rename must be a mapping: %w", n.Line, ErrMapping)
+	}
+	a.Rename = make(map[string][]string)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		var from []string
+		switch v.Kind {
+		case yaml.ScalarNode:
+			from = []string{v.Value}
+		case yaml.SequenceNode:
+			for _, c := range v.Content {
+				if c = deref(c); c.Kind != yaml.ScalarNode {
+					return fmt.Errorf("line %d: rename %s: want field names: %w", c.Line, k.Value, ErrMapping)
+				}
+				from = append(from, c.Value)
+			}
+		default:
+			return fmt.Errorf("line %d: rename %s: want a field or a list: %w", v.Line, k.Value, ErrMapping)
+		}
+		if len(from) == 0 || slices.Contains(from, "") {
+			return fmt.Errorf("line %d: rename %s: empty field name: %w", v.Line, k.Value, ErrMapping)
+		}
+		if k.Value == "*" && (len(from) != 1 || !strings.HasSuffix(from[0], "*") || strings.Count(from[0], "*") != 1) {
+			return fmt.Errorf("line %d: rename \"*\": want one prefix ending in \"*\" (\"auditd.log.*\"): %w", v.Line, ErrMapping)
+		}
+		a.Rename[k.Value] = from
+	}
+	return nil
+}
+
+// deref follows a YAML alias (*name) to the node it names.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
 }
 
 func (l LogSource) key() string {
@@ -164,7 +216,7 @@ func (m *Mapping) Merge(other *Mapping) {
 	}
 }
 
-// lookup finds the log source entry for a rule's parse.
+// lookup finds the log source entry for a rule's logsource.
 func (m *Mapping) lookup(product, category, service string) (LogSource, bool) {
 	k := strings.ToLower(product + "|" + category + "|" + service)
 	for _, ls := range m.LogSources {

@@ -214,6 +214,9 @@ type ImportResult struct {
 	// NotEvaluated counts imported rules the engine cannot run here (for
 	// example a log source with no mapping); `tarian rules list` says why.
 	NotEvaluated int `json:"not_evaluated"`
+	// LogSources counts every imported rule per log source after the
+	// import: active, not evaluated and why.
+	LogSources []LogSourceSummary `json:"logsources"`
 }
 
 // Import parses files and stores those whose every document parses
@@ -275,6 +278,7 @@ func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (
 	res.Imported = len(good)
 	rs := s.rs.Load()
 	res.Active, res.NotEvaluated = rs.engine.Rules(), len(rs.skipped)
+	res.LogSources = Summarize(s.Rules(""))
 	return res, nil
 }
 
@@ -319,19 +323,37 @@ type RuleInfo struct {
 	Enabled bool     `json:"enabled"`
 	// Skipped says why the engine could not run the rule, if it cannot.
 	Skipped string `json:"skipped,omitempty"`
+	// Unmapped says it cannot because the mapping does not cover the
+	// rule's log source.
+	Unmapped bool `json:"unmapped,omitempty"`
+	// Product, Category and Service are the rule's log source; Kind is
+	// detection, correlation or filter.
+	Product  string `json:"product,omitempty"`
+	Category string `json:"category,omitempty"`
+	Service  string `json:"service,omitempty"`
+	Kind     string `json:"kind"`
 }
 
 // Rules lists the imported rules as tenant t sees them.
 func (s *Service) Rules(t tenant.ID) []RuleInfo {
 	rs := s.rs.Load()
-	skipped := map[*sigma.Rule]string{}
+	skipped := map[*sigma.Rule]detect.Skipped{}
 	for _, sk := range rs.skipped {
-		skipped[sk.Rule] = sk.Reason
+		skipped[sk.Rule] = sk
 	}
 	out := make([]RuleInfo, 0, len(rs.rules))
 	for _, r := range rs.rules {
+		kind := "detection"
+		switch {
+		case r.Correlation != nil:
+			kind = "correlation"
+		case r.Filter != nil:
+			kind = "filter"
+		}
+		sk := skipped[r]
 		out = append(out, RuleInfo{ID: r.ID, Title: r.Title, Level: r.Level, Status: r.Status, Author: r.Author, Tags: r.Tags,
-			File: r.File, Enabled: !rs.disabled[t][r.ID], Skipped: skipped[r]})
+			File: r.File, Enabled: !rs.disabled[t][r.ID], Skipped: sk.Reason, Unmapped: sk.Unmapped,
+			Product: r.LogSource.Product, Category: r.LogSource.Category, Service: r.LogSource.Service, Kind: kind})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Title < out[j].Title })
 	return out

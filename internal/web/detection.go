@@ -169,7 +169,8 @@ func (a *API) getRules(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "rules": a.d.Rules.Rules(t)})
+	rules := a.d.Rules.Rules(t)
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "rules": rules, "logsources": detector.Summarize(rules)})
 	return nil
 }
 

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tarian-soc/tarian/internal/detector"
+	"github.com/tarian-soc/tarian/internal/server/servertest"
+)
+
+// TestRulesLogSourceSummary imports rules of three log sources (two that
+// Tarian maps, one it does not) and checks that `rules import` and `rules
+// list` say per log source how many rules run and why the others do not.
+func TestRulesLogSourceSummary(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	admin := cmdEnv{url: s.URL, token: servertest.AdminToken}
+	dir := t.TempDir()
+	rules := map[string]string{
+		"win.yml": "title: whoami\nid: 11111111-1111-4111-8111-111111111111\nlogsource: {product: windows, category: process_creation}\n" +
+			"detection:\n  sel: {Image|endswith: '\\whoami.exe'}\n  condition: sel\nlevel: low\n",
+		"signin.yml": "title: sign-in blocked\nid: 22222222-2222-4222-8222-222222222222\nlogsource: {product: azure, service: signinlogs}\n" +
+			"detection:\n  sel: {ResultType: 53003}\n  condition: sel\nlevel: low\n",
+		"okta1.yml": "title: okta one\nid: 33333333-3333-4333-8333-333333333333\nlogsource: {product: okta, service: okta}\n" +
+			"detection:\n  sel: {eventtype: user.mfa.factor.deactivate}\n  condition: sel\nlevel: low\n",
+		"okta2.yml": "title: okta two\nid: 44444444-4444-4444-8444-444444444444\nlogsource: {product: okta, service: okta}\n" +
+			"detection:\n  sel: {eventtype: policy.lifecycle.delete}\n  condition: sel\nlevel: low\n",
+	}
+	for name, data := range rules {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errs := admin.run(t, "", "rules", "import", dir)
+	if code != 0 {
+		t.Fatalf("rules import: %d %s", code, errs)
+	}
+	for _, want := range []string{
+		"okta/-/okta: 2 of 2 rules not evaluated (" + detector.WhyUnmapped + "); 0 active",
+		"2 other log sources: 2 rules, every one evaluated",
+		"2 rules active, 2 not evaluated here",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("rules import: stderr lacks %q:\n%s", want, errs)
+		}
+	}
+
+	code, out, errs := admin.run(t, "", "rules", "list", "--summary")
+	if code != 0 {
+		t.Fatalf("rules list --summary: %d %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "LOG SOURCE") || !strings.HasPrefix(lines[1], "okta/-/okta") ||
+		!strings.Contains(lines[1], detector.WhyUnmapped) {
+		t.Errorf("rules list --summary:\n%s", out)
+	}
+	for _, want := range []string{"azure/-/signinlogs", "windows/process_creation/-"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rules list --summary lacks %s:\n%s", want, out)
+		}
+	}
+
+	code, out, _ = admin.run(t, "", "rules", "list", "--summary", "--json")
+	if code != 0 {
+		t.Fatalf("rules list --summary --json: %d", code)
+	}
+	got := map[string]detector.LogSourceSummary{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ls detector.LogSourceSummary
+		if err := json.Unmarshal([]byte(l), &ls); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		got[ls.Name()] = ls
+	}
+	if o := got["okta/-/okta"]; o.Rules != 2 || o.NotEvaluated != 2 || o.Active != 0 || o.Why[detector.WhyUnmapped] != 2 {
+		t.Errorf("okta: %+v", o)
+	}
+	if a := got["azure/-/signinlogs"]; a.Rules != 1 || a.Active != 1 || a.NotEvaluated != 0 || a.Kind != "detection" {
+		t.Errorf("azure sign-ins: %+v", a)
+	}
+
+	// The plain list ends with the same table; --json stays one rule a line.
+	code, out, _ = admin.run(t, "", "rules", "list")
+	if code != 0 || !strings.Contains(out, "TITLE") || !strings.Contains(out, "LOG SOURCE") {
+		t.Errorf("rules list: %d\n%s", code, out)
+	}
+	code, out, _ = admin.run(t, "", "rules", "list", "--json")
+	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; code != 0 || n != 4 || !strings.Contains(out, `"product":"okta"`) {
+		t.Errorf("rules list --json: %d, %d lines\n%s", code, n, out)
+	}
+}
