@@ -143,6 +143,9 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 			if err := pp.json.Parse(raw, ev); err != nil {
 				return evs[:start], err
 			}
+			if receiver == "otlp" {
+				envelope.OTLP(ev) // attributes at their ECS names
+			}
 			payload = pp.message(ev)
 			if f == nil {
 				f = pp.detect(payload, false)

@@ -89,7 +89,7 @@ func TestOTLPThroughServer(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`"service.name":"auth-http"`, `"service.name":"auth-grpc"`, `"host.name":"council-web01"`,
-		`"attributes.source.ip":"203.0.113.45"`, `"log.level":"WARN"`, `"@timestamp":"2026-11-25T17:24:18.821Z"`} {
+		`"source.ip":"203.0.113.45"`, `"log.level":"WARN"`, `"@timestamp":"2026-11-25T17:24:18.821Z"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("search results lack %s:\n%s", want, out)
 		}

@@ -31,6 +31,10 @@ type hit struct {
 // rows run out, q.Limit is reached, fn returns an error (Search returns it)
 // or ctx is done.
 //
+// A text filter that names no field (a word, a "phrase", foo*, i(foo), ...)
+// searches the message and the text fields (see textFields and textQuery),
+// not the message alone as in LogsQL: Windows events have no message.
+//
 // A VictoriaLogs query over several tenants does not say which tenant a
 // result came from, and a stats pipe would add the tenants up, so Search runs
 // q once per tenant and merges the results: rows with a time newest first
@@ -40,6 +44,11 @@ type hit struct {
 // except for events stored at their ingest time (Store.TimeAdjusted), whose
 // Row.Time still reports their own time, from @timestamp.
 func (s *Store) Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error {
+	return s.search(ctx, q, textFields, fn)
+}
+
+// search is Search with the text fields given; none leaves LogsQL's meaning.
+func (s *Store) search(ctx context.Context, q logstore.Query, fields []string, fn func(logstore.Row) error) error {
 	if len(q.Tenants) == 0 {
 		return errors.New("search: no tenant in scope")
 	}
@@ -51,9 +60,20 @@ func (s *Store) Search(ctx context.Context, q logstore.Query, fn func(logstore.R
 		limit = DefaultLimit
 	}
 	parsedAt := time.Now().UnixNano()
+	// The user's query is parsed as written, so that a mistake is reported
+	// in their words.
 	base, err := logstorage.ParseQueryAtTimestamp(q.LogsQL, parsedAt)
 	if err != nil {
 		return fmt.Errorf("search: %w: %w", logstore.ErrBadQuery, err)
+	}
+	if text, ok := textQuery(q.LogsQL, fields); ok && len(fields) > 0 {
+		tq, err := logstorage.ParseQueryAtTimestamp(text, parsedAt)
+		if err != nil {
+			// Should not happen (FuzzTextQuery): search as LogsQL says.
+			s.log.Warn("search: text fields not searched: rewritten query does not parse", "err", err)
+		} else {
+			base = tq
+		}
 	}
 	if !q.From.IsZero() || !q.To.IsZero() {
 		start, end := int64(math.MinInt64), int64(math.MaxInt64)

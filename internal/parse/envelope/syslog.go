@@ -227,9 +227,13 @@ func sdUnescape(v string) string {
 }
 
 // header appends hostname, app-name and process id (nil values "-" skipped).
+// The hostname is also host.name, the name Tarian groups and correlates
+// events by (and a stream field of the event store), and host.hostname,
+// which the format parsers and the receivers' tests read.
 func (p *Syslog) header(dst *event.Event, host, app, procid string) {
 	if host != "" && host != "-" {
-		dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogHostname, Value: host}, event.Field{Name: "host.hostname", Value: host})
+		dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogHostname, Value: host},
+			event.Field{Name: "host.hostname", Value: host}, event.Field{Name: "host.name", Value: host})
 	}
 	if app != "" && app != "-" {
 		dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogAppname, Value: app}, event.Field{Name: "process.name", Value: app})

@@ -50,7 +50,7 @@ func TestSyslogParse(t *testing.T) {
 			time: time.Date(2003, 10, 11, 22, 14, 15, 3e6, time.UTC),
 			fields: cat(pri(165, 20, "local4", 5, "notice"), []event.Field{
 				f("log.syslog.version", "1"),
-				f("log.syslog.hostname", "mymachine.example.com"), f("host.hostname", "mymachine.example.com"),
+				f("log.syslog.hostname", "mymachine.example.com"), f("host.hostname", "mymachine.example.com"), f("host.name", "mymachine.example.com"),
 				f("log.syslog.appname", "evntslog"), f("process.name", "evntslog"),
 				f("log.syslog.procid", "99"), f("process.pid", "99"), f("log.syslog.msgid", "ID47"),
 				f("log.syslog.structured_data.exampleSDID@32473.iut", "3"),
@@ -64,7 +64,7 @@ func TestSyslogParse(t *testing.T) {
 			time: time.Date(2026, 11, 25, 17, 17, 31, 128336000, time.UTC),
 			fields: cat(pri(12, 1, "user", 4, "warning"), []event.Field{
 				f("log.syslog.version", "1"),
-				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"),
+				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"), f("host.name", "council-web01"),
 				f("log.syslog.appname", "multiline"), f("process.name", "multiline"),
 			}, tail("2026-11-25T17:17:31.128336Z", "first line\nsecond line\twith tab#0xx#", "<12>1 2026-11-25T17:17:31.128336+00:00 council-web01 multiline - - -  first line#012second line#011with tab#0xx#")),
 		},
@@ -80,7 +80,7 @@ func TestSyslogParse(t *testing.T) {
 			in:   "<86>Nov 25 17:17:31 council-web01 sshd[4123]: Failed password",
 			time: time.Date(2026, 11, 25, 17, 17, 31, 0, time.UTC),
 			fields: cat(pri(86, 10, "authpriv", 6, "informational"), []event.Field{
-				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"),
+				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"), f("host.name", "council-web01"),
 				f("log.syslog.appname", "sshd"), f("process.name", "sshd"),
 				f("log.syslog.procid", "4123"), f("process.pid", "4123"),
 			}, tail("2026-11-25T17:17:31Z", "Failed password", "<86>Nov 25 17:17:31 council-web01 sshd[4123]: Failed password")),
@@ -90,7 +90,7 @@ func TestSyslogParse(t *testing.T) {
 			in:   "<85>2026-11-25T17:17:31.102299+00:00 council-web01 sudo:   jsmith : TTY=pts/0",
 			time: time.Date(2026, 11, 25, 17, 17, 31, 102299000, time.UTC),
 			fields: cat(pri(85, 10, "authpriv", 5, "notice"), []event.Field{
-				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"),
+				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"), f("host.name", "council-web01"),
 				f("log.syslog.appname", "sudo"), f("process.name", "sudo"),
 			}, tail("2026-11-25T17:17:31.102299Z", "  jsmith : TTY=pts/0", "<85>2026-11-25T17:17:31.102299+00:00 council-web01 sudo:   jsmith : TTY=pts/0")),
 		},
@@ -99,7 +99,7 @@ func TestSyslogParse(t *testing.T) {
 			in:   "<132>May  1 10:22:33 council-web01 CEF:0|Vendor|FW|1.0|100|denied|5|src=10.1.2.3",
 			time: time.Date(2026, 5, 1, 10, 22, 33, 0, time.UTC),
 			fields: cat(pri(132, 16, "local0", 4, "warning"), []event.Field{
-				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"),
+				f("log.syslog.hostname", "council-web01"), f("host.hostname", "council-web01"), f("host.name", "council-web01"),
 			}, tail("2026-05-01T10:22:33Z", "CEF:0|Vendor|FW|1.0|100|denied|5|src=10.1.2.3", "<132>May  1 10:22:33 council-web01 CEF:0|Vendor|FW|1.0|100|denied|5|src=10.1.2.3")),
 		},
 		{
@@ -116,7 +116,7 @@ func TestSyslogParse(t *testing.T) {
 			recv: time.Date(2027, 1, 1, 0, 0, 5, 0, time.UTC),
 			time: time.Date(2026, 12, 31, 23, 59, 58, 0, time.UTC),
 			fields: cat(pri(13, 1, "user", 5, "notice"), []event.Field{
-				f("log.syslog.hostname", "h"), f("host.hostname", "h"), f("log.syslog.appname", "app"), f("process.name", "app"),
+				f("log.syslog.hostname", "h"), f("host.hostname", "h"), f("host.name", "h"), f("log.syslog.appname", "app"), f("process.name", "app"),
 			}, []event.Field{f("@timestamp", "2026-12-31T23:59:58Z"), f("message", "x"), f("event.original", "<13>Dec 31 23:59:58 h app: x"), f("event.ingested", "2027-01-01T00:00:05Z")}),
 		},
 		{
@@ -125,7 +125,7 @@ func TestSyslogParse(t *testing.T) {
 			recv: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC),
 			time: time.Date(2027, 1, 1, 0, 0, 1, 0, time.UTC),
 			fields: cat(pri(13, 1, "user", 5, "notice"), []event.Field{
-				f("log.syslog.hostname", "h"), f("host.hostname", "h"), f("log.syslog.appname", "app"), f("process.name", "app"),
+				f("log.syslog.hostname", "h"), f("host.hostname", "h"), f("host.name", "h"), f("log.syslog.appname", "app"), f("process.name", "app"),
 			}, []event.Field{f("@timestamp", "2027-01-01T00:00:01Z"), f("message", "x"), f("event.original", "<13>Jan  1 00:00:01 h app: x"), f("event.ingested", "2026-12-31T23:59:59Z")}),
 		},
 		{
@@ -151,7 +151,7 @@ func TestSyslogParse(t *testing.T) {
 			in:   "<13>1 - h a - - [x y=unquoted] m",
 			time: recv,
 			fields: cat(pri(13, 1, "user", 5, "notice"), []event.Field{
-				f("log.syslog.version", "1"), f("log.syslog.hostname", "h"), f("host.hostname", "h"), f("log.syslog.appname", "a"), f("process.name", "a"),
+				f("log.syslog.version", "1"), f("log.syslog.hostname", "h"), f("host.hostname", "h"), f("host.name", "h"), f("log.syslog.appname", "a"), f("process.name", "a"),
 			}, tail("2026-11-25T18:00:00Z", "[x y=unquoted] m", "<13>1 - h a - - [x y=unquoted] m")),
 		},
 	}
