@@ -62,7 +62,7 @@ func TestBulkThroughServer(t *testing.T) {
 			break
 		}
 	}
-	if !strings.Contains(out, `"host.name":"dc01"`) || !strings.Contains(out, `"winlog.event_id":"4624"`) {
+	if !strings.Contains(out, `"host.name":"dc01"`) || !strings.Contains(out, `"EventID":"4624"`) {
 		t.Errorf("cardiff search: %s", out)
 	}
 	if _, b := s.Do(t, "GET", q, swansea, nil); len(strings.TrimSpace(string(b))) != 0 {

@@ -66,7 +66,7 @@ func TestLumberjackThroughServer(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	_, body := s.Do(t, "GET", "/api/v1/search?limit=1&q="+url.QueryEscape("lumber-marker"), cardiff, nil)
-	for _, want := range []string{`"host.name":"dc01"`, `"winlog.event_id":"4625"`, `"tenant":"cardiff"`} {
+	for _, want := range []string{`"host.name":"dc01"`, `"EventID":"4625"`, `"tenant":"cardiff"`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("search result lacks %s: %s", want, body)
 		}
