@@ -25,7 +25,16 @@ func main() {
 		Stderr:     os.Stderr,
 		Getenv:     os.Getenv,
 		IsTerminal: isatty.IsTerminal(os.Stderr.Fd()),
+		Hangup:     hangup,
 	})
 	stop()
 	os.Exit(code)
+}
+
+// hangup delivers SIGHUP from now on, instead of letting it end the
+// process (`tarian serve` reloads its configuration on it).
+func hangup() <-chan os.Signal {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGHUP)
+	return c
 }

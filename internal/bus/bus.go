@@ -21,12 +21,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 // ErrBackpressure wraps a publish the bus could not take now (stream full,
 // stalled or slow). Nothing was lost: the caller tells its client to retry.
-var ErrBackpressure = errors.New("bus back-pressure")
+// It is ingest.ErrBackpressure, the refusal every receiver answers.
+var ErrBackpressure = ingest.ErrBackpressure
 
 const (
 	streamName    = "TARIAN_EVENTS"

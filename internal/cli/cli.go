@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 )
@@ -24,6 +25,9 @@ type Env struct {
 	Getenv func(string) string
 	// IsTerminal reports whether Stderr is a terminal (for progress bars).
 	IsTerminal bool
+	// Hangup starts delivering SIGHUP (nil: never); serve reads its
+	// configuration again on each.
+	Hangup func() <-chan os.Signal
 }
 
 const usage = `tarian: a shared Security Operations Centre for many member bodies

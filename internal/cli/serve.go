@@ -48,21 +48,29 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 			return fmt.Errorf("--replay: %w", err)
 		}
 	}
-	cfg, err := config.Load(*cfgPath, env.Getenv)
+	// load reads the configuration: at start, and again on SIGHUP.
+	load := func() (config.Config, error) {
+		cfg, err := config.Load(*cfgPath, env.Getenv)
+		if err != nil {
+			return cfg, err
+		}
+		if withDemo && *data == "" && *cfgPath == "" && env.Getenv("TARIAN_DATA") == "" {
+			cfg.Data = demoData
+		}
+		if *data != "" {
+			cfg.Data = *data
+		}
+		if *listen != "" {
+			cfg.Listen = *listen
+		}
+		if err := cfg.Validate(); err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := load()
 	if err != nil {
 		return err
-	}
-	if withDemo && *data == "" && *cfgPath == "" && env.Getenv("TARIAN_DATA") == "" {
-		cfg.Data = demoData
-	}
-	if *data != "" {
-		cfg.Data = *data
-	}
-	if *listen != "" {
-		cfg.Listen = *listen
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
 	}
 	log := newLogger(cfg.Log, env)
 	if cfg.MemoryLimitBytes > 0 && env.Getenv("GOMEMLIMIT") == "" {
@@ -74,6 +82,9 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		return err
+	}
+	if env.Hangup != nil {
+		go reloadOnHangup(ctx, env.Hangup(), load, srv, log)
 	}
 	if !withDemo {
 		return srv.Run(ctx)

@@ -75,6 +75,11 @@ type Config struct {
 	// on_parse_error (default), always or never; a source may say
 	// otherwise for its own records.
 	Raw string `yaml:"raw"`
+	// RawArchive keeps every raw record, compressed, in the raw archive
+	// (<data>/raw, per tenant and day, for events.retention), where search
+	// can still show an event's record (on by default); a source may say
+	// otherwise for its own records.
+	RawArchive bool `yaml:"raw_archive"`
 	// Detection configures the detection engine.
 	Detection Detection  `yaml:"detection"`
 	API       web.Config `yaml:"api"`
@@ -148,6 +153,7 @@ func Default() Config {
 		Bus:              bus.DefaultConfig(),
 		Poll:             poll.DefaultConfig(),
 		Raw:              parse.RawOnParseError,
+		RawArchive:       true,
 		Events: Events{
 			Retention:        v.Retention,
 			FutureRetention:  v.FutureRetention,

@@ -94,6 +94,13 @@ var serverSeq atomic.Int64
 // SIGTERM at the end of the test if it is still running.
 func startServer(t testing.TB, data string, env ...string) *server {
 	t.Helper()
+	return startServerWith(t, data, nil, env...)
+}
+
+// startServerWith is startServer with more arguments for `tarian serve`
+// (--config FILE).
+func startServerWith(t testing.TB, data string, args []string, env ...string) *server {
+	t.Helper()
 	s := &server{
 		t:       t,
 		data:    data,
@@ -109,7 +116,7 @@ func startServer(t testing.TB, data string, env ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(tarianBin, "serve", "--data", data, "--listen", "127.0.0.1:0")
+	s.cmd = exec.Command(tarianBin, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = s.env
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {

@@ -1,6 +1,13 @@
 // Package ingest turns what shippers send into raw records on the bus:
 // framing, limits and dead letters. It does nothing slow: parsing happens
 // after the bus, so a parser bug never loses data.
+//
+// It owns the receiver contract: a Receiver runs until its context is done
+// and writes to the Sink in its Deps (which every receiver takes: sink,
+// dead letters, tenant lookup, token authentication, metrics, logger); a
+// Reloader also takes a new configuration while it runs; ErrBackpressure
+// is the refusal each answers in its protocol's terms. Each receiver is a
+// package below this one, wired by one line in internal/server/receivers.go.
 package ingest
 
 import (
@@ -16,8 +23,9 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// Sink is where accepted records go; the bus implements it. Write returns
-// only once the records are durable.
+// Sink is where accepted records go; the bus implements it, behind the
+// tenants' limits. Write returns only once the records are durable; a
+// refusal the shipper should retry wraps ErrBackpressure.
 type Sink interface {
 	Write(ctx context.Context, t tenant.ID, recs []event.Raw) error
 }
@@ -137,7 +145,7 @@ func (s *Service) AcceptNDJSON(ctx context.Context, t tenant.ID, source string, 
 		if reason != "" {
 			sum.Rejected++
 			if len(sum.Errors) < maxReportedErrors {
-				sum.Errors = append(sum.Errors, LineError{Line: line, Reason: shorten(reason)})
+				sum.Errors = append(sum.Errors, LineError{Line: line, Reason: Shorten(reason, 200)})
 			}
 			dead = append(dead, DeadLetter{Received: received, Source: source, Line: line, Reason: reason, Data: data})
 			continue
@@ -166,11 +174,4 @@ func (s *Service) AcceptNDJSON(ctx context.Context, t tenant.ID, source string, 
 		sum.Errors = []LineError{}
 	}
 	return sum, nil
-}
-
-func shorten(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
 }

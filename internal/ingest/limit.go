@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 // ErrRateLimited marks a write refused because its tenant is over its rate
-// limit or daily quota. Such errors also wrap bus.ErrBackpressure, so every
+// limit or daily quota. Such errors also wrap ErrBackpressure, so every
 // receiver already answers them as back-pressure in its own terms; the HTTP
 // API answers 429 rather than 503.
 var ErrRateLimited = errors.New("tenant over its ingest limit")
@@ -82,18 +82,19 @@ func (e *LimitError) Error() string {
 // RetryAfter is how long until the allowance admits the write.
 func (e *LimitError) RetryAfter() time.Duration { return e.Wait }
 
-// Unwrap makes a LimitError both ErrRateLimited and bus back-pressure.
-func (e *LimitError) Unwrap() []error { return []error{ErrRateLimited, bus.ErrBackpressure} }
+// Unwrap makes a LimitError both ErrRateLimited and back-pressure.
+func (e *LimitError) Unwrap() []error { return []error{ErrRateLimited, ErrBackpressure} }
 
 // Limiter is a Sink that enforces each tenant's Limit before it passes
 // records on: a token bucket of records and a daily byte quota. A refused
 // write writes nothing. Quota use is kept in memory: a restart starts the
-// day's count again (docs/operations.md says so).
+// day's count again (docs/operations.md says so). SetLimits changes the
+// limits while it runs.
 type Limiter struct {
 	next    Sink
-	cfg     LimitsConfig
 	metrics Counter
 	now     func() time.Time
+	cfg     atomic.Pointer[LimitsConfig]
 
 	mu      sync.Mutex
 	tenants map[tenant.ID]*allowance
@@ -107,20 +108,24 @@ type allowance struct {
 	bytes   int64
 }
 
-// NewLimiter returns a Limiter in front of next, or next itself when no
-// limit is configured.
-func NewLimiter(next Sink, cfg LimitsConfig, metrics Counter) Sink {
-	if cfg.Default == (Limit{}) && len(cfg.Tenants) == 0 {
-		return next
-	}
-	return &Limiter{next: next, cfg: cfg, metrics: metrics, now: time.Now, tenants: map[tenant.ID]*allowance{}}
+// NewLimiter returns a Limiter in front of next. Without any limit
+// configured it passes every write straight on.
+func NewLimiter(next Sink, cfg LimitsConfig, metrics Counter) *Limiter {
+	l := &Limiter{next: next, metrics: metrics, now: time.Now, tenants: map[tenant.ID]*allowance{}}
+	l.SetLimits(cfg)
+	return l
 }
 
+// SetLimits replaces the limits (a configuration reload). The use each
+// tenant has made of its allowance so far is kept.
+func (l *Limiter) SetLimits(cfg LimitsConfig) { l.cfg.Store(&cfg) }
+
 func (l *Limiter) limit(t tenant.ID) Limit {
-	if lim, ok := l.cfg.Tenants[string(t)]; ok {
+	cfg := l.cfg.Load()
+	if lim, ok := cfg.Tenants[string(t)]; ok {
 		return lim
 	}
-	return l.cfg.Default
+	return cfg.Default
 }
 
 // Write admits recs for t if its allowance holds them, then writes them to

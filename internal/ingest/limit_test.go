@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
@@ -28,10 +27,7 @@ func (c *clock) now() time.Time { return c.t }
 func newLimiter(t *testing.T, cfg ingest.LimitsConfig) (*ingest.Limiter, *ingesttest.Sink, *clock) {
 	t.Helper()
 	sink := ingesttest.NewSink()
-	l, ok := ingest.NewLimiter(sink, cfg, sink).(*ingest.Limiter)
-	if !ok {
-		t.Fatal("NewLimiter with limits returned no Limiter")
-	}
+	l := ingest.NewLimiter(sink, cfg, sink)
 	c := &clock{t: time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)}
 	ingest.SetLimiterClock(l, c.now)
 	return l, sink, c
@@ -48,7 +44,7 @@ func TestLimiterRate(t *testing.T) {
 		t.Fatalf("burst refused: %v", err)
 	}
 	err := l.Write(ctx, "a", recs(10, 10))
-	if !errors.Is(err, ingest.ErrRateLimited) || !errors.Is(err, bus.ErrBackpressure) {
+	if !errors.Is(err, ingest.ErrRateLimited) || !errors.Is(err, ingest.ErrBackpressure) {
 		t.Fatalf("over the rate: err = %v, want rate limited and back-pressure", err)
 	}
 	if got := ingest.RetryAfter(err); got != 100*time.Millisecond {
@@ -131,7 +127,7 @@ func TestLimiterGivesBackOnFailedWrite(t *testing.T) {
 	ctx := context.Background()
 	l, sink, _ := newLimiter(t, ingest.LimitsConfig{Default: ingest.Limit{EventsPerSecond: 10, BurstEvents: 10, BytesPerDay: 100}})
 	sink.RefuseNext(1)
-	if err := l.Write(ctx, "a", recs(10, 10)); !errors.Is(err, bus.ErrBackpressure) || errors.Is(err, ingest.ErrRateLimited) {
+	if err := l.Write(ctx, "a", recs(10, 10)); !errors.Is(err, ingest.ErrBackpressure) || errors.Is(err, ingest.ErrRateLimited) {
 		t.Fatalf("refused by the bus: err = %v", err)
 	}
 	// The refused write used neither tokens nor quota.
@@ -141,9 +137,42 @@ func TestLimiterGivesBackOnFailedWrite(t *testing.T) {
 }
 
 func TestNewLimiterWithoutLimits(t *testing.T) {
-	sink := ingesttest.NewSink()
-	if got := ingest.NewLimiter(sink, ingest.LimitsConfig{}, sink); got != ingest.Sink(sink) {
-		t.Fatalf("no limits configured: got %T, want the sink itself", got)
+	l, sink, _ := newLimiter(t, ingest.LimitsConfig{})
+	for range 100 {
+		if err := l.Write(context.Background(), "a", recs(1000, 100)); err != nil {
+			t.Fatalf("no limits configured: %v", err)
+		}
+	}
+	if got := len(sink.Records("a")); got != 100_000 {
+		t.Fatalf("a has %d records, want 100000", got)
+	}
+	if got := sink.Counted(ingest.MetricLimited, "a"); got != 0 {
+		t.Fatalf("limited counter = %d, want 0", got)
+	}
+}
+
+// TestLimiterSetLimits: limits changed at run time (a configuration
+// reload) apply to the next write; what a tenant used is kept.
+func TestLimiterSetLimits(t *testing.T) {
+	ctx := context.Background()
+	l, _, c := newLimiter(t, ingest.LimitsConfig{})
+	if err := l.Write(ctx, "a", recs(500, 1)); err != nil {
+		t.Fatal(err)
+	}
+	l.SetLimits(ingest.LimitsConfig{Tenants: map[string]ingest.Limit{"a": {EventsPerSecond: 10, BurstEvents: 10}}})
+	if err := l.Write(ctx, "a", recs(10, 1)); err != nil {
+		t.Fatalf("first write under the new limit: %v", err)
+	}
+	if err := l.Write(ctx, "a", recs(1, 1)); !errors.Is(err, ingest.ErrRateLimited) {
+		t.Fatalf("over the new limit: err = %v", err)
+	}
+	if err := l.Write(ctx, "b", recs(500, 1)); err != nil {
+		t.Fatalf("b has no limit: %v", err)
+	}
+	l.SetLimits(ingest.LimitsConfig{})
+	c.t = c.t.Add(time.Millisecond)
+	if err := l.Write(ctx, "a", recs(1000, 1)); err != nil {
+		t.Fatalf("limit removed: %v", err)
 	}
 }
 

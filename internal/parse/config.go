@@ -6,12 +6,19 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// Receivers names the receivers a source may name, as they mark their
-// records (event.Raw.Source).
-var Receivers = []string{"http", "syslog", "hec", "elasticsearch", "otlp", "lumberjack", "forward", "poller"}
+// Receivers names the receivers a source may name: the kinds they mark
+// their records with (event.Raw.Source).
+var Receivers = func() []string {
+	var out []string
+	for _, k := range event.Kinds() {
+		out = append(out, string(k))
+	}
+	return out
+}()
 
 // Source declares what one stream of records is: whose, through which
 // receiver, of which type.
@@ -37,6 +44,9 @@ type Source struct {
 	FieldMap map[string]string `yaml:"field_map"`
 	// Raw overrides Config.Raw for this source's records.
 	Raw string `yaml:"raw"`
+	// RawArchive, when set, overrides Config.RawArchive for this source's
+	// records.
+	RawArchive *bool `yaml:"raw_archive"`
 }
 
 // Raw record policies: when an event keeps its raw record (event.original)
@@ -61,9 +71,26 @@ type Config struct {
 	// Raw is the raw record policy of records no source with its own
 	// policy claims: always, on_parse_error (default) or never.
 	Raw string `yaml:"raw"`
+	// RawArchive keeps every record of sources that do not say otherwise
+	// in the raw archive (compressed, per tenant and day, outside the
+	// event store), whatever Raw says.
+	RawArchive bool `yaml:"raw_archive"`
 	// Aliases also writes alias layers (see Aliaser): for `tarian parse`,
 	// not for storage.
 	Aliases bool `yaml:"-"`
+}
+
+// Archives reports whether any record goes to the raw archive.
+func (c Config) Archives() bool {
+	if c.RawArchive {
+		return true
+	}
+	for _, s := range c.Sources {
+		if s.RawArchive != nil && *s.RawArchive {
+			return true
+		}
+	}
+	return false
 }
 
 func validRaw(p string) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -30,6 +31,11 @@ type Pipeline struct {
 	needHost bool
 	raw      string
 	aliases  bool
+	// archive is Config.RawArchive; bySource is set when a source has
+	// its own raw_archive.
+	archive, bySource bool
+	// next is the pipeline Reload put in this one's place.
+	next atomic.Pointer[Pipeline]
 }
 
 // source is a Source ready to match.
@@ -43,7 +49,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{raw: cfg.Raw, aliases: cfg.Aliases}
+	p := &Pipeline{raw: cfg.Raw, aliases: cfg.Aliases, archive: cfg.RawArchive}
 	if p.raw == "" {
 		p.raw = RawOnParseError
 	}
@@ -51,6 +57,7 @@ func New(cfg Config) (*Pipeline, error) {
 		s.Host, s.App = strings.ToLower(s.Host), strings.ToLower(s.App)
 		p.sources = append(p.sources, source{Source: s, format: lookup(s.Type)})
 		p.needHost = p.needHost || s.Host != ""
+		p.bySource = p.bySource || s.RawArchive != nil
 	}
 	return p, nil
 }
@@ -58,7 +65,7 @@ func New(cfg Config) (*Pipeline, error) {
 // Parser parses records; it keeps buffers and is not safe for concurrent
 // use.
 type Parser struct {
-	p       *Pipeline
+	p, root *Pipeline // root: the pipeline it was made of (see Reload)
 	syslog  envelope.Syslog
 	hec     envelope.HEC
 	json    envelope.JSON
@@ -66,11 +73,12 @@ type Parser struct {
 	parsers map[string]FormatParser
 	seen    map[string]struct{}
 	scratch event.Event
+	arch    event.Event // Archived's envelope
 }
 
 // NewParser returns a parser of p's sources.
 func (p *Pipeline) NewParser() *Parser {
-	return &Parser{p: p, parsers: map[string]FormatParser{}, seen: map[string]struct{}{}}
+	return &Parser{p: p, root: p, parsers: map[string]FormatParser{}, seen: map[string]struct{}{}}
 }
 
 // ErrUnknownType is returned by ParseAs for a type no format has.
@@ -100,6 +108,7 @@ func (pp *Parser) ParseAs(typ string, raw event.Raw, evs []event.Event) ([]event
 // parse does Parse; typ, when set, overrides the sources; lines takes
 // records that are not JSON as lines of text.
 func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs []event.Event) ([]event.Event, error) {
+	pp.refresh()
 	start := len(evs)
 	evs = grow(evs)
 	ev := &evs[len(evs)-1]
@@ -226,6 +235,31 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 	return evs, nil
 }
 
+// Archived reports whether record raw of tenant t goes to the raw archive:
+// as the source it matches says (raw_archive), else as Config.RawArchive.
+// Only when some source has its own raw_archive is the record's envelope
+// read to match it.
+func (pp *Parser) Archived(t tenant.ID, raw event.Raw) bool {
+	pp.refresh()
+	if !pp.p.bySource {
+		return pp.p.archive
+	}
+	ev := &pp.arch
+	ev.Fields, ev.Time = ev.Fields[:0], time.Time{}
+	receiver, _, _ := strings.Cut(raw.Source, "/")
+	host := func() string { return pp.jsonHost(raw.Data) }
+	if receiver == "syslog" || receiver == "hec" || !isObject(raw.Data) {
+		if _, _, err := pp.envelope(raw, ev, false); err != nil {
+			return pp.p.archive
+		}
+		host = func() string { return pp.host(ev) }
+	}
+	if src := pp.match(t, receiver, host, ev); src != nil && src.RawArchive != nil {
+		return *src.RawArchive
+	}
+	return pp.p.archive
+}
+
 // message returns ev's message field, the payload of text formats.
 func (pp *Parser) message(ev *event.Event) []byte {
 	msg, _ := ev.Get(event.FieldMessage)
@@ -240,14 +274,14 @@ func isObject(b []byte) bool {
 // envelope parses the receiver's framing into ev and returns the payload
 // a format reads, and whether it is a JSON object.
 func (pp *Parser) envelope(raw event.Raw, ev *event.Event, lines bool) ([]byte, bool, error) {
-	switch raw.Source {
-	case "syslog":
+	switch raw.Kind() {
+	case event.KindSyslog:
 		if err := pp.syslog.Parse(raw, ev); err != nil {
 			return nil, false, err
 		}
 		msg, _ := ev.Get(event.FieldMessage)
 		return []byte(msg), false, nil
-	case "hec":
+	case event.KindHEC:
 		if err := pp.hec.Parse(raw, ev); err != nil {
 			return nil, false, err
 		}

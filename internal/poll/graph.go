@@ -64,7 +64,7 @@ func (p *sourcePoller) pollGraph(ctx context.Context, stream string) (int, error
 	}
 	start := cp.Time
 	total := 0
-	source := "poller/" + stream
+	source := string(event.KindPoller) + "/" + stream
 	for link != "" {
 		_, body, err := p.c.call(ctx, http.MethodGet, link, token)
 		if err != nil {

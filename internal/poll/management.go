@@ -174,7 +174,7 @@ func (p *sourcePoller) fetchContent(ctx context.Context, token, stream string, b
 	received := p.clock.Now().UTC()
 	out := make([]event.Raw, len(recs))
 	for i, r := range recs {
-		out[i] = event.Raw{Received: received, Source: "poller/" + StreamM365, Data: r}
+		out[i] = event.Raw{Received: received, Source: string(event.KindPoller) + "/" + StreamM365, Data: r}
 	}
 	if err := p.sink.Write(ctx, p.src.Tenant, out); err != nil {
 		return 0, fmt.Errorf("write: %w", err)

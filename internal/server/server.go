@@ -25,16 +25,11 @@ import (
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
-	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
-	"github.com/tarian-soc/tarian/internal/ingest/forward"
-	"github.com/tarian-soc/tarian/internal/ingest/hec"
-	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
-	"github.com/tarian-soc/tarian/internal/ingest/otlp"
-	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
+	"github.com/tarian-soc/tarian/internal/rawarchive"
 	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -54,23 +49,23 @@ type Server struct {
 	log  *slog.Logger
 	db   *sqlite.DB
 	bus  *bus.Bus
-	sink ingest.Sink // the bus behind the tenants' ingest limits
+	sink *ingest.Limiter // the bus behind the tenants' ingest limits
+	// tenants is the tenant store as the receivers' listeners ask it.
+	tenants *ingest.TenantCache
 	// pipeline parses records for the indexer and the detector.
 	pipeline *parse.Pipeline
 	events   *vlogs.Store
+	raw      *rawarchive.Archive // the raw record archive (raw_archive)
 	metrics  *metrics.Registry
 	api      *web.API
 	rules    *detector.Service
-	syslog   *syslog.Receiver
-	hec      *hec.Receiver
-	es       *esbulk.Receiver
-	lumber   *lumberjack.Receiver
-	forward  *forward.Receiver
-	otlp     *otlp.Receiver
-	poll     *poll.Service
-	ready    atomic.Bool
-	addr     atomic.Value // string
-	lock     *dataLock    // held from New until close
+	// receivers are the protocol receivers (receivers.go).
+	receivers *receiverSet
+	poll      *poll.Service
+	reload    reloadState
+	ready     atomic.Bool
+	addr      atomic.Value // string
+	lock      *dataLock    // held from New until close
 }
 
 // New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
@@ -111,7 +106,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, fmt.Errorf("detection.mapping_file: %w", err)
 	}
-	if s.pipeline, err = parse.New(parse.Config{Sources: cfg.Sources, Raw: cfg.Raw}); err != nil {
+	if s.pipeline, err = parse.New(parse.Config{Sources: cfg.Sources, Raw: cfg.Raw, RawArchive: cfg.RawArchive}); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.raw, err = rawarchive.Open(rawarchive.Config{Dir: filepath.Join(cfg.Data, "raw"), Retention: cfg.Events.Retention},
+		rawarchive.Deps{Checkpoints: s.db, Pipeline: s.pipeline, Log: log.With("component", "rawarchive")})
+	if err != nil {
 		s.close()
 		return nil, err
 	}
@@ -122,36 +123,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	}
 	// Every receiver writes through the tenants' limits.
 	s.sink = ingest.NewLimiter(s.bus, cfg.Limits, s.metrics)
-	s.syslog, err = syslog.New(cfg.Syslog, syslog.Deps{Sink: s.sink, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.syslog")})
+	s.tenants = ingest.NewTenantCache(s.db)
+	s.receivers, err = newReceiverSet(receivers(cfg), ingest.Deps{
+		Sink: s.sink, DeadLetters: s.db, Tenants: s.tenants, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics,
+	}, log)
 	if err != nil {
 		s.close()
 		return nil, err
 	}
-	s.hec, err = hec.New(cfg.HEC, hec.Deps{Sink: s.sink, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.hec")})
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	s.es, err = esbulk.New(cfg.Elasticsearch, esbulk.Deps{Sink: s.sink, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.esbulk")})
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	s.lumber, err = lumberjack.New(cfg.Lumberjack, lumberjack.Deps{Sink: s.sink, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.lumberjack")})
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	s.forward, err = forward.New(cfg.Forward, forward.Deps{Sink: s.sink, DeadLetters: s.db, Tenants: s.db, Metrics: s.metrics, Log: log.With("component", "ingest.forward")})
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	s.otlp, err = otlp.New(cfg.OTLP, otlp.Deps{Sink: s.sink, DeadLetters: s.db, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics, Log: log.With("component", "ingest.otlp")})
-	if err != nil {
-		s.close()
-		return nil, err
-	}
+	s.reload.cfg = cfg
 	box, err := poll.OpenBox(cfg.Data, cfg.SecretKey)
 	if err != nil {
 		s.close()
@@ -163,8 +143,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		return nil, err
 	}
 	s.registerGauges()
+	watchTenants(s.metrics, s.receivers, s.tenants)
 	s.api = web.New(cfg.API, web.Deps{
-		Tenants:      s.db,
+		Tenants:      tenantStore{DB: s.db, cache: s.tenants},
 		Tokens:       s.db,
 		Ingest:       ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
 		IngestLimit:  cfg.Ingest,
@@ -180,34 +161,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	})
 	return s, nil
 }
-
-// SyslogAddrs returns the addresses the syslog receivers listen on, once
-// Run has bound them.
-func (s *Server) SyslogAddrs() []net.Addr { return s.syslog.Addrs() }
-
-// LumberjackAddrs returns the addresses the Lumberjack v2 (Beats) receivers
-// listen on, once Run has bound them.
-func (s *Server) LumberjackAddrs() []net.Addr { return s.lumber.Addrs() }
-
-// ForwardAddrs returns the addresses the Fluent Forward receivers listen
-// on, once Run has bound them.
-func (s *Server) ForwardAddrs() []net.Addr { return s.forward.Addrs() }
-
-// ElasticsearchAddr returns the address of the Elasticsearch bulk receiver
-// once Run has bound it (nil when it is off).
-func (s *Server) ElasticsearchAddr() net.Addr { return s.es.Addr() }
-
-// OTLPHTTPAddr returns the address of the OTLP/HTTP logs receiver once
-// Run has bound it (nil when it is off).
-func (s *Server) OTLPHTTPAddr() net.Addr { return s.otlp.HTTPAddr() }
-
-// OTLPGRPCAddr returns the address of the OTLP/gRPC logs receiver once
-// Run has bound it (nil when it is off).
-func (s *Server) OTLPGRPCAddr() net.Addr { return s.otlp.GRPCAddr() }
-
-// HECAddr returns the address of the Splunk HEC receiver once Run has
-// bound it (nil when it is off).
-func (s *Server) HECAddr() net.Addr { return s.hec.Addr() }
 
 // Addr returns the API's listen address once Run is listening.
 func (s *Server) Addr() string {
@@ -311,7 +264,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// One read of the bus, each record parsed once, for the indexer and
 	// the detector (each with its own checkpoint).
 	ix := indexer.New(indexer.Deps{Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
-	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules}})
+	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw}})
 	wg.Go(func() {
 		err := st.Run(cCtx)
 		if err == nil && cCtx.Err() == nil {
@@ -329,9 +282,14 @@ func (s *Server) Run(ctx context.Context) error {
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	receivers := map[string]func(context.Context) error{"syslog": s.syslog.Run, "hec": s.hec.Run, "elasticsearch": s.es.Run, "lumberjack": s.lumber.Run, "forward": s.forward.Run, "otlp": s.otlp.Run, "poll": s.poll.Run}
-	receiverErr := make(chan error, len(receivers))
+	receivers := map[string]func(context.Context) error{"poll": s.poll.Run}
+	receiverErr := make(chan error, len(receivers)+1)
 	var rwg sync.WaitGroup
+	rwg.Go(func() {
+		if err := s.receivers.run(rCtx); err != nil {
+			receiverErr <- err
+		}
+	})
 	for name, run := range receivers {
 		rwg.Go(func() {
 			if err := run(rCtx); err != nil {
@@ -372,7 +330,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // consumers are the bus consumers, by checkpoint name.
-var consumers = []string{indexer.Name, detector.Name}
+var consumers = []string{indexer.Name, detector.Name, rawarchive.Name}
 
 // lag returns how many bus messages consumer name has not durably processed.
 func (s *Server) lag(ctx context.Context, name string) (uint64, error) {
@@ -455,6 +413,9 @@ func (s *Server) close() {
 	}
 	if err := s.events.Close(); err != nil {
 		s.log.Warn("close event store", "err", err)
+	}
+	if s.raw != nil {
+		s.raw.Close()
 	}
 	if err := s.db.Close(); err != nil {
 		s.log.Warn("close state store", "err", err)

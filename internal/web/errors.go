@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/tarian-soc/tarian/internal/auth"
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
@@ -40,7 +39,7 @@ var catalogue = []struct {
 	{logstore.ErrBadQuery, http.StatusBadRequest, "bad_query"},
 	{ingest.ErrEmpty, http.StatusBadRequest, "empty_body"},
 	{ingest.ErrRateLimited, http.StatusTooManyRequests, "rate_limited"},
-	{bus.ErrBackpressure, http.StatusServiceUnavailable, "backpressure"},
+	{ingest.ErrBackpressure, http.StatusServiceUnavailable, "backpressure"},
 	{detector.ErrUnknownRule, http.StatusNotFound, "rule_not_found"},
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -52,7 +53,7 @@ func (a *API) postIngest(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if int64(len(data)) > max {
 		return bodyTooLarge(max)
 	}
-	sum, err := a.d.Ingest.AcceptNDJSON(r.Context(), p.Tenant, "http", data)
+	sum, err := a.d.Ingest.AcceptNDJSON(r.Context(), p.Tenant, string(event.KindHTTP), data)
 	if err != nil {
 		return err
 	}

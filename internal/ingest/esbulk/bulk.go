@@ -3,9 +3,11 @@ package esbulk
 import (
 	"bytes"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/jsonstr"
 )
 
 // The bulk actions Elasticsearch knows.
@@ -152,7 +154,7 @@ func (d *decoder) parseAction(l []byte, line int, defIndex string) (item, error)
 	}
 	v, err := d.p.ParseBytes(l)
 	if err != nil {
-		return bad("not JSON: %s", shorten(err.Error()))
+		return bad("not JSON: %s", ingest.Shorten(err.Error(), 200))
 	}
 	o, err := v.Object()
 	if err != nil {
@@ -181,7 +183,7 @@ func (d *decoder) parseAction(l []byte, line int, defIndex string) (item, error)
 	switch it.action {
 	case actionCreate, actionIndex, actionDelete, actionUpdate:
 	default:
-		return bad("expected field [create, delete, index, update] but found [%s]", shorten(it.action))
+		return bad("expected field [create, delete, index, update] but found [%s]", ingest.Shorten(it.action, 200))
 	}
 	if meta.Type() != fastjson.TypeObject {
 		return bad("expected START_OBJECT but found [%s]", meta.Type())
@@ -214,7 +216,7 @@ func (d *decoder) checkDoc(doc []byte) string {
 		return fmt.Sprintf("document of %d bytes is over the %d-byte limit", len(doc), d.maxLine)
 	}
 	if err := fastjson.ValidateBytes(doc); err != nil {
-		return "failed to parse: invalid JSON: " + shorten(err.Error())
+		return "failed to parse: invalid JSON: " + ingest.Shorten(err.Error(), 200)
 	}
 	if doc[0] != '{' {
 		v, _ := d.p.ParseBytes(doc)
@@ -227,52 +229,8 @@ func (d *decoder) checkDoc(doc []byte) string {
 	return ""
 }
 
-func shorten(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
-}
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+// appendString appends s as a JSON string (jsonstr.Append).
 func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	b, _ = jsonstr.Append(b, s)
+	return b
 }

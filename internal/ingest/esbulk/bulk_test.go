@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
 )
 
 // FuzzBulk: no body panics the decoder; every item is either a document
@@ -87,7 +89,7 @@ func FuzzHandler(f *testing.F) {
 		sink := newMemSink()
 		cfg := DefaultConfig()
 		cfg.MaxLineBytes, cfg.MaxBodyBytes = 1024, 1<<16
-		r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+		r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 		if err != nil {
 			t.Fatal(err)
 		}

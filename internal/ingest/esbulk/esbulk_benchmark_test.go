@@ -72,7 +72,7 @@ func runBench(b *testing.B, post func() error) {
 
 // ndjsonHandler stands for the /api/v1/ingest path over HTTP: bearer
 // token to tenant, body read whole, AcceptNDJSON, summary as JSON.
-func ndjsonHandler(svc *ingest.Service, a Authenticator) http.Handler {
+func ndjsonHandler(svc *ingest.Service, a ingest.Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := a.IngestTenant(r.Context(), r.Header.Get("Authorization")[len("Bearer "):])
 		if err != nil {
@@ -128,7 +128,7 @@ func post(c *http.Client, url, authz, ct string, body []byte) error {
 func BenchmarkBulkIngest(b *testing.B) {
 	ndjson, bulk := benchBodies()
 	sink := &nopSink{}
-	r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		b.Fatal(err)
 	}

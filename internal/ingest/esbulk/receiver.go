@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/auth"
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -27,7 +26,7 @@ import (
 
 // Source is the event.Raw source of every document this receiver accepts;
 // the indexer parses it as JSON.
-const Source = "elasticsearch"
+const Source = string(event.KindElasticsearch)
 
 // Metric names (counters by tenant; refused requests have no tenant).
 const (
@@ -36,27 +35,6 @@ const (
 	MetricBackpressure = "tarian_esbulk_backpressure_total"
 	MetricRefused      = "tarian_esbulk_refused_total"
 )
-
-// Counter counts per tenant.
-type Counter interface {
-	Count(name string, t tenant.ID, n int)
-}
-
-// Authenticator resolves an ingest token to its tenant. Its errors wrap
-// auth.ErrUnauthenticated (unknown token) or auth.ErrForbidden (a token
-// that may not ingest).
-type Authenticator interface {
-	IngestTenant(ctx context.Context, secret string) (tenant.ID, error)
-}
-
-// Deps are the receiver's collaborators.
-type Deps struct {
-	Sink        ingest.Sink
-	DeadLetters ingest.DeadLetters
-	Auth        Authenticator
-	Metrics     Counter
-	Log         *slog.Logger
-}
 
 // Timeouts of the HTTP server.
 const (
@@ -68,7 +46,7 @@ const (
 // Receiver serves the Elasticsearch API subset that shippers use.
 type Receiver struct {
 	cfg  Config
-	d    Deps
+	d    ingest.Deps
 	now  func() time.Time
 	info []byte // the GET / reply
 	h    http.Handler
@@ -81,15 +59,13 @@ type Receiver struct {
 }
 
 // New checks cfg and deps; Run listens, Handler serves without listening.
-func New(cfg Config, d Deps) (*Receiver, error) {
+// d needs Auth: shippers send an ingest token.
+func New(cfg Config, d ingest.Deps) (*Receiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("esbulk: %w", err)
 	}
-	if d.Sink == nil || d.DeadLetters == nil || d.Auth == nil || d.Metrics == nil {
-		return nil, errors.New("esbulk: BUG: Deps.Sink, DeadLetters, Auth and Metrics are required")
-	}
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
+	if err := d.Require("esbulk", ingest.NeedAuth); err != nil {
+		return nil, err
 	}
 	r := &Receiver{cfg: cfg, d: d, now: time.Now, ready: make(chan struct{})}
 	r.info = infoBody(cfg.Version)
@@ -447,7 +423,7 @@ func (r *Receiver) bulk(w http.ResponseWriter, req *http.Request, t tenant.ID, i
 	rq.recs, rq.dead = recs, dead
 	if len(recs) > 0 {
 		if err := r.d.Sink.Write(req.Context(), t, recs); err != nil {
-			if errors.Is(err, bus.ErrBackpressure) {
+			if errors.Is(err, ingest.ErrBackpressure) {
 				r.d.Log.Warn("back-pressure: bulk request refused with 429", "tenant", t, "items", len(items), "err", err)
 				r.d.Metrics.Count(MetricBackpressure, t, len(items))
 				for i := range items {

@@ -55,7 +55,7 @@ var testTokens = tokens{tokenA: "cardiff", tokenB: "swansea", "testkey": "cardif
 func newTest(t testing.TB, cfg Config) (*Receiver, *memSink, *httptest.Server) {
 	t.Helper()
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +489,7 @@ func (failingDead) AddDeadLetters(context.Context, tenant.ID, []ingest.DeadLette
 
 func TestDeadLetterStoreDown(t *testing.T) {
 	sink := newMemSink()
-	r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: failingDead{sink}, Auth: testTokens, Metrics: sink})
+	r, err := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: failingDead{sink}, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +506,7 @@ func TestRun(t *testing.T) {
 	sink := newMemSink()
 	cfg := DefaultConfig()
 	cfg.Listen = ":0"
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,7 +532,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("Run = %v", err)
 	}
 	// Disabled: Run waits for ctx, Addr is nil.
-	d, _ := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	d, _ := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if d.Addr() != nil {
 		t.Error("disabled receiver has an address")
 	}
@@ -584,13 +584,13 @@ func TestSample(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	if _, err := New(DefaultConfig(), Deps{}); err == nil {
+	if _, err := New(DefaultConfig(), ingest.Deps{}); err == nil {
 		t.Error("New without deps succeeded")
 	}
 	cfg := DefaultConfig()
 	cfg.Version = "1.0.0"
 	sink := newMemSink()
-	if _, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink}); err == nil || !strings.Contains(err.Error(), "version") {
+	if _, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink}); err == nil || !strings.Contains(err.Error(), "version") {
 		t.Errorf("New(bad version) = %v", err)
 	}
 }

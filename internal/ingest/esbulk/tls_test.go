@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key, returning
@@ -63,7 +65,7 @@ func TestRunTLS(t *testing.T) {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.TLSCert, cfg.TLSKey = certFile, keyFile
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}

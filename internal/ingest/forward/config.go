@@ -65,6 +65,9 @@ func DefaultConfig() Config {
 	}
 }
 
+// Sockets is the listeners (listener.Settings).
+func (c Config) Sockets() []Listener { return c.Listeners }
+
 // Validate reports the first bad setting, naming its key.
 func (c Config) Validate() error {
 	if c.MaxMessageBytes < 1024 || c.MaxMessageBytes > 256<<20 {

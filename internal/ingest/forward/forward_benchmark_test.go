@@ -72,7 +72,7 @@ func BenchmarkForwardIngest(b *testing.B) {
 			block := bc.block(b)
 			sink := &nopSink{}
 			cfg := tcpConfig("alpha")
-			r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+			r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -65,12 +65,12 @@ func (r *Receiver) handshake(l *socket, st *stream) error {
 	if err != nil {
 		return err
 	}
-	self := l.fwd.hostname()
+	self := l.Spec.hostname()
 	reason := ""
 	switch {
 	case host == self:
 		reason = "same hostname between input and output: invalid configuration"
-	case subtle.ConstantTimeCompare([]byte(digest), []byte(sharedKeyDigest(salt, host, nonce, l.fwd.SharedKey))) != 1:
+	case subtle.ConstantTimeCompare([]byte(digest), []byte(sharedKeyDigest(salt, host, nonce, l.Spec.SharedKey))) != 1:
 		reason = errHandshake.Error()
 	}
 	pong := []byte{0x95}
@@ -84,7 +84,7 @@ func (r *Receiver) handshake(l *socket, st *stream) error {
 		pong = append(pong, 0xc3)
 		pong = appendStr(pong, nil)
 		pong = appendStr(pong, []byte(self))
-		pong = appendStr(pong, []byte(sharedKeyDigest(salt, self, nonce, l.fwd.SharedKey)))
+		pong = appendStr(pong, []byte(sharedKeyDigest(salt, self, nonce, l.Spec.SharedKey)))
 	}
 	if err := st.c.SetWriteDeadline(time.Now().Add(handshakeTimeout)); err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
@@ -19,7 +18,7 @@ import (
 
 // Source is the event.Raw source of every record this receiver accepts:
 // each record is one JSON object, parsed by the default JSON parser.
-const Source = "forward"
+const Source = string(event.KindForward)
 
 // Metric names (counters by tenant; refused senders have no tenant).
 const (
@@ -34,35 +33,11 @@ const (
 	MetricDropped = "tarian_forward_dropped_total"
 )
 
-// Counter counts per tenant.
-type Counter interface {
-	Count(name string, t tenant.ID, n int)
-}
-
-// Tenants looks tenants up; the receiver checks every configured tenant
-// exists before it listens.
-type Tenants interface {
-	Tenant(ctx context.Context, id tenant.ID) (tenant.Tenant, error)
-}
-
-// Deps are the receiver's collaborators.
-type Deps struct {
-	Sink        ingest.Sink
-	DeadLetters ingest.DeadLetters
-	Tenants     Tenants
-	Metrics     Counter
-	Log         *slog.Logger
-}
-
 // Timeouts of the connection life cycle.
 const (
 	handshakeTimeout = 10 * time.Second
-	// drainTimeout bounds the last durable write of what a connection had
-	// read when the receiver stops.
-	drainTimeout = 10 * time.Second
 	// ackTimeout bounds writing an acknowledgement to a sender.
 	ackTimeout = 10 * time.Second
-	maxBackoff = time.Second
 	// readBuffer is a connection's first read buffer; it grows for larger
 	// messages, up to MaxMessageBytes.
 	readBuffer = 64 << 10
@@ -70,136 +45,49 @@ const (
 	maxHandshakeBytes = 16 << 10
 )
 
-// Receiver serves the configured Forward listeners.
+// Receiver serves the configured Forward listeners; Run, Reload,
+// Addrs and Tenants are its listener.Runner's.
 type Receiver struct {
-	cfg Config
-	d   Deps
-	lns []*socket
+	*listener.Runner[Config, Listener]
+	d   ingest.Deps
 	now func() time.Time
-
-	ready chan struct{}
-	mu    sync.Mutex
-	addrs []net.Addr
 }
+
+var _ ingest.Reloader[Config] = (*Receiver)(nil)
 
 // socket is a configured listener ready to serve.
-type socket struct {
-	*listener.Listener
-	index int
-	fwd   Listener
-}
+type socket = listener.Socket[Listener]
 
-// New checks cfg and loads the TLS files; Run listens.
-func New(cfg Config, d Deps) (*Receiver, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("forward: %w", err)
+// New checks cfg and loads the TLS files; Run listens. d needs Tenants
+// (a listener's tenants are checked per connection).
+func New(cfg Config, d ingest.Deps) (*Receiver, error) {
+	r := &Receiver{d: d, now: time.Now}
+	run, err := listener.NewRunner("forward", MetricRefused, cfg, &r.d, listener.Handlers[Listener]{Conn: r.serveConn})
+	if err != nil {
+		return nil, err
 	}
-	if d.Sink == nil || d.DeadLetters == nil || d.Tenants == nil || d.Metrics == nil {
-		return nil, errors.New("forward: BUG: Deps.Sink, DeadLetters, Tenants and Metrics are required")
-	}
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
-	}
-	r := &Receiver{cfg: cfg, d: d, now: time.Now, ready: make(chan struct{})}
-	for i, l := range cfg.Listeners {
-		ln, err := listener.New(l.Config)
-		if err != nil {
-			return nil, fmt.Errorf("forward: listeners[%d].%w", i, err)
-		}
-		r.lns = append(r.lns, &socket{Listener: ln, index: i, fwd: l})
-	}
+	r.Runner = run
 	return r, nil
 }
 
-// Addrs returns the listeners' bound addresses, in configuration order.
-// It waits until Run has bound them, and returns nil if Run failed to.
-func (r *Receiver) Addrs() []net.Addr {
-	<-r.ready
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]net.Addr(nil), r.addrs...)
-}
-
-// Run checks every configured tenant exists, binds every listener and
-// serves until ctx is done (with no listener, it just waits for ctx). On
-// the way out it stops reading, writes what each connection had read, and
-// returns once every connection is done. Errors at start (an unknown
-// tenant, an address in use) are returned at once.
-func (r *Receiver) Run(ctx context.Context) error {
-	var readyOnce sync.Once
-	defer readyOnce.Do(func() { close(r.ready) })
-	for _, l := range r.lns {
-		if err := l.CheckTenants(ctx, r.d.Tenants.Tenant); err != nil {
-			return fmt.Errorf("forward: listeners[%d]: %w", l.index, err)
-		}
-	}
-	var lns []net.Listener
-	closeAll := func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}
-	var lc net.ListenConfig
-	var addrs []net.Addr
-	for _, l := range r.lns {
-		ln, err := lc.Listen(ctx, "tcp", l.Address())
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("forward: listeners[%d]: %w", l.index, err)
-		}
-		lns = append(lns, ln)
-		addrs = append(addrs, ln.Addr())
-	}
-	r.mu.Lock()
-	r.addrs = addrs
-	r.mu.Unlock()
-	readyOnce.Do(func() { close(r.ready) })
-	stop := context.AfterFunc(ctx, closeAll)
-	defer stop()
-	var wg sync.WaitGroup
-	for i, ln := range lns {
-		l := r.lns[i]
-		wg.Go(func() {
-			listener.Accept(ctx, ln, &wg, r.d.Log, "forward", func(c net.Conn) { r.serveConn(ctx, l, c) })
-		})
-		r.d.Log.Info("forward listening", "receiver", "forward", "protocol", l.Protocol, "addr", addrs[i].String())
-	}
-	<-ctx.Done()
-	wg.Wait()
-	return nil
-}
-
-// refuse counts a sender that matches no tenant or fails the handshake.
-func (r *Receiver) refuse(l *socket, from netip.Addr, reason string) {
-	r.d.Metrics.Count(MetricRefused, "", 1)
-	r.d.Log.Warn("forward sender refused", "receiver", "forward", "protocol", l.Protocol, "listen", l.Address(), "remote", from.String(), "reason", reason)
-}
-
-// serveConn authenticates one connection and reads it until it ends or
-// ctx is done.
-func (r *Receiver) serveConn(ctx context.Context, l *socket, c net.Conn) {
-	defer c.Close()
+// serveConn reads one authenticated connection until it ends or ctx is
+// done, after the shared-key handshake when the listener has one.
+func (r *Receiver) serveConn(ctx context.Context, l *socket, c net.Conn, t tenant.ID, from netip.Addr) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	from := listener.RemoteAddr(c.RemoteAddr())
-	// sc is c, or the TLS connection over it; closing c ends either.
-	sc, t, err := l.Authenticate(ctx, c)
-	if err != nil {
-		r.refuse(l, from, err.Error())
-		return
-	}
-	st := &stream{c: sc, buf: make([]byte, readBuffer)}
-	if l.fwd.SharedKey != "" {
+	cfg := r.Config()
+	st := &stream{c: c, buf: make([]byte, readBuffer)}
+	if l.Spec.SharedKey != "" {
 		if err := r.handshake(l, st); err != nil {
-			r.refuse(l, from, "forward handshake: "+err.Error())
+			r.Group().Refuse(l, from, "forward handshake: "+err.Error())
 			return
 		}
 	}
 	log := r.d.Log.With("receiver", "forward", "tenant", string(t), "remote", from.String())
 	log.Debug("forward connection")
-	st.sc.max = r.cfg.MaxMessageBytes
+	st.sc.max = cfg.MaxMessageBytes
 	st.sc.reset()
-	r.read(ctx, log, t, st)
+	r.read(ctx, cfg, log, t, st)
 }
 
 // stream is a connection's read buffer, framed into MessagePack objects.
@@ -262,8 +150,8 @@ func (s *stream) fill(deadline time.Time) error {
 // read decodes the connection's messages into batches, each written
 // durably before more is read and before its acknowledgements are sent: a
 // slow sink stops the reads, and TCP pushes back on the sender.
-func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, st *stream) {
-	dec := newDecoder(r.cfg)
+func (r *Receiver) read(ctx context.Context, cfg *Config, log *slog.Logger, t tenant.ID, st *stream) {
+	dec := newDecoder(*cfg)
 	var b batch
 	// fatal dead-letters what is left of the stream, writes what was read
 	// before it and ends the connection.
@@ -288,7 +176,7 @@ func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, st *
 				fatal(msg, err.Error())
 				return
 			}
-			if len(b.recs)+len(b.dead) >= r.cfg.BatchRecords {
+			if len(b.recs)+len(b.dead) >= cfg.BatchRecords {
 				if !r.flush(ctx, log, t, &b, st.c) {
 					return
 				}
@@ -303,7 +191,7 @@ func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, st *
 		}
 		deadline := time.Time{}
 		if !b.empty() {
-			deadline = b.first.Add(r.cfg.BatchWait)
+			deadline = b.first.Add(cfg.BatchWait)
 			if !r.now().Before(deadline) {
 				if !r.flush(ctx, log, t, &b, st.c) {
 					return
@@ -351,7 +239,7 @@ func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, st *
 // flush writes the batch durably, retrying with backoff while the sink
 // pushes back (the connection reads nothing meanwhile), stores its dead
 // letters, and only then acknowledges its chunks. Once ctx is done it
-// keeps trying for drainTimeout; it returns false if anything could not
+// keeps trying for ingest.DrainTimeout; it returns false if anything could not
 // be made durable or acknowledged, and then the connection must stop.
 func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *batch, c net.Conn) bool {
 	defer func() {
@@ -359,7 +247,7 @@ func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *
 		b.recs, b.dead, b.arena, b.acks = nil, nil, nil, nil
 	}()
 	if len(b.recs) > 0 {
-		if err := r.write(ctx, log, t, b.recs); err != nil {
+		if err := ingest.WriteRetrying(ctx, r.d.Sink, t, b.recs, log, "forward"); err != nil {
 			log.Error("forward records not written; not acknowledged", "records", len(b.recs), "err", err)
 			r.d.Metrics.Count(MetricDropped, t, len(b.recs))
 			return false
@@ -367,7 +255,7 @@ func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *
 		r.d.Metrics.Count(MetricEvents, t, len(b.recs))
 	}
 	if len(b.dead) > 0 {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ingest.DrainTimeout)
 		err := r.d.DeadLetters.AddDeadLetters(wctx, t, b.dead)
 		cancel()
 		if err != nil {
@@ -411,40 +299,4 @@ func appendStr(dst, s []byte) []byte {
 		dst = append(dst, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
 	return append(dst, s...)
-}
-
-// write calls the sink until it accepts recs.
-func (r *Receiver) write(ctx context.Context, log *slog.Logger, t tenant.ID, recs []event.Raw) error {
-	wctx := context.WithoutCancel(ctx)
-	delay := 10 * time.Millisecond
-	var giveUp time.Time
-	for attempt := 1; ; attempt++ {
-		err := r.d.Sink.Write(wctx, t, recs)
-		if err == nil {
-			if attempt > 1 {
-				log.Info("forward sink accepting again", "attempts", attempt)
-			}
-			return nil
-		}
-		if attempt == 1 {
-			log.Warn("forward sink pushing back; retrying", "records", len(recs), "err", err)
-		}
-		if ctx.Err() != nil {
-			if giveUp.IsZero() {
-				giveUp = time.Now().Add(drainTimeout)
-			}
-			if time.Now().After(giveUp) {
-				return fmt.Errorf("write %d records at shutdown: %w", len(recs), err)
-			}
-			time.Sleep(delay)
-		} else {
-			tm := time.NewTimer(delay)
-			select {
-			case <-tm.C:
-			case <-ctx.Done():
-				tm.Stop()
-			}
-		}
-		delay = min(2*delay, maxBackoff)
-	}
 }

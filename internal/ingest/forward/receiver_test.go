@@ -2,7 +2,6 @@ package forward
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/ingest/listener"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -41,7 +41,7 @@ var testTenants = ingesttest.TenantList{"alpha", "bravo", "charlie"}
 func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
 	t.Helper()
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,14 +133,43 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestUnknownTenantFailsRun(t *testing.T) {
+// TestMissingTenant: a listener naming a tenant not created yet starts
+// and closes its senders' connections unacknowledged; once the tenant
+// exists the next connection's chunk is written and acknowledged.
+func TestMissingTenant(t *testing.T) {
+	dir := ingesttest.NewDirectory("alpha")
 	sink := newMemSink()
-	r, err := New(tcpConfig("zulu"), Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(tcpConfig("gwynedd"), ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: dir, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Run(context.Background()); !errors.Is(err, tenant.ErrNotFound) {
-		t.Fatalf("Run with an unknown tenant: %v", err)
+	ingesttest.Serve(t, r, 1)
+	send := func() (string, error) {
+		c, err := net.Dial("tcp", r.Addrs()[0].String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write(pack(t, []any{"app", 1714558953, map[string]any{"n": 1}, map[string]any{"chunk": "c1"}})); err != nil {
+			return "", err
+		}
+		return readAck(t, c, 5*time.Second)
+	}
+	if ack, err := send(); err == nil {
+		t.Errorf("a missing tenant's chunk was acknowledged (%q)", ack)
+	}
+	if n := sink.Total(); n != 0 {
+		t.Errorf("%d records written for a missing tenant", n)
+	}
+	dir.Add("gwynedd")
+	if ack, err := send(); err != nil || ack != "c1" {
+		t.Errorf("once created: ack %q, %v", ack, err)
+	}
+	if got := sink.data("gwynedd"); len(got) != 1 {
+		t.Errorf("gwynedd: %q", got)
+	}
+	if n := sink.Counted(MetricRefused, ""); n != 1 {
+		t.Errorf("refused = %d, want 1", n)
 	}
 }
 

@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/jsonstr"
 )
 
 // Source is the event.Raw source of every record this receiver accepts.
-const Source = "hec"
+const Source = string(event.KindHEC)
 
 // invalid says why a request was rejected: the HEC status, the 0-based
 // number of the offending event (-1 when none) and a reason for the dead
@@ -135,7 +136,7 @@ func checkEnvelope(p *fastjson.Parser, obj []byte) *invalid {
 			hasEvent = true
 		case "time":
 			if !validTime(v) {
-				bad = &invalid{st: stInvalidFormat, reason: `"time" is not epoch seconds: ` + shorten(v.String())}
+				bad = &invalid{st: stInvalidFormat, reason: `"time" is not epoch seconds: ` + ingest.Shorten(v.String(), 64)}
 			}
 		case "host", "source", "sourcetype", "index":
 			if t := v.Type(); t != fastjson.TypeString && t != fastjson.TypeNull {
@@ -209,7 +210,7 @@ func decodeRaw(body []byte, maxEvent int, m rawMeta, received time.Time, recs []
 			tail = append(tail, ',', '"')
 			tail = append(tail, kv[0]...)
 			tail = append(tail, '"', ':')
-			tail, _ = appendString(tail, []byte(kv[1]))
+			tail, _ = jsonstr.Append(tail, kv[1])
 		}
 	}
 	tail = append(tail, '}')
@@ -236,9 +237,9 @@ func decodeRaw(body []byte, maxEvent int, m rawMeta, received time.Time, recs []
 		}
 		off := len(arena)
 		arena = append(arena, `{"event":`...)
-		var lossy bool
-		arena, lossy = appendString(arena, data)
-		if lossy {
+		var valid bool
+		arena, valid = jsonstr.AppendBytes(arena, data)
+		if !valid {
 			arena = append(arena, `,"event_base64":"`...)
 			arena = base64.StdEncoding.AppendEncode(arena, data)
 			arena = append(arena, '"')
@@ -251,56 +252,4 @@ func decodeRaw(body []byte, maxEvent int, m rawMeta, received time.Time, recs []
 		return recs, &invalid{stNoData, -1, "no line in the body"}
 	}
 	return recs, nil
-}
-
-// appendString appends s as a JSON string. Bytes that are not UTF-8 become
-// U+FFFD, and lossy says so.
-func appendString(dst, s []byte) (out []byte, lossy bool) {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			lossy = true
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"'), lossy
-}
-
-func shorten(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

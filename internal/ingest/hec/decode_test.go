@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -141,7 +143,7 @@ func TestCaptures(t *testing.T) {
 			// The capture's token is not a real one: map it to a tenant.
 			sink := newMemSink()
 			tok := strings.TrimPrefix(req.Header.Get("Authorization"), "Splunk ")
-			r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: tokens{tok: "alpha"}, Metrics: sink})
+			r, err := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: tokens{tok: "alpha"}, Metrics: sink})
 			if err != nil {
 				t.Fatal(err)
 			}

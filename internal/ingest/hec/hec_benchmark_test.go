@@ -45,7 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 	body, ndjson := benchEvents()
 	b.Run("hec/event", func(b *testing.B) {
 		sink := &nopSink{}
-		r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+		r, err := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 		if err != nil {
 			b.Fatal(err)
 		}

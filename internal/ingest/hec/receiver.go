@@ -18,7 +18,6 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/auth"
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -31,27 +30,6 @@ const (
 	MetricRefused  = "tarian_hec_refused_total"  // requests without a valid ingest token
 	MetricBusy     = "tarian_hec_busy_total"     // requests answered 503 (back-pressure)
 )
-
-// Counter counts per tenant.
-type Counter interface {
-	Count(name string, t tenant.ID, n int)
-}
-
-// Authenticator resolves an HEC token, which is a Tarian ingest token, to
-// its tenant. Errors wrap auth.ErrUnauthenticated (unknown token) or
-// auth.ErrForbidden (a token that may not ingest).
-type Authenticator interface {
-	IngestTenant(ctx context.Context, secret string) (tenant.ID, error)
-}
-
-// Deps are the receiver's collaborators.
-type Deps struct {
-	Sink        ingest.Sink
-	DeadLetters ingest.DeadLetters
-	Auth        Authenticator
-	Metrics     Counter
-	Log         *slog.Logger
-}
 
 // Timeouts of the listener.
 const (
@@ -66,7 +44,7 @@ const (
 // Receiver serves the HEC endpoints.
 type Receiver struct {
 	cfg     Config
-	d       Deps
+	d       ingest.Deps
 	acks    *acks
 	now     func() time.Time
 	parsers fastjson.ParserPool
@@ -76,16 +54,14 @@ type Receiver struct {
 	addr  net.Addr
 }
 
-// New checks cfg and returns a receiver; Run listens, Handler serves.
-func New(cfg Config, d Deps) (*Receiver, error) {
+// New checks cfg and returns a receiver; Run listens, Handler serves. d
+// needs Auth: an HEC token is a Tarian ingest token.
+func New(cfg Config, d ingest.Deps) (*Receiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("hec: %w", err)
 	}
-	if d.Sink == nil || d.DeadLetters == nil || d.Auth == nil || d.Metrics == nil {
-		return nil, errors.New("hec: BUG: Deps.Sink, DeadLetters, Auth and Metrics are required")
-	}
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
+	if err := d.Require("hec", ingest.NeedAuth); err != nil {
+		return nil, err
 	}
 	d.Log = d.Log.With("receiver", "hec")
 	return &Receiver{cfg: cfg, d: d, acks: newAcks(), now: time.Now, ready: make(chan struct{})}, nil
@@ -197,7 +173,7 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	if strings.HasPrefix(path, "/services/collector/raw") {
 		m := rawMeta{channel: ch, host: q.Get("host"), source: q.Get("source"), sourcetype: q.Get("sourcetype"), index: q.Get("index"), time: q.Get("time")}
 		if _, err := strconv.ParseFloat(m.time, 64); m.time != "" && err != nil {
-			bad = &invalid{stInvalidFormat, -1, "query parameter time is not epoch seconds: " + shorten(m.time)}
+			bad = &invalid{stInvalidFormat, -1, "query parameter time is not epoch seconds: " + ingest.Shorten(m.time, 64)}
 		} else {
 			recs, bad = decodeRaw(body, r.cfg.MaxEventBytes, m, received, nil)
 		}
@@ -224,7 +200,7 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if err := r.d.Sink.Write(req.Context(), t, recs); err != nil {
-		if errors.Is(err, bus.ErrBackpressure) {
+		if errors.Is(err, ingest.ErrBackpressure) {
 			r.d.Metrics.Count(MetricBusy, t, 1)
 			log.Warn("hec sink pushing back", "records", len(recs), "err", err)
 			w.Header().Set("Retry-After", strconv.Itoa(ingest.RetryAfterSeconds(err)))

@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -53,7 +53,7 @@ var testTokens = tokens{tokA: "alpha", tokB: "bravo"}
 func server(t testing.TB, cfg Config) (*httptest.Server, *memSink) {
 	t.Helper()
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestLimits(t *testing.T) {
 
 func TestBackpressure(t *testing.T) {
 	srv, sink := server(t, DefaultConfig())
-	sink.FailWith(fmt.Errorf("%w: stream full", bus.ErrBackpressure))
+	sink.FailWith(fmt.Errorf("%w: stream full", ingest.ErrBackpressure))
 	st, rep, h := post(t, srv.URL+"/services/collector/event?channel=c1", splunk(tokA), []byte(`{"event":"x"}`))
 	if st != 503 || rep != `{"text":"Server is busy","code":9}` || h.Get("Retry-After") == "" {
 		t.Errorf("back-pressure: %d %s Retry-After=%q", st, rep, h.Get("Retry-After"))
@@ -311,7 +311,7 @@ func TestRun(t *testing.T) {
 	sink := newMemSink()
 	cfg := DefaultConfig()
 	cfg.Listen = ":0"
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 	// Disabled: Run returns at once and Addr is nil.
-	r, _ = New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, _ = New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err := r.Run(context.Background()); err != nil || r.Addr() != nil {
 		t.Errorf("disabled: Run = %v, Addr = %v", err, r.Addr())
 	}
@@ -355,7 +355,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", c, err, tc.want)
 		}
 	}
-	if _, err := New(DefaultConfig(), Deps{}); err == nil {
+	if _, err := New(DefaultConfig(), ingest.Deps{}); err == nil {
 		t.Error("New without Deps succeeded")
 	}
 }

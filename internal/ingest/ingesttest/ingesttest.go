@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/tarian-soc/tarian/internal/auth"
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -52,7 +51,7 @@ func (s *Sink) Write(_ context.Context, t tenant.ID, recs []event.Raw) error {
 	}
 	if s.refuse > 0 {
 		s.refuse--
-		return fmt.Errorf("%w: stream full (test)", bus.ErrBackpressure)
+		return fmt.Errorf("%w: stream full (test)", ingest.ErrBackpressure)
 	}
 	for _, r := range recs {
 		r.Data = append([]byte(nil), r.Data...)

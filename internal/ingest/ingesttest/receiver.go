@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,51 @@ func (ts TenantList) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, err
 		return tenant.Tenant{ID: id}, nil
 	}
 	return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, tenant.ErrNotFound)
+}
+
+// Directory is a tenant store a test adds tenants to while a receiver
+// runs (a member onboarded on a running server).
+type Directory struct {
+	mu  sync.Mutex
+	ids map[tenant.ID]bool
+}
+
+// NewDirectory returns a store that knows ids.
+func NewDirectory(ids ...tenant.ID) *Directory {
+	d := &Directory{ids: map[tenant.ID]bool{}}
+	for _, id := range ids {
+		d.ids[id] = true
+	}
+	return d
+}
+
+// Add creates tenant id.
+func (d *Directory) Add(id tenant.ID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ids[id] = true
+}
+
+// Tenant looks id up.
+func (d *Directory) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ids[id] {
+		return tenant.Tenant{ID: id}, nil
+	}
+	return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, tenant.ErrNotFound)
+}
+
+// FreeAddr returns a 127.0.0.1 TCP address nothing listens on, for a
+// listener that must keep its address across a reload.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // WaitFor polls cond until it holds, and fails the test if it does not

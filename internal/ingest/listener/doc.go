@@ -9,6 +9,13 @@
 // DNS SAN or the subject CN). A sender that maps to no tenant is refused
 // with a *RefusedError the receiver counts and logs.
 //
+// A Group runs one receiver's listeners: it binds them, authenticates each
+// connection, checks that its tenant exists (a tenant named in the
+// configuration but not created yet refuses its senders, logged once a
+// minute, until it is created; nothing else stops), and changes its
+// listeners while it runs (Reload) without touching the connections of
+// the listeners that stay.
+//
 // An address with an empty host binds on 127.0.0.1, never on every
 // interface.
 package listener

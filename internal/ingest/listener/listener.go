@@ -77,17 +77,6 @@ func loadTLS(c *TLSConfig) (*tls.Config, error) {
 	}, nil
 }
 
-// CheckTenants asks lookup for every tenant the listener names, so an
-// unknown one stops the receiver before it listens.
-func (l *Listener) CheckTenants(ctx context.Context, lookup func(context.Context, tenant.ID) (tenant.Tenant, error)) error {
-	for _, t := range l.Tenants() {
-		if _, err := lookup(ctx, tenant.ID(t)); err != nil {
-			return fmt.Errorf("tenant %q: %w", t, err)
-		}
-	}
-	return nil
-}
-
 // RemoteAddr is a sender's address (TCP or UDP), IPv4 unmapped; the zero
 // Addr for any other kind.
 func RemoteAddr(a net.Addr) netip.Addr {

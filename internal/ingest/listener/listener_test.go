@@ -138,20 +138,6 @@ func TestAddressAndTenants(t *testing.T) {
 			t.Errorf("Tenants() = %s, missing %s", got, want)
 		}
 	}
-	l := mustNew(t, Config{Protocol: "tcp", Listen: ":0", Tenant: "alpha"}, "tcp")
-	known := func(_ context.Context, id tenant.ID) (tenant.Tenant, error) {
-		if id == "alpha" {
-			return tenant.Tenant{ID: id}, nil
-		}
-		return tenant.Tenant{}, tenant.ErrNotFound
-	}
-	if err := l.CheckTenants(context.Background(), known); err != nil {
-		t.Errorf("CheckTenants(alpha): %v", err)
-	}
-	l = mustNew(t, Config{Protocol: "tcp", Listen: ":0", Tenant: "zulu"}, "tcp")
-	if err := l.CheckTenants(context.Background(), known); !errors.Is(err, tenant.ErrNotFound) || !strings.Contains(err.Error(), `tenant "zulu"`) {
-		t.Errorf("CheckTenants(zulu) = %v", err)
-	}
 }
 
 func TestNewTLSErrors(t *testing.T) {

@@ -45,6 +45,9 @@ func DefaultConfig() Config {
 	return Config{MaxEventBytes: 1 << 20, Timeout: 30 * time.Second, Keepalive: 5 * time.Second}
 }
 
+// Sockets is the listeners (listener.Settings).
+func (c Config) Sockets() []Listener { return c.Listeners }
+
 // Validate reports the first bad setting, naming its key.
 func (c Config) Validate() error {
 	if c.MaxEventBytes < 1024 || c.MaxEventBytes > 8<<20-1024 {

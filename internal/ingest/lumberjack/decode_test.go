@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
 )
 
 // ackBuf collects a session's ACKs in memory.
@@ -21,10 +23,11 @@ func (*ackBuf) SetWriteDeadline(time.Time) error { return nil }
 // returns the ACKs written and the sink.
 func runSession(data []byte, maxEvent int) ([]uint32, *memSink) {
 	sink := newMemSink()
-	r := &Receiver{cfg: DefaultConfig(), d: Deps{Sink: sink, DeadLetters: sink, Metrics: sink, Log: slog.New(slog.DiscardHandler)}, now: time.Now}
-	r.cfg.MaxEventBytes = maxEvent
+	r := &Receiver{d: ingest.Deps{Sink: sink, DeadLetters: sink, Metrics: sink, Log: slog.New(slog.DiscardHandler)}, now: time.Now}
+	cfg := DefaultConfig()
+	cfg.MaxEventBytes = maxEvent
 	w := &ackBuf{}
-	s := &session{r: r, t: "alpha", log: r.d.Log, dec: newDecoder(bytes.NewReader(data), maxEvent), wait: func(bool) {}}
+	s := &session{r: r, cfg: &cfg, t: "alpha", log: r.d.Log, dec: newDecoder(bytes.NewReader(data), maxEvent), wait: func(bool) {}}
 	s.ack = acker{w: w, timeout: time.Second}
 	s.run(context.Background())
 	var acks []uint32

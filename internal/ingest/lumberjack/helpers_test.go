@@ -1,5 +1,5 @@
 package lumberjack
 
-import "github.com/tarian-soc/tarian/internal/bus"
+import "github.com/tarian-soc/tarian/internal/ingest"
 
-func errBackpressure() error { return bus.ErrBackpressure }
+func errBackpressure() error { return ingest.ErrBackpressure }

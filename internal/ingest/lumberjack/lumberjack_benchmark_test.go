@@ -117,7 +117,7 @@ func BenchmarkIngest(b *testing.B) {
 	sink := &nopSink{}
 	cfg := DefaultConfig()
 	cfg.Listeners = []Listener{{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"}}
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -180,9 +180,10 @@ func BenchmarkIngest(b *testing.B) {
 		for i, d := range docs {
 			window = append(window, jsonFrame(uint32(i+1), string(d.(json.RawMessage)))...)
 		}
-		sr := &Receiver{cfg: DefaultConfig(), d: Deps{Sink: sink, DeadLetters: sink, Metrics: sink, Log: slog.New(slog.DiscardHandler)}, now: time.Now}
+		sr := &Receiver{d: ingest.Deps{Sink: sink, DeadLetters: sink, Metrics: sink, Log: slog.New(slog.DiscardHandler)}, now: time.Now}
+		cfg := DefaultConfig()
 		runBench(b, func() error {
-			s := &session{r: sr, t: "alpha", log: sr.d.Log, dec: newDecoder(bytes.NewReader(window), sr.cfg.MaxEventBytes), wait: func(bool) {}}
+			s := &session{r: sr, cfg: &cfg, t: "alpha", log: sr.d.Log, dec: newDecoder(bytes.NewReader(window), cfg.MaxEventBytes), wait: func(bool) {}}
 			s.ack = acker{w: &ackBuf{}, timeout: time.Second}
 			s.run(context.Background())
 			return nil

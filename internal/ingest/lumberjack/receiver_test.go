@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -45,7 +46,7 @@ var testTenants = ingesttest.TenantList{"alpha", "bravo", "charlie", "delta"}
 func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
 	t.Helper()
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,7 +632,7 @@ func TestOtherSinkError(t *testing.T) {
 // a window waiting on back-pressure unacknowledged, writing nothing.
 func TestShutdown(t *testing.T) {
 	sink := newMemSink()
-	r, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"}), Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"}), ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,35 +665,62 @@ func TestShutdown(t *testing.T) {
 
 func TestStartErrors(t *testing.T) {
 	sink := newMemSink()
-	d := Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink}
-	r, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Sources: map[string]string{"10.0.0.1": "zulu"}}), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = r.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `tenant "zulu"`) || !errors.Is(err, tenant.ErrNotFound) {
-		t.Errorf("unknown tenant: Run = %v", err)
-	}
-	if r.Addrs() != nil {
-		t.Error("Addrs after a failed start")
-	}
+	d := ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	r, err = New(config(Listener{Protocol: "tcp", Listen: ln.Addr().String(), Tenant: "alpha"}), d)
+	r, err := New(config(Listener{Protocol: "tcp", Listen: ln.Addr().String(), Tenant: "alpha"}), d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "listeners[0]") {
 		t.Errorf("address in use: Run = %v", err)
 	}
+	if r.Addrs() != nil {
+		t.Error("Addrs after a failed start")
+	}
+}
+
+// TestMissingTenant: a shared listener naming a tenant not created yet
+// starts; that tenant's shipper is refused (never acknowledged) while the
+// other tenant's is served, and once the tenant exists its next
+// connection is acknowledged.
+func TestMissingTenant(t *testing.T) {
+	dir := ingesttest.NewDirectory("alpha")
+	sink := newMemSink()
+	r, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Sources: map[string]string{"127.0.0.1": "alpha", "127.0.0.2": "gwynedd"}}),
+		ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: dir, Metrics: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingesttest.Serve(t, r, 1)
+	addr := r.Addrs()[0].String()
+	if err := sendSync(fromAddr("127.0.0.2"), addr, 0, beatEvents("early", 5)); err == nil {
+		t.Error("a missing tenant's window was acknowledged")
+	}
+	if err := sendSync(fromAddr("127.0.0.1"), addr, 0, beatEvents("alpha", 5)); err != nil {
+		t.Errorf("alpha beside a missing tenant: %v", err)
+	}
+	dir.Add("gwynedd")
+	if err := sendSync(fromAddr("127.0.0.2"), addr, 0, beatEvents("gwynedd", 5)); err != nil {
+		t.Errorf("gwynedd once created: %v", err)
+	}
+	if diff := cmp.Diff(wantMessages("gwynedd", 5), messages(t, sink.docs("gwynedd"))); diff != "" {
+		t.Errorf("gwynedd (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantMessages("alpha", 5), messages(t, sink.docs("alpha"))); diff != "" {
+		t.Errorf("alpha (-want +got):\n%s", diff)
+	}
+	if n := sink.Counted(MetricRefused, ""); n != 1 {
+		t.Errorf("refused = %d, want 1", n)
+	}
 }
 
 func TestNewErrors(t *testing.T) {
 	sink := newMemSink()
-	d := Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink}
+	d := ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink}
 	_, err := New(config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "alpha", TLS: &TLSConfig{Cert: "/nonexistent.pem", Key: "/nonexistent.key", ClientCA: "/nonexistent-ca.pem"}}), d)
 	if err == nil || !strings.Contains(err.Error(), "listeners[0].tls: cert, key:") {
 		t.Errorf("missing TLS files: New = %v", err)
@@ -700,7 +728,7 @@ func TestNewErrors(t *testing.T) {
 	if _, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0"}), d); err == nil || !strings.Contains(err.Error(), "listeners[0].tenant") {
 		t.Errorf("invalid config: New = %v", err)
 	}
-	if _, err := New(config(), Deps{}); err == nil {
+	if _, err := New(config(), ingest.Deps{}); err == nil {
 		t.Error("New without Deps")
 	}
 }

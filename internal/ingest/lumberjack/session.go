@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -26,6 +25,7 @@ type ackWriter interface {
 // write its events durably, acknowledge, read the next.
 type session struct {
 	r    *Receiver
+	cfg  *Config
 	t    tenant.ID
 	log  *slog.Logger
 	dec  *decoder
@@ -33,9 +33,9 @@ type session struct {
 	ack  acker
 }
 
-func (r *Receiver) newSession(t tenant.ID, log *slog.Logger, cr *connReader, w ackWriter) *session {
-	s := &session{r: r, t: t, log: log, dec: newDecoder(cr, r.cfg.MaxEventBytes), wait: cr.waiting}
-	s.ack = acker{w: w, timeout: r.cfg.Timeout, keepalive: r.cfg.Keepalive}
+func (r *Receiver) newSession(cfg *Config, t tenant.ID, log *slog.Logger, cr *connReader, w ackWriter) *session {
+	s := &session{r: r, cfg: cfg, t: t, log: log, dec: newDecoder(cr, cfg.MaxEventBytes), wait: cr.waiting}
+	s.ack = acker{w: w, timeout: cfg.Timeout, keepalive: cfg.Keepalive}
 	return s
 }
 
@@ -180,7 +180,7 @@ func (s *session) store(ctx context.Context, b *batch) bool {
 }
 
 func (s *session) storeDead(ctx context.Context, dls []ingest.DeadLetter) bool {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.r.cfg.Timeout)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 	err := s.r.d.DeadLetters.AddDeadLetters(wctx, s.t, dls)
 	cancel()
 	if err != nil {
@@ -209,7 +209,7 @@ func (s *session) write(ctx context.Context, recs []event.Raw) error {
 			}
 			return nil
 		}
-		if !errors.Is(err, bus.ErrBackpressure) {
+		if !errors.Is(err, ingest.ErrBackpressure) {
 			return err
 		}
 		wait := delay

@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 )
 
@@ -66,7 +67,7 @@ func TestCaptures(t *testing.T) {
 		name := filepath.Base(c)
 		t.Run(name, func(t *testing.T) {
 			sink := newMemSink()
-			r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: captureTokens, Metrics: sink})
+			r, err := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: captureTokens, Metrics: sink})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +171,7 @@ func TestCaptureEventsMatchPdata(t *testing.T) {
 		}
 		req.Header.Set("Authorization", "Bearer "+captureToken)
 		sink := newMemSink()
-		r, _ := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: captureTokens, Metrics: sink})
+		r, _ := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: captureTokens, Metrics: sink})
 		w := httptest.NewRecorder()
 		r.Handler().ServeHTTP(w, req)
 		if w.Code != 200 {

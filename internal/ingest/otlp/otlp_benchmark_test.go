@@ -80,7 +80,7 @@ func BenchmarkIngest(b *testing.B) {
 	}{{"otlp-http/proto", typeProto, pb}, {"otlp-http/json", typeJSON, js}} {
 		b.Run(tc.name, func(b *testing.B) {
 			sink := &nopSink{}
-			r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+			r, err := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 			if err != nil {
 				b.Fatal(err)
 			}

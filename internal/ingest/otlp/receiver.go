@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/tarian-soc/tarian/internal/auth"
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -29,27 +28,6 @@ const (
 	MetricMismatch     = "tarian_otlp_tenant_mismatch_total" // resources whose tenant.id names another tenant
 )
 
-// Counter counts per tenant.
-type Counter interface {
-	Count(name string, t tenant.ID, n int)
-}
-
-// Authenticator resolves a bearer token, which is a Tarian ingest token,
-// to its tenant. Errors wrap auth.ErrUnauthenticated (unknown token) or
-// auth.ErrForbidden (a token that may not ingest).
-type Authenticator interface {
-	IngestTenant(ctx context.Context, secret string) (tenant.ID, error)
-}
-
-// Deps are the receiver's collaborators.
-type Deps struct {
-	Sink        ingest.Sink
-	DeadLetters ingest.DeadLetters
-	Auth        Authenticator
-	Metrics     Counter
-	Log         *slog.Logger
-}
-
 // Timeouts of the listeners.
 const (
 	readHeaderTimeout = 10 * time.Second
@@ -61,7 +39,7 @@ const (
 // Receiver serves OTLP logs over HTTP and gRPC.
 type Receiver struct {
 	cfg     Config
-	d       Deps
+	d       ingest.Deps
 	now     func() time.Time
 	batches sync.Pool // *batch
 
@@ -72,16 +50,13 @@ type Receiver struct {
 }
 
 // New checks cfg and returns a receiver; Run listens, Handler serves
-// OTLP/HTTP without listening.
-func New(cfg Config, d Deps) (*Receiver, error) {
+// OTLP/HTTP without listening. d needs Auth: shippers send an ingest token.
+func New(cfg Config, d ingest.Deps) (*Receiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("otlp: %w", err)
 	}
-	if d.Sink == nil || d.DeadLetters == nil || d.Auth == nil || d.Metrics == nil {
-		return nil, errors.New("otlp: BUG: Deps.Sink, DeadLetters, Auth and Metrics are required")
-	}
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
+	if err := d.Require("otlp", ingest.NeedAuth); err != nil {
+		return nil, err
 	}
 	d.Log = d.Log.With("receiver", "otlp")
 	r := &Receiver{cfg: cfg, d: d, now: time.Now, ready: make(chan struct{})}
@@ -218,7 +193,7 @@ func (r *Receiver) accept(ctx context.Context, t tenant.ID, ld plog.Logs, proto 
 	}
 	if len(b.recs) > 0 {
 		if err := r.d.Sink.Write(ctx, t, b.recs); err != nil {
-			if errors.Is(err, bus.ErrBackpressure) {
+			if errors.Is(err, ingest.ErrBackpressure) {
 				r.d.Metrics.Count(MetricBackpressure, t, 1)
 				log.Warn("otlp sink pushing back", "records", len(b.recs), "err", err)
 				o := outcome{err: errBusy, retry: ingest.RetryAfter(err)}

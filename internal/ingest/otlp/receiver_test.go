@@ -24,7 +24,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
-	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -60,7 +59,7 @@ var testTokens = ingesttest.Tokens{tokA: "alpha", tokB: "bravo"}
 func newTest(t testing.TB, cfg Config) (*Receiver, *memSink, *httptest.Server) {
 	t.Helper()
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,7 +506,7 @@ func TestBackpressure(t *testing.T) {
 	if st != 429 || h.Get("Retry-After") != "3" {
 		t.Errorf("rate limited: %d Retry-After=%q, want 429 3", st, h.Get("Retry-After"))
 	}
-	sink.FailWith(fmt.Errorf("%w: stalled", bus.ErrBackpressure))
+	sink.FailWith(fmt.Errorf("%w: stalled", ingest.ErrBackpressure))
 	if st, _, h = post(t, srv.URL+"/v1/logs", protoHdr(tokA), bytes.NewReader(pb)); st != 503 || h.Get("Retry-After") == "" {
 		t.Errorf("stalled bus: %d Retry-After=%q", st, h.Get("Retry-After"))
 	}
@@ -529,7 +528,7 @@ func TestRunHTTP(t *testing.T) {
 	sink := newMemSink()
 	cfg := DefaultConfig()
 	cfg.HTTPListen = ":0"
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,13 +550,13 @@ func TestRunHTTP(t *testing.T) {
 		t.Errorf("%d records", n)
 	}
 	// Disabled: Run returns at once and the addresses are nil.
-	r, _ = New(DefaultConfig(), Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, _ = New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err := r.Run(context.Background()); err != nil || r.HTTPAddr() != nil || r.GRPCAddr() != nil {
 		t.Errorf("disabled: Run = %v, addrs %v %v", err, r.HTTPAddr(), r.GRPCAddr())
 	}
 	// An address in use is an error at once.
 	cfg.HTTPListen = addrInUse(t)
-	r, _ = New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, _ = New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "http_listen") {
 		t.Errorf("address in use: %v", err)
 	}
@@ -585,7 +584,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", c, err, tc.want)
 		}
 	}
-	if _, err := New(DefaultConfig(), Deps{}); err == nil {
+	if _, err := New(DefaultConfig(), ingest.Deps{}); err == nil {
 		t.Error("New without Deps succeeded")
 	}
 }
@@ -626,7 +625,7 @@ func (failingDead) AddDeadLetters(context.Context, tenant.ID, []ingest.DeadLette
 // the shipper is told to retry (503), so they are not lost.
 func TestDeadLettersUnkept(t *testing.T) {
 	sink := newMemSink()
-	r, err := New(DefaultConfig(), Deps{Sink: sink, DeadLetters: failingDead{}, Auth: testTokens, Metrics: sink})
+	r, err := New(DefaultConfig(), ingest.Deps{Sink: sink, DeadLetters: failingDead{}, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -15,10 +14,11 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/ingest/jsonstr"
 )
 
 // Source is the event.Raw source of every record this receiver writes.
-const Source = "otlp"
+const Source = string(event.KindOTLP)
 
 // ecsResource maps resource attributes whose OpenTelemetry semantic
 // convention has a direct Elastic Common Schema counterpart to that field.
@@ -171,9 +171,9 @@ func appendResource(b []byte, attrs pcommon.Map) ([]byte, string) {
 		}
 		seen[m.ecs] = true
 		b = append(b, ',')
-		b, _ = appendString(b, m.ecs)
+		b, _ = jsonstr.Append(b, m.ecs)
 		b = append(b, ':')
-		b, _ = appendString(b, v.Str()) // checked with the attributes below
+		b, _ = jsonstr.Append(b, v.Str()) // checked with the attributes below
 	}
 	if attrs.Len() > 0 {
 		b = append(b, `,"resource.attributes":`...)
@@ -353,56 +353,9 @@ func appendValue(b []byte, v pcommon.Value, bad string) ([]byte, string) {
 // appendStringChecked appends s quoted; if s is not UTF-8 and bad is
 // still empty, bad becomes a reason naming what.
 func appendStringChecked(b []byte, s string, bad, what string) ([]byte, string) {
-	b, ok := appendString(b, s)
+	b, ok := jsonstr.Append(b, s)
 	if !ok && bad == "" {
 		bad = "invalid UTF-8 in " + what
 	}
 	return b, bad
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Bytes that are not UTF-8
-// become U+FFFD and ok is false.
-func appendString(b []byte, s string) ([]byte, bool) {
-	ok := true
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			ok = false
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"'), ok
 }

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
 )
 
 // TestRecordShape pins the event each kind of record becomes.
@@ -146,7 +148,7 @@ func fuzzHandler(t testing.TB) (http.Handler, *memSink) {
 	sink := newMemSink()
 	cfg := DefaultConfig()
 	cfg.MaxRecordBytes = 4096
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Auth: testTokens, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,9 @@ func DefaultConfig() Config {
 	return Config{MaxMessageBytes: 64 << 10, BatchRecords: 1000, BatchWait: 50 * time.Millisecond}
 }
 
+// Sockets is the listeners (listener.Settings).
+func (c Config) Sockets() []Listener { return c.Listeners }
+
 // Validate reports the first bad setting, naming its key.
 func (c Config) Validate() error {
 	if c.MaxMessageBytes < 480 || c.MaxMessageBytes > 8<<20 {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
@@ -18,8 +17,8 @@ import (
 )
 
 // Source is the event.Raw source of every record this receiver accepts;
-// the indexer parses it with envelope.Syslog.
-const Source = "syslog"
+// the parse stage reads it with envelope.Syslog.
+const Source = string(event.KindSyslog)
 
 // Metric names (counters by tenant; refused senders have no tenant).
 const (
@@ -29,176 +28,39 @@ const (
 	MetricDropped  = "tarian_syslog_dropped_total"
 )
 
-// Counter counts per tenant.
-type Counter interface {
-	Count(name string, t tenant.ID, n int)
-}
+// udpReadBuffer is the socket buffer asked for UDP listeners.
+const udpReadBuffer = 8 << 20
 
-// Tenants looks tenants up; the receiver checks every configured tenant
-// exists before it listens.
-type Tenants interface {
-	Tenant(ctx context.Context, id tenant.ID) (tenant.Tenant, error)
-}
-
-// Deps are the receiver's collaborators.
-type Deps struct {
-	Sink        ingest.Sink
-	DeadLetters ingest.DeadLetters
-	Tenants     Tenants
-	Metrics     Counter
-	Log         *slog.Logger
-}
-
-// Timeouts of the connection life cycle.
-const (
-	// drainTimeout bounds the last durable write of what a connection had
-	// read when the receiver stops.
-	drainTimeout = 10 * time.Second
-	maxBackoff   = time.Second
-	// udpReadBuffer is the socket buffer asked for UDP listeners.
-	udpReadBuffer = 8 << 20
-)
-
-// Receiver serves the configured syslog listeners.
+// Receiver serves the configured syslog listeners; Run, Reload,
+// Addrs and Tenants are its listener.Runner's.
 type Receiver struct {
-	cfg Config
-	d   Deps
-	lns []*socket
+	*listener.Runner[Config, Listener]
+	d   ingest.Deps
 	now func() time.Time
-
-	ready chan struct{}
-	mu    sync.Mutex
-	addrs []net.Addr
 }
 
-// socket is a configured listener ready to serve.
-type socket struct {
-	*listener.Listener
-	index int
-}
+var _ ingest.Reloader[Config] = (*Receiver)(nil)
 
-// New checks cfg and loads the TLS files; Run listens.
-func New(cfg Config, d Deps) (*Receiver, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("syslog: %w", err)
+// New checks cfg and loads the TLS files; Run listens. d needs Tenants
+// (a listener's tenants are checked per connection and datagram).
+func New(cfg Config, d ingest.Deps) (*Receiver, error) {
+	r := &Receiver{d: d, now: time.Now}
+	run, err := listener.NewRunner("syslog", MetricRefused, cfg, &r.d, listener.Handlers[Listener]{Conn: r.serveConn, Packets: r.serveUDP})
+	if err != nil {
+		return nil, err
 	}
-	if d.Sink == nil || d.DeadLetters == nil || d.Tenants == nil || d.Metrics == nil {
-		return nil, errors.New("syslog: BUG: Deps.Sink, DeadLetters, Tenants and Metrics are required")
-	}
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
-	}
-	r := &Receiver{cfg: cfg, d: d, now: time.Now, ready: make(chan struct{})}
-	for i, l := range cfg.Listeners {
-		ln, err := listener.New(l)
-		if err != nil {
-			return nil, fmt.Errorf("syslog: listeners[%d].%w", i, err)
-		}
-		r.lns = append(r.lns, &socket{Listener: ln, index: i})
-	}
+	r.Runner = run
 	return r, nil
 }
 
-// Addrs returns the listeners' bound addresses, in configuration order.
-// It waits until Run has bound them, and returns nil if Run failed to.
-func (r *Receiver) Addrs() []net.Addr {
-	<-r.ready
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]net.Addr(nil), r.addrs...)
-}
-
-// Run checks every configured tenant exists, binds every listener and
-// serves until ctx is done (with no listener, it just waits for ctx). On the way out it stops reading, writes what
-// each connection had read, and returns once every connection is done.
-// Errors at start (an unknown tenant, an address in use) are returned at
-// once.
-func (r *Receiver) Run(ctx context.Context) error {
-	var readyOnce sync.Once
-	defer readyOnce.Do(func() { close(r.ready) })
-	for _, l := range r.lns {
-		if err := l.CheckTenants(ctx, r.d.Tenants.Tenant); err != nil {
-			return fmt.Errorf("syslog: listeners[%d]: %w", l.index, err)
-		}
-	}
-	var closers []io.Closer
-	closeAll := func() {
-		for _, c := range closers {
-			c.Close()
-		}
-	}
-	var lc net.ListenConfig
-	var addrs []net.Addr
-	type serve func()
-	var serves []serve
-	var wg sync.WaitGroup
-	for _, l := range r.lns {
-		if l.Protocol == "udp" {
-			pc, err := lc.ListenPacket(ctx, "udp", l.Address())
-			if err != nil {
-				closeAll()
-				return fmt.Errorf("syslog: listeners[%d]: %w", l.index, err)
-			}
-			closers = append(closers, pc)
-			addrs = append(addrs, pc.LocalAddr())
-			// A larger socket buffer rides out a slow durable write; the
-			// kernel may cap it (net.core.rmem_max), which is fine.
-			_ = pc.(*net.UDPConn).SetReadBuffer(udpReadBuffer)
-			serves = append(serves, func() { r.serveUDP(ctx, l, pc.(*net.UDPConn)) })
-			continue
-		}
-		ln, err := lc.Listen(ctx, "tcp", l.Address())
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("syslog: listeners[%d]: %w", l.index, err)
-		}
-		closers = append(closers, ln)
-		addrs = append(addrs, ln.Addr())
-		serves = append(serves, func() {
-			listener.Accept(ctx, ln, &wg, r.d.Log, "syslog", func(c net.Conn) { r.serveConn(ctx, l, c) })
-		})
-	}
-	r.mu.Lock()
-	r.addrs = addrs
-	r.mu.Unlock()
-	readyOnce.Do(func() { close(r.ready) })
-	stop := context.AfterFunc(ctx, closeAll)
-	defer stop()
-	for i, s := range serves {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s()
-		}()
-		r.d.Log.Info("syslog listening", "receiver", "syslog", "protocol", r.lns[i].Protocol, "addr", addrs[i].String())
-	}
-	<-ctx.Done()
-	wg.Wait()
-	return nil
-}
-
-// refuse counts a sender that matches no tenant.
-func (r *Receiver) refuse(l *socket, from netip.Addr, reason string) {
-	r.d.Metrics.Count(MetricRefused, "", 1)
-	r.d.Log.Warn("syslog sender refused", "receiver", "syslog", "protocol", l.Protocol, "listen", l.Address(), "remote", from.String(), "reason", reason)
-}
-
-// serveConn authenticates one TCP or TLS connection and reads it until it
-// ends or ctx is done.
-func (r *Receiver) serveConn(ctx context.Context, l *socket, c net.Conn) {
-	defer c.Close()
+// serveConn reads one authenticated TCP or TLS connection until it ends
+// or ctx is done.
+func (r *Receiver) serveConn(ctx context.Context, _ *listener.Socket[Listener], c net.Conn, t tenant.ID, from netip.Addr) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	from := listener.RemoteAddr(c.RemoteAddr())
-	// sc is c, or the TLS connection over it; closing c ends either.
-	sc, t, err := l.Authenticate(ctx, c)
-	if err != nil {
-		r.refuse(l, from, err.Error())
-		return
-	}
 	log := r.d.Log.With("receiver", "syslog", "tenant", string(t), "remote", from.String())
 	log.Debug("syslog connection")
-	r.read(ctx, log, t, sc)
+	r.read(ctx, r.Config(), log, t, c)
 }
 
 // batch is what a connection has read and not yet written.
@@ -213,9 +75,9 @@ func (b *batch) empty() bool { return len(b.recs) == 0 && len(b.dead) == 0 }
 
 // read frames c's stream into batches, each written durably before more
 // is read: a slow sink stops the reads, and TCP pushes back on the sender.
-func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, c net.Conn) {
-	fr := framer{max: r.cfg.MaxMessageBytes}
-	buf := make([]byte, bufSize(r.cfg.MaxMessageBytes))
+func (r *Receiver) read(ctx context.Context, cfg *Config, log *slog.Logger, t tenant.ID, c net.Conn) {
+	fr := framer{max: cfg.MaxMessageBytes}
+	buf := make([]byte, bufSize(cfg.MaxMessageBytes))
 	start, end := 0, 0
 	var b batch
 	done, atEOF := false, false
@@ -236,7 +98,7 @@ func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, c ne
 				continue
 			}
 			r.add(&b, f.msg)
-			if len(b.recs) >= r.cfg.BatchRecords {
+			if len(b.recs) >= cfg.BatchRecords {
 				if !r.flush(ctx, log, t, &b) {
 					return
 				}
@@ -260,7 +122,7 @@ func (r *Receiver) read(ctx context.Context, log *slog.Logger, t tenant.ID, c ne
 		}
 		deadline := time.Time{}
 		if !b.empty() {
-			deadline = b.first.Add(r.cfg.BatchWait)
+			deadline = b.first.Add(cfg.BatchWait)
 			if !r.now().Before(deadline) {
 				if !r.flush(ctx, log, t, &b) {
 					return
@@ -319,7 +181,7 @@ func (r *Receiver) addDead(b *batch, f frame) {
 
 // flush writes the batch durably, retrying with backoff while the sink
 // pushes back (the connection reads nothing meanwhile). Once ctx is done
-// it keeps trying for drainTimeout; it returns false if the records could
+// it keeps trying for ingest.DrainTimeout; it returns false if the records could
 // not be written, and then the connection must stop.
 func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *batch) bool {
 	defer func() {
@@ -328,7 +190,7 @@ func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *
 	}()
 	ok := true
 	if len(b.recs) > 0 {
-		if err := r.write(ctx, log, t, b.recs); err != nil {
+		if err := ingest.WriteRetrying(ctx, r.d.Sink, t, b.recs, log, "syslog"); err != nil {
 			log.Error("syslog records not written", "records", len(b.recs), "err", err)
 			r.d.Metrics.Count(MetricDropped, t, len(b.recs))
 			ok = false
@@ -337,7 +199,7 @@ func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *
 		}
 	}
 	if len(b.dead) > 0 {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ingest.DrainTimeout)
 		err := r.d.DeadLetters.AddDeadLetters(wctx, t, b.dead)
 		cancel()
 		if err != nil {
@@ -346,42 +208,6 @@ func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *
 		r.d.Metrics.Count(MetricRejected, t, len(b.dead))
 	}
 	return ok
-}
-
-// write calls the sink until it accepts recs.
-func (r *Receiver) write(ctx context.Context, log *slog.Logger, t tenant.ID, recs []event.Raw) error {
-	wctx := context.WithoutCancel(ctx)
-	delay := 10 * time.Millisecond
-	var giveUp time.Time
-	for attempt := 1; ; attempt++ {
-		err := r.d.Sink.Write(wctx, t, recs)
-		if err == nil {
-			if attempt > 1 {
-				log.Info("syslog sink accepting again", "attempts", attempt)
-			}
-			return nil
-		}
-		if attempt == 1 {
-			log.Warn("syslog sink pushing back; retrying", "records", len(recs), "err", err)
-		}
-		if ctx.Err() != nil {
-			if giveUp.IsZero() {
-				giveUp = time.Now().Add(drainTimeout)
-			}
-			if time.Now().After(giveUp) {
-				return fmt.Errorf("write %d records at shutdown: %w", len(recs), err)
-			}
-			time.Sleep(delay)
-		} else {
-			tm := time.NewTimer(delay)
-			select {
-			case <-tm.C:
-			case <-ctx.Done():
-				tm.Stop()
-			}
-		}
-		delay = min(2*delay, maxBackoff)
-	}
 }
 
 // trimTrailer drops one trailing LF (and a CR before it) from a datagram.
@@ -398,20 +224,25 @@ func trimTrailer(p []byte) []byte {
 // serveUDP reads datagrams, one message each, batched per tenant. Under
 // back-pressure datagrams are dropped and counted: UDP has no way to slow
 // the sender.
-func (r *Receiver) serveUDP(ctx context.Context, l *socket, pc *net.UDPConn) {
+func (r *Receiver) serveUDP(ctx context.Context, l *listener.Socket[Listener], pc *net.UDPConn) {
+	// A larger socket buffer rides out a slow durable write; the kernel
+	// may cap it (net.core.rmem_max), which is fine.
+	_ = pc.SetReadBuffer(udpReadBuffer)
 	log := r.d.Log.With("receiver", "syslog", "protocol", "udp", "listen", l.Address())
 	buf := make([]byte, 64<<10)
 	batches := map[tenant.ID]*batch{}
 	flushAll := func(force bool) {
 		now := r.now()
 		for t, b := range batches {
-			if b.empty() || (!force && now.Before(b.first.Add(r.cfg.BatchWait))) {
+			if b.empty() || (!force && now.Before(b.first.Add(r.Config().BatchWait))) {
 				continue
 			}
 			r.flushUDP(ctx, log, t, b)
 		}
 	}
 	for {
+		// Settings reloaded apply from the next datagram.
+		cfg := r.Config()
 		deadline := time.Time{}
 		for _, b := range batches {
 			if !b.empty() && (deadline.IsZero() || b.first.Before(deadline)) {
@@ -419,7 +250,7 @@ func (r *Receiver) serveUDP(ctx context.Context, l *socket, pc *net.UDPConn) {
 			}
 		}
 		if !deadline.IsZero() {
-			deadline = deadline.Add(r.cfg.BatchWait)
+			deadline = deadline.Add(cfg.BatchWait)
 		}
 		if err := pc.SetReadDeadline(deadline); err != nil {
 			flushAll(true)
@@ -448,6 +279,9 @@ func (r *Receiver) serveUDP(ctx context.Context, l *socket, pc *net.UDPConn) {
 				continue
 			}
 		}
+		if !r.Group().Admit(ctx, l, t, from) {
+			continue
+		}
 		msg := trimTrailer(buf[:n])
 		if len(msg) == 0 {
 			continue
@@ -457,12 +291,12 @@ func (r *Receiver) serveUDP(ctx context.Context, l *socket, pc *net.UDPConn) {
 			b = &batch{}
 			batches[t] = b
 		}
-		if len(msg) > r.cfg.MaxMessageBytes {
-			r.addDead(b, frame{msg: msg[:r.cfg.MaxMessageBytes], bad: fmt.Sprintf("datagram of %d bytes is over the %d-byte limit (first %d bytes kept)", len(msg), r.cfg.MaxMessageBytes, r.cfg.MaxMessageBytes)})
+		if max := cfg.MaxMessageBytes; len(msg) > max {
+			r.addDead(b, frame{msg: msg[:max], bad: fmt.Sprintf("datagram of %d bytes is over the %d-byte limit (first %d bytes kept)", len(msg), max, max)})
 		} else {
 			r.add(b, msg)
 		}
-		if len(b.recs) >= r.cfg.BatchRecords {
+		if len(b.recs) >= cfg.BatchRecords {
 			r.flushUDP(ctx, log, t, b)
 		}
 		flushAll(false)
@@ -474,7 +308,7 @@ func (r *Receiver) serveUDP(ctx context.Context, l *socket, pc *net.UDPConn) {
 func (r *Receiver) flushUDP(ctx context.Context, log *slog.Logger, t tenant.ID, b *batch) {
 	defer func() { b.recs, b.dead, b.arena = nil, nil, nil }()
 	if len(b.recs) > 0 {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ingest.DrainTimeout)
 		err := r.d.Sink.Write(wctx, t, b.recs)
 		cancel()
 		if err != nil {
@@ -485,7 +319,7 @@ func (r *Receiver) flushUDP(ctx context.Context, log *slog.Logger, t tenant.ID, 
 		}
 	}
 	if len(b.dead) > 0 {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ingest.DrainTimeout)
 		if err := r.d.DeadLetters.AddDeadLetters(wctx, t, b.dead); err != nil {
 			log.Error("syslog dead letters not stored", "tenant", string(t), "records", len(b.dead), "err", err)
 		}

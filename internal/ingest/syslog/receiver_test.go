@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -43,7 +44,7 @@ var testTenants = ingesttest.TenantList{"alpha", "bravo", "charlie", "delta"}
 func start(t testing.TB, cfg Config) (*Receiver, *memSink) {
 	t.Helper()
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,29 +365,164 @@ func TestCrossTenantTLS(t *testing.T) {
 
 func TestStartErrors(t *testing.T) {
 	sink := newMemSink()
-	r, err := New(config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Sources: map[string]string{"10.0.0.1": "zulu"}}),
-		Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = r.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `tenant "zulu"`) || !errors.Is(err, tenant.ErrNotFound) {
-		t.Errorf("unknown tenant: Run = %v", err)
-	}
-	if r.Addrs() != nil {
-		t.Error("Addrs after a failed start")
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	r, err = New(config(Listener{Protocol: "tcp", Listen: ln.Addr().String(), Tenant: "alpha"}), Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(config(Listener{Protocol: "tcp", Listen: ln.Addr().String(), Tenant: "alpha"}), ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "listeners[0]") {
 		t.Errorf("address in use: Run = %v", err)
+	}
+	if r.Addrs() != nil {
+		t.Error("Addrs after a failed start")
+	}
+}
+
+// TestMissingTenant: a listener that names a tenant not created yet
+// starts anyway and refuses that tenant's senders (TCP closed, UDP
+// dropped, counted), never touching the other listeners' traffic; once the
+// tenant exists the next connection and datagram are accepted.
+func TestMissingTenant(t *testing.T) {
+	dir := ingesttest.NewDirectory("alpha")
+	sink := newMemSink()
+	r, err := New(config(
+		Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "gwynedd"},
+		Listener{Protocol: "udp", Listen: "127.0.0.1:0", Tenant: "gwynedd"},
+		Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"},
+	), ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: dir, Metrics: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingesttest.Serve(t, r, 3)
+	addrs := r.Addrs()
+	if got := r.Tenants(); !slices.Equal(got, []tenant.ID{"gwynedd", "gwynedd", "alpha"}) {
+		t.Errorf("Tenants() = %v", got)
+	}
+	// alpha's sender stays connected throughout.
+	alpha, err := net.Dial("tcp", addrs[2].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alpha.Close()
+	fmt.Fprint(alpha, "<13>alpha before\n")
+
+	c, err := net.Dial("tcp", addrs[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(c, "<13>gwynedd too early\n")
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("connection of a missing tenant: read = %v, want it closed", err)
+	}
+	c.Close()
+	u, err := net.Dial("udp", addrs[1].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	fmt.Fprint(u, "<13>gwynedd datagram too early")
+	ingesttest.WaitFor(t, 5*time.Second, "2 senders refused", func() bool { return sink.Counted(MetricRefused, "") == 2 })
+
+	dir.Add("gwynedd")
+	send(t, addrs[0], "", "<13>gwynedd on time\n")
+	fmt.Fprint(u, "<13>gwynedd datagram on time")
+	fmt.Fprint(alpha, "<13>alpha after\n")
+	ingesttest.WaitFor(t, 5*time.Second, "gwynedd's and alpha's records", func() bool {
+		return len(sink.Records("gwynedd")) == 2 && len(sink.Records("alpha")) == 2
+	})
+	got := sink.messages("gwynedd")
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"<13>gwynedd datagram on time", "<13>gwynedd on time"}, got); diff != "" {
+		t.Errorf("gwynedd (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"<13>alpha before", "<13>alpha after"}, sink.messages("alpha")); diff != "" {
+		t.Errorf("alpha, on one connection throughout (-want +got):\n%s", diff)
+	}
+	if n := sink.Counted(MetricRefused, ""); n != 2 {
+		t.Errorf("refused = %d, want 2", n)
+	}
+}
+
+// TestReload: listeners added, removed and changed while the receiver
+// runs; the connections of a listener that stays are never dropped, an
+// invalid configuration changes nothing.
+func TestReload(t *testing.T) {
+	ctx := context.Background()
+	a := Listener{Protocol: "tcp", Listen: ingesttest.FreeAddr(t), Tenant: "alpha"}
+	r, sink := start(t, config(a))
+	ca, err := net.Dial("tcp", a.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close()
+	fmt.Fprint(ca, "<13>a1\n")
+	ingesttest.WaitFor(t, 5*time.Second, "a1", func() bool { return len(sink.Records("alpha")) == 1 })
+
+	// An invalid configuration is refused whole.
+	bad := config(a, Listener{Protocol: "tcp", Listen: "127.0.0.1:0"})
+	if err := r.Reload(ctx, bad); err == nil || !strings.Contains(err.Error(), "syslog: listeners[1].tenant") {
+		t.Errorf("invalid reload: %v", err)
+	}
+	badTLS := config(a, Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "bravo", TLS: &TLSConfig{Cert: "/nonexistent.pem", Key: "/nonexistent.key", ClientCA: "/nonexistent.pem"}})
+	if err := r.Reload(ctx, badTLS); err == nil || !strings.Contains(err.Error(), "listeners[1].tls: cert, key") {
+		t.Errorf("reload with unreadable TLS files: %v", err)
+	}
+	if n := len(r.Addrs()); n != 1 {
+		t.Fatalf("after refused reloads %d listeners, want 1", n)
+	}
+
+	// Add b: a's connection keeps going.
+	b := Listener{Protocol: "tcp", Listen: ingesttest.FreeAddr(t), Tenant: "bravo"}
+	next := config(a, b)
+	next.MaxMessageBytes = 2048
+	if err := r.Reload(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Addrs(); len(got) != 2 || got[1].String() != b.Listen {
+		t.Fatalf("Addrs after adding b = %v", got)
+	}
+	send(t, r.Addrs()[1], "", "<13>b1\n")
+	fmt.Fprint(ca, "<13>a2\n")
+	ingesttest.WaitFor(t, 5*time.Second, "a2 and b1", func() bool {
+		return len(sink.Records("alpha")) == 2 && len(sink.Records("bravo")) == 1
+	})
+
+	// Change b's tenant at the same address; remove a.
+	b2 := b
+	b2.Tenant = "charlie"
+	if err := r.Reload(ctx, config(b2)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ca.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := ca.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("connection of a removed listener: read = %v, want it closed", err)
+	}
+	if _, err := net.Dial("tcp", a.Listen); err == nil {
+		t.Error("removed listener still accepts")
+	}
+	send(t, r.Addrs()[0], "", "<13>b2\n")
+	ingesttest.WaitFor(t, 5*time.Second, "b2 under charlie", func() bool { return len(sink.Records("charlie")) == 1 })
+	if n := len(sink.Records("bravo")); n != 1 {
+		t.Errorf("bravo has %d records after its listener moved to charlie", n)
+	}
+
+	// A listener that cannot bind is named; the rest runs.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	err = r.Reload(ctx, config(b2, Listener{Protocol: "tcp", Listen: busy.Addr().String(), Tenant: "delta"}))
+	if err == nil || !strings.Contains(err.Error(), "syslog: listeners[1]: ") {
+		t.Errorf("reload with an address in use: %v", err)
+	}
+	if got := r.Addrs(); len(got) != 1 || got[0].String() != b.Listen {
+		t.Errorf("Addrs after a partial reload = %v", got)
 	}
 }
 
@@ -441,7 +577,7 @@ func TestShutdownWritesWhatWasRead(t *testing.T) {
 	cfg := config(Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"})
 	cfg.BatchWait = 10 * time.Second
 	sink := newMemSink()
-	r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+	r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +624,7 @@ func TestSample(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	sink := newMemSink()
-	d := Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink}
+	d := ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink}
 	_, err := New(config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "alpha", TLS: &TLSConfig{Cert: "/nonexistent.pem", Key: "/nonexistent.key", ClientCA: "/nonexistent-ca.pem"}}), d)
 	if err == nil || !strings.Contains(err.Error(), "listeners[0].tls: cert, key:") {
 		t.Errorf("missing TLS files: New = %v", err)
@@ -518,5 +654,70 @@ func TestTLSListenerTenant(t *testing.T) {
 	})
 	if ts := sink.Tenants(); !slices.Equal(ts, []tenant.ID{"charlie"}) {
 		t.Errorf("tenants written: %v", ts)
+	}
+}
+
+// TestReloadRenewsCertificate: reloading an unchanged configuration makes
+// a TLS listener read its certificate files again for new connections (a
+// renewed certificate), and keeps the connections it has.
+func TestReloadRenewsCertificate(t *testing.T) {
+	ca1, ca2 := ingesttest.NewPKI(t, "old server CA"), ingesttest.NewPKI(t, "new server CA")
+	clients := ingesttest.NewPKI(t, "clients CA")
+	cert, key := clients.Issue(t, "fw01", nil, nil, x509.ExtKeyUsageClientAuth)
+	dir := t.TempDir()
+	srvCert, srvKey := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	install := func(ca *ingesttest.PKI) {
+		c, k := ca.Issue(t, "localhost", []string{"localhost"}, nil, x509.ExtKeyUsageServerAuth)
+		for from, to := range map[string]string{c: srvCert, k: srvKey} {
+			b, err := os.ReadFile(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(to, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	install(ca1)
+	cfg := config(Listener{Protocol: "tls", Listen: "127.0.0.1:0", Tenant: "alpha", TLS: &TLSConfig{Cert: srvCert, Key: srvKey, ClientCA: clients.CAFile}})
+	r, sink := start(t, cfg)
+	addr := r.Addrs()[0]
+	if err := sendTLS(t, addr, ca1.CAFile, cert, key, "<13>old 1\n"); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	b, _ := os.ReadFile(ca1.CAFile)
+	pool.AppendCertsFromPEM(b)
+	kp, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := tls.Dial("tcp", addr.String(), &tls.Config{RootCAs: pool, ServerName: "localhost", Certificates: []tls.Certificate{kp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+
+	install(ca2)
+	if err := sendTLS(t, addr, ca2.CAFile, cert, key, "<13>too soon\n"); err == nil {
+		t.Error("the renewed certificate was served before the reload")
+	}
+	if err := r.Reload(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Addrs()[0].String(); got != addr.String() {
+		t.Errorf("listener moved from %s to %s", addr, got)
+	}
+	if err := sendTLS(t, addr, ca2.CAFile, cert, key, "<13>new 1\n"); err != nil {
+		t.Errorf("renewed certificate after the reload: %v", err)
+	}
+	if _, err := kept.Write([]byte("<13>old 2\n")); err != nil {
+		t.Fatal(err)
+	}
+	ingesttest.WaitFor(t, 5*time.Second, "3 records", func() bool { return len(sink.Records("alpha")) == 3 })
+	got := sink.messages("alpha")
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"<13>new 1", "<13>old 1", "<13>old 2"}, got); diff != "" {
+		t.Errorf("alpha (-want +got):\n%s", diff)
 	}
 }

@@ -55,7 +55,7 @@ func BenchmarkTCPIngest(b *testing.B) {
 			sink := &nopSink{}
 			cfg := DefaultConfig()
 			cfg.Listeners = []Listener{{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"}}
-			r, err := New(cfg, Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
+			r, err := New(cfg, ingest.Deps{Sink: sink, DeadLetters: sink, Tenants: testTenants, Metrics: sink})
 			if err != nil {
 				b.Fatal(err)
 			}
