@@ -9,6 +9,8 @@ require (
 	github.com/coregx/ahocorasick v0.3.1
 	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/elastic/go-lumber v0.1.1
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.26.0
 	github.com/fluent/fluent-logger-golang v1.10.2
 	github.com/google/go-cmp v0.7.0
 	github.com/klauspost/compress v1.20.3

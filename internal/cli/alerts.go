@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,28 +18,43 @@ import (
 // alertsPage is the most alerts asked for in one request.
 const alertsPage = 1000
 
-const alertsUsage = "usage: tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--limit N] [--cursor C] [--json]"
-
 func runAlerts(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 || args[0] != "list" {
-		return usageError(alertsUsage)
+	if len(args) == 0 {
+		return usageError(strings.TrimSuffix(commandUsage([]string{"alerts"}), "\n"))
 	}
+	switch args[0] {
+	case "list":
+		return alertsList(ctx, args[1:], env)
+	case "show":
+		return alertsShow(ctx, args[1:], env)
+	case "ack", "assign", "resolve", "escalate", "reopen":
+		return alertsAct(ctx, args[0], args[1:], env)
+	}
+	return usageError(fmt.Sprintf("unknown alerts command %q\n%s", args[0], strings.TrimSuffix(commandUsage([]string{"alerts"}), "\n")))
+}
+
+func alertsList(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("alerts list", env)
 	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
-	status := fs.String("status", "", "only alerts in this state (new, ...)")
+	status := fs.String("status", "", "only alerts in this state ("+alert.Statuses+")")
 	severity := fs.String("severity", "", "only alerts of this level ("+alert.Levels+")")
+	rule := fs.String("rule", "", "only alerts of this rule ID")
+	assignee := fs.String("assignee", "", "only alerts assigned to this analyst")
+	incident := fs.String("incident", "", "only alerts of this incident")
 	limit := fs.Int("limit", 100, "most alerts, newest first; 0 for all")
 	cursor := fs.String("cursor", "", "start after the alerts already shown (the cursor a truncated listing names)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args[1:])
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(pos) > 0:
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], alertsUsage))
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
 	case *severity != "" && !alert.ValidLevel(*severity):
 		return usageError(fmt.Sprintf("--severity %q: want one of %s", *severity, alert.Levels))
+	case *status != "" && !alert.ValidStatus(alert.Status(*status)):
+		return usageError(fmt.Sprintf("--status %q: want one of %s", *status, alert.Statuses))
 	case *limit < 0:
 		return usageError("--limit: want 0 (all) or more")
 	}
@@ -44,7 +63,7 @@ func runAlerts(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"tenant": *ten, "status": *status, "severity": *severity} {
+	for k, v := range map[string]string{"tenant": *ten, "status": *status, "severity": *severity, "rule": *rule, "assignee": *assignee, "incident": *incident} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -78,10 +97,10 @@ func runAlerts(ctx context.Context, args []string, env Env) error {
 		err = writeJSONLines(env.Stdout, alerts)
 	} else {
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "EVENT TIME\tCREATED\tTENANT\tLEVEL\tHOST\tUSER\tRULE\tAUTHOR")
+		fmt.Fprintln(tw, "ID\tLAST SEEN\tTENANT\tLEVEL\tRISK\tSTATUS\tCOUNT\tHOST\tUSER\tRULE\tASSIGNEE\tSLA\tINCIDENT\tAUTHOR")
 		for _, a := range alerts {
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\t%s\t%v\t%v\n", shortTime(a["event_time"]), shortTime(a["created"]), a["tenant"], a["level"],
-				orDash(a["host"]), orDash(a["user"]), a["title"], a["author"])
+			fmt.Fprintf(tw, "%v\t%s\t%v\t%v\t%v\t%v\t%v\t%s\t%s\t%v\t%s\t%s\t%v\t%v\n", a["id"], shortTime(a["last_seen"]), a["tenant"], a["level"],
+				a["risk"], a["status"], a["count"], orDash(a["host"]), orDash(a["user"]), a["title"], orDash(a["assignee"]), slaText(a["sla"], a["status"]), a["incident"], a["author"])
 		}
 		err = tw.Flush()
 	}
@@ -92,6 +111,182 @@ func runAlerts(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, "listed %s; more match: raise --limit (0 for all), or list the next ones with --cursor %s\n", plural(len(alerts), "alert"), next)
 	}
 	return nil
+}
+
+// slaText sums up an alert's service-level standing: "breached" when a
+// deadline passed, else the time left to acknowledge or resolve.
+func slaText(v, status any) string {
+	m, _ := v.(map[string]any)
+	if m == nil {
+		return "-"
+	}
+	if m["acknowledge_breached"] == true || m["resolve_breached"] == true {
+		return "breached"
+	}
+	key := "resolve_by"
+	switch status {
+	case string(alert.StatusResolved), string(alert.StatusEscalated):
+		return "met"
+	case string(alert.StatusNew):
+		key = "acknowledge_by"
+	}
+	s, _ := m[key].(string)
+	by, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return "-"
+	}
+	verb := "resolve"
+	if key == "acknowledge_by" {
+		verb = "ack"
+	}
+	return verb + " in " + time.Until(by).Round(time.Minute).String()
+}
+
+func alertsShow(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("alerts show", env)
+	asJSON := fs.Bool("json", false, "the alert as one JSON object")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("alerts show needs one alert ID\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var a map[string]any
+	if err := c.json(ctx, "GET", "/api/v1/alerts/"+url.PathEscape(pos[0]), nil, &a); err != nil {
+		return alertErr(pos[0], err)
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, []map[string]any{a})
+	}
+	return printAlert(env.Stdout, a)
+}
+
+// printAlert writes one alert for people to read.
+func printAlert(w io.Writer, a map[string]any) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	line := func(k string, v any) {
+		if s := fmt.Sprint(v); v != nil && s != "" && s != "[]" && s != "map[]" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, s)
+		}
+	}
+	line("alert", a["id"])
+	line("tenant", a["tenant"])
+	line("title", a["title"])
+	line("rule", a["rule_id"])
+	line("producer", a["producer"])
+	line("author", a["author"])
+	line("level", a["level"])
+	line("risk", a["risk"])
+	line("status", a["status"])
+	line("resolution", a["resolution"])
+	line("note", a["note"])
+	line("assignee", a["assignee"])
+	line("count", a["count"])
+	line("incident", a["incident"])
+	line("event time", shortTime(a["event_time"]))
+	line("first seen", shortTime(a["first_seen"]))
+	line("last seen", shortTime(a["last_seen"]))
+	line("created", shortTime(a["created"]))
+	line("sla", slaText(a["sla"], a["status"]))
+	if es, _ := a["entities"].([]any); len(es) > 0 {
+		var parts []string
+		for _, e := range es {
+			m, _ := e.(map[string]any)
+			parts = append(parts, fmt.Sprintf("%v=%v", m["type"], m["value"]))
+		}
+		line("entities", strings.Join(parts, " "))
+	}
+	line("tags", join(a["tags"]))
+	line("references", join(a["references"]))
+	if fs, _ := a["fields"].(map[string]any); len(fs) > 0 {
+		keys := make([]string, 0, len(fs))
+		for k := range fs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			line("  "+k, fs[k])
+		}
+	}
+	line("evidence", join(a["evidence"]))
+	return tw.Flush()
+}
+
+func join(v any) string {
+	xs, _ := v.([]any)
+	var parts []string
+	for _, x := range xs {
+		parts = append(parts, fmt.Sprint(x))
+	}
+	return strings.Join(parts, " ")
+}
+
+// alertsAct applies one action to each alert named; it goes on past an
+// alert it may not change and fails at the end naming each refusal.
+func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
+	fs := newFlagSet("alerts "+verb, env)
+	body := map[string]string{}
+	var to, as, note *string
+	switch verb {
+	case "assign":
+		to = fs.String("to", "", "the analyst to assign (required)")
+	case "resolve":
+		as = fs.String("as", "", "the classification: "+alert.Resolutions+" (required)")
+		note = fs.String("note", "", "why, for the record")
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return usageError("alerts " + verb + " needs at least one alert ID\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
+	case to != nil && strings.TrimSpace(*to) == "":
+		return usageError("alerts assign needs --to USER")
+	case as != nil && !alert.ValidResolution(alert.Resolution(*as)):
+		return usageError(fmt.Sprintf("--as %q: want one of %s", *as, alert.Resolutions))
+	}
+	if to != nil {
+		body["to"] = *to
+	}
+	if as != nil {
+		body["as"], body["note"] = *as, *note
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range pos {
+		var a map[string]any
+		if err := c.json(ctx, "POST", "/api/v1/alerts/"+url.PathEscape(id)+"/"+verb, body, &a); err != nil {
+			errs = append(errs, alertErr(id, err))
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "alert %v: %v", a["id"], a["status"])
+		if s, _ := a["assignee"].(string); s != "" {
+			fmt.Fprintf(env.Stdout, ", assigned to %s", s)
+		}
+		if s, _ := a["resolution"].(string); s != "" {
+			fmt.Fprintf(env.Stdout, " as %s", s)
+		}
+		fmt.Fprintln(env.Stdout)
+	}
+	return errors.Join(errs...)
+}
+
+// alertErr names the alert an API error is about.
+func alertErr(id string, err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("alert %s: %s", id, ae.Message)
+	}
+	return fmt.Errorf("alert %s: %w", id, err)
 }
 
 // shortTime shows an API time to the second.

@@ -44,7 +44,39 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
-  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--limit N] [--cursor C] [--json]
+  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--incident N] [--limit N] [--cursor C] [--json]
+  tarian alerts show ID [--json]
+  tarian alerts ack ID...                 acknowledge
+  tarian alerts assign ID... --to USER
+  tarian alerts resolve ID... --as true-positive|benign-positive|false-positive|duplicate [--note TEXT]
+  tarian alerts escalate ID...            hand over to the member
+  tarian alerts reopen ID...
+  tarian cases create [--tenant ID] --title TEXT [--from-alert ID]... [--severity L] [--tlp TLP] [--assignee U] [--description TEXT] [--json]
+  tarian cases list [--tenant ID|*] [--status S] [--escalated] [--limit N] [--cursor C] [--json]
+  tarian cases show ID [--json]
+  tarian cases comment ID TEXT            TEXT - reads stdin
+  tarian cases escalate|acknowledge|reopen ID   share with the member; the member acknowledges
+  tarian cases assign ID --to USER
+  tarian cases close ID --as CLASSIFICATION --summary TEXT
+  tarian cases export ID [--html]         the whole case as JSON, or a standalone HTML page
+  tarian cases update ID [--title T] [--severity L] [--tlp TLP] [--description TEXT]
+  tarian cases task add ID TITLE
+  tarian cases task done|undo ID TASK
+  tarian cases observable add ID TYPE VALUE
+  tarian cases link ID ALERT_ID...
+  tarian cases event ID TEXT [--time T] [--ref SEQ:IDX]
+  tarian cases evidence add ID FILE [--name NAME]
+  tarian cases evidence get ID SHA256 [--out FILE]
+  tarian suppress add [--tenant ID] --rule RULE_ID [--where FIELD=VALUE]... --reason TEXT [--expires T]
+  tarian suppress list [--tenant ID|*] [--json]
+  tarian suppress remove ID
+  tarian assets set [--tenant ID] --host NAME|--user NAME --criticality low|normal|high|critical
+  tarian assets list [--tenant ID|*] [--json]
+  tarian metrics soc [--tenant ID|*] [--from T] [--to T] [--json]   MTTD, MTTA, MTTR, volumes, noisy rules
+  tarian notify add [--tenant ID|*] --kind webhook|email|teams|slack --url URL|- [--secret S|-] [--from ADDR --to ADDR...] [--min-severity L] [--tag T]... [--hours "DAYS HH:MM-HH:MM ZONE"]... [--on CHANGE]...
+  tarian notify list [--tenant ID|*] [--json]
+  tarian notify remove|test ID           remove a channel, or send it a test message
+  tarian notify deadletters [--tenant ID|*] [--limit N] [--json]
   tarian rules import [--tenant ID] PATH...  Sigma rules (provider-admin), or one tenant's filter documents
   tarian rules placeholders [--tenant ID] [NAME=V1,V2...]   show or set a tenant's |expand values
   tarian rules list [--tenant ID] [--summary] [--json]
@@ -120,8 +152,18 @@ func Run(ctx context.Context, args []string, env Env) int {
 		}
 	case "parse":
 		err = parseCmd(rest, env)
+	case "cases":
+		err = runCases(ctx, rest, env)
 	case "alerts":
 		err = runAlerts(ctx, rest, env)
+	case "notify":
+		err = runNotify(ctx, rest, env)
+	case "metrics":
+		err = runMetrics(ctx, rest, env)
+	case "suppress":
+		err = runSuppress(ctx, rest, env)
+	case "assets":
+		err = runAssets(ctx, rest, env)
 	case "help", "-h", "--help":
 		if len(rest) == 0 || rest[0] == "help" || isHelpArg(rest[0]) {
 			fmt.Fprint(env.Stdout, usage)
@@ -166,7 +208,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "alerts", "rules", "version":
+	case "tenant", "token", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "version":
 		return true
 	}
 	return false

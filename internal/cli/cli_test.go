@@ -350,11 +350,11 @@ func TestAlertsList(t *testing.T) {
 		t.Fatalf("alerts list: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 	header, row, _ := strings.Cut(out, "\n")
-	if f := strings.Fields(header); strings.Join(f, " ") != "EVENT TIME CREATED TENANT LEVEL HOST USER RULE AUTHOR" {
+	if f := strings.Fields(header); strings.Join(f, " ") != "ID LAST SEEN TENANT LEVEL RISK STATUS COUNT HOST USER RULE ASSIGNEE SLA INCIDENT AUTHOR" {
 		t.Errorf("header %q", header)
 	}
-	if !strings.HasPrefix(row, "2026-11-25T09:30:00Z") || !strings.Contains(row, "-ws-") || !strings.Contains(row, " high ") {
-		t.Errorf("first row %q lacks the event time, host or level", row)
+	if row, _, _ = strings.Cut(row, "\n"); !strings.Contains(row, " 2026-11-25T09:30:00Z ") || !strings.Contains(row, "-ws-") || !strings.Contains(row, " high ") || !strings.Contains(row, " new ") {
+		t.Errorf("first row %q lacks the last seen time, host, level or status", row)
 	}
 	_, cursor, ok := strings.Cut(strings.TrimSpace(errs), "--cursor ")
 	if !ok || !strings.HasPrefix(errs, "listed 100 alerts; more match") {

@@ -17,7 +17,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/alert/notify"
 	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
 	"github.com/tarian-soc/tarian/internal/ingest/forward"
@@ -81,8 +84,15 @@ type Config struct {
 	// otherwise for its own records.
 	RawArchive bool `yaml:"raw_archive"`
 	// Detection configures the detection engine.
-	Detection Detection  `yaml:"detection"`
-	API       web.Config `yaml:"api"`
+	Detection Detection `yaml:"detection"`
+	// Alerts is deduplication, grouping into incidents and service levels.
+	Alerts alert.Config `yaml:"alerts"`
+	// Cases is case management (evidence file limit).
+	Cases incident.Config `yaml:"cases"`
+	// Notify is the delivery of alert notifications (channels are added
+	// per tenant through the API).
+	Notify notify.Config `yaml:"notify"`
+	API    web.Config    `yaml:"api"`
 
 	// BootstrapToken, when set, is a provider-admin token secret ensured at
 	// start (from TARIAN_BOOTSTRAP_TOKEN; never from the file).
@@ -161,7 +171,10 @@ func Default() Config {
 			MemoryBytes:      256 << 20,
 			StreamFields:     v.StreamFields,
 		},
-		API: web.DefaultConfig(),
+		API:    web.DefaultConfig(),
+		Alerts: alert.DefaultConfig(),
+		Cases:  incident.DefaultConfig(),
+		Notify: notify.DefaultConfig(),
 	}
 }
 
@@ -344,6 +357,9 @@ func (c Config) Validate() error {
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
 		{"api", c.API.Validate()},
+		{"alerts", c.Alerts.Validate()},
+		{"cases", c.Cases.Validate()},
+		{"notify", c.Notify.Validate()},
 	} {
 		if s.err != nil && s.key == "" {
 			return s.err

@@ -19,13 +19,16 @@ type Tenant struct {
 	ID, Name string
 	// Hosts are the member's machine names.
 	Hosts []string
+	// Victim is the user who opens the phishing attachment, on the
+	// first host, hours before now.
+	Victim string
 }
 
 // Tenants are the demo member bodies.
 var Tenants = []Tenant{
-	{ID: "north-vale", Name: "North Vale County Council", Hosts: []string{"nv-dc01", "nv-fs01", "nv-ws-0142", "nv-ws-0217"}},
-	{ID: "riverside", Name: "Riverside Borough Council", Hosts: []string{"rb-dc1", "rb-app2", "rb-lt-388"}},
-	{ID: "west-fire", Name: "West Fire and Rescue Service", Hosts: []string{"wfrs-dc", "wfrs-cad01", "wfrs-ws-77"}},
+	{ID: "north-vale", Name: "North Vale County Council", Hosts: []string{"nv-ws-0142", "nv-dc01", "nv-fs01", "nv-ws-0217"}, Victim: "c.williams"},
+	{ID: "riverside", Name: "Riverside Borough Council", Hosts: []string{"rb-lt-388", "rb-dc1", "rb-app2"}, Victim: "e.thomas"},
+	{ID: "west-fire", Name: "West Fire and Rescue Service", Hosts: []string{"wfrs-ws-77", "wfrs-dc", "wfrs-cad01"}, Victim: "g.hughes"},
 }
 
 // Campaign indicators shared across members, so cross-member searches find them.
@@ -57,7 +60,7 @@ func Events(t Tenant, n int, now time.Time, seed uint64) [][]byte {
 		case k < 90:
 			ev = mail(r, at, user, t.ID)
 		default:
-			ev = process(r, at, host, user)
+			ev = process(at, host, user)
 		}
 		b, err := json.Marshal(ev)
 		if err != nil {
@@ -65,9 +68,21 @@ func Events(t Tenant, n int, now time.Time, seed uint64) [][]byte {
 		}
 		out = append(out, b)
 	}
-	// One member sees the ransomware precursor.
+	// At every member, one user opens the phishing attachment: its macro
+	// starts encoded PowerShell a few times within half an hour (one
+	// alert counting each, as the queue deduplicates them).
+	start := now.Add(-3*time.Hour - time.Duration(len(t.ID))*time.Minute)
+	if n > 0 && t.Victim != "" {
+		for i := range 4 {
+			b, _ := json.Marshal(processCmd(start.Add(time.Duration(i)*7*time.Minute), t.Hosts[0], t.Victim, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
+				`powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA`, `C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE`))
+			out = append(out, b)
+		}
+	}
+	// One member then sees the ransomware precursor on the same machine:
+	// its alert joins the macro's in one incident.
 	if t.ID == "riverside" && n > 0 {
-		b, _ := json.Marshal(processCmd(now.Add(-42*time.Minute), "rb-app2", "svc_backup",
+		b, _ := json.Marshal(processCmd(start.Add(50*time.Minute), t.Hosts[0], t.Victim,
 			`C:\Windows\System32\vssadmin.exe`, `vssadmin.exe delete shadows /all /quiet`, `C:\Windows\System32\cmd.exe`))
 		out = append(out, b)
 	}
@@ -116,11 +131,7 @@ func mail(r *rand.Rand, at time.Time, user, tenantID string) map[string]any {
 	}
 }
 
-func process(r *rand.Rand, at time.Time, host, user string) map[string]any {
-	if r.IntN(8) == 0 {
-		return processCmd(at, host, user, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
-			`powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA`, `C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE`)
-	}
+func process(at time.Time, host, user string) map[string]any {
 	return processCmd(at, host, user, `C:\Windows\System32\notepad.exe`, `notepad.exe C:\Users\`+user+`\notes.txt`, `C:\Windows\explorer.exe`)
 }
 

@@ -11,7 +11,7 @@ func TestEventsAreValidAndRepeatable(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	a := Events(Tenants[1], 500, now, 1)
 	b := Events(Tenants[1], 500, now, 1)
-	if len(a) != 501 { // 500 plus the shadow-copy deletion
+	if len(a) != 505 { // 500, the macro's four PowerShell runs and the shadow-copy deletion
 		t.Fatalf("got %d events", len(a))
 	}
 	spray := 0
@@ -30,7 +30,7 @@ func TestEventsAreValidAndRepeatable(t *testing.T) {
 			spray++
 		}
 	}
-	if spray == 0 || !bytes.Contains(a[500], []byte("delete shadows")) {
+	if spray == 0 || !bytes.Contains(a[500], []byte(" -enc ")) || !bytes.Contains(a[504], []byte("delete shadows")) {
 		t.Errorf("campaign missing: %d spray events", spray)
 	}
 }

@@ -96,7 +96,12 @@ func TestCorpusStreaming(t *testing.T) {
 	var latencies []time.Duration
 	misses := 0
 	cases := regressionCases(t, dir)
-	before := 0
+	// Events join the open alert of their rule and key (deduplication):
+	// what a file raised is the growth of each alert's count.
+	seen := map[int64]int{}
+	// A file whose every event was sent before (SigmaHQ reuses events
+	// between rules) counts nothing new: its events were counted then.
+	sent := map[string]bool{}
 	for _, c := range cases {
 		data, err := os.ReadFile(filepath.Join(dir, "events", c.file))
 		if err != nil {
@@ -108,19 +113,29 @@ func TestCorpusStreaming(t *testing.T) {
 			t.Fatalf("%s: ingest %d %s", c.file, status, body)
 		}
 		waitDetected(t, s)
-		all := allAlerts(t, s, "council-a")
-		fresh := all[:len(all)-before]
-		before = len(all)
-		got := 0
-		for _, a := range fresh {
-			latencies = append(latencies, a.created.Sub(acked)+time.Duration(0))
-			if a.ruleID == c.ruleID {
-				got++
+		replay := true
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) > 0 {
+				replay = replay && sent[string(line)]
+				sent[string(line)] = true
 			}
+		}
+		got, had := 0, false
+		for _, a := range allAlerts(t, s, "council-a") {
+			if _, ok := seen[a.id]; !ok {
+				latencies = append(latencies, a.created.Sub(acked))
+			}
+			if a.ruleID == c.ruleID {
+				got += a.count - seen[a.id]
+				had = true
+			}
+			seen[a.id] = a.count
 		}
 		// Streaming must raise the expected alert; the exact count per file
 		// is the engine's to get right (internal/detect's corpus test).
 		switch {
+		case got == 0 && replay && had:
+			t.Logf("%s: every event was sent before; rule %s counted them then", c.file, c.ruleID)
 		case got == 0:
 			misses++
 			t.Errorf("%s: rule %s raised no alert for council-a", c.file, c.ruleID)
@@ -147,7 +162,9 @@ func TestCorpusStreaming(t *testing.T) {
 }
 
 type storedAlert struct {
+	id      int64
 	ruleID  string
+	count   int
 	created time.Time
 }
 
@@ -160,7 +177,9 @@ func allAlerts(t *testing.T, s *servertest.Server, tn string) []storedAlert {
 	}
 	var out struct {
 		Alerts []struct {
+			ID      int64     `json:"id"`
 			RuleID  string    `json:"rule_id"`
+			Count   int       `json:"count"`
 			Created time.Time `json:"created"`
 		}
 	}
@@ -169,7 +188,7 @@ func allAlerts(t *testing.T, s *servertest.Server, tn string) []storedAlert {
 	}
 	as := make([]storedAlert, len(out.Alerts))
 	for i, a := range out.Alerts {
-		as[i] = storedAlert{a.RuleID, a.Created}
+		as[i] = storedAlert{a.ID, a.RuleID, a.Count, a.Created}
 	}
 	return as
 }

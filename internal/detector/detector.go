@@ -4,18 +4,22 @@
 // switches, and consumes the parsed stream (internal/stage) from its own
 // checkpoint "detector".
 //
-// Exactly once, as seen from the alert list: alerts are keyed by (tenant,
-// rule, event position), so a redelivered event raises nothing new; the
+// Exactly once, as seen from the alert list: detections go to the alert
+// pipeline (internal/alert), which counts an event once per rule by its
+// content hash, so a redelivered or replayed event adds nothing; the
 // correlation state of each tenant is saved in the same transaction as the
 // consumer's checkpoint, so a restart resumes the windows where they were.
 package detector
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +50,6 @@ type RuleFile struct {
 
 // Store is what the detector keeps in the state store.
 type Store interface {
-	alert.Store
 	PutRuleFiles(ctx context.Context, files []RuleFile) error
 	RuleFiles(ctx context.Context) ([]RuleFile, error)
 	// PutTenantFilterFiles stores filter documents of tenant t.
@@ -69,8 +72,14 @@ type Counter interface {
 	Count(name string, t tenant.ID, n int)
 }
 
+// Alerts takes the detector's detections (alert.Pipeline).
+type Alerts interface {
+	Raise(ctx context.Context, t tenant.ID, ds []alert.Detection) ([]alert.Change, error)
+}
+
 // Deps are the detector's collaborators.
 type Deps struct {
+	Alerts Alerts
 	// Mapping is the field and log-source mapping; nil for the default.
 	Mapping *detect.Mapping
 	Store   Store
@@ -427,10 +436,9 @@ func (s *Service) restoreStates(ctx context.Context) error {
 // alerts and moves the checkpoint with the correlation state.
 func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 	rs := s.rs.Load()
-	byTenant := map[tenant.ID][]alert.Alert{}
+	byTenant := map[tenant.ID][]alert.Detection{}
 	touched := map[tenant.ID]bool{}
 	last := s.cp.Done
-	now := time.Now().UTC()
 	for i := range b.Msgs {
 		m := &b.Msgs[i]
 		if m.Seq <= s.cp.Done {
@@ -451,7 +459,7 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 				if off[mt.RuleID] {
 					return
 				}
-				byTenant[t] = append(byTenant[t], toAlert(t, ref.String(), m.Records[ref.Idx], m.Events[j].Fields, mt, now))
+				byTenant[t] = append(byTenant[t], detection(ref, m.Records[ref.Idx], m.Events[j].Fields, mt))
 			})
 		}
 		if len(m.Events) > 0 {
@@ -461,10 +469,17 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 	if last == s.cp.Done {
 		return nil
 	}
-	for t, as := range byTenant {
-		n, err := s.d.Store.AddAlerts(ctx, t, as)
+	for t, ds := range byTenant {
+		cs, err := s.d.Alerts.Raise(ctx, t, ds)
 		if err != nil {
-			return fmt.Errorf("detector: store alerts of %s: %w", t, err)
+			return fmt.Errorf("detector: raise alerts of %s: %w", t, err)
+		}
+		s.d.Metrics.Count("tarian_detections_total", t, len(ds))
+		n := 0
+		for _, c := range cs {
+			if c.What == alert.ChangeCreated {
+				n++
+			}
 		}
 		s.d.Metrics.Count("tarian_alerts_total", t, n)
 	}
@@ -484,18 +499,46 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 	return nil
 }
 
-// toAlert makes the alert of match m on the event (with fields) of record r.
-func toAlert(t tenant.ID, ref string, r event.Raw, fields []event.Field, m detect.Match, now time.Time) alert.Alert {
-	a := alert.Alert{
-		Tenant: t, RuleID: m.RuleID, Title: m.Title, Author: m.Author, Level: m.Level, Tags: m.Tags,
-		EventRef: ref, EventTime: m.Time, Created: now, Status: alert.StatusNew,
+// detection makes the detection of match m on the event (with fields) at
+// ref of record r. An event counts once per rule by its record's content
+// hash and its place in the record, so a replay adds nothing; a
+// correlation counts once per group and window.
+func detection(ref event.Ref, r event.Raw, fields []event.Field, m detect.Match) alert.Detection {
+	d := alert.Detection{
+		Producer: alert.ProducerSigma, RuleID: m.RuleID, Title: m.Title, Author: m.Author, Level: m.Level, Tags: m.Tags,
+		EventRef: ref.String(), EventTime: m.Time, Received: r.Received, Entities: alert.Entities(fields),
 	}
-	a.Host, a.User = alert.Entities(fields)
-	if a.EventTime.IsZero() {
-		a.EventTime = r.Received
+	if m.Rule != nil {
+		d.References = m.Rule.References
+	}
+	if d.EventTime.IsZero() {
+		d.EventTime = r.Received
 	}
 	for _, f := range m.Fields {
-		a.Fields = append(a.Fields, event.Field{Name: f.Name, Value: f.Value})
+		d.Fields = append(d.Fields, event.Field{Name: f.Name, Value: f.Value})
 	}
-	return a
+	h := sha256.New()
+	if c := m.Correlation; c != nil {
+		d.Producer = alert.ProducerCorrelation
+		for _, g := range c.Group {
+			h.Write([]byte(g.Name + "=" + g.Value + "\x00"))
+		}
+		h.Write([]byte(c.First.UTC().Format(time.RFC3339Nano)))
+		// A correlation's entities are its group-by values, not the last
+		// event's.
+		d.Entities = alert.Entities(d.Fields)
+	} else {
+		h.Write([]byte(fieldValue(fields, event.FieldHash) + "/" + strconv.Itoa(ref.Sub)))
+	}
+	d.EventHash = hex.EncodeToString(h.Sum(nil)[:16])
+	return d
+}
+
+func fieldValue(fields []event.Field, name string) string {
+	for _, f := range fields {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
 }

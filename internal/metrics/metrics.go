@@ -35,5 +35,10 @@ func (r *Registry) Gauge(name string, f func() float64) {
 	r.set.GetOrCreateGauge(name, f)
 }
 
+// Writer registers f to write metrics whose labels are known only at
+// scrape time (one store query for many series), in the Prometheus text
+// format, at each Write.
+func (r *Registry) Writer(f func(w io.Writer)) { r.set.RegisterMetricsWriter(f) }
+
 // Write writes every metric in the Prometheus text format.
 func (r *Registry) Write(w io.Writer) { r.set.WritePrometheus(w) }

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -21,5 +23,20 @@ func TestWrite(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("metrics lack %q:\n%s", want, b.String())
 		}
+	}
+}
+
+func TestWriter(t *testing.T) {
+	r := New()
+	calls := 0
+	r.Writer(func(w io.Writer) {
+		calls++
+		fmt.Fprintf(w, "tarian_alerts_open{tenant=%q} %d\n", "council-a", calls)
+	})
+	var b strings.Builder
+	r.Write(&b)
+	r.Write(&b)
+	if calls != 2 || !strings.Contains(b.String(), `tarian_alerts_open{tenant="council-a"} 2`) {
+		t.Errorf("writer called %d times; metrics:\n%s", calls, b.String())
 	}
 }

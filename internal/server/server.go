@@ -18,11 +18,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/alert/notify"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/config"
 	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/detector"
+	"github.com/tarian-soc/tarian/internal/feed"
+	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
@@ -59,9 +63,16 @@ type Server struct {
 	metrics  *metrics.Registry
 	api      *web.API
 	rules    *detector.Service
+	// feed carries alert and case changes to the live stream.
+	feed *feed.Hub
+	// alerts turns detections into the analysts' queue.
+	alerts *alert.Pipeline
+	// cases is case management; its changes go to the live stream.
+	cases *incident.Service
 	// receivers are the protocol receivers (receivers.go).
 	receivers *receiverSet
 	poll      *poll.Service
+	notify    *notify.Service
 	reload    reloadState
 	ready     atomic.Bool
 	addr      atomic.Value // string
@@ -83,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 			lock.release()
 		}
 	}()
-	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), lock: lock}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), lock: lock, feed: feed.New(feed.DefaultConfig())}
 	if s.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "state.db")); err != nil {
 		return nil, err
 	}
@@ -116,7 +127,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
-	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Store: s.db, Metrics: s.metrics, Log: log.With("component", "detector")})
+	s.alerts, err = alert.NewPipeline(ctx, cfg.Alerts, alert.Deps{Store: s.db, OnChange: s.alertsChanged})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.cases, err = incident.NewService(cfg.Cases, incident.Deps{Store: s.db, Alerts: s.alerts, Dir: filepath.Join(cfg.Data, "evidence"),
+		OnChange: web.CaseChanges(s.feed, log.With("component", "cases"))})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Store: s.db, Alerts: s.alerts, Metrics: s.metrics, Log: log.With("component", "detector")})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -142,6 +164,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
+	s.notify, err = notify.New(ctx, cfg.Notify, notify.Deps{Store: s.db, Box: box, Metrics: s.metrics, Log: log.With("component", "notify")})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	s.registerGauges()
 	watchTenants(s.metrics, s.receivers, s.tenants)
 	s.api = web.New(cfg.API, web.Deps{
@@ -152,14 +179,27 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Search:       s.events,
 		DeadLetters:  s.db,
 		Audit:        s.db,
-		Alerts:       s.db,
+		Alerts:       s.alerts,
 		Rules:        s.rules,
 		CloudSources: s.poll,
+		Notify:       s.notify,
+		Feed:         s.feed,
+		Cases:        s.cases,
 		Metrics:      http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
 		Ready:        s.readyErr,
 		Log:          log.With("component", "web"),
 	})
 	return s, nil
+}
+
+// alertsChanged hands alert changes, once stored, to the live stream and
+// the notifications.
+func (s *Server) alertsChanged(ctx context.Context, cs []alert.Change) {
+	web.AlertChanges(s.feed, s.cfg.Alerts, s.log)(ctx, cs)
+	// One call's changes are one tenant's (Raise is per tenant, Act one alert).
+	if len(cs) > 0 && s.notify != nil {
+		s.notify.Notify(ctx, cs[0].Alert.Tenant, cs)
+	}
 }
 
 // Addr returns the API's listen address once Run is listening.
@@ -203,6 +243,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 }
 
 func (s *Server) registerGauges() {
+	s.metrics.Writer(web.AlertGauges(s.db))
 	gauge := func(name string, f func(ctx context.Context) (float64, error)) {
 		s.metrics.Gauge(name, func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -279,6 +320,12 @@ func (s *Server) Run(ctx context.Context) error {
 		defer wg.Done()
 		s.trimBus(cCtx)
 	}()
+	// Notifications stop with the consumers, after the drain's last alerts.
+	wg.Go(func() {
+		if err := s.notify.Run(cCtx); err != nil {
+			s.log.Error("notifications stopped", "err", err)
+		}
+	})
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
@@ -314,6 +361,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("shutting down")
 	shCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	s.feed.Close() // open streams end, so Shutdown need not wait for them
 	if err := hs.Shutdown(shCtx); err != nil {
 		s.log.Warn("http shutdown", "err", err)
 	}

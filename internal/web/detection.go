@@ -7,10 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"strconv"
-	"time"
 
-	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -27,81 +24,6 @@ type Rules interface {
 
 // maxRulesBody caps a rules import request.
 const maxRulesBody = 256 << 20
-
-type alertJSON struct {
-	ID        int64             `json:"id"`
-	Tenant    tenant.ID         `json:"tenant"`
-	RuleID    string            `json:"rule_id"`
-	Title     string            `json:"title"`
-	Author    string            `json:"author"`
-	Level     string            `json:"level"`
-	Tags      []string          `json:"tags"`
-	EventRef  string            `json:"event_ref"`
-	EventTime time.Time         `json:"event_time"`
-	Created   time.Time         `json:"created"`
-	Host      string            `json:"host"`
-	User      string            `json:"user"`
-	Fields    map[string]string `json:"fields"`
-	Status    string            `json:"status"`
-}
-
-// getAlerts lists alerts newest first (by id), a page of at most limit;
-// next_cursor, set when more alerts match, is the cursor of the next page.
-func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	q := r.URL.Query()
-	f := alert.Filter{Status: q.Get("status"), Level: q.Get("severity"), Limit: 1000}
-	if f.Level != "" && !alert.ValidLevel(f.Level) {
-		return badRequest(fmt.Sprintf("severity %q: want one of %s", f.Level, alert.Levels))
-	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100000 {
-			return badRequest("limit: want 1..100000")
-		}
-		f.Limit = n
-	}
-	if s := q.Get("cursor"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 1 {
-			return badRequest("cursor: not one this API returned as next_cursor")
-		}
-		f.Before = n
-	}
-	ids, err := a.scope(r, p, "alerts.read")
-	if err != nil {
-		return err
-	}
-	limit := f.Limit
-	f.Limit++ // one more tells whether there is a next page
-	out := []alertJSON{}
-	for _, t := range ids {
-		as, err := a.d.Alerts.Alerts(r.Context(), t, f)
-		if err != nil {
-			return err
-		}
-		for _, al := range as {
-			fields := map[string]string{}
-			for _, fl := range al.Fields {
-				fields[fl.Name] = fl.Value
-			}
-			tags := al.Tags
-			if tags == nil {
-				tags = []string{}
-			}
-			out = append(out, alertJSON{al.ID, al.Tenant, al.RuleID, al.Title, al.Author, al.Level, tags, al.EventRef, al.EventTime, al.Created, al.Host, al.User, fields, al.Status})
-		}
-	}
-	// Alert ids are unique across tenants, so one order pages them all.
-	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
-	resp := map[string]any{}
-	if len(out) > limit {
-		out = out[:limit]
-		resp["next_cursor"] = strconv.FormatInt(out[limit-1].ID, 10)
-	}
-	resp["alerts"] = out
-	writeJSON(w, http.StatusOK, resp)
-	return nil
-}
 
 func (a *API) postRules(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	t, err := ruleTenant(r, p)

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/detector"
+	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -41,6 +43,13 @@ var catalogue = []struct {
 	{ingest.ErrRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{ingest.ErrBackpressure, http.StatusServiceUnavailable, "backpressure"},
 	{detector.ErrUnknownRule, http.StatusNotFound, "rule_not_found"},
+	{alert.ErrNotFound, http.StatusNotFound, "not_found"},
+	{alert.ErrTransition, http.StatusConflict, "transition_not_allowed"},
+	{alert.ErrInvalid, http.StatusBadRequest, "bad_request"},
+	{incident.ErrNotFound, http.StatusNotFound, "not_found"},
+	{incident.ErrTransition, http.StatusConflict, "transition_not_allowed"},
+	{incident.ErrInvalid, http.StatusBadRequest, "bad_request"},
+	{incident.ErrTooLarge, http.StatusRequestEntityTooLarge, "evidence_too_large"},
 }
 
 // writeError answers with the error body {"error","message"}.

@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,9 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/feed"
+	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -93,10 +95,16 @@ type Deps struct {
 	Search      Searcher
 	DeadLetters DeadLetterReader
 	Audit       AuditTrail
-	Alerts      alert.Store
+	Alerts      Alerts
 	Rules       Rules
 	// CloudSources manages polled cloud sources (nil: the endpoints answer 404).
 	CloudSources CloudSources
+	// Feed is the live stream's hub (nil: GET /api/v1/stream answers 404).
+	Feed *feed.Hub
+	// Cases is case management (nil: the case endpoints answer 404).
+	Cases *incident.Service
+	// Notify manages notification channels (nil: the endpoints answer 404).
+	Notify Notifications
 	// Metrics writes the Prometheus text exposition.
 	Metrics http.Handler
 	// Ready reports nil when every component is up.
@@ -126,6 +134,15 @@ func New(cfg Config, d Deps) *API {
 	a.mux.HandleFunc("GET /api/v1/deadletters", a.authed(a.getDeadLetters))
 	a.mux.HandleFunc("GET /api/v1/audit", a.authed(a.getAudit))
 	a.mux.HandleFunc("GET /api/v1/alerts", a.authed(a.getAlerts))
+	a.mux.HandleFunc("GET /api/v1/stream", a.authed(a.getStream))
+	a.mux.HandleFunc("GET /api/v1/metrics/soc", a.authed(a.getSOCMetrics))
+	a.mux.HandleFunc("GET /api/v1/alerts/{id}", a.authed(a.getAlert))
+	a.mux.HandleFunc("POST /api/v1/alerts/{id}/{verb}", a.authed(a.postAlertAction))
+	a.mux.HandleFunc("GET /api/v1/suppressions", a.authed(a.getSuppressions))
+	a.mux.HandleFunc("POST /api/v1/suppressions", a.authed(a.postSuppression))
+	a.mux.HandleFunc("DELETE /api/v1/suppressions/{id}", a.authed(a.deleteSuppression))
+	a.mux.HandleFunc("GET /api/v1/assets", a.authed(a.getAssets))
+	a.mux.HandleFunc("PUT /api/v1/assets", a.authed(a.putAsset))
 	a.mux.HandleFunc("GET /api/v1/rules", a.authed(a.getRules))
 	a.mux.HandleFunc("POST /api/v1/rules", a.authed(a.postRules))
 	a.mux.HandleFunc("POST /api/v1/rules/{id}/disable", a.authed(a.postRuleSwitch(false)))
@@ -133,6 +150,8 @@ func New(cfg Config, d Deps) *API {
 	a.mux.HandleFunc("GET /api/v1/placeholders", a.authed(a.getPlaceholders))
 	a.mux.HandleFunc("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
 	a.registerCloudSources()
+	a.registerCases()
+	a.registerNotifications()
 	// Go's profiler, for provider-admins diagnosing a live server.
 	a.mux.HandleFunc("GET /debug/pprof/{name...}", a.authed(a.getPprof))
 	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +206,16 @@ func bearer(r *http.Request) (string, bool) {
 
 func (a *API) audit(ctx context.Context, p auth.Principal, action, scope, detail string) error {
 	return a.d.Audit.Append(ctx, audit.Record{Time: time.Now().UTC(), Actor: p.TokenID, Role: string(p.Role), Action: action, Scope: scope, Detail: detail})
+}
+
+// auditChange records a change with its state before and after, as JSON
+// in the record's detail ({"id":..,"before":..,"after":..}).
+func (a *API) auditChange(ctx context.Context, p auth.Principal, action string, t tenant.ID, id int64, before, after any) error {
+	detail, err := json.Marshal(map[string]any{"id": id, "before": before, "after": after})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return a.audit(ctx, p, action, string(t), string(detail))
 }
 
 func (a *API) getPprof(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

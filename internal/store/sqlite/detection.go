@@ -4,114 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/detector"
-	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 var _ detector.Store = (*DB)(nil)
-
-// AddAlerts stores alerts for t, ignoring any already stored for the same
-// rule and event; it returns how many were new.
-func (d *DB) AddAlerts(ctx context.Context, t tenant.ID, as []alert.Alert) (int, error) {
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (tenant, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status, host_name, user_name)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, rule_id, event_ref) DO NOTHING`)
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
-	n := 0
-	for _, a := range as {
-		tags, _ := json.Marshal(nonNil(a.Tags))
-		fields := map[string]string{}
-		for _, f := range a.Fields {
-			fields[f.Name] = f.Value
-		}
-		fj, _ := json.Marshal(fields)
-		status := a.Status
-		if status == "" {
-			status = alert.StatusNew
-		}
-		res, err := stmt.ExecContext(ctx, string(t), a.RuleID, a.Title, a.Author, a.Level, string(tags), a.EventRef,
-			a.EventTime.UnixNano(), a.Created.UnixNano(), string(fj), status, a.Host, a.User)
-		if err != nil {
-			return 0, fmt.Errorf("insert alert: %w", err)
-		}
-		k, _ := res.RowsAffected()
-		n += int(k)
-	}
-	return n, tx.Commit()
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// Alerts lists t's alerts, newest first.
-func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error) {
-	q := `SELECT id, rule_id, title, author, level, tags, event_ref, event_time, created, fields, status, host_name, user_name FROM alerts WHERE tenant = ?`
-	args := []any{string(t)}
-	if f.Status != "" {
-		q += ` AND status = ?`
-		args = append(args, f.Status)
-	}
-	if f.Level != "" {
-		q += ` AND level = ?`
-		args = append(args, f.Level)
-	}
-	if f.Before > 0 {
-		q += ` AND id < ?`
-		args = append(args, f.Before)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
-	rows, err := d.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []alert.Alert
-	for rows.Next() {
-		a := alert.Alert{Tenant: t}
-		var tags, fields string
-		var et, created int64
-		if err := rows.Scan(&a.ID, &a.RuleID, &a.Title, &a.Author, &a.Level, &tags, &a.EventRef, &et, &created, &fields, &a.Status, &a.Host, &a.User); err != nil {
-			return nil, err
-		}
-		a.EventTime, a.Created = time.Unix(0, et).UTC(), time.Unix(0, created).UTC()
-		if err := json.Unmarshal([]byte(tags), &a.Tags); err != nil {
-			return nil, fmt.Errorf("alert %d tags: %w", a.ID, err)
-		}
-		var fm map[string]string
-		if err := json.Unmarshal([]byte(fields), &fm); err != nil {
-			return nil, fmt.Errorf("alert %d fields: %w", a.ID, err)
-		}
-		for k, v := range fm {
-			a.Fields = append(a.Fields, event.Field{Name: k, Value: v})
-		}
-		slices.SortFunc(a.Fields, func(x, y event.Field) int { return strings.Compare(x.Name, y.Name) })
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
 
 // PutRuleFiles stores rule files, replacing those with the same key.
 func (d *DB) PutRuleFiles(ctx context.Context, files []detector.RuleFile) error {

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every state-store backend
-// passes: tenants, tokens, dead letters, audit and checkpoints, with
-// cross-tenant isolation on every read.
+// passes: tenants, tokens, dead letters, audit, checkpoints and alerts,
+// with cross-tenant isolation on every read.
 package storetest
 
 import (
@@ -16,7 +16,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/detector"
-	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -37,6 +37,8 @@ type Store interface {
 	Checkpoint(ctx context.Context, name string) (store.Checkpoint, error)
 	SetCheckpoint(ctx context.Context, name string, c store.Checkpoint) error
 	detector.Store
+	alert.Backend
+	incident.Store
 }
 
 // Run runs the suite; open returns a new, empty store.
@@ -46,9 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open(t)) })
-	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open(t)) })
+	t.Run("Alerts", func(t *testing.T) { TestAlerts(t, func(t *testing.T) AlertStore { return open(t) }) })
 	t.Run("Rules", func(t *testing.T) { testRules(t, open(t)) })
 	t.Run("Progress", func(t *testing.T) { testProgress(t, open(t)) })
+	t.Run("Cases", func(t *testing.T) { TestCases(t, func(t *testing.T) CaseStore { return open(t) }) })
 }
 
 func mustTenant(t *testing.T, s Store, id tenant.ID) tenant.Tenant {
@@ -183,51 +186,6 @@ func testCheckpoints(t *testing.T, s Store) {
 	}
 	if got, _ := s.Checkpoint(ctx, "other"); got != (store.Checkpoint{}) {
 		t.Errorf("other consumer sees %+v", got)
-	}
-}
-
-func testAlerts(t *testing.T, s Store) {
-	ctx := context.Background()
-	mustTenant(t, s, "council-a")
-	mustTenant(t, s, "council-b")
-	at := time.Unix(1700000000, 0).UTC()
-	mk := func(rule, ref, level string) alert.Alert {
-		return alert.Alert{RuleID: rule, Title: "Rule " + rule, Author: "Someone", Level: level, Tags: []string{"attack.t1003"},
-			EventRef: ref, EventTime: at, Created: at, Host: "ws-07", User: "a.jones", Fields: []event.Field{{Name: "Image", Value: `C:\x.exe`}, {Name: "CommandLine", Value: "x -y"}}}
-	}
-	n, err := s.AddAlerts(ctx, "council-a", []alert.Alert{mk("r1", "1:0", "high"), mk("r2", "1:0", "low"), mk("r1", "1:1", "high")})
-	if err != nil || n != 3 {
-		t.Fatalf("AddAlerts = %d, %v", n, err)
-	}
-	// The same rule on the same event is one alert, however often it is replayed.
-	if n, err := s.AddAlerts(ctx, "council-a", []alert.Alert{mk("r1", "1:0", "high"), mk("r3", "2:0", "critical")}); err != nil || n != 1 {
-		t.Errorf("replayed AddAlerts = %d, %v; want 1 new", n, err)
-	}
-	// The same key in another tenant is another alert.
-	if n, err := s.AddAlerts(ctx, "council-b", []alert.Alert{mk("r1", "1:0", "high")}); err != nil || n != 1 {
-		t.Errorf("other tenant AddAlerts = %d, %v", n, err)
-	}
-	all, err := s.Alerts(ctx, "council-a", alert.Filter{})
-	if err != nil || len(all) != 4 {
-		t.Fatalf("Alerts = %d, %v", len(all), err)
-	}
-	got := all[len(all)-1]
-	want := mk("r1", "1:0", "high")
-	want.ID, want.Tenant, want.Status = got.ID, "council-a", alert.StatusNew
-	want.Fields = []event.Field{{Name: "CommandLine", Value: "x -y"}, {Name: "Image", Value: `C:\x.exe`}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("oldest alert (-want +got):\n%s", diff)
-	}
-	if hi, _ := s.Alerts(ctx, "council-a", alert.Filter{Level: "high"}); len(hi) != 2 {
-		t.Errorf("level=high: %d alerts, want 2", len(hi))
-	}
-	if page, _ := s.Alerts(ctx, "council-a", alert.Filter{Limit: 2}); len(page) != 2 || page[0].RuleID != "r3" {
-		t.Errorf("first page = %+v", page)
-	} else if rest, _ := s.Alerts(ctx, "council-a", alert.Filter{Before: page[1].ID}); len(rest) != 2 {
-		t.Errorf("second page = %d alerts", len(rest))
-	}
-	if b, _ := s.Alerts(ctx, "council-b", alert.Filter{}); len(b) != 1 || b[0].Tenant != "council-b" {
-		t.Errorf("council-b alerts = %+v", b)
 	}
 }
 

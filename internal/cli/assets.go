@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+)
+
+func runAssets(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "set":
+			return assetsSet(ctx, args[1:], env)
+		case "list":
+			return assetsList(ctx, args[1:], env)
+		}
+	}
+	return usageError(strings.TrimSuffix(commandUsage([]string{"assets"}), "\n"))
+}
+
+func assetsSet(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("assets set", env)
+	ten := fs.String("tenant", "", "the member (provider roles; a tenant admin's own by default)")
+	host := fs.String("host", "", "the host name")
+	user := fs.String("user", "", "the user name")
+	crit := fs.String("criticality", "", "low, normal, high or critical (required): weighs the risk of alerts about it")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	typ, name := alert.EntityHost, *host
+	if *user != "" {
+		typ, name = alert.EntityUser, *user
+	}
+	switch {
+	case len(pos) > 0:
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	case (*host == "") == (*user == ""):
+		return usageError("assets set needs one of --host NAME or --user NAME")
+	}
+	if _, err := alert.ParseCriticality(*crit); err != nil {
+		return usageError("--criticality " + strings.TrimPrefix(err.Error(), alert.ErrInvalid.Error()+": criticality "))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var a map[string]any
+	if err := c.json(ctx, "PUT", "/api/v1/assets", map[string]string{"tenant": *ten, "type": typ, "name": name, "criticality": *crit}, &a); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%v %v of %v: criticality %v\n", a["type"], a["name"], a["tenant"], a["criticality"])
+	return nil
+}
+
+func assetsList(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("assets list", env)
+	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if *ten != "" {
+		q.Set("tenant", *ten)
+	}
+	var out struct {
+		Assets []map[string]any `json:"assets"`
+	}
+	if err := c.json(ctx, "GET", "/api/v1/assets?"+q.Encode(), nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, out.Assets)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tTYPE\tNAME\tCRITICALITY")
+	for _, a := range out.Assets {
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", a["tenant"], a["type"], a["name"], a["criticality"])
+	}
+	return tw.Flush()
+}

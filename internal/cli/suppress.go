@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+)
+
+func runSuppress(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "add":
+			return suppressAdd(ctx, args[1:], env)
+		case "list":
+			return suppressList(ctx, args[1:], env)
+		case "remove":
+			return suppressRemove(ctx, args[1:], env)
+		}
+	}
+	return usageError(strings.TrimSuffix(commandUsage([]string{"suppress"}), "\n"))
+}
+
+func suppressAdd(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("suppress add", env)
+	ten := fs.String("tenant", "", "the member (provider roles; a tenant role's own by default)")
+	rule := fs.String("rule", "", "the rule ID whose alerts to stop (required)")
+	var where stringList
+	fs.Var(&where, "where", "FIELD=VALUE the detection must hold (an entity type such as host, user, source.ip, or an event field); repeat for all of several")
+	reason := fs.String("reason", "", "why (required; shown with the suppression)")
+	expires := fs.String("expires", "", "when it stops applying: RFC 3339, or a duration from now (8h, 7d); never by default")
+	asJSON := fs.Bool("json", false, "the suppression as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	case *rule == "":
+		return usageError("suppress add needs --rule RULE_ID")
+	case strings.TrimSpace(*reason) == "":
+		return usageError("suppress add needs --reason TEXT")
+	}
+	req := map[string]any{"tenant": *ten, "rule_id": *rule, "reason": *reason}
+	var conds []alert.Condition
+	for _, w := range where {
+		c, err := alert.ParseCondition(w)
+		if err != nil {
+			return usageError("--where " + strings.TrimPrefix(err.Error(), alert.ErrInvalid.Error()+": "))
+		}
+		conds = append(conds, c)
+	}
+	req["where"] = conds
+	if *expires != "" {
+		t, err := futureTime(*expires, time.Now())
+		if err != nil {
+			return usageError("--expires: " + err.Error())
+		}
+		req["expires"] = t
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var s map[string]any
+	if err := c.json(ctx, "POST", "/api/v1/suppressions", req, &s); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, []map[string]any{s})
+	}
+	fmt.Fprintf(env.Stdout, "suppression %v added for %v: rule %v%s%s\n", s["id"], s["tenant"], s["rule_id"], conditions(s["where"]), until(s["expires"]))
+	return nil
+}
+
+// futureTime reads an expiry: RFC 3339, or a duration from now ("8h",
+// "+8h", "7d").
+func futureTime(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d := strings.TrimPrefix(s, "+")
+	if days, ok := strings.CutSuffix(d, "d"); ok {
+		var n int
+		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != days {
+			return time.Time{}, fmt.Errorf("%q: want RFC 3339 or a duration such as 8h or 7d", s)
+		}
+		return now.Add(time.Duration(n) * 24 * time.Hour), nil
+	}
+	dur, err := time.ParseDuration(d)
+	if err != nil || dur <= 0 {
+		return time.Time{}, fmt.Errorf("%q: want RFC 3339 or a duration such as 8h or 7d", s)
+	}
+	return now.Add(dur), nil
+}
+
+func conditions(v any) string {
+	xs, _ := v.([]any)
+	var b strings.Builder
+	for _, x := range xs {
+		m, _ := x.(map[string]any)
+		fmt.Fprintf(&b, " where %v=%v", m["field"], m["value"])
+	}
+	return b.String()
+}
+
+func until(v any) string {
+	if s, _ := v.(string); s != "" {
+		return ", until " + shortTime(s)
+	}
+	return ", until removed"
+}
+
+func suppressList(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("suppress list", env)
+	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if *ten != "" {
+		q.Set("tenant", *ten)
+	}
+	var out struct {
+		Suppressions []map[string]any `json:"suppressions"`
+	}
+	if err := c.json(ctx, "GET", "/api/v1/suppressions?"+q.Encode(), nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, out.Suppressions)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTENANT\tRULE\tWHERE\tACTIVE\tHITS\tEXPIRES\tREASON\tAUTHOR")
+	for _, s := range out.Suppressions {
+		where := strings.TrimPrefix(strings.ReplaceAll(conditions(s["where"]), " where ", ", "), ", ")
+		exp := "never"
+		if e, _ := s["expires"].(string); e != "" {
+			exp = shortTime(e)
+		}
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%v\t%v\t%s\t%v\t%v\n", s["id"], s["tenant"], s["rule_id"], orDash(where), s["active"], s["hits"], exp, s["reason"], s["author"])
+	}
+	return tw.Flush()
+}
+
+func suppressRemove(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("suppress remove", env)
+	ten := fs.String("tenant", "", "the member (found by ID when not given)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("suppress remove needs one suppression ID")
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if *ten != "" {
+		q.Set("tenant", *ten)
+	}
+	var s map[string]any
+	if err := c.json(ctx, "DELETE", "/api/v1/suppressions/"+url.PathEscape(pos[0])+"?"+q.Encode(), nil, &s); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "suppression %v removed from %v (it had stopped %v)\n", s["id"], s["tenant"], plural(int(num(s["hits"])), "detection"))
+	return nil
+}
+
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}

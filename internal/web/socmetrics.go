@@ -1,0 +1,218 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// socPeriod is the period measured when the request names no from.
+const socPeriod = 30 * 24 * time.Hour
+
+// socPage is how many alerts the SOC metrics read per store call.
+const socPage = 1000
+
+// MeanJSON is an average duration: over how many alerts, and in seconds.
+type MeanJSON struct {
+	Count       int64   `json:"count"`
+	MeanSeconds float64 `json:"mean_seconds"`
+}
+
+// RuleStatsJSON is one rule's alerts in the period.
+type RuleStatsJSON struct {
+	RuleID            string  `json:"rule_id"`
+	Title             string  `json:"title"`
+	Alerts            int64   `json:"alerts"`
+	Resolved          int64   `json:"resolved"`
+	FalsePositives    int64   `json:"false_positives"`
+	FalsePositiveRate float64 `json:"false_positive_rate"`
+}
+
+// SOCStatsJSON is GET /api/v1/metrics/soc's answer: one tenant's measures,
+// or, for a provider's tenant=*, every tenant's together with Tenants
+// holding each one's.
+type SOCStatsJSON struct {
+	Tenant string    `json:"tenant"`
+	From   time.Time `json:"from,omitzero"`
+	To     time.Time `json:"to"`
+	Alerts int64     `json:"alerts"`
+	Events int64     `json:"events"`
+	MTTD   struct {
+		IngestLag    MeanJSON `json:"ingest_lag"`
+		DetectionLag MeanJSON `json:"detection_lag"`
+		Total        MeanJSON `json:"total"`
+	} `json:"mttd"`
+	MTTA         MeanJSON                   `json:"mtta"`
+	MTTR         MeanJSON                   `json:"mttr"`
+	BySeverity   map[string]int64           `json:"by_severity"`
+	ByStatus     map[alert.Status]int64     `json:"by_status"`
+	ByResolution map[alert.Resolution]int64 `json:"by_resolution"`
+	SLABreaches  struct {
+		Acknowledge int64 `json:"acknowledge"`
+		Resolve     int64 `json:"resolve"`
+	} `json:"sla_breaches"`
+	// Rules are noisiest first (most false positives, then the highest
+	// false-positive rate).
+	Rules   []RuleStatsJSON `json:"rules"`
+	Tenants []SOCStatsJSON  `json:"tenants,omitempty"`
+}
+
+func meanJSON(m alert.Mean) MeanJSON {
+	return MeanJSON{Count: m.Count, MeanSeconds: m.Value.Seconds()}
+}
+
+// NewSOCStatsJSON shows st as the API does.
+func NewSOCStatsJSON(t string, st alert.Stats) SOCStatsJSON {
+	j := SOCStatsJSON{
+		Tenant: t, From: st.From, To: st.To, Alerts: st.Alerts, Events: st.Events,
+		MTTA: meanJSON(st.Acknowledge), MTTR: meanJSON(st.Resolve),
+		BySeverity: st.ByLevel, ByStatus: st.ByStatus, ByResolution: st.ByResolution,
+		Rules: make([]RuleStatsJSON, 0, len(st.Rules)),
+	}
+	j.MTTD.IngestLag, j.MTTD.DetectionLag, j.MTTD.Total = meanJSON(st.IngestLag), meanJSON(st.DetectionLag), meanJSON(st.Detect)
+	j.SLABreaches.Acknowledge, j.SLABreaches.Resolve = st.SLA.Acknowledge, st.SLA.Resolve
+	for _, r := range st.Rules {
+		j.Rules = append(j.Rules, RuleStatsJSON(r))
+	}
+	return j
+}
+
+// getSOCMetrics is GET /api/v1/metrics/soc?tenant=&from=&to=: MTTD (ingest
+// and detection lag), MTTA, MTTR, volumes, false-positive rate per rule
+// and SLA breaches over the alerts created in [from, to) (default: the
+// last 30 days), scoped like the alerts list.
+func (a *API) getSOCMetrics(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	q := r.URL.Query()
+	now := a.d.Alerts.Now()
+	from, err := parseTime(q.Get("from"), now)
+	if err != nil {
+		return badRequest("from: " + err.Error())
+	}
+	to, err := parseTime(q.Get("to"), now)
+	if err != nil {
+		return badRequest("to: " + err.Error())
+	}
+	if q.Get("from") == "" {
+		from = now.Add(-socPeriod)
+	}
+	if to.IsZero() {
+		to = now
+	}
+	if !from.Before(to) {
+		return badRequest("from must be before to")
+	}
+	ids, err := a.scope(r, p, "metrics.soc.read")
+	if err != nil {
+		return err
+	}
+	cfg := a.d.Alerts.Config()
+	total := alert.NewMeter(from, to, &cfg, now)
+	var per []SOCStatsJSON
+	for _, t := range ids {
+		m := alert.NewMeter(from, to, &cfg, now)
+		if err := measureTenant(r.Context(), a.d.Alerts, t, from, to, func(al alert.Alert) {
+			m.Add(al)
+			total.Add(al)
+		}); err != nil {
+			return err
+		}
+		per = append(per, NewSOCStatsJSON(string(t), m.Stats()))
+	}
+	requested := q.Get("tenant")
+	if requested != auth.AllTenants {
+		writeJSON(w, http.StatusOK, per[0])
+		return nil
+	}
+	out := NewSOCStatsJSON(auth.AllTenants, total.Stats())
+	sort.Slice(per, func(i, j int) bool { return per[i].Tenant < per[j].Tenant })
+	out.Tenants = per
+	if out.Tenants == nil {
+		out.Tenants = []SOCStatsJSON{}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// measureTenant hands fn tenant t's alerts created in [from, to), a page
+// at a time.
+func measureTenant(ctx context.Context, as Alerts, t tenant.ID, from, to time.Time, fn func(alert.Alert)) error {
+	f := alert.Filter{CreatedFrom: from, CreatedTo: to, Limit: socPage}
+	for {
+		page, err := as.Alerts(ctx, t, f)
+		if err != nil {
+			return fmt.Errorf("alerts of %s: %w", t, err)
+		}
+		for _, al := range page {
+			fn(al)
+		}
+		if len(page) < socPage {
+			return nil
+		}
+		f.Before = page[len(page)-1].ID
+	}
+}
+
+// OpenAlertCounter counts every tenant's open alerts by level and status
+// (a tenant without any: one alert.Tally with no level or status).
+type OpenAlertCounter interface {
+	OpenAlertCounts(ctx context.Context) ([]alert.Tally, error)
+}
+
+// MetricAlertsOpen is the /metrics gauge of open alerts (new,
+// acknowledged, in-progress) by tenant, level and status.
+const MetricAlertsOpen = "tarian_alerts_open"
+
+// openStatuses are the statuses MetricAlertsOpen shows.
+var openStatuses = []alert.Status{alert.StatusNew, alert.StatusAcknowledged, alert.StatusInProgress}
+
+// AlertGauges returns a metrics writer (metrics.Registry.Writer) that
+// writes MetricAlertsOpen at each scrape from one store query, with a 0
+// for every level and open status a tenant has none of. On a store error
+// it writes nothing, so the gauges go stale rather than wrong.
+func AlertGauges(s OpenAlertCounter) func(w io.Writer) {
+	return func(w io.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		ts, err := s.OpenAlertCounts(ctx)
+		if err != nil {
+			return
+		}
+		writeAlertGauges(w, ts)
+	}
+}
+
+func writeAlertGauges(w io.Writer, ts []alert.Tally) {
+	type key struct {
+		t      tenant.ID
+		level  string
+		status alert.Status
+	}
+	n := map[key]int64{}
+	var tenants []tenant.ID
+	for _, t := range ts {
+		if len(tenants) == 0 || tenants[len(tenants)-1] != t.Tenant {
+			tenants = append(tenants, t.Tenant)
+		}
+		n[key{t.Tenant, t.Level, t.Status}] += t.Alerts
+	}
+	slices.Sort(tenants)
+	tenants = slices.Compact(tenants)
+	var b []byte
+	for _, t := range tenants {
+		for _, l := range strings.Split(alert.Levels, ", ") {
+			for _, st := range openStatuses {
+				b = fmt.Appendf(b, "%s{tenant=%q,level=%q,status=%q} %d\n", MetricAlertsOpen, t, l, st, n[key{t, l, st}])
+			}
+		}
+	}
+	_, _ = w.Write(b)
+}
