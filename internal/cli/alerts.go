@@ -27,6 +27,8 @@ func runAlerts(ctx context.Context, args []string, env Env) error {
 		return alertsList(ctx, args[1:], env)
 	case "show":
 		return alertsShow(ctx, args[1:], env)
+	case "incidents":
+		return alertsIncidents(ctx, args[1:], env)
 	case "ack", "assign", "resolve", "escalate", "reopen":
 		return alertsAct(ctx, args[0], args[1:], env)
 	}
@@ -111,6 +113,72 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, "listed %s; more match: raise --limit (0 for all), or list the next ones with --cursor %s\n", plural(len(alerts), "alert"), next)
 	}
 	return nil
+}
+
+// alertsIncidents lists the queue one line per incident, riskiest first.
+func alertsIncidents(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("alerts incidents", env)
+	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
+	status := fs.String("status", "", "only alerts in this state ("+alert.Statuses+")")
+	severity := fs.String("severity", "", "only alerts of this level ("+alert.Levels+")")
+	limit := fs.Int("limit", 100, "most incidents, riskiest first")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	case *severity != "" && !alert.ValidLevel(*severity):
+		return usageError(fmt.Sprintf("--severity %q: want one of %s", *severity, alert.Levels))
+	case *status != "" && !alert.ValidStatus(alert.Status(*status)):
+		return usageError(fmt.Sprintf("--status %q: want one of %s", *status, alert.Statuses))
+	case *limit < 1:
+		return usageError("--limit: want 1 or more")
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	for k, v := range map[string]string{"tenant": *ten, "status": *status, "severity": *severity} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	var out struct {
+		Incidents []map[string]any `json:"incidents"`
+	}
+	if err := c.json(ctx, "GET", "/api/v1/incidents?"+q.Encode(), nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, out.Incidents)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INCIDENT\tTENANT\tRISK\tLEVEL\tALERTS\tOPEN\tEVENTS\tLAST SEEN\tENTITIES\tRULES")
+	for _, in := range out.Incidents {
+		var ents []string
+		es, _ := in["entities"].([]any)
+		for _, e := range es {
+			m, _ := e.(map[string]any)
+			if m["type"] == alert.EntityHost || m["type"] == alert.EntityUser {
+				ents = append(ents, fmt.Sprint(m["value"]))
+			}
+		}
+		titles, _ := in["titles"].([]any)
+		rules := "-"
+		if len(titles) > 0 {
+			rules = fmt.Sprint(titles[0])
+			if len(titles) > 1 {
+				rules += fmt.Sprintf(" (+%d more)", len(titles)-1)
+			}
+		}
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\t%s\t%s\t%s\n", in["id"], in["tenant"], in["risk"], in["level"], in["alerts"], in["open"], in["events"],
+			shortTime(in["last_seen"]), orDash(strings.Join(ents, ",")), rules)
+	}
+	return tw.Flush()
 }
 
 // slaText sums up an alert's service-level standing: "breached" when a

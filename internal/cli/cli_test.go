@@ -124,6 +124,16 @@ func TestClientCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "gwynedd  login from host-1\n") || errs != "1 result\n" {
 		t.Errorf("human search output: %q, stderr %q", out, errs)
 	}
+	// --raw prints the record each result came from, as it was sent (the
+	// raw archive writes it within seconds).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if code, out, errs = analyst.run(t, "", "search", "--raw", "n:1"); code == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if code != 0 || out != `{"message":"login from host-1","n":1}`+"\n" {
+		t.Errorf("search --raw: exit %d, %q, stderr %q", code, out, errs)
+	}
 	if code, _, errs := analyst.run(t, "", "search", "--tenant", "other", "*"); code != 1 || !strings.Contains(errs, "forbidden") {
 		t.Errorf("analyst searching another tenant: %d %q", code, errs)
 	}

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"sort"
 	"strconv"
@@ -18,12 +20,16 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	to := fs.String("to", "", "latest event time (RFC 3339, relative or now)")
 	limit := fs.Int("limit", 0, "most results (newest first); server default when 0")
 	asJSON := fs.Bool("json", false, "one JSON object per line, as the API returns it")
+	raw := fs.Bool("raw", false, "each result's record as it was received (from the raw archive), instead of its fields")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageError("usage: tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json] QUERY")
+		return usageError("usage: tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY")
+	}
+	if *raw && *asJSON {
+		return usageError("--raw and --json: choose one")
 	}
 	c, err := newClient(env)
 	if err != nil {
@@ -48,6 +54,7 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	out := bufio.NewWriter(env.Stdout)
 	defer out.Flush()
 	n := 0
+	lastRecord := ""
 	for sc.Scan() {
 		line := sc.Bytes()
 		var row map[string]string
@@ -58,8 +65,24 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("%s: %s", msg, row["message"])
 		}
 		n++
-		if *asJSON {
+		switch {
+		case *asJSON:
 			out.Write(line)
+			out.WriteByte('\n')
+			continue
+		case *raw:
+			// The events of one record share it: print it once.
+			rec, _, _ := strings.Cut(row["tarian.idx"], ".")
+			rec = row["tenant"] + "/" + row["tarian.seq"] + ":" + rec
+			if rec == lastRecord {
+				continue
+			}
+			lastRecord = rec
+			data, err := rawRecord(ctx, c, row)
+			if err != nil {
+				return err
+			}
+			out.Write(bytes.TrimRight(data, "\n"))
 			out.WriteByte('\n')
 			continue
 		}
@@ -74,6 +97,21 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintln(env.Stderr, plural(n, "result"))
 	}
 	return nil
+}
+
+// rawRecord fetches the archived record of a search row.
+func rawRecord(ctx context.Context, c *client, row map[string]string) ([]byte, error) {
+	seq, idx := row["tarian.seq"], row["tarian.idx"]
+	if seq == "" || idx == "" {
+		return nil, fmt.Errorf("a result has no tarian.seq and tarian.idx to find its record by")
+	}
+	q := url.Values{"tenant": {row["tenant"]}, "ref": {seq + ":" + idx}}
+	resp, err := c.do(ctx, "GET", "/api/v1/raw?"+q.Encode(), nil, "")
+	if err != nil {
+		return nil, fmt.Errorf("record %s:%s of %s: %w", seq, idx, row["tenant"], err)
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
 }
 
 // humanRow renders a result as "time tenant message", or with the event's

@@ -164,6 +164,22 @@ func TestAlertQueue(t *testing.T) {
 		t.Errorf("incident %d holds %d alerts, want 2", a.Incident, len(as))
 	}
 
+	// The grouped queue: one line for the intrusion on WS1.
+	var in struct {
+		ID     int64   `json:"id"`
+		Alerts int     `json:"alerts"`
+		Events int     `json:"events"`
+		Level  string  `json:"level"`
+		IDs    []int64 `json:"alert_ids"`
+	}
+	out := strings.TrimSpace(s.mustCLI(analyst, "alerts", "incidents", "--tenant", "gwynedd", "--json"))
+	if err := json.Unmarshal([]byte(out), &in); err != nil || strings.Count(out, "\n") != 0 {
+		t.Fatalf("alerts incidents printed %q (%v), want one incident", out, err)
+	}
+	if in.ID != a.Incident || in.Alerts != 2 || in.Events != 1001 || in.Level != "high" || len(in.IDs) != 2 {
+		t.Errorf("incident = %+v; want incident %d of 2 alerts and 1001 events, level high", in, a.Incident)
+	}
+
 	id := fmt.Sprint(a.ID)
 	show := func(token string) queueAlert {
 		var got queueAlert
@@ -222,7 +238,7 @@ func TestAlertQueue(t *testing.T) {
 	}
 
 	// A suppression stops net user on WS2, and counts what it stopped.
-	out := s.mustCLI(analyst, "suppress", "add", "--tenant", "gwynedd", "--rule", "7d0e9c1a-1111-4a2b-9c3d-000000000002",
+	out = s.mustCLI(analyst, "suppress", "add", "--tenant", "gwynedd", "--rule", "7d0e9c1a-1111-4a2b-9c3d-000000000002",
 		"--where", "host=WS2", "--reason", "patching scripts", "--expires", "7d")
 	if !strings.Contains(out, "suppression") {
 		t.Errorf("suppress add printed %q", out)

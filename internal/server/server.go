@@ -177,6 +177,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Ingest:       ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
 		IngestLimit:  cfg.Ingest,
 		Search:       s.events,
+		Raw:          s.raw,
 		DeadLetters:  s.db,
 		Audit:        s.db,
 		Alerts:       s.alerts,

@@ -93,6 +93,8 @@ type Deps struct {
 	Ingest      Ingester
 	IngestLimit ingest.Config
 	Search      Searcher
+	// Raw reads archived raw records (nil: GET /api/v1/raw answers 404).
+	Raw         RawRecords
 	DeadLetters DeadLetterReader
 	Audit       AuditTrail
 	Alerts      Alerts
@@ -128,6 +130,7 @@ func New(cfg Config, d Deps) *API {
 	a.mux.Handle("GET /metrics", d.Metrics)
 	a.mux.HandleFunc("POST /api/v1/ingest", a.authed(a.postIngest))
 	a.mux.HandleFunc("GET /api/v1/search", a.authed(a.getSearch))
+	a.mux.HandleFunc("GET /api/v1/raw", a.authed(a.getRaw))
 	a.mux.HandleFunc("GET /api/v1/tenants", a.authed(a.getTenants))
 	a.mux.HandleFunc("POST /api/v1/tenants", a.authed(a.postTenant))
 	a.mux.HandleFunc("POST /api/v1/tokens", a.authed(a.postToken))
@@ -137,6 +140,7 @@ func New(cfg Config, d Deps) *API {
 	a.mux.HandleFunc("GET /api/v1/stream", a.authed(a.getStream))
 	a.mux.HandleFunc("GET /api/v1/metrics/soc", a.authed(a.getSOCMetrics))
 	a.mux.HandleFunc("GET /api/v1/alerts/{id}", a.authed(a.getAlert))
+	a.mux.HandleFunc("GET /api/v1/incidents", a.authed(a.getIncidents))
 	a.mux.HandleFunc("POST /api/v1/alerts/{id}/{verb}", a.authed(a.postAlertAction))
 	a.mux.HandleFunc("GET /api/v1/suppressions", a.authed(a.getSuppressions))
 	a.mux.HandleFunc("POST /api/v1/suppressions", a.authed(a.postSuppression))
