@@ -66,6 +66,8 @@ type Token struct {
 	Name    string
 	Hash    []byte
 	Created time.Time
+	// Expires ends the token (zero: never).
+	Expires time.Time
 }
 
 // Validate checks the role and tenant fit together.
@@ -106,11 +108,17 @@ type Store interface {
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
 }
 
-// Principal is an authenticated caller.
+// Principal is an authenticated caller: a token, or a user's session.
 type Principal struct {
+	// TokenID is the token's ID, or "user:NAME" for a session, so audit
+	// records and authorship name the person.
 	TokenID string
 	Role    Role
 	Tenant  tenant.ID
+	// User is the user's name for a session ("" for a token).
+	User string
+	// Expires is when the token ends (zero: never, and for sessions).
+	Expires time.Time
 }
 
 // Authenticate resolves a bearer secret to its principal.
@@ -125,7 +133,10 @@ func Authenticate(ctx context.Context, s Store, secret string) (Principal, error
 	if err != nil {
 		return Principal{}, fmt.Errorf("look up token: %w", err)
 	}
-	return Principal{TokenID: tok.ID, Role: tok.Role, Tenant: tok.Tenant}, nil
+	if !tok.Expires.IsZero() && !time.Now().Before(tok.Expires) {
+		return Principal{}, fmt.Errorf("%w: token expired", ErrUnauthenticated)
+	}
+	return Principal{TokenID: tok.ID, Role: tok.Role, Tenant: tok.Tenant, Expires: tok.Expires}, nil
 }
 
 // AllTenants is the scope word a provider role uses for every tenant.

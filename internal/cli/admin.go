@@ -77,27 +77,39 @@ type tenantJSON struct {
 }
 
 func runToken(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 && args[0] == "revoke" {
+		return runTokenRevoke(ctx, args[1:], env)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--json]")
+		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json] | tarian token revoke ID")
 	}
 	fs := newFlagSet("token create", env)
 	ten := fs.String("tenant", "", "tenant the token is scoped to (not for provider roles)")
 	role := fs.String("role", "", "provider-admin, provider-analyst, tenant-admin, tenant-analyst, tenant-viewer or ingest")
 	name := fs.String("name", "", "a label, e.g. the log source")
 	asJSON := fs.Bool("json", false, "print the token as JSON")
+	expires := fs.String("expires", "", "when the token ends: RFC 3339, or a duration from now (90d, 12h); never by default")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 || *role == "" {
-		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--json]")
+		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json]")
+	}
+	req := map[string]any{"tenant": *ten, "role": *role, "name": *name}
+	if *expires != "" {
+		t, err := futureTime(*expires, time.Now())
+		if err != nil {
+			return usageError("--expires: " + err.Error())
+		}
+		req["expires"] = t
 	}
 	c, err := newClient(env)
 	if err != nil {
 		return err
 	}
 	var out map[string]string
-	if err := c.json(ctx, "POST", "/api/v1/tokens", map[string]string{"tenant": *ten, "role": *role, "name": *name}, &out); err != nil {
+	if err := c.json(ctx, "POST", "/api/v1/tokens", req, &out); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -374,10 +374,15 @@ func orDash(v any) string {
 	return "-"
 }
 
-// plural is "1 alert", "2 alerts".
+// plural is "1 alert", "2 alerts", "2 matches".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	for _, end := range []string{"ch", "sh", "s", "x"} {
+		if strings.HasSuffix(noun, end) {
+			return strconv.Itoa(n) + " " + noun + "es"
+		}
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -40,7 +40,15 @@ Server:
 Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian tenant add ID --name NAME
   tarian tenant list [--json]
-  tarian token create [--tenant ID] --role ROLE [--name NAME] [--json]
+  tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json]
+  tarian token revoke ID
+  tarian user add NAME [--tenant ID] --role ROLE [--email E] [--password-stdin] [--require-mfa]
+  tarian user list [--tenant ID] [--json]
+  tarian user disable|enable|reset NAME   reset: new one-time password, sessions ended, TOTP enrolled again
+  tarian user mfa enrol                   TOTP for the logged-in user: otpauth:// URI, then recovery codes
+  tarian login [--user NAME]              password (and TOTP code) from the terminal or stdin; the session
+                                          is kept for client commands when TARIAN_TOKEN is unset
+  tarian logout
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
@@ -82,6 +90,11 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian rules placeholders [--tenant ID] [NAME=V1,V2...]   show or set a tenant's |expand values
   tarian rules list [--tenant ID] [--summary] [--json]
   tarian rules disable|enable RULE_ID [--tenant ID]
+  tarian audit list [--tenant ID|*] [--limit N] [--json]   provider-admin: every record or one chain (* the provider's); tenant-admin: its own
+  tarian audit verify [--tenant ID|*] [--json]   through the API; exit 0 intact, 1 naming the first broken record
+  tarian audit verify --data DIR [--tenant ID|*]  offline, read-only, on a stopped server's data directory
+  tarian audit verify --file EXPORT [--public-key HEX]   an export, offline
+  tarian audit export [--tenant ID|*] [--out FILE]   one chain as JSON lines with its hashes and checkpoints
 
 Parsing (offline, no server):
   tarian parse [--type TYPE] [--json] [FILE...]   the three layers of each record (stdin when no file)
@@ -121,6 +134,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runTenant(ctx, rest, env)
 	case "token":
 		err = runToken(ctx, rest, env)
+	case "user":
+		err = runUser(ctx, rest, env)
+	case "login":
+		err = runLogin(ctx, rest, env)
+	case "logout":
+		err = runLogout(ctx, rest, env)
 	case "ingest":
 		err = runIngest(ctx, rest, env)
 	case "search":
@@ -163,6 +182,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runMetrics(ctx, rest, env)
 	case "suppress":
 		err = runSuppress(ctx, rest, env)
+	case "audit":
+		err = runAudit(ctx, rest, env)
 	case "assets":
 		err = runAssets(ctx, rest, env)
 	case "help", "-h", "--help":
@@ -209,7 +230,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "version":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "version":
 		return true
 	}
 	return false

@@ -17,7 +17,9 @@ import (
 type client struct {
 	base  string
 	token string
-	hc    *http.Client
+	// session is tarian login's session, used when TARIAN_TOKEN is unset.
+	session *storedSession
+	hc      *http.Client
 }
 
 func newClient(env Env) (*client, error) {
@@ -26,10 +28,17 @@ func newClient(env Env) (*client, error) {
 		return nil, err
 	}
 	token := strings.TrimSpace(env.Getenv("TARIAN_TOKEN"))
-	if token == "" {
-		return nil, errors.New("TARIAN_TOKEN is not set (the first start writes a provider-admin token to <data dir>/admin.token)")
+	hc, err := clientHTTP(env)
+	if err != nil {
+		return nil, err
 	}
-	return &client{base: base, token: token, hc: newClientHTTP()}, nil
+	if token == "" {
+		if s := loadSession(env, base); s != nil {
+			return &client{base: base, session: s, hc: hc}, nil
+		}
+		return nil, errors.New("TARIAN_TOKEN is not set and no tarian login session (the first start writes a provider-admin token to <data dir>/admin.token)")
+	}
+	return &client{base: base, token: token, hc: hc}, nil
 }
 
 // serverURL is the API's base URL from TARIAN_URL: the default when it is
@@ -85,7 +94,7 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	c.authorize(req)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -84,7 +84,7 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	total := parsed + failed + unsupported
-	fmt.Fprintf(stdout, "%d rules: %d parsed, %d failed, %d unsupported\n", total, parsed, failed, unsupported)
+	fmt.Fprintf(stdout, "%s: %d parsed, %d failed, %d unsupported\n", plural(total, "rule"), parsed, failed, unsupported)
 	if failed > 0 {
 		return 1
 	}
@@ -247,8 +247,8 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 	if el > 0 {
 		rate = float64(nEvents) / el.Seconds()
 	}
-	fmt.Fprintf(stderr, "%d rules loaded (%d not evaluated, %d failed to parse); %d events, %d matches, %d bad events; %.0f events/s\n",
-		eng.Rules(), len(eng.Skipped()), bad, nEvents, nMatches, nBad, rate)
+	fmt.Fprintf(stderr, "%s loaded (%d not evaluated, %d failed to parse); %s, %s, %s; %.0f events/s\n",
+		plural(eng.Rules(), "rule"), len(eng.Skipped()), bad, plural(nEvents, "event"), plural(nMatches, "match"), plural(nBad, "bad event"), rate)
 	return 0
 }
 

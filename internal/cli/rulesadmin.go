@@ -183,8 +183,8 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	writeNotEvaluated(env.Stderr, logSources)
-	fmt.Fprintf(env.Stderr, "%d files: %d imported, %d failed, %d unsupported; %d rules active, %d not evaluated here (see 'tarian rules list')\n",
-		len(files), imported, failed, unsupported, active, notEvaluated)
+	fmt.Fprintf(env.Stderr, "%s: %d imported, %d failed, %d unsupported; %s active, %d not evaluated here (see 'tarian rules list')\n",
+		plural(len(files), "file"), imported, failed, unsupported, plural(active, "rule"), notEvaluated)
 	if failed > 0 {
 		return fmt.Errorf("%d files failed to import", failed)
 	}
@@ -213,10 +213,10 @@ func writeNotEvaluated(w io.Writer, ls []detector.LogSourceSummary) {
 			continue
 		}
 		unmapped = unmapped || l.Why[detector.WhyUnmapped] > 0
-		fmt.Fprintf(w, "%s: %d of %d rules not evaluated (%s); %d active\n", l.Name(), l.NotEvaluated, l.Rules, why(l), l.Active)
+		fmt.Fprintf(w, "%s: %d of %s not evaluated (%s); %d active\n", l.Name(), l.NotEvaluated, plural(l.Rules, "rule"), why(l), l.Active)
 	}
 	if others > 0 {
-		fmt.Fprintf(w, "%d other log sources: %d rules, every one evaluated ('tarian rules list --summary' lists them)\n", others, rules)
+		fmt.Fprintf(w, "%s: %s, every one evaluated ('tarian rules list --summary' lists them)\n", plural(others, "other log source"), plural(rules, "rule"))
 	}
 	if unmapped {
 		fmt.Fprintln(w, "a log source not in the mapping can be added for your shipper's events with a mapping file (detection.mapping_file; docs/detection.md)")

@@ -127,8 +127,16 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 		}
 		admin = strings.TrimSpace(string(b))
 	}
-	base := "http://" + srv.Addr()
-	c := &client{base: base, token: admin, hc: newClientHTTP()}
+	base := srv.URL()
+	hc := newClientHTTP()
+	if cfg.API.TLSCert != "" {
+		// The demo trusts its own certificate (self-signed or not).
+		var err error
+		if hc, err = clientHTTPTrusting(cfg.API.TLSCert); err != nil {
+			return fmt.Errorf("api.tls_cert: %w", err)
+		}
+	}
+	c := &client{base: base, token: admin, hc: hc}
 	now := time.Now()
 	var files []importFile
 	for name, data := range demo.RuleFiles() {
@@ -180,7 +188,9 @@ In another terminal:
   go run ./cmd/tarian search --tenant '*' 'source.ip:%s | stats by (tenant) count()'
   go run ./cmd/tarian search --tenant riverside 'vssadmin'
   go run ./cmd/tarian search --tenant '*' 'email.from.address:"%s"' --limit 5
+  go run ./cmd/tarian alerts incidents --tenant '*'     # the queue, one line per intrusion
   go run ./cmd/tarian alerts list --tenant '*'
+  go run ./cmd/tarian alerts show 2                     # then: alerts ack 2, cases create --tenant riverside --title ... --from-alert 2
 Stop with Ctrl-C.
 `, base, len(demo.Tenants), base, tokenHint, demo.SprayIP, demo.PhishSender)
 	return replayErr

@@ -475,7 +475,7 @@ func (s *server) waitCount(token, tenant, query string, want map[string]int) {
 func (s *server) metrics() map[string]float64 {
 	t := s.t
 	t.Helper()
-	status, _, b := s.do("GET", "/metrics", "", nil)
+	status, _, b := s.do("GET", "/metrics", adminToken, nil)
 	if status != http.StatusOK {
 		t.Fatalf("/metrics: HTTP %d", status)
 	}

@@ -117,6 +117,10 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("GET %s: HTTP %d %q %s, want 200 JSON", path, status, hdr.Get("Content-Type"), b)
 		}
 	}
+	// /metrics names every member and its volumes: not for anonymous callers.
+	if status, _, b := s.do("GET", "/metrics", "", nil); status != http.StatusUnauthorized {
+		t.Errorf("anonymous GET /metrics: HTTP %d %.200s, want 401", status, b)
+	}
 	s.addTenant("ma")
 	s.addTenant("mb")
 	ingA := s.createToken("ma", "ingest")

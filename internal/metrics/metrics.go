@@ -26,6 +26,12 @@ func (r *Registry) Count(name string, t tenant.ID, n int) {
 	r.set.GetOrCreateCounter(fmt.Sprintf("%s{tenant=%q}", name, t)).Add(n)
 }
 
+// Observe records v in the histogram name{tenant=t} (VictoriaMetrics
+// log-scale buckets: name_bucket{vmrange=...}, name_sum, name_count).
+func (r *Registry) Observe(name string, t tenant.ID, v float64) {
+	r.set.GetOrCreateHistogram(fmt.Sprintf("%s{tenant=%q}", name, t)).Update(v)
+}
+
 // Inc adds one to the counter name (a full metric name with labels).
 func (r *Registry) Inc(name string) { r.set.GetOrCreateCounter(name).Inc() }
 

@@ -76,6 +76,7 @@ type Server struct {
 	reload    reloadState
 	ready     atomic.Bool
 	addr      atomic.Value // string
+	diagAddr  atomic.Value // string: the loopback diagnostics listener
 	lock      *dataLock    // held from New until close
 }
 
@@ -159,6 +160,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
+	signer, err := AuditSigner(cfg.Data, cfg.SecretKey) // audit.go
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.db.SetAuditSigner(signer)
 	s.poll, err = poll.New(cfg.Poll, poll.Deps{Store: s.db, Sink: s.sink, Box: box, Log: log.With("component", "poll")})
 	if err != nil {
 		s.close()
@@ -174,6 +181,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:      tenantStore{DB: s.db, cache: s.tenants},
 		Tokens:       s.db,
+		Users:        s.db,
+		Secrets:      box,
 		Ingest:       ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
 		IngestLimit:  cfg.Ingest,
 		Search:       s.events,
@@ -193,9 +202,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	return s, nil
 }
 
-// alertsChanged hands alert changes, once stored, to the live stream and
-// the notifications.
+// alertsChanged hands alert changes, once stored, to /metrics, the live
+// stream and the notifications.
 func (s *Server) alertsChanged(ctx context.Context, cs []alert.Change) {
+	observeAlerts(s.metrics, cs)
 	web.AlertChanges(s.feed, s.cfg.Alerts, s.log)(ctx, cs)
 	// One call's changes are one tenant's (Raise is per tenant, Act one alert).
 	if len(cs) > 0 && s.notify != nil {
@@ -283,6 +293,11 @@ func (s *Server) registerGauges() {
 // requests and finish those in flight, let the indexer drain the bus, flush
 // and close every store.
 func (s *Server) Run(ctx context.Context) error {
+	tlsCfg, err := s.apiTLS()
+	if err != nil {
+		s.close()
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		s.close()
@@ -295,7 +310,14 @@ func (s *Server) Run(ctx context.Context) error {
 		s.close()
 		return err
 	}
-	hs := &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: s.api, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	httpErr := make(chan error, 2)
+	diag, err := s.diagnostics(httpErr)
+	if err != nil {
+		ln.Close()
+		s.close()
+		return err
+	}
 
 	// The consumers get their own context: on shutdown they drain the bus
 	// after the API has stopped taking events.
@@ -321,6 +343,7 @@ func (s *Server) Run(ctx context.Context) error {
 		defer wg.Done()
 		s.trimBus(cCtx)
 	}()
+	wg.Go(func() { s.checkpointAudit(cCtx) }) // audit.go
 	// Notifications stop with the consumers, after the drain's last alerts.
 	wg.Go(func() {
 		if err := s.notify.Run(cCtx); err != nil {
@@ -345,10 +368,9 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		})
 	}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- hs.Serve(ln) }()
+	go func() { httpErr <- serveHTTP(hs, ln) }()
 	s.ready.Store(true)
-	s.log.Info("tarian serving", "addr", addr, "data", s.cfg.Data)
+	s.log.Info("tarian serving", "addr", addr, "tls", tlsCfg != nil, "data", s.cfg.Data)
 
 	var runErr error
 	select {
@@ -363,9 +385,8 @@ func (s *Server) Run(ctx context.Context) error {
 	shCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s.feed.Close() // open streams end, so Shutdown need not wait for them
-	if err := hs.Shutdown(shCtx); err != nil {
-		s.log.Warn("http shutdown", "err", err)
-	}
+	s.shutdownHTTP(shCtx, hs, "api")
+	s.shutdownHTTP(shCtx, diag, "metrics")
 	stopReceivers()
 	rwg.Wait()
 	if runErr == nil {

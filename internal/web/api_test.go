@@ -158,7 +158,10 @@ func TestCrossTenantRefused(t *testing.T) {
 		{"provider analyst makes token", "POST", "/api/v1/tokens", "provider-analyst", `{"tenant":"tenant-a","role":"ingest"}`, 403},
 		{"admin reads other dead letters", "GET", "/api/v1/deadletters?tenant=tenant-b", "a/tenant-admin", "", 403},
 		{"analyst reads dead letters", "GET", "/api/v1/deadletters?tenant=tenant-a", "a/tenant-analyst", "", 403},
-		{"tenant admin reads audit", "GET", "/api/v1/audit", "a/tenant-admin", "", 403},
+		{"tenant admin reads other audit", "GET", "/api/v1/audit?tenant=tenant-b", "a/tenant-admin", "", 403},
+		{"tenant admin exports other audit", "GET", "/api/v1/audit/export?tenant=tenant-b", "a/tenant-admin", "", 403},
+		{"tenant admin verifies other audit", "GET", "/api/v1/audit/verify?tenant=tenant-b", "a/tenant-admin", "", 403},
+		{"tenant analyst reads audit", "GET", "/api/v1/audit", "a/tenant-analyst", "", 403},
 		{"provider analyst reads audit", "GET", "/api/v1/audit", "provider-analyst", "", 403},
 		{"tenant admin profiles", "GET", "/debug/pprof/heap", "a/tenant-admin", "", 403},
 		{"anyone profiles", "GET", "/debug/pprof/heap", "", "", 401},
@@ -318,7 +321,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	// The indexer's checkpoint moves when it flushes (within a second).
 	var body []byte
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		_, body = w.s.Do(t, "GET", "/metrics", "", nil)
+		_, body = w.s.Do(t, "GET", "/metrics", servertest.AdminToken, nil)
 		if strings.Contains(string(body), "tarian_bus_lag_messages 0\n") {
 			break
 		}

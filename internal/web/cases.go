@@ -25,21 +25,21 @@ import (
 // tenant's case, and a case a member's user may not see yet, are 404
 // not_found with the words of a case that does not exist.
 func (a *API) registerCases() {
-	a.mux.HandleFunc("GET /api/v1/cases", a.authed(a.getCases))
-	a.mux.HandleFunc("POST /api/v1/cases", a.authed(a.postCase))
-	a.mux.HandleFunc("GET /api/v1/cases/{id}", a.authed(a.getCase))
-	a.mux.HandleFunc("PATCH /api/v1/cases/{id}", a.authed(a.patchCase))
-	a.mux.HandleFunc("GET /api/v1/cases/{id}/export", a.authed(a.getCaseExport))
-	a.mux.HandleFunc("POST /api/v1/cases/{id}/comments", a.authed(a.postCaseComment))
-	a.mux.HandleFunc("POST /api/v1/cases/{id}/tasks", a.authed(a.postCaseTask))
-	a.mux.HandleFunc("PATCH /api/v1/cases/{id}/tasks/{task}", a.authed(a.patchCaseTask))
-	a.mux.HandleFunc("POST /api/v1/cases/{id}/observables", a.authed(a.postCaseObservables))
-	a.mux.HandleFunc("POST /api/v1/cases/{id}/alerts", a.authed(a.postCaseAlerts))
-	a.mux.HandleFunc("POST /api/v1/cases/{id}/events", a.authed(a.postCaseEvent))
-	a.mux.HandleFunc("POST /api/v1/cases/{id}/evidence", a.authed(a.postCaseEvidence))
-	a.mux.HandleFunc("GET /api/v1/cases/{id}/evidence/{sha256}", a.authed(a.getCaseEvidence))
+	a.handle("GET /api/v1/cases", a.authed(a.getCases))
+	a.handle("POST /api/v1/cases", a.authed(a.postCase))
+	a.handle("GET /api/v1/cases/{id}", a.authed(a.getCase))
+	a.handle("PATCH /api/v1/cases/{id}", a.authed(a.patchCase))
+	a.handle("GET /api/v1/cases/{id}/export", a.authed(a.getCaseExport))
+	a.handle("POST /api/v1/cases/{id}/comments", a.authed(a.postCaseComment))
+	a.handle("POST /api/v1/cases/{id}/tasks", a.authed(a.postCaseTask))
+	a.handle("PATCH /api/v1/cases/{id}/tasks/{task}", a.authed(a.patchCaseTask))
+	a.handle("POST /api/v1/cases/{id}/observables", a.authed(a.postCaseObservables))
+	a.handle("POST /api/v1/cases/{id}/alerts", a.authed(a.postCaseAlerts))
+	a.handle("POST /api/v1/cases/{id}/events", a.authed(a.postCaseEvent))
+	a.handle("POST /api/v1/cases/{id}/evidence", a.authed(a.postCaseEvidence))
+	a.handle("GET /api/v1/cases/{id}/evidence/{sha256}", a.authed(a.getCaseEvidence))
 	for _, verb := range []string{incident.VerbAssign, incident.VerbEscalate, incident.VerbAcknowledge, incident.VerbClose, incident.VerbReopen} {
-		a.mux.HandleFunc("POST /api/v1/cases/{id}/"+verb, a.authed(a.postCaseAction(verb)))
+		a.handle("POST /api/v1/cases/{id}/"+verb, a.authed(a.postCaseAction(verb)))
 	}
 }
 

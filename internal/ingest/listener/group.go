@@ -130,7 +130,7 @@ func NewGroup[S Spec](name, refused string, d ingest.Deps, h Handlers[S], specs 
 func (g *Group[S]) Prepare(specs []S) ([]*Socket[S], error) {
 	socks := make([]*Socket[S], 0, len(specs))
 	for i, s := range specs {
-		l, err := New(s.Base())
+		l, err := New(s.Base(), g.d.Log)
 		if err != nil {
 			return nil, fmt.Errorf("listeners[%d].%w", i, err)
 		}

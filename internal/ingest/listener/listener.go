@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/tenant"
+	"github.com/tarian-soc/tarian/internal/tlsfile"
 )
 
 const (
@@ -33,9 +34,10 @@ type Listener struct {
 	clients map[string]tenant.ID
 }
 
-// New loads c's TLS files; c must have passed Validate. Errors name the
-// key under the listener ("tls: client_ca: ...").
-func New(c Config) (*Listener, error) {
+// New loads c's TLS files; c must have passed Validate. The certificate
+// and key are re-read when they change (package tlsfile), with warnings
+// to log. Errors name the key under the listener ("tls: client_ca: ...").
+func New(c Config, log *slog.Logger) (*Listener, error) {
 	sources, err := parseSources(c.Sources)
 	if err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
@@ -45,7 +47,7 @@ func New(c Config) (*Listener, error) {
 		if c.TLS == nil {
 			return nil, errors.New("tls: cert, key and client_ca are required for protocol tls")
 		}
-		if l.tls, err = loadTLS(c.TLS); err != nil {
+		if l.tls, err = loadTLS(c.TLS, log); err != nil {
 			return nil, fmt.Errorf("tls: %w", err)
 		}
 		l.clients = map[string]tenant.ID{}
@@ -56,8 +58,8 @@ func New(c Config) (*Listener, error) {
 	return l, nil
 }
 
-func loadTLS(c *TLSConfig) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+func loadTLS(c *TLSConfig, log *slog.Logger) (*tls.Config, error) {
+	cert, err := tlsfile.Load(c.Cert, c.Key, log)
 	if err != nil {
 		return nil, fmt.Errorf("cert, key: %w", err)
 	}
@@ -69,12 +71,10 @@ func loadTLS(c *TLSConfig) (*tls.Config, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("client_ca: no PEM certificate in %s", c.ClientCA)
 	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    pool,
-		MinVersion:   tls.VersionTLS12,
-	}, nil
+	cfg := cert.Config() // TLS 1.2 minimum
+	cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	cfg.ClientCAs = pool
+	return cfg, nil
 }
 
 // RemoteAddr is a sender's address (TCP or UDP), IPv4 unmapped; the zero

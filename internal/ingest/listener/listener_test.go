@@ -26,7 +26,7 @@ func mustNew(t *testing.T, c Config, protocols ...string) *Listener {
 	if err := c.Validate(protocols...); err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(c)
+	l, err := New(c, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestNewTLSErrors(t *testing.T) {
 		{TLSConfig{Cert: cert, Key: key, ClientCA: notPEM}, "tls: client_ca: no PEM certificate in "},
 	} {
 		c := Config{Protocol: "tls", Listen: ":0", Tenant: "alpha", TLS: &tc.tls}
-		if _, err := New(c); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+		if _, err := New(c, slog.New(slog.DiscardHandler)); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want %q", tc.tls, err, tc.want)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
+	"github.com/tarian-soc/tarian/internal/tlsfile"
 )
 
 // Metric names (counters by tenant; refused requests have no tenant).
@@ -101,11 +102,10 @@ func (r *Receiver) Run(ctx context.Context) error {
 	}
 	var tlsCfg *tls.Config
 	if r.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(r.cfg.TLSCert, r.cfg.TLSKey)
-		if err != nil {
+		var err error
+		if tlsCfg, err = tlsfile.ServerConfig(r.cfg.TLSCert, r.cfg.TLSKey, r.d.Log); err != nil {
 			return fmt.Errorf("otlp: tls_cert: %w", err)
 		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	var lc net.ListenConfig
 	var httpLn, grpcLn net.Listener

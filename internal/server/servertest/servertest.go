@@ -25,6 +25,9 @@ const AdminToken = "trn_test-admin-token-0123456789abcdefghijklmnop"
 // Server is a running test server.
 type Server struct {
 	URL string
+	// Client sends Do's requests (nil: http.DefaultClient); set it to
+	// trust the certificate of a server started with api.tls_cert.
+	Client *http.Client
 	*server.Server
 	stop func(t testing.TB)
 }
@@ -46,12 +49,18 @@ func Config(dir string) config.Config {
 // Start runs a server with cfg until the test ends.
 func Start(t testing.TB, cfg config.Config) *Server {
 	t.Helper()
-	if err := vlogs.SetProcessLimits(cfg.Events.MemoryBytes); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return StartLog(t, cfg, log)
+}
+
+// StartLog is Start with the server logging to log.
+func StartLog(t testing.TB, cfg config.Config, log *slog.Logger) *Server {
+	t.Helper()
+	if err := vlogs.SetProcessLimits(cfg.Events.MemoryBytes); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, log)
@@ -78,7 +87,7 @@ func Start(t testing.TB, cfg config.Config) *Server {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return &Server{URL: "http://" + srv.Addr(), Server: srv, stop: stop}
+	return &Server{URL: srv.URL(), Server: srv, stop: stop}
 }
 
 type testWriter struct{ t testing.TB }
@@ -98,7 +107,11 @@ func (s *Server) Do(t testing.TB, method, path, token string, body []byte) (int,
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := s.Client
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,8 @@ import (
 
 // DB is an open state store.
 type DB struct {
-	db *sql.DB
+	db    *sql.DB
+	audit auditState // audit.go
 }
 
 var (
@@ -44,11 +45,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	if err := d.chainLegacyAudit(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("chain audit trail %s: %w", path, err)
+	}
 	return d, nil
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+// Close signs a checkpoint of every audit chain's head (audit.go) and
+// closes the database.
+func (d *DB) Close() error { return errors.Join(d.closeAudit(), d.db.Close()) }
 
 // migrations are applied in order; a database records the versions it has.
 // Never edit a released migration: add a new one.
@@ -144,9 +150,11 @@ CREATE TABLE tenant_placeholders (
 	5: `
 ALTER TABLE alerts ADD COLUMN host_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
-	6: alertsMigration, // alerts.go
-	7: casesMigration,  // cases.go
-	8: notifyMigration, // notify.go
+	6:  alertsMigration, // alerts.go
+	7:  casesMigration,  // cases.go
+	8:  notifyMigration, // notify.go
+	9:  usersMigration,  // users.go
+	10: auditMigration,  // audit.go
 }
 
 func (d *DB) migrate(ctx context.Context) error {
@@ -258,8 +266,8 @@ func (d *DB) CreateToken(ctx context.Context, tok auth.Token) error {
 	if tok.Created.IsZero() {
 		tok.Created = time.Now().UTC()
 	}
-	_, err := d.db.ExecContext(ctx, `INSERT INTO tokens (id, tenant, role, name, hash, created) VALUES (?, ?, ?, ?, ?, ?)`,
-		tok.ID, ten, string(tok.Role), tok.Name, tok.Hash, tok.Created.UnixNano())
+	_, err := d.db.ExecContext(ctx, `INSERT INTO tokens (id, tenant, role, name, hash, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tok.ID, ten, string(tok.Role), tok.Name, tok.Hash, tok.Created.UnixNano(), unixNanoOrZero(tok.Expires))
 	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
 		return fmt.Errorf("%w: %s", tenant.ErrNotFound, tok.Tenant)
 	}
@@ -274,9 +282,9 @@ func (d *DB) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
 	var tok auth.Token
 	var ten sql.NullString
 	var role string
-	var created int64
-	err := d.db.QueryRowContext(ctx, `SELECT id, tenant, role, name, hash, created FROM tokens WHERE hash = ?`, hash).
-		Scan(&tok.ID, &ten, &role, &tok.Name, &tok.Hash, &created)
+	var created, expires int64
+	err := d.db.QueryRowContext(ctx, `SELECT id, tenant, role, name, hash, created, expires FROM tokens WHERE hash = ?`, hash).
+		Scan(&tok.ID, &ten, &role, &tok.Name, &tok.Hash, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Token{}, auth.ErrNotFound
 	}
@@ -286,6 +294,9 @@ func (d *DB) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
 	tok.Tenant = tenant.ID(ten.String)
 	tok.Role = auth.Role(role)
 	tok.Created = time.Unix(0, created).UTC()
+	if expires != 0 {
+		tok.Expires = time.Unix(0, expires).UTC()
+	}
 	return tok, nil
 }
 
@@ -340,48 +351,6 @@ func (d *DB) DeadLetters(ctx context.Context, t tenant.ID, before int64, limit i
 		}
 		dl.Received = time.Unix(0, received).UTC()
 		out = append(out, dl)
-	}
-	return out, rows.Err()
-}
-
-// Append records an audit entry.
-func (d *DB) Append(ctx context.Context, r audit.Record) error {
-	if r.Time.IsZero() {
-		r.Time = time.Now().UTC()
-	}
-	_, err := d.db.ExecContext(ctx, `INSERT INTO audit (time, actor, role, action, scope, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.Time.UnixNano(), r.Actor, r.Role, r.Action, r.Scope, r.Detail)
-	if err != nil {
-		return fmt.Errorf("insert audit record: %w", err)
-	}
-	return nil
-}
-
-// AuditRecords returns the newest audit records, at most limit, for scope
-// (a tenant ID or "*"); an empty scope returns every record.
-func (d *DB) AuditRecords(ctx context.Context, scope string, limit int) ([]audit.Record, error) {
-	q := `SELECT id, time, actor, role, action, scope, detail FROM audit`
-	args := []any{}
-	if scope != "" {
-		q += ` WHERE scope = ?`
-		args = append(args, scope)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
-	rows, err := d.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []audit.Record
-	for rows.Next() {
-		var r audit.Record
-		var ts int64
-		if err := rows.Scan(&r.ID, &ts, &r.Actor, &r.Role, &r.Action, &r.Scope, &r.Detail); err != nil {
-			return nil, err
-		}
-		r.Time = time.Unix(0, ts).UTC()
-		out = append(out, r)
 	}
 	return out, rows.Err()
 }

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestValidateTransport(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string // error prefix; "" for none
+	}{
+		{Config{}, ""},
+		{Config{TLSCert: "c.pem", TLSKey: "k.pem"}, ""},
+		{Config{TLSCert: "c.pem"}, "tls_cert: "},
+		{Config{TLSKey: "k.pem"}, "tls_cert: "},
+		{Config{MetricsListen: "127.0.0.1:9090"}, ""},
+		{Config{MetricsListen: "127.0.0.2:0"}, ""},
+		{Config{MetricsListen: "[::1]:9090"}, ""},
+		{Config{MetricsListen: "localhost:9090"}, ""},
+		{Config{MetricsListen: ":9090"}, "metrics_listen: "},
+		{Config{MetricsListen: "0.0.0.0:9090"}, "metrics_listen: "},
+		{Config{MetricsListen: "[::]:9090"}, "metrics_listen: "},
+		{Config{MetricsListen: "10.0.0.1:9090"}, "metrics_listen: "},
+		{Config{MetricsListen: "metrics.example:9090"}, "metrics_listen: "},
+		{Config{MetricsListen: "127.0.0.1"}, "metrics_listen: "},
+	} {
+		err := tc.cfg.validateTransport()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)) {
+			t.Errorf("%+v: %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestBearer(t *testing.T) {
+	for _, tc := range []struct {
+		header, secret string
+		ok             bool
+	}{
+		{"Bearer trn_abc", "trn_abc", true},
+		{"bearer  trn_abc ", "trn_abc", true},
+		{"BEARER trn_abc", "trn_abc", true},
+		{"", "", false},
+		{"Bearer", "", false},
+		{"Bearer ", "", false},
+		{"Basic dXNlcjpwYXNz", "", false},
+		{"Bearertrn_abc", "", false},
+	} {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", tc.header)
+		secret, ok := bearer(r)
+		if secret != tc.secret || ok != tc.ok {
+			t.Errorf("bearer(%q) = %q, %v; want %q, %v", tc.header, secret, ok, tc.secret, tc.ok)
+		}
+	}
+}
+
+// FuzzBearer: the bearer-header parser never panics, and a secret it
+// returns is non-empty, trimmed, and taken from the header.
+func FuzzBearer(f *testing.F) {
+	for _, s := range []string{"Bearer trn_abc", "bearer x", "Basic x", "", " ", "Bearer \t", "Bearer a b", "Bearer\x00x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		r := &http.Request{Header: http.Header{"Authorization": {h}}}
+		secret, ok := bearer(r)
+		if !ok {
+			if secret != "" {
+				t.Fatalf("bearer(%q) refused but returned %q", h, secret)
+			}
+			return
+		}
+		if secret == "" || secret != strings.TrimSpace(secret) || !strings.Contains(h, secret) {
+			t.Fatalf("bearer(%q) = %q", h, secret)
+		}
+		if scheme, _, _ := strings.Cut(h, " "); !strings.EqualFold(scheme, "Bearer") {
+			t.Fatalf("bearer(%q) accepted scheme %q", h, scheme)
+		}
+	})
+}
+
+func TestSecureHeaders(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		h := http.Header{}
+		secureHeaders(h, tls)
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("CSP %q lacks %q", csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("CSP %q allows inline script", csp)
+		}
+		if got := h.Get("Strict-Transport-Security") != ""; got != tls {
+			t.Errorf("tls %v: HSTS present %v", tls, got)
+		}
+	}
+}

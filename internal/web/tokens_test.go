@@ -1,0 +1,68 @@
+package web
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+func (w *acctWorld) addToken(t *testing.T, ten tenant.ID, role auth.Role, expires time.Time) (secret, id string) {
+	t.Helper()
+	secret, id, hash := auth.NewSecret()
+	if err := w.db.CreateToken(context.Background(), auth.Token{ID: id, Tenant: ten, Role: role, Hash: hash, Expires: expires}); err != nil {
+		t.Fatal(err)
+	}
+	return secret, id
+}
+
+func TestTokenExpiry(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	get := func(secret string) int { return w.do(t, "GET", "/api/v1/tenants", nil, req{token: secret}).status }
+	past, _ := w.addToken(t, "council-a", auth.RoleTenantViewer, time.Now().Add(-time.Second))
+	future, _ := w.addToken(t, "council-a", auth.RoleTenantViewer, time.Now().Add(time.Hour))
+	if got := get(past); got != 401 {
+		t.Errorf("expired token = %d", got)
+	}
+	if got := get(future); got != 200 {
+		t.Errorf("token before its expiry = %d", got)
+	}
+	pa := req{token: w.tokens["provider-admin"]}
+	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"tenant": "council-a", "role": "ingest", "expires": time.Now().Add(-time.Hour)}, pa); a.status != 400 {
+		t.Errorf("creating an expired token = %d %s", a.status, a.body)
+	}
+	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"tenant": "council-a", "role": "ingest", "expires": time.Now().Add(time.Hour)}, pa); a.status != 201 {
+		t.Errorf("creating a token with an expiry = %d %s", a.status, a.body)
+	}
+}
+
+func TestTokenRevoke(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	get := func(secret string) int { return w.do(t, "GET", "/api/v1/tenants", nil, req{token: secret}).status }
+	bSecret, bID := w.addToken(t, "council-b", auth.RoleTenantViewer, time.Time{})
+	aSecret, aID := w.addToken(t, "council-a", auth.RoleTenantViewer, time.Time{})
+	if get(aSecret) != 200 || get(bSecret) != 200 { // both cached now
+		t.Fatal("tokens do not work")
+	}
+	adminA := req{token: w.tokens["a/tenant-admin"]}
+	if a := w.do(t, "DELETE", "/api/v1/tokens/"+bID, nil, adminA); a.status != 404 {
+		t.Errorf("tenant-admin of a revoking b's token = %d", a.status)
+	}
+	if a := w.do(t, "DELETE", "/api/v1/tokens/"+w.tokenID(t, "provider-admin"), nil, adminA); a.status != 404 {
+		t.Errorf("tenant-admin revoking the provider's token = %d", a.status)
+	}
+	if a := w.do(t, "DELETE", "/api/v1/tokens/"+aID, nil, adminA); a.status != 204 {
+		t.Fatalf("revoke = %d %s", a.status, a.body)
+	}
+	if got := get(aSecret); got != 401 {
+		t.Errorf("revoked token = %d", got)
+	}
+	if got := get(bSecret); got != 200 {
+		t.Errorf("another token after a revocation = %d", got)
+	}
+	if !w.audit.has(w.tokenID(t, "a/tenant-admin"), "token.revoke") {
+		t.Error("no token.revoke audit record")
+	}
+}
