@@ -208,6 +208,12 @@ type Store interface {
 	Alerts(ctx context.Context, t tenant.ID, f Filter) ([]Alert, error)
 	// Alert returns one alert.
 	Alert(ctx context.Context, t tenant.ID, id int64) (Alert, error)
+	// AlertTimes hands fn tenant t's alerts created in [from, to) (zero:
+	// unbounded), oldest first, with only what the SOC's measures read
+	// filled: ID, Tenant, RuleID, Title, Level, Count, Status, Resolution
+	// and the times (not entities, evidence, fields or tags). An error
+	// from fn stops the scan and is returned.
+	AlertTimes(ctx context.Context, t tenant.ID, from, to time.Time, fn func(Alert) error) error
 	// AlertTenant returns the tenant of alert id, for provider roles only
 	// (whose scope is every tenant): a tenant's own requests never use it.
 	AlertTenant(ctx context.Context, id int64) (tenant.ID, error)

@@ -218,6 +218,12 @@ func (p *Pipeline) Alert(ctx context.Context, t tenant.ID, id int64) (Alert, err
 	return p.d.Store.Alert(ctx, t, id)
 }
 
+// AlertTimes hands fn the times of tenant t's alerts created in [from,
+// to), oldest first (see Store.AlertTimes).
+func (p *Pipeline) AlertTimes(ctx context.Context, t tenant.ID, from, to time.Time, fn func(Alert) error) error {
+	return p.d.Store.AlertTimes(ctx, t, from, to, fn)
+}
+
 // AlertTenant returns alert id's tenant, for provider roles only.
 func (p *Pipeline) AlertTenant(ctx context.Context, id int64) (tenant.ID, error) {
 	return p.d.Store.AlertTenant(ctx, id)

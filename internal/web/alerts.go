@@ -21,6 +21,7 @@ type Alerts interface {
 	Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error)
 	Alert(ctx context.Context, t tenant.ID, id int64) (alert.Alert, error)
 	AlertTenant(ctx context.Context, id int64) (tenant.ID, error)
+	AlertTimes(ctx context.Context, t tenant.ID, from, to time.Time, fn func(alert.Alert) error) error
 	Act(ctx context.Context, t tenant.ID, id int64, actor string, act alert.Action) (before, after alert.Alert, err error)
 	Suppressions(ctx context.Context, t tenant.ID) ([]alert.Suppression, error)
 	AddSuppression(ctx context.Context, s alert.Suppression) (alert.Suppression, error)

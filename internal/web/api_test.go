@@ -400,3 +400,31 @@ func TestIngestBackpressure(t *testing.T) {
 	}
 	t.Errorf("searchable after back-pressure: %v, want n=%d", rows, accepted)
 }
+
+// A provider reading one member's detection settings or cloud sources is
+// in that member's audit chain, as a search of its data is.
+func TestProviderSettingsReadsAudited(t *testing.T) {
+	w := newWorld(t)
+	for _, path := range []string{"/api/v1/rules?tenant=tenant-b", "/api/v1/placeholders?tenant=tenant-b", "/api/v1/cloud-sources?tenant=tenant-b"} {
+		if status, body := w.s.Do(t, "GET", path, servertest.AdminToken, nil); status != 200 {
+			t.Fatalf("GET %s: %d %s", path, status, body)
+		}
+	}
+	// The member's own admin reading its own settings is not a provider read.
+	if status, body := w.s.Do(t, "GET", "/api/v1/rules", w.tokens["b/tenant-admin"], nil); status != 200 {
+		t.Fatalf("tenant admin GET rules: %d %s", status, body)
+	}
+	var audit struct {
+		Records []struct{ Action, Scope, Role string }
+	}
+	w.s.JSON(t, "GET", "/api/v1/audit?tenant=tenant-b&limit=100", servertest.AdminToken, nil, &audit)
+	got := map[string]string{}
+	for _, r := range audit.Records {
+		got[r.Action] = r.Scope + "/" + r.Role
+	}
+	for _, action := range []string{"rules.read", "placeholders.read", "cloudsources.read"} {
+		if got[action] != "tenant-b/provider-admin" {
+			t.Errorf("audit chain of tenant-b lacks %s by provider-admin: %v", action, got)
+		}
+	}
+}

@@ -68,6 +68,9 @@ func (a *API) getCloudSources(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
+	if err := a.auditProviderRead(r, p, "cloudsources.read", t); err != nil {
+		return err
+	}
 	l, err := a.d.CloudSources.List(r.Context(), t)
 	if err != nil {
 		return err

@@ -91,6 +91,9 @@ func (a *API) getRules(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	if err != nil {
 		return err
 	}
+	if err := a.auditProviderRead(r, p, "rules.read", t); err != nil {
+		return err
+	}
 	rules := a.d.Rules.Rules(t)
 	writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "rules": rules, "logsources": detector.Summarize(rules)})
 	return nil
@@ -127,6 +130,18 @@ func (a *API) postRuleSwitch(enabled bool) handler {
 	}
 }
 
+// auditProviderRead records a provider role's read of one named tenant's
+// settings (rules, placeholders, cloud sources), as scope does for data.
+func (a *API) auditProviderRead(r *http.Request, p auth.Principal, action string, t tenant.ID) error {
+	if !p.Role.Provider() || t == "" {
+		return nil
+	}
+	if err := a.audit(r.Context(), p, action, string(t), r.URL.RawQuery); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
 // placeholderTenant is the tenant of a placeholder request; it must be
 // named by provider roles.
 func placeholderTenant(r *http.Request, p auth.Principal) (tenant.ID, error) {
@@ -146,6 +161,9 @@ func (a *API) getPlaceholders(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	if _, err := a.d.Tenants.Tenant(r.Context(), t); err != nil {
+		return err
+	}
+	if err := a.auditProviderRead(r, p, "placeholders.read", t); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "placeholders": a.d.Rules.Placeholders(t)})

@@ -18,9 +18,6 @@ import (
 // socPeriod is the period measured when the request names no from.
 const socPeriod = 30 * 24 * time.Hour
 
-// socPage is how many alerts the SOC metrics read per store call.
-const socPage = 1000
-
 // MeanJSON is an average duration: over how many alerts, and in seconds.
 type MeanJSON struct {
 	Count       int64   `json:"count"`
@@ -142,23 +139,17 @@ func (a *API) getSOCMetrics(w http.ResponseWriter, r *http.Request, p auth.Princ
 	return nil
 }
 
-// measureTenant hands fn tenant t's alerts created in [from, to), a page
-// at a time.
+// measureTenant hands fn tenant t's alerts created in [from, to), with
+// their times and triage state only.
 func measureTenant(ctx context.Context, as Alerts, t tenant.ID, from, to time.Time, fn func(alert.Alert)) error {
-	f := alert.Filter{CreatedFrom: from, CreatedTo: to, Limit: socPage}
-	for {
-		page, err := as.Alerts(ctx, t, f)
-		if err != nil {
-			return fmt.Errorf("alerts of %s: %w", t, err)
-		}
-		for _, al := range page {
-			fn(al)
-		}
-		if len(page) < socPage {
-			return nil
-		}
-		f.Before = page[len(page)-1].ID
+	err := as.AlertTimes(ctx, t, from, to, func(al alert.Alert) error {
+		fn(al)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("alerts of %s: %w", t, err)
 	}
+	return nil
 }
 
 // OpenAlertCounter counts every tenant's open alerts by level and status

@@ -150,11 +150,12 @@ CREATE TABLE tenant_placeholders (
 	5: `
 ALTER TABLE alerts ADD COLUMN host_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
-	6:  alertsMigration, // alerts.go
-	7:  casesMigration,  // cases.go
-	8:  notifyMigration, // notify.go
-	9:  usersMigration,  // users.go
-	10: auditMigration,  // audit.go
+	6:  alertsMigration,        // alerts.go
+	7:  casesMigration,         // cases.go
+	8:  notifyMigration,        // notify.go
+	9:  usersMigration,         // users.go
+	10: auditMigration,         // audit.go
+	11: alertsCreatedMigration, // alerts.go
 }
 
 func (d *DB) migrate(ctx context.Context) error {

@@ -44,6 +44,7 @@ func TestAlerts(t *testing.T, open func(t *testing.T) AlertStore) {
 		{"Suppressions", testSuppressions},
 		{"Assets", testAssets},
 		{"PipelineSuppression", testPipelineSuppression},
+		{"Times", testAlertTimes},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
 	}
@@ -934,5 +935,58 @@ func testPipelineSuppression(t *testing.T, s AlertStore) {
 	}
 	if _, err := p.RemoveSuppression(ctx, "council-a", sp.ID); !errors.Is(err, alert.ErrNotFound) {
 		t.Errorf("removing twice: err = %v, want ErrNotFound", err)
+	}
+}
+
+// testAlertTimes: AlertTimes gives the alerts created in [from, to),
+// oldest first, with the rule, level, count, triage state and times as
+// Alert has them, and only the tenant's.
+func testAlertTimes(t *testing.T, s AlertStore) {
+	ctx := context.Background()
+	addTenants(t, s, "a", "b")
+	p, clk := newPipeline(t, s, nil)
+	var created []int64
+	for i, host := range []string{"h1", "h2", "h3"} {
+		clk.now = t0.Add(time.Duration(i+1) * time.Hour)
+		c := raiseOne(t, p, "a", det("r1", host, "", t0.Add(time.Duration(i)*time.Minute), "ta"+host, "1:"+host))
+		created = append(created, c.Alert.ID)
+	}
+	raiseOne(t, p, "b", det("r1", "h1", "", t0, "tb", "2:0"))
+	clk.now = t0.Add(4 * time.Hour)
+	if _, _, err := p.Act(ctx, "a", created[1], "rhys", alert.Action{Verb: alert.VerbResolve, Resolution: alert.FalsePositive}); err != nil {
+		t.Fatal(err)
+	}
+	collect := func(tn tenant.ID, from, to time.Time) []alert.Alert {
+		t.Helper()
+		var out []alert.Alert
+		if err := s.AlertTimes(ctx, tn, from, to, func(a alert.Alert) error { out = append(out, a); return nil }); err != nil {
+			t.Fatalf("AlertTimes: %v", err)
+		}
+		return out
+	}
+	all := collect("a", time.Time{}, time.Time{})
+	if diff := cmp.Diff(created, ids(all)); diff != "" {
+		t.Fatalf("AlertTimes of a, unbounded: ids (-want +got):\n%s", diff)
+	}
+	for _, got := range all {
+		full := mustAlert(t, s, "a", got.ID)
+		want := alert.Alert{ID: full.ID, Tenant: full.Tenant, RuleID: full.RuleID, Title: full.Title, Level: full.Level, Count: full.Count,
+			Status: full.Status, Resolution: full.Resolution, EventTime: full.EventTime, Received: full.Received, Created: full.Created,
+			Acknowledged: full.Acknowledged, Resolved: full.Resolved, Escalated: full.Escalated}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("AlertTimes alert %d (-want +got):\n%s", got.ID, diff)
+		}
+	}
+	// [t0+2h, t0+3h): the second alert only (created at t0+2h).
+	if got := ids(collect("a", t0.Add(2*time.Hour), t0.Add(3*time.Hour))); !cmp.Equal(got, created[1:2]) {
+		t.Errorf("AlertTimes [2h, 3h) = %v, want %v", got, created[1:2])
+	}
+	if got := collect("b", time.Time{}, time.Time{}); len(got) != 1 || got[0].Tenant != "b" {
+		t.Errorf("AlertTimes of b = %+v, want b's one alert", got)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := s.AlertTimes(ctx, "a", time.Time{}, time.Time{}, func(alert.Alert) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("AlertTimes with fn failing: %v after %d, want stop after 1", err, n)
 	}
 }
