@@ -138,11 +138,13 @@ func BenchmarkDetectLatency(b *testing.B) {
 	p.stop(b)
 }
 
-// withMarker replaces the first event of body with marker event i.
+// withMarker replaces the first event of body with marker event i. Each
+// marker names its own host, so each raises its own alert (the queue
+// deduplicates one rule's detections on one host and user).
 func withMarker(body []byte, i int) []byte {
 	nl := bytes.IndexByte(body, '\n')
 	ts := time.Now().UTC().Format(time.RFC3339Nano)
-	marker := fmt.Sprintf(`{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"bench-ws","TimeCreated":{"#attributes":{"SystemTime":%q}}},"EventData":{"UtcTime":%q,"Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd /c echo tarian-latency-marker-%d"}}}`, ts, ts[:23], i)
+	marker := fmt.Sprintf(`{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"bench-ws-%d","TimeCreated":{"#attributes":{"SystemTime":%q}}},"EventData":{"UtcTime":%q,"Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd /c echo tarian-latency-marker-%d"}}}`, i, ts, ts[:23], i)
 	return append([]byte(marker), body[nl:]...)
 }
 
