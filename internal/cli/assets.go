@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -58,36 +57,13 @@ func assetsSet(ctx context.Context, args []string, env Env) error {
 }
 
 func assetsList(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("assets list", env)
-	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
+	assets, asJSON, err := tenantList(ctx, "assets list", "/api/v1/assets", "assets", args, env)
+	if err != nil || asJSON {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
-	}
-	c, err := newClient(env)
-	if err != nil {
-		return err
-	}
-	q := url.Values{}
-	if *ten != "" {
-		q.Set("tenant", *ten)
-	}
-	var out struct {
-		Assets []map[string]any `json:"assets"`
-	}
-	if err := c.json(ctx, "GET", "/api/v1/assets?"+q.Encode(), nil, &out); err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONLines(env.Stdout, out.Assets)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tTYPE\tNAME\tCRITICALITY")
-	for _, a := range out.Assets {
+	for _, a := range assets {
 		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", a["tenant"], a["type"], a["name"], a["criticality"])
 	}
 	return tw.Flush()

@@ -78,6 +78,39 @@ func suppressAdd(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
+// tenantList runs a list command whose only flags are --tenant and
+// --json: it gets the items under key of GET path, and with --json
+// writes them, one per line, and reports so (the caller then prints
+// nothing more).
+func tenantList(ctx context.Context, name, path, key string, args []string, env Env) ([]map[string]any, bool, error) {
+	fs := newFlagSet(name, env)
+	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(pos) > 0 {
+		return nil, false, usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return nil, false, err
+	}
+	q := url.Values{}
+	if *ten != "" {
+		q.Set("tenant", *ten)
+	}
+	var out map[string][]map[string]any
+	if err := c.json(ctx, "GET", path+"?"+q.Encode(), nil, &out); err != nil {
+		return nil, false, err
+	}
+	if *asJSON {
+		return nil, true, writeJSONLines(env.Stdout, out[key])
+	}
+	return out[key], false, nil
+}
+
 // futureTime reads an expiry: RFC 3339, or a duration from now ("8h",
 // "+8h", "7d").
 func futureTime(s string, now time.Time) (time.Time, error) {
@@ -117,36 +150,13 @@ func until(v any) string {
 }
 
 func suppressList(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("suppress list", env)
-	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
+	sups, asJSON, err := tenantList(ctx, "suppress list", "/api/v1/suppressions", "suppressions", args, env)
+	if err != nil || asJSON {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
-	}
-	c, err := newClient(env)
-	if err != nil {
-		return err
-	}
-	q := url.Values{}
-	if *ten != "" {
-		q.Set("tenant", *ten)
-	}
-	var out struct {
-		Suppressions []map[string]any `json:"suppressions"`
-	}
-	if err := c.json(ctx, "GET", "/api/v1/suppressions?"+q.Encode(), nil, &out); err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONLines(env.Stdout, out.Suppressions)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTENANT\tRULE\tWHERE\tACTIVE\tHITS\tEXPIRES\tREASON\tAUTHOR")
-	for _, s := range out.Suppressions {
+	for _, s := range sups {
 		where := strings.TrimPrefix(strings.ReplaceAll(conditions(s["where"]), " where ", ", "), ", ")
 		exp := "never"
 		if e, _ := s["expires"].(string); e != "" {
