@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives as real peers (rsyslog
-# for the syslog receiver tests), when they are missing. Go modules come
+# for the syslog receiver tests; Node.js and npm for the Elasticsearch and
+# Fluent Forward npm client tests), when they are missing. Go modules come
 # through go.mod. Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
 declare -A want=(
 	[rsyslogd]="rsyslog rsyslog-gnutls"
 	[logger]="bsdutils"
+	[node]="nodejs"
+	[npm]="npm"
 )
 pkgs=()
 for cmd in "${!want[@]}"; do
