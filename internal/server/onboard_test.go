@@ -224,6 +224,18 @@ func TestReload(t *testing.T) {
 	if got := s.SyslogAddrs(); len(got) != 1 || got[0].String() != b.Listen {
 		t.Errorf("syslog listeners after removing a: %v", got)
 	}
+
+	// Every reload, refused or applied, is in the provider's audit chain.
+	_, body := s.Do(t, "GET", "/api/v1/audit?tenant=*&limit=100", servertest.AdminToken, nil)
+	trail := string(body)
+	for _, want := range []string{`config.reload.failure`, `syslog.listeners[1].tenant`, `"action":"config.reload"`, `\"next_restart\":[\"bus\"]`} {
+		if !strings.Contains(trail, want) {
+			t.Errorf("the audit trail lacks %s:\n%s", want, trail)
+		}
+	}
+	if n := strings.Count(trail, `"action":"config.reload"`); n != 3 {
+		t.Errorf("%d config.reload records, want 3 (one per applied reload)", n)
+	}
 }
 
 // TestReloadKeepsUnchanged: reloading the same configuration restarts

@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/config"
 	"github.com/tarian-soc/tarian/internal/parse"
 )
@@ -34,6 +37,29 @@ var reloadable = map[string]bool{
 func (s *Server) Reload(ctx context.Context, cfg config.Config) error {
 	s.reload.mu.Lock()
 	defer s.reload.mu.Unlock()
+	old := s.reload.cfg
+	err := s.reloadLocked(ctx, cfg)
+	s.auditReload(ctx, old, cfg, err)
+	return err
+}
+
+// auditReload records a reload in the provider's audit chain: the keys it
+// changed (applied now or at the next restart), or why it was refused.
+func (s *Server) auditReload(ctx context.Context, old, cfg config.Config, err error) {
+	applied, later := changedKeys(old, cfg)
+	d := map[string]any{"applied": applied, "next_restart": later}
+	action := "config.reload"
+	if err != nil {
+		action, d = "config.reload.failure", map[string]any{"error": err.Error()}
+	}
+	detail, _ := json.Marshal(d)
+	rec := audit.Record{Time: time.Now().UTC(), Actor: "system:reload", Action: action, Detail: string(detail)}
+	if aerr := s.db.Append(ctx, rec); aerr != nil {
+		s.log.Error("audit the configuration reload", "err", aerr)
+	}
+}
+
+func (s *Server) reloadLocked(ctx context.Context, cfg config.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

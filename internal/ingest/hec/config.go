@@ -24,6 +24,11 @@ type Config struct {
 	// MaxEventBytes is the largest event (an /event envelope, a /raw line)
 	// accepted; a larger one rejects its request as invalid data.
 	MaxEventBytes int `yaml:"max_event_bytes"`
+	// TLSCert and TLSKey, both set, serve HTTPS (TLS 1.2 or later; the
+	// files are re-read when they change). Shippers send their token with
+	// every request, so use TLS beyond loopback.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // DefaultConfig returns a disabled receiver with 64 MiB bodies and 1 MiB
@@ -44,6 +49,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < int64(c.MaxEventBytes) || c.MaxBodyBytes > 1<<30 {
 		return errors.New("max_body_bytes: must be at least max_event_bytes and at most 1073741824")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("tls_cert: tls_cert and tls_key go together")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tarian-soc/tarian/internal/tlsfile"
 	"io"
 	"log/slog"
 	"net"
@@ -102,9 +103,22 @@ func (r *Receiver) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(r.d.Log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	r.d.Log.Info("hec listening", "addr", ln.Addr().String())
+	tlsOn := r.cfg.TLSCert != ""
+	if tlsOn {
+		if srv.TLSConfig, err = tlsfile.ServerConfig(r.cfg.TLSCert, r.cfg.TLSKey, r.d.Log); err != nil {
+			ln.Close()
+			return fmt.Errorf("hec: tls_cert: %w", err)
+		}
+	}
+	r.d.Log.Info("hec listening", "addr", ln.Addr().String(), "tls", tlsOn)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsOn {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("hec: serve: %w", err)

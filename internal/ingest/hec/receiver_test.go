@@ -347,6 +347,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Listen = "8088" }, "listen"},
 		{func(c *Config) { c.MaxEventBytes = 10 }, "max_event_bytes"},
 		{func(c *Config) { c.MaxBodyBytes = 1000 }, "max_body_bytes"},
+		{func(c *Config) { c.TLSCert = "cert.pem" }, "tls_cert"},
 	} {
 		c := DefaultConfig()
 		tc.mod(&c)
