@@ -182,6 +182,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Tenants:      tenantStore{DB: s.db, cache: s.tenants},
 		Tokens:       s.db,
 		Users:        s.db,
+		SSO:          s.db,
 		Secrets:      box,
 		Ingest:       ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
 		IngestLimit:  cfg.Ingest,

@@ -107,6 +107,10 @@ var routeMatrix = []struct {
 	{"POST /api/v1/session/mfa", "/api/v1/session/mfa", ``, "1AAAAAAAAAA"},
 	{"POST /api/v1/session/mfa/confirm", "/api/v1/session/mfa/confirm", `{"code":"000000"}`, "1AAAAAAAAAA"},
 	{"DELETE /api/v1/session", "/api/v1/session", ``, "1AAAAAAAAAA"},
+	// Single sign-on is public; the test server has no identity provider.
+	{"GET /api/v1/auth/providers", "/api/v1/auth/providers", ``, "AAAAAAAAAAA"},
+	{"GET /auth/oidc/{provider}/login", "/auth/oidc/none/login", ``, "44444444444"},
+	{"GET /auth/oidc/{provider}/callback", "/auth/oidc/none/callback", ``, "44444444444"},
 	{"GET /api/v1/users", "/api/v1/users", ``, "1333333A33A"},
 	{"POST /api/v1/users", "/api/v1/users", `{"name":"new-{n}","tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
 	{"POST /api/v1/users/{name}/{verb}", "/api/v1/users/{user}/disable", ``, "1333333A43A"},

@@ -341,17 +341,29 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	ac.succeed(userKey)
 	ac.succeed(ipKey)
+	s, err := a.startSession(ctx, w, r, u, mfaPending)
+	if err != nil {
+		return err
+	}
+	a.auditLogin(ctx, u, u.Name, "login", detail(""))
+	writeJSON(w, http.StatusOK, a.sessionAnswer(u, s))
+	return nil
+}
+
+// startSession creates a session for u and sets its cookie: the one way a
+// session starts, for a password login and a single sign-on alike.
+func (a *API) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u auth.User, mfaPending bool) (auth.Session, error) {
+	ac := a.acct
+	now := ac.now()
 	_ = a.d.Users.DeleteExpiredSessions(ctx, now.Add(-ac.cfg.SessionIdle), now.Add(-ac.cfg.SessionMax))
 	id, h := auth.NewSessionID()
 	s := auth.Session{Hash: h, UserID: u.ID, CSRF: auth.NewCSRFToken(), Created: now, LastSeen: now, MFAPending: mfaPending}
 	if err := a.d.Users.CreateSession(ctx, s); err != nil {
-		return err
+		return s, err
 	}
-	a.auditLogin(ctx, u, u.Name, "login", detail(""))
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, Expires: now.Add(ac.cfg.SessionMax)})
-	writeJSON(w, http.StatusOK, a.sessionAnswer(u, s))
-	return nil
+	return s, nil
 }
 
 // checkSecondFactor checks a TOTP code, or else a recovery code, and

@@ -41,6 +41,8 @@ type Config struct {
 	MetricsListen string `yaml:"metrics_listen"`
 	// Accounts tunes local accounts and sessions (session.go).
 	Accounts AccountsConfig `yaml:"accounts"`
+	// OIDC are the identity providers for single sign-on (oidc.go).
+	OIDC []OIDCProvider `yaml:"oidc"`
 }
 
 // DefaultConfig returns the defaults.
@@ -59,6 +61,9 @@ func (c Config) Validate() error {
 		return errors.New("max_concurrent_ingest: must be at least 1")
 	}
 	if err := c.Accounts.Validate(); err != nil {
+		return err
+	}
+	if err := validateOIDC(c.OIDC); err != nil {
 		return err
 	}
 	return c.validateTransport()
@@ -119,6 +124,8 @@ type Deps struct {
 	Ready func() error
 	// Users holds local accounts and sessions (nil: no session endpoints).
 	Users Users
+	// SSO links single sign-on identities to users (nil: no SSO login).
+	SSO SSOUsers
 	// Secrets seals the TOTP secrets users enrol before they are stored
 	// (nil: stored as they are; the server always sets it).
 	Secrets Sealer
@@ -134,6 +141,7 @@ type API struct {
 	mux    *http.ServeMux
 	ingest chan struct{}
 	acct   *accounts
+	oidc   *oidcProviders
 	routes []string // patterns in registration order (Routes)
 }
 
@@ -182,6 +190,7 @@ func New(cfg Config, d Deps) *API {
 	a.registerCases()
 	a.registerNotifications()
 	a.registerAccounts()
+	a.registerOIDC() // oidc.go
 	// Go's profiler, for provider-admins diagnosing a live server.
 	a.handle("GET /debug/pprof/{name...}", a.authed(a.getPprof))
 	a.handle("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -58,6 +59,20 @@ func rawSQL(t testing.TB, path string, stmts ...string) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+}
+
+// dropsAfter returns the statements that drop the tables and indexes the
+// migrations after version v created (latest first).
+func dropsAfter(v int) []string {
+	re := regexp.MustCompile(`(?i)CREATE\s+(TABLE|INDEX)\s+(?:IF NOT EXISTS\s+)?(\w+)`)
+	var out []string
+	for m := len(migrations) - 1; m > v; m-- {
+		found := re.FindAllStringSubmatch(migrations[m], -1)
+		for i := len(found) - 1; i >= 0; i-- {
+			out = append(out, "DROP "+strings.ToUpper(found[i][1])+" IF EXISTS "+found[i][2])
+		}
+	}
+	return out
 }
 
 func TestAuditChainsAndCheckpoints(t *testing.T) {
@@ -240,7 +255,9 @@ func TestAuditLegacyChained(t *testing.T) {
 		db := openAudit(t, path)
 		db.SetAuditSigner(nil)
 		db.Close()
-		// Back to schema 9: the audit table as it was.
+		// Back to schema 9: the audit table as it was, and nothing of the
+		// migrations after the audit one.
+		rawSQL(t, path, dropsAfter(10)...)
 		rawSQL(t, path,
 			`DROP INDEX audit_chain_seq`, `DROP INDEX audit_chain_id`, `DROP TABLE audit_checkpoints`, `DROP TABLE audit_legacy`,
 			`ALTER TABLE audit DROP COLUMN chain`, `ALTER TABLE audit DROP COLUMN seq`, `ALTER TABLE audit DROP COLUMN prev_hash`, `ALTER TABLE audit DROP COLUMN hash`,

@@ -156,6 +156,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	9:  usersMigration,         // users.go
 	10: auditMigration,         // audit.go
 	11: alertsCreatedMigration, // alerts.go
+	12: ssoMigration,           // sso.go (OIDC)
 }
 
 func (d *DB) migrate(ctx context.Context) error {
