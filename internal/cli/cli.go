@@ -95,6 +95,13 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian audit verify --data DIR [--tenant ID|*]  offline, read-only, on a stopped server's data directory
   tarian audit verify --file EXPORT [--public-key HEX]   an export, offline
   tarian audit export [--tenant ID|*] [--out FILE]   one chain as JSON lines with its hashes and checkpoints
+  tarian intel add TYPE VALUE [--tenant ID] [--tlp LEVEL] [--confidence N] [--expires T] [--name N] [--audience all|ID,ID]
+  tarian intel import [--tenant ID] [--tlp LEVEL] [--audience all|ID,ID] FILE|DIR...   STIX bundle, MISP feed dir, MISP event, CSV
+  tarian intel list [--tenant ID] [--type T] [--limit N] [--revoked] [--json]
+  tarian intel show ID [--json]           the indicator and its sightings
+  tarian intel revoke ID
+  tarian intel export [--tenant ID] > bundle.json   STIX 2.1: indicators, objects and sightings
+  tarian intel hunts [--tenant ID] [--indicator ID] [--json]   retro-hunts and their progress
 
 Parsing (offline, no server):
   tarian parse [--type TYPE] [--json] [FILE...]   the three layers of each record (stdin when no file)
@@ -103,6 +110,10 @@ Parsing (offline, no server):
 Rules (offline, no server):
   tarian rules validate PATH...
   tarian rules test --rules PATH... [--json] EVENTS.jsonl...
+
+Intel (offline, no server):
+  tarian intel pattern validate [--json] FILE     one STIX pattern a line: ok or invalid: <reason>
+  tarian intel pattern match --pattern PATTERN OBSERVED.json   match / no_match / parse_error / eval_error
 
 Run 'tarian help COMMAND' (or 'tarian COMMAND --help') for one command's flags.
 Roles: provider-admin, provider-analyst, tenant-admin, tenant-analyst, tenant-viewer, ingest.
@@ -186,6 +197,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runAudit(ctx, rest, env)
 	case "assets":
 		err = runAssets(ctx, rest, env)
+	case "intel":
+		if len(rest) > 0 && rest[0] == "pattern" {
+			return intelPattern(ctx, rest[1:], env) // offline; exit codes of its own
+		}
+		err = runIntel(ctx, rest, env)
 	case "help", "-h", "--help":
 		if len(rest) == 0 || rest[0] == "help" || isHelpArg(rest[0]) {
 			fmt.Fprint(env.Stdout, usage)
@@ -230,7 +246,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "version":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "version":
 		return true
 	}
 	return false

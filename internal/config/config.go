@@ -28,9 +28,11 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/lumberjack"
 	"github.com/tarian-soc/tarian/internal/ingest/otlp"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
+	"github.com/tarian-soc/tarian/internal/intel/indicators"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
+	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/web"
 )
 
@@ -89,6 +91,10 @@ type Config struct {
 	Alerts alert.Config `yaml:"alerts"`
 	// Cases is case management (evidence file limit).
 	Cases incident.Config `yaml:"cases"`
+	// Intel is threat intelligence: retro-hunts, warning lists, defaults.
+	Intel indicators.Config `yaml:"intel"`
+	// TAXII is the TAXII 2.1 server and the remote collections polled.
+	TAXII taxii.Config `yaml:"taxii"`
 	// Notify is the delivery of alert notifications (channels are added
 	// per tenant through the API).
 	Notify notify.Config `yaml:"notify"`
@@ -174,6 +180,8 @@ func Default() Config {
 		API:    web.DefaultConfig(),
 		Alerts: alert.DefaultConfig(),
 		Cases:  incident.DefaultConfig(),
+		Intel:  indicators.DefaultConfig(),
+		TAXII:  taxii.DefaultConfig(),
 		Notify: notify.DefaultConfig(),
 	}
 }
@@ -359,6 +367,8 @@ func (c Config) Validate() error {
 		{"api", c.API.Validate()},
 		{"alerts", c.Alerts.Validate()},
 		{"cases", c.Cases.Validate()},
+		{"intel", c.Intel.Validate()},
+		{"taxii", c.TAXII.Validate()},
 		{"notify", c.Notify.Validate()},
 	} {
 		if s.err != nil && s.key == "" {

@@ -77,9 +77,21 @@ type Alerts interface {
 	Raise(ctx context.Context, t tenant.ID, ds []alert.Detection) ([]alert.Change, error)
 }
 
+// Intel matches events against threat-intelligence indicators
+// (indicators.Service).
+type Intel interface {
+	// Match returns a detection per indicator the event matches; base
+	// makes the detection's event part and is called only on a hit.
+	Match(ctx context.Context, t tenant.ID, fields []event.Field, base func() alert.Detection) []alert.Detection
+	// Sighted records the sightings behind the intel alerts in cs.
+	Sighted(ctx context.Context, t tenant.ID, cs []alert.Change) error
+}
+
 // Deps are the detector's collaborators.
 type Deps struct {
 	Alerts Alerts
+	// Intel is threat-intelligence matching (nil: none).
+	Intel Intel
 	// Mapping is the field and log-source mapping; nil for the default.
 	Mapping *detect.Mapping
 	Store   Store
@@ -461,6 +473,11 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 				}
 				byTenant[t] = append(byTenant[t], detection(ref, m.Records[ref.Idx], m.Events[j].Fields, mt))
 			})
+			if s.d.Intel != nil {
+				fields, rec := m.Events[j].Fields, m.Records[ref.Idx]
+				ds := s.d.Intel.Match(ctx, t, fields, func() alert.Detection { return eventDetection(ref, rec, fields) })
+				byTenant[t] = append(byTenant[t], ds...)
+			}
 		}
 		if len(m.Events) > 0 {
 			touched[t] = true
@@ -482,6 +499,11 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 			}
 		}
 		s.d.Metrics.Count("tarian_alerts_total", t, n)
+		if s.d.Intel != nil {
+			if err := s.d.Intel.Sighted(ctx, t, cs); err != nil {
+				return fmt.Errorf("detector: sightings of %s: %w", t, err)
+			}
+		}
 	}
 	states := map[tenant.ID][]byte{}
 	for t := range touched {
@@ -531,6 +553,19 @@ func detection(ref event.Ref, r event.Raw, fields []event.Field, m detect.Match)
 		h.Write([]byte(fieldValue(fields, event.FieldHash) + "/" + strconv.Itoa(ref.Sub)))
 	}
 	d.EventHash = hex.EncodeToString(h.Sum(nil)[:16])
+	return d
+}
+
+// eventDetection is the event part of a detection that no rule made (an
+// intel match): where the event is, when it happened, its entities, and
+// the same content hash a rule's detection has.
+func eventDetection(ref event.Ref, r event.Raw, fields []event.Field) alert.Detection {
+	d := alert.Detection{EventRef: ref.String(), Received: r.Received, Entities: alert.Entities(fields), EventTime: r.Received}
+	if t, err := time.Parse(time.RFC3339Nano, fieldValue(fields, event.FieldTimestamp)); err == nil {
+		d.EventTime = t
+	}
+	sum := sha256.Sum256([]byte(fieldValue(fields, event.FieldHash) + "/" + strconv.Itoa(ref.Sub)))
+	d.EventHash = hex.EncodeToString(sum[:16])
 	return d
 }
 

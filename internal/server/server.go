@@ -29,6 +29,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/intel/indicators"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/parse"
@@ -36,6 +37,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/rawarchive"
 	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
 )
@@ -63,6 +65,11 @@ type Server struct {
 	metrics  *metrics.Registry
 	api      *web.API
 	rules    *detector.Service
+	// intel keeps indicators and matches them on the event stream.
+	intel *indicators.Service
+	// taxii serves TAXII 2.1; taxiiFeeds polls remote collections.
+	taxii      *taxii.Server
+	taxiiFeeds *taxii.Poller
 	// feed carries alert and case changes to the live stream.
 	feed *feed.Hub
 	// alerts turns detections into the analysts' queue.
@@ -139,7 +146,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
-	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Store: s.db, Alerts: s.alerts, Metrics: s.metrics, Log: log.With("component", "detector")})
+	s.intel, err = s.newIntel(ctx, cfg.Intel, log.With("component", "intel"))
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.taxii, err = taxii.New(cfg.TAXII, taxii.Deps{Store: s.db, Importer: s.intel, Tenants: s.db, Log: log.With("component", "taxii")}); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.taxiiFeeds, err = taxii.NewPoller(cfg.TAXII.Feeds, taxii.PollerDeps{State: s.db, Importer: s.intel, Log: log.With("component", "taxii.poller")}); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Store: s.db, Alerts: s.alerts, Intel: s.intel, Metrics: s.metrics, Log: log.With("component", "detector")})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -196,11 +216,26 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Notify:       s.notify,
 		Feed:         s.feed,
 		Cases:        s.cases,
+		Intel:        s.intel,
+		TAXII:        s.taxii,
 		Metrics:      http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
 		Ready:        s.readyErr,
 		Log:          log.With("component", "web"),
 	})
 	return s, nil
+}
+
+// tenantIDs lists every tenant (an intel retro-hunt's audience "all").
+func (s *Server) tenantIDs(ctx context.Context) ([]tenant.ID, error) {
+	ts, err := s.db.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]tenant.ID, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	return ids, nil
 }
 
 // alertsChanged hands alert changes, once stored, to /metrics, the live
@@ -354,7 +389,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	receivers := map[string]func(context.Context) error{"poll": s.poll.Run}
+	receivers := map[string]func(context.Context) error{"poll": s.poll.Run, "taxii": s.taxiiFeeds.Run}
 	receiverErr := make(chan error, len(receivers)+1)
 	var rwg sync.WaitGroup
 	rwg.Go(func() {
@@ -479,6 +514,9 @@ func (s *Server) drain(ctx context.Context) {
 }
 
 func (s *Server) close() {
+	if s.intel != nil {
+		s.intel.Close() // retro-hunts read the stores closed below
+	}
 	if err := s.bus.Close(); err != nil {
 		s.log.Warn("close bus", "err", err)
 	}

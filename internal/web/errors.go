@@ -11,6 +11,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -49,6 +50,7 @@ var catalogue = []struct {
 	{incident.ErrNotFound, http.StatusNotFound, "not_found"},
 	{incident.ErrTransition, http.StatusConflict, "transition_not_allowed"},
 	{incident.ErrInvalid, http.StatusBadRequest, "bad_request"},
+	{intel.ErrNotFound, http.StatusNotFound, "not_found"},
 	{incident.ErrTooLarge, http.StatusRequestEntityTooLarge, "evidence_too_large"},
 }
 

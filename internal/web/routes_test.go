@@ -38,7 +38,7 @@ import (
 // A route missing from the table fails the test: add its row.
 var routeMatrix = []struct {
 	route string // the pattern as registered
-	path  string // the request path; {alert} {case} {task} {sha} {chan} {user} {rule} {ref} {tenant} {n} are filled in, {supp!} {chan!} {cloud!} {token!} with a fresh object of the target tenant
+	path  string // the request path; {alert} {case} {task} {sha} {chan} {user} {rule} {ref} {tenant} {n} {stix} {taxiistatus} are filled in, {supp!} {chan!} {cloud!} {token!} {stix!} with a fresh object of the target tenant
 	body  string // as path, and {hook} (the webhook receiver), {cloudbody} (a cloud source), {login} (a person's credentials)
 	want  string // 11 classes, see above
 }{
@@ -111,11 +111,33 @@ var routeMatrix = []struct {
 	{"GET /api/v1/auth/providers", "/api/v1/auth/providers", ``, "AAAAAAAAAAA"},
 	{"GET /auth/oidc/{provider}/login", "/auth/oidc/none/login", ``, "44444444444"},
 	{"GET /auth/oidc/{provider}/callback", "/auth/oidc/none/callback", ``, "44444444444"},
+	// Intel: members read what applies to them and write their own.
+	{"GET /api/v1/intel/indicators", "/api/v1/intel/indicators", ``, "133A3A3A3AA"},
+	{"POST /api/v1/intel/indicators", "/api/v1/intel/indicators", `{"tenant":"{tenant}","type":"ipv4","value":"192.0.2.{n}"}`, "13333A4A4AA"},
+	{"GET /api/v1/intel/indicators/{id}", "/api/v1/intel/indicators/{ind}", ``, "133A4A4A4AA"},
+	{"POST /api/v1/intel/indicators/{id}/revoke", "/api/v1/intel/indicators/{ind}/revoke", ``, "13333A4A4AA"},
+	{"POST /api/v1/intel/import", "/api/v1/intel/import?name=m{n}.csv", "192.0.2.{n}\n", "13333A4A4AA"},
+	{"GET /api/v1/intel/export", "/api/v1/intel/export", ``, "133A3A3A3AA"},
+	{"GET /api/v1/intel/hunts", "/api/v1/intel/hunts", ``, "133A3A3A3AA"},
 	{"GET /api/v1/users", "/api/v1/users", ``, "1333333A33A"},
 	{"POST /api/v1/users", "/api/v1/users", `{"name":"new-{n}","tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
 	{"POST /api/v1/users/{name}/{verb}", "/api/v1/users/{user}/disable", ``, "1333333A43A"},
 	{"DELETE /api/v1/tokens/{id}", "/api/v1/tokens/{token!}", ``, "1444444A44A"},
 	{"GET /debug/pprof/{name...}", "/debug/pprof/cmdline", ``, "1333333333A"},
+	// TAXII 2.1 (taxii.go): members read the shared collection and their
+	// own, and write their own; another member's collection is not found.
+	{"GET /taxii2/{$}", "/taxii2/", ``, "133AAAAAAAA"},
+	{"GET /taxii2/{root}/{$}", "/taxii2/tarian/", ``, "133AAAAAAAA"},
+	{"GET /taxii2/{root}/collections/{$}", "/taxii2/tarian/collections/", ``, "133AAAAAAAA"},
+	{"GET /taxii2/{root}/collections/{id}/{$}", "/taxii2/tarian/collections/{tenant}/", ``, "133A4A4A4AA"},
+	{"GET /taxii2/{root}/collections/{id}/objects/{$}", "/taxii2/tarian/collections/{tenant}/objects/", ``, "133A4A4A4AA"},
+	{"POST /taxii2/{root}/collections/{id}/objects/{$}", "/taxii2/tarian/collections/{tenant}/objects/", `{"objects":[]}`, "13334A4A4AA"},
+	{"GET /taxii2/{root}/collections/{id}/objects/{object}/{$}", "/taxii2/tarian/collections/{tenant}/objects/{stix}/", ``, "133A4A4A4AA"},
+	{"DELETE /taxii2/{root}/collections/{id}/objects/{object}/{$}", "/taxii2/tarian/collections/{tenant}/objects/{stix!}/", ``, "13334A4A4AA"},
+	{"GET /taxii2/{root}/collections/{id}/objects/{object}/versions/{$}", "/taxii2/tarian/collections/{tenant}/objects/{stix}/versions/", ``, "133A4A4A4AA"},
+	{"GET /taxii2/{root}/collections/{id}/manifest/{$}", "/taxii2/tarian/collections/{tenant}/manifest/", ``, "133A4A4A4AA"},
+	{"GET /taxii2/{root}/status/{status}/{$}", "/taxii2/tarian/status/{taxiistatus}/", ``, "133A4A4A4AA"},
+	{"/taxii2/", "/taxii2/tarian/no/such/endpoint/", ``, "44444444444"},
 	// Unknown API paths.
 	{"/api/", "/api/v2/nothing", ``, "44444444444"},
 }
@@ -134,6 +156,8 @@ type principal struct {
 // routeFixtures are the objects the rows name, per tenant.
 type routeFixtures struct {
 	alert, kase, task, ref, sha, channel, user map[string]string
+	ind                                        map[string]string // an indicator the tenant owns
+	stix, taxiiStatus                          map[string]string // a TAXII object and status of the tenant's (taxii_test.go)
 	rule                                       string
 }
 
@@ -187,7 +211,7 @@ func TestRoutes(t *testing.T) {
 	var res map[string]any
 	s.JSON(t, "POST", "/api/v1/rules", admin, map[string]any{"files": []map[string]any{{"name": "certutil.yml", "data": []byte(caseRule)}}}, &res)
 	f := routeFixtures{alert: map[string]string{}, kase: map[string]string{}, task: map[string]string{}, ref: map[string]string{},
-		sha: map[string]string{}, channel: map[string]string{}, user: map[string]string{}, rule: "0c6a3f7e-0000-4000-8000-0000000ca5e1"}
+		sha: map[string]string{}, channel: map[string]string{}, user: map[string]string{}, ind: map[string]string{}, rule: "0c6a3f7e-0000-4000-8000-0000000ca5e1"}
 	for i, ten := range []string{"a", "b"} {
 		w.ingest(t, ten, caseEvent("host-"+ten, "user-"+ten, i+1))
 	}
@@ -221,6 +245,15 @@ func TestRoutes(t *testing.T) {
 		var u struct{ Name string }
 		s.JSON(t, "POST", "/api/v1/users", admin, map[string]any{"name": "victim-" + ten, "tenant": id, "role": "tenant-viewer"}, &u)
 		f.user[id] = u.Name
+		var ind struct{ ID string }
+		s.JSON(t, "POST", "/api/v1/intel/indicators", admin, map[string]any{"tenant": id, "type": "domain", "value": "fixture-" + ten + ".example"}, &ind)
+		f.ind[id] = ind.ID
+	}
+
+	// A STIX object in each member's TAXII collection, added by the member.
+	f.stix, f.taxiiStatus = map[string]string{}, map[string]string{}
+	for _, ten := range []string{"a", "b"} {
+		f.stix["tenant-"+ten], f.taxiiStatus["tenant-"+ten] = taxiiFixture(t, s.URL, w.tokens[ten+"/tenant-admin"], "tenant-"+ten)
 	}
 
 	principals := []principal{
@@ -267,9 +300,10 @@ func TestRoutes(t *testing.T) {
 	fill := func(t *testing.T, tmpl string, p principal) string {
 		id := p.target
 		r := strings.NewReplacer("{tenant}", id, "{alert}", f.alert[id], "{case}", f.kase[id], "{task}", f.task[id], "{sha}", f.sha[id],
-			"{chan}", f.channel[id], "{user}", f.user[id], "{rule}", f.rule, "{ref}", url.QueryEscape(f.ref[id]), "{n}", fmt.Sprint(n.Add(1)),
+			"{chan}", f.channel[id], "{user}", f.user[id], "{ind}", f.ind[id], "{rule}", f.rule, "{ref}", url.QueryEscape(f.ref[id]), "{n}", fmt.Sprint(n.Add(1)),
 			"{hook}", hook.URL, "{cloudbody}", cloudSourceBody, "{login}", fmt.Sprintf(`{"username":"person-tenant-viewer","password":%q}`, password))
 		out := r.Replace(tmpl)
+		out = strings.NewReplacer("{stix}", f.stix[id], "{taxiistatus}", f.taxiiStatus[id]).Replace(out)
 		// Objects a request consumes are made fresh for it.
 		if strings.Contains(out, "{supp!}") {
 			sp := postID(t, s, "/api/v1/suppressions", map[string]any{"tenant": id, "rule_id": f.rule, "reason": "matrix"})
@@ -280,6 +314,10 @@ func TestRoutes(t *testing.T) {
 		}
 		if strings.Contains(out, "{cloud!}") {
 			out = strings.ReplaceAll(out, "{cloud!}", postID(t, s, "/api/v1/cloud-sources?tenant="+id, json.RawMessage(cloudSourceBody)))
+		}
+		if strings.Contains(out, "{stix!}") {
+			obj, _ := taxiiFixture(t, s.URL, w.tokens[strings.TrimPrefix(id, "tenant-")+"/tenant-admin"], id)
+			out = strings.ReplaceAll(out, "{stix!}", obj)
 		}
 		if strings.Contains(out, "{token!}") {
 			out = strings.ReplaceAll(out, "{token!}", postID(t, s, "/api/v1/tokens", map[string]string{"tenant": id, "role": "tenant-viewer"}))

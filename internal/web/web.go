@@ -20,6 +20,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -116,8 +117,13 @@ type Deps struct {
 	Feed *feed.Hub
 	// Cases is case management (nil: the case endpoints answer 404).
 	Cases *incident.Service
+	// Intel is threat intelligence (nil: the intel endpoints answer 404).
+	Intel Intel
 	// Notify manages notification channels (nil: the endpoints answer 404).
 	Notify Notifications
+	// TAXII is the TAXII 2.1 server mounted under /taxii2/ (taxii.go; nil:
+	// the TAXII paths answer 404).
+	TAXII *taxii.Server
 	// Metrics writes the Prometheus text exposition.
 	Metrics http.Handler
 	// Ready reports nil when every component is up.
@@ -188,8 +194,10 @@ func New(cfg Config, d Deps) *API {
 	a.handle("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
 	a.registerCloudSources()
 	a.registerCases()
+	a.registerIntel() // intel.go
 	a.registerNotifications()
 	a.registerAccounts()
+	a.registerTAXII()
 	a.registerOIDC() // oidc.go
 	// Go's profiler, for provider-admins diagnosing a live server.
 	a.handle("GET /debug/pprof/{name...}", a.authed(a.getPprof))

@@ -157,6 +157,8 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	10: auditMigration,         // audit.go
 	11: alertsCreatedMigration, // alerts.go
 	12: ssoMigration,           // sso.go (OIDC)
+	13: intelMigration,         // intel.go
+	14: intelObjectsMigration,  // intelobjects.go
 }
 
 func (d *DB) migrate(ctx context.Context) error {

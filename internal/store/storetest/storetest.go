@@ -18,6 +18,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
+	"github.com/tarian-soc/tarian/internal/intel/indicators"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -39,6 +40,7 @@ type Store interface {
 	detector.Store
 	alert.Backend
 	incident.Store
+	indicators.Store
 }
 
 // Run runs the suite; open returns a new, empty store.
@@ -52,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Rules", func(t *testing.T) { testRules(t, open(t)) })
 	t.Run("Progress", func(t *testing.T) { testProgress(t, open(t)) })
 	t.Run("Cases", func(t *testing.T) { TestCases(t, func(t *testing.T) CaseStore { return open(t) }) })
+	t.Run("Intel", func(t *testing.T) { TestIntel(t, func(t *testing.T) IntelStore { return open(t) }) })
 }
 
 func mustTenant(t *testing.T, s Store, id tenant.ID) tenant.Tenant {

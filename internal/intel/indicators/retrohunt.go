@@ -1,0 +1,288 @@
+package indicators
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/intel/match"
+	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// huntBatch is how many queued indicators one retro-hunt query takes.
+const huntBatch = 100
+
+// retroHunt queues each indicator for a retro-hunt over the stored events
+// of every tenant it applies to; the hunter takes them in batches.
+func (s *Service) retroHunt(is []intel.Indicator) {
+	if s.queue == nil {
+		return
+	}
+	for _, i := range is {
+		if i.Revoked || len(matchable(i)) == 0 {
+			continue
+		}
+		s.pending.Add(1)
+		select {
+		case s.queue <- i:
+		case <-s.ctx.Done():
+			s.pending.Done()
+			return
+		}
+	}
+}
+
+// hunter runs the queued retro-hunts until the service closes.
+func (s *Service) hunter() {
+	defer close(s.hunterDone)
+	for {
+		var batch []intel.Indicator
+		select {
+		case i := <-s.queue:
+			batch = append(batch, i)
+		case <-s.ctx.Done():
+			return
+		}
+	more:
+		for len(batch) < huntBatch {
+			select {
+			case i := <-s.queue:
+				batch = append(batch, i)
+			default:
+				break more
+			}
+		}
+		if err := s.Hunt(s.ctx, batch...); err != nil && s.ctx.Err() == nil {
+			s.d.Log.Error("intel: retro-hunt", "indicators", len(batch), "first", batch[0].ID, "err", err)
+		}
+		for range batch {
+			s.pending.Done()
+		}
+	}
+}
+
+// Wait waits until the queued retro-hunts are done.
+func (s *Service) Wait() { s.pending.Wait() }
+
+// Close stops the retro-hunts (one in progress ends with its context)
+// and waits for the hunter.
+func (s *Service) Close() {
+	s.cancel()
+	if s.hunterDone != nil {
+		<-s.hunterDone
+	}
+}
+
+func matchable(i intel.Indicator) []intel.Observable {
+	var out []intel.Observable
+	for _, o := range i.Observables {
+		if o.Warninglist == "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Hunt searches the stored events of every tenant the indicators apply
+// to, back as far as the configuration says, with one query per tenant,
+// and raises an alert (producer retrohunt) for each event an indicator
+// matches. Each indicator's hunt in each tenant is recorded with its
+// progress.
+func (s *Service) Hunt(ctx context.Context, is ...intel.Indicator) error {
+	all, err := s.d.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.d.Now().UTC()
+	for _, t := range all {
+		var mine []intel.Indicator
+		for _, i := range is {
+			if i.AppliesTo(t) && huntQuery(i) != "" {
+				mine = append(mine, i)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		if err := s.huntTenant(ctx, t, now, mine); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// huntTenant hunts indicators over tenant t's events: one query, every
+// candidate checked by a matcher holding just them.
+func (s *Service) huntTenant(ctx context.Context, t tenant.ID, now time.Time, is []intel.Indicator) error {
+	hs := make(map[string]*intel.RetroHunt, len(is))
+	idx := match.New()
+	var parts []string
+	earliest := now
+	for _, i := range is {
+		h, err := s.d.Store.CreateRetroHunt(ctx, intel.RetroHunt{IndicatorID: i.ID, Tenant: t, Status: intel.HuntRunning, Since: now.Add(-s.cfg.RetroHunt), Created: now})
+		if err != nil {
+			return err
+		}
+		hs[i.ID] = &h
+		idx.Put(i)
+		parts = append(parts, "("+huntQuery(i)+")")
+		earliest = h.Since
+	}
+	scanned, err := s.search(ctx, t, is, idx, strings.Join(parts, " OR "), earliest, hs)
+	for _, h := range hs {
+		h.Scanned, h.Finished, h.Status = scanned, s.d.Now().UTC(), intel.HuntDone
+		if err != nil {
+			h.Status, h.Error = intel.HuntFailed, err.Error()
+		}
+		if uerr := s.d.Store.UpdateRetroHunt(context.WithoutCancel(ctx), *h); uerr != nil {
+			return uerr
+		}
+	}
+	return err
+}
+
+// search runs the hunt's query over tenant t's events since since and
+// raises what the index matches; it returns the candidates examined.
+func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator, idx *match.Index, q string, since time.Time, hs map[string]*intel.RetroHunt) (int, error) {
+	var ds []alert.Detection
+	flush := func() error {
+		if len(ds) == 0 {
+			return nil
+		}
+		cs, err := s.d.Alerts.Raise(ctx, t, ds)
+		if err != nil {
+			return err
+		}
+		ds = ds[:0]
+		return s.Sighted(ctx, t, cs)
+	}
+	scanned := 0
+	err := s.d.Search.Search(ctx, logstore.Query{Tenants: []tenant.ID{t}, LogsQL: q, From: since, Limit: s.cfg.RetroHuntLimit}, func(r logstore.Row) error {
+		scanned++
+		var hits []match.Hit
+		// Intelligence about the past is what a retro-hunt is for: an
+		// event before the indicator's valid_from still counts (only
+		// expiry is honoured), so it is matched at the later of the two.
+		idx.Match(t, maxTime(r.Time, latestValidFrom(is)), r.Fields, func(m match.Hit) { hits = append(hits, m) })
+		if len(hits) == 0 {
+			return nil
+		}
+		for _, d := range s.detections(ctx, t, hits, retroDetection(r), alert.ProducerRetroHunt) {
+			d.Title = "Retro-hunt: " + strings.TrimPrefix(d.Title, "Threat intelligence: ")
+			d.Tags = append(d.Tags, "retro")
+			ds = append(ds, d)
+			if id, ok := cutPrefix(d.RuleID, "intel:"); ok && hs[id] != nil {
+				hs[id].Hits++
+			}
+		}
+		if len(ds) >= 500 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return scanned, err
+	}
+	return scanned, flush()
+}
+
+// latestValidFrom is the latest valid_from of the indicators: matching at
+// it (or at the event's time, when later) finds every indicator valid.
+func latestValidFrom(is []intel.Indicator) time.Time {
+	var t time.Time
+	for _, i := range is {
+		t = maxTime(t, i.ValidFrom)
+	}
+	return t
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// retroDetection is the part of a detection that comes from the stored
+// event: where it is, when it happened, its entities.
+func retroDetection(r logstore.Row) alert.Detection {
+	d := alert.Detection{EventTime: r.Time, Entities: alert.Entities(r.Fields)}
+	var seq, idx, hash, ingested string
+	for _, f := range r.Fields {
+		switch f.Name {
+		case event.FieldSeq:
+			seq = f.Value
+		case event.FieldIdx:
+			idx = f.Value
+		case event.FieldHash:
+			hash = f.Value
+		case event.FieldIngested:
+			ingested = f.Value
+		}
+	}
+	if seq != "" {
+		d.EventRef = seq + ":" + idx
+	}
+	if t, err := time.Parse(time.RFC3339Nano, ingested); err == nil {
+		d.Received = t
+	}
+	// The same hash as the real-time path's, so an event matched live and
+	// again by a retro-hunt counts once.
+	sub := "0"
+	if _, s, ok := strings.Cut(idx, "."); ok {
+		sub = s
+	}
+	sum := sha256.Sum256([]byte(hash + "/" + sub))
+	d.EventHash = hex.EncodeToString(sum[:16])
+	return d
+}
+
+// huntQuery is the LogsQL query for the events that may hold one of i's
+// observables: a phrase search in each field the matcher reads for its
+// type (an address range with ipv4_range). The matcher then checks each
+// candidate exactly.
+func huntQuery(i intel.Indicator) string {
+	var parts []string
+	for _, o := range matchable(i) {
+		for _, f := range match.FieldsFor(o.Type) {
+			parts = append(parts, fieldFilter(f, o))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, " OR ")
+}
+
+func fieldFilter(field string, o intel.Observable) string {
+	f := quoteField(field)
+	switch o.Type {
+	case intel.TypeCIDR:
+		if strings.Contains(o.Value, ":") {
+			return f + ":ipv6_range(" + o.Value + ")"
+		}
+		return f + ":ipv4_range(" + o.Value + ")"
+	case intel.TypeEmailSubject:
+		return f + ":=" + strconv.Quote(o.Value)
+	case intel.TypeDomain:
+		return f + ":i(" + strconv.Quote(o.Value) + ")"
+	}
+	return f + ":i(" + strconv.Quote(o.Value) + ")"
+}
+
+var plainField = regexp.MustCompile(`^[A-Za-z0-9_.@]+$`)
+
+func quoteField(f string) string {
+	if plainField.MatchString(f) {
+		return f
+	}
+	return strconv.Quote(f)
+}

@@ -1,0 +1,534 @@
+// Package indicators is the intel service: it keeps indicators (imports,
+// manual adds, revocations) in the state store and in the matcher's index,
+// turns the matcher's hits on the event stream into alerts and sightings,
+// and retro-hunts stored events for every new or changed indicator.
+package indicators
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/intel/match"
+	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Store keeps indicators, sightings and retro-hunts (store/sqlite).
+type Store interface {
+	PutIndicators(ctx context.Context, is []intel.Indicator) (intel.Summary, error)
+	Indicator(ctx context.Context, id string) (intel.Indicator, error)
+	Indicators(ctx context.Context, f intel.Filter) ([]intel.Indicator, int64, error)
+	EachIndicator(ctx context.Context, fn func(intel.Indicator) error) error
+	AddSightings(ctx context.Context, ss []intel.Sighting) error
+	Sightings(ctx context.Context, id string, viewer tenant.ID, provider bool) ([]intel.Sighting, error)
+	CreateRetroHunt(ctx context.Context, h intel.RetroHunt) (intel.RetroHunt, error)
+	UpdateRetroHunt(ctx context.Context, h intel.RetroHunt) error
+	RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error)
+}
+
+// Objects keeps STIX objects for export and TAXII (nil: not kept).
+type Objects interface {
+	PutObjects(ctx context.Context, objs []intel.Object) (int, error)
+	ObjectReader
+}
+
+// Warnings flags known-benign values (warning lists; nil: none).
+type Warnings interface {
+	Check(t intel.Type, value string) (list string, ok bool)
+}
+
+// Searcher runs the retro-hunts' queries on the event store.
+type Searcher interface {
+	Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error
+}
+
+// Alerts takes detections (alert.Pipeline).
+type Alerts interface {
+	Raise(ctx context.Context, t tenant.ID, ds []alert.Detection) ([]alert.Change, error)
+}
+
+// Config tunes intel.
+type Config struct {
+	// RetroHunt is how far back a new or changed indicator is searched
+	// for; 0 turns retro-hunts off.
+	RetroHunt time.Duration `yaml:"retro_hunt"`
+	// RetroHuntLimit caps the events one retro-hunt examines per tenant.
+	RetroHuntLimit int `yaml:"retro_hunt_limit"`
+	// Warninglists are directories of MISP warning lists.
+	Warninglists []string `yaml:"warninglists"`
+	// DefaultTLP marks imported objects that carry no marking.
+	DefaultTLP string `yaml:"default_tlp"`
+	// SightingConsent lists the members that agree to be named where
+	// their sightings are exported; the others' are anonymous.
+	SightingConsent []string `yaml:"sighting_consent"`
+}
+
+// DefaultConfig returns the defaults: 30 days of retro-hunt, TLP:AMBER.
+func DefaultConfig() Config {
+	return Config{RetroHunt: 30 * 24 * time.Hour, RetroHuntLimit: 100_000, DefaultTLP: string(intel.TLPAmber)}
+}
+
+// Validate reports the first bad setting.
+func (c Config) Validate() error {
+	if c.RetroHunt < 0 {
+		return errors.New("intel.retro_hunt: must not be negative")
+	}
+	if c.RetroHuntLimit < 0 {
+		return errors.New("intel.retro_hunt_limit: must not be negative")
+	}
+	if _, err := intel.ParseTLP(c.DefaultTLP); err != nil {
+		return fmt.Errorf("intel.default_tlp: %w", err)
+	}
+	return nil
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store    Store
+	Objects  Objects
+	Warnings Warnings
+	Search   Searcher
+	Alerts   Alerts
+	// Tenants lists every tenant (a retro-hunt's audience "all").
+	Tenants func(ctx context.Context) ([]tenant.ID, error)
+	// Formats are the importers and the STIX writer.
+	Formats Formats
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Service is the intel service.
+type Service struct {
+	cfg   Config
+	d     Deps
+	index *match.Index
+	// pats are the indicators only a STIX pattern describes.
+	pats *patterns
+	// The retro-hunts: queued indicators, counted until hunted (Wait), and
+	// the hunter that takes them until Close.
+	ctx        context.Context
+	cancel     context.CancelFunc
+	queue      chan intel.Indicator
+	pending    sync.WaitGroup
+	hunterDone chan struct{}
+	// cache holds indicators hit recently, so a busy indicator does not
+	// read the store for each event.
+	mu    sync.Mutex
+	cache map[string]intel.Indicator
+}
+
+// New loads every stored indicator into the matcher's index.
+func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := &Service{cfg: cfg, d: d, index: match.New(), pats: newPatterns(), cache: map[string]intel.Indicator{}}
+	err := d.Store.EachIndicator(ctx, func(i intel.Indicator) error {
+		s.index.Put(i)
+		s.pats.put(i)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("intel: load indicators: %w", err)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if cfg.RetroHunt > 0 && d.Search != nil && d.Alerts != nil && d.Tenants != nil {
+		s.queue, s.hunterDone = make(chan intel.Indicator, 4*huntBatch), make(chan struct{})
+		go s.hunter()
+	}
+	return s, nil
+}
+
+// Len is the number of indicators the matcher holds.
+func (s *Service) Len() int { return s.index.Len() + s.pats.len() }
+
+// NewID returns a new STIX indicator id.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("indicator--%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// flag marks observables a warning list holds.
+func (s *Service) flag(i *intel.Indicator) {
+	if s.d.Warnings == nil {
+		return
+	}
+	for k := range i.Observables {
+		o := &i.Observables[k]
+		if l, ok := s.d.Warnings.Check(o.Type, o.Value); ok {
+			o.Warninglist = l
+		}
+	}
+}
+
+// Import stores a batch an importer read: its STIX objects, its
+// indicators (a version older than or equal to the one held changes
+// nothing), its sightings; the new and changed indicators reach the
+// matcher at once and are retro-hunted in the background.
+func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, error) {
+	sum := intel.Summary{Skipped: b.Skipped, Notes: b.Notes}
+	objs := b.Objects
+	for k := range b.Indicators {
+		i := &b.Indicators[k]
+		s.flag(i)
+		if err := i.Validate(); err != nil {
+			sum.Skipped = append(sum.Skipped, intel.Skip{Ref: i.ID, Reason: err.Error()})
+			continue
+		}
+	}
+	valid := slices.DeleteFunc(b.Indicators, func(i intel.Indicator) bool { return i.Validate() != nil })
+	if s.d.Formats.Object != nil {
+		have := map[string]bool{}
+		for _, o := range objs {
+			have[o.ID] = true
+		}
+		for _, i := range valid {
+			if have[i.ID] {
+				continue
+			}
+			o, err := s.d.Formats.Object(i)
+			if err != nil {
+				sum.Skipped = append(sum.Skipped, intel.Skip{Ref: i.ID, Reason: "export as STIX: " + err.Error()})
+				continue
+			}
+			objs = append(objs, o)
+		}
+	}
+	if s.d.Objects != nil && len(objs) > 0 {
+		n, err := s.d.Objects.PutObjects(ctx, objs)
+		if err != nil {
+			return sum, fmt.Errorf("intel: keep objects: %w", err)
+		}
+		sum.Objects = n
+	}
+	changed, err := s.put(ctx, valid, &sum)
+	if err != nil {
+		return sum, err
+	}
+	if len(b.Sightings) > 0 {
+		if err := s.d.Store.AddSightings(ctx, b.Sightings); err != nil {
+			return sum, fmt.Errorf("intel: sightings: %w", err)
+		}
+		sum.Sightings = len(b.Sightings)
+	}
+	s.retroHunt(changed)
+	return sum, nil
+}
+
+// put stores indicators and indexes the ones that changed, which it
+// returns.
+func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summary) ([]intel.Indicator, error) {
+	if len(is) == 0 {
+		return nil, nil
+	}
+	// Which ones are new or newer, so only they are re-indexed and hunted.
+	var changed []intel.Indicator
+	for _, i := range is {
+		old, err := s.d.Store.Indicator(ctx, i.ID)
+		if errors.Is(err, intel.ErrNotFound) || err == nil && old.Modified.Before(i.Modified) {
+			changed = append(changed, i)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	got, err := s.d.Store.PutIndicators(ctx, is)
+	if err != nil {
+		return nil, fmt.Errorf("intel: store indicators: %w", err)
+	}
+	sum.Imported += got.Imported
+	sum.Updated += got.Updated
+	sum.Unchanged += got.Unchanged
+	s.mu.Lock()
+	for _, i := range changed {
+		delete(s.cache, i.ID)
+	}
+	s.mu.Unlock()
+	for _, i := range changed {
+		s.index.Put(i)
+		s.pats.put(i)
+	}
+	return changed, nil
+}
+
+// Add stores one indicator written by hand (CLI, API, console).
+func (s *Service) Add(ctx context.Context, i intel.Indicator) (intel.Indicator, error) {
+	now := s.d.Now().UTC()
+	if i.ID == "" {
+		i.ID = NewID()
+	}
+	if i.Created.IsZero() {
+		i.Created = now
+	}
+	i.Modified = now
+	if i.ValidFrom.IsZero() {
+		i.ValidFrom = now
+	}
+	if i.TLP == "" {
+		i.TLP = intel.TLP(s.cfg.DefaultTLP)
+	}
+	if i.Source == "" {
+		i.Source = "manual"
+	}
+	s.flag(&i)
+	if err := i.Validate(); err != nil {
+		return i, err
+	}
+	sum, err := s.Import(ctx, intel.Batch{Indicators: []intel.Indicator{i}})
+	if err != nil {
+		return i, err
+	}
+	if len(sum.Skipped) > 0 {
+		return i, errors.New(sum.Skipped[0].Reason)
+	}
+	return i, nil
+}
+
+// Get returns indicator id if a principal of tenant viewer (provider staff:
+// provider set) may see it.
+func (s *Service) Get(ctx context.Context, id string, viewer tenant.ID, provider bool) (intel.Indicator, error) {
+	i, err := s.d.Store.Indicator(ctx, id)
+	if err != nil {
+		return i, err
+	}
+	if !provider && !i.AppliesTo(viewer) {
+		return intel.Indicator{}, intel.ErrNotFound
+	}
+	return i, nil
+}
+
+// List lists the indicators f selects.
+func (s *Service) List(ctx context.Context, f intel.Filter) ([]intel.Indicator, int64, error) {
+	return s.d.Store.Indicators(ctx, f)
+}
+
+// Revoke revokes indicator id: it stops matching at once. Only its owner
+// (provider staff for the provider's) may; another member gets
+// ErrNotFound.
+func (s *Service) Revoke(ctx context.Context, id string, owner tenant.ID, provider bool) (intel.Indicator, error) {
+	i, err := s.d.Store.Indicator(ctx, id)
+	if err != nil {
+		return i, err
+	}
+	if !provider && i.Owner != owner {
+		return intel.Indicator{}, intel.ErrNotFound
+	}
+	if i.Revoked {
+		return i, nil
+	}
+	i.Revoked = true
+	i.Modified = s.d.Now().UTC().Truncate(time.Millisecond)
+	if !i.Modified.After(i.Created) {
+		i.Modified = i.Created.Add(time.Millisecond)
+	}
+	objs, err := s.revokedVersion(ctx, i)
+	if err != nil {
+		return i, err
+	}
+	if len(objs) > 0 {
+		if _, err := s.d.Objects.PutObjects(ctx, objs); err != nil {
+			return i, err
+		}
+	}
+	var sum intel.Summary
+	if _, err := s.put(ctx, []intel.Indicator{i}, &sum); err != nil {
+		return i, err
+	}
+	return i, nil
+}
+
+// Sightings lists indicator id's sightings the viewer may see.
+func (s *Service) Sightings(ctx context.Context, id string, viewer tenant.ID, provider bool) ([]intel.Sighting, error) {
+	if _, err := s.Get(ctx, id, viewer, provider); err != nil {
+		return nil, err
+	}
+	return s.d.Store.Sightings(ctx, id, viewer, provider)
+}
+
+// RetroHunts lists retro-hunts (of indicator id, "" all) in tenant t's
+// scope ("" every tenant).
+func (s *Service) RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error) {
+	return s.d.Store.RetroHunts(ctx, id, t, limit)
+}
+
+// indicator returns indicator id, cached.
+func (s *Service) indicator(ctx context.Context, id string) (intel.Indicator, error) {
+	s.mu.Lock()
+	i, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok {
+		return i, nil
+	}
+	i, err := s.d.Store.Indicator(ctx, id)
+	if err != nil {
+		return i, err
+	}
+	s.mu.Lock()
+	if len(s.cache) > 10_000 {
+		clear(s.cache)
+	}
+	s.cache[id] = i
+	s.mu.Unlock()
+	return i, nil
+}
+
+// Match checks one event of tenant t against the active indicators and
+// returns a detection (producer intel) per indicator it matched.
+func (s *Service) Match(ctx context.Context, t tenant.ID, fields []event.Field, base func() alert.Detection) []alert.Detection {
+	now := s.d.Now()
+	var hits []match.Hit
+	s.index.Match(t, now, fields, func(h match.Hit) { hits = append(hits, h) })
+	pats := s.pats.match(t, now, fields)
+	if len(hits) == 0 && len(pats) == 0 {
+		return nil
+	}
+	b := base()
+	ds := s.detections(ctx, t, hits, b, alert.ProducerIntel)
+	for _, i := range pats {
+		ds = append(ds, patternDetection(i, b, alert.ProducerIntel))
+	}
+	return ds
+}
+
+// detections makes one detection per indicator hit, with the indicator's
+// context in its fields; a hit whose indicator no longer exists is
+// dropped (it was revoked between the match and now).
+func (s *Service) detections(ctx context.Context, t tenant.ID, hits []match.Hit, base alert.Detection, p alert.Producer) []alert.Detection {
+	var out []alert.Detection
+	done := map[string]bool{}
+	for _, h := range hits {
+		if done[h.Indicator] {
+			continue
+		}
+		i, err := s.indicator(ctx, h.Indicator)
+		if err != nil || i.Revoked || !i.AppliesTo(t) || !holds(i, h.Observable) {
+			continue
+		}
+		done[h.Indicator] = true
+		d := base
+		d.Producer = p
+		d.RuleID = "intel:" + i.ID
+		d.Title = "Threat intelligence: " + string(h.Observable.Type) + " " + h.Observable.Value
+		if i.Name != "" {
+			d.Title += " (" + i.Name + ")"
+		}
+		d.Author = i.Source
+		d.Level = level(i)
+		d.Tags = attackTags(i)
+		d.Fields = append([]event.Field{
+			{Name: h.Field, Value: h.Value},
+			{Name: "intel.type", Value: string(h.Observable.Type)},
+			{Name: "intel.value", Value: h.Observable.Value},
+		}, intelFields(i)...)
+		out = append(out, d)
+	}
+	return out
+}
+
+// intelFields are an indicator's context on its alerts.
+func intelFields(i intel.Indicator) []event.Field {
+	return []event.Field{
+		{Name: "intel.indicator", Value: i.ID},
+		{Name: "intel.tlp", Value: i.TLP.Label()},
+		{Name: "intel.source", Value: i.Source},
+		{Name: "intel.confidence", Value: fmt.Sprint(i.Confidence)},
+	}
+}
+
+// patternDetection is the detection of an event matching indicator i's
+// STIX pattern.
+func patternDetection(i intel.Indicator, base alert.Detection, p alert.Producer) alert.Detection {
+	d := base
+	d.Producer, d.RuleID, d.Author, d.Level, d.Tags = p, "intel:"+i.ID, i.Source, level(i), attackTags(i)
+	d.Title = "Threat intelligence: pattern " + i.Pattern
+	if i.Name != "" {
+		d.Title = "Threat intelligence: " + i.Name
+	}
+	d.Fields = append([]event.Field{{Name: "intel.pattern", Value: i.Pattern}}, intelFields(i)...)
+	return d
+}
+
+// holds reports whether indicator i has observable o (the index matches
+// by hash; this makes a collision harmless).
+func holds(i intel.Indicator, o intel.Observable) bool {
+	for _, x := range i.Observables {
+		if x.Type == o.Type && x.Value == o.Value && x.Warninglist == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// level maps an indicator's confidence to an alert level.
+func level(i intel.Indicator) string {
+	switch {
+	case i.Confidence >= 85:
+		return "critical"
+	case i.Confidence >= 60 || i.Confidence == 0:
+		return "high"
+	case i.Confidence >= 30:
+		return "medium"
+	}
+	return "low"
+}
+
+func attackTags(i intel.Indicator) []string {
+	var out []string
+	for _, a := range i.Attack {
+		out = append(out, "attack."+lowerASCII(a))
+	}
+	return out
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for k, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[k] = c + 32
+		}
+	}
+	return string(b)
+}
+
+// Sighted records sightings of the indicators behind intel detections
+// that alerts took.
+func (s *Service) Sighted(ctx context.Context, t tenant.ID, cs []alert.Change) error {
+	var ss []intel.Sighting
+	for _, c := range cs {
+		a := c.Alert
+		if a.Producer != alert.ProducerIntel && a.Producer != alert.ProducerRetroHunt {
+			continue
+		}
+		id, ok := cutPrefix(a.RuleID, "intel:")
+		if !ok {
+			continue
+		}
+		now := s.d.Now().UTC()
+		ss = append(ss, intel.Sighting{IndicatorID: id, Tenant: t, AlertID: a.ID, FirstSeen: now, LastSeen: now, Count: 1})
+	}
+	if len(ss) == 0 {
+		return nil
+	}
+	return s.d.Store.AddSightings(ctx, ss)
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) < len(p) || s[:len(p)] != p {
+		return s, false
+	}
+	return s[len(p):], true
+}
