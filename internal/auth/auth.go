@@ -169,9 +169,6 @@ func (p Principal) ReadScope(requested string) (t tenant.ID, all bool, err error
 	return "", false, fmt.Errorf("%w: role %s may not read", ErrForbidden, p.Role)
 }
 
-// CanManageTenants reports whether p may create tenants.
-func (p Principal) CanManageTenants() bool { return p.Role == RoleProviderAdmin }
-
 // CanCreateToken reports whether p may create tok: provider admins any,
 // tenant admins non-admin tokens of their own tenant.
 func (p Principal) CanCreateToken(tok Token) bool {

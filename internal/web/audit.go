@@ -47,9 +47,9 @@ func (a *API) auditChains() (AuditChains, error) {
 }
 
 func (a *API) registerAudit() {
-	a.handle("GET /api/v1/audit", a.authed(a.getAudit))
-	a.handle("GET /api/v1/audit/verify", a.authed(a.getAuditVerify))
-	a.handle("GET /api/v1/audit/export", a.authed(a.getAuditExport))
+	a.route("GET /api/v1/audit", admins, a.getAudit)
+	a.route("GET /api/v1/audit/verify", admins, a.getAuditVerify)
+	a.route("GET /api/v1/audit/export", admins, a.getAuditExport)
 }
 
 // auditChain resolves the chain p may read for the request's tenant

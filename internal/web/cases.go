@@ -25,22 +25,24 @@ import (
 // tenant's case, and a case a member's user may not see yet, are 404
 // not_found with the words of a case that does not exist.
 func (a *API) registerCases() {
-	a.handle("GET /api/v1/cases", a.authed(a.getCases))
-	a.handle("POST /api/v1/cases", a.authed(a.postCase))
-	a.handle("GET /api/v1/cases/{id}", a.authed(a.getCase))
-	a.handle("PATCH /api/v1/cases/{id}", a.authed(a.patchCase))
-	a.handle("GET /api/v1/cases/{id}/export", a.authed(a.getCaseExport))
-	a.handle("POST /api/v1/cases/{id}/comments", a.authed(a.postCaseComment))
-	a.handle("POST /api/v1/cases/{id}/tasks", a.authed(a.postCaseTask))
-	a.handle("PATCH /api/v1/cases/{id}/tasks/{task}", a.authed(a.patchCaseTask))
-	a.handle("POST /api/v1/cases/{id}/observables", a.authed(a.postCaseObservables))
-	a.handle("POST /api/v1/cases/{id}/alerts", a.authed(a.postCaseAlerts))
-	a.handle("POST /api/v1/cases/{id}/events", a.authed(a.postCaseEvent))
-	a.handle("POST /api/v1/cases/{id}/evidence", a.authed(a.postCaseEvidence))
-	a.handle("GET /api/v1/cases/{id}/evidence/{sha256}", a.authed(a.getCaseEvidence))
-	for _, verb := range []string{incident.VerbAssign, incident.VerbEscalate, incident.VerbAcknowledge, incident.VerbClose, incident.VerbReopen} {
-		a.handle("POST /api/v1/cases/{id}/"+verb, a.authed(a.postCaseAction(verb)))
+	a.route("GET /api/v1/cases", readers, a.getCases)
+	a.route("POST /api/v1/cases", providers, a.postCase)
+	a.route("GET /api/v1/cases/{id}", readers, a.getCase)
+	a.route("PATCH /api/v1/cases/{id}", providers, a.patchCase)
+	a.route("GET /api/v1/cases/{id}/export", readers, a.getCaseExport)
+	a.route("POST /api/v1/cases/{id}/comments", responders, a.postCaseComment)
+	a.route("POST /api/v1/cases/{id}/tasks", providers, a.postCaseTask)
+	a.route("PATCH /api/v1/cases/{id}/tasks/{task}", providers, a.patchCaseTask)
+	a.route("POST /api/v1/cases/{id}/observables", providers, a.postCaseObservables)
+	a.route("POST /api/v1/cases/{id}/alerts", providers, a.postCaseAlerts)
+	a.route("POST /api/v1/cases/{id}/events", providers, a.postCaseEvent)
+	a.route("POST /api/v1/cases/{id}/evidence", providers, a.postCaseEvidence)
+	a.route("GET /api/v1/cases/{id}/evidence/{sha256}", readers, a.getCaseEvidence)
+	for _, verb := range []string{incident.VerbAssign, incident.VerbEscalate, incident.VerbClose, incident.VerbReopen} {
+		a.route("POST /api/v1/cases/{id}/"+verb, providers, a.postCaseAction(verb))
 	}
+	// The member's staff acknowledge a case escalated to them.
+	a.route("POST /api/v1/cases/{id}/"+incident.VerbAcknowledge, memberResponders, a.postCaseAction(incident.VerbAcknowledge))
 }
 
 // maxCaseBody caps a case request's JSON body (evidence files have their

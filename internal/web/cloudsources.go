@@ -26,9 +26,9 @@ type CloudSources interface {
 const maxCloudSourceBody = 64 << 10
 
 func (a *API) registerCloudSources() {
-	a.handle("GET /api/v1/cloud-sources", a.authed(a.getCloudSources))
-	a.handle("POST /api/v1/cloud-sources", a.authed(a.postCloudSource))
-	a.handle("DELETE /api/v1/cloud-sources/{id}", a.authed(a.deleteCloudSource))
+	a.route("GET /api/v1/cloud-sources", admins, a.getCloudSources)
+	a.route("POST /api/v1/cloud-sources", admins, a.postCloudSource)
+	a.route("DELETE /api/v1/cloud-sources/{id}", admins, a.deleteCloudSource)
 }
 
 // cloudSourceTenant is the tenant a request is about: a tenant admin's own,

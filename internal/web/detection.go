@@ -84,9 +84,6 @@ func ruleTenant(r *http.Request, p auth.Principal) (tenant.ID, error) {
 }
 
 func (a *API) getRules(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Role == auth.RoleIngest {
-		return fmt.Errorf("%w: ingest tokens may not read rules", auth.ErrForbidden)
-	}
 	t, err := ruleTenant(r, p)
 	if err != nil {
 		return err
@@ -153,9 +150,6 @@ func placeholderTenant(r *http.Request, p auth.Principal) (tenant.ID, error) {
 }
 
 func (a *API) getPlaceholders(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Role == auth.RoleIngest {
-		return fmt.Errorf("%w: ingest tokens may not read detection settings", auth.ErrForbidden)
-	}
 	t, err := placeholderTenant(r, p)
 	if err != nil {
 		return err

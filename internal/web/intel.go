@@ -32,13 +32,13 @@ type Intel interface {
 const maxIntelImport = 256 << 20
 
 func (a *API) registerIntel() {
-	a.handle("GET /api/v1/intel/indicators", a.authed(a.getIndicators))
-	a.handle("POST /api/v1/intel/indicators", a.authed(a.postIndicator))
-	a.handle("GET /api/v1/intel/indicators/{id}", a.authed(a.getIndicator))
-	a.handle("POST /api/v1/intel/indicators/{id}/revoke", a.authed(a.postRevokeIndicator))
-	a.handle("POST /api/v1/intel/import", a.authed(a.postIntelImport))
-	a.handle("GET /api/v1/intel/export", a.authed(a.getIntelExport))
-	a.handle("GET /api/v1/intel/hunts", a.authed(a.getRetroHunts))
+	a.route("GET /api/v1/intel/indicators", readers, a.getIndicators)
+	a.route("POST /api/v1/intel/indicators", responders, a.postIndicator)
+	a.route("GET /api/v1/intel/indicators/{id}", readers, a.getIndicator)
+	a.route("POST /api/v1/intel/indicators/{id}/revoke", responders, a.postRevokeIndicator)
+	a.route("POST /api/v1/intel/import", responders, a.postIntelImport)
+	a.route("GET /api/v1/intel/export", readers, a.getIntelExport)
+	a.route("GET /api/v1/intel/hunts", readers, a.getRetroHunts)
 }
 
 func (a *API) intelEnabled() error {

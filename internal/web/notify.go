@@ -30,11 +30,11 @@ type Notifications interface {
 const maxChannelBody = 64 << 10
 
 func (a *API) registerNotifications() {
-	a.handle("GET /api/v1/notifications/channels", a.authed(a.getChannels))
-	a.handle("POST /api/v1/notifications/channels", a.authed(a.postChannel))
-	a.handle("DELETE /api/v1/notifications/channels/{id}", a.authed(a.deleteChannel))
-	a.handle("POST /api/v1/notifications/channels/{id}/test", a.authed(a.postChannelTest))
-	a.handle("GET /api/v1/notifications/deadletters", a.authed(a.getNotifyDeadLetters))
+	a.route("GET /api/v1/notifications/channels", readers, a.getChannels)
+	a.route("POST /api/v1/notifications/channels", admins, a.postChannel)
+	a.route("DELETE /api/v1/notifications/channels/{id}", admins, a.deleteChannel)
+	a.route("POST /api/v1/notifications/channels/{id}/test", admins, a.postChannelTest)
+	a.route("GET /api/v1/notifications/deadletters", readers, a.getNotifyDeadLetters)
 }
 
 // notifyTenant is the tenant a request is about: a tenant role's own, or

@@ -249,9 +249,9 @@ func (a *API) registerOIDC() {
 	if a.d.Users == nil {
 		return
 	}
-	a.handle("GET /api/v1/auth/providers", a.getAuthProviders)
-	a.handle("GET /auth/oidc/{provider}/login", a.getOIDCLogin)
-	a.handle("GET /auth/oidc/{provider}/callback", a.getOIDCCallback)
+	a.public("GET /api/v1/auth/providers", a.getAuthProviders)
+	a.public("GET /auth/oidc/{provider}/login", a.getOIDCLogin)
+	a.public("GET /auth/oidc/{provider}/callback", a.getOIDCCallback)
 }
 
 // discover returns the provider's discovery document, reading it the first

@@ -62,12 +62,12 @@ var routeMatrix = []struct {
 	{"GET /api/v1/metrics/soc", "/api/v1/metrics/soc", ``, "133A3A3A3AA"},
 	{"GET /api/v1/alerts/{id}", "/api/v1/alerts/{alert}", ``, "133A4A4A4AA"},
 	{"GET /api/v1/incidents", "/api/v1/incidents", ``, "133A3A3A3AA"},
-	{"POST /api/v1/alerts/{id}/{verb}", "/api/v1/alerts/{alert}/ack", ``, "13334A4A4AA"},
+	{"POST /api/v1/alerts/{id}/{verb}", "/api/v1/alerts/{alert}/ack", ``, "13333A4A4AA"},
 	{"GET /api/v1/suppressions", "/api/v1/suppressions", ``, "133A3A3A3AA"},
-	{"POST /api/v1/suppressions", "/api/v1/suppressions", `{"tenant":"{tenant}","rule_id":"{rule}","reason":"matrix"}`, "1343434A4AA"},
+	{"POST /api/v1/suppressions", "/api/v1/suppressions", `{"tenant":"{tenant}","rule_id":"{rule}","reason":"matrix"}`, "1333333A4AA"},
 	{"DELETE /api/v1/suppressions/{id}", "/api/v1/suppressions/{supp!}", ``, "1333333A4AA"},
 	{"GET /api/v1/assets", "/api/v1/assets", ``, "133A3A3A3AA"},
-	{"PUT /api/v1/assets", "/api/v1/assets", `{"tenant":"{tenant}","type":"host","name":"host-{n}","criticality":"high"}`, "1343434A4AA"},
+	{"PUT /api/v1/assets", "/api/v1/assets", `{"tenant":"{tenant}","type":"host","name":"host-{n}","criticality":"high"}`, "1333333A4AA"},
 	{"GET /api/v1/rules", "/api/v1/rules", ``, "133A3A3A3AA"},
 	{"POST /api/v1/rules", "/api/v1/rules", `{"files":[]}`, "1333333A33A"},
 	{"POST /api/v1/rules/{id}/disable", "/api/v1/rules/{rule}/disable?tenant={tenant}", ``, "1333333A33A"},
@@ -81,21 +81,21 @@ var routeMatrix = []struct {
 	{"POST /api/v1/cases", "/api/v1/cases", `{"tenant":"{tenant}","title":"matrix {n}"}`, "133333333AA"},
 	// The fixture cases are escalated: members see a case only then.
 	{"GET /api/v1/cases/{id}", "/api/v1/cases/{case}", ``, "133A4A4A4AA"},
-	{"PATCH /api/v1/cases/{id}", "/api/v1/cases/{case}", `{"description":"matrix {n}"}`, "133343434AA"},
+	{"PATCH /api/v1/cases/{id}", "/api/v1/cases/{case}", `{"description":"matrix {n}"}`, "133333333AA"},
 	{"GET /api/v1/cases/{id}/export", "/api/v1/cases/{case}/export", ``, "133A4A4A4AA"},
-	{"POST /api/v1/cases/{id}/comments", "/api/v1/cases/{case}/comments", `{"text":"matrix {n}"}`, "13334A4A4AA"},
-	{"POST /api/v1/cases/{id}/tasks", "/api/v1/cases/{case}/tasks", `{"title":"matrix {n}"}`, "133343434AA"},
-	{"PATCH /api/v1/cases/{id}/tasks/{task}", "/api/v1/cases/{case}/tasks/{task}", `{"done":true}`, "133343434AA"},
-	{"POST /api/v1/cases/{id}/observables", "/api/v1/cases/{case}/observables", `{"type":"ip","value":"192.0.2.{n}"}`, "133343434AA"},
-	{"POST /api/v1/cases/{id}/alerts", "/api/v1/cases/{case}/alerts", `{"ids":[{alert}]}`, "133343434AA"},
-	{"POST /api/v1/cases/{id}/events", "/api/v1/cases/{case}/events", `{"text":"matrix {n}"}`, "133343434AA"},
-	{"POST /api/v1/cases/{id}/evidence", "/api/v1/cases/{case}/evidence?name=m{n}.txt", `matrix evidence {n}`, "133343434AA"},
+	{"POST /api/v1/cases/{id}/comments", "/api/v1/cases/{case}/comments", `{"text":"matrix {n}"}`, "13333A4A4AA"},
+	{"POST /api/v1/cases/{id}/tasks", "/api/v1/cases/{case}/tasks", `{"title":"matrix {n}"}`, "133333333AA"},
+	{"PATCH /api/v1/cases/{id}/tasks/{task}", "/api/v1/cases/{case}/tasks/{task}", `{"done":true}`, "133333333AA"},
+	{"POST /api/v1/cases/{id}/observables", "/api/v1/cases/{case}/observables", `{"type":"ip","value":"192.0.2.{n}"}`, "133333333AA"},
+	{"POST /api/v1/cases/{id}/alerts", "/api/v1/cases/{case}/alerts", `{"ids":[{alert}]}`, "133333333AA"},
+	{"POST /api/v1/cases/{id}/events", "/api/v1/cases/{case}/events", `{"text":"matrix {n}"}`, "133333333AA"},
+	{"POST /api/v1/cases/{id}/evidence", "/api/v1/cases/{case}/evidence?name=m{n}.txt", `matrix evidence {n}`, "133333333AA"},
 	{"GET /api/v1/cases/{id}/evidence/{sha256}", "/api/v1/cases/{case}/evidence/{sha}", ``, "133A4A4A4AA"},
-	{"POST /api/v1/cases/{id}/assign", "/api/v1/cases/{case}/assign", `{"to":"alice"}`, "133343434AA"},
-	{"POST /api/v1/cases/{id}/escalate", "/api/v1/cases/{case}/escalate", `{}`, "133343434AA"},
-	{"POST /api/v1/cases/{id}/acknowledge", "/api/v1/cases/{case}/acknowledge", `{}`, "13334A4A433"},
-	{"POST /api/v1/cases/{id}/close", "/api/v1/cases/{case}/close", `{"classification":"true_positive","summary":"matrix"}`, "133343434AA"},
-	{"POST /api/v1/cases/{id}/reopen", "/api/v1/cases/{case}/reopen", `{}`, "133343434AA"},
+	{"POST /api/v1/cases/{id}/assign", "/api/v1/cases/{case}/assign", `{"to":"alice"}`, "133333333AA"},
+	{"POST /api/v1/cases/{id}/escalate", "/api/v1/cases/{case}/escalate", `{}`, "133333333AA"},
+	{"POST /api/v1/cases/{id}/acknowledge", "/api/v1/cases/{case}/acknowledge", `{}`, "13333A4A433"},
+	{"POST /api/v1/cases/{id}/close", "/api/v1/cases/{case}/close", `{"classification":"true_positive","summary":"matrix"}`, "133333333AA"},
+	{"POST /api/v1/cases/{id}/reopen", "/api/v1/cases/{case}/reopen", `{}`, "133333333AA"},
 	{"GET /api/v1/notifications/channels", "/api/v1/notifications/channels", ``, "133A3A3A3AA"},
 	{"POST /api/v1/notifications/channels", "/api/v1/notifications/channels", `{"name":"m{n}","kind":"webhook","url":"{hook}/m","secret":"matrix-signing-secret"}`, "1333333A33A"},
 	{"DELETE /api/v1/notifications/channels/{id}", "/api/v1/notifications/channels/{chan!}", ``, "1333333A43A"},
@@ -131,9 +131,9 @@ var routeMatrix = []struct {
 	{"GET /taxii2/{root}/collections/{$}", "/taxii2/tarian/collections/", ``, "133AAAAAAAA"},
 	{"GET /taxii2/{root}/collections/{id}/{$}", "/taxii2/tarian/collections/{tenant}/", ``, "133A4A4A4AA"},
 	{"GET /taxii2/{root}/collections/{id}/objects/{$}", "/taxii2/tarian/collections/{tenant}/objects/", ``, "133A4A4A4AA"},
-	{"POST /taxii2/{root}/collections/{id}/objects/{$}", "/taxii2/tarian/collections/{tenant}/objects/", `{"objects":[]}`, "13334A4A4AA"},
+	{"POST /taxii2/{root}/collections/{id}/objects/{$}", "/taxii2/tarian/collections/{tenant}/objects/", `{"objects":[]}`, "13333A4A4AA"},
 	{"GET /taxii2/{root}/collections/{id}/objects/{object}/{$}", "/taxii2/tarian/collections/{tenant}/objects/{stix}/", ``, "133A4A4A4AA"},
-	{"DELETE /taxii2/{root}/collections/{id}/objects/{object}/{$}", "/taxii2/tarian/collections/{tenant}/objects/{stix!}/", ``, "13334A4A4AA"},
+	{"DELETE /taxii2/{root}/collections/{id}/objects/{object}/{$}", "/taxii2/tarian/collections/{tenant}/objects/{stix!}/", ``, "13333A4A4AA"},
 	{"GET /taxii2/{root}/collections/{id}/objects/{object}/versions/{$}", "/taxii2/tarian/collections/{tenant}/objects/{stix}/versions/", ``, "133A4A4A4AA"},
 	{"GET /taxii2/{root}/collections/{id}/manifest/{$}", "/taxii2/tarian/collections/{tenant}/manifest/", ``, "133A4A4A4AA"},
 	{"GET /taxii2/{root}/status/{status}/{$}", "/taxii2/tarian/status/{taxiistatus}/", ``, "133A4A4A4AA"},
@@ -173,6 +173,35 @@ func TestRoutes(t *testing.T) {
 		inTable[r.route] = true
 		if len(r.want) != routeColumns {
 			t.Errorf("route %q: want has %d classes, not %d", r.route, len(r.want), routeColumns)
+		}
+	}
+	// Each route declares its roles where it is registered; the
+	// declaration must be the roles the table lets through on their own
+	// tenant (neither 401 nor 403), and a route that declares none must
+	// answer callers without a token.
+	declared := web.New(web.DefaultConfig(), web.Deps{Users: nopUsers{}}).Access()
+	order := []string{"ingest", "tenant-viewer", "tenant-analyst", "tenant-admin", "provider-analyst", "provider-admin"}
+	ownCol := []int{1, 3, 5, 7, 9, 10}
+	for _, r := range routeMatrix {
+		who, ok := declared[r.route]
+		if !ok || len(r.want) != routeColumns {
+			continue
+		}
+		var fromTable []string
+		for i, role := range order {
+			if c := r.want[ownCol[i]]; c != '1' && c != '3' {
+				fromTable = append(fromTable, role)
+			}
+		}
+		var got []string
+		for _, role := range who {
+			got = append(got, string(role))
+		}
+		switch {
+		case who == nil && r.want[0] == '1':
+			t.Errorf("route %q declares no roles, yet the table wants 401 without a token", r.route)
+		case who != nil && strings.Join(got, ",") != strings.Join(fromTable, ","):
+			t.Errorf("route %q declares roles %v; the table lets through %v", r.route, got, fromTable)
 		}
 	}
 	isRoute := map[string]bool{}

@@ -215,11 +215,11 @@ func (a *API) registerAccounts() {
 	if a.d.Users == nil {
 		return
 	}
-	a.handle("POST /api/v1/session", a.postSession)
-	a.handle("GET /api/v1/session", a.authed(a.getSession))
-	a.handle("DELETE /api/v1/session", a.authed(a.deleteSession))
-	a.handle("POST /api/v1/session/mfa", a.authed(a.postMFAEnrol))
-	a.handle("POST /api/v1/session/mfa/confirm", a.authed(a.postMFAConfirm))
+	a.public("POST /api/v1/session", a.postSession)
+	a.route("GET /api/v1/session", anyRole, a.getSession)
+	a.route("DELETE /api/v1/session", anyRole, a.deleteSession)
+	a.route("POST /api/v1/session/mfa", anyRole, a.postMFAEnrol)
+	a.route("POST /api/v1/session/mfa/confirm", anyRole, a.postMFAConfirm)
 	a.registerUsers()
 }
 

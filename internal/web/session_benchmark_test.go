@@ -11,7 +11,7 @@ import (
 // benchAuth measures the authed middleware alone: the handler does
 // nothing, so the figure is the per-request cost of authentication.
 func benchAuth(b *testing.B, r *http.Request, w *acctWorld) {
-	h := w.api.authed(func(http.ResponseWriter, *http.Request, auth.Principal) error { return nil })
+	h := w.api.authed("GET /bench", readers, func(http.ResponseWriter, *http.Request, auth.Principal) error { return nil })
 	rec := httptest.NewRecorder()
 	h(rec, r)
 	if rec.Code != 200 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tarian-soc/tarian/internal/auth"
@@ -16,15 +17,23 @@ import (
 // (any user name); people with their session cookie. Errors are TAXII's
 // error messages, not the API's.
 func (a *API) registerTAXII() {
+	// TAXII authenticates as the rest of the API does (and with a token as
+	// the HTTP Basic password, as TAXII clients send it) and answers in
+	// TAXII's own error bodies; its routes declare their roles all the same.
 	for _, rt := range taxii.Routes() {
-		a.handle(rt.Pattern, a.taxiiAuthed(rt.Serve))
+		who := readers
+		if !strings.HasPrefix(rt.Pattern, http.MethodGet+" ") {
+			who = responders
+		}
+		a.access[rt.Pattern] = who
+		a.handle(rt.Pattern, a.taxiiAuthed(rt.Pattern, who, rt.Serve))
 	}
-	a.handle("/taxii2/", func(w http.ResponseWriter, r *http.Request) {
+	a.public("/taxii2/", func(w http.ResponseWriter, r *http.Request) {
 		taxii.WriteError(w, http.StatusNotFound, "not_found", "no TAXII endpoint "+r.Method+" "+r.URL.Path+" (start at GET /taxii2/)")
 	})
 }
 
-func (a *API) taxiiAuthed(h func(s *taxii.Server, w http.ResponseWriter, r *http.Request, c taxii.Caller)) http.HandlerFunc {
+func (a *API) taxiiAuthed(pattern string, who roles, h func(s *taxii.Server, w http.ResponseWriter, r *http.Request, c taxii.Caller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if a.d.TAXII == nil {
 			taxii.WriteError(w, http.StatusNotFound, "not_found", "this server has no TAXII service")
@@ -41,6 +50,10 @@ func (a *API) taxiiAuthed(h func(s *taxii.Server, w http.ResponseWriter, r *http
 				msg = "the server could not check the credentials; it is logged"
 			}
 			taxii.WriteError(w, status, code, msg)
+			return
+		}
+		if !slices.Contains(who, p.Role) {
+			taxii.WriteError(w, http.StatusForbidden, "forbidden", "role "+string(p.Role)+" may not call "+pattern)
 			return
 		}
 		var c taxii.Caller

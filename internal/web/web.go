@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -149,13 +150,62 @@ type API struct {
 	acct   *accounts
 	oidc   *oidcProviders
 	routes []string // patterns in registration order (Routes)
+	// access is each route's declared roles (route, public).
+	access map[string]roles
+}
+
+// roles are the roles that may call a route. A route declares them when
+// it is registered (route), and the one middleware (authed) refuses every
+// other role before the handler runs: default deny. What a handler still
+// checks is about the object or tenant it acts on (a tenant-admin of this
+// tenant, an escalated case), never the role alone.
+type roles []auth.Role
+
+// The role sets routes declare.
+var (
+	anyRole          = roles{auth.RoleIngest, auth.RoleTenantViewer, auth.RoleTenantAnalyst, auth.RoleTenantAdmin, auth.RoleProviderAnalyst, auth.RoleProviderAdmin}
+	ingesters        = roles{auth.RoleIngest}
+	readers          = roles{auth.RoleTenantViewer, auth.RoleTenantAnalyst, auth.RoleTenantAdmin, auth.RoleProviderAnalyst, auth.RoleProviderAdmin}
+	responders       = roles{auth.RoleTenantAnalyst, auth.RoleTenantAdmin, auth.RoleProviderAnalyst, auth.RoleProviderAdmin}
+	memberResponders = roles{auth.RoleTenantAnalyst, auth.RoleTenantAdmin}
+	tuners           = roles{auth.RoleTenantAdmin, auth.RoleProviderAnalyst, auth.RoleProviderAdmin}
+	admins           = roles{auth.RoleTenantAdmin, auth.RoleProviderAdmin}
+	providers        = roles{auth.RoleProviderAnalyst, auth.RoleProviderAdmin}
+	providerAdmin    = roles{auth.RoleProviderAdmin}
+)
+
+// route registers an authenticated route: who may call it, then h with
+// the principal.
+func (a *API) route(pattern string, who roles, h handler) {
+	if len(who) == 0 {
+		panic("web: route " + pattern + " declares no roles")
+	}
+	a.access[pattern] = who
+	a.handle(pattern, a.authed(pattern, who, h))
+}
+
+// public registers a route anyone may call (health, login, the single
+// sign-on redirects, the catch-all 404s).
+func (a *API) public(pattern string, h http.HandlerFunc) {
+	a.access[pattern] = nil
+	a.handle(pattern, h)
 }
 
 // handle registers h for pattern and records the pattern, so Routes lists
-// every route (internal/web/routes_test.go pins each one's access).
+// every route; only route, public and registerTAXII call it.
 func (a *API) handle(pattern string, h http.HandlerFunc) {
 	a.routes = append(a.routes, pattern)
 	a.mux.HandleFunc(pattern, h)
+}
+
+// Access returns the roles each authenticated route declares (nil for a
+// public one).
+func (a *API) Access() map[string][]auth.Role {
+	out := make(map[string][]auth.Role, len(a.access))
+	for k, v := range a.access {
+		out[k] = v
+	}
+	return out
 }
 
 // Routes returns every registered route pattern ("METHOD /path").
@@ -163,35 +213,35 @@ func (a *API) Routes() []string { return append([]string(nil), a.routes...) }
 
 // New returns the API handler.
 func New(cfg Config, d Deps) *API {
-	a := &API{cfg: cfg, d: d, mux: http.NewServeMux(), ingest: make(chan struct{}, cfg.MaxConcurrentIngest)}
-	a.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	a.handle("GET /readyz", a.readyz)
-	a.handle("GET /metrics", a.authed(a.getMetrics))
-	a.handle("POST /api/v1/ingest", a.authed(a.postIngest))
-	a.handle("GET /api/v1/search", a.authed(a.getSearch))
-	a.handle("GET /api/v1/raw", a.authed(a.getRaw))
-	a.handle("GET /api/v1/tenants", a.authed(a.getTenants))
-	a.handle("POST /api/v1/tenants", a.authed(a.postTenant))
-	a.handle("POST /api/v1/tokens", a.authed(a.postToken))
-	a.handle("GET /api/v1/deadletters", a.authed(a.getDeadLetters))
+	a := &API{cfg: cfg, d: d, mux: http.NewServeMux(), ingest: make(chan struct{}, cfg.MaxConcurrentIngest), access: map[string]roles{}}
+	a.public("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	a.public("GET /readyz", a.readyz)
+	a.route("GET /metrics", providers, a.getMetrics)
+	a.route("POST /api/v1/ingest", ingesters, a.postIngest)
+	a.route("GET /api/v1/search", readers, a.getSearch)
+	a.route("GET /api/v1/raw", readers, a.getRaw)
+	a.route("GET /api/v1/tenants", anyRole, a.getTenants)
+	a.route("POST /api/v1/tenants", providerAdmin, a.postTenant)
+	a.route("POST /api/v1/tokens", admins, a.postToken)
+	a.route("GET /api/v1/deadletters", admins, a.getDeadLetters)
 	a.registerAudit() // audit.go
-	a.handle("GET /api/v1/alerts", a.authed(a.getAlerts))
-	a.handle("GET /api/v1/stream", a.authed(a.getStream))
-	a.handle("GET /api/v1/metrics/soc", a.authed(a.getSOCMetrics))
-	a.handle("GET /api/v1/alerts/{id}", a.authed(a.getAlert))
-	a.handle("GET /api/v1/incidents", a.authed(a.getIncidents))
-	a.handle("POST /api/v1/alerts/{id}/{verb}", a.authed(a.postAlertAction))
-	a.handle("GET /api/v1/suppressions", a.authed(a.getSuppressions))
-	a.handle("POST /api/v1/suppressions", a.authed(a.postSuppression))
-	a.handle("DELETE /api/v1/suppressions/{id}", a.authed(a.deleteSuppression))
-	a.handle("GET /api/v1/assets", a.authed(a.getAssets))
-	a.handle("PUT /api/v1/assets", a.authed(a.putAsset))
-	a.handle("GET /api/v1/rules", a.authed(a.getRules))
-	a.handle("POST /api/v1/rules", a.authed(a.postRules))
-	a.handle("POST /api/v1/rules/{id}/disable", a.authed(a.postRuleSwitch(false)))
-	a.handle("POST /api/v1/rules/{id}/enable", a.authed(a.postRuleSwitch(true)))
-	a.handle("GET /api/v1/placeholders", a.authed(a.getPlaceholders))
-	a.handle("PUT /api/v1/placeholders", a.authed(a.putPlaceholders))
+	a.route("GET /api/v1/alerts", readers, a.getAlerts)
+	a.route("GET /api/v1/stream", readers, a.getStream)
+	a.route("GET /api/v1/metrics/soc", readers, a.getSOCMetrics)
+	a.route("GET /api/v1/alerts/{id}", readers, a.getAlert)
+	a.route("GET /api/v1/incidents", readers, a.getIncidents)
+	a.route("POST /api/v1/alerts/{id}/{verb}", responders, a.postAlertAction)
+	a.route("GET /api/v1/suppressions", readers, a.getSuppressions)
+	a.route("POST /api/v1/suppressions", tuners, a.postSuppression)
+	a.route("DELETE /api/v1/suppressions/{id}", tuners, a.deleteSuppression)
+	a.route("GET /api/v1/assets", readers, a.getAssets)
+	a.route("PUT /api/v1/assets", tuners, a.putAsset)
+	a.route("GET /api/v1/rules", readers, a.getRules)
+	a.route("POST /api/v1/rules", admins, a.postRules)
+	a.route("POST /api/v1/rules/{id}/disable", admins, a.postRuleSwitch(false))
+	a.route("POST /api/v1/rules/{id}/enable", admins, a.postRuleSwitch(true))
+	a.route("GET /api/v1/placeholders", readers, a.getPlaceholders)
+	a.route("PUT /api/v1/placeholders", admins, a.putPlaceholders)
 	a.registerCloudSources()
 	a.registerCases()
 	a.registerIntel() // intel.go
@@ -200,8 +250,8 @@ func New(cfg Config, d Deps) *API {
 	a.registerTAXII()
 	a.registerOIDC() // oidc.go
 	// Go's profiler, for provider-admins diagnosing a live server.
-	a.handle("GET /debug/pprof/{name...}", a.authed(a.getPprof))
-	a.handle("/api/", func(w http.ResponseWriter, r *http.Request) {
+	a.route("GET /debug/pprof/{name...}", providerAdmin, a.getPprof)
+	a.public("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
 	})
 	return a
@@ -223,8 +273,9 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 type handler func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
 
 // authed authenticates the bearer token, or else the session cookie
-// (session.go: expiry, CSRF on writes), and runs h with the principal.
-func (a *API) authed(h handler) http.HandlerFunc {
+// (session.go: expiry, CSRF on writes), refuses a principal whose role the
+// route does not declare, and runs h with the principal.
+func (a *API) authed(pattern string, who roles, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var p auth.Principal
 		var err error
@@ -237,6 +288,10 @@ func (a *API) authed(h handler) http.HandlerFunc {
 		}
 		if err != nil {
 			writeError(w, err)
+			return
+		}
+		if !slices.Contains(who, p.Role) {
+			writeError(w, fmt.Errorf("%w: role %s may not call %s", auth.ErrForbidden, p.Role, pattern))
 			return
 		}
 		if err := h(w, r, p); err != nil {
@@ -273,9 +328,6 @@ func (a *API) auditChange(ctx context.Context, p auth.Principal, action string, 
 }
 
 func (a *API) getPprof(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Role != auth.RoleProviderAdmin {
-		return fmt.Errorf("%w: profiling is for provider-admin", auth.ErrForbidden)
-	}
 	switch name := r.PathValue("name"); name {
 	case "", "index":
 		pprof.Index(w, r)
