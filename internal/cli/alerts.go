@@ -298,14 +298,16 @@ func join(v any) string {
 // alert it may not change and fails at the end naming each refusal.
 func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 	fs := newFlagSet("alerts "+verb, env)
-	body := map[string]string{}
+	body := map[string]any{}
 	var to, as, note *string
+	var noShare *bool
 	switch verb {
 	case "assign":
 		to = fs.String("to", "", "the analyst to assign (required)")
 	case "resolve":
 		as = fs.String("as", "", "the classification: "+alert.Resolutions+" (required)")
 		note = fs.String("note", "", "why, for the record")
+		noShare = fs.Bool("no-share", false, "a provider's true positive: do not share its external observables with the other members")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -323,7 +325,7 @@ func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 		body["to"] = *to
 	}
 	if as != nil {
-		body["as"], body["note"] = *as, *note
+		body["as"], body["note"], body["no_share"] = *as, *note, *noShare
 	}
 	c, err := newClient(env)
 	if err != nil {
@@ -344,6 +346,14 @@ func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 			fmt.Fprintf(env.Stdout, " as %s", s)
 		}
 		fmt.Fprintln(env.Stdout)
+		if sh, ok := a["shared"].(map[string]any); ok {
+			for _, i := range asMaps(sh["indicators"]) {
+				fmt.Fprintf(env.Stdout, "  shared with every member: %s (%v)\n", observables(i), i["id"])
+			}
+			if n, _ := sh["withheld"].(float64); n > 0 {
+				fmt.Fprintf(env.Stdout, "  kept back by the sharing policy: %v internal entities (hosts, users, internal names and addresses)\n", n)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

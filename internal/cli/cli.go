@@ -57,7 +57,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian alerts incidents [--tenant ID|*] [--status S] [--severity L] [--limit N] [--json]   one line per incident
   tarian alerts ack ID...                 acknowledge
   tarian alerts assign ID... --to USER
-  tarian alerts resolve ID... --as true-positive|benign-positive|false-positive|duplicate [--note TEXT]
+  tarian alerts resolve ID... --as true-positive|benign-positive|false-positive|duplicate [--note TEXT] [--no-share]
+                                          a provider's true positive shares its external observables with every member
   tarian alerts escalate ID...            hand over to the member
   tarian alerts reopen ID...
   tarian cases create [--tenant ID] --title TEXT [--from-alert ID]... [--severity L] [--tlp TLP] [--assignee U] [--description TEXT] [--json]
@@ -95,6 +96,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian audit verify --data DIR [--tenant ID|*]  offline, read-only, on a stopped server's data directory
   tarian audit verify --file EXPORT [--public-key HEX]   an export, offline
   tarian audit export [--tenant ID|*] [--out FILE]   one chain as JSON lines with its hashes and checkpoints
+  tarian campaigns list [--limit N] [--json]   provider roles: one external observable at several members
+  tarian campaigns show ID [--json]       each member's alerts in it (audited)
   tarian intel add TYPE VALUE [--tenant ID] [--tlp LEVEL] [--confidence N] [--expires T] [--name N] [--audience all|ID,ID]
   tarian intel import [--tenant ID] [--tlp LEVEL] [--audience all|ID,ID] FILE|DIR...   STIX bundle, MISP feed dir, MISP event, CSV
   tarian intel list [--tenant ID] [--type T] [--limit N] [--revoked] [--json]
@@ -197,6 +200,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runAudit(ctx, rest, env)
 	case "assets":
 		err = runAssets(ctx, rest, env)
+	case "campaigns":
+		err = runCampaigns(ctx, rest, env)
 	case "intel":
 		if len(rest) > 0 && rest[0] == "pattern" {
 			return intelPattern(ctx, rest[1:], env) // offline; exit codes of its own
@@ -246,7 +251,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "version":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "campaigns", "version":
 		return true
 	}
 	return false

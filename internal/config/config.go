@@ -20,6 +20,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/alert/notify"
 	"github.com/tarian-soc/tarian/internal/bus"
+	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
@@ -95,6 +96,8 @@ type Config struct {
 	Intel indicators.Config `yaml:"intel"`
 	// TAXII is the TAXII 2.1 server and the remote collections polled.
 	TAXII taxii.Config `yaml:"taxii"`
+	// Defend is defend-as-one: what is shared, campaigns, k-anonymity.
+	Defend defend.Config `yaml:"defend"`
 	// Notify is the delivery of alert notifications (channels are added
 	// per tenant through the API).
 	Notify notify.Config `yaml:"notify"`
@@ -182,6 +185,7 @@ func Default() Config {
 		Cases:  incident.DefaultConfig(),
 		Intel:  indicators.DefaultConfig(),
 		TAXII:  taxii.DefaultConfig(),
+		Defend: defend.DefaultConfig(),
 		Notify: notify.DefaultConfig(),
 	}
 }
@@ -369,6 +373,7 @@ func (c Config) Validate() error {
 		{"cases", c.Cases.Validate()},
 		{"intel", c.Intel.Validate()},
 		{"taxii", c.TAXII.Validate()},
+		{"defend", c.Defend.Validate()},
 		{"notify", c.Notify.Validate()},
 	} {
 		if s.err != nil && s.key == "" {

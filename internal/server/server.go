@@ -23,6 +23,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/config"
+	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/feed"
@@ -70,6 +71,8 @@ type Server struct {
 	// taxii serves TAXII 2.1; taxiiFeeds polls remote collections.
 	taxii      *taxii.Server
 	taxiiFeeds *taxii.Poller
+	// defend shares confirmed observables and raises campaigns.
+	defend *defend.Service
 	// feed carries alert and case changes to the live stream.
 	feed *feed.Hub
 	// alerts turns detections into the analysts' queue.
@@ -151,6 +154,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
+	if s.defend, err = defend.New(cfg.Defend, defend.Deps{Store: s.db, Intel: s.intel, Log: log.With("component", "defend")}); err != nil {
+		s.close()
+		return nil, err
+	}
 	if s.taxii, err = taxii.New(cfg.TAXII, taxii.Deps{Store: s.db, Importer: s.intel, Tenants: s.db, Log: log.With("component", "taxii")}); err != nil {
 		s.close()
 		return nil, err
@@ -218,6 +225,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Cases:        s.cases,
 		Intel:        s.intel,
 		TAXII:        s.taxii,
+		Defend:       s.defend,
 		Metrics:      http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
 		Ready:        s.readyErr,
 		Log:          log.With("component", "web"),
@@ -246,6 +254,11 @@ func (s *Server) alertsChanged(ctx context.Context, cs []alert.Change) {
 	// One call's changes are one tenant's (Raise is per tenant, Act one alert).
 	if len(cs) > 0 && s.notify != nil {
 		s.notify.Notify(ctx, cs[0].Alert.Tenant, cs)
+	}
+	if len(cs) > 0 && s.defend != nil {
+		if err := s.defend.Observe(ctx, cs[0].Alert.Tenant, cs); err != nil {
+			s.log.Error("campaign detection", "err", err)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -69,6 +70,9 @@ type AlertJSON struct {
 	// Evidence (the first alert.MaxEvidence event references) is shown by
 	// the one-alert view only.
 	Evidence []string `json:"evidence,omitempty"`
+	// AlsoSeen is how many other members saw one of the alert's external
+	// observables; omitted below the k-anonymity threshold.
+	AlsoSeen int `json:"also_seen,omitempty"`
 }
 
 // NewAlertJSON shows al with its service-level standing at now.
@@ -161,6 +165,9 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 		out = out[:limit]
 		resp["next_cursor"] = strconv.FormatInt(out[limit-1].ID, 10)
 	}
+	if err := a.alsoSeen(r.Context(), p, out); err != nil {
+		return err
+	}
 	resp["alerts"] = out
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -196,7 +203,11 @@ func (a *API) getAlert(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, NewAlertJSON(al, a.d.Alerts.Config(), a.d.Alerts.Now(), true))
+	out := []AlertJSON{NewAlertJSON(al, a.d.Alerts.Config(), a.d.Alerts.Now(), true)}
+	if err := a.alsoSeen(r.Context(), p, out); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out[0])
 	return nil
 }
 
@@ -223,6 +234,8 @@ func (a *API) postAlertAction(w http.ResponseWriter, r *http.Request, p auth.Pri
 		To   string           `json:"to"`
 		As   alert.Resolution `json:"as"`
 		Note string           `json:"note"`
+		// NoShare keeps a provider's true positive from being shared.
+		NoShare bool `json:"no_share"`
 	}
 	if r.ContentLength != 0 {
 		dec := json.NewDecoder(io.LimitReader(r.Body, maxActionBody))
@@ -246,7 +259,14 @@ func (a *API) postAlertAction(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err := a.auditChange(r.Context(), p, "alert."+verb, al.Tenant, al.ID, triage(before), triage(after)); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	writeJSON(w, http.StatusOK, NewAlertJSON(after, a.d.Alerts.Config(), a.d.Alerts.Now(), true))
+	shared, err := a.share(r.Context(), p, before, after, body.NoShare)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		AlertJSON
+		Shared *defend.Shared `json:"shared,omitempty"`
+	}{NewAlertJSON(after, a.d.Alerts.Config(), a.d.Alerts.Now(), true), shared})
 	return nil
 }
 

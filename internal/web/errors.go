@@ -8,6 +8,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
@@ -51,6 +52,7 @@ var catalogue = []struct {
 	{incident.ErrTransition, http.StatusConflict, "transition_not_allowed"},
 	{incident.ErrInvalid, http.StatusBadRequest, "bad_request"},
 	{intel.ErrNotFound, http.StatusNotFound, "not_found"},
+	{defend.ErrNotFound, http.StatusNotFound, "not_found"},
 	{incident.ErrTooLarge, http.StatusRequestEntityTooLarge, "evidence_too_large"},
 }
 

@@ -119,6 +119,9 @@ var routeMatrix = []struct {
 	{"POST /api/v1/intel/import", "/api/v1/intel/import?name=m{n}.csv", "192.0.2.{n}\n", "13333A4A4AA"},
 	{"GET /api/v1/intel/export", "/api/v1/intel/export", ``, "133A3A3A3AA"},
 	{"GET /api/v1/intel/hunts", "/api/v1/intel/hunts", ``, "133A3A3A3AA"},
+	// Campaigns are the provider's; the fixture has none (404 for id 1).
+	{"GET /api/v1/campaigns", "/api/v1/campaigns", ``, "133333333AA"},
+	{"GET /api/v1/campaigns/{id}", "/api/v1/campaigns/1", ``, "13333333344"},
 	{"GET /api/v1/users", "/api/v1/users", ``, "1333333A33A"},
 	{"POST /api/v1/users", "/api/v1/users", `{"name":"new-{n}","tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
 	{"POST /api/v1/users/{name}/{verb}", "/api/v1/users/{user}/disable", ``, "1333333A43A"},

@@ -120,6 +120,9 @@ type Deps struct {
 	Cases *incident.Service
 	// Intel is threat intelligence (nil: the intel endpoints answer 404).
 	Intel Intel
+	// Defend is defend-as-one: sharing confirmed observables, campaigns,
+	// "also seen" (nil: no sharing, campaign endpoints answer 404).
+	Defend Defend
 	// Notify manages notification channels (nil: the endpoints answer 404).
 	Notify Notifications
 	// TAXII is the TAXII 2.1 server mounted under /taxii2/ (taxii.go; nil:
@@ -244,7 +247,8 @@ func New(cfg Config, d Deps) *API {
 	a.route("PUT /api/v1/placeholders", admins, a.putPlaceholders)
 	a.registerCloudSources()
 	a.registerCases()
-	a.registerIntel() // intel.go
+	a.registerIntel()  // intel.go
+	a.registerDefend() // defend.go
 	a.registerNotifications()
 	a.registerAccounts()
 	a.registerTAXII()

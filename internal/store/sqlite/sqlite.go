@@ -159,6 +159,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	12: ssoMigration,           // sso.go (OIDC)
 	13: intelMigration,         // intel.go
 	14: intelObjectsMigration,  // intelobjects.go
+	15: campaignsMigration,     // campaigns.go
 }
 
 func (d *DB) migrate(ctx context.Context) error {

@@ -1,0 +1,294 @@
+package defend
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Campaign is one external observable (or a rule's external entity) seen
+// in alerts at several members: the provider's parent incident.
+type Campaign struct {
+	ID        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Value     string    `json:"value"`
+	Title     string    `json:"title"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Created   time.Time `json:"created"`
+	Status    string    `json:"status"`
+	// Members is how many members it touched; Links are their alerts
+	// (provider views only).
+	Members int    `json:"members"`
+	Links   []Link `json:"alerts,omitempty"`
+}
+
+// Link is one member's alert in a campaign.
+type Link struct {
+	Tenant  tenant.ID `json:"tenant"`
+	AlertID int64     `json:"alert"`
+	Seen    time.Time `json:"seen"`
+}
+
+// ErrNotFound is a campaign that does not exist.
+var ErrNotFound = errors.New("campaign not found")
+
+// Store keeps observables seen, campaigns and propagations
+// (store/sqlite).
+type Store interface {
+	// RecordObservables notes that tenant t's alert saw keys at seen.
+	RecordObservables(ctx context.Context, t tenant.ID, alertID int64, seen time.Time, keys []string) error
+	// SeenSince lists the alerts (per tenant) that saw key at or after
+	// since.
+	SeenSince(ctx context.Context, key string, since time.Time) ([]Link, error)
+	// OpenCampaign returns the campaign holding any of keys whose last
+	// alert is at or after since.
+	OpenCampaign(ctx context.Context, keys []string, since time.Time) (Campaign, bool, error)
+	CreateCampaign(ctx context.Context, c Campaign) (Campaign, error)
+	// LinkCampaign adds alerts and keys to campaign id, moving its times.
+	LinkCampaign(ctx context.Context, id int64, links []Link, keys []string) error
+	Campaigns(ctx context.Context, limit int) ([]Campaign, error)
+	Campaign(ctx context.Context, id int64) (Campaign, error)
+	// OtherTenants counts the tenants other than t whose alerts saw any
+	// of the keys tenant t's alert saw.
+	OtherTenants(ctx context.Context, t tenant.ID, alertID int64) (int, error)
+	RecordPropagation(ctx context.Context, indicator string, t tenant.ID, alertID int64, at time.Time) error
+}
+
+// Intel takes shared indicators (indicators.Service).
+type Intel interface {
+	Import(ctx context.Context, b intel.Batch) (intel.Summary, error)
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store Store
+	Intel Intel
+	// Changed is told of a campaign created or grown (the live stream).
+	Changed func(ctx context.Context, c Campaign)
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Service is defend-as-one.
+type Service struct {
+	cfg    Config
+	policy policy
+	d      Deps
+}
+
+// New returns the service.
+func New(cfg Config, d Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Service{cfg: cfg, policy: newPolicy(cfg), d: d}, nil
+}
+
+// Config returns the policy.
+func (s *Service) Config() Config { return s.cfg }
+
+// keys are an alert's external observables as campaign keys ("type:value").
+func (s *Service) keys(a alert.Alert) []string {
+	var ks []string
+	for _, o := range s.policy.External(a.Entities) {
+		ks = append(ks, string(o.Type)+":"+o.Value)
+	}
+	return ks
+}
+
+// Observe records the external observables of new and grown alerts and
+// raises or grows campaigns: one external observable in alerts at
+// CampaignMembers members within CampaignWindow. Called with each batch of
+// alert changes of one tenant as it is stored.
+func (s *Service) Observe(ctx context.Context, t tenant.ID, cs []alert.Change) error {
+	for _, c := range cs {
+		if c.What != alert.ChangeCreated && c.What != alert.ChangeUpdated {
+			continue
+		}
+		a := c.Alert
+		ks := s.keys(a)
+		if len(ks) == 0 {
+			continue
+		}
+		seen := a.LastSeen
+		if seen.IsZero() {
+			seen = s.d.Now()
+		}
+		if err := s.d.Store.RecordObservables(ctx, t, a.ID, seen, ks); err != nil {
+			return fmt.Errorf("defend: record observables: %w", err)
+		}
+		if err := s.campaign(ctx, t, a, ks, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) campaign(ctx context.Context, t tenant.ID, a alert.Alert, ks []string, seen time.Time) error {
+	since := seen.Add(-s.cfg.CampaignWindow)
+	if c, ok, err := s.d.Store.OpenCampaign(ctx, ks, since); err != nil {
+		return err
+	} else if ok {
+		if err := s.d.Store.LinkCampaign(ctx, c.ID, []Link{{Tenant: t, AlertID: a.ID, Seen: seen}}, ks); err != nil {
+			return err
+		}
+		s.changed(ctx, c.ID)
+		return nil
+	}
+	for _, k := range ks {
+		links, err := s.d.Store.SeenSince(ctx, k, since)
+		if err != nil {
+			return err
+		}
+		members := map[tenant.ID]bool{}
+		for _, l := range links {
+			members[l.Tenant] = true
+		}
+		if len(members) < s.cfg.CampaignMembers {
+			continue
+		}
+		kind, value, _ := strings.Cut(k, ":")
+		c, err := s.d.Store.CreateCampaign(ctx, Campaign{Kind: kind, Value: value, Title: fmt.Sprintf("%s %s at %d members", kind, value, len(members)),
+			FirstSeen: earliest(links), LastSeen: seen, Created: s.d.Now().UTC(), Status: "open"})
+		if err != nil {
+			return err
+		}
+		if err := s.d.Store.LinkCampaign(ctx, c.ID, links, ks); err != nil {
+			return err
+		}
+		s.d.Log.Info("campaign raised", "campaign", c.ID, "key", k, "members", len(members))
+		s.changed(ctx, c.ID)
+		return nil
+	}
+	return nil
+}
+
+func (s *Service) changed(ctx context.Context, id int64) {
+	if s.d.Changed == nil {
+		return
+	}
+	if c, err := s.d.Store.Campaign(ctx, id); err == nil {
+		s.d.Changed(ctx, c)
+	}
+}
+
+func earliest(ls []Link) time.Time {
+	var t time.Time
+	for _, l := range ls {
+		if t.IsZero() || l.Seen.Before(t) {
+			t = l.Seen
+		}
+	}
+	return t
+}
+
+// Campaigns lists campaigns, newest first (provider views).
+func (s *Service) Campaigns(ctx context.Context, limit int) ([]Campaign, error) {
+	return s.d.Store.Campaigns(ctx, limit)
+}
+
+// Campaign returns one campaign with its members' alerts (provider views).
+func (s *Service) Campaign(ctx context.Context, id int64) (Campaign, error) {
+	return s.d.Store.Campaign(ctx, id)
+}
+
+// AlsoSeen is how many other members saw an external observable of
+// tenant t's alert, or 0 when that is below the k-anonymity threshold.
+func (s *Service) AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int, error) {
+	n, err := s.d.Store.OtherTenants(ctx, t, alertID)
+	if err != nil || n < s.cfg.KAnonymity {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Shared is what a confirmation shared.
+type Shared struct {
+	Indicators []intel.Indicator `json:"indicators"`
+	// Withheld counts the alert's observables the policy kept back
+	// (internal names and addresses, host and user names).
+	Withheld int `json:"withheld"`
+}
+
+// Confirm shares the external observables of tenant t's alert a,
+// confirmed a true positive by a provider analyst: each becomes an
+// indicator of the provider for every member, marked by the policy's TLP,
+// expiring with it, its origin kept in private provenance. The matcher
+// takes them at once and a retro-hunt runs over every member's history.
+func (s *Service) Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (Shared, error) {
+	var out Shared
+	if !s.cfg.Share {
+		return out, nil
+	}
+	obs := s.policy.External(a.Entities)
+	out.Withheld = len(a.Entities) - len(obs)
+	now := s.d.Now().UTC().Truncate(time.Millisecond)
+	for _, o := range obs {
+		i := intel.Indicator{
+			ID:          sharedID(o),
+			Name:        "Confirmed at a member: " + a.Title,
+			Observables: []intel.Observable{o},
+			TLP:         intel.TLP(s.cfg.TLP),
+			Confidence:  85,
+			ValidFrom:   now,
+			ValidUntil:  now.Add(s.cfg.Expires),
+			Source:      "tarian:confirmed",
+			Tags:        []string{"shared", "confirmed"},
+			Attack:      attack(a.Tags),
+			Created:     now,
+			Modified:    now,
+		}
+		out.Indicators = append(out.Indicators, i)
+	}
+	if len(out.Indicators) == 0 {
+		return out, nil
+	}
+	if _, err := s.d.Intel.Import(ctx, intel.Batch{Indicators: out.Indicators}); err != nil {
+		return out, fmt.Errorf("defend: share: %w", err)
+	}
+	for _, i := range out.Indicators {
+		if err := s.d.Store.RecordPropagation(ctx, i.ID, t, a.ID, now); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// sharedID is the indicator id of a shared observable: the same value
+// confirmed again (at any member) is a new version of one indicator.
+func sharedID(o intel.Observable) string {
+	h := sha1.Sum([]byte("tarian/shared/" + string(o.Type) + "/" + o.Value))
+	b := h[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("indicator--%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// attack keeps a rule's ATT&CK technique ids ("attack.t1566.001" →
+// "T1566.001").
+func attack(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if id, ok := strings.CutPrefix(strings.ToLower(t), "attack.t"); ok && len(id) >= 4 {
+			out = append(out, "T"+strings.ToUpper(id))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const waveRule = `title: DNS query to the phishing wave's domain
+id: 5f1e9c1a-2222-4a2b-9c3d-000000000001
+author: Tarian tests
+logsource: {product: windows, category: dns_query}
+detection:
+  sel: {QueryName|endswith: '.phish-wave.net'}
+  condition: sel
+level: high
+tags: [attack.initial_access, attack.t1566.002]
+`
+
+// TestDefendAsOne: five members. The same phishing domain at three of them
+// within ten minutes is one campaign, which a fourth joins; below the
+// k-anonymity threshold a member is told nothing, at it only a count; the
+// provider's true positive at one member shares the domain, which then
+// alerts at a member whose rules missed it (real time) and one that saw
+// it yesterday (retro-hunt), and the member names never reach another
+// member.
+func TestDefendAsOne(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, filepath.Join(dir, "data"))
+	members := []string{"gwynedd", "powys", "conwy", "ceredigion", "wrexham"}
+	ingest, analyst := map[string]string{}, map[string]string{}
+	for _, m := range members {
+		s.addTenant(m)
+		ingest[m] = s.createToken(m, "ingest").Token
+		analyst[m] = s.createToken(m, "tenant-analyst").Token
+	}
+	prov := s.createToken("", "provider-analyst").Token
+	rules := filepath.Join(dir, "wave.yml")
+	if err := os.WriteFile(rules, []byte(waveRule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI(adminToken, "rules", "import", rules)
+	now := time.Now().UTC()
+	dns := func(m string, at time.Time, n int) string {
+		return sysmonEvent(22, strings.ToUpper(m[:3])+"-WS1", at, n, map[string]any{"QueryName": "login.phish-wave.net", "Image": `C:\Program Files\Outlook\outlook.exe`, "User": `CORP\` + m + "-clerk"})
+	}
+
+	// Yesterday, wrexham resolved the name through a proxy its rules do
+	// not cover: only a retro-hunt will find it.
+	s.ingestLines(ingest["wrexham"], sysmonEvent(3, "WRE-WS9", now.Add(-24*time.Hour), 1,
+		map[string]any{"DestinationHostname": "login.phish-wave.net", "DestinationIp": "203.0.113.77", "User": `CORP\wrexham-clerk`}))
+	s.waitDetected()
+
+	// gwynedd and powys: one other member is below k = 2, nothing said.
+	s.ingestLines(ingest["gwynedd"], dns("gwynedd", now.Add(-9*time.Minute), 1))
+	s.ingestLines(ingest["powys"], dns("powys", now.Add(-5*time.Minute), 1))
+	s.waitDetected()
+	as := s.alertList(analyst["gwynedd"])
+	if len(as) != 1 {
+		t.Fatalf("gwynedd's alerts: %+v", as)
+	}
+	gAlert := as[0].ID
+	if out := s.mustCLI(analyst["gwynedd"], "alerts", "show", itoa(gAlert), "--json"); strings.Contains(out, "also_seen") {
+		t.Errorf("with one other member, gwynedd is told: %s", out)
+	}
+	if out := s.mustCLI(prov, "campaigns", "list", "--json"); strings.TrimSpace(out) != "" {
+		t.Errorf("a campaign at two members: %s", out)
+	}
+
+	// conwy: three members within ten minutes, one campaign.
+	s.ingestLines(ingest["conwy"], dns("conwy", now.Add(-time.Minute), 1))
+	s.waitDetected()
+	var camp struct {
+		ID      int64 `json:"id"`
+		Members int   `json:"members"`
+		Value   string
+		Alerts  []struct {
+			Tenant string `json:"tenant"`
+			Alert  int64  `json:"alert"`
+		} `json:"alerts"`
+	}
+	out := strings.TrimSpace(s.mustCLI(prov, "campaigns", "list", "--json"))
+	if strings.Count(out, "\n") != 0 || json.Unmarshal([]byte(out), &camp) != nil || camp.Members != 3 || camp.Value != "login.phish-wave.net" {
+		t.Fatalf("campaigns after three members: %s", out)
+	}
+	out = s.mustCLI(prov, "campaigns", "show", itoa(camp.ID), "--json")
+	if err := json.Unmarshal([]byte(out), &camp); err != nil || len(camp.Alerts) != 3 {
+		t.Fatalf("campaign: %s", out)
+	}
+	var shown struct {
+		AlsoSeen int `json:"also_seen"`
+	}
+	out = s.mustCLI(analyst["gwynedd"], "alerts", "show", itoa(gAlert), "--json")
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.AlsoSeen != 2 {
+		t.Errorf("gwynedd's alert: also_seen %d, want 2: %s", shown.AlsoSeen, out)
+	}
+
+	// ceredigion is hit later: it joins the same campaign.
+	s.ingestLines(ingest["ceredigion"], dns("ceredigion", now, 1))
+	s.waitDetected()
+	out = s.mustCLI(prov, "campaigns", "show", itoa(camp.ID), "--json")
+	if err := json.Unmarshal([]byte(out), &camp); err != nil || camp.Members != 4 || len(camp.Alerts) != 4 {
+		t.Errorf("campaign after a fourth member: %s", out)
+	}
+	if out := strings.TrimSpace(s.mustCLI(prov, "campaigns", "list", "--json")); strings.Count(out, "\n") != 0 {
+		t.Errorf("a second campaign: %s", out)
+	}
+
+	// The provider confirms gwynedd's alert: the domain is shared, gwynedd's
+	// host and user are not.
+	out = s.mustCLI(prov, "alerts", "resolve", itoa(gAlert), "--as", "true-positive")
+	if !strings.Contains(out, "shared with every member: domain login.phish-wave.net") || strings.Contains(out, "GWY-WS1") || strings.Contains(out, "gwynedd-clerk") {
+		t.Fatalf("resolve as true positive: %s", out)
+	}
+	// wrexham's day-old connection is found by the retro-hunt.
+	s.waitAlerts(prov, "wrexham", "retro-hunt of the shared domain", func(as []queueAlert) bool {
+		return len(as) == 1 && as[0].Producer == "retrohunt" && as[0].Host == "WRE-WS9"
+	})
+	// A member whose rules do not see it: its connection alerts on the
+	// shared indicator as soon as it is processed.
+	start := time.Now()
+	s.ingestLines(ingest["wrexham"], sysmonEvent(3, "WRE-WS2", time.Now().UTC(), 2,
+		map[string]any{"DestinationHostname": "login.phish-wave.net", "DestinationIp": "203.0.113.77", "User": `CORP\wrexham-clerk`}))
+	s.waitAlerts(prov, "wrexham", "real-time match of the shared domain", func(as []queueAlert) bool {
+		for _, a := range as {
+			if a.Producer == "intel" && a.Host == "WRE-WS2" {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("confirmation to protection: wrexham's event alerted %v after its ingest was acknowledged (the CLI's ingest call included)", time.Since(start).Round(time.Millisecond))
+
+	// Nothing a member reads names another member or its hosts and users.
+	for _, m := range members {
+		reads := [][]string{{"alerts", "list", "--json"}, {"intel", "list", "--json"}, {"intel", "export"}, {"search", "--json", "phish-wave"}}
+		for _, args := range reads {
+			r := s.cli(analyst[m], args...)
+			body := r.stdout + r.stderr
+			for _, other := range members {
+				if other == m {
+					continue
+				}
+				if strings.Contains(body, other) || strings.Contains(body, strings.ToUpper(other[:3])+"-WS") {
+					t.Errorf("%s's %v names %s:\n%s", m, args, other, body)
+				}
+			}
+		}
+		if r := s.cli(analyst[m], "campaigns", "list"); r.code == 0 {
+			t.Errorf("member %s lists campaigns: %s", m, r.stdout)
+		}
+	}
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

@@ -1,0 +1,137 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/defend"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Defend is defend-as-one as the API uses it (defend.Service).
+type Defend interface {
+	Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (defend.Shared, error)
+	AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int, error)
+	Campaigns(ctx context.Context, limit int) ([]defend.Campaign, error)
+	Campaign(ctx context.Context, id int64) (defend.Campaign, error)
+}
+
+func (a *API) registerDefend() {
+	a.route("GET /api/v1/campaigns", providers, a.getCampaigns)
+	a.route("GET /api/v1/campaigns/{id}", providers, a.getCampaign)
+}
+
+func (a *API) defendEnabled() error {
+	if a.d.Defend == nil {
+		return &apiError{http.StatusNotFound, "not_found", "this server does not detect campaigns"}
+	}
+	return nil
+}
+
+// getCampaigns lists campaigns; each names how many members it touched,
+// not which (those are in the one-campaign view, audited).
+func (a *API) getCampaigns(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := a.defendEnabled(); err != nil {
+		return err
+	}
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 10_000 {
+			return badRequest("limit: want 1..10000")
+		}
+		limit = n
+	}
+	cs, err := a.d.Defend.Campaigns(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []defend.Campaign{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaigns": cs})
+	return nil
+}
+
+// getCampaign shows one campaign with each member's alerts: a view across
+// members, so it is audited in the provider's chain and in each member's.
+func (a *API) getCampaign(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := a.defendEnabled(); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return fmt.Errorf("%w: %q", defend.ErrNotFound, r.PathValue("id"))
+	}
+	c, err := a.d.Defend.Campaign(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	detail := "campaign=" + strconv.FormatInt(id, 10)
+	if err := a.audit(r.Context(), p, "campaign.read", "", detail); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	seen := map[tenant.ID]bool{}
+	for _, l := range c.Links {
+		if !seen[l.Tenant] {
+			seen[l.Tenant] = true
+			if err := a.audit(r.Context(), p, "campaign.read", string(l.Tenant), detail); err != nil {
+				return fmt.Errorf("audit: %w", err)
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// alsoSeen fills each alert's also_seen: how many other members saw one of
+// its external observables, shown only at or above the k-anonymity
+// threshold. A member's view of it is a view across members: audited once
+// a request, with the alerts it was shown on.
+func (a *API) alsoSeen(ctx context.Context, p auth.Principal, js []AlertJSON) error {
+	if a.d.Defend == nil {
+		return nil
+	}
+	var shown []string
+	for i := range js {
+		n, err := a.d.Defend.AlsoSeen(ctx, js[i].Tenant, js[i].ID)
+		if err != nil {
+			return err
+		}
+		js[i].AlsoSeen = n
+		if n > 0 {
+			shown = append(shown, strconv.FormatInt(js[i].ID, 10))
+		}
+	}
+	if len(shown) > 0 && !p.Role.Provider() {
+		if err := a.audit(ctx, p, "alerts.also_seen", string(p.Tenant), "alerts="+strings.Join(shown, ",")); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	return nil
+}
+
+// share shares a provider's true positive (unless the request said not
+// to), and says what it shared.
+func (a *API) share(ctx context.Context, p auth.Principal, before, after alert.Alert, noShare bool) (*defend.Shared, error) {
+	if a.d.Defend == nil || noShare || !p.Role.Provider() || after.Resolution != alert.TruePositive || before.Resolution == alert.TruePositive {
+		return nil, nil
+	}
+	sh, err := a.d.Defend.Confirm(ctx, after.Tenant, after)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(sh.Indicators))
+	for i, ind := range sh.Indicators {
+		ids[i] = ind.ID
+	}
+	if err := a.audit(ctx, p, "intel.share", string(after.Tenant), fmt.Sprintf(`{"alert":%d,"indicators":%q,"withheld":%d}`, after.ID, ids, sh.Withheld)); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return &sh, nil
+}
