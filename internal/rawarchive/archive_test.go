@@ -417,7 +417,9 @@ func TestFailedCheckpointRetried(t *testing.T) {
 // stay readable.
 func TestRetentionSweep(t *testing.T) {
 	e := newEnv(t)
-	now := time.Now().UTC()
+	// Noon today: "a day later" below must not cross another midnight,
+	// whatever the time the test runs.
+	now := time.Now().UTC().Truncate(24 * time.Hour).Add(12 * time.Hour)
 	old, twoAgo, yesterday := now.AddDate(0, 0, -10), now.AddDate(0, 0, -2), now.AddDate(0, 0, -1)
 	for i, d := range []time.Time{old, twoAgo, yesterday, now} {
 		e.write(t, "council-a", i*10, 10, d)
