@@ -105,6 +105,10 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian intel revoke ID
   tarian intel export [--tenant ID] > bundle.json   STIX 2.1: indicators, objects and sightings
   tarian intel hunts [--tenant ID] [--indicator ID] [--json]   retro-hunts and their progress
+  tarian advisories publish FILE          provider roles: YAML or JSON (title_en/_cy, summary_en/_cy, actions_en/_cy, tlp, indicators, audience); prints the id
+  tarian advisories list [--json]         members: those addressed to them; provider: every one with its acknowledgements
+  tarian advisories show ID [--json]      provider: who has acknowledged, where its indicators were seen since
+  tarian advisories ack ID                a member acknowledges (idempotent)
 
 Parsing (offline, no server):
   tarian parse [--type TYPE] [--json] [FILE...]   the three layers of each record (stdin when no file)
@@ -202,6 +206,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runAssets(ctx, rest, env)
 	case "campaigns":
 		err = runCampaigns(ctx, rest, env)
+	case "advisories":
+		err = runAdvisories(ctx, rest, env)
 	case "intel":
 		if len(rest) > 0 && rest[0] == "pattern" {
 			return intelPattern(ctx, rest[1:], env) // offline; exit codes of its own
@@ -251,7 +257,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "campaigns", "version":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version":
 		return true
 	}
 	return false

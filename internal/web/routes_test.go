@@ -122,6 +122,12 @@ var routeMatrix = []struct {
 	// Campaigns are the provider's; the fixture has none (404 for id 1).
 	{"GET /api/v1/campaigns", "/api/v1/campaigns", ``, "133333333AA"},
 	{"GET /api/v1/campaigns/{id}", "/api/v1/campaigns/1", ``, "13333333344"},
+	// Advisories: the provider publishes; a member reads and acknowledges
+	// the ones addressed to it ({adv}: one to each member alone).
+	{"POST /api/v1/advisories", "/api/v1/advisories", `{"title_en":"m{n}","title_cy":"m{n}","summary_en":"s","summary_cy":"c","tlp":"amber","audience":["{tenant}"]}`, "133333333AA"},
+	{"GET /api/v1/advisories", "/api/v1/advisories", ``, "133A3A3A3AA"},
+	{"GET /api/v1/advisories/{id}", "/api/v1/advisories/{adv}", ``, "133A4A4A4AA"},
+	{"POST /api/v1/advisories/{id}/ack", "/api/v1/advisories/{adv}/ack", ``, "133A4A4A433"},
 	{"GET /api/v1/users", "/api/v1/users", ``, "1333333A33A"},
 	{"POST /api/v1/users", "/api/v1/users", `{"name":"new-{n}","tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
 	{"POST /api/v1/users/{name}/{verb}", "/api/v1/users/{user}/disable", ``, "1333333A43A"},
@@ -160,6 +166,7 @@ type principal struct {
 type routeFixtures struct {
 	alert, kase, task, ref, sha, channel, user map[string]string
 	ind                                        map[string]string // an indicator the tenant owns
+	adv                                        map[string]string // an advisory addressed to the tenant alone
 	stix, taxiiStatus                          map[string]string // a TAXII object and status of the tenant's (taxii_test.go)
 	rule                                       string
 }
@@ -282,6 +289,12 @@ func TestRoutes(t *testing.T) {
 		f.ind[id] = ind.ID
 	}
 
+	// An advisory addressed to each member alone.
+	f.adv = map[string]string{}
+	for _, id := range []string{"tenant-a", "tenant-b"} {
+		f.adv[id] = postID(t, s, "/api/v1/advisories", map[string]any{"title_en": "fixture", "title_cy": "gosodiad", "summary_en": "s", "summary_cy": "c", "audience": []string{id}})
+	}
+
 	// A STIX object in each member's TAXII collection, added by the member.
 	f.stix, f.taxiiStatus = map[string]string{}, map[string]string{}
 	for _, ten := range []string{"a", "b"} {
@@ -332,7 +345,7 @@ func TestRoutes(t *testing.T) {
 	fill := func(t *testing.T, tmpl string, p principal) string {
 		id := p.target
 		r := strings.NewReplacer("{tenant}", id, "{alert}", f.alert[id], "{case}", f.kase[id], "{task}", f.task[id], "{sha}", f.sha[id],
-			"{chan}", f.channel[id], "{user}", f.user[id], "{ind}", f.ind[id], "{rule}", f.rule, "{ref}", url.QueryEscape(f.ref[id]), "{n}", fmt.Sprint(n.Add(1)),
+			"{chan}", f.channel[id], "{user}", f.user[id], "{ind}", f.ind[id], "{adv}", f.adv[id], "{rule}", f.rule, "{ref}", url.QueryEscape(f.ref[id]), "{n}", fmt.Sprint(n.Add(1)),
 			"{hook}", hook.URL, "{cloudbody}", cloudSourceBody, "{login}", fmt.Sprintf(`{"username":"person-tenant-viewer","password":%q}`, password))
 		out := r.Replace(tmpl)
 		out = strings.NewReplacer("{stix}", f.stix[id], "{taxiistatus}", f.taxiiStatus[id]).Replace(out)

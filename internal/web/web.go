@@ -123,6 +123,9 @@ type Deps struct {
 	// Defend is defend-as-one: sharing confirmed observables, campaigns,
 	// "also seen" (nil: no sharing, campaign endpoints answer 404).
 	Defend Defend
+	// Advisories are the provider's advisories to members (nil: the
+	// advisory endpoints answer 404).
+	Advisories Advisories
 	// Notify manages notification channels (nil: the endpoints answer 404).
 	Notify Notifications
 	// TAXII is the TAXII 2.1 server mounted under /taxii2/ (taxii.go; nil:
@@ -249,6 +252,7 @@ func New(cfg Config, d Deps) *API {
 	a.registerCases()
 	a.registerIntel()  // intel.go
 	a.registerDefend() // defend.go
+	a.registerAdvisories()
 	a.registerNotifications()
 	a.registerAccounts()
 	a.registerTAXII()

@@ -160,6 +160,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	13: intelMigration,         // intel.go
 	14: intelObjectsMigration,  // intelobjects.go
 	15: campaignsMigration,     // campaigns.go
+	16: advisoriesMigration,    // advisories.go
 }
 
 func (d *DB) migrate(ctx context.Context) error {
