@@ -1,5 +1,6 @@
 # Tarian's build and test entry points. `make test` is the whole suite and
-# exactly what CI runs (.ci/run); it needs only Go and the module proxy.
+# exactly what CI runs (.ci/run); it needs Go and the module proxy, and the
+# npm registry for the console's pinned packages (ui-check).
 
 GO ?= go
 PKGS := ./...
@@ -10,7 +11,14 @@ VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/tarian-soc/tarian/internal/cli.Version=$(VERSION) -X github.com/tarian-soc/tarian/internal/cli.Commit=$(COMMIT)
 
-.PHONY: build test deps lint vulncheck race bench-compile demo clean
+.PHONY: build test deps lint ui-check vulncheck race bench-compile demo clean
+
+# The web console (web/): install the pinned npm packages and rebuild the
+# committed web/dist, which the binary embeds. Deterministic: the same
+# sources give the same files (scripts/ui-check.sh checks).
+.PHONY: ui
+ui:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o tarian ./cmd/tarian
@@ -20,12 +28,17 @@ demo:
 
 # The whole suite: Debian packages the tests drive (scripts/install-deps.sh),
 # format, vet, staticcheck, govulncheck (when its database can be reached),
+# the console rebuilt from its sources and compared with the committed
+# web/dist (it also installs the npm packages the browser test drives),
 # every test with the race detector, and every benchmark once so they keep
 # compiling and running.
-test: deps lint vulncheck race bench-compile
+test: deps lint ui-check vulncheck race bench-compile
 
 deps:
 	bash scripts/install-deps.sh
+
+ui-check:
+	bash scripts/ui-check.sh
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

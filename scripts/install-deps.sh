@@ -10,6 +10,7 @@ declare -A want=(
 	[logger]="bsdutils"
 	[node]="nodejs"
 	[npm]="npm"
+	[chromium]="chromium"
 )
 pkgs=()
 for cmd in "${!want[@]}"; do

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -463,8 +464,15 @@ func TestDemoReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	logins := map[string]bool{}
 	for _, start := range []string{"first", "second"} {
 		code, out, errs := runDemo(t, "--data", data, "--replay", replay)
+		// The console's demo login, made on the first start, told on each.
+		if m := regexp.MustCompile(`log in as analyst with password (\S+)`).FindStringSubmatch(out); m != nil {
+			logins[m[1]] = true
+		} else {
+			t.Errorf("%s start: no console login in\n%s", start, out)
+		}
 		want := "replayed 3 events from 1 file under " + replay + " into west-fire (0 rejected)\n"
 		if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "Tarian demo is running at http://127.0.0.1:") {
 			t.Errorf("%s start: exit %d, stdout lacks %q:\n%s\nstderr: %s", start, code, want, out, errs)
@@ -472,6 +480,9 @@ func TestDemoReplay(t *testing.T) {
 		if strings.Contains(errs, "Tarian demo is running") || strings.Contains(errs, "replayed") {
 			t.Errorf("%s start: the demo's text went to stderr, among the logs:\n%s", start, errs)
 		}
+	}
+	if len(logins) != 1 {
+		t.Errorf("the demo's console passwords over two starts: %v, want one", logins)
 	}
 	// Nothing to replay: said, while the demo runs on.
 	code, out, errs := runDemo(t, "--data", data, "--replay", t.TempDir())

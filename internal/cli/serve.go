@@ -172,6 +172,10 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 		}
 		resp.Body.Close()
 	}
+	console, err := demoConsoleUser(ctx, c, cfg.Data)
+	if err != nil {
+		return err
+	}
 	var replayErr error
 	if replay != "" {
 		replayErr = replayDemo(ctx, c, replayToken, env, replay)
@@ -182,6 +186,7 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 	}
 	fmt.Fprintf(env.Stdout, `
 Tarian demo is running at %s with %d member bodies and a day of their events.
+The console: open %s/ in a browser and log in as %s
 In another terminal:
   export TARIAN_URL=%s TARIAN_TOKEN=%s
   go run ./cmd/tarian tenant list
@@ -192,8 +197,33 @@ In another terminal:
   go run ./cmd/tarian alerts list --tenant '*'
   go run ./cmd/tarian alerts show 2                     # then: alerts ack 2, cases create --tenant riverside --title ... --from-alert 2
 Stop with Ctrl-C.
-`, base, len(demo.Tenants), base, tokenHint, demo.SprayIP, demo.PhishSender)
+`, base, len(demo.Tenants), base, console, base, tokenHint, demo.SprayIP, demo.PhishSender)
 	return replayErr
+}
+
+// demoConsoleFile keeps the demo analyst's password in the data directory,
+// so every start of the demo can print it.
+const demoConsoleFile = "demo-console-login.txt"
+
+// demoConsoleUser creates, on the first start, a provider analyst for the
+// console with a generated password, and returns "NAME with password PW".
+func demoConsoleUser(ctx context.Context, c *client, data string) (string, error) {
+	path := filepath.Join(data, demoConsoleFile)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var u struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := c.json(ctx, "POST", "/api/v1/users", map[string]string{"name": "analyst", "role": "provider-analyst"}, &u); err != nil {
+		return "", fmt.Errorf("demo console user: %w", err)
+	}
+	login := u.Name + " with password " + u.Password
+	if err := os.WriteFile(path, []byte(login+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return login, nil
 }
 
 // replayDemo ingests every .json and .jsonl file under dir into west-fire,

@@ -149,6 +149,8 @@ var routeMatrix = []struct {
 	{"/taxii2/", "/taxii2/tarian/no/such/endpoint/", ``, "44444444444"},
 	// Unknown API paths.
 	{"/api/", "/api/v2/nothing", ``, "44444444444"},
+	// The web console (console.go): public; a console path loads index.html.
+	{"/", "/alerts/1", ``, "AAAAAAAAAAA"},
 }
 
 const routeColumns = 11

@@ -257,6 +257,8 @@ func New(cfg Config, d Deps) *API {
 	a.registerAccounts()
 	a.registerTAXII()
 	a.registerOIDC() // oidc.go
+	// The web console (console.go) at every path no route above claims.
+	a.registerConsole()
 	// Go's profiler, for provider-admins diagnosing a live server.
 	a.route("GET /debug/pprof/{name...}", providerAdmin, a.getPprof)
 	a.public("/api/", func(w http.ResponseWriter, r *http.Request) {

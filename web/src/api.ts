@@ -1,0 +1,129 @@
+// The console's client of the HTTP API (docs/api.md): the session cookie
+// authenticates, and every write carries the session's CSRF token.
+
+export interface Session {
+  user: string;
+  tenant?: string;
+  role: string;
+  csrf_token: string;
+  expires: string;
+  mfa_enrolled: boolean;
+  mfa_enrol_required?: boolean;
+}
+
+export interface Entity {
+  type: string;
+  value: string;
+}
+
+export interface SLA {
+  acknowledge_by?: string;
+  resolve_by?: string;
+  acknowledge_breached: boolean;
+  resolve_breached: boolean;
+}
+
+export interface Alert {
+  id: number;
+  tenant: string;
+  producer: string;
+  rule_id: string;
+  title: string;
+  author: string;
+  references: string[] | null;
+  level: string;
+  risk: number;
+  status: string;
+  resolution?: string;
+  assignee: string;
+  note?: string;
+  count: number;
+  event_time: string;
+  first_seen: string;
+  last_seen: string;
+  created: string;
+  updated: string;
+  acknowledged?: string;
+  resolved?: string;
+  escalated?: string;
+  incident: number;
+  entities: Entity[] | null;
+  host: string;
+  user: string;
+  tags: string[] | null;
+  fields: Record<string, string> | null;
+  sla: SLA;
+  event_ref: string;
+  evidence?: string[];
+}
+
+export interface Provider {
+  name: string;
+  display_name: string;
+  login_url: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export class APIError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf = '';
+let onExpired: () => void = () => {};
+
+// whenExpired sets what happens when a request finds the session gone
+// (expired, logged out elsewhere, the user disabled): back to the login.
+export function whenExpired(f: () => void): void {
+  onExpired = f;
+}
+
+export function setCSRF(token: string): void {
+  csrf = token;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  const resp = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (resp.status === 204) return undefined as T;
+  const data = await resp.json().catch(() => ({}));
+  if (resp.status === 401 && path !== '/api/v1/session') onExpired();
+  if (!resp.ok) throw new APIError(resp.status, data.error ?? 'error', data.message ?? resp.statusText);
+  return data as T;
+}
+
+export const api = {
+  login: (username: string, password: string, totp: string) =>
+    call<Session>('POST', '/api/v1/session', { username, password, totp }),
+  session: () => call<Session>('GET', '/api/v1/session'),
+  logout: () => call<void>('DELETE', '/api/v1/session'),
+  providers: () => call<{ providers: Provider[] | null }>('GET', '/api/v1/auth/providers'),
+  tenants: () => call<{ tenants: Tenant[] | null }>('GET', '/api/v1/tenants'),
+  alerts: (q: URLSearchParams) => call<{ alerts: Alert[] | null; next_cursor?: string }>('GET', `/api/v1/alerts?${q}`),
+  alert: (id: number) => call<Alert>('GET', `/api/v1/alerts/${id}`),
+  act: (id: number, verb: string, body: unknown = {}) => call<Alert>('POST', `/api/v1/alerts/${id}/${verb}`, body),
+};
+
+export function isProvider(role: string): boolean {
+  return role.startsWith('provider-');
+}
+
+export function canRespond(role: string): boolean {
+  return role !== 'tenant-viewer';
+}

@@ -1,0 +1,61 @@
+// The console's message catalogues: every string the user sees comes from
+// en.json or cy.json (a Go test in web/ fails on a key missing from either,
+// or used in the sources but in neither).
+import en from './en.json';
+import cy from './cy.json';
+
+export type Lang = 'en' | 'cy';
+type Catalogue = Record<string, string>;
+
+const catalogues: Record<Lang, Catalogue> = { en, cy };
+const storageKey = 'tarian.lang';
+
+function initial(): Lang {
+  try {
+    const saved = localStorage.getItem(storageKey);
+    if (saved === 'en' || saved === 'cy') return saved;
+  } catch {
+    // Storage may be disabled; fall back to the browser's language.
+  }
+  return navigator.language.toLowerCase().startsWith('cy') ? 'cy' : 'en';
+}
+
+// Msg is a message not yet translated: a key and its parameters.
+export type Msg = [key: string, params?: Record<string, string | number>];
+
+export const i18n = $state({ lang: initial() as Lang });
+
+export function setLang(l: Lang): void {
+  i18n.lang = l;
+  document.documentElement.lang = l;
+  try {
+    localStorage.setItem(storageKey, l);
+  } catch {
+    // Not remembered, still switched.
+  }
+}
+
+// t returns the message key in the current language with {name}
+// placeholders filled from params.
+export function t(key: string, params: Record<string, string | number> = {}): string {
+  const msg = catalogues[i18n.lang][key] ?? catalogues.en[key] ?? key;
+  return msg.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+// locale is the locale of dates and numbers: Welsh where the browser's
+// Intl data has it, else British English (day before month, 24-hour).
+function locale(): string {
+  if (i18n.lang === 'cy' && Intl.DateTimeFormat.supportedLocalesOf(['cy-GB']).length > 0) return 'cy-GB';
+  return 'en-GB';
+}
+
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime()) || d.getFullYear() < 2) return '';
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'medium' }).format(d);
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(locale()).format(n);
+}

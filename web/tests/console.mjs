@@ -1,0 +1,202 @@
+// Drives the console in Debian's chromium through playwright-core, against
+// a running tarian server; run by internal/e2e/console_test.go, which sets
+// up the server, the user and the alerts. Every failed expectation throws,
+// and node exits non-zero with the reason.
+//
+// Environment: TARIAN_URL, CONSOLE_USER and CONSOLE_PASSWORD (a provider
+// analyst), MEMBER_USER, MEMBER_PASSWORD and MEMBER_CODE (a member viewer
+// enrolled in MFA and one of its recovery codes), OTHER_ALERT (an alert of
+// another member), CHROMIUM (the browser), SCREENSHOTS (a directory for
+// screenshots, optional).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const base = process.env.TARIAN_URL;
+const user = process.env.CONSOLE_USER;
+const password = process.env.CONSOLE_PASSWORD;
+const shots = process.env.SCREENSHOTS;
+const timeout = 30000;
+
+function log(msg) {
+  process.stdout.write(`console test: ${msg}\n`);
+}
+
+function check(ok, what) {
+  if (!ok) throw new Error(`expectation failed: ${what}`);
+}
+
+async function shot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'tarian-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1400, height: 900 },
+});
+ctx.setDefaultTimeout(timeout);
+const problems = [];
+function watch(page, name) {
+  page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
+  // A failed request is a problem unless expected: the session check
+  // before login and the wrong password answer 401. (Chromium also logs
+  // each as a console error "Failed to load resource", judged here.)
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`${name}: console error: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.status() >= 400 && !(r.status() === 401 && path === '/api/v1/session')) problems.push(`${name}: ${r.status()} ${r.request().method()} ${path}`);
+  });
+}
+
+try {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  watch(page, 'first tab');
+
+  // Not logged in: the login page, in English.
+  await page.goto(`${base}/`);
+  await page.waitForURL('**/login');
+  check((await page.getAttribute('html', 'lang')) === 'en', 'lang="en" at first');
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  await shot(page, 'login');
+
+  // A wrong password is refused with the server's one message.
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill('not the password at all');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Wrong username, password or code.' }).waitFor();
+
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL('**/alerts');
+  log('logged in');
+
+  // The queue shows both members' alerts, riskiest first.
+  const rows = page.locator('table.queue tbody tr');
+  await rows.filter({ hasText: 'whoami run' }).waitFor();
+  await rows.filter({ hasText: 'net user run' }).waitFor();
+  check((await rows.count()) === 2, `2 alerts in the queue, got ${await rows.count()}`);
+  const first = rows.nth(0);
+  check((await first.innerText()).includes('whoami run') && (await first.innerText()).includes('gwynedd'), 'whoami (gwynedd, high) first');
+  check((await rows.nth(1).innerText()).includes('powys'), 'net user (powys) second');
+  await page.locator('.live[data-live="live"]').waitFor();
+  const whoamiID = await first.getAttribute('data-alert-id');
+  const netID = await rows.nth(1).getAttribute('data-alert-id');
+  await shot(page, 'queue');
+
+  // Filters: severity high leaves only whoami.
+  await page.getByLabel('Severity').selectOption('high');
+  await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 1);
+  check((await rows.nth(0).innerText()).includes('whoami run'), 'severity filter keeps whoami');
+  await page.getByLabel('Severity').selectOption('');
+  await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
+
+  // A second tab follows the stream.
+  const watcher = await ctx.newPage();
+  watch(watcher, 'second tab');
+  await watcher.goto(`${base}/alerts`);
+  await watcher.locator('.live[data-live="live"]').waitFor();
+  await watcher.locator(`tr[data-alert-id="${netID}"] td[data-status="new"]`).waitFor();
+
+  // Keyboard: j moves down, k back up, a acknowledges the current row.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('j');
+  await page.locator(`tr.current[data-alert-id="${netID}"]`).waitFor();
+  await page.keyboard.press('k');
+  await page.locator(`tr.current[data-alert-id="${whoamiID}"]`).waitFor();
+  await page.keyboard.press('a');
+  await page.locator(`tr[data-alert-id="${whoamiID}"] td[data-status="acknowledged"]`).waitFor();
+  log(`acknowledged alert ${whoamiID} with the keyboard`);
+  // ... and the other tab shows it without a reload.
+  await watcher.locator(`tr[data-alert-id="${whoamiID}"] td[data-status="acknowledged"]`).waitFor();
+  log('the change arrived live in the second tab');
+
+  // x selects the other alert; bulk acknowledge.
+  await page.keyboard.press('j');
+  await page.keyboard.press('x');
+  await page.locator(`tr.picked[data-alert-id="${netID}"]`).waitFor();
+  await page.getByRole('button', { name: 'Acknowledge selected (1)' }).click();
+  await page.locator(`tr[data-alert-id="${netID}"] td[data-status="acknowledged"]`).waitFor();
+  await watcher.locator(`tr[data-alert-id="${netID}"] td[data-status="acknowledged"]`).waitFor();
+  log(`bulk-acknowledged alert ${netID}`);
+  await watcher.close();
+
+  // Welsh: every label of the queue changes, and the choice is remembered.
+  await page.getByLabel('Language').selectOption('cy');
+  await page.getByRole('heading', { name: 'Rhybuddion' }).waitFor();
+  check((await page.getAttribute('html', 'lang')) === 'cy', 'lang="cy" after switching');
+  const headers = await page.locator('table.queue thead').innerText();
+  for (const w of ['Difrifoldeb', 'Risg', 'Statws', 'Aelod', 'Gwelwyd ddiwethaf']) check(headers.includes(w), `Welsh column ${w} in ${headers}`);
+  await page.getByRole('button', { name: 'Allgofnodi' }).waitFor();
+  check((await page.locator(`tr[data-alert-id="${whoamiID}"] td[data-status]`).innerText()) === "Wedi'i gydnabod", 'Welsh status');
+  const body = await page.locator('body').innerText();
+  for (const en of ['Alerts', 'Severity', 'Status', 'Log out', 'Acknowledged', 'Member']) check(!new RegExp(`\\b${en}\\b`).test(body), `no English "${en}" left in Welsh:\n${body}`);
+  await shot(page, 'queue-cy');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Rhybuddion' }).waitFor();
+  check((await page.getAttribute('html', 'lang')) === 'cy', 'Welsh remembered over a reload');
+  log('Welsh');
+
+  // Enter opens the current alert.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.locator(`tr.current[data-alert-id="${whoamiID}"]`).waitFor();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`**/alerts/${whoamiID}`);
+  await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
+  await page.getByRole('heading', { name: 'Endidau' }).waitFor();
+  const detail = await page.locator('main').innerText();
+  for (const w of ['WS1', 'Tarian tests', 'attack.t1033', 'Wedi\'i gydnabod', 'gwynedd']) check(detail.includes(w), `detail shows ${w}`);
+  // Resolve from the detail page.
+  await page.getByLabel('Dosbarthiad').selectOption('benign-positive');
+  await page.getByRole('button', { name: 'Datrys' }).click();
+  await page.locator('dd[data-status="resolved"]').waitFor();
+  await shot(page, 'detail-cy');
+  log('detail opened and resolved');
+
+  // A reload of a console path loads the app; then log out.
+  await page.reload();
+  await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Allgofnodi' }).click();
+  await page.getByRole('heading', { name: 'Mewngofnodi' }).waitFor();
+  await page.goto(`${base}/alerts`);
+  await page.waitForURL('**/login');
+  log('logged out');
+
+  // A member viewer who must use MFA, still in Welsh: refused without a
+  // code, in with a recovery code; only its own member's alert, no
+  // acknowledging, and another member's alert is not found.
+  await page.getByRole('heading', { name: 'Mewngofnodi' }).waitFor();
+  await page.getByLabel('Enw defnyddiwr').fill(process.env.MEMBER_USER);
+  await page.getByLabel('Cyfrinair').fill(process.env.MEMBER_PASSWORD);
+  await page.getByRole('button', { name: 'Mewngofnodi' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Enw defnyddiwr, cyfrinair neu god anghywir.' }).waitFor();
+  await page.getByLabel('Cyfrinair').fill(process.env.MEMBER_PASSWORD);
+  await page.getByLabel('Cod dilysu (os ydych yn defnyddio un)').fill(process.env.MEMBER_CODE);
+  await page.getByRole('button', { name: 'Mewngofnodi' }).click();
+  await page.waitForURL('**/alerts');
+  await rows.filter({ hasText: 'whoami run' }).waitFor();
+  await page.locator('.live[data-live="live"]').waitFor();
+  check((await rows.count()) === 1, `the member sees 1 alert, got ${await rows.count()}`);
+  const memberView = await page.locator('main').innerText();
+  check(!memberView.includes('net user run') && !memberView.includes('powys'), 'no other member in the member view');
+  check((await page.getByRole('button', { name: /^Cydnabod/ }).count()) === 0, 'no acknowledge button for a viewer');
+  await shot(page, 'queue-member-cy');
+  await page.goto(`${base}/alerts/${process.env.OTHER_ALERT}`);
+  await page.getByRole('heading', { name: 'Heb ei ganfod' }).waitFor();
+  problems.splice(0, problems.length, ...problems.filter((p) => !p.endsWith(`404 GET /api/v1/alerts/${process.env.OTHER_ALERT}`)));
+  log('member viewer: own alert only, another member\'s not found');
+  await page.getByRole('button', { name: 'Allgofnodi' }).click();
+  await page.getByRole('heading', { name: 'Mewngofnodi' }).waitFor();
+
+  check(problems.length === 0, `no page or console errors:\n${problems.join('\n')}`);
+  log('ok');
+} finally {
+  await ctx.close();
+  rmSync(profile, { recursive: true, force: true });
+}
