@@ -400,12 +400,14 @@ func casesComment(ctx context.Context, args []string, env Env) error {
 func casesAct(ctx context.Context, verb string, args []string, env Env) error {
 	fs := newFlagSet("cases "+verb, env)
 	var to, as, summary *string
+	var noShare *bool
 	switch verb {
 	case incident.VerbAssign:
 		to = fs.String("to", "", "who works the case (required)")
 	case incident.VerbClose:
 		as = fs.String("as", "", "the classification: "+alert.Resolutions+" (required)")
 		summary = fs.String("summary", "", "what was found and done (required)")
+		noShare = fs.Bool("no-share", false, "a provider's true positive: do not share its alerts' external observables with the other members")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -425,12 +427,12 @@ func casesAct(ctx context.Context, verb string, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]string{}
+	body := map[string]any{}
 	if to != nil {
 		body["to"] = *to
 	}
 	if as != nil {
-		body["classification"], body["summary"] = *as, *summary
+		body["classification"], body["summary"], body["no_share"] = *as, *summary, *noShare
 	}
 	c, err := newClient(env)
 	if err != nil {

@@ -67,7 +67,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian cases comment ID TEXT            TEXT - reads stdin
   tarian cases escalate|acknowledge|reopen ID   share with the member; the member acknowledges
   tarian cases assign ID --to USER
-  tarian cases close ID --as CLASSIFICATION --summary TEXT
+  tarian cases close ID --as CLASSIFICATION --summary TEXT [--no-share]   a provider's true positive shares its alerts' external observables
   tarian cases export ID [--html]         the whole case as JSON, or a standalone HTML page
   tarian cases update ID [--title T] [--severity L] [--tlp TLP] [--description TEXT]
   tarian cases task add ID TITLE

@@ -134,7 +134,47 @@ func TestDefendAsOne(t *testing.T) {
 	})
 	t.Logf("confirmation to protection: wrexham's event alerted %v after its ingest was acknowledged (the CLI's ingest call included)", time.Since(start).Round(time.Millisecond))
 
+	// powys connects to it too: two members have now seen the shared
+	// indicator, so an anonymised sighting (a count, no names) is
+	// published in the collection every member reads.
+	s.ingestLines(ingest["powys"], sysmonEvent(3, "POW-WS5", time.Now().UTC(), 3,
+		map[string]any{"DestinationHostname": "login.phish-wave.net", "DestinationIp": "203.0.113.77", "User": `CORP\powys-clerk`}))
+	s.waitAlerts(prov, "powys", "powys' match of the shared domain", func(as []queueAlert) bool {
+		for _, a := range as {
+			if a.Producer == "intel" && a.Host == "POW-WS5" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// A case closed as a true positive shares its alerts' observables too.
+	s.ingestLines(ingest["ceredigion"], sysmonEvent(22, "CER-WS7", time.Now().UTC(), 2, map[string]any{"QueryName": "dl.phish-wave.net", "User": `CORP\ceredigion-clerk`}))
+	s.waitDetected()
+	var second int64
+	for _, a := range s.alertList(prov, "--tenant", "ceredigion") {
+		if a.Host == "CER-WS7" {
+			second = a.ID
+		}
+	}
+	if second == 0 {
+		t.Fatal("no alert for ceredigion's second host")
+	}
+	if l := s.mustCLI(prov, "intel", "list", "--json"); strings.Contains(l, "dl.phish-wave.net") {
+		t.Fatalf("shared before the case closed: %s", l)
+	}
+	caseOut := s.mustCLI(prov, "cases", "create", "--tenant", "ceredigion", "--title", "Phishing wave", "--from-alert", itoa(second), "--json")
+	var kase struct{ ID int64 }
+	if err := json.Unmarshal([]byte(caseOut), &kase); err != nil || kase.ID == 0 {
+		t.Fatalf("cases create: %s", caseOut)
+	}
+	s.mustCLI(prov, "cases", "close", itoa(kase.ID), "--as", "true-positive", "--summary", "confirmed wave")
+	if l := s.mustCLI(prov, "intel", "list", "--json"); !strings.Contains(l, `"value":"dl.phish-wave.net"`) || !strings.Contains(l, "tarian:confirmed") {
+		t.Errorf("closing the case as a true positive did not share its alert's domain: %s", l)
+	}
+
 	// Nothing a member reads names another member or its hosts and users.
+	var powysTAXII string
 	for _, m := range members {
 		reads := [][]string{{"alerts", "list", "--json"}, {"intel", "list", "--json"}, {"intel", "export"}, {"search", "--json", "phish-wave"}}
 		for _, args := range reads {
@@ -152,6 +192,45 @@ func TestDefendAsOne(t *testing.T) {
 		if r := s.cli(analyst[m], "campaigns", "list"); r.code == 0 {
 			t.Errorf("member %s lists campaigns: %s", m, r.stdout)
 		}
+		// The member's admin: its audit chain, and every TAXII collection
+		// it may read.
+		admin := s.createToken(m, "tenant-admin").Token
+		bodies := []string{s.mustCLI(admin, "audit", "list", "--json")}
+		taxii := "application/taxii+json;version=2.1"
+		_, _, cols := s.do("GET", "/taxii2/tarian/collections/", admin, nil, "Accept", taxii)
+		var list struct {
+			Collections []struct {
+				ID      string `json:"id"`
+				CanRead bool   `json:"can_read"`
+			} `json:"collections"`
+		}
+		if err := json.Unmarshal(cols, &list); err != nil || len(list.Collections) == 0 {
+			t.Fatalf("%s's TAXII collections: %s", m, cols)
+		}
+		bodies = append(bodies, string(cols))
+		for _, c := range list.Collections {
+			if c.CanRead {
+				_, _, objs := s.do("GET", "/taxii2/tarian/collections/"+c.ID+"/objects/", admin, nil, "Accept", taxii)
+				bodies = append(bodies, string(objs))
+			}
+		}
+		if m == "powys" {
+			powysTAXII = strings.Join(bodies[1:], "\n")
+		}
+		for _, body := range bodies {
+			for _, other := range members {
+				if other != m && (strings.Contains(body, other) || strings.Contains(body, strings.ToUpper(other[:3])+"-WS")) {
+					t.Errorf("%s's audit or TAXII names %s:\n%s", m, other, body)
+				}
+			}
+		}
+	}
+	// The shared indicators are in a collection every member reads.
+	if !strings.Contains(powysTAXII, "login.phish-wave.net") {
+		t.Errorf("powys' TAXII collections lack the shared indicator: %s", powysTAXII)
+	}
+	if !strings.Contains(powysTAXII, `"type":"sighting"`) || strings.Contains(powysTAXII, "where_sighted_refs") {
+		t.Errorf("powys' TAXII collections: want an anonymised sighting of the shared indicator: %s", powysTAXII)
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -398,6 +399,8 @@ func (a *API) postCaseAction(verb string) handler {
 			To             string           `json:"to"`
 			Classification alert.Resolution `json:"classification"`
 			Summary        string           `json:"summary"`
+			// NoShare keeps a provider's true positive from being shared.
+			NoShare bool `json:"no_share"`
 		}
 		if r.ContentLength != 0 {
 			dec := json.NewDecoder(io.LimitReader(r.Body, maxCaseBody))
@@ -408,9 +411,31 @@ func (a *API) postCaseAction(verb string) handler {
 		}
 		act := incident.Action{Verb: verb, Assignee: req.To, Classification: req.Classification, Summary: req.Summary}
 		return a.caseChange(w, r, p, verb, func(ref caseRef) (incident.Case, incident.Case, error) {
-			return a.d.Cases.Act(r.Context(), p, ref.t, ref.id, act)
+			before, after, err := a.d.Cases.Act(r.Context(), p, ref.t, ref.id, act)
+			if err == nil && verb == incident.VerbClose && !req.NoShare {
+				err = a.shareCase(r.Context(), p, after)
+			}
+			return before, after, err
 		})
 	}
+}
+
+// shareCase shares the external observables of a case's alerts when the
+// provider closes it as a true positive (defend.go).
+func (a *API) shareCase(ctx context.Context, p auth.Principal, c incident.Case) error {
+	if a.d.Defend == nil || !p.Role.Provider() || c.Classification != alert.TruePositive {
+		return nil
+	}
+	for _, id := range c.Alerts {
+		al, err := a.d.Alerts.Alert(ctx, c.Tenant, id)
+		if err != nil {
+			return err
+		}
+		if _, err := a.confirm(ctx, p, al); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // postCaseEvidence keeps an evidence file: the first file part of a

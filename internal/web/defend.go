@@ -122,6 +122,12 @@ func (a *API) share(ctx context.Context, p auth.Principal, before, after alert.A
 	if a.d.Defend == nil || noShare || !p.Role.Provider() || after.Resolution != alert.TruePositive || before.Resolution == alert.TruePositive {
 		return nil, nil
 	}
+	return a.confirm(ctx, p, after)
+}
+
+// confirm shares one confirmed alert's external observables, audited in
+// the member's chain.
+func (a *API) confirm(ctx context.Context, p auth.Principal, after alert.Alert) (*defend.Shared, error) {
 	sh, err := a.d.Defend.Confirm(ctx, after.Tenant, after)
 	if err != nil {
 		return nil, err

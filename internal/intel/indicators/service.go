@@ -70,11 +70,15 @@ type Config struct {
 	// SightingConsent lists the members that agree to be named where
 	// their sightings are exported; the others' are anonymous.
 	SightingConsent []string `yaml:"sighting_consent"`
+	// SharedSightingsK: once this many members have seen an indicator the
+	// provider shares with all, an anonymised sighting (a count, no
+	// names) is published in the shared TAXII collection; 0 never.
+	SharedSightingsK int `yaml:"shared_sightings_k"`
 }
 
 // DefaultConfig returns the defaults: 30 days of retro-hunt, TLP:AMBER.
 func DefaultConfig() Config {
-	return Config{RetroHunt: 30 * 24 * time.Hour, RetroHuntLimit: 100_000, DefaultTLP: string(intel.TLPAmber)}
+	return Config{RetroHunt: 30 * 24 * time.Hour, RetroHuntLimit: 100_000, DefaultTLP: string(intel.TLPAmber), SharedSightingsK: 2}
 }
 
 // Validate reports the first bad setting.
@@ -84,6 +88,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetroHuntLimit < 0 {
 		return errors.New("intel.retro_hunt_limit: must not be negative")
+	}
+	if c.SharedSightingsK == 1 || c.SharedSightingsK < 0 {
+		return errors.New("intel.shared_sightings_k: 0 (never) or at least 2 (one member's count would name it)")
 	}
 	if _, err := intel.ParseTLP(c.DefaultTLP); err != nil {
 		return fmt.Errorf("intel.default_tlp: %w", err)
@@ -523,7 +530,60 @@ func (s *Service) Sighted(ctx context.Context, t tenant.ID, cs []alert.Change) e
 	if len(ss) == 0 {
 		return nil
 	}
-	return s.d.Store.AddSightings(ctx, ss)
+	if err := s.d.Store.AddSightings(ctx, ss); err != nil {
+		return err
+	}
+	return s.shareSightings(ctx, ss)
+}
+
+// shareSightings publishes, for each provider indicator shared with every
+// member, an anonymised sighting once at least SharedSightingsK members
+// have seen it: the count and times across members, never which members
+// (no where_sighted_refs). It goes to the kept STIX objects, so the TAXII
+// collection every member and federated SOC reads carries it.
+func (s *Service) shareSightings(ctx context.Context, ss []intel.Sighting) error {
+	if s.cfg.SharedSightingsK < 2 || s.d.Objects == nil || s.d.Formats.Sighting == nil {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, x := range ss {
+		if done[x.IndicatorID] {
+			continue
+		}
+		done[x.IndicatorID] = true
+		i, err := s.indicator(ctx, x.IndicatorID)
+		if err != nil || i.Owner != "" || i.Audience != nil || i.TLP.Restricted() {
+			continue
+		}
+		all, err := s.d.Store.Sightings(ctx, i.ID, "", true)
+		if err != nil {
+			return err
+		}
+		agg := intel.Sighting{IndicatorID: i.ID}
+		members := map[tenant.ID]bool{}
+		for _, y := range all {
+			if y.Tenant == "" {
+				continue
+			}
+			members[y.Tenant] = true
+			agg.Count += y.Count
+			if agg.FirstSeen.IsZero() || y.FirstSeen.Before(agg.FirstSeen) {
+				agg.FirstSeen = y.FirstSeen
+			}
+			if y.LastSeen.After(agg.LastSeen) {
+				agg.LastSeen = y.LastSeen
+			}
+		}
+		if len(members) < s.cfg.SharedSightingsK {
+			continue
+		}
+		o := s.d.Formats.Sighting(agg, nil)
+		o.TLP = i.TLP
+		if _, err := s.d.Objects.PutObjects(ctx, []intel.Object{o}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cutPrefix(s, p string) (string, bool) {
