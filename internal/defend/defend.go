@@ -136,6 +136,13 @@ func (s *Service) Observe(ctx context.Context, t tenant.ID, cs []alert.Change) e
 		if err := s.campaign(ctx, t, a, ks, seen); err != nil {
 			return err
 		}
+		if c.What == alert.ChangeCreated && slices.Contains(s.cfg.AutoShare, a.RuleID) {
+			sh, err := s.Confirm(ctx, t, a)
+			if err != nil {
+				return err
+			}
+			s.d.Log.Info("shared by the automatic policy", "tenant", t, "alert", a.ID, "rule", a.RuleID, "indicators", len(sh.Indicators))
+		}
 	}
 	return nil
 }

@@ -42,6 +42,10 @@ type Config struct {
 	// Tenants are what each member declares its own: domains and
 	// address ranges that must never leave it.
 	Tenants map[string]Member `yaml:"tenants"`
+	// AutoShare lists the rules the provider trusts: their new alerts
+	// share their external observables at once, without waiting for an
+	// analyst (the automatic policy).
+	AutoShare []string `yaml:"auto_share"`
 }
 
 // Member is what one member declares internal.

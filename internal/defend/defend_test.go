@@ -1,0 +1,121 @@
+package defend_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/defend"
+	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// taken records what the service shares (the intel service's Import).
+type taken struct{ batches []intel.Batch }
+
+func (k *taken) Import(_ context.Context, b intel.Batch) (intel.Summary, error) {
+	k.batches = append(k.batches, b)
+	return intel.Summary{Imported: len(b.Indicators)}, nil
+}
+
+func newService(t *testing.T, cfg defend.Config, now time.Time) (*defend.Service, *taken) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, id := range []tenant.ID{"a", "b", "c", "d"} {
+		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: id, Name: string(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := &taken{}
+	s, err := defend.New(cfg, defend.Deps{Store: db, Intel: k, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, k
+}
+
+func phish(id int64, rule string, at time.Time) alert.Alert {
+	return alert.Alert{ID: id, RuleID: rule, Title: "phish", LastSeen: at, Entities: []alert.Entity{
+		{Type: alert.EntityEmailSender, Value: "billing@pay-now.biz"}, {Type: alert.EntityHost, Value: "MX1"}, {Type: alert.EntityUser, Value: "alice"},
+	}}
+}
+
+// TestCampaignsAndAlsoSeen: the window, the threshold, joining, and the
+// k-anonymous count.
+func TestCampaignsAndAlsoSeen(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s, _ := newService(t, defend.DefaultConfig(), now)
+	observe := func(tn tenant.ID, a alert.Alert) {
+		t.Helper()
+		if err := s.Observe(ctx, tn, []alert.Change{{What: alert.ChangeCreated, Alert: a}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two hours ago at a: outside the window of what follows.
+	observe("a", phish(1, "r", now.Add(-2*time.Hour)))
+	observe("b", phish(2, "r", now.Add(-10*time.Minute)))
+	if n, _ := s.AlsoSeen(ctx, "b", 2); n != 0 {
+		t.Errorf("one other member: also seen %d, want nothing said", n)
+	}
+	observe("c", phish(3, "r", now.Add(-5*time.Minute)))
+	if cs, _ := s.Campaigns(ctx, 10); len(cs) != 0 {
+		t.Errorf("a's alert is outside the window, yet: %+v", cs)
+	}
+	if n, _ := s.AlsoSeen(ctx, "b", 2); n != 2 {
+		t.Errorf("b's alert: also seen %d, want 2 (a and c, whenever)", n)
+	}
+	observe("d", phish(4, "r", now))
+	cs, err := s.Campaigns(ctx, 10)
+	if err != nil || len(cs) != 1 || cs[0].Members != 3 || cs[0].Value != "billing@pay-now.biz" {
+		t.Fatalf("campaigns = %+v, %v", cs, err)
+	}
+	// a is hit again within the window: it joins.
+	observe("a", phish(5, "r", now.Add(time.Minute)))
+	c, err := s.Campaign(ctx, cs[0].ID)
+	if err != nil || c.Members != 4 || len(c.Links) != 4 {
+		t.Errorf("campaign after a joins: %+v, %v", c, err)
+	}
+}
+
+// TestAutoShare: a rule the provider trusts shares its alerts' external
+// observables at once; another rule's do not.
+func TestAutoShare(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	cfg := defend.DefaultConfig()
+	cfg.AutoShare = []string{"trusted-rule"}
+	s, k := newService(t, cfg, now)
+	if err := s.Observe(ctx, "a", []alert.Change{{What: alert.ChangeCreated, Alert: phish(1, "other-rule", now)}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.batches) != 0 {
+		t.Fatalf("an untrusted rule's alert was shared: %+v", k.batches)
+	}
+	if err := s.Observe(ctx, "a", []alert.Change{{What: alert.ChangeCreated, Alert: phish(2, "trusted-rule", now)}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.batches) != 1 || len(k.batches[0].Indicators) != 1 {
+		t.Fatalf("shared %+v, want the sender alone", k.batches)
+	}
+	i := k.batches[0].Indicators[0]
+	if i.Observables[0] != (intel.Observable{Type: intel.TypeEmail, Value: "billing@pay-now.biz"}) || i.TLP != intel.TLPAmber || i.Owner != "" || i.Audience != nil ||
+		!i.ValidUntil.Equal(i.ValidFrom.Add(cfg.Expires)) {
+		t.Errorf("shared indicator = %+v", i)
+	}
+	// Growing the same alert shares nothing more.
+	if err := s.Observe(ctx, "a", []alert.Change{{What: alert.ChangeUpdated, Alert: phish(2, "trusted-rule", now)}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.batches) != 1 {
+		t.Errorf("an update shared again: %d batches", len(k.batches))
+	}
+}
