@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,6 +47,28 @@ func TestDefendAsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mustCLI(adminToken, "rules", "import", rules)
+	// gwynedd's live stream, read all along: it must carry gwynedd's own
+	// alerts and nothing of the others.
+	streamCtx, stopStream := context.WithCancel(context.Background())
+	defer stopStream()
+	req, _ := http.NewRequestWithContext(streamCtx, "GET", s.url+"/api/v1/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+analyst["gwynedd"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("gwynedd's stream: %v %v", resp, err)
+	}
+	var streamMu sync.Mutex
+	var streamed strings.Builder
+	go func() {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			streamMu.Lock()
+			streamed.WriteString(sc.Text() + "\n")
+			streamMu.Unlock()
+		}
+	}()
 	now := time.Now().UTC()
 	dns := func(m string, at time.Time, n int) string {
 		return sysmonEvent(22, strings.ToUpper(m[:3])+"-WS1", at, n, map[string]any{"QueryName": "login.phish-wave.net", "Image": `C:\Program Files\Outlook\outlook.exe`, "User": `CORP\` + m + "-clerk"})
@@ -112,6 +138,13 @@ func TestDefendAsOne(t *testing.T) {
 	// The provider confirms gwynedd's alert: the domain is shared, gwynedd's
 	// host and user are not.
 	out = s.mustCLI(prov, "alerts", "resolve", itoa(gAlert), "--as", "true-positive")
+	sharedID := ""
+	if i := strings.Index(out, "(indicator--"); i >= 0 {
+		sharedID = strings.TrimSuffix(strings.Fields(out[i+1:])[0], ")")
+	}
+	if r := s.cli(analyst["conwy"], "intel", "show", sharedID, "--json"); r.code != 0 || !strings.Contains(r.stdout, "login.phish-wave.net") {
+		t.Errorf("another member cannot read the shared indicator %q: %+v", sharedID, r)
+	}
 	if !strings.Contains(out, "shared with every member: domain login.phish-wave.net") || strings.Contains(out, "GWY-WS1") || strings.Contains(out, "gwynedd-clerk") {
 		t.Fatalf("resolve as true positive: %s", out)
 	}
@@ -176,7 +209,8 @@ func TestDefendAsOne(t *testing.T) {
 	// Nothing a member reads names another member or its hosts and users.
 	var powysTAXII string
 	for _, m := range members {
-		reads := [][]string{{"alerts", "list", "--json"}, {"intel", "list", "--json"}, {"intel", "export"}, {"search", "--json", "phish-wave"}}
+		reads := [][]string{{"alerts", "list", "--json"}, {"intel", "list", "--json"}, {"intel", "export"}, {"search", "--json", "phish-wave"},
+			{"cases", "list", "--json"}, {"intel", "show", sharedID, "--json"}, {"advisories", "list", "--json"}}
 		for _, args := range reads {
 			r := s.cli(analyst[m], args...)
 			body := r.stdout + r.stderr
@@ -191,6 +225,9 @@ func TestDefendAsOne(t *testing.T) {
 		}
 		if r := s.cli(analyst[m], "campaigns", "list"); r.code == 0 {
 			t.Errorf("member %s lists campaigns: %s", m, r.stdout)
+		}
+		if st, _, body := s.do("GET", "/metrics", analyst[m], nil); st != http.StatusForbidden {
+			t.Errorf("member %s reads /metrics: %d %s", m, st, body)
 		}
 		// The member's admin: its audit chain, and every TAXII collection
 		// it may read.
@@ -223,6 +260,17 @@ func TestDefendAsOne(t *testing.T) {
 					t.Errorf("%s's audit or TAXII names %s:\n%s", m, other, body)
 				}
 			}
+		}
+	}
+	streamMu.Lock()
+	got := streamed.String()
+	streamMu.Unlock()
+	if !strings.Contains(got, "GWY-WS1") {
+		t.Errorf("gwynedd's stream lacks its own alert:\n%s", got)
+	}
+	for _, other := range members[1:] {
+		if strings.Contains(got, other) || strings.Contains(got, strings.ToUpper(other[:3])+"-WS") {
+			t.Errorf("gwynedd's stream names %s:\n%s", other, got)
 		}
 	}
 	// The shared indicators are in a collection every member reads.
