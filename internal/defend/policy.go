@@ -162,6 +162,17 @@ func (p policy) internalAddr(a netip.Addr) bool {
 // names, file hashes, and public addresses outside the members' ranges.
 // Host and user names are never shared.
 func (p policy) External(es []alert.Entity) []intel.Observable {
+	// The alert's own host names its member's internal domain
+	// (ws1.council.example → council.example), declared or not.
+	for _, e := range es {
+		if e.Type != alert.EntityHost {
+			continue
+		}
+		if h, err := intel.NormalizeDomain(e.Value); err == nil && strings.Count(h, ".") >= 2 {
+			_, dom, _ := strings.Cut(h, ".")
+			p.domains = append(slices.Clip(p.domains), dom)
+		}
+	}
 	var out []intel.Observable
 	add := func(t intel.Type, v string) {
 		n, err := intel.Normalize(t, v)

@@ -74,6 +74,7 @@ func TestSanitise(t *testing.T) {
 		{"mail from a member", f("email.from.address", "ceo@gwynedd.gov.uk"), nil},
 		{"file hash", f("Hashes", "SHA1=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,SHA256=E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "Computer", "GWY-WS2"),
 			[]intel.Observable{{Type: intel.TypeSHA256, Value: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}},
+		{"the host's own domain is internal", f("host.name", "dc01.simulandlabs.com", "dns.question.name", "fs1.simulandlabs.com", "destination.domain", "login.live.com"), nil},
 		{"a logon: host and user only", f("TargetUserName", "administrator", "Computer", "DC01", "IpAddress", "192.168.5.5"), nil},
 	} {
 		got := p.External(alert.Entities(c.fields))
