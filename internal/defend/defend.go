@@ -2,7 +2,6 @@ package defend
 
 import (
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/intel/stix"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -280,11 +280,7 @@ func (s *Service) Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (Shar
 // sharedID is the indicator id of a shared observable: the same value
 // confirmed again (at any member) is a new version of one indicator.
 func sharedID(o intel.Observable) string {
-	h := sha1.Sum([]byte("tarian/shared/" + string(o.Type) + "/" + o.Value))
-	b := h[:16]
-	b[6] = b[6]&0x0f | 0x50
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("indicator--%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return stix.DeterministicID("indicator", "tarian/shared/"+string(o.Type)+"/"+o.Value)
 }
 
 // attack keeps a rule's ATT&CK technique ids ("attack.t1566.001" →

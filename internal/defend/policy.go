@@ -202,7 +202,7 @@ func (p policy) External(es []alert.Entity) []intel.Observable {
 			if err != nil {
 				continue
 			}
-			host := urlHost(u)
+			host := intel.URLHost(u)
 			if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 				if !p.internalAddr(a) {
 					add(intel.TypeURL, u)
@@ -225,27 +225,4 @@ func (p policy) External(es []alert.Entity) []intel.Observable {
 		}
 	}
 	return out
-}
-
-// urlHost is the host of a normalised URL, without port or user.
-func urlHost(u string) string {
-	_, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		rest = rest[:i]
-	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	if strings.HasPrefix(rest, "[") {
-		if i := strings.IndexByte(rest, ']'); i >= 0 {
-			return rest[:i+1]
-		}
-	}
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
-		rest = rest[:i]
-	}
-	return rest
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/intel/stix"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -124,7 +125,9 @@ func (s *Service) exportSightings(ctx context.Context, objs []intel.Object, view
 
 // identityID is the STIX identity of a member body: fixed by its tenant
 // ID, so every export names it the same.
-func identityID(t tenant.ID) string { return uuid5("identity", "tarian/tenant/"+string(t)) }
+func identityID(t tenant.ID) string {
+	return stix.DeterministicID("identity", "tarian/tenant/"+string(t))
+}
 
 func identityObject(t tenant.ID) intel.Object {
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

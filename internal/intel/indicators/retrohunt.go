@@ -179,7 +179,7 @@ func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator,
 			d.Title = "Retro-hunt: " + strings.TrimPrefix(d.Title, "Threat intelligence: ")
 			d.Tags = append(d.Tags, "retro")
 			ds = append(ds, d)
-			if id, ok := cutPrefix(d.RuleID, "intel:"); ok && hs[id] != nil {
+			if id, ok := strings.CutPrefix(d.RuleID, "intel:"); ok && hs[id] != nil {
 				hs[id].Hits++
 			}
 		}
@@ -272,8 +272,6 @@ func fieldFilter(field string, o intel.Observable) string {
 		return f + ":ipv4_range(" + o.Value + ")"
 	case intel.TypeEmailSubject:
 		return f + ":=" + strconv.Quote(o.Value)
-	case intel.TypeDomain:
-		return f + ":i(" + strconv.Quote(o.Value) + ")"
 	}
 	return f + ":i(" + strconv.Quote(o.Value) + ")"
 }

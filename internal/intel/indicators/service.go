@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -496,19 +497,9 @@ func level(i intel.Indicator) string {
 func attackTags(i intel.Indicator) []string {
 	var out []string
 	for _, a := range i.Attack {
-		out = append(out, "attack."+lowerASCII(a))
+		out = append(out, "attack."+strings.ToLower(a))
 	}
 	return out
-}
-
-func lowerASCII(s string) string {
-	b := []byte(s)
-	for k, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[k] = c + 32
-		}
-	}
-	return string(b)
 }
 
 // Sighted records sightings of the indicators behind intel detections
@@ -520,7 +511,7 @@ func (s *Service) Sighted(ctx context.Context, t tenant.ID, cs []alert.Change) e
 		if a.Producer != alert.ProducerIntel && a.Producer != alert.ProducerRetroHunt {
 			continue
 		}
-		id, ok := cutPrefix(a.RuleID, "intel:")
+		id, ok := strings.CutPrefix(a.RuleID, "intel:")
 		if !ok {
 			continue
 		}
@@ -584,11 +575,4 @@ func (s *Service) shareSightings(ctx context.Context, ss []intel.Sighting) error
 		}
 	}
 	return nil
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) < len(p) || s[:len(p)] != p {
-		return s, false
-	}
-	return s[len(p):], true
 }

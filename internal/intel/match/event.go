@@ -133,7 +133,7 @@ func (x *Index) matchValue(v viewer, k kind, field, val string, fn func(Hit)) {
 			return
 		}
 		x.lookup(v, intel.TypeURL, u, field, val, fn)
-		if host := urlHost(u); host != "" {
+		if host := intel.URLHost(u); host != "" {
 			if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 				x.matchAddr(v, field, val, a, fn)
 			} else {
@@ -277,29 +277,6 @@ func lower(s string) string {
 		}
 	}
 	return s
-}
-
-// urlHost is the host of a normalised URL.
-func urlHost(u string) string {
-	_, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		rest = rest[:i]
-	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	if strings.HasPrefix(rest, "[") {
-		if i := strings.IndexByte(rest, ']'); i >= 0 {
-			return rest[:i+1]
-		}
-	}
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
-		rest = rest[:i]
-	}
-	return rest
 }
 
 // eachJSONString calls fn with each string of a JSON array of strings (how
