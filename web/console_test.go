@@ -11,17 +11,34 @@ import (
 	"testing"
 )
 
+// catalogue is one language's messages: every src/i18n/LANG/*.json file
+// merged (a console area keeps its messages in its own file). A key in two
+// files is an error, as a later file would silently replace it.
 func catalogue(t *testing.T, lang string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("src", "i18n", lang+".json"))
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob(filepath.Join("src", "i18n", lang, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no catalogue files for %s: %v", lang, err)
 	}
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
+	all := map[string]string{}
+	from := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range m {
+			if other, dup := from[k]; dup {
+				t.Errorf("%q is in both %s and %s", k, other, f)
+			}
+			all[k], from[k] = v, f
+		}
 	}
-	return m
+	return all
 }
 
 // TestCatalogues fails on a message key missing from English or Welsh, on
@@ -34,7 +51,7 @@ func TestCatalogues(t *testing.T) {
 		w, ok := cy[k]
 		switch {
 		case !ok:
-			t.Errorf("cy.json lacks %q", k)
+			t.Errorf("the Welsh catalogue (src/i18n/cy) lacks %q", k)
 		case v == "" || w == "":
 			t.Errorf("%q is empty in a catalogue", k)
 		default:
@@ -48,7 +65,7 @@ func TestCatalogues(t *testing.T) {
 	}
 	for k := range cy {
 		if _, ok := en[k]; !ok {
-			t.Errorf("en.json lacks %q", k)
+			t.Errorf("the English catalogue (src/i18n/en) lacks %q", k)
 		}
 	}
 

@@ -60,7 +60,7 @@ func consoleBrowser(t *testing.T) (node, chromium, webDir string) {
 // and is shown "not found" at another member's alert URL. No page or
 // console error happens throughout (a CSP violation is one).
 func TestConsoleBrowser(t *testing.T) {
-	node, chromium, webDir := consoleBrowser(t)
+	consoleBrowser(t)
 	dir := t.TempDir()
 	s := startServer(t, filepath.Join(dir, "data"))
 	s.addTenant("gwynedd")
@@ -105,24 +105,8 @@ func TestConsoleBrowser(t *testing.T) {
 		otherAlert = a.ID
 	}
 
-	shots := os.Getenv("TARIAN_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(webDir, "tests", "console.mjs"))
-	cmd.Dir = webDir
-	cmd.Env = append(baseEnv(), "TARIAN_URL="+s.url, "CONSOLE_USER="+user, "CONSOLE_PASSWORD="+password, "CHROMIUM="+chromium, "SCREENSHOTS="+shots,
+	runBrowser(t, s, "console", "CONSOLE_USER="+user, "CONSOLE_PASSWORD="+password,
 		"MEMBER_USER="+member, "MEMBER_PASSWORD="+memberPassword, "MEMBER_CODE="+recovery, fmt.Sprintf("OTHER_ALERT=%d", otherAlert))
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("the browser test failed: %v", err)
-	}
-	if !strings.Contains(string(out), "console test: ok") {
-		t.Fatal("the browser test did not finish")
-	}
 
 	// What the browser did is what the server holds.
 	got := map[string]string{}
@@ -131,6 +115,32 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	if got["gwynedd"] != "resolved" || got["powys"] != "acknowledged" {
 		t.Errorf("after the browser: statuses %v, want gwynedd resolved, powys acknowledged", got)
+	}
+}
+
+// runBrowser runs the browser test web/tests/NAME.mjs against s with the
+// given extra environment (users, passwords, object IDs), and fails unless
+// it prints "NAME test: ok". Screenshots go to $TARIAN_SCREENSHOTS when set
+// (make screenshots), else to a temporary directory.
+func runBrowser(t *testing.T, s *server, name string, env ...string) {
+	t.Helper()
+	node, chromium, webDir := consoleBrowser(t)
+	shots := os.Getenv("TARIAN_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(webDir, "tests", name+".mjs"))
+	cmd.Dir = webDir
+	cmd.Env = append(append(baseEnv(), "TARIAN_URL="+s.url, "CHROMIUM="+chromium, "SCREENSHOTS="+shots), env...)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser (%s.mjs):\n%s", name, out)
+	if err != nil {
+		t.Fatalf("the browser test %s.mjs failed: %v", name, err)
+	}
+	if !strings.Contains(string(out), name+" test: ok") {
+		t.Fatalf("the browser test %s.mjs did not finish", name)
 	}
 }
 

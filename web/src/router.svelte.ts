@@ -1,22 +1,75 @@
 // A small history-API router: the server answers index.html for every
 // console path (internal/web/console.go), and these are the console's pages.
+// A page with an object names it by id (a number or a string ID); the query
+// string stays in location.search for pages that keep their state there
+// (a hunt's query, a queue's filters).
 
-export type Route = { page: 'login' } | { page: 'alerts' } | { page: 'alert'; id: number } | { page: 'notfound' };
+export type Page =
+  | 'login'
+  | 'alerts'
+  | 'alert'
+  | 'cases'
+  | 'case'
+  | 'hunt'
+  | 'intel'
+  | 'indicator'
+  | 'campaigns'
+  | 'campaign'
+  | 'advisories'
+  | 'advisory'
+  | 'overview'
+  | 'admin'
+  | 'notfound';
+
+export interface Route {
+  page: Page;
+  // id is the object of a detail page ('42', 'indicator--…'), or the tab
+  // of the administration page ('users'); '' otherwise.
+  id: string;
+}
+
+const routes: [RegExp, Page][] = [
+  [/^\/(?:alerts\/?)?$/, 'alerts'],
+  [/^\/login$/, 'login'],
+  [/^\/alerts\/(\d+)$/, 'alert'],
+  [/^\/cases\/?$/, 'cases'],
+  [/^\/cases\/(\d+)$/, 'case'],
+  [/^\/hunt\/?$/, 'hunt'],
+  [/^\/intel\/?$/, 'intel'],
+  [/^\/intel\/indicators\/([^/]+)$/, 'indicator'],
+  [/^\/campaigns\/?$/, 'campaigns'],
+  [/^\/campaigns\/([^/]+)$/, 'campaign'],
+  [/^\/advisories\/?$/, 'advisories'],
+  [/^\/advisories\/([^/]+)$/, 'advisory'],
+  [/^\/overview\/?$/, 'overview'],
+  [/^\/admin(?:\/([a-z-]+))?\/?$/, 'admin'],
+];
 
 function parse(path: string): Route {
-  if (path === '/' || path === '/alerts' || path === '/alerts/') return { page: 'alerts' };
-  if (path === '/login') return { page: 'login' };
-  const m = /^\/alerts\/(\d+)$/.exec(path);
-  if (m) return { page: 'alert', id: Number(m[1]) };
-  return { page: 'notfound' };
+  for (const [re, page] of routes) {
+    const m = re.exec(path);
+    if (m) return { page, id: m[1] ? decodeURIComponent(m[1]) : '' };
+  }
+  return { page: 'notfound', id: '' };
 }
 
 export const router = $state({ route: parse(location.pathname) as Route });
 
+// navigate shows path (which may carry a query string) as a new history
+// entry, or in place of the current one.
 export function navigate(path: string, replace = false): void {
   if (replace) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
-  router.route = parse(path);
+  router.route = parse(location.pathname);
+}
+
+// link makes an <a href> navigate inside the console: a plain click stays
+// in the page, a modified click (new tab, new window) is the browser's.
+export function link(e: MouseEvent): void {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.currentTarget as HTMLAnchorElement;
+  e.preventDefault();
+  navigate(a.getAttribute('href') ?? '/');
 }
 
 window.addEventListener('popstate', () => {

@@ -8,55 +8,14 @@
 // enrolled in MFA and one of its recovery codes), OTHER_ALERT (an alert of
 // another member), CHROMIUM (the browser), SCREENSHOTS (a directory for
 // screenshots, optional).
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { axe, base, browser, check, finish, log, shot, watch } from './lib.mjs';
 
-const base = process.env.TARIAN_URL;
 const user = process.env.CONSOLE_USER;
 const password = process.env.CONSOLE_PASSWORD;
-const shots = process.env.SCREENSHOTS;
-const timeout = 30000;
-
-function log(msg) {
-  process.stdout.write(`console test: ${msg}\n`);
-}
-
-function check(ok, what) {
-  if (!ok) throw new Error(`expectation failed: ${what}`);
-}
-
-async function shot(page, name) {
-  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-const profile = mkdtempSync(join(tmpdir(), 'tarian-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1400, height: 900 },
-});
-ctx.setDefaultTimeout(timeout);
-const problems = [];
-function watch(page, name) {
-  page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
-  // A failed request is a problem unless expected: the session check
-  // before login and the wrong password answer 401. (Chromium also logs
-  // each as a console error "Failed to load resource", judged here.)
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`${name}: console error: ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    const path = new URL(r.url()).pathname;
-    if (r.status() >= 400 && !(r.status() === 401 && path === '/api/v1/session')) problems.push(`${name}: ${r.status()} ${r.request().method()} ${path}`);
-  });
-}
+const { ctx, close } = await browser();
 
 try {
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  watch(page, 'first tab');
+  const page = watch(ctx.pages()[0] ?? (await ctx.newPage()), 'first tab', (st, method, path) => st === 404 && method === 'GET' && path === `/api/v1/alerts/${process.env.OTHER_ALERT}`);
 
   // Not logged in: the login page, in English.
   await page.goto(`${base}/`);
@@ -64,6 +23,7 @@ try {
   check((await page.getAttribute('html', 'lang')) === 'en', 'lang="en" at first');
   await page.getByRole('heading', { name: 'Log in' }).waitFor();
   await shot(page, 'login');
+  await axe(page, 'login');
 
   // A wrong password is refused with the server's one message.
   await page.getByLabel('Username').fill(user);
@@ -89,6 +49,7 @@ try {
   const whoamiID = await first.getAttribute('data-alert-id');
   const netID = await rows.nth(1).getAttribute('data-alert-id');
   await shot(page, 'queue');
+  await axe(page, 'queue');
 
   // Filters: severity high leaves only whoami.
   await page.getByLabel('Severity').selectOption('high');
@@ -98,8 +59,7 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
 
   // A second tab follows the stream.
-  const watcher = await ctx.newPage();
-  watch(watcher, 'second tab');
+  const watcher = watch(await ctx.newPage(), 'second tab');
   await watcher.goto(`${base}/alerts`);
   await watcher.locator('.live[data-live="live"]').waitFor();
   await watcher.locator(`tr[data-alert-id="${netID}"] td[data-status="new"]`).waitFor();
@@ -157,6 +117,7 @@ try {
   await page.getByRole('button', { name: 'Datrys' }).click();
   await page.locator('dd[data-status="resolved"]').waitFor();
   await shot(page, 'detail-cy');
+  await axe(page, 'alert detail');
   log('detail opened and resolved');
 
   // A reload of a console path loads the app; then log out.
@@ -189,14 +150,11 @@ try {
   await shot(page, 'queue-member-cy');
   await page.goto(`${base}/alerts/${process.env.OTHER_ALERT}`);
   await page.getByRole('heading', { name: 'Heb ei ganfod' }).waitFor();
-  problems.splice(0, problems.length, ...problems.filter((p) => !p.endsWith(`404 GET /api/v1/alerts/${process.env.OTHER_ALERT}`)));
   log('member viewer: own alert only, another member\'s not found');
   await page.getByRole('button', { name: 'Allgofnodi' }).click();
   await page.getByRole('heading', { name: 'Mewngofnodi' }).waitFor();
 
-  check(problems.length === 0, `no page or console errors:\n${problems.join('\n')}`);
-  log('ok');
+  finish();
 } finally {
-  await ctx.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

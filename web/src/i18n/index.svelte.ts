@@ -1,13 +1,18 @@
 // The console's message catalogues: every string the user sees comes from
-// en.json or cy.json (a Go test in web/ fails on a key missing from either,
-// or used in the sources but in neither).
-import en from './en.json';
-import cy from './cy.json';
-
+// en/*.json or cy/*.json, one file per area of the console, merged here (a
+// Go test in web/ fails on a key missing from either language, in two
+// files, or used in the sources but in no catalogue).
 export type Lang = 'en' | 'cy';
 type Catalogue = Record<string, string>;
 
-const catalogues: Record<Lang, Catalogue> = { en, cy };
+function merge(files: Record<string, Catalogue>): Catalogue {
+  return Object.assign({}, ...Object.keys(files).sort().map((f) => files[f]));
+}
+
+const catalogues: Record<Lang, Catalogue> = {
+  en: merge(import.meta.glob<Catalogue>('./en/*.json', { eager: true, import: 'default' })),
+  cy: merge(import.meta.glob<Catalogue>('./cy/*.json', { eager: true, import: 'default' })),
+};
 const storageKey = 'tarian.lang';
 
 function initial(): Lang {
@@ -44,7 +49,7 @@ export function t(key: string, params: Record<string, string | number> = {}): st
 
 // locale is the locale of dates and numbers: Welsh where the browser's
 // Intl data has it, else British English (day before month, 24-hour).
-function locale(): string {
+export function locale(): string {
   if (i18n.lang === 'cy' && Intl.DateTimeFormat.supportedLocalesOf(['cy-GB']).length > 0) return 'cy-GB';
   return 'en-GB';
 }
