@@ -134,6 +134,17 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 		}
 		f.Limit = n
 	}
+	now := a.d.Alerts.Now()
+	var err error
+	if f.CreatedFrom, err = parseTime(q.Get("from"), now); err != nil {
+		return badRequest("from: " + err.Error())
+	}
+	if f.CreatedTo, err = parseTime(q.Get("to"), now); err != nil {
+		return badRequest("to: " + err.Error())
+	}
+	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedFrom.Before(f.CreatedTo) {
+		return badRequest("from must be before to")
+	}
 	if s := q.Get("cursor"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 1 {
@@ -147,7 +158,7 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 	}
 	limit := f.Limit
 	f.Limit++ // one more tells whether there is a next page
-	cfg, now := a.d.Alerts.Config(), a.d.Alerts.Now()
+	cfg := a.d.Alerts.Config()
 	out := []AlertJSON{}
 	for _, t := range ids {
 		as, err := a.d.Alerts.Alerts(r.Context(), t, f)
