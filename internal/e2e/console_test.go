@@ -50,9 +50,10 @@ func consoleBrowser(t *testing.T) (node, chromium, webDir string) {
 
 // TestConsoleBrowser drives the web console served by the real binary in
 // headless chromium (web/tests/console.mjs): a provider analyst logs in
-// with a password, sees alerts from two members riskiest first, filters,
+// with a password, sees alerts from two members riskiest first, filters
+// (severity, ATT&CK tactic kept in the URL over a reload, rule, assignee),
 // acknowledges one with j/k/a and another with x and bulk acknowledge,
-// sees both changes arrive live in a second tab, switches to Welsh (every
+// assigns it in bulk, sees each change arrive live in a second tab, switches to Welsh (every
 // label changes, the choice survives a reload), opens an alert with
 // Enter, resolves it, and logs out. Then a member viewer who must use MFA
 // is refused without a code, logs in (in Welsh) with a recovery code in
@@ -111,10 +112,10 @@ func TestConsoleBrowser(t *testing.T) {
 	// What the browser did is what the server holds.
 	got := map[string]string{}
 	for _, a := range s.alertList(adminToken, "--tenant", "*") {
-		got[a.Tenant] = a.Status
+		got[a.Tenant] = a.Status + "/" + a.Assignee
 	}
-	if got["gwynedd"] != "resolved" || got["powys"] != "acknowledged" {
-		t.Errorf("after the browser: statuses %v, want gwynedd resolved, powys acknowledged", got)
+	if got["gwynedd"] != "resolved/" || got["powys"] != "in-progress/gwen" {
+		t.Errorf("after the browser: status/assignee %v, want gwynedd resolved and unassigned, powys in progress and gwen's", got)
 	}
 }
 

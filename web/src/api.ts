@@ -55,6 +55,7 @@ export interface Alert {
   sla: SLA;
   event_ref: string;
   evidence?: string[];
+  also_seen?: number;
 }
 
 export interface Provider {
@@ -106,6 +107,44 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   if (resp.status === 401 && path !== '/api/v1/session') onExpired();
   if (!resp.ok) throw new APIError(resp.status, data.error ?? 'error', data.message ?? resp.statusText);
   return data as T;
+}
+
+// A search result row: the event's fields by name (tenant and @timestamp
+// first), or, for a stats pipe, one group's values.
+export type Row = Record<string, string>;
+
+// search runs a LogsQL query (GET /api/v1/search) and returns its rows;
+// the answer is NDJSON, and a failure after results began is its last line.
+export async function search(q: URLSearchParams): Promise<Row[]> {
+  const resp = await fetch(`/api/v1/search?${q}`, { headers: { Accept: 'application/x-ndjson' }, credentials: 'same-origin' });
+  const text = await resp.text();
+  if (!resp.ok) {
+    let data: { error?: string; message?: string } = {};
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // Not JSON: the status says enough.
+    }
+    if (resp.status === 401) onExpired();
+    throw new APIError(resp.status, data.error ?? 'error', data.message ?? resp.statusText);
+  }
+  const rows: Row[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const row = JSON.parse(line) as Row;
+    if (row.error === 'search_failed') throw new APIError(500, row.error, row.message ?? '');
+    rows.push(row);
+  }
+  return rows;
+}
+
+// raw returns the record an event came from, as received (GET /api/v1/raw).
+export async function raw(tenant: string, ref: string, provider: boolean): Promise<string> {
+  const q = new URLSearchParams({ ref });
+  if (provider) q.set('tenant', tenant);
+  const resp = await fetch(`/api/v1/raw?${q}`, { credentials: 'same-origin' });
+  if (!resp.ok) throw new APIError(resp.status, 'error', resp.statusText);
+  return resp.text();
 }
 
 export const api = {
