@@ -234,6 +234,8 @@ type Filter struct {
 	Status Status
 	// Escalated keeps only escalated cases (what a member's users see).
 	Escalated bool
+	// Alert keeps only the cases that link this alert when set.
+	Alert int64
 	// Before pages: only cases with ID below it (0: from the newest).
 	Before int64
 	// Limit caps the answer (0: 1000).

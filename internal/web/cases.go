@@ -88,6 +88,13 @@ func (a *API) getCases(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		}
 		f.Escalated = b
 	}
+	if s := q.Get("alert"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return badRequest("alert: want an alert ID")
+		}
+		f.Alert = n
+	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {

@@ -418,7 +418,15 @@ func TestCasesAPI(t *testing.T) {
 	if len(all.Cases) != 1 || all.Cases[0].ID != other.ID {
 		t.Errorf("tenant-b open %+v", all)
 	}
-	for _, q := range []string{"", "?status=shut", "?tenant=*&limit=0"} {
+	s.JSON(t, "GET", fmt.Sprintf("/api/v1/cases?tenant=*&alert=%d", alertA), prov, nil, zero(&all))
+	if len(all.Cases) != 1 || all.Cases[0].ID != id {
+		t.Errorf("alert=%d: %+v, want case %d only", alertA, all, id)
+	}
+	s.JSON(t, "GET", fmt.Sprintf("/api/v1/cases?tenant=*&alert=%d", alertB), prov, nil, zero(&all))
+	if len(all.Cases) != 0 {
+		t.Errorf("alert=%d (in no case): %+v", alertB, all)
+	}
+	for _, q := range []string{"", "?status=shut", "?tenant=*&limit=0", "?tenant=*&alert=x"} {
 		if status, body := s.Do(t, "GET", "/api/v1/cases"+q, prov, nil); status/100 != 4 {
 			t.Errorf("GET /api/v1/cases%s: %d %s", q, status, body)
 		}

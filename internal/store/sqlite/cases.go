@@ -352,6 +352,10 @@ func (d *DB) Cases(ctx context.Context, t tenant.ID, f incident.Filter) ([]incid
 	if f.Escalated {
 		q += ` AND escalated > 0`
 	}
+	if f.Alert > 0 {
+		q += ` AND id IN (SELECT case_id FROM case_alerts WHERE alert_id = ?)`
+		args = append(args, f.Alert)
+	}
 	if f.Before > 0 {
 		q += ` AND id < ?`
 		args = append(args, f.Before)

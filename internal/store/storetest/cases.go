@@ -177,6 +177,19 @@ func testCaseList(t *testing.T, s CaseStore) {
 	if rest, _ := s.Cases(ctx, "list-a", incident.Filter{Before: page[1].ID}); len(rest) != 3 || rest[0].ID != ids[2] {
 		t.Errorf("second page = %+v", rest)
 	}
+	// Every list-a case links alerts 42 and 7 (newCase); one more links 9.
+	c := newCase("list-a", "Linked")
+	c.Alerts = []int64{9}
+	linked := mustCase(t, s, c)
+	if by, _ := s.Cases(ctx, "list-a", incident.Filter{Alert: 9}); len(by) != 1 || by[0].ID != linked.ID {
+		t.Errorf("alert=9 = %+v, want case %d only", by, linked.ID)
+	}
+	if by, _ := s.Cases(ctx, "list-a", incident.Filter{Alert: 42}); len(by) != 5 {
+		t.Errorf("alert=42 = %d cases, want 5", len(by))
+	}
+	if by, _ := s.Cases(ctx, "list-b", incident.Filter{Alert: 9}); len(by) != 0 {
+		t.Errorf("alert=9 in list-b = %+v, want none", by)
+	}
 	if b, _ := s.Cases(ctx, "list-b", incident.Filter{}); len(b) != 1 || b[0].Tenant != "list-b" {
 		t.Errorf("list-b sees %+v", b)
 	}

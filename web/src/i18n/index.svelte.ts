@@ -49,18 +49,29 @@ export function t(key: string, params: Record<string, string | number> = {}): st
 
 // locale is the locale of dates and numbers: Welsh where the browser's
 // Intl data has it, else British English (day before month, 24-hour).
+const welsh = Intl.DateTimeFormat.supportedLocalesOf(['cy-GB']).length > 0 ? 'cy-GB' : 'en-GB';
 export function locale(): string {
-  if (i18n.lang === 'cy' && Intl.DateTimeFormat.supportedLocalesOf(['cy-GB']).length > 0) return 'cy-GB';
-  return 'en-GB';
+  return i18n.lang === 'cy' ? welsh : 'en-GB';
 }
+
+// Formatters are costly to make (a queue of 500 alerts formats thousands
+// of values), so each locale's is made once.
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
 
 export function formatTime(iso: string | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime()) || d.getFullYear() < 2) return '';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'medium' }).format(d);
+  const l = locale();
+  let f = timeFormats.get(l);
+  if (!f) timeFormats.set(l, (f = new Intl.DateTimeFormat(l, { dateStyle: 'short', timeStyle: 'medium' })));
+  return f.format(d);
 }
 
 export function formatNumber(n: number): string {
-  return new Intl.NumberFormat(locale()).format(n);
+  const l = locale();
+  let f = numberFormats.get(l);
+  if (!f) numberFormats.set(l, (f = new Intl.NumberFormat(l)));
+  return f.format(n);
 }
