@@ -101,18 +101,40 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Fatalf("POST /api/v1/users (member): %d %s", st, b)
 	}
 	recovery := enrolTOTP(t, s, member, memberPassword)
+	// A member analyst who must use MFA and has not enrolled: the console
+	// enrols it.
+	const enrolling, enrollingPassword = "eirlys", "powys analyst password"
+	body, _ = json.Marshal(map[string]any{"name": enrolling, "tenant": "powys", "role": "tenant-analyst", "password": enrollingPassword, "require_mfa": true})
+	if st, _, b := s.do("POST", "/api/v1/users", adminToken, body); st != 201 {
+		t.Fatalf("POST /api/v1/users (enrolling): %d %s", st, b)
+	}
 	var otherAlert int64
 	for _, a := range s.alertList(adminToken, "--tenant", "powys") {
 		otherAlert = a.ID
 	}
 
 	runBrowser(t, s, "console", "CONSOLE_USER="+user, "CONSOLE_PASSWORD="+password,
-		"MEMBER_USER="+member, "MEMBER_PASSWORD="+memberPassword, "MEMBER_CODE="+recovery, fmt.Sprintf("OTHER_ALERT=%d", otherAlert))
+		"MEMBER_USER="+member, "MEMBER_PASSWORD="+memberPassword, "MEMBER_CODE="+recovery,
+		"ENROL_USER="+enrolling, "ENROL_PASSWORD="+enrollingPassword, fmt.Sprintf("OTHER_ALERT=%d", otherAlert))
 
 	// What the browser did is what the server holds.
 	got := map[string]string{}
 	for _, a := range s.alertList(adminToken, "--tenant", "*") {
 		got[a.Tenant] = a.Status + "/" + a.Assignee
+	}
+	var users struct {
+		Users []struct {
+			Name        string
+			MFAEnrolled bool `json:"mfa_enrolled"`
+		}
+	}
+	if st, _, b := s.do("GET", "/api/v1/users", adminToken, nil); st != 200 || json.Unmarshal(b, &users) != nil {
+		t.Fatalf("GET /api/v1/users: %d %s", st, b)
+	}
+	for _, u := range users.Users {
+		if u.Name == enrolling && !u.MFAEnrolled {
+			t.Errorf("%s is not enrolled in MFA after the console enrolled it", enrolling)
+		}
 	}
 	if got["gwynedd"] != "resolved/" || got["powys"] != "in-progress/gwen" {
 		t.Errorf("after the browser: status/assignee %v, want gwynedd resolved and unassigned, powys in progress and gwen's", got)

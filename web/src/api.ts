@@ -109,41 +109,46 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return data as T;
 }
 
-// A search result row: the event's fields by name (tenant and @timestamp
-// first), or, for a stats pipe, one group's values.
+// A search result row: an event's fields (tenant and @timestamp first) or
+// a pipe's result row, every value a string.
 export type Row = Record<string, string>;
 
-// search runs a LogsQL query (GET /api/v1/search) and returns its rows;
-// the answer is NDJSON, and a failure after results began is its last line.
-export async function search(q: URLSearchParams): Promise<Row[]> {
-  const resp = await fetch(`/api/v1/search?${q}`, { headers: { Accept: 'application/x-ndjson' }, credentials: 'same-origin' });
-  const text = await resp.text();
-  if (!resp.ok) {
-    let data: { error?: string; message?: string } = {};
-    try {
-      data = JSON.parse(text);
-    } catch {
-      // Not JSON: the status says enough.
-    }
-    if (resp.status === 401) onExpired();
-    throw new APIError(resp.status, data.error ?? 'error', data.message ?? resp.statusText);
+// refused turns an error answer that is not read by call (NDJSON, plain
+// text) into an APIError, and notices an ended session as call does.
+async function refused(resp: Response): Promise<APIError> {
+  let data: { error?: string; message?: string } = {};
+  try {
+    data = JSON.parse(await resp.text());
+  } catch {
+    // Not JSON: the status says enough.
   }
+  if (resp.status === 401) onExpired();
+  return new APIError(resp.status, data.error ?? 'error', data.message ?? resp.statusText);
+}
+
+// search runs a LogsQL query (GET /api/v1/search) and returns its rows;
+// the answer is NDJSON, and a search that fails after the rows started
+// (the last line is an error) throws too.
+export async function search(params: URLSearchParams, signal?: AbortSignal): Promise<Row[]> {
+  const resp = await fetch(`/api/v1/search?${params}`, { headers: { Accept: 'application/x-ndjson' }, credentials: 'same-origin', signal });
+  if (!resp.ok) throw await refused(resp);
   const rows: Row[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+  for (const line of (await resp.text()).split('\n')) {
+    if (line.trim() === '') continue;
     const row = JSON.parse(line) as Row;
-    if (row.error === 'search_failed') throw new APIError(500, row.error, row.message ?? '');
+    if ('error' in row && 'message' in row && Object.keys(row).length === 2) throw new APIError(resp.status, row.error, row.message);
     rows.push(row);
   }
   return rows;
 }
 
-// raw returns the record an event came from, as received (GET /api/v1/raw).
-export async function raw(tenant: string, ref: string, provider: boolean): Promise<string> {
-  const q = new URLSearchParams({ ref });
-  if (provider) q.set('tenant', tenant);
-  const resp = await fetch(`/api/v1/raw?${q}`, { credentials: 'same-origin' });
-  if (!resp.ok) throw new APIError(resp.status, 'error', resp.statusText);
+// raw returns the record an event came from, as received (GET
+// /api/v1/raw); provider roles name the event's tenant, members pass null.
+export async function raw(tenant: string | null, ref: string): Promise<string> {
+  const p = new URLSearchParams({ ref });
+  if (tenant) p.set('tenant', tenant);
+  const resp = await fetch(`/api/v1/raw?${p}`, { credentials: 'same-origin' });
+  if (!resp.ok) throw await refused(resp);
   return resp.text();
 }
 
@@ -152,6 +157,8 @@ export const api = {
     call<Session>('POST', '/api/v1/session', { username, password, totp }),
   session: () => call<Session>('GET', '/api/v1/session'),
   logout: () => call<void>('DELETE', '/api/v1/session'),
+  enrolMFA: () => call<{ otpauth_uri: string }>('POST', '/api/v1/session/mfa'),
+  confirmMFA: (totp: string) => call<{ recovery_codes: string[] }>('POST', '/api/v1/session/mfa/confirm', { totp }),
   providers: () => call<{ providers: Provider[] | null }>('GET', '/api/v1/auth/providers'),
   tenants: () => call<{ tenants: Tenant[] | null }>('GET', '/api/v1/tenants'),
   alerts: (q: URLSearchParams) => call<{ alerts: Alert[] | null; next_cursor?: string }>('GET', `/api/v1/alerts?${q}`),

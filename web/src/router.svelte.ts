@@ -19,6 +19,7 @@ export type Page =
   | 'advisory'
   | 'overview'
   | 'admin'
+  | 'account'
   | 'notfound';
 
 export interface Route {
@@ -43,6 +44,7 @@ const routes: [RegExp, Page][] = [
   [/^\/advisories\/([^/]+)$/, 'advisory'],
   [/^\/overview\/?$/, 'overview'],
   [/^\/admin(?:\/([a-z-]+))?\/?$/, 'admin'],
+  [/^\/account\/?$/, 'account'],
 ];
 
 function parse(path: string): Route {

@@ -5,19 +5,39 @@
 //
 // Environment: TARIAN_URL, CONSOLE_USER and CONSOLE_PASSWORD (a provider
 // analyst), MEMBER_USER, MEMBER_PASSWORD and MEMBER_CODE (a member viewer
-// enrolled in MFA and one of its recovery codes), OTHER_ALERT (an alert of
+// enrolled in MFA and one of its recovery codes), ENROL_USER and
+// ENROL_PASSWORD (a member analyst who must enrol in MFA), OTHER_ALERT (an alert of
 // another member), CHROMIUM (the browser), SCREENSHOTS (a directory for
 // screenshots, optional).
+import { createHmac } from 'node:crypto';
 import { axe, base, browser, check, finish, log, shot, watch } from './lib.mjs';
+
+// totp is RFC 6238's code (SHA-1, 6 digits, 30 s) of a base32 key: the
+// authenticator app of the enrolment step.
+function totp(key) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of key) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const bytes = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const mac = createHmac('sha1', bytes).update(counter).digest();
+  const o = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
 
 const user = process.env.CONSOLE_USER;
 const password = process.env.CONSOLE_PASSWORD;
 const { ctx, close } = await browser();
 
 try {
-  // Expected refusals: another member's alert (404), and the raw archive
-  // when it has not written the record yet (404; the page says so).
-  const page = watch(ctx.pages()[0] ?? (await ctx.newPage()), 'first tab', (st, method, path) => st === 404 && method === 'GET' && (path === `/api/v1/alerts/${process.env.OTHER_ALERT}` || path === '/api/v1/raw'));
+  // Expected refusals: another member's alert (404), the raw archive when
+  // it has not written the record yet (404; the page says so), and the
+  // wrong enrolment code (400).
+  const expected = (st, method, path) =>
+    (st === 404 && method === 'GET' && (path === `/api/v1/alerts/${process.env.OTHER_ALERT}` || path === '/api/v1/raw')) ||
+    (st === 400 && path === '/api/v1/session/mfa/confirm');
+  const page = watch(ctx.pages()[0] ?? (await ctx.newPage()), 'first tab', expected);
 
   // Not logged in: the login page, in English.
   await page.goto(`${base}/`);
@@ -191,6 +211,41 @@ try {
   log('member viewer: own alert only, another member\'s not found');
   await page.getByRole('button', { name: 'Allgofnodi' }).click();
   await page.getByRole('heading', { name: 'Mewngofnodi' }).waitFor();
+
+  // A user whose account requires two-step verification and who has not
+  // enrolled: the console enrols it (QR code and key, a code from the
+  // "app", recovery codes shown once), then opens the queue.
+  await page.getByTestId('lang').selectOption('en');
+  await page.getByLabel('Username').fill(process.env.ENROL_USER);
+  await page.getByLabel('Password').fill(process.env.ENROL_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+  check((await page.locator('nav').count()) === 1 && (await page.locator('table.queue').count()) === 0, 'no queue before enrolling');
+  await page.getByRole('button', { name: 'Set up' }).click();
+  const secret = (await page.getByTestId('mfa-secret').innerText()).replace(/\s/g, '');
+  check(/^[A-Z2-7]{16,}$/.test(secret), `a base32 key is shown: ${secret}`);
+  const qrInk = await page.locator('canvas.qr').evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
+    return dark / (d.length / 4);
+  });
+  check(qrInk > 0.2 && qrInk < 0.7, `the QR code is drawn (${qrInk} dark)`);
+  await shot(page, 'mfa-enrol');
+  await axe(page, 'two-step enrolment');
+  await page.getByLabel('The 6-digit code the app shows').fill('000000');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByRole('alert').filter({ hasText: 'That code is not right' }).waitFor();
+  await page.getByLabel('The 6-digit code the app shows').fill(totp(secret));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  const codes = page.getByTestId('recovery-codes').locator('li');
+  await codes.first().waitFor();
+  check((await codes.count()) === 10, `10 recovery codes, got ${await codes.count()}`);
+  await page.getByRole('button', { name: 'I have saved them' }).click();
+  await page.waitForURL('**/alerts');
+  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+  log('two-step verification enrolled in the console');
+  await page.getByRole('button', { name: 'Log out' }).click();
 
   finish();
 } finally {

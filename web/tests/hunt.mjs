@@ -1,0 +1,276 @@
+// The hunt page in chromium, run by internal/e2e/console_hunt_test.go,
+// which ingests five events (gwynedd: whoami on WS1 10 min ago, a DNS
+// query for evil.example.net on WS1 30 min ago, a login from 203.0.113.7
+// on WS2 3 h ago; powys: net on PC7 10 min ago, a VPN login on PC7 5 h
+// ago), adds the indicator evil.example.net (TLP:AMBER, confidence 80)
+// and two users.
+//
+// Environment: TARIAN_URL, HUNT_USER and HUNT_PASSWORD (a provider
+// analyst), MEMBER_USER and MEMBER_PASSWORD (a gwynedd viewer),
+// INDICATOR_ID (the evil.example.net indicator), CHROMIUM, SCREENSHOTS.
+import { axe, base, browser, check, finish, log, login, shot, watch } from './lib.mjs';
+
+const hits = '[data-testid="hunt-results"] tbody tr.hit';
+const { ctx, close } = await browser();
+
+// settled waits until no hunt is running and n result rows are shown.
+async function settled(page, n, what) {
+  try {
+    await page.waitForFunction(
+      ([sel, n]) => document.querySelector('[data-testid="hunt-status"]')?.getAttribute('data-busy') === 'false' && document.querySelectorAll(sel).length === n,
+      [hits, n],
+      { timeout: 15000 },
+    );
+  } catch {
+    const got = await page.locator(hits).count();
+    const status = await page.locator('main').innerText();
+    check(false, `${what}: ${n} rows, got ${got}\n${status.slice(0, 2000)}`);
+  }
+}
+
+async function tenants(page) {
+  return page.locator(hits).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-tenant')));
+}
+
+function param(page, name) {
+  return new URL(page.url()).searchParams.get(name);
+}
+
+// painted counts the canvas pixels in the bars' colour (#2f7bc4).
+async function painted(page) {
+  const canvas = page.locator('[data-testid="hunt-chart"] canvas').first();
+  await canvas.waitFor();
+  return canvas.evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let bar = 0;
+    let any = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] > 0) any++;
+      if (Math.abs(d[i] - 0x2f) < 4 && Math.abs(d[i + 1] - 0x7b) < 4 && Math.abs(d[i + 2] - 0xc4) < 4 && d[i + 3] > 250) bar++;
+    }
+    return { bar, any };
+  });
+}
+
+async function hunt(page, q) {
+  await page.getByLabel('LogsQL query').fill(q);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+}
+
+try {
+  const page = watch(ctx.pages()[0] ?? (await ctx.newPage()), 'hunt', (st, method, path) => st === 400 && method === 'GET' && path === '/api/v1/search');
+  await login(page, process.env.HUNT_USER, process.env.HUNT_PASSWORD);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hunt' }).click();
+  await page.waitForURL('**/hunt');
+  await page.getByRole('heading', { name: 'Hunt', level: 1 }).waitFor();
+  log('provider analyst on the hunt page');
+
+  // Every member, the last 24 hours (the default).
+  await hunt(page, '*');
+  await settled(page, 5, 'all members, 24 h');
+  const all = await tenants(page);
+  check(all.filter((x) => x === 'gwynedd').length === 3 && all.filter((x) => x === 'powys').length === 2, `3 gwynedd and 2 powys events: ${all}`);
+  check(param(page, 'q') === '*' && param(page, 'from') === '-24h' && param(page, 'tenant') === '*', `the hunt is in the URL: ${page.url()}`);
+  const first = await page.locator(hits).first().innerText();
+  check(first.includes('WS1') || first.includes('PC7'), `the newest event shows its host: ${first}`);
+
+  // The histogram: its total, and bars drawn on the canvas.
+  await page.locator('[data-testid="hunt-status"]').filter({ hasText: 'Events in the time range: 5.' }).waitFor();
+  const legend = await page.locator('[data-testid="hunt-chart"] .legend').innerText();
+  check(legend.includes('Events: 5'), `the chart's legend has the total: ${legend}`);
+  const px = await painted(page);
+  check(px.bar > 40, `the histogram has bars on its canvas: ${JSON.stringify(px)}`);
+  log(`histogram: ${px.bar} bar pixels, ${px.any} painted`);
+
+  // A facet narrows the hunt, and the URL and history follow.
+  await page.locator('[data-facet="host.name"] button.value[data-value="WS2"]').click();
+  await settled(page, 1, 'facet host.name = WS2');
+  check((await page.getByLabel('LogsQL query').inputValue()) === 'host.name:="WS2"', 'the facet wrote host.name:="WS2" in the query');
+  check(param(page, 'q') === 'host.name:="WS2"', `the narrowed query is in the URL: ${page.url()}`);
+  check((await page.locator(hits).first().innerText()).includes('ann'), 'the WS2 event is ann\'s');
+  // ... and Back returns to the hunt before it.
+  await page.goBack();
+  await settled(page, 5, 'back');
+  check((await page.getByLabel('LogsQL query').inputValue()) === '*', 'back restores the query');
+  await page.goForward();
+  await settled(page, 1, 'forward');
+  log('facet narrowed the hunt; back and forward follow the URL');
+
+  // Time ranges: the last hour, then a custom range of the last 4 hours.
+  await page.getByLabel('Time range').selectOption('1h');
+  await hunt(page, '*');
+  await settled(page, 3, 'last hour');
+  check(param(page, 'from') === '-1h', `from=-1h in the URL: ${page.url()}`);
+  await page.getByLabel('Time range').selectOption('');
+  const fourHoursAgo = await page.evaluate(() => {
+    const d = new Date(Date.now() - 4 * 3600e3);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  });
+  await page.getByLabel('From', { exact: true }).fill(fourHoursAgo);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await settled(page, 4, 'custom range, last 4 h');
+  check(!Number.isNaN(Date.parse(param(page, 'from') ?? '')), `an absolute from in the URL: ${page.url()}`);
+  check(await page.locator('[data-testid="hunt-chart"] canvas').count() === 1, 'a histogram for the custom range');
+
+  // One member.
+  await page.getByLabel('Time range').selectOption('24h');
+  await page.getByLabel('Member').selectOption('gwynedd');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await settled(page, 3, 'gwynedd only');
+  check((await tenants(page)).every((x) => x === 'gwynedd'), 'only gwynedd events');
+  check(param(page, 'tenant') === 'gwynedd', `tenant=gwynedd in the URL: ${page.url()}`);
+  await page.getByLabel('Member').selectOption('*');
+  // The limit caps the rows, not the count over time.
+  await page.getByLabel('Result limit').fill('2');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await settled(page, 2, 'limit 2');
+  await page.locator('[data-testid="hunt-status"]').filter({ hasText: 'Events in the time range: 5. Results shown: 2.' }).waitFor();
+  check(param(page, 'limit') === '2', `limit=2 in the URL: ${page.url()}`);
+  await page.getByLabel('Result limit').fill('100');
+  log('time ranges, the member picker and the limit');
+
+  // An event's every field, its raw record, and a pivot to the indicators.
+  await hunt(page, 'evil.example.net');
+  await settled(page, 1, 'evil.example.net');
+  await page.getByRole('button', { name: 'Every field of result 1' }).click();
+  const field = page.locator('tr[data-field="dns.question.name"]');
+  check((await field.innerText()).includes('evil.example.net'), 'the expanded event has dns.question.name');
+  await page.getByRole('button', { name: 'Show the raw record' }).click();
+  await page.locator('[data-testid="raw-record"]').filter({ hasText: '"dns.question.name":"evil.example.net"' }).waitFor();
+  await field.getByRole('button', { name: /^Pivot/ }).click();
+  check((await page.locator('[data-testid="pivot-value"]').innerText()) === 'evil.example.net', 'pivot on the value');
+  await page.getByRole('button', { name: 'Look up as indicator' }).click();
+  const lookup = page.locator('[data-testid="pivot-lookup"]');
+  await lookup.filter({ hasText: 'Known indicator:' }).waitFor();
+  check((await lookup.innerText()).includes('TLP:AMBER, confidence 80'), `its TLP and confidence: ${await lookup.innerText()}`);
+  const href = await lookup.getByRole('link').getAttribute('href');
+  check(href === `/intel/indicators/${process.env.INDICATOR_ID}`, `a link to the indicator: ${href}`);
+  log('expanded event, raw record, known indicator found');
+
+  // Pivot from a facet: an unknown address, added as an indicator.
+  await hunt(page, '*');
+  await settled(page, 5, 'all again');
+  // source.ip is in 2 of 5 events: past the first dozen facets.
+  check(await page.locator('[data-facet="source.ip"]').count() === 0, 'a short list of facets at first');
+  await page.getByRole('button', { name: /^Show every field/ }).click();
+  const ip = page.locator('[data-facet="source.ip"] li').filter({ has: page.locator('button.value[data-value="203.0.113.7"]') });
+  await ip.getByRole('button', { name: /^Pivot/ }).click();
+  await page.getByRole('button', { name: 'Look up as indicator' }).click();
+  await lookup.filter({ hasText: 'Not a known indicator (IPv4 address).' }).waitFor();
+  const add = page.locator('form.add');
+  check((await add.getByLabel('Type').inputValue()) === 'ipv4', 'the type is guessed: ipv4');
+  await add.getByLabel('Marking (TLP)').selectOption('green');
+  await add.getByLabel('Confidence (0–100)').fill('70');
+  await add.getByLabel('Name (optional)').fill('Seen while hunting');
+  await add.getByRole('button', { name: 'Add indicator' }).click();
+  const added = page.locator('[data-testid="pivot-added"]');
+  await added.filter({ hasText: 'Indicator added: Seen while hunting' }).waitFor();
+  check(/^\/intel\/indicators\/indicator--/.test((await added.getByRole('link').getAttribute('href')) ?? ''), 'a link to the new indicator');
+  await page.getByRole('button', { name: 'Look up as indicator' }).click();
+  await lookup.filter({ hasText: 'TLP:GREEN, confidence 70' }).waitFor();
+  log('unknown address added as an indicator, then found');
+  await page.getByRole('button', { name: 'Search for this value' }).click();
+  await settled(page, 1, 'search for 203.0.113.7');
+  check((await page.getByLabel('LogsQL query').inputValue()) === '"203.0.113.7"', 'a new query for the value');
+
+  // A bad query shows the server's message; a query with no hits says so.
+  await page.getByLabel('LogsQL query').fill('foo(');
+  await page.getByLabel('LogsQL query').press('Control+Enter');
+  const error = page.locator('[data-testid="hunt-error"]');
+  await error.waitFor();
+  const server = await page.evaluate(() => fetch('/api/v1/search?q=foo(&tenant=*').then((r) => r.json()));
+  check(server.error === 'bad_query' && (await error.innerText()) === `The query is not valid LogsQL: ${server.message}`, `the server's message: ${await error.innerText()}`);
+  check(await page.getByRole('alert').filter({ hasText: 'not valid LogsQL' }).count() === 1, 'the error is an alert');
+  await hunt(page, 'nosuchwordanywhere');
+  await page.locator('[data-testid="hunt-empty"]').filter({ hasText: 'No events match the query in this time range.' }).waitFor();
+  check(await error.count() === 0, 'the error is gone');
+  log('bad query and empty results');
+
+  // History: distinct queries, newest first, the bad one not kept; one re-runs.
+  await page.locator('[data-testid="hunt-history"] summary').click();
+  const history = await page.locator('[data-testid="hunt-history"] li').allInnerTexts();
+  const queries = history.map((h) => h.replace(/^Run again:\s*/, '').trim());
+  check(queries[0] === 'nosuchwordanywhere' && queries.includes('host.name:="WS2"') && queries.includes('*') && queries.includes('"203.0.113.7"') && !queries.includes('foo('), `history: ${JSON.stringify(queries)}`);
+  check(new Set(queries).size === queries.length, 'history is distinct');
+  await page.locator('[data-testid="hunt-history"] li').filter({ hasText: 'host.name:="WS2"' }).getByRole('button').click();
+  await settled(page, 1, 'history re-run');
+  // A reload keeps the hunt (the URL) and the history (local storage).
+  await page.reload();
+  await settled(page, 1, 'reload');
+  check((await page.getByLabel('LogsQL query').inputValue()) === 'host.name:="WS2"', 'the reload keeps the query');
+  check((await page.locator('[data-testid="hunt-history"] summary').innerText()).includes(`(${queries.length})`), 'the history survives a reload');
+  log('history and reload');
+
+  // A stats pipe: its rows as a table of their columns, one per group and
+  // member, and no histogram.
+  await hunt(page, '* | stats by (host.name) count() as n');
+  await settled(page, 3, 'stats by host.name');
+  const stats = await page.locator(hits).allInnerTexts();
+  for (const [tenant, host, n] of [['gwynedd', 'WS1', '2'], ['gwynedd', 'WS2', '1'], ['powys', 'PC7', '2']]) {
+    check(stats.some((r) => r.split('\t').join(' ') === `${tenant} ${host} ${n}`), `a stats row ${tenant} ${host} ${n}: ${JSON.stringify(stats)}`);
+  }
+  await page.getByText('No histogram: the query').waitFor();
+  check(await page.locator('[data-testid="hunt-chart"]').count() === 0, 'no histogram for stats');
+  log('stats pipe');
+
+  // The page as a whole: screenshot and accessibility.
+  await hunt(page, '*');
+  await settled(page, 5, 'all for the screenshot');
+  await page.getByRole('button', { name: 'Every field of result 1' }).click();
+  await page.locator('tr.detail').waitFor();
+  await page.locator('[data-facet="host.name"] li').first().getByRole('button', { name: /^Pivot/ }).click();
+  await page.getByRole('button', { name: 'Look up as indicator' }).click();
+  await lookup.filter({ hasText: /indicator/ }).waitFor();
+  await shot(page, 'hunt');
+  await axe(page, 'hunt');
+
+  // Welsh.
+  await page.getByLabel('Language').selectOption('cy');
+  await page.getByRole('heading', { name: 'Helfa', level: 1 }).waitFor();
+  await page.getByLabel('Ymholiad LogsQL').waitFor();
+  await page.getByLabel('Cyfnod amser').waitFor();
+  await page.getByLabel('Uchafswm canlyniadau').waitFor();
+  await page.getByRole('button', { name: 'Rhedeg', exact: true }).waitFor();
+  await page.getByRole('heading', { name: 'Meysydd' }).waitFor();
+  await page.getByRole('heading', { name: 'Dilyn gwerth' }).waitFor();
+  const heads = await page.locator('table.hits > thead').innerText();
+  for (const w of ['Amser', 'Aelod', 'Gwesteiwr', 'Defnyddiwr', 'Cod digwyddiad', 'Crynodeb']) check(heads.includes(w), `Welsh column ${w} in ${heads}`);
+  check((await page.locator('[data-testid="hunt-status"]').innerText()).includes('Digwyddiadau yn y cyfnod amser: 5.'), 'Welsh total');
+  const body = await page.locator('main').innerText();
+  for (const en of ['Run', 'Results', 'Fields', 'Time range', 'Recent queries', 'Host', 'Summary', 'Pivot', 'Filter', 'Events', 'Member', 'Look up', 'Add indicator', 'Show the raw record', 'Loading']) {
+    check(!new RegExp(`\\b${en}\\b`).test(body), `no English "${en}" left in Welsh:\n${body}`);
+  }
+  await shot(page, 'hunt-cy');
+  await axe(page, 'hunt (Welsh)');
+  await page.getByLabel('Iaith').selectOption('en');
+  await page.getByRole('heading', { name: 'Hunt', level: 1 }).waitFor();
+  log('Welsh');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+
+  // A member viewer: its own member's events only, whatever the URL says;
+  // no member picker, no adding indicators.
+  await login(page, process.env.MEMBER_USER, process.env.MEMBER_PASSWORD);
+  await page.goto(`${base}/hunt?q=*&from=-24h&tenant=powys`);
+  await settled(page, 3, 'member viewer');
+  check((await tenants(page)).every((x) => x === 'gwynedd'), 'the member sees gwynedd events only');
+  const memberView = await page.locator('main').innerText();
+  check(!memberView.includes('PC7') && !memberView.includes('powys') && !memberView.includes('POWYS'), 'nothing of powys in the member view');
+  check(await page.getByLabel('Member').count() === 0, 'no member picker for a member');
+  check((await painted(page)).bar > 40, 'the member has a histogram too');
+  await hunt(page, 'vpn');
+  await page.locator('[data-testid="hunt-empty"]').waitFor();
+  await hunt(page, '*');
+  await settled(page, 3, 'member viewer again');
+  await page.locator('[data-facet="host.name"] li').first().getByRole('button', { name: /^Pivot/ }).click();
+  await page.getByRole('button', { name: 'Look up as indicator' }).waitFor();
+  check(await page.getByRole('button', { name: 'Add indicator' }).count() === 0, 'a viewer cannot add indicators');
+  await shot(page, 'hunt-member');
+  await axe(page, 'hunt (member viewer)');
+  log('member viewer: own events only');
+
+  finish();
+} finally {
+  await close();
+}
