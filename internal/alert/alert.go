@@ -210,9 +210,9 @@ type Store interface {
 	Alert(ctx context.Context, t tenant.ID, id int64) (Alert, error)
 	// AlertTimes hands fn tenant t's alerts created in [from, to) (zero:
 	// unbounded), oldest first, with only what the SOC's measures read
-	// filled: ID, Tenant, RuleID, Title, Level, Count, Status, Resolution
-	// and the times (not entities, evidence, fields or tags). An error
-	// from fn stops the scan and is returned.
+	// filled: ID, Tenant, RuleID, Title, Level, Tags, Count, Status,
+	// Resolution and the times (not entities, evidence or fields). An
+	// error from fn stops the scan and is returned.
 	AlertTimes(ctx context.Context, t tenant.ID, from, to time.Time, fn func(Alert) error) error
 	// AlertTenant returns the tenant of alert id, for provider roles only
 	// (whose scope is every tenant): a tenant's own requests never use it.

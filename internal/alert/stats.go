@@ -2,7 +2,9 @@ package alert
 
 import (
 	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -37,6 +39,9 @@ type Stats struct {
 	ByLevel      map[string]int64
 	ByStatus     map[Status]int64
 	ByResolution map[Resolution]int64
+	// Techniques counts the alerts per ATT&CK technique their tags name
+	// ("attack.t1059.001" → "T1059.001"); nil when none names one.
+	Techniques map[string]int64
 	// Rules are the alerts per rule, noisiest first: most false positives,
 	// then the highest false-positive rate, then most alerts.
 	Rules []RuleStats
@@ -79,6 +84,8 @@ type Meter struct {
 	ack, resolve            sum
 	rules                   map[string]*RuleStats
 	titleAt                 map[string]time.Time
+	// techniques counts alerts by technique number ("1059.001").
+	techniques map[string]int64
 }
 
 // sum adds durations without overflow (a million alerts a day late each
@@ -142,6 +149,14 @@ func (m *Meter) Add(a Alert) {
 	}
 	m.st.ByLevel[a.Level]++
 	m.st.ByStatus[a.Status]++
+	for i, tag := range a.Tags {
+		if id, ok := technique(tag); ok && !slices.ContainsFunc(a.Tags[:i], func(t string) bool { p, _ := technique(t); return p == id }) { // each once
+			if m.techniques == nil {
+				m.techniques = map[string]int64{}
+			}
+			m.techniques[id]++
+		}
+	}
 	r := m.rules[a.RuleID]
 	if r == nil {
 		r = &RuleStats{RuleID: a.RuleID}
@@ -174,6 +189,12 @@ func (m *Meter) Stats() Stats {
 	st.IngestLag, st.DetectionLag, st.Detect = m.ingest.mean(), m.detection.mean(), m.both.mean()
 	st.Acknowledge, st.Resolve = m.ack.mean(), m.resolve.mean()
 	st.ByLevel, st.ByStatus, st.ByResolution = maps.Clone(st.ByLevel), maps.Clone(st.ByStatus), maps.Clone(st.ByResolution)
+	if m.techniques != nil {
+		st.Techniques = make(map[string]int64, len(m.techniques))
+		for id, n := range m.techniques {
+			st.Techniques["T"+id] = n
+		}
+	}
 	st.Rules = make([]RuleStats, 0, len(m.rules))
 	for _, r := range m.rules {
 		rs := *r
@@ -195,6 +216,44 @@ func (m *Meter) Stats() Stats {
 		return a.RuleID < b.RuleID
 	})
 	return st
+}
+
+// Techniques returns the ATT&CK technique IDs that tags name, each once,
+// in order: "attack.t1566.001" is "T1566.001"; tactics ("attack.execution",
+// "attack.ta0002") and other tags are not techniques.
+func Techniques(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if id, ok := technique(t); ok && !slices.Contains(out, "T"+id) {
+			out = append(out, "T"+id)
+		}
+	}
+	return out
+}
+
+// technique returns the technique number a tag names ("attack.t1059.001"
+// in any case: "1059.001"), without allocating.
+func technique(tag string) (string, bool) {
+	const prefix = "attack.t"
+	if len(tag) <= len(prefix) || !strings.EqualFold(tag[:len(prefix)], prefix) {
+		return "", false
+	}
+	id := tag[len(prefix):]
+	digits := func(s string, n int) bool {
+		if len(s) != n {
+			return false
+		}
+		for i := range len(s) {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if main, sub, found := strings.Cut(id, "."); !digits(main, 4) || found && !digits(sub, 3) {
+		return "", false
+	}
+	return id, true
 }
 
 // Measure returns the Stats of the alerts created in [from, to); with

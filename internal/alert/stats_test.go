@@ -148,3 +148,30 @@ func TestMeanExact(t *testing.T) {
 		}
 	}
 }
+
+// TestTechniques: the ATT&CK techniques of tags, and the Meter's count of
+// alerts per technique (each alert once per technique, in the period only).
+func TestTechniques(t *testing.T) {
+	f := func(tags []string, want []string) {
+		t.Helper()
+		if got := Techniques(tags); !cmp.Equal(got, want) {
+			t.Errorf("Techniques(%q) = %q, want %q", tags, got, want)
+		}
+	}
+	f(nil, nil)
+	f([]string{"attack.execution", "attack.ta0002", "attack.t1059.001", "ATTACK.T1033", "attack.t1033", "car.2013-05-002"}, []string{"T1059.001", "T1033"})
+	f([]string{"attack.t103", "attack.t10333", "attack.t1059.1", "attack.t1059.", "attack.tx059", "attack.t1059.001.1"}, nil)
+
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	m := NewMeter(t0, t0.Add(time.Hour), nil, t0)
+	m.Add(Alert{ID: 1, Created: t0, Tags: []string{"attack.discovery", "attack.t1033", "attack.t1033"}})
+	m.Add(Alert{ID: 2, Created: t0.Add(time.Minute), Tags: []string{"attack.t1033", "attack.t1059.001"}})
+	m.Add(Alert{ID: 3, Created: t0.Add(2 * time.Minute)})
+	m.Add(Alert{ID: 4, Created: t0.Add(time.Hour), Tags: []string{"attack.t1003"}}) // after the period
+	if got, want := m.Stats().Techniques, map[string]int64{"T1033": 2, "T1059.001": 1}; !cmp.Equal(got, want) {
+		t.Errorf("Techniques = %v, want %v", got, want)
+	}
+	if got := NewMeter(t0, time.Time{}, nil, t0).Stats().Techniques; got != nil {
+		t.Errorf("Techniques of no alert = %v, want nil", got)
+	}
+}

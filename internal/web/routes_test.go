@@ -53,6 +53,7 @@ var routeMatrix = []struct {
 	{"GET /api/v1/tenants", "/api/v1/tenants", ``, "1AAAAAAAAAA"},
 	{"POST /api/v1/tenants", "/api/v1/tenants", `{"id":"tenant-new-{n}","name":"New {n}"}`, "1333333333A"},
 	{"POST /api/v1/tokens", "/api/v1/tokens", `{"tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
+	{"GET /api/v1/tokens", "/api/v1/tokens?tenant={tenant}", ``, "1333333A33A"},
 	{"GET /api/v1/deadletters", "/api/v1/deadletters", ``, "1333333A33A"},
 	{"GET /api/v1/audit", "/api/v1/audit", ``, "1333333A33A"},
 	{"GET /api/v1/audit/verify", "/api/v1/audit/verify", ``, "1333333A33A"},

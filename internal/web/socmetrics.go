@@ -18,6 +18,10 @@ import (
 // socPeriod is the period measured when the request names no from.
 const socPeriod = 30 * 24 * time.Hour
 
+// maxSeriesBuckets bounds a series: 90 days of hours fit, a year of
+// minutes does not.
+const maxSeriesBuckets = 5000
+
 // MeanJSON is an average duration: over how many alerts, and in seconds.
 type MeanJSON struct {
 	Count       int64   `json:"count"`
@@ -57,10 +61,78 @@ type SOCStatsJSON struct {
 		Acknowledge int64 `json:"acknowledge"`
 		Resolve     int64 `json:"resolve"`
 	} `json:"sla_breaches"`
+	// Techniques counts the alerts per ATT&CK technique ("T1059.001")
+	// their tags name.
+	Techniques map[string]int64 `json:"techniques"`
 	// Rules are noisiest first (most false positives, then the highest
 	// false-positive rate).
-	Rules   []RuleStatsJSON `json:"rules"`
-	Tenants []SOCStatsJSON  `json:"tenants,omitempty"`
+	Rules []RuleStatsJSON `json:"rules"`
+	// Series, when the request names a step, counts the alerts per
+	// interval of it, oldest first.
+	Series  []BucketJSON   `json:"series,omitempty"`
+	Tenants []SOCStatsJSON `json:"tenants,omitempty"`
+}
+
+// BucketJSON is one interval of a series: the alerts created in [Time,
+// Time + step), by severity.
+type BucketJSON struct {
+	Time       time.Time        `json:"time"`
+	Alerts     int64            `json:"alerts"`
+	BySeverity map[string]int64 `json:"by_severity"`
+}
+
+// series counts alerts per interval of step over [from, to), the
+// intervals aligned on multiples of step in UTC (a day starts at
+// midnight UTC), the first one holding from.
+type series struct {
+	from, to, start time.Time
+	step            time.Duration
+	buckets         []BucketJSON
+}
+
+// newSeries returns the series of [from, to) by step, or nil when step
+// is 0 (no series asked).
+func newSeries(from, to time.Time, step time.Duration) *series {
+	if step == 0 {
+		return nil
+	}
+	s := &series{from: from, to: to, start: from.UTC().Truncate(step), step: step}
+	for t := s.start; t.Before(to); t = t.Add(step) {
+		s.buckets = append(s.buckets, BucketJSON{Time: t, BySeverity: map[string]int64{}})
+	}
+	return s
+}
+
+func (s *series) add(a alert.Alert) {
+	if s == nil || a.Created.Before(s.from) || !a.Created.Before(s.to) {
+		return
+	}
+	b := &s.buckets[a.Created.Sub(s.start)/s.step]
+	b.Alerts++
+	b.BySeverity[a.Level]++
+}
+
+func (s *series) json() []BucketJSON {
+	if s == nil {
+		return nil
+	}
+	return s.buckets
+}
+
+// parseStep reads a series' step (1h, 1d, 15m: at least a minute), and
+// checks [from, to) has at most maxSeriesBuckets of them; "" is none.
+func parseStep(v string, from, to time.Time) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	step, err := parseDuration(v)
+	if err != nil || step < time.Minute {
+		return 0, fmt.Errorf("%q is not a duration of at least a minute (15m, 1h, 1d)", v)
+	}
+	if n := to.Sub(from.UTC().Truncate(step))/step + 1; n > maxSeriesBuckets {
+		return 0, fmt.Errorf("%d intervals of %s; at most %d", n, v, maxSeriesBuckets)
+	}
+	return step, nil
 }
 
 func meanJSON(m alert.Mean) MeanJSON {
@@ -72,8 +144,11 @@ func NewSOCStatsJSON(t string, st alert.Stats) SOCStatsJSON {
 	j := SOCStatsJSON{
 		Tenant: t, From: st.From, To: st.To, Alerts: st.Alerts, Events: st.Events,
 		MTTA: meanJSON(st.Acknowledge), MTTR: meanJSON(st.Resolve),
-		BySeverity: st.ByLevel, ByStatus: st.ByStatus, ByResolution: st.ByResolution,
+		BySeverity: st.ByLevel, ByStatus: st.ByStatus, ByResolution: st.ByResolution, Techniques: st.Techniques,
 		Rules: make([]RuleStatsJSON, 0, len(st.Rules)),
+	}
+	if j.Techniques == nil {
+		j.Techniques = map[string]int64{}
 	}
 	j.MTTD.IngestLag, j.MTTD.DetectionLag, j.MTTD.Total = meanJSON(st.IngestLag), meanJSON(st.DetectionLag), meanJSON(st.Detect)
 	j.SLABreaches.Acknowledge, j.SLABreaches.Resolve = st.SLA.Acknowledge, st.SLA.Resolve
@@ -83,10 +158,11 @@ func NewSOCStatsJSON(t string, st alert.Stats) SOCStatsJSON {
 	return j
 }
 
-// getSOCMetrics is GET /api/v1/metrics/soc?tenant=&from=&to=: MTTD (ingest
-// and detection lag), MTTA, MTTR, volumes, false-positive rate per rule
-// and SLA breaches over the alerts created in [from, to) (default: the
-// last 30 days), scoped like the alerts list.
+// getSOCMetrics is GET /api/v1/metrics/soc?tenant=&from=&to=&step=: MTTD
+// (ingest and detection lag), MTTA, MTTR, volumes, false-positive rate
+// per rule, ATT&CK techniques and SLA breaches over the alerts created in
+// [from, to) (default: the last 30 days), scoped like the alerts list;
+// with step, also the alerts per interval by severity.
 func (a *API) getSOCMetrics(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
 	now := a.d.Alerts.Now()
@@ -107,22 +183,30 @@ func (a *API) getSOCMetrics(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if !from.Before(to) {
 		return badRequest("from must be before to")
 	}
+	step, err := parseStep(q.Get("step"), from, to)
+	if err != nil {
+		return badRequest("step: " + err.Error())
+	}
 	ids, err := a.scope(r, p, "metrics.soc.read")
 	if err != nil {
 		return err
 	}
 	cfg := a.d.Alerts.Config()
-	total := alert.NewMeter(from, to, &cfg, now)
+	total, totalSeries := alert.NewMeter(from, to, &cfg, now), newSeries(from, to, step)
 	var per []SOCStatsJSON
 	for _, t := range ids {
-		m := alert.NewMeter(from, to, &cfg, now)
+		m, ser := alert.NewMeter(from, to, &cfg, now), newSeries(from, to, step)
 		if err := measureTenant(r.Context(), a.d.Alerts, t, from, to, func(al alert.Alert) {
 			m.Add(al)
 			total.Add(al)
+			ser.add(al)
+			totalSeries.add(al)
 		}); err != nil {
 			return err
 		}
-		per = append(per, NewSOCStatsJSON(string(t), m.Stats()))
+		j := NewSOCStatsJSON(string(t), m.Stats())
+		j.Series = ser.json()
+		per = append(per, j)
 	}
 	requested := q.Get("tenant")
 	if requested != auth.AllTenants {
@@ -130,6 +214,7 @@ func (a *API) getSOCMetrics(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return nil
 	}
 	out := NewSOCStatsJSON(auth.AllTenants, total.Stats())
+	out.Series = totalSeries.json()
 	sort.Slice(per, func(i, j int) bool { return per[i].Tenant < per[j].Tenant })
 	out.Tenants = per
 	if out.Tenants == nil {

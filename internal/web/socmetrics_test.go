@@ -13,6 +13,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/feed"
+	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
 )
 
@@ -74,6 +75,7 @@ func TestSOCMetrics(t *testing.T) {
 		BySeverity:   map[string]int64{"high": 1, "critical": 1},
 		ByStatus:     map[alert.Status]int64{alert.StatusResolved: 1, alert.StatusNew: 1},
 		ByResolution: map[alert.Resolution]int64{alert.FalsePositive: 1},
+		Techniques:   map[string]int64{},
 		Rules: []web.RuleStatsJSON{
 			{RuleID: "r1", Title: "rule r1", Alerts: 1, Resolved: 1, FalsePositives: 1, FalsePositiveRate: 1},
 			{RuleID: "r2", Title: "rule r2", Alerts: 1},
@@ -122,6 +124,10 @@ func TestSOCMetrics(t *testing.T) {
 		{l.tokens["provider-analyst"], nil, 403},
 		{l.tokens["a/tenant-analyst"], url.Values{"from": {"yesterday"}}, 400},
 		{l.tokens["a/tenant-analyst"], url.Values{"from": {"-1h"}, "to": {"-2h"}}, 400},
+		{l.tokens["a/tenant-analyst"], url.Values{"step": {"daily"}}, 400},
+		{l.tokens["a/tenant-analyst"], url.Values{"step": {"30s"}}, 400},
+		{l.tokens["a/tenant-analyst"], url.Values{"step": {"-1h"}}, 400},
+		{l.tokens["a/tenant-analyst"], url.Values{"from": {"-365d"}, "step": {"1h"}}, 400}, // 8,761 intervals
 	} {
 		if status, _, body := l.soc(t, tc.token, tc.q); status != tc.code {
 			t.Errorf("metrics/soc?%s: %d %s, want %d", tc.q.Encode(), status, body, tc.code)
@@ -160,5 +166,105 @@ func TestSOCMetrics(t *testing.T) {
 		if !strings.Contains(string(metrics), line+"\n") {
 			t.Errorf("/metrics lacks %s:\n%s", line, metrics)
 		}
+	}
+}
+
+// TestSOCMetricsSeries: with step, the alerts per interval by severity,
+// exactly, over a known set of alerts (intervals aligned on UTC days or
+// hours, empty ones included, the first holding from), for a tenant, for
+// "*" and for each tenant of "*"; and the ATT&CK techniques of their
+// tags.
+func TestSOCMetricsSeries(t *testing.T) {
+	l := newLive(t, feed.DefaultConfig())
+	h := time.Hour
+	n := 0
+	raise := func(ten, level string, created time.Time, tags ...string) {
+		t.Helper()
+		n++
+		l.setClock(created)
+		_, err := l.alerts.Raise(context.Background(), tenant.ID(ten), []alert.Detection{{
+			Producer: alert.ProducerSigma, RuleID: "r-" + level, Title: "rule " + level, Level: level, Tags: tags,
+			Entities: []alert.Entity{{Type: alert.EntityHost, Value: fmt.Sprint("h", n)}}, EventHash: fmt.Sprint("e", n),
+			EventTime: created.Add(-time.Second), Received: created,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Day 1 (t0 is midnight UTC): 2 high and 1 low at tenant-a, 1 high at
+	// tenant-b; day 2 nothing; day 3: 1 critical and 1 medium at tenant-a.
+	raise("tenant-a", "high", t0.Add(9*h), "attack.execution", "attack.t1059.001", "attack.t1033")
+	raise("tenant-a", "high", t0.Add(9*h+30*time.Minute), "attack.t1033")
+	raise("tenant-a", "low", t0.Add(23*h+59*time.Minute))
+	raise("tenant-b", "high", t0.Add(10*h), "attack.t1033")
+	raise("tenant-a", "critical", t0.Add(48*h))
+	raise("tenant-a", "medium", t0.Add(71*h), "attack.t1003.001")
+	// Before the period: not counted.
+	raise("tenant-a", "critical", t0.Add(-time.Minute))
+	l.setClock(t0.Add(72 * h))
+
+	// [t0+6h, t0+72h) by day: the first interval starts at t0 (holding
+	// from), the last is day 3.
+	q := url.Values{"from": {t0.Add(6 * h).Format(time.RFC3339)}, "to": {t0.Add(72 * h).Format(time.RFC3339)}, "step": {"1d"}}
+	status, got, body := l.soc(t, l.tokens["a/tenant-analyst"], q)
+	if status != 200 {
+		t.Fatalf("step=1d: %d %s", status, body)
+	}
+	sev := func(kv ...any) map[string]int64 {
+		m := map[string]int64{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = int64(kv[i+1].(int))
+		}
+		return m
+	}
+	wantA := []web.BucketJSON{
+		{Time: t0, Alerts: 3, BySeverity: sev("high", 2, "low", 1)},
+		{Time: t0.Add(24 * h), Alerts: 0, BySeverity: sev()},
+		{Time: t0.Add(48 * h), Alerts: 2, BySeverity: sev("critical", 1, "medium", 1)},
+	}
+	if d := cmp.Diff(wantA, got.Series); d != "" {
+		t.Errorf("tenant-a by day (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]int64{"T1059.001": 1, "T1033": 2, "T1003.001": 1}, got.Techniques); d != "" {
+		t.Errorf("tenant-a techniques (-want +got):\n%s", d)
+	}
+	if got.Alerts != 5 {
+		t.Errorf("tenant-a: %d alerts, want 5", got.Alerts)
+	}
+
+	// "*": the total and each tenant's.
+	q.Set("tenant", "*")
+	_, all, body := l.soc(t, l.tokens["provider-analyst"], q)
+	wantAll := []web.BucketJSON{
+		{Time: t0, Alerts: 4, BySeverity: sev("high", 3, "low", 1)},
+		{Time: t0.Add(24 * h), Alerts: 0, BySeverity: sev()},
+		{Time: t0.Add(48 * h), Alerts: 2, BySeverity: sev("critical", 1, "medium", 1)},
+	}
+	if d := cmp.Diff(wantAll, all.Series); d != "" {
+		t.Errorf("* by day (-want +got):\n%s\n%s", d, body)
+	}
+	if len(all.Tenants) != 2 || !cmp.Equal(wantA, all.Tenants[0].Series) || all.Tenants[1].Series[0].Alerts != 1 || all.Tenants[1].Series[0].BySeverity["high"] != 1 || all.Tenants[1].Series[2].Alerts != 0 {
+		t.Errorf("* per tenant: %+v", all.Tenants)
+	}
+	if all.Techniques["T1033"] != 3 {
+		t.Errorf("* techniques: %v, want T1033 3", all.Techniques)
+	}
+
+	// By hour over [t0+9h, t0+12h): 9h has 2 high at tenant-a, 10h 1 high
+	// at tenant-b, 11h none.
+	q = url.Values{"tenant": {"*"}, "from": {t0.Add(9 * h).Format(time.RFC3339)}, "to": {t0.Add(12 * h).Format(time.RFC3339)}, "step": {"1h"}}
+	_, all, _ = l.soc(t, l.tokens["provider-analyst"], q)
+	wantHours := []web.BucketJSON{
+		{Time: t0.Add(9 * h), Alerts: 2, BySeverity: sev("high", 2)},
+		{Time: t0.Add(10 * h), Alerts: 1, BySeverity: sev("high", 1)},
+		{Time: t0.Add(11 * h), Alerts: 0, BySeverity: sev()},
+	}
+	if d := cmp.Diff(wantHours, all.Series); d != "" {
+		t.Errorf("* by hour (-want +got):\n%s", d)
+	}
+
+	// Without step, no series.
+	if _, body := l.do(t, "GET", "/api/v1/metrics/soc", l.tokens["a/tenant-analyst"], ""); strings.Contains(string(body), `"series"`) {
+		t.Errorf("no step, yet a series: %s", body)
 	}
 }

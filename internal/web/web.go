@@ -229,6 +229,7 @@ func New(cfg Config, d Deps) *API {
 	a.route("GET /api/v1/tenants", anyRole, a.getTenants)
 	a.route("POST /api/v1/tenants", providerAdmin, a.postTenant)
 	a.route("POST /api/v1/tokens", admins, a.postToken)
+	a.route("GET /api/v1/tokens", admins, a.getTokens) // tokens.go
 	a.route("GET /api/v1/deadletters", admins, a.getDeadLetters)
 	a.registerAudit() // audit.go
 	a.route("GET /api/v1/alerts", readers, a.getAlerts)

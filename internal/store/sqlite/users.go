@@ -361,3 +361,33 @@ func (d *DB) RevokeToken(ctx context.Context, t tenant.ID, id string) error {
 	}
 	return nil
 }
+
+// Tokens lists tenant t's tokens ("" t: the provider's), or every token
+// when all is set, oldest first, without their hashes.
+func (d *DB) Tokens(ctx context.Context, t tenant.ID, all bool) ([]auth.Token, error) {
+	q, args := `SELECT id, tenant, role, name, created, expires FROM tokens WHERE tenant IS ? ORDER BY created, id`, []any{nullTenant(t)}
+	if all {
+		q, args = `SELECT id, tenant, role, name, created, expires FROM tokens ORDER BY created, id`, nil
+	}
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.Token
+	for rows.Next() {
+		var tok auth.Token
+		var ten sql.NullString
+		var role string
+		var created, expires int64
+		if err := rows.Scan(&tok.ID, &ten, &role, &tok.Name, &created, &expires); err != nil {
+			return nil, err
+		}
+		tok.Tenant, tok.Role, tok.Created = tenant.ID(ten.String), auth.Role(role), time.Unix(0, created).UTC()
+		if expires != 0 {
+			tok.Expires = time.Unix(0, expires).UTC()
+		}
+		out = append(out, tok)
+	}
+	return out, rows.Err()
+}

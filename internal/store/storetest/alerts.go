@@ -939,8 +939,8 @@ func testPipelineSuppression(t *testing.T, s AlertStore) {
 }
 
 // testAlertTimes: AlertTimes gives the alerts created in [from, to),
-// oldest first, with the rule, level, count, triage state and times as
-// Alert has them, and only the tenant's.
+// oldest first, with the rule, level, tags, count, triage state and times
+// as Alert has them, and only the tenant's.
 func testAlertTimes(t *testing.T, s AlertStore) {
 	ctx := context.Background()
 	addTenants(t, s, "a", "b")
@@ -970,7 +970,7 @@ func testAlertTimes(t *testing.T, s AlertStore) {
 	}
 	for _, got := range all {
 		full := mustAlert(t, s, "a", got.ID)
-		want := alert.Alert{ID: full.ID, Tenant: full.Tenant, RuleID: full.RuleID, Title: full.Title, Level: full.Level, Count: full.Count,
+		want := alert.Alert{ID: full.ID, Tenant: full.Tenant, RuleID: full.RuleID, Title: full.Title, Level: full.Level, Tags: full.Tags, Count: full.Count,
 			Status: full.Status, Resolution: full.Resolution, EventTime: full.EventTime, Received: full.Received, Created: full.Created,
 			Acknowledged: full.Acknowledged, Resolved: full.Resolved, Escalated: full.Escalated}
 		if diff := cmp.Diff(want, got); diff != "" {
