@@ -1,6 +1,8 @@
 package console
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -125,5 +127,38 @@ func TestDistEmbedded(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `<script type="module"`) {
 		t.Errorf("dist/index.html loads no module script:\n%s", b)
+	}
+}
+
+// firstLoadBudget is issue 13's budget for the JavaScript of the console's
+// first load, gzipped.
+const firstLoadBudget = 300 << 10
+
+// TestFirstLoadBudget fails when the scripts index.html loads (and any
+// module they preload) exceed the budget gzipped, as the server sends them.
+func TestFirstLoadBudget(t *testing.T) {
+	index, err := fs.ReadFile(Dist, "dist/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := regexp.MustCompile(`<(?:script[^>]+src|link[^>]+rel="modulepreload"[^>]+href)="/([^"]+\.js)"`).FindAllStringSubmatch(string(index), -1)
+	if len(refs) == 0 {
+		t.Fatalf("index.html loads no script:\n%s", index)
+	}
+	total := 0
+	for _, m := range refs {
+		b, err := fs.ReadFile(Dist, "dist/"+m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		t.Logf("%s: %d bytes, %d gzipped", m[1], len(b), z.Len())
+		total += z.Len()
+	}
+	if total > firstLoadBudget {
+		t.Errorf("the first load's JavaScript is %d bytes gzipped, over the %d budget", total, firstLoadBudget)
 	}
 }

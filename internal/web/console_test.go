@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -73,6 +75,33 @@ func TestConsole(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), want) ||
 			resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || len(body) == 0 {
 			t.Errorf("GET %s: %d %q %q, %d bytes", m[1], resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), len(body))
+		}
+	}
+
+	// Assets go gzipped to a client that asks (the first-load budget is
+	// gzipped), as they are to one that does not.
+	for _, m := range assets {
+		_, plain := get("GET", m[1])
+		for _, ae := range []string{"gzip", "br, gzip;q=0.8", "identity", "gzip;q=0"} {
+			req, _ := http.NewRequest("GET", s.URL+m[1], nil)
+			req.Header.Set("Accept-Encoding", ae) // set: the transport then leaves the body alone
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			wantGzip := ae == "gzip" || ae == "br, gzip;q=0.8"
+			if wantGzip {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatalf("GET %s (Accept-Encoding %s): not gzip: %v", m[1], ae, err)
+				}
+				body, _ = io.ReadAll(zr)
+			}
+			if got := resp.Header.Get("Content-Encoding") == "gzip"; got != wantGzip || string(body) != plain || resp.Header.Get("Vary") != "Accept-Encoding" {
+				t.Errorf("GET %s (Accept-Encoding %s): gzip %v, Vary %q, body same %v", m[1], ae, got, resp.Header.Get("Vary"), string(body) == plain)
+			}
 		}
 	}
 
