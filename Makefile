@@ -55,8 +55,9 @@ vulncheck:
 race:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
+# The console's queue benchmark runs over 10,000 alerts here, not 100,000.
 bench-compile:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 20m $(PKGS)
+	TARIAN_BENCH_ALERTS=10000 $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 20m $(PKGS)
 
 clean:
 	rm -rf tarian tarian-data tarian-demo-data
