@@ -6,10 +6,11 @@ GO ?= go
 PKGS := ./...
 
 # `tarian version` prints these; a build without them falls back to what Go
-# records in the binary (module version, vcs.revision).
+# records in the binary (module version, vcs.revision, vcs.time).
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
-LDFLAGS := -X github.com/tarian-soc/tarian/internal/cli.Version=$(VERSION) -X github.com/tarian-soc/tarian/internal/cli.Commit=$(COMMIT)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X github.com/tarian-soc/tarian/internal/cli.Version=$(VERSION) -X github.com/tarian-soc/tarian/internal/cli.Commit=$(COMMIT) -X github.com/tarian-soc/tarian/internal/cli.BuildDate=$(BUILD_DATE)
 
 .PHONY: build test deps lint ui-check vulncheck race bench-compile demo clean
 

@@ -35,7 +35,8 @@ const usage = `tarian: a shared Security Operations Centre for many member bodie
 Server:
   tarian serve [--config FILE] [--data DIR] [--listen ADDR]
   tarian demo  [--config FILE] [--data DIR] [--listen ADDR] [--replay DIR]   serve with demo tenants and data
-  tarian version
+  tarian version                           version, commit and build date
+  tarian completion bash|zsh|fish         the shell's completion script (e.g. > /etc/bash_completion.d/tarian)
 
 Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian tenant add ID --name NAME
@@ -148,6 +149,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runServe(ctx, rest, env, true)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "tarian", versionString())
+	case "completion":
+		err = runCompletion(rest, env.Stdout)
 	case "tenant":
 		err = runTenant(ctx, rest, env)
 	case "token":
@@ -257,7 +260,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version", "completion":
 		return true
 	}
 	return false
