@@ -166,6 +166,10 @@ func Open(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Bus, 
 		return nil, fmt.Errorf("create stream %s: %w", streamName, err)
 	}
 	b.stream = st
+	if err := b.continueAfterRestore(ctx, dir); err != nil {
+		b.Close()
+		return nil, err
+	}
 	return b, nil
 }
 

@@ -37,8 +37,10 @@ Server:
   tarian demo  [--config FILE] [--data DIR] [--listen ADDR] [--replay DIR]   serve with demo tenants and data
   tarian version                           version, commit and build date
   tarian completion bash|zsh|fish         the shell's completion script (e.g. > /etc/bash_completion.d/tarian)
+  tarian restore --data DIR [--force] FILE   a backup into a stopped server's data directory (checked whole first)
 
 Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
+  tarian backup FILE                      provider-admin: a consistent backup of the running server (docs/operations.md)
   tarian tenant add ID --name NAME
   tarian tenant list [--json]
   tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json]
@@ -151,6 +153,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stdout, "tarian", versionString())
 	case "completion":
 		err = runCompletion(rest, env.Stdout)
+	case "backup":
+		err = runBackup(ctx, rest, env) // backup.go
+	case "restore":
+		err = runRestore(ctx, rest, env)
 	case "tenant":
 		err = runTenant(ctx, rest, env)
 	case "token":

@@ -31,6 +31,21 @@ detection:
 level: medium
 `
 
+// twoMembers starts a server on dir/data (with args for tarian serve) with
+// the members gwynedd and powys and the rules in rules imported.
+func twoMembers(t *testing.T, dir, rules string, args ...string) *server {
+	t.Helper()
+	s := startServerWith(t, filepath.Join(dir, "data"), args)
+	s.addTenant("gwynedd")
+	s.addTenant("powys")
+	path := filepath.Join(dir, "rules.yml")
+	if err := os.WriteFile(path, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI(adminToken, "rules", "import", path)
+	return s
+}
+
 // sysmonProc is one Sysmon process-creation event (EventID 1).
 func sysmonProc(host, user, image string, at time.Time, n int) string {
 	b, _ := json.Marshal(map[string]any{"Event": map[string]any{
@@ -105,14 +120,7 @@ func TestAlertQueue(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("alerts:\n  sla:\n    high: {acknowledge: 1ms, resolve: 1h}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := startServerWith(t, filepath.Join(dir, "data"), []string{"--config", cfg})
-	s.addTenant("gwynedd")
-	s.addTenant("powys")
-	rules := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(rules, []byte(queueRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.mustCLI(adminToken, "rules", "import", rules)
+	s := twoMembers(t, dir, queueRules, "--config", cfg)
 	ingest := s.createToken("gwynedd", "ingest").Token
 	analyst := s.createToken("", "provider-analyst").Token
 	member := s.createToken("gwynedd", "tenant-analyst").Token

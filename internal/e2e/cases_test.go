@@ -23,14 +23,7 @@ import (
 func TestCaseEscalation(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	s := startServer(t, data)
-	s.addTenant("gwynedd")
-	s.addTenant("powys")
-	rules := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(rules, []byte(queueRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.mustCLI(adminToken, "rules", "import", rules)
+	s := twoMembers(t, dir, queueRules)
 	ingest := s.createToken("gwynedd", "ingest").Token
 	soc := s.createToken("", "provider-analyst").Token
 	member := s.createToken("gwynedd", "tenant-analyst").Token

@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,14 +25,7 @@ import (
 func TestConsoleAdmin(t *testing.T) {
 	consoleBrowser(t)
 	dir := t.TempDir()
-	s := startServer(t, filepath.Join(dir, "data"))
-	s.addTenant("gwynedd")
-	s.addTenant("powys")
-	rules := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(rules, []byte(queueRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.mustCLI(adminToken, "rules", "import", rules)
+	s := twoMembers(t, dir, queueRules)
 
 	const (
 		admin, adminPassword = "olwen", "a long provider admin password"

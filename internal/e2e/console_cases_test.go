@@ -22,14 +22,7 @@ import (
 func TestConsoleCases(t *testing.T) {
 	consoleBrowser(t)
 	dir := t.TempDir()
-	s := startServer(t, filepath.Join(dir, "data"))
-	s.addTenant("gwynedd")
-	s.addTenant("powys")
-	rules := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(rules, []byte(queueRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.mustCLI(adminToken, "rules", "import", rules)
+	s := twoMembers(t, dir, queueRules)
 	events := filepath.Join(dir, "gwynedd.jsonl")
 	line := sysmonProc("WS1", `GWYNEDD\bob`, `C:\Windows\System32\whoami.exe`, time.Now().UTC().Add(-10*time.Minute).Truncate(time.Second), 1)
 	if err := os.WriteFile(events, []byte(line+"\n"), 0o600); err != nil {

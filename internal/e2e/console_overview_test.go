@@ -54,14 +54,7 @@ type overviewStats struct {
 func TestConsoleOverview(t *testing.T) {
 	consoleBrowser(t)
 	dir := t.TempDir()
-	s := startServer(t, filepath.Join(dir, "data"))
-	s.addTenant("gwynedd")
-	s.addTenant("powys")
-	rules := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(rules, []byte(overviewRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.mustCLI(adminToken, "rules", "import", rules)
+	s := twoMembers(t, dir, overviewRules)
 	at := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
 	const (
 		whoami   = `C:\Windows\System32\whoami.exe`

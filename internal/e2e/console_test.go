@@ -63,14 +63,7 @@ func consoleBrowser(t *testing.T) (node, chromium, webDir string) {
 func TestConsoleBrowser(t *testing.T) {
 	consoleBrowser(t)
 	dir := t.TempDir()
-	s := startServer(t, filepath.Join(dir, "data"))
-	s.addTenant("gwynedd")
-	s.addTenant("powys")
-	rules := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(rules, []byte(queueRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.mustCLI(adminToken, "rules", "import", rules)
+	s := twoMembers(t, dir, queueRules)
 	at := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
 	for _, e := range []struct{ tenant, host, user, image string }{
 		{"gwynedd", "WS1", `GWYNEDD\bob`, `C:\Windows\System32\whoami.exe`},

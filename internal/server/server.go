@@ -89,6 +89,7 @@ type Server struct {
 	addr      atomic.Value // string
 	diagAddr  atomic.Value // string: the loopback diagnostics listener
 	lock      *dataLock    // held from New until close
+	stage     *stage.Stage // the bus read, from Run (a backup holds it: backup.go)
 }
 
 // New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
@@ -230,6 +231,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Advisories:   advisory.NewService(advisory.Deps{Store: s.db, Intel: s.db, Members: s.tenantIDs}),
 		Metrics:      http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
 		Ready:        s.readyErr,
+		Backup:       s,
 		Log:          log.With("component", "web"),
 	})
 	return s, nil
@@ -380,6 +382,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// the detector (each with its own checkpoint).
 	ix := indexer.New(indexer.Deps{Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
 	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw}})
+	s.stage = st
 	wg.Go(func() {
 		err := st.Run(cCtx)
 		if err == nil && cCtx.Err() == nil {

@@ -108,6 +108,7 @@ type Stage struct {
 	free    chan *Batch // released batches, for reuse
 	workers []*parse.Parser
 	run     *fanout // the consumers' goroutines of the current read
+	hold    hold    // a backup's hold on the read (hold.go)
 }
 
 // New returns a stage; Run starts it.
@@ -204,6 +205,9 @@ func (s *Stage) handle(ctx context.Context, msgs []bus.Message) error {
 	case err := <-f.errc:
 		return err
 	default:
+	}
+	if through, released, ok := s.hold.at(); ok && len(msgs) > 0 && msgs[len(msgs)-1].Seq > through {
+		return s.handleHeld(ctx, msgs, through, released)
 	}
 	if len(msgs) == 0 {
 		for _, in := range f.in {

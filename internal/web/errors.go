@@ -8,6 +8,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/backup"
 	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/incident"
@@ -54,6 +55,8 @@ var catalogue = []struct {
 	{intel.ErrNotFound, http.StatusNotFound, "not_found"},
 	{defend.ErrNotFound, http.StatusNotFound, "not_found"},
 	{incident.ErrTooLarge, http.StatusRequestEntityTooLarge, "evidence_too_large"},
+	{backup.ErrBusy, http.StatusConflict, "backup_running"},
+	{backup.ErrBehind, http.StatusServiceUnavailable, "backup_timeout"},
 }
 
 // writeError answers with the error body {"error","message"}.

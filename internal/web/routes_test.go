@@ -134,6 +134,7 @@ var routeMatrix = []struct {
 	{"POST /api/v1/users/{name}/{verb}", "/api/v1/users/{user}/disable", ``, "1333333A43A"},
 	{"DELETE /api/v1/tokens/{id}", "/api/v1/tokens/{token!}", ``, "1444444A44A"},
 	{"GET /debug/pprof/{name...}", "/debug/pprof/cmdline", ``, "1333333333A"},
+	{"POST /api/v1/backup", "/api/v1/backup", ``, "1333333333A"},
 	// TAXII 2.1 (taxii.go): members read the shared collection and their
 	// own, and write their own; another member's collection is not found.
 	{"GET /taxii2/{$}", "/taxii2/", ``, "133AAAAAAAA"},

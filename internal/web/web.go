@@ -135,6 +135,8 @@ type Deps struct {
 	Metrics http.Handler
 	// Ready reports nil when every component is up.
 	Ready func() error
+	// Backup makes backups (backup.go; nil: POST /api/v1/backup answers 404).
+	Backup Backuper
 	// Users holds local accounts and sessions (nil: no session endpoints).
 	Users Users
 	// SSO links single sign-on identities to users (nil: no SSO login).
@@ -262,6 +264,7 @@ func New(cfg Config, d Deps) *API {
 	a.registerConsole()
 	// Go's profiler, for provider-admins diagnosing a live server.
 	a.route("GET /debug/pprof/{name...}", providerAdmin, a.getPprof)
+	a.route("POST /api/v1/backup", providerAdmin, a.postBackup) // backup.go
 	a.public("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
 	})
