@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -157,20 +156,16 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 		return err
 	}
 	limit := f.Limit
-	f.Limit++ // one more tells whether there is a next page
-	cfg := a.d.Alerts.Config()
-	out := []AlertJSON{}
-	for _, t := range ids {
-		as, err := a.d.Alerts.Alerts(r.Context(), t, f)
-		if err != nil {
-			return err
-		}
-		for _, al := range as {
-			out = append(out, NewAlertJSON(al, cfg, now, false))
-		}
+	// One more tells whether there is a next page.
+	as, err := newestAcross(r.Context(), a.d.Alerts, ids, f, limit+1)
+	if err != nil {
+		return err
 	}
-	// Alert ids are unique across tenants, so one order pages them all.
-	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	cfg := a.d.Alerts.Config()
+	out := make([]AlertJSON, 0, len(as))
+	for _, al := range as {
+		out = append(out, NewAlertJSON(al, cfg, now, false))
+	}
 	resp := map[string]any{}
 	if len(out) > limit {
 		out = out[:limit]

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"context"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// alertLister lists one tenant's alerts, newest first (Alerts does).
+type alertLister interface {
+	Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error)
+}
+
+// newestAcross returns the newest n alerts matching f (f.Before the
+// cursor, f.Limit ignored) across the tenants ids, newest first (alert ids
+// are unique across tenants, so one order pages them all).
+//
+// Each tenant's alerts come from its own index, newest first, in chunks:
+// a k-way merge takes the newest head and asks a tenant for its next chunk
+// only when its buffer runs dry. With 25 members and a page of 250, that
+// reads about 350 alerts instead of 25 × 250 (which asking each
+// tenant for a whole page would).
+func newestAcross(ctx context.Context, store alertLister, ids []tenant.ID, f alert.Filter, n int) ([]alert.Alert, error) {
+	if len(ids) == 1 {
+		f.Limit = n
+		return store.Alerts(ctx, ids[0], f)
+	}
+	// A quarter more than an even share: few refills, little read twice.
+	chunk := max(8, (n+len(ids)-1)/len(ids)*5/4+1)
+	type source struct {
+		buf  []alert.Alert
+		next int64 // the cursor of its next chunk
+		done bool  // no more alerts
+	}
+	srcs := make([]source, len(ids))
+	for i := range srcs {
+		srcs[i].next = f.Before
+	}
+	fill := func(i int) error {
+		s := &srcs[i]
+		g := f
+		g.Before, g.Limit = s.next, chunk
+		as, err := store.Alerts(ctx, ids[i], g)
+		if err != nil {
+			return err
+		}
+		s.buf = as
+		if len(as) < chunk {
+			s.done = true
+		} else {
+			s.next = as[len(as)-1].ID
+		}
+		return nil
+	}
+	var out []alert.Alert
+	for len(out) < n {
+		best := -1
+		for i := range srcs {
+			if len(srcs[i].buf) == 0 && !srcs[i].done {
+				if err := fill(i); err != nil {
+					return nil, err
+				}
+			}
+			if len(srcs[i].buf) > 0 && (best < 0 || srcs[i].buf[0].ID > srcs[best].buf[0].ID) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out = append(out, srcs[best].buf[0])
+		srcs[best].buf = srcs[best].buf[1:]
+	}
+	return out, nil
+}
