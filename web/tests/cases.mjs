@@ -143,6 +143,8 @@ try {
     check(!new RegExp(`\\b${en}\\b`).test(body), `no English "${en}" in the Welsh case:\n${body}`);
   }
   for (const w of ['Uwchgyfeiriwyd at yr aelod', 'Ychwanegwyd tystiolaeth: logon.txt', 'Agorwyd yr achos']) check(body.includes(w), `Welsh timeline has ${w}`);
+  // The evidence file picker speaks Welsh too (the browser's own would not).
+  check((await page.getByTestId('case-file-chosen').innerText()) === "Dim ffeil wedi'i dewis" && body.includes('Dewis ffeil'), 'the file picker in Welsh');
   await shot(page, 'cases-view-cy');
   await page.getByLabel('Iaith').selectOption('en');
   await page.getByRole('heading', { name: 'Timeline' }).waitFor();
