@@ -134,6 +134,21 @@ func TestIntelEndToEnd(t *testing.T) {
 	if l := s.mustCLI(memberG, "intel", "list", "--json"); !strings.Contains(l, redID) || !strings.Contains(l, retroID) || !strings.Contains(l, liveID) {
 		t.Errorf("gwynedd's list lacks its indicators: %s", l)
 	}
+	// A lookup by value (normalised as the type's are), within what the
+	// reader may see; a value without its type is refused.
+	byValue := func(token, q string) (int, string) {
+		st, _, b := s.do("GET", "/api/v1/intel/indicators?"+q, token, nil)
+		return st, string(b)
+	}
+	if st, b := byValue(memberG, "type=domain&value=RETRO-EVIL.example."); st != 200 || !strings.Contains(b, retroID) || strings.Contains(b, liveID) {
+		t.Errorf("gwynedd's lookup of retro-evil.example: %d %s", st, b)
+	}
+	if st, b := byValue(memberP, "type=domain&value=retro-evil.example"); st != 200 || strings.Contains(b, retroID) {
+		t.Errorf("powys' lookup finds gwynedd's indicator: %d %s", st, b)
+	}
+	if st, b := byValue(memberG, "value=retro-evil.example"); st != 400 {
+		t.Errorf("a value without a type: %d %s", st, b)
+	}
 	if b := s.mustCLI(memberP, "intel", "export"); strings.Contains(b, redID) || strings.Contains(b, "red-secret") || !strings.Contains(b, liveID) {
 		t.Errorf("powys' export: want the shared indicator only, got %s", b)
 	}

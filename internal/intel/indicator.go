@@ -186,6 +186,9 @@ type Filter struct {
 	// ("*" the provider's).
 	Owner string
 	Type  Type
+	// Value, when set, keeps the indicators with an observable of this
+	// value (normalised as its type's are).
+	Value string
 	// Revoked includes revoked indicators.
 	Revoked bool
 	// After pages: indicators stored after this row.

@@ -138,6 +138,14 @@ func (a *API) getIndicators(w http.ResponseWriter, r *http.Request, p auth.Princ
 			return badRequest(err.Error())
 		}
 	}
+	if s := q.Get("value"); s != "" {
+		if f.Type == "" {
+			return badRequest("value: name the observable's type too (type=)")
+		}
+		if f.Value, err = intel.Normalize(f.Type, s); err != nil {
+			return badRequest("value: " + err.Error())
+		}
+	}
 	if s := q.Get("limit"); s != "" {
 		if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 1 || f.Limit > 10_000 {
 			return badRequest("limit: want 1..10000")

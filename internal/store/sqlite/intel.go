@@ -148,6 +148,10 @@ func (d *DB) Indicators(ctx context.Context, f intel.Filter) ([]intel.Indicator,
 		q += ` AND type = ?`
 		args = append(args, string(f.Type))
 	}
+	if f.Value != "" {
+		q += ` AND EXISTS (SELECT 1 FROM json_each(data, '$.observables') WHERE json_extract(value, '$.value') = ?)`
+		args = append(args, f.Value)
+	}
 	if !f.Revoked {
 		q += ` AND revoked = 0`
 	}

@@ -90,6 +90,10 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 		{intel.Filter{Provider: true, Owner: "*"}, []string{"indicator--1", "indicator--2", "indicator--3"}},
 		{intel.Filter{Provider: true, Owner: "b"}, []string{"indicator--5"}},
 		{intel.Filter{Viewer: "b", Type: intel.TypeIPv4}, nil},
+		{intel.Filter{Provider: true, Value: "red-b.example"}, []string{"indicator--3"}},
+		{intel.Filter{Viewer: "a", Value: "red-b.example"}, nil},
+		{intel.Filter{Viewer: "a", Type: intel.TypeDomain, Value: "a-own.example"}, []string{"indicator--4"}},
+		{intel.Filter{Viewer: "a", Value: "nowhere.example"}, nil},
 	} {
 		if got := list(c.f); !slices.Equal(got, c.want) {
 			t.Errorf("Indicators(%+v) = %v, want %v", c.f, got, c.want)

@@ -164,32 +164,3 @@ export function indicatorType(value: string): string {
   if (/^[^\\/:*?"<>|\s][^\\/:*?"<>|]*\.[a-z][a-z0-9]{0,4}$/i.test(v)) return 'filename';
   return '';
 }
-
-// sameObservable compares a value with an indicator's (normalised) one, as
-// the server normalises: case-insensitive but for URL paths and subjects.
-export function sameObservable(type: string, value: string, stored: string): boolean {
-  const v = value.trim();
-  switch (type) {
-    case 'url': {
-      const norm = (s: string) => {
-        try {
-          return new URL(s).href.replace(/\/$/, '');
-        } catch {
-          return s.replace(/\/$/, '');
-        }
-      };
-      return norm(v) === norm(stored);
-    }
-    case 'domain':
-      return v.toLowerCase().replace(/\.$/, '') === stored;
-    case 'ipv6':
-      return v.replace(/^\[|\]$/g, '').toLowerCase() === stored.toLowerCase();
-    case 'email':
-    case 'md5':
-    case 'sha1':
-    case 'sha256':
-    case 'filename':
-      return v.toLowerCase() === stored.toLowerCase();
-  }
-  return v === stored;
-}
