@@ -445,10 +445,14 @@ func (c *client) login(ctx context.Context, body map[string]string, out any) (st
 }
 
 func runTokenRevoke(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("token revoke", env)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+	// The command has no flags: its one argument is the ID even when it
+	// starts with "-" (an ID is base64url: one in 64 does).
+	pos := args
+	if len(args) != 1 || isHelpArg(args[0]) {
+		var err error
+		if pos, err = parse(newFlagSet("token revoke", env), args); err != nil {
+			return err
+		}
 	}
 	if len(pos) != 1 {
 		return usageError("usage: tarian token revoke ID")

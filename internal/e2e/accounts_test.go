@@ -118,6 +118,10 @@ func TestAccountsCLI(t *testing.T) {
 	}
 	must(s.userCLI(tok["token"], config, "", "tenant", "list"), "the new token")
 	must(s.userCLI("", config, "", "token", "revoke", tok["id"]), "token revoke")
+	// An ID may start with "-" (base64url): it is the ID, not a flag.
+	if r := s.userCLI("", config, "", "token", "revoke", "-NoSuchToken"); r.code != 1 || strings.Contains(r.stderr, "flag provided") {
+		t.Errorf("token revoke -NoSuchToken: exit %d, %s (want the server's not found, exit 1)", r.code, r.stderr)
+	}
 	if r := s.userCLI(tok["token"], config, "", "tenant", "list"); r.code == 0 {
 		t.Error("a revoked token still works")
 	}
