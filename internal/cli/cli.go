@@ -86,6 +86,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian assets set [--tenant ID] --host NAME|--user NAME --criticality low|normal|high|critical
   tarian assets list [--tenant ID|*] [--json]
   tarian metrics soc [--tenant ID|*] [--from T] [--to T] [--json]   MTTD, MTTA, MTTR, volumes, noisy rules
+  tarian sources list [--tenant ID|*] [--json]       log-source health: last seen, rate, baseline, errors, state
+  tarian scorecard [--tenant ID] [--json]            onboarding: sources declared vs seen, ATT&CK coverage, what to connect next
   tarian notify add [--tenant ID|*] --kind webhook|email|teams|slack --url URL|- [--secret S|-] [--from ADDR --to ADDR...] [--min-severity L] [--tag T]... [--hours "DAYS HH:MM-HH:MM ZONE"]... [--on CHANGE]...
   tarian notify list [--tenant ID|*] [--json]
   tarian notify remove|test ID           remove a channel, or send it a test message
@@ -173,6 +175,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runSearch(ctx, rest, env)
 	case "deadletters":
 		err = runDeadLetters(ctx, rest, env)
+	case "sources":
+		err = runSources(ctx, rest, env) // sources.go
+	case "scorecard":
+		err = runScorecard(ctx, rest, env) // scorecard.go
 	case "rules":
 		if len(rest) > 0 {
 			if (rest[0] == "validate" || rest[0] == "test") && len(rest) == 2 && isHelpArg(rest[1]) {
@@ -266,7 +272,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version", "completion":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version", "completion", "sources":
 		return true
 	}
 	return false

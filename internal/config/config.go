@@ -21,6 +21,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/alert/notify"
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/defend"
+	"github.com/tarian-soc/tarian/internal/health"
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/esbulk"
@@ -98,6 +99,8 @@ type Config struct {
 	TAXII taxii.Config `yaml:"taxii"`
 	// Defend is defend-as-one: what is shared, campaigns, k-anonymity.
 	Defend defend.Config `yaml:"defend"`
+	// Health is log-source health: silence and drop alerts.
+	Health health.Config `yaml:"health"`
 	// Notify is the delivery of alert notifications (channels are added
 	// per tenant through the API).
 	Notify notify.Config `yaml:"notify"`
@@ -186,6 +189,7 @@ func Default() Config {
 		Intel:  indicators.DefaultConfig(),
 		TAXII:  taxii.DefaultConfig(),
 		Defend: defend.DefaultConfig(),
+		Health: health.DefaultConfig(),
 		Notify: notify.DefaultConfig(),
 	}
 }
@@ -374,6 +378,7 @@ func (c Config) Validate() error {
 		{"intel", c.Intel.Validate()},
 		{"taxii", c.TAXII.Validate()},
 		{"defend", c.Defend.Validate()},
+		{"health", c.Health.Validate()},
 		{"notify", c.Notify.Validate()},
 	} {
 		if s.err != nil && s.key == "" {

@@ -193,13 +193,38 @@ type State struct {
 	last   time.Time
 	seen   int               // observations since the last sweep
 	byKey  map[string]*ccorr // the engine's correlations, for windows judged at close
+	// sources are the mapped log sources events have come from (the
+	// member's coverage: detector.Coverage).
+	sources map[string]struct{}
 }
 
 // sweepEvery is how many observations pass between sweeps of expired groups.
 const sweepEvery = 4096
 
 // NewState returns empty correlation state.
-func NewState() *State { return &State{groups: map[string]*group{}} }
+func NewState() *State { return &State{groups: map[string]*group{}, sources: map[string]struct{}{}} }
+
+// saw records that an event of mapped log source src arrived.
+func (s *State) saw(src string) {
+	s.mu.Lock()
+	if _, ok := s.sources[src]; !ok {
+		s.sources[src] = struct{}{}
+	}
+	s.mu.Unlock()
+}
+
+// Sources returns the mapped log sources ("product|category|service")
+// events have come from, sorted.
+func (s *State) Sources() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.sources))
+	for src := range s.sources {
+		out = append(out, src)
+	}
+	slices.Sort(out)
+	return out
+}
 
 type group struct {
 	Entries []entry `json:"e"`
@@ -223,13 +248,19 @@ type stateSnapshot struct {
 	Version int               `json:"version"`
 	Last    time.Time         `json:"last"`
 	Groups  map[string]*group `json:"groups"`
+	Sources []string          `json:"sources,omitempty"`
 }
 
 // MarshalBinary encodes the state.
 func (s *State) MarshalBinary() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, err := json.Marshal(stateSnapshot{Version: 1, Last: s.last, Groups: s.groups})
+	srcs := make([]string, 0, len(s.sources))
+	for src := range s.sources {
+		srcs = append(srcs, src)
+	}
+	slices.Sort(srcs)
+	b, err := json.Marshal(stateSnapshot{Version: 1, Last: s.last, Groups: s.groups, Sources: srcs})
 	if err != nil {
 		return nil, fmt.Errorf("marshal correlation state: %w", err)
 	}
@@ -251,6 +282,10 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups, s.last = snap.Groups, snap.Last
+	s.sources = make(map[string]struct{}, len(snap.Sources))
+	for _, src := range snap.Sources {
+		s.sources[src] = struct{}{}
+	}
 	return nil
 }
 

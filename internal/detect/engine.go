@@ -137,7 +137,9 @@ type pattern struct {
 // ruleSet is the rules of one mapped log source, shared by its variants,
 // with their prefilter.
 type ruleSet struct {
-	rules []*crule
+	// source names the mapped log source ("product|category|service").
+	source string
+	rules  []*crule
 	// Prefilter: rules without a required literal are always candidates.
 	always  []int32 // indexes into rules
 	filters []litFilter
@@ -193,7 +195,7 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 			return vs, nil
 		}
 		var vs []*variant
-		set := &ruleSet{}
+		set := &ruleSet{source: ls.key()}
 		e.sets = append(e.sets, set)
 		for _, alt := range ls.When {
 			v := &variant{ruleSet: set}
@@ -405,6 +407,17 @@ func (e *Engine) WithFilters(filters []*sigma.Rule) *Engine {
 
 // Rules returns the number of compiled detection and correlation rules.
 func (e *Engine) Rules() int { return len(e.rules) + len(e.corrs) }
+
+// RuleSources returns, for each compiled detection rule, the rule and the
+// mapped log source its events must come from ("product|category|service",
+// as State.Sources names them). Filters and correlations are left out.
+func (e *Engine) RuleSources(fn func(r *sigma.Rule, source string)) {
+	for _, c := range e.rules {
+		if c.generate && len(c.variants) > 0 {
+			fn(c.rule, c.variants[0].source)
+		}
+	}
+}
 
 // Skipped lists the rules Compile left out.
 func (e *Engine) Skipped() []Skipped { return e.skipped }
@@ -771,6 +784,9 @@ func (e *Engine) variantMatches(st *evState, v *variant) bool {
 func (e *Engine) evalVariant(st *evState, cs *State, v *variant, fn func(Match)) {
 	if len(v.rules) == 0 || !e.variantMatches(st, v) {
 		return
+	}
+	if cs != nil {
+		cs.saw(v.source)
 	}
 	st.rename(v.renames)
 	defer st.unrename()

@@ -124,9 +124,11 @@ type Service struct {
 	d  Deps
 	mu sync.Mutex // serialises changes to the rule set
 	rs atomic.Pointer[ruleset]
-	// Owned by the stage's goroutine for the detector (Start, Process).
-	states map[tenant.ID]*detect.State
-	cp     store.Checkpoint
+	// Owned by the stage's goroutine for the detector (Start, Process);
+	// statesMu guards changes to the map for Coverage's reads.
+	states   map[tenant.ID]*detect.State
+	statesMu sync.RWMutex
+	cp       store.Checkpoint
 }
 
 // New loads and compiles the stored rules. A stored rule that no longer
@@ -432,15 +434,18 @@ func (s *Service) restoreStates(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("detector: read correlation state: %w", err)
 	}
-	s.states = map[tenant.ID]*detect.State{}
+	states := map[tenant.ID]*detect.State{}
 	for t, b := range saved {
 		st := detect.NewState()
 		if err := st.UnmarshalBinary(b); err != nil {
 			s.d.Log.Warn("correlation state unreadable; starting empty", "tenant", t, "err", err)
 			continue
 		}
-		s.states[t] = st
+		states[t] = st
 	}
+	s.statesMu.Lock()
+	s.states = states
+	s.statesMu.Unlock()
 	return nil
 }
 
@@ -461,7 +466,9 @@ func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
 		st := s.states[t]
 		if st == nil {
 			st = detect.NewState()
+			s.statesMu.Lock()
 			s.states[t] = st
+			s.statesMu.Unlock()
 		}
 		off := rs.disabled[t]
 		eng := rs.engineFor(t)

@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -47,6 +48,10 @@ type Source struct {
 	// RawArchive, when set, overrides Config.RawArchive for this source's
 	// records.
 	RawArchive *bool `yaml:"raw_archive"`
+	// Silence is how long the source may stay quiet before its silence
+	// raises an alert (0: health.silence); a source with a tenant and a
+	// name is expected, and its silence always alerts.
+	Silence time.Duration `yaml:"silence"`
 }
 
 // Raw record policies: when an event keeps its raw record (event.original)
@@ -140,6 +145,9 @@ func (s Source) validate() error {
 		if _, err := path.Match(glob, ""); err != nil {
 			return fmt.Errorf("%s: bad pattern %q: %w", key, glob, err)
 		}
+	}
+	if s.Silence != 0 && s.Silence < 10*time.Second {
+		return fmt.Errorf("silence: %s is too short (at least 10s, or 0 for health.silence)", s.Silence)
 	}
 	for from, to := range s.FieldMap {
 		if from == "" || to == "" {

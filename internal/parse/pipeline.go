@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -354,8 +355,17 @@ func (pp *Parser) match(t tenant.ID, receiver string, host func() string, ev *ev
 var hostFields = []string{envelope.FieldSyslogHostname, "host.name", "host.hostname", "agent.hostname", "Computer", "Hostname"}
 
 // host returns the host a parsed envelope names.
-func (pp *Parser) host(ev *event.Event) string {
-	for _, name := range hostFields {
+func (pp *Parser) host(ev *event.Event) string { return firstOf(ev, hostFields) }
+
+// eventHostFields are where a parsed event names the host that sent it:
+// the envelope's, then an appliance's own name (a firewall's).
+var eventHostFields = append(slices.Clone(hostFields), "observer.hostname", "observer.name")
+
+// Host returns the host a parsed event came from ("" when it names none).
+func Host(ev *event.Event) string { return firstOf(ev, eventHostFields) }
+
+func firstOf(ev *event.Event, names []string) string {
+	for _, name := range names {
 		if h, ok := ev.Get(name); ok && h != "" && h != "-" {
 			return h
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/config"
+	"github.com/tarian-soc/tarian/internal/health"
 	"github.com/tarian-soc/tarian/internal/parse"
 )
 
@@ -23,7 +24,7 @@ type reloadState struct {
 // reloadable are the top-level keys Reload applies while the server runs.
 var reloadable = map[string]bool{
 	"syslog": true, "hec": true, "elasticsearch": true, "lumberjack": true, "forward": true, "otlp": true,
-	"sources": true, "raw": true, "raw_archive": true, "limits": true,
+	"sources": true, "raw": true, "raw_archive": true, "limits": true, "health": true,
 }
 
 // Reload applies cfg, the configuration read again (on SIGHUP), while the
@@ -73,6 +74,7 @@ func (s *Server) reloadLocked(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	s.sink.SetLimits(cfg.Limits)
+	s.health.Configure(cfg.Health, health.DeclaredSources(cfg.Sources))
 	err := s.receivers.reload(ctx, kinds)
 	watchTenants(s.metrics, s.receivers, s.tenants)
 	s.reload.cfg = cfg

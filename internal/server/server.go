@@ -28,6 +28,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/feed"
+	"github.com/tarian-soc/tarian/internal/health"
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
@@ -80,6 +81,8 @@ type Server struct {
 	alerts *alert.Pipeline
 	// cases is case management; its changes go to the live stream.
 	cases *incident.Service
+	// health counts every log source's events and alerts silence.
+	health *health.Monitor
 	// receivers are the protocol receivers (receivers.go).
 	receivers *receiverSet
 	poll      *poll.Service
@@ -173,6 +176,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
+	s.health = health.New(cfg.Health, health.DeclaredSources(cfg.Sources), health.Deps{Store: s.db, Alerts: s.alerts, Log: log.With("component", "health")})
 	// Every receiver writes through the tenants' limits.
 	s.sink = ingest.NewLimiter(s.bus, cfg.Limits, s.metrics)
 	s.tenants = ingest.NewTenantCache(s.db)
@@ -222,6 +226,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Alerts:       s.alerts,
 		Rules:        s.rules,
 		CloudSources: s.poll,
+		Sources:      s.health,
 		Notify:       s.notify,
 		Feed:         s.feed,
 		Cases:        s.cases,
@@ -381,7 +386,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// One read of the bus, each record parsed once, for the indexer and
 	// the detector (each with its own checkpoint).
 	ix := indexer.New(indexer.Deps{Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
-	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw}})
+	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw, s.health}})
 	s.stage = st
 	wg.Go(func() {
 		err := st.Run(cCtx)
@@ -398,6 +403,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.trimBus(cCtx)
 	}()
 	wg.Go(func() { s.checkpointAudit(cCtx) }) // audit.go
+	wg.Go(func() { _ = s.health.Run(cCtx) })
 	// Notifications stop with the consumers, after the drain's last alerts.
 	wg.Go(func() {
 		if err := s.notify.Run(cCtx); err != nil {
@@ -454,7 +460,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // consumers are the bus consumers, by checkpoint name.
-var consumers = []string{indexer.Name, detector.Name, rawarchive.Name}
+var consumers = []string{indexer.Name, detector.Name, rawarchive.Name, health.Name}
 
 // lag returns how many bus messages consumer name has not durably processed.
 func (s *Server) lag(ctx context.Context, name string) (uint64, error) {

@@ -20,6 +20,9 @@ type Rules interface {
 	Placeholders(t tenant.ID) map[string][]string
 	Rules(t tenant.ID) []detector.RuleInfo
 	SetEnabled(ctx context.Context, t tenant.ID, ruleID string, enabled bool) error
+	// Coverage is the ATT&CK coverage of t's enabled rules given the log
+	// sources its events have come from.
+	Coverage(t tenant.ID) detector.Coverage
 }
 
 // maxRulesBody caps a rules import request.

@@ -76,6 +76,8 @@ var routeMatrix = []struct {
 	{"GET /api/v1/placeholders", "/api/v1/placeholders", ``, "133A3A3A3AA"},
 	{"PUT /api/v1/placeholders", "/api/v1/placeholders", `{"placeholders":{"admins":["alice"]}}`, "1333333A33A"},
 	{"GET /api/v1/cloud-sources", "/api/v1/cloud-sources", ``, "1333333A33A"},
+	{"GET /api/v1/sources", "/api/v1/sources", ``, "133A3A3A3AA"},
+	{"GET /api/v1/scorecard", "/api/v1/scorecard", ``, "133A3A3A3AA"},
 	{"POST /api/v1/cloud-sources", "/api/v1/cloud-sources", `{cloudbody}`, "1333333A33A"},
 	{"DELETE /api/v1/cloud-sources/{id}", "/api/v1/cloud-sources/{cloud!}", ``, "1333333A43A"},
 	{"GET /api/v1/cases", "/api/v1/cases", ``, "133A3A3A3AA"},

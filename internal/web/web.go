@@ -114,6 +114,8 @@ type Deps struct {
 	Rules       Rules
 	// CloudSources manages polled cloud sources (nil: the endpoints answer 404).
 	CloudSources CloudSources
+	// Sources is log-source health (nil: GET /api/v1/sources answers 404).
+	Sources SourceHealth
 	// Feed is the live stream's hub (nil: GET /api/v1/stream answers 404).
 	Feed *feed.Hub
 	// Cases is case management (nil: the case endpoints answer 404).
@@ -252,6 +254,7 @@ func New(cfg Config, d Deps) *API {
 	a.route("GET /api/v1/placeholders", readers, a.getPlaceholders)
 	a.route("PUT /api/v1/placeholders", admins, a.putPlaceholders)
 	a.registerCloudSources()
+	a.registerSources() // sources.go
 	a.registerCases()
 	a.registerIntel()  // intel.go
 	a.registerDefend() // defend.go

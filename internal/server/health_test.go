@@ -1,0 +1,130 @@
+package server_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/detector"
+	"github.com/tarian-soc/tarian/internal/health"
+	"github.com/tarian-soc/tarian/internal/onboard"
+	"github.com/tarian-soc/tarian/internal/parse"
+	"github.com/tarian-soc/tarian/internal/server/servertest"
+)
+
+// A Sysmon process creation (Winlogbeat's shape) from host ws-1.
+const sysmonEvent = `{"@timestamp":"2026-12-05T08:20:10Z","message":"Process Create","host":{"name":"ws-1"},` +
+	`"event":{"code":"1","module":"sysmon"},"winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":1,` +
+	`"event_data":{"Image":"C:\\Windows\\System32\\notepad.exe","CommandLine":"notepad.exe"}}}`
+
+// TestSourceHealthAndScorecard drives a whole server: a member's events
+// make a source with its declared name, the firewall it declared but never
+// sent waits, another member sees none of it, and the scorecard counts
+// declared against heard and finds the techniques the member is blind to
+// (rules whose log source never arrived) and what to connect next.
+func TestSourceHealthAndScorecard(t *testing.T) {
+	cfg := servertest.Config(t.TempDir())
+	cfg.Sources = []parse.Source{
+		{Name: "a-endpoints", Tenant: "council-a", Receiver: "http", Type: "auto"},
+		{Name: "a-firewall", Tenant: "council-a", Receiver: "syslog", Type: "fortigate", Silence: 15 * time.Minute},
+	}
+	s := servertest.Start(t, cfg)
+	s.AddTenant(t, "council-a")
+	s.AddTenant(t, "council-b")
+	rules := []detector.ImportFile{
+		{Name: "notepad.yml", Data: []byte("title: notepad\nid: 0c0c0c0c-1111-4222-8333-444444444401\nlogsource: {product: windows, category: process_creation}\n" +
+			"detection:\n  sel: {Image|endswith: '\\notepad.exe'}\n  condition: sel\nlevel: low\ntags: [attack.execution, attack.t1059]\n")},
+		{Name: "fw.yml", Data: []byte("title: denied burst\nid: 0c0c0c0c-1111-4222-8333-444444444402\nlogsource: {category: firewall}\n" +
+			"detection:\n  sel: {action: deny}\n  condition: sel\nlevel: low\ntags: [attack.discovery, attack.t1046]\n")},
+	}
+	var imported detector.ImportResult
+	s.JSON(t, http.MethodPost, "/api/v1/rules", servertest.AdminToken, map[string]any{"files": rules}, &imported)
+	if imported.Active != 2 {
+		t.Fatalf("rules: %+v", imported)
+	}
+	if status, b := s.Do(t, http.MethodPost, "/api/v1/ingest", s.Token(t, "council-a", "ingest"), []byte(sysmonEvent+"\n"+sysmonEvent+"\n{bad json\n")); status != http.StatusOK {
+		t.Fatalf("ingest: %d %s", status, b)
+	}
+
+	analyst := s.Token(t, "council-a", "tenant-analyst")
+	var list struct {
+		Sources []health.Source `json:"sources"`
+	}
+	endpoints := func() *health.Source {
+		for i, src := range list.Sources {
+			if src.Name == "a-endpoints" && src.Events > 0 {
+				return &list.Sources[i]
+			}
+		}
+		return nil
+	}
+	for deadline := time.Now().Add(20 * time.Second); endpoints() == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		s.JSON(t, http.MethodGet, "/api/v1/sources", analyst, nil, &list)
+	}
+	ep := endpoints()
+	if ep == nil {
+		t.Fatalf("the endpoints source never appeared: %+v", list.Sources)
+	}
+	if ep.Events != 2 || ep.Host != "ws-1" || ep.Receiver != "http" || ep.State != health.StateOK || !ep.Declared || ep.LastSeen.IsZero() {
+		t.Fatalf("endpoints source: %+v", *ep)
+	}
+	var waiting, dead bool
+	for _, src := range list.Sources {
+		if src.Tenant != "council-a" {
+			t.Fatalf("council-a sees another tenant's source: %+v", src)
+		}
+		waiting = waiting || src.Name == "a-firewall" && src.State == health.StateWaiting && src.SilenceSeconds == 900
+		dead = dead || src.Receiver == "http" && src.Host == "" && src.DeadLetters == 1
+	}
+	if !waiting || !dead {
+		t.Fatalf("want the firewall waiting and the bad line counted: %+v", list.Sources)
+	}
+
+	// Another member sees nothing of council-a's, even by asking.
+	other := s.Token(t, "council-b", "tenant-admin")
+	var bList struct {
+		Sources []health.Source `json:"sources"`
+	}
+	s.JSON(t, http.MethodGet, "/api/v1/sources", other, nil, &bList)
+	if len(bList.Sources) != 0 {
+		t.Fatalf("council-b sees sources: %+v", bList.Sources)
+	}
+	if status, _ := s.Do(t, http.MethodGet, "/api/v1/sources?tenant=council-a", other, nil); status != http.StatusForbidden {
+		t.Fatalf("council-b asking for council-a's sources: %d, want 403", status)
+	}
+	if status, _ := s.Do(t, http.MethodGet, "/api/v1/scorecard?tenant=council-a", other, nil); status != http.StatusForbidden {
+		t.Fatalf("council-b asking for council-a's scorecard: %d, want 403", status)
+	}
+
+	var sc struct {
+		Scorecards []onboard.Scorecard `json:"scorecards"`
+	}
+	s.JSON(t, http.MethodGet, "/api/v1/scorecard", analyst, nil, &sc)
+	if len(sc.Scorecards) != 1 {
+		t.Fatalf("scorecards: %+v", sc)
+	}
+	card := sc.Scorecards[0]
+	if card.Tenant != "council-a" || card.Sources.Declared != 2 || card.Sources.Heard != 1 || !slices.Equal(card.Sources.Waiting, []string{"a-firewall"}) {
+		t.Fatalf("scorecard sources: %+v", card.Sources)
+	}
+	c := card.Coverage
+	if c.RulesEnabled != 2 || c.RulesFed != 1 || c.Covered != 1 || c.Blind != 1 || !slices.Contains(c.Seen, "windows/process_creation") {
+		t.Fatalf("coverage: %+v", c)
+	}
+	if len(c.Next) != 1 || c.Next[0].Source != "firewall" || !slices.Equal(c.Next[0].Techniques, []string{"T1046"}) {
+		t.Fatalf("what to connect next: %+v", c.Next)
+	}
+	if card.Score != 50 || len(card.Next) < 2 {
+		t.Fatalf("score %d, next %q", card.Score, card.Next)
+	}
+
+	// A provider sees both members, each scoped.
+	var all struct {
+		Scorecards []onboard.Scorecard `json:"scorecards"`
+	}
+	s.JSON(t, http.MethodGet, "/api/v1/scorecard?tenant=*", servertest.AdminToken, nil, &all)
+	if len(all.Scorecards) != 2 || all.Scorecards[1].Coverage.RulesFed != 0 || all.Scorecards[1].Sources.Declared != 0 {
+		t.Fatalf("provider scorecards: %+v", all.Scorecards)
+	}
+}
