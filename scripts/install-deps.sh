@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives as real peers (rsyslog
 # for the syslog receiver tests; Node.js and npm for the Elasticsearch and
-# Fluent Forward npm client tests), when they are missing. Go modules come
+# Fluent Forward npm client tests; poppler-utils' pdftoppm and pdftotext to
+# render the member report's PDF), when they are missing. Go modules come
 # through go.mod. Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ declare -A want=(
 	[node]="nodejs"
 	[npm]="npm"
 	[chromium]="chromium"
+	[pdftoppm]="poppler-utils"
 )
 pkgs=()
 for cmd in "${!want[@]}"; do

@@ -43,6 +43,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian backup FILE                      provider-admin: a consistent backup of the running server (docs/operations.md)
   tarian tenant add ID --name NAME
   tarian tenant list [--json]
+  tarian tenant remove ID [--export FILE]   provider-admin: offboarding; deletes every data of the tenant (after exporting it to FILE), prints the signed receipt
+  tarian tenant verify-receipt FILE [--public-key HEX] [--export FILE]   checks a removal receipt's signature (and the export it names)
   tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json]
   tarian token revoke ID
   tarian user add NAME [--tenant ID] --role ROLE [--email E] [--password-stdin] [--require-mfa]
@@ -114,6 +116,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian advisories list [--json]         members: those addressed to them; provider: every one with its acknowledgements
   tarian advisories show ID [--json]      provider: who has acknowledged, where its indicators were seen since
   tarian advisories ack ID                a member acknowledges (idempotent)
+  tarian reports create --tenant ID [--month YYYY-MM] [--lang en|cy] [--pdf] -o FILE   a member's monthly report, HTML or PDF (- is stdout)
 
 Parsing (offline, no server):
   tarian parse [--type TYPE] [--json] [FILE...]   the three layers of each record (stdin when no file)
@@ -160,7 +163,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "restore":
 		err = runRestore(ctx, rest, env)
 	case "tenant":
-		err = runTenant(ctx, rest, env)
+		switch {
+		case len(rest) > 0 && rest[0] == "remove":
+			err = runTenantRemove(ctx, rest[1:], env) // tenantremove.go
+		case len(rest) > 0 && rest[0] == "verify-receipt":
+			err = runVerifyReceipt(ctx, rest[1:], env)
+		default:
+			err = runTenant(ctx, rest, env)
+		}
 	case "token":
 		err = runToken(ctx, rest, env)
 	case "user":
@@ -223,6 +233,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runCampaigns(ctx, rest, env)
 	case "advisories":
 		err = runAdvisories(ctx, rest, env)
+	case "reports":
+		err = runReports(ctx, rest, env) // reports.go
 	case "intel":
 		if len(rest) > 0 && rest[0] == "pattern" {
 			return intelPattern(ctx, rest[1:], env) // offline; exit codes of its own
@@ -272,7 +284,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version", "completion", "sources":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version", "completion", "sources", "reports":
 		return true
 	}
 	return false

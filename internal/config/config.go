@@ -34,6 +34,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
+	"github.com/tarian-soc/tarian/internal/report"
 	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/web"
 )
@@ -72,6 +73,9 @@ type Config struct {
 	OTLP   otlp.Config `yaml:"otlp"`
 	Bus    bus.Config  `yaml:"bus"`
 	Events Events      `yaml:"events"`
+	// Retention is how long each tenant's data is kept, per kind, within
+	// events.retention (retention.go).
+	Retention Retention `yaml:"retention"`
 	// Poll tunes the Microsoft 365 / Entra cloud pollers (sources are added
 	// per tenant through the API).
 	Poll poll.Config `yaml:"poll"`
@@ -105,6 +109,9 @@ type Config struct {
 	// per tenant through the API).
 	Notify notify.Config `yaml:"notify"`
 	API    web.Config    `yaml:"api"`
+
+	// Reports is the monthly member reports' schedule and mail.
+	Reports report.Config `yaml:"reports"`
 
 	// BootstrapToken, when set, is a provider-admin token secret ensured at
 	// start (from TARIAN_BOOTSTRAP_TOKEN; never from the file).
@@ -176,6 +183,7 @@ func Default() Config {
 		Poll:             poll.DefaultConfig(),
 		Raw:              parse.RawOnParseError,
 		RawArchive:       true,
+		Retention:        DefaultRetention(),
 		Events: Events{
 			Retention:        v.Retention,
 			FutureRetention:  v.FutureRetention,
@@ -191,6 +199,8 @@ func Default() Config {
 		Defend: defend.DefaultConfig(),
 		Health: health.DefaultConfig(),
 		Notify: notify.DefaultConfig(),
+
+		Reports: report.DefaultConfig(),
 	}
 }
 
@@ -372,6 +382,7 @@ func (c Config) Validate() error {
 		{"otlp", c.OTLP.Validate()},
 		{"bus", c.Bus.Validate()},
 		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
+		{"retention", c.Retention.Validate(c.Events.Retention)},
 		{"api", c.API.Validate()},
 		{"alerts", c.Alerts.Validate()},
 		{"cases", c.Cases.Validate()},
@@ -380,6 +391,7 @@ func (c Config) Validate() error {
 		{"defend", c.Defend.Validate()},
 		{"health", c.Health.Validate()},
 		{"notify", c.Notify.Validate()},
+		{"reports", c.Reports.Validate()},
 	} {
 		if s.err != nil && s.key == "" {
 			return s.err

@@ -408,15 +408,37 @@ func (e *Engine) WithFilters(filters []*sigma.Rule) *Engine {
 // Rules returns the number of compiled detection and correlation rules.
 func (e *Engine) Rules() int { return len(e.rules) + len(e.corrs) }
 
-// RuleSources returns, for each compiled detection rule, the rule and the
-// mapped log source its events must come from ("product|category|service",
-// as State.Sources names them). Filters and correlations are left out.
+// RuleSources calls fn with each rule that raises alerts and the mapped
+// log source its events must come from ("product|category|service", as
+// State.Sources names them): a correlation's is its first detection
+// rule's. Filters, and rules only a correlation reads, are left out.
 func (e *Engine) RuleSources(fn func(r *sigma.Rule, source string)) {
 	for _, c := range e.rules {
 		if c.generate && len(c.variants) > 0 {
 			fn(c.rule, c.variants[0].source)
 		}
 	}
+	for _, c := range e.corrs {
+		if src := c.source(); c.generate && src != "" {
+			fn(c.rule, src)
+		}
+	}
+}
+
+// source is the log source of c's first detection rule, through chained
+// correlations.
+func (c *ccorr) source() string {
+	for _, m := range c.members {
+		if m.rule != nil && len(m.rule.variants) > 0 {
+			return m.rule.variants[0].source
+		}
+		if m.corr != nil {
+			if src := m.corr.source(); src != "" {
+				return src
+			}
+		}
+	}
+	return ""
 }
 
 // Skipped lists the rules Compile left out.

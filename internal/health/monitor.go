@@ -97,6 +97,9 @@ type Monitor struct {
 	busy bool
 	// pending are findings not raised yet.
 	pending map[tenant.ID][]alert.Detection
+	// force makes the next save move the checkpoint with no state to
+	// save (after Forget).
+	force bool
 }
 
 // New returns a monitor; it is a stage.Consumer, and Run checks health.
@@ -356,13 +359,39 @@ func (m *Monitor) raise(ctx context.Context) error {
 	return failed
 }
 
+// Position is the last bus sequence the monitor has counted (saved or
+// not).
+func (m *Monitor) Position() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cp.Done
+}
+
+// Forget drops tenant t's sources (a member being removed) and saves the
+// checkpoint, so the member's records are never counted again. Call it
+// once Position has passed the member's last record.
+func (m *Monitor) Forget(ctx context.Context, t tenant.ID) error {
+	m.mu.Lock()
+	for k := range m.tracks {
+		if k.Tenant == t {
+			delete(m.tracks, k)
+		}
+	}
+	m.dirty[t] = true // saved empty
+	delete(m.pending, t)
+	m.force = true
+	m.mu.Unlock()
+	return m.save(ctx)
+}
+
 // save moves the checkpoint with the changed tenants' counters.
 func (m *Monitor) save(ctx context.Context) error {
 	m.mu.Lock()
-	if len(m.dirty) == 0 {
+	if len(m.dirty) == 0 && !m.force {
 		m.mu.Unlock()
 		return nil
 	}
+	m.force = false
 	byTenant := map[tenant.ID]*savedState{}
 	for t := range m.dirty {
 		byTenant[t] = &savedState{}
@@ -393,6 +422,7 @@ func (m *Monitor) save(ctx context.Context) error {
 		for t := range states {
 			m.dirty[t] = true
 		}
+		m.force = true
 		m.mu.Unlock()
 		return fmt.Errorf("health: checkpoint: %w", err)
 	}
@@ -453,6 +483,22 @@ func (m *Monitor) Sources(ctx context.Context, tenants []tenant.ID) ([]Source, e
 			cmp.Compare(a.Name, b.Name), cmp.Compare(a.Receiver, b.Receiver), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Host, b.Host))
 	})
 	return out, nil
+}
+
+// MonthEvents counts each of tenant t's sources' events received in the
+// calendar month (UTC) that starts at month.
+func (m *Monitor) MonthEvents(t tenant.ID, month time.Time) map[Key]int64 {
+	month = month.UTC()
+	start := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
+	out := map[Key]int64{}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, tr := range m.tracks {
+		if k.Tenant == t {
+			out[k] = tr.inMonth(start)
+		}
+	}
+	return out
 }
 
 // stateRank orders states worst first.

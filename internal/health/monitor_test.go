@@ -344,3 +344,46 @@ func TestSourcesList(t *testing.T) {
 		t.Fatalf("riverside rows: %+v", rb)
 	}
 }
+
+// TestMonthEvents: a source's events count in the month they were
+// received in, for the member reports.
+func TestMonthEvents(t *testing.T) {
+	r := newRig(t, health.DefaultConfig(), nil)
+	nov, dec := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 1, 0, 0, time.UTC)
+	r.send(r.mon, "riverside", firewall, nov, 40)
+	r.send(r.mon, "riverside", firewall, dec, 2)
+	r.send(r.mon, "north-vale", firewall, dec, 7)
+	k := health.Key{Tenant: "riverside", Receiver: "syslog", Host: "nv-fw01", Type: "fortigate"}
+	if got := r.mon.MonthEvents("riverside", nov)[k]; got != 40 {
+		t.Errorf("November: %d, want 40", got)
+	}
+	if got := r.mon.MonthEvents("riverside", dec); got[k] != 2 || len(got) != 1 {
+		t.Errorf("December: %v, want riverside's 2", got)
+	}
+	if got := r.mon.MonthEvents("riverside", time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))[k]; got != 0 {
+		t.Errorf("October: %d", got)
+	}
+}
+
+// TestForget: a removed member's sources go, the checkpoint is saved past
+// them, and a restart does not bring them back.
+func TestForget(t *testing.T) {
+	r := newRig(t, health.DefaultConfig(), nil)
+	r.send(r.mon, "riverside", firewall, t0, 5)
+	r.send(r.mon, "north-vale", firewall, t0, 3)
+	if err := r.mon.Forget(context.Background(), "riverside"); err != nil {
+		t.Fatal(err)
+	}
+	if r.mon.Position() != r.seq {
+		t.Fatalf("position %d, want %d", r.mon.Position(), r.seq)
+	}
+	for _, m := range []*health.Monitor{r.mon, r.open(health.DefaultConfig(), nil)} {
+		ss, err := m.Sources(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ss) != 1 || ss[0].Tenant != "north-vale" {
+			t.Fatalf("after forgetting riverside: %+v", ss)
+		}
+	}
+}

@@ -24,6 +24,54 @@ type track struct {
 	// Dropped the start of the hour last alerted as a drop.
 	Alerted time.Time `json:"alerted,omitzero"`
 	Dropped time.Time `json:"dropped,omitzero"`
+	// Months counts events per calendar month of receipt (UTC), the
+	// last keepMonths (member reports).
+	Months []monthCount `json:"months,omitempty"`
+}
+
+// monthCount is one month's events: Start is the month's first instant.
+type monthCount struct {
+	Start  time.Time `json:"start"`
+	Events int64     `json:"events"`
+}
+
+// keepMonths is how many months a track counts: a year and the month
+// before, so last year's same month can still be reported.
+const keepMonths = 13
+
+// addMonth counts n events received at `at` in their month.
+func (t *track) addMonth(at time.Time, n int64) {
+	if k := len(t.Months); k > 0 {
+		last := &t.Months[k-1]
+		if !at.Before(last.Start) && at.Before(last.Start.AddDate(0, 1, 0)) {
+			last.Events += n
+			return
+		}
+	}
+	at = at.UTC()
+	start := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
+	i := len(t.Months)
+	for i > 0 && t.Months[i-1].Start.After(start) {
+		i--
+	}
+	if i > 0 && t.Months[i-1].Start.Equal(start) {
+		t.Months[i-1].Events += n
+		return
+	}
+	t.Months = append(t.Months[:i], append([]monthCount{{Start: start, Events: n}}, t.Months[i:]...)...)
+	if len(t.Months) > keepMonths {
+		t.Months = t.Months[len(t.Months)-keepMonths:]
+	}
+}
+
+// inMonth is the events received in the month starting at start.
+func (t *track) inMonth(start time.Time) int64 {
+	for _, m := range t.Months {
+		if m.Start.Equal(start) {
+			return m.Events
+		}
+	}
+	return 0
 }
 
 // mean is a running mean: the plain mean of the first week's samples,
@@ -87,6 +135,7 @@ func (t *track) observe(at time.Time, n, unparsed int64, judge func(time.Time, i
 	}
 	t.Events += n
 	t.Unparsed += unparsed
+	t.addMonth(at, n)
 	m := at.Unix() / 60
 	i := m % 60
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,19 +86,41 @@ func (e *LimitError) RetryAfter() time.Duration { return e.Wait }
 // Unwrap makes a LimitError both ErrRateLimited and back-pressure.
 func (e *LimitError) Unwrap() []error { return []error{ErrRateLimited, ErrBackpressure} }
 
+// QuotaStore keeps each tenant's daily quota use across restarts (the
+// state store implements it).
+type QuotaStore interface {
+	// QuotaUse returns the bytes each tenant used on day (a UTC midnight).
+	QuotaUse(ctx context.Context, day time.Time) (map[tenant.ID]int64, error)
+	// SaveQuotaUse records the use of the tenants in use on day; other
+	// tenants' use of day is kept, earlier days may be dropped.
+	SaveQuotaUse(ctx context.Context, day time.Time, use map[tenant.ID]int64) error
+}
+
+// QuotaSaveInterval is how often Run saves quota use that changed: a
+// kill -9 loses at most the use of this last interval.
+const QuotaSaveInterval = 5 * time.Second
+
 // Limiter is a Sink that enforces each tenant's Limit before it passes
 // records on: a token bucket of records and a daily byte quota. A refused
-// write writes nothing. Quota use is kept in memory: a restart starts the
-// day's count again (docs/operations.md says so). SetLimits changes the
-// limits while it runs.
+// write writes nothing. With a QuotaStore (Restore), the day's quota use
+// survives a restart: Run saves it every QuotaSaveInterval and when it
+// stops. The token buckets are kept in memory (a restart fills them).
+// SetLimits changes the limits while it runs.
 type Limiter struct {
 	next    Sink
 	metrics Counter
 	now     func() time.Time
 	cfg     atomic.Pointer[LimitsConfig]
 
+	saveMu sync.Mutex // one Save at a time
+
 	mu      sync.Mutex
 	tenants map[tenant.ID]*allowance
+	quota   QuotaStore
+	// restored is the use loaded by Restore, for restoredDay: a tenant's
+	// allowance starts from it.
+	restored    map[tenant.ID]int64
+	restoredDay time.Time
 }
 
 // allowance is one tenant's state.
@@ -106,6 +129,7 @@ type allowance struct {
 	updated time.Time
 	day     time.Time // the UTC day bytes counts
 	bytes   int64
+	saved   int64 // bytes as last saved (or restored) for day
 }
 
 // NewLimiter returns a Limiter in front of next. Without any limit
@@ -115,6 +139,72 @@ func NewLimiter(next Sink, cfg LimitsConfig, metrics Counter) *Limiter {
 	l.SetLimits(cfg)
 	return l
 }
+
+// Restore loads today's quota use from qs and keeps qs for Save; call it
+// before the first Write.
+func (l *Limiter) Restore(ctx context.Context, qs QuotaStore) error {
+	day := utcDay(l.now())
+	use, err := qs.QuotaUse(ctx, day)
+	if err != nil {
+		return fmt.Errorf("load quota use: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.quota, l.restored, l.restoredDay = qs, use, day
+	return nil
+}
+
+// Save writes the quota use of today that changed since the last save. It
+// does nothing without a QuotaStore (Restore).
+func (l *Limiter) Save(ctx context.Context) error {
+	l.saveMu.Lock()
+	defer l.saveMu.Unlock()
+	l.mu.Lock()
+	qs, day := l.quota, utcDay(l.now())
+	use := map[tenant.ID]int64{}
+	for t, a := range l.tenants {
+		if a.day.Equal(day) && a.bytes != a.saved {
+			use[t] = a.bytes
+		}
+	}
+	l.mu.Unlock()
+	if qs == nil || len(use) == 0 {
+		return nil
+	}
+	if err := qs.SaveQuotaUse(ctx, day, use); err != nil {
+		return fmt.Errorf("save quota use: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for t, n := range use {
+		if a := l.tenants[t]; a != nil && a.day.Equal(day) {
+			a.saved = n
+		}
+	}
+	return nil
+}
+
+// Run saves the quota use every QuotaSaveInterval while it changes, until
+// ctx is done, then once more; a failed save is logged and tried again at
+// the next tick. It returns the last save's error.
+func (l *Limiter) Run(ctx context.Context, log *slog.Logger) error {
+	t := time.NewTicker(QuotaSaveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			return l.Save(sctx)
+		case <-t.C:
+			if err := l.Save(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("saving quota use failed; trying again", "err", err)
+			}
+		}
+	}
+}
+
+func utcDay(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 
 // SetLimits replaces the limits (a configuration reload). The use each
 // tenant has made of its allowance so far is kept.
@@ -160,14 +250,17 @@ func (l *Limiter) take(t tenant.ID, lim Limit, n int, size int64) error {
 	if burst == 0 {
 		burst = max(lim.EventsPerSecond, 1)
 	}
+	day := utcDay(now)
 	if a == nil {
 		a = &allowance{tokens: burst, updated: now}
+		if n, ok := l.restored[t]; ok && l.restoredDay.Equal(day) {
+			a.day, a.bytes, a.saved = day, n, n
+		}
 		l.tenants[t] = a
 	}
 	if lim.BytesPerDay > 0 {
-		day := now.UTC().Truncate(24 * time.Hour)
 		if !a.day.Equal(day) {
-			a.day, a.bytes = day, 0
+			a.day, a.bytes, a.saved = day, 0, 0
 		}
 		if a.bytes+size > lim.BytesPerDay {
 			return &LimitError{Tenant: t, Wait: day.Add(24 * time.Hour).Sub(now),

@@ -3,12 +3,22 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
+	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 func recs(n, size int) []event.Raw {
@@ -199,4 +209,209 @@ func TestRetryAfterDefault(t *testing.T) {
 	if got := ingest.RetryAfter(errors.New("x")); got != ingest.DefaultRetryAfter {
 		t.Fatalf("RetryAfter(plain) = %s", got)
 	}
+}
+
+// TestLimiterQuotaSurvivesRestart: the day's use is saved to the state
+// store and a new Limiter on the same database (a restart) admits only the
+// rest of the quota; the next UTC day starts afresh.
+func TestLimiterQuotaSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := ingest.LimitsConfig{Default: ingest.Limit{EventsPerSecond: 1000}, Tenants: map[string]ingest.Limit{"a": {BytesPerDay: 1000}}}
+	noon := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	start := func(at time.Time) (*ingest.Limiter, *ingesttest.Sink, *clock) {
+		t.Helper()
+		l, sink, c := newLimiter(t, cfg)
+		c.t = at
+		if err := l.Restore(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		return l, sink, c
+	}
+
+	l, _, _ := start(noon)
+	if err := l.Write(ctx, "a", recs(6, 100)); err != nil {
+		t.Fatal(err)
+	}
+	// A tenant with only a rate limit has no quota use to keep.
+	if err := l.Write(ctx, "b", recs(10, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.QuotaUse(ctx, noon); err != nil || !cmp.Equal(u, map[tenant.ID]int64{"a": 600}) {
+		t.Fatalf("saved use = %v, %v; want a: 600", u, err)
+	}
+
+	// Restart: 400 bytes left, not a fresh 1000; the rate limit's bucket
+	// is full again.
+	l, sink, c := start(noon.Add(time.Hour))
+	err = l.Write(ctx, "a", recs(5, 100))
+	var le *ingest.LimitError
+	if !errors.As(err, &le) || !strings.Contains(le.Reason, "(600 used)") {
+		t.Fatalf("500 bytes after the restart: err = %v, want the quota with 600 used", err)
+	}
+	if err := l.Write(ctx, "a", recs(4, 100)); err != nil {
+		t.Fatalf("the rest of the quota after the restart: %v", err)
+	}
+	if err := l.Write(ctx, "b", recs(1000, 1)); err != nil {
+		t.Fatalf("b's bucket after the restart: %v", err)
+	}
+	if err := l.Write(ctx, "a", recs(1, 1)); !errors.Is(err, ingest.ErrRateLimited) {
+		t.Fatalf("over the quota after the restart: err = %v", err)
+	}
+	// Saved on shutdown (Run's last save); the next start is still over.
+	if err := l.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l2, _, _ := start(c.t)
+	if err := l2.Write(ctx, "a", recs(1, 1)); !errors.Is(err, ingest.ErrRateLimited) {
+		t.Fatalf("over the quota after a second restart: err = %v", err)
+	}
+
+	// The next UTC day: a fresh quota, on the running Limiter and after a
+	// restart.
+	c.t = time.Date(2026, 11, 26, 0, 0, 1, 0, time.UTC)
+	if err := l.Write(ctx, "a", recs(10, 100)); err != nil {
+		t.Fatalf("next day: %v", err)
+	}
+	if got := len(sink.Records("a")); got != 14 {
+		t.Fatalf("a has %d records after the restart, want 4 + 10", got)
+	}
+	l3, _, _ := start(c.t.Add(time.Minute))
+	if err := l3.Write(ctx, "a", recs(10, 100)); err != nil {
+		t.Fatalf("restart on the next day (yesterday's use saved): %v", err)
+	}
+}
+
+// memQuota is a QuotaStore in memory that can be made to fail.
+type memQuota struct {
+	mu    sync.Mutex
+	use   map[time.Time]map[tenant.ID]int64
+	saves int
+	fail  error
+}
+
+func (m *memQuota) QuotaUse(_ context.Context, day time.Time) (map[tenant.ID]int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.use[day]), nil
+}
+
+func (m *memQuota) SaveQuotaUse(_ context.Context, day time.Time, use map[tenant.ID]int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.saves++
+	if m.use == nil {
+		m.use = map[time.Time]map[tenant.ID]int64{}
+	}
+	if m.use[day] == nil {
+		m.use[day] = map[tenant.ID]int64{}
+	}
+	maps.Copy(m.use[day], use)
+	return nil
+}
+
+func (m *memQuota) get(day time.Time, t tenant.ID) (int64, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.use[day][t], m.saves
+}
+
+// TestLimiterRunSaves: Run saves changed use every QuotaSaveInterval (and
+// nothing when nothing changed), retries a failed save at the next tick,
+// and saves a last time when it stops; a refused write given back is not
+// counted.
+func TestLimiterRunSaves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		sink := ingesttest.NewSink()
+		l := ingest.NewLimiter(sink, ingest.LimitsConfig{Default: ingest.Limit{BytesPerDay: 10_000}}, sink)
+		qs := &memQuota{}
+		if err := l.Restore(ctx, qs); err != nil {
+			t.Fatal(err)
+		}
+		day := time.Now().UTC().Truncate(24 * time.Hour)
+		var logs lockedLog
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx, slog.New(slog.NewTextHandler(&logs, nil))) }()
+		tick := func() {
+			time.Sleep(ingest.QuotaSaveInterval)
+			synctest.Wait()
+		}
+
+		if err := l.Write(ctx, "a", recs(3, 100)); err != nil {
+			t.Fatal(err)
+		}
+		tick()
+		if n, saves := qs.get(day, "a"); n != 300 || saves != 1 {
+			t.Fatalf("after one interval: a = %d in %d saves, want 300 in 1", n, saves)
+		}
+		tick()
+		if _, saves := qs.get(day, "a"); saves != 1 {
+			t.Fatalf("%d saves with nothing changed, want 1", saves)
+		}
+
+		qs.mu.Lock()
+		qs.fail = errors.New("disk full")
+		qs.mu.Unlock()
+		if err := l.Write(ctx, "a", recs(1, 100)); err != nil {
+			t.Fatal(err)
+		}
+		tick()
+		if !strings.Contains(logs.String(), "disk full") {
+			t.Fatalf("failed save not logged: %q", logs.String())
+		}
+		qs.mu.Lock()
+		qs.fail = nil
+		qs.mu.Unlock()
+		tick()
+		if n, _ := qs.get(day, "a"); n != 400 {
+			t.Fatalf("after the failed save was retried: a = %d, want 400", n)
+		}
+
+		sink.RefuseNext(1)
+		if err := l.Write(ctx, "a", recs(1, 100)); !errors.Is(err, ingest.ErrBackpressure) {
+			t.Fatalf("refused write: err = %v", err)
+		}
+		if err := l.Write(ctx, "b", recs(1, 50)); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if n, _ := qs.get(day, "b"); n != 50 {
+			t.Fatalf("last save on stop: b = %d, want 50", n)
+		}
+		if n, _ := qs.get(day, "a"); n != 400 {
+			t.Fatalf("a = %d after a refused write, want 400", n)
+		}
+	})
+}
+
+// lockedLog is a log destination shared by goroutines.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *lockedLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *lockedLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

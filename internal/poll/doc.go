@@ -24,5 +24,6 @@
 //
 // HTTP 429 and 503 are retried after Retry-After; other transient failures
 // back off exponentially up to a bound. Health (last success, last error,
-// records polled) is kept per stream for the API.
+// records polled) is kept per stream for the API, in the state store next
+// to the stream's checkpoint, so it survives a restart.
 package poll

@@ -104,7 +104,7 @@ func (p *sourcePoller) pollGraph(ctx context.Context, stream string) (int, error
 				return total, fmt.Errorf("write: %w", err)
 			}
 			total += len(recs)
-			p.count(stream, len(recs))
+			p.count(ctx, stream, len(recs))
 			if err := p.state.SetPollCheckpoint(ctx, p.src.Tenant, p.src.ID, stream, next); err != nil {
 				return total, fmt.Errorf("save checkpoint: %w", err)
 			}

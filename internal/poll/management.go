@@ -179,6 +179,6 @@ func (p *sourcePoller) fetchContent(ctx context.Context, token, stream string, b
 	if err := p.sink.Write(ctx, p.src.Tenant, out); err != nil {
 		return 0, fmt.Errorf("write: %w", err)
 	}
-	p.count(stream, len(out))
+	p.count(ctx, stream, len(out))
 	return len(out), nil
 }

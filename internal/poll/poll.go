@@ -41,11 +41,17 @@ type Checkpoint struct {
 	Seen []string `json:"seen,omitempty"`
 }
 
-// State keeps checkpoints. stream is e.g. "entra-signin" or
-// "m365-audit/Audit.Exchange".
+// State keeps checkpoints and health per stream. stream is e.g.
+// "entra-signin" or "m365-audit/Audit.Exchange".
 type State interface {
 	PollCheckpoint(ctx context.Context, t tenant.ID, source int64, stream string) (Checkpoint, error)
 	SetPollCheckpoint(ctx context.Context, t tenant.ID, source int64, stream string, c Checkpoint) error
+	// PollHealth returns the stored health of source's streams (none for
+	// a stream whose health was never stored).
+	PollHealth(ctx context.Context, t tenant.ID, source int64) ([]Health, error)
+	// SetPollHealth stores the health of source's stream h.Stream,
+	// leaving its checkpoint as it is; ErrNotFound if the source is gone.
+	SetPollHealth(ctx context.Context, t tenant.ID, source int64, h Health) error
 }
 
 // StoredSource is a cloud source as the state store keeps it: the secret

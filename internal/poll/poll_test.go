@@ -80,7 +80,7 @@ func (e *env) service() *poll.Service {
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := poll.New(e.cfg, poll.Deps{Store: e.db, Sink: e.sink, Box: box, Log: log, Clock: e.clock, HTTP: e.ms.srv.Client()})
+	s, err := poll.New(e.t.Context(), e.cfg, poll.Deps{Store: e.db, Sink: e.sink, Box: box, Log: log, Clock: e.clock, HTTP: e.ms.srv.Client()})
 	if err != nil {
 		e.t.Fatal(err)
 	}

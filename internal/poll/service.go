@@ -42,14 +42,17 @@ type healthKey struct {
 	stream string
 }
 
-// Health is one stream's state as the API shows it.
+// Health is one stream's state as the API shows it. It is kept in the state
+// store next to the stream's checkpoint, written whenever it changes, so a
+// restart shows what the last run saw.
 type Health struct {
 	// Stream is "entra-signin", "entra-audit" or "m365-audit/<content type>".
 	Stream        string     `json:"stream"`
 	LastSuccess   *time.Time `json:"last_success,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
 	LastErrorTime *time.Time `json:"last_error_time,omitempty"`
-	// Records counts records polled since the server started.
+	// Records counts records polled since the source was added, across
+	// restarts.
 	Records int64 `json:"records"`
 }
 
@@ -79,8 +82,8 @@ type Info struct {
 	Health          []Health  `json:"health"`
 }
 
-// New returns a Service.
-func New(cfg Config, d Deps) (*Service, error) {
+// New returns a Service, with the health of every stream as it was stored.
+func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -93,13 +96,39 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.HTTP == nil {
 		d.HTTP = &http.Client{Timeout: 2 * time.Minute}
 	}
-	return &Service{
+	s := &Service{
 		cfg:     cfg,
 		d:       d,
 		c:       &client{hc: d.HTTP, clock: d.Clock, maxAttempts: cfg.MaxAttempts, maxBackoff: cfg.MaxBackoff},
 		health:  map[healthKey]*Health{},
 		pollers: map[int64]*sourcePoller{},
-	}, nil
+	}
+	if err := s.loadHealth(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadHealth reads the stored health of every source's streams, leaving
+// out streams no longer polled (a content type taken out of the config).
+func (s *Service) loadHealth(ctx context.Context) error {
+	srcs, err := s.d.Store.AllCloudSources(ctx)
+	if err != nil {
+		return fmt.Errorf("load cloud source health: %w", err)
+	}
+	for _, src := range srcs {
+		hs, err := s.d.Store.PollHealth(ctx, src.Tenant, src.ID)
+		if err != nil {
+			return fmt.Errorf("load cloud source %d health: %w", src.ID, err)
+		}
+		names := s.streamNames(src)
+		for _, h := range hs {
+			if slices.Contains(names, h.Stream) {
+				s.health[healthKey{src.ID, h.Stream}] = &h
+			}
+		}
+	}
+	return nil
 }
 
 var (
@@ -211,16 +240,36 @@ func (s *Service) healthOf(id int64, stream string) *Health {
 	return h
 }
 
-func (s *Service) record(id int64, stream string, err error) {
+// record notes the outcome of a poll of src's stream.
+func (s *Service) record(ctx context.Context, src StoredSource, stream string, err error) {
 	now := s.d.Clock.Now().UTC()
+	s.update(ctx, src, stream, func(h *Health) {
+		if err == nil {
+			h.LastSuccess, h.LastError, h.LastErrorTime = &now, "", nil
+			return
+		}
+		h.LastError, h.LastErrorTime = err.Error(), &now
+	})
+}
+
+// count adds n records written to src's stream.
+func (s *Service) count(ctx context.Context, src StoredSource, stream string, n int) {
+	s.update(ctx, src, stream, func(h *Health) { h.Records += int64(n) })
+}
+
+// update changes a stream's health and stores it. A stream is polled by one
+// goroutine at a time, so its writes arrive in order. The write outlives
+// ctx: records written before a shutdown are still counted.
+func (s *Service) update(ctx context.Context, src StoredSource, stream string, change func(*Health)) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	h := s.healthOf(id, stream)
-	if err == nil {
-		h.LastSuccess, h.LastError, h.LastErrorTime = &now, "", nil
-		return
+	h := s.healthOf(src.ID, stream)
+	change(h)
+	snap := *h
+	s.mu.Unlock()
+	err := s.d.Store.SetPollHealth(context.WithoutCancel(ctx), src.Tenant, src.ID, snap)
+	if err != nil && !errors.Is(err, ErrNotFound) { // ErrNotFound: removed while polled
+		s.d.Log.Warn("saving cloud source health failed", "tenant", src.Tenant, "source", src.ID, "stream", stream, "err", err)
 	}
-	h.LastError, h.LastErrorTime = err.Error(), &now
 }
 
 // Run polls every source each Interval until ctx is done.
@@ -255,7 +304,7 @@ func (s *Service) PollSource(ctx context.Context, src StoredSource) {
 	p, err := s.poller(src)
 	if err != nil {
 		for _, st := range s.streamNames(src) {
-			s.record(src.ID, st, err)
+			s.record(ctx, src, st, err)
 		}
 		s.d.Log.Error("cloud source unusable", "tenant", src.Tenant, "source", src.ID, "err", err)
 		return
@@ -280,7 +329,7 @@ func (s *Service) pollOne(ctx context.Context, p *sourcePoller, stream string, f
 	if ctx.Err() != nil {
 		return
 	}
-	s.record(p.src.ID, stream, err)
+	s.record(ctx, p.src, stream, err)
 	if err != nil {
 		s.d.Log.Warn("cloud poll failed", "tenant", p.src.Tenant, "source", p.src.ID, "stream", stream, "records", n, "err", err)
 	}
@@ -316,17 +365,11 @@ func (s *Service) poller(src StoredSource) (*sourcePoller, error) {
 		cfg: s.cfg, c: s.c, src: src, state: s.d.Store, sink: s.d.Sink, clock: s.d.Clock,
 		log:     s.d.Log.With("tenant", src.Tenant, "source", src.ID),
 		started: map[string]bool{},
-		count:   func(stream string, n int) { s.count(src.ID, stream, n) },
+		count:   func(ctx context.Context, stream string, n int) { s.count(ctx, src, stream, n) },
 		tok:     &tokens{c: s.c, loginURL: s.cfg.LoginURL, dirTen: src.DirectoryTenant, clientID: src.ClientID, secret: string(secret)},
 	}
 	s.pollers[src.ID] = p
 	return p, nil
-}
-
-func (s *Service) count(id int64, stream string, n int) {
-	s.mu.Lock()
-	s.healthOf(id, stream).Records += int64(n)
-	s.mu.Unlock()
 }
 
 // sourcePoller polls one source; it is used by one goroutine at a time.
@@ -340,5 +383,5 @@ type sourcePoller struct {
 	clock   Clock
 	log     *slog.Logger
 	started map[string]bool
-	count   func(stream string, n int)
+	count   func(ctx context.Context, stream string, n int)
 }

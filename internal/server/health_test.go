@@ -119,6 +119,24 @@ func TestSourceHealthAndScorecard(t *testing.T) {
 		t.Fatalf("score %d, next %q", card.Score, card.Next)
 	}
 
+	// The member's monthly report lists the source with the month's events.
+	var rep struct {
+		Sources []struct {
+			Name   string `json:"name"`
+			Host   string `json:"host"`
+			State  string `json:"state"`
+			Events int64  `json:"events"`
+		} `json:"sources"`
+	}
+	s.JSON(t, http.MethodGet, "/api/v1/reports?format=json&month="+time.Now().UTC().Format("2006-01"), analyst, nil, &rep)
+	found := false
+	for _, src := range rep.Sources {
+		found = found || src.Name == "a-endpoints" && src.Host == "ws-1" && src.Events == 2 && src.State == "ok"
+	}
+	if !found {
+		t.Fatalf("report sources: %+v", rep.Sources)
+	}
+
 	// A provider sees both members, each scoped.
 	var all struct {
 		Scorecards []onboard.Scorecard `json:"scorecards"`

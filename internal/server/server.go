@@ -93,6 +93,10 @@ type Server struct {
 	diagAddr  atomic.Value // string: the loopback diagnostics listener
 	lock      *dataLock    // held from New until close
 	stage     *stage.Stage // the bus read, from Run (a backup holds it: backup.go)
+	// numbers resolves tenants for the event store (a removal forgets one).
+	numbers  *tenantNumbers
+	removeMu sync.Mutex // one tenant removal at a time (offboard.go)
+	removing sync.Map   // tenant.ID → struct{}: being removed, writes refused
 }
 
 // New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
@@ -118,7 +122,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.db.Close()
 		return nil, err
 	}
-	s.events, err = vlogs.Open(cfg.Events.Store(filepath.Join(cfg.Data, "events")), &tenantNumbers{db: s.db}, log)
+	s.numbers = &tenantNumbers{db: s.db}
+	s.events, err = vlogs.Open(cfg.Events.Store(filepath.Join(cfg.Data, "events")), s.numbers, log)
 	if err != nil {
 		s.db.Close()
 		return nil, err
@@ -178,7 +183,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	}
 	s.health = health.New(cfg.Health, health.DeclaredSources(cfg.Sources), health.Deps{Store: s.db, Alerts: s.alerts, Log: log.With("component", "health")})
 	// Every receiver writes through the tenants' limits.
-	s.sink = ingest.NewLimiter(s.bus, cfg.Limits, s.metrics)
+	s.sink = ingest.NewLimiter(removalGuard{s.bus, &s.removing}, cfg.Limits, s.metrics)
+	// Today's quota use as saved before a restart (Run saves it).
+	if err := s.sink.Restore(ctx, s.db); err != nil {
+		s.close()
+		return nil, err
+	}
 	s.tenants = ingest.NewTenantCache(s.db)
 	s.receivers, err = newReceiverSet(receivers(cfg), ingest.Deps{
 		Sink: s.sink, DeadLetters: s.db, Tenants: s.tenants, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics,
@@ -199,7 +209,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		return nil, err
 	}
 	s.db.SetAuditSigner(signer)
-	s.poll, err = poll.New(cfg.Poll, poll.Deps{Store: s.db, Sink: s.sink, Box: box, Log: log.With("component", "poll")})
+	s.poll, err = poll.New(ctx, cfg.Poll, poll.Deps{Store: s.db, Sink: s.sink, Box: box, Log: log.With("component", "poll")})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -234,9 +244,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		TAXII:        s.taxii,
 		Defend:       s.defend,
 		Advisories:   advisory.NewService(advisory.Deps{Store: s.db, Intel: s.db, Members: s.tenantIDs}),
+		Reports:      reports{s.reportDeps()}, // reports.go
 		Metrics:      http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
 		Ready:        s.readyErr,
 		Backup:       s,
+		Offboard:     offboarder{s},
 		Log:          log.With("component", "web"),
 	})
 	return s, nil
@@ -403,7 +415,16 @@ func (s *Server) Run(ctx context.Context) error {
 		s.trimBus(cCtx)
 	}()
 	wg.Go(func() { s.checkpointAudit(cCtx) }) // audit.go
+	wg.Go(func() { s.runReports(cCtx) })      // reports.go
+	wg.Go(func() { s.runRetention(cCtx) })    // retention.go
 	wg.Go(func() { _ = s.health.Run(cCtx) })
+	// Quota use is saved every few seconds and, once the receivers and the
+	// API have stopped, a last time.
+	wg.Go(func() {
+		if err := s.sink.Run(cCtx, s.log.With("component", "ingest.limit")); err != nil {
+			s.log.Warn("saving quota use at shutdown failed", "err", err)
+		}
+	})
 	// Notifications stop with the consumers, after the drain's last alerts.
 	wg.Go(func() {
 		if err := s.notify.Run(cCtx); err != nil {

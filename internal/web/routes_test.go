@@ -131,12 +131,17 @@ var routeMatrix = []struct {
 	{"GET /api/v1/advisories", "/api/v1/advisories", ``, "133A3A3A3AA"},
 	{"GET /api/v1/advisories/{id}", "/api/v1/advisories/{adv}", ``, "133A4A4A4AA"},
 	{"POST /api/v1/advisories/{id}/ack", "/api/v1/advisories/{adv}/ack", ``, "133A4A4A433"},
+	// A member's monthly report (reports.go): its own member's only.
+	{"GET /api/v1/reports", "/api/v1/reports?tenant={tenant}&month=2026-01&format=json", ``, "133A3A3A3AA"},
 	{"GET /api/v1/users", "/api/v1/users", ``, "1333333A33A"},
 	{"POST /api/v1/users", "/api/v1/users", `{"name":"new-{n}","tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
 	{"POST /api/v1/users/{name}/{verb}", "/api/v1/users/{user}/disable", ``, "1333333A43A"},
 	{"DELETE /api/v1/tokens/{id}", "/api/v1/tokens/{token!}", ``, "1444444A44A"},
 	{"GET /debug/pprof/{name...}", "/debug/pprof/cmdline", ``, "1333333333A"},
 	{"POST /api/v1/backup", "/api/v1/backup", ``, "1333333333A"},
+	// An invalid ID: a provider-admin passes authorisation (400), no tenant is removed.
+	{"DELETE /api/v1/tenants/{id}", "/api/v1/tenants/Not_A_Tenant", ``, "1333333333A"},
+	{"POST /api/v1/retention", "/api/v1/retention", ``, "1333333333A"},
 	// TAXII 2.1 (taxii.go): members read the shared collection and their
 	// own, and write their own; another member's collection is not found.
 	{"GET /taxii2/{$}", "/taxii2/", ``, "133AAAAAAAA"},

@@ -128,6 +128,9 @@ type Deps struct {
 	// Advisories are the provider's advisories to members (nil: the
 	// advisory endpoints answer 404).
 	Advisories Advisories
+	// Reports builds members' monthly reports (reports.go; nil: GET
+	// /api/v1/reports answers 404).
+	Reports Reports
 	// Notify manages notification channels (nil: the endpoints answer 404).
 	Notify Notifications
 	// TAXII is the TAXII 2.1 server mounted under /taxii2/ (taxii.go; nil:
@@ -139,6 +142,9 @@ type Deps struct {
 	Ready func() error
 	// Backup makes backups (backup.go; nil: POST /api/v1/backup answers 404).
 	Backup Backuper
+	// Offboard removes tenants and applies retention (offboard.go; nil:
+	// those endpoints answer 404).
+	Offboard Offboarder
 	// Users holds local accounts and sessions (nil: no session endpoints).
 	Users Users
 	// SSO links single sign-on identities to users (nil: no SSO login).
@@ -259,6 +265,7 @@ func New(cfg Config, d Deps) *API {
 	a.registerIntel()  // intel.go
 	a.registerDefend() // defend.go
 	a.registerAdvisories()
+	a.registerReports() // reports.go
 	a.registerNotifications()
 	a.registerAccounts()
 	a.registerTAXII()
@@ -268,6 +275,9 @@ func New(cfg Config, d Deps) *API {
 	// Go's profiler, for provider-admins diagnosing a live server.
 	a.route("GET /debug/pprof/{name...}", providerAdmin, a.getPprof)
 	a.route("POST /api/v1/backup", providerAdmin, a.postBackup) // backup.go
+	// Offboarding and retention (offboard.go).
+	a.route("DELETE /api/v1/tenants/{id}", providerAdmin, a.deleteTenant)
+	a.route("POST /api/v1/retention", providerAdmin, a.postRetention)
 	a.public("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "no API endpoint " + r.Method + " " + r.URL.Path})
 	})

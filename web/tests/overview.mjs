@@ -1,6 +1,7 @@
 // The overview page, driven in chromium against a running tarian server;
 // run by internal/e2e/console_overview_test.go, which raises alerts of
-// four severities at two members and ingests a source gone quiet.
+// four severities at two members, declares a source that has gone silent
+// (its silence alert raised) and one never heard from.
 //
 // Environment (besides lib.mjs's): CONSOLE_USER and CONSOLE_PASSWORD (a
 // provider analyst), MEMBER_USER and MEMBER_PASSWORD (a viewer of
@@ -57,6 +58,30 @@ async function barPixels(page, rgb) {
   }, rgb);
 }
 
+// get reads a GET endpoint as the page's session may: status, content
+// type and body (JSON when it is).
+async function get(page, path) {
+  return page.evaluate(async (p) => {
+    const r = await fetch(p, { credentials: 'same-origin' });
+    const type = r.headers.get('content-type') ?? '';
+    return { status: r.status, type, body: type.startsWith('application/json') ? await r.json() : await r.text() };
+  }, path);
+}
+
+// thisMonth is the current month in UTC, the report's default.
+const thisMonth = new Date().toISOString().slice(0, 7);
+const lastMonth = (() => {
+  const d = new Date();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() - 1);
+  return d.toISOString().slice(0, 7);
+})();
+
+// reportHref is the link the report control must build.
+function reportHref(tenant, month, lang, format) {
+  return `/api/v1/reports?${new URLSearchParams({ tenant, month, lang, format })}`;
+}
+
 async function openOverview(page) {
   await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).click();
   await page.waitForURL('**/overview');
@@ -74,8 +99,9 @@ try {
   const all = await api(page, '&tenant=*');
   check(all.status === 200, `metrics for the provider: ${all.status}`);
   const everyone = sum(expected.gwynedd, expected.powys);
+  const total = Object.values(everyone).reduce((a, b) => a + b, 0);
   sameCounts(all.body.by_severity, everyone, 'the API against the alerts list');
-  await page.locator('[data-testid="overview-total"]').filter({ hasText: 'Alerts raised in the last 30 days: 6' }).waitFor();
+  await page.locator('[data-testid="overview-total"]').filter({ hasText: `Alerts raised in the last 30 days: ${total}` }).waitFor();
   sameCounts(await legend(page), all.body.by_severity, 'every member');
   const high = await barPixels(page, [209, 53, 43]);
   const critical = await barPixels(page, [122, 16, 32]);
@@ -85,24 +111,83 @@ try {
   // Service levels, open alerts, rules and techniques.
   const sla = page.locator('[data-testid="overview-sla"]');
   check(!(await sla.locator('[data-testid="overview-mttd"]').innerText()).startsWith('No data'), 'MTTD measured');
-  check((await sla.locator('[data-testid="overview-mttd"]').innerText()).includes('over 6 alerts'), 'MTTD over the 6 alerts');
+  check((await sla.locator('[data-testid="overview-mttd"]').innerText()).includes(`over ${total} alerts`), `MTTD over the ${total} alerts`);
   check((await sla.locator('[data-testid="overview-mtta"]').innerText()).startsWith('No data yet'), 'no MTTA: nothing acknowledged');
-  check((await sla.locator('tr[data-status="new"] td.num').innerText()) === '6', 'six new alerts open');
+  check((await sla.locator('tr[data-status="new"] td.num').innerText()) === String(total), `${total} new alerts open`);
   const rules = page.locator('[data-testid="overview-rules"]');
   for (const title of ['whoami run', 'net user run', 'certutil download', 'hostname run']) await rules.getByRole('cell', { name: title }).waitFor();
   check((await rules.locator('tr[data-rule]').first().innerText()).includes('whoami run'), 'whoami (3 alerts) tops the rules');
   check((await rules.locator('tr[data-technique="T1033"] td.num').innerText()) === '3', 'T1033 on 3 alerts');
   check((await rules.locator('tr[data-technique="T1105"] td.num').innerText()) === '1', 'T1105 on 1 alert');
 
-  // Log sources of the last 24 hours: five hosts, OLD1 quiet.
+  // Log sources' health: five hosts and the declared firewall; OLD1,
+  // declared with a 10 s silence, silent and marked; the firewall waiting.
   const sources = page.locator('[data-testid="overview-sources"]');
   await sources.locator('tr[data-source-host]').first().waitFor();
-  check((await sources.locator('tr[data-source-host]').count()) === 5, `5 sources, got ${await sources.locator('tr[data-source-host]').count()}`);
-  check((await sources.locator('tr[data-source-host="OLD1"]').getAttribute('data-health')) === 'quiet', 'OLD1 quiet');
-  check((await sources.locator('tr[data-source-host="WS1"]').getAttribute('data-health')) === 'ok', 'WS1 receiving');
-  check((await sources.locator('tr[data-source-host="WS1"]').innerText()).includes('windows.sysmon_operational'), 'the dataset shown');
-  await sources.getByText('Sources: 5 (quiet: 1)').waitFor();
-  check((await sources.innerText()).includes('last 24 hours'), 'the sources say they are over the last 24 hours');
+  check((await sources.locator('tr[data-source-host]').count()) === 6, `6 sources, got ${await sources.locator('tr[data-source-host]').count()}`);
+  const old = sources.locator('tr[data-source-host="OLD1"]');
+  check((await old.getAttribute('data-health')) === 'silent', 'OLD1 silent');
+  check((await old.locator('[data-testid="source-state"]').innerText()).includes('Silent'), 'OLD1 says it is silent');
+  check(await old.locator('[data-testid="source-state"]').evaluate((e) => e.classList.contains('breached')), 'the silent state marked as a breach');
+  check((await old.innerText()).includes('powys-legacy'), 'OLD1 named by its declaration');
+  const fw = sources.locator('tr[data-source-name="powys-firewall"]');
+  check((await fw.getAttribute('data-health')) === 'waiting', 'the declared firewall waiting');
+  check((await fw.innerText()).includes('never'), 'the firewall never heard from');
+  const ws1 = sources.locator('tr[data-source-host="WS1"]');
+  check((await ws1.getAttribute('data-health')) === 'ok', 'WS1 ok');
+  check((await ws1.innerText()).includes('http'), 'the receiver shown');
+  check((await ws1.innerText()).includes('learning'), 'no baseline yet: learning');
+  await sources.getByText('Sources: 6 (silent: 1, dropped: 0, waiting: 1)').waitFor();
+  const api6 = await get(page, '/api/v1/sources?tenant=*');
+  check(api6.status === 200 && api6.body.sources.length === 6, `the API's sources: ${api6.status} ${JSON.stringify(api6.body).slice(0, 300)}`);
+  log('sources: OLD1 silent, the firewall waiting');
+
+  // Onboarding: one scorecard per member, as the API's.
+  const onboarding = page.locator('[data-testid="overview-onboarding"]');
+  await onboarding.locator('tr[data-scorecard]').first().waitFor();
+  check((await onboarding.locator('tr[data-scorecard]').count()) === 2, 'two scorecards');
+  const cards = await get(page, '/api/v1/scorecard?tenant=*');
+  check(cards.status === 200 && cards.body.scorecards.length === 2, `the API's scorecards: ${cards.status}`);
+  for (const c of cards.body.scorecards) {
+    const row = onboarding.locator(`tr[data-scorecard="${c.tenant}"]`);
+    check((await row.locator('[data-testid="scorecard-score"]').innerText()) === `${c.score} out of 100`, `${c.tenant}'s score ${c.score}`);
+    check((await row.locator('[data-testid="scorecard-seen"]').innerText()).startsWith(String(c.sources.seen)), `${c.tenant}'s sources seen`);
+    check((await row.locator('[data-testid="scorecard-coverage"]').innerText()).includes(`covered: ${c.coverage.covered}, blind: ${c.coverage.blind}`), `${c.tenant}'s techniques`);
+  }
+  const powysCard = onboarding.locator('tr[data-scorecard="powys"]');
+  check((await powysCard.locator('[data-testid="scorecard-declared"]').innerText()) === '1 of 2', 'powys: 1 of 2 declared sources heard');
+  const next = await powysCard.locator('[data-testid="scorecard-next"]').innerText();
+  check(next.includes('Connect powys-firewall') && next.includes('Restore the silent sources (1)'), `powys's next steps: ${next}`);
+  check((await onboarding.locator('tr[data-scorecard="gwynedd"] [data-testid="scorecard-declared"]').innerText()) === 'none declared', 'gwynedd declared none');
+  log('onboarding scorecards');
+
+  // The monthly report: a member, a month, a language and a format make
+  // the link; the session's cookie opens it.
+  const report = page.locator('[data-testid="overview-report"]');
+  const link = report.locator('[data-testid="report-link"]');
+  check((await report.getByLabel('Month').inputValue()) === thisMonth, 'the current month by default');
+  await report.getByLabel('Report for').selectOption('powys');
+  await report.getByLabel('Month').fill(lastMonth);
+  await report.getByLabel('Report language').selectOption('cy');
+  check((await link.getAttribute('href')) === reportHref('powys', lastMonth, 'cy', 'html'), `the link follows the month: ${await link.getAttribute('href')}`);
+  await report.getByLabel('Month').fill(thisMonth);
+  const href = reportHref('powys', thisMonth, 'cy', 'html');
+  check((await link.getAttribute('href')) === href, `the report link: ${await link.getAttribute('href')}, want ${href}`);
+  const html = await get(page, href);
+  check(html.status === 200 && html.type.startsWith('text/html') && html.body.includes('Adroddiad misol'), `the Welsh HTML report: ${html.status} ${html.type}`);
+  const [tab] = await Promise.all([ctx.waitForEvent('page'), link.click()]);
+  await tab.waitForLoadState();
+  check(new URL(tab.url()).pathname + new URL(tab.url()).search === href, `the report opened in a tab: ${tab.url()}`);
+  check((await tab.content()).includes('Adroddiad misol'), 'the opened tab is the report');
+  await tab.close();
+  await report.getByLabel('Format').selectOption('pdf');
+  const pdfHref = reportHref('powys', thisMonth, 'cy', 'pdf');
+  check((await link.getAttribute('href')) === pdfHref && (await link.getAttribute('download')) !== null, 'the PDF link downloads');
+  const pdf = await get(page, pdfHref);
+  check(pdf.status === 200 && pdf.type === 'application/pdf' && pdf.body.startsWith('%PDF'), `the PDF report: ${pdf.status} ${pdf.type}`);
+  await report.getByLabel('Format').selectOption('html');
+  log(`report link ${href}`);
+
   await shot(page, 'overview');
   await axe(page, 'overview');
 
@@ -116,6 +201,9 @@ try {
   check((await rules.locator('tr[data-technique="T1033"] td.num').innerText()) === '2', 'T1033 on 2 of gwynedd\'s alerts');
   check((await sources.locator('tr[data-source-host]').count()) === 3, 'gwynedd has 3 sources');
   check((await sources.locator('tr[data-source-host="PC7"]').count()) === 0, 'no powys source for gwynedd');
+  await sources.getByText('Sources: 3 (silent: 0, dropped: 0, waiting: 0)').waitFor();
+  check((await onboarding.locator('tr[data-scorecard]').count()) === 1, "gwynedd's scorecard only");
+  check((await link.getAttribute('href')).includes('tenant=powys'), 'the report keeps the member chosen for it');
   check((await barPixels(page, [209, 53, 43])) > 20, 'gwynedd\'s bars drawn');
   log('member picker narrows to gwynedd');
 
@@ -126,21 +214,23 @@ try {
   sameCounts(await legend(page), gw.by_severity, 'gwynedd over 7 days');
 
   // Welsh: headings, labels and table heads change, no English left.
-  await page.getByLabel('Language').selectOption('cy');
+  await page.getByTestId('lang').selectOption('cy');
   await page.getByRole('heading', { name: 'Trosolwg', level: 1 }).waitFor();
-  for (const h of ['Rhybuddion yn ôl difrifoldeb', 'Lefelau gwasanaeth', 'Y prif reolau', 'Y prif dechnegau ATT&CK', 'Ffynonellau logiau']) {
+  for (const h of ['Rhybuddion yn ôl difrifoldeb', 'Lefelau gwasanaeth', 'Y prif reolau', 'Y prif dechnegau ATT&CK', 'Ffynonellau logiau', 'Cynefino', 'Adroddiad misol']) {
     await page.getByRole('heading', { name: h }).waitFor();
   }
   await page.getByLabel('Cyfnod').waitFor();
   await page.getByLabel('Aelod').waitFor();
+  await page.getByLabel('Iaith yr adroddiad').waitFor();
+  await sources.getByText('Ffynonellau: 3 (tawel: 0, wedi gostwng: 0, yn aros: 0)').waitFor();
   await page.locator('[data-testid="overview-chart"] .legend li').filter({ hasText: 'Uchel: 2' }).waitFor();
   const body = await page.locator('main').innerText();
-  for (const en of ['Overview', 'Alerts', 'Severity', 'Service', 'Top', 'Rule', 'Technique', 'Log sources', 'Quiet', 'Receiving', 'Period', 'Member', 'Health', 'Dataset', 'Host', 'False', 'Mean time', 'High', 'Critical', 'Last', 'days', 'over', 'open']) {
+  for (const en of ['Overview', 'Alerts', 'Severity', 'Service', 'Top', 'Rule', 'Technique', 'Log sources', 'Silent', 'Waiting', 'State', 'Receiver', 'Baseline', 'learning', 'Unparsed', 'Dead', 'Onboarding', 'Score', 'Declared', 'covered', 'blind', 'Monthly', 'Report', 'Month', 'Format', 'Period', 'Member', 'Host', 'False', 'Mean time', 'High', 'Critical', 'Last', 'days', 'over', 'open']) {
     check(!new RegExp(`\\b${en}\\b`).test(body), `no English "${en}" left in Welsh:\n${body}`);
   }
   await shot(page, 'overview-cy');
   await axe(page, 'overview in Welsh');
-  await page.getByLabel('Iaith').selectOption('en');
+  await page.getByTestId('lang').selectOption('en');
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   log('Welsh');
 
@@ -159,6 +249,14 @@ try {
   sameCounts(await legend(page), own.body.by_severity, 'the member');
   await sources.locator('tr[data-source-host]').first().waitFor();
   check((await sources.locator('tr[data-source-host]').count()) === 3, 'the member sees its 3 sources');
+  await onboarding.locator('tr[data-scorecard="gwynedd"]').waitFor();
+  check((await onboarding.locator('tr[data-scorecard]').count()) === 1, "the member's own scorecard only");
+  check((await report.getByLabel('Report for').count()) === 0, 'no report member picker for a member');
+  await report.getByLabel('Report language').selectOption('en');
+  const ownHref = reportHref('gwynedd', thisMonth, 'en', 'html');
+  check((await link.getAttribute('href')) === ownHref, `the member's report link: ${await link.getAttribute('href')}`);
+  const own2 = await get(page, ownHref);
+  check(own2.status === 200 && own2.type.startsWith('text/html') && own2.body.includes('Monthly report'), `the member's own report: ${own2.status} ${own2.type}`);
   const view = await page.locator('main').innerText();
   for (const other of ['powys', 'PC7', 'OLD1', 'net user run']) check(!view.includes(other), `no ${other} in the member's overview`);
   check((await api(page, '&tenant=powys')).status === 403, "another member's metrics refused");

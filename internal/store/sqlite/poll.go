@@ -37,6 +37,18 @@ CREATE TABLE poll_checkpoints (
 	PRIMARY KEY (tenant, source, stream)
 );`
 
+// pollHealthMigration keeps each stream's health (poll.Health as JSON) next
+// to its checkpoint, so it survives a restart. It is applied with migration
+// 20 (quotaMigration, quota.go).
+const pollHealthMigration = `
+CREATE TABLE poll_health (
+	tenant TEXT NOT NULL REFERENCES tenants(id),
+	source INTEGER NOT NULL REFERENCES cloud_sources(id) ON DELETE CASCADE,
+	stream TEXT NOT NULL,
+	health TEXT NOT NULL,
+	PRIMARY KEY (tenant, source, stream)
+);`
+
 // AddCloudSource stores s and returns it with its ID.
 func (d *DB) AddCloudSource(ctx context.Context, s poll.StoredSource) (poll.StoredSource, error) {
 	if s.Created.IsZero() {
@@ -90,15 +102,18 @@ func (d *DB) cloudSources(ctx context.Context, where string, args ...any) ([]pol
 	return out, rows.Err()
 }
 
-// DeleteCloudSource removes tenant t's source id and its checkpoints.
+// DeleteCloudSource removes tenant t's source id, its checkpoints and its
+// health.
 func (d *DB) DeleteCloudSource(ctx context.Context, t tenant.ID, id int64) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM poll_checkpoints WHERE tenant = ? AND source = ?`, string(t), id); err != nil {
-		return err
+	for _, table := range []string{"poll_checkpoints", "poll_health"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE tenant = ? AND source = ?`, string(t), id); err != nil {
+			return err
+		}
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM cloud_sources WHERE tenant = ? AND id = ?`, string(t), id)
 	if err != nil {
@@ -141,4 +156,49 @@ func (d *DB) SetPollCheckpoint(ctx context.Context, t tenant.ID, source int64, s
 		return fmt.Errorf("%w: %d", poll.ErrNotFound, source)
 	}
 	return err
+}
+
+// PollHealth returns the stored health of tenant t's source's streams, by
+// stream name.
+func (d *DB) PollHealth(ctx context.Context, t tenant.ID, source int64) ([]poll.Health, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT stream, health FROM poll_health WHERE tenant = ? AND source = ? ORDER BY stream`, string(t), source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []poll.Health
+	for rows.Next() {
+		var stream, data string
+		if err := rows.Scan(&stream, &data); err != nil {
+			return nil, err
+		}
+		var h poll.Health
+		if err := json.Unmarshal([]byte(data), &h); err != nil {
+			return nil, fmt.Errorf("poll health %d/%s: %w", source, stream, err)
+		}
+		h.Stream = stream
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// SetPollHealth records the health of a stream (h.Stream) of tenant t's
+// source; ErrNotFound if t has no such source.
+func (d *DB) SetPollHealth(ctx context.Context, t tenant.ID, source int64, h poll.Health) error {
+	data, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	res, err := d.db.ExecContext(ctx, `INSERT INTO poll_health (tenant, source, stream, health)
+		SELECT tenant, id, ?, ? FROM cloud_sources WHERE tenant = ? AND id = ?
+		ON CONFLICT(tenant, source, stream) DO UPDATE SET health = excluded.health`, h.Stream, string(data), string(t), source)
+	if err != nil {
+		return fmt.Errorf("save poll health %d/%s: %w", source, h.Stream, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: %d", poll.ErrNotFound, source)
+	}
+	return nil
 }

@@ -161,6 +161,8 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	14: intelObjectsMigration,  // intelobjects.go
 	15: campaignsMigration,     // campaigns.go
 	16: advisoriesMigration,    // advisories.go
+	17: reportsMigration,       // reports.go (monthly reports mailed)
+	18: quotaMigration,         // quota.go (quota use, poll health)
 }
 
 func (d *DB) migrate(ctx context.Context) error {

@@ -1,9 +1,9 @@
 // What the overview page reads: the SOC metrics of a period with a daily
-// series (GET /api/v1/metrics/soc, docs/api.md), and the log sources seen
-// in the last 24 hours (a stats search, until the server keeps their
-// health itself).
+// series (GET /api/v1/metrics/soc), the health of the log sources (GET
+// /api/v1/sources), the onboarding scorecards (GET /api/v1/scorecard), and
+// the address of a member's monthly report (GET /api/v1/reports); see
+// docs/api.md.
 import { call } from '../api';
-import { search } from '../hunt/client';
 import { formatNumber, t } from '../i18n/index.svelte';
 
 export interface Mean {
@@ -59,47 +59,121 @@ export function metrics(days: number, provider: boolean): Promise<SOCStats> {
   return call<SOCStats>('GET', `/api/v1/metrics/soc?${q}`);
 }
 
-// Source is one log source seen in the last 24 hours: a member's dataset
-// on a host, how many events it sent and when the last one happened.
+// Source is one log source's health: a member's records through one
+// receiver from one host of one type, or a declared source not yet heard
+// from (state "waiting", no host), or a receiver's row of dead letters.
 export interface Source {
   tenant: string;
-  dataset: string;
+  receiver: string;
   host: string;
+  type: string;
+  name?: string;
+  declared: boolean;
+  first_seen?: string;
+  last_seen?: string;
   events: number;
-  last: Date | null;
+  unparsed: number;
+  dead_letters_24h: number;
+  rate: number;
+  baseline: number | null;
+  silence_seconds: number;
+  state: string;
 }
 
-// window is how far back sources are looked for; quietAfter how long a
-// source may be silent before it is shown as quiet.
-export const sourceWindow = '-24h';
-export const quietAfter = 60 * 60 * 1000;
+// states are the states a source may be in, worst first; alarming those
+// the page counts and marks.
+export const states = ['silent', 'dropped', 'waiting', 'idle', 'ok'];
+export const alarming = ['silent', 'dropped', 'waiting'];
 
-// sources lists the log sources with events in the last 24 hours, every
-// member's for a provider.
+// tenantScope is the query that asks for every member's (providers) or
+// the caller's own.
+function tenantScope(provider: boolean): string {
+  return provider ? '?tenant=*' : '';
+}
+
+// sources lists the log sources with their health, every member's for a
+// provider, by member and the worst state first.
 export async function sources(provider: boolean): Promise<Source[]> {
-  const q = new URLSearchParams({
-    q: '* | stats by (event.dataset, host.name) count() as events, max(_time) as last_seen',
-    from: sourceWindow,
-    limit: '5000',
-  });
-  if (provider) q.set('tenant', '*');
-  const rows = await search(q);
-  return rows
-    .map((r) => {
-      const last = r.last_seen ? new Date(r.last_seen) : null;
-      return {
-        tenant: r.tenant ?? '',
-        dataset: r['event.dataset'] ?? '',
-        host: r['host.name'] ?? '',
-        events: Number(r.events ?? 0),
-        last: last && !Number.isNaN(last.getTime()) ? last : null,
-      };
-    })
-    .sort((a, b) => a.tenant.localeCompare(b.tenant) || a.dataset.localeCompare(b.dataset) || a.host.localeCompare(b.host));
+  const r = await call<{ sources: Source[] | null }>('GET', `/api/v1/sources${tenantScope(provider)}`);
+  return r.sources ?? [];
 }
 
-export function quiet(s: Source, now: number): boolean {
-  return !s.last || now - s.last.getTime() > quietAfter;
+// Scorecard is one member's onboarding (docs/api.md).
+export interface Scorecard {
+  tenant: string;
+  name: string;
+  onboarded: string;
+  days_onboarded: number;
+  score: number;
+  sources: { declared: number; heard: number; waiting: string[] | null; seen: number; silent: number; dropped: number };
+  coverage: {
+    seen: string[] | null;
+    rules_enabled: number;
+    rules_fed: number;
+    covered: number;
+    blind: number;
+    techniques: { id: string; rules: number; fed: number; sources: string[] | null }[] | null;
+    next: { source: string; techniques: string[] | null; rules: number }[] | null;
+  };
+  next: string[] | null;
+}
+
+export async function scorecards(provider: boolean): Promise<Scorecard[]> {
+  const r = await call<{ scorecards: Scorecard[] | null }>('GET', `/api/v1/scorecard${tenantScope(provider)}`);
+  return r.scorecards ?? [];
+}
+
+// nextSources and nextTechniques bound the suggestions as the server's
+// own (internal/onboard): five log sources, six techniques named each.
+const nextSources = 5;
+const nextTechniques = 6;
+
+// suggestions says what a member should connect next, in the reader's
+// language, as the scorecard's `next` does in English: the declared
+// sources never heard from, the silent ones to restore, then the log
+// sources that would feed the most rules on blind techniques.
+export function suggestions(sc: Scorecard): string[] {
+  const out = (sc.sources.waiting ?? []).map((name) => t('overview.next.connect', { name }));
+  if (sc.sources.silent > 0) out.push(t('overview.next.restore', { n: formatNumber(sc.sources.silent) }));
+  for (const g of (sc.coverage.next ?? []).slice(0, nextSources)) {
+    const ids = g.techniques ?? [];
+    if (ids.length === 0) break;
+    let list = ids.slice(0, nextTechniques).join(', ');
+    if (ids.length > nextTechniques) list += ' ' + t('overview.next.more', { n: formatNumber(ids.length - nextTechniques) });
+    out.push(t('overview.next.send', { source: g.source, rules: formatNumber(g.rules), n: formatNumber(ids.length), techniques: list }));
+  }
+  return out;
+}
+
+// Report is what the monthly report control asks for.
+export interface Report {
+  tenant: string;
+  month: string;
+  lang: string;
+  format: string;
+}
+
+// thisMonth is the current calendar month in UTC (YYYY-MM), the month
+// reports are counted in.
+export function thisMonth(now = new Date()): string {
+  return now.toISOString().slice(0, 7);
+}
+
+// reportURL is the address of a member's monthly report; the session
+// cookie authenticates the plain link.
+export function reportURL(r: Report): string {
+  const q = new URLSearchParams();
+  if (r.tenant) q.set('tenant', r.tenant);
+  if (r.month) q.set('month', r.month);
+  q.set('lang', r.lang);
+  q.set('format', r.format);
+  return `/api/v1/reports?${q}`;
+}
+
+// reportFile is the name the server gives a PDF report (its
+// Content-Disposition), offered to the download attribute.
+export function reportFile(r: Report): string {
+  return `report-${r.tenant || 'member'}-${r.month}-${r.lang}.pdf`;
 }
 
 // duration says a mean time in words: seconds under a minute, else
