@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,33 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/tarian-soc/tarian/internal/mailer/mailertest"
 )
-
-// mailbox is an SMTP server in the test (go-smtp, no TLS) that keeps what
-// it is sent.
-type mailbox struct{ got chan []string }
-
-type mailSession struct {
-	box *mailbox
-	to  []string
-}
-
-func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.box.got <- append(s.to, string(b))
-	return nil
-}
-func (s *mailSession) Reset()        { s.to = nil }
-func (s *mailSession) Logout() error { return nil }
 
 // TestMemberReports drives the built binary: alerts raised from ingested
 // events appear in `tarian reports create` (HTML and PDF, English and
@@ -47,19 +20,11 @@ func (s *mailSession) Logout() error { return nil }
 // once, across a restart.
 func TestMemberReports(t *testing.T) {
 	dir := t.TempDir()
-	box := &mailbox{got: make(chan []string, 10)}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: box}, nil }))
-	srv.Domain, srv.MaxMessageBytes = "mail.test", 10<<20
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	box := mailertest.StartPlain(t)
 	cfg := filepath.Join(dir, "tarian.yaml")
 	// Due from the 1st at 00:00 UTC: at any time the test runs, last
 	// month's report is due.
-	conf := "reports:\n  schedule: {day: 1, hour: 0}\n  email:\n    server: " + ln.Addr().String() + "\n    tls: optional\n    from: soc@tarian.test\n" +
+	conf := "reports:\n  schedule: {day: 1, hour: 0}\n  email:\n    server: " + box.Addr + "\n    tls: optional\n    from: soc@tarian.test\n" +
 		"  members:\n    gwynedd: {to: [it@gwynedd.test], languages: [cy, en]}\n"
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -75,8 +40,8 @@ func TestMemberReports(t *testing.T) {
 	langs := map[string]bool{}
 	for range 2 {
 		select {
-		case m := <-box.got:
-			to, data := m[:len(m)-1], m[len(m)-1]
+		case m := <-box.Got:
+			to, data := m.To, string(m.Data)
 			if len(to) != 1 || to[0] != "it@gwynedd.test" || !strings.Contains(data, "application/pdf") ||
 				!strings.Contains(data, "report-gwynedd-"+lastMonth.Format("2006-01")) {
 				t.Fatalf("mail to %v: %.600s", to, data)
@@ -137,8 +102,8 @@ func TestMemberReports(t *testing.T) {
 	s = startServerWith(t, filepath.Join(dir, "data"), []string{"--config", cfg})
 	s.mustCLI(adminToken, "tenant", "list")
 	select {
-	case m := <-box.got:
-		t.Errorf("after a restart, mailed again to %v", m[:len(m)-1])
+	case m := <-box.Got:
+		t.Errorf("after a restart, mailed again to %v", m.To)
 	case <-time.After(2 * time.Second):
 	}
 }

@@ -180,15 +180,31 @@ func (m *Monitor) Process(ctx context.Context, b *stage.Batch) error {
 			continue
 		}
 		last = msg.Seq
-		for j := range msg.Events {
-			rec := msg.Records[msg.Refs[j].Idx]
-			k, name := keyOf(msg.Tenant, rec, &msg.Events[j])
-			var unparsed int64
-			if k.Type == "" {
-				unparsed = 1
-			}
-			m.observe(k, name, rec.Received, 1, unparsed)
+		// Runs of events of one source received together count at once.
+		var run struct {
+			k        Key
+			name     string
+			at       time.Time
+			n, unpar int64
 		}
+		flush := func() {
+			if run.n > 0 {
+				m.observe(run.k, run.name, run.at, run.n, run.unpar)
+			}
+		}
+		for j := range msg.Events {
+			rec := &msg.Records[msg.Refs[j].Idx]
+			k, name := keyOf(msg.Tenant, rec, &msg.Events[j])
+			if run.n == 0 || k != run.k || name != run.name || !rec.Received.Equal(run.at) {
+				flush()
+				run.k, run.name, run.at, run.n, run.unpar = k, name, rec.Received, 0, 0
+			}
+			run.n++
+			if k.Type == "" {
+				run.unpar++
+			}
+		}
+		flush()
 		if len(msg.Events) > 0 {
 			m.dirty[msg.Tenant] = true
 		}
@@ -219,18 +235,23 @@ func (m *Monitor) Idle(ctx context.Context) error {
 
 // keyOf returns the source of an event and the declared source's name, in
 // one pass over its fields.
-func keyOf(t tenant.ID, rec event.Raw, ev *event.Event) (Key, string) {
+func keyOf(t tenant.ID, rec *event.Raw, ev *event.Event) (Key, string) {
 	k := Key{Tenant: t, Receiver: string(rec.Kind())}
 	var name string
+	rank := -1 // of the host found so far (parse.Host's order)
 	for _, f := range ev.Fields {
 		switch f.Name {
 		case parse.FieldType:
 			k.Type = f.Value
+			continue
 		case parse.FieldName:
 			name = f.Value
+			continue
+		}
+		if r := parse.HostRank(f.Name); r >= 0 && (rank < 0 || r < rank) && f.Value != "" && f.Value != "-" {
+			rank, k.Host = r, f.Value
 		}
 	}
-	k.Host = parse.Host(ev)
 	return k, name
 }
 

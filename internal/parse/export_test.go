@@ -6,3 +6,6 @@ func AddFormat(f *Format) (remove func()) {
 	formats = append([]*Format{f}, formats...)
 	return func() { formats = old }
 }
+
+// EventHostFields are the fields Host reads, in order.
+func EventHostFields() []string { return eventHostFields }

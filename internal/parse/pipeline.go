@@ -364,6 +364,31 @@ var eventHostFields = append(slices.Clone(hostFields), "observer.hostname", "obs
 // Host returns the host a parsed event came from ("" when it names none).
 func Host(ev *event.Event) string { return firstOf(ev, eventHostFields) }
 
+// HostRank is field name's place among the fields Host reads, the first
+// first (-1: not one of them), for a reader that finds the host in the
+// same pass over the fields as other things.
+func HostRank(name string) int {
+	switch name {
+	case envelope.FieldSyslogHostname:
+		return 0
+	case "host.name":
+		return 1
+	case "host.hostname":
+		return 2
+	case "agent.hostname":
+		return 3
+	case "Computer":
+		return 4
+	case "Hostname":
+		return 5
+	case "observer.hostname":
+		return 6
+	case "observer.name":
+		return 7
+	}
+	return -1
+}
+
 func firstOf(ev *event.Event, names []string) string {
 	for _, name := range names {
 		if h, ok := ev.Get(name); ok && h != "" && h != "-" {

@@ -301,3 +301,16 @@ func TestRawPolicy(t *testing.T) {
 		t.Errorf("bad source raw policy: %v", err)
 	}
 }
+
+// TestHostRank: HostRank agrees with the fields Host reads, in order, and
+// so finds the same host in one pass.
+func TestHostRank(t *testing.T) {
+	for i, name := range parse.EventHostFields() {
+		if got := parse.HostRank(name); got != i {
+			t.Errorf("HostRank(%q) = %d, want %d", name, got, i)
+		}
+	}
+	if parse.HostRank("user.name") != -1 {
+		t.Error("user.name ranks as a host field")
+	}
+}

@@ -12,11 +12,11 @@ import (
 	"mime"
 	"net"
 	"net/mail"
-	"net/smtp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/mailer"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -68,7 +68,7 @@ type Recipients struct {
 
 // DefaultConfig is the schedule off, English, STARTTLS required.
 func DefaultConfig() Config {
-	return Config{Languages: []string{string(English)}, Email: Email{TLS: "starttls", Timeout: 30 * time.Second}}
+	return Config{Languages: []string{string(English)}, Email: Email{TLS: mailer.StartTLS, Timeout: 30 * time.Second}}
 }
 
 // Validate reports the first bad setting, naming its key.
@@ -108,7 +108,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("email.server: %q: want host:port", e.Server)
 	}
 	switch e.TLS {
-	case "starttls", "tls", "optional":
+	case mailer.StartTLS, mailer.ImplicitTLS, mailer.OptionalTLS:
 	default:
 		return fmt.Errorf("email.tls: %q: want starttls, tls or optional", e.TLS)
 	}
@@ -348,93 +348,18 @@ func writeBase64(b *bytes.Buffer, p []byte) {
 	b.WriteString(s + "\r\n")
 }
 
-// sendMail delivers msg through e's server: STARTTLS unless e allows
-// plaintext (or uses implicit TLS), then AUTH PLAIN when e has a user; a
-// password never goes in the clear. (The same rules as the notification
-// channels' mail, internal/alert/notify.)
-func sendMail(ctx context.Context, e Email, base *tls.Config, to []string, msg []byte) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("smtp %s: %w", e.Server, err)
-		}
-	}()
-	host, _, err := net.SplitHostPort(e.Server)
+// sendMail delivers msg through e's server (mailer.Send: STARTTLS unless
+// e allows plaintext or uses implicit TLS, AUTH PLAIN when e has a user; a
+// password never goes in the clear).
+func sendMail(ctx context.Context, e Email, base *tls.Config, to []string, msg []byte) error {
+	err := mailer.Send(ctx, mailer.Server{
+		Addr: e.Server, TLS: e.TLS, Username: e.Username, Password: e.Password, TLSConfig: base, Timeout: e.Timeout,
+	}, e.From, to, msg)
+	if errors.Is(err, mailer.ErrNoSTARTTLS) {
+		err = fmt.Errorf("%w (email.tls: optional allows plaintext to a trusted relay)", err)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("smtp %s: %w", e.Server, err)
 	}
-	timeout := e.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", e.Server)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return err
-	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	tc := &tls.Config{}
-	if base != nil {
-		tc = base.Clone()
-	}
-	tc.MinVersion = max(tc.MinVersion, tls.VersionTLS12)
-	tc.ServerName = host
-	if e.TLS == "tls" {
-		conn = tls.Client(conn, tc)
-	}
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	secure := e.TLS == "tls"
-	if !secure {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(tc); err != nil {
-				return fmt.Errorf("STARTTLS: %w", err)
-			}
-			secure = true
-		} else if e.TLS != "optional" {
-			return errors.New("the server offers no STARTTLS (email.tls: optional allows plaintext to a trusted relay)")
-		}
-	}
-	if e.Username != "" {
-		if !secure {
-			return errors.New("no TLS: a password never goes in the clear")
-		}
-		if err := c.Auth(smtp.PlainAuth("", e.Username, e.Password, host)); err != nil {
-			return fmt.Errorf("AUTH: %w", err)
-		}
-	}
-	from, err := mail.ParseAddress(e.From)
-	if err != nil {
-		return err
-	}
-	if err := c.Mail(from.Address); err != nil {
-		return fmt.Errorf("MAIL FROM: %w", err)
-	}
-	for _, a := range to {
-		ta, err := mail.ParseAddress(a)
-		if err != nil {
-			return err
-		}
-		if err := c.Rcpt(ta.Address); err != nil {
-			return fmt.Errorf("RCPT TO %s: %w", ta.Address, err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	_ = c.Quit()
 	return nil
 }

@@ -3,131 +3,22 @@ package report_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"errors"
 	"io"
 	"log/slog"
-	"math/big"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
-
+	"github.com/tarian-soc/tarian/internal/mailer/mailertest"
 	"github.com/tarian-soc/tarian/internal/report"
 	"github.com/tarian-soc/tarian/internal/store/sqlite"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
-
-// received is one message the SMTP server took.
-type received struct {
-	from string
-	to   []string
-	data []byte
-	tls  bool
-	user string
-}
-
-// startSMTP runs a real SMTP server (go-smtp) on 127.0.0.1 offering
-// STARTTLS and, after it, AUTH PLAIN for reports/hunter2.
-func startSMTP(t *testing.T, cert *tls.Certificate) (string, chan received) {
-	t.Helper()
-	got := make(chan received, 10)
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{got: got, conn: c}, nil
-	}))
-	s.Domain = "mail.test"
-	s.ReadTimeout, s.WriteTimeout = 20*time.Second, 20*time.Second
-	s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
-	s.MaxMessageBytes = 10 << 20
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Close() })
-	return ln.Addr().String(), got
-}
-
-type session struct {
-	got  chan received
-	conn *smtp.Conn
-	msg  received
-}
-
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != "reports" || pass != "hunter2" {
-			return errors.New("bad credentials")
-		}
-		s.msg.user = user
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.msg.from = from; return nil }
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.msg.to = append(s.msg.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, isTLS := s.conn.TLSConnectionState()
-	m := s.msg
-	m.data, m.tls = data, isTLS
-	s.got <- m
-	return nil
-}
-
-func (s *session) Reset()        { s.msg = received{user: s.msg.user} }
-func (s *session) Logout() error { return nil }
-
-func selfSigned(t *testing.T) (*tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "mail.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
 
 // TestSchedule: on the scheduled day (an injected clock, no waiting) each
 // listed member's report of the month before is mailed over STARTTLS in
@@ -136,11 +27,10 @@ func selfSigned(t *testing.T) (*tls.Certificate, *x509.CertPool) {
 // twice.
 func TestSchedule(t *testing.T) {
 	ds := seed(t)
-	cert, pool := selfSigned(t)
-	addr, got := startSMTP(t, cert)
+	srv := mailertest.Start(t)
 	cfg := report.DefaultConfig()
 	cfg.Schedule = report.Schedule{Day: 2, Hour: 6}
-	cfg.Email = report.Email{Server: addr, TLS: "starttls", Username: "reports", Password: "hunter2", From: "Tarian SOC <soc@tarian.test>", Timeout: 10 * time.Second}
+	cfg.Email = report.Email{Server: srv.Addr, TLS: "starttls", Username: "reports", Password: mailertest.Password, From: "Tarian SOC <soc@tarian.test>", Timeout: 10 * time.Second}
 	cfg.Members = map[tenant.ID]report.Recipients{
 		"gwynedd": {To: []string{"Alys <alys@gwynedd.test>", "cabinet@gwynedd.test"}, Languages: []string{"cy", "en"}},
 		"conwy":   {To: []string{"it@conwy.test"}},
@@ -148,7 +38,7 @@ func TestSchedule(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	deps := report.SchedulerDeps{Report: ds.deps, Sent: ds.db, TLS: &tls.Config{RootCAs: pool}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	deps := report.SchedulerDeps{Report: ds.deps, Sent: ds.db, TLS: &tls.Config{RootCAs: srv.Pool}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 
 	// The day before, and the day itself before the hour: nothing.
@@ -163,19 +53,19 @@ func TestSchedule(t *testing.T) {
 	if n != 3 || err != nil {
 		t.Fatalf("on the day: sent %d, %v; want 3 (gwynedd cy and en, conwy en)", n, err)
 	}
-	msgs := map[string]received{}
+	msgs := map[string]mailertest.Message{}
 	for range 3 {
 		select {
-		case m := <-got:
-			if !m.tls || m.user != "reports" || m.from != "soc@tarian.test" {
-				t.Errorf("message from %q, TLS %v, user %q", m.from, m.tls, m.user)
+		case m := <-srv.Got:
+			if !m.TLS || m.User != "reports" || m.From != "soc@tarian.test" {
+				t.Errorf("message from %q, TLS %v, user %q", m.From, m.TLS, m.User)
 			}
-			msg, err := mail.ReadMessage(bytes.NewReader(m.data))
+			msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
 			if err != nil {
 				t.Fatal(err)
 			}
 			subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-			msgs[strings.Join(m.to, ",")+" "+msg.Header.Get("Content-Language")] = m
+			msgs[strings.Join(m.To, ",")+" "+msg.Header.Get("Content-Language")] = m
 			_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
 			if err != nil {
 				t.Fatal(err)
@@ -246,8 +136,8 @@ func TestSchedule(t *testing.T) {
 		t.Fatalf("after a restart: sent %d, %v; want nothing", n, err)
 	}
 	select {
-	case m := <-got:
-		t.Fatalf("a second message to %v", m.to)
+	case m := <-srv.Got:
+		t.Fatalf("a second message to %v", m.To)
 	default:
 	}
 }
@@ -256,18 +146,10 @@ func TestSchedule(t *testing.T) {
 // no password); the report is not marked sent, so it goes at the next look.
 func TestScheduleFailsSafe(t *testing.T) {
 	ds := seed(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan received, 1)
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{got: got, conn: c}, nil }))
-	s.Domain, s.AllowInsecureAuth = "mail.test", true
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Close() })
+	srv := mailertest.StartPlain(t) // it would take AUTH in plain text
 	cfg := report.DefaultConfig()
 	cfg.Schedule = report.Schedule{Day: 1, Hour: 0}
-	cfg.Email = report.Email{Server: ln.Addr().String(), TLS: "starttls", Username: "reports", Password: "hunter2", From: "soc@tarian.test", Timeout: 5 * time.Second}
+	cfg.Email = report.Email{Server: srv.Addr, TLS: "starttls", Username: "reports", Password: mailertest.Password, From: "soc@tarian.test", Timeout: 5 * time.Second}
 	cfg.Members = map[tenant.ID]report.Recipients{"gwynedd": {To: []string{"alys@gwynedd.test"}}}
 	deps := report.SchedulerDeps{Report: ds.deps, Sent: ds.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	n, err := report.NewScheduler(cfg, deps).Tick(context.Background())
@@ -277,11 +159,7 @@ func TestScheduleFailsSafe(t *testing.T) {
 	if sent, err := ds.db.ReportSent(context.Background(), "gwynedd", "2026-11", "en"); sent || err != nil {
 		t.Errorf("marked sent: %v %v", sent, err)
 	}
-	select {
-	case m := <-got:
-		t.Fatalf("a message went in the clear to %v", m.to)
-	default:
-	}
+	srv.Untouched(t)
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -322,25 +200,24 @@ func decodeBase64(b []byte) ([]byte, error) {
 // and returns when its context ends; with no schedule it returns at once.
 func TestScheduleRun(t *testing.T) {
 	ds := seed(t)
-	cert, pool := selfSigned(t)
-	addr, got := startSMTP(t, cert)
+	srv := mailertest.Start(t)
 	cfg := report.DefaultConfig()
 	if err := report.NewScheduler(cfg, report.SchedulerDeps{Report: ds.deps, Sent: ds.db}).Run(context.Background()); err != nil {
 		t.Fatalf("no schedule: %v", err)
 	}
 	cfg.Schedule = report.Schedule{Day: 1, Hour: 6}
-	cfg.Email = report.Email{Server: addr, TLS: "starttls", From: "soc@tarian.test", Timeout: 10 * time.Second}
+	cfg.Email = report.Email{Server: srv.Addr, TLS: "starttls", From: "soc@tarian.test", Timeout: 10 * time.Second}
 	cfg.Members = map[tenant.ID]report.Recipients{"gwynedd": {To: []string{"alys@gwynedd.test"}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- report.NewScheduler(cfg, report.SchedulerDeps{Report: ds.deps, Sent: ds.db, TLS: &tls.Config{RootCAs: pool}, Every: 10 * time.Millisecond,
+		done <- report.NewScheduler(cfg, report.SchedulerDeps{Report: ds.deps, Sent: ds.db, TLS: &tls.Config{RootCAs: srv.Pool}, Every: 10 * time.Millisecond,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
 	}()
 	select {
-	case m := <-got:
-		if len(m.to) != 1 || m.to[0] != "alys@gwynedd.test" {
-			t.Errorf("sent to %v", m.to)
+	case m := <-srv.Got:
+		if len(m.To) != 1 || m.To[0] != "alys@gwynedd.test" {
+			t.Errorf("sent to %v", m.To)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run sent nothing")
@@ -350,8 +227,8 @@ func TestScheduleRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case m := <-got:
-		t.Errorf("a second message to %v", m.to)
+	case m := <-srv.Got:
+		t.Errorf("a second message to %v", m.To)
 	default:
 	}
 }

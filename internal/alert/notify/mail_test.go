@@ -2,158 +2,24 @@ package notify_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"github.com/tarian-soc/tarian/internal/alert/notify"
+	"github.com/tarian-soc/tarian/internal/mailer/mailertest"
 )
 
-// received is one message an SMTP server took.
-type received struct {
-	from string
-	to   []string
-	data []byte
-	// tls is whether the connection was TLS when the message came.
-	tls  bool
-	user string
-}
-
-// smtpServer is a real SMTP server (go-smtp) on 127.0.0.1: with a cert,
-// it offers STARTTLS and AUTH PLAIN (after TLS only) for soc/hunter2.
-type smtpServer struct {
-	addr string
-	got  chan received
-
-	mu       sync.Mutex
-	commands []string
-}
-
-func startSMTP(t *testing.T, cert *tls.Certificate) *smtpServer {
-	t.Helper()
-	ss := &smtpServer{got: make(chan received, 10)}
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{srv: ss, conn: c}, nil
-	}))
-	s.Domain = "mail.test"
-	s.ReadTimeout, s.WriteTimeout = 20*time.Second, 20*time.Second
-	if cert != nil {
-		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss.addr = ln.Addr().String()
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Close() })
-	return ss
-}
-
-func (ss *smtpServer) saw(cmd string) {
-	ss.mu.Lock()
-	ss.commands = append(ss.commands, cmd)
-	ss.mu.Unlock()
-}
-
-type session struct {
-	srv  *smtpServer
-	conn *smtp.Conn
-	msg  received
-}
-
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		s.srv.saw("AUTH")
-		if user != "soc" || pass != "hunter2" {
-			return errors.New("bad credentials")
-		}
-		s.msg.user = user
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	s.srv.saw("MAIL")
-	s.msg.from = from
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.msg.to = append(s.msg.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, isTLS := s.conn.TLSConnectionState()
-	m := s.msg
-	m.data, m.tls = data, isTLS
-	s.srv.got <- m
-	return nil
-}
-
-func (s *session) Reset()        { s.msg = received{user: s.msg.user} }
-func (s *session) Logout() error { return nil }
-
-// selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.
-func selfSigned(t *testing.T) (*tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "mail.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
-
 func TestEmailOverSTARTTLS(t *testing.T) {
-	cert, pool := selfSigned(t)
-	srv := startSMTP(t, cert)
-	e := start(t, fast(), &tls.Config{RootCAs: pool})
+	srv := mailertest.Start(t)
+	e := start(t, fast(), &tls.Config{RootCAs: srv.Pool})
 	ch := e.add(t, "council-a", notify.NewChannel{
-		Name: "on-call", Kind: notify.Email, URL: "smtp://soc@" + srv.addr, Secret: "hunter2",
+		Name: "on-call", Kind: notify.Email, URL: "smtp://soc@" + srv.Addr, Secret: mailertest.Password,
 		From: "Tarian SOC <soc@tarian.test>", To: []string{"oncall@council-a.test", "Duty Manager <duty@council-a.test>"},
 		Route: notify.Route{MinSeverity: "high"},
 	})
@@ -163,15 +29,15 @@ func TestEmailOverSTARTTLS(t *testing.T) {
 
 	e.svc.Notify(context.Background(), "council-a", created(newAlert(11, "council-a", "medium"))) // below the route
 	e.svc.Notify(context.Background(), "council-a", created(newAlert(12, "council-a", "high")))
-	m := wait(t, srv.got, "the mail")
+	m := wait(t, srv.Got, "the mail")
 
-	if !m.tls {
+	if !m.TLS {
 		t.Error("the message came over a connection that was not TLS")
 	}
-	if m.user != "soc" || m.from != "soc@tarian.test" || strings.Join(m.to, ",") != "oncall@council-a.test,duty@council-a.test" {
-		t.Errorf("envelope: user %q from %q to %v", m.user, m.from, m.to)
+	if m.User != "soc" || m.From != "soc@tarian.test" || strings.Join(m.To, ",") != "oncall@council-a.test,duty@council-a.test" {
+		t.Errorf("envelope: user %q from %q to %v", m.User, m.From, m.To)
 	}
-	msg, err := mail.ReadMessage(strings.NewReader(string(m.data)))
+	msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,17 +80,17 @@ func TestEmailOverSTARTTLS(t *testing.T) {
 		t.Errorf("parts %v, want text and HTML", parts)
 	}
 	select {
-	case extra := <-srv.got:
-		t.Errorf("a second mail (the medium alert?): %s", extra.data)
+	case extra := <-srv.Got:
+		t.Errorf("a second mail (the medium alert?): %s", extra.Data)
 	default:
 	}
 	eventually(t, "the sent counter", func() bool { return e.metric(`tarian_notify_sent_total{tenant="council-a",kind="email"}`) == "1" })
 }
 
 func TestEmailRefusesServerWithoutSTARTTLS(t *testing.T) {
-	srv := startSMTP(t, nil) // plain text only
+	srv := mailertest.StartPlain(t)
 	e := start(t, fast(), nil)
-	ch := e.add(t, "council-a", notify.NewChannel{Kind: notify.Email, URL: "smtp://soc@" + srv.addr, Secret: "hunter2", From: "soc@tarian.test", To: []string{"oncall@council-a.test"}})
+	ch := e.add(t, "council-a", notify.NewChannel{Kind: notify.Email, URL: "smtp://soc@" + srv.Addr, Secret: mailertest.Password, From: "soc@tarian.test", To: []string{"oncall@council-a.test"}})
 
 	err := e.svc.Test(context.Background(), "council-a", ch.ID)
 	if !errors.Is(err, notify.ErrDelivery) || !strings.Contains(err.Error(), "does not offer STARTTLS") {
@@ -240,34 +106,26 @@ func TestEmailRefusesServerWithoutSTARTTLS(t *testing.T) {
 	if dls[0].Attempts != 1 || dls[0].Kind != notify.Email || !strings.Contains(dls[0].Payload, "Subject:") {
 		t.Errorf("dead letter %+v", dls[0])
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.commands) != 0 {
-		t.Errorf("the client went on over plain text: %v", srv.commands)
-	}
-	select {
-	case m := <-srv.got:
-		t.Errorf("a message arrived in the clear: %s", m.data)
-	default:
-	}
+	srv.Untouched(t)
 }
 
 func TestEmailPlaintextOnlyWhenAllowed(t *testing.T) {
-	srv := startSMTP(t, nil)
+	srv := mailertest.StartPlain(t)
 	e := start(t, fast(), nil)
 	// A password is never sent without TLS, even when plaintext is allowed.
-	withPassword := e.add(t, "council-a", notify.NewChannel{Kind: notify.Email, URL: "smtp://soc@" + srv.addr, Secret: "hunter2", AllowPlaintext: true, From: "soc@tarian.test", To: []string{"a@council-a.test"}})
+	withPassword := e.add(t, "council-a", notify.NewChannel{Kind: notify.Email, URL: "smtp://soc@" + srv.Addr, Secret: mailertest.Password, AllowPlaintext: true, From: "soc@tarian.test", To: []string{"a@council-a.test"}})
 	if err := e.svc.Test(context.Background(), "council-a", withPassword.ID); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Errorf("Test with a password over plain text = %v", err)
 	}
-	relay := e.add(t, "council-a", notify.NewChannel{Kind: notify.Email, URL: "smtp://" + srv.addr, AllowPlaintext: true, From: "soc@tarian.test", To: []string{"a@council-a.test"}})
+	srv.Untouched(t) // the server would take AUTH in plain text
+	relay := e.add(t, "council-a", notify.NewChannel{Kind: notify.Email, URL: "smtp://" + srv.Addr, AllowPlaintext: true, From: "soc@tarian.test", To: []string{"a@council-a.test"}})
 	if relay.Mail.TLS != notify.TLSOptional {
 		t.Errorf("tls mode %q", relay.Mail.TLS)
 	}
 	if err := e.svc.Test(context.Background(), "council-a", relay.ID); err != nil {
 		t.Fatalf("Test: %v", err)
 	}
-	if m := wait(t, srv.got, "the test mail"); m.tls || !strings.Contains(string(m.data), "Subject: [Tarian] Test notification from Tarian") {
-		t.Errorf("test mail tls=%v %s", m.tls, m.data)
+	if m := wait(t, srv.Got, "the test mail"); m.TLS || !strings.Contains(string(m.Data), "Subject: [Tarian] Test notification from Tarian") {
+		t.Errorf("test mail tls=%v %s", m.TLS, m.Data)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/mailer"
 	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -59,11 +60,11 @@ type Mail struct {
 	To       []string `json:"to"`
 }
 
-// SMTP TLS modes.
+// SMTP TLS modes (mailer's).
 const (
-	TLSStartTLS = "starttls"
-	TLSImplicit = "tls"
-	TLSOptional = "optional"
+	TLSStartTLS = mailer.StartTLS
+	TLSImplicit = mailer.ImplicitTLS
+	TLSOptional = mailer.OptionalTLS
 )
 
 // DeadLetter is a notification that was never delivered.

@@ -9,15 +9,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/mail"
 	"net/netip"
-	"net/smtp"
 	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tarian-soc/tarian/internal/mailer"
 )
 
 // sendError is a failed try: permanent ones are not retried; retryAfter
@@ -176,87 +176,21 @@ func (t *transport) post(ctx context.Context, strict bool, rawURL, target string
 
 // mail sends msg through m's SMTP server: STARTTLS unless m allows
 // plaintext (or uses implicit TLS), then AUTH PLAIN when m has a user.
-func (t *transport) mail(ctx context.Context, strict bool, m *Mail, password string, msg []byte) (err error) {
-	server := "smtp " + m.Server
-	defer func() {
-		if err != nil {
-			var te *textproto.Error
-			if errors.As(err, &te) && te.Code >= 500 || errors.Is(err, ErrNoSTARTTLS) || errors.Is(err, ErrAddress) {
-				err = permanent(fmt.Errorf("%s: %w", server, err))
-			} else {
-				err = fmt.Errorf("%s: %w", server, err)
-			}
-		}
-	}()
-	host, _, err := net.SplitHostPort(m.Server)
-	if err != nil {
-		return err
+func (t *transport) mail(ctx context.Context, strict bool, m *Mail, password string, msg []byte) error {
+	err := mailer.Send(ctx, mailer.Server{
+		Addr: m.Server, TLS: m.TLS, Username: m.Username, Password: password,
+		TLSConfig: t.tls, Timeout: t.timeout, Hello: t.helo, Dialer: t.dialer(strict),
+	}, m.From, m.To, msg)
+	if err == nil {
+		return nil
 	}
-	conn, err := t.dialer(strict).DialContext(ctx, "tcp", m.Server)
-	if err != nil {
-		return err
+	if errors.Is(err, mailer.ErrNoSTARTTLS) || errors.Is(err, mailer.ErrPlaintextAuth) {
+		err = ErrNoSTARTTLS // a password never goes in the clear either
 	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(t.timeout)); err != nil {
-		return err
+	err = fmt.Errorf("smtp %s: %w", m.Server, err)
+	var te *textproto.Error
+	if errors.As(err, &te) && te.Code >= 500 || errors.Is(err, ErrNoSTARTTLS) || errors.Is(err, ErrAddress) {
+		return permanent(err)
 	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	tc := t.tls.Clone()
-	tc.ServerName = host
-	if m.TLS == TLSImplicit {
-		conn = tls.Client(conn, tc)
-	}
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.Hello(t.helo); err != nil {
-		return err
-	}
-	secure := m.TLS == TLSImplicit
-	if !secure {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(tc); err != nil {
-				return fmt.Errorf("STARTTLS: %w", err)
-			}
-			secure = true
-		} else if m.TLS == TLSStartTLS {
-			return ErrNoSTARTTLS
-		}
-	}
-	if m.Username != "" {
-		if !secure {
-			return ErrNoSTARTTLS // a password never goes in the clear
-		}
-		if err := c.Auth(smtp.PlainAuth("", m.Username, password, host)); err != nil {
-			return fmt.Errorf("AUTH: %w", err)
-		}
-	}
-	from, err := mail.ParseAddress(m.From)
-	if err != nil {
-		return err
-	}
-	if err := c.Mail(from.Address); err != nil {
-		return fmt.Errorf("MAIL FROM: %w", err)
-	}
-	for _, to := range m.To {
-		if err := c.Rcpt(to); err != nil {
-			return fmt.Errorf("RCPT TO %s: %w", to, err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	// The server has the message: a failed QUIT must not send it again.
-	_ = c.Quit()
-	return nil
+	return err
 }
