@@ -38,11 +38,14 @@ type Config struct {
 	// Level is the level of silence alerts of declared sources; others,
 	// and drops, are one level lower.
 	Level string `yaml:"level"`
+	// TimeZone is the IANA zone whose hours of the day (and working days
+	// and weekends) the baselines learn: Europe/London for the UK.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Silence: time.Hour, Drop: 0.8, DropMinEvents: 100, MinExpected: 10, Level: "high"}
+	return Config{Silence: time.Hour, Drop: 0.8, DropMinEvents: 100, MinExpected: 10, Level: "high", TimeZone: "UTC"}
 }
 
 // Validate reports the first bad setting, naming its key.
@@ -56,6 +59,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("drop_min_events: %v is negative", c.DropMinEvents)
 	case c.MinExpected < 0:
 		return fmt.Errorf("min_expected: %v is negative", c.MinExpected)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		return fmt.Errorf("time_zone: %q is not an IANA time zone (e.g. Europe/London, UTC)", c.TimeZone)
 	}
 	switch c.Level {
 	case "low", "medium", "high", "critical":

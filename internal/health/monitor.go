@@ -85,6 +85,7 @@ type Monitor struct {
 
 	mu       sync.Mutex
 	cfg      Config
+	loc      *time.Location // cfg.TimeZone
 	declared map[tenant.ID]map[string]Declared
 	tracks   map[Key]*track
 	cp       store.Checkpoint
@@ -125,8 +126,12 @@ func (m *Monitor) Configure(cfg Config, declared []Declared) {
 		}
 		byTenant[d.Tenant][d.Name] = d
 	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil || cfg.TimeZone == "" {
+		loc = time.UTC // Validate refused a bad name already
+	}
 	m.mu.Lock()
-	m.cfg, m.declared = cfg, byTenant
+	m.cfg, m.declared, m.loc = cfg, byTenant, loc
 	m.mu.Unlock()
 }
 
@@ -265,7 +270,7 @@ func (m *Monitor) observe(k Key, name string, at time.Time, n, unparsed int64) {
 	if name != "" {
 		tr.Name = name
 	}
-	tr.observe(at, n, unparsed, m.judge(k, tr))
+	tr.observe(at, n, unparsed, m.loc, m.judge(k, tr))
 	if at.After(m.seen) {
 		m.seen = at
 	}
@@ -312,7 +317,7 @@ func (m *Monitor) Check(ctx context.Context) error {
 	m.mu.Lock()
 	at := m.horizon()
 	for k, tr := range m.tracks {
-		tr.roll(at, m.judge(k, tr))
+		tr.roll(at, m.loc, m.judge(k, tr))
 		if m.stateOf(k, tr, at) != StateSilent || tr.Alerted.Equal(tr.Last) {
 			continue
 		}
@@ -348,7 +353,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) stateOf(k Key, tr *track, at time.Time) string {
 	silence, declared := m.silenceFor(k, tr)
 	if at.Sub(tr.Last) >= silence {
-		if declared || tr.expected(tr.Last, at) >= m.cfg.MinExpected {
+		if declared || tr.expected(tr.Last, at, m.loc) >= m.cfg.MinExpected {
 			return StateSilent
 		}
 		return StateIdle
@@ -468,7 +473,7 @@ func (m *Monitor) Sources(ctx context.Context, tenants []tenant.ID) ([]Source, e
 		s := Source{Key: k, Name: tr.Name, Declared: declared, FirstSeen: tr.First, LastSeen: tr.Last,
 			Events: tr.Events, Unparsed: tr.Unparsed, Rate: tr.rate(at), SilenceSeconds: int64(silence / time.Second),
 			State: m.stateOf(k, tr, at)}
-		if u, ok := tr.usual(at); ok {
+		if u, ok := tr.usual(at, m.loc); ok {
 			per := u / 3600
 			s.Baseline = &per
 		}

@@ -387,3 +387,50 @@ func TestForget(t *testing.T) {
 		}
 	}
 }
+
+// TestWeekendBaseline: a working week's traffic does not make a quiet
+// Saturday a drop: weekends learn their own baseline.
+func TestWeekendBaseline(t *testing.T) {
+	cfg := health.DefaultConfig()
+	cfg.TimeZone = "Europe/London"
+	r := newRig(t, cfg, nil)
+	proxy := src{receiver: "syslog", host: "nv-proxy", typ: "squid"}
+	hour := t0 // Monday 2 November 2026, midnight (GMT: UTC)
+	for ; hour.Before(t0.Add(5 * 24 * time.Hour)); hour = hour.Add(time.Hour) {
+		r.send(r.mon, "north-vale", proxy, hour.Add(5*time.Minute), 1200)
+	}
+	// Saturday: a tenth of a weekday, hour after hour.
+	for ; hour.Before(t0.Add(5*24*time.Hour + 12*time.Hour)); hour = hour.Add(time.Hour) {
+		r.send(r.mon, "north-vale", proxy, hour.Add(5*time.Minute), 120)
+	}
+	r.send(r.mon, "north-vale", proxy, hour.Add(5*time.Minute), 120)
+	r.check(hour.Add(10 * time.Minute))
+	if got := r.healthAlerts("north-vale"); len(got) != 0 {
+		t.Fatalf("a quiet Saturday alerted against the working week: %+v", got)
+	}
+	if s := r.source("north-vale", func(s health.Source) bool { return s.Host == "nv-proxy" }); s.Baseline != nil {
+		t.Fatalf("Saturday noon has no baseline yet (a weekday's does not stand in): %+v", s)
+	}
+}
+
+// TestConfigValidate names the key and the reason.
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []struct {
+		edit func(*health.Config)
+		want string
+	}{
+		{func(c *health.Config) { c.TimeZone = "Mars/Olympus" }, "time_zone"},
+		{func(c *health.Config) { c.Silence = time.Second }, "silence"},
+		{func(c *health.Config) { c.Drop = 1.5 }, "drop"},
+		{func(c *health.Config) { c.Level = "urgent" }, "level"},
+	} {
+		cfg := health.DefaultConfig()
+		c.edit(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), c.want+":") {
+			t.Errorf("%+v: %v, want an error about %s", cfg, err, c.want)
+		}
+	}
+	if err := health.DefaultConfig().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}

@@ -18,8 +18,9 @@ type track struct {
 	// Hour is the start of the hour being counted; HourEvents its count.
 	Hour       time.Time `json:"hour"`
 	HourEvents int64     `json:"hour_events"`
-	// Base is the learned count per hour of day (UTC).
-	Base [24]mean `json:"base"`
+	// Base is the learned count per hour of day, working days' and
+	// weekends' apart (slot).
+	Base [slots]mean `json:"base"`
 	// Alerted is the Last whose silence was alerted (zero: none);
 	// Dropped the start of the hour last alerted as a drop.
 	Alerted time.Time `json:"alerted,omitzero"`
@@ -81,6 +82,20 @@ type mean struct {
 	N int     `json:"n"`
 }
 
+// slots are the baseline's hours: 24 of a working day (Monday to
+// Friday), then 24 of a weekend day, in the monitor's time zone: a
+// council's Saturday is not its Tuesday.
+const slots = 48
+
+// slot is the baseline slot of the hour at.
+func slot(at time.Time, loc *time.Location) int {
+	l := at.In(loc)
+	if wd := l.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		return 24 + l.Hour()
+	}
+	return l.Hour()
+}
+
 // learnDays is how many samples the running mean averages plainly before
 // it starts to forget; baselineDays how many make it trusted for drops.
 const (
@@ -101,7 +116,7 @@ const maxRoll = 24 * learnDays
 // hour into the baseline after judge has compared it with what that hour
 // of day usually brings. The hour a source was first heard in is partial
 // and teaches nothing.
-func (t *track) roll(now time.Time, judge func(hour time.Time, got int64, usual mean)) {
+func (t *track) roll(now time.Time, loc *time.Location, judge func(hour time.Time, got int64, usual mean)) {
 	h := now.Truncate(time.Hour)
 	if t.Hour.IsZero() {
 		t.Hour = h
@@ -113,7 +128,7 @@ func (t *track) roll(now time.Time, judge func(hour time.Time, got int64, usual 
 			return
 		}
 		if !t.Hour.Equal(t.First.Truncate(time.Hour)) {
-			b := &t.Base[t.Hour.Hour()]
+			b := &t.Base[slot(t.Hour, loc)]
 			if judge != nil {
 				judge(t.Hour, t.HourEvents, *b)
 			}
@@ -125,11 +140,11 @@ func (t *track) roll(now time.Time, judge func(hour time.Time, got int64, usual 
 
 // observe counts n events received at `at`, unparsed of them of no
 // recognised format.
-func (t *track) observe(at time.Time, n, unparsed int64, judge func(time.Time, int64, mean)) {
+func (t *track) observe(at time.Time, n, unparsed int64, loc *time.Location, judge func(time.Time, int64, mean)) {
 	if t.First.IsZero() || at.Before(t.First) {
 		t.First = at
 	}
-	t.roll(at, judge)
+	t.roll(at, loc, judge)
 	if at.After(t.Last) {
 		t.Last = at
 	}
@@ -167,8 +182,8 @@ func (t *track) rate(now time.Time) float64 {
 
 // usual is what the hour of day of at usually brings, and whether that is
 // learned yet.
-func (t *track) usual(at time.Time) (float64, bool) {
-	b := t.Base[at.UTC().Hour()]
+func (t *track) usual(at time.Time, loc *time.Location) (float64, bool) {
+	b := t.Base[slot(at, loc)]
 	return b.M, b.N > 0
 }
 
@@ -176,7 +191,7 @@ func (t *track) usual(at time.Time) (float64, bool) {
 // from and to: the learned hours of day where known, else its average
 // rate since first heard (when heard for over an hour; otherwise nothing
 // is known and nothing expected).
-func (t *track) expected(from, to time.Time) float64 {
+func (t *track) expected(from, to time.Time, loc *time.Location) float64 {
 	var avg float64
 	if span := t.Last.Sub(t.First); span >= time.Hour {
 		avg = float64(t.Events) / span.Hours()
@@ -190,7 +205,7 @@ func (t *track) expected(from, to time.Time) float64 {
 		if next.After(to) {
 			next = to
 		}
-		per, ok := t.usual(at)
+		per, ok := t.usual(at, loc)
 		if !ok {
 			per = avg
 		}
