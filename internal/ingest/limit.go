@@ -154,6 +154,16 @@ func (l *Limiter) Restore(ctx context.Context, qs QuotaStore) error {
 	return nil
 }
 
+// Forget drops tenant t's allowance and restored use (a removed tenant:
+// its quota row went with its other rows, and a tenant created again with
+// its ID starts afresh). Its writes are refused before it is removed.
+func (l *Limiter) Forget(t tenant.ID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.tenants, t)
+	delete(l.restored, t)
+}
+
 // Save writes the quota use of today that changed since the last save. It
 // does nothing without a QuotaStore (Restore).
 func (l *Limiter) Save(ctx context.Context) error {

@@ -273,6 +273,11 @@ func TestLimiterQuotaSurvivesRestart(t *testing.T) {
 	if err := l2.Write(ctx, "a", recs(1, 1)); !errors.Is(err, ingest.ErrRateLimited) {
 		t.Fatalf("over the quota after a second restart: err = %v", err)
 	}
+	// A removed tenant is forgotten: created again, it starts afresh.
+	l2.Forget("a")
+	if err := l2.Write(ctx, "a", recs(10, 100)); err != nil {
+		t.Fatalf("the whole quota after Forget: %v", err)
+	}
 
 	// The next UTC day: a fresh quota, on the running Limiter and after a
 	// restart.

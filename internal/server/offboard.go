@@ -196,6 +196,7 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 	}
 	s.numbers.cache.Delete(id)
 	s.tenants.Removed(id)
+	s.sink.Forget(id)
 	// The detector forgets the member's rule switches, placeholders and
 	// filters (their rows are gone).
 	if err := s.rules.Reload(ctx); err != nil {
