@@ -15,7 +15,7 @@ import (
 // op is one event of 40 fields (a Windows event's size), counted by its
 // source, in messages of 1,000.
 func BenchmarkProcess(b *testing.B) {
-	r := newRig(&testing.T{}, health.DefaultConfig(), nil)
+	r := newRig(b, health.DefaultConfig(), nil)
 	fields := make([]event.Field, 0, 40)
 	for i := range 36 {
 		fields = append(fields, event.Field{Name: fmt.Sprintf("winlog.event_data.Field%d", i), Value: "value"})

@@ -29,7 +29,7 @@ func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.no
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlite.DB
 	alert *alert.Pipeline
 	clock *clock
@@ -39,7 +39,7 @@ type rig struct {
 
 var t0 = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) // a Monday, midnight
 
-func newRig(t *testing.T, cfg health.Config, declared []health.Declared) *rig {
+func newRig(t testing.TB, cfg health.Config, declared []health.Declared) *rig {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))

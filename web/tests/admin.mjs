@@ -235,6 +235,7 @@ try {
   const seen = await member.locator('table.admin-users tbody').innerText();
   for (const u of [env.POWYS_USER, env.ADMIN_USER, env.NEW_USER]) check(!seen.includes(u), `the tenant-admin does not see ${u}`);
   check((await member.getByLabel(/^Member\b/).count()) === 0, 'no member picker');
+  await member.getByLabel('Role').locator('option').first().waitFor({ state: 'attached' });
   const grant = await member.getByLabel('Role').locator('option').allInnerTexts();
   check(!grant.some((r) => r.startsWith('provider')), `a tenant-admin grants member roles only: ${grant}`);
   await axe(member, 'admin users (tenant-admin)');
@@ -246,6 +247,8 @@ try {
   await shot(member, 'admin-rules-member');
   await axe(member, 'admin rules (tenant-admin)');
   await member.goto(`${base}/admin/tokens`);
+  // The roles the page offers come with its data: wait for them.
+  await member.getByLabel('Role').locator('option').first().waitFor({ state: 'attached' });
   const tokenRoles = await member.getByLabel('Role').locator('option').allInnerTexts();
   check(tokenRoles.length === 3 && tokenRoles.includes('ingest'), `a tenant-admin's token roles: ${tokenRoles}`);
   await member.goto(`${base}/admin/audit`);
