@@ -11,7 +11,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// Store keeps advisories and acknowledgements (store/sqlite). A member's
+// Store keeps advisories and acknowledgements (store/sqlstore). A member's
 // reads name it (viewer, provider false) and see only what is addressed
 // to it: another member's advisory is ErrNotFound.
 type Store interface {
@@ -26,7 +26,7 @@ type Store interface {
 	AdvisoryAcks(ctx context.Context, id int64, viewer tenant.ID, provider bool) ([]Ack, error)
 }
 
-// Intel reads indicators and their sightings (store/sqlite).
+// Intel reads indicators and their sightings (store/sqlstore).
 type Intel interface {
 	Indicator(ctx context.Context, id string) (intel.Indicator, error)
 	Sightings(ctx context.Context, id string, viewer tenant.ID, provider bool) ([]intel.Sighting, error)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/server"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 )
 
 func runAudit(ctx context.Context, args []string, env Env) error {
@@ -202,7 +202,7 @@ func verifyDataDir(ctx context.Context, dir, chain string, pub ed25519.PublicKey
 		}
 		pub = signer.PublicKey()
 	}
-	db, err := sqlite.OpenReadOnly(ctx, path)
+	db, err := sqlstore.OpenReadOnly(ctx, path)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/defend"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -30,7 +30,7 @@ func BenchmarkObserve(b *testing.B) {
 		}
 		open = n
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

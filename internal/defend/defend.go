@@ -43,7 +43,7 @@ type Link struct {
 var ErrNotFound = errors.New("campaign not found")
 
 // Store keeps observables seen, campaigns and propagations
-// (store/sqlite).
+// (store/sqlstore).
 type Store interface {
 	// RecordObservables notes that tenant t's alert saw keys at seen.
 	RecordObservables(ctx context.Context, t tenant.ID, alertID int64, seen time.Time, keys []string) error

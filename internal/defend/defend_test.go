@@ -9,7 +9,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/intel"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -24,7 +24,7 @@ func (k *taken) Import(_ context.Context, b intel.Batch) (intel.Summary, error) 
 func newService(t *testing.T, cfg defend.Config, now time.Time) (*defend.Service, *taken) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/stage"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -30,7 +30,7 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 type rig struct {
 	t     testing.TB
-	db    *sqlite.DB
+	db    *sqlstore.DB
 	alert *alert.Pipeline
 	clock *clock
 	seq   uint64
@@ -42,7 +42,7 @@ var t0 = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) // a Monday, midnight
 func newRig(t testing.TB, cfg health.Config, declared []health.Declared) *rig {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,17 +16,17 @@ import (
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 type rig struct {
 	bus    *bus.Bus
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	events *vlogs.Store
 }
 
-type numbers struct{ db *sqlite.DB }
+type numbers struct{ db *sqlstore.DB }
 
 func (n numbers) Number(ctx context.Context, t tenant.ID) (uint32, error) {
 	tn, err := n.db.Tenant(ctx, t)
@@ -41,7 +41,7 @@ func newRig(t *testing.T) *rig {
 	dir := t.TempDir()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

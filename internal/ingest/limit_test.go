@@ -17,7 +17,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -216,7 +216,7 @@ func TestRetryAfterDefault(t *testing.T) {
 // rest of the quota; the next UTC day starts afresh.
 func TestLimiterQuotaSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

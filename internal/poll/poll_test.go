@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/poll"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -42,7 +42,7 @@ func (s *syncBuffer) String() string {
 type env struct {
 	t     *testing.T
 	dir   string
-	db    *sqlite.DB
+	db    *sqlstore.DB
 	ms    *msServer
 	clock *fakeClock
 	sink  *memSink
@@ -53,7 +53,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := sqlite.Open(t.Context(), filepath.Join(dir, "state.db"))
+	db, err := sqlstore.Open(t.Context(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/stage"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -103,7 +103,7 @@ func batches(lines [][]byte, n int) []*stage.Batch {
 func benchConsumer(b *testing.B, lines [][]byte, open func(Config, Deps) *Archive) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func benchConsumer(b *testing.B, lines [][]byte, open func(Config, Deps) *Archiv
 	b.ReportMetric(float64(raw)/float64(b.N), "raw-B/event")
 }
 
-type numbers struct{ db *sqlite.DB }
+type numbers struct{ db *sqlstore.DB }
 
 func (n numbers) Number(ctx context.Context, t tenant.ID) (uint32, error) {
 	tn, err := n.db.Tenant(ctx, t)
@@ -160,7 +160,7 @@ func benchStage(b *testing.B, lines [][]byte, open func(Config, Deps) *Archive) 
 	ctx := context.Background()
 	dir := b.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func benchStage(b *testing.B, lines [][]byte, open func(Config, Deps) *Archive) 
 func benchRecord(b *testing.B, lines [][]byte, open func(Config, Deps) *Archive) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/report"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -54,7 +54,7 @@ func (s sources) ReportSources(_ context.Context, t tenant.ID, from, to time.Tim
 // member gwynedd, with alerts, cases, advisories and campaigns just
 // outside it and at other members that must not count.
 type dataset struct {
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	path   string // of db
 	alerts *alert.Pipeline
 	clock  *clock
@@ -69,7 +69,7 @@ func seed(t testing.TB) *dataset {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlstore.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,7 +151,7 @@ func (c Config) languages(t tenant.ID) []Lang {
 	return out
 }
 
-// Sent remembers the reports mailed, so that each goes once (store/sqlite).
+// Sent remembers the reports mailed, so that each goes once (store/sqlstore).
 type Sent interface {
 	// ReportSent reports whether member t's report of month ("YYYY-MM")
 	// in lang was sent.

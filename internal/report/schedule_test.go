@@ -16,7 +16,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/mailer/mailertest"
 	"github.com/tarian-soc/tarian/internal/report"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -125,7 +125,7 @@ func TestSchedule(t *testing.T) {
 	if err := ds.db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlstore.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

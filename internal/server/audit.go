@@ -7,7 +7,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/poll"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/web"
 )
 
@@ -36,7 +36,7 @@ func LockData(dir string) (release func() error, err error) {
 }
 
 // The state store keeps the audit trail's chains for the API.
-var _ web.AuditChains = (*sqlite.DB)(nil)
+var _ web.AuditChains = (*sqlstore.DB)(nil)
 
 // auditCheckpointEvery is how often the server signs the head of every
 // audit chain that moved since its last checkpoint, besides every

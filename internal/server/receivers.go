@@ -20,7 +20,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest/otlp"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/metrics"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -321,7 +321,7 @@ func watchTenants(reg *metrics.Registry, rs *receiverSet, tenants ingest.Tenants
 // it creates is known at once to the receivers' tenant cache, so a
 // listener waiting for it accepts its senders from the next connection.
 type tenantStore struct {
-	*sqlite.DB
+	*sqlstore.DB
 	cache *ingest.TenantCache
 }
 

@@ -39,7 +39,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/rawarchive"
 	"github.com/tarian-soc/tarian/internal/stage"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
@@ -56,7 +56,7 @@ const AdminTokenFile = "admin.token"
 type Server struct {
 	cfg  config.Config
 	log  *slog.Logger
-	db   *sqlite.DB
+	db   *sqlstore.DB
 	bus  *bus.Bus
 	sink *ingest.Limiter // the bus behind the tenants' ingest limits
 	// tenants is the tenant store as the receivers' listeners ask it.
@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		}
 	}()
 	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), lock: lock, feed: feed.New(feed.DefaultConfig())}
-	if s.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "state.db")); err != nil {
+	if s.db, err = sqlstore.Open(ctx, filepath.Join(cfg.Data, "state.db")); err != nil {
 		return nil, err
 	}
 	if err := s.bootstrap(ctx); err != nil {
@@ -582,7 +582,7 @@ func (s *Server) close() {
 // tenantNumbers resolves tenants to the event store's numeric keys, from
 // the state store, cached (numbers never change).
 type tenantNumbers struct {
-	db    *sqlite.DB
+	db    *sqlstore.DB
 	cache sync.Map // tenant.ID → uint32
 }
 

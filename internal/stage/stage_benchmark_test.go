@@ -21,11 +21,11 @@ import (
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/stage"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-type numbers struct{ db *sqlite.DB }
+type numbers struct{ db *sqlstore.DB }
 
 func (n numbers) Number(ctx context.Context, t tenant.ID) (uint32, error) {
 	tn, err := n.db.Tenant(ctx, t)
@@ -75,7 +75,7 @@ func runStage(b *testing.B, lines [][]byte, rules []detector.ImportFile, detect 
 	ctx := context.Background()
 	dir := b.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,5 +1,5 @@
-// Package store holds what state-store backends (store/sqlite, later
-// store/postgres) share beyond the consumers' interfaces: the checkpoint
+// Package store holds what the state-store backends (store/sqlstore, on
+// SQLite or PostgreSQL) share beyond the consumers' interfaces: the checkpoint
 // record of a bus consumer. Each backend passes store/storetest.
 package store
 

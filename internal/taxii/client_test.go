@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tarian-soc/tarian/internal/intel"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -203,7 +203,7 @@ func TestTAXIIPoller(t *testing.T) {
 	prov.do("POST", root+"collections/tenant-b/objects/", envelopeOf(indicator("feed-1", 1, ""), indicator("feed-2", 1, intel.TLPRed))).must(t, 202)
 
 	ctx := context.Background()
-	local, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "local.db"))
+	local, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "local.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

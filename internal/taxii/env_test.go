@@ -16,7 +16,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/intel"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
@@ -25,7 +25,7 @@ import (
 // storeImporter is the test's taxii.Importer: it keeps the batch's objects
 // in the real SQLite object store (the intel service also keeps the
 // indicators, which the TAXII server does not read).
-type storeImporter struct{ db *sqlite.DB }
+type storeImporter struct{ db *sqlstore.DB }
 
 func (i storeImporter) Import(ctx context.Context, b intel.Batch) (intel.Summary, error) {
 	n, err := i.db.PutObjects(ctx, b.Objects)
@@ -36,7 +36,7 @@ func (i storeImporter) Import(ctx context.Context, b intel.Batch) (intel.Summary
 // store, on 127.0.0.1, with members tenant-a and tenant-b and a token of
 // every role.
 type env struct {
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	url    string
 	tokens map[string]string // "a/tenant-analyst", "provider-admin", ...
 }
@@ -44,7 +44,7 @@ type env struct {
 func newEnv(t *testing.T, cfg taxii.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/poll"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
 )
@@ -29,7 +29,7 @@ import (
 // service, with tenants a and b and a token of every role.
 type notifyWorld struct {
 	url    string
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	svc    *notify.Service
 	tokens map[string]string
 }
@@ -37,7 +37,7 @@ type notifyWorld struct {
 func newNotifyWorld(t *testing.T) *notifyWorld {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/auth"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -54,7 +54,7 @@ func (m *memAudit) has(actor, action string) bool {
 // moves.
 type acctWorld struct {
 	api    *API
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	audit  *memAudit
 	mu     sync.Mutex
 	now    time.Time
@@ -76,7 +76,7 @@ func (w *acctWorld) advance(d time.Duration) {
 func newAcctWorld(t testing.TB, edit func(*AccountsConfig)) *acctWorld {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/state.db")
+	db, err := sqlstore.Open(ctx, t.TempDir()+"/state.db")
 	if err != nil {
 		t.Fatal(err)
 	}

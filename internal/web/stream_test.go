@@ -23,7 +23,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/feed"
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/metrics"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
 )
@@ -34,7 +34,7 @@ import (
 // token of each role. The clock of the pipeline is the test's.
 type live struct {
 	url    string
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	hub    *feed.Hub
 	alerts *alert.Pipeline
 	tokens map[string]string // "a/tenant-analyst", "provider-analyst", ...
@@ -48,7 +48,7 @@ var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 func newLive(t testing.TB, fc feed.Config) *live {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

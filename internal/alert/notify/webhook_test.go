@@ -25,7 +25,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/alert/notify"
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/poll"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -34,7 +34,7 @@ const secret = "s3cret-signing-key-0123456789"
 // env is a Service over a real SQLite store, with its delivery running.
 type env struct {
 	svc     *notify.Service
-	db      *sqlite.DB
+	db      *sqlstore.DB
 	box     *poll.Box
 	metrics *metrics.Registry
 	now     time.Time
@@ -63,7 +63,7 @@ func fast() notify.Config {
 func start(t *testing.T, cfg notify.Config, tc *tls.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// ObjectReader reads kept STIX objects (store/sqlite).
+// ObjectReader reads kept STIX objects (store/sqlstore).
 type ObjectReader interface {
 	Objects(ctx context.Context, q intel.ObjectQuery) ([]intel.Object, bool, error)
 }

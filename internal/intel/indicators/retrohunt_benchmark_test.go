@@ -16,11 +16,11 @@ import (
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/intel/indicators"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-type numbers struct{ db *sqlite.DB }
+type numbers struct{ db *sqlstore.DB }
 
 func (n numbers) Number(ctx context.Context, t tenant.ID) (uint32, error) {
 	tn, err := n.db.Tenant(ctx, t)
@@ -42,7 +42,7 @@ func BenchmarkRetroHunt(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

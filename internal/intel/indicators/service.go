@@ -23,7 +23,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// Store keeps indicators, sightings and retro-hunts (store/sqlite).
+// Store keeps indicators, sightings and retro-hunts (store/sqlstore).
 type Store interface {
 	PutIndicators(ctx context.Context, is []intel.Indicator) (intel.Summary, error)
 	Indicator(ctx context.Context, id string) (intel.Indicator, error)

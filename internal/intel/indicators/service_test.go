@@ -11,7 +11,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/intel/indicators"
-	"github.com/tarian-soc/tarian/internal/store/sqlite"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -22,10 +22,10 @@ func (b benign) Check(t intel.Type, v string) (string, bool) {
 	return "test-list", t == intel.TypeIPv4 && v == string(b)
 }
 
-func newService(t *testing.T, now time.Time) (*indicators.Service, *sqlite.DB) {
+func newService(t *testing.T, now time.Time) (*indicators.Service, *sqlstore.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

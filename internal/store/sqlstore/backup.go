@@ -1,0 +1,24 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+)
+
+// CopyTo writes a consistent copy of the whole database to a new file at
+// path (VACUUM INTO: one read transaction, so writes go on meanwhile) and
+// returns its schema version (the last migration applied).
+func (d *DB) CopyTo(ctx context.Context, path string) (schema int, err error) {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("copy state store: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return 0, fmt.Errorf("copy state store to %s: %w", path, err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&schema); err != nil {
+		return 0, fmt.Errorf("copy state store: %w", err)
+	}
+	return schema, nil
+}

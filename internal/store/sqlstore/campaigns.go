@@ -1,0 +1,224 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/defend"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// campaignsMigration holds campaigns: one external observable (or one rule
+// against one external entity) seen in alerts at several members; each
+// member's alerts linked to it.
+const campaignsMigration = `
+CREATE TABLE campaigns (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	key        TEXT NOT NULL UNIQUE,
+	kind       TEXT NOT NULL,
+	value      TEXT NOT NULL,
+	title      TEXT NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	created    INTEGER NOT NULL,
+	status     TEXT NOT NULL
+);
+CREATE TABLE campaign_alerts (
+	campaign INTEGER NOT NULL REFERENCES campaigns(id),
+	tenant   TEXT NOT NULL REFERENCES tenants(id),
+	alert_id INTEGER NOT NULL,
+	seen     INTEGER NOT NULL,
+	PRIMARY KEY (campaign, alert_id)
+);
+CREATE INDEX campaign_alerts_tenant ON campaign_alerts(tenant, alert_id);
+CREATE TABLE observable_sightings (
+	key      TEXT NOT NULL,
+	tenant   TEXT NOT NULL REFERENCES tenants(id),
+	alert_id INTEGER NOT NULL,
+	seen     INTEGER NOT NULL,
+	PRIMARY KEY (key, tenant, alert_id)
+);
+CREATE INDEX observable_sightings_seen ON observable_sightings(key, seen);
+CREATE INDEX observable_sightings_alert ON observable_sightings(tenant, alert_id);
+CREATE TABLE campaign_keys (
+	campaign INTEGER NOT NULL REFERENCES campaigns(id),
+	key      TEXT NOT NULL,
+	PRIMARY KEY (key, campaign)
+);
+CREATE TABLE propagations (
+	indicator TEXT NOT NULL,
+	tenant    TEXT NOT NULL REFERENCES tenants(id),
+	alert_id  INTEGER NOT NULL,
+	created   INTEGER NOT NULL,
+	PRIMARY KEY (indicator, tenant, alert_id)
+);`
+
+// RecordObservables notes that tenant t's alert saw keys at seen.
+func (d *DB) RecordObservables(ctx context.Context, t tenant.ID, alertID int64, seen time.Time, keys []string) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO observable_sightings (key, tenant, alert_id, seen) VALUES (?, ?, ?, ?)
+ON CONFLICT (key, tenant, alert_id) DO UPDATE SET seen = MAX(seen, excluded.seen)`, k, string(t), alertID, seen.UnixNano()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// SeenSince lists the alerts that saw key at or after since.
+func (d *DB) SeenSince(ctx context.Context, key string, since time.Time) ([]defend.Link, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant, alert_id, seen FROM observable_sightings WHERE key = ? AND seen >= ? ORDER BY seen`, key, since.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	return scanLinks(rows)
+}
+
+func scanLinks(rows *sql.Rows) ([]defend.Link, error) {
+	defer rows.Close()
+	var out []defend.Link
+	for rows.Next() {
+		var (
+			l    defend.Link
+			t    string
+			seen int64
+		)
+		if err := rows.Scan(&t, &l.AlertID, &seen); err != nil {
+			return nil, err
+		}
+		l.Tenant, l.Seen = tenant.ID(t), time.Unix(0, seen).UTC()
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+const campaignColumns = `c.id, c.kind, c.value, c.title, c.first_seen, c.last_seen, c.created, c.status,
+	(SELECT COUNT(DISTINCT tenant) FROM campaign_alerts a WHERE a.campaign = c.id)`
+
+func scanCampaign(s scanner) (defend.Campaign, error) {
+	var (
+		c                    defend.Campaign
+		first, last, created int64
+	)
+	if err := s.Scan(&c.ID, &c.Kind, &c.Value, &c.Title, &first, &last, &created, &c.Status, &c.Members); err != nil {
+		return c, err
+	}
+	c.FirstSeen, c.LastSeen, c.Created = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), time.Unix(0, created).UTC()
+	return c, nil
+}
+
+// OpenCampaign returns the campaign holding any of keys whose last alert
+// is at or after since.
+func (d *DB) OpenCampaign(ctx context.Context, keys []string, since time.Time) (defend.Campaign, bool, error) {
+	for _, k := range keys {
+		c, err := scanCampaign(d.db.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c JOIN campaign_keys k ON k.campaign = c.id
+WHERE k.key = ? AND c.last_seen >= ? AND c.status = 'open' ORDER BY c.id DESC LIMIT 1`, k, since.UnixNano()))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue
+		case err != nil:
+			return c, false, err
+		}
+		return c, true, nil
+	}
+	return defend.Campaign{}, false, nil
+}
+
+// CreateCampaign stores a new campaign.
+func (d *DB) CreateCampaign(ctx context.Context, c defend.Campaign) (defend.Campaign, error) {
+	res, err := d.db.ExecContext(ctx, `INSERT INTO campaigns (key, kind, value, title, first_seen, last_seen, created, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		fmt.Sprintf("%s:%s:%d", c.Kind, c.Value, c.Created.UnixNano()), c.Kind, c.Value, c.Title, c.FirstSeen.UnixNano(), c.LastSeen.UnixNano(), c.Created.UnixNano(), c.Status)
+	if err != nil {
+		return c, err
+	}
+	c.ID, err = res.LastInsertId()
+	return c, err
+}
+
+// LinkCampaign adds alerts and keys to campaign id and widens its times.
+func (d *DB) LinkCampaign(ctx context.Context, id int64, links []defend.Link, keys []string) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, l := range links {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_alerts (campaign, tenant, alert_id, seen) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			id, string(l.Tenant), l.AlertID, l.Seen.UnixNano()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?) WHERE id = ?`,
+			l.Seen.UnixNano(), l.Seen.UnixNano(), id); err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_keys (campaign, key) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, k); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET title = kind || ' ' || value || ' at ' ||
+	(SELECT COUNT(DISTINCT tenant) FROM campaign_alerts WHERE campaign = ?) || ' members' WHERE id = ?`, id, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Campaigns lists campaigns, newest first.
+func (d *DB) Campaigns(ctx context.Context, limit int) ([]defend.Campaign, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c ORDER BY c.last_seen DESC, c.id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []defend.Campaign
+	for rows.Next() {
+		c, err := scanCampaign(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Campaign returns campaign id with its members' alerts.
+func (d *DB) Campaign(ctx context.Context, id int64) (defend.Campaign, error) {
+	c, err := scanCampaign(d.db.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c WHERE c.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("%w: %d", defend.ErrNotFound, id)
+	}
+	if err != nil {
+		return c, err
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant, alert_id, seen FROM campaign_alerts WHERE campaign = ? ORDER BY seen, tenant`, id)
+	if err != nil {
+		return c, err
+	}
+	c.Links, err = scanLinks(rows)
+	return c, err
+}
+
+// OtherTenants counts the tenants other than t whose alerts saw any of
+// the keys tenant t's alert saw.
+func (d *DB) OtherTenants(ctx context.Context, t tenant.ID, alertID int64) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT o.tenant) FROM observable_sightings o
+WHERE o.tenant != ? AND o.key IN (SELECT key FROM observable_sightings WHERE tenant = ? AND alert_id = ?)`, string(t), string(t), alertID).Scan(&n)
+	return n, err
+}
+
+// RecordPropagation keeps, privately, the alert a shared indicator came
+// from.
+func (d *DB) RecordPropagation(ctx context.Context, indicator string, t tenant.ID, alertID int64, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO propagations (indicator, tenant, alert_id, created) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		indicator, string(t), alertID, at.UnixNano())
+	return err
+}

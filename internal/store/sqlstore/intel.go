@@ -1,0 +1,320 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// intelMigration holds indicators (one row per STIX id, its latest
+// version, the whole indicator as JSON), their sightings and the
+// retro-hunts run for them.
+const intelMigration = `
+CREATE TABLE indicators (
+	row      INTEGER PRIMARY KEY AUTOINCREMENT,
+	id       TEXT NOT NULL UNIQUE,
+	owner    TEXT REFERENCES tenants(id),
+	type     TEXT NOT NULL,
+	modified INTEGER NOT NULL,
+	revoked  INTEGER NOT NULL,
+	data     TEXT NOT NULL
+);
+CREATE INDEX indicators_owner ON indicators(owner, row);
+CREATE TABLE sightings (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	indicator  TEXT NOT NULL,
+	tenant     TEXT NOT NULL DEFAULT '',
+	source     TEXT NOT NULL DEFAULT '',
+	alert_id   INTEGER NOT NULL DEFAULT 0,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	count      INTEGER NOT NULL,
+	UNIQUE (indicator, tenant, source)
+);
+CREATE TABLE retro_hunts (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	indicator TEXT NOT NULL,
+	tenant    TEXT NOT NULL REFERENCES tenants(id),
+	status    TEXT NOT NULL,
+	since     INTEGER NOT NULL,
+	created   INTEGER NOT NULL,
+	finished  INTEGER NOT NULL DEFAULT 0,
+	scanned   INTEGER NOT NULL DEFAULT 0,
+	hits      INTEGER NOT NULL DEFAULT 0,
+	error     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX retro_hunts_indicator ON retro_hunts(indicator, id);`
+
+// indicatorType is the type column: the first observable's, "pattern" for
+// a pattern-only indicator.
+func indicatorType(i intel.Indicator) string {
+	if len(i.Observables) == 0 {
+		return "pattern"
+	}
+	return string(i.Observables[0].Type)
+}
+
+// PutIndicators stores each indicator unless a version as new or newer is
+// held, and says how many were new, newer versions, or already held.
+func (d *DB) PutIndicators(ctx context.Context, is []intel.Indicator) (intel.Summary, error) {
+	var s intel.Summary
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s, err
+	}
+	defer tx.Rollback()
+	get, err := tx.PrepareContext(ctx, `SELECT modified FROM indicators WHERE id = ?`)
+	if err != nil {
+		return s, err
+	}
+	defer get.Close()
+	put, err := tx.PrepareContext(ctx, `INSERT INTO indicators (id, owner, type, modified, revoked, data) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, type = excluded.type, modified = excluded.modified, revoked = excluded.revoked, data = excluded.data`)
+	if err != nil {
+		return s, err
+	}
+	defer put.Close()
+	for _, i := range is {
+		var have int64
+		switch err := get.QueryRowContext(ctx, i.ID).Scan(&have); {
+		case errors.Is(err, sql.ErrNoRows):
+			s.Imported++
+		case err != nil:
+			return s, err
+		case have >= i.Modified.UnixNano():
+			s.Unchanged++
+			continue
+		default:
+			s.Updated++
+		}
+		data, err := json.Marshal(i)
+		if err != nil {
+			return s, err
+		}
+		if _, err := put.ExecContext(ctx, i.ID, nullTenant(i.Owner), indicatorType(i), i.Modified.UnixNano(), i.Revoked, string(data)); err != nil {
+			return s, fmt.Errorf("indicator %s: %w", i.ID, err)
+		}
+	}
+	return s, tx.Commit()
+}
+
+func scanIndicator(s scanner) (int64, intel.Indicator, error) {
+	var (
+		row  int64
+		data string
+		i    intel.Indicator
+	)
+	if err := s.Scan(&row, &data); err != nil {
+		return 0, i, err
+	}
+	if err := json.Unmarshal([]byte(data), &i); err != nil {
+		return 0, i, fmt.Errorf("indicator row %d: %w", row, err)
+	}
+	return row, i, nil
+}
+
+// Indicator returns indicator id.
+func (d *DB) Indicator(ctx context.Context, id string) (intel.Indicator, error) {
+	_, i, err := scanIndicator(d.db.QueryRowContext(ctx, `SELECT row, data FROM indicators WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return i, intel.ErrNotFound
+	}
+	return i, err
+}
+
+// Indicators lists the indicators f selects that its viewer may see, in
+// the order they were first stored; the second result is the row to pass
+// as f.After for the next page (0 at the end).
+func (d *DB) Indicators(ctx context.Context, f intel.Filter) ([]intel.Indicator, int64, error) {
+	q := `SELECT row, data FROM indicators WHERE row > ?`
+	args := []any{f.After}
+	switch {
+	case f.Provider && f.Owner == "*":
+		q += ` AND owner IS NULL`
+	case f.Provider && f.Owner != "":
+		q += ` AND owner = ?`
+		args = append(args, f.Owner)
+	case !f.Provider:
+		q += ` AND (owner IS NULL OR owner = ?)`
+		args = append(args, string(f.Viewer))
+	}
+	if f.Type != "" {
+		q += ` AND type = ?`
+		args = append(args, string(f.Type))
+	}
+	if f.Value != "" {
+		q += ` AND EXISTS (SELECT 1 FROM json_each(data, '$.observables') WHERE json_extract(value, '$.value') = ?)`
+		args = append(args, f.Value)
+	}
+	if !f.Revoked {
+		q += ` AND revoked = 0`
+	}
+	q += ` ORDER BY row`
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []intel.Indicator
+	var last int64
+	for rows.Next() {
+		row, i, err := scanIndicator(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !f.Visible(i) {
+			continue
+		}
+		if f.Limit > 0 && len(out) == f.Limit {
+			return out, last, rows.Err()
+		}
+		out = append(out, i)
+		last = row
+	}
+	return out, 0, rows.Err()
+}
+
+// EachIndicator calls fn with every indicator not revoked (the matcher's
+// load).
+func (d *DB) EachIndicator(ctx context.Context, fn func(intel.Indicator) error) error {
+	rows, err := d.db.QueryContext(ctx, `SELECT row, data FROM indicators WHERE revoked = 0 ORDER BY row`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		_, i, err := scanIndicator(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// AddSightings records sightings: a second one of the same indicator by
+// the same tenant and source adds its count and widens the times.
+func (d *DB) AddSightings(ctx context.Context, ss []intel.Sighting) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO sightings (indicator, tenant, source, alert_id, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (indicator, tenant, source) DO UPDATE SET count = count + excluded.count,
+	first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen),
+	alert_id = CASE WHEN excluded.alert_id > 0 THEN excluded.alert_id ELSE alert_id END`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, s := range ss {
+		if _, err := st.ExecContext(ctx, s.IndicatorID, string(s.Tenant), s.Source, s.AlertID, s.FirstSeen.UnixNano(), s.LastSeen.UnixNano(), s.Count); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Sightings lists indicator id's sightings; viewer "" with provider set
+// reads every tenant's, otherwise only the viewer's own and the feeds'.
+func (d *DB) Sightings(ctx context.Context, id string, viewer tenant.ID, provider bool) ([]intel.Sighting, error) {
+	q := `SELECT id, indicator, tenant, source, alert_id, first_seen, last_seen, count FROM sightings WHERE indicator = ?`
+	args := []any{id}
+	if !provider {
+		q += ` AND (tenant = ? OR tenant = '')`
+		args = append(args, string(viewer))
+	}
+	rows, err := d.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []intel.Sighting
+	for rows.Next() {
+		var (
+			s           intel.Sighting
+			t           string
+			first, last int64
+		)
+		if err := rows.Scan(&s.ID, &s.IndicatorID, &t, &s.Source, &s.AlertID, &first, &last, &s.Count); err != nil {
+			return nil, err
+		}
+		s.Tenant, s.FirstSeen, s.LastSeen = tenant.ID(t), time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// CreateRetroHunt records a retro-hunt for indicator id over tenant t's
+// events since since, and returns it.
+func (d *DB) CreateRetroHunt(ctx context.Context, h intel.RetroHunt) (intel.RetroHunt, error) {
+	res, err := d.db.ExecContext(ctx, `INSERT INTO retro_hunts (indicator, tenant, status, since, created) VALUES (?, ?, ?, ?, ?)`,
+		h.IndicatorID, string(h.Tenant), string(h.Status), h.Since.UnixNano(), h.Created.UnixNano())
+	if err != nil {
+		return h, err
+	}
+	h.ID, err = res.LastInsertId()
+	return h, err
+}
+
+// UpdateRetroHunt saves h's progress and outcome.
+func (d *DB) UpdateRetroHunt(ctx context.Context, h intel.RetroHunt) error {
+	var fin int64
+	if !h.Finished.IsZero() {
+		fin = h.Finished.UnixNano()
+	}
+	_, err := d.db.ExecContext(ctx, `UPDATE retro_hunts SET status = ?, finished = ?, scanned = ?, hits = ?, error = ? WHERE id = ?`,
+		string(h.Status), fin, h.Scanned, h.Hits, h.Error, h.ID)
+	return err
+}
+
+// RetroHunts lists the retro-hunts of indicator id ("" all), newest first,
+// of tenant t ("" every tenant).
+func (d *DB) RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error) {
+	q := `SELECT id, indicator, tenant, status, since, created, finished, scanned, hits, error FROM retro_hunts WHERE 1 = 1`
+	var args []any
+	if id != "" {
+		q += ` AND indicator = ?`
+		args = append(args, id)
+	}
+	if t != "" {
+		q += ` AND tenant = ?`
+		args = append(args, string(t))
+	}
+	q += ` ORDER BY id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []intel.RetroHunt
+	for rows.Next() {
+		var (
+			h                       intel.RetroHunt
+			t, status               string
+			since, created, finDone int64
+		)
+		if err := rows.Scan(&h.ID, &h.IndicatorID, &t, &status, &since, &created, &finDone, &h.Scanned, &h.Hits, &h.Error); err != nil {
+			return nil, err
+		}
+		h.Tenant, h.Status = tenant.ID(t), intel.HuntStatus(status)
+		h.Since, h.Created = time.Unix(0, since).UTC(), time.Unix(0, created).UTC()
+		if finDone > 0 {
+			h.Finished = time.Unix(0, finDone).UTC()
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// TestSSOUsers: an identity is linked to one user, a name is never shared
+// with another account, and a role change is tenant-scoped and ends the
+// user's sessions.
+func TestSSOUsers(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range []tenant.ID{"council-a", "council-b"} {
+		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: id, Name: string(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.SSOUser(ctx, "entra-a", "sub-1"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Fatalf("no identity yet: %v", err)
+	}
+	u, err := db.CreateSSOUser(ctx, auth.User{Name: "alice@a.example", Tenant: "council-a", Role: auth.RoleTenantViewer, PasswordHash: "x"}, "entra-a", "sub-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.SSOUser(ctx, "entra-a", "sub-1")
+	if err != nil || got.ID != u.ID || got.Tenant != "council-a" || got.Role != auth.RoleTenantViewer {
+		t.Fatalf("SSOUser: %+v %v", got, err)
+	}
+	// The same subject at another identity provider is another identity.
+	if _, err := db.SSOUser(ctx, "entra-b", "sub-1"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("sub-1 of entra-b: %v", err)
+	}
+	if _, err := db.CreateUser(ctx, auth.User{Name: "local", Tenant: "council-b", Role: auth.RoleTenantAdmin, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"local", "alice@a.example"} {
+		if _, err := db.CreateSSOUser(ctx, auth.User{Name: name, Tenant: "council-b", Role: auth.RoleTenantViewer, PasswordHash: "x"}, "entra-b", "sub-9"); !errors.Is(err, auth.ErrUserExists) {
+			t.Errorf("identity taking the name %s: %v", name, err)
+		}
+	}
+	if _, err := db.SSOUser(ctx, "entra-b", "sub-9"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("a refused identity is linked: %v", err)
+	}
+	if _, err := db.CreateSSOUser(ctx, auth.User{Name: "bob", Tenant: "council-a", Role: auth.RoleTenantViewer, PasswordHash: "x"}, "entra-a", "sub-1"); !errors.Is(err, auth.ErrUserExists) {
+		t.Errorf("a second user for one identity: %v", err)
+	}
+	if _, err := db.UserByName(ctx, "bob"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("the refused second user was kept: %v", err)
+	}
+
+	now := time.Now()
+	if err := db.CreateSession(ctx, auth.Session{Hash: []byte("h1"), UserID: u.ID, CSRF: "c", Created: now, LastSeen: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetUserRole(ctx, "council-b", u.Name, auth.RoleTenantAdmin); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("role set through another tenant: %v", err)
+	}
+	if err := db.SetUserRole(ctx, "council-a", u.Name, auth.RoleProviderAdmin); err == nil {
+		t.Error("a provider role for a tenant's user was accepted")
+	}
+	if err := db.SetUserRole(ctx, "council-a", u.Name, auth.RoleTenantAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.SSOUser(ctx, "entra-a", "sub-1"); got.Role != auth.RoleTenantAdmin {
+		t.Errorf("role after SetUserRole: %s", got.Role)
+	}
+	if _, _, err := db.SessionByHash(ctx, []byte("h1")); !errors.Is(err, auth.ErrSessionGone) {
+		t.Errorf("session after a role change: %v", err)
+	}
+}
