@@ -91,7 +91,9 @@ type proc struct {
 	waitErr error
 }
 
-func startTarian(b *testing.B, data string) *proc {
+// startTarian starts tarian serve on data, with env (KEY=VALUE) added to
+// the bootstrap token.
+func startTarian(b *testing.B, data string, env ...string) *proc {
 	b.Helper()
 	p := &proc{data: data, logPath: filepath.Join(b.TempDir(), "server.log"), done: make(chan struct{})}
 	logf, err := os.Create(p.logPath)
@@ -105,6 +107,7 @@ func startTarian(b *testing.B, data string) *proc {
 		}
 	}
 	p.cmd.Env = append(p.cmd.Env, "TARIAN_BOOTSTRAP_TOKEN="+bootstrap)
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -24,13 +24,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tarian-soc/tarian/internal/logstore/vltest"
 )
 
 // Settings of BenchmarkRealisticVsVictoriaLogs.
 const (
 	defaultRealEvents = 100_000
 	defaultRealMix    = "windows=70,firewall=10,linux=10,cloud=10"
-	vlModule          = "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@v1.52.1"
 	vlAccountID       = "1"
 	realSpan          = 5 * time.Minute // generated events' times spread over the last realSpan
 	clockTicks        = 100             // USER_HZ: /proc/PID/stat counts CPU time in these
@@ -281,19 +282,7 @@ func runTarian(b *testing.B, rules []map[string]any, bodies [][]byte, total, cli
 	hdr := http.Header{}
 	hdr.Set("Authorization", "Bearer "+ing.Token)
 	hdr.Set("Content-Type", "application/x-ndjson")
-	tg := target{url: p.url + "/api/v1/ingest", header: hdr, accepted: func(data []byte, lines int) (int, error) {
-		var sum struct {
-			Accepted int `json:"accepted"`
-			Rejected int `json:"rejected"`
-		}
-		if err := json.Unmarshal(data, &sum); err != nil {
-			return 0, err
-		}
-		if sum.Accepted != lines || sum.Rejected != 0 {
-			return 0, fmt.Errorf("accepted %d, rejected %d of %d lines: %.500s", sum.Accepted, sum.Rejected, lines, data)
-		}
-		return sum.Accepted, nil
-	}}
+	tg := target{url: p.url + "/api/v1/ingest", header: hdr, accepted: ingestAccepted}
 
 	var r sideResult
 	pid := p.cmd.Process.Pid
@@ -373,26 +362,13 @@ func runTarian(b *testing.B, rules []map[string]any, bodies [][]byte, total, cli
 	return r
 }
 
-// vlBinary returns TARIAN_VL_BIN when it names a file, else builds
-// victoria-logs v1.52.1 with go install into a temporary directory.
+// vlBinary returns the victoria-logs binary of vltest.Version:
+// TARIAN_VL_BIN when it names a file, else one built once into the user
+// cache directory (see vltest.Binary).
 func vlBinary(b *testing.B) string {
-	if bin := os.Getenv("TARIAN_VL_BIN"); bin != "" {
-		if st, err := os.Stat(bin); err == nil && st.Mode().IsRegular() {
-			b.Logf("VictoriaLogs: %s (TARIAN_VL_BIN)", bin)
-			return bin
-		}
-		b.Logf("TARIAN_VL_BIN=%s is not a file: building VictoriaLogs", bin)
-	}
-	dir := b.TempDir()
-	cmd := exec.Command("go", "install", vlModule)
-	cmd.Dir = dir // outside this module
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-mod=mod")
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go install %s: %v\n%s", vlModule, err, out)
-	}
-	b.Logf("VictoriaLogs: built %s in %v", vlModule, time.Since(start).Round(time.Second))
-	return filepath.Join(dir, "victoria-logs")
+	bin := vltest.Binary(b)
+	b.Logf("VictoriaLogs: %s", bin)
+	return bin
 }
 
 // startVL starts a standalone VictoriaLogs on data and a free port, and
@@ -535,23 +511,35 @@ func scrape(b *testing.B, base string) map[string]float64 {
 // cpuSeconds returns the user + system CPU time of process pid.
 func cpuSeconds(b *testing.B, pid int) float64 {
 	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	v, err := procCPU(pid)
 	if err != nil {
 		b.Fatal(err)
+	}
+	return v
+}
+
+// procCPU reads the user + system CPU time of process pid.
+func procCPU(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
 	}
 	// Fields after the command name, which is in parentheses: state is
 	// field 3, utime 14 and stime 15.
 	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, data)
+	}
 	f := strings.Fields(string(data[i+1:]))
-	if i < 0 || len(f) < 13 {
-		b.Fatalf("/proc/%d/stat: %q", pid, data)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, data)
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
-		b.Fatal(err)
+		return 0, err
 	}
-	return float64(ut+st) / clockTicks
+	return float64(ut+st) / clockTicks, nil
 }
 
 func loadAvg() string {

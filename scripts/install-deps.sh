@@ -2,8 +2,10 @@
 # Installs the Debian packages the test suite drives as real peers (rsyslog
 # for the syslog receiver tests; Node.js and npm for the Elasticsearch and
 # Fluent Forward npm client tests; poppler-utils' pdftoppm and pdftotext to
-# render the member report's PDF), when they are missing. Go modules come
-# through go.mod. Safe to run again: it does nothing when all are present.
+# render the member report's PDF; PostgreSQL for the state store's tests,
+# which run their own throwaway server: internal/store/pgtest), when they
+# are missing. Go modules come through go.mod. Safe to run again: it does
+# nothing when all are present.
 set -euo pipefail
 
 declare -A want=(
@@ -18,6 +20,11 @@ pkgs=()
 for cmd in "${!want[@]}"; do
 	command -v "$cmd" >/dev/null 2>&1 || pkgs+=(${want[$cmd]})
 done
+# Debian's postgresql package puts initdb and postgres in
+# /usr/lib/postgresql/VERSION/bin, not on PATH (pgtest looks in both).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	pkgs+=(postgresql)
+fi
 # rsyslog's TLS driver is a separate package.
 if command -v rsyslogd >/dev/null 2>&1 && ! ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1; then
 	pkgs+=(rsyslog-gnutls)

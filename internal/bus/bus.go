@@ -1,19 +1,37 @@
 // Package bus is Tarian's durable ingest bus: a NATS JetStream stream with one
 // subject per tenant. By default the NATS server runs embedded in-process,
 // with no listener, storing under the data directory; Config.URL points at an
-// external JetStream cluster instead, through the same code path.
+// external JetStream cluster instead (several servers, credentials, TLS,
+// Replicas), through the same code path.
 //
 // Durability: the embedded server fsyncs every stream write (SyncAlways), and
 // Write batches many records per message, so a shipper is told "accepted"
-// only once its records are on disk. See docs/ARCHITECTURE.md.
+// only once its records are on disk. On a cluster, Write rides out a stream
+// leader change by publishing unacknowledged messages again under their
+// first message ID, which the stream de-duplicates. See docs/ARCHITECTURE.md.
+//
+// Partitions: with Config.Partitions above 1, each tenant's records go to
+// one of that many partitions (Partition, a fixed hash), and a consumer may
+// read only some (ConsumeConfig.Partitions), so that several servers can
+// share the work with each tenant's state on one of them.
+//
+// The package natstest runs a JetStream cluster in a test process.
 package bus
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -37,7 +55,11 @@ const (
 
 // Config configures the bus.
 type Config struct {
-	// URL of an external NATS server with JetStream; empty runs the embedded server.
+	// URL of an external NATS server with JetStream; empty runs the embedded
+	// server. For a cluster, list several servers comma-separated
+	// ("nats://10.0.0.1:4222,nats://10.0.0.2:4222"): the client connects to
+	// one and fails over to the others. The servers must allow messages of
+	// 8 MiB (max_payload: 8MB), room for the largest record.
 	URL string `yaml:"url"`
 	// MaxBytes caps the stream. When full, new writes are refused
 	// (back-pressure), never old data discarded unread.
@@ -45,16 +67,53 @@ type Config struct {
 	// MaxAge is how long records are kept on the bus for replay after they
 	// were consumed.
 	MaxAge time.Duration `yaml:"max_age"`
-	// PublishTimeout bounds one durable write; past it the caller gets back-pressure.
+	// PublishTimeout bounds one durable write, retries through a cluster
+	// leader change included; past it the caller gets back-pressure. At
+	// most 1m, within the stream's 2m de-duplication window.
 	PublishTimeout time.Duration `yaml:"publish_timeout"`
 	// MessageBytes is the target size of one bus message (many records each).
 	MessageBytes int `yaml:"message_bytes"`
-	// Replicas for the stream on an external cluster (R3 recommended); 1 embedded.
+	// Replicas of the stream, and of everything else kept in JetStream (the
+	// lease bucket), on an external cluster: 3 (R3) survives the loss of
+	// one server. 1 embedded.
 	Replicas int `yaml:"replicas"`
 	// Compression of message bodies: "zstd" (default) or "none". Consumers
 	// read both, whatever this says.
 	Compression string `yaml:"compression"`
+	// Partitions splits the tenants into this many partitions (default 1,
+	// 1 to 1024), so several servers can share detection with one consumer
+	// per partition. With 1 a tenant's subject is tarian.events.<tenant>;
+	// with more, tarian.events.p<k>.<tenant> where k = Partition(tenant, n).
+	// The stream records the count: a different count on a stream that
+	// still holds messages is refused at Open (ErrPartitionsChanged).
+	Partitions int `yaml:"partitions"`
+
+	// Credentials is a NATS credentials file (user JWT and NKey seed, as
+	// nsc writes it) to authenticate to URL. At most one of Credentials,
+	// Token and User.
+	Credentials string `yaml:"credentials"`
+	// Token authenticates to URL with a token.
+	Token string `yaml:"token"`
+	// User and Password authenticate to URL with a user name and password.
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	// TLS to URL (TLS 1.2 or later): with any of its files set, the bus
+	// connects only over TLS; a "tls://" URL alone uses the system's roots.
+	TLS TLS `yaml:"tls"`
 }
+
+// TLS names the PEM files of a TLS connection to the bus.
+type TLS struct {
+	// CA is the certificate authority the servers' certificates chain to;
+	// empty trusts the system's roots.
+	CA string `yaml:"ca"`
+	// Cert and Key are the client certificate and key, for servers that
+	// verify clients; both or neither.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+func (t TLS) set() bool { return t.CA != "" || t.Cert != "" || t.Key != "" }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
@@ -65,24 +124,44 @@ func DefaultConfig() Config {
 		MessageBytes:   1 << 20,
 		Replicas:       1,
 		Compression:    CompressionZstd,
+		Partitions:     1,
 	}
 }
 
+// maxPartitions bounds Config.Partitions.
+const maxPartitions = 1024
+
 // Validate reports the first bad setting.
 func (c Config) Validate() error {
+	auths := 0
+	for _, s := range []string{c.Credentials, c.Token, c.User} {
+		if s != "" {
+			auths++
+		}
+	}
 	switch {
 	case c.MaxBytes < 1<<20:
 		return errors.New("max_bytes: must be at least 1048576")
 	case c.MaxAge < time.Minute:
 		return errors.New("max_age: must be at least 1m")
-	case c.PublishTimeout <= 0:
-		return errors.New("publish_timeout: must be positive")
+	case c.PublishTimeout <= 0 || c.PublishTimeout > time.Minute:
+		return errors.New("publish_timeout: must be positive and at most 1m")
 	case c.MessageBytes < 1024 || c.MessageBytes > 8<<20:
 		return errors.New("message_bytes: must be between 1024 and 8388608")
 	case c.Replicas < 1 || c.Replicas > 5:
 		return errors.New("replicas: must be between 1 and 5")
 	case c.Compression != CompressionZstd && c.Compression != CompressionNone:
 		return fmt.Errorf("compression: %q: must be %q or %q", c.Compression, CompressionZstd, CompressionNone)
+	case c.Partitions < 1 || c.Partitions > maxPartitions:
+		return fmt.Errorf("partitions: must be between 1 and %d", maxPartitions)
+	case c.URL == "" && (auths > 0 || c.Password != "" || c.TLS.set()):
+		return errors.New("credentials, token, user, password and tls need url: the embedded server has no listener")
+	case auths > 1:
+		return errors.New("credentials, token, user: set at most one")
+	case c.Password != "" && c.User == "":
+		return errors.New("password: needs user")
+	case (c.TLS.Cert == "") != (c.TLS.Key == ""):
+		return errors.New("tls: cert and key go together")
 	}
 	return nil
 }
@@ -100,6 +179,7 @@ type Bus struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	codec  *codec
+	ids    msgIDs
 }
 
 // Open starts the embedded server under dir (unless cfg.URL is set),
@@ -109,8 +189,12 @@ func Open(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Bus, 
 	if err != nil {
 		return nil, err
 	}
+	cfg.Partitions = max(cfg.Partitions, 1)
 	b := &Bus{cfg: cfg, log: log, codec: cd}
-	var opts []nats.Option
+	if err := b.ids.init(); err != nil {
+		return nil, err
+	}
+	opts := []nats.Option{nats.Name("tarian"), nats.MaxReconnects(-1)}
 	url := cfg.URL
 	if url == "" {
 		ns, err := server.NewServer(&server.Options{
@@ -134,44 +218,145 @@ func Open(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Bus, 
 		}
 		b.ns = ns
 		opts = append(opts, nats.InProcessServer(ns))
+	} else {
+		opts = append(opts, externalOptions(cfg, log)...)
 	}
-	opts = append(opts, nats.Name("tarian"), nats.MaxReconnects(-1))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		b.shutdownServer()
 		return nil, fmt.Errorf("connect nats: %w", err)
 	}
 	b.nc = nc
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	if mp := nc.MaxPayload(); mp < maxPayload {
+		b.Close()
+		return nil, fmt.Errorf("connect nats: server %s allows messages of %d bytes; the bus needs %d (max_payload: 8MB)", nc.ConnectedUrlRedacted(), mp, maxPayload)
+	}
+	jsOpts := []jetstream.JetStreamOpt{jetstream.WithPublishAsyncMaxPending(256)}
+	if b.ns == nil {
+		// Only a cluster loses a publish in flight (leader change, node
+		// lost): there, an attempt unanswered for long is sent again.
+		jsOpts = append(jsOpts, jetstream.WithPublishAsyncTimeout(ackTimeout(cfg.PublishTimeout)))
+	}
+	js, err := jetstream.New(nc, jsOpts...)
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	b.js = js
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        streamName,
-		Description: "Tarian raw records, one subject per tenant",
-		Subjects:    []string{subjectPrefix + ">"},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardNew,
-		MaxBytes:    cfg.MaxBytes,
-		MaxAge:      cfg.MaxAge,
-		MaxMsgSize:  maxPayload,
-		Replicas:    cfg.Replicas,
-		Duplicates:  2 * time.Minute,
-	})
-	if err != nil {
+	if err := b.openStream(ctx); err != nil {
 		b.Close()
-		return nil, fmt.Errorf("create stream %s: %w", streamName, err)
+		return nil, err
 	}
-	b.stream = st
 	if err := b.continueAfterRestore(ctx, dir); err != nil {
 		b.Close()
 		return nil, err
 	}
 	return b, nil
 }
+
+// externalOptions are the connection options for cfg.URL: authentication,
+// TLS, and a client that rides out the loss of a cluster node.
+func externalOptions(cfg Config, log *slog.Logger) []nats.Option {
+	opts := []nats.Option{
+		nats.ReconnectWait(250 * time.Millisecond),
+		// No reconnect buffer: a publish while disconnected fails at once
+		// and Write publishes it again, with the same message ID, once
+		// connected, rather than the client sending it after Write has
+		// given up and the shipper has been told to retry (a duplicate).
+		nats.ReconnectBufSize(-1),
+		nats.PingInterval(10 * time.Second),
+		nats.MaxPingsOutstanding(3),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err != nil { // nil: closed by Close
+				log.Warn("bus disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("bus reconnected", "server", nc.ConnectedUrlRedacted())
+		}),
+	}
+	switch {
+	case cfg.Credentials != "":
+		opts = append(opts, nats.UserCredentials(cfg.Credentials))
+	case cfg.Token != "":
+		opts = append(opts, nats.Token(cfg.Token))
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	}
+	if cfg.TLS.CA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLS.CA))
+	}
+	if cfg.TLS.Cert != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLS.Cert, cfg.TLS.Key))
+	}
+	return opts
+}
+
+// ackTimeout is how long one publish attempt waits for its acknowledgement
+// before Write publishes the message again (same ID: the stream keeps one).
+func ackTimeout(publish time.Duration) time.Duration {
+	return min(max(publish/4, 500*time.Millisecond), 5*time.Second)
+}
+
+// ErrPartitionsChanged is returned by Open when Config.Partitions differs
+// from the count the stream was written with while the stream still holds
+// messages: their consumers would not find them under the new subjects.
+var ErrPartitionsChanged = errors.New("bus partitions changed")
+
+// partitionsKey is the stream metadata key recording the partition count.
+const partitionsKey = "tarian_partitions"
+
+// openStream creates the stream or updates its configuration, refusing a
+// change of partition count over messages written with the old one.
+func (b *Bus) openStream(ctx context.Context) error {
+	n := b.cfg.Partitions
+	if st, err := b.js.Stream(ctx, streamName); err == nil {
+		info := st.CachedInfo()
+		old := 1 // streams from before partitions carry no count
+		if v, ok := info.Config.Metadata[partitionsKey]; ok {
+			if old, err = strconv.Atoi(v); err != nil {
+				return fmt.Errorf("stream %s: metadata %s=%q: %w", streamName, partitionsKey, v, err)
+			}
+		}
+		if old != n && info.State.Msgs > 0 {
+			return fmt.Errorf("%w: stream %s holds %d messages written with %d partitions, configured %d: run with %d until every consumer has caught up and the stream is emptied",
+				ErrPartitionsChanged, streamName, info.State.Msgs, old, n, old)
+		}
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("stream %s: %w", streamName, err)
+	}
+	st, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        streamName,
+		Description: "Tarian raw records, one subject per tenant",
+		Subjects:    []string{subjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		MaxBytes:    b.cfg.MaxBytes,
+		MaxAge:      b.cfg.MaxAge,
+		MaxMsgSize:  maxPayload,
+		Replicas:    b.cfg.Replicas,
+		Duplicates:  dedupeWindow,
+		Metadata:    map[string]string{partitionsKey: strconv.Itoa(n)},
+	})
+	if err != nil {
+		return fmt.Errorf("create stream %s: %w", streamName, err)
+	}
+	b.stream = st
+	return nil
+}
+
+// dedupeWindow is how long the stream remembers message IDs: longer than
+// any Write (PublishTimeout is at most 1m), so no retry of Write's is
+// stored twice.
+const dedupeWindow = 2 * time.Minute
+
+// JetStream returns the bus's JetStream context, for other state kept in
+// the same NATS (leases: lease.New). It lives until Close.
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// Partitions returns the configured partition count (at least 1).
+func (b *Bus) Partitions() int { return b.cfg.Partitions }
 
 func (b *Bus) shutdownServer() {
 	if b.ns != nil {
@@ -197,49 +382,176 @@ func (b *Bus) Close() error {
 	return err
 }
 
-// Subject returns the bus subject of tenant t.
-func Subject(t tenant.ID) string { return subjectPrefix + string(t) }
+// Subject returns the bus subject of tenant t on a stream of n partitions:
+// tarian.events.<tenant> when n is 1, tarian.events.p<k>.<tenant> with
+// k = Partition(t, n) otherwise.
+func Subject(t tenant.ID, n int) string {
+	if n <= 1 {
+		return subjectPrefix + string(t)
+	}
+	return subjectPrefix + "p" + strconv.Itoa(Partition(t, n)) + "." + string(t)
+}
+
+// Partition returns tenant t's partition among n, in [0, n): the 32-bit
+// FNV-1a hash of the tenant ID modulo n. It depends on nothing else, so a
+// tenant's partition never changes while n does not.
+func Partition(t tenant.ID, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(t))
+	return int(h.Sum32() % uint32(n))
+}
+
+// filter returns the subject filter of partition k of n: the whole stream
+// when n is 1.
+func filter(k, n int) string {
+	if n <= 1 {
+		return subjectPrefix + ">"
+	}
+	return subjectPrefix + "p" + strconv.Itoa(k) + ".*"
+}
+
+// subjectTenant returns the tenant of a bus subject in either form: its
+// last token (tenant IDs hold no dots).
+func subjectTenant(subj string) tenant.ID {
+	return tenant.ID(subj[strings.LastIndexByte(subj, '.')+1:])
+}
 
 // Write publishes recs for tenant t and returns once every one is durable in
-// the stream. Records are packed many to a message. On a stall, a full
-// stream or a timeout it returns an error wrapping ErrBackpressure; records
-// of messages already acknowledged stay on the bus (at-least-once).
+// the stream. Records are packed many to a message. Each message carries an
+// ID unique to this Write (Nats-Msg-Id): when a cluster loses the stream
+// leader or the connection fails over, Write publishes the messages not yet
+// acknowledged again until PublishTimeout, and the stream stores each ID
+// once. On a full stream or a timeout it returns an error wrapping
+// ErrBackpressure; records of messages already stored stay on the bus
+// (at-least-once for the shipper's retry).
 func (b *Bus) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.PublishTimeout)
 	defer cancel()
-	subj := Subject(t)
-	var futures []jetstream.PubAckFuture
+	subj := Subject(t, b.cfg.Partitions)
+	var pending []*nats.Msg
 	for start := 0; start < len(recs); {
 		body, n := encode(recs[start:], b.cfg.MessageBytes)
 		start += n
 		m := nats.NewMsg(subj)
 		m.Data = b.codec.pack(body)
-		f, err := b.js.PublishMsgAsync(m, jetstream.WithExpectStream(streamName), jetstream.WithStallWait(b.cfg.PublishTimeout))
-		if err != nil {
-			return fmt.Errorf("%w: publish: %v", ErrBackpressure, err)
-		}
-		futures = append(futures, f)
+		m.Header.Set(jetstream.MsgIDHeader, b.ids.next())
+		pending = append(pending, m)
 	}
-	for _, f := range futures {
+	const minBackoff, maxBackoff = 50 * time.Millisecond, time.Second
+	backoff := minBackoff
+	for {
+		var err error
+		pending, err = b.publish(ctx, pending)
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		b.log.Debug("bus publish retried", "tenant", t, "messages", len(pending))
+		sleep(ctx, backoff)
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// publish publishes msgs and waits for their acknowledgements. It returns
+// the messages to publish again (no answer, the connection or the stream
+// leader lost meanwhile) or an error wrapping ErrBackpressure when the
+// stream refused one or ctx ended.
+func (b *Bus) publish(ctx context.Context, msgs []*nats.Msg) ([]*nats.Msg, error) {
+	stall := b.cfg.PublishTimeout
+	if d, ok := ctx.Deadline(); ok {
+		stall = max(time.Until(d), time.Millisecond)
+	}
+	var again []*nats.Msg
+	var futures []jetstream.PubAckFuture
+	var sent []*nats.Msg
+	for _, m := range msgs {
+		f, err := b.js.PublishMsgAsync(m, jetstream.WithExpectStream(streamName), jetstream.WithStallWait(stall))
+		switch {
+		case err == nil:
+			futures = append(futures, f)
+			sent = append(sent, m)
+		case ctx.Err() == nil && retryable(err):
+			again = append(again, m)
+		default:
+			return nil, fmt.Errorf("%w: publish: %v", ErrBackpressure, err)
+		}
+	}
+	for i, f := range futures {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return fmt.Errorf("%w: %v", ErrBackpressure, err)
+			if !retryable(err) {
+				return nil, fmt.Errorf("%w: %v", ErrBackpressure, err)
+			}
+			again = append(again, sent[i])
 		case <-ctx.Done():
-			return fmt.Errorf("%w: waiting for durable write: %v", ErrBackpressure, ctx.Err())
+			return nil, fmt.Errorf("%w: waiting for durable write: %v", ErrBackpressure, ctx.Err())
 		}
 	}
+	if len(again) > 0 && ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: waiting for durable write: %v", ErrBackpressure, ctx.Err())
+	}
+	return again, nil
+}
+
+// retryable reports whether a publish that failed with err may be sent
+// again: the server did not answer (timeout, no responders, disconnected
+// while waiting, a leader election) rather than refuse it. A message sent
+// again carries its first ID, so the stream stores it once either way.
+func retryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode == errCodeClusterNotAvailable
+	}
+	switch {
+	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrMaxPayload),
+		errors.Is(err, nats.ErrBadSubject), errors.Is(err, nats.ErrInvalidMsg):
+		return false
+	}
+	return true
+}
+
+// errCodeClusterNotAvailable is JetStream's "system temporarily
+// unavailable": no meta leader, as during an election.
+const errCodeClusterNotAvailable jetstream.ErrorCode = 10008
+
+// msgIDs hands out message IDs unique across processes: a random prefix
+// per Bus and a counter.
+type msgIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func (m *msgIDs) init() error {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("bus: message id prefix: %w", err)
+	}
+	m.prefix = base64.RawURLEncoding.EncodeToString(b[:]) + "-"
 	return nil
+}
+
+func (m *msgIDs) next() string {
+	return m.prefix + strconv.FormatUint(m.n.Add(1), 36)
 }
 
 // Message is one bus message as a consumer sees it.
 type Message struct {
 	Tenant tenant.ID
-	// Seq is the stream sequence: unique and increasing across the stream.
-	Seq     uint64
+	// Seq is the stream sequence: unique and increasing across the stream
+	// (across every partition).
+	Seq uint64
+	// Pending is how many messages the consumer had still to read after
+	// this one when it was delivered (in its partitions): its lag.
+	Pending uint64
 	Records []event.Raw
 }
 
@@ -265,18 +577,29 @@ type ConsumeConfig struct {
 	MaxBytes int
 	// MaxWait is the longest a partial batch waits for more messages.
 	MaxWait time.Duration
+	// Partitions, when set, reads only these partitions (each in
+	// [0, Config.Partitions)); empty reads the whole stream. With one
+	// partition, partition 0 is the whole stream. Sequences stay the
+	// stream's: a consumer of some partitions sees gaps where the others'
+	// messages are, and From is its own checkpoint in those partitions.
+	Partitions []int
 }
 
-// Consume reads the stream in order from cc.From() until ctx is done,
-// handing batches to h. Messages removed from the stream before they were
-// read (past bus.max_age) are logged as a gap.
+// Consume reads the stream (or cc.Partitions) in order from cc.From()
+// until ctx is done, handing batches to h. When it reads the whole stream,
+// messages removed before they were read (past bus.max_age) are logged as a
+// gap. It returns an error only for a partition out of range.
 func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
+	filters, err := b.filters(cc.Partitions)
+	if err != nil {
+		return err
+	}
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
 	backoff := minBackoff
 	for ctx.Err() == nil {
 		from, err := cc.From(ctx)
 		if err == nil {
-			err = b.consumeFrom(ctx, cc, max(from, 1), h)
+			err = b.consumeFrom(ctx, cc, filters, max(from, 1), h)
 		}
 		if ctx.Err() != nil {
 			break
@@ -288,25 +611,52 @@ func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
 	return nil
 }
 
+// filters returns the subject filters of partitions (the whole stream when
+// none).
+func (b *Bus) filters(partitions []int) ([]string, error) {
+	n := b.cfg.Partitions
+	if len(partitions) == 0 || n == 1 {
+		for _, k := range partitions {
+			if k != 0 {
+				return nil, fmt.Errorf("bus: partition %d: the bus has 1", k)
+			}
+		}
+		return []string{filter(0, 1)}, nil
+	}
+	fs := make([]string, 0, len(partitions))
+	for _, k := range partitions {
+		if k < 0 || k >= n {
+			return nil, fmt.Errorf("bus: partition %d: the bus has %d", k, n)
+		}
+		f := filter(k, n)
+		if !slices.Contains(fs, f) {
+			fs = append(fs, f)
+		}
+	}
+	return fs, nil
+}
+
 // consumeFrom delivers from sequence from until ctx ends (nil) or the
 // handler or the bus fails (the error).
-func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, from uint64, h Handler) error {
+func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, filters []string, from uint64, h Handler) error {
+	whole := filters[0] == filter(0, 1)
 	cons, err := b.js.OrderedConsumer(ctx, streamName, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subjectPrefix + ">"},
+		FilterSubjects: filters,
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    from,
 	})
 	if err != nil {
 		return fmt.Errorf("ordered consumer at %d: %w", from, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxBytes(max(2*cc.MaxBytes, maxPayload+1<<20)))
+	it, err := cons.Messages(jetstream.PullMaxBytes(max(2*cc.MaxBytes, maxPayload+1<<20)), jetstream.PullHeartbeat(heartbeat))
 	if err != nil {
 		return fmt.Errorf("read from %d: %w", from, err)
 	}
-	defer it.Stop()
+	p := startPump(it)
+	defer p.stop(it)
 	next := from
 	for {
-		msgs, err := b.readBatch(ctx, it, cc)
+		msgs, err := b.readBatch(ctx, p, cc)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -314,7 +664,7 @@ func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, from uint64, h 
 			return err
 		}
 		for i := range msgs {
-			if msgs[i].Seq > next {
+			if whole && msgs[i].Seq > next {
 				b.log.Warn("bus messages expired before they were consumed", "consumer", cc.Name, "from_seq", next, "to_seq", msgs[i].Seq-1)
 			}
 			next = msgs[i].Seq + 1
@@ -325,29 +675,71 @@ func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, from uint64, h 
 	}
 }
 
+// heartbeat is how often the server holding a consumer says it is alive
+// while there is nothing to deliver; two missed, and the client recreates
+// the ordered consumer where it left off (its server died, or the cluster
+// moved it).
+const heartbeat = time.Second
+
+// pump hands on the messages of an iterator from one blocking Next. The
+// client checks for missed heartbeats only inside a Next call, so short
+// Next calls (one per MaxWait) would never notice a consumer lost with its
+// server; one long call does.
+type pump struct {
+	ch   chan pumped
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+type pumped struct {
+	m   jetstream.Msg
+	err error
+}
+
+func startPump(it jetstream.MessagesContext) *pump {
+	p := &pump{ch: make(chan pumped), done: make(chan struct{})}
+	p.wg.Go(func() {
+		for {
+			m, err := it.Next()
+			select {
+			case p.ch <- pumped{m, err}:
+			case <-p.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	return p
+}
+
+func (p *pump) stop(it jetstream.MessagesContext) {
+	close(p.done)
+	it.Stop()
+	p.wg.Wait()
+}
+
 // readBatch waits up to MaxWait for messages and returns what arrived, up
 // to the batch limits.
-func (b *Bus) readBatch(ctx context.Context, it jetstream.MessagesContext, cc ConsumeConfig) ([]Message, error) {
+func (b *Bus) readBatch(ctx context.Context, p *pump, cc ConsumeConfig) ([]Message, error) {
 	var msgs []Message
 	size := 0
-	deadline := time.Now().Add(cc.MaxWait)
+	t := time.NewTimer(cc.MaxWait)
+	defer t.Stop()
 	for len(msgs) < cc.Batch && size < cc.MaxBytes {
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			break
+		var r pumped
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+			return msgs, nil
+		case r = <-p.ch:
 		}
-		wctx, cancel := context.WithTimeout(ctx, wait)
-		m, err := it.Next(jetstream.NextContext(wctx))
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
-				break
-			}
-			return nil, err
+		if r.err != nil {
+			return nil, r.err
 		}
+		m := r.m
 		md, err := m.Metadata()
 		if err != nil {
 			return nil, fmt.Errorf("metadata: %w", err)
@@ -363,8 +755,9 @@ func (b *Bus) readBatch(ctx context.Context, it jetstream.MessagesContext, cc Co
 			return nil, fmt.Errorf("BUG: message %d: %w", md.Sequence.Stream, err)
 		}
 		msgs = append(msgs, Message{
-			Tenant:  tenant.ID(m.Subject()[len(subjectPrefix):]),
+			Tenant:  subjectTenant(m.Subject()),
 			Seq:     md.Sequence.Stream,
+			Pending: md.NumPending,
 			Records: recs,
 		})
 		size += len(body)
@@ -389,6 +782,28 @@ func (b *Bus) LastSeq(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return info.State.LastSeq, nil
+}
+
+// PartitionLastSeq returns the sequence of the newest message in partition
+// k (0 when it has none), LastSeq with one partition. A consumer of k whose
+// checkpoint is at or past it is caught up. It reads that message (at most
+// about message_bytes); Message.Pending gives the lag as a count.
+func (b *Bus) PartitionLastSeq(ctx context.Context, k int) (uint64, error) {
+	n := b.cfg.Partitions
+	if k < 0 || k >= n {
+		return 0, fmt.Errorf("bus: partition %d: the bus has %d", k, n)
+	}
+	if n == 1 {
+		return b.LastSeq(ctx)
+	}
+	m, err := b.stream.GetLastMsgForSubject(ctx, filter(k, n))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("bus: last message of partition %d: %w", k, err)
+	}
+	return m.Sequence, nil
 }
 
 // Trim removes the messages before sequence keepFrom, which every consumer

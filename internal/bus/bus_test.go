@@ -22,12 +22,14 @@ func testConfig() Config {
 
 func openTest(t *testing.T, dir string, cfg Config) *Bus {
 	t.Helper()
-	b, err := Open(context.Background(), cfg, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b, err := Open(context.Background(), cfg, dir, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func records(n int, src string) []event.Raw {
 	now := time.Unix(1700000000, 0).UTC()
@@ -207,9 +209,30 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	c := DefaultConfig()
-	c.MessageBytes = 10
-	if err := c.Validate(); err == nil {
-		t.Error("message_bytes 10 accepted")
+	ext := func(c *Config) { c.URL = "nats://127.0.0.1:4222,nats://127.0.0.1:4223" }
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+		ok   bool
+	}{
+		{"message_bytes too small", func(c *Config) { c.MessageBytes = 10 }, false},
+		{"publish_timeout past the dedupe window", func(c *Config) { c.PublishTimeout = 2 * time.Minute }, false},
+		{"partitions 0", func(c *Config) { c.Partitions = 0 }, false},
+		{"partitions 16", func(c *Config) { c.Partitions = 16 }, true},
+		{"cluster R3 with token", func(c *Config) { ext(c); c.Replicas = 3; c.Token = "t" }, true},
+		{"credentials file", func(c *Config) { ext(c); c.Credentials = "/etc/tarian/bus.creds" }, true},
+		{"user and password", func(c *Config) { ext(c); c.User, c.Password = "u", "p" }, true},
+		{"password without user", func(c *Config) { ext(c); c.Password = "p" }, false},
+		{"token and user", func(c *Config) { ext(c); c.Token, c.User = "t", "u" }, false},
+		{"tls cert without key", func(c *Config) { ext(c); c.TLS.Cert = "c.pem" }, false},
+		{"tls ca only", func(c *Config) { ext(c); c.TLS.CA = "ca.pem" }, true},
+		{"token on the embedded server", func(c *Config) { c.Token = "t" }, false},
+		{"tls on the embedded server", func(c *Config) { c.TLS.CA = "ca.pem" }, false},
+	} {
+		c := DefaultConfig()
+		tc.set(&c)
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v", tc.name, err)
+		}
 	}
 }

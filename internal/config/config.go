@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -70,9 +71,14 @@ type Config struct {
 	Forward forward.Config `yaml:"forward"`
 	// OTLP configures the OpenTelemetry logs receiver, OTLP/HTTP and
 	// OTLP/gRPC (off by default).
-	OTLP   otlp.Config `yaml:"otlp"`
-	Bus    bus.Config  `yaml:"bus"`
-	Events Events      `yaml:"events"`
+	OTLP otlp.Config `yaml:"otlp"`
+	// Node names this tarian node among several sharing one bus, event
+	// store and state store (docs/scaling.md).
+	Node   Node       `yaml:"node"`
+	Bus    bus.Config `yaml:"bus"`
+	Events Events     `yaml:"events"`
+	// State is the state store: embedded SQLite under data, or PostgreSQL.
+	State State `yaml:"state"`
 	// Retention is how long each tenant's data is kept, per kind, within
 	// events.retention (retention.go).
 	Retention Retention `yaml:"retention"`
@@ -137,8 +143,82 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
-// Events configures the embedded event store.
+// External says whether any engine is external (bus.url, events.url or
+// state.url): then several nodes may share them.
+func (c Config) External() bool {
+	return c.Bus.URL != "" || c.Events.URL != "" || c.State.URL != ""
+}
+
+// Node is this node's identity in a cluster.
+type Node struct {
+	// Name is unique per node (it holds leases under it); the host name
+	// by default.
+	Name string `yaml:"name"`
+}
+
+// Validate checks the name: 1–64 letters, digits, '.', '_' or '-' (it is
+// a key of the bus' lease bucket).
+func (n Node) Validate() error {
+	if n.Name == "" || len(n.Name) > 64 {
+		return errors.New("name: must be 1 to 64 characters")
+	}
+	for _, r := range n.Name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return fmt.Errorf("name: %q: only letters, digits, '.', '_' and '-'", n.Name)
+		}
+	}
+	return nil
+}
+
+// hostName is the default node name.
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil || (Node{Name: h}).Validate() != nil {
+		return "tarian"
+	}
+	return h
+}
+
+// State configures the state store.
+type State struct {
+	// URL of a PostgreSQL database (postgres://user@host:port/db?…), shared
+	// by every node; empty keeps the embedded SQLite database
+	// <data>/state.db.
+	URL string `yaml:"url"`
+}
+
+// Validate checks the URL's form.
+func (s State) Validate() error {
+	if s.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return fmt.Errorf("url: %q is not a postgres://user@host:port/database URL", redactURL(s.URL))
+	}
+	return nil
+}
+
+// redactURL drops a password from a URL for an error message.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Events configures the event store: embedded, or a VictoriaLogs server
+// or cluster front over HTTP.
 type Events struct {
+	// URL of a VictoriaLogs server or cluster front (vlselect/vlinsert on
+	// one address); empty keeps the embedded store under <data>/events.
+	URL string `yaml:"url"`
+	// StorageNodes are the HTTP addresses of a VictoriaLogs cluster's
+	// storage nodes (those its front's -storageNode names), through which
+	// the indexer makes what it wrote durable before it moves its
+	// checkpoint; without them it waits out the nodes' flush interval.
+	StorageNodes        []string      `yaml:"storage_nodes"`
 	Retention           time.Duration `yaml:"retention"`
 	FutureRetention     time.Duration `yaml:"future_retention"`
 	MinFreeDiskBytes    int64         `yaml:"min_free_disk_bytes"`
@@ -147,6 +227,18 @@ type Events struct {
 	// RAM unless told).
 	MemoryBytes  int64    `yaml:"memory_bytes"`
 	StreamFields []string `yaml:"stream_fields"`
+}
+
+// validate checks the embedded store's settings, or the URL's form.
+func (e Events) validate(data string) error {
+	if e.URL == "" {
+		return e.Store(filepath.Join(data, "events")).Validate()
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("url: %q is not an http(s)://host:port URL of VictoriaLogs", redactURL(e.URL))
+	}
+	return nil
 }
 
 // Store returns the event store configuration under dir.
@@ -168,6 +260,7 @@ func Default() Config {
 	return Config{
 		Listen: "127.0.0.1:8080",
 		Data:   "tarian-data",
+		Node:   Node{Name: hostName()},
 		// With events.memory_bytes for the event store's caches, this keeps
 		// the whole process near 1 GiB.
 		MemoryLimitBytes: 640 << 20,
@@ -380,8 +473,10 @@ func (c Config) Validate() error {
 		{"lumberjack", c.Lumberjack.Validate()},
 		{"forward", c.Forward.Validate()},
 		{"otlp", c.OTLP.Validate()},
+		{"node", c.Node.Validate()},
 		{"bus", c.Bus.Validate()},
-		{"events", c.Events.Store(filepath.Join(c.Data, "events")).Validate()},
+		{"state", c.State.Validate()},
+		{"events", c.Events.validate(c.Data)},
 		{"retention", c.Retention.Validate(c.Events.Retention)},
 		{"api", c.API.Validate()},
 		{"alerts", c.Alerts.Validate()},

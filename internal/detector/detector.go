@@ -2,7 +2,8 @@
 // raises alerts. It owns the imported rule set (stored in the state store,
 // compiled once, swapped atomically on change) and per-tenant rule
 // switches, and consumes the parsed stream (internal/stage) from its own
-// checkpoint "detector".
+// checkpoint: "detector", or one per bus partition when the stream is
+// partitioned (Consumer).
 //
 // Exactly once, as seen from the alert list: detections go to the alert
 // pipeline (internal/alert), which counts an event once per rule by its
@@ -28,7 +29,6 @@ import (
 	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/sigma"
-	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -97,6 +97,9 @@ type Deps struct {
 	Store   Store
 	Metrics Counter
 	Log     *slog.Logger
+	// Changed, when set, is told that the rules or a tenant's settings
+	// changed (other nodes sharing the state store Reload).
+	Changed func(ctx context.Context)
 }
 
 // ruleset is one compiled generation of the rules.
@@ -124,17 +127,21 @@ type Service struct {
 	d  Deps
 	mu sync.Mutex // serialises changes to the rule set
 	rs atomic.Pointer[ruleset]
-	// Owned by the stage's goroutine for the detector (Start, Process);
-	// statesMu guards changes to the map for Coverage's reads.
+	// states are the correlation states of every tenant whose stream a
+	// consumer of this service reads (each tenant's in one consumer), for
+	// Coverage's reads.
 	states   map[tenant.ID]*detect.State
 	statesMu sync.RWMutex
-	cp       store.Checkpoint
+	// def is the consumer of the whole stream, named Name: the Service
+	// itself is a stage.Consumer through it.
+	def *Consumer
 }
 
 // New loads and compiles the stored rules. A stored rule that no longer
 // compiles is logged and skipped; it never stops the server.
 func New(ctx context.Context, d Deps) (*Service, error) {
-	s := &Service{d: d}
+	s := &Service{d: d, states: map[tenant.ID]*detect.State{}}
+	s.def = s.Consumer(Name)
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -297,6 +304,7 @@ func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (
 		if err := s.reload(ctx); err != nil {
 			return res, err
 		}
+		s.changed(ctx)
 	}
 	res.Imported = len(good)
 	rs := s.rs.Load()
@@ -322,7 +330,18 @@ func (s *Service) SetPlaceholders(ctx context.Context, t tenant.ID, p map[string
 	if err := s.d.Store.SetPlaceholders(ctx, t, p); err != nil {
 		return err
 	}
-	return s.reload(ctx)
+	if err := s.reload(ctx); err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
+}
+
+// changed tells Deps.Changed.
+func (s *Service) changed(ctx context.Context) {
+	if s.d.Changed != nil {
+		s.d.Changed(ctx)
+	}
 }
 
 // Placeholders returns tenant t's placeholder values.
@@ -407,124 +426,7 @@ func (s *Service) SetEnabled(ctx context.Context, t tenant.ID, ruleID string, en
 	next := *rs
 	next.disabled = disabled
 	s.rs.Store(&next)
-	return nil
-}
-
-// Start (re)loads the checkpoint and the correlation state saved with it:
-// a batch that failed half-way is evaluated again on the state that had
-// not seen it. The detector is a stage.Consumer.
-func (s *Service) Start(ctx context.Context) (uint64, error) {
-	cp, err := s.d.Store.Checkpoint(ctx, Name)
-	if err != nil {
-		return 0, fmt.Errorf("detector: read checkpoint: %w", err)
-	}
-	if err := s.restoreStates(ctx); err != nil {
-		return 0, err
-	}
-	s.cp = cp
-	return cp.Done, nil
-}
-
-// Idle does nothing: every batch is checkpointed as it is processed.
-func (s *Service) Idle(context.Context) error { return nil }
-
-// restoreStates loads each tenant's correlation state as of the checkpoint.
-func (s *Service) restoreStates(ctx context.Context) error {
-	saved, err := s.d.Store.CorrelationStates(ctx, Name)
-	if err != nil {
-		return fmt.Errorf("detector: read correlation state: %w", err)
-	}
-	states := map[tenant.ID]*detect.State{}
-	for t, b := range saved {
-		st := detect.NewState()
-		if err := st.UnmarshalBinary(b); err != nil {
-			s.d.Log.Warn("correlation state unreadable; starting empty", "tenant", t, "err", err)
-			continue
-		}
-		states[t] = st
-	}
-	s.statesMu.Lock()
-	s.states = states
-	s.statesMu.Unlock()
-	return nil
-}
-
-// Process evaluates the batch's events past the checkpoint, stores the
-// alerts and moves the checkpoint with the correlation state.
-func (s *Service) Process(ctx context.Context, b *stage.Batch) error {
-	rs := s.rs.Load()
-	byTenant := map[tenant.ID][]alert.Detection{}
-	touched := map[tenant.ID]bool{}
-	last := s.cp.Done
-	for i := range b.Msgs {
-		m := &b.Msgs[i]
-		if m.Seq <= s.cp.Done {
-			continue
-		}
-		last = m.Seq
-		t := m.Tenant
-		st := s.states[t]
-		if st == nil {
-			st = detect.NewState()
-			s.statesMu.Lock()
-			s.states[t] = st
-			s.statesMu.Unlock()
-		}
-		off := rs.disabled[t]
-		eng := rs.engineFor(t)
-		for j := range m.Events {
-			ref := m.Refs[j]
-			eng.EvaluateFields(st, m.Events[j].Fields, func(mt detect.Match) {
-				if off[mt.RuleID] {
-					return
-				}
-				byTenant[t] = append(byTenant[t], detection(ref, m.Records[ref.Idx], m.Events[j].Fields, mt))
-			})
-			if s.d.Intel != nil {
-				fields, rec := m.Events[j].Fields, m.Records[ref.Idx]
-				ds := s.d.Intel.Match(ctx, t, fields, func() alert.Detection { return eventDetection(ref, rec, fields) })
-				byTenant[t] = append(byTenant[t], ds...)
-			}
-		}
-		if len(m.Events) > 0 {
-			touched[t] = true
-		}
-	}
-	if last == s.cp.Done {
-		return nil
-	}
-	for t, ds := range byTenant {
-		cs, err := s.d.Alerts.Raise(ctx, t, ds)
-		if err != nil {
-			return fmt.Errorf("detector: raise alerts of %s: %w", t, err)
-		}
-		s.d.Metrics.Count("tarian_detections_total", t, len(ds))
-		n := 0
-		for _, c := range cs {
-			if c.What == alert.ChangeCreated {
-				n++
-			}
-		}
-		s.d.Metrics.Count("tarian_alerts_total", t, n)
-		if s.d.Intel != nil {
-			if err := s.d.Intel.Sighted(ctx, t, cs); err != nil {
-				return fmt.Errorf("detector: sightings of %s: %w", t, err)
-			}
-		}
-	}
-	states := map[tenant.ID][]byte{}
-	for t := range touched {
-		b, err := s.states[t].MarshalBinary()
-		if err != nil {
-			return fmt.Errorf("detector: save correlation state of %s: %w", t, err)
-		}
-		states[t] = b
-	}
-	cp := store.Checkpoint{Done: last, Pending: last}
-	if err := s.d.Store.SaveProgress(ctx, Name, cp, states); err != nil {
-		return fmt.Errorf("detector: checkpoint: %w", err)
-	}
-	s.cp = cp
+	s.changed(ctx)
 	return nil
 }
 

@@ -16,12 +16,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tarian-soc/tarian/internal/bus/natstest"
+	"github.com/tarian-soc/tarian/internal/logstore/vltest"
+	"github.com/tarian-soc/tarian/internal/store/pgtest"
 )
 
 // tarianBin is the binary TestMain builds.
@@ -56,7 +62,49 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	tarianBin = bin
-	return m.Run()
+	code := m.Run()
+	if err := pgtest.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: stop PostgreSQL:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// EnvEngines set to "external" runs every test server on external engines
+// instead of the embedded ones, through the same configuration keys a
+// scale-out deployment uses: its own NATS JetStream server, VictoriaLogs
+// server and PostgreSQL database per data directory (bus.url, events.url,
+// state.url), started by the test and kept across the server's restarts.
+const EnvEngines = "TARIAN_E2E_ENGINES"
+
+var engines sync.Map // data directory → []string, the server's engine variables
+
+// engineEnv returns the variables that point a server on data at its
+// external engines (none unless EnvEngines is "external", or when the
+// test's own env names a bus).
+func engineEnv(t testing.TB, data string, env []string) []string {
+	t.Helper()
+	if os.Getenv(EnvEngines) != "external" {
+		return nil
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "TARIAN_BUS_URL=") {
+			return nil // the test brings its own engines (TestCluster)
+		}
+	}
+	if kept, ok := engines.Load(data); ok {
+		return kept.([]string)
+	}
+	ext := []string{
+		"TARIAN_BUS_URL=" + natstest.Start(t, 1).URL(),
+		"TARIAN_EVENTS_URL=" + vltest.Single(t),
+		"TARIAN_STATE_URL=" + pgtest.Start(t),
+	}
+	engines.Store(data, ext)
+	t.Cleanup(func() { engines.Delete(data) })
+	return ext
 }
 
 // baseEnv is the test process's environment without any TARIAN_ variable,
@@ -104,7 +152,7 @@ func startServerWith(t testing.TB, data string, args []string, env ...string) *s
 	s := &server{
 		t:       t,
 		data:    data,
-		env:     append(append(baseEnv(), "TARIAN_BOOTSTRAP_TOKEN="+adminToken), env...),
+		env:     slices.Concat(baseEnv(), []string{"TARIAN_BOOTSTRAP_TOKEN=" + adminToken}, engineEnv(t, data, env), env),
 		logPath: filepath.Join(t.TempDir(), fmt.Sprintf("server-%d.log", serverSeq.Add(1))),
 		hc:      &http.Client{Timeout: 2 * time.Minute},
 	}
@@ -145,6 +193,9 @@ func startServerWith(t testing.TB, data string, args []string, env ...string) *s
 		}
 	})
 	s.waitReady()
+	if os.Getenv(EnvEngines) == "external" && !strings.Contains(s.log(), `"bus":"external","events":"external","state":"external"`) {
+		t.Fatalf("%s=external, but the server did not say it runs on external engines:\n%s", EnvEngines, s.log())
+	}
 	return s
 }
 

@@ -44,6 +44,9 @@ type Alerts interface {
 
 // Deps are the monitor's collaborators.
 type Deps struct {
+	// Name is the checkpoint's (and the saved state's) name: Name, or one
+	// per bus partition.
+	Name   string
 	Store  Store
 	Alerts Alerts
 	// Now is the clock (time.Now when nil).
@@ -111,6 +114,9 @@ func New(cfg Config, declared []Declared, d Deps) *Monitor {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Name == "" {
+		d.Name = Name
+	}
 	m := &Monitor{d: d, tracks: map[Key]*track{}, dirty: map[tenant.ID]bool{}, pending: map[tenant.ID][]alert.Detection{}}
 	m.Configure(cfg, declared)
 	return m
@@ -137,11 +143,11 @@ func (m *Monitor) Configure(cfg Config, declared []Declared) {
 
 // Start loads the checkpoint and the counters saved with it.
 func (m *Monitor) Start(ctx context.Context) (uint64, error) {
-	cp, err := m.d.Store.Checkpoint(ctx, Name)
+	cp, err := m.d.Store.Checkpoint(ctx, m.d.Name)
 	if err != nil {
 		return 0, fmt.Errorf("health: read checkpoint: %w", err)
 	}
-	saved, err := m.d.Store.CorrelationStates(ctx, Name)
+	saved, err := m.d.Store.CorrelationStates(ctx, m.d.Name)
 	if err != nil {
 		return 0, fmt.Errorf("health: read state: %w", err)
 	}
@@ -443,7 +449,7 @@ func (m *Monitor) save(ctx context.Context) error {
 		}
 		states[t] = b
 	}
-	if err := m.d.Store.SaveProgress(ctx, Name, cp, states); err != nil {
+	if err := m.d.Store.SaveProgress(ctx, m.d.Name, cp, states); err != nil {
 		m.mu.Lock()
 		for t := range states {
 			m.dirty[t] = true

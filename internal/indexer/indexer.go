@@ -52,6 +52,8 @@ type Counter interface {
 
 // Deps are the indexer's collaborators.
 type Deps struct {
+	// Name is the checkpoint's name: Name, or one per bus partition.
+	Name        string
 	Store       Store
 	Checkpoints Checkpoints
 	DeadLetters ingest.DeadLetters
@@ -80,12 +82,15 @@ type Indexer struct {
 
 // New returns an indexer.
 func New(d Deps) *Indexer {
+	if d.Name == "" {
+		d.Name = Name
+	}
 	return &Indexer{d: d, writers: max(1, min(runtime.GOMAXPROCS(0), 4))}
 }
 
 // Start (re)loads the durable checkpoint.
 func (ix *Indexer) Start(ctx context.Context) (uint64, error) {
-	cp, err := ix.d.Checkpoints.Checkpoint(ctx, Name)
+	cp, err := ix.d.Checkpoints.Checkpoint(ctx, ix.d.Name)
 	if err != nil {
 		return 0, fmt.Errorf("indexer: read checkpoint: %w", err)
 	}
@@ -108,7 +113,7 @@ func (ix *Indexer) flush(ctx context.Context) error {
 		return fmt.Errorf("indexer: flush: %w", err)
 	}
 	cp := store.Checkpoint{Done: ix.added, Pending: max(ix.added, ix.cp.Pending)}
-	if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, cp); err != nil {
+	if err := ix.d.Checkpoints.SetCheckpoint(ctx, ix.d.Name, cp); err != nil {
 		return fmt.Errorf("indexer: checkpoint: %w", err)
 	}
 	ix.cp, ix.unflushed = cp, 0
@@ -148,7 +153,7 @@ func (ix *Indexer) Process(ctx context.Context, b *stage.Batch) error {
 	last := todo[len(todo)-1].Seq
 	if last > ix.cp.Pending {
 		pending := store.Checkpoint{Done: ix.cp.Done, Pending: last}
-		if err := ix.d.Checkpoints.SetCheckpoint(ctx, Name, pending); err != nil {
+		if err := ix.d.Checkpoints.SetCheckpoint(ctx, ix.d.Name, pending); err != nil {
 			return fmt.Errorf("indexer: mark pending: %w", err)
 		}
 		ix.cp = pending
@@ -229,6 +234,9 @@ func (ix *Indexer) storedPositions(ctx context.Context, msgs []*stage.Msg) (map[
 	if len(msgs) == 0 {
 		return nil, nil
 	}
+	// What this process added before a failure (not a crash) may not be
+	// searchable yet: the look-up must see it.
+	ix.d.Store.Refresh()
 	byTenant := map[tenant.ID][]*stage.Msg{}
 	for _, m := range msgs {
 		byTenant[m.Tenant] = append(byTenant[m.Tenant], m)

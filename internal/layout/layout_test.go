@@ -124,7 +124,7 @@ func TestDependencyDirection(t *testing.T) {
 			t.Errorf("%s is at the bottom but imports %s", b, im)
 		}
 	}
-	backends := []string{"internal/store/sqlstore", "internal/logstore/vlogs"}
+	backends := []string{"internal/store/sqlstore", "internal/logstore/vlogs", "internal/logstore/vlhttp"}
 	mayImportBackends := map[string]bool{
 		"internal/server": true, "internal/server/servertest": true, "internal/cli": true, "internal/config": true,
 	}

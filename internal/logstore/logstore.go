@@ -5,6 +5,7 @@
 package logstore
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -12,9 +13,27 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// ErrBadQuery wraps a query the store cannot parse; its message is the
-// parser's own, for the user.
-var ErrBadQuery = errors.New("bad query")
+// Errors every event store returns.
+var (
+	// ErrBadQuery wraps a query the store cannot parse; its message is the
+	// parser's own, for the user.
+	ErrBadQuery = errors.New("bad query")
+	// ErrReadOnly is returned by Add while the store refuses writes for
+	// lack of disk space; nothing of the batch is stored.
+	ErrReadOnly = errors.New("event store is read-only: low free disk space")
+	// ErrTooLarge is returned by Add for an event beyond the store's
+	// limits (fields, field name length, size); nothing of the batch is
+	// stored.
+	ErrTooLarge = errors.New("event too large for the event store")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("event store is closed")
+)
+
+// Resolver maps a tenant to its number in the store (VictoriaLogs'
+// AccountID), which never changes.
+type Resolver interface {
+	Number(ctx context.Context, t tenant.ID) (uint32, error)
+}
 
 // Query is one tenant-scoped search. Tenants must not be empty: there is no
 // unscoped read.

@@ -51,6 +51,10 @@ var ErrNotFound = errors.New("raw record not in the archive")
 type Config struct {
 	// Dir holds the archive (<data>/raw).
 	Dir string
+	// Name is the consumer's checkpoint name: Name (the default), or one
+	// per bus partition. Archives of different names may share Dir: they
+	// write different tenants' files, each with its own journal.
+	Name string
 	// Retention drops a day once it ended longer ago than this (the event
 	// store's retention); 0 keeps every day.
 	Retention time.Duration
@@ -127,6 +131,9 @@ func open(cfg Config, d Deps, lvl zstd.EncoderLevel) (*Archive, error) {
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Name == "" {
+		cfg.Name = Name
 	}
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(lvl), zstd.WithEncoderConcurrency(1))
 	if err != nil {

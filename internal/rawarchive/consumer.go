@@ -52,7 +52,7 @@ type frame struct {
 // Start drops anything buffered, cuts back a write the checkpoint does not
 // cover, and returns the checkpoint.
 func (a *Archive) Start(ctx context.Context) (uint64, error) {
-	cp, err := a.d.Checkpoints.Checkpoint(ctx, Name)
+	cp, err := a.d.Checkpoints.Checkpoint(ctx, a.cfg.Name)
 	if err != nil {
 		return 0, fmt.Errorf("raw archive: read checkpoint: %w", err)
 	}
@@ -191,7 +191,7 @@ func (a *Archive) flush(ctx context.Context) error {
 		}
 	}
 	cp := store.Checkpoint{Done: a.last, Pending: a.last}
-	if err := a.d.Checkpoints.SetCheckpoint(ctx, Name, cp); err != nil {
+	if err := a.d.Checkpoints.SetCheckpoint(ctx, a.cfg.Name, cp); err != nil {
 		return fmt.Errorf("raw archive: checkpoint: %w", err)
 	}
 	a.cp = cp

@@ -30,6 +30,15 @@ const (
 	journalHeader = "tarian raw archive journal 1"
 )
 
+// journalPath is the journal's file: journal for the archive named Name,
+// journal.<name> for another.
+func (a *Archive) journalPath() string {
+	if a.cfg.Name == Name {
+		return filepath.Join(a.cfg.Dir, journalFile)
+	}
+	return filepath.Join(a.cfg.Dir, journalFile+"."+a.cfg.Name)
+}
+
 // writeJournal makes the journal of a flush durable: written aside,
 // fsynced, renamed over the last one, the directory fsynced.
 func (a *Archive) writeJournal(last uint64, files []*grown) error {
@@ -38,7 +47,7 @@ func (a *Archive) writeJournal(last uint64, files []*grown) error {
 	for _, g := range files {
 		fmt.Fprintf(&b, "%s %s %d %d\n", g.k.t, g.k.day, g.recSize, g.idxSize)
 	}
-	path := filepath.Join(a.cfg.Dir, journalFile)
+	path := a.journalPath()
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -69,7 +78,7 @@ type journaled struct {
 // readJournal returns the journal's last sequence and files; ok is false
 // when there is none.
 func (a *Archive) readJournal() (last uint64, files []journaled, ok bool, err error) {
-	path := filepath.Join(a.cfg.Dir, journalFile)
+	path := a.journalPath()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil, false, nil
@@ -142,7 +151,7 @@ func (a *Archive) recover(done uint64) error {
 		}
 		a.d.Log.Info("raw archive cut back a write its checkpoint does not cover", "checkpoint", done, "last_seq", last, "files", 2*len(files))
 	}
-	if err := os.Remove(filepath.Join(a.cfg.Dir, journalFile)); err != nil {
+	if err := os.Remove(a.journalPath()); err != nil {
 		return fmt.Errorf("raw archive: journal: %w", err)
 	}
 	return nil

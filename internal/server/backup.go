@@ -68,6 +68,9 @@ func (s *Server) snapshot(ctx context.Context) (m backup.Manifest, entries []bac
 			undo[i]()
 		}
 	}
+	if s.cfg.External() {
+		return m, nil, cleanup, errExternalBackup
+	}
 	if s.stage == nil {
 		return m, nil, cleanup, errors.New("backup: the server is not running")
 	}
@@ -89,7 +92,7 @@ func (s *Server) snapshot(ctx context.Context) (m backup.Manifest, entries []bac
 	}
 	caughtUp := time.Now()
 
-	snaps, dropSnaps, err := s.events.Snapshot(ctx)
+	snaps, dropSnaps, err := s.events.(snapshotter).Snapshot(ctx)
 	if err != nil {
 		return m, nil, cleanup, fmt.Errorf("backup: event store: %w", err)
 	}
@@ -183,13 +186,13 @@ func (s *Server) waitConsumers(ctx context.Context, seq uint64) error {
 	defer cancel()
 	for {
 		behind := ""
-		for _, name := range []string{indexer.Name, detector.Name, rawarchive.Name} {
-			cp, err := s.db.Checkpoint(ctx, name)
+		for _, kind := range []string{indexer.Name, detector.Name, rawarchive.Name} {
+			n, at, err := s.lag(ctx, kind, seq, nil)
 			if err != nil {
-				return fmt.Errorf("backup: checkpoint %s: %w", name, err)
+				return fmt.Errorf("backup: checkpoint %s: %w", kind, err)
 			}
-			if cp.Done < seq {
-				behind = fmt.Sprintf("%s at %d", name, cp.Done)
+			if n > 0 {
+				behind = at
 				break
 			}
 		}

@@ -49,6 +49,7 @@ func (s *Server) newIntel(ctx context.Context, cfg indicators.Config, log *slog.
 	}
 	d := indicators.Deps{
 		Store: s.db, Objects: s.db, Search: s.events, Alerts: s.alerts, Tenants: s.tenantIDs, Log: log,
+		Changed: func(ctx context.Context) { s.announce(ctx, changeIntel) },
 		Formats: indicators.Formats{Parse: parseIntel, Object: stix.IndicatorObject, Sighting: stix.SightingObject, Bundle: stix.Bundle},
 	}
 	if len(ws) > 0 {

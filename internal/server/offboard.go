@@ -121,13 +121,19 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 	if err != nil {
 		return audit.Receipt{}, fmt.Errorf("remove tenant: bus position: %w", err)
 	}
-	if s.stage != nil {
+	// The member's partition may run on another node: that node's source
+	// health monitor forgets it when told of the removal (cluster.go).
+	mon, err := s.monitorFor(ctx, id) // partitions.go
+	if err != nil && !errors.Is(err, errElsewhere) {
+		return audit.Receipt{}, fmt.Errorf("remove tenant: %w", err)
+	}
+	if s.parts.held() > 0 || s.leases != nil {
 		if err := s.waitConsumers(ctx, seq); err != nil {
 			return audit.Receipt{}, fmt.Errorf("remove tenant: %w", err)
 		}
 		// The source health monitor saves seldom: once it has read as far,
 		// it forgets the member and saves its checkpoint past it.
-		for s.health.Position() < seq {
+		for mon != nil && mon.Position() < seq {
 			select {
 			case <-ctx.Done():
 				return audit.Receipt{}, ctx.Err()
@@ -135,8 +141,10 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 			}
 		}
 	}
-	if err := s.health.Forget(ctx, id); err != nil {
-		return audit.Receipt{}, fmt.Errorf("remove tenant: source health: %w", err)
+	if mon != nil {
+		if err := mon.Forget(ctx, id); err != nil {
+			return audit.Receipt{}, fmt.Errorf("remove tenant: source health: %w", err)
+		}
 	}
 	head, err := s.db.AuditChain(ctx, string(id), 1<<62, 1)
 	if err != nil {
@@ -194,14 +202,8 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 	for table, n := range rows {
 		r.Deleted["state."+table] += n
 	}
-	s.numbers.cache.Delete(id)
-	s.tenants.Removed(id)
-	s.sink.Forget(id)
-	// The detector forgets the member's rule switches, placeholders and
-	// filters (their rows are gone).
-	if err := s.rules.Reload(ctx); err != nil {
-		s.log.Warn("tenant removal: reload rules", "tenant", id, "err", err)
-	}
+	s.forgetTenant(ctx, id)
+	s.announce(ctx, changeTenantRemoved+string(id)) // the other nodes forget it too
 	r.Removed = time.Now().UTC()
 	r = signer.SignReceipt(r)
 	s.log.Info("tenant removed", "tenant", id, "events", n, "raw_days", days, "evidence_files", files, "indicators_revoked", revoked,

@@ -322,13 +322,14 @@ func watchTenants(reg *metrics.Registry, rs *receiverSet, tenants ingest.Tenants
 // listener waiting for it accepts its senders from the next connection.
 type tenantStore struct {
 	*sqlstore.DB
-	cache *ingest.TenantCache
+	srv *Server
 }
 
 func (s tenantStore) CreateTenant(ctx context.Context, t tenant.Tenant) (tenant.Tenant, error) {
 	created, err := s.DB.CreateTenant(ctx, t)
 	if err == nil {
-		s.cache.Added(created.ID)
+		s.srv.tenants.Added(created.ID)
+		s.srv.announce(ctx, changeTenantAdded+string(created.ID)) // cluster.go
 	}
 	return created, err
 }

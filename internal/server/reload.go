@@ -21,6 +21,13 @@ type reloadState struct {
 	cfg config.Config
 }
 
+// reloaded returns the configuration Reload applied last.
+func (s *Server) reloaded() config.Config {
+	s.reload.mu.Lock()
+	defer s.reload.mu.Unlock()
+	return s.reload.cfg
+}
+
 // reloadable are the top-level keys Reload applies while the server runs.
 var reloadable = map[string]bool{
 	"syslog": true, "hec": true, "elasticsearch": true, "lumberjack": true, "forward": true, "otlp": true,
@@ -75,6 +82,7 @@ func (s *Server) reloadLocked(ctx context.Context, cfg config.Config) error {
 	}
 	s.sink.SetLimits(cfg.Limits)
 	s.health.Configure(cfg.Health, health.DeclaredSources(cfg.Sources))
+	s.configureMonitors(cfg) // partitions.go
 	err := s.receivers.reload(ctx, kinds)
 	watchTenants(s.metrics, s.receivers, s.tenants)
 	s.reload.cfg = cfg

@@ -21,21 +21,24 @@ func (s *Server) reportDeps() report.Deps {
 		Advisories: advisory.NewService(advisory.Deps{Store: s.db, Intel: s.db, Members: s.tenantIDs}),
 		Campaigns:  s.db,
 		KAnonymity: s.cfg.Defend.KAnonymity,
-		Sources:    reportSources{s.health},
+		Sources:    reportSources{healthSources{s}},
 		Now:        time.Now,
 	}
 }
 
 // reportSources gives the member reports each source's health now and
 // its events in the report's month (report.SourceLister).
-type reportSources struct{ h *health.Monitor }
+type reportSources struct{ h healthSources }
 
 func (r reportSources) ReportSources(ctx context.Context, t tenant.ID, from, _ time.Time) ([]report.SourceHealth, error) {
 	ss, err := r.h.Sources(ctx, []tenant.ID{t})
 	if err != nil {
 		return nil, err
 	}
-	events := r.h.MonthEvents(t, from)
+	events, err := r.h.MonthEvents(ctx, t, from)
+	if err != nil {
+		return nil, err
+	}
 	var out []report.SourceHealth
 	for _, s := range ss {
 		if s.Host == "" && s.Type == "" && !s.Declared {

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/tarian-soc/tarian/internal/advisory"
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/alert/notify"
@@ -33,7 +35,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/intel/indicators"
-	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
+	"github.com/tarian-soc/tarian/internal/lease"
 	"github.com/tarian-soc/tarian/internal/metrics"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
@@ -63,7 +65,7 @@ type Server struct {
 	tenants *ingest.TenantCache
 	// pipeline parses records for the indexer and the detector.
 	pipeline *parse.Pipeline
-	events   *vlogs.Store
+	events   eventStore          // engines.go
 	raw      *rawarchive.Archive // the raw record archive (raw_archive)
 	metrics  *metrics.Registry
 	api      *web.API
@@ -92,7 +94,14 @@ type Server struct {
 	addr      atomic.Value // string
 	diagAddr  atomic.Value // string: the loopback diagnostics listener
 	lock      *dataLock    // held from New until close
-	stage     *stage.Stage // the bus read, from Run (a backup holds it: backup.go)
+	stage     *stage.Stage // the bus read of a single partition, from Run (a backup holds it: backup.go)
+	// parts are the bus partitions this node runs (partitions.go);
+	// leases and members share them with other nodes on an external bus
+	// (nil on the embedded one).
+	parts   local
+	leases  *lease.Manager
+	members *members
+	changes jetstream.KeyValue // cluster.go
 	// numbers resolves tenants for the event store (a removal forgets one).
 	numbers  *tenantNumbers
 	removeMu sync.Mutex // one tenant removal at a time (offboard.go)
@@ -115,7 +124,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		}
 	}()
 	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), lock: lock, feed: feed.New(feed.DefaultConfig())}
-	if s.db, err = sqlstore.Open(ctx, filepath.Join(cfg.Data, "state.db")); err != nil {
+	if s.db, err = openState(ctx, cfg); err != nil { // engines.go
 		return nil, err
 	}
 	if err := s.bootstrap(ctx); err != nil {
@@ -123,7 +132,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		return nil, err
 	}
 	s.numbers = &tenantNumbers{db: s.db}
-	s.events, err = vlogs.Open(cfg.Events.Store(filepath.Join(cfg.Data, "events")), s.numbers, log)
+	s.events, err = openEvents(cfg, s.numbers, log) // engines.go
 	if err != nil {
 		s.db.Close()
 		return nil, err
@@ -132,6 +141,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.events.Close()
 		s.db.Close()
 		return nil, err
+	}
+	if cfg.Bus.URL != "" { // several nodes may share the bus (cluster.go)
+		if err := s.openCluster(ctx); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	mapping, err := detect.LoadMapping(cfg.Detection.MappingFile)
 	if err != nil {
@@ -176,7 +191,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
-	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Store: s.db, Alerts: s.alerts, Intel: s.intel, Metrics: s.metrics, Log: log.With("component", "detector")})
+	s.rules, err = detector.New(ctx, detector.Deps{Mapping: mapping, Store: s.db, Alerts: s.alerts, Intel: s.intel, Metrics: s.metrics, Log: log.With("component", "detector"),
+		Changed: func(ctx context.Context) { s.announce(ctx, changeRules) }})
 	if err != nil {
 		s.close()
 		return nil, err
@@ -222,7 +238,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	s.registerGauges()
 	watchTenants(s.metrics, s.receivers, s.tenants)
 	s.api = web.New(cfg.API, web.Deps{
-		Tenants:      tenantStore{DB: s.db, cache: s.tenants},
+		Tenants:      tenantStore{DB: s.db, srv: s},
 		Tokens:       s.db,
 		Users:        s.db,
 		SSO:          s.db,
@@ -236,7 +252,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Alerts:       s.alerts,
 		Rules:        s.rules,
 		CloudSources: s.poll,
-		Sources:      s.health,
+		Sources:      healthSources{s}, // partitions.go
 		Notify:       s.notify,
 		Feed:         s.feed,
 		Cases:        s.cases,
@@ -337,13 +353,22 @@ func (s *Server) registerGauges() {
 		})
 	}
 	gauge("tarian_bus_lag_messages", func(ctx context.Context) (float64, error) {
-		n, err := s.lag(ctx, indexer.Name)
+		n, _, err := s.lag(ctx, indexer.Name, 0, nil)
 		return float64(n), err
 	})
 	gauge("tarian_detector_lag_messages", func(ctx context.Context) (float64, error) {
-		n, err := s.lag(ctx, detector.Name)
+		n, _, err := s.lag(ctx, detector.Name, 0, nil)
 		return float64(n), err
 	})
+	s.metrics.Gauge("tarian_partitions_held", func() float64 { return float64(s.parts.held()) })
+	for p := range s.cfg.Bus.Partitions {
+		s.metrics.Gauge(fmt.Sprintf(`tarian_partition_held{partition="%d"}`, p), func() float64 {
+			if s.parts.monitor(p) != nil {
+				return 1
+			}
+			return 0
+		})
+	}
 	gauge("tarian_bus_stream_bytes", func(ctx context.Context) (float64, error) {
 		st, err := s.bus.Stats(ctx)
 		return float64(st.Bytes), err
@@ -395,13 +420,15 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopConsumers()
 	var wg sync.WaitGroup
 	consumerErr := make(chan error, 1)
-	// One read of the bus, each record parsed once, for the indexer and
-	// the detector (each with its own checkpoint).
-	ix := indexer.New(indexer.Deps{Store: s.events, Checkpoints: s.db, DeadLetters: s.db, Metrics: s.metrics, Log: s.log.With("component", "indexer")})
-	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw, s.health}})
-	s.stage = st
+	// One read of each bus partition, each record parsed once, for the
+	// indexer and the detector (each with its own checkpoint), on the
+	// node that holds the partition (partitions.go).
+	if s.members != nil {
+		wg.Go(func() { s.members.Run(cCtx) })
+		wg.Go(func() { s.watchChanges(cCtx) })
+	}
 	wg.Go(func() {
-		err := st.Run(cCtx)
+		err := s.runPartitions(cCtx)
 		if err == nil && cCtx.Err() == nil {
 			err = errors.New("stopped")
 		}
@@ -409,15 +436,18 @@ func (s *Server) Run(ctx context.Context) error {
 			consumerErr <- fmt.Errorf("%s: %w", stage.Name, err)
 		}
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.trimBus(cCtx)
-	}()
 	wg.Go(func() { s.checkpointAudit(cCtx) }) // audit.go
-	wg.Go(func() { s.runReports(cCtx) })      // reports.go
-	wg.Go(func() { s.runRetention(cCtx) })    // retention.go
-	wg.Go(func() { _ = s.health.Run(cCtx) })
+	// Scheduled work runs on one node of a cluster at a time.
+	wg.Go(func() {
+		s.scheduled(cCtx, "scheduler", func(ctx context.Context) error {
+			var wg sync.WaitGroup
+			wg.Go(func() { s.trimBus(ctx) })
+			wg.Go(func() { s.runReports(ctx) })   // reports.go
+			wg.Go(func() { s.runRetention(ctx) }) // retention.go
+			wg.Wait()
+			return nil
+		})
+	})
 	// Quota use is saved every few seconds and, once the receivers and the
 	// API have stopped, a last time.
 	wg.Go(func() {
@@ -427,14 +457,20 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	// Notifications stop with the consumers, after the drain's last alerts.
 	wg.Go(func() {
-		if err := s.notify.Run(cCtx); err != nil {
-			s.log.Error("notifications stopped", "err", err)
-		}
+		s.scheduled(cCtx, "notify", func(ctx context.Context) error {
+			if err := s.notify.Run(ctx); err != nil {
+				s.log.Error("notifications stopped", "err", err)
+			}
+			return nil
+		})
 	})
 	// Receivers, like the API, stop before the consumers drain.
 	rCtx, stopReceivers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceivers()
-	receivers := map[string]func(context.Context) error{"poll": s.poll.Run, "taxii": s.taxiiFeeds.Run}
+	receivers := map[string]func(context.Context) error{
+		"poll":  func(ctx context.Context) error { return s.scheduled(ctx, "poll", s.poll.Run) },
+		"taxii": func(ctx context.Context) error { return s.scheduled(ctx, "taxii", s.taxiiFeeds.Run) },
+	}
 	receiverErr := make(chan error, len(receivers)+1)
 	var rwg sync.WaitGroup
 	rwg.Go(func() {
@@ -450,8 +486,9 @@ func (s *Server) Run(ctx context.Context) error {
 		})
 	}
 	go func() { httpErr <- serveHTTP(hs, ln) }()
+	s.log.Info("tarian serving", "addr", addr, "tls", tlsCfg != nil, "data", s.cfg.Data, "node", s.cfg.Node.Name,
+		"bus", engineKind(s.cfg.Bus.URL), "events", engineKind(s.cfg.Events.URL), "state", engineKind(s.cfg.State.URL), "partitions", s.cfg.Bus.Partitions)
 	s.ready.Store(true)
-	s.log.Info("tarian serving", "addr", addr, "tls", tlsCfg != nil, "data", s.cfg.Data)
 
 	var runErr error
 	select {
@@ -480,25 +517,6 @@ func (s *Server) Run(ctx context.Context) error {
 	return runErr
 }
 
-// consumers are the bus consumers, by checkpoint name.
-var consumers = []string{indexer.Name, detector.Name, rawarchive.Name, health.Name}
-
-// lag returns how many bus messages consumer name has not durably processed.
-func (s *Server) lag(ctx context.Context, name string) (uint64, error) {
-	last, err := s.bus.LastSeq(ctx)
-	if err != nil {
-		return 0, err
-	}
-	cp, err := s.db.Checkpoint(ctx, name)
-	if err != nil {
-		return 0, err
-	}
-	if cp.Done >= last {
-		return 0, nil
-	}
-	return last - cp.Done, nil
-}
-
 // trimBus keeps the bus from filling with messages every consumer has
 // processed: once the stream passes half its max_bytes, those are removed
 // (below that they stay, for replay, until bus.max_age).
@@ -515,16 +533,8 @@ func (s *Server) trimBus(ctx context.Context) {
 		if err != nil || st.Bytes < uint64(s.cfg.Bus.MaxBytes/2) {
 			continue
 		}
-		low := uint64(1<<64 - 1)
-		for _, name := range consumers {
-			cp, err := s.db.Checkpoint(ctx, name)
-			if err != nil {
-				low = 0
-				break
-			}
-			low = min(low, cp.Done)
-		}
-		if low == 0 {
+		low, err := s.trimmable(ctx)
+		if err != nil || low == 0 {
 			continue
 		}
 		if err := s.bus.Trim(ctx, low+1); err != nil {
@@ -533,15 +543,25 @@ func (s *Server) trimBus(ctx context.Context) {
 	}
 }
 
-// drain waits until the consumers have durably processed everything on the
-// bus, or ctx ends.
+// drain waits until the consumers of the partitions this node runs have
+// durably processed everything on the bus (on an external bus, where other
+// nodes keep writing: up to where it ended when the drain began), or ctx
+// ends.
 func (s *Server) drain(ctx context.Context) {
+	var upto uint64
+	if s.leases != nil {
+		var err error
+		if upto, err = s.bus.LastSeq(ctx); err != nil {
+			return
+		}
+	}
+	parts := s.parts.list()
 	for {
 		var n uint64
 		var err error
-		for _, name := range consumers {
+		for _, kind := range consumerKinds {
 			var l uint64
-			if l, err = s.lag(ctx, name); err != nil {
+			if l, _, err = s.lag(ctx, kind, upto, parts); err != nil {
 				break
 			}
 			n += l

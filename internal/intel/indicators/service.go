@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
@@ -112,15 +113,26 @@ type Deps struct {
 	Formats Formats
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Changed, when set, is told that the indicators changed (other nodes
+	// sharing the state store Reload).
+	Changed func(ctx context.Context)
+}
+
+// matcher is the index of the indicators held, swapped whole by Reload.
+type matcher struct {
+	index *match.Index
+	// pats are the indicators only a STIX pattern describes.
+	pats *patterns
 }
 
 // Service is the intel service.
 type Service struct {
-	cfg   Config
-	d     Deps
-	index *match.Index
-	// pats are the indicators only a STIX pattern describes.
-	pats *patterns
+	cfg Config
+	d   Deps
+	m   atomic.Pointer[matcher]
+	// indexMu orders a change's store write and index update against
+	// Reload's read of the store and swap, so neither loses the other.
+	indexMu sync.Mutex
 	// The retro-hunts: queued indicators, counted until hunted (Wait), and
 	// the hunter that takes them until Close.
 	ctx        context.Context
@@ -142,14 +154,9 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Service{cfg: cfg, d: d, index: match.New(), pats: newPatterns(), cache: map[string]intel.Indicator{}}
-	err := d.Store.EachIndicator(ctx, func(i intel.Indicator) error {
-		s.index.Put(i)
-		s.pats.put(i)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("intel: load indicators: %w", err)
+	s := &Service{cfg: cfg, d: d, cache: map[string]intel.Indicator{}}
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if cfg.RetroHunt > 0 && d.Search != nil && d.Alerts != nil && d.Tenants != nil {
@@ -159,8 +166,32 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	return s, nil
 }
 
+// Reload reads every stored indicator into a new index and puts it in
+// place: after another node changed them.
+func (s *Service) Reload(ctx context.Context) error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	m := &matcher{index: match.New(), pats: newPatterns()}
+	err := s.d.Store.EachIndicator(ctx, func(i intel.Indicator) error {
+		m.index.Put(i)
+		m.pats.put(i)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("intel: load indicators: %w", err)
+	}
+	s.m.Store(m)
+	s.mu.Lock()
+	clear(s.cache)
+	s.mu.Unlock()
+	return nil
+}
+
 // Len is the number of indicators the matcher holds.
-func (s *Service) Len() int { return s.index.Len() + s.pats.len() }
+func (s *Service) Len() int {
+	m := s.m.Load()
+	return m.index.Len() + m.pats.len()
+}
 
 // NewID returns a new STIX indicator id.
 func NewID() string {
@@ -244,6 +275,8 @@ func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summ
 	if len(is) == 0 {
 		return nil, nil
 	}
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
 	// Which ones are new or newer, so only they are re-indexed and hunted.
 	var changed []intel.Indicator
 	for _, i := range is {
@@ -266,9 +299,13 @@ func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summ
 		delete(s.cache, i.ID)
 	}
 	s.mu.Unlock()
+	m := s.m.Load()
 	for _, i := range changed {
-		s.index.Put(i)
-		s.pats.put(i)
+		m.index.Put(i)
+		m.pats.put(i)
+	}
+	if len(changed) > 0 && s.d.Changed != nil {
+		s.d.Changed(ctx)
 	}
 	return changed, nil
 }
@@ -399,8 +436,9 @@ func (s *Service) indicator(ctx context.Context, id string) (intel.Indicator, er
 func (s *Service) Match(ctx context.Context, t tenant.ID, fields []event.Field, base func() alert.Detection) []alert.Detection {
 	now := s.d.Now()
 	var hits []match.Hit
-	s.index.Match(t, now, fields, func(h match.Hit) { hits = append(hits, h) })
-	pats := s.pats.match(t, now, fields)
+	m := s.m.Load()
+	m.index.Match(t, now, fields, func(h match.Hit) { hits = append(hits, h) })
+	pats := m.pats.match(t, now, fields)
 	if len(hits) == 0 && len(pats) == 0 {
 		return nil
 	}

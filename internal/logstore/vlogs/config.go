@@ -21,7 +21,7 @@ type Config struct {
 	// default 2 days, at least one day.
 	FutureRetention time.Duration
 	// MinFreeDiskBytes is the free space below which the store goes
-	// read-only and Add returns ErrReadOnly; default 1 GiB, negative for no
+	// read-only and Add returns logstore.ErrReadOnly; default 1 GiB, negative for no
 	// limit.
 	MinFreeDiskBytes int64
 	// MaxDiskUsagePercent, when set (1-100), drops the oldest days once the

@@ -12,6 +12,7 @@ import (
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/logstore/vlrow"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -71,7 +72,7 @@ func (s *Store) runDelete(ctx context.Context, id string, account uint32, f *log
 	s.life.RLock()
 	if s.closed {
 		s.life.RUnlock()
-		return fmt.Errorf("delete events: %w", ErrClosed)
+		return fmt.Errorf("delete events: %w", logstore.ErrClosed)
 	}
 	err := s.st.DeleteRunTask(ctx, id, time.Now().UnixNano(), []logstorage.TenantID{{AccountID: account}}, f)
 	s.life.RUnlock()
@@ -87,7 +88,7 @@ func (s *Store) runDelete(ctx context.Context, id string, account uint32, f *log
 		s.life.RLock()
 		if s.closed {
 			s.life.RUnlock()
-			return fmt.Errorf("delete events: %w", ErrClosed)
+			return fmt.Errorf("delete events: %w", logstore.ErrClosed)
 		}
 		tasks, err := s.st.DeleteActiveTasks(ctx)
 		s.life.RUnlock()
@@ -108,7 +109,8 @@ func (s *Store) runDelete(ctx context.Context, id string, account uint32, f *log
 
 // count returns how many of account's events match filter.
 func (s *Store) count(ctx context.Context, t tenant.ID, account uint32, filter string) (int, error) {
-	q, err := logstorage.ParseQueryAtTimestamp(filter+" | stats count() as n", time.Now().UnixNano())
+	// Not the rows VictoriaLogs keeps of deleted events (see ghost).
+	q, err := logstorage.ParseQueryAtTimestamp(filter+` | delete _time, _stream, _stream_id | pack_json as tarian_row | filter tarian_row:!="{}" | stats count() as n`, time.Now().UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("BUG: count query %q: %w", filter, err)
 	}
@@ -141,7 +143,7 @@ func (s *Store) each(ctx context.Context, account uint32, q *logstorage.Query, f
 	s.life.RLock()
 	defer s.life.RUnlock()
 	if s.closed {
-		return ErrClosed
+		return logstore.ErrClosed
 	}
 	var mu sync.Mutex
 	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, []logstorage.TenantID{{AccountID: account}}, q, false, nil)
@@ -202,13 +204,13 @@ func (s *Store) Export(ctx context.Context, t tenant.ID, fn func(logstore.Row) e
 			return fmt.Errorf("BUG: export query: %w", err)
 		}
 		q.AddTimeFilter(day.UnixNano(), day.Add(24*time.Hour).UnixNano()-1)
-		var rows []hit
+		var rows []vlrow.Hit
 		err = s.each(ctx, account, q, func(db *logstorage.DataBlock) { rows = append(rows, blockRows(t, db)...) })
 		if err != nil {
 			return fmt.Errorf("export events of %s: %w", t, err)
 		}
 		for _, h := range rows {
-			if err := fn(h.row); err != nil {
+			if err := fn(h.Row); err != nil {
 				return err
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -15,24 +14,20 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/logstore/logsql"
+	"github.com/tarian-soc/tarian/internal/logstore/vlrow"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 // DefaultLimit is the number of rows Search returns when Query.Limit is 0.
 const DefaultLimit = 1000
 
-// hit is one result row with the _time VictoriaLogs sorted it by.
-type hit struct {
-	row    logstore.Row
-	stored int64
-}
-
 // Search runs q and calls fn with each result row, newest first, until the
 // rows run out, q.Limit is reached, fn returns an error (Search returns it)
 // or ctx is done.
 //
 // A text filter that names no field (a word, a "phrase", foo*, i(foo), ...)
-// searches the message and the text fields (see textFields and textQuery),
+// searches the message and the text fields (see logsql.TextFields and logsql.TextQuery),
 // not the message alone as in LogsQL: Windows events have no message.
 //
 // A VictoriaLogs query over several tenants does not say which tenant a
@@ -66,7 +61,7 @@ func (s *Store) search(ctx context.Context, q logstore.Query, fields []string, f
 	if err != nil {
 		return fmt.Errorf("search: %w: %w", logstore.ErrBadQuery, err)
 	}
-	if text, ok := textQuery(q.LogsQL, fields); ok && len(fields) > 0 {
+	if text, ok := logsql.TextQuery(q.LogsQL, fields); ok && len(fields) > 0 {
 		tq, err := logstorage.ParseQueryAtTimestamp(text, parsedAt)
 		if err != nil {
 			// Should not happen (FuzzTextQuery): search as LogsQL says.
@@ -93,39 +88,17 @@ func (s *Store) search(ctx context.Context, q logstore.Query, fields []string, f
 	}
 	base.AddPipeOffsetLimit(0, uint64(limit))
 
-	var hits []hit
-	seen := make(map[tenant.ID]bool, len(q.Tenants))
-	for _, t := range q.Tenants {
-		if seen[t] {
-			continue
-		}
-		seen[t] = true
-		account, err := s.tenants.Number(ctx, t)
-		if err != nil {
-			return fmt.Errorf("search: resolve tenant %s: %w", t, err)
-		}
-		hits, err = s.runQuery(ctx, t, account, base.Clone(parsedAt), hits)
-		if err != nil {
-			return err
-		}
-	}
-	if byTime {
-		sort.SliceStable(hits, func(i, j int) bool { return hits[i].stored > hits[j].stored })
-	}
-	for _, h := range hits[:min(limit, len(hits))] {
-		if err := fn(h.row); err != nil {
-			return err
-		}
-	}
-	return nil
+	return vlrow.Merge(ctx, q.Tenants, s.tenants, limit, byTime, func(ctx context.Context, t tenant.ID, account uint32, hits []vlrow.Hit) ([]vlrow.Hit, error) {
+		return s.runQuery(ctx, t, account, base.Clone(parsedAt), hits)
+	}, fn)
 }
 
 // runQuery runs q for one tenant and appends its rows to hits.
-func (s *Store) runQuery(ctx context.Context, t tenant.ID, account uint32, q *logstorage.Query, hits []hit) ([]hit, error) {
+func (s *Store) runQuery(ctx context.Context, t tenant.ID, account uint32, q *logstorage.Query, hits []vlrow.Hit) ([]vlrow.Hit, error) {
 	s.life.RLock()
 	defer s.life.RUnlock()
 	if s.closed {
-		return nil, fmt.Errorf("search: %w", ErrClosed)
+		return nil, fmt.Errorf("search: %w", logstore.ErrClosed)
 	}
 	var mu sync.Mutex
 	tenants := []logstorage.TenantID{{AccountID: account}}
@@ -148,15 +121,23 @@ func (s *Store) runQuery(ctx context.Context, t tenant.ID, account uint32, q *lo
 }
 
 // blockRows converts one result block to rows: _msg becomes message,
-// VictoriaLogs' own fields go, empty values (absent fields) are skipped, and
-// fields are sorted by name.
-func blockRows(t tenant.ID, db *logstorage.DataBlock) []hit {
+// VictoriaLogs' own fields go, empty values (absent fields) are skipped,
+// fields are sorted by name, and ghosts are dropped.
+//
+// A ghost is what VictoriaLogs leaves of a deleted event that was the first
+// of its block: a row with a time and a stream but no field (it keeps blocks
+// sorted). It is no event: an event always has fields (its bus position at
+// least). A row of a query that drops the stream (fields, stats) is never
+// one.
+func blockRows(t tenant.ID, db *logstorage.DataBlock) []vlrow.Hit {
 	n := db.RowsCount()
 	stamps, hasTime := db.GetTimestamps(nil)
 	var cols []logstorage.BlockColumn
+	streams := false
 	for _, c := range db.GetColumns(false) {
 		switch c.Name {
 		case "_time", "_stream", "_stream_id":
+			streams = streams || c.Name == "_stream_id"
 			continue
 		case "_msg":
 			c.Name = event.FieldMessage
@@ -167,24 +148,29 @@ func blockRows(t tenant.ID, db *logstorage.DataBlock) []hit {
 	}
 	slices.SortFunc(cols, func(a, b logstorage.BlockColumn) int { return strings.Compare(a.Name, b.Name) })
 
-	hits := make([]hit, n)
-	for i := range hits {
-		h := &hits[i]
-		h.row.Tenant = t
-		h.row.Fields = make([]event.Field, 0, len(cols))
+	hits := make([]vlrow.Hit, 0, n)
+	for i := range n {
+		hits = append(hits, vlrow.Hit{})
+		h := &hits[len(hits)-1]
+		h.Row.Tenant = t
+		h.Row.Fields = make([]event.Field, 0, len(cols))
 		for _, c := range cols {
 			if v := c.Values[i]; v != "" {
-				h.row.Fields = append(h.row.Fields, event.Field{Name: c.Name, Value: strings.Clone(v)})
+				h.Row.Fields = append(h.Row.Fields, event.Field{Name: c.Name, Value: strings.Clone(v)})
 			}
 		}
-		if hasTime {
-			h.stored = stamps[i]
-			h.row.Time = time.Unix(0, stamps[i]).UTC()
+		if streams && len(h.Row.Fields) == 0 {
+			hits = hits[:len(hits)-1] // a ghost
+			continue
 		}
-		for _, f := range h.row.Fields {
+		if hasTime {
+			h.Stored = stamps[i]
+			h.Row.Time = time.Unix(0, stamps[i]).UTC()
+		}
+		for _, f := range h.Row.Fields {
 			if f.Name == event.FieldTimestamp {
 				if ts, err := time.Parse(time.RFC3339Nano, f.Value); err == nil {
-					h.row.Time = ts
+					h.Row.Time = ts
 				}
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+
+	"github.com/tarian-soc/tarian/internal/logstore"
 )
 
 // PartitionSnapshot is a hard-link snapshot of one day's partition: Dir
@@ -28,7 +30,7 @@ func (s *Store) Snapshot(ctx context.Context) (_ []PartitionSnapshot, release fu
 	s.life.RLock()
 	defer s.life.RUnlock()
 	if s.closed {
-		return nil, nil, fmt.Errorf("snapshot: %w", ErrClosed)
+		return nil, nil, fmt.Errorf("snapshot: %w", logstore.ErrClosed)
 	}
 	s.flushMu.Lock()
 	s.st.DebugFlush()

@@ -3,7 +3,7 @@
 // LogsQL search.
 //
 // Each Tarian tenant is a VictoriaLogs AccountID (ProjectID 0) given by a
-// Resolver, so the data folder opens unchanged in a victoria-logs server.
+// logstore.Resolver, so the data folder opens unchanged in a victoria-logs server.
 // An event's message is stored as _msg, so a bare LogsQL word finds it; its
 // time is _time. VictoriaLogs silently drops rows outside its retention
 // window; this store never does: such an event is stored at its ingest time
@@ -29,38 +29,14 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/logstore/vlrow"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
-
-var (
-	// ErrReadOnly is returned by Add while free disk space is below
-	// Config.MinFreeDiskBytes; nothing of the batch is stored.
-	ErrReadOnly = errors.New("event store is read-only: low free disk space")
-	// ErrTooLarge is returned by Add for an event beyond VictoriaLogs'
-	// limits (fields, field name length, size); nothing of the batch is
-	// stored.
-	ErrTooLarge = errors.New("event too large for the event store")
-	// ErrClosed is returned after Close.
-	ErrClosed = errors.New("event store is closed")
-)
-
-// VictoriaLogs' per-row limits (lib/logstorage/consts.go); rows beyond them
-// are dropped with only a log line, so Add checks them first.
-const (
-	maxFields        = 2_000
-	maxFieldNameSize = 128
-	maxRowSize       = 2 << 20
-)
-
-// Resolver maps a Tarian tenant to its VictoriaLogs AccountID.
-type Resolver interface {
-	Number(ctx context.Context, t tenant.ID) (uint32, error)
-}
 
 // Store is an open event store. It is safe for concurrent use.
 type Store struct {
 	cfg     Config
-	tenants Resolver
+	tenants logstore.Resolver
 	log     *slog.Logger
 	st      *logstorage.Storage
 
@@ -81,7 +57,7 @@ type Store struct {
 // Open opens or creates the store in cfg.Path, filling zero fields of cfg with
 // their defaults. SetProcessLimits must have been called. Two stores in one
 // process need two paths.
-func Open(cfg Config, tenants Resolver, log *slog.Logger) (*Store, error) {
+func Open(cfg Config, tenants logstore.Resolver, log *slog.Logger) (*Store, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -149,45 +125,27 @@ func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) erro
 	s.life.RLock()
 	defer s.life.RUnlock()
 	if s.closed {
-		return fmt.Errorf("add events: %w", ErrClosed)
+		return fmt.Errorf("add events: %w", logstore.ErrClosed)
 	}
 	if s.st.IsReadOnly() {
-		return fmt.Errorf("add %d events: %w", len(events), ErrReadOnly)
+		return fmt.Errorf("add %d events: %w", len(events), logstore.ErrReadOnly)
 	}
 
 	lr := logstorage.GetLogRows(s.cfg.StreamFields, nil, nil, nil, "")
 	defer logstorage.PutLogRows(lr)
 	tid := logstorage.TenantID{AccountID: account}
 	days := make(map[string]struct{}, 1)
-	now := time.Now()
-	// VictoriaLogs drops rows older than now-Retention (checked a little
-	// later, hence the margin) or newer than now+FutureRetention.
-	oldest := now.Add(-s.cfg.Retention + time.Hour)
-	newest := now.Add(s.cfg.FutureRetention)
+	w := vlrow.NewWindow(time.Now(), s.cfg.Retention, s.cfg.FutureRetention)
 	var fields []logstorage.Field
 	adjusted := 0
 	for i := range events {
-		e := &events[i]
-		fields = fields[:0]
-		for _, f := range e.Fields {
-			switch f.Name {
-			case event.FieldMessage:
-				fields = append(fields, logstorage.Field{Name: "_msg", Value: f.Value})
-			case event.FieldTimestamp, "_msg", "_time", "_stream", "_stream_id":
-				// @timestamp is e.Time; the rest are VictoriaLogs' own names.
-			default:
-				fields = append(fields, logstorage.Field{Name: f.Name, Value: f.Value})
-			}
-		}
-		ts := e.Time
-		if ts.Before(oldest) || ts.After(newest) {
+		var ts time.Time
+		var moved bool
+		fields, ts, moved = vlrow.Append(fields[:0], &events[i], w)
+		if moved {
 			adjusted++
-			ts = ingestTime(e, now, oldest, newest)
-			if !e.Time.IsZero() {
-				fields = append(fields, logstorage.Field{Name: event.FieldTimestamp, Value: e.Time.UTC().Format(time.RFC3339Nano)})
-			}
 		}
-		if err := checkLimits(fields); err != nil {
+		if err := vlrow.CheckLimits(fields, 0, vlrow.MaxFields); err != nil {
 			return fmt.Errorf("add events: event %d: %w", i, err)
 		}
 		lr.MustAdd(tid, ts.UnixNano(), fields, -1)
@@ -205,32 +163,6 @@ func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) erro
 	if adjusted > 0 {
 		s.timeAdjusted.Add(uint64(adjusted))
 		s.log.Debug("events outside retention stored at ingest time", "tenant", t, "count", adjusted)
-	}
-	return nil
-}
-
-// ingestTime is where an event outside the retention window is stored: its
-// event.ingested time if that is inside the window, else now.
-func ingestTime(e *event.Event, now, oldest, newest time.Time) time.Time {
-	if v, ok := e.Get(event.FieldIngested); ok {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil && !t.Before(oldest) && !t.After(newest) {
-			return t
-		}
-	}
-	return now
-}
-
-func checkLimits(fields []logstorage.Field) error {
-	if len(fields) > maxFields {
-		return fmt.Errorf("%w: %d fields, limit %d", ErrTooLarge, len(fields), maxFields)
-	}
-	for _, f := range fields {
-		if len(f.Name) > maxFieldNameSize {
-			return fmt.Errorf("%w: field name %.32q... is %d bytes, limit %d", ErrTooLarge, f.Name, len(f.Name), maxFieldNameSize)
-		}
-	}
-	if n := logstorage.EstimatedJSONRowLen(fields); n > maxRowSize {
-		return fmt.Errorf("%w: about %d bytes, limit %d", ErrTooLarge, n, maxRowSize)
 	}
 	return nil
 }
@@ -276,7 +208,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	s.life.RLock()
 	defer s.life.RUnlock()
 	if s.closed {
-		return fmt.Errorf("flush: %w", ErrClosed)
+		return fmt.Errorf("flush: %w", logstore.ErrClosed)
 	}
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
@@ -344,7 +276,7 @@ func (s *Store) Stats() logstore.Stats {
 }
 
 // Close writes everything to disk and closes the store. It waits for running
-// calls to return; later calls return ErrClosed.
+// calls to return; later calls return logstore.ErrClosed.
 func (s *Store) Close() error {
 	s.life.Lock()
 	defer s.life.Unlock()

@@ -332,8 +332,8 @@ func TestFlushCloseReopen(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Add(t.Context(), "council-a", batch); !errors.Is(err, ErrClosed) {
-		t.Errorf("add after close: got %v, want ErrClosed", err)
+	if err := s.Add(t.Context(), "council-a", batch); !errors.Is(err, logstore.ErrClosed) {
+		t.Errorf("add after close: got %v, want logstore.ErrClosed", err)
 	}
 
 	s = openStore(t, testConfig(dir))
@@ -484,18 +484,18 @@ func TestAddRejects(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.MinFreeDiskBytes = 1 << 62
 	s := openStore(t, cfg)
-	if err := s.Add(t.Context(), "council-a", []event.Event{ev(time.Now(), "message", "x")}); !errors.Is(err, ErrReadOnly) {
-		t.Errorf("add with no free space: got %v, want ErrReadOnly", err)
+	if err := s.Add(t.Context(), "council-a", []event.Event{ev(time.Now(), "message", "x")}); !errors.Is(err, logstore.ErrReadOnly) {
+		t.Errorf("add with no free space: got %v, want logstore.ErrReadOnly", err)
 	}
 
 	s = openStore(t, testConfig(t.TempDir()))
 	long := ev(time.Now(), strings.Repeat("f", 129), "x")
-	if err := s.Add(t.Context(), "council-a", []event.Event{ev(time.Now(), "message", "ok"), long}); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("add long field name: got %v, want ErrTooLarge", err)
+	if err := s.Add(t.Context(), "council-a", []event.Event{ev(time.Now(), "message", "ok"), long}); !errors.Is(err, logstore.ErrTooLarge) {
+		t.Errorf("add long field name: got %v, want logstore.ErrTooLarge", err)
 	}
 	huge := ev(time.Now(), "message", strings.Repeat("x", 3<<20))
-	if err := s.Add(t.Context(), "council-a", []event.Event{huge}); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("add huge event: got %v, want ErrTooLarge", err)
+	if err := s.Add(t.Context(), "council-a", []event.Event{huge}); !errors.Is(err, logstore.ErrTooLarge) {
+		t.Errorf("add huge event: got %v, want logstore.ErrTooLarge", err)
 	}
 	mustFlush(t, s)
 	if got := s.Stats().Rows; got != 0 {

@@ -53,12 +53,8 @@ func (d *DB) CreateAdvisory(ctx context.Context, a advisory.Advisory) (advisory.
 		return a, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO advisories (tlp, all_members, published, data) VALUES (?, ?, ?, '')`,
-		string(a.TLP), a.Audience == nil, a.Published.UnixNano())
-	if err != nil {
-		return a, err
-	}
-	if a.ID, err = res.LastInsertId(); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO advisories (tlp, all_members, published, data) VALUES (?, ?, ?, '') RETURNING id`,
+		string(a.TLP), a.Audience == nil, a.Published.UnixNano()).Scan(&a.ID); err != nil {
 		return a, err
 	}
 	data, err := json.Marshal(a)

@@ -12,9 +12,9 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-func advisoryDB(t *testing.T, members ...tenant.ID) *DB {
+func advisoryDB(t *testing.T, open func(testing.TB) *DB, members ...tenant.ID) *DB {
 	t.Helper()
-	db := openObjects(t)
+	db := open(t)
 	for _, m := range members {
 		if _, err := db.CreateTenant(context.Background(), tenant.Tenant{ID: m, Name: string(m), Created: time.Now()}); err != nil {
 			t.Fatal(err)
@@ -37,9 +37,11 @@ func advising(a advisory.Advisory, ids ...string) advisory.Advisory {
 // the advisories addressed to it; another member's are not found, an
 // AMBER+STRICT or RED one never reaches "all members", and a member never
 // reads another's acknowledgement.
-func TestAdvisoriesCrossTenant(t *testing.T) {
+func TestAdvisoriesCrossTenant(t *testing.T) { backends(t, testAdvisoriesCrossTenant) }
+
+func testAdvisoriesCrossTenant(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := advisoryDB(t, "gwynedd", "conwy", "powys")
+	db := advisoryDB(t, open, "gwynedd", "conwy", "powys")
 	var ids []int64
 	for _, a := range []advisory.Advisory{
 		adv(intel.TLPAmber),                           // 0: all members
@@ -109,9 +111,11 @@ func TestAdvisoriesCrossTenant(t *testing.T) {
 	}
 }
 
-func TestAdvisoryAckIdempotent(t *testing.T) {
+func TestAdvisoryAckIdempotent(t *testing.T) { backends(t, testAdvisoryAckIdempotent) }
+
+func testAdvisoryAckIdempotent(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := advisoryDB(t, "gwynedd")
+	db := advisoryDB(t, open, "gwynedd")
 	a, err := db.CreateAdvisory(ctx, adv(intel.TLPGreen))
 	if err != nil {
 		t.Fatal(err)
@@ -133,9 +137,11 @@ func TestAdvisoryAckIdempotent(t *testing.T) {
 // TestAdvisoryService: publishing checks the audience and the advised
 // indicators; the provider sees who has acknowledged and where each
 // indicator was seen since publication; a member sees only its own.
-func TestAdvisoryService(t *testing.T) {
+func TestAdvisoryService(t *testing.T) { backends(t, testAdvisoryService) }
+
+func testAdvisoryService(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := advisoryDB(t, "gwynedd", "conwy", "powys")
+	db := advisoryDB(t, open, "gwynedd", "conwy", "powys")
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	members := func(ctx context.Context) ([]tenant.ID, error) {
 		ts, err := db.Tenants(ctx)

@@ -13,7 +13,7 @@ import (
 const openAlertCounts = `
 SELECT t.id, COALESCE(a.level, ''), COALESCE(a.status, ''), COUNT(a.id)
 FROM tenants t LEFT JOIN alerts a INDEXED BY alerts_open ON a.tenant = t.id AND a.status NOT IN ('resolved', 'escalated')
-GROUP BY t.id, a.level, a.status ORDER BY t.id`
+GROUP BY t.id, a.level, a.status ORDER BY t.id, a.level, a.status`
 
 // OpenAlertCounts counts every tenant's open alerts (not resolved or
 // escalated) by level and status, for the /metrics gauges; a tenant

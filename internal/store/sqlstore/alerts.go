@@ -428,7 +428,7 @@ type entState struct {
 // raise is one Raise call's work. It reads what the batch needs in a few
 // queries, merges in memory, and writes each touched row once.
 type raise struct {
-	tx  *sql.Tx
+	tx  *txn
 	t   tenant.ID
 	now time.Time
 	// open holds, per rule and key, the open alerts the batch may join
@@ -519,18 +519,18 @@ func (d *DB) Raise(ctx context.Context, t tenant.ID, ps []alert.Pending, now tim
 }
 
 // storedMarks returns which of marks (where has) are already stored.
-func storedMarks(ctx context.Context, tx *sql.Tx, marks []mark, has []bool) (map[mark]bool, error) {
+func storedMarks(ctx context.Context, tx *txn, marks []mark, has []bool) (map[mark]bool, error) {
 	seen := make(map[mark]bool, len(marks))
 	var l jsonList
 	for i := range marks {
 		if has[i] {
-			l.row().hex(marks[i][:])
+			l.tuple().hex(marks[i][:])
 		}
 	}
 	if l.n == 0 {
 		return seen, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT mark FROM alert_events WHERE mark IN (SELECT unhex(value) FROM json_each(?))`, l.String())
+	rows, err := tx.QueryContext(ctx, marksQuery(tx.x), l.String())
 	if err != nil {
 		return nil, fmt.Errorf("raise alerts: look up events: %w", err)
 	}
@@ -548,6 +548,11 @@ func storedMarks(ctx context.Context, tx *sql.Tx, marks []mark, has []bool) (map
 		return nil, fmt.Errorf("raise alerts: look up events: %w", err)
 	}
 	return seen, nil
+}
+
+// marksQuery finds which of the marks (a JSON array of [hex]) are stored.
+func marksQuery(x *dialect) string {
+	return `SELECT mark FROM alert_events WHERE mark IN (SELECT ` + x.unhex("value->>0") + ` FROM ` + x.jsonRows("?") + `)`
 }
 
 // jsonList builds a JSON array, of values or of arrays of values, to pass
@@ -652,7 +657,7 @@ func (r *raise) load(ctx context.Context, ps []alert.Pending, live []int) error 
 			}
 		}
 	}
-	rows, err := r.tx.QueryContext(ctx, openAlertsQuery, string(r.t), keys.String(), findFrom)
+	rows, err := r.tx.QueryContext(ctx, openAlertsQuery(r.tx.x), string(r.t), keys.String(), findFrom)
 	if err != nil {
 		return fmt.Errorf("raise alerts: find open alerts: %w", err)
 	}
@@ -670,7 +675,7 @@ func (r *raise) load(ctx context.Context, ps []alert.Pending, live []int) error 
 	}
 	rows.Close()
 	if ents.n > 0 {
-		rows, err := r.tx.QueryContext(ctx, entitiesQuery, string(r.t), ents.String())
+		rows, err := r.tx.QueryContext(ctx, entitiesQuery(r.tx.x), string(r.t), ents.String())
 		if err != nil {
 			return fmt.Errorf("raise alerts: find incidents: %w", err)
 		}
@@ -688,23 +693,37 @@ func (r *raise) load(ctx context.Context, ps []alert.Pending, live []int) error 
 		}
 	}
 	// Holding the write lock, no one else takes IDs until the commit.
-	if err := r.tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alerts'), 0),
-		coalesce((SELECT max(id) FROM alerts), 0)) + 1`).Scan(&r.nextID); err != nil {
+	if err := r.tx.QueryRowContext(ctx, nextAlertID(r.tx.x)).Scan(&r.nextID); err != nil {
 		return fmt.Errorf("raise alerts: next ID: %w", err)
 	}
 	return nil
 }
 
+// nextAlertID is the query of the next alert's ID: one above any given,
+// deleted ones included. On PostgreSQL it takes the next value of the ID
+// sequence; write moves the sequence past the IDs the batch gave.
+func nextAlertID(x *dialect) string {
+	if x.postgres {
+		return `SELECT nextval(pg_get_serial_sequence('alerts', 'id'))`
+	}
+	return `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alerts'), 0),
+		coalesce((SELECT max(id) FROM alerts), 0)) + 1`
+}
+
 // openAlertsQuery finds the open alerts of rules and keys (a JSON array of
 // [rule, key]) first seen after a time, through alerts_open.
-const openAlertsQuery = `SELECT ` + alertCols + ` FROM alerts
-	WHERE tenant = ? AND (rule_id, dedup_key) IN (SELECT value->>0, value->>1 FROM json_each(?))
+func openAlertsQuery(x *dialect) string {
+	return `SELECT ` + alertCols + ` FROM alerts
+	WHERE tenant = ? AND (rule_id, dedup_key) IN (SELECT value->>0, value->>1 FROM ` + x.jsonRows("?") + `)
 	AND ` + openAlert + ` AND first_seen > ?`
+}
 
 // entitiesQuery finds where entities (a JSON array of [type, value]) were
 // last seen.
-const entitiesQuery = `SELECT type, value, incident, last_seen FROM alert_incident_entities
-	WHERE tenant = ? AND (type, value) IN (SELECT value->>0, value->>1 FROM json_each(?))`
+func entitiesQuery(x *dialect) string {
+	return `SELECT type, value, incident, last_seen FROM alert_incident_entities
+	WHERE tenant = ? AND (type, value) IN (SELECT value->>0, value->>1 FROM ` + x.jsonRows("?") + `)`
+}
 
 // find returns the newest open alert of p's rule and key whose first event
 // is within p's Window of p's event, either way, or nil.
@@ -824,9 +843,9 @@ func (r *raise) seen(row *alertRow, p *alert.Pending) {
 // write stores the batch: new alerts, changed alerts, marks and incident
 // entities.
 func (r *raise) write(ctx context.Context) error {
-	var ins, upd *sql.Stmt
+	var ins, upd *stmt
 	defer func() {
-		for _, s := range []*sql.Stmt{ins, upd} {
+		for _, s := range []*stmt{ins, upd} {
 			if s != nil {
 				s.Close()
 			}
@@ -864,21 +883,29 @@ func (r *raise) write(ctx context.Context) error {
 			encodeStrings(a.References), encodeStrings(a.Tags), encodeEntities(a.Entities), encodeFields(a.Fields), a.Key,
 			a.Count, row.evidence, nanos(a.EventTime), nanos(a.FirstSeen), nanos(a.LastSeen), nanos(a.Received),
 			nanos(a.Created), nanos(a.Updated), string(row.crit), a.Risk, a.Incident, string(a.Status)); err != nil {
-			if strings.Contains(err.Error(), "FOREIGN KEY") {
+			if isForeignKey(err) {
 				return fmt.Errorf("raise alerts: %w: %s", tenant.ErrNotFound, r.t)
 			}
 			return fmt.Errorf("raise alerts: insert alert: %w", err)
 		}
 	}
+	if r.tx.x.postgres {
+		// Past the IDs given (nextAlertID).
+		if _, err := r.tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('alerts', 'id'), ?, false)`, r.nextID); err != nil {
+			return fmt.Errorf("raise alerts: move the ID sequence: %w", err)
+		}
+	}
 	// All rows in one statement each. OR IGNORE, though nothing conflicts:
-	// a statement that cannot abort needs no statement journal.
+	// a statement that cannot abort needs no statement journal (SQLite;
+	// ON CONFLICT DO NOTHING on PostgreSQL).
+	x := r.tx.x
 	var marks jsonList
 	for i, m := range r.marks {
 		marks.tuple().hex(m[:]).int(r.markAlert[i])
 	}
 	if marks.n > 0 {
 		if _, err := r.tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_events (mark, alert)
-			SELECT unhex(value->>0), value->>1 FROM json_each(?)`, marks.String()); err != nil {
+			SELECT `+x.unhex("value->>0")+`, CAST(value->>1 AS BIGINT) FROM `+x.jsonRows("?"), marks.String()); err != nil {
 			return fmt.Errorf("raise alerts: store events: %w", err)
 		}
 	}
@@ -890,9 +917,9 @@ func (r *raise) write(ctx context.Context) error {
 	}
 	if ents.n > 0 {
 		if _, err := r.tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_incident_entities (tenant, type, value, incident, last_seen)
-			SELECT ?, value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true
+			SELECT ?, value->>0, value->>1, CAST(value->>2 AS BIGINT), CAST(value->>3 AS BIGINT) FROM `+x.jsonRows("?")+` WHERE true
 			ON CONFLICT (tenant, type, value) DO UPDATE SET incident = excluded.incident, last_seen = excluded.last_seen
-			WHERE excluded.last_seen >= last_seen`, string(r.t), ents.String()); err != nil {
+			WHERE excluded.last_seen >= alert_incident_entities.last_seen`, string(r.t), ents.String()); err != nil {
 			return fmt.Errorf("raise alerts: store incident entities: %w", err)
 		}
 	}
@@ -901,7 +928,7 @@ func (r *raise) write(ctx context.Context) error {
 
 // Alerts lists tenant t's alerts, newest first.
 func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error) {
-	q, args := alertsQuery(t, f)
+	q, args := alertsQuery(d.db.x, t, f)
 	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
@@ -926,8 +953,8 @@ func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.A
 // tests the others on the rows (SQLite, without statistics, would pick
 // any): an incident, an assignee, a rule, an open status, a level, and
 // last the resolved status, the bulk of an ageing queue. The others are
-// written +col, which keeps SQLite off their indexes.
-func alertsQuery(t tenant.ID, f alert.Filter) (string, []any) {
+// written +col, which keeps SQLite off their indexes (x.noIndex).
+func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 	type cond struct {
 		col string
 		val any
@@ -951,7 +978,7 @@ func alertsQuery(t tenant.ID, f alert.Filter) (string, []any) {
 	for i, c := range conds {
 		b.WriteString(` AND `)
 		if i > 0 {
-			b.WriteString(`+`)
+			b.WriteString(x.noIndex)
 		}
 		b.WriteString(c.col + ` = ?`)
 		args = append(args, c.val)
@@ -1084,15 +1111,12 @@ func (d *DB) AddSuppression(ctx context.Context, s alert.Suppression) (alert.Sup
 		b, _ := json.Marshal(s.Where) // strings only: always marshals
 		conds = string(b)
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO suppressions (tenant, rule_id, conditions, reason, author, created, expires, hits)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, string(s.Tenant), s.RuleID, conds, s.Reason, s.Author, nanos(s.Created), nanos(s.Expires), s.Hits)
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	err := d.db.execScan(ctx, `INSERT INTO suppressions (tenant, rule_id, conditions, reason, author, created, expires, hits)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, []any{string(s.Tenant), s.RuleID, conds, s.Reason, s.Author, nanos(s.Created), nanos(s.Expires), s.Hits}, &s.ID)
+	if isForeignKey(err) {
 		return alert.Suppression{}, fmt.Errorf("add suppression: %w: %s", tenant.ErrNotFound, s.Tenant)
 	}
 	if err != nil {
-		return alert.Suppression{}, fmt.Errorf("add suppression: %w", err)
-	}
-	if s.ID, err = res.LastInsertId(); err != nil {
 		return alert.Suppression{}, fmt.Errorf("add suppression: %w", err)
 	}
 	return s, nil
@@ -1131,11 +1155,19 @@ func (d *DB) AllSuppressions(ctx context.Context) ([]alert.Suppression, error) {
 
 // RemoveSuppression deletes one of tenant t's suppressions and returns it.
 func (d *DB) RemoveSuppression(ctx context.Context, t tenant.ID, id int64) (alert.Suppression, error) {
-	s, err := scanSuppression(d.db.QueryRowContext(ctx, `DELETE FROM suppressions WHERE id = ? AND tenant = ? RETURNING `+suppressionCols, id, string(t)))
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return alert.Suppression{}, fmt.Errorf("remove suppression %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	s, err := scanSuppression(tx.QueryRowContext(ctx, `DELETE FROM suppressions WHERE id = ? AND tenant = ? RETURNING `+suppressionCols, id, string(t)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return alert.Suppression{}, fmt.Errorf("suppression %d: %w", id, alert.ErrNotFound)
 	}
 	if err != nil {
+		return alert.Suppression{}, fmt.Errorf("remove suppression %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return alert.Suppression{}, fmt.Errorf("remove suppression %d: %w", id, err)
 	}
 	return s, nil
@@ -1181,7 +1213,7 @@ func (d *DB) SetAsset(ctx context.Context, a alert.Asset) error {
 	_, err := d.db.ExecContext(ctx, `INSERT INTO assets (tenant, type, key, name, criticality) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (tenant, type, key) DO UPDATE SET name = excluded.name, criticality = excluded.criticality`,
 		string(a.Tenant), a.Type, key, a.Name, string(a.Criticality))
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if isForeignKey(err) {
 		return fmt.Errorf("set asset: %w: %s", tenant.ErrNotFound, a.Tenant)
 	}
 	if err != nil {

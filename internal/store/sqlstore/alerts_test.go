@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,22 +17,24 @@ import (
 
 // TestAlertsMigration migrates a database holding alerts of the old shape
 // (one row per tenant, rule and event).
-func TestAlertsMigration(t *testing.T) {
+func TestAlertsMigration(t *testing.T) { fresh(t, testAlertsMigration) }
+
+func testAlertsMigration(t *testing.T, pl place) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	raw, err := sql.Open(pl.driver, pl.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
+	x := newDialect(pl.postgres)
 	exec := func(q string, args ...any) {
 		t.Helper()
-		if _, err := raw.ExecContext(ctx, q, args...); err != nil {
+		if _, err := raw.ExecContext(ctx, x.rewrite(q).text, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`)
+	exec(x.rewrite(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`).text)
 	for v := 1; v <= 5; v++ {
-		exec(migrations[v])
+		exec(x.migration(v))
 		exec(`INSERT INTO schema_migrations (version, applied) VALUES (?, 0)`, v)
 	}
 	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -46,11 +49,7 @@ func TestAlertsMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := pl.reopen(t)
 	got, err := db.Alerts(ctx, "council-a", alert.Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -76,9 +75,8 @@ func TestAlertsMigration(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("migrated alerts (-want +got):\n%s", diff)
 	}
-	var left int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'alerts_v5'`).Scan(&left); err != nil || left != 0 {
-		t.Errorf("old table left: %d, %v", left, err)
+	if tables, err := queryStrings(ctx, db.db, x.tablesQuery()); err != nil || slices.Contains(tables, "alerts_v5") {
+		t.Errorf("old table left: %v, %v", tables, err)
 	}
 	// A new event of the same rule and key joins the migrated alert; a new
 	// alert gets an ID above the old ones.
@@ -141,21 +139,21 @@ func TestAlertsQueryPlans(t *testing.T) {
 		{alert.Filter{Status: alert.StatusNew, Assignee: "ana", RuleID: "r1", Limit: 50}, "alerts_assignee"},
 		{alert.Filter{Incident: 4, Assignee: "ana", Limit: 50}, "alerts_incident"},
 	} {
-		q, args := alertsQuery("council-a", c.f)
+		q, args := alertsQuery(newDialect(false), "council-a", c.f)
 		got := plan(q, args...)
 		if !strings.Contains(got, "INDEX "+c.index+" ") || strings.Contains(got, "TEMP B-TREE") {
 			t.Errorf("Alerts(%+v): plan %q; want %s without sorting", c.f, got, c.index)
 		}
 	}
-	got := plan(openAlertsQuery, "council-a", `[["r1","k"],["r2","k"]]`, 0)
+	got := plan(openAlertsQuery(newDialect(false)), "council-a", `[["r1","k"],["r2","k"]]`, 0)
 	if !strings.Contains(got, "INDEX alerts_open (tenant=? AND rule_id=? AND dedup_key=? AND first_seen>?)") {
 		t.Errorf("open alerts lookup: plan %q; want alerts_open on every column", got)
 	}
-	got = plan(entitiesQuery, "council-a", `[["host","h"],["user","u"]]`)
+	got = plan(entitiesQuery(newDialect(false)), "council-a", `[["host","h"],["user","u"]]`)
 	if !strings.Contains(got, "PRIMARY KEY (tenant=? AND type=? AND value=?)") {
 		t.Errorf("incident lookup: plan %q; want the primary key", got)
 	}
-	got = plan(`SELECT mark FROM alert_events WHERE mark IN (SELECT unhex(value) FROM json_each(?))`, `["00"]`)
+	got = plan(marksQuery(newDialect(false)), `[["00"]]`)
 	if !strings.Contains(got, "PRIMARY KEY (mark=?)") {
 		t.Errorf("event lookup: plan %q; want the primary key", got)
 	}

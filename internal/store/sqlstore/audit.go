@@ -101,7 +101,7 @@ func (d *DB) Append(ctx context.Context, r audit.Record) error {
 
 // auditHead returns chain's last record's position and hash (zero when the
 // chain is empty).
-func auditHead(ctx context.Context, tx *sql.Tx, chain string) (audit.Record, error) {
+func auditHead(ctx context.Context, tx *txn, chain string) (audit.Record, error) {
 	var head audit.Record
 	var hash []byte
 	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&head.Seq, &hash)
@@ -117,7 +117,7 @@ func auditHead(ctx context.Context, tx *sql.Tx, chain string) (audit.Record, err
 	return head, nil
 }
 
-func insertAudit(ctx context.Context, tx *sql.Tx, r audit.Record) error {
+func insertAudit(ctx context.Context, tx *txn, r audit.Record) error {
 	var err error
 	if r.ID != 0 { // a legacy record, chained in place
 		_, err = tx.ExecContext(ctx, `UPDATE audit SET chain = ?, seq = ?, prev_hash = ?, hash = ? WHERE id = ?`,
@@ -132,7 +132,7 @@ func insertAudit(ctx context.Context, tx *sql.Tx, r audit.Record) error {
 	return nil
 }
 
-func insertCheckpoint(ctx context.Context, tx *sql.Tx, c audit.Checkpoint) error {
+func insertCheckpoint(ctx context.Context, tx *txn, c audit.Checkpoint) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (chain, seq, hash, time, signature) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (chain, seq) DO NOTHING`, c.Chain, c.Seq, c.Hash[:], c.Time.UnixNano(), c.Signature)
 	if err != nil {
@@ -291,7 +291,7 @@ func (d *DB) AuditChains(ctx context.Context) ([]string, error) {
 
 // auditChains walks the (chain, seq) index from one chain to the next, so
 // listing the chains costs a look-up per chain, not a scan of the trail.
-func auditChains(ctx context.Context, tx *sql.Tx) ([]string, error) {
+func auditChains(ctx context.Context, tx *txn) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `WITH RECURSIVE c(chain) AS (
 		SELECT MIN(chain) FROM audit WHERE chain IS NOT NULL
 		UNION ALL
@@ -350,7 +350,7 @@ func (d *DB) ExportAudit(ctx context.Context, chain string, cp func(audit.Checkp
 	return rows.Err()
 }
 
-func auditCheckpoints(ctx context.Context, tx *sql.Tx, chain string) ([]audit.Checkpoint, error) {
+func auditCheckpoints(ctx context.Context, tx *txn, chain string) ([]audit.Checkpoint, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT chain, seq, hash, time, signature FROM audit_checkpoints WHERE chain = ? ORDER BY seq`, chain)
 	if err != nil {
 		return nil, err
@@ -481,27 +481,33 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	return openReadOnly(ctx, newEngine(db, false), path)
+}
+
+// openReadOnly checks that the database's audit trail can be verified
+// (closing it if not).
+func openReadOnly(ctx context.Context, e *engine, name string) (*DB, error) {
 	var have int
-	err = db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have)
+	err := e.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		e.Close()
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	if have < auditVersion {
 		// A database without the chained trail cannot be verified.
-		db.Close()
+		e.Close()
 		return nil, fmt.Errorf("%w (schema version %d, the chained audit trail is %d): start the server once to chain its audit records", ErrOldSchema, have, auditVersion)
 	}
 	var legacy int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE chain IS NULL AND id <= (SELECT max_id FROM audit_legacy)`).Scan(&legacy); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	if err := e.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE chain IS NULL AND id <= (SELECT max_id FROM audit_legacy)`).Scan(&legacy); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	if legacy > 0 {
-		db.Close()
+		e.Close()
 		return nil, fmt.Errorf("%w: %d audit records are not chained yet: start the server once", ErrOldSchema, legacy)
 	}
-	return &DB{db: db}, nil
+	return &DB{db: e}, nil
 }
 
 // AuditPublicKey returns the key that verifies the store's checkpoints

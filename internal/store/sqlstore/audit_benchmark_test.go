@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/tarian-soc/tarian/internal/audit"
@@ -17,7 +16,7 @@ func BenchmarkAuditAppend(b *testing.B) {
 	detail := `{"id":123,"before":{"status":"new","assignee":""},"after":{"status":"acknowledged","assignee":"alice@council-a.example"},"note":"triaged from the queue"}`
 	for _, par := range []int{1, 8} {
 		b.Run(fmt.Sprintf("goroutines=%d", par), func(b *testing.B) {
-			db := openAudit(b, filepath.Join(b.TempDir(), "state.db"))
+			db := openAudit(b, sqlitePlace(b))
 			defer db.Close()
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -51,7 +50,7 @@ func BenchmarkAuditAppend(b *testing.B) {
 
 // BenchmarkAuditVerify measures verification of one chain (records/s).
 func BenchmarkAuditVerify(b *testing.B) {
-	db := openAudit(b, filepath.Join(b.TempDir(), "state.db"))
+	db := openAudit(b, sqlitePlace(b))
 	defer db.Close()
 	const n = 20000
 	appendN(b, db, "council-a", n)

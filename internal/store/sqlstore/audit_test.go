@@ -3,10 +3,8 @@ package sqlstore
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,12 +24,9 @@ func testSigner(t testing.TB) *audit.Signer {
 	return s
 }
 
-func openAudit(t testing.TB, path string) *DB {
+func openAudit(t testing.TB, p place) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := p.reopen(t)
 	db.SetAuditSigner(testSigner(t))
 	return db
 }
@@ -41,22 +36,6 @@ func appendN(t testing.TB, db *DB, scope string, n int) {
 	for i := range n {
 		if err := db.Append(context.Background(), audit.Record{Actor: "tok", Role: "provider-admin", Action: "search", Scope: scope, Detail: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
-		}
-	}
-}
-
-// rawSQL runs statements on the database file as someone with write access
-// to it would, behind the store's back.
-func rawSQL(t testing.TB, path string, stmts ...string) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, s := range stmts {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
 		}
 	}
 }
@@ -75,10 +54,11 @@ func dropsAfter(v int) []string {
 	return out
 }
 
-func TestAuditChainsAndCheckpoints(t *testing.T) {
+func TestAuditChainsAndCheckpoints(t *testing.T) { persistent(t, testAuditChainsAndCheckpoints) }
+
+func testAuditChainsAndCheckpoints(t *testing.T, p place) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db := openAudit(t, path)
+	db := openAudit(t, p)
 	appendN(t, db, "council-a", audit.CheckpointEvery+2)
 	appendN(t, db, "council-b", 3)
 	appendN(t, db, "*", 2)
@@ -101,11 +81,7 @@ func TestAuditChainsAndCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Close signed every head: nothing is left unsigned.
-	ro, err := OpenReadOnly(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := p.readOnly(t)
 	res, err = ro.VerifyAudit(ctx, "", pub)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +114,9 @@ func stripHashes(rs []audit.Result) []any {
 	return out
 }
 
-func TestAuditTamperDetected(t *testing.T) {
+func TestAuditTamperDetected(t *testing.T) { places(t, testAuditTamperDetected) }
+
+func testAuditTamperDetected(t *testing.T, newPlace func(testing.TB) place) {
 	ctx := context.Background()
 	pub := testSigner(t).PublicKey()
 	tests := []struct {
@@ -158,7 +136,7 @@ func TestAuditTamperDetected(t *testing.T) {
 		}, audit.KindReordered, 2, "council-a"},
 		{"moved to another chain", []string{`UPDATE audit SET chain = 'council-b', scope = 'council-b' WHERE chain = 'council-a' AND seq = 4`}, audit.KindDeleted, 4, "council-a"},
 		{"inserted by hand", []string{`INSERT INTO audit (time, actor, role, action, scope, detail) VALUES (1, 'x', 'provider-admin', 'nothing', 'council-b', '')`}, audit.KindReordered, 0, "council-b"},
-		{"forged checkpoint", []string{`UPDATE audit_checkpoints SET signature = zeroblob(64) WHERE chain = 'council-a'`}, audit.KindBadSignature, 5, "council-a"},
+		{"forged checkpoint", []string{`UPDATE audit_checkpoints SET signature = ZEROS64 WHERE chain = 'council-a'`}, audit.KindBadSignature, 5, "council-a"},
 		{"chain emptied", []string{`DELETE FROM audit WHERE chain = 'council-b'`}, audit.KindDeleted, 1, "council-b"},
 		{"checkpoint deleted, chain truncated", []string{
 			`DELETE FROM audit WHERE chain = 'council-a' AND seq = 5`,
@@ -167,19 +145,21 @@ func TestAuditTamperDetected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "state.db")
-			db := openAudit(t, path)
+			p := newPlace(t)
+			db := openAudit(t, p)
 			appendN(t, db, "council-a", 5)
 			appendN(t, db, "council-b", 2)
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
-			rawSQL(t, path, tt.sql...)
-			ro, err := OpenReadOnly(ctx, path)
-			if err != nil {
-				t.Fatal(err)
+			zeros := "zeroblob(64)"
+			if p.postgres {
+				zeros = "decode(repeat('00', 64), 'hex')"
 			}
-			defer ro.Close()
+			for _, s := range tt.sql {
+				p.raw(t, strings.ReplaceAll(s, "ZEROS64", zeros))
+			}
+			ro := p.readOnly(t)
 			res, err := ro.VerifyAudit(ctx, "", pub)
 			if tt.kind == "" {
 				if err != nil || res[0].Records != 4 {
@@ -196,11 +176,7 @@ func TestAuditTamperDetected(t *testing.T) {
 			}
 			// The server does not chain a row slipped in by hand, or
 			// otherwise repair the trail, when it opens the database.
-			db, err = Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
+			p.reopen(t).Close()
 			if _, err2 := ro.VerifyAudit(ctx, tt.chain, pub); !errors.As(err2, &be) {
 				t.Errorf("after the server reopened the database: %v", err2)
 			}
@@ -211,10 +187,11 @@ func TestAuditTamperDetected(t *testing.T) {
 // TestAuditRewriteDetected: a forger with write access who edits a record
 // and recomputes every hash after it leaves a consistent chain; the
 // checkpoint signed when the server stopped no longer matches.
-func TestAuditRewriteDetected(t *testing.T) {
+func TestAuditRewriteDetected(t *testing.T) { persistent(t, testAuditRewriteDetected) }
+
+func testAuditRewriteDetected(t *testing.T, p place) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db := openAudit(t, path)
+	db := openAudit(t, p)
 	appendN(t, db, "council-a", 5)
 	recs, err := db.AuditChain(ctx, "council-a", 0, 10)
 	if err != nil {
@@ -229,15 +206,15 @@ func TestAuditRewriteDetected(t *testing.T) {
 			r.Detail = "forged"
 		}
 		r = audit.Link(head, r)
-		stmts = append(stmts, fmt.Sprintf(`UPDATE audit SET detail = '%s', prev_hash = x'%x', hash = x'%x' WHERE id = %d`, r.Detail, r.PrevHash[:], r.Hash[:], r.ID))
+		blob := "x'%x'"
+		if p.postgres {
+			blob = `'\x%x'::bytea`
+		}
+		stmts = append(stmts, fmt.Sprintf(`UPDATE audit SET detail = '%s', prev_hash = `+blob+`, hash = `+blob+` WHERE id = %d`, r.Detail, r.PrevHash[:], r.Hash[:], r.ID))
 		head = r
 	}
-	rawSQL(t, path, stmts...)
-	ro, err := OpenReadOnly(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	p.raw(t, stmts...)
+	ro := p.readOnly(t)
 	_, err = ro.VerifyAudit(ctx, "council-a", testSigner(t).PublicKey())
 	var be *audit.BreakError
 	if !errors.As(err, &be) || be.Kind != audit.KindEdited || be.Seq != 5 || !strings.Contains(be.Reason, "checkpoint") {
@@ -247,27 +224,29 @@ func TestAuditRewriteDetected(t *testing.T) {
 
 // TestAuditLegacyChained: records of a version without the chain are
 // chained on the first open, deterministically.
-func TestAuditLegacyChained(t *testing.T) {
+func TestAuditLegacyChained(t *testing.T) { places(t, testAuditLegacyChained) }
+
+func testAuditLegacyChained(t *testing.T, newPlace func(testing.TB) place) {
 	ctx := context.Background()
 	var heads []string
 	for range 2 {
-		path := filepath.Join(t.TempDir(), "state.db")
-		db := openAudit(t, path)
+		p := newPlace(t)
+		db := openAudit(t, p)
 		db.SetAuditSigner(nil)
 		db.Close()
 		// Back to schema 9: the audit table as it was, and nothing of the
 		// migrations after the audit one.
-		rawSQL(t, path, dropsAfter(10)...)
-		rawSQL(t, path,
+		p.raw(t, dropsAfter(10)...)
+		p.raw(t,
 			`DROP INDEX audit_chain_seq`, `DROP INDEX audit_chain_id`, `DROP TABLE audit_checkpoints`, `DROP TABLE audit_legacy`,
 			`ALTER TABLE audit DROP COLUMN chain`, `ALTER TABLE audit DROP COLUMN seq`, `ALTER TABLE audit DROP COLUMN prev_hash`, `ALTER TABLE audit DROP COLUMN hash`,
 			`DELETE FROM schema_migrations WHERE version >= 10`,
 			`INSERT INTO audit (time, actor, role, action, scope, detail) VALUES (1, 'a', 'provider-admin', 'tenant.create', 'council-a', 'A'),
 				(2, 'a', 'provider-admin', 'search', '*', 'q'), (3, 'b', 'tenant-admin', 'token.create', 'council-a', 'x'), (4, 'a', 'provider-admin', 'search', '', 'q')`)
-		if _, err := OpenReadOnly(ctx, path); !errors.Is(err, ErrOldSchema) {
-			t.Errorf("OpenReadOnly of an old database = %v, want ErrOldSchema", err)
+		if _, err := p.openReadOnly(); !errors.Is(err, ErrOldSchema) {
+			t.Errorf("read-only open of an old database = %v, want ErrOldSchema", err)
 		}
-		db = openAudit(t, path)
+		db = openAudit(t, p)
 		appendN(t, db, "council-a", 1)
 		res, err := db.VerifyAudit(ctx, "", testSigner(t).PublicKey())
 		if err != nil {
@@ -290,21 +269,18 @@ func TestAuditLegacyChained(t *testing.T) {
 
 // TestAuditConcurrentAppends: many goroutines appending to a few chains
 // leave valid chains with every record.
-func TestAuditConcurrentAppends(t *testing.T) {
+func TestAuditConcurrentAppends(t *testing.T) { persistent(t, testAuditConcurrentAppends) }
+
+func testAuditConcurrentAppends(t *testing.T, p place) {
 	ctx := context.Background()
-	db := openAudit(t, filepath.Join(t.TempDir(), "state.db"))
-	defer db.Close()
+	db := openAudit(t, p)
 	const workers, each = 16, 40
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
 		wg.Go(func() {
-			for i := range each {
-				scope := []string{"council-a", "council-b", "*"}[(w+i)%3]
-				if err := db.Append(ctx, audit.Record{Time: time.Now(), Actor: fmt.Sprint("w", w), Role: "tenant-admin", Action: "x", Scope: scope, Detail: fmt.Sprint(i)}); err != nil {
-					errs <- err
-					return
-				}
+			if err := appendAs(ctx, db, w, each, "council-a", "council-b", "*"); err != nil {
+				errs <- err
 			}
 		})
 	}
@@ -313,7 +289,28 @@ func TestAuditConcurrentAppends(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	res, err := db.VerifyAudit(ctx, "", testSigner(t).PublicKey())
+	if n := verifiedRecords(t, db); n != workers*each {
+		t.Errorf("chains hold %d records, want %d", n, workers*each)
+	}
+}
+
+// appendAs appends n records as worker w, the scope of each the next of
+// scopes.
+func appendAs(ctx context.Context, db *DB, w, n int, scopes ...string) error {
+	for i := range n {
+		scope := scopes[(w+i)%len(scopes)]
+		if err := db.Append(ctx, audit.Record{Time: time.Now(), Actor: fmt.Sprint("w", w), Role: "tenant-admin", Action: "x", Scope: scope, Detail: fmt.Sprint(i)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifiedRecords verifies every chain (signed by testSigner) and counts
+// their records.
+func verifiedRecords(t testing.TB, db *DB) int64 {
+	t.Helper()
+	res, err := db.VerifyAudit(context.Background(), "", testSigner(t).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +318,5 @@ func TestAuditConcurrentAppends(t *testing.T) {
 	for _, r := range res {
 		n += r.Records
 	}
-	if n != workers*each {
-		t.Errorf("chains hold %d records, want %d", n, workers*each)
-	}
+	return n
 }

@@ -7,9 +7,14 @@ import (
 
 // CopyTo writes a consistent copy of the whole database to a new file at
 // path (VACUUM INTO: one read transaction, so writes go on meanwhile) and
-// returns its schema version (the last migration applied).
+// returns its schema version (the last migration applied). A PostgreSQL
+// store has no file to copy: it returns ErrEmbeddedOnly (back the database
+// up with pg_dump).
 func (d *DB) CopyTo(ctx context.Context, path string) (schema int, err error) {
-	conn, err := d.db.Conn(ctx)
+	if d.db.x.postgres {
+		return 0, fmt.Errorf("copy state store: %w: back it up with pg_dump", ErrEmbeddedOnly)
+	}
+	conn, err := d.db.db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("copy state store: %w", err)
 	}

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tarian-soc/tarian/internal/store"
@@ -45,5 +47,14 @@ func TestCopyTo(t *testing.T) {
 	}
 	if cp, err := c.Checkpoint(ctx, "indexer"); err != nil || cp.Done != 42 {
 		t.Errorf("checkpoint of the copy: %+v, %v", cp, err)
+	}
+}
+
+// A PostgreSQL store has no file to copy: pg_dump backs it up.
+func TestCopyToPostgres(t *testing.T) {
+	db := openPostgres(t)
+	_, err := db.CopyTo(context.Background(), filepath.Join(t.TempDir(), "copy.db"))
+	if !errors.Is(err, ErrEmbeddedOnly) || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("CopyTo = %v, want ErrEmbeddedOnly naming pg_dump", err)
 	}
 }

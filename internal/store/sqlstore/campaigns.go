@@ -65,7 +65,7 @@ func (d *DB) RecordObservables(ctx context.Context, t tenant.ID, alertID int64, 
 	defer tx.Rollback()
 	for _, k := range keys {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO observable_sightings (key, tenant, alert_id, seen) VALUES (?, ?, ?, ?)
-ON CONFLICT (key, tenant, alert_id) DO UPDATE SET seen = MAX(seen, excluded.seen)`, k, string(t), alertID, seen.UnixNano()); err != nil {
+ON CONFLICT (key, tenant, alert_id) DO UPDATE SET seen = `+d.db.x.greatest+`(observable_sightings.seen, excluded.seen)`, k, string(t), alertID, seen.UnixNano()); err != nil {
 			return err
 		}
 	}
@@ -133,12 +133,8 @@ WHERE k.key = ? AND c.last_seen >= ? AND c.status = 'open' ORDER BY c.id DESC LI
 
 // CreateCampaign stores a new campaign.
 func (d *DB) CreateCampaign(ctx context.Context, c defend.Campaign) (defend.Campaign, error) {
-	res, err := d.db.ExecContext(ctx, `INSERT INTO campaigns (key, kind, value, title, first_seen, last_seen, created, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		fmt.Sprintf("%s:%s:%d", c.Kind, c.Value, c.Created.UnixNano()), c.Kind, c.Value, c.Title, c.FirstSeen.UnixNano(), c.LastSeen.UnixNano(), c.Created.UnixNano(), c.Status)
-	if err != nil {
-		return c, err
-	}
-	c.ID, err = res.LastInsertId()
+	err := d.db.execScan(ctx, `INSERT INTO campaigns (key, kind, value, title, first_seen, last_seen, created, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{fmt.Sprintf("%s:%s:%d", c.Kind, c.Value, c.Created.UnixNano()), c.Kind, c.Value, c.Title, c.FirstSeen.UnixNano(), c.LastSeen.UnixNano(), c.Created.UnixNano(), c.Status}, &c.ID)
 	return c, err
 }
 
@@ -154,7 +150,7 @@ func (d *DB) LinkCampaign(ctx context.Context, id int64, links []defend.Link, ke
 			id, string(l.Tenant), l.AlertID, l.Seen.UnixNano()); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?) WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET first_seen = `+d.db.x.least+`(first_seen, ?), last_seen = `+d.db.x.greatest+`(last_seen, ?) WHERE id = ?`,
 			l.Seen.UnixNano(), l.Seen.UnixNano(), id); err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
@@ -108,7 +107,7 @@ func caseTime(n int64) time.Time {
 
 func caseNotFound(id int64) error { return fmt.Errorf("%w: case %d", incident.ErrNotFound, id) }
 
-// caseQuerier is what reads need of a *sql.DB or *sql.Tx.
+// caseQuerier is what reads need of an engine or a txn.
 type caseQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -140,20 +139,17 @@ func (d *DB) CreateCase(ctx context.Context, t tenant.ID, c incident.Case) (inci
 		return incident.Case{}, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO cases (tenant, title, description, severity, tlp, status, assignee, author, created, updated, closed,
-		classification, summary, escalated, acknowledged_by_member, acknowledged_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO cases (tenant, title, description, severity, tlp, status, assignee, author, created, updated, closed,
+		classification, summary, escalated, acknowledged_by_member, acknowledged_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(t), c.Title, c.Description, c.Severity, string(c.TLP), string(c.Status), c.Assignee, c.Author, caseNanos(c.Created),
 		caseNanos(c.Updated), caseNanos(c.Closed), string(c.Classification), c.Summary, caseNanos(c.Escalated),
-		caseNanos(c.AcknowledgedByMember), c.AcknowledgedBy)
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		caseNanos(c.AcknowledgedByMember), c.AcknowledgedBy).Scan(&id)
+	if isForeignKey(err) {
 		return incident.Case{}, fmt.Errorf("%w: %s", tenant.ErrNotFound, t)
 	}
 	if err != nil {
 		return incident.Case{}, fmt.Errorf("insert case: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return incident.Case{}, err
 	}
 	add := incident.Additions{Entries: c.Timeline, Alerts: c.Alerts, Observables: c.Observables, Tasks: c.Tasks, Evidence: c.Evidence}
 	add.Tasks = slices.Clone(add.Tasks)
@@ -171,7 +167,7 @@ func (d *DB) CreateCase(ctx context.Context, t tenant.ID, c incident.Case) (inci
 }
 
 // addToCase inserts add's parts into case id.
-func addToCase(ctx context.Context, tx *sql.Tx, id int64, add incident.Additions) error {
+func addToCase(ctx context.Context, tx *txn, id int64, add incident.Additions) error {
 	if len(add.Entries) > 0 {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO case_entries (case_id, time, kind, author, role, text, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {

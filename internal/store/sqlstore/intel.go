@@ -149,7 +149,7 @@ func (d *DB) Indicators(ctx context.Context, f intel.Filter) ([]intel.Indicator,
 		args = append(args, string(f.Type))
 	}
 	if f.Value != "" {
-		q += ` AND EXISTS (SELECT 1 FROM json_each(data, '$.observables') WHERE json_extract(value, '$.value') = ?)`
+		q += ` AND EXISTS (SELECT 1 FROM ` + d.db.x.jsonRows(d.db.x.jsonField("data", "observables")) + ` WHERE value->>'value' = ?)`
 		args = append(args, f.Value)
 	}
 	if !f.Revoked {
@@ -209,9 +209,9 @@ func (d *DB) AddSightings(ctx context.Context, ss []intel.Sighting) error {
 	}
 	defer tx.Rollback()
 	st, err := tx.PrepareContext(ctx, `INSERT INTO sightings (indicator, tenant, source, alert_id, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (indicator, tenant, source) DO UPDATE SET count = count + excluded.count,
-	first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen),
-	alert_id = CASE WHEN excluded.alert_id > 0 THEN excluded.alert_id ELSE alert_id END`)
+ON CONFLICT (indicator, tenant, source) DO UPDATE SET count = sightings.count + excluded.count,
+	first_seen = `+d.db.x.least+`(sightings.first_seen, excluded.first_seen), last_seen = `+d.db.x.greatest+`(sightings.last_seen, excluded.last_seen),
+	alert_id = CASE WHEN excluded.alert_id > 0 THEN excluded.alert_id ELSE sightings.alert_id END`)
 	if err != nil {
 		return err
 	}
@@ -257,12 +257,8 @@ func (d *DB) Sightings(ctx context.Context, id string, viewer tenant.ID, provide
 // CreateRetroHunt records a retro-hunt for indicator id over tenant t's
 // events since since, and returns it.
 func (d *DB) CreateRetroHunt(ctx context.Context, h intel.RetroHunt) (intel.RetroHunt, error) {
-	res, err := d.db.ExecContext(ctx, `INSERT INTO retro_hunts (indicator, tenant, status, since, created) VALUES (?, ?, ?, ?, ?)`,
-		h.IndicatorID, string(h.Tenant), string(h.Status), h.Since.UnixNano(), h.Created.UnixNano())
-	if err != nil {
-		return h, err
-	}
-	h.ID, err = res.LastInsertId()
+	err := d.db.execScan(ctx, `INSERT INTO retro_hunts (indicator, tenant, status, since, created) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		[]any{h.IndicatorID, string(h.Tenant), string(h.Status), h.Since.UnixNano(), h.Created.UnixNano()}, &h.ID)
 	return h, err
 }
 

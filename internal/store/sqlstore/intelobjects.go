@@ -24,7 +24,7 @@ import (
 // A version is unique per owner: two members posting the same object each
 // keep theirs. The provider's copy widens its audience when the same
 // version is shared again with more members. audience is ",a,b," so that
-// one member is found with instr(); aud_all is 1 for "all members".
+// one member is found with instr() (strpos() on PostgreSQL); aud_all is 1 for "all members".
 // added (TAXII date_added, nanoseconds) is strictly increasing per store,
 // drawn from intel_objects_clock, in whole microseconds so that the
 // timestamps TAXII writes read back exactly.
@@ -219,7 +219,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 // The rows are walked in date_added order (its unique index) from the
 // cursor, each tested against its siblings (same id, by the id index), so
 // a page costs its own rows, not the collection's.
-func objectSelect(q intel.ObjectQuery, limit int, every bool) (string, []any, error) {
+func objectSelect(d *dialect, q intel.ObjectQuery, limit int, every bool) (string, []any, error) {
 	if err := q.Validate(); err != nil {
 		return "", nil, err
 	}
@@ -232,14 +232,14 @@ func objectSelect(q intel.ObjectQuery, limit int, every bool) (string, []any, er
 	scope := func(x string) string {
 		var w []string
 		if !q.Provider {
-			w = append(w, `(`+x+`.owner = ? OR (`+x+`.owner = '' AND ((`+x+`.aud_all = 1 AND `+x+`.restricted = 0) OR instr(`+x+`.audience, ?) > 0)))`)
+			w = append(w, `(`+x+`.owner = ? OR (`+x+`.owner = '' AND ((`+x+`.aud_all = 1 AND `+x+`.restricted = 0) OR `+d.strpos+`(`+x+`.audience, ?) > 0)))`)
 			args = append(args, string(q.Viewer), ","+string(q.Viewer)+",")
 		}
 		switch {
 		case q.Shared:
 			w = append(w, x+`.owner = '' AND `+x+`.aud_all = 1`)
 		case q.Member != "":
-			w = append(w, `(`+x+`.owner = ? OR (`+x+`.owner = '' AND instr(`+x+`.audience, ?) > 0))`)
+			w = append(w, `(`+x+`.owner = ? OR (`+x+`.owner = '' AND `+d.strpos+`(`+x+`.audience, ?) > 0))`)
 			args = append(args, string(q.Member), ","+string(q.Member)+",")
 		}
 		if len(q.SpecVersions) > 0 {
@@ -249,7 +249,7 @@ func objectSelect(q intel.ObjectQuery, limit int, every bool) (string, []any, er
 			}
 		}
 		if len(w) == 0 {
-			return "1"
+			return "true"
 		}
 		return strings.Join(w, " AND ")
 	}
@@ -340,7 +340,7 @@ type objectRow struct {
 }
 
 func (d *DB) objectRows(ctx context.Context, q intel.ObjectQuery, limit int, every bool) ([]objectRow, error) {
-	s, args, err := objectSelect(q, limit, every)
+	s, args, err := objectSelect(d.db.x, q, limit, every)
 	if err != nil {
 		return nil, err
 	}

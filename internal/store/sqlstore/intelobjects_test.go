@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,16 +14,6 @@ import (
 	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
-
-func openObjects(t *testing.T) *DB {
-	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // obj is a version of a STIX indicator; modified is minutes after 2024-01-01.
 func obj(id string, minute int, tlp intel.TLP, owner tenant.ID, audience ...tenant.ID) intel.Object {
@@ -43,8 +32,12 @@ func ids(objs []intel.Object) []string {
 }
 
 func TestObjectsPutIsIdempotentAndStampsAdded(t *testing.T) {
+	backends(t, testObjectsPutIsIdempotentAndStampsAdded)
+}
+
+func testObjectsPutIsIdempotentAndStampsAdded(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := openObjects(t)
+	db := open(t)
 	batch := []intel.Object{obj("indicator--1", 1, intel.TLPGreen, ""), obj("indicator--1", 2, intel.TLPGreen, ""), obj("indicator--2", 1, intel.TLPGreen, "")}
 	n, err := db.PutObjects(ctx, batch)
 	if err != nil || n != 3 {
@@ -74,9 +67,11 @@ func TestObjectsPutIsIdempotentAndStampsAdded(t *testing.T) {
 	}
 }
 
-func TestObjectsVersionsAndPages(t *testing.T) {
+func TestObjectsVersionsAndPages(t *testing.T) { backends(t, testObjectsVersionsAndPages) }
+
+func testObjectsVersionsAndPages(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := openObjects(t)
+	db := open(t)
 	var objs []intel.Object
 	for i := range 5 {
 		for v := 1; v <= 3; v++ {
@@ -141,9 +136,11 @@ func TestObjectsVersionsAndPages(t *testing.T) {
 	}
 }
 
-func TestObjectsLatestSpecVersion(t *testing.T) {
+func TestObjectsLatestSpecVersion(t *testing.T) { backends(t, testObjectsLatestSpecVersion) }
+
+func testObjectsLatestSpecVersion(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := openObjects(t)
+	db := open(t)
 	old := obj("malware--1", 9, intel.TLPClear, "")
 	old.SpecVersion = "2.0"
 	cur := obj("malware--1", 1, intel.TLPClear, "")
@@ -165,9 +162,11 @@ func TestObjectsLatestSpecVersion(t *testing.T) {
 // TestObjectsCrossTenant pins the sharing rule: a member reads its own
 // objects and the provider's shared with all (but never AMBER+STRICT or
 // RED ones) or with it by name; never another member's.
-func TestObjectsCrossTenant(t *testing.T) {
+func TestObjectsCrossTenant(t *testing.T) { backends(t, testObjectsCrossTenant) }
+
+func testObjectsCrossTenant(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := openObjects(t)
+	db := open(t)
 	put := []intel.Object{
 		obj("indicator--a-own", 0, intel.TLPRed, "tenant-a"),
 		obj("indicator--b-own", 0, intel.TLPClear, "tenant-b"),
@@ -253,9 +252,11 @@ func TestObjectsCrossTenant(t *testing.T) {
 	}
 }
 
-func TestObjectsTAXIIStatusAndFeeds(t *testing.T) {
+func TestObjectsTAXIIStatusAndFeeds(t *testing.T) { backends(t, testObjectsTAXIIStatusAndFeeds) }
+
+func testObjectsTAXIIStatusAndFeeds(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db := openObjects(t)
+	db := open(t)
 	st := taxii.Status{ID: "s-1", Status: "complete", TotalCount: 1, SuccessCount: 1, Successes: []taxii.StatusDetail{{ID: "indicator--1", Version: "2024-01-01T00:00:00.000Z"}}, Owner: "tenant-a"}
 	if err := db.SaveTAXIIStatus(ctx, st); err != nil {
 		t.Fatal(err)

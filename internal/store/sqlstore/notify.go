@@ -63,13 +63,9 @@ func (d *DB) AddNotifyChannel(ctx context.Context, c notify.Channel) (notify.Cha
 	if err != nil {
 		return notify.Channel{}, err
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO notify_channels (tenant, name, kind, target, mail, route, sealed, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		string(c.Tenant), c.Name, string(c.Kind), c.Target, mail, string(route), c.Sealed, c.Created.UnixNano())
-	if err != nil {
+	if err := d.db.execScan(ctx, `INSERT INTO notify_channels (tenant, name, kind, target, mail, route, sealed, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{string(c.Tenant), c.Name, string(c.Kind), c.Target, mail, string(route), c.Sealed, c.Created.UnixNano()}, &c.ID); err != nil {
 		return notify.Channel{}, fmt.Errorf("insert notification channel: %w", err)
-	}
-	if c.ID, err = res.LastInsertId(); err != nil {
-		return notify.Channel{}, err
 	}
 	return c, nil
 }
@@ -161,13 +157,9 @@ func (d *DB) AddNotifyDeadLetter(ctx context.Context, dl notify.DeadLetter) (not
 	if payload == nil {
 		payload = []byte{}
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO notify_dead_letters (tenant, channel, channel_name, kind, alert_tenant, alert_id, change, payload, last_error, attempts, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		string(dl.Tenant), dl.Channel, dl.ChannelName, string(dl.Kind), string(dl.AlertTenant), dl.AlertID, dl.Change, payload, dl.LastError, dl.Attempts, dl.Time.UnixNano())
-	if err != nil {
+	if err := d.db.execScan(ctx, `INSERT INTO notify_dead_letters (tenant, channel, channel_name, kind, alert_tenant, alert_id, change, payload, last_error, attempts, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{string(dl.Tenant), dl.Channel, dl.ChannelName, string(dl.Kind), string(dl.AlertTenant), dl.AlertID, dl.Change, payload, dl.LastError, dl.Attempts, dl.Time.UnixNano()}, &dl.ID); err != nil {
 		return notify.DeadLetter{}, fmt.Errorf("insert notification dead letter: %w", err)
-	}
-	if dl.ID, err = res.LastInsertId(); err != nil {
-		return notify.DeadLetter{}, err
 	}
 	return dl, nil
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,13 +11,11 @@ import (
 	"github.com/tarian-soc/tarian/internal/alert/notify"
 )
 
-func TestNotifyChannelsTenantScoped(t *testing.T) {
+func TestNotifyChannelsTenantScoped(t *testing.T) { backends(t, testNotifyChannelsTenantScoped) }
+
+func testNotifyChannelsTenantScoped(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := open(t)
 	created := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	a, err := db.AddNotifyChannel(ctx, notify.Channel{
 		Tenant: "council-a", Name: "on-call", Kind: notify.Email, Target: "smtp://mail:587 to x@y",

@@ -71,10 +71,8 @@ type tenantTable struct {
 
 // tenantTables lists every table with rows of a tenant, children before
 // their parents (so deletion meets no foreign key).
-func tenantTables(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}) ([]tenantTable, error) {
-	names, err := queryStrings(ctx, q, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+func tenantTables(ctx context.Context, q rowQuerier, x *dialect) ([]tenantTable, error) {
+	names, err := queryStrings(ctx, q, x.tablesQuery())
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +82,7 @@ func tenantTables(ctx context.Context, q interface {
 			children = append(children, tenantTable{name, "(" + w + ")", strings.Count(w, "?")})
 			continue
 		}
-		cols, err := queryStrings(ctx, q, `SELECT name FROM pragma_table_info(?)`, name)
+		cols, err := queryStrings(ctx, q, x.columnsQuery(), name)
 		if err != nil {
 			return nil, err
 		}
@@ -101,9 +99,12 @@ func tenantTables(ctx context.Context, q interface {
 	return append(children, owned...), nil
 }
 
-func queryStrings(ctx context.Context, q interface {
+// rowQuerier is an engine or a txn.
+type rowQuerier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]string, error) {
+}
+
+func queryStrings(ctx context.Context, q rowQuerier, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func (d *DB) RemoveTenant(ctx context.Context, t tenant.ID) (map[string]int64, e
 	if !exists {
 		return nil, fmt.Errorf("%w: %s", tenant.ErrNotFound, t)
 	}
-	tables, err := tenantTables(ctx, tx)
+	tables, err := tenantTables(ctx, tx, tx.x)
 	if err != nil {
 		return nil, fmt.Errorf("remove tenant %s: %w", t, err)
 	}
@@ -159,7 +160,13 @@ func (d *DB) RemoveTenant(ctx context.Context, t tenant.ID) (map[string]int64, e
 		var failed []tenantTable
 		var lastErr error
 		for _, tb := range pending {
-			res, err := tx.ExecContext(ctx, `DELETE FROM `+tb.name+` WHERE `+tb.where, tenantArgs(t, tb.args)...)
+			// In a savepoint: a failed statement ends a PostgreSQL
+			// transaction otherwise.
+			var res sql.Result
+			err := tx.savepoint(ctx, func() (err error) {
+				res, err = tx.ExecContext(ctx, `DELETE FROM `+tb.name+` WHERE `+tb.where, tenantArgs(t, tb.args)...)
+				return err
+			})
 			if err != nil {
 				failed, lastErr = append(failed, tb), fmt.Errorf("%s: %w", tb.name, err)
 				continue
@@ -195,7 +202,7 @@ func (d *DB) ExportTenant(ctx context.Context, t tenant.ID, fn func(table string
 	if err := exportRows(ctx, tx, "tenants", `id = ?`, []any{string(t)}, nil, fn); err != nil {
 		return err
 	}
-	tables, err := tenantTables(ctx, tx)
+	tables, err := tenantTables(ctx, tx, tx.x)
 	if err != nil {
 		return fmt.Errorf("export tenant %s: %w", t, err)
 	}
@@ -212,7 +219,7 @@ func (d *DB) ExportTenant(ctx context.Context, t tenant.ID, fn func(table string
 	return nil
 }
 
-func exportRows(ctx context.Context, tx *sql.Tx, table, where string, args []any, skip []string, fn func(string, map[string]any) error) error {
+func exportRows(ctx context.Context, tx *txn, table, where string, args []any, skip []string, fn func(string, map[string]any) error) error {
 	rows, err := tx.QueryContext(ctx, `SELECT * FROM `+table+` WHERE `+where, args...)
 	if err != nil {
 		return fmt.Errorf("export %s: %w", table, err)
@@ -252,4 +259,22 @@ func (d *DB) DeleteDeadLettersBefore(ctx context.Context, t tenant.ID, before ti
 		return 0, fmt.Errorf("delete dead letters of %s: %w", t, err)
 	}
 	return res.RowsAffected()
+}
+
+// tablesQuery lists the tables of the schema, by name.
+func (x *dialect) tablesQuery() string {
+	if x.postgres {
+		return `SELECT table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+	}
+	return `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`
+}
+
+// columnsQuery lists the columns of the table bound to its parameter.
+func (x *dialect) columnsQuery() string {
+	if x.postgres {
+		return `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`
+	}
+	return `SELECT name FROM pragma_table_info(?)`
 }

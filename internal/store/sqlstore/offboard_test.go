@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -18,17 +17,15 @@ import (
 // TestEveryTableIsReached fails when a migration adds a table that
 // offboarding would not reach: give it a tenant (or owner) column, or add
 // it to childTables (rows of a tenant's row) or sharedTables.
-func TestEveryTableIsReached(t *testing.T) {
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "state.db"))
+func TestEveryTableIsReached(t *testing.T) { backends(t, testEveryTableIsReached) }
+
+func testEveryTableIsReached(t *testing.T, open func(testing.TB) *DB) {
+	db := open(t)
+	names, err := queryStrings(t.Context(), db.db, db.db.x.tablesQuery())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	names, err := queryStrings(t.Context(), db.db, `SELECT name FROM sqlite_master WHERE type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables, err := tenantTables(t.Context(), db.db)
+	tables, err := tenantTables(t.Context(), db.db, db.db.x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +67,15 @@ func populate(t *testing.T, ctx context.Context, db *DB, tn tenant.ID, at time.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.db.ExecContext(ctx, `INSERT INTO alerts (tenant, producer, rule_id, title, author, level, refs, tags, entities, fields, dedup_key, count, evidence,
+	var alertID int64
+	err = db.db.execScan(ctx, `INSERT INTO alerts (tenant, producer, rule_id, title, author, level, refs, tags, entities, fields, dedup_key, count, evidence,
 		event_time, first_seen, last_seen, received, created, updated, criticality, risk, incident, status, resolution, assignee, note,
 		acknowledged, resolved, escalated)
-		VALUES (?, 'sigma', 'r1', 't', 'a', 'high', '[]', '[]', '[]', '{}', 'k', 1, '[]', 0, 0, 0, 0, 0, 0, 'normal', 1, 0, 'new', '', '', '', 0, 0, 0)`, string(tn))
+		VALUES (?, 'sigma', 'r1', 't', 'a', 'high', '[]', '[]', '[]', '{}', 'k', 1, '[]', 0, 0, 0, 0, 0, 0, 'normal', 1, 0, 'new', '', '', '', 0, 0, 0)
+		RETURNING id`, []any{string(tn)}, &alertID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	alertID, _ := res.LastInsertId()
 	if _, err := db.db.ExecContext(ctx, `INSERT INTO alert_events (mark, alert) VALUES (?, ?)`, []byte(string(tn)+"mark"), alertID); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +92,7 @@ func populate(t *testing.T, ctx context.Context, db *DB, tn tenant.ID, at time.T
 // rowsOf counts tenant tn's rows in every table it has rows in.
 func rowsOf(t *testing.T, db *DB, tn tenant.ID) map[string]int64 {
 	t.Helper()
-	tables, err := tenantTables(t.Context(), db.db)
+	tables, err := tenantTables(t.Context(), db.db, db.db.x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +109,11 @@ func rowsOf(t *testing.T, db *DB, tn tenant.ID) map[string]int64 {
 	return out
 }
 
-func TestRemoveTenant(t *testing.T) {
+func TestRemoveTenant(t *testing.T) { backends(t, testRemoveTenant) }
+
+func testRemoveTenant(t *testing.T, open func(testing.TB) *DB) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := open(t)
 	now := time.Now().UTC()
 	populate(t, ctx, db, "north-vale", now)
 	populate(t, ctx, db, "south-fire", now)
@@ -128,7 +124,7 @@ func TestRemoveTenant(t *testing.T) {
 	old, _ := db.Tenant(ctx, "north-vale")
 
 	var exported []string
-	err = db.ExportTenant(ctx, "north-vale", func(table string, row map[string]any) error {
+	err := db.ExportTenant(ctx, "north-vale", func(table string, row map[string]any) error {
 		exported = append(exported, table)
 		if _, ok := row["hash"]; ok && table == "tokens" {
 			t.Errorf("export of tokens has the secret's hash")
@@ -201,13 +197,11 @@ func maps(a, b map[string]int64) bool {
 	return true
 }
 
-func TestDeleteDeadLettersBefore(t *testing.T) {
+func TestDeleteDeadLettersBefore(t *testing.T) { backends(t, testDeleteDeadLettersBefore) }
+
+func testDeleteDeadLettersBefore(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := open(t)
 	now := time.Now().UTC()
 	populate(t, ctx, db, "north-vale", now)
 	populate(t, ctx, db, "south-fire", now)

@@ -54,16 +54,13 @@ func (d *DB) AddCloudSource(ctx context.Context, s poll.StoredSource) (poll.Stor
 	if s.Created.IsZero() {
 		s.Created = time.Now().UTC()
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO cloud_sources (tenant, name, directory_tenant, client_id, sealed_secret, streams, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		string(s.Tenant), s.Name, s.DirectoryTenant, s.ClientID, s.SealedSecret, strings.Join(s.Streams, ","), s.Created.UnixNano())
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	err := d.db.execScan(ctx, `INSERT INTO cloud_sources (tenant, name, directory_tenant, client_id, sealed_secret, streams, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{string(s.Tenant), s.Name, s.DirectoryTenant, s.ClientID, s.SealedSecret, strings.Join(s.Streams, ","), s.Created.UnixNano()}, &s.ID)
+	if isForeignKey(err) {
 		return poll.StoredSource{}, fmt.Errorf("%w: %s", tenant.ErrNotFound, s.Tenant)
 	}
 	if err != nil {
 		return poll.StoredSource{}, fmt.Errorf("insert cloud source: %w", err)
-	}
-	if s.ID, err = res.LastInsertId(); err != nil {
-		return poll.StoredSource{}, err
 	}
 	return s, nil
 }
@@ -152,7 +149,7 @@ func (d *DB) SetPollCheckpoint(ctx context.Context, t tenant.ID, source int64, s
 	}
 	_, err = d.db.ExecContext(ctx, `INSERT INTO poll_checkpoints (tenant, source, stream, checkpoint) VALUES (?, ?, ?, ?)
 		ON CONFLICT(tenant, source, stream) DO UPDATE SET checkpoint = excluded.checkpoint`, string(t), source, stream, string(data))
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if isForeignKey(err) {
 		return fmt.Errorf("%w: %d", poll.ErrNotFound, source)
 	}
 	return err

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,13 +13,11 @@ import (
 // TestQuotaUse: a day's use per tenant round-trips across a reopen, a save
 // keeps the tenants it does not name, and a save of a later day drops the
 // earlier days.
-func TestQuotaUse(t *testing.T) {
+func TestQuotaUse(t *testing.T) { persistent(t, testQuotaUse) }
+
+func testQuotaUse(t *testing.T, p place) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := p.reopen(t)
 	day1 := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	day2 := day1.Add(24 * time.Hour)
 	use := func(day time.Time) map[tenant.ID]int64 {
@@ -41,10 +38,7 @@ func TestQuotaUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if db, err = Open(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = p.reopen(t)
 	if diff := cmp.Diff(map[tenant.ID]int64{"council-a": 150, "council-b": 200}, use(day1)); diff != "" {
 		t.Errorf("use of day 1 (-want +got):\n%s", diff)
 	}

@@ -1,6 +1,9 @@
-// Package sqlstore is the state store: tenants, tokens, dead
-// letters, audit records and consumer checkpoints in one SQLite database
-// (modernc.org/sqlite, pure Go, WAL), with versioned migrations.
+// Package sqlstore is the state store: tenants, tokens, dead letters,
+// audit records, alerts, cases, intel and consumer checkpoints, with
+// versioned migrations, in one SQLite database (modernc.org/sqlite, pure
+// Go, WAL: Open) or in PostgreSQL (pgx, shared by several servers:
+// OpenPostgres). The same methods and query text serve both (dialect.go,
+// engine.go).
 package sqlstore
 
 import (
@@ -8,7 +11,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -22,7 +24,7 @@ import (
 
 // DB is an open state store.
 type DB struct {
-	db    *sql.DB
+	db    *engine
 	audit auditState // audit.go
 }
 
@@ -40,14 +42,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	d := &DB{db: db}
+	return open(ctx, newEngine(db, false), path)
+}
+
+// open migrates the database and chains its older audit records; name
+// names it in errors.
+func open(ctx context.Context, e *engine, name string) (*DB, error) {
+	d := &DB{db: e}
 	if err := d.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+		e.Close()
+		return nil, fmt.Errorf("migrate %s: %w", name, err)
 	}
 	if err := d.chainLegacyAudit(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("chain audit trail %s: %w", path, err)
+		e.Close()
+		return nil, fmt.Errorf("chain audit trail %s: %w", name, err)
 	}
 	return d, nil
 }
@@ -165,39 +173,48 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	18: quotaMigration,         // quota.go (quota use, poll health)
 }
 
+// migrate applies the migrations the database lacks, each in a write
+// transaction of its own that first reads the version anew: servers
+// starting together on one PostgreSQL database take turns (the writers'
+// lock), and each migration is applied once.
 func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	var have int
-	if err := d.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
-		return err
-	}
-	if have >= len(migrations) {
-		return nil
-	}
-	for v := have + 1; v < len(migrations); v++ {
-		tx, err := d.db.BeginTx(ctx, nil)
-		if err != nil {
+	for {
+		done, err := d.migrateNext(ctx)
+		if err != nil || done {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", v, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", v, err)
-		}
 	}
-	return nil
 }
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+// migrateNext applies the first migration the database lacks, and reports
+// whether there was none.
+func (d *DB) migrateNext(ctx context.Context) (done bool, err error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		return false, err
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return false, err
+	}
+	v := have + 1
+	if v >= len(migrations) {
+		return true, tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, d.db.x.migration(v)); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v, err)
+	}
+	return false, nil
 }
 
 // CreateTenant stores a new tenant and returns it with its Number.
@@ -205,18 +222,14 @@ func (d *DB) CreateTenant(ctx context.Context, t tenant.Tenant) (tenant.Tenant, 
 	if t.Created.IsZero() {
 		t.Created = time.Now().UTC()
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO tenants (id, name, created) VALUES (?, ?, ?)`, string(t.ID), t.Name, t.Created.UnixNano())
+	err := d.db.execScan(ctx, `INSERT INTO tenants (id, name, created) VALUES (?, ?, ?) RETURNING number`,
+		[]any{string(t.ID), t.Name, t.Created.UnixNano()}, &t.Number)
 	if isUnique(err) {
 		return tenant.Tenant{}, fmt.Errorf("%w: %s", tenant.ErrExists, t.ID)
 	}
 	if err != nil {
 		return tenant.Tenant{}, fmt.Errorf("insert tenant %s: %w", t.ID, err)
 	}
-	n, err := res.LastInsertId()
-	if err != nil {
-		return tenant.Tenant{}, err
-	}
-	t.Number = uint32(n)
 	return t, nil
 }
 
@@ -276,7 +289,7 @@ func (d *DB) CreateToken(ctx context.Context, tok auth.Token) error {
 	}
 	_, err := d.db.ExecContext(ctx, `INSERT INTO tokens (id, tenant, role, name, hash, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		tok.ID, ten, string(tok.Role), tok.Name, tok.Hash, tok.Created.UnixNano(), unixNanoOrZero(tok.Expires))
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if isForeignKey(err) {
 		return fmt.Errorf("%w: %s", tenant.ErrNotFound, tok.Tenant)
 	}
 	if err != nil {

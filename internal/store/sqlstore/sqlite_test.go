@@ -20,22 +20,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestReopenKeepsDataAndSchema(t *testing.T) {
+func TestReopenKeepsDataAndSchema(t *testing.T) { fresh(t, testReopenKeepsDataAndSchema) }
+
+func testReopenKeepsDataAndSchema(t *testing.T, p place) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := p.reopen(t)
 	if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: "council-a", Name: "Council A"}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = Open(ctx, path) // migrations must not run twice
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = p.reopen(t) // migrations must not run twice
 	ts, err := db.Tenants(ctx)
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("after reopen: %+v, %v", ts, err)

@@ -48,18 +48,15 @@ func (d *DB) CreateSSOUser(ctx context.Context, u auth.User, provider, subject s
 		return auth.User{}, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (name, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.Name, nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano())
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (name, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Name, nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano()).Scan(&u.ID)
 	switch {
 	case isUnique(err):
 		return auth.User{}, fmt.Errorf("%w: %s", auth.ErrUserExists, u.Name)
-	case err != nil && strings.Contains(err.Error(), "FOREIGN KEY"):
+	case isForeignKey(err):
 		return auth.User{}, fmt.Errorf("%w: %s", tenant.ErrNotFound, u.Tenant)
 	case err != nil:
 		return auth.User{}, fmt.Errorf("insert user %s: %w", u.Name, err)
-	}
-	if u.ID, err = res.LastInsertId(); err != nil {
-		return auth.User{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sso_identities (provider, subject, user_id) VALUES (?, ?, ?)`, provider, subject, u.ID); err != nil {
 		if isUnique(err) {
@@ -76,7 +73,7 @@ func (d *DB) SetUserRole(ctx context.Context, t tenant.ID, name string, role aut
 	if err := (auth.User{Name: name, Tenant: t, Role: role}).Validate(); err != nil {
 		return err
 	}
-	return d.userTx(ctx, t, name, func(tx *sql.Tx, id int64) error {
+	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, string(role), id); err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,13 +13,11 @@ import (
 // TestSSOUsers: an identity is linked to one user, a name is never shared
 // with another account, and a role change is tenant-scoped and ends the
 // user's sessions.
-func TestSSOUsers(t *testing.T) {
+func TestSSOUsers(t *testing.T) { backends(t, testSSOUsers) }
+
+func testSSOUsers(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := open(t)
 	for _, id := range []tenant.ID{"council-a", "council-b"} {
 		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: id, Name: string(id)}); err != nil {
 			t.Fatal(err)

@@ -78,18 +78,17 @@ func (d *DB) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
 	if u.Created.IsZero() {
 		u.Created = time.Now().UTC()
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO users (name, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.Name, nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano())
+	err := d.db.execScan(ctx, `INSERT INTO users (name, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{u.Name, nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano()}, &u.ID)
 	switch {
 	case isUnique(err):
 		return auth.User{}, fmt.Errorf("%w: %s", auth.ErrUserExists, u.Name)
-	case err != nil && strings.Contains(err.Error(), "FOREIGN KEY"):
+	case isForeignKey(err):
 		return auth.User{}, fmt.Errorf("%w: %s", tenant.ErrNotFound, u.Tenant)
 	case err != nil:
 		return auth.User{}, fmt.Errorf("insert user %s: %w", u.Name, err)
 	}
-	u.ID, err = res.LastInsertId()
-	return u, err
+	return u, nil
 }
 
 // UserByName returns the user called name, whatever its tenant: login
@@ -104,7 +103,7 @@ func (d *DB) UserByName(ctx context.Context, name string) (auth.User, error) {
 
 // User returns tenant t's user name ("" t: a provider user).
 func (d *DB) User(ctx context.Context, t tenant.ID, name string) (auth.User, error) {
-	u, err := scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant IS ? AND name = ?`, nullTenant(t), name))
+	u, err := scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant IS NOT DISTINCT FROM ? AND name = ?`, nullTenant(t), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, fmt.Errorf("%w: %s", auth.ErrUserNotFound, name)
 	}
@@ -114,7 +113,7 @@ func (d *DB) User(ctx context.Context, t tenant.ID, name string) (auth.User, err
 // Users lists tenant t's users by name ("" t: the provider's); all lists
 // every user of every tenant and the provider.
 func (d *DB) Users(ctx context.Context, t tenant.ID, all bool) ([]auth.User, error) {
-	q, args := `SELECT `+userColumns+` FROM users WHERE tenant IS ? ORDER BY name`, []any{nullTenant(t)}
+	q, args := `SELECT `+userColumns+` FROM users WHERE tenant IS NOT DISTINCT FROM ? ORDER BY name`, []any{nullTenant(t)}
 	if all {
 		q, args = `SELECT `+userColumns+` FROM users ORDER BY name`, nil
 	}
@@ -136,14 +135,14 @@ func (d *DB) Users(ctx context.Context, t tenant.ID, all bool) ([]auth.User, err
 
 // userTx runs fn in a transaction on tenant t's user name, giving it the
 // user's ID.
-func (d *DB) userTx(ctx context.Context, t tenant.ID, name string, fn func(tx *sql.Tx, id int64) error) error {
+func (d *DB) userTx(ctx context.Context, t tenant.ID, name string, fn func(tx *txn, id int64) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	var id int64
-	err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE tenant IS ? AND name = ?`, nullTenant(t), name).Scan(&id)
+	err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE tenant IS NOT DISTINCT FROM ? AND name = ?`, nullTenant(t), name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: %s", auth.ErrUserNotFound, name)
 	}
@@ -159,7 +158,7 @@ func (d *DB) userTx(ctx context.Context, t tenant.ID, name string, fn func(tx *s
 // SetUserDisabled disables (or enables) tenant t's user name; disabling
 // revokes every session of the user.
 func (d *DB) SetUserDisabled(ctx context.Context, t tenant.ID, name string, disabled bool) error {
-	return d.userTx(ctx, t, name, func(tx *sql.Tx, id int64) error {
+	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
 			return err
 		}
@@ -174,7 +173,7 @@ func (d *DB) SetUserDisabled(ctx context.Context, t tenant.ID, name string, disa
 // ResetUser sets tenant t's user name's password hash, removes its TOTP
 // enrolment and recovery codes (it enrols again) and revokes its sessions.
 func (d *DB) ResetUser(ctx context.Context, t tenant.ID, name, passwordHash string) error {
-	return d.userTx(ctx, t, name, func(tx *sql.Tx, id int64) error {
+	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
 		for _, q := range []string{
 			`UPDATE users SET password = ?, totp_secret = NULL, totp_pending = NULL, totp_last_step = 0 WHERE id = ?`,
 			`DELETE FROM recovery_codes WHERE user_id = ?`,
@@ -195,7 +194,7 @@ func (d *DB) ResetUser(ctx context.Context, t tenant.ID, name, passwordHash stri
 // SetTOTPPending stores a TOTP secret being enrolled for tenant t's user
 // name; ConfirmTOTP makes it the user's.
 func (d *DB) SetTOTPPending(ctx context.Context, t tenant.ID, name string, secret []byte) error {
-	return d.userTx(ctx, t, name, func(tx *sql.Tx, id int64) error {
+	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET totp_pending = ? WHERE id = ?`, secret, id)
 		return err
 	})
@@ -204,7 +203,7 @@ func (d *DB) SetTOTPPending(ctx context.Context, t tenant.ID, name string, secre
 // TOTPPending returns the secret being enrolled (nil if none).
 func (d *DB) TOTPPending(ctx context.Context, t tenant.ID, name string) ([]byte, error) {
 	var secret []byte
-	err := d.db.QueryRowContext(ctx, `SELECT totp_pending FROM users WHERE tenant IS ? AND name = ?`, nullTenant(t), name).Scan(&secret)
+	err := d.db.QueryRowContext(ctx, `SELECT totp_pending FROM users WHERE tenant IS NOT DISTINCT FROM ? AND name = ?`, nullTenant(t), name).Scan(&secret)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", auth.ErrUserNotFound, name)
 	}
@@ -215,7 +214,7 @@ func (d *DB) TOTPPending(ctx context.Context, t tenant.ID, name string) ([]byte,
 // as its last accepted step, and replaces its recovery codes with
 // codeHashes.
 func (d *DB) ConfirmTOTP(ctx context.Context, t tenant.ID, name string, step int64, codeHashes [][]byte) error {
-	return d.userTx(ctx, t, name, func(tx *sql.Tx, id int64) error {
+	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = ? WHERE id = ? AND totp_pending IS NOT NULL`, step, id)
 		if err != nil {
 			return err
@@ -239,7 +238,7 @@ func (d *DB) ConfirmTOTP(ctx context.Context, t tenant.ID, name string, step int
 // it is later than the one recorded; false means the code was replayed
 // (also by a concurrent login).
 func (d *DB) UseTOTPStep(ctx context.Context, t tenant.ID, id int64, step int64) (bool, error) {
-	res, err := d.db.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND tenant IS ? AND totp_last_step < ?`, step, id, nullTenant(t), step)
+	res, err := d.db.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND tenant IS NOT DISTINCT FROM ? AND totp_last_step < ?`, step, id, nullTenant(t), step)
 	if err != nil {
 		return false, err
 	}
@@ -250,7 +249,7 @@ func (d *DB) UseTOTPStep(ctx context.Context, t tenant.ID, id int64, step int64)
 // UseRecoveryCode consumes the recovery code with hash of user id; false
 // if there is none (never issued, or used).
 func (d *DB) UseRecoveryCode(ctx context.Context, t tenant.ID, id int64, hash []byte) (bool, error) {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = (SELECT id FROM users WHERE id = ? AND tenant IS ?) AND hash = ?`, id, nullTenant(t), hash)
+	res, err := d.db.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = (SELECT id FROM users WHERE id = ? AND tenant IS NOT DISTINCT FROM ?) AND hash = ?`, id, nullTenant(t), hash)
 	if err != nil {
 		return false, err
 	}
@@ -352,7 +351,7 @@ func (d *DB) TokenByID(ctx context.Context, id string) (auth.Token, error) {
 
 // RevokeToken deletes tenant t's token id ("" t: a provider token).
 func (d *DB) RevokeToken(ctx context.Context, t tenant.ID, id string) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND tenant IS ?`, id, nullTenant(t))
+	res, err := d.db.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND tenant IS NOT DISTINCT FROM ?`, id, nullTenant(t))
 	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
@@ -365,7 +364,7 @@ func (d *DB) RevokeToken(ctx context.Context, t tenant.ID, id string) error {
 // Tokens lists tenant t's tokens ("" t: the provider's), or every token
 // when all is set, oldest first, without their hashes.
 func (d *DB) Tokens(ctx context.Context, t tenant.ID, all bool) ([]auth.Token, error) {
-	q, args := `SELECT id, tenant, role, name, created, expires FROM tokens WHERE tenant IS ? ORDER BY created, id`, []any{nullTenant(t)}
+	q, args := `SELECT id, tenant, role, name, created, expires FROM tokens WHERE tenant IS NOT DISTINCT FROM ? ORDER BY created, id`, []any{nullTenant(t)}
 	if all {
 		q, args = `SELECT id, tenant, role, name, created, expires FROM tokens ORDER BY created, id`, nil
 	}

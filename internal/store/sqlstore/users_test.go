@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,13 +12,11 @@ import (
 
 // TestUsersTenantIsolation: a method given the wrong tenant never touches
 // another tenant's user or token.
-func TestUsersTenantIsolation(t *testing.T) {
+func TestUsersTenantIsolation(t *testing.T) { backends(t, testUsersTenantIsolation) }
+
+func testUsersTenantIsolation(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := open(t)
 	for _, id := range []tenant.ID{"council-a", "council-b"} {
 		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: id, Name: string(id)}); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,77 @@
+package natstest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func connect(t *testing.T, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func TestSingleNode(t *testing.T) {
+	c := Start(t, 1)
+	js := connect(t, c.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c.StreamLeader("S") != 0 {
+		t.Errorf("StreamLeader = %d, want 0", c.StreamLeader("S"))
+	}
+}
+
+// A replicated stream keeps taking writes with one node of three killed,
+// and the node restarted catches up.
+func TestKillRestartCatchesUp(t *testing.T) {
+	c := Start(t, 3)
+	js := connect(t, c.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(n int) {
+		t.Helper()
+		for range n {
+			for {
+				if _, err := js.Publish(ctx, "s.x", []byte("x")); err == nil {
+					break
+				} else if ctx.Err() != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+	publish(5)
+	l := c.StreamLeader("S")
+	if l < 0 {
+		t.Fatal("no stream leader")
+	}
+	c.Kill(l)
+	if c.Server(l) != nil {
+		t.Fatal("killed node still running")
+	}
+	publish(5)
+	c.Restart(l)
+	c.WaitCurrent("S")
+	if st, ok := c.StreamState(l, "S"); !ok || st.Msgs != 10 {
+		t.Errorf("restarted node holds %d messages (%v), want 10", st.Msgs, ok)
+	}
+}

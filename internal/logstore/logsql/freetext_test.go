@@ -1,0 +1,249 @@
+package logsql
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+)
+
+// textQueryTests are LogsQL queries and what TextQuery makes of them with
+// the one text field F; want "" means unchanged.
+var textQueryTests = []struct{ in, want string }{
+	{`mimikatz`, `(mimikatz or "F":mimikatz)`},
+	{`"sekurlsa::logonpasswords"`, `("sekurlsa::logonpasswords" or "F":"sekurlsa::logonpasswords")`},
+	{`'a b'`, `('a b' or "F":'a b')`},
+	{`mimi*`, `(mimi* or "F":mimi*)`},
+	{`*katz*`, `(*katz* or "F":*katz*)`},
+	{`foo-bar.exe`, `(foo-bar.exe or "F":foo-bar.exe)`},
+	{`-foo`, `-(foo or "F":foo)`},
+	{`!foo`, `!(foo or "F":foo)`},
+	{`NOT foo`, `NOT (foo or "F":foo)`},
+	{`a AND b OR c`, `(a or "F":a) AND (b or "F":b) OR (c or "F":c)`},
+	{`(a or b) -c`, `((a or "F":a) or (b or "F":b)) -(c or "F":c)`},
+	{`i(mimikatz)`, `(i(mimikatz) or "F":i(mimikatz))`},
+	{`i(mimi*)`, `(i(mimi*) or "F":i(mimi*))`},
+	{`re("mimi.+katz")`, `(re("mimi.+katz") or "F":re("mimi.+katz"))`},
+	{`~"mimi.+katz"`, `(~"mimi.+katz" or "F":~"mimi.+katz")`},
+	{`!~"katz"`, `!(~"katz" or "F":~"katz")`},
+	{`=mimikatz.exe`, `(=mimikatz.exe or "F":=mimikatz.exe)`},
+	{`!=mimikatz.exe`, `!(=mimikatz.exe or "F":=mimikatz.exe)`},
+	{`=mimi*`, `(=mimi* or "F":=mimi*)`},
+	{`exact("a b")`, `(exact("a b") or "F":exact("a b"))`},
+	{`seq("a", "b")`, `(seq("a", "b") or "F":seq("a", "b"))`},
+	{`contains_any(a, b)`, `(contains_any(a, b) or "F":contains_any(a, b))`},
+	{`contains_all(a, b)`, `(contains_all(a, b) or "F":contains_all(a, b))`},
+	{`in(a, b)`, `(in(a, b) or "F":in(a, b))`},
+	{`pattern_match("<N>.<N>")`, `(pattern_match("<N>.<N>") or "F":pattern_match("<N>.<N>"))`},
+	{`contains_common_case("Foo")`, `(contains_common_case("Foo") or "F":contains_common_case("Foo"))`},
+	// Words that are also filter names, without their "(".
+	{`i re range in_x`, `(i or "F":i) (re or "F":re) (range or "F":range) (in_x or "F":in_x)`},
+	{`_time _stream`, `(_time or "F":_time) (_stream or "F":_stream)`},
+	// After a word LogsQL could read as a function name.
+	{`x:i 0`, `x:i and (0 or "F":0)`},
+	{`x:RANGE -y`, `x:RANGE -(y or "F":y)`},
+	{`x:re !=y`, `x:re and !(=y or "F":=y)`},
+	// A filter may follow a glue character or "!" unspaced, not ")".
+	{`a-!b`, `(a- or "F":a-) !(b or "F":b)`},
+	{`(a)`, `((a or "F":a))`},
+	// Field-qualified filters keep their meaning.
+	{`user.name:alice`, ``},
+	{`user.name:alice mimikatz`, `user.name:alice (mimikatz or "F":mimikatz)`},
+	{`user.name:(alice bob)`, ``},
+	{`user.name:-alice`, ``},
+	{`"process.command_line":mimikatz`, ``},
+	{`_msg:mimikatz`, ``},
+	{`*:mimikatz`, ``},
+	{`process.*:mimikatz`, ``},
+	{`EventID:=1`, ``},
+	{`source.port:>1024 x`, `source.port:>1024 (x or "F":x)`},
+	// message is _msg.
+	{`message:error`, `_msg:error`},
+	{`"message":(a b)`, `_msg:(a b)`},
+	{`-message:error x`, `-_msg:error (x or "F":x)`},
+	// Not text, or matching an empty message: as LogsQL says.
+	{`*`, ``},
+	{`""`, ``},
+	{`~".*"`, ``},
+	{`re("")`, ``},
+	{`>5`, ``},
+	{`range(1, 5]`, ``},
+	{`len_range(1, 5)`, ``},
+	{`ipv4_range(10.0.0.0/8)`, ``},
+	{`string_range(a, b)`, ``},
+	{`value_type(dict)`, ``},
+	{`eq_field(a)`, ``},
+	{`in(*)`, ``},
+	{`in(x | fields y)`, ``},
+	{`{host.name="fw01"}`, ``},
+	// Time, stream and options around text.
+	{`_time:5m mimikatz`, `_time:5m (mimikatz or "F":mimikatz)`},
+	{`_time:[2026-01-01, 2026-02-01) x`, `_time:[2026-01-01, 2026-02-01) (x or "F":x)`},
+	{`_time:(2026-01-01, 2026-02-01] x`, `_time:(2026-01-01, 2026-02-01] (x or "F":x)`},
+	{`_time:1h offset 5m x`, `_time:1h offset 5m (x or "F":x)`},
+	{`_time:day_range[08:00, 18:00) offset 2h x`, `_time:day_range[08:00, 18:00) offset 2h (x or "F":x)`},
+	{`_time:>2026-01-01 x`, `_time:>2026-01-01 (x or "F":x)`},
+	{`{host.name="fw01"} x`, `{host.name="fw01"} (x or "F":x)`},
+	{`_stream:{host.name=~"fw.*"} x`, `_stream:{host.name=~"fw.*"} (x or "F":x)`},
+	{`options(concurrency=2) x`, `options(concurrency=2) (x or "F":x)`},
+	{`source.ip:in(x | fields source.ip) y`, `source.ip:in(x | fields source.ip) (y or "F":y)`},
+	{`f:range[1, 5) x`, `f:range[1, 5) (x or "F":x)`},
+	// Pipes: the filter before them and filter pipes.
+	{`mimikatz | stats by (host.name) count()`, `(mimikatz or "F":mimikatz) | stats by (host.name) count()`},
+	{`* | stats count() if (x) as n | filter n:>0 y`, `* | stats count() if (x) as n | filter n:>0 (y or "F":y)`},
+	{`a | where b | sort by (_time) | fields _msg`, `(a or "F":a) | where (b or "F":b) | sort by (_time) | fields _msg`},
+	{`a | join by (x) (b | fields x)`, `(a or "F":a) | join by (x) (b | fields x)`},
+	{`a;`, `(a or "F":a);`},
+	// Comments.
+	{"a # a comment\n b", "(a or \"F\":a) # a comment\n (b or \"F\":b)"},
+	// Not LogsQL: left to the engine to say so.
+	{`a:(`, ``},
+	{`(a`, ``},
+}
+
+func TestTextQuery(t *testing.T) {
+	for _, tt := range textQueryTests {
+		got, changed := TextQuery(tt.in, []string{"F"})
+		want := tt.want
+		if want == "" {
+			want = tt.in
+		}
+		if got != want || changed != (tt.want != "") {
+			t.Errorf("TextQuery(%q)\n got %q (changed %v)\nwant %q", tt.in, got, changed, want)
+		}
+		if _, err := logstorage.ParseQuery(tt.in); err == nil {
+			checkRewrite(t, tt.in)
+		}
+	}
+}
+
+// checkRewrite checks the rewrites of q, a query the engine parses: the
+// rewrite parses; with no text field (only message renamed) it is the same
+// query to the engine; and with text fields it matches an event without
+// them exactly when q does.
+func checkRewrite(t *testing.T, q string) {
+	t.Helper()
+	const at = 1_700_000_000_000_000_000
+	orig, err := logstorage.ParseQueryAtTimestamp(q, at)
+	if err != nil {
+		return
+	}
+	rq, _ := TextQuery(q, []string{"F", "G"})
+	if _, err := logstorage.ParseQueryAtTimestamp(rq, at); err != nil {
+		t.Fatalf("rewrite of %q does not parse: %v\n%s", q, err, rq)
+	}
+	if strings.Contains(q, "message") {
+		return // renamed: not the same query
+	}
+	same, _ := TextQuery(q, nil)
+	sq, err := logstorage.ParseQueryAtTimestamp(same, at)
+	if err != nil || sq.String() != orig.String() {
+		t.Fatalf("rewrite of %q with no field is another query: %v\n%s\n%s", q, err, orig, sq)
+	}
+	of, err := logstorage.ParseFilterAtTimestamp(q, at)
+	if err != nil {
+		return // pipes: no MatchRow
+	}
+	rf, err := logstorage.ParseFilterAtTimestamp(rq, at)
+	if err != nil {
+		t.Fatalf("rewrite of %q: %v", q, err)
+	}
+	for _, row := range probeRows(q) {
+		if of.MatchRow(row) != rf.MatchRow(row) {
+			t.Fatalf("%q and its rewrite disagree on %v\n%s", q, row, rq)
+		}
+	}
+}
+
+// probeRows are events without the text fields F and G, with messages
+// made of q's words.
+func probeRows(q string) [][]logstorage.Field {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !isTokenRune(r) })
+	rows := [][]logstorage.Field{nil, {{Name: "_msg", Value: q}}}
+	for i, w := range words {
+		rows = append(rows,
+			[]logstorage.Field{{Name: "_msg", Value: w}},
+			[]logstorage.Field{{Name: "_msg", Value: "x " + w + " y"}, {Name: "user.name", Value: w}},
+			[]logstorage.Field{{Name: "a", Value: w}, {Name: "_msg", Value: strings.Join(words[i:], " ")}})
+	}
+	return rows
+}
+
+func FuzzTextQuery(f *testing.F) {
+	for _, tt := range textQueryTests {
+		f.Add(tt.in)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		rq, changed := TextQuery(q, []string{"F"})
+		if !changed && rq != q {
+			t.Fatalf("unchanged query %q returned as %q", q, rq)
+		}
+		if _, err := logstorage.ParseQuery(q); err != nil {
+			return
+		}
+		checkRewrite(t, q)
+	})
+}
+
+// TestTextQueryGenerated checks on random queries over words, phrases,
+// prefixes, negation, grouping and named fields that the rewrite finds
+// every text filter on the message: an event whose text is in F matches
+// the rewrite as the same event with the text in the message matches the
+// query.
+func TestTextQueryGenerated(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 17))
+	words := []string{"alpha", "beta", "gamma", "delta"}
+	var gen func(depth int) string
+	gen = func(depth int) string {
+		w := words[r.IntN(len(words))]
+		switch n := r.IntN(14); {
+		case n < 3 || depth > 3:
+			return w
+		case n == 3:
+			return `"` + w + ` ` + words[r.IntN(len(words))] + `"`
+		case n == 4:
+			return w[:3] + "*"
+		case n == 5:
+			return "*" + w[1:4] + "*"
+		case n == 6:
+			return "i(" + strings.ToUpper(w) + ")"
+		case n == 7:
+			return "=" + w
+		case n == 8:
+			return `~"` + w[:2] + `.+"`
+		case n == 9:
+			return []string{"-", "!", "not "}[r.IntN(3)] + gen(depth+1)
+		case n == 10:
+			return "a:" + w
+		case n == 11:
+			return "(" + gen(depth+1) + " or " + gen(depth+1) + ")"
+		case n == 12:
+			return "!=" + w
+		default:
+			return gen(depth+1) + []string{" ", " and ", " AND "}[r.IntN(3)] + gen(depth+1)
+		}
+	}
+	values := []string{"", "alpha", "beta gamma", "alpha beta", "delta", "gamma delta alpha", "alphabet"}
+	for range 3000 {
+		q := gen(0)
+		of, err := logstorage.ParseFilter(q)
+		if err != nil {
+			t.Fatalf("generated %q: %v", q, err)
+		}
+		rq, _ := TextQuery(q, []string{"F"})
+		rf, err := logstorage.ParseFilter(rq)
+		if err != nil {
+			t.Fatalf("rewrite of %q: %v\n%s", q, err, rq)
+		}
+		for _, v := range values {
+			for _, a := range values {
+				asMessage := []logstorage.Field{{Name: "_msg", Value: v}, {Name: "a", Value: a}}
+				asField := []logstorage.Field{{Name: "F", Value: v}, {Name: "a", Value: a}}
+				if of.MatchRow(asMessage) != rf.MatchRow(asField) {
+					t.Fatalf("%q on message %q: %v; rewrite on F %q: %v\n%s", q, v, of.MatchRow(asMessage), v, rf.MatchRow(asField), rq)
+				}
+			}
+		}
+	}
+}
