@@ -119,9 +119,35 @@ func (s *Service) Hunt(ctx context.Context, is ...intel.Indicator) error {
 	return nil
 }
 
-// huntTenant hunts indicators over tenant t's events: one query, every
-// candidate checked by a matcher holding just them.
+// maxHuntQuery bounds the text of one retro-hunt query: a VictoriaLogs
+// server refuses a longer query than its -search.maxQueryLen (16 KiB by
+// default), and the embedded store gains nothing from longer ones.
+const maxHuntQuery = 12 << 10
+
+// huntTenant hunts indicators over tenant t's events, in as few queries as
+// keep each under maxHuntQuery (an indicator whose query alone is longer
+// goes alone).
 func (s *Service) huntTenant(ctx context.Context, t tenant.ID, now time.Time, is []intel.Indicator) error {
+	for len(is) > 0 {
+		n, size := 0, 0
+		for ; n < len(is); n++ {
+			q := len(huntQuery(is[n])) + len("() OR ")
+			if n > 0 && size+q > maxHuntQuery {
+				break
+			}
+			size += q
+		}
+		if err := s.huntOnce(ctx, t, now, is[:n]); err != nil {
+			return err
+		}
+		is = is[n:]
+	}
+	return nil
+}
+
+// huntOnce hunts indicators over tenant t's events: one query, every
+// candidate checked by a matcher holding just them.
+func (s *Service) huntOnce(ctx context.Context, t tenant.ID, now time.Time, is []intel.Indicator) error {
 	hs := make(map[string]*intel.RetroHunt, len(is))
 	idx := match.New()
 	var parts []string
