@@ -71,7 +71,8 @@ func (s *Server) snapshot(ctx context.Context) (m backup.Manifest, entries []bac
 	if s.cfg.External() {
 		return m, nil, cleanup, errExternalBackup
 	}
-	if s.stage == nil {
+	st := s.stage.Load()
+	if st == nil {
 		return m, nil, cleanup, errors.New("backup: the server is not running")
 	}
 	seq, err := s.bus.LastSeq(ctx)
@@ -79,7 +80,7 @@ func (s *Server) snapshot(ctx context.Context) (m backup.Manifest, entries []bac
 		return m, nil, cleanup, fmt.Errorf("backup: bus position: %w", err)
 	}
 	held := time.Now()
-	release, err := s.stage.Hold(seq)
+	release, err := st.Hold(seq)
 	if errors.Is(err, stage.ErrHeld) {
 		return m, nil, cleanup, backup.ErrBusy
 	}

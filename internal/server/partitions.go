@@ -33,7 +33,7 @@ import (
 
 // partitionNames returns the checkpoint names of partition p's consumers.
 func partitionNames(p, of int) []string {
-	names := []string{indexer.Name, detector.Name, rawarchive.Name, health.Name}
+	names := slices.Clone(consumerKinds)
 	if of == 1 {
 		return names
 	}
@@ -201,7 +201,7 @@ func (s *Server) runPartition(ctx context.Context, p int) error {
 	}
 	if of == 1 {
 		st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw, s.health}})
-		s.stage = st
+		s.stage.Store(st)
 		return run(st, s.health)
 	}
 	raw, err := rawarchive.Open(rawarchive.Config{Dir: filepath.Join(s.cfg.Data, "raw"), Retention: s.cfg.Events.Retention, Name: names[2]},

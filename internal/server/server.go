@@ -91,10 +91,10 @@ type Server struct {
 	notify    *notify.Service
 	reload    reloadState
 	ready     atomic.Bool
-	addr      atomic.Value // string
-	diagAddr  atomic.Value // string: the loopback diagnostics listener
-	lock      *dataLock    // held from New until close
-	stage     *stage.Stage // the bus read of a single partition, from Run (a backup holds it: backup.go)
+	addr      atomic.Value                // string
+	diagAddr  atomic.Value                // string: the loopback diagnostics listener
+	lock      *dataLock                   // held from New until close
+	stage     atomic.Pointer[stage.Stage] // the bus read of a single partition, from Run (a backup holds it: backup.go)
 	// parts are the bus partitions this node runs (partitions.go);
 	// leases and members share them with other nodes on an external bus
 	// (nil on the embedded one).
