@@ -24,7 +24,7 @@ func clusterConfig(c *natstest.Cluster) Config {
 // LastSeq, returning every message.
 func readAll(t *testing.T, b *Bus, partitions ...int) []Message {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a loaded machine
 	defer cancel()
 	last := uint64(0)
 	var err error

@@ -41,7 +41,7 @@ func TestSingleNode(t *testing.T) {
 func TestKillRestartCatchesUp(t *testing.T) {
 	c := Start(t, 3)
 	js := connect(t, c.URL())
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // elections take seconds on a loaded machine
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3}); err != nil {
 		t.Fatal(err)
