@@ -2,6 +2,7 @@ package natstest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -46,11 +47,19 @@ func TestKillRestartCatchesUp(t *testing.T) {
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Replicas: 3}); err != nil {
 		t.Fatal(err)
 	}
+	sent := 0
 	publish := func(n int) {
 		t.Helper()
 		for range n {
+			sent++
+			id := jetstream.WithMsgID(fmt.Sprintf("m%d", sent)) // a retry is stored once
 			for {
-				if _, err := js.Publish(ctx, "s.x", []byte("x")); err == nil {
+				// Each attempt gets its own deadline: a publish sent while
+				// the stream elects a leader may get no answer at all.
+				actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := js.Publish(actx, "s.x", []byte("x"), id)
+				acancel()
+				if err == nil {
 					break
 				} else if ctx.Err() != nil {
 					t.Fatal(err)
