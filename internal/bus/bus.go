@@ -655,6 +655,7 @@ func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, filters []strin
 	p := startPump(it)
 	defer p.stop(it)
 	next := from
+	progress := time.Now()
 	for {
 		msgs, err := b.readBatch(ctx, p, cc)
 		if err != nil {
@@ -662,6 +663,18 @@ func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, filters []strin
 				return nil
 			}
 			return err
+		}
+		if len(msgs) > 0 {
+			progress = time.Now()
+		} else if time.Since(progress) >= stallAfter {
+			// Nothing delivered for a while: make sure it is because
+			// there is nothing to deliver. A consumer whose server died
+			// is usually recreated by the client; when it is not, start
+			// again from the checkpoint rather than stall.
+			progress = time.Now()
+			if last, err := b.lastOf(ctx, cc.Partitions); err == nil && last >= next {
+				return fmt.Errorf("%w: nothing delivered for %v, the stream holds up to %d, next expected %d", errStalled, stallAfter, last, next)
+			}
 		}
 		for i := range msgs {
 			if whole && msgs[i].Seq > next {
@@ -673,6 +686,30 @@ func (b *Bus) consumeFrom(ctx context.Context, cc ConsumeConfig, filters []strin
 			return fmt.Errorf("handler: %w", err)
 		}
 	}
+}
+
+// stallAfter is how long a consumer may receive nothing before Consume
+// checks that the stream has nothing for it (else it is recreated).
+const stallAfter = 10 * time.Second
+
+// errStalled is a consumer that stopped receiving messages the stream holds.
+var errStalled = errors.New("consumer stalled")
+
+// lastOf is the last sequence of the partitions (the whole stream when
+// none).
+func (b *Bus) lastOf(ctx context.Context, partitions []int) (uint64, error) {
+	if len(partitions) == 0 || b.cfg.Partitions == 1 {
+		return b.LastSeq(ctx)
+	}
+	var last uint64
+	for _, k := range partitions {
+		l, err := b.PartitionLastSeq(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		last = max(last, l)
+	}
+	return last, nil
 }
 
 // heartbeat is how often the server holding a consumer says it is alive

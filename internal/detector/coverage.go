@@ -63,15 +63,23 @@ func SourceName(key string) string {
 	return strings.Join(parts, "/")
 }
 
-// Coverage returns tenant t's coverage now.
+// Coverage returns tenant t's coverage now, from the log sources this
+// service's consumers have seen.
 func (s *Service) Coverage(t tenant.ID) Coverage {
-	rs := s.rs.Load()
 	var seen []string
 	s.statesMu.RLock()
 	if st := s.states[t]; st != nil {
 		seen = st.Sources()
 	}
 	s.statesMu.RUnlock()
+	return s.CoverageOf(t, seen)
+}
+
+// CoverageOf returns tenant t's coverage given the mapped log sources seen
+// (detect.State.Sources): for a member whose stream another node reads,
+// from its state as saved.
+func (s *Service) CoverageOf(t tenant.ID, seen []string) Coverage {
+	rs := s.rs.Load()
 	fed := map[string]bool{}
 	for _, src := range seen {
 		fed[src] = true

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -112,6 +113,20 @@ func TestCluster(t *testing.T) {
 	}
 	b.ingestLines(ingest[corrMember], steps[:5]...)
 	b.waitDetected()
+
+	// Either node answers the member's ATT&CK coverage: a reads the log
+	// sources b counted from the partition's saved state.
+	var cards struct {
+		Scorecards []struct {
+			Coverage struct {
+				Seen []string `json:"seen"`
+			} `json:"coverage"`
+		} `json:"scorecards"`
+	}
+	if err := json.Unmarshal([]byte(a.mustCLI(analyst, "scorecard", "--tenant", corrMember, "--json")), &cards); err != nil ||
+		len(cards.Scorecards) != 1 || len(cards.Scorecards[0].Coverage.Seen) == 0 {
+		t.Errorf("scorecard of %s through node a: %+v, %v; want the log sources b saw", corrMember, cards, err)
+	}
 
 	// An indicator added through a reaches b's matcher within seconds.
 	out := a.mustCLI(analyst, "intel", "add", "ipv4", "203.0.113.77", "--tlp", "green")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/config"
+	"github.com/tarian-soc/tarian/internal/detect"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/health"
 	"github.com/tarian-soc/tarian/internal/indexer"
@@ -453,4 +454,32 @@ func (h healthSources) MonthEvents(ctx context.Context, t tenant.ID, month time.
 		return nil, err
 	}
 	return ms[t].MonthEvents(t, month), nil
+}
+
+// clusterRules is the detector as the API uses it: a member's ATT&CK
+// coverage depends on the log sources its events have come from, which the
+// node that runs its partition counts; any other node reads them from the
+// partition's correlation state as last saved.
+type clusterRules struct {
+	*detector.Service
+	s *Server
+}
+
+func (r clusterRules) Coverage(t tenant.ID) detector.Coverage {
+	of := r.s.cfg.Bus.Partitions
+	p := bus.Partition(t, of)
+	if r.s.leases == nil || r.s.parts.monitor(p) != nil {
+		return r.Service.Coverage(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var seen []string
+	states, err := r.s.db.CorrelationStates(ctx, partitionNames(p, of)[1])
+	if b, ok := states[t]; ok && err == nil {
+		st := detect.NewState()
+		if st.UnmarshalBinary(b) == nil {
+			seen = st.Sources()
+		}
+	}
+	return r.Service.CoverageOf(t, seen)
 }

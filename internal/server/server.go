@@ -250,7 +250,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		DeadLetters:  s.db,
 		Audit:        s.db,
 		Alerts:       s.alerts,
-		Rules:        s.rules,
+		Rules:        clusterRules{s.rules, s}, // partitions.go
 		CloudSources: s.poll,
 		Sources:      healthSources{s}, // partitions.go
 		Notify:       s.notify,
