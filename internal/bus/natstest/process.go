@@ -1,6 +1,7 @@
 package natstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Processes is a NATS JetStream cluster of separate nats-server processes
@@ -83,7 +87,7 @@ func StartProcesses(t testing.TB, n int) *Processes {
 			}
 		})
 	}
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(processReady)
 	for _, port := range p.ports {
 		for {
 			conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
@@ -97,8 +101,34 @@ func StartProcesses(t testing.TB, n int) *Processes {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	// Listening is not ready: JetStream answers once the nodes have
+	// elected their meta leader, which takes seconds on a loaded machine.
+	nc, err := nats.Connect(p.URL(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatalf("nats-server: connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := js.AccountInfo(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server cluster: JetStream not ready after %v: %v", processReady, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	return p
 }
+
+// processReady bounds the processes' start and first leader election.
+const processReady = 2 * time.Minute
 
 // URL is every node's client URL, comma-separated.
 func (p *Processes) URL() string {
