@@ -12,6 +12,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/logstore/vlhttp"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
+	"github.com/tarian-soc/tarian/internal/parse/windows"
 	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -41,9 +42,12 @@ var errExternalBackup = errors.New("backup: tarian backup copies the embedded en
 func openEvents(cfg config.Config, tenants logstore.Resolver, log *slog.Logger) (eventStore, error) {
 	e := cfg.Events
 	if e.URL == "" {
-		return vlogs.Open(e.Store(filepath.Join(cfg.Data, "events")), tenants, log)
+		c := e.Store(filepath.Join(cfg.Data, "events"))
+		c.StoredName = windows.NativeName
+		return vlogs.Open(c, tenants, log)
 	}
-	return vlhttp.Open(vlhttp.Config{URL: e.URL, StorageNodes: e.StorageNodes, Retention: e.Retention, FutureRetention: e.FutureRetention, StreamFields: e.StreamFields},
+	return vlhttp.Open(vlhttp.Config{URL: e.URL, StorageNodes: e.StorageNodes, Retention: e.Retention, FutureRetention: e.FutureRetention,
+		StreamFields: e.StreamFields, StoredName: windows.NativeName},
 		tenants, log.With("component", "events", "url", e.URL))
 }
 

@@ -164,6 +164,12 @@ func TestSearchFindsWords(t *testing.T) {
 		`_msg:mimikatz`:                       1, // the message alone, as LogsQL means it
 		`mimikatz | stats count() as n`:       -1,
 		`user.name:erin source.ip:192.0.2.33`: 1,
+		// Winlogbeat's names for the values stored once under their
+		// Sigma names (parse/windows.NativeName).
+		`winlog.event_id:1`: 1,
+		`winlog.event_data.OriginalFileName:"mimikatz.exe"`:                                       1,
+		`"winlog.computer_name":"WS-0042.council.local" -winlog.event_data.User:"COUNCIL\\alice"`: 1,
+		`winlog.event_id:4624`: 0,
 	} {
 		rows := search(q)
 		if want < 0 {

@@ -63,10 +63,14 @@ var TextFields = []string{
 // name search results give the message) searches _msg, where the store
 // keeps it.
 //
+// A filter on a field the store keeps under another name (stored reports
+// it, e.g. parse/windows.NativeName: winlog.event_id is EventID) is
+// renamed to that name; stored may be nil.
+//
 // It reports false when nothing changed, or when the query is not one it
 // reads (it then leaves it to the engine, whose parser is the judge).
-func TextQuery(q string, fields []string) (string, bool) {
-	sk := skimmer{lx: newLexer(q)}
+func TextQuery(q string, fields []string, stored func(name string) (string, bool)) (string, bool) {
+	sk := skimmer{lx: newLexer(q), stored: stored}
 	if err := sk.query(); err != nil || len(sk.edits) == 0 {
 		return q, false
 	}
@@ -135,6 +139,8 @@ var errSkim = errors.New("query not read")
 type skimmer struct {
 	lx    lexer
 	edits []edit
+	// stored renames a field the store keeps under another name.
+	stored func(string) (string, bool)
 	// before is the token before the filter being read.
 	before token
 }
@@ -469,6 +475,13 @@ func (sk *skimmer) phrase(field string) error {
 			// Search results call _msg "message"; the store has no
 			// field of that name.
 			sk.edits = append(sk.edits, edit{start: start, end: nameEnd, rename: "_msg"})
+		default:
+			if sk.stored == nil {
+				break
+			}
+			if to, ok := sk.stored(name); ok {
+				sk.edits = append(sk.edits, edit{start: start, end: nameEnd, rename: strconv.Quote(to)})
+			}
 		}
 		return sk.generic(name)
 	}

@@ -102,9 +102,58 @@ var textQueryTests = []struct{ in, want string }{
 	{`(a`, ``},
 }
 
+// storedAs is a store that keeps alias.X as X.
+func storedAs(name string) (string, bool) {
+	if rest, ok := strings.CutPrefix(name, "alias."); ok && rest != "" {
+		return rest, true
+	}
+	return "", false
+}
+
+// TestTextQueryAliases: a filter on a name the store keeps under another
+// is renamed, wherever a filter names its field (and only there), and
+// then matches the event as stored as the original matches it with the
+// alias.
+func TestTextQueryAliases(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`alias.EventID:4624`, `"EventID":4624`},
+		{`"alias.EventID":=4624`, `"EventID":=4624`},
+		{`alias.Image:*mimikatz* and not alias.User:admin`, `"Image":*mimikatz* and not "User":admin`},
+		{`x | filter alias.EventID:4688`, `(x or "F":x) | filter "EventID":4688`},
+		{`alias.EventID:in(1, 2) mimikatz`, `"EventID":in(1, 2) (mimikatz or "F":mimikatz)`},
+		{`alias.CommandLine:i(whoami)`, `"CommandLine":i(whoami)`},
+		{`EventID:4624 alias.:x`, `EventID:4624 alias.:x`},
+		{`alias.EventID`, `(alias.EventID or "F":alias.EventID)`},
+	} {
+		got, _ := TextQuery(tt.in, []string{"F"}, storedAs)
+		if got != tt.want {
+			t.Errorf("TextQuery(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+	// The meaning: the renamed filter matches the stored event.
+	for _, q := range []string{`alias.EventID:4624`, `alias.Image:*katz*`, `-alias.EventID:4625`, `alias.EventID:>4000`} {
+		rq, _ := TextQuery(q, []string{"F"}, storedAs)
+		of, err := logstorage.ParseFilter(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rf, err := logstorage.ParseFilter(rq)
+		if err != nil {
+			t.Fatalf("%q: %v", rq, err)
+		}
+		for _, ev := range [][2]string{{"EventID", "4624"}, {"EventID", "4625"}, {"Image", `C:\\mimikatz.exe`}, {"Image", "calc.exe"}} {
+			with := []logstorage.Field{{Name: "alias." + ev[0], Value: ev[1]}}
+			stored := []logstorage.Field{{Name: ev[0], Value: ev[1]}}
+			if of.MatchRow(with) != rf.MatchRow(stored) {
+				t.Errorf("%q on %v and %q on %v disagree", q, with, rq, stored)
+			}
+		}
+	}
+}
+
 func TestTextQuery(t *testing.T) {
 	for _, tt := range textQueryTests {
-		got, changed := TextQuery(tt.in, []string{"F"})
+		got, changed := TextQuery(tt.in, []string{"F"}, nil)
 		want := tt.want
 		if want == "" {
 			want = tt.in
@@ -129,14 +178,14 @@ func checkRewrite(t *testing.T, q string) {
 	if err != nil {
 		return
 	}
-	rq, _ := TextQuery(q, []string{"F", "G"})
+	rq, _ := TextQuery(q, []string{"F", "G"}, nil)
 	if _, err := logstorage.ParseQueryAtTimestamp(rq, at); err != nil {
 		t.Fatalf("rewrite of %q does not parse: %v\n%s", q, err, rq)
 	}
 	if strings.Contains(q, "message") {
 		return // renamed: not the same query
 	}
-	same, _ := TextQuery(q, nil)
+	same, _ := TextQuery(q, nil, nil)
 	sq, err := logstorage.ParseQueryAtTimestamp(same, at)
 	if err != nil || sq.String() != orig.String() {
 		t.Fatalf("rewrite of %q with no field is another query: %v\n%s\n%s", q, err, orig, sq)
@@ -175,7 +224,7 @@ func FuzzTextQuery(f *testing.F) {
 		f.Add(tt.in)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		rq, changed := TextQuery(q, []string{"F"})
+		rq, changed := TextQuery(q, []string{"F"}, nil)
 		if !changed && rq != q {
 			t.Fatalf("unchanged query %q returned as %q", q, rq)
 		}
@@ -231,7 +280,7 @@ func TestTextQueryGenerated(t *testing.T) {
 		if err != nil {
 			t.Fatalf("generated %q: %v", q, err)
 		}
-		rq, _ := TextQuery(q, []string{"F"})
+		rq, _ := TextQuery(q, []string{"F"}, nil)
 		rf, err := logstorage.ParseFilter(rq)
 		if err != nil {
 			t.Fatalf("rewrite of %q: %v\n%s", q, err, rq)

@@ -38,6 +38,11 @@ type Config struct {
 	// StreamFields name the fields that, where an event has them, make up its
 	// VictoriaLogs stream; nil means ["host.name", "event.module"].
 	StreamFields []string
+	// StoredName, when set, gives the name the store keeps a field under
+	// when a query may name it otherwise (parse/windows.NativeName:
+	// winlog.event_id is EventID): Search renames filters on it
+	// (logsql.TextQuery).
+	StoredName func(name string) (stored string, ok bool)
 	// Compression of insert request bodies: "zstd" (default), "gzip" or
 	// "none".
 	Compression string

@@ -60,7 +60,7 @@ func (s *Store) search(ctx context.Context, q logstore.Query, fields []string, f
 		return fmt.Errorf("search: %w: %w", logstore.ErrBadQuery, err)
 	}
 	text := q.LogsQL
-	if rq, ok := logsql.TextQuery(q.LogsQL, fields); ok && len(fields) > 0 {
+	if rq, ok := logsql.TextQuery(q.LogsQL, fields, s.cfg.StoredName); ok && len(fields) > 0 {
 		text = rq
 	}
 	form := url.Values{}

@@ -61,7 +61,7 @@ func (s *Store) search(ctx context.Context, q logstore.Query, fields []string, f
 	if err != nil {
 		return fmt.Errorf("search: %w: %w", logstore.ErrBadQuery, err)
 	}
-	if text, ok := logsql.TextQuery(q.LogsQL, fields); ok && len(fields) > 0 {
+	if text, ok := logsql.TextQuery(q.LogsQL, fields, s.cfg.StoredName); ok && len(fields) > 0 {
 		tq, err := logstorage.ParseQueryAtTimestamp(text, parsedAt)
 		if err != nil {
 			// Should not happen (FuzzTextQuery): search as LogsQL says.
