@@ -62,10 +62,16 @@ type Deps struct {
 }
 
 // Flush policy: the event store is flushed to disk, and the checkpoint
-// moved, after this many events or this long, or when the bus is idle.
+// moved, after this many events or this long, or when the bus has been
+// idle for flushQuiet. Under a steady load the reader finds the bus empty
+// between most batches; a flush in each such gap would write the store's
+// data out as many small parts (each of a few hundred files, most of them
+// wasting the rest of a disk block, and each a snapshot that stalls the
+// indexer) instead of letting the engine merge them in memory first.
 const (
 	flushEvents   = 1_000_000
 	flushInterval = 15 * time.Second
+	flushQuiet    = time.Second
 )
 
 // Indexer moves parsed events to the store; it is a stage.Consumer.
@@ -78,6 +84,10 @@ type Indexer struct {
 	added     uint64
 	unflushed int
 	begun     time.Time
+	// lastAdd is when events were last added; refreshed the last sequence
+	// made searchable by Idle.
+	lastAdd   time.Time
+	refreshed uint64
 }
 
 // New returns an indexer.
@@ -94,13 +104,20 @@ func (ix *Indexer) Start(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("indexer: read checkpoint: %w", err)
 	}
-	ix.cp, ix.added, ix.unflushed = cp, cp.Done, 0
+	ix.cp, ix.added, ix.refreshed, ix.unflushed = cp, cp.Done, cp.Done, 0
 	return cp.Done, nil
 }
 
-// Idle flushes: the bus has nothing new.
+// Idle makes what was added searchable at once, and durable once the bus
+// has had nothing new for flushQuiet.
 func (ix *Indexer) Idle(ctx context.Context) error {
-	ix.d.Store.Refresh()
+	if ix.refreshed != ix.added {
+		ix.d.Store.Refresh()
+		ix.refreshed = ix.added
+	}
+	if time.Since(ix.lastAdd) < flushQuiet {
+		return nil
+	}
 	return ix.flush(ctx)
 }
 
@@ -196,7 +213,7 @@ func (ix *Indexer) Process(ctx context.Context, b *stage.Batch) error {
 	if ix.unflushed == 0 {
 		ix.begun = time.Now()
 	}
-	ix.added = last
+	ix.added, ix.lastAdd = last, time.Now()
 	for _, m := range todo {
 		if len(m.Events) > 0 {
 			ix.unflushed += len(m.Events)

@@ -188,3 +188,35 @@ func TestUnparseableRecordIsDeadLettered(t *testing.T) {
 		t.Fatalf("dead letters = %+v, %v", dls, err)
 	}
 }
+
+// TestIdleFlushesOnceQuiet: an idle moment between batches makes what was
+// added searchable at once, but the store is flushed (and the checkpoint
+// moved) only once nothing has been added for flushQuiet, so a steady
+// load is not cut into a part on disk per batch.
+func TestIdleFlushesOnceQuiet(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	ix := New(Deps{Store: r.events, Checkpoints: r.db, DeadLetters: r.db, Metrics: metrics.New(), Log: slog.New(slog.DiscardHandler)})
+	if _, err := ix.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs := []event.Event{{Time: time.Now(), Fields: []event.Field{{Name: "n", Value: "1"}}}, {Time: time.Now(), Fields: []event.Field{{Name: "n", Value: "2"}}}}
+	b := &stage.Batch{Msgs: []stage.Msg{{Message: bus.Message{Seq: 1, Tenant: "council-a"}, Events: evs, Refs: []event.Ref{{Seq: 1}, {Seq: 1, Idx: 1}}}}}
+	if err := ix.Process(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, r.count(t, "council-a"), 2)
+	if cp, err := r.db.Checkpoint(ctx, Name); err != nil || cp.Done != 0 || cp.Pending != 1 {
+		t.Fatalf("checkpoint after an idle moment under load = %+v, %v; want done 0, pending 1", cp, err)
+	}
+	ix.lastAdd = ix.lastAdd.Add(-flushQuiet) // quiet since
+	if err := ix.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := r.db.Checkpoint(ctx, Name); err != nil || cp.Done != 1 {
+		t.Fatalf("checkpoint after flushQuiet idle = %+v, %v; want done 1", cp, err)
+	}
+}

@@ -3,6 +3,7 @@ package stage
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +88,53 @@ func waitFor(t *testing.T, ok func() bool, what string) {
 			t.Fatalf("not reached: %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// sequence records the calls a consumer gets, in order.
+type sequence struct {
+	calls       []string
+	done, idled chan struct{}
+}
+
+func (s *sequence) Start(context.Context) (uint64, error) { return 0, nil }
+func (s *sequence) Process(_ context.Context, b *Batch) error {
+	s.calls = append(s.calls, "process")
+	if b.Msgs != nil {
+		close(s.done)
+	}
+	return nil
+}
+func (s *sequence) Idle(context.Context) error {
+	s.calls = append(s.calls, "idle")
+	s.idled <- struct{}{}
+	return nil
+}
+
+// TestStaleIdleSkipped: an idle moment that a consumer reads only after
+// more batches were queued behind it is over; the consumer is not told of
+// it (an idle indexer flushes).
+func TestStaleIdleSkipped(t *testing.T) {
+	in := make(chan *Batch, 4)
+	in <- &Batch{}
+	in <- nil // idle, then a batch came
+	in <- &Batch{Msgs: []Msg{}}
+	s := &sequence{done: make(chan struct{}), idled: make(chan struct{}, 4)}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- consume(ctx, s, in) }()
+	<-s.done
+	in <- nil // idle with nothing behind it
+	select {
+	case <-s.idled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the last idle moment was not passed on")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.calls, ","); got != "process,process,idle" {
+		t.Errorf("calls %s, want process,process,idle", got)
 	}
 }
