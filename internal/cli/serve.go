@@ -74,6 +74,9 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 	if cfg.MemoryLimitBytes > 0 && env.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(cfg.MemoryLimitBytes)
 	}
+	if env.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	if err := vlogs.SetProcessLimits(cfg.Events.MemoryBytes); err != nil {
 		return err
 	}

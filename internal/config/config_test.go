@@ -57,6 +57,7 @@ func TestBadConfigNamesKeyAndReason(t *testing.T) {
 		{"bad duration type", "bus:\n  max_age: forever\n", nil, []string{"line 2", "bus.max_age", "forever"}},
 		{"bad value", "ingest:\n  max_line_bytes: 10\n", nil, []string{"ingest.max_line_bytes", "between"}},
 		{"bad level", "log:\n  level: loud\n", nil, []string{"log.level", "loud"}},
+		{"bad gc percent", "gc_percent: 5\n", nil, []string{"gc_percent", "25"}},
 		{"bad duration", "bus:\n  max_age: 1s\n", nil, []string{"bus.max_age"}},
 		{"bad env", "", map[string]string{"TARIAN_INGEST_MAX_LINE_BYTES": "x"}, []string{"TARIAN_INGEST_MAX_LINE_BYTES", "integer"}},
 	}
