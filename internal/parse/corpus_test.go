@@ -21,7 +21,7 @@ import (
 // records may be detected as.
 type corpusFile struct {
 	glob  string
-	read  func(t *testing.T, path string) [][]byte
+	read  func(t testing.TB, path string) [][]byte
 	types []string
 }
 
@@ -188,7 +188,7 @@ func pct(a, b int) float64 {
 	return 100 * float64(a) / float64(b)
 }
 
-func read(t *testing.T, path string) []byte {
+func read(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -197,7 +197,7 @@ func read(t *testing.T, path string) []byte {
 	return b
 }
 
-func lines(t *testing.T, path string) [][]byte {
+func lines(t testing.TB, path string) [][]byte {
 	var out [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(read(t, path)))
 	sc.Buffer(nil, 16<<20)
@@ -210,7 +210,7 @@ func lines(t *testing.T, path string) [][]byte {
 }
 
 // eventsArray reads Elastic's pipeline test input: {"events":[...]}.
-func eventsArray(t *testing.T, path string) [][]byte {
+func eventsArray(t testing.TB, path string) [][]byte {
 	var doc struct{ Events []json.RawMessage }
 	if err := json.Unmarshal(read(t, path), &doc); err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func eventsArray(t *testing.T, path string) [][]byte {
 	return out
 }
 
-func xmlEvents(t *testing.T, path string) [][]byte {
+func xmlEvents(t testing.TB, path string) [][]byte {
 	recs, err := windows.SplitXML(read(t, path))
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func xmlEvents(t *testing.T, path string) [][]byte {
 }
 
 // cefLines reads the raw CEF input of each logstash codec case.
-func cefLines(t *testing.T, path string) [][]byte {
+func cefLines(t testing.TB, path string) [][]byte {
 	var out [][]byte
 	for _, l := range lines(t, path) {
 		var c struct{ Line string }
@@ -246,7 +246,7 @@ func cefLines(t *testing.T, path string) [][]byte {
 var wazuhLog = regexp.MustCompile(`^log \d+ (?:pass|fail) = (.*)$`)
 
 // wazuh reads the raw logs of a Wazuh ruleset test file.
-func wazuh(t *testing.T, path string) [][]byte {
+func wazuh(t testing.TB, path string) [][]byte {
 	var out [][]byte
 	for _, l := range lines(t, path) {
 		if m := wazuhLog.FindSubmatch(l); m != nil {
@@ -254,4 +254,44 @@ func wazuh(t *testing.T, path string) [][]byte {
 		}
 	}
 	return out
+}
+
+// BenchmarkParseCorpus parses records with no source declared, each
+// detected by its format, and reports the time a record:
+// TARIAN_BENCH_EVENTS_FILE's lines when set (e.g. the realistic
+// benchmark's events, bench/README.md), else every record of the sample
+// files TestCorpusDetection reads.
+func BenchmarkParseCorpus(b *testing.B) {
+	var recs [][]byte
+	if path := os.Getenv("TARIAN_BENCH_EVENTS_FILE"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs = bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	} else {
+		root := os.Getenv("TARIAN_CORPUS")
+		if root == "" {
+			b.Skip("TARIAN_CORPUS not set: skipping the parse benchmark over the corpus' sample logs (.ci/run sets it)")
+		}
+		for _, cf := range corpusFiles {
+			paths, _ := filepath.Glob(filepath.Join(root, "logs", cf.glob))
+			for _, path := range paths {
+				recs = append(recs, cf.read(b, path)...)
+			}
+		}
+	}
+	p, err := parse.New(parse.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pp := p.NewParser()
+	var evs []event.Event
+	received := time.Now()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if evs, err = pp.ParseAs(parse.Auto, event.Raw{Received: received, Source: "file", Data: recs[i%len(recs)]}, evs[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

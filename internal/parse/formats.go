@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/sniff"
 )
 
 // Auto is the type that detects each record's format.
@@ -40,9 +41,12 @@ type Format struct {
 	Text bool
 	// New returns a parser; each goroutine has its own.
 	New func() FormatParser
-	// Sniff reports whether a payload looks like this format, for
-	// detection; nil means never detected (declared only).
-	Sniff func(payload []byte) bool
+	// Sniff reports whether a text payload looks like this format, for
+	// detection; SniffJSON whether a JSON object does, from its strings
+	// (read once for every JSON format's sniffer). A format with neither
+	// is never detected (declared only).
+	Sniff     func(payload []byte) bool
+	SniffJSON func(j *sniff.JSON) bool
 	// Lead, when set, is how every payload of this format and of no other
 	// begins (after white space): detection takes such a payload at once,
 	// before any sniffer scans it.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
+	"github.com/tarian-soc/tarian/internal/parse/sniff"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -75,6 +76,7 @@ type Parser struct {
 	seen    map[string]struct{}
 	scratch event.Event
 	arch    event.Event // Archived's envelope
+	strs    sniff.JSON  // a JSON payload's strings, for the sniffers
 }
 
 // NewParser returns a parser of p's sources.
@@ -427,26 +429,37 @@ func (pp *Parser) detect(payload []byte, isJSON bool) *Format {
 			return f
 		}
 	}
-	for _, f := range formats {
-		if f.Sniff != nil && (f.JSON == isJSON || f.Text && !isJSON) && f.Sniff(payload) {
-			return f
-		}
-	}
-	return nil
+	return pp.sniff(nil, payload, isJSON)
 }
 
 // detectAfter returns the next format after f, in detection order, whose
 // sniffer takes rec as a payload of the same kind (JSON or text), or nil.
 func (pp *Parser) detectAfter(f *Format, rec []byte) *Format {
-	isJSON := isObject(rec)
-	after := false
-	for _, g := range formats {
-		if g == f {
-			after = true
-			continue
+	return pp.sniff(f, rec, isObject(rec))
+}
+
+// sniff returns the first format after the format after (nil: from the
+// first) whose sniffer takes payload, or nil.
+func (pp *Parser) sniff(after *Format, payload []byte, isJSON bool) *Format {
+	if isJSON {
+		pp.strs.Reset(payload)
+	}
+	from := 0
+	if after != nil {
+		if from = slices.Index(formats, after) + 1; from == 0 {
+			return nil
 		}
-		if after && g.Sniff != nil && (g.JSON == isJSON || g.Text && !isJSON) && g.Sniff(rec) {
-			return g
+	}
+	for _, f := range formats[from:] {
+		switch {
+		case isJSON && f.JSON && f.SniffJSON != nil:
+			if f.SniffJSON(&pp.strs) {
+				return f
+			}
+		case !isJSON && (!f.JSON || f.Text) && f.Sniff != nil:
+			if f.Sniff(payload) {
+				return f
+			}
 		}
 	}
 	return nil

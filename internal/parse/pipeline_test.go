@@ -9,6 +9,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse"
+	"github.com/tarian-soc/tarian/internal/parse/sniff"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -64,7 +65,7 @@ func withFormats(t *testing.T) {
 	t.Cleanup(parse.AddFormat(&parse.Format{Type: "test-kv", New: func() parse.FormatParser { return kv{} },
 		Sniff: func(p []byte) bool { return bytes.HasPrefix(p, []byte("kv: ")) }}))
 	t.Cleanup(parse.AddFormat(&parse.Format{Type: "test-doc", JSON: true, New: func() parse.FormatParser { return doc{} },
-		Sniff: func(p []byte) bool { return bytes.Contains(p, []byte(`"doc"`)) }, Split: splitDocs}))
+		SniffJSON: func(j *sniff.JSON) bool { return j.Has("doc") }, Split: splitDocs}))
 }
 
 var received = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

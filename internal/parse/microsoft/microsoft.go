@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/sniff"
 )
 
 // The log-source types this package parses.
@@ -267,63 +268,37 @@ func members(b []byte, i int, fn func(key, val []byte)) {
 	}
 }
 
-// Sniffing: substrings that only these formats carry. Cheap and without
-// allocation.
-var (
-	kSignInActivity = []byte(`"Sign-in activity"`)
-	kSignInLogs     = []byte(`SignInLogs"`)
-	kSigninLogs     = []byte(`"SigninLogs"`)
-	kCreatedDT      = []byte(`"createdDateTime"`)
-	kUPN            = []byte(`"userPrincipalName"`)
-	kClientAppUsed  = []byte(`"clientAppUsed"`)
-	kAuditLogs      = []byte(`"AuditLogs"`)
-	kActivityName   = []byte(`"activityDisplayName"`)
-	kInitiatedBy    = []byte(`"initiatedBy"`)
-	kActivityNameS  = []byte(`"ActivityDisplayName"`)
-	kInitiatedByS   = []byte(`"InitiatedBy"`)
-	kCreationTime   = []byte(`"CreationTime"`)
-	kRecordType     = []byte(`"RecordType"`)
-	kOperation      = []byte(`"Operation"`)
-	kOfficeActivity = []byte(`"OfficeActivity"`)
-	kAdvHunting     = []byte(`"AdvancedHunting-`)
-	kTimestamp      = []byte(`"Timestamp"`)
-	kActionType     = []byte(`"ActionType"`)
-	kGraphSecurity  = []byte(`"#microsoft.graph.security.`)
-	kAlertsV2       = []byte(`"alerts_v2"`)
-	kTimeGenerated  = []byte(`"TimeGenerated"`)
-)
+// Sniffing: the keys and values (JSON strings, as written) that only
+// these formats carry, asked of a record's strings read once (sniff).
 
-// SniffSignIn reports whether payload looks like an Entra ID sign-in
+// SniffSignIn reports whether a record looks like an Entra ID sign-in
 // record (Azure Monitor, Microsoft Graph or Sentinel form, or a batch).
-func SniffSignIn(payload []byte) bool {
-	return bytes.Contains(payload, kSignInActivity) || bytes.Contains(payload, kSignInLogs) ||
-		bytes.Contains(payload, kSigninLogs) ||
-		bytes.Contains(payload, kCreatedDT) && bytes.Contains(payload, kUPN) && bytes.Contains(payload, kClientAppUsed)
+func SniffSignIn(j *sniff.JSON) bool {
+	return j.Has("Sign-in activity") || j.HasSuffix("SignInLogs") || j.Has("SigninLogs") ||
+		j.Has("createdDateTime") && j.Has("userPrincipalName") && j.Has("clientAppUsed")
 }
 
-// SniffAudit reports whether payload looks like an Entra ID audit record.
-func SniffAudit(payload []byte) bool {
-	return bytes.Contains(payload, kAuditLogs) ||
-		bytes.Contains(payload, kActivityName) && bytes.Contains(payload, kInitiatedBy) ||
-		bytes.Contains(payload, kActivityNameS) && bytes.Contains(payload, kInitiatedByS)
+// SniffAudit reports whether a record looks like an Entra ID audit record.
+func SniffAudit(j *sniff.JSON) bool {
+	return j.Has("AuditLogs") ||
+		j.Has("activityDisplayName") && j.Has("initiatedBy") ||
+		j.Has("ActivityDisplayName") && j.Has("InitiatedBy")
 }
 
-// SniffM365 reports whether payload looks like a Microsoft 365 unified
+// SniffM365 reports whether a record looks like a Microsoft 365 unified
 // audit record.
-func SniffM365(payload []byte) bool {
-	return bytes.Contains(payload, kOfficeActivity) ||
-		bytes.Contains(payload, kCreationTime) && (bytes.Contains(payload, kRecordType) || bytes.Contains(payload, kOperation))
+func SniffM365(j *sniff.JSON) bool {
+	return j.Has("OfficeActivity") || j.Has("CreationTime") && (j.Has("RecordType") || j.Has("Operation"))
 }
 
-// SniffDefender reports whether payload looks like a Microsoft 365
+// SniffDefender reports whether a record looks like a Microsoft 365
 // Defender record or a Microsoft Graph security alert.
-func SniffDefender(payload []byte) bool {
-	return bytes.Contains(payload, kAdvHunting) || bytes.Contains(payload, kGraphSecurity) ||
-		bytes.Contains(payload, kAlertsV2) ||
-		bytes.Contains(payload, kTimestamp) && bytes.Contains(payload, kActionType)
+func SniffDefender(j *sniff.JSON) bool {
+	return j.HasPrefix("AdvancedHunting-") || j.HasPrefix("#microsoft.graph.security.") || j.Has("alerts_v2") ||
+		j.Has("Timestamp") && j.Has("ActionType")
 }
 
-// SniffSentinel reports whether payload looks like a Sentinel table row.
-func SniffSentinel(payload []byte) bool {
-	return bytes.Contains(payload, kTimeGenerated)
+// SniffSentinel reports whether a record looks like a Sentinel table row.
+func SniffSentinel(j *sniff.JSON) bool {
+	return j.Has("TimeGenerated")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/parsertest"
+	"github.com/tarian-soc/tarian/internal/parse/sniff"
 )
 
 // parser is what every parser of the package does.
@@ -94,7 +95,7 @@ func TestSplit(t *testing.T) {
 func TestSniff(t *testing.T) {
 	for _, c := range []struct {
 		payload string
-		sniff   func([]byte) bool
+		sniff   func(*sniff.JSON) bool
 		want    bool
 	}{
 		{signInMonitor, SniffSignIn, true},
@@ -113,11 +114,12 @@ func TestSniff(t *testing.T) {
 		{windowsRow, SniffSentinel, true},
 		{signInMonitor, SniffSentinel, false},
 	} {
-		if got := c.sniff([]byte(c.payload)); got != c.want {
+		if got := c.sniff(sniff.Of([]byte(c.payload))); got != c.want {
 			t.Errorf("sniff %.60s = %v, want %v", c.payload, got, c.want)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { SniffSignIn([]byte(m365Record)) }); n != 0 {
+	strs := sniff.Of([]byte(m365Record))
+	if n := testing.AllocsPerRun(100, func() { SniffSignIn(strs) }); n != 0 {
 		t.Errorf("SniffSignIn allocates %v times", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/sniff"
 )
 
 // Type is the log-source type name used in configuration and
@@ -43,36 +44,17 @@ var (
 	ErrXML        = errors.New("windows XML")
 )
 
-// Sniff reports whether payload looks like a Windows event in any shape:
-// Windows XML (<Event ...>), or a JSON object with an evtx-style Event,
-// a Winlogbeat winlog object, or flat EventID and Channel/SourceName keys.
-// It does not allocate.
-func Sniff(payload []byte) bool {
-	return SniffXML(payload) || SniffJSON(payload)
-}
-
 // EvtxLead begins every evtx-style JSON event (evtx_dump, python-evtx,
 // Velociraptor) and no record of another format.
 const EvtxLead = `{"Event":{`
 
-// SniffJSON reports whether payload looks like a JSON Windows event
-// (evtx-style, flat or Winlogbeat).
-func SniffJSON(payload []byte) bool {
-	b := trimLeft(payload)
-	if len(b) == 0 || b[0] != '{' {
-		return false
-	}
-	switch {
-	case bytes.Contains(b, []byte(`"Event"`)) && bytes.Contains(b, []byte(`"System"`)):
-		return true
-	case bytes.Contains(b, []byte(`"winlog"`)):
-		return true
-	case bytes.Contains(b, []byte(`"win"`)) && bytes.Contains(b, []byte(`"eventID"`)):
-		return true
-	case bytes.Contains(b, []byte(`"EventID"`)):
-		return bytes.Contains(b, []byte(`"Channel"`)) || bytes.Contains(b, []byte(`"SourceName"`))
-	}
-	return false
+// SniffJSON reports whether a JSON object looks like a Windows event: an
+// evtx-style Event with its System, a Winlogbeat winlog object, or flat
+// EventID and Channel/SourceName keys. (Windows XML is SniffXML's.)
+func SniffJSON(j *sniff.JSON) bool {
+	return j.Has("Event") && j.Has("System") || j.Has("winlog") ||
+		j.Has("win") && j.Has("eventID") ||
+		j.Has("EventID") && (j.Has("Channel") || j.Has("SourceName"))
 }
 
 // SniffXML reports whether payload is a Windows XML event: an <Event>
