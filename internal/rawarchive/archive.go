@@ -77,9 +77,11 @@ type Deps struct {
 
 // Compression level. Measured on the corpus' Windows events in frames of a
 // MiB (see docs/normalisation.md): the fastest and default levels take
-// records to about a nineteenth, this one to a twentieth (7% smaller) for
-// about 2 µs more CPU an event; the best level costs four times more.
-const level = zstd.SpeedBetterCompression
+// records to about a nineteenth, the "better" level to a twentieth (7%
+// smaller) for 2-3 µs more CPU an event, which on a server whose whole
+// event path takes about 140 µs an event (bench/README.md) is 2% of its
+// throughput; the best level costs four times more.
+const level = zstd.SpeedFastest
 
 // Archive is the raw record archive. Its stage.Consumer methods are called
 // from one goroutine; Record may be called from any.
