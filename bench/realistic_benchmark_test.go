@@ -198,27 +198,7 @@ func runVL(b *testing.B, bin string, bodies [][]byte, total, clients int) sideRe
 
 	var r sideResult
 	cpu0 := cpuSeconds(b, p.cmd.Process.Pid)
-	profiled := make(chan struct{})
-	if path := os.Getenv("TARIAN_BENCH_PPROF"); path != "" {
-		// A CPU profile of the server while it takes the load.
-		go func() {
-			defer close(profiled)
-			req, _ := http.NewRequest("GET", p.url+"/debug/pprof/profile?seconds=15", nil)
-			req.Header.Set("Authorization", "Bearer "+bootstrap)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				b.Errorf("profile: %v", err)
-				return
-			}
-			defer resp.Body.Close()
-			data, _ := io.ReadAll(resp.Body)
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				b.Errorf("profile: %v", err)
-			}
-		}()
-	} else {
-		close(profiled)
-	}
+	profiled := profile(b, p.url, "vl")
 	b.StartTimer()
 	start := time.Now()
 	res := sendTo(b, tg, bodies, clients)
@@ -246,6 +226,7 @@ func runVL(b *testing.B, bin string, bodies [][]byte, total, clients int) sideRe
 		b.Fatal(err)
 	}
 	dropped := vlDropped(p.url)
+	<-profiled
 	p.stop(b)
 	if r.disk, err = diskUsage(data); err != nil {
 		b.Fatal(err)
@@ -255,6 +236,36 @@ func runVL(b *testing.B, bin string, bodies [][]byte, total, clients int) sideRe
 		b.Logf("VictoriaLogs: dropped rows %q; %d log lines (errors), the first: %.300s", dropped, errs, firstLines(log, 1))
 	}
 	return r
+}
+
+// profile takes a CPU profile of the server at base while it takes the
+// load, when TARIAN_BENCH_PPROF names a file: TARIAN_BENCH_PPROF_SECONDS
+// (default 15) seconds from now, written to that file with "."+side
+// appended. The channel closes when the profile is written (at once when
+// none is taken).
+func profile(b *testing.B, base, side string) <-chan struct{} {
+	done := make(chan struct{})
+	path := os.Getenv("TARIAN_BENCH_PPROF")
+	if path == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, envInt("TARIAN_BENCH_PPROF_SECONDS", 15)), nil)
+		req.Header.Set("Authorization", "Bearer "+bootstrap)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Errorf("profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		if err := os.WriteFile(path+"."+side, data, 0o644); err != nil {
+			b.Errorf("profile: %v", err)
+		}
+	}()
+	return done
 }
 
 // runTarian loads rules into a fresh `tarian serve`, sends bodies, and
@@ -287,27 +298,7 @@ func runTarian(b *testing.B, rules []map[string]any, bodies [][]byte, total, cli
 	var r sideResult
 	pid := p.cmd.Process.Pid
 	cpu0 := cpuSeconds(b, pid)
-	profiled := make(chan struct{})
-	if path := os.Getenv("TARIAN_BENCH_PPROF"); path != "" {
-		// A CPU profile of the server while it takes the load.
-		go func() {
-			defer close(profiled)
-			req, _ := http.NewRequest("GET", p.url+"/debug/pprof/profile?seconds=15", nil)
-			req.Header.Set("Authorization", "Bearer "+bootstrap)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				b.Errorf("profile: %v", err)
-				return
-			}
-			defer resp.Body.Close()
-			data, _ := io.ReadAll(resp.Body)
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				b.Errorf("profile: %v", err)
-			}
-		}()
-	} else {
-		close(profiled)
-	}
+	profiled := profile(b, p.url, "tarian")
 	b.StartTimer()
 	start := time.Now()
 	res := sendTo(b, tg, bodies, clients)
