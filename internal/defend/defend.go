@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
@@ -84,6 +85,32 @@ type Service struct {
 	cfg    Config
 	policy policy
 	d      Deps
+
+	mu sync.Mutex
+	// observed is what Observe last recorded of each alert it was told
+	// of, bounded by maxObserved.
+	observed map[alertKey]observation
+}
+
+// An alert that grows with the same external observables (the same
+// attack going on) is recorded again only once its last seen time has
+// moved observeEvery past the last record: under load an alert may grow
+// with every batch of events, and each record is a write and a
+// campaign lookup. Campaign windows are hours, so a record up to
+// observeEvery old changes nothing but the edge of one.
+const (
+	observeEvery = time.Minute
+	maxObserved  = 100_000
+)
+
+type alertKey struct {
+	t  tenant.ID
+	id int64
+}
+
+type observation struct {
+	seen time.Time
+	keys string
 }
 
 // New returns the service.
@@ -130,12 +157,17 @@ func (s *Service) Observe(ctx context.Context, t tenant.ID, cs []alert.Change) e
 		if seen.IsZero() {
 			seen = s.d.Now()
 		}
+		k, o := alertKey{t, a.ID}, observation{seen: seen, keys: strings.Join(ks, "\x00")}
+		if c.What == alert.ChangeUpdated && s.recent(k, o) {
+			continue
+		}
 		if err := s.d.Store.RecordObservables(ctx, t, a.ID, seen, ks); err != nil {
 			return fmt.Errorf("defend: record observables: %w", err)
 		}
 		if err := s.campaign(ctx, t, a, ks, seen); err != nil {
 			return err
 		}
+		s.note(k, o)
 		if c.What == alert.ChangeCreated && slices.Contains(s.cfg.AutoShare, a.RuleID) {
 			sh, err := s.Confirm(ctx, t, a)
 			if err != nil {
@@ -145,6 +177,25 @@ func (s *Service) Observe(ctx context.Context, t tenant.ID, cs []alert.Change) e
 		}
 	}
 	return nil
+}
+
+// recent reports whether alert k was last recorded with the same
+// observables less than observeEvery before o.
+func (s *Service) recent(k alertKey, o observation) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last, ok := s.observed[k]
+	return ok && last.keys == o.keys && !o.seen.Before(last.seen) && o.seen.Sub(last.seen) < observeEvery
+}
+
+// note remembers that alert k was recorded as o.
+func (s *Service) note(k alertKey, o observation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.observed == nil || len(s.observed) >= maxObserved {
+		s.observed = map[alertKey]observation{}
+	}
+	s.observed[k] = o
 }
 
 func (s *Service) campaign(ctx context.Context, t tenant.ID, a alert.Alert, ks []string, seen time.Time) error {

@@ -119,3 +119,73 @@ func TestAutoShare(t *testing.T) {
 		t.Errorf("an update shared again: %d batches", len(k.batches))
 	}
 }
+
+// counting counts the observations recorded.
+type counting struct {
+	defend.Store
+	records int
+}
+
+func (c *counting) RecordObservables(ctx context.Context, t tenant.ID, id int64, seen time.Time, keys []string) error {
+	c.records++
+	return c.Store.RecordObservables(ctx, t, id, seen, keys)
+}
+
+// TestGrowingAlertRecordedOncePerMinute: an alert that grows with every
+// batch is recorded again only when its observables change or its last
+// seen time has moved a minute on; campaigns still form from it.
+func TestGrowingAlertRecordedOncePerMinute(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, id := range []tenant.ID{"a", "b", "c"} {
+		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: id, Name: string(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &counting{Store: db}
+	s, err := defend.New(defend.DefaultConfig(), defend.Deps{Store: st, Intel: &taken{}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(tn tenant.ID, what string, a alert.Alert) {
+		t.Helper()
+		if err := s.Observe(ctx, tn, []alert.Change{{What: what, Alert: a}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := now.Add(-time.Hour)
+	change("a", alert.ChangeCreated, phish(1, "r", start))
+	for i := 1; i <= 59; i++ { // grows every second for a minute
+		change("a", alert.ChangeUpdated, phish(1, "r", start.Add(time.Duration(i)*time.Second)))
+	}
+	if st.records != 1 {
+		t.Fatalf("an alert growing for 59 s with the same observables: recorded %d times, want 1", st.records)
+	}
+	change("a", alert.ChangeUpdated, phish(1, "r", start.Add(time.Minute)))
+	if st.records != 2 {
+		t.Fatalf("a minute on: recorded %d times, want 2", st.records)
+	}
+	grown := phish(1, "r", start.Add(time.Minute+time.Second))
+	grown.Entities = append(grown.Entities, alert.Entity{Type: alert.EntityEmailSender, Value: "other@pay-now.biz"})
+	change("a", alert.ChangeUpdated, grown)
+	if st.records != 3 {
+		t.Fatalf("a new observable: recorded %d times, want 3", st.records)
+	}
+	// Another alert, and a new alert, are never held back.
+	change("b", alert.ChangeUpdated, phish(10, "r", start.Add(time.Minute+time.Second)))
+	change("a", alert.ChangeCreated, phish(2, "r", start.Add(time.Minute+time.Second)))
+	if st.records != 5 {
+		t.Fatalf("other alerts: recorded %d times, want 5", st.records)
+	}
+	// The campaign forms at the third member from what was recorded.
+	change("c", alert.ChangeCreated, phish(3, "r", start.Add(2*time.Minute)))
+	cs, err := s.Campaigns(ctx, 10)
+	if err != nil || len(cs) != 1 || cs[0].Members != 3 {
+		t.Fatalf("campaigns = %+v, %v; want one at 3 members", cs, err)
+	}
+}
