@@ -105,6 +105,8 @@ var (
 //
 // TARIAN_BENCH_REAL_EVENTS events (default 100,000), mixed by
 // TARIAN_BENCH_REAL_MIX (default windows=70,firewall=10,linux=10,cloud=10).
+// TARIAN_BENCH_NO_RULES=1 loads no rule into Tarian (the path without
+// detection's work).
 // The VictoriaLogs binary is TARIAN_VL_BIN when that names a file, else
 // v1.52.1 built with go install.
 //
@@ -139,7 +141,10 @@ func BenchmarkRealisticVsVictoriaLogs(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	rules := sigmaWindowsRules(b, root)
+	var rules []map[string]any
+	if os.Getenv("TARIAN_BENCH_NO_RULES") == "" {
+		rules = sigmaWindowsRules(b, root)
+	}
 	b.ResetTimer()
 	b.StopTimer()
 	vl := runVL(b, vlBin, gen.bodies, total, clients)
