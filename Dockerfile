@@ -18,7 +18,7 @@ ARG VERSION=dev
 ARG COMMIT=
 ARG BUILD_DATE=
 RUN CGO_ENABLED=0 go build -trimpath \
-	-ldflags "-s -w -X github.com/tarian-soc/tarian/internal/cli.Version=${VERSION} -X github.com/tarian-soc/tarian/internal/cli.Commit=${COMMIT} -X github.com/tarian-soc/tarian/internal/cli.BuildDate=${BUILD_DATE}" \
+	-ldflags "-s -w -X github.com/tarian-soc/tarian/internal/buildinfo.Version=${VERSION} -X github.com/tarian-soc/tarian/internal/buildinfo.Commit=${COMMIT} -X github.com/tarian-soc/tarian/internal/buildinfo.BuildDate=${BUILD_DATE}" \
 	-o /out/tarian ./cmd/tarian \
 	&& mkdir -p /out/data
 

@@ -10,7 +10,7 @@ PKGS := ./...
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-LDFLAGS := -X github.com/tarian-soc/tarian/internal/cli.Version=$(VERSION) -X github.com/tarian-soc/tarian/internal/cli.Commit=$(COMMIT) -X github.com/tarian-soc/tarian/internal/cli.BuildDate=$(BUILD_DATE)
+LDFLAGS := -X github.com/tarian-soc/tarian/internal/buildinfo.Version=$(VERSION) -X github.com/tarian-soc/tarian/internal/buildinfo.Commit=$(COMMIT) -X github.com/tarian-soc/tarian/internal/buildinfo.BuildDate=$(BUILD_DATE)
 
 .PHONY: build test deps lint ui-check vulncheck race e2e-external bench-compile demo clean
 

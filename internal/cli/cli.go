@@ -15,6 +15,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/tarian-soc/tarian/internal/buildinfo"
 )
 
 // Env is what a command may touch of its process.
@@ -155,7 +157,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "demo":
 		err = runServe(ctx, rest, env, true)
 	case "version", "--version":
-		fmt.Fprintln(env.Stdout, "tarian", versionString())
+		fmt.Fprintln(env.Stdout, "tarian", buildinfo.String())
 	case "completion":
 		err = runCompletion(rest, env.Stdout)
 	case "backup":

@@ -8,12 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/backup"
+	"github.com/tarian-soc/tarian/internal/buildinfo"
 	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/poll"
@@ -177,7 +177,7 @@ func (s *Server) snapshot(ctx context.Context) (m backup.Manifest, entries []bac
 			return m, nil, cleanup, err
 		}
 	}
-	m.Version, m.Schema, m.Created, m.BusSeq = buildVersion(), schema, time.Now().UTC(), seq
+	m.Version, m.Schema, m.Created, m.BusSeq = buildinfo.String(), schema, time.Now().UTC(), seq
 	return m, entries, cleanup, nil
 }
 
@@ -231,20 +231,4 @@ func walkFiles(root string, fn func(rel, path string) error) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
-}
-
-// buildVersion is the binary's module version and revision, as the Go
-// toolchain recorded them.
-func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, st := range bi.Settings {
-		if st.Key == "vcs.revision" {
-			v += " " + st.Value
-		}
-	}
-	return v
 }
