@@ -116,6 +116,13 @@ const (
 	HuntFailed  HuntStatus = "failed"
 )
 
+// QueuedHunt is an indicator waiting for its retro-hunt, Seq its place in
+// the queue.
+type QueuedHunt struct {
+	Seq         int64
+	IndicatorID string
+}
+
 // RetroHunt is one search of one tenant's stored events for one indicator.
 type RetroHunt struct {
 	ID          int64      `json:"id"`

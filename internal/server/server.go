@@ -448,6 +448,14 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		})
 	})
+	// Retro-hunts run on one node at a time, from the queue in the state
+	// store.
+	wg.Go(func() {
+		s.scheduled(cCtx, "retrohunt", func(ctx context.Context) error {
+			s.intel.RunRetroHunts(ctx)
+			return nil
+		})
+	})
 	// Quota use is saved every few seconds and, once the receivers and the
 	// API have stopped, a last time.
 	wg.Go(func() {
@@ -579,9 +587,6 @@ func (s *Server) drain(ctx context.Context) {
 }
 
 func (s *Server) close() {
-	if s.intel != nil {
-		s.intel.Close() // retro-hunts read the stores closed below
-	}
 	if err := s.bus.Close(); err != nil {
 		s.log.Warn("close bus", "err", err)
 	}

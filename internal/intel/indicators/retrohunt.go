@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,65 +21,101 @@ import (
 // huntBatch is how many queued indicators one retro-hunt query takes.
 const huntBatch = 100
 
-// retroHunt queues each indicator for a retro-hunt over the stored events
-// of every tenant it applies to; the hunter takes them in batches.
-func (s *Service) retroHunt(is []intel.Indicator) {
-	if s.queue == nil {
+// The hunter's pace: how often it looks at the queue for indicators other
+// nodes queued, and how long it waits after a failed hunt (doubling up to
+// huntRetryMax) before trying the queue again.
+const (
+	huntPoll     = 5 * time.Second
+	huntRetry    = 30 * time.Second
+	huntRetryMax = 10 * time.Minute
+)
+
+// interrupted is the error of a retro-hunt cut short by a stop or a crash.
+const interrupted = "interrupted (the node stopped); hunted again from the queue"
+
+// RunRetroHunts runs the queued retro-hunts until ctx ends: the indicators
+// imported on this node or any other sharing the state store, in batches
+// of huntBatch. An indicator leaves the queue only once its hunts are
+// recorded, so a crash or a stop loses none. Run it on one node at a time
+// (the server runs it as scheduled work under a cluster-wide lease): it
+// starts by marking the hunts still "running" as interrupted.
+func (s *Service) RunRetroHunts(ctx context.Context) {
+	if !s.hunting {
 		return
 	}
-	for _, i := range is {
-		if i.Revoked || len(matchable(i)) == 0 {
+	if n, err := s.d.Store.InterruptRetroHunts(ctx, s.d.Now().UTC(), interrupted); err != nil {
+		s.d.Log.Error("intel: mark interrupted retro-hunts", "err", err)
+	} else if n > 0 {
+		s.d.Log.Warn("intel: retro-hunts cut short by a stop are hunted again", "hunts", n)
+	}
+	retry := huntRetry
+	for {
+		more, err := s.huntQueued(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.d.Log.Error("intel: retro-hunt failed; the queue is tried again", "err", err, "in", retry.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(retry):
+			}
+			retry = min(2*retry, huntRetryMax)
 			continue
 		}
-		s.pending.Add(1)
+		retry = huntRetry
+		if more {
+			continue
+		}
 		select {
-		case s.queue <- i:
-		case <-s.ctx.Done():
-			s.pending.Done()
+		case <-ctx.Done():
 			return
+		case <-s.wake:
+		case <-time.After(huntPoll):
 		}
 	}
 }
 
-// hunter runs the queued retro-hunts until the service closes.
-func (s *Service) hunter() {
-	defer close(s.hunterDone)
-	for {
-		var batch []intel.Indicator
-		select {
-		case i := <-s.queue:
-			batch = append(batch, i)
-		case <-s.ctx.Done():
-			return
+// huntQueued hunts the oldest batch of the queue and removes it from the
+// queue; false when the queue was empty. An indicator gone (its member
+// removed), revoked or with nothing to search for is dropped unhunted. A
+// hunt the event store refuses (a bad query) is recorded as failed and
+// leaves the queue; any other failure leaves the batch queued.
+func (s *Service) huntQueued(ctx context.Context) (bool, error) {
+	qs, err := s.d.Store.QueuedRetroHunts(ctx, huntBatch)
+	if err != nil || len(qs) == 0 {
+		return false, err
+	}
+	seqs := make([]int64, 0, len(qs))
+	var is []intel.Indicator
+	seen := map[string]bool{}
+	for _, q := range qs {
+		seqs = append(seqs, q.Seq)
+		if seen[q.IndicatorID] {
+			continue
 		}
-	more:
-		for len(batch) < huntBatch {
-			select {
-			case i := <-s.queue:
-				batch = append(batch, i)
-			default:
-				break more
-			}
+		seen[q.IndicatorID] = true
+		i, err := s.d.Store.Indicator(ctx, q.IndicatorID)
+		if errors.Is(err, intel.ErrNotFound) {
+			continue
 		}
-		if err := s.Hunt(s.ctx, batch...); err != nil && s.ctx.Err() == nil {
-			s.d.Log.Error("intel: retro-hunt", "indicators", len(batch), "first", batch[0].ID, "err", err)
+		if err != nil {
+			return false, err
 		}
-		for range batch {
-			s.pending.Done()
+		if !i.Revoked && huntQuery(i) != "" {
+			is = append(is, i)
 		}
 	}
-}
-
-// Wait waits until the queued retro-hunts are done.
-func (s *Service) Wait() { s.pending.Wait() }
-
-// Close stops the retro-hunts (one in progress ends with its context)
-// and waits for the hunter.
-func (s *Service) Close() {
-	s.cancel()
-	if s.hunterDone != nil {
-		<-s.hunterDone
+	if len(is) > 0 {
+		err := s.Hunt(ctx, is...)
+		if errors.Is(err, logstore.ErrBadQuery) {
+			s.d.Log.Error("intel: the event store refused a retro-hunt; its indicators leave the queue", "indicators", len(is), "first", is[0].ID, "err", err)
+		} else if err != nil {
+			return false, err
+		}
 	}
+	return true, s.d.Store.DequeueRetroHunts(context.WithoutCancel(ctx), seqs)
 }
 
 func matchable(i intel.Indicator) []intel.Observable {
@@ -165,7 +202,10 @@ func (s *Service) huntOnce(ctx context.Context, t tenant.ID, now time.Time, is [
 	scanned, err := s.search(ctx, t, is, idx, strings.Join(parts, " OR "), earliest, hs)
 	for _, h := range hs {
 		h.Scanned, h.Finished, h.Status = scanned, s.d.Now().UTC(), intel.HuntDone
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			h.Status, h.Error = intel.HuntFailed, interrupted
+		case err != nil:
 			h.Status, h.Error = intel.HuntFailed, err.Error()
 		}
 		if uerr := s.d.Store.UpdateRetroHunt(context.WithoutCancel(ctx), *h); uerr != nil {

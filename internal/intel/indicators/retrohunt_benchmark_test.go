@@ -22,6 +22,28 @@ import (
 
 type numbers struct{ db *sqlstore.DB }
 
+// openStores opens a state store holding tenant "a" and an event store
+// beside it in a temporary directory, both closed when tb ends.
+func openStores(tb testing.TB) (*sqlstore.DB, *vlogs.Store, *slog.Logger) {
+	ctx := context.Background()
+	dir := tb.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: "a", Name: "A"}); err != nil {
+		tb.Fatal(err)
+	}
+	events, err := vlogs.Open(vlogs.Config{Path: filepath.Join(dir, "events"), MinFreeDiskBytes: -1}, numbers{db}, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { events.Close() })
+	return db, events, log
+}
+
 func (n numbers) Number(ctx context.Context, t tenant.ID) (uint32, error) {
 	tn, err := n.db.Tenant(ctx, t)
 	return tn.Number, err
@@ -40,21 +62,7 @@ func BenchmarkRetroHunt(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	dir := b.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: "a", Name: "A"}); err != nil {
-		b.Fatal(err)
-	}
-	events, err := vlogs.Open(vlogs.Config{Path: filepath.Join(dir, "events"), MinFreeDiskBytes: -1}, numbers{db}, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer events.Close()
+	db, events, log := openStores(b)
 	now := time.Now().UTC()
 	start := now.Add(-20 * 24 * time.Hour)
 	step := 20 * 24 * time.Hour / time.Duration(n)
@@ -100,7 +108,7 @@ func BenchmarkRetroHunt(b *testing.B) {
 	}
 	ind := intel.Indicator{ID: "indicator--00000000-0000-4000-8000-0000000000aa", TLP: intel.TLPAmber, Confidence: 80,
 		ValidFrom: now, Created: now, Modified: now, Observables: []intel.Observable{{Type: intel.TypeDomain, Value: "hunted-evil.example"}}}
-	if _, err := db.PutIndicators(ctx, []intel.Indicator{ind}); err != nil {
+	if _, err := db.PutIndicators(ctx, []intel.Indicator{ind}, false); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

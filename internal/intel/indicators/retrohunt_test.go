@@ -3,10 +3,8 @@ package indicators_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/tarian-soc/tarian/internal/intel/indicators"
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/logstore/vlogs"
-	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -39,46 +36,43 @@ func (s *shortQueries) Search(ctx context.Context, q logstore.Query, fn func(log
 	return s.Store.Search(ctx, q, fn)
 }
 
-// TestRetroHuntManyIndicators: a retro-hunt of many indicators at once is
-// split into queries an event store over HTTP accepts, and finds every
-// indicator's event.
-func TestRetroHuntManyIndicators(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: "a", Name: "A"}); err != nil {
-		t.Fatal(err)
-	}
-	store, err := vlogs.Open(vlogs.Config{Path: filepath.Join(dir, "events"), MinFreeDiskBytes: -1}, numbers{db}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	const n = 120
+// addressIndicators returns n indicators, each of one IPv4 address in
+// prefix (two octets), and stores in tenant "a" an event an hour old for
+// each of the first seen of them.
+func addressIndicators(t *testing.T, store *vlogs.Store, prefix string, n, seen int) []intel.Indicator {
 	now := time.Now().UTC()
 	var evs []event.Event
 	var is []intel.Indicator
 	for i := range n {
-		ip := fmt.Sprintf("203.0.%d.%d", 100+i/200, i%200)
-		evs = append(evs, event.Event{Time: now.Add(-time.Hour), Fields: []event.Field{
-			{Name: "destination.ip", Value: ip}, {Name: "host.name", Value: fmt.Sprintf("ws-%d", i)},
-			{Name: event.FieldHash, Value: fmt.Sprintf("%032x", i)}, {Name: event.FieldSeq, Value: "1"}, {Name: event.FieldIdx, Value: strconv.Itoa(i)},
-		}})
+		ip := fmt.Sprintf("%s.%d.%d", prefix, 100+i/200, i%200)
+		if i < seen {
+			evs = append(evs, event.Event{Time: now.Add(-time.Hour), Fields: []event.Field{
+				{Name: "destination.ip", Value: ip}, {Name: "host.name", Value: fmt.Sprintf("ws-%d", i)},
+				{Name: event.FieldHash, Value: fmt.Sprintf("%032x", i)}, {Name: event.FieldSeq, Value: "1"}, {Name: event.FieldIdx, Value: strconv.Itoa(i)},
+			}})
+		}
 		is = append(is, intel.Indicator{ID: fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i), TLP: intel.TLPAmber, Confidence: 80,
 			ValidFrom: now, Created: now, Modified: now, Observables: []intel.Observable{{Type: intel.TypeIPv4, Value: ip}}})
 	}
+	ctx := context.Background()
 	if err := store.Add(ctx, "a", evs); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.PutIndicators(ctx, is); err != nil {
+	return is
+}
+
+// TestRetroHuntManyIndicators: a retro-hunt of many indicators at once is
+// split into queries an event store over HTTP accepts, and finds every
+// indicator's event.
+func TestRetroHuntManyIndicators(t *testing.T) {
+	ctx := context.Background()
+	db, store, log := openStores(t)
+	const n = 120
+	is := addressIndicators(t, store, "203.0", n, n)
+	if _, err := db.PutIndicators(ctx, is, false); err != nil {
 		t.Fatal(err)
 	}
 	pipe, err := alert.NewPipeline(ctx, alert.DefaultConfig(), alert.Deps{Store: db})
@@ -91,7 +85,6 @@ func TestRetroHuntManyIndicators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	if err := s.Hunt(ctx, is...); err != nil {
 		t.Fatal(err)
 	}
@@ -103,5 +96,118 @@ func TestRetroHuntManyIndicators(t *testing.T) {
 		if err != nil || len(hs) != 1 || hs[0].Status != intel.HuntDone || hs[0].Hits != 1 {
 			t.Fatalf("%s: hunts %+v, %v; want done with 1 hit", i.Observables[0].Value, hs, err)
 		}
+	}
+}
+
+// stopping is an event store whose searches end as the node stops
+// mid-hunt: the first search cancels the hunter's context.
+type stopping struct {
+	*vlogs.Store
+	stop     context.CancelFunc
+	searches int
+}
+
+func (s *stopping) Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error {
+	s.searches++
+	s.stop()
+	return ctx.Err()
+}
+
+// TestRetroHuntQueueSurvivesAStop: indicators imported are queued in the
+// state store, not in memory: the import returns at once however many
+// there are, a hunt a stop cuts short is marked interrupted and hunted
+// again, and a service opened again on the same state (a restart) hunts
+// every indicator queued before, with nothing lost.
+func TestRetroHuntQueueSurvivesAStop(t *testing.T) {
+	ctx := context.Background()
+	db, store, log := openStores(t)
+	now := time.Now().UTC()
+	// 450 indicators, more than the old in-memory queue held before an
+	// import blocked; the events hold the first three's addresses.
+	is := addressIndicators(t, store, "198.51", 450, 3)
+	pipe, err := alert.NewPipeline(ctx, alert.DefaultConfig(), alert.Deps{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(search indicators.Searcher) *indicators.Service {
+		s, err := indicators.New(ctx, indicators.DefaultConfig(), indicators.Deps{Store: db, Search: search, Alerts: pipe,
+			Tenants: func(context.Context) ([]tenant.ID, error) { return []tenant.ID{"a"}, nil }, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	// The first node: the import returns with no hunter running, and the
+	// hunter it then starts is stopped in its first search.
+	runCtx, stop := context.WithCancel(ctx)
+	first := open(&stopping{Store: store, stop: stop})
+	sum, err := first.Import(ctx, intel.Batch{Indicators: is})
+	if err != nil || sum.Imported != len(is) {
+		t.Fatalf("import: %+v, %v", sum, err)
+	}
+	if q, err := db.QueuedRetroHunts(ctx, 1000); err != nil || len(q) != len(is) {
+		t.Fatalf("%d queued, %v; want every indicator imported", len(q), err)
+	}
+	first.RunRetroHunts(runCtx)
+	hs, err := first.RetroHunts(ctx, is[0].ID, "a", 10)
+	if err != nil || len(hs) != 1 || hs[0].Status != intel.HuntFailed || !strings.Contains(hs[0].Error, "interrupted") {
+		t.Fatalf("the hunt the stop cut short: %+v, %v; want failed, interrupted", hs, err)
+	}
+	if q, _ := db.QueuedRetroHunts(ctx, 1000); len(q) != len(is) {
+		t.Fatalf("%d queued after the stop, want all %d still queued", len(q), len(is))
+	}
+	// A crash leaves a hunt "running": the next hunter marks it.
+	crashed, err := db.CreateRetroHunt(ctx, intel.RetroHunt{IndicatorID: is[1].ID, Tenant: "a", Status: intel.HuntRunning, Since: now.Add(-time.Hour), Created: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The restart: every queued indicator is hunted, and the queue empties.
+	second := open(store)
+	runCtx, stop = context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); second.RunRetroHunts(runCtx) }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		q, err := db.QueuedRetroHunts(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue still holds %+v after a minute", q)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	for k, i := range is {
+		hs, err := second.RetroHunts(ctx, i.ID, "a", 1)
+		want := 0
+		if k < 3 {
+			want = 1
+		}
+		if err != nil || len(hs) != 1 || hs[0].Status != intel.HuntDone || hs[0].Hits != want {
+			t.Fatalf("%s after the restart: %+v, %v; want done with %d hit(s)", i.Observables[0].Value, hs, err, want)
+		}
+	}
+	all, err := second.RetroHunts(ctx, is[1].ID, "a", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range all {
+		if h.ID == crashed.ID && (h.Status != intel.HuntFailed || !strings.Contains(h.Error, "interrupted")) {
+			t.Errorf("the hunt a crash left running: %+v; want failed, interrupted", h)
+		}
+	}
+	as, err := db.Alerts(ctx, "a", alert.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 3 {
+		t.Errorf("%d retro-hunt alerts, want 3 (one per event an indicator names)", len(as))
 	}
 }

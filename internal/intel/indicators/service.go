@@ -26,7 +26,9 @@ import (
 
 // Store keeps indicators, sightings and retro-hunts (store/sqlstore).
 type Store interface {
-	PutIndicators(ctx context.Context, is []intel.Indicator) (intel.Summary, error)
+	// PutIndicators stores is; with hunt, every new or changed indicator
+	// not revoked is queued for a retro-hunt in the same transaction.
+	PutIndicators(ctx context.Context, is []intel.Indicator, hunt bool) (intel.Summary, error)
 	Indicator(ctx context.Context, id string) (intel.Indicator, error)
 	Indicators(ctx context.Context, f intel.Filter) ([]intel.Indicator, int64, error)
 	EachIndicator(ctx context.Context, fn func(intel.Indicator) error) error
@@ -35,6 +37,9 @@ type Store interface {
 	CreateRetroHunt(ctx context.Context, h intel.RetroHunt) (intel.RetroHunt, error)
 	UpdateRetroHunt(ctx context.Context, h intel.RetroHunt) error
 	RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error)
+	QueuedRetroHunts(ctx context.Context, limit int) ([]intel.QueuedHunt, error)
+	DequeueRetroHunts(ctx context.Context, seqs []int64) error
+	InterruptRetroHunts(ctx context.Context, at time.Time, reason string) (int64, error)
 }
 
 // Objects keeps STIX objects for export and TAXII (nil: not kept).
@@ -133,13 +138,10 @@ type Service struct {
 	// indexMu orders a change's store write and index update against
 	// Reload's read of the store and swap, so neither loses the other.
 	indexMu sync.Mutex
-	// The retro-hunts: queued indicators, counted until hunted (Wait), and
-	// the hunter that takes them until Close.
-	ctx        context.Context
-	cancel     context.CancelFunc
-	queue      chan intel.Indicator
-	pending    sync.WaitGroup
-	hunterDone chan struct{}
+	// hunting: retro-hunts are on (RetroHunts runs them); wake tells the
+	// hunter that indicators were queued here.
+	hunting bool
+	wake    chan struct{}
 	// cache holds indicators hit recently, so a busy indicator does not
 	// read the store for each event.
 	mu    sync.Mutex
@@ -154,14 +156,10 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Service{cfg: cfg, d: d, cache: map[string]intel.Indicator{}}
+	s := &Service{cfg: cfg, d: d, cache: map[string]intel.Indicator{}, wake: make(chan struct{}, 1)}
+	s.hunting = cfg.RetroHunt > 0 && d.Search != nil && d.Alerts != nil && d.Tenants != nil
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
-	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if cfg.RetroHunt > 0 && d.Search != nil && d.Alerts != nil && d.Tenants != nil {
-		s.queue, s.hunterDone = make(chan intel.Indicator, 4*huntBatch), make(chan struct{})
-		go s.hunter()
 	}
 	return s, nil
 }
@@ -218,7 +216,7 @@ func (s *Service) flag(i *intel.Indicator) {
 // Import stores a batch an importer read: its STIX objects, its
 // indicators (a version older than or equal to the one held changes
 // nothing), its sightings; the new and changed indicators reach the
-// matcher at once and are retro-hunted in the background.
+// matcher at once and are queued for a retro-hunt (RetroHunts runs them).
 func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, error) {
 	sum := intel.Summary{Skipped: b.Skipped, Notes: b.Notes}
 	objs := b.Objects
@@ -255,8 +253,7 @@ func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, err
 		}
 		sum.Objects = n
 	}
-	changed, err := s.put(ctx, valid, &sum)
-	if err != nil {
+	if err := s.put(ctx, valid, &sum); err != nil {
 		return sum, err
 	}
 	if len(b.Sightings) > 0 {
@@ -265,31 +262,36 @@ func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, err
 		}
 		sum.Sightings = len(b.Sightings)
 	}
-	s.retroHunt(changed)
 	return sum, nil
 }
 
-// put stores indicators and indexes the ones that changed, which it
-// returns.
-func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summary) ([]intel.Indicator, error) {
+// put stores indicators, queues their retro-hunts and indexes the ones
+// that changed.
+func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summary) error {
 	if len(is) == 0 {
-		return nil, nil
+		return nil
 	}
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
-	// Which ones are new or newer, so only they are re-indexed and hunted.
+	// Which ones are new or newer, so only they are re-indexed (the store queues their hunts).
 	var changed []intel.Indicator
 	for _, i := range is {
 		old, err := s.d.Store.Indicator(ctx, i.ID)
 		if errors.Is(err, intel.ErrNotFound) || err == nil && old.Modified.Before(i.Modified) {
 			changed = append(changed, i)
 		} else if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	got, err := s.d.Store.PutIndicators(ctx, is)
+	got, err := s.d.Store.PutIndicators(ctx, is, s.hunting)
 	if err != nil {
-		return nil, fmt.Errorf("intel: store indicators: %w", err)
+		return fmt.Errorf("intel: store indicators: %w", err)
+	}
+	if s.hunting && len(changed) > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 	sum.Imported += got.Imported
 	sum.Updated += got.Updated
@@ -307,7 +309,7 @@ func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summ
 	if len(changed) > 0 && s.d.Changed != nil {
 		s.d.Changed(ctx)
 	}
-	return changed, nil
+	return nil
 }
 
 // Add stores one indicator written by hand (CLI, API, console).
@@ -390,7 +392,7 @@ func (s *Service) Revoke(ctx context.Context, id string, owner tenant.ID, provid
 		}
 	}
 	var sum intel.Summary
-	if _, err := s.put(ctx, []intel.Indicator{i}, &sum); err != nil {
+	if err := s.put(ctx, []intel.Indicator{i}, &sum); err != nil {
 		return i, err
 	}
 	return i, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/intel"
@@ -62,7 +63,7 @@ func indicatorType(i intel.Indicator) string {
 
 // PutIndicators stores each indicator unless a version as new or newer is
 // held, and says how many were new, newer versions, or already held.
-func (d *DB) PutIndicators(ctx context.Context, is []intel.Indicator) (intel.Summary, error) {
+func (d *DB) PutIndicators(ctx context.Context, is []intel.Indicator, hunt bool) (intel.Summary, error) {
 	var s intel.Summary
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -80,6 +81,11 @@ ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, type = excluded.type, mod
 		return s, err
 	}
 	defer put.Close()
+	queue, err := tx.PrepareContext(ctx, `INSERT INTO retro_hunt_queue (indicator) VALUES (?)`)
+	if err != nil {
+		return s, err
+	}
+	defer queue.Close()
 	for _, i := range is {
 		var have int64
 		switch err := get.QueryRowContext(ctx, i.ID).Scan(&have); {
@@ -100,8 +106,66 @@ ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, type = excluded.type, mod
 		if _, err := put.ExecContext(ctx, i.ID, nullTenant(i.Owner), indicatorType(i), i.Modified.UnixNano(), i.Revoked, string(data)); err != nil {
 			return s, fmt.Errorf("indicator %s: %w", i.ID, err)
 		}
+		if hunt && !i.Revoked {
+			if _, err := queue.ExecContext(ctx, i.ID); err != nil {
+				return s, fmt.Errorf("indicator %s: queue its retro-hunt: %w", i.ID, err)
+			}
+		}
 	}
 	return s, tx.Commit()
+}
+
+// retroHuntQueueMigration holds the indicators waiting for a retro-hunt,
+// written in the transaction that stores them, so a crash or a stop
+// loses none; the hunter removes an entry once it is hunted.
+const retroHuntQueueMigration = `
+CREATE TABLE retro_hunt_queue (
+	seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+	indicator TEXT NOT NULL
+);`
+
+// QueuedRetroHunts returns up to limit queued retro-hunts, oldest first.
+func (d *DB) QueuedRetroHunts(ctx context.Context, limit int) ([]intel.QueuedHunt, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT seq, indicator FROM retro_hunt_queue ORDER BY seq LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []intel.QueuedHunt
+	for rows.Next() {
+		var q intel.QueuedHunt
+		if err := rows.Scan(&q.Seq, &q.IndicatorID); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// DequeueRetroHunts removes the queued retro-hunts seqs (hunted).
+func (d *DB) DequeueRetroHunts(ctx context.Context, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	args := make([]any, len(seqs))
+	for k, q := range seqs {
+		args[k] = q
+	}
+	_, err := d.db.ExecContext(ctx, `DELETE FROM retro_hunt_queue WHERE seq IN (?`+strings.Repeat(", ?", len(seqs)-1)+`)`, args...)
+	return err
+}
+
+// InterruptRetroHunts marks every retro-hunt still running as failed with
+// reason, finished at at, and returns how many there were: the hunter
+// calls it when it starts, when no hunt can be running (one node hunts at
+// a time), so a hunt a crash or a stop cut short does not stay "running".
+func (d *DB) InterruptRetroHunts(ctx context.Context, at time.Time, reason string) (int64, error) {
+	res, err := d.db.ExecContext(ctx, `UPDATE retro_hunts SET status = ?, finished = ?, error = ? WHERE status = ?`,
+		string(intel.HuntFailed), at.UnixNano(), reason, string(intel.HuntRunning))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 func scanIndicator(s scanner) (int64, intel.Indicator, error) {

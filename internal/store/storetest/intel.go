@@ -50,14 +50,14 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 		indicator("indicator--4", "a", intel.TLPClear, nil, "a-own.example", t0),
 		indicator("indicator--5", "b", intel.TLPGreen, nil, "b-own.example", t0),
 	}
-	sum, err := s.PutIndicators(ctx, is)
+	sum, err := s.PutIndicators(ctx, is, true)
 	if err != nil || sum.Imported != 5 || sum.Updated != 0 {
 		t.Fatalf("PutIndicators: %+v, %v", sum, err)
 	}
 	// A newer version updates; the same or an older one changes nothing.
 	newer := indicator("indicator--1", "", intel.TLPAmber, nil, "shared2.example", t0.Add(time.Hour))
 	older := indicator("indicator--4", "a", intel.TLPClear, nil, "a-old.example", t0.Add(-time.Hour))
-	sum, err = s.PutIndicators(ctx, []intel.Indicator{newer, older, is[2]})
+	sum, err = s.PutIndicators(ctx, []intel.Indicator{newer, older, is[2]}, true)
 	if err != nil || sum.Updated != 1 || sum.Unchanged != 2 || sum.Imported != 0 {
 		t.Fatalf("second PutIndicators: %+v, %v", sum, err)
 	}
@@ -123,7 +123,7 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 	// Revoked ones leave the default list and the matcher's load.
 	rev := is[4]
 	rev.Revoked, rev.Modified = true, t0.Add(2*time.Hour)
-	if _, err := s.PutIndicators(ctx, []intel.Indicator{rev}); err != nil {
+	if _, err := s.PutIndicators(ctx, []intel.Indicator{rev}, true); err != nil {
 		t.Fatal(err)
 	}
 	if got := list(intel.Filter{Viewer: "b"}); slices.Contains(got, "indicator--5") {
@@ -181,5 +181,39 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 	}
 	if all, _ := s.RetroHunts(ctx, "", "", 10); len(all) != 2 || all[0].Tenant != "b" {
 		t.Errorf("every hunt, newest first = %+v", all)
+	}
+	// A hunt a stop cut short is marked so, not left running.
+	if n, err := s.InterruptRetroHunts(ctx, t0.Add(2*time.Minute), "interrupted"); err != nil || n != 1 {
+		t.Errorf("InterruptRetroHunts = %d, %v; want the one running", n, err)
+	}
+	if bs, _ := s.RetroHunts(ctx, "indicator--1", "b", 1); len(bs) != 1 || bs[0].Status != intel.HuntFailed || bs[0].Error != "interrupted" || !bs[0].Finished.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("b's interrupted hunt = %+v", bs)
+	}
+	if as, _ := s.RetroHunts(ctx, "indicator--1", "a", 1); len(as) != 1 || as[0].Status != intel.HuntDone {
+		t.Errorf("a's finished hunt changed: %+v", as)
+	}
+
+	// The retro-hunt queue: every new or changed indicator put with hunt,
+	// in order; not an unchanged one, a revoked one, or one put without.
+	q, err := s.QueuedRetroHunts(ctx, 100)
+	var queued []string
+	for _, e := range q {
+		queued = append(queued, e.IndicatorID)
+	}
+	if want := []string{"indicator--1", "indicator--2", "indicator--3", "indicator--4", "indicator--5", "indicator--1"}; err != nil || !slices.Equal(queued, want) {
+		t.Fatalf("queued hunts = %v, %v; want %v", queued, err, want)
+	}
+	if _, err := s.PutIndicators(ctx, []intel.Indicator{indicator("indicator--6", "", intel.TLPAmber, nil, "quiet.example", t0)}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DequeueRetroHunts(ctx, []int64{q[0].Seq, q[2].Seq, q[5].Seq}); err != nil {
+		t.Fatal(err)
+	}
+	q, err = s.QueuedRetroHunts(ctx, 2)
+	if err != nil || len(q) != 2 || q[0].IndicatorID != "indicator--2" || q[1].IndicatorID != "indicator--4" {
+		t.Errorf("after dequeueing three, the first two = %+v, %v; want indicator--2 and --4", q, err)
+	}
+	if rest, _ := s.QueuedRetroHunts(ctx, 100); len(rest) != 3 {
+		t.Errorf("%d left in the queue, want 3 (indicator--6 was put without a hunt)", len(rest))
 	}
 }
