@@ -221,6 +221,10 @@ type Store interface {
 	// Assignee, Note, Acknowledged, Resolved, Escalated, Updated) with fn,
 	// atomically, and returns it before and after.
 	Update(ctx context.Context, t tenant.ID, id int64, fn func(*Alert) error) (before, after Alert, err error)
+	// Forget forgets, in every tenant, which events were counted by a
+	// Raise before before, and the entities last seen by an incident
+	// before it; it returns how many of each it forgot. The alerts stay.
+	Forget(ctx context.Context, before time.Time) (events, entities int64, err error)
 }
 
 // Change is one alert's change, as the stream and notifications see it.

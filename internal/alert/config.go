@@ -20,6 +20,12 @@ type Config struct {
 	SLA map[string]SLA `yaml:"sla"`
 	// Tenants override any of the above for one tenant.
 	Tenants map[tenant.ID]TenantConfig `yaml:"tenants"`
+	// EventMemory is how long the store remembers which events each rule
+	// already counted (so an event replayed from the bus or sent again
+	// counts once) and which incident saw each entity last (for
+	// grouping), after the last time it was raised; older entries are
+	// forgotten by the retention job. At least bus.max_age.
+	EventMemory time.Duration `yaml:"event_memory"`
 }
 
 // TenantConfig is one tenant's overrides; an unset part keeps the default.
@@ -56,8 +62,9 @@ type SLA struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Dedup: Dedup{Key: []string{EntityHost, EntityUser}, Window: time.Hour},
-		Group: Group{By: []string{EntityHost, EntityUser}, Window: time.Hour},
+		Dedup:       Dedup{Key: []string{EntityHost, EntityUser}, Window: time.Hour},
+		Group:       Group{By: []string{EntityHost, EntityUser}, Window: time.Hour},
+		EventMemory: 30 * 24 * time.Hour,
 		SLA: map[string]SLA{
 			"critical":      {Acknowledge: 15 * time.Minute, Resolve: 4 * time.Hour},
 			"high":          {Acknowledge: time.Hour, Resolve: 24 * time.Hour},
@@ -80,6 +87,9 @@ func (c Config) Validate() error {
 	}
 	if c.Group.Window < 0 {
 		return fmt.Errorf("group.window: must not be negative")
+	}
+	if c.EventMemory < 24*time.Hour {
+		return fmt.Errorf("event_memory: %s is shorter than one day", c.EventMemory)
 	}
 	if err := validSLA("sla", c.SLA); err != nil {
 		return err

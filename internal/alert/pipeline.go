@@ -54,6 +54,13 @@ func NewPipeline(ctx context.Context, cfg Config, d Deps) (*Pipeline, error) {
 // Config returns the pipeline's configuration.
 func (p *Pipeline) Config() Config { return p.cfg }
 
+// Forget forgets the events counted and the entities seen more than
+// EventMemory before now (the retention job calls it): without it the
+// store would keep a row for every event any rule ever matched.
+func (p *Pipeline) Forget(ctx context.Context, now time.Time) (events, entities int64, err error) {
+	return p.d.Store.Forget(ctx, now.Add(-p.cfg.EventMemory))
+}
+
 // Now returns the pipeline's clock reading.
 func (p *Pipeline) Now() time.Time { return p.d.Now().UTC() }
 

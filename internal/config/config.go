@@ -312,8 +312,10 @@ func Default() Config {
 // An unknown key or a bad value names the file, line, key and reason.
 func Load(path string, getenv func(string) string) (Config, error) {
 	c := Default()
+	var data []byte
 	if path != "" {
-		data, err := os.ReadFile(path)
+		var err error
+		data, err = os.ReadFile(path)
 		if err != nil {
 			return c, fmt.Errorf("config: %w", err)
 		}
@@ -332,6 +334,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		where := "config"
 		if path != "" {
 			where = "config " + path
+			if line := lineOfKey(data, err.Error()); line > 0 {
+				where += fmt.Sprintf(": line %d", line)
+			}
 		}
 		return c, fmt.Errorf("%s: %w", where, err)
 	}
@@ -360,6 +365,43 @@ func describe(err error, data []byte) string {
 		msgs[i] = m
 	}
 	return strings.Join(msgs, "; ")
+}
+
+// lineOfKey is the line of the file data where the key a validation
+// error msg names ("alerts.group.window: ...") is set, or of the nearest
+// enclosing key the file sets; 0 when the file sets none of them (the
+// value is a default or came from the environment).
+func lineOfKey(data []byte, msg string) int {
+	key, _, ok := strings.Cut(msg, ": ")
+	if !ok || strings.ContainsAny(key, " \t") {
+		return 0
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return 0
+	}
+	byLine := map[int]string{}
+	keysByLine(&root, "", byLine)
+	for ; key != ""; key, _, _ = cutLast(key, ".") {
+		line := 0
+		for l, k := range byLine {
+			if k == key && (line == 0 || l < line) {
+				line = l
+			}
+		}
+		if line > 0 {
+			return line
+		}
+	}
+	return 0
+}
+
+// cutLast is strings.Cut at the last sep: "a.b.c" gives "a.b", "c".
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return "", s, false
 }
 
 // keysByLine records the dotted key of every mapping entry by its line.
@@ -507,6 +549,9 @@ func (c Config) Validate() error {
 		if s.err != nil {
 			return fmt.Errorf("%s.%w", s.key, s.err)
 		}
+	}
+	if c.Alerts.EventMemory < c.Bus.MaxAge {
+		return fmt.Errorf("alerts.event_memory: %s is shorter than bus.max_age (%s): an event replayed from the bus could count twice", c.Alerts.EventMemory, c.Bus.MaxAge)
 	}
 	return nil
 }

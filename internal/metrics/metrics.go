@@ -35,6 +35,9 @@ func (r *Registry) Observe(name string, t tenant.ID, v float64) {
 // Inc adds one to the counter name (a full metric name with labels).
 func (r *Registry) Inc(name string) { r.set.GetOrCreateCounter(name).Inc() }
 
+// Add adds n to the counter name (a full metric name with labels).
+func (r *Registry) Add(name string, n int) { r.set.GetOrCreateCounter(name).Add(n) }
+
 // Gauge registers name with a function read at each scrape. Registering a
 // name twice keeps the first function.
 func (r *Registry) Gauge(name string, f func() float64) {

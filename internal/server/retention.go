@@ -14,7 +14,11 @@ const (
 	MetricRetentionRawDays     = "tarian_retention_deleted_raw_days_total"
 	MetricRetentionDeadLetters = "tarian_retention_deleted_dead_letters_total"
 	MetricRetentionRuns        = "tarian_retention_runs_total"
-	MetricRetentionErrors      = "tarian_retention_errors_total"
+	// What the alerts forgot (alerts.event_memory): the marks of counted
+	// events and the entities last seen by an incident, every tenant.
+	MetricRetentionAlertEvents   = "tarian_retention_forgotten_alert_events_total"
+	MetricRetentionAlertEntities = "tarian_retention_forgotten_alert_entities_total"
+	MetricRetentionErrors        = "tarian_retention_errors_total"
 )
 
 // Deleted is what retention deleted for one tenant.
@@ -46,7 +50,9 @@ func (s *Server) runRetention(ctx context.Context) {
 // (config retention, over events.retention), what is older than it at
 // now: events by their stored time, raw archive days (the days records
 // were received) that ended before the cut-off (raw, else events), dead
-// letters by when they were received. Each tenant's
+// letters by when they were received; and for every tenant, the alerts'
+// memory of counted events and seen entities older than
+// alerts.event_memory. Each tenant's
 // deletion is scoped to it; running it again deletes nothing more. It
 // goes on past a tenant that fails and returns every error joined, with
 // what it did delete.
@@ -100,6 +106,21 @@ func (s *Server) ApplyRetention(ctx context.Context, now time.Time) ([]Deleted, 
 		if keep.Events > 0 || keep.RawOrEvents() > 0 || keep.DeadLetters > 0 {
 			out = append(out, d)
 		}
+	}
+	// The alerts' own bookkeeping, for every tenant alike: which events
+	// each rule counted and which incident saw an entity last, older than
+	// alerts.event_memory. The alerts stay.
+	events, entities, err := s.alerts.Forget(ctx, now)
+	if err != nil {
+		s.metrics.Inc(MetricRetentionErrors)
+		s.log.Error("retention failed", "kind", "alert_memory", "err", err)
+		errs = append(errs, err)
+	}
+	s.metrics.Add(MetricRetentionAlertEvents, int(events))
+	s.metrics.Add(MetricRetentionAlertEntities, int(entities))
+	if events > 0 || entities > 0 {
+		s.log.Info("retention: alerts forgot old events and entities", "events", events, "entities", entities,
+			"before", now.Add(-s.alerts.Config().EventMemory).UTC().Format(time.RFC3339))
 	}
 	return out, errors.Join(errs...)
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/config"
+	"github.com/tarian-soc/tarian/internal/demo"
+	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/server"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 	"github.com/tarian-soc/tarian/internal/web"
@@ -196,4 +198,73 @@ func removeOverHTTP(t *testing.T, s *servertest.Server, id string) (*bytes.Buffe
 		t.Fatal(err)
 	}
 	return &buf, rec
+}
+
+// TestRetentionForgetsCountedEvents: the retention job forgets which
+// events the alerts counted once they are older than alerts.event_memory:
+// the same event sent again before that counts once, after it counts
+// again; the alert stays.
+func TestRetentionForgetsCountedEvents(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	var files []detector.ImportFile
+	for name, data := range demo.RuleFiles() {
+		files = append(files, detector.ImportFile{Name: name, Data: data})
+	}
+	s.JSON(t, http.MethodPost, "/api/v1/rules", servertest.AdminToken, map[string]any{"files": files}, nil)
+	s.AddTenant(t, "north-vale")
+	ingest, analyst := s.Token(t, "north-vale", "ingest"), s.Token(t, "north-vale", "tenant-analyst")
+	line, _ := json.Marshal(map[string]any{
+		"@timestamp": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano),
+		"event":      map[string]any{"kind": "event", "category": []string{"process"}, "type": []string{"start"}, "module": "sysmon", "code": "1"},
+		"host":       map[string]any{"name": "nv-dc1"},
+		"winlog": map[string]any{"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1, "event_data": map[string]any{
+			"Image": `C:\Windows\System32\vssadmin.exe`, "CommandLine": "vssadmin.exe delete shadows /all /quiet"}},
+	})
+	// send sends the event again and waits until the detector has read
+	// it; counted is how many events the tenant's alerts count in all.
+	send := func() {
+		t.Helper()
+		if status, body := s.Do(t, http.MethodPost, "/api/v1/ingest", ingest, append(line, '\n')); status != http.StatusOK {
+			t.Fatalf("ingest: %d %s", status, body)
+		}
+		for deadline := time.Now().Add(20 * time.Second); metrics(t, s)["tarian_detector_lag_messages"] != 0; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the detector did not read the event")
+			}
+		}
+	}
+	counted := func() int {
+		var out struct {
+			Alerts []struct {
+				Count int `json:"count"`
+			} `json:"alerts"`
+		}
+		s.JSON(t, http.MethodGet, "/api/v1/alerts", analyst, nil, &out)
+		n := 0
+		for _, a := range out.Alerts {
+			n += a.Count
+		}
+		return n
+	}
+	send()
+	if n := counted(); n != 1 {
+		t.Fatalf("alerts count %d events, want 1", n)
+	}
+	if _, err := s.ApplyRetention(t.Context(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	send()
+	if n := counted(); n != 1 {
+		t.Fatalf("sent again within alerts.event_memory, alerts count %d events; want 1", n)
+	}
+	if _, err := s.ApplyRetention(t.Context(), time.Now().Add(31*day)); err != nil {
+		t.Fatal(err)
+	}
+	if got := metric(t, s, server.MetricRetentionAlertEvents); got == "" || strings.HasSuffix(got, " 0") {
+		t.Fatalf("forgotten events metric %q, want some", got)
+	}
+	send()
+	if n := counted(); n != 2 {
+		t.Errorf("sent again once its mark was forgotten, alerts count %d events; want 2", n)
+	}
 }

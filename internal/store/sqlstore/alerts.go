@@ -904,8 +904,8 @@ func (r *raise) write(ctx context.Context) error {
 		marks.tuple().hex(m[:]).int(r.markAlert[i])
 	}
 	if marks.n > 0 {
-		if _, err := r.tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_events (mark, alert)
-			SELECT `+x.unhex("value->>0")+`, CAST(value->>1 AS BIGINT) FROM `+x.jsonRows("?"), marks.String()); err != nil {
+		if _, err := r.tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_events (mark, alert, at)
+			SELECT `+x.unhex("value->>0")+`, CAST(value->>1 AS BIGINT), ? FROM `+x.jsonRows("?"), nanos(r.now), marks.String()); err != nil {
 			return fmt.Errorf("raise alerts: store events: %w", err)
 		}
 	}
@@ -1252,4 +1252,51 @@ func (d *DB) Assets(ctx context.Context, t tenant.ID) ([]alert.Asset, error) {
 // AllAssets lists every tenant's assets.
 func (d *DB) AllAssets(ctx context.Context) ([]alert.Asset, error) {
 	return d.assets(ctx, `SELECT tenant, type, name, criticality FROM assets ORDER BY tenant, type, key`)
+}
+
+// alertMemoryMigration dates each counted event's mark (when it was
+// raised; the marks kept from before, their alert's last event), so the
+// retention job can forget old marks (Forget) instead of keeping one for
+// every event any rule ever matched.
+const alertMemoryMigration = `
+ALTER TABLE alert_events ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+UPDATE alert_events SET at = COALESCE((SELECT last_seen FROM alerts WHERE alerts.id = alert_events.alert), 0);
+CREATE INDEX alert_events_at ON alert_events(at);
+CREATE INDEX alert_incident_entities_seen ON alert_incident_entities(last_seen);`
+
+// Forget deletes the marks of events raised before before, and the
+// entities last seen by an incident (their event time) before it, in
+// every tenant; see alert.Store. It deletes in batches of forgetBatch
+// rows, so a first run over a large backlog never holds the database's
+// write lock for long.
+func (d *DB) Forget(ctx context.Context, before time.Time) (events, entities int64, err error) {
+	if events, err = d.deleteBatched(ctx, `DELETE FROM alert_events WHERE mark IN (SELECT mark FROM alert_events WHERE at < ? LIMIT ?)`, nanos(before)); err != nil {
+		return events, 0, fmt.Errorf("forget counted events: %w", err)
+	}
+	entities, err = d.deleteBatched(ctx, `DELETE FROM alert_incident_entities WHERE (tenant, type, value) IN
+		(SELECT tenant, type, value FROM alert_incident_entities WHERE last_seen < ? LIMIT ?)`, nanos(before))
+	if err != nil {
+		return events, entities, fmt.Errorf("forget incident entities: %w", err)
+	}
+	return events, entities, nil
+}
+
+// forgetBatch is how many rows one statement of Forget deletes.
+const forgetBatch = 20_000
+
+// deleteBatched runs del (a DELETE taking before and a LIMIT) until it
+// deletes fewer than forgetBatch rows, and returns how many it deleted.
+func (d *DB) deleteBatched(ctx context.Context, del string, before int64) (int64, error) {
+	var n int64
+	for {
+		res, err := d.db.ExecContext(ctx, del, before, forgetBatch)
+		if err != nil {
+			return n, err
+		}
+		k, err := res.RowsAffected()
+		n += k
+		if err != nil || k < forgetBatch {
+			return n, err
+		}
+	}
 }

@@ -40,15 +40,19 @@ func appendN(t testing.TB, db *DB, scope string, n int) {
 	}
 }
 
-// dropsAfter returns the statements that drop the tables and indexes the
-// migrations after version v created (latest first).
+// dropsAfter returns the statements that drop the tables, indexes and
+// columns the migrations after version v created (latest first).
 func dropsAfter(v int) []string {
-	re := regexp.MustCompile(`(?i)CREATE\s+(TABLE|INDEX)\s+(?:IF NOT EXISTS\s+)?(\w+)`)
+	re := regexp.MustCompile(`(?i)CREATE\s+(TABLE|INDEX)\s+(?:IF NOT EXISTS\s+)?(\w+)|ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)`)
 	var out []string
 	for m := len(migrations) - 1; m > v; m-- {
 		found := re.FindAllStringSubmatch(migrations[m], -1)
 		for i := len(found) - 1; i >= 0; i-- {
-			out = append(out, "DROP "+strings.ToUpper(found[i][1])+" IF EXISTS "+found[i][2])
+			if f := found[i]; f[3] != "" {
+				out = append(out, "ALTER TABLE "+f[3]+" DROP COLUMN "+f[4])
+			} else {
+				out = append(out, "DROP "+strings.ToUpper(f[1])+" IF EXISTS "+f[2])
+			}
 		}
 	}
 	return out

@@ -172,6 +172,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	17: reportsMigration,        // reports.go (monthly reports mailed)
 	18: quotaMigration,          // quota.go (quota use, poll health)
 	19: retroHuntQueueMigration, // intel.go (the retro-hunts to run)
+	20: alertMemoryMigration,    // alerts.go (counted events forgotten)
 }
 
 // migrate applies the migrations the database lacks, each in a write

@@ -45,6 +45,7 @@ func TestAlerts(t *testing.T, open func(t *testing.T) AlertStore) {
 		{"Assets", testAssets},
 		{"PipelineSuppression", testPipelineSuppression},
 		{"Times", testAlertTimes},
+		{"Forget", testAlertForget},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
 	}
@@ -988,5 +989,34 @@ func testAlertTimes(t *testing.T, s AlertStore) {
 	n := 0
 	if err := s.AlertTimes(ctx, "a", time.Time{}, time.Time{}, func(alert.Alert) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Errorf("AlertTimes with fn failing: %v after %d, want stop after 1", err, n)
+	}
+}
+
+// testAlertForget: Forget forgets the events counted, and the entities
+// seen, before its time, and nothing after: an event raised again after
+// its mark is forgotten counts again, one whose mark is kept does not.
+func testAlertForget(t *testing.T, s AlertStore) {
+	addTenants(t, s, "council-a")
+	ctx := context.Background()
+	p, clk := newPipeline(t, s, nil) // the clock at t0 + 1h
+	old := det("r1", "ws-1", "u1", t0, "h-old", "1:1")
+	recent := det("r2", "ws-2", "u2", t0.Add(150*time.Minute), "h-recent", "1:2")
+	raise(t, p, "council-a", old)
+	clk.now = t0.Add(3 * time.Hour)
+	raise(t, p, "council-a", recent)
+	events, entities, err := p.Forget(ctx, t0.Add(2*time.Hour).Add(p.Config().EventMemory))
+	if err != nil || events != 1 || entities != 2 {
+		t.Fatalf("Forget = %d events, %d entities, %v; want r1's event and ws-1, u1", events, entities, err)
+	}
+	if again := raiseOne(t, p, "council-a", old); again.Alert.Count != 2 {
+		t.Errorf("the forgotten event raised again: count %d, want 2", again.Alert.Count)
+	}
+	if cs := raise(t, p, "council-a", recent); len(cs) != 0 {
+		t.Errorf("the remembered event raised again changed %+v, want nothing (counted once)", cs)
+	}
+	// The event raised again is remembered from when it was raised (t0 +
+	// 3h); its entities by its own time (t0), so they go again.
+	if events, entities, err := p.Forget(ctx, t0.Add(2*time.Hour).Add(p.Config().EventMemory)); err != nil || events != 0 || entities != 2 {
+		t.Errorf("Forget again = %d events, %d entities, %v; want 0 and 2", events, entities, err)
 	}
 }
