@@ -168,9 +168,24 @@ type Filter struct {
 	Incident int64
 	// CreatedFrom and CreatedTo bound Created when set: [from, to).
 	CreatedFrom, CreatedTo time.Time
-	// Before pages: only alerts with ID below it (0: from the newest).
-	Before int64
-	Limit  int
+	// ByRisk orders the alerts riskiest first (then newest first) instead
+	// of newest first.
+	ByRisk bool
+	// Before pages: only alerts after the cursor in the order, that is
+	// with ID below it, or by risk, with risk below BeforeRisk or equal
+	// and ID below Before (0: from the first).
+	Before     int64
+	BeforeRisk int
+	Limit      int
+}
+
+// After reports whether a comes after b in f's order: older, or by risk
+// less risky (then older).
+func (f Filter) After(a, b Alert) bool {
+	if f.ByRisk && a.Risk != b.Risk {
+		return a.Risk < b.Risk
+	}
+	return a.ID < b.ID
 }
 
 // Pending is a detection ready to be stored: suppressions applied, its

@@ -43,8 +43,9 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 	rule := fs.String("rule", "", "only alerts of this rule ID")
 	assignee := fs.String("assignee", "", "only alerts assigned to this analyst")
 	incident := fs.String("incident", "", "only alerts of this incident")
-	limit := fs.Int("limit", 100, "most alerts, newest first; 0 for all")
-	cursor := fs.String("cursor", "", "start after the alerts already shown (the cursor a truncated listing names)")
+	limit := fs.Int("limit", 100, "most alerts; 0 for all")
+	sort := fs.String("sort", "newest", "order: newest, or risk (riskiest first, then newest)")
+	cursor := fs.String("cursor", "", "start after the alerts already shown (the cursor a truncated listing names, with the same --sort)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -59,13 +60,15 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 		return usageError(fmt.Sprintf("--status %q: want one of %s", *status, alert.Statuses))
 	case *limit < 0:
 		return usageError("--limit: want 0 (all) or more")
+	case *sort != "newest" && *sort != "risk":
+		return usageError(fmt.Sprintf("--sort %q: want newest or risk", *sort))
 	}
 	c, err := newClient(env)
 	if err != nil {
 		return err
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"tenant": *ten, "status": *status, "severity": *severity, "rule": *rule, "assignee": *assignee, "incident": *incident} {
+	for k, v := range map[string]string{"tenant": *ten, "status": *status, "severity": *severity, "rule": *rule, "assignee": *assignee, "incident": *incident, "sort": *sort} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -110,7 +113,11 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if next != "" {
-		fmt.Fprintf(env.Stderr, "listed %s; more match: raise --limit (0 for all), or list the next ones with --cursor %s\n", plural(len(alerts), "alert"), next)
+		again := ""
+		if *sort != "newest" {
+			again = " --sort " + *sort
+		}
+		fmt.Fprintf(env.Stderr, "listed %s; more match: raise --limit (0 for all), or list the next ones with%s --cursor %s\n", plural(len(alerts), "alert"), again, next)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
-  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--incident N] [--limit N] [--cursor C] [--json]
+  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--incident N] [--sort newest|risk] [--limit N] [--cursor C] [--json]
   tarian alerts show ID [--json]
   tarian alerts incidents [--tenant ID|*] [--status S] [--severity L] [--limit N] [--json]   one line per incident
   tarian alerts ack ID...                 acknowledge

@@ -380,6 +380,64 @@ func TestAlertsList(t *testing.T) {
 	if status != 400 || !strings.Contains(string(body), "informational, low, medium, high, critical") {
 		t.Errorf("severity=bogus: %d %s", status, body)
 	}
+
+	// --sort risk: the riskiest first across every member, whatever its
+	// age. An early alert of powys counts three more events: its risk
+	// rises above the others'.
+	var more strings.Builder
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintln(&more, vssadmin("powys-ws-5", "upowys", at.Add(time.Duration(i)*time.Minute)))
+	}
+	if code, _, errs := (cmdEnv{url: s.URL, token: s.Token(t, "powys", "ingest")}).run(t, more.String(), "ingest"); code != 0 {
+		t.Fatalf("ingest: %d %q", code, errs)
+	}
+	var risky map[string]any
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, out, _ = admin.run(t, "", "alerts", "list", "--tenant", "*", "--sort", "risk", "--limit", "1", "--json")
+		if json.Unmarshal([]byte(out), &risky) == nil && risky["host"] == "powys-ws-5" {
+			break
+		}
+	}
+	if risky["host"] != "powys-ws-5" || risky["count"] != float64(4) {
+		t.Fatalf("--sort risk first alert %v, want powys-ws-5's of 4 events", risky)
+	}
+	// Paged by risk (pages of 1,000 under --limit 0, then by --cursor):
+	// every alert once, risks never rising.
+	code, out, errs = admin.run(t, "", "alerts", "list", "--tenant", "*", "--sort", "risk", "--limit", "600", "--json")
+	_, cursor, _ = strings.Cut(strings.TrimSpace(errs), "--cursor ")
+	if code != 0 || !strings.Contains(errs, "--sort risk --cursor ") {
+		t.Fatalf("--sort risk --limit 600: exit %d, stderr %q", code, errs)
+	}
+	_, rest, _ := admin.run(t, "", "alerts", "list", "--tenant", "*", "--sort", "risk", "--cursor", cursor, "--limit", "0", "--json")
+	seen, lastRisk := map[float64]bool{}, 101.0
+	for line := range strings.Lines(out + rest) {
+		var a map[string]any
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("alert line %q: %v", line, err)
+		}
+		if seen[a["id"].(float64)] || a["risk"].(float64) > lastRisk {
+			t.Fatalf("by risk: alert %v repeated or riskier than the one before (%v)", a["id"], lastRisk)
+		}
+		seen[a["id"].(float64)], lastRisk = true, a["risk"].(float64)
+	}
+	if len(seen) != total {
+		t.Errorf("by risk: %d alerts, want %d", len(seen), total)
+	}
+	for _, bad := range []string{"sort=bogus", "sort=risk&cursor=123", "cursor=87.123"} {
+		if status, body := s.Do(t, "GET", "/api/v1/alerts?tenant=*&"+bad, servertest.AdminToken, nil); status != 400 {
+			t.Errorf("%s: %d %s, want 400", bad, status, body)
+		}
+	}
+	// A member's analyst sorting by risk sees only its own alerts.
+	status, body = s.Do(t, "GET", "/api/v1/alerts?sort=risk&limit=1000", s.Token(t, "gwynedd", "tenant-analyst"), nil)
+	if status != 200 || json.Unmarshal(body, &page) != nil || len(page.Alerts) != 700 {
+		t.Fatalf("gwynedd by risk: %d, %d alerts", status, len(page.Alerts))
+	}
+	for _, a := range page.Alerts {
+		if a["tenant"] != "gwynedd" {
+			t.Fatalf("gwynedd's analyst sees %v's alert", a["tenant"])
+		}
+	}
 }
 
 // lockedBuffer is a bytes.Buffer safe for a command writing while the test

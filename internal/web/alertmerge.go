@@ -7,14 +7,16 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// alertLister lists one tenant's alerts, newest first (Alerts does).
+// alertLister lists one tenant's alerts in the filter's order, newest
+// (or riskiest) first (Alerts does).
 type alertLister interface {
 	Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error)
 }
 
-// newestAcross returns the newest n alerts matching f (f.Before the
-// cursor, f.Limit ignored) across the tenants ids, newest first (alert ids
-// are unique across tenants, so one order pages them all).
+// newestAcross returns the first n alerts matching f in its order (newest
+// first, or with f.ByRisk riskiest first, then newest; f.Before and
+// f.BeforeRisk the cursor, f.Limit ignored) across the tenants ids (alert
+// ids are unique across tenants, so one order pages them all).
 //
 // Each tenant's alerts come from its own index, newest first, in chunks:
 // a k-way merge takes the newest head and asks a tenant for its next chunk
@@ -29,18 +31,19 @@ func newestAcross(ctx context.Context, store alertLister, ids []tenant.ID, f ale
 	// A quarter more than an even share: few refills, little read twice.
 	chunk := max(8, (n+len(ids)-1)/len(ids)*5/4+1)
 	type source struct {
-		buf  []alert.Alert
-		next int64 // the cursor of its next chunk
-		done bool  // no more alerts
+		buf      []alert.Alert
+		next     int64 // the cursor of its next chunk
+		nextRisk int
+		done     bool // no more alerts
 	}
 	srcs := make([]source, len(ids))
 	for i := range srcs {
-		srcs[i].next = f.Before
+		srcs[i].next, srcs[i].nextRisk = f.Before, f.BeforeRisk
 	}
 	fill := func(i int) error {
 		s := &srcs[i]
 		g := f
-		g.Before, g.Limit = s.next, chunk
+		g.Before, g.BeforeRisk, g.Limit = s.next, s.nextRisk, chunk
 		as, err := store.Alerts(ctx, ids[i], g)
 		if err != nil {
 			return err
@@ -49,7 +52,7 @@ func newestAcross(ctx context.Context, store alertLister, ids []tenant.ID, f ale
 		if len(as) < chunk {
 			s.done = true
 		} else {
-			s.next = as[len(as)-1].ID
+			s.next, s.nextRisk = as[len(as)-1].ID, as[len(as)-1].Risk
 		}
 		return nil
 	}
@@ -62,7 +65,7 @@ func newestAcross(ctx context.Context, store alertLister, ids []tenant.ID, f ale
 					return nil, err
 				}
 			}
-			if len(srcs[i].buf) > 0 && (best < 0 || srcs[i].buf[0].ID > srcs[best].buf[0].ID) {
+			if len(srcs[i].buf) > 0 && (best < 0 || f.After(srcs[best].buf[0], srcs[i].buf[0])) {
 				best = i
 			}
 		}

@@ -11,22 +11,36 @@ import (
 )
 
 // fakeTenants holds each tenant's alert IDs, newest first, and counts the
-// alerts read; Alerts pages them as the store does (Before, Limit).
+// alerts read; Alerts pages them as the store does (the filter's order,
+// Before and BeforeRisk, Limit). An alert's risk is riskOf its ID.
 type fakeTenants struct {
 	ids  map[tenant.ID][]int64
 	read int
 }
 
+func riskOf(id int64) int { return int(id * 37 % 101) }
+
 func (f *fakeTenants) Alerts(_ context.Context, t tenant.ID, flt alert.Filter) ([]alert.Alert, error) {
-	var out []alert.Alert
+	var all []alert.Alert
 	for _, id := range f.ids[t] {
-		if flt.Before > 0 && id >= flt.Before {
+		all = append(all, alert.Alert{ID: id, Tenant: t, Risk: riskOf(id)})
+	}
+	slices.SortStableFunc(all, func(a, b alert.Alert) int {
+		if flt.After(a, b) {
+			return 1
+		}
+		return -1
+	})
+	cursor := alert.Alert{ID: flt.Before, Risk: flt.BeforeRisk}
+	var out []alert.Alert
+	for _, a := range all {
+		if flt.Before > 0 && !flt.After(a, cursor) {
 			continue
 		}
 		if len(out) == flt.Limit {
 			break
 		}
-		out = append(out, alert.Alert{ID: id, Tenant: t})
+		out = append(out, a)
 	}
 	f.read += len(out)
 	return out, nil
@@ -53,30 +67,44 @@ func TestNewestAcross(t *testing.T) {
 		f.ids[t] = append([]int64{id}, f.ids[t]...)
 		all = append([]int64{id}, all...)
 	}
-	for _, n := range []int{1, 2, 3, 7, 16, 50, 250, 399, 400, 1000} {
-		var got []int64
-		cursor := int64(0)
-		for pages := 0; ; pages++ {
-			as, err := newestAcross(context.Background(), f, ts, alert.Filter{Before: cursor}, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(as) > n {
-				t.Fatalf("n=%d: a page of %d", n, len(as))
-			}
-			for _, a := range as {
-				got = append(got, a.ID)
-			}
-			if len(as) < n {
-				break
-			}
-			cursor = as[len(as)-1].ID
-			if pages > 1000 {
-				t.Fatal("does not end")
-			}
+	// By risk: the riskiest first, then the newest.
+	byRisk := slices.Clone(all)
+	slices.SortStableFunc(byRisk, func(a, b int64) int {
+		if riskOf(a) != riskOf(b) {
+			return riskOf(b) - riskOf(a)
 		}
-		if !slices.Equal(got, all) {
-			t.Errorf("n=%d: paged %d alerts, want all %d newest first (first differences: %v)", n, len(got), len(all), fmt.Sprint(got[:min(10, len(got))]))
+		return int(b - a)
+	})
+	for _, order := range []struct {
+		name string
+		f    alert.Filter
+		want []int64
+	}{{"newest", alert.Filter{}, all}, {"risk", alert.Filter{ByRisk: true}, byRisk}} {
+		for _, n := range []int{1, 2, 3, 7, 16, 50, 250, 399, 400, 1000} {
+			var got []int64
+			flt := order.f
+			for pages := 0; ; pages++ {
+				as, err := newestAcross(context.Background(), f, ts, flt, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(as) > n {
+					t.Fatalf("%s, n=%d: a page of %d", order.name, n, len(as))
+				}
+				for _, a := range as {
+					got = append(got, a.ID)
+				}
+				if len(as) < n {
+					break
+				}
+				flt.Before, flt.BeforeRisk = as[len(as)-1].ID, as[len(as)-1].Risk
+				if pages > 1000 {
+					t.Fatal("does not end")
+				}
+			}
+			if !slices.Equal(got, order.want) {
+				t.Errorf("%s, n=%d: paged %d alerts, want all %d in order (first: %v)", order.name, n, len(got), len(order.want), fmt.Sprint(got[:min(10, len(got))]))
+			}
 		}
 	}
 

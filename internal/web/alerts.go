@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -108,8 +109,9 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// getAlerts lists alerts newest first (by id), a page of at most limit;
-// next_cursor, set when more alerts match, is the cursor of the next page.
+// getAlerts lists alerts newest first (by id), or with sort=risk riskiest
+// first (then newest), a page of at most limit; next_cursor, set when more
+// alerts match, is the cursor of the next page.
 func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
 	f := alert.Filter{Status: alert.Status(q.Get("status")), Level: q.Get("severity"), RuleID: q.Get("rule"), Assignee: q.Get("assignee"), Limit: 1000}
@@ -144,12 +146,17 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedFrom.Before(f.CreatedTo) {
 		return badRequest("from must be before to")
 	}
+	switch q.Get("sort") {
+	case "", "newest":
+	case "risk":
+		f.ByRisk = true
+	default:
+		return badRequest(fmt.Sprintf("sort %q: want newest or risk", q.Get("sort")))
+	}
 	if s := q.Get("cursor"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 1 {
-			return badRequest("cursor: not one this API returned as next_cursor")
+		if err := parseCursor(s, &f); err != nil {
+			return badRequest("cursor: not one this API returned as next_cursor for this sort")
 		}
-		f.Before = n
 	}
 	ids, err := a.scope(r, p, "alerts.read")
 	if err != nil {
@@ -169,13 +176,40 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 	resp := map[string]any{}
 	if len(out) > limit {
 		out = out[:limit]
-		resp["next_cursor"] = strconv.FormatInt(out[limit-1].ID, 10)
+		resp["next_cursor"] = cursorOf(f, out[limit-1])
 	}
 	if err := a.alsoSeen(r.Context(), p, out); err != nil {
 		return err
 	}
 	resp["alerts"] = out
 	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// cursorOf is the cursor of the page after a: its ID, by risk "RISK.ID".
+func cursorOf(f alert.Filter, a AlertJSON) string {
+	if f.ByRisk {
+		return strconv.Itoa(a.Risk) + "." + strconv.FormatInt(a.ID, 10)
+	}
+	return strconv.FormatInt(a.ID, 10)
+}
+
+// parseCursor sets f's cursor from s, a cursorOf of f's order.
+func parseCursor(s string, f *alert.Filter) error {
+	id := s
+	if f.ByRisk {
+		risk, rest, ok := strings.Cut(s, ".")
+		n, err := strconv.Atoi(risk)
+		if !ok || err != nil || n < 0 || n > 100 {
+			return errors.New("bad cursor")
+		}
+		f.BeforeRisk, id = n, rest
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 1 {
+		return errors.New("bad cursor")
+	}
+	f.Before = n
 	return nil
 }
 

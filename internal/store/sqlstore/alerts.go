@@ -926,7 +926,7 @@ func (r *raise) write(ctx context.Context) error {
 	return nil
 }
 
-// Alerts lists tenant t's alerts, newest first.
+// Alerts lists tenant t's alerts, newest first (f.ByRisk: riskiest first).
 func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error) {
 	q, args := alertsQuery(d.db.x, t, f)
 	rows, err := d.db.QueryContext(ctx, q, args...)
@@ -991,7 +991,11 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 		b.WriteString(` AND created < ?`)
 		args = append(args, f.CreatedTo.UnixNano())
 	}
-	if f.Before > 0 {
+	switch {
+	case f.Before > 0 && f.ByRisk:
+		b.WriteString(` AND (risk < ? OR risk = ? AND id < ?)`)
+		args = append(args, f.BeforeRisk, f.BeforeRisk, f.Before)
+	case f.Before > 0:
 		b.WriteString(` AND id < ?`)
 		args = append(args, f.Before)
 	}
@@ -999,7 +1003,11 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	b.WriteString(` ORDER BY id DESC LIMIT ?`)
+	if f.ByRisk {
+		b.WriteString(` ORDER BY risk DESC, id DESC LIMIT ?`)
+	} else {
+		b.WriteString(` ORDER BY id DESC LIMIT ?`)
+	}
 	args = append(args, limit)
 	return b.String(), args
 }
@@ -1263,6 +1271,10 @@ ALTER TABLE alert_events ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
 UPDATE alert_events SET at = COALESCE((SELECT last_seen FROM alerts WHERE alerts.id = alert_events.alert), 0);
 CREATE INDEX alert_events_at ON alert_events(at);
 CREATE INDEX alert_incident_entities_seen ON alert_incident_entities(last_seen);`
+
+// alertsRiskMigration serves the queue riskiest first (Filter.ByRisk).
+const alertsRiskMigration = `
+CREATE INDEX alerts_risk ON alerts(tenant, risk, id);`
 
 // Forget deletes the marks of events raised before before, and the
 // entities last seen by an incident (their event time) before it, in

@@ -173,6 +173,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	18: quotaMigration,          // quota.go (quota use, poll health)
 	19: retroHuntQueueMigration, // intel.go (the retro-hunts to run)
 	20: alertMemoryMigration,    // alerts.go (counted events forgotten)
+	21: alertsRiskMigration,     // alerts.go (the queue by risk)
 }
 
 // migrate applies the migrations the database lacks, each in a write

@@ -691,6 +691,33 @@ func testAlertFilters(t *testing.T, s AlertStore) {
 			t.Errorf("paging %+v (-want +got):\n%s", f, diff)
 		}
 	}
+	// By risk: riskiest first, equal risks newest first, paged by (risk,
+	// ID), also filtered.
+	byRisk := slices.Clone(all)
+	slices.SortStableFunc(byRisk, func(a, b alert.Alert) int { return b.Risk - a.Risk }) // all is newest first
+	if slices.Equal(ids(byRisk), ids(all)) {
+		t.Fatal("the fixture's risks follow its IDs: nothing to sort")
+	}
+	for _, f := range []alert.Filter{{ByRisk: true, Limit: 3}, {ByRisk: true, Limit: 2, Status: alert.StatusNew}} {
+		var got []int64
+		for page := 0; page < 20; page++ {
+			as := mustAlerts(t, s, "council-a", f)
+			if len(as) == 0 {
+				break
+			}
+			got = append(got, ids(as)...)
+			f.Before, f.BeforeRisk = as[len(as)-1].ID, as[len(as)-1].Risk
+		}
+		want := []int64{}
+		for _, a := range byRisk {
+			if f.Status == "" || a.Status == f.Status {
+				want = append(want, a.ID)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("paging by risk %+v (-want +got):\n%s", f, diff)
+		}
+	}
 }
 
 func testAlertIsolation(t *testing.T, s AlertStore) {
