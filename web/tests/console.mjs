@@ -53,10 +53,18 @@ try {
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('alert').filter({ hasText: 'Wrong username, password or code.' }).waitFor();
 
+  // The queue asks the server for the riskiest alerts of all, not only
+  // the newest page sorted here.
+  const alertsRequest = (sort) => page.waitForRequest((r) => {
+    const u = new URL(r.url());
+    return u.pathname === '/api/v1/alerts' && u.searchParams.get('sort') === sort;
+  });
+  const riskiest = alertsRequest('risk');
   await page.getByLabel('Username').fill(user);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL('**/alerts');
+  await riskiest;
   log('logged in');
 
   // The queue shows both members' alerts, riskiest first.
@@ -95,6 +103,16 @@ try {
   await page.getByLabel('Rule').selectOption('');
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
   await page.getByLabel('Assignee').selectOption('@none');
+  await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
+  // Newest first asks for the newest page; back to risk for the riskiest.
+  const newest = alertsRequest(null);
+  await page.getByLabel('Sort').selectOption('newest');
+  await newest;
+  await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
+  check((await rows.nth(0).innerText()).includes('net user run'), 'newest first: net user (raised last) first');
+  const risk = alertsRequest('risk');
+  await page.getByLabel('Sort').selectOption('risk');
+  await risk;
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
 
   // A second tab follows the stream.
