@@ -41,11 +41,15 @@ type Config struct {
 	// TimeZone is the IANA zone whose hours of the day (and working days
 	// and weekends) the baselines learn: Europe/London for the UK.
 	TimeZone string `yaml:"time_zone"`
+	// ForgetAfter is how long a source nobody declared may stay quiet
+	// before it leaves the sources list, the scorecard and its baselines
+	// (a laptop replaced, a server retired); declared sources stay.
+	ForgetAfter time.Duration `yaml:"forget_after"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Silence: time.Hour, Drop: 0.8, DropMinEvents: 100, MinExpected: 10, Level: "high", TimeZone: "UTC"}
+	return Config{Silence: time.Hour, Drop: 0.8, DropMinEvents: 100, MinExpected: 10, Level: "high", TimeZone: "UTC", ForgetAfter: 30 * 24 * time.Hour}
 }
 
 // Validate reports the first bad setting, naming its key.
@@ -59,6 +63,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("drop_min_events: %v is negative", c.DropMinEvents)
 	case c.MinExpected < 0:
 		return fmt.Errorf("min_expected: %v is negative", c.MinExpected)
+	case c.ForgetAfter < 24*time.Hour || c.ForgetAfter < c.Silence:
+		return fmt.Errorf("forget_after: %s is shorter than a day or than silence (%s)", c.ForgetAfter, c.Silence)
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		return fmt.Errorf("time_zone: %q is not an IANA time zone (e.g. Europe/London, UTC)", c.TimeZone)

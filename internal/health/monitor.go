@@ -317,12 +317,20 @@ func (m *Monitor) horizon() time.Time {
 }
 
 // Check judges every source as of now: it folds finished hours into the
-// baselines (alerting drops), alerts each silence once, and raises what it
-// found.
+// baselines (alerting drops), alerts each silence once, forgets the
+// sources nobody declared that were quiet for ForgetAfter, and raises what
+// it found.
 func (m *Monitor) Check(ctx context.Context) error {
 	m.mu.Lock()
 	at := m.horizon()
+	forgot := 0
 	for k, tr := range m.tracks {
+		if _, declared := m.declared[k.Tenant][tr.Name]; !declared && at.Sub(tr.Last) >= m.cfg.ForgetAfter {
+			delete(m.tracks, k)
+			m.dirty[k.Tenant] = true
+			forgot++
+			continue
+		}
 		tr.roll(at, m.loc, m.judge(k, tr))
 		if m.stateOf(k, tr, at) != StateSilent || tr.Alerted.Equal(tr.Last) {
 			continue
@@ -332,6 +340,9 @@ func (m *Monitor) Check(ctx context.Context) error {
 		m.pending[k.Tenant] = append(m.pending[k.Tenant], m.silenceDetection(k, tr, at))
 	}
 	m.mu.Unlock()
+	if forgot > 0 {
+		m.d.Log.Info("source health: forgot sources nobody declared, quiet since before", "sources", forgot, "before", at.Add(-m.cfg.ForgetAfter).UTC().Format(time.RFC3339))
+	}
 	return m.raise(ctx)
 }
 

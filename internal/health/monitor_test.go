@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -388,6 +389,46 @@ func TestForget(t *testing.T) {
 	}
 }
 
+// TestForgetQuietUndeclared: a source nobody declared leaves the list
+// (and its saved state) once quiet for forget_after; a declared one quiet
+// as long stays, silent.
+func TestForgetQuietUndeclared(t *testing.T) {
+	declared := []health.Declared{{Tenant: "north-vale", Name: "nv-firewall", Receiver: "syslog", Type: "fortigate"}}
+	r := newRig(t, health.DefaultConfig(), declared)
+	laptop := src{receiver: "http", host: "nv-lt-0042", typ: "windows"}
+	r.send(r.mon, "north-vale", firewall, t0, 5)
+	r.send(r.mon, "north-vale", laptop, t0, 5)
+	hosts := func(m *health.Monitor) []string {
+		ss, err := m.Sources(context.Background(), []tenant.ID{"north-vale"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range ss {
+			out = append(out, s.Host+"/"+s.State)
+		}
+		slices.Sort(out)
+		return out
+	}
+	r.check(t0.Add(30*24*time.Hour - time.Minute))
+	if got := hosts(r.mon); !slices.Equal(got, []string{"nv-fw01/silent", "nv-lt-0042/idle"}) {
+		t.Fatalf("a minute before forget_after: %v", got)
+	}
+	r.check(t0.Add(30 * 24 * time.Hour))
+	r.check(t0.Add(30*24*time.Hour + time.Minute)) // saves
+	for _, m := range []*health.Monitor{r.mon, r.open(health.DefaultConfig(), declared)} {
+		if got := hosts(m); !slices.Equal(got, []string{"nv-fw01/silent"}) {
+			t.Fatalf("after forget_after (and after a restart): %v, want the declared firewall only", got)
+		}
+	}
+	// It comes back: it is listed again, learning afresh.
+	r.send(r.mon, "north-vale", laptop, t0.Add(31*24*time.Hour), 1)
+	r.check(t0.Add(31*24*time.Hour + time.Minute))
+	if got := hosts(r.mon); !slices.Equal(got, []string{"nv-fw01/silent", "nv-lt-0042/ok"}) {
+		t.Fatalf("back again: %v", got)
+	}
+}
+
 // TestWeekendBaseline: a working week's traffic does not make a quiet
 // Saturday a drop: weekends learn their own baseline.
 func TestWeekendBaseline(t *testing.T) {
@@ -423,6 +464,8 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *health.Config) { c.Silence = time.Second }, "silence"},
 		{func(c *health.Config) { c.Drop = 1.5 }, "drop"},
 		{func(c *health.Config) { c.Level = "urgent" }, "level"},
+		{func(c *health.Config) { c.ForgetAfter = time.Hour }, "forget_after"},
+		{func(c *health.Config) { c.Silence, c.ForgetAfter = 72*time.Hour, 48*time.Hour }, "forget_after"},
 	} {
 		cfg := health.DefaultConfig()
 		c.edit(&cfg)
