@@ -31,14 +31,15 @@ func (s *Server) reloaded() config.Config {
 // reloadable are the top-level keys Reload applies while the server runs.
 var reloadable = map[string]bool{
 	"syslog": true, "hec": true, "elasticsearch": true, "lumberjack": true, "forward": true, "otlp": true,
-	"sources": true, "raw": true, "raw_archive": true, "limits": true, "health": true,
+	"sources": true, "raw": true, "raw_archive": true, "limits": true, "health": true, "retention": true,
 }
 
 // Reload applies cfg, the configuration read again (on SIGHUP), while the
 // server runs: the receivers (a listener added, removed or changed starts
 // and stops, the other listeners keep their connections; an HTTP receiver
 // whose section changed is restarted), the log sources and raw record
-// policies, and the ingest limits. Other settings wait for a restart, as
+// policies, the ingest limits, source health and retention (the next run
+// of the retention job uses it). Other settings wait for a restart, as
 // the log says. An invalid cfg is refused whole, with the reason, and the
 // running configuration stays; an error applying it (an address in use)
 // names the listener, and the rest is applied.

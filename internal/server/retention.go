@@ -30,10 +30,8 @@ type Deleted struct {
 }
 
 // runRetention applies retention at start and every retention.interval
-// until ctx is done.
+// (as the configuration reloaded last says) until ctx is done.
 func (s *Server) runRetention(ctx context.Context) {
-	t := time.NewTicker(s.cfg.Retention.Interval)
-	defer t.Stop()
 	for {
 		if _, err := s.ApplyRetention(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			s.log.Error("retention", "err", err)
@@ -41,7 +39,7 @@ func (s *Server) runRetention(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(s.reloaded().Retention.Interval):
 		}
 	}
 }
@@ -65,10 +63,11 @@ func (s *Server) ApplyRetention(ctx context.Context, now time.Time) ([]Deleted, 
 		return nil, err
 	}
 	s.metrics.Inc(MetricRetentionRuns)
+	retention := s.reloaded().Retention
 	var out []Deleted
 	var errs []error
 	for _, tn := range ts {
-		keep := s.cfg.Retention.For(tn.ID)
+		keep := retention.For(tn.ID)
 		d := Deleted{Tenant: tn.ID}
 		fail := func(kind string, err error) {
 			s.metrics.Inc(MetricRetentionErrors)

@@ -91,6 +91,27 @@ func TestRetentionPerTenant(t *testing.T) {
 	}
 }
 
+// TestRetentionReload: retention read again (SIGHUP) applies at the next
+// run, without a restart.
+func TestRetentionReload(t *testing.T) {
+	cfg := servertest.Config(t.TempDir())
+	s, _, read := twoTenants(t, cfg)
+	if ds, err := s.ApplyRetention(t.Context(), time.Now()); err != nil || len(ds) != 0 {
+		t.Fatalf("no retention of its own: %+v, %v; want nothing", ds, err)
+	}
+	next := cfg
+	next.Retention.Tenants = map[string]config.Keep{"south-fire": {Events: 30 * day}}
+	if err := s.Reload(t.Context(), next); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.ApplyRetention(t.Context(), time.Now())
+	if err != nil || len(ds) != 1 || ds[0].Tenant != "south-fire" || ds[0].Events != 2 {
+		t.Fatalf("after the reload: %+v, %v; want south-fire's 2 old events", ds, err)
+	}
+	waitCount(t, s, read["south-fire"], "tag:ret", 1)
+	waitCount(t, s, read["north-vale"], "tag:ret", 3)
+}
+
 // TestRemoveTenantExport: the export holds the tenant's events, the
 // receipt is signed by the audit key and names the export's SHA-256, and
 // the other tenant keeps everything.
