@@ -284,20 +284,26 @@ func intelHunts(ctx context.Context, args []string, env Env) error {
 		q.Set("indicator", *ind)
 	}
 	var out struct {
-		Hunts []map[string]any `json:"hunts"`
+		Hunts  []map[string]any `json:"hunts"`
+		Queued int64            `json:"queued"`
 	}
 	if err := c.json(ctx, "GET", "/api/v1/intel/hunts?"+q.Encode(), nil, &out); err != nil {
 		return err
 	}
 	if *asJSON {
-		return writeJSONLines(env.Stdout, out.Hunts)
+		err = writeJSONLines(env.Stdout, out.Hunts)
+	} else {
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tINDICATOR\tTENANT\tSTATUS\tSINCE\tSCANNED\tHITS\tERROR")
+		for _, h := range out.Hunts {
+			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\t%v\n", h["id"], h["indicator"], h["tenant"], h["status"], h["since"], h["scanned"], h["hits"], orDash(h["error"]))
+		}
+		err = tw.Flush()
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tINDICATOR\tTENANT\tSTATUS\tSINCE\tSCANNED\tHITS")
-	for _, h := range out.Hunts {
-		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\n", h["id"], h["indicator"], h["tenant"], h["status"], h["since"], h["scanned"], h["hits"])
+	if err == nil && out.Queued > 0 {
+		fmt.Fprintf(env.Stderr, "%s queued for a retro-hunt\n", plural(int(out.Queued), "indicator"))
 	}
-	return tw.Flush()
+	return err
 }
 
 // intelFile is one file to upload, with the name the server detects its

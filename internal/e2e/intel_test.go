@@ -94,6 +94,21 @@ func TestIntelEndToEnd(t *testing.T) {
 	if !strings.Contains(hunts, `"status":"done"`) || !strings.Contains(hunts, `"hits":1`) || strings.Contains(hunts, "powys") {
 		t.Errorf("hunts = %s", hunts)
 	}
+	// The length of the queue (every member's indicators) is the
+	// provider's to see; a member's answer has none.
+	for _, c := range []struct {
+		token string
+		want  bool
+	}{{analyst, true}, {memberP, false}} {
+		st, _, b := s.do("GET", "/api/v1/intel/hunts", c.token, nil)
+		var got map[string]any
+		if st != 200 || json.Unmarshal(b, &got) != nil {
+			t.Fatalf("GET /api/v1/intel/hunts: %d %s", st, b)
+		}
+		if _, has := got["queued"]; has != c.want {
+			t.Errorf("queued in the answer: %v, want %v (%s)", has, c.want, b)
+		}
+	}
 
 	// A provider indicator for all: an event one second later alerts.
 	out = s.mustCLI(analyst, "intel", "add", "ipv4", "203.0.113.50", "--tlp", "green")

@@ -24,6 +24,7 @@ type Intel interface {
 	Revoke(ctx context.Context, id string, owner tenant.ID, provider bool) (intel.Indicator, error)
 	Sightings(ctx context.Context, id string, viewer tenant.ID, provider bool) ([]intel.Sighting, error)
 	RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error)
+	QueuedHunts(ctx context.Context) (int64, error)
 	ImportFile(ctx context.Context, name string, data []byte, opts intel.ImportOptions) (intel.Summary, error)
 	Export(ctx context.Context, viewer tenant.ID, provider bool) ([]byte, error)
 }
@@ -367,6 +368,16 @@ func (a *API) getRetroHunts(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if hs == nil {
 		hs = []intel.RetroHunt{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hunts": hs})
+	out := map[string]any{"hunts": hs}
+	if provider {
+		// The queue holds every member's indicators: its length is the
+		// provider's to see.
+		n, err := a.d.Intel.QueuedHunts(r.Context())
+		if err != nil {
+			return err
+		}
+		out["queued"] = n
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -146,8 +146,8 @@ func TestRetroHuntQueueSurvivesAStop(t *testing.T) {
 	if err != nil || sum.Imported != len(is) {
 		t.Fatalf("import: %+v, %v", sum, err)
 	}
-	if q, err := db.QueuedRetroHunts(ctx, 1000); err != nil || len(q) != len(is) {
-		t.Fatalf("%d queued, %v; want every indicator imported", len(q), err)
+	if n, err := first.QueuedHunts(ctx); err != nil || n != int64(len(is)) {
+		t.Fatalf("%d queued, %v; want every indicator imported", n, err)
 	}
 	first.RunRetroHunts(runCtx)
 	hs, err := first.RetroHunts(ctx, is[0].ID, "a", 10)
@@ -184,6 +184,9 @@ func TestRetroHuntQueueSurvivesAStop(t *testing.T) {
 	}
 	stop()
 	<-done
+	if n, err := second.QueuedHunts(ctx); err != nil || n != 0 {
+		t.Errorf("%d queued once hunted, %v", n, err)
+	}
 	for k, i := range is {
 		hs, err := second.RetroHunts(ctx, i.ID, "a", 1)
 		want := 0

@@ -38,6 +38,7 @@ type Store interface {
 	UpdateRetroHunt(ctx context.Context, h intel.RetroHunt) error
 	RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error)
 	QueuedRetroHunts(ctx context.Context, limit int) ([]intel.QueuedHunt, error)
+	QueuedRetroHuntCount(ctx context.Context) (int64, error)
 	DequeueRetroHunts(ctx context.Context, seqs []int64) error
 	InterruptRetroHunts(ctx context.Context, at time.Time, reason string) (int64, error)
 }
@@ -410,6 +411,11 @@ func (s *Service) Sightings(ctx context.Context, id string, viewer tenant.ID, pr
 // scope ("" every tenant).
 func (s *Service) RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error) {
 	return s.d.Store.RetroHunts(ctx, id, t, limit)
+}
+
+// QueuedHunts is how many indicators wait for their retro-hunt.
+func (s *Service) QueuedHunts(ctx context.Context) (int64, error) {
+	return s.d.Store.QueuedRetroHuntCount(ctx)
 }
 
 // indicator returns indicator id, cached.

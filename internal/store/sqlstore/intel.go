@@ -142,6 +142,13 @@ func (d *DB) QueuedRetroHunts(ctx context.Context, limit int) ([]intel.QueuedHun
 	return out, rows.Err()
 }
 
+// QueuedRetroHuntCount is how many retro-hunts are queued.
+func (d *DB) QueuedRetroHuntCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM retro_hunt_queue`).Scan(&n)
+	return n, err
+}
+
 // DequeueRetroHunts removes the queued retro-hunts seqs (hunted).
 func (d *DB) DequeueRetroHunts(ctx context.Context, seqs []int64) error {
 	if len(seqs) == 0 {
