@@ -117,10 +117,11 @@ const (
 )
 
 // QueuedHunt is an indicator waiting for its retro-hunt, Seq its place in
-// the queue.
+// the queue, Version how often it changed while queued.
 type QueuedHunt struct {
 	Seq         int64
 	IndicatorID string
+	Version     int64
 }
 
 // RetroHunt is one search of one tenant's stored events for one indicator.

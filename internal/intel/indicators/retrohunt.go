@@ -87,15 +87,8 @@ func (s *Service) huntQueued(ctx context.Context) (bool, error) {
 	if err != nil || len(qs) == 0 {
 		return false, err
 	}
-	seqs := make([]int64, 0, len(qs))
 	var is []intel.Indicator
-	seen := map[string]bool{}
 	for _, q := range qs {
-		seqs = append(seqs, q.Seq)
-		if seen[q.IndicatorID] {
-			continue
-		}
-		seen[q.IndicatorID] = true
 		i, err := s.d.Store.Indicator(ctx, q.IndicatorID)
 		if errors.Is(err, intel.ErrNotFound) {
 			continue
@@ -115,7 +108,7 @@ func (s *Service) huntQueued(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	return true, s.d.Store.DequeueRetroHunts(context.WithoutCancel(ctx), seqs)
+	return true, s.d.Store.DequeueRetroHunts(context.WithoutCancel(ctx), qs)
 }
 
 func matchable(i intel.Indicator) []intel.Observable {

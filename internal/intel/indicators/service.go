@@ -39,7 +39,7 @@ type Store interface {
 	RetroHunts(ctx context.Context, id string, t tenant.ID, limit int) ([]intel.RetroHunt, error)
 	QueuedRetroHunts(ctx context.Context, limit int) ([]intel.QueuedHunt, error)
 	QueuedRetroHuntCount(ctx context.Context) (int64, error)
-	DequeueRetroHunts(ctx context.Context, seqs []int64) error
+	DequeueRetroHunts(ctx context.Context, qs []intel.QueuedHunt) error
 	InterruptRetroHunts(ctx context.Context, at time.Time, reason string) (int64, error)
 }
 

@@ -43,7 +43,7 @@ func appendN(t testing.TB, db *DB, scope string, n int) {
 // dropsAfter returns the statements that drop the tables, indexes and
 // columns the migrations after version v created (latest first).
 func dropsAfter(v int) []string {
-	re := regexp.MustCompile(`(?i)CREATE\s+(TABLE|INDEX)\s+(?:IF NOT EXISTS\s+)?(\w+)|ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)`)
+	re := regexp.MustCompile(`(?i)CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX)\s+(?:IF NOT EXISTS\s+)?(\w+)|ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)`)
 	var out []string
 	for m := len(migrations) - 1; m > v; m-- {
 		found := re.FindAllStringSubmatch(migrations[m], -1)

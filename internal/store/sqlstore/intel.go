@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/intel"
@@ -81,7 +80,8 @@ ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, type = excluded.type, mod
 		return s, err
 	}
 	defer put.Close()
-	queue, err := tx.PrepareContext(ctx, `INSERT INTO retro_hunt_queue (indicator) VALUES (?)`)
+	queue, err := tx.PrepareContext(ctx, `INSERT INTO retro_hunt_queue (indicator) VALUES (?)
+ON CONFLICT (indicator) DO UPDATE SET version = retro_hunt_queue.version + 1`)
 	if err != nil {
 		return s, err
 	}
@@ -124,9 +124,19 @@ CREATE TABLE retro_hunt_queue (
 	indicator TEXT NOT NULL
 );`
 
+// retroHuntQueueOnceMigration keeps one queue entry per indicator: a feed
+// that publishes the same indicators again and again (a TAXII collection
+// polled hourly) must not queue a hunt per version faster than they are
+// hunted. An indicator changed while queued bumps its entry's version, so
+// a hunt of the older version does not take the newer one off the queue.
+const retroHuntQueueOnceMigration = `
+DELETE FROM retro_hunt_queue WHERE seq NOT IN (SELECT MAX(seq) FROM retro_hunt_queue GROUP BY indicator);
+ALTER TABLE retro_hunt_queue ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX retro_hunt_queue_indicator ON retro_hunt_queue(indicator);`
+
 // QueuedRetroHunts returns up to limit queued retro-hunts, oldest first.
 func (d *DB) QueuedRetroHunts(ctx context.Context, limit int) ([]intel.QueuedHunt, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT seq, indicator FROM retro_hunt_queue ORDER BY seq LIMIT ?`, limit)
+	rows, err := d.db.QueryContext(ctx, `SELECT seq, indicator, version FROM retro_hunt_queue ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +144,7 @@ func (d *DB) QueuedRetroHunts(ctx context.Context, limit int) ([]intel.QueuedHun
 	var out []intel.QueuedHunt
 	for rows.Next() {
 		var q intel.QueuedHunt
-		if err := rows.Scan(&q.Seq, &q.IndicatorID); err != nil {
+		if err := rows.Scan(&q.Seq, &q.IndicatorID, &q.Version); err != nil {
 			return nil, err
 		}
 		out = append(out, q)
@@ -149,16 +159,18 @@ func (d *DB) QueuedRetroHuntCount(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// DequeueRetroHunts removes the queued retro-hunts seqs (hunted).
-func (d *DB) DequeueRetroHunts(ctx context.Context, seqs []int64) error {
-	if len(seqs) == 0 {
+// DequeueRetroHunts removes the queued retro-hunts qs (hunted), each
+// only if its indicator did not change since it was read (its version).
+func (d *DB) DequeueRetroHunts(ctx context.Context, qs []intel.QueuedHunt) error {
+	if len(qs) == 0 {
 		return nil
 	}
-	args := make([]any, len(seqs))
-	for k, q := range seqs {
-		args[k] = q
+	var list jsonList
+	for _, q := range qs {
+		list.tuple().int(q.Seq).int(q.Version)
 	}
-	_, err := d.db.ExecContext(ctx, `DELETE FROM retro_hunt_queue WHERE seq IN (?`+strings.Repeat(", ?", len(seqs)-1)+`)`, args...)
+	_, err := d.db.ExecContext(ctx, `DELETE FROM retro_hunt_queue WHERE (seq, version) IN
+		(SELECT CAST(value->>0 AS BIGINT), CAST(value->>1 AS BIGINT) FROM `+d.db.x.jsonRows("?")+`)`, list.String())
 	return err
 }
 

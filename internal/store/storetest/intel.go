@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -194,26 +195,33 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 	}
 
 	// The retro-hunt queue: every new or changed indicator put with hunt,
-	// in order; not an unchanged one, a revoked one, or one put without.
+	// once, in the order first queued (a change while queued bumps its
+	// version); not an unchanged one, a revoked one, or one put without.
 	q, err := s.QueuedRetroHunts(ctx, 100)
 	var queued []string
 	for _, e := range q {
-		queued = append(queued, e.IndicatorID)
+		queued = append(queued, fmt.Sprintf("%s@%d", e.IndicatorID, e.Version))
 	}
-	if want := []string{"indicator--1", "indicator--2", "indicator--3", "indicator--4", "indicator--5", "indicator--1"}; err != nil || !slices.Equal(queued, want) {
+	if want := []string{"indicator--1@1", "indicator--2@0", "indicator--3@0", "indicator--4@0", "indicator--5@0"}; err != nil || !slices.Equal(queued, want) {
 		t.Fatalf("queued hunts = %v, %v; want %v", queued, err, want)
 	}
 	if _, err := s.PutIndicators(ctx, []intel.Indicator{indicator("indicator--6", "", intel.TLPAmber, nil, "quiet.example", t0)}, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DequeueRetroHunts(ctx, []int64{q[0].Seq, q[2].Seq, q[5].Seq}); err != nil {
+	// indicator--2 changes while its hunt runs: dequeueing the version
+	// hunted leaves it queued.
+	if _, err := s.PutIndicators(ctx, []intel.Indicator{indicator("indicator--2", "", intel.TLPRed, nil, "red-all2.example", t0.Add(3*time.Hour))}, true); err != nil {
 		t.Fatal(err)
 	}
-	q, err = s.QueuedRetroHunts(ctx, 2)
-	if err != nil || len(q) != 2 || q[0].IndicatorID != "indicator--2" || q[1].IndicatorID != "indicator--4" {
-		t.Errorf("after dequeueing three, the first two = %+v, %v; want indicator--2 and --4", q, err)
+	if err := s.DequeueRetroHunts(ctx, []intel.QueuedHunt{q[0], q[1], q[2]}); err != nil {
+		t.Fatal(err)
 	}
-	if rest, _ := s.QueuedRetroHunts(ctx, 100); len(rest) != 3 {
-		t.Errorf("%d left in the queue, want 3 (indicator--6 was put without a hunt)", len(rest))
+	q, err = s.QueuedRetroHunts(ctx, 100)
+	queued = nil
+	for _, e := range q {
+		queued = append(queued, fmt.Sprintf("%s@%d", e.IndicatorID, e.Version))
+	}
+	if want := []string{"indicator--2@1", "indicator--4@0", "indicator--5@0"}; err != nil || !slices.Equal(queued, want) {
+		t.Errorf("after dequeueing the first three = %v, %v; want %v (indicator--2 changed since, indicator--6 put without a hunt)", queued, err, want)
 	}
 }
