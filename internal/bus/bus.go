@@ -604,12 +604,20 @@ func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
 		if ctx.Err() != nil {
 			break
 		}
+		if errors.Is(err, ErrRestart) {
+			b.log.Info("bus consumer restarts", "consumer", cc.Name, "why", err)
+			continue
+		}
 		b.log.Error("bus consumer restarts from its checkpoint", "consumer", cc.Name, "err", err)
 		sleep(ctx, backoff)
 		backoff = min(2*backoff, maxBackoff)
 	}
 	return nil
 }
+
+// ErrRestart, from a Handler, restarts the read at once from cc.From,
+// without the wait after a failure: the handler changed what it reads for.
+var ErrRestart = errors.New("restart requested")
 
 // filters returns the subject filters of partitions (the whole stream when
 // none).

@@ -201,7 +201,7 @@ func (s *Server) runPartition(ctx context.Context, p int) error {
 		return st.Run(ctx)
 	}
 	if of == 1 {
-		st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw, s.health}})
+		st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: s.bus, Consumers: []stage.Consumer{ix, s.rules, s.raw, s.health}, Log: s.log.With("component", "stage")})
 		s.stage.Store(st)
 		return run(st, s.health)
 	}
@@ -212,7 +212,8 @@ func (s *Server) runPartition(ctx context.Context, p int) error {
 	}
 	defer raw.Close()
 	mon := s.partitionMonitor(p)
-	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: partitionSource{s.bus, p}, Consumers: []stage.Consumer{ix, s.rules.Consumer(names[1]), raw, mon}})
+	st := stage.New(stage.Deps{Pipeline: s.pipeline, Bus: partitionSource{s.bus, p}, Consumers: []stage.Consumer{ix, s.rules.Consumer(names[1]), raw, mon},
+		Log: s.log.With("component", "stage", "partition", p)})
 	return run(st, mon)
 }
 

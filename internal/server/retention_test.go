@@ -18,8 +18,6 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/config"
-	"github.com/tarian-soc/tarian/internal/demo"
-	"github.com/tarian-soc/tarian/internal/detector"
 	"github.com/tarian-soc/tarian/internal/server"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 	"github.com/tarian-soc/tarian/internal/web"
@@ -227,25 +225,15 @@ func removeOverHTTP(t *testing.T, s *servertest.Server, id string) (*bytes.Buffe
 // again; the alert stays.
 func TestRetentionForgetsCountedEvents(t *testing.T) {
 	s := servertest.Start(t, servertest.Config(t.TempDir()))
-	var files []detector.ImportFile
-	for name, data := range demo.RuleFiles() {
-		files = append(files, detector.ImportFile{Name: name, Data: data})
-	}
-	s.JSON(t, http.MethodPost, "/api/v1/rules", servertest.AdminToken, map[string]any{"files": files}, nil)
+	importDemoRules(t, s)
 	s.AddTenant(t, "north-vale")
 	ingest, analyst := s.Token(t, "north-vale", "ingest"), s.Token(t, "north-vale", "tenant-analyst")
-	line, _ := json.Marshal(map[string]any{
-		"@timestamp": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano),
-		"event":      map[string]any{"kind": "event", "category": []string{"process"}, "type": []string{"start"}, "module": "sysmon", "code": "1"},
-		"host":       map[string]any{"name": "nv-dc1"},
-		"winlog": map[string]any{"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1, "event_data": map[string]any{
-			"Image": `C:\Windows\System32\vssadmin.exe`, "CommandLine": "vssadmin.exe delete shadows /all /quiet"}},
-	})
+	line := vssadminEvent("nv-dc1")
 	// send sends the event again and waits until the detector has read
 	// it; counted is how many events the tenant's alerts count in all.
 	send := func() {
 		t.Helper()
-		if status, body := s.Do(t, http.MethodPost, "/api/v1/ingest", ingest, append(line, '\n')); status != http.StatusOK {
+		if status, body := s.Do(t, http.MethodPost, "/api/v1/ingest", ingest, line); status != http.StatusOK {
 			t.Fatalf("ingest: %d %s", status, body)
 		}
 		for deadline := time.Now().Add(20 * time.Second); metrics(t, s)["tarian_detector_lag_messages"] != 0; time.Sleep(50 * time.Millisecond) {
@@ -254,19 +242,7 @@ func TestRetentionForgetsCountedEvents(t *testing.T) {
 			}
 		}
 	}
-	counted := func() int {
-		var out struct {
-			Alerts []struct {
-				Count int `json:"count"`
-			} `json:"alerts"`
-		}
-		s.JSON(t, http.MethodGet, "/api/v1/alerts", analyst, nil, &out)
-		n := 0
-		for _, a := range out.Alerts {
-			n += a.Count
-		}
-		return n
-	}
+	counted := func() int { return alertedEvents(t, s, analyst) }
 	send()
 	if n := counted(); n != 1 {
 		t.Fatalf("alerts count %d events, want 1", n)

@@ -122,7 +122,7 @@ func TestStaleIdleSkipped(t *testing.T) {
 	s := &sequence{done: make(chan struct{}), idled: make(chan struct{}, 4)}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- consume(ctx, s, in) }()
+	go func() { errc <- consume(ctx, s, in, nil) }()
 	<-s.done
 	in <- nil // idle with nothing behind it
 	select {

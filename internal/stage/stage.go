@@ -6,13 +6,21 @@
 // Each consumer owns its durable position (its checkpoint in the state
 // store) and runs in its own goroutine, up to Lag batches behind the reader,
 // so detection may trail storage without holding it up and neither loses
-// nor repeats a record across a crash: after a restart, or after any
-// consumer fails, the stream is read again from the oldest position any
-// consumer needs, and each consumer skips what it already has.
+// nor repeats a record across a crash: after a restart the stream is read
+// again from the oldest position any consumer needs, and each consumer
+// skips what it already has.
+//
+// A consumer that fails (its store unreachable) does not hold the others
+// back: it is detached, the others go on from their own positions, and it
+// retries on a read of its own from its position (parsing what it reads a
+// second time) until it is within rejoinGap messages of the main read,
+// then rejoins it (catchup.go). So detection goes on while the event store
+// is down, and storage while the detector cannot raise alerts.
 package stage
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"runtime"
 	"strconv"
@@ -87,6 +95,9 @@ type Deps struct {
 	Pipeline  *parse.Pipeline
 	Bus       Source
 	Consumers []Consumer
+	// Log is where a consumer's detachment and return are told (nil:
+	// slog.Default()).
+	Log *slog.Logger
 }
 
 // Name is the stage's name on the bus (in logs).
@@ -116,7 +127,15 @@ type Stage struct {
 	free    chan *Batch // released batches, for reuse
 	workers []*parse.Parser
 	run     *fanout // the consumers' goroutines of the current read
-	hold    hold    // a backup's hold on the read (hold.go)
+	hold    *hold   // a backup's hold on the read (hold.go), shared with catch-up reads
+	name    string  // the read's name on the bus
+	// pos is the last stream sequence handed to the consumers.
+	pos atomic.Uint64
+	// progress, on a catch-up read, is told each sequence its consumer has
+	// processed (catchup.go).
+	progress func(seq uint64)
+	catchup  catchups
+	ctx      context.Context // Run's: the catch-up reads end with it
 }
 
 // New returns a stage; Run starts it.
@@ -124,7 +143,16 @@ func New(d Deps) *Stage {
 	if d.Pipeline == nil {
 		d.Pipeline, _ = parse.New(parse.Config{})
 	}
-	s := &Stage{d: d, free: make(chan *Batch, Lag+2), workers: make([]*parse.Parser, max(1, min(runtime.GOMAXPROCS(0), 4)))}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := newStage(d, max(1, min(runtime.GOMAXPROCS(0), 4)), &hold{})
+	s.name = Name
+	return s
+}
+
+func newStage(d Deps, workers int, h *hold) *Stage {
+	s := &Stage{d: d, free: make(chan *Batch, Lag+2), workers: make([]*parse.Parser, workers), hold: h}
 	for i := range s.workers {
 		s.workers[i] = d.Pipeline.NewParser()
 	}
@@ -133,42 +161,60 @@ func New(d Deps) *Stage {
 
 // Run reads the stream until ctx is done.
 func (s *Stage) Run(ctx context.Context) error {
+	s.ctx = ctx
+	defer s.catchup.wait()
 	defer s.stop()
-	cc := bus.ConsumeConfig{Name: Name, From: s.from, Batch: batchMessages, MaxBytes: batchBytes, MaxWait: 20 * time.Millisecond}
+	cc := bus.ConsumeConfig{Name: s.name, From: s.from, Batch: batchMessages, MaxBytes: batchBytes, MaxWait: 20 * time.Millisecond}
 	return s.d.Bus.Consume(ctx, cc, s.handle)
 }
 
-// fanout is one generation of consumer goroutines.
+// fanout is one generation of consumer goroutines: the attached consumers'
+// (d.Consumers[ids[k]] reads in[k]).
 type fanout struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	ids    []int
 	in     []chan *Batch // nil batch: the stream is idle
-	errc   chan error
+	errc   chan consumerError
 }
 
-// from (re)starts every consumer and returns where the stream must be read
-// from: the oldest position any consumer needs.
+// consumerError is consumer id's failure.
+type consumerError struct {
+	id  int
+	err error
+}
+
+// from (re)starts every attached consumer (and a catch-up read for each
+// detached one) and returns where the stream must be read from: the oldest
+// position any attached consumer needs.
 func (s *Stage) from(ctx context.Context) (uint64, error) {
 	s.stop()
+	s.catchup.rejoined()
 	from := uint64(math.MaxUint64)
-	for _, c := range s.d.Consumers {
+	var ids []int
+	for id, c := range s.d.Consumers {
+		if s.catchup.detached(id) {
+			continue
+		}
 		done, err := c.Start(ctx)
 		if err != nil {
 			return 0, err
 		}
 		from = min(from, done)
+		ids = append(ids, id)
 	}
 	if from == math.MaxUint64 {
-		from = 0
+		from = s.pos.Load()
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	f := &fanout{cancel: cancel, errc: make(chan error, len(s.d.Consumers))}
-	for _, c := range s.d.Consumers {
+	f := &fanout{cancel: cancel, ids: ids, errc: make(chan consumerError, len(ids))}
+	for _, id := range ids {
+		c := s.d.Consumers[id]
 		in := make(chan *Batch, Lag)
 		f.in = append(f.in, in)
 		f.wg.Go(func() {
-			if err := consume(rctx, c, in); err != nil {
-				f.errc <- err
+			if err := consume(rctx, c, in, s.progress); err != nil {
+				f.errc <- consumerError{id, err}
 			}
 		})
 	}
@@ -176,8 +222,9 @@ func (s *Stage) from(ctx context.Context) (uint64, error) {
 	return from + 1, nil
 }
 
-// consume feeds one consumer until ctx is done or it fails.
-func consume(ctx context.Context, c Consumer, in <-chan *Batch) error {
+// consume feeds one consumer until ctx is done or it fails; progress, when
+// set, is told the last sequence of each batch it processed.
+func consume(ctx context.Context, c Consumer, in <-chan *Batch, progress func(uint64)) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -192,6 +239,9 @@ func consume(ctx context.Context, c Consumer, in <-chan *Batch) error {
 				err = c.Idle(ctx)
 			} else {
 				err = c.Process(ctx, b)
+				if err == nil && progress != nil && len(b.Msgs) > 0 {
+					progress(b.Msgs[len(b.Msgs)-1].Seq)
+				}
 				b.Release()
 			}
 			if err != nil {
@@ -214,9 +264,12 @@ func (s *Stage) stop() {
 func (s *Stage) handle(ctx context.Context, msgs []bus.Message) error {
 	f := s.run
 	select {
-	case err := <-f.errc:
-		return err
+	case ce := <-f.errc:
+		return s.failed(ce)
 	default:
+	}
+	if s.catchup.rejoining() {
+		return errRejoin
 	}
 	if through, released, ok := s.hold.at(); ok && len(msgs) > 0 && msgs[len(msgs)-1].Seq > through {
 		return s.handleHeld(ctx, msgs, through, released)
@@ -235,12 +288,13 @@ func (s *Stage) handle(ctx context.Context, msgs []bus.Message) error {
 	for _, in := range f.in {
 		select {
 		case in <- b:
-		case err := <-f.errc:
-			return err
+		case ce := <-f.errc:
+			return s.failed(ce)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	s.pos.Store(msgs[len(msgs)-1].Seq)
 	return nil
 }
 

@@ -23,9 +23,17 @@ type recorder struct {
 	hashes map[string]string
 	// gate, when set, blocks Process until closed.
 	gate chan struct{}
-	// failOnce makes the first Process fail.
+	// failOnce makes the first Process fail; down makes every Process
+	// fail while set (its store unreachable).
 	failOnce bool
+	down     bool
 	batches  int
+}
+
+func (r *recorder) setDown(down bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = down
 }
 
 func newRecorder() *recorder { return &recorder{seen: map[string]int{}, hashes: map[string]string{}} }
@@ -47,6 +55,9 @@ func (r *recorder) Process(ctx context.Context, b *Batch) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.batches++
+	if r.down {
+		return errors.New("store unreachable")
+	}
 	if r.failOnce {
 		r.failOnce = false
 		return errors.New("store unavailable")
@@ -229,4 +240,54 @@ func TestSlowConsumerLags(t *testing.T) {
 	}
 	checkOnce(t, "indexer", ix, 2000)
 	checkOnce(t, "detector", det, 2000)
+}
+
+// A consumer whose store is down does not hold the other back, however
+// long it lasts: the other reads on past Lag batches; once the store is
+// back the failed one catches up and rejoins the read, and neither loses
+// or repeats an event.
+func TestFailingConsumerDoesNotHoldTheOthers(t *testing.T) {
+	b := openBus(t)
+	writeMany := func(from, n int) {
+		for i := range n {
+			write(t, b, "council-a", from+i*50, from+i*50+50)
+		}
+	}
+	writeMany(0, 40)
+	ix, det := newRecorder(), newRecorder()
+	ix.setDown(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := New(Deps{Bus: b, Consumers: []Consumer{ix, det}})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitAt := func(what string, r *recorder) {
+		t.Helper()
+		last, _ := b.LastSeq(ctx)
+		for deadline := time.Now().Add(30 * time.Second); r.position() < last; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s at %d, bus at %d", what, r.position(), last)
+			}
+		}
+	}
+	waitAt("detector, the indexer down", det)
+	writeMany(2000, 40) // more than Lag batches while it is down
+	waitAt("detector, the indexer still down", det)
+	if ix.position() != 0 {
+		t.Fatalf("the indexer moved while its store was down: %d", ix.position())
+	}
+	ix.setDown(false)
+	waitAt("indexer, its store back", ix)
+	writeMany(4000, 20)
+	waitAt("indexer, after rejoining", ix)
+	waitAt("detector, after the indexer rejoined", det)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkOnce(t, "indexer", ix, 5000)
+	checkOnce(t, "detector", det, 5000)
+	if s.catchup.detached(0) {
+		t.Error("the indexer is still detached from the main read")
+	}
 }
