@@ -184,9 +184,10 @@ type consumerError struct {
 	err error
 }
 
-// from (re)starts every attached consumer (and a catch-up read for each
-// detached one) and returns where the stream must be read from: the oldest
-// position any attached consumer needs.
+// from (re)starts every consumer on the main read (not those detached
+// onto reads of their own, catchup.go; those back from one rejoin here)
+// and returns where the stream must be read from: the oldest position any
+// of them needs.
 func (s *Stage) from(ctx context.Context) (uint64, error) {
 	s.stop()
 	s.catchup.rejoined()
