@@ -182,25 +182,33 @@ func (c *Cluster) Restart(i int) {
 	c.start(i)
 }
 
-// WaitReady waits until the running nodes agree on a JetStream meta leader
-// and each is current with it.
+// WaitReady waits until the running nodes agree on a JetStream meta leader,
+// each is current with it, and the leader counts every running node as an
+// online peer (before that, a replicated stream may find "no suitable
+// peers for placement").
 func (c *Cluster) WaitReady() {
 	c.t.Helper()
-	c.waitFor("the JetStream meta leader", func() bool {
-		leaders := 0
+	c.waitFor("the JetStream meta leader and its peers", func() bool {
+		var leader *server.Server
+		leaders, running := 0, 0
 		for i := range c.opts {
 			s := c.Server(i)
 			if s == nil {
 				continue
 			}
+			running++
 			if !s.JetStreamIsCurrent() {
 				return false
 			}
 			if s.JetStreamIsLeader() {
 				leaders++
+				leader = s
 			}
 		}
-		return leaders == 1 || len(c.opts) == 1
+		if len(c.opts) == 1 {
+			return true
+		}
+		return leaders == 1 && len(leader.JetStreamClusterPeers()) >= running
 	})
 }
 
