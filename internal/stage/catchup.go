@@ -69,8 +69,10 @@ func (s *Stage) failed(ce consumerError) error {
 var errRejoin = fmt.Errorf("consumers caught up rejoin the read: %w", bus.ErrRestart)
 
 // catchUp runs consumer id on a read of its own, from its position, with
-// one parser, until it is within rejoinGap of the main read; then it stops
-// that read and marks the consumer to rejoin at the main read's restart.
+// as many parsers as the main read, until it is within rejoinGap of the
+// main read; then it stops that read and marks the consumer to rejoin at
+// the main read's restart. (While the main read runs ahead faster than the
+// consumer catches up, it stays on its own read.)
 func (s *Stage) catchUp(id int) {
 	c := &s.catchup
 	c.mu.Lock()
@@ -82,7 +84,7 @@ func (s *Stage) catchUp(id int) {
 		return
 	}
 	c.runs[id] = true
-	sub := newStage(Deps{Pipeline: s.d.Pipeline, Bus: s.d.Bus, Consumers: []Consumer{s.d.Consumers[id]}, Log: s.d.Log}, 1, s.hold)
+	sub := newStage(Deps{Pipeline: s.d.Pipeline, Bus: s.d.Bus, Consumers: []Consumer{s.d.Consumers[id]}, Log: s.d.Log}, len(s.workers), s.hold)
 	sub.name = s.name + ".catchup"
 	caught := make(chan struct{})
 	var once sync.Once
