@@ -667,8 +667,25 @@ func testAlertFilters(t *testing.T, s AlertStore) {
 			t.Errorf("%s: IDs (-want +got):\n%s", c.name, diff)
 		}
 	}
-	// Keyset paging walks every alert once, newest first, also filtered.
-	for _, f := range []alert.Filter{{Limit: 5}, {Limit: 2, RuleID: "r0"}} {
+	// Keyset paging walks every alert once, newest first, or by risk
+	// (riskiest first, equal risks newest first, paged by risk and ID),
+	// also filtered.
+	byRisk := slices.Clone(all)
+	slices.SortStableFunc(byRisk, func(a, b alert.Alert) int { return b.Risk - a.Risk }) // all is newest first
+	if slices.Equal(ids(byRisk), ids(all)) {
+		t.Fatal("the fixture's risks follow its IDs: nothing to sort")
+	}
+	for _, f := range []alert.Filter{{Limit: 5}, {Limit: 2, RuleID: "r0"}, {ByRisk: true, Limit: 3}, {ByRisk: true, Limit: 2, Status: alert.StatusNew}} {
+		order := all
+		if f.ByRisk {
+			order = byRisk
+		}
+		want := []int64{}
+		for _, a := range order {
+			if (f.RuleID == "" || a.RuleID == f.RuleID) && (f.Status == "" || a.Status == f.Status) {
+				want = append(want, a.ID)
+			}
+		}
 		var got []int64
 		for page := 0; page < 20; page++ {
 			as := mustAlerts(t, s, "council-a", f)
@@ -679,43 +696,10 @@ func testAlertFilters(t *testing.T, s AlertStore) {
 				t.Fatalf("page of %d, limit %d", len(as), f.Limit)
 			}
 			got = append(got, ids(as)...)
-			f.Before = as[len(as)-1].ID
-		}
-		want := []int64{}
-		for _, a := range all {
-			if f.RuleID == "" || a.RuleID == f.RuleID {
-				want = append(want, a.ID)
-			}
+			f.Before, f.BeforeRisk = as[len(as)-1].ID, as[len(as)-1].Risk
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("paging %+v (-want +got):\n%s", f, diff)
-		}
-	}
-	// By risk: riskiest first, equal risks newest first, paged by (risk,
-	// ID), also filtered.
-	byRisk := slices.Clone(all)
-	slices.SortStableFunc(byRisk, func(a, b alert.Alert) int { return b.Risk - a.Risk }) // all is newest first
-	if slices.Equal(ids(byRisk), ids(all)) {
-		t.Fatal("the fixture's risks follow its IDs: nothing to sort")
-	}
-	for _, f := range []alert.Filter{{ByRisk: true, Limit: 3}, {ByRisk: true, Limit: 2, Status: alert.StatusNew}} {
-		var got []int64
-		for page := 0; page < 20; page++ {
-			as := mustAlerts(t, s, "council-a", f)
-			if len(as) == 0 {
-				break
-			}
-			got = append(got, ids(as)...)
-			f.Before, f.BeforeRisk = as[len(as)-1].ID, as[len(as)-1].Risk
-		}
-		want := []int64{}
-		for _, a := range byRisk {
-			if f.Status == "" || a.Status == f.Status {
-				want = append(want, a.ID)
-			}
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("paging by risk %+v (-want +got):\n%s", f, diff)
 		}
 	}
 }
