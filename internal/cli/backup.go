@@ -35,16 +35,18 @@ func runBackup(ctx context.Context, args []string, env Env) error {
 	hc.Timeout = 0 // an archive takes as long as it takes; ctx ends it
 	c.hc = &hc
 	began := time.Now()
+	partial := file + ".partial"
+	f, err := openPartial(file)
+	if err != nil {
+		return err
+	}
 	resp, err := c.do(ctx, "POST", "/api/v1/backup", nil, "")
 	if err != nil {
+		f.Close()
+		os.Remove(partial)
 		return err
 	}
 	defer resp.Body.Close()
-	partial := file + ".partial"
-	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
 	n, err := io.Copy(f, resp.Body)
 	if err == nil {
 		err = f.Sync()
@@ -134,6 +136,17 @@ func sizeString(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// openPartial creates FILE.partial, where a download goes until it checks
+// out; callers open it before they ask the server for anything, so a path
+// that cannot be written fails before the server does any work.
+func openPartial(file string) (*os.File, error) {
+	f, err := os.OpenFile(file+".partial", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", file, err)
+	}
+	return f, nil
 }
 
 func syncDirOf(file string) error {

@@ -57,20 +57,27 @@ func runReports(ctx context.Context, args []string, env Env) error {
 	if *month != "" {
 		q.Set("month", *month)
 	}
-	resp, err := c.do(ctx, "GET", "/api/v1/reports?"+q.Encode(), nil, "")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	if *out == "-" {
-		_, err := io.Copy(env.Stdout, resp.Body)
+		resp, err := c.do(ctx, "GET", "/api/v1/reports?"+q.Encode(), nil, "")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(env.Stdout, resp.Body)
 		return err
 	}
 	partial := *out + ".partial"
-	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := openPartial(*out)
 	if err != nil {
 		return err
 	}
+	resp, err := c.do(ctx, "GET", "/api/v1/reports?"+q.Encode(), nil, "")
+	if err != nil {
+		f.Close()
+		os.Remove(partial)
+		return err
+	}
+	defer resp.Body.Close()
 	n, err := io.Copy(f, resp.Body)
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -40,22 +40,26 @@ func runTenantRemove(ctx context.Context, args []string, env Env) error {
 	c.hc = &hc
 	path := "/api/v1/tenants/" + url.PathEscape(pos[0])
 	if *export == "" {
+		fmt.Fprintf(env.Stderr, "removing %s: its writes are refused; waiting for what it sent before, then deleting it\n", pos[0])
 		var rec audit.Receipt
 		if err := c.json(ctx, "DELETE", path, nil, &rec); err != nil {
 			return err
 		}
 		return printReceipt(env, rec)
 	}
+	partial := *export + ".partial"
+	f, err := openPartial(*export)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "removing %s: its writes are refused; waiting for what it sent before, then exporting it to %s\n", pos[0], *export)
 	resp, err := c.do(ctx, "DELETE", path+"?export=true", nil, "")
 	if err != nil {
+		f.Close()
+		os.Remove(partial)
 		return err
 	}
 	defer resp.Body.Close()
-	partial := *export + ".partial"
-	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
 	h := sha256.New()
 	_, err = io.Copy(io.MultiWriter(f, h), resp.Body)
 	if err == nil {

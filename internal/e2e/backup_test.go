@@ -171,7 +171,12 @@ func TestBackupRestore(t *testing.T) {
 	caseWant := s.mustCLI(analyst, "cases", "show", caseID, "--json")
 	intelWant := s.mustCLI(analyst, "intel", "list", "--json")
 
-	if out := s.mustCLI(adminToken, "audit", "list", "--tenant", "*", "--json"); !strings.Contains(out, `"backup.create"`) || !strings.Contains(out, fmt.Sprintf(`\"bus_seq\":%d`, busSeq)) {
+	// A FILE that cannot be written fails before the server is asked: the
+	// trail keeps one backup.create.
+	if r := s.cli(adminToken, "backup", filepath.Join(dir, "no-such-dir", "b.tar.zst")); r.code == 0 || !strings.Contains(r.stderr, "cannot write") {
+		t.Errorf("backup to a path that cannot be written: exit %d, %s", r.code, r.stderr)
+	}
+	if out := s.mustCLI(adminToken, "audit", "list", "--tenant", "*", "--json"); strings.Count(out, `"backup.create"`) != 1 || !strings.Contains(out, fmt.Sprintf(`\"bus_seq\":%d`, busSeq)) {
 		t.Errorf("no backup.create with the bus position in the provider's audit trail:\n%s", out)
 	}
 	// A live data directory is refused.

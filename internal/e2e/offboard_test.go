@@ -143,6 +143,18 @@ func TestTenantRemoveExport(t *testing.T) {
 	s.mustCLI(memberG, "intel", "add", "domain", "gwynedd-only.example", "--tlp", "red")
 	powysCase := s.mustCLI(analyst, "cases", "create", "--tenant", "powys", "--title", "net user on P-WS1", "--from-alert", fmt.Sprint(pAlert.ID), "--json")
 
+	// An export path that cannot be written fails before the server does
+	// anything: the member keeps its events and its credentials.
+	if r := s.cli(adminToken, "tenant", "remove", "gwynedd", "--export", filepath.Join(dir, "no-such-dir", "g.tar.zst")); r.code == 0 || !strings.Contains(r.stderr, "cannot write") {
+		t.Fatalf("tenant remove to a path that cannot be written: exit %d, %s", r.code, r.stderr)
+	}
+	if _, _, body := s.do("GET", "/api/v1/tenants", adminToken, nil); !strings.Contains(string(body), `"gwynedd"`) {
+		t.Fatalf("gwynedd gone after a failed removal: %s", body)
+	}
+	if rows := s.searchCLI(memberG, "*"); len(rows) != 20 {
+		t.Fatalf("gwynedd's events after a failed removal: %d, want 20", len(rows))
+	}
+
 	// Remove gwynedd with an export.
 	export := filepath.Join(dir, "gwynedd.tar.zst")
 	out = s.mustCLI(adminToken, "tenant", "remove", "gwynedd", "--export", export)
@@ -194,7 +206,8 @@ func TestTenantRemoveExport(t *testing.T) {
 	if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Counts["events"] != 20 || m.Counts["state.alerts"] != 1 || m.Counts["state.cases"] != 1 || m.Counts["evidence_files"] != 1 || m.Counts["audit"] == 0 {
+	if m.Counts["events"] != 20 || m.Counts["state.alerts"] != 1 || m.Counts["state.cases"] != 1 || m.Counts["evidence_files"] != 1 || m.Counts["audit"] == 0 ||
+		m.Counts["state.tokens"] != rec.Deleted["state.tokens"] || m.Counts["state.tokens"] < 2 {
 		t.Errorf("export counts %v", m.Counts)
 	}
 	lines := strings.Split(strings.TrimSpace(string(files["events/000001.ndjson"])), "\n")

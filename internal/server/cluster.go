@@ -126,15 +126,19 @@ func (s *Server) openCluster(ctx context.Context) error {
 // Changes made on one node that the others must apply within seconds go
 // through the bus' change bucket, a key per change: the rules and tenant
 // settings (the detector reloads them), the indicators (intel reloads its
-// index), a tenant added (the receivers' tenant cache) or removed (every
-// cache of it, and the source health counters where its partition runs).
+// index), a tenant added (the receivers' tenant cache), being removed
+// (its writes refused) or kept after all (a removal that ended before its
+// deletion), or removed (every cache of it, and the source health counters
+// where its partition runs).
 const (
-	changesBucket       = "TARIAN_CHANGES"
-	changesTTL          = 5 * time.Minute
-	changeRules         = "rules"
-	changeIntel         = "intel"
-	changeTenantAdded   = "tenant.added."
-	changeTenantRemoved = "tenant.removed."
+	changesBucket        = "TARIAN_CHANGES"
+	changesTTL           = 5 * time.Minute
+	changeRules          = "rules"
+	changeIntel          = "intel"
+	changeTenantAdded    = "tenant.added."
+	changeTenantRemoving = "tenant.removing."
+	changeTenantKept     = "tenant.kept."
+	changeTenantRemoved  = "tenant.removed."
 )
 
 // openChanges creates or opens the change bucket.
@@ -197,11 +201,16 @@ func (s *Server) applyChange(ctx context.Context, key string) {
 		err = s.intel.Reload(ctx)
 	case strings.HasPrefix(key, changeTenantAdded):
 		s.tenants.Added(tenant.ID(strings.TrimPrefix(key, changeTenantAdded)))
+	case strings.HasPrefix(key, changeTenantRemoving):
+		s.removing.Store(tenant.ID(strings.TrimPrefix(key, changeTenantRemoving)), struct{}{})
+	case strings.HasPrefix(key, changeTenantKept):
+		s.removing.Delete(tenant.ID(strings.TrimPrefix(key, changeTenantKept)))
 	case strings.HasPrefix(key, changeTenantRemoved):
 		id := tenant.ID(strings.TrimPrefix(key, changeTenantRemoved))
 		if m := s.parts.monitor(bus.Partition(id, s.cfg.Bus.Partitions)); m != nil {
 			err = m.Forget(ctx, id)
 		}
+		s.removing.Delete(id)
 		s.forgetTenant(ctx, id)
 	}
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/tarian-soc/tarian/internal/audit"
-	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/intel"
@@ -41,9 +40,8 @@ type RemoveOptions struct {
 	// (see docs/operations.md), and deletion starts only once it is
 	// written whole.
 	Export func() io.Writer
-	// Revoked is called once the tenant's tokens and cloud sources are
-	// gone, before the removal waits for what they sent (the API drops
-	// its cached credentials there).
+	// Revoked is called once the tenant's tokens and users are deleted
+	// (the API drops its cached credentials there).
 	Revoked func()
 }
 
@@ -51,8 +49,10 @@ type RemoveOptions struct {
 //
 //  1. It refuses while a listener of the configuration names the tenant
 //     (ErrTenantInUse): take it out and reload first.
-//  2. Every write for the tenant is refused from now on (removalGuard),
-//     and its tokens and cloud sources are deleted; after
+//  2. Every write for the tenant is refused from now on, on every node
+//     (removalGuard; the other nodes are told through the change bucket);
+//     its credentials stay, so a removal that ends here (the client went,
+//     the export failed) leaves the member as it was. After
 //     bus.publish_timeout (a write begun before has ended by then), the
 //     bus's last position S is taken and the removal waits until the
 //     indexer, the detector and the raw archive have processed the stream
@@ -62,8 +62,10 @@ type RemoveOptions struct {
 //     the event store), every state row (alerts, cases, rules, assets, ...
 //     secrets left out), the audit chain (verifiable export), case
 //     evidence and the raw archive, with a manifest of SHA-256s last.
-//  4. Its events, raw archive, evidence files and every state row,
-//     its audit chain and the tenant record are deleted, and the caches
+//  4. From here the removal runs to its end even if the client goes: its
+//     cloud sources stop, its events, raw archive, evidence files and
+//     every state row (tokens and users among them), its audit chain and
+//     the tenant record are deleted, and the caches
 //     that knew it forget it; a tenant created later with the same ID
 //     starts empty (a new event-store account).
 //  5. The receipt (counts per kind, the export's SHA-256) is signed with
@@ -86,32 +88,21 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 	}
 	began := time.Now()
 
-	// 2. Nothing new for the tenant: writes refused from here on, and its
-	// credentials gone.
+	// 2. Nothing new for the tenant: writes refused from here on, on
+	// every node. Its credentials stay until the deletion, so a removal
+	// that ends before it (the client went, the export failed) leaves the
+	// member as it was.
 	s.removing.Store(id, struct{}{})
-	defer s.removing.Delete(id)
-	toks, err := s.db.Tokens(ctx, id, false)
-	if err != nil {
-		return audit.Receipt{}, err
-	}
-	for _, t := range toks {
-		if err := s.db.RevokeToken(ctx, id, t.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
-			return audit.Receipt{}, err
+	s.announce(ctx, changeTenantRemoving+string(id))
+	committed := false
+	defer func() {
+		s.removing.Delete(id)
+		if !committed {
+			s.announce(ctx, changeTenantKept+string(id))
+			s.log.Warn("tenant removal ended before anything was deleted; the member is as it was", "tenant", id)
 		}
-	}
-	srcs, err := s.poll.List(ctx, id)
-	if err != nil {
-		return audit.Receipt{}, err
-	}
-	for _, src := range srcs {
-		if err := s.poll.Remove(ctx, id, src.ID); err != nil {
-			return audit.Receipt{}, err
-		}
-	}
-	if o.Revoked != nil {
-		o.Revoked()
-	}
-	s.log.Info("tenant removal: credentials revoked", "tenant", id, "tokens", len(toks), "cloud_sources", len(srcs))
+	}()
+	s.log.Info("tenant removal: writes refused; waiting for what was sent before", "tenant", id)
 	select {
 	case <-ctx.Done():
 		return audit.Receipt{}, ctx.Err()
@@ -141,23 +132,12 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 			}
 		}
 	}
-	if mon != nil {
-		if err := mon.Forget(ctx, id); err != nil {
-			return audit.Receipt{}, fmt.Errorf("remove tenant: source health: %w", err)
-		}
-	}
 	head, err := s.db.AuditChain(ctx, string(id), 1<<62, 1)
 	if err != nil {
 		return audit.Receipt{}, err
 	}
 
 	r := audit.Receipt{Tenant: string(id), Name: tn.Name, Actor: o.Actor, Deleted: map[string]int64{}}
-	if len(toks) > 0 {
-		r.Deleted["state.tokens"] = int64(len(toks))
-	}
-	if len(srcs) > 0 {
-		r.Deleted["state.cloud_sources"] = int64(len(srcs))
-	}
 	if len(head) > 0 {
 		r.AuditSeq, r.AuditHead = head[0].Seq, head[0].Hash.String()
 	}
@@ -170,11 +150,33 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 		r.Export = &exp
 	}
 
-	// 4. Deletion. The member's indicators first stop matching (revoked in
-	// the in-memory index; their rows go with the rest below).
+	// 4. Deletion: it runs to its end even if the client goes now (the
+	// export, if any, is written whole).
+	committed = true
+	ctx = context.WithoutCancel(ctx)
+	// The member's indicators first stop matching (revoked in the
+	// in-memory index; their rows go with the rest below), and its cloud
+	// sources stop polling.
 	revoked, err := s.revokeIndicators(ctx, id)
 	if err != nil {
 		return audit.Receipt{}, fmt.Errorf("remove tenant: indicators: %w", err)
+	}
+	srcs, err := s.poll.List(ctx, id)
+	if err != nil {
+		return audit.Receipt{}, fmt.Errorf("remove tenant: %w", err)
+	}
+	for _, src := range srcs {
+		if err := s.poll.Remove(ctx, id, src.ID); err != nil {
+			return audit.Receipt{}, fmt.Errorf("remove tenant: %w", err)
+		}
+	}
+	if len(srcs) > 0 {
+		r.Deleted["state.cloud_sources"] = int64(len(srcs))
+	}
+	if mon != nil {
+		if err := mon.Forget(ctx, id); err != nil {
+			return audit.Receipt{}, fmt.Errorf("remove tenant: source health: %w", err)
+		}
 	}
 	n, err := s.events.Delete(ctx, id, time.Time{})
 	if err != nil {
@@ -201,6 +203,9 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 	}
 	for table, n := range rows {
 		r.Deleted["state."+table] += n
+	}
+	if o.Revoked != nil {
+		o.Revoked()
 	}
 	s.forgetTenant(ctx, id)
 	s.announce(ctx, changeTenantRemoved+string(id)) // the other nodes forget it too

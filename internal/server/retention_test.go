@@ -3,6 +3,7 @@ package server_test
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -160,6 +161,44 @@ func TestRemoveTenantExport(t *testing.T) {
 	s.AddTenant(t, "north-vale")
 	again := s.Token(t, "north-vale", "tenant-viewer")
 	waitCount(t, s, again, "*", 0)
+}
+
+// TestRemoveTenantAbortedKeepsItWhole: a removal whose client goes before
+// the deletion (here while it waits for what the member sent) leaves the
+// member as it was: its tokens work, its events and writes are back; a
+// removal after that deletes everything, tokens counted.
+func TestRemoveTenantAbortedKeepsItWhole(t *testing.T) {
+	s, ingest, read := twoTenants(t, servertest.Config(t.TempDir()))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "DELETE", s.URL+"/api/v1/tenants/north-vale?export=true", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the removal answered %d before its client went", resp.StatusCode)
+	}
+	// The server sees the client go; the removal ends and writes come back.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body := s.Do(t, "POST", "/api/v1/ingest", ingest["north-vale"], []byte(`{"message":"after","tag":"kept"}`))
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ingest after an aborted removal: %d %s", status, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitCount(t, s, read["north-vale"], "tag:ret", 3)
+	waitCount(t, s, read["north-vale"], "tag:kept", 1)
+
+	_, rec := removeOverHTTP(t, s, "north-vale")
+	if rec.Deleted["events"] != 4 || rec.Deleted["state.tokens"] != 2 || rec.Deleted["state.tenants"] != 1 {
+		t.Errorf("deleted %v, want 4 events, 2 tokens, the tenant", rec.Deleted)
+	}
 }
 
 func untar(t *testing.T, b []byte) map[string][]byte {

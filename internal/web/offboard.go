@@ -94,7 +94,8 @@ func (a *API) deleteTenant(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	revoked() // users' sessions are gone with the users
 	detail, _ := json.Marshal(map[string]any{"tenant": id, "deleted": rec.Deleted, "export": rec.Export, "signature": rec.Signature})
-	if aerr := a.audit(r.Context(), p, "tenant.remove", auth.AllTenants, string(detail)); aerr != nil {
+	// Audited even if the client has gone: the removal has happened.
+	if aerr := a.audit(context.WithoutCancel(r.Context()), p, "tenant.remove", auth.AllTenants, string(detail)); aerr != nil {
 		a.d.Log.Error("tenant removed but not audited", "tenant", id, "err", aerr)
 		if started {
 			panic(http.ErrAbortHandler)
