@@ -122,6 +122,10 @@ func (v view) AdvisoryTitle(a Advisory) string {
 	return a.TitleEN
 }
 
+func (v view) RuleTitle(r RuleCount) string { return v.L.RuleTitle(r) }
+
+func (v view) SourceType(sh SourceHealth) string { return v.L.SourceType(sh) }
+
 func (v view) Breaches() int64 { return v.R.SLABreaches.Acknowledge + v.R.SLABreaches.Resolve }
 
 // Others shows a campaign's other members: a number, or "fewer than k".
@@ -192,7 +196,7 @@ svg { max-width: 100%; height: auto; }
 <h2>{{.T "top_rules"}}</h2>
 {{if .R.Rules}}<table>
 <thead><tr><th>{{.T "rule"}}</th><th>{{.T "rule_title"}}</th><th class="n">{{.T "alerts"}}</th><th class="n">{{.T "false_positives"}}</th></tr></thead>
-<tbody>{{range .R.Rules}}<tr><td><code>{{.RuleID}}</code></td><td>{{.Title}}</td><td class="n">{{.Alerts}}</td><td class="n">{{.FalsePositives}}</td></tr>{{end}}</tbody>
+<tbody>{{range .R.Rules}}<tr><td><code>{{.RuleID}}</code></td><td>{{$.RuleTitle .}}</td><td class="n">{{.Alerts}}</td><td class="n">{{.FalsePositives}}</td></tr>{{end}}</tbody>
 </table>{{else}}<p>{{.T "no_alerts"}}</p>{{end}}
 
 <h2>{{.T "top_techniques"}}</h2>
@@ -232,7 +236,7 @@ svg { max-width: 100%; height: auto; }
 <h2>{{.T "sources"}}</h2>
 {{if .R.Sources}}<table>
 <thead><tr><th>{{.T "source"}}</th><th>{{.T "receiver"}}</th><th>{{.T "host"}}</th><th>{{.T "type"}}</th><th>{{.T "state"}}</th><th>{{.T "last_seen"}}</th><th class="n">{{.T "month_events"}}</th></tr></thead>
-<tbody>{{range .R.Sources}}<tr><td>{{.Name}}</td><td>{{.Receiver}}</td><td>{{.Host}}</td><td>{{.Type}}</td><td class="state-{{.State}}">{{$.T (print "state." .State)}}</td><td>{{stamp .LastSeen}}</td><td class="n">{{.Events}}</td></tr>{{end}}</tbody>
+<tbody>{{range .R.Sources}}<tr><td>{{.Name}}</td><td>{{.Receiver}}</td><td>{{.Host}}</td><td>{{$.SourceType .}}</td><td class="state-{{.State}}">{{$.T (print "state." .State)}}</td><td>{{stamp .LastSeen}}</td><td class="n">{{.Events}}</td></tr>{{end}}</tbody>
 </table>{{else}}<p>{{.T "no_sources"}}</p>{{end}}
 
 <h2>{{.T "advisories"}}</h2>

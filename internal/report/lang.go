@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tarian-soc/tarian/internal/health"
 )
 
 // Lang is a report's language.
@@ -118,7 +120,12 @@ var catalogue = map[string]text{
 	"state.ok":      {"Healthy", "Iach"},
 	"state.silent":  {"Silent", "Tawel"},
 	"state.dropped": {"Dropped sharply", "Wedi gostwng yn sydyn"},
-	"no_sources":    {"No log sources reported.", "Ni adroddwyd am unrhyw ffynhonnell logiau."},
+	"state.waiting": {"Not connected yet", "Heb ei gysylltu eto"},
+	"type.unknown":  {"unknown", "anhysbys"},
+
+	"rule.health.silence": {"Log source silent", "Ffynhonnell logiau yn dawel"},
+	"rule.health.drop":    {"Log source rate dropped", "Cyfradd y ffynhonnell logiau wedi gostwng"},
+	"no_sources":          {"No log sources reported.", "Ni adroddwyd am unrhyw ffynhonnell logiau."},
 
 	"advisories":    {"Advisories", "Cynghorion"},
 	"advisory":      {"Advisory", "Cyngor"},
@@ -237,4 +244,33 @@ func (l Lang) Target(d time.Duration) string {
 		return l.T("no_target")
 	}
 	return l.Duration(d)
+}
+
+// healthRules are the rule IDs of Tarian's own health alerts (their
+// titles are "<what>: <source>"), with the key of <what> in the language.
+var healthRules = [...]struct{ prefix, key string }{
+	{health.RuleSilence, "rule.health.silence"},
+	{health.RuleDrop, "rule.health.drop"},
+}
+
+// RuleTitle is a rule's title. Tarian's own health alerts have one rule
+// per receiver and type over every host: their title is made from the
+// rule ID in the report's language ("Log source silent: syslog/fortigate").
+// Other rules' titles are their authors'.
+func (l Lang) RuleTitle(r RuleCount) string {
+	for _, h := range healthRules {
+		if rest, ok := strings.CutPrefix(r.RuleID, h.prefix); ok {
+			receiver, typ, _ := strings.Cut(rest, "/")
+			return l.T(h.key) + ": " + receiver + "/" + l.SourceType(SourceHealth{Type: typ})
+		}
+	}
+	return r.Title
+}
+
+// SourceType is a source's parser, or "unknown" in the language.
+func (l Lang) SourceType(s SourceHealth) string {
+	if s.Type == "" || s.Type == health.TypeUnknown {
+		return l.T("type.unknown")
+	}
+	return s.Type
 }

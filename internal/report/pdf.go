@@ -107,7 +107,7 @@ func (p *pdfDoc) render() {
 	} else {
 		rows := make([][]string, len(r.Rules))
 		for i, rc := range r.Rules {
-			rows[i] = []string{rc.RuleID, rc.Title, strconv.FormatInt(rc.Alerts, 10), strconv.FormatInt(rc.FalsePositives, 10)}
+			rows[i] = []string{rc.RuleID, l.RuleTitle(rc), strconv.FormatInt(rc.Alerts, 10), strconv.FormatInt(rc.FalsePositives, 10)}
 		}
 		p.table([]string{l.T("rule"), l.T("rule_title"), l.T("alerts"), l.T("false_positives")}, []float64{45, 85, 25, 25}, "LLRR", rows)
 	}
@@ -167,7 +167,7 @@ func (p *pdfDoc) render() {
 	} else {
 		rows := make([][]string, len(r.Sources))
 		for i, s := range r.Sources {
-			rows[i] = []string{s.Name, s.Receiver, s.Host, s.Type, l.T("state." + s.State), Stamp(s.LastSeen), strconv.FormatInt(s.Events, 10)}
+			rows[i] = []string{s.Name, s.Receiver, s.Host, l.SourceType(s), l.T("state." + s.State), Stamp(s.LastSeen), strconv.FormatInt(s.Events, 10)}
 		}
 		p.table([]string{l.T("source"), l.T("receiver"), l.T("host"), l.T("type"), l.T("state"), l.T("last_seen"), l.T("month_events")},
 			[]float64{34, 22, 28, 20, 22, 28, 26}, "LLLLLLR", rows)

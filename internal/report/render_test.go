@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/health"
 	"github.com/tarian-soc/tarian/internal/report"
 )
 
@@ -127,12 +128,15 @@ func ink(img image.Image) (inked, variance float64) {
 
 var (
 	styleRE = regexp.MustCompile(`(?s)<style>.*?</style>`)
+	codeRE  = regexp.MustCompile(`(?s)<code>.*?</code>`)
 	tagRE   = regexp.MustCompile(`<[^>]*>`)
 )
 
-// pageText is the text a reader sees on an HTML page.
+// pageText is the text a reader sees on an HTML page, identifiers
+// (<code>: rule IDs, observables) left out: they are in no language.
 func pageText(page []byte) string {
 	s := styleRE.ReplaceAllString(string(page), " ")
+	s = codeRE.ReplaceAllString(s, " ")
 	s = tagRE.ReplaceAllString(s, " ")
 	return html.UnescapeString(s)
 }
@@ -189,6 +193,62 @@ func TestWelshHasNoEnglish(t *testing.T) {
 	t.Logf("HTML: en %d bytes, cy %d bytes", len(en), len(cy))
 }
 
+// TestWelshTariansOwnStrings: what Tarian itself names in a report (its
+// health alerts' rules, a source of unknown type, a source not connected
+// yet) is in Welsh on the Welsh page and in the Welsh PDF.
+func TestWelshTariansOwnStrings(t *testing.T) {
+	r := gathered(t)
+	r.Rules = append(r.Rules,
+		report.RuleCount{RuleID: health.RuleSilence + "syslog/fortigate", Title: "Log source silent: firewall (syslog/fortigate from fw1)", Alerts: 1},
+		report.RuleCount{RuleID: health.RuleDrop + "http/unknown", Title: "Log source rate dropped: http/unknown from ws7", Alerts: 1})
+	r.Sources = append(r.Sources,
+		report.SourceHealth{Name: "printers", Receiver: "http", Host: "prn1", Type: health.TypeUnknown, State: report.SourceOK, Events: 3},
+		report.SourceHealth{Name: "m365", Receiver: "http", Type: "m365", State: report.SourceWaiting})
+	cy, err := r.HTML(report.Welsh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pageText(cy)
+	checkWelsh(t, "page", text)
+	for _, s := range []string{"Ffynhonnell logiau yn dawel: syslog/fortigate", "Cyfradd y ffynhonnell logiau wedi gostwng: http/anhysbys", "Heb ei gysylltu eto"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("the Welsh page lacks %q", s)
+		}
+	}
+	en, err := r.HTML(report.English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Log source silent: syslog/fortigate", "Log source rate dropped: http/unknown", "Not connected yet", ">unknown<"} {
+		if !bytes.Contains(en, []byte(s)) {
+			t.Errorf("the English page lacks %q", s)
+		}
+	}
+	pdftotext := tool(t, "pdftotext")
+	var pdf bytes.Buffer
+	if err := r.PDF(&pdf, report.Welsh); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "cy.pdf")
+	if err := os.WriteFile(f, pdf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", f, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Ffynhonnell logiau yn dawel", "anhysbys"} {
+		if !bytes.Contains(out, []byte(s)) {
+			t.Errorf("the Welsh PDF lacks %q", s)
+		}
+	}
+	for _, s := range []string{"Log source silent", "Not connected yet"} {
+		if bytes.Contains(out, []byte(s)) {
+			t.Errorf("the Welsh PDF holds %q", s)
+		}
+	}
+}
+
 // keyRE finds the catalogue keys the renderers name literally.
 var keyRE = regexp.MustCompile(`\bT\(?\s*"([a-z_.]+)"`)
 
@@ -228,7 +288,7 @@ func TestCatalogue(t *testing.T) {
 	for _, k := range []string{"open", "in-progress", "closed"} {
 		data = append(data, "case."+k)
 	}
-	for _, k := range []string{report.SourceOK, report.SourceSilent, report.SourceDropped} {
+	for _, k := range []string{report.SourceOK, report.SourceSilent, report.SourceDropped, report.SourceWaiting} {
 		data = append(data, "state."+k)
 	}
 	for m := 1; m <= 12; m++ {

@@ -140,11 +140,16 @@ type Case struct {
 	Classification alert.Resolution `json:"classification,omitempty"`
 }
 
-// Source states.
+// Source states. For a month that has ended, a source is SourceOK when
+// it sent events in it and SourceSilent when it did not; SourceDropped
+// (a sharp drop against its baseline) is known for the current month only.
 const (
 	SourceOK      = "ok"
 	SourceSilent  = "silent"
 	SourceDropped = "dropped"
+	// SourceWaiting is a declared source that had sent nothing by the
+	// month's end.
+	SourceWaiting = "waiting"
 )
 
 // SourceHealth is one log source of the member as the report shows it
@@ -154,7 +159,7 @@ type SourceHealth struct {
 	Receiver string    `json:"receiver"`
 	Host     string    `json:"host"`
 	Type     string    `json:"type"`
-	State    string    `json:"state"` // SourceOK, SourceSilent or SourceDropped
+	State    string    `json:"state"` // SourceOK, SourceSilent, SourceDropped or SourceWaiting
 	LastSeen time.Time `json:"last_seen,omitzero"`
 	// Events is how many events it sent in the month.
 	Events int64 `json:"events"`

@@ -23,6 +23,14 @@ const sysmonEvent = `{"@timestamp":"2026-12-05T08:20:10Z","message":"Process Cre
 // sent waits, another member sees none of it, and the scorecard counts
 // declared against heard and finds the techniques the member is blind to
 // (rules whose log source never arrived) and what to connect next.
+type reportSource struct {
+	Name     string    `json:"name"`
+	Host     string    `json:"host"`
+	State    string    `json:"state"`
+	Events   int64     `json:"events"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
 func TestSourceHealthAndScorecard(t *testing.T) {
 	cfg := servertest.Config(t.TempDir())
 	cfg.Sources = []parse.Source{
@@ -121,20 +129,40 @@ func TestSourceHealthAndScorecard(t *testing.T) {
 
 	// The member's monthly report lists the source with the month's events.
 	var rep struct {
-		Sources []struct {
-			Name   string `json:"name"`
-			Host   string `json:"host"`
-			State  string `json:"state"`
-			Events int64  `json:"events"`
-		} `json:"sources"`
+		Sources []reportSource `json:"sources"`
 	}
 	s.JSON(t, http.MethodGet, "/api/v1/reports?format=json&month="+time.Now().UTC().Format("2006-01"), analyst, nil, &rep)
-	found := false
+	states := map[string]string{}
 	for _, src := range rep.Sources {
-		found = found || src.Name == "a-endpoints" && src.Host == "ws-1" && src.Events == 2 && src.State == "ok"
+		states[src.Name] = src.State
+		if src.Name == "a-endpoints" && (src.Host != "ws-1" || src.Events != 2) {
+			t.Fatalf("report source: %+v", src)
+		}
 	}
-	if !found {
+	if states["a-endpoints"] != "ok" || states["a-firewall"] != "waiting" {
 		t.Fatalf("report sources: %+v", rep.Sources)
+	}
+	// Last month's report: both declared sources had sent nothing by its
+	// end (the endpoints were first heard this month); an undeclared
+	// source first heard this month is not in it.
+	ingest := s.Token(t, "council-a", "ingest")
+	if status, body := s.Do(t, "POST", "/api/v1/ingest", ingest, []byte(`{"message":"hello","host.name":"stray-1"}`)); status != http.StatusOK {
+		t.Fatalf("ingest: %d %s", status, body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rep.Sources = nil
+		s.JSON(t, http.MethodGet, "/api/v1/reports?format=json&month="+time.Now().UTC().Format("2006-01"), analyst, nil, &rep)
+		if slices.ContainsFunc(rep.Sources, func(src reportSource) bool { return src.Host == "stray-1" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("this month's report lacks the source stray-1: %+v", rep.Sources)
+		}
+	}
+	rep.Sources = nil
+	s.JSON(t, http.MethodGet, "/api/v1/reports?format=json&month="+time.Now().UTC().AddDate(0, -1, 0).Format("2006-01"), analyst, nil, &rep)
+	if len(rep.Sources) != 2 || rep.Sources[0].State != "waiting" || rep.Sources[1].State != "waiting" || !rep.Sources[0].LastSeen.IsZero() {
+		t.Fatalf("last month's report sources: %+v", rep.Sources)
 	}
 
 	// A provider sees both members, each scoped.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"time"
 
@@ -21,16 +20,24 @@ func (s *Server) reportDeps() report.Deps {
 		Advisories: advisory.NewService(advisory.Deps{Store: s.db, Intel: s.db, Members: s.tenantIDs}),
 		Campaigns:  s.db,
 		KAnonymity: s.cfg.Defend.KAnonymity,
-		Sources:    reportSources{healthSources{s}},
+		Sources:    reportSources{healthSources{s}, time.Now},
 		Now:        time.Now,
 	}
 }
 
-// reportSources gives the member reports each source's health now and
-// its events in the report's month (report.SourceLister).
-type reportSources struct{ h healthSources }
+// reportSources gives the member reports each source's health and its
+// events in the report's month (report.SourceLister).
+type reportSources struct {
+	h   healthSources
+	now func() time.Time
+}
 
-func (r reportSources) ReportSources(ctx context.Context, t tenant.ID, from, _ time.Time) ([]report.SourceHealth, error) {
+// ReportSources lists the sources that existed by the month's end. For
+// the current month a source's state is its health now; for a month that
+// has ended it is what the month shows (events sent or none; a declared
+// source never heard from by then is waiting), and a last-seen time after
+// the month is left out.
+func (r reportSources) ReportSources(ctx context.Context, t tenant.ID, from, to time.Time) ([]report.SourceHealth, error) {
 	ss, err := r.h.Sources(ctx, []tenant.ID{t})
 	if err != nil {
 		return nil, err
@@ -39,20 +46,46 @@ func (r reportSources) ReportSources(ctx context.Context, t tenant.ID, from, _ t
 	if err != nil {
 		return nil, err
 	}
+	ended := !r.now().Before(to)
 	var out []report.SourceHealth
+	// A declared source is one entry per host it matched; one none of
+	// whose hosts was heard by the month's end shows once, waiting.
+	heardNames := map[string]bool{}
+	var waiting []report.SourceHealth
 	for _, s := range ss {
 		if s.Host == "" && s.Type == "" && !s.Declared {
 			continue // a receiver's dead letters, not a source
 		}
-		state := report.SourceOK
-		switch s.State {
-		case health.StateSilent, health.StateWaiting:
-			state = report.SourceSilent
-		case health.StateDropped:
-			state = report.SourceDropped
+		if s.FirstSeen.IsZero() || !s.FirstSeen.Before(to) {
+			if s.Declared {
+				waiting = append(waiting, report.SourceHealth{Name: s.Name, Receiver: s.Receiver, Type: s.Type, State: report.SourceWaiting})
+			}
+			continue // not heard by the month's end
 		}
-		out = append(out, report.SourceHealth{Name: s.Name, Receiver: s.Receiver, Host: s.Host, Type: cmp.Or(s.Type, health.TypeUnknown),
-			State: state, LastSeen: s.LastSeen, Events: events[s.Key]})
+		heardNames[s.Name] = heardNames[s.Name] || s.Declared
+		sh := report.SourceHealth{Name: s.Name, Receiver: s.Receiver, Host: s.Host, Type: s.Type, LastSeen: s.LastSeen, Events: events[s.Key]}
+		switch {
+		case ended && sh.Events > 0:
+			sh.State = report.SourceOK
+		case ended:
+			sh.State = report.SourceSilent
+		case s.State == health.StateSilent:
+			sh.State = report.SourceSilent
+		case s.State == health.StateDropped:
+			sh.State = report.SourceDropped
+		default:
+			sh.State = report.SourceOK
+		}
+		if !sh.LastSeen.Before(to) {
+			sh.LastSeen = time.Time{}
+		}
+		out = append(out, sh)
+	}
+	for _, w := range waiting {
+		if !heardNames[w.Name] {
+			heardNames[w.Name] = true // once
+			out = append(out, w)
+		}
 	}
 	return out, nil
 }
