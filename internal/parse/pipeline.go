@@ -187,7 +187,14 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		}
 	}
 	if f == nil {
-		pp.finish(raw, ev, "", src, false)
+		typ := ""
+		if jsonRecord && len(payload) == 0 {
+			// A JSON document with no message to parse (a shipper's ECS
+			// document, an application's own JSON): its fields, flattened,
+			// are all there is; it is plain JSON, not unparsed.
+			typ = plainJSONType
+		}
+		pp.finish(raw, ev, typ, src, typ != "")
 		return evs, nil
 	}
 	if len(payload) == 0 {

@@ -232,6 +232,31 @@ func TestPlainJSONWithFieldMap(t *testing.T) {
 	}
 }
 
+// TestPlainJSONDetected: a JSON document no format takes and with no
+// message is plain JSON (parsed: its fields are all there is, so the
+// on_parse_error policy keeps no raw copy); one whose message no format
+// parses is unparsed, its record kept.
+func TestPlainJSONDetected(t *testing.T) {
+	cfg := parse.Config{Raw: parse.RawOnParseError}
+	evs, err := parseRecord(t, cfg, "cardiff", "http", `{"@timestamp":"2026-11-24T08:00:00Z","event":{"category":"network"},"source":{"ip":"192.0.2.7"}}`)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("err %v events %d", err, len(evs))
+	}
+	if get(evs[0], parse.FieldType) != "json" || get(evs[0], parse.FieldDetected) != "true" || get(evs[0], "source.ip") != "192.0.2.7" {
+		t.Errorf("an ECS document: %v", evs[0].Fields)
+	}
+	if _, ok := evs[0].Get(event.FieldOriginal); ok {
+		t.Errorf("an ECS document kept its raw record under on_parse_error: %v", evs[0].Fields)
+	}
+	evs, err = parseRecord(t, cfg, "cardiff", "http", `{"@timestamp":"2026-11-24T08:00:00Z","message":"zq7 nothing parses this"}`)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("err %v events %d", err, len(evs))
+	}
+	if get(evs[0], parse.FieldType) != "" || get(evs[0], event.FieldOriginal) == "" {
+		t.Errorf("a message no format parses: %v", evs[0].Fields)
+	}
+}
+
 func TestReceiverTypeHint(t *testing.T) {
 	withFormats(t)
 	// A poller names its records' type; a plain record of the same bytes

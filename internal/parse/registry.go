@@ -73,9 +73,14 @@ var formats = []*Format{
 	// The fallback of text fallbacks: any syslog line, by its program.
 	{Type: linuxauth.TypeSyslog, Title: "any syslog line: program, pid and host from the header, the message kept",
 		New: func() FormatParser { return &linuxauth.SyslogParser{} }, Sniff: linuxauth.SniffSyslog},
-	{Type: "json", Title: "plain JSON: fields flattened to dotted names; a source's field_map adds ECS names", JSON: true,
+	{Type: plainJSONType, Title: "plain JSON: fields flattened to dotted names; a source's field_map adds ECS names", JSON: true,
 		New: func() FormatParser { return &plainJSON{} }},
 }
+
+// plainJSONType is the type of a JSON document read as it is: declared,
+// or detected for a JSON record that no format took and that has no
+// message to parse.
+const plainJSONType = "json"
 
 // plainJSON is the "json" type: the document's own fields, flattened.
 type plainJSON struct {
