@@ -37,12 +37,12 @@ func Restore(file, dir string, o RestoreOptions) (Manifest, error) {
 		return m, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return m, fmt.Errorf("restore: %w", err)
+		return m, err
 	}
 	if o.Lock != nil {
 		release, err := o.Lock(dir)
 		if err != nil {
-			return m, fmt.Errorf("restore: %w", err)
+			return m, err
 		}
 		defer release()
 	}
@@ -53,15 +53,15 @@ func Restore(file, dir string, o RestoreOptions) (Manifest, error) {
 		return writeFile(filepath.Join(dir, filepath.FromSlash(f.Path)), content)
 	}
 	if _, err := readFile(file, write); err != nil {
-		return m, fmt.Errorf("restore: the archive changed since it was checked: %w", err)
+		return m, fmt.Errorf("the archive changed since it was checked: %w", err)
 	}
 	if o.Finish != nil {
 		if err := o.Finish(dir, m); err != nil {
-			return m, fmt.Errorf("restore: %w", err)
+			return m, err
 		}
 	}
 	if err := syncDir(dir); err != nil {
-		return m, fmt.Errorf("restore: %w", err)
+		return m, err
 	}
 	return m, nil
 }
@@ -87,7 +87,7 @@ func readFile(file string, fn func(File, io.Reader) error) (Manifest, error) {
 func clearDir(dir, lockFile string, force bool) error {
 	des, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return err
 	}
 	var names []string
 	for _, de := range des {
@@ -99,12 +99,12 @@ func clearDir(dir, lockFile string, force bool) error {
 		return nil
 	}
 	if !force {
-		return fmt.Errorf("restore: %w: %s holds %s; restore into an empty directory, or pass --force to replace its data",
+		return fmt.Errorf("%w: %s holds %s; restore into an empty directory, or pass --force to replace its data",
 			ErrNotEmpty, dir, strings.Join(names, ", "))
 	}
 	for _, n := range names {
 		if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
-			return fmt.Errorf("restore: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -113,11 +113,11 @@ func clearDir(dir, lockFile string, force bool) error {
 // writeFile writes content to path durably, creating its directories.
 func writeFile(path string, content io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return err
 	}
 	_, err = io.Copy(f, content)
 	if err == nil {

@@ -157,6 +157,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "demo":
 		err = runServe(ctx, rest, env, true)
 	case "version", "--version":
+		if len(rest) > 0 {
+			err = usageError("usage: tarian version (it takes no flags or arguments)")
+			break
+		}
 		fmt.Fprintln(env.Stdout, "tarian", buildinfo.String())
 	case "completion":
 		err = runCompletion(rest, env.Stdout)

@@ -80,7 +80,8 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string {
-	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
+	// The server's message often starts with its code ("forbidden: ...").
+	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, strings.TrimPrefix(e.Message, e.Code+": "))
 }
 
 func (e *apiError) retryable() bool {

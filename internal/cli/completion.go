@@ -96,5 +96,5 @@ func runCompletion(args []string, w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	return usageError(fmt.Sprintf("completion: unknown shell %q: want bash, zsh or fish", args[0]))
+	return usageError(fmt.Sprintf("unknown shell %q: want bash, zsh or fish", args[0]))
 }

@@ -118,16 +118,26 @@ What happened (the queue, Campaigns, Cases and Overview show it):
 
 In another terminal:
   export TARIAN_URL=%s TARIAN_TOKEN=%s
-  go run ./cmd/tarian alerts incidents --tenant '*'     # the queue, one line per intrusion
-  go run ./cmd/tarian campaigns list                    # one sender at three members
-  go run ./cmd/tarian cases list --tenant '*'
-  go run ./cmd/tarian sources list --tenant west-fire   # the silent firewall
-  go run ./cmd/tarian scorecard --tenant '*'            # onboarding: sources, ATT&CK coverage
-  go run ./cmd/tarian reports create --tenant riverside --month %s -o riverside.html   # or --lang cy --pdf
-  go run ./cmd/tarian search --tenant '*' 'source.ip:%s | stats by (tenant) count()'
+  %[11]s alerts incidents --tenant '*'     # the queue, one line per intrusion
+  %[11]s campaigns list                    # one sender at three members
+  %[11]s cases list --tenant '*'
+  %[11]s sources list --tenant west-fire   # the silent firewall
+  %[11]s scorecard --tenant '*'            # onboarding: sources, ATT&CK coverage
+  %[11]s reports create --tenant riverside --month %[9]s -o riverside.html   # or --lang cy --pdf
+  %[11]s search --tenant '*' 'source.ip:%[10]s | stats by (tenant) count()'
 Stop with Ctrl-C.
-`, base, len(demo.Tenants), base, console, demo.PhishSender, caseLine, base, tokenHint, now.UTC().Format("2006-01"), demo.SprayIP)
+`, base, len(demo.Tenants), base, console, demo.PhishSender, caseLine, base, tokenHint, now.UTC().Format("2006-01"), demo.SprayIP, selfCommand())
 	return replayErr
+}
+
+// selfCommand is how to run this program again: as it was started, or
+// "go run ./cmd/tarian" when go run built it.
+func selfCommand() string {
+	exe := os.Args[0]
+	if strings.Contains(exe, "go-build") || exe == "" {
+		return "go run ./cmd/tarian"
+	}
+	return exe
 }
 
 // demoTokensFile keeps the demo members' ingest tokens, so every start of

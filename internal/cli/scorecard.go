@@ -9,7 +9,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/onboard"
 )
 
-const scorecardUsage = "usage: tarian scorecard [--tenant ID] [--json]"
+const scorecardUsage = "usage: tarian scorecard [--tenant ID|*] [--json]"
 
 func runScorecard(ctx context.Context, args []string, env Env) error {
 	var out struct {

@@ -24,7 +24,11 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 	}
 	flags := newFlagSet(name, env)
 	cfgPath := flags.String("config", "", "YAML configuration file")
-	data := flags.String("data", "", "data directory (default ./tarian-data)")
+	dataHelp := "data directory (default ./tarian-data)"
+	if withDemo {
+		dataHelp = "data directory (default ./" + demoData + ", apart from a real deployment's)"
+	}
+	data := flags.String("data", "", dataHelp)
 	listen := flags.String("listen", "", "HTTP API address (default 127.0.0.1:8080)")
 	var replay *string
 	if withDemo {

@@ -78,8 +78,12 @@ func writeSources(w io.Writer, ss []health.Source, now time.Time) error {
 		if s.Baseline != nil {
 			base = fmt.Sprintf("%.2f", *s.Baseline)
 		}
+		typ := cmp.Or(s.Type, health.TypeUnknown)
+		if s.Host == "" && s.Type == "" && !s.Declared {
+			typ = "-" // a receiver's row: its dead letters
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%d\t%d\n", s.Tenant, s.State, cmp.Or(s.Name, "-"), s.Receiver,
-			cmp.Or(s.Type, health.TypeUnknown), cmp.Or(s.Host, "-"), last, s.Rate, base, s.Unparsed, s.DeadLetters)
+			typ, cmp.Or(s.Host, "-"), last, s.Rate, base, s.Unparsed, s.DeadLetters)
 	}
 	return tw.Flush()
 }

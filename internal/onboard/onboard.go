@@ -83,13 +83,14 @@ func Build(t tenant.Tenant, sources []health.Source, cov detector.Coverage, now 
 		sc.Next = append(sc.Next, fmt.Sprintf("connect %s: declared, nothing received yet", name))
 	}
 	if sc.Sources.Silent > 0 {
-		sc.Next = append(sc.Next, fmt.Sprintf("restore %d silent source(s): tarian sources list --tenant %s", sc.Sources.Silent, t.ID))
+		sc.Next = append(sc.Next, fmt.Sprintf("restore %s: tarian sources list --tenant %s", count(sc.Sources.Silent, "silent source", "silent sources"), t.ID))
 	}
 	for i, g := range cov.Next {
 		if i == nextSources || len(g.Techniques) == 0 {
 			break
 		}
-		sc.Next = append(sc.Next, fmt.Sprintf("send %s logs: %d rule(s) would cover %d blind technique(s) (%s)", g.Source, g.Rules, len(g.Techniques), list(g.Techniques, 6)))
+		sc.Next = append(sc.Next, fmt.Sprintf("send %s logs: %s would cover %s (%s)", g.Source, count(g.Rules, "rule", "rules"),
+			count(len(g.Techniques), "blind technique", "blind techniques"), list(g.Techniques, 6)))
 	}
 	sourcePart, techPart := 1.0, 0.0
 	if sc.Sources.Declared > 0 {
@@ -117,4 +118,12 @@ func list(ids []string, n int) string {
 		s += id
 	}
 	return s
+}
+
+// count is "1 rule", "2 rules".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
