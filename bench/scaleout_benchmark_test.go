@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,9 +51,14 @@ func BenchmarkScaleOut(b *testing.B) {
 	gen := realBodies(cats, 2*per, 13)
 	rules := sigmaWindowsRules(b, root)
 
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		b.Fatal(err)
+	}
 	env := func(node string) []string {
 		return []string{"TARIAN_NODE_NAME=" + node, "TARIAN_BUS_URL=" + nats.URL(), "TARIAN_BUS_REPLICAS=3", "TARIAN_BUS_PARTITIONS=4",
-			"TARIAN_EVENTS_URL=" + front, "TARIAN_EVENTS_STORAGE_NODES=" + strings.Join(storage, ","), "TARIAN_STATE_URL=" + pg}
+			"TARIAN_EVENTS_URL=" + front, "TARIAN_EVENTS_STORAGE_NODES=" + strings.Join(storage, ","), "TARIAN_STATE_URL=" + pg,
+			"TARIAN_SECRET_KEY=" + hex.EncodeToString(key)} // every node the same (docs/scaling.md)
 	}
 	a := startTarian(b, b.TempDir(), env("a")...)
 	const members = 8

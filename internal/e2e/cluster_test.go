@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -67,9 +69,14 @@ func TestCluster(t *testing.T) {
 	front, storage := vltest.Cluster(t)
 	pg := pgtest.Start(t)
 	dir := t.TempDir()
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
 	engines := func(name string) []string {
 		return []string{"TARIAN_NODE_NAME=" + name, "TARIAN_BUS_URL=" + nats.URL(), "TARIAN_BUS_REPLICAS=3", "TARIAN_BUS_PARTITIONS=4",
-			"TARIAN_EVENTS_URL=" + front, "TARIAN_EVENTS_STORAGE_NODES=" + strings.Join(storage, ","), "TARIAN_STATE_URL=" + pg}
+			"TARIAN_EVENTS_URL=" + front, "TARIAN_EVENTS_STORAGE_NODES=" + strings.Join(storage, ","), "TARIAN_STATE_URL=" + pg,
+			"TARIAN_SECRET_KEY=" + hex.EncodeToString(key)} // every node the same (docs/scaling.md)
 	}
 	a := startServer(t, filepath.Join(dir, "a"), engines("a")...)
 	b := startServer(t, filepath.Join(dir, "b"), engines("b")...)

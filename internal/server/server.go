@@ -23,6 +23,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/advisory"
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/alert/notify"
+	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/config"
@@ -41,6 +42,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/rawarchive"
 	"github.com/tarian-soc/tarian/internal/stage"
+	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -106,6 +108,8 @@ type Server struct {
 	numbers  *tenantNumbers
 	removeMu sync.Mutex // one tenant removal at a time (offboard.go)
 	removing sync.Map   // tenant.ID → struct{}: being removed, writes refused
+	// tokenCache is the API's and the protocol receivers' token look-ups.
+	tokenCache *auth.TokenCache
 }
 
 // New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
@@ -123,7 +127,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 			lock.release()
 		}
 	}()
-	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), lock: lock, feed: feed.New(feed.DefaultConfig())}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), lock: lock, feed: feed.New(feed.DefaultConfig()), tokenCache: &auth.TokenCache{}}
 	if s.db, err = openState(ctx, cfg); err != nil { // engines.go
 		return nil, err
 	}
@@ -207,7 +211,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	}
 	s.tenants = ingest.NewTenantCache(s.db)
 	s.receivers, err = newReceiverSet(receivers(cfg), ingest.Deps{
-		Sink: s.sink, DeadLetters: s.db, Tenants: s.tenants, Auth: ingestAuth{tokens: s.db}, Metrics: s.metrics,
+		Sink: s.sink, DeadLetters: s.db, Tenants: s.tenants, Auth: ingestAuth{tokens: s.db, cache: s.tokenCache}, Metrics: s.metrics,
 	}, log)
 	if err != nil {
 		s.close()
@@ -222,6 +226,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	signer, err := AuditSigner(cfg.Data, cfg.SecretKey) // audit.go
 	if err != nil {
 		s.close()
+		return nil, err
+	}
+	if err := s.db.ClaimSecretKey(ctx, audit.KeyID(signer.PublicKey())); err != nil {
+		s.close()
+		if errors.Is(err, store.ErrSecretKeyDiffers) {
+			from := "TARIAN_SECRET_KEY"
+			if cfg.SecretKey == "" {
+				from = filepath.Join(cfg.Data, poll.KeyFile) + ", made for this data directory"
+			}
+			return nil, fmt.Errorf("secret key: %w (this server's key is from %s). Every server on one state store needs the same key (docs/scaling.md): set TARIAN_SECRET_KEY to the others'; a restored server needs its backup's", err, from)
+		}
 		return nil, err
 	}
 	s.db.SetAuditSigner(signer)
@@ -240,6 +255,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:      tenantStore{DB: s.db, srv: s},
 		Tokens:       s.db,
+		TokenCache:   s.tokenCache,
 		Users:        s.db,
 		SSO:          s.db,
 		Secrets:      box,

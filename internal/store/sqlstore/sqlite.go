@@ -175,6 +175,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	20: alertMemoryMigration,        // alerts.go (counted events forgotten)
 	21: alertsRiskMigration,         // alerts.go (the queue by risk)
 	22: retroHuntQueueOnceMigration, // intel.go (one queued hunt per indicator)
+	23: secretKeyMigration,          // secretkey.go (every node's key the same)
 }
 
 // migrate applies the migrations the database lacks, each in a write

@@ -37,6 +37,7 @@ type Store interface {
 	AuditRecords(ctx context.Context, scope string, limit int) ([]audit.Record, error)
 	Checkpoint(ctx context.Context, name string) (store.Checkpoint, error)
 	SetCheckpoint(ctx context.Context, name string, c store.Checkpoint) error
+	ClaimSecretKey(ctx context.Context, keyID string) error
 	detector.Store
 	alert.Backend
 	incident.Store
@@ -50,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open(t)) })
+	t.Run("SecretKey", func(t *testing.T) { testSecretKey(t, open(t)) })
 	t.Run("Alerts", func(t *testing.T) { TestAlerts(t, func(t *testing.T) AlertStore { return open(t) }) })
 	t.Run("Rules", func(t *testing.T) { testRules(t, open(t)) })
 	t.Run("Progress", func(t *testing.T) { testProgress(t, open(t)) })
@@ -189,6 +191,20 @@ func testCheckpoints(t *testing.T, s Store) {
 	}
 	if got, _ := s.Checkpoint(ctx, "other"); got != (store.Checkpoint{}) {
 		t.Errorf("other consumer sees %+v", got)
+	}
+}
+
+// testSecretKey: the first key claimed is the store's; the same key
+// claims it again, another is refused.
+func testSecretKey(t *testing.T, s Store) {
+	ctx := context.Background()
+	for _, id := range []string{"c333467176026a5d", "c333467176026a5d"} {
+		if err := s.ClaimSecretKey(ctx, id); err != nil {
+			t.Fatalf("claim %s: %v", id, err)
+		}
+	}
+	if err := s.ClaimSecretKey(ctx, "0123456789abcdef"); !errors.Is(err, store.ErrSecretKeyDiffers) {
+		t.Fatalf("another key: %v, want ErrSecretKeyDiffers", err)
 	}
 }
 
