@@ -55,6 +55,9 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	ErrForbidden       = errors.New("forbidden")
 	ErrNotFound        = errors.New("token not found")
+	// ErrUnavailable is a credential that could not be checked: the
+	// state store did not answer (a 503: try again).
+	ErrUnavailable = errors.New("cannot check credentials now: the state store is unavailable")
 )
 
 // Token is a stored API token. Its secret is never stored, only Hash.
@@ -131,7 +134,7 @@ func Authenticate(ctx context.Context, s Store, secret string) (Principal, error
 		return Principal{}, fmt.Errorf("%w: unknown token", ErrUnauthenticated)
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("look up token: %w", err)
+		return Principal{}, fmt.Errorf("%w: look up token: %w", ErrUnavailable, err)
 	}
 	if !tok.Expires.IsZero() && !time.Now().Before(tok.Expires) {
 		return Principal{}, fmt.Errorf("%w: token expired", ErrUnauthenticated)

@@ -243,7 +243,7 @@ func Open(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Bus, 
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	b.js = js
-	if err := b.openStream(ctx); err != nil {
+	if err := SetUp(ctx, log, streamName, b.openStream); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -608,7 +608,13 @@ func (b *Bus) Consume(ctx context.Context, cc ConsumeConfig, h Handler) error {
 			b.log.Info("bus consumer restarts", "consumer", cc.Name, "why", err)
 			continue
 		}
-		b.log.Error("bus consumer restarts from its checkpoint", "consumer", cc.Name, "err", err)
+		if errors.Is(err, errStalled) {
+			// Its NATS server went, or the stream's leader moved: the
+			// consumer is made again from the checkpoint, and catches up.
+			b.log.Warn("bus consumer restarts from its checkpoint", "consumer", cc.Name, "err", err)
+		} else {
+			b.log.Error("bus consumer restarts from its checkpoint", "consumer", cc.Name, "err", err)
+		}
 		sleep(ctx, backoff)
 		backoff = min(2*backoff, maxBackoff)
 	}

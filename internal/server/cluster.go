@@ -113,14 +113,26 @@ func (s *Server) openCluster(ctx context.Context) error {
 	var err error
 	lc := lease.DefaultConfig(s.cfg.Node.Name)
 	lc.Replicas = s.cfg.Bus.Replicas
-	if s.leases, err = lease.New(ctx, js, lc, s.log.With("component", "lease")); err != nil {
+	// Nodes of a new cluster starting together may each time out while
+	// JetStream creates these: bus.SetUp tries again.
+	err = bus.SetUp(ctx, s.log, lc.Bucket, func(ctx context.Context) (err error) {
+		s.leases, err = lease.New(ctx, js, lc, s.log.With("component", "lease"))
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	if s.members, err = openMembers(ctx, js, s.cfg.Node.Name, s.cfg.Bus.Replicas); err != nil {
+	err = bus.SetUp(ctx, s.log, membersBucket, func(ctx context.Context) (err error) {
+		s.members, err = openMembers(ctx, js, s.cfg.Node.Name, s.cfg.Bus.Replicas)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	s.changes, err = openChanges(ctx, js, s.cfg.Bus.Replicas)
-	return err
+	return bus.SetUp(ctx, s.log, changesBucket, func(ctx context.Context) (err error) {
+		s.changes, err = openChanges(ctx, js, s.cfg.Bus.Replicas)
+		return err
+	})
 }
 
 // Changes made on one node that the others must apply within seconds go

@@ -10,14 +10,17 @@ import (
 
 // ingestAuth resolves the ingest tokens that shippers present to the
 // protocol receivers (Elasticsearch bulk, Splunk HEC) to their tenant.
+// Through a cache: a shipper's token costs no database read per request,
+// and a shipper keeps shipping while the state store is down.
 type ingestAuth struct {
 	tokens auth.Store
+	cache  *auth.TokenCache
 }
 
 // IngestTenant returns the tenant of an ingest token; any other role is
 // refused, so a reader's token can never write.
 func (a ingestAuth) IngestTenant(ctx context.Context, secret string) (tenant.ID, error) {
-	p, err := auth.Authenticate(ctx, a.tokens, secret)
+	p, err := a.cache.Authenticate(ctx, a.tokens, secret)
 	if err != nil {
 		return "", err
 	}

@@ -10,26 +10,22 @@ import (
 	"github.com/tarian-soc/tarian/internal/auth"
 )
 
-// authCacheTTL bounds how long a looked-up token or session is trusted
-// without reading the store again. Revocation through this API (logout,
-// disable, reset) drops entries at once; the TTL only bounds staleness from
-// changes made past it (another process on the same database).
-const authCacheTTL = 10 * time.Second
+// authCacheTTL bounds how long a looked-up session is trusted without
+// reading the store again (tokens: auth.TokenCacheTTL). Revocation through
+// this API (logout, disable, reset) drops entries at once; the TTL only
+// bounds staleness from changes made past it (another process on the same
+// database).
+const authCacheTTL = auth.TokenCacheTTL
 
-// authCacheMax bounds the entries kept; past it the cache starts afresh.
+// authCacheMax bounds the sessions kept; past it the cache starts afresh.
 const authCacheMax = 10_000
 
 // authCache keeps recent token and session look-ups so that authorising a
 // request costs no database read (BenchmarkAuthToken, BenchmarkAuthSession).
 type authCache struct {
+	tokens   *auth.TokenCache
 	mu       sync.Mutex
-	tokens   map[string]tokenEntry
 	sessions map[string]sessionEntry
-}
-
-type tokenEntry struct {
-	p     auth.Principal
-	until time.Time
 }
 
 type sessionEntry struct {
@@ -38,43 +34,20 @@ type sessionEntry struct {
 	until time.Time
 }
 
-func newAuthCache() *authCache {
-	return &authCache{tokens: map[string]tokenEntry{}, sessions: map[string]sessionEntry{}}
+func newAuthCache(tokens *auth.TokenCache) *authCache {
+	if tokens == nil {
+		tokens = &auth.TokenCache{}
+	}
+	return &authCache{tokens: tokens, sessions: map[string]sessionEntry{}}
 }
 
 // token authenticates a bearer secret through the cache.
 func (c *authCache) token(ctx context.Context, s auth.Store, secret string) (auth.Principal, error) {
-	key := string(auth.Hash(secret))
-	now := time.Now()
-	c.mu.Lock()
-	e, ok := c.tokens[key]
-	c.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.p, nil
-	}
-	p, err := auth.Authenticate(ctx, s, secret)
-	if err != nil {
-		return p, err
-	}
-	c.mu.Lock()
-	if len(c.tokens) >= authCacheMax {
-		clear(c.tokens)
-	}
-	until := now.Add(authCacheTTL)
-	if !p.Expires.IsZero() && p.Expires.Before(until) {
-		until = p.Expires
-	}
-	c.tokens[key] = tokenEntry{p, until}
-	c.mu.Unlock()
-	return p, nil
+	return c.tokens.Authenticate(ctx, s, secret)
 }
 
 // dropTokens forgets every cached token (after a revocation).
-func (c *authCache) dropTokens() {
-	c.mu.Lock()
-	clear(c.tokens)
-	c.mu.Unlock()
-}
+func (c *authCache) dropTokens() { c.tokens.Drop() }
 
 // session returns the session with hash h and its user, through the cache.
 func (c *authCache) session(ctx context.Context, users Users, h []byte, now time.Time) (auth.Session, auth.User, error) {
@@ -90,7 +63,7 @@ func (c *authCache) session(ctx context.Context, users Users, h []byte, now time
 		return s, u, err
 	}
 	if err != nil {
-		return s, u, fmt.Errorf("look up session: %w", err)
+		return s, u, fmt.Errorf("%w: look up session: %w", auth.ErrUnavailable, err)
 	}
 	c.mu.Lock()
 	if len(c.sessions) >= authCacheMax {

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -57,6 +58,7 @@ var catalogue = []struct {
 	{incident.ErrTooLarge, http.StatusRequestEntityTooLarge, "evidence_too_large"},
 	{backup.ErrBusy, http.StatusConflict, "backup_running"},
 	{backup.ErrBehind, http.StatusServiceUnavailable, "backup_timeout"},
+	{auth.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
 // writeError answers with the error body {"error","message"}.
@@ -80,6 +82,10 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tarian"`)
+	}
+	if errors.Is(err, auth.ErrUnavailable) {
+		// The store's own error (addresses, user names) is for the log.
+		err = fmt.Errorf("%w; try again", auth.ErrUnavailable)
 	}
 	writeJSON(w, status, map[string]string{"error": code, "message": err.Error()})
 }

@@ -1,9 +1,13 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/tarian-soc/tarian/internal/auth"
 )
 
 func TestValidateTransport(t *testing.T) {
@@ -96,5 +100,18 @@ func TestSecureHeaders(t *testing.T) {
 		if got := h.Get("Strict-Transport-Security") != ""; got != tls {
 			t.Errorf("tls %v: HSTS present %v", tls, got)
 		}
+	}
+}
+
+// TestStoreUnavailableIs503: a credential the state store could not check
+// is answered 503 with Retry-After, and the store's own error (addresses,
+// user names) stays out of the answer.
+func TestStoreUnavailableIs503(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeError(rec, fmt.Errorf("%w: look up token: failed to connect to `user=tarian database=tarian`: 10.0.0.5:5432", auth.ErrUnavailable))
+	body := rec.Body.String()
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(body, `"unavailable"`) ||
+		strings.Contains(body, "10.0.0.5") || strings.Contains(body, "user=tarian") {
+		t.Fatalf("%d %v %s", rec.Code, rec.Header(), body)
 	}
 }

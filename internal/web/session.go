@@ -125,7 +125,7 @@ type failures struct {
 	latest time.Time
 }
 
-func newAccounts(cfg AccountsConfig, now func() time.Time) *accounts {
+func newAccounts(cfg AccountsConfig, now func() time.Time, tokens *auth.TokenCache) *accounts {
 	if now == nil {
 		now = time.Now
 	}
@@ -133,7 +133,7 @@ func newAccounts(cfg AccountsConfig, now func() time.Time) *accounts {
 	if n == 0 {
 		n = max(1, runtime.GOMAXPROCS(0)/2)
 	}
-	return &accounts{cfg: cfg, now: now, hash: make(chan struct{}, n), fails: map[string]*failures{}, cache: newAuthCache(),
+	return &accounts{cfg: cfg, now: now, hash: make(chan struct{}, n), fails: map[string]*failures{}, cache: newAuthCache(tokens),
 		dummy: auth.HashPassword("dummy password for unknown users", auth.DefaultPasswordParams())}
 }
 
@@ -211,7 +211,7 @@ var errLogin = &apiError{http.StatusUnauthorized, "unauthenticated", "wrong user
 var errLocked = &apiError{http.StatusTooManyRequests, "locked", "too many failed logins; try again later"}
 
 func (a *API) registerAccounts() {
-	a.acct = newAccounts(a.cfg.Accounts, a.d.Now)
+	a.acct = newAccounts(a.cfg.Accounts, a.d.Now, a.d.TokenCache)
 	if a.d.Users == nil {
 		return
 	}

@@ -101,8 +101,12 @@ type DeadLetterReader interface {
 
 // Deps are the API's collaborators.
 type Deps struct {
-	Tenants     Tenants
-	Tokens      Tokens
+	Tenants Tenants
+	Tokens  Tokens
+	// TokenCache caches token look-ups; the API drops it on every
+	// revocation, so others that share it (the protocol receivers) see a
+	// revocation at once. Nil: the API's own.
+	TokenCache  *auth.TokenCache
 	Ingest      Ingester
 	IngestLimit ingest.Config
 	Search      Searcher
@@ -314,6 +318,9 @@ func (a *API) authed(pattern string, who roles, h handler) http.HandlerFunc {
 			err = errors.Join(auth.ErrUnauthenticated, errors.New("send Authorization: Bearer <token>, or log in (POST /api/v1/session)"))
 		}
 		if err != nil {
+			if errors.Is(err, auth.ErrUnavailable) {
+				a.d.Log.Warn("cannot check a request's credentials", "path", r.URL.Path, "err", err)
+			}
 			writeError(w, err)
 			return
 		}
