@@ -43,6 +43,9 @@ var (
 	// ErrBehind means the consumers did not reach the backup's bus
 	// position in time.
 	ErrBehind = errors.New("the bus consumers did not catch up")
+	// ErrUnsupported means the server's engines are not ones a backup
+	// copies (external engines: back them up with their own tools).
+	ErrUnsupported = errors.New("this server's data is not backed up by tarian backup")
 )
 
 // Manifest describes an archive. It is written last, once every file's

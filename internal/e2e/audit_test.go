@@ -190,4 +190,9 @@ func TestAuditVerifyState(t *testing.T) {
 	if r := s.cli("", "audit", "verify", "--state", pg); r.code == 0 || !strings.Contains(r.stderr, "--public-key") {
 		t.Errorf("verify --state without a key: exit %d, %q", r.code, r.stderr)
 	}
+	// tarian backup copies the embedded engines only, and says so (a 409,
+	// not a server error).
+	if r := s.cli(adminToken, "backup", filepath.Join(t.TempDir(), "b.tar.zst")); r.code == 0 || !strings.Contains(r.stderr, "backup_unsupported (HTTP 409)") || !strings.Contains(r.stderr, "their own tools") {
+		t.Errorf("backup with PostgreSQL state: exit %d, %q", r.code, r.stderr)
+	}
 }

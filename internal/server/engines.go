@@ -2,11 +2,12 @@ package server
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/backup"
 	"github.com/tarian-soc/tarian/internal/config"
 	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/logstore"
@@ -36,7 +37,7 @@ type snapshotter interface {
 
 // errExternalBackup refuses a backup where an engine is not embedded:
 // those are backed up with their own tools.
-var errExternalBackup = errors.New("backup: tarian backup copies the embedded engines; with bus.url, events.url or state.url set, back up NATS JetStream, VictoriaLogs and PostgreSQL with their own tools (docs/scaling.md)")
+var errExternalBackup = fmt.Errorf("%w: tarian backup copies the embedded engines; with bus.url, events.url or state.url set, back up NATS JetStream, VictoriaLogs and PostgreSQL with their own tools (docs/scaling.md)", backup.ErrUnsupported)
 
 // openEvents opens the event store the configuration names.
 func openEvents(cfg config.Config, tenants logstore.Resolver, log *slog.Logger) (eventStore, error) {

@@ -58,6 +58,7 @@ var catalogue = []struct {
 	{incident.ErrTooLarge, http.StatusRequestEntityTooLarge, "evidence_too_large"},
 	{backup.ErrBusy, http.StatusConflict, "backup_running"},
 	{backup.ErrBehind, http.StatusServiceUnavailable, "backup_timeout"},
+	{backup.ErrUnsupported, http.StatusConflict, "backup_unsupported"},
 	{auth.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
