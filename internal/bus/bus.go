@@ -19,6 +19,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	neturl "net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -224,12 +226,16 @@ func Open(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Bus, 
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		b.shutdownServer()
-		return nil, fmt.Errorf("connect nats: %w", err)
+		if cfg.URL == "" {
+			return nil, fmt.Errorf("connect the embedded nats: %w", err)
+		}
+		return nil, fmt.Errorf("connect nats (bus.url %s): %w", redactURLs(cfg.URL), err)
 	}
 	b.nc = nc
 	if mp := nc.MaxPayload(); mp < maxPayload {
 		b.Close()
-		return nil, fmt.Errorf("connect nats: server %s allows messages of %d bytes; the bus needs %d (max_payload: 8MB)", nc.ConnectedUrlRedacted(), mp, maxPayload)
+		server := cmp.Or(nc.ConnectedServerName(), nc.ConnectedUrlRedacted(), redactURLs(cfg.URL))
+		return nil, fmt.Errorf("connect nats: server %s allows messages of %d bytes; the bus needs %d (max_payload: 8MB)", server, mp, maxPayload)
 	}
 	jsOpts := []jetstream.JetStreamOpt{jetstream.WithPublishAsyncMaxPending(256)}
 	if b.ns == nil {
@@ -344,6 +350,22 @@ func (b *Bus) openStream(ctx context.Context) error {
 	}
 	b.stream = st
 	return nil
+}
+
+// redactURLs is a bus.url (URLs separated by commas) without passwords,
+// for a message.
+func redactURLs(list string) string {
+	var out []string
+	for _, raw := range strings.Split(list, ",") {
+		raw = strings.TrimSpace(raw)
+		if u, err := neturl.Parse(raw); err == nil {
+			raw = u.Redacted()
+		} else if strings.Contains(raw, "@") {
+			raw = "(unparsable URL)"
+		}
+		out = append(out, raw)
+	}
+	return strings.Join(out, ",")
 }
 
 // dedupeWindow is how long the stream remembers message IDs: longer than

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +33,21 @@ func TestSetUpTriesAgainOnTimeouts(t *testing.T) {
 	})
 	if !errors.Is(err, refused) || calls != 1 {
 		t.Fatalf("err %v after %d calls, want the refusal after 1", err, calls)
+	}
+}
+
+// TestOpenNamesTheServers: a bus.url nobody answers at is named in the
+// error, without its password.
+func TestOpenNamesTheServers(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := DefaultConfig()
+	cfg.URL = "nats://tarian:hunter2@127.0.0.1:1,nats://127.0.0.1:2"
+	b, err := Open(context.Background(), cfg, t.TempDir(), log)
+	if err == nil {
+		b.Close()
+		t.Fatal("connected to nothing")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "127.0.0.1:1") || !strings.Contains(msg, "127.0.0.1:2") || strings.Contains(msg, "hunter2") {
+		t.Fatalf("error %q: want both servers named, no password", msg)
 	}
 }

@@ -209,7 +209,10 @@ func (s State) Validate() error {
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "(unparsable URL)"
+		if strings.Contains(raw, "@") {
+			return "(unparsable URL)" // it may hold a password
+		}
+		return raw
 	}
 	return u.Redacted()
 }
@@ -332,7 +335,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	c.SecretKey = getenv("TARIAN_SECRET_KEY")
 	if err := c.Validate(); err != nil {
 		where := "config"
-		if path != "" {
+		if env := envOfKey(err.Error()); env != "" && getenv(env) != "" {
+			where += " (" + env + " in the environment)"
+		} else if path != "" {
 			where = "config " + path
 			if line := lineOfKey(data, err.Error()); line > 0 {
 				where += fmt.Sprintf(": line %d", line)
@@ -394,6 +399,16 @@ func lineOfKey(data []byte, msg string) int {
 		}
 	}
 	return 0
+}
+
+// envOfKey is the environment variable that sets the key a validation
+// error msg names ("state.url: ..." gives TARIAN_STATE_URL), or "".
+func envOfKey(msg string) string {
+	key, _, ok := strings.Cut(msg, ": ")
+	if !ok || strings.ContainsAny(key, " \t[") {
+		return ""
+	}
+	return "TARIAN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
 // cutLast is strings.Cut at the last sep: "a.b.c" gives "a.b", "c".

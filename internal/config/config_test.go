@@ -62,6 +62,12 @@ func TestBadConfigNamesKeyAndReason(t *testing.T) {
 		{"bad gc percent", "gc_percent: 5\n", nil, []string{"gc_percent", "25"}},
 		{"bad duration", "bus:\n  max_age: 1s\n", nil, []string{"bus.max_age"}},
 		{"bad env", "", map[string]string{"TARIAN_INGEST_MAX_LINE_BYTES": "x"}, []string{"TARIAN_INGEST_MAX_LINE_BYTES", "integer"}},
+		// A value from the environment is blamed on the environment, not on
+		// the file's line that it replaced; a URL that does not parse is
+		// shown when it can hold no password.
+		{"bad env over the file", "listen: 127.0.0.1:1\nstate:\n  url: postgres://tarian@db/tarian\n", map[string]string{"TARIAN_STATE_URL": "mysql://db/tarian"},
+			[]string{"TARIAN_STATE_URL in the environment", "state.url", "mysql://db/tarian"}},
+		{"URL without a scheme", "", map[string]string{"TARIAN_EVENTS_URL": "127.0.0.1:19428"}, []string{"TARIAN_EVENTS_URL in the environment", "127.0.0.1:19428"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +79,9 @@ func TestBadConfigNamesKeyAndReason(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if tt.env != nil && strings.Contains(err.Error(), "line ") {
+				t.Errorf("error %q blames a line of the file for the environment's value", err)
 			}
 		})
 	}

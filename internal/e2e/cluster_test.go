@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,6 +84,16 @@ func TestCluster(t *testing.T) {
 	a := startServer(t, filepath.Join(dir, "a"), engines("a")...)
 	b := startServer(t, filepath.Join(dir, "b"), engines("b")...)
 	waitPartitions(t, map[*server]int{a: 2, b: 2})
+
+	// A third node started with a running node's name refuses to start.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	same := exec.CommandContext(ctx, tarianBin, "serve", "--data", filepath.Join(dir, "same"), "--listen", "127.0.0.1:0")
+	same.Env = slices.Concat(baseEnv(), []string{"TARIAN_BOOTSTRAP_TOKEN=" + adminToken}, engines("a"))
+	dupOut, err := same.CombinedOutput()
+	cancel()
+	if err == nil || !strings.Contains(string(dupOut), "node.name is in use by a running node") {
+		t.Fatalf("a node named as a running one: %v\n%s", err, dupOut)
+	}
 
 	// One member per partition, so both nodes have members.
 	members := map[int]string{}

@@ -256,10 +256,16 @@ func (p *pdfDoc) tiles(ts [][2]string) {
 		x := x0 + float64(i)*w
 		p.f.SetDrawColor(200, 200, 200)
 		p.f.Rect(x+1, y, w-2, 17, "D")
-		p.f.SetXY(x+3, y+1.5)
+		p.f.SetXY(x+3, y+1)
 		p.font(false, 8)
-		p.f.CellFormat(w-6, 4, p.fit(t[0], w-6), "", 0, "L", false, 0, "")
-		p.f.SetXY(x+3, y+7)
+		// A label too long for one line (Welsh often is) takes two.
+		first, rest := p.split(t[0], w-6)
+		p.f.CellFormat(w-6, 3.5, first, "", 2, "L", false, 0, "")
+		if rest != "" {
+			p.f.SetX(x + 3)
+			p.f.CellFormat(w-6, 3.5, p.fit(rest, w-6), "", 0, "L", false, 0, "")
+		}
+		p.f.SetXY(x+3, y+8.5)
 		p.font(true, 15)
 		p.f.CellFormat(w-6, 8, t[1], "", 0, "L", false, 0, "")
 	}
@@ -342,6 +348,20 @@ func (p *pdfDoc) table(head []string, widths []float64, align string, rows [][]s
 		p.f.Ln(-1)
 	}
 	p.f.Ln(2)
+}
+
+// split returns the words of s that fit in w mm in the current font, and
+// the rest ("" when all fit). A first word too long is cut (fit).
+func (p *pdfDoc) split(s string, w float64) (first, rest string) {
+	words := strings.Fields(s)
+	n := 0
+	for n < len(words) && p.f.GetStringWidth(strings.Join(words[:n+1], " ")) <= w {
+		n++
+	}
+	if n == 0 {
+		return p.fit(s, w), ""
+	}
+	return strings.Join(words[:n], " "), strings.Join(words[n:], " ")
 }
 
 // fit cuts s to w mm in the current font, ending it with "…".

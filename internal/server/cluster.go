@@ -43,6 +43,36 @@ func openMembers(ctx context.Context, js jetstream.JetStream, node string, repli
 	return &members{kv: kv, node: node}, nil
 }
 
+// errNodeNameInUse is a node started with the node.name of a node that
+// is running.
+var errNodeNameInUse = errors.New("node.name is in use by a running node")
+
+// claim makes sure no running node has this node's name: an entry of
+// its name that is written again within a beat and a half is a live
+// node's (one left by a node that died stays as it was until it expires).
+func (m *members) claim(ctx context.Context) error {
+	first, err := m.kv.Get(ctx, m.node)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("node bucket: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(memberBeat * 3 / 2):
+	}
+	again, err := m.kv.Get(ctx, m.node)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || err == nil && again.Revision() == first.Revision() {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("node bucket: %w", err)
+	}
+	return fmt.Errorf("%w: another node runs as %q; give each node its own node.name (TARIAN_NODE_NAME)", errNodeNameInUse, m.node)
+}
+
 // Run keeps this node's entry until ctx ends, then deletes it.
 func (m *members) Run(ctx context.Context) {
 	t := time.NewTicker(memberBeat)
@@ -127,6 +157,9 @@ func (s *Server) openCluster(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	if err := s.members.claim(ctx); err != nil {
 		return err
 	}
 	return bus.SetUp(ctx, s.log, changesBucket, func(ctx context.Context) (err error) {
