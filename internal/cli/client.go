@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -100,6 +101,10 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.hc.Do(req)
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return nil, fmt.Errorf("cannot reach the Tarian server at %s (TARIAN_URL): is it running? %w", c.base, op.Err)
+	}
 	if err != nil {
 		return nil, err // a *url.Error: it names the method and URL
 	}

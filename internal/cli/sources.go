@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -82,8 +83,12 @@ func writeSources(w io.Writer, ss []health.Source, now time.Time) error {
 		if s.Host == "" && s.Type == "" && !s.Declared {
 			typ = "-" // a receiver's row: its dead letters
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%d\t%d\n", s.Tenant, s.State, cmp.Or(s.Name, "-"), s.Receiver,
-			typ, cmp.Or(s.Host, "-"), last, s.Rate, base, s.Unparsed, s.DeadLetters)
+		unparsed := strconv.FormatInt(s.Unparsed, 10)
+		if s.Unparsed > 0 && s.Events > 0 {
+			unparsed += fmt.Sprintf(" (%.1f%%)", 100*float64(s.Unparsed)/float64(s.Events))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%d\n", s.Tenant, s.State, cmp.Or(s.Name, "-"), s.Receiver,
+			typ, cmp.Or(s.Host, "-"), last, s.Rate, base, unparsed, s.DeadLetters)
 	}
 	return tw.Flush()
 }
