@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
@@ -171,21 +172,59 @@ type Filter struct {
 	// ByRisk orders the alerts riskiest first (then newest first) instead
 	// of newest first.
 	ByRisk bool
+	// BySLA orders them by their service-level deadline (Due), soonest
+	// first, then newest first; SLA gives each tenant's service levels
+	// (Config.SLAFor). It is ByRisk's alternative.
+	BySLA bool
+	SLA   func(t tenant.ID, level string) SLA
 	// Before pages: only alerts after the cursor in the order, that is
 	// with ID below it, or by risk, with risk below BeforeRisk or equal
-	// and ID below Before (0: from the first).
+	// and ID below Before, or by deadline, with Due above BeforeDue or
+	// equal and ID below Before (Before 0: from the first).
 	Before     int64
 	BeforeRisk int
+	BeforeDue  int64
 	Limit      int
 }
 
+// NoDue is the deadline (Filter.Due) of an alert that has none.
+const NoDue = math.MaxInt64
+
+// Due is a's service-level deadline (UnixNano) as BySLA orders it: to
+// acknowledge while it is new, else to resolve; NoDue once it is resolved
+// or escalated, or when its level has no such time.
+func (f Filter) Due(a Alert) int64 {
+	if a.Status == StatusResolved || a.Status == StatusEscalated || f.SLA == nil {
+		return NoDue
+	}
+	s := f.SLA(a.Tenant, a.Level)
+	d := s.Resolve
+	if a.Status == StatusNew {
+		d = s.Acknowledge
+	}
+	if d <= 0 {
+		return NoDue
+	}
+	return a.Created.Add(d).UnixNano()
+}
+
 // After reports whether a comes after b in f's order: older, or by risk
-// less risky (then older).
+// less risky (then older), or by deadline later (then older).
 func (f Filter) After(a, b Alert) bool {
-	if f.ByRisk && a.Risk != b.Risk {
+	if f.BySLA {
+		if da, db := f.Due(a), f.Due(b); da != db {
+			return da > db
+		}
+	} else if f.ByRisk && a.Risk != b.Risk {
 		return a.Risk < b.Risk
 	}
 	return a.ID < b.ID
+}
+
+// From returns f with its cursor at a: the next page starts after a.
+func (f Filter) From(a Alert) Filter {
+	f.Before, f.BeforeRisk, f.BeforeDue = a.ID, a.Risk, f.Due(a)
+	return f
 }
 
 // Pending is a detection ready to be stored: suppressions applied, its

@@ -44,7 +44,7 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 	assignee := fs.String("assignee", "", "only alerts assigned to this analyst")
 	incident := fs.String("incident", "", "only alerts of this incident")
 	limit := fs.Int("limit", 100, "most alerts; 0 for all")
-	sort := fs.String("sort", "newest", "order: newest, or risk (riskiest first, then newest)")
+	sort := fs.String("sort", "newest", "order: newest, risk (riskiest first, then newest) or sla (the service-level deadline soonest first: to acknowledge while new, else to resolve)")
 	cursor := fs.String("cursor", "", "start after the alerts already shown (the cursor a truncated listing names, with the same --sort)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	pos, err := parse(fs, args)
@@ -60,8 +60,8 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 		return usageError(fmt.Sprintf("--status %q: want one of %s", *status, alert.Statuses))
 	case *limit < 0:
 		return usageError("--limit: want 0 (all) or more")
-	case *sort != "newest" && *sort != "risk":
-		return usageError(fmt.Sprintf("--sort %q: want newest or risk", *sort))
+	case *sort != "newest" && *sort != "risk" && *sort != "sla":
+		return usageError(fmt.Sprintf("--sort %q: want newest, risk or sla", *sort))
 	}
 	c, err := newClient(env)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -423,19 +424,87 @@ func TestAlertsList(t *testing.T) {
 	if len(seen) != total {
 		t.Errorf("by risk: %d alerts, want %d", len(seen), total)
 	}
-	for _, bad := range []string{"sort=bogus", "sort=risk&cursor=123", "cursor=87.123"} {
+	// Paged by service-level deadline: every alert once, deadlines never
+	// earlier than the one before (none: last). Some of the newest are
+	// acknowledged (their deadline is to resolve, later) and resolved
+	// (none), so newest first is not that order.
+	_, out, _ = admin.run(t, "", "alerts", "list", "--tenant", "*", "--limit", "8", "--json")
+	var newest []string
+	for line := range strings.Lines(out) {
+		var a struct {
+			ID int64 `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("alert line %q: %v", line, err)
+		}
+		newest = append(newest, strconv.FormatInt(a.ID, 10))
+	}
+	if len(newest) != 8 {
+		t.Fatalf("newest alerts %v", newest)
+	}
+	if code, _, errs := admin.run(t, "", append([]string{"alerts", "ack"}, newest[:5]...)...); code != 0 {
+		t.Fatalf("alerts ack: %d %s", code, errs)
+	}
+	if code, _, errs := admin.run(t, "", append([]string{"alerts", "resolve", "--as", "false-positive"}, newest[5:]...)...); code != 0 {
+		t.Fatalf("alerts resolve: %d %s", code, errs)
+	}
+	code, out, errs = admin.run(t, "", "alerts", "list", "--tenant", "*", "--sort", "sla", "--limit", "600", "--json")
+	_, cursor, _ = strings.Cut(strings.TrimSpace(errs), "--cursor ")
+	if code != 0 || !strings.Contains(errs, "--sort sla --cursor ") {
+		t.Fatalf("--sort sla --limit 600: exit %d, stderr %q", code, errs)
+	}
+	_, rest, _ = admin.run(t, "", "alerts", "list", "--tenant", "*", "--sort", "sla", "--cursor", cursor, "--limit", "0", "--json")
+	seenDue, lastDue, withDue := map[float64]bool{}, time.Time{}, 0
+	never, distinct := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 0
+	for line := range strings.Lines(out + rest) {
+		var a struct {
+			ID     float64 `json:"id"`
+			Status string  `json:"status"`
+			SLA    struct {
+				AcknowledgeBy string `json:"acknowledge_by"`
+				ResolveBy     string `json:"resolve_by"`
+			} `json:"sla"`
+		}
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("alert line %q: %v", line, err)
+		}
+		by := a.SLA.ResolveBy
+		if a.Status == "new" {
+			by = a.SLA.AcknowledgeBy
+		}
+		due, err := time.Parse(time.RFC3339Nano, by)
+		if a.Status == "resolved" || a.Status == "escalated" || err != nil {
+			due = never
+		} else {
+			withDue++
+		}
+		if seenDue[a.ID] || due.Before(lastDue) {
+			t.Fatalf("by deadline: alert %v repeated or due (%s) before the one before (%s)", a.ID, due, lastDue)
+		}
+		if !due.Equal(lastDue) {
+			distinct++
+		}
+		seenDue[a.ID], lastDue = true, due
+	}
+	if len(seenDue) != total || withDue == 0 || distinct < 3 {
+		t.Errorf("by deadline: %d alerts (%d with a deadline, %d distinct deadlines), want %d", len(seenDue), withDue, distinct, total)
+	}
+	for _, bad := range []string{"sort=bogus", "sort=risk&cursor=123", "cursor=87.123", "sort=sla&cursor=12"} {
 		if status, body := s.Do(t, "GET", "/api/v1/alerts?tenant=*&"+bad, servertest.AdminToken, nil); status != 400 {
 			t.Errorf("%s: %d %s, want 400", bad, status, body)
 		}
 	}
-	// A member's analyst sorting by risk sees only its own alerts.
-	status, body = s.Do(t, "GET", "/api/v1/alerts?sort=risk&limit=1000", s.Token(t, "gwynedd", "tenant-analyst"), nil)
-	if status != 200 || json.Unmarshal(body, &page) != nil || len(page.Alerts) != 700 {
-		t.Fatalf("gwynedd by risk: %d, %d alerts", status, len(page.Alerts))
-	}
-	for _, a := range page.Alerts {
-		if a["tenant"] != "gwynedd" {
-			t.Fatalf("gwynedd's analyst sees %v's alert", a["tenant"])
+	// A member's analyst sorting by risk or deadline sees only its own
+	// alerts.
+	for _, sort := range []string{"risk", "sla"} {
+		status, body = s.Do(t, "GET", "/api/v1/alerts?sort="+sort+"&limit=1000", s.Token(t, "gwynedd", "tenant-analyst"), nil)
+		if status != 200 || json.Unmarshal(body, &page) != nil || len(page.Alerts) != 700 {
+			t.Fatalf("gwynedd by %s: %d, %d alerts", sort, status, len(page.Alerts))
+		}
+		for _, a := range page.Alerts {
+			if a["tenant"] != "gwynedd" {
+				t.Fatalf("gwynedd's analyst sees %v's alert", a["tenant"])
+			}
 		}
 	}
 }

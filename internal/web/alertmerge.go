@@ -14,8 +14,9 @@ type alertLister interface {
 }
 
 // newestAcross returns the first n alerts matching f in its order (newest
-// first, or with f.ByRisk riskiest first, then newest; f.Before and
-// f.BeforeRisk the cursor, f.Limit ignored) across the tenants ids (alert
+// first, or with f.ByRisk riskiest first, or with f.BySLA soonest
+// deadline first, then newest; f's Before fields the cursor, f.Limit
+// ignored) across the tenants ids (alert
 // ids are unique across tenants, so one order pages them all).
 //
 // Each tenant's alerts come from its own index, newest first, in chunks:
@@ -31,20 +32,18 @@ func newestAcross(ctx context.Context, store alertLister, ids []tenant.ID, f ale
 	// A quarter more than an even share: few refills, little read twice.
 	chunk := max(8, (n+len(ids)-1)/len(ids)*5/4+1)
 	type source struct {
-		buf      []alert.Alert
-		next     int64 // the cursor of its next chunk
-		nextRisk int
-		done     bool // no more alerts
+		buf  []alert.Alert
+		next alert.Filter // the query of its next chunk
+		done bool         // no more alerts
 	}
 	srcs := make([]source, len(ids))
 	for i := range srcs {
-		srcs[i].next, srcs[i].nextRisk = f.Before, f.BeforeRisk
+		srcs[i].next = f
+		srcs[i].next.Limit = chunk
 	}
 	fill := func(i int) error {
 		s := &srcs[i]
-		g := f
-		g.Before, g.BeforeRisk, g.Limit = s.next, s.nextRisk, chunk
-		as, err := store.Alerts(ctx, ids[i], g)
+		as, err := store.Alerts(ctx, ids[i], s.next)
 		if err != nil {
 			return err
 		}
@@ -52,7 +51,7 @@ func newestAcross(ctx context.Context, store alertLister, ids []tenant.ID, f ale
 		if len(as) < chunk {
 			s.done = true
 		} else {
-			s.next, s.nextRisk = as[len(as)-1].ID, as[len(as)-1].Risk
+			s.next = s.next.From(as[len(as)-1])
 		}
 		return nil
 	}

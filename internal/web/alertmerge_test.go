@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -20,10 +21,36 @@ type fakeTenants struct {
 
 func riskOf(id int64) int { return int(id * 37 % 101) }
 
+var t0 = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+// alertOf is alert id of tenant t: its risk riskOf(id), created a minute
+// after the one before, of every level and status in turn.
+func alertOf(t tenant.ID, id int64) alert.Alert {
+	levels := []string{"informational", "low", "medium", "high", "critical"}
+	statuses := []alert.Status{alert.StatusNew, alert.StatusAcknowledged, alert.StatusResolved}
+	return alert.Alert{ID: id, Tenant: t, Risk: riskOf(id), Created: t0.Add(time.Duration(id) * time.Minute), Level: levels[id%5], Status: statuses[id%3]}
+}
+
+// slaOf gives the tenants different service levels: "busy" answers in
+// minutes, the others in hours.
+func slaOf(t tenant.ID, level string) alert.SLA {
+	unit := time.Hour
+	if t == "busy" {
+		unit = time.Minute
+	}
+	switch level {
+	case "critical", "high":
+		return alert.SLA{Acknowledge: 15 * unit, Resolve: 240 * unit}
+	case "medium":
+		return alert.SLA{Acknowledge: 60 * unit}
+	}
+	return alert.SLA{}
+}
+
 func (f *fakeTenants) Alerts(_ context.Context, t tenant.ID, flt alert.Filter) ([]alert.Alert, error) {
 	var all []alert.Alert
 	for _, id := range f.ids[t] {
-		all = append(all, alert.Alert{ID: id, Tenant: t, Risk: riskOf(id)})
+		all = append(all, alertOf(t, id))
 	}
 	slices.SortStableFunc(all, func(a, b alert.Alert) int {
 		if flt.After(a, b) {
@@ -31,10 +58,16 @@ func (f *fakeTenants) Alerts(_ context.Context, t tenant.ID, flt alert.Filter) (
 		}
 		return -1
 	})
-	cursor := alert.Alert{ID: flt.Before, Risk: flt.BeforeRisk}
+	past := func(a alert.Alert) bool { // after the cursor
+		if flt.BySLA {
+			d := flt.Due(a)
+			return d > flt.BeforeDue || d == flt.BeforeDue && a.ID < flt.Before
+		}
+		return flt.After(a, alert.Alert{ID: flt.Before, Risk: flt.BeforeRisk})
+	}
 	var out []alert.Alert
 	for _, a := range all {
-		if flt.Before > 0 && !flt.After(a, cursor) {
+		if flt.Before > 0 && !past(a) {
 			continue
 		}
 		if len(out) == flt.Limit {
@@ -54,6 +87,7 @@ func TestNewestAcross(t *testing.T) {
 	f := &fakeTenants{ids: map[tenant.ID][]int64{}}
 	ts := []tenant.ID{"busy", "quiet", "bursts", "empty"}
 	var all []int64
+	tenantOf := map[int64]tenant.ID{}
 	for id := int64(1); id <= 400; id++ {
 		var t tenant.ID
 		switch {
@@ -66,6 +100,7 @@ func TestNewestAcross(t *testing.T) {
 		}
 		f.ids[t] = append([]int64{id}, f.ids[t]...)
 		all = append([]int64{id}, all...)
+		tenantOf[id] = t
 	}
 	// By risk: the riskiest first, then the newest.
 	byRisk := slices.Clone(all)
@@ -75,11 +110,24 @@ func TestNewestAcross(t *testing.T) {
 		}
 		return int(b - a)
 	})
+	// By deadline, each tenant's own: the soonest first, then the newest.
+	bySLA := slices.Clone(all)
+	slaFilter := alert.Filter{BySLA: true, SLA: slaOf}
+	slices.SortStableFunc(bySLA, func(a, b int64) int {
+		da, db := slaFilter.Due(alertOf(tenantOf[a], a)), slaFilter.Due(alertOf(tenantOf[b], b))
+		switch {
+		case da < db:
+			return -1
+		case da > db:
+			return 1
+		}
+		return int(b - a)
+	})
 	for _, order := range []struct {
 		name string
 		f    alert.Filter
 		want []int64
-	}{{"newest", alert.Filter{}, all}, {"risk", alert.Filter{ByRisk: true}, byRisk}} {
+	}{{"newest", alert.Filter{}, all}, {"risk", alert.Filter{ByRisk: true}, byRisk}, {"sla", slaFilter, bySLA}} {
 		for _, n := range []int{1, 2, 3, 7, 16, 50, 250, 399, 400, 1000} {
 			var got []int64
 			flt := order.f
@@ -97,7 +145,7 @@ func TestNewestAcross(t *testing.T) {
 				if len(as) < n {
 					break
 				}
-				flt.Before, flt.BeforeRisk = as[len(as)-1].ID, as[len(as)-1].Risk
+				flt = flt.From(as[len(as)-1])
 				if pages > 1000 {
 					t.Fatal("does not end")
 				}

@@ -150,8 +150,10 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 	case "", "newest":
 	case "risk":
 		f.ByRisk = true
+	case "sla":
+		f.BySLA, f.SLA = true, a.d.Alerts.Config().SLAFor
 	default:
-		return badRequest(fmt.Sprintf("sort %q: want newest or risk", q.Get("sort")))
+		return badRequest(fmt.Sprintf("sort %q: want newest, risk or sla", q.Get("sort")))
 	}
 	if s := q.Get("cursor"); s != "" {
 		if err := parseCursor(s, &f); err != nil {
@@ -176,7 +178,7 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 	resp := map[string]any{}
 	if len(out) > limit {
 		out = out[:limit]
-		resp["next_cursor"] = cursorOf(f, out[limit-1])
+		resp["next_cursor"] = cursorOf(f, as[limit-1])
 	}
 	if err := a.alsoSeen(r.Context(), p, out); err != nil {
 		return err
@@ -186,9 +188,13 @@ func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal
 	return nil
 }
 
-// cursorOf is the cursor of the page after a: its ID, by risk "RISK.ID".
-func cursorOf(f alert.Filter, a AlertJSON) string {
-	if f.ByRisk {
+// cursorOf is the cursor of the page after a: its ID, by risk "RISK.ID",
+// by deadline "DUE.ID" (DUE: alert.Filter.Due).
+func cursorOf(f alert.Filter, a alert.Alert) string {
+	switch {
+	case f.BySLA:
+		return strconv.FormatInt(f.Due(a), 10) + "." + strconv.FormatInt(a.ID, 10)
+	case f.ByRisk:
 		return strconv.Itoa(a.Risk) + "." + strconv.FormatInt(a.ID, 10)
 	}
 	return strconv.FormatInt(a.ID, 10)
@@ -197,7 +203,15 @@ func cursorOf(f alert.Filter, a AlertJSON) string {
 // parseCursor sets f's cursor from s, a cursorOf of f's order.
 func parseCursor(s string, f *alert.Filter) error {
 	id := s
-	if f.ByRisk {
+	switch {
+	case f.BySLA:
+		due, rest, ok := strings.Cut(s, ".")
+		n, err := strconv.ParseInt(due, 10, 64)
+		if !ok || err != nil || n < 0 {
+			return errors.New("bad cursor")
+		}
+		f.BeforeDue, id = n, rest
+	case f.ByRisk:
 		risk, rest, ok := strings.Cut(s, ".")
 		n, err := strconv.Atoi(risk)
 		if !ok || err != nil || n < 0 || n > 100 {

@@ -110,6 +110,11 @@ try {
   await newest;
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
   check((await rows.nth(0).innerText()).includes('net user run'), 'newest first: net user (raised last) first');
+  // By SLA the server sends the alerts whose deadline comes first of all.
+  const bySLA = alertsRequest('sla');
+  await page.getByLabel('Sort').selectOption('sla');
+  await bySLA;
+  await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
   const risk = alertsRequest('risk');
   await page.getByLabel('Sort').selectOption('risk');
   await risk;

@@ -991,7 +991,14 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 		b.WriteString(` AND created < ?`)
 		args = append(args, f.CreatedTo.UnixNano())
 	}
+	due := ""
+	if f.BySLA {
+		due = dueExpr(t, f)
+	}
 	switch {
+	case f.Before > 0 && f.BySLA:
+		b.WriteString(` AND (` + due + ` > ? OR ` + due + ` = ? AND id < ?)`)
+		args = append(args, f.BeforeDue, f.BeforeDue, f.Before)
 	case f.Before > 0 && f.ByRisk:
 		b.WriteString(` AND (risk < ? OR risk = ? AND id < ?)`)
 		args = append(args, f.BeforeRisk, f.BeforeRisk, f.Before)
@@ -1003,13 +1010,43 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	if f.ByRisk {
+	switch {
+	case f.BySLA:
+		b.WriteString(` ORDER BY ` + due + `, id DESC LIMIT ?`)
+	case f.ByRisk:
 		b.WriteString(` ORDER BY risk DESC, id DESC LIMIT ?`)
-	} else {
+	default:
 		b.WriteString(` ORDER BY id DESC LIMIT ?`)
 	}
 	args = append(args, limit)
 	return b.String(), args
+}
+
+// dueExpr is alert.Filter.Due in SQL for tenant t's alerts: the deadline
+// to acknowledge while new, else to resolve, alert.NoDue once resolved or
+// escalated or without one. Its numbers are the tenant's service levels,
+// written as literals (they come from the configuration, never a
+// request), so the expression can stand in WHERE and ORDER BY alike.
+func dueExpr(t tenant.ID, f alert.Filter) string {
+	noDue := strconv.FormatInt(alert.NoDue, 10)
+	byLevel := func(of func(alert.SLA) time.Duration) string {
+		var b strings.Builder
+		for l := range strings.SplitSeq(alert.Levels, ", ") {
+			if f.SLA == nil {
+				break
+			}
+			if d := of(f.SLA(t, l)); d > 0 {
+				fmt.Fprintf(&b, ` WHEN '%s' THEN created + %d`, l, int64(d))
+			}
+		}
+		if b.Len() == 0 {
+			return noDue
+		}
+		return `CASE level` + b.String() + ` ELSE ` + noDue + ` END`
+	}
+	return `(CASE WHEN status IN ('` + string(alert.StatusResolved) + `', '` + string(alert.StatusEscalated) + `') THEN ` + noDue +
+		` WHEN status = '` + string(alert.StatusNew) + `' THEN ` + byLevel(func(s alert.SLA) time.Duration { return s.Acknowledge }) +
+		` ELSE ` + byLevel(func(s alert.SLA) time.Duration { return s.Resolve }) + ` END)`
 }
 
 // Alert returns one of tenant t's alerts.

@@ -675,14 +675,38 @@ func testAlertFilters(t *testing.T, s AlertStore) {
 	if slices.Equal(ids(byRisk), ids(all)) {
 		t.Fatal("the fixture's risks follow its IDs: nothing to sort")
 	}
-	for _, f := range []alert.Filter{{Limit: 5}, {Limit: 2, RuleID: "r0"}, {ByRisk: true, Limit: 3}, {ByRisk: true, Limit: 2, Status: alert.StatusNew}} {
+	// By service-level deadline: soonest first, equal ones (no deadline:
+	// resolved, or a level without the time) newest first.
+	sla := func(_ tenant.ID, level string) alert.SLA {
+		return map[string]alert.SLA{"critical": {Acknowledge: 5 * time.Minute, Resolve: time.Hour}, "high": {Acknowledge: 15 * time.Minute, Resolve: 4 * time.Hour},
+			"medium": {Acknowledge: 2 * time.Minute}}[level]
+	}
+	bySLA := slices.Clone(all)
+	due := alert.Filter{BySLA: true, SLA: sla}.Due
+	slices.SortStableFunc(bySLA, func(a, b alert.Alert) int {
+		switch da, db := due(a), due(b); {
+		case da < db:
+			return -1
+		case da > db:
+			return 1
+		}
+		return 0
+	})
+	if slices.Equal(ids(bySLA), ids(all)) || slices.Equal(ids(bySLA), ids(byRisk)) {
+		t.Fatal("the fixture's deadlines follow its IDs or risks: nothing to sort")
+	}
+	for _, f := range []alert.Filter{{Limit: 5}, {Limit: 2, RuleID: "r0"}, {ByRisk: true, Limit: 3}, {ByRisk: true, Limit: 2, Status: alert.StatusNew},
+		{BySLA: true, SLA: sla, Limit: 3}, {BySLA: true, SLA: sla, Limit: 1, Level: "high"}} {
 		order := all
-		if f.ByRisk {
+		switch {
+		case f.BySLA:
+			order = bySLA
+		case f.ByRisk:
 			order = byRisk
 		}
 		want := []int64{}
 		for _, a := range order {
-			if (f.RuleID == "" || a.RuleID == f.RuleID) && (f.Status == "" || a.Status == f.Status) {
+			if (f.RuleID == "" || a.RuleID == f.RuleID) && (f.Status == "" || a.Status == f.Status) && (f.Level == "" || a.Level == f.Level) {
 				want = append(want, a.ID)
 			}
 		}
@@ -696,7 +720,7 @@ func testAlertFilters(t *testing.T, s AlertStore) {
 				t.Fatalf("page of %d, limit %d", len(as), f.Limit)
 			}
 			got = append(got, ids(as)...)
-			f.Before, f.BeforeRisk = as[len(as)-1].ID, as[len(as)-1].Risk
+			f = f.From(as[len(as)-1])
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("paging %+v (-want +got):\n%s", f, diff)
