@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -926,9 +927,51 @@ func (r *raise) write(ctx context.Context) error {
 	return nil
 }
 
-// Alerts lists tenant t's alerts, newest first (f.ByRisk: riskiest first).
+// Alerts lists tenant t's alerts, newest first (f.ByRisk: riskiest first;
+// f.BySLA: soonest deadline first).
 func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.Alert, error) {
-	q, args := alertsQuery(d.db.x, t, f)
+	if !f.BySLA {
+		return d.alerts(ctx, t, f, slaNone)
+	}
+	// By deadline in two parts: the open alerts with a deadline, read
+	// through the status index and sorted (an ageing queue's resolved
+	// bulk is never sorted), then those without one, newest first.
+	limit := cmp.Or(f.Limit, defaultAlertsLimit)
+	var out []alert.Alert
+	if f.Before == 0 || f.BeforeDue < alert.NoDue {
+		as, err := d.alerts(ctx, t, f, slaOpen)
+		if err != nil {
+			return nil, err
+		}
+		out = as
+	}
+	if len(out) < limit {
+		g := f
+		g.Limit = limit - len(out)
+		if f.BeforeDue < alert.NoDue {
+			g.Before = 0 // the cursor is among those with a deadline
+		}
+		as, err := d.alerts(ctx, t, g, slaNoDue)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, as...)
+	}
+	return out, nil
+}
+
+// defaultAlertsLimit is the most alerts a Filter without Limit lists.
+const defaultAlertsLimit = 1000
+
+// Parts of the order by deadline (alert.Filter.BySLA).
+const (
+	slaNone  = iota // not by deadline
+	slaOpen         // the alerts with a deadline, soonest first
+	slaNoDue        // those without one, newest first
+)
+
+func (d *DB) alerts(ctx context.Context, t tenant.ID, f alert.Filter, part int) ([]alert.Alert, error) {
+	q, args := alertsQuery(d.db.x, t, f, part)
 	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
@@ -954,7 +997,7 @@ func (d *DB) Alerts(ctx context.Context, t tenant.ID, f alert.Filter) ([]alert.A
 // any): an incident, an assignee, a rule, an open status, a level, and
 // last the resolved status, the bulk of an ageing queue. The others are
 // written +col, which keeps SQLite off their indexes (x.noIndex).
-func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
+func alertsQuery(x *dialect, t tenant.ID, f alert.Filter, part int) (string, []any) {
 	type cond struct {
 		col string
 		val any
@@ -975,11 +1018,18 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`SELECT ` + alertCols + ` FROM alerts WHERE tenant = ?`)
 	args := []any{string(t)}
-	for i, c := range conds {
+	indexed := false
+	if part == slaOpen && f.Status == "" {
+		// The open alerts, through the status index.
+		b.WriteString(` AND status IN ('` + string(alert.StatusNew) + `', '` + string(alert.StatusAcknowledged) + `', '` + string(alert.StatusInProgress) + `')`)
+		indexed = true
+	}
+	for _, c := range conds {
 		b.WriteString(` AND `)
-		if i > 0 {
+		if indexed {
 			b.WriteString(x.noIndex)
 		}
+		indexed = true
 		b.WriteString(c.col + ` = ?`)
 		args = append(args, c.val)
 	}
@@ -992,11 +1042,15 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 		args = append(args, f.CreatedTo.UnixNano())
 	}
 	due := ""
-	if f.BySLA {
+	switch part {
+	case slaOpen:
 		due = dueExpr(t, f)
+		b.WriteString(` AND ` + due + ` < ` + strconv.FormatInt(alert.NoDue, 10))
+	case slaNoDue:
+		b.WriteString(` AND ` + dueExpr(t, f) + ` = ` + strconv.FormatInt(alert.NoDue, 10))
 	}
 	switch {
-	case f.Before > 0 && f.BySLA:
+	case f.Before > 0 && part == slaOpen:
 		b.WriteString(` AND (` + due + ` > ? OR ` + due + ` = ? AND id < ?)`)
 		args = append(args, f.BeforeDue, f.BeforeDue, f.Before)
 	case f.Before > 0 && f.ByRisk:
@@ -1008,10 +1062,10 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter) (string, []any) {
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 1000
+		limit = defaultAlertsLimit
 	}
 	switch {
-	case f.BySLA:
+	case part == slaOpen:
 		b.WriteString(` ORDER BY ` + due + `, id DESC LIMIT ?`)
 	case f.ByRisk:
 		b.WriteString(` ORDER BY risk DESC, id DESC LIMIT ?`)

@@ -177,6 +177,11 @@ func BenchmarkAlertsFirstPage(b *testing.B) {
 		{"tenant+incident", alert.Filter{Incident: int64(n / 6)}},
 		{"tenant+status=escalated+level=critical", alert.Filter{Status: alert.StatusEscalated, Level: "critical"}},
 		{"tenant+status=new, from the middle", alert.Filter{Status: alert.StatusNew, Before: int64(n / 2)}},
+		{"tenant by risk", alert.Filter{ByRisk: true}},
+		// By deadline there is no index to walk: every alert of the
+		// tenant is read and sorted (compare with "tenant").
+		{"tenant by SLA", alert.Filter{BySLA: true, SLA: alert.DefaultConfig().SLAFor}},
+		{"tenant+status=new by SLA", alert.Filter{BySLA: true, SLA: alert.DefaultConfig().SLAFor, Status: alert.StatusNew}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			c.f.Limit = 50

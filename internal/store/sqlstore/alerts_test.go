@@ -139,11 +139,23 @@ func TestAlertsQueryPlans(t *testing.T) {
 		{alert.Filter{Status: alert.StatusNew, Assignee: "ana", RuleID: "r1", Limit: 50}, "alerts_assignee"},
 		{alert.Filter{Incident: 4, Assignee: "ana", Limit: 50}, "alerts_incident"},
 	} {
-		q, args := alertsQuery(newDialect(false), "council-a", c.f)
+		q, args := alertsQuery(newDialect(false), "council-a", c.f, slaNone)
 		got := plan(q, args...)
 		if !strings.Contains(got, "INDEX "+c.index+" ") || strings.Contains(got, "TEMP B-TREE") {
 			t.Errorf("Alerts(%+v): plan %q; want %s without sorting", c.f, got, c.index)
 		}
+	}
+	// By deadline: the open alerts through the status index (sorted: no
+	// index holds deadlines), then those without one newest first, through
+	// the tenant's, unsorted.
+	bySLA := alert.Filter{BySLA: true, SLA: alert.DefaultConfig().SLAFor, Limit: 50}
+	q, args := alertsQuery(newDialect(false), "council-a", bySLA, slaOpen)
+	if got := plan(q, args...); !strings.Contains(got, "INDEX alerts_status ") {
+		t.Errorf("by deadline, open: plan %q; want alerts_status", got)
+	}
+	q, args = alertsQuery(newDialect(false), "council-a", bySLA, slaNoDue)
+	if got := plan(q, args...); !strings.Contains(got, "INDEX alerts_tenant ") || strings.Contains(got, "TEMP B-TREE") {
+		t.Errorf("by deadline, none: plan %q; want alerts_tenant without sorting", got)
 	}
 	got := plan(openAlertsQuery(newDialect(false)), "council-a", `[["r1","k"],["r2","k"]]`, 0)
 	if !strings.Contains(got, "INDEX alerts_open (tenant=? AND rule_id=? AND dedup_key=? AND first_seen>?)") {
