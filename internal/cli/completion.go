@@ -3,16 +3,20 @@ package cli
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 )
 
-// commandTree is the commands and their subcommands, read from the usage
-// text (every "  tarian CMD SUB ..." line), so completion never drifts from
-// what the CLI says it accepts. A subcommand is a plain word, or words
-// joined by "|" ("disable|enable").
-func commandTree() (cmds []string, subs map[string][]string) {
-	subs = map[string][]string{}
+// flagRE finds the flags a usage line names ("[--tenant ID|*]").
+var flagRE = regexp.MustCompile(`--[a-z][a-z-]*`)
+
+// commandTree is the commands, their subcommands and the flags their
+// usage lines name, read from the usage text (every "  tarian CMD SUB ..."
+// line), so completion never drifts from what the CLI says it accepts. A
+// subcommand is a plain word, or words joined by "|" ("disable|enable").
+func commandTree() (cmds []string, subs, flags map[string][]string) {
+	subs, flags = map[string][]string{}, map[string][]string{}
 	for line := range strings.Lines(usage) {
 		f := strings.Fields(line)
 		if len(f) < 2 || f[0] != "tarian" {
@@ -21,6 +25,11 @@ func commandTree() (cmds []string, subs map[string][]string) {
 		cmd := f[1]
 		if !slices.Contains(cmds, cmd) {
 			cmds = append(cmds, cmd)
+		}
+		for _, fl := range flagRE.FindAllString(strings.Join(f[2:], " "), -1) {
+			if !slices.Contains(flags[cmd], fl) {
+				flags[cmd] = append(flags[cmd], fl)
+			}
 		}
 		if len(f) < 3 {
 			continue
@@ -41,7 +50,10 @@ func commandTree() (cmds []string, subs map[string][]string) {
 	for _, s := range subs {
 		slices.Sort(s)
 	}
-	return cmds, subs
+	for _, s := range flags {
+		slices.Sort(s)
+	}
+	return cmds, subs, flags
 }
 
 func isWord(s string) bool {
@@ -63,12 +75,16 @@ func runCompletion(args []string, w io.Writer) error {
 	if len(args) != 1 {
 		return usageError("usage: tarian completion bash|zsh|fish")
 	}
-	cmds, subs := commandTree()
-	var names []string
+	cmds, subs, flags := commandTree()
+	var names, withFlags []string
 	for c := range subs {
 		names = append(names, c)
 	}
+	for c := range flags {
+		withFlags = append(withFlags, c)
+	}
 	slices.Sort(names)
+	slices.Sort(withFlags)
 	switch args[0] {
 	case "bash", "zsh":
 		var b strings.Builder
@@ -83,6 +99,11 @@ func runCompletion(args []string, w io.Writer) error {
 		for _, c := range names {
 			fmt.Fprintf(&b, "\t\t%s) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n", c, strings.Join(subs[c], " "))
 		}
+		b.WriteString("\t\tesac\n\tfi\n")
+		b.WriteString("\tif [[ \"$cur\" == -* ]]; then\n\t\tcase \"${COMP_WORDS[1]}\" in\n")
+		for _, c := range withFlags {
+			fmt.Fprintf(&b, "\t\t%s) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n", c, strings.Join(flags[c], " "))
+		}
 		b.WriteString("\t\tesac\n\tfi\n\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n}\ncomplete -o filenames -F _tarian tarian\n")
 		_, err := io.WriteString(w, b.String())
 		return err
@@ -92,6 +113,11 @@ func runCompletion(args []string, w io.Writer) error {
 		fmt.Fprintf(&b, "complete -c tarian -n __fish_use_subcommand -a %q\n", strings.Join(cmds, " "))
 		for _, c := range names {
 			fmt.Fprintf(&b, "complete -c tarian -n '__fish_seen_subcommand_from %s; and test (count (commandline -opc)) -eq 2' -a %q\n", c, strings.Join(subs[c], " "))
+		}
+		for _, c := range withFlags {
+			for _, fl := range flags[c] {
+				fmt.Fprintf(&b, "complete -c tarian -n '__fish_seen_subcommand_from %s' -l %s\n", c, strings.TrimPrefix(fl, "--"))
+			}
 		}
 		_, err := io.WriteString(w, b.String())
 		return err

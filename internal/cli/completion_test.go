@@ -11,7 +11,7 @@ import (
 // TestCompletionTree checks the tree read from the usage: every command
 // and the subcommands of a few, never a flag or placeholder.
 func TestCompletionTree(t *testing.T) {
-	cmds, subs := commandTree()
+	cmds, subs, flags := commandTree()
 	for _, c := range []string{"serve", "demo", "version", "completion", "alerts", "cases", "intel", "rules", "search"} {
 		if !slices.Contains(cmds, c) {
 			t.Errorf("command %q missing from %v", c, cmds)
@@ -33,6 +33,13 @@ func TestCompletionTree(t *testing.T) {
 		for _, s := range ss {
 			if !isWord(s) {
 				t.Errorf("%s: %q is not a subcommand", cmd, s)
+			}
+		}
+	}
+	for cmd, want := range map[string][]string{"restore": {"--data", "--force"}, "alerts": {"--sort", "--tenant", "--json"}, "reports": {"--lang", "--month", "--pdf"}} {
+		for _, w := range want {
+			if !slices.Contains(flags[cmd], w) {
+				t.Errorf("%s: flag %q missing from %v", cmd, w, flags[cmd])
 			}
 		}
 	}
@@ -66,6 +73,9 @@ func TestCompletionBash(t *testing.T) {
 	}
 	if got := complete("tarian", "completion", "f"); !slices.Equal(got, []string{"fish"}) {
 		t.Errorf("tarian completion f<TAB> = %v", got)
+	}
+	if got := complete("tarian", "restore", "--data", "x", "--f"); !slices.Equal(got, []string{"--force"}) {
+		t.Errorf("tarian restore --data x --f<TAB> = %v", got)
 	}
 	for _, shell := range []string{"zsh", "fish"} {
 		var b bytes.Buffer
