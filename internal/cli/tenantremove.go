@@ -31,6 +31,9 @@ func runTenantRemove(ctx context.Context, args []string, env Env) error {
 	if len(pos) != 1 {
 		return usageError("usage: tarian tenant remove ID [--export FILE]")
 	}
+	if pos[0] == "*" {
+		return usageError("tenant remove takes one member's ID, never * (every member)")
+	}
 	c, err := newClient(env)
 	if err != nil {
 		return err
