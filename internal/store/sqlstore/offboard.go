@@ -45,6 +45,7 @@ var sharedTables = []string{
 	"schema_migrations", "sqlite_sequence", "checkpoints", "rule_files", "audit_legacy",
 	"intel_objects_clock", "taxii_feeds", "campaigns", "campaign_keys", "advisories", "tenants",
 	"retro_hunt_queue", // indicator ids; a removed member's indicators are gone, so their hunts are skipped
+	"secret_key",       // the server's, not a member's
 }
 
 // exportSkip are what an export leaves out: secrets and their hashes, and
