@@ -62,7 +62,23 @@ export const router = $state({ route: parse(location.pathname) as Route });
 export function navigate(path: string, replace = false): void {
   if (replace) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
+  const before = router.route.page;
   router.route = parse(location.pathname);
+  if (router.route.page === 'alerts') lastQueue = path;
+  // A new page takes the focus (a screen reader announces it); the same
+  // page with other filters keeps it where it is.
+  if (!replace && router.route.page !== before) {
+    queueMicrotask(() => document.getElementById('main')?.focus({ preventScroll: false }));
+  }
+}
+
+// lastQueue is the queue as the analyst last left it, filters and all, for
+// the way back from an alert.
+let lastQueue = '/alerts';
+
+// queuePath returns lastQueue.
+export function queuePath(): string {
+  return lastQueue;
 }
 
 // link makes an <a href> navigate inside the console: a plain click stays
@@ -76,4 +92,5 @@ export function link(e: MouseEvent): void {
 
 window.addEventListener('popstate', () => {
   router.route = parse(location.pathname);
+  if (router.route.page === 'alerts') lastQueue = location.pathname + location.search;
 });

@@ -157,6 +157,12 @@ try {
   await page.getByLabel('Assignee').selectOption('');
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
   log(`bulk-assigned alert ${netID}`);
+  // A click on a row's checkbox leaves the focus there: the keys still work.
+  await page.locator(`tr[data-alert-id="${netID}"] input[type="checkbox"]`).click();
+  await page.locator(`tr.current[data-alert-id="${netID}"]`).waitFor();
+  await page.keyboard.press('k');
+  await page.locator(`tr.current[data-alert-id="${whoamiID}"]`).waitFor();
+  await page.locator(`tr[data-alert-id="${netID}"] input[type="checkbox"]`).click();
   await watcher.close();
 
   // Welsh: every label of the queue changes, and the choice is remembered.
@@ -200,6 +206,21 @@ try {
   await shot(page, 'detail-cy');
   await axe(page, 'alert detail');
   log('detail opened and resolved');
+  // The incident number opens the queue narrowed to that incident's
+  // alerts; the way back from an alert returns to the queue as it was.
+  await page.locator('dl.facts a[href*="incident="]').click();
+  await page.waitForURL((u) => u.pathname === '/alerts' && u.searchParams.has('incident'));
+  await page.getByTestId('incident-filter').waitFor();
+  await rows.filter({ hasText: 'whoami run' }).waitFor();
+  check((await rows.count()) === 1, `incident ${await page.getByTestId('incident-filter').innerText()}: 1 alert, got ${await rows.count()}`);
+  await page.goBack();
+  await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
+  await page.getByRole('link', { name: '← Pob rhybudd' }).click();
+  await page.waitForURL((u) => u.pathname === '/alerts' && u.searchParams.has('incident'));
+  await page.getByTestId('incident-filter').waitFor();
+  log('incident filter, and back to the queue as it was');
+  await page.goBack();
+  await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
 
   // A reload of a console path loads the app; then log out.
   await page.reload();
