@@ -42,7 +42,13 @@ try {
   // The alert's detail page: one button opens a case from it.
   await page.goto(`${base}/alerts/${alertID}`);
   await page.getByRole('heading', { name: alertTitle, level: 1 }).waitFor();
+  // It asks for the title first (a case is not undone): Cancel leaves
+  // nothing, the second time opens it.
   await page.getByRole('button', { name: 'Open a case' }).click();
+  check((await page.getByLabel('Case title').inputValue()) === alertTitle, 'the case title starts as the alert\'s');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Open a case' }).click();
+  await page.getByRole('button', { name: 'Open the case' }).click();
   await page.waitForURL(/\/cases\/\d+$/);
   caseID = new URL(page.url()).pathname.split('/').pop();
   await page.getByRole('heading', { name: alertTitle, level: 1 }).waitFor();
