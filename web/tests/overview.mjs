@@ -159,7 +159,19 @@ try {
   const next = await powysCard.locator('[data-testid="scorecard-next"]').innerText();
   check(next.includes('Connect powys-firewall') && next.includes('Restore the silent sources (1)'), `powys's next steps: ${next}`);
   check((await onboarding.locator('tr[data-scorecard="gwynedd"] [data-testid="scorecard-declared"]').innerText()) === 'none declared', 'gwynedd declared none');
-  log('onboarding scorecards');
+  // What to send next, its counts in the singular or plural as they fall.
+  let sends = 0;
+  for (const c of cards.body.scorecards) {
+    const g = (c.coverage.next ?? [])[0];
+    if (!g || !(g.techniques ?? []).length) continue;
+    const n = g.techniques.length;
+    const want = `Send ${g.source} logs: ${g.rules} rule${g.rules === 1 ? '' : 's'} would cover ${n} blind technique${n === 1 ? '' : 's'}`;
+    const text = await onboarding.locator(`tr[data-scorecard="${c.tenant}"] [data-testid="scorecard-next"]`).innerText();
+    check(text.includes(want) && !text.includes('(s)'), `${c.tenant}'s next steps: want "${want}" in ${text}`);
+    sends++;
+  }
+  check(sends > 0, 'a scorecard suggests logs to send next');
+  log(`onboarding scorecards (${sends} with logs to send next)`);
 
   // The monthly report: a member, a month, a language and a format make
   // the link; the session's cookie opens it.

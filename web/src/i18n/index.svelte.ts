@@ -47,6 +47,15 @@ export function t(key: string, params: Record<string, string | number> = {}): st
   return msg.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
+// tn is t for a message about n things: the key's ".one" form where the
+// language says n takes the singular (and the catalogue has one), else the
+// key itself; {n} is n, formatted.
+export function tn(key: string, n: number, params: Record<string, string | number> = {}): string {
+  const one = `${key}.one`;
+  const form = new Intl.PluralRules(locale()).select(n) === 'one' && one in catalogues[i18n.lang] ? one : key;
+  return t(form, { ...params, n: formatNumber(n) });
+}
+
 // locale is the locale of dates and numbers: Welsh where the browser's
 // Intl data has it, else British English (day before month, 24-hour).
 const welsh = Intl.DateTimeFormat.supportedLocalesOf(['cy-GB']).length > 0 ? 'cy-GB' : 'en-GB';

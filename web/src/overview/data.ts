@@ -4,7 +4,7 @@
 // the address of a member's monthly report (GET /api/v1/reports); see
 // docs/api.md.
 import { call } from '../api';
-import { formatNumber, t } from '../i18n/index.svelte';
+import { formatNumber, t, tn } from '../i18n/index.svelte';
 
 export interface Mean {
   count: number;
@@ -140,7 +140,7 @@ export function suggestions(sc: Scorecard): string[] {
     if (ids.length === 0) break;
     let list = ids.slice(0, nextTechniques).join(', ');
     if (ids.length > nextTechniques) list += ' ' + t('overview.next.more', { n: formatNumber(ids.length - nextTechniques) });
-    out.push(t('overview.next.send', { source: g.source, rules: formatNumber(g.rules), n: formatNumber(ids.length), techniques: list }));
+    out.push(t('overview.next.send', { source: g.source, rules: tn('overview.next.rules', g.rules), blind: tn('overview.next.blind', ids.length), techniques: list }));
   }
   return out;
 }
