@@ -17,6 +17,16 @@ import (
 // the demo never mixes with a real deployment's ./tarian-data.
 const demoData = "tarian-demo-data"
 
+// demoDataDir is the demo's data directory when the configuration and
+// the environment leave data at the default: the demo keeps apart from a
+// real deployment's (--data, applied after, still wins).
+func demoDataDir(configured, fromEnv string) string {
+	if fromEnv == "" && configured == config.Default().Data {
+		return demoData
+	}
+	return configured
+}
+
 func runServe(ctx context.Context, args []string, env Env, withDemo bool) error {
 	name := "serve"
 	if withDemo {
@@ -52,10 +62,8 @@ func runServe(ctx context.Context, args []string, env Env, withDemo bool) error 
 		if err != nil {
 			return cfg, err
 		}
-		if withDemo && *data == "" && *cfgPath == "" && env.Getenv("TARIAN_DATA") == "" {
-			cfg.Data = demoData
-		}
 		if withDemo {
+			cfg.Data = demoDataDir(cfg.Data, env.Getenv("TARIAN_DATA"))
 			// Each member's firewall is an expected source (demo.go).
 			cfg.Sources = append(demo.Sources(), cfg.Sources...)
 		}
