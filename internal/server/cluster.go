@@ -172,7 +172,8 @@ func (s *Server) openCluster(ctx context.Context) error {
 // through the bus' change bucket, a key per change: the rules and tenant
 // settings (the detector reloads them), the indicators (intel reloads its
 // index), a tenant added (the receivers' tenant cache), being removed
-// (its writes refused) or kept after all (a removal that ended before its
+// (its writes refused while the removing node keeps saying so, every
+// removalBeat) or kept after all (a removal that ended before its
 // deletion), or removed (every cache of it, and the source health counters
 // where its partition runs).
 const (
@@ -247,15 +248,15 @@ func (s *Server) applyChange(ctx context.Context, key string) {
 	case strings.HasPrefix(key, changeTenantAdded):
 		s.tenants.Added(tenant.ID(strings.TrimPrefix(key, changeTenantAdded)))
 	case strings.HasPrefix(key, changeTenantRemoving):
-		s.removing.Store(tenant.ID(strings.TrimPrefix(key, changeTenantRemoving)), struct{}{})
+		s.removing.heard(tenant.ID(strings.TrimPrefix(key, changeTenantRemoving)))
 	case strings.HasPrefix(key, changeTenantKept):
-		s.removing.Delete(tenant.ID(strings.TrimPrefix(key, changeTenantKept)))
+		s.removing.end(tenant.ID(strings.TrimPrefix(key, changeTenantKept)))
 	case strings.HasPrefix(key, changeTenantRemoved):
 		id := tenant.ID(strings.TrimPrefix(key, changeTenantRemoved))
 		if m := s.parts.monitor(bus.Partition(id, s.cfg.Bus.Partitions)); m != nil {
 			err = m.Forget(ctx, id)
 		}
-		s.removing.Delete(id)
+		s.removing.end(id)
 		s.forgetTenant(ctx, id)
 	}
 	if err != nil {

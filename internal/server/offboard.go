@@ -92,11 +92,13 @@ func (s *Server) RemoveTenant(ctx context.Context, id tenant.ID, o RemoveOptions
 	// every node. Its credentials stay until the deletion, so a removal
 	// that ends before it (the client went, the export failed) leaves the
 	// member as it was.
-	s.removing.Store(id, struct{}{})
+	s.removing.begin(id)
 	s.announce(ctx, changeTenantRemoving+string(id))
+	beat := s.beatRemoval(id)
 	committed := false
 	defer func() {
-		s.removing.Delete(id)
+		beat()
+		s.removing.end(id)
 		if !committed {
 			s.announce(ctx, changeTenantKept+string(id))
 			s.log.Warn("tenant removal ended before anything was deleted; the member is as it was", "tenant", id)
@@ -460,18 +462,88 @@ func (o offboarder) ApplyRetention(ctx context.Context) ([]web.RetentionDeleted,
 	return out, err
 }
 
+// A node removing a tenant says so again every removalBeat; another node
+// that has not heard it for removalHeard (the removing node died, or its
+// word that the member was kept got lost) takes writes again: a member
+// whose deletion began has no tokens left to write with.
+const (
+	removalBeat  = 30 * time.Second
+	removalHeard = 2 * time.Minute
+)
+
+// removals are the tenants being removed, whose writes are refused: by
+// this node (until it says otherwise) or by another (while it keeps
+// saying so).
+type removals struct {
+	m   sync.Map         // tenant.ID → time.Time last heard; zero: removed here
+	now func() time.Time // nil: time.Now
+}
+
+func (r *removals) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}
+
+// begin marks a removal this node runs.
+func (r *removals) begin(id tenant.ID) { r.m.Store(id, time.Time{}) }
+
+// heard marks a removal another node runs, as said now.
+func (r *removals) heard(id tenant.ID) { r.m.Store(id, r.clock()) }
+
+// end forgets a removal.
+func (r *removals) end(id tenant.ID) { r.m.Delete(id) }
+
+// refused says whether id's writes are refused.
+func (r *removals) refused(id tenant.ID) bool {
+	v, ok := r.m.Load(id)
+	if !ok {
+		return false
+	}
+	at := v.(time.Time)
+	if at.IsZero() || r.clock().Sub(at) < removalHeard {
+		return true
+	}
+	r.m.CompareAndDelete(id, v)
+	return false
+}
+
 // removalGuard is the bus as the receivers write to it, refusing the
 // records of a tenant being removed (as a tenant not found).
 type removalGuard struct {
 	next     ingest.Sink
-	removing *sync.Map
+	removing *removals
 }
 
 func (g removalGuard) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
-	if _, ok := g.removing.Load(t); ok {
+	if g.removing.refused(t) {
 		return fmt.Errorf("%w: %s is being removed", tenant.ErrNotFound, t)
 	}
 	return g.next.Write(ctx, t, recs)
+}
+
+// beatRemoval repeats the announcement of id's removal to the other nodes
+// every removalBeat until the returned function is called.
+func (s *Server) beatRemoval(id tenant.ID) (stop func()) {
+	if s.changes == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(removalBeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s.announce(context.Background(), changeTenantRemoving+string(id))
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 // revokeIndicators revokes every indicator tenant id owns, so none matches

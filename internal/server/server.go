@@ -107,7 +107,7 @@ type Server struct {
 	// numbers resolves tenants for the event store (a removal forgets one).
 	numbers  *tenantNumbers
 	removeMu sync.Mutex // one tenant removal at a time (offboard.go)
-	removing sync.Map   // tenant.ID → struct{}: being removed, writes refused
+	removing removals   // tenants being removed: writes refused
 	// tokenCache is the API's and the protocol receivers' token look-ups.
 	tokenCache *auth.TokenCache
 }
