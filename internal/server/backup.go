@@ -183,17 +183,37 @@ func (s *Server) snapshot(ctx context.Context) (m backup.Manifest, entries []bac
 
 // waitConsumers waits until every bus consumer's checkpoint is at seq.
 func (s *Server) waitConsumers(ctx context.Context, seq uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, BackupWait)
+	err := s.waitProcessed(ctx, seq, BackupWait, indexer.Name, detector.Name, rawarchive.Name)
+	if b := (behindError{}); errors.As(err, &b) {
+		return fmt.Errorf("%w: %s", backup.ErrBehind, b.where)
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}
+
+// behindError is waitProcessed's answer when the consumers did not catch
+// up in time.
+type behindError struct{ where string }
+
+func (e behindError) Error() string { return "the bus consumers did not catch up: " + e.where }
+
+// waitProcessed waits, up to wait, until the checkpoints of the consumers
+// of those kinds (of every partition) are at bus sequence seq.
+func (s *Server) waitProcessed(ctx context.Context, seq uint64, wait time.Duration, kinds ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for {
 		behind := ""
-		for _, kind := range []string{indexer.Name, detector.Name, rawarchive.Name} {
-			n, at, err := s.lag(ctx, kind, seq, nil)
+		var n uint64
+		for _, kind := range kinds {
+			var err error
+			n, behind, err = s.lag(ctx, kind, seq, nil)
 			if err != nil {
-				return fmt.Errorf("backup: checkpoint %s: %w", kind, err)
+				return fmt.Errorf("checkpoint %s: %w", kind, err)
 			}
 			if n > 0 {
-				behind = at
 				break
 			}
 		}
@@ -202,7 +222,7 @@ func (s *Server) waitConsumers(ctx context.Context, seq uint64) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: bus position %d not reached within %v (%s)", backup.ErrBehind, seq, BackupWait, behind)
+			return behindError{fmt.Sprintf("bus position %d not reached within %v (%s, %d messages behind)", seq, wait, behind, n)}
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

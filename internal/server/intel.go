@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/tarian-soc/tarian/internal/indexer"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/intel/imports"
 	"github.com/tarian-soc/tarian/internal/intel/indicators"
@@ -50,6 +52,7 @@ func (s *Server) newIntel(ctx context.Context, cfg indicators.Config, log *slog.
 	d := indicators.Deps{
 		Store: s.db, Objects: s.db, Search: s.events, Alerts: s.alerts, Tenants: s.tenantIDs, Log: log,
 		Changed: func(ctx context.Context) { s.announce(ctx, changeIntel) },
+		Stored:  s.storedNow,
 		Formats: indicators.Formats{Parse: parseIntel, Object: stix.IndicatorObject, Sighting: stix.SightingObject, Bundle: stix.Bundle},
 	}
 	if len(ws) > 0 {
@@ -61,4 +64,22 @@ func (s *Server) newIntel(ctx context.Context, cfg indicators.Config, log *slog.
 	}
 	log.Info("intel: indicators loaded", "indicators", svc.Len(), "warning_lists", len(ws))
 	return svc, nil
+}
+
+// huntWait bounds how long a retro-hunt waits for the event store to hold
+// what the bus holds; a hunt that waited in vain stays queued and is tried
+// again later.
+const huntWait = 5 * time.Minute
+
+// storedNow waits until every partition's indexer has stored what the bus
+// holds now.
+func (s *Server) storedNow(ctx context.Context) error {
+	if s.parts.held() == 0 && s.leases == nil {
+		return nil // no event path runs here
+	}
+	seq, err := s.bus.LastSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("bus position: %w", err)
+	}
+	return s.waitProcessed(ctx, seq, huntWait, indexer.Name)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -98,6 +99,11 @@ func (s *Service) huntQueued(ctx context.Context) (bool, error) {
 		}
 		if !i.Revoked && huntQuery(i) != "" {
 			is = append(is, i)
+		}
+	}
+	if len(is) > 0 && s.d.Stored != nil {
+		if err := s.d.Stored(ctx); err != nil {
+			return false, fmt.Errorf("wait for the event store: %w", err)
 		}
 	}
 	if len(is) > 0 {

@@ -214,3 +214,81 @@ func TestRetroHuntQueueSurvivesAStop(t *testing.T) {
 		t.Errorf("%d retro-hunt alerts, want 3 (one per event an indicator names)", len(as))
 	}
 }
+
+// TestRetroHuntWaitsForTheEventStore: a hunt first waits until the event
+// store holds what the bus holds (Deps.Stored), so an event the detector
+// saw before the indicator matched live, but not yet stored when the
+// indicator came, is found; while the wait fails, the indicator stays
+// queued and nothing is recorded as hunted.
+func TestRetroHuntWaitsForTheEventStore(t *testing.T) {
+	ctx := context.Background()
+	db, store, log := openStores(t)
+	is := addressIndicators(t, store, "192.0", 1, 0)
+	now := time.Now().UTC()
+	late := event.Event{Time: now.Add(-time.Minute), Fields: []event.Field{
+		{Name: "destination.ip", Value: is[0].Observables[0].Value}, {Name: "host.name", Value: "ws-late"},
+		{Name: event.FieldHash, Value: fmt.Sprintf("%032x", 7)}, {Name: event.FieldSeq, Value: "9"}, {Name: event.FieldIdx, Value: "0"},
+	}}
+	pipe, err := alert.NewPipeline(ctx, alert.DefaultConfig(), alert.Deps{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stop context.CancelFunc
+	behind, waits := true, 0
+	s, err := indicators.New(ctx, indicators.DefaultConfig(), indicators.Deps{Store: db, Search: store, Alerts: pipe,
+		Tenants: func(context.Context) ([]tenant.ID, error) { return []tenant.ID{"a"}, nil }, Log: log,
+		Stored: func(ctx context.Context) error {
+			waits++
+			if behind {
+				stop() // the node stops while the indexer is behind
+				return fmt.Errorf("the indexer is behind")
+			}
+			// The indexer catches up: the event is stored.
+			if err := store.Add(ctx, "a", []event.Event{late}); err != nil {
+				return err
+			}
+			return store.Flush(ctx)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, intel.Batch{Indicators: is}); err != nil {
+		t.Fatal(err)
+	}
+
+	var runCtx context.Context
+	runCtx, stop = context.WithTimeout(ctx, 20*time.Second) // a hunter that never asks stops here
+	s.RunRetroHunts(runCtx)
+	if waits != 1 {
+		t.Fatalf("the hunter asked the event store %d times, want once", waits)
+	}
+	if hs, err := s.RetroHunts(ctx, is[0].ID, "a", 10); err != nil || len(hs) != 0 {
+		t.Fatalf("hunts while the event store was behind: %+v, %v; want none", hs, err)
+	}
+	if n, err := s.QueuedHunts(ctx); err != nil || n != 1 {
+		t.Fatalf("%d queued, %v; want the indicator still queued", n, err)
+	}
+
+	behind = false
+	runCtx, stop = context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.RunRetroHunts(runCtx) }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if n, err := s.QueuedHunts(ctx); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the queue is not empty after a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	hs, err := s.RetroHunts(ctx, is[0].ID, "a", 10)
+	if err != nil || len(hs) != 1 || hs[0].Status != intel.HuntDone || hs[0].Hits != 1 {
+		t.Fatalf("the hunt once the event store caught up: %+v, %v; want done with the late event's hit", hs, err)
+	}
+}

@@ -122,6 +122,11 @@ type Deps struct {
 	// Changed, when set, is told that the indicators changed (other nodes
 	// sharing the state store Reload).
 	Changed func(ctx context.Context)
+	// Stored, when set, waits until the event store holds every record
+	// the bus held when it was called, or fails. A retro-hunt asks it
+	// first: a record the detector saw before its indicator was in the
+	// matcher, but not yet stored, would be missed by both.
+	Stored func(ctx context.Context) error
 }
 
 // matcher is the index of the indicators held, swapped whole by Reload.
@@ -288,12 +293,6 @@ func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summ
 	if err != nil {
 		return fmt.Errorf("intel: store indicators: %w", err)
 	}
-	if s.hunting && len(changed) > 0 {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
 	sum.Imported += got.Imported
 	sum.Updated += got.Updated
 	sum.Unchanged += got.Unchanged
@@ -309,6 +308,14 @@ func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summ
 	}
 	if len(changed) > 0 && s.d.Changed != nil {
 		s.d.Changed(ctx)
+	}
+	// The hunter wakes once the indicators match live, so what it does not
+	// find stored is matched as it arrives.
+	if s.hunting && len(changed) > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 	return nil
 }
