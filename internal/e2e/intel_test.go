@@ -174,6 +174,33 @@ func TestIntelEndToEnd(t *testing.T) {
 		t.Errorf("powys revoked gwynedd's indicator: %+v", r)
 	}
 
+	// powys names gwynedd's indicator and the provider's in a STIX bundle
+	// of its own, revoked and dated far ahead: it gets copies of its own,
+	// and takes neither.
+	hijack := func(id, pattern string) string {
+		return `{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2026-01-01T00:00:00.000Z","modified":"2099-01-01T00:00:00.000Z",` +
+			`"pattern":"` + pattern + `","pattern_type":"stix","valid_from":"2026-01-01T00:00:00.000Z","revoked":true}`
+	}
+	bundle := filepath.Join(t.TempDir(), "hijack.json")
+	if err := os.WriteFile(bundle, []byte(`{"type":"bundle","id":"bundle--61111111-1111-4111-8111-111111111111","objects":[`+
+		hijack(redID, "[domain-name:value = 'red-secret.example']")+`,`+hijack(liveID, "[ipv4-addr:value = '203.0.113.50']")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.mustCLI(memberP, "intel", "import", bundle); !strings.Contains(out, "2 indicators imported, 0 updated") {
+		t.Errorf("powys' import of other owners' IDs printed %q, want both imported as its own", out)
+	}
+	if shown := s.mustCLI(memberG, "intel", "show", redID, "--json"); !strings.Contains(shown, `"owner":"gwynedd"`) || strings.Contains(shown, `"revoked":true`) {
+		t.Errorf("gwynedd's red indicator after powys' import: %s", shown)
+	}
+	if shown := s.mustCLI(analyst, "intel", "show", liveID, "--json"); strings.Contains(shown, `"owner"`) || strings.Contains(shown, `"revoked":true`) {
+		t.Errorf("the provider's indicator after powys' import: %s", shown)
+	}
+	if l := s.mustCLI(memberP, "intel", "list", "--revoked", "--json"); strings.Contains(l, redID) || !strings.Contains(l, `"owner":"powys"`) {
+		t.Errorf("powys' list after its import: %s", l)
+	}
+	s.ingestLines(ingestG, dns("G-WS5", "red-secret.example", time.Now().UTC(), 5))
+	s.waitAlerts(memberG, "gwynedd", "red at gwynedd after powys' import", func(as []queueAlert) bool { return producers(as)["intel intel:"+redID] == 2 })
+
 	// Revocation stops matching at once.
 	s.mustCLI(analyst, "intel", "revoke", liveID)
 	s.ingestLines(ingestG, conn("G-WS4", "203.0.113.50", 4))

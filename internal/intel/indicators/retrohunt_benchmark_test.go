@@ -108,7 +108,7 @@ func BenchmarkRetroHunt(b *testing.B) {
 	}
 	ind := intel.Indicator{ID: "indicator--00000000-0000-4000-8000-0000000000aa", TLP: intel.TLPAmber, Confidence: 80,
 		ValidFrom: now, Created: now, Modified: now, Observables: []intel.Observable{{Type: intel.TypeDomain, Value: "hunted-evil.example"}}}
-	if _, err := db.PutIndicators(ctx, []intel.Indicator{ind}, false); err != nil {
+	if _, _, err := db.PutIndicators(ctx, []intel.Indicator{ind}, false); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

@@ -72,7 +72,7 @@ func TestRetroHuntManyIndicators(t *testing.T) {
 	db, store, log := openStores(t)
 	const n = 120
 	is := addressIndicators(t, store, "203.0", n, n)
-	if _, err := db.PutIndicators(ctx, is, false); err != nil {
+	if _, _, err := db.PutIndicators(ctx, is, false); err != nil {
 		t.Fatal(err)
 	}
 	pipe, err := alert.NewPipeline(ctx, alert.DefaultConfig(), alert.Deps{Store: db})

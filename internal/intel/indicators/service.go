@@ -26,9 +26,11 @@ import (
 
 // Store keeps indicators, sightings and retro-hunts (store/sqlstore).
 type Store interface {
-	// PutIndicators stores is; with hunt, every new or changed indicator
-	// not revoked is queued for a retro-hunt in the same transaction.
-	PutIndicators(ctx context.Context, is []intel.Indicator, hunt bool) (intel.Summary, error)
+	// PutIndicators stores is and returns those new or changed; with
+	// hunt, each of them not revoked is queued for a retro-hunt in the
+	// same transaction. An indicator whose ID another owner holds is
+	// stored under an ID of its owner's, written back into is.
+	PutIndicators(ctx context.Context, is []intel.Indicator, hunt bool) (intel.Summary, []intel.Indicator, error)
 	Indicator(ctx context.Context, id string) (intel.Indicator, error)
 	Indicators(ctx context.Context, f intel.Filter) ([]intel.Indicator, int64, error)
 	EachIndicator(ctx context.Context, fn func(intel.Indicator) error) error
@@ -259,8 +261,25 @@ func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, err
 		}
 		sum.Objects = n
 	}
+	orig := make([]string, len(valid))
+	for k, i := range valid {
+		orig[k] = i.ID
+	}
 	if err := s.put(ctx, valid, &sum); err != nil {
 		return sum, err
+	}
+	// Sightings follow an indicator the store kept under its owner's own
+	// ID (the original was another owner's).
+	moved := map[string]string{}
+	for k, i := range valid {
+		if i.ID != orig[k] {
+			moved[orig[k]] = i.ID
+		}
+	}
+	for k := range b.Sightings {
+		if id, ok := moved[b.Sightings[k].IndicatorID]; ok {
+			b.Sightings[k].IndicatorID = id
+		}
 	}
 	if len(b.Sightings) > 0 {
 		if err := s.d.Store.AddSightings(ctx, b.Sightings); err != nil {
@@ -279,23 +298,16 @@ func (s *Service) put(ctx context.Context, is []intel.Indicator, sum *intel.Summ
 	}
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
-	// Which ones are new or newer, so only they are re-indexed (the store queues their hunts).
-	var changed []intel.Indicator
-	for _, i := range is {
-		old, err := s.d.Store.Indicator(ctx, i.ID)
-		if errors.Is(err, intel.ErrNotFound) || err == nil && old.Modified.Before(i.Modified) {
-			changed = append(changed, i)
-		} else if err != nil {
-			return err
-		}
-	}
-	got, err := s.d.Store.PutIndicators(ctx, is, s.hunting)
+	// The store says which ones are new or newer (it queues their hunts),
+	// so only they are re-indexed.
+	got, changed, err := s.d.Store.PutIndicators(ctx, is, s.hunting)
 	if err != nil {
 		return fmt.Errorf("intel: store indicators: %w", err)
 	}
 	sum.Imported += got.Imported
 	sum.Updated += got.Updated
 	sum.Unchanged += got.Unchanged
+	sum.Skipped = append(sum.Skipped, got.Skipped...)
 	s.mu.Lock()
 	for _, i := range changed {
 		delete(s.cache, i.ID)
@@ -343,13 +355,15 @@ func (s *Service) Add(ctx context.Context, i intel.Indicator) (intel.Indicator, 
 	if err := i.Validate(); err != nil {
 		return i, err
 	}
-	sum, err := s.Import(ctx, intel.Batch{Indicators: []intel.Indicator{i}})
+	b := intel.Batch{Indicators: []intel.Indicator{i}}
+	sum, err := s.Import(ctx, b)
 	if err != nil {
 		return i, err
 	}
 	if len(sum.Skipped) > 0 {
 		return i, errors.New(sum.Skipped[0].Reason)
 	}
+	i.ID = b.Indicators[0].ID // the store's (another owner held the one asked for)
 	return i, nil
 }
 

@@ -155,7 +155,7 @@ func testAdvisoryService(t *testing.T, open func(testing.TB) *DB) {
 	ind := func(id string, tlp intel.TLP, owner tenant.ID, audience ...tenant.ID) string {
 		i := intel.Indicator{ID: id, Observables: []intel.Observable{{Type: intel.TypeDomain, Value: id + ".example"}}, TLP: tlp,
 			Owner: owner, Audience: audience, Created: now, Modified: now, ValidFrom: now}
-		if _, err := db.PutIndicators(ctx, []intel.Indicator{i}, false); err != nil {
+		if _, _, err := db.PutIndicators(ctx, []intel.Indicator{i}, false); err != nil {
 			t.Fatal(err)
 		}
 		return id

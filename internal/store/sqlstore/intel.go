@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/intel/stix"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -60,59 +61,114 @@ func indicatorType(i intel.Indicator) string {
 	return string(i.Observables[0].Type)
 }
 
-// PutIndicators stores each indicator unless a version as new or newer is
-// held, and says how many were new, newer versions, or already held.
-func (d *DB) PutIndicators(ctx context.Context, is []intel.Indicator, hunt bool) (intel.Summary, error) {
+// PutIndicators stores each indicator unless its owner holds a version as
+// new or newer, says how many were new, newer versions, or already held,
+// and returns those it stored. An indicator is never taken from another
+// owner: when its ID is another owner's (two members import one feed, or
+// a member names another's indicator), it is stored under its owner's own
+// ID for it (ownIndicatorID), and is[k].ID is changed to that.
+func (d *DB) PutIndicators(ctx context.Context, is []intel.Indicator, hunt bool) (intel.Summary, []intel.Indicator, error) {
 	var s intel.Summary
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	defer tx.Rollback()
-	get, err := tx.PrepareContext(ctx, `SELECT modified FROM indicators WHERE id = ?`)
+	get, err := tx.PrepareContext(ctx, `SELECT COALESCE(owner, ''), modified FROM indicators WHERE id = ?`)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	defer get.Close()
+	// The update applies only to the owner's own row: a row another
+	// owner wrote since it was read is left alone (no rows affected).
 	put, err := tx.PrepareContext(ctx, `INSERT INTO indicators (id, owner, type, modified, revoked, data) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, type = excluded.type, modified = excluded.modified, revoked = excluded.revoked, data = excluded.data`)
+ON CONFLICT (id) DO UPDATE SET type = excluded.type, modified = excluded.modified, revoked = excluded.revoked, data = excluded.data
+WHERE COALESCE(indicators.owner, '') = COALESCE(excluded.owner, '')`)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	defer put.Close()
 	queue, err := tx.PrepareContext(ctx, `INSERT INTO retro_hunt_queue (indicator) VALUES (?)
 ON CONFLICT (indicator) DO UPDATE SET version = retro_hunt_queue.version + 1`)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	defer queue.Close()
-	for _, i := range is {
-		var have int64
-		switch err := get.QueryRowContext(ctx, i.ID).Scan(&have); {
-		case errors.Is(err, sql.ErrNoRows):
+	// held reads who holds id and its version.
+	held := func(id string) (owner string, modified int64, ok bool, err error) {
+		err = get.QueryRowContext(ctx, id).Scan(&owner, &modified)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", 0, false, nil
+		}
+		return owner, modified, err == nil, err
+	}
+	var stored []intel.Indicator
+	for k := range is {
+		i := &is[k]
+		// Where the owner keeps it: its own ID for it once the original
+		// was another's, else the original unless another holds it.
+		id, own := i.ID, ownIndicatorID(i.Owner, i.ID)
+		owner, have, ok, err := held(own)
+		if err != nil {
+			return s, nil, err
+		}
+		if ok {
+			id = own
+		} else if owner, have, ok, err = held(i.ID); err != nil {
+			return s, nil, err
+		} else if ok && owner != string(i.Owner) {
+			id, ok = own, false
+		}
+		switch {
+		case ok && owner != string(i.Owner):
+			// Only an ID made to look like another's own ID gets here.
+			s.Skipped = append(s.Skipped, intel.Skip{Ref: i.ID, Reason: "its ID is in use; give it another"})
+			continue
+		case !ok:
 			s.Imported++
-		case err != nil:
-			return s, err
 		case have >= i.Modified.UnixNano():
 			s.Unchanged++
+			i.ID = id
 			continue
 		default:
 			s.Updated++
 		}
+		i.ID = id
 		data, err := json.Marshal(i)
 		if err != nil {
-			return s, err
+			return s, nil, err
 		}
-		if _, err := put.ExecContext(ctx, i.ID, nullTenant(i.Owner), indicatorType(i), i.Modified.UnixNano(), i.Revoked, string(data)); err != nil {
-			return s, fmt.Errorf("indicator %s: %w", i.ID, err)
+		res, err := put.ExecContext(ctx, i.ID, nullTenant(i.Owner), indicatorType(*i), i.Modified.UnixNano(), i.Revoked, string(data))
+		if err != nil {
+			return s, nil, fmt.Errorf("indicator %s: %w", i.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s, nil, err
+		} else if n == 0 {
+			// Another owner's import took the ID since it was read.
+			s.Skipped = append(s.Skipped, intel.Skip{Ref: i.ID, Reason: "its ID was taken meanwhile; import it again"})
+			if ok {
+				s.Updated--
+			} else {
+				s.Imported--
+			}
+			continue
 		}
 		if hunt && !i.Revoked {
 			if _, err := queue.ExecContext(ctx, i.ID); err != nil {
-				return s, fmt.Errorf("indicator %s: queue its retro-hunt: %w", i.ID, err)
+				return s, nil, fmt.Errorf("indicator %s: queue its retro-hunt: %w", i.ID, err)
 			}
 		}
+		stored = append(stored, *i)
 	}
-	return s, tx.Commit()
+	return s, stored, tx.Commit()
+}
+
+// ownIndicatorID is the ID under which owner keeps an indicator whose ID
+// another owner holds: derived from both, so the owner's next version of
+// it finds it again.
+func ownIndicatorID(owner tenant.ID, id string) string {
+	return stix.DeterministicID("indicator", "own|"+string(owner)+"|"+id)
 }
 
 // retroHuntQueueMigration holds the indicators waiting for a retro-hunt,

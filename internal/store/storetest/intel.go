@@ -51,14 +51,14 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 		indicator("indicator--4", "a", intel.TLPClear, nil, "a-own.example", t0),
 		indicator("indicator--5", "b", intel.TLPGreen, nil, "b-own.example", t0),
 	}
-	sum, err := s.PutIndicators(ctx, is, true)
+	sum, _, err := s.PutIndicators(ctx, is, true)
 	if err != nil || sum.Imported != 5 || sum.Updated != 0 {
 		t.Fatalf("PutIndicators: %+v, %v", sum, err)
 	}
 	// A newer version updates; the same or an older one changes nothing.
 	newer := indicator("indicator--1", "", intel.TLPAmber, nil, "shared2.example", t0.Add(time.Hour))
 	older := indicator("indicator--4", "a", intel.TLPClear, nil, "a-old.example", t0.Add(-time.Hour))
-	sum, err = s.PutIndicators(ctx, []intel.Indicator{newer, older, is[2]}, true)
+	sum, _, err = s.PutIndicators(ctx, []intel.Indicator{newer, older, is[2]}, true)
 	if err != nil || sum.Updated != 1 || sum.Unchanged != 2 || sum.Imported != 0 {
 		t.Fatalf("second PutIndicators: %+v, %v", sum, err)
 	}
@@ -124,7 +124,7 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 	// Revoked ones leave the default list and the matcher's load.
 	rev := is[4]
 	rev.Revoked, rev.Modified = true, t0.Add(2*time.Hour)
-	if _, err := s.PutIndicators(ctx, []intel.Indicator{rev}, true); err != nil {
+	if _, _, err := s.PutIndicators(ctx, []intel.Indicator{rev}, true); err != nil {
 		t.Fatal(err)
 	}
 	if got := list(intel.Filter{Viewer: "b"}); slices.Contains(got, "indicator--5") {
@@ -205,12 +205,12 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 	if want := []string{"indicator--1@1", "indicator--2@0", "indicator--3@0", "indicator--4@0", "indicator--5@0"}; err != nil || !slices.Equal(queued, want) {
 		t.Fatalf("queued hunts = %v, %v; want %v", queued, err, want)
 	}
-	if _, err := s.PutIndicators(ctx, []intel.Indicator{indicator("indicator--6", "", intel.TLPAmber, nil, "quiet.example", t0)}, false); err != nil {
+	if _, _, err := s.PutIndicators(ctx, []intel.Indicator{indicator("indicator--6", "", intel.TLPAmber, nil, "quiet.example", t0)}, false); err != nil {
 		t.Fatal(err)
 	}
 	// indicator--2 changes while its hunt runs: dequeueing the version
 	// hunted leaves it queued.
-	if _, err := s.PutIndicators(ctx, []intel.Indicator{indicator("indicator--2", "", intel.TLPRed, nil, "red-all2.example", t0.Add(3*time.Hour))}, true); err != nil {
+	if _, _, err := s.PutIndicators(ctx, []intel.Indicator{indicator("indicator--2", "", intel.TLPRed, nil, "red-all2.example", t0.Add(3*time.Hour))}, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DequeueRetroHunts(ctx, []intel.QueuedHunt{q[0], q[1], q[2]}); err != nil {
@@ -223,5 +223,73 @@ func TestIntel(t *testing.T, open func(t *testing.T) IntelStore) {
 	}
 	if want := []string{"indicator--2@1", "indicator--4@0", "indicator--5@0"}; err != nil || !slices.Equal(queued, want) {
 		t.Errorf("after dequeueing the first three = %v, %v; want %v (indicator--2 changed since, indicator--6 put without a hunt)", queued, err, want)
+	}
+}
+
+// TestIndicatorOwnership: no owner's put takes another's indicator, by
+// naming its ID (a member crafting a STIX bundle, or two members importing
+// one public feed): the provider's and each member's copy stay apart, each
+// owner's later versions find its own copy, and sightings in the batch
+// follow the ID the store chose.
+func TestIndicatorOwnership(t *testing.T, open func(t *testing.T) IntelStore) {
+	ctx := context.Background()
+	s := open(t)
+	for _, id := range []tenant.ID{"a", "b"} {
+		if _, err := s.CreateTenant(ctx, tenant.Tenant{ID: id, Name: string(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const x = "indicator--7d1c0c9e-3e0a-4b7e-9f57-0a1b2c3d4e5f"
+	if _, _, err := s.PutIndicators(ctx, []intel.Indicator{indicator(x, "", intel.TLPGreen, nil, "feed.example", t0)}, true); err != nil {
+		t.Fatal(err)
+	}
+	// Member a names the provider's ID with a later, revoked version.
+	hijack := indicator(x, "a", intel.TLPGreen, nil, "feed.example", t0.Add(time.Hour))
+	hijack.Revoked = true
+	is := []intel.Indicator{hijack}
+	sum, stored, err := s.PutIndicators(ctx, is, true)
+	if err != nil || sum.Imported != 1 || sum.Updated != 0 || len(stored) != 1 {
+		t.Fatalf("a's put of the provider's ID: %+v, %d stored, %v; want imported as a's own", sum, len(stored), err)
+	}
+	aID := is[0].ID
+	if aID == x || stored[0].ID != aID {
+		t.Fatalf("a's copy kept as %q (returned %q); want an ID of its own", aID, stored[0].ID)
+	}
+	if got, err := s.Indicator(ctx, x); err != nil || got.Owner != "" || got.Revoked {
+		t.Fatalf("the provider's indicator after a's put: %+v, %v; want the provider's, not revoked", got, err)
+	}
+	if got, err := s.Indicator(ctx, aID); err != nil || got.Owner != "a" || !got.Revoked {
+		t.Fatalf("a's copy: %+v, %v", got, err)
+	}
+	// a's next version updates a's copy; the same version changes nothing.
+	next := indicator(x, "a", intel.TLPGreen, nil, "feed2.example", t0.Add(2*time.Hour))
+	is = []intel.Indicator{next, next}
+	if sum, _, err := s.PutIndicators(ctx, is, true); err != nil || sum.Updated != 1 || sum.Unchanged != 1 || is[0].ID != aID || is[1].ID != aID {
+		t.Fatalf("a's next version: %+v, %v, IDs %s %s; want a's copy (%s) updated", sum, err, is[0].ID, is[1].ID, aID)
+	}
+	// Member b imports the same feed: a third copy, b's.
+	is = []intel.Indicator{indicator(x, "b", intel.TLPGreen, nil, "feed.example", t0)}
+	if _, _, err := s.PutIndicators(ctx, is, true); err != nil || is[0].ID == x || is[0].ID == aID {
+		t.Fatalf("b's copy: ID %q, %v; want its own", is[0].ID, err)
+	}
+	if got, err := s.Indicator(ctx, aID); err != nil || got.Owner != "a" || got.Observables[0].Value != "feed2.example" {
+		t.Fatalf("a's copy after b's put: %+v, %v", got, err)
+	}
+	// The provider's own next version still updates the provider's.
+	if sum, _, err := s.PutIndicators(ctx, []intel.Indicator{indicator(x, "", intel.TLPGreen, nil, "feed3.example", t0.Add(time.Hour))}, true); err != nil || sum.Updated != 1 {
+		t.Fatalf("the provider's next version: %+v, %v", sum, err)
+	}
+	// A member's ID the provider names is likewise left alone.
+	const y = "indicator--0b7a5a52-5d43-4b8e-8a3c-2f6e1d0c9b8a"
+	if _, _, err := s.PutIndicators(ctx, []intel.Indicator{indicator(y, "b", intel.TLPRed, nil, "b-private.example", t0)}, true); err != nil {
+		t.Fatal(err)
+	}
+	is = []intel.Indicator{indicator(y, "", intel.TLPClear, nil, "other.example", t0.Add(time.Hour))}
+	if _, _, err := s.PutIndicators(ctx, is, true); err != nil || is[0].ID == y {
+		t.Fatalf("the provider naming b's ID: %q, %v", is[0].ID, err)
+	}
+	if got, err := s.Indicator(ctx, y); err != nil || got.Owner != "b" || got.Observables[0].Value != "b-private.example" {
+		t.Fatalf("b's indicator after the provider's put: %+v, %v", got, err)
 	}
 }

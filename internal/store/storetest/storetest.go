@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Progress", func(t *testing.T) { testProgress(t, open(t)) })
 	t.Run("Cases", func(t *testing.T) { TestCases(t, func(t *testing.T) CaseStore { return open(t) }) })
 	t.Run("Intel", func(t *testing.T) { TestIntel(t, func(t *testing.T) IntelStore { return open(t) }) })
+	t.Run("IndicatorOwnership", func(t *testing.T) { TestIndicatorOwnership(t, func(t *testing.T) IntelStore { return open(t) }) })
 }
 
 func mustTenant(t *testing.T, s Store, id tenant.ID) tenant.Tenant {
