@@ -300,7 +300,7 @@ func (s *Service) Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (Shar
 	for _, o := range obs {
 		i := intel.Indicator{
 			ID:          sharedID(o),
-			Name:        "Confirmed at a member: " + a.Title,
+			Name:        sharedName(a),
 			Observables: []intel.Observable{o},
 			TLP:         intel.TLP(s.cfg.TLP),
 			Confidence:  85,
@@ -326,6 +326,21 @@ func (s *Service) Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (Shar
 		}
 	}
 	return out, nil
+}
+
+// sharedName names a shared indicator by what confirmed it, never in the
+// member's own words or data: a detection rule's title (the provider's
+// rules), else the kind of alert. An intelligence match's title holds the
+// value matched and the member's own name for its indicator; a health
+// alert's, its source.
+func sharedName(a alert.Alert) string {
+	switch a.Producer {
+	case alert.ProducerSigma, alert.ProducerCorrelation:
+		return "Confirmed at a member: " + a.Title
+	case alert.ProducerIntel, alert.ProducerRetroHunt:
+		return "Confirmed at a member: a threat intelligence match"
+	}
+	return "Confirmed at a member: a " + string(a.Producer) + " alert"
 }
 
 // sharedID is the indicator id of a shared observable: the same value

@@ -3,6 +3,7 @@ package defend_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,38 @@ func TestAutoShare(t *testing.T) {
 	}
 	if len(k.batches) != 1 {
 		t.Errorf("an update shared again: %d batches", len(k.batches))
+	}
+}
+
+// TestConfirmSharesNoMemberWords: what a confirmation shares names the
+// rule that fired (the provider's), never the member's own data: an
+// intelligence match's title holds the value matched and the member's name
+// for its indicator, and neither reaches the indicator every member sees.
+func TestConfirmSharesNoMemberWords(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s, k := newService(t, defend.DefaultConfig(), now)
+	sigma := phish(1, "phish-rule", now)
+	sigma.Producer, sigma.Title = alert.ProducerSigma, "Invoice phishing sender"
+	ti := phish(2, "intel:indicator--1", now)
+	ti.Producer, ti.Title = alert.ProducerIntel, "Threat intelligence: email hr@rvcouncil.example (Riverside HR mailbox phished, case RV-42)"
+	for _, a := range []alert.Alert{sigma, ti} {
+		if _, err := s.Confirm(ctx, "a", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(k.batches) != 2 {
+		t.Fatalf("shared %d batches, want 2", len(k.batches))
+	}
+	if got := k.batches[0].Indicators[0].Name; got != "Confirmed at a member: Invoice phishing sender" {
+		t.Errorf("the rule's alert shared as %q, want the rule's title", got)
+	}
+	for _, i := range k.batches[1].Indicators {
+		for _, private := range []string{"rvcouncil", "Riverside", "RV-42"} {
+			if strings.Contains(i.Name, private) || strings.Contains(i.Description, private) {
+				t.Errorf("the intelligence match shared %q: name %q, description %q", private, i.Name, i.Description)
+			}
+		}
 	}
 }
 
