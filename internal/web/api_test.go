@@ -401,11 +401,13 @@ func TestIngestBackpressure(t *testing.T) {
 	t.Errorf("searchable after back-pressure: %v, want n=%d", rows, accepted)
 }
 
-// A provider reading one member's detection settings or cloud sources is
+// A provider reading one member's detection settings, cloud sources,
+// notification channels and undelivered notifications, users or tokens is
 // in that member's audit chain, as a search of its data is.
 func TestProviderSettingsReadsAudited(t *testing.T) {
 	w := newWorld(t)
-	for _, path := range []string{"/api/v1/rules?tenant=tenant-b", "/api/v1/placeholders?tenant=tenant-b", "/api/v1/cloud-sources?tenant=tenant-b"} {
+	for _, path := range []string{"/api/v1/rules?tenant=tenant-b", "/api/v1/placeholders?tenant=tenant-b", "/api/v1/cloud-sources?tenant=tenant-b",
+		"/api/v1/notifications/channels?tenant=tenant-b", "/api/v1/notifications/deadletters?tenant=tenant-b", "/api/v1/users?tenant=tenant-b", "/api/v1/tokens?tenant=tenant-b"} {
 		if status, body := w.s.Do(t, "GET", path, servertest.AdminToken, nil); status != 200 {
 			t.Fatalf("GET %s: %d %s", path, status, body)
 		}
@@ -422,7 +424,7 @@ func TestProviderSettingsReadsAudited(t *testing.T) {
 	for _, r := range audit.Records {
 		got[r.Action] = r.Scope + "/" + r.Role
 	}
-	for _, action := range []string{"rules.read", "placeholders.read", "cloudsources.read"} {
+	for _, action := range []string{"rules.read", "placeholders.read", "cloudsources.read", "notify.channels.read", "notify.deadletters.read", "users.read", "tokens.read"} {
 		if got[action] != "tenant-b/provider-admin" {
 			t.Errorf("audit chain of tenant-b lacks %s by provider-admin: %v", action, got)
 		}

@@ -76,6 +76,16 @@ func (a *API) notifyTenant(r *http.Request, p auth.Principal, change bool) (tena
 	return t, nil
 }
 
+// auditNotifyRead records a provider's read of a member's channels or
+// undelivered notifications in the member's chain (the provider's own
+// channels are not a member's).
+func (a *API) auditNotifyRead(r *http.Request, p auth.Principal, action string, t tenant.ID) error {
+	if t == notify.Provider {
+		return nil
+	}
+	return a.auditProviderRead(r, p, action, t)
+}
+
 // channelTenant is the tenant of the channel in the path: the caller's
 // (tenant roles), the one named with ?tenant=, or, for a provider role
 // naming none, the channel's own.
@@ -113,6 +123,9 @@ func notifyError(err error) error {
 func (a *API) getChannels(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	t, err := a.notifyTenant(r, p, false)
 	if err != nil {
+		return err
+	}
+	if err := a.auditNotifyRead(r, p, "notify.channels.read", t); err != nil {
 		return err
 	}
 	l, err := a.d.Notify.List(r.Context(), t)
@@ -185,6 +198,9 @@ func (a *API) postChannelTest(w http.ResponseWriter, r *http.Request, p auth.Pri
 func (a *API) getNotifyDeadLetters(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	t, err := a.notifyTenant(r, p, false)
 	if err != nil {
+		return err
+	}
+	if err := a.auditNotifyRead(r, p, "notify.deadletters.read", t); err != nil {
 		return err
 	}
 	q := r.URL.Query()

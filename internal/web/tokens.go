@@ -66,6 +66,9 @@ func (a *API) getTokens(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return err
 	}
+	if err := a.auditProviderRead(r, p, "tokens.read", t); err != nil {
+		return err
+	}
 	out := make([]tokenJSON, 0, len(toks))
 	for _, tok := range toks {
 		if !p.CanCreateToken(tok) {

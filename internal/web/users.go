@@ -98,6 +98,9 @@ func (a *API) getUsers(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	if err != nil {
 		return err
 	}
+	if err := a.auditProviderRead(r, p, "users.read", t); err != nil {
+		return err
+	}
 	out := make([]userJSON, 0, len(us))
 	for _, u := range us {
 		out = append(out, toUserJSON(u))
