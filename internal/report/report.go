@@ -184,6 +184,8 @@ type Campaign struct {
 	// title, which counts every member).
 	Kind      string    `json:"kind"`
 	Value     string    `json:"value"`
+	// FirstSeen and LastSeen are when the member's own alerts in it were
+	// seen in the month (never another member's times).
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	// Alerts are the member's own alerts in it, seen in the month.
@@ -471,20 +473,25 @@ func gatherCampaigns(ctx context.Context, s Campaigns, t tenant.ID, from, to tim
 		if err != nil {
 			return nil, err
 		}
-		own := 0
+		mc := Campaign{ID: c.ID, Kind: c.Kind, Value: c.Value}
 		others := map[tenant.ID]bool{}
 		for _, l := range full.Links {
 			switch {
 			case l.Tenant != t:
 				others[l.Tenant] = true
 			case !l.Seen.Before(from) && l.Seen.Before(to):
-				own++
+				mc.Alerts++
+				if mc.FirstSeen.IsZero() || l.Seen.Before(mc.FirstSeen) {
+					mc.FirstSeen = l.Seen
+				}
+				if l.Seen.After(mc.LastSeen) {
+					mc.LastSeen = l.Seen
+				}
 			}
 		}
-		if own == 0 {
+		if mc.Alerts == 0 {
 			continue
 		}
-		mc := Campaign{ID: c.ID, Kind: c.Kind, Value: c.Value, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen, Alerts: own}
 		if len(others) >= k {
 			mc.OtherMembers = len(others)
 		}

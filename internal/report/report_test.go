@@ -270,7 +270,8 @@ func TestGatherKnownMonth(t *testing.T) {
 		Advisories: []report.Advisory{{ID: 1, TitleEN: "Phishing wave against councils", TitleCY: "Ton gwe-rwydo yn erbyn cynghorau", TLP: "TLP:GREEN",
 			Published: at("2026-11-08 09:00:00"), Acknowledged: at("2026-11-09 10:30:00")}},
 		Campaigns: []report.Campaign{{ID: 1, Kind: "domain", Value: "evil.example",
-			FirstSeen: at("2026-11-03 10:00:00"), LastSeen: at("2026-11-03 10:30:00"), Alerts: 1, OtherMembers: 3}},
+			// gwynedd's own alert's time, not the others' (10:05 to 10:30)
+			FirstSeen: at("2026-11-03 10:00:00"), LastSeen: at("2026-11-03 10:00:00"), Alerts: 1, OtherMembers: 3}},
 		KAnonymity: 2,
 	}
 	if diff := cmp.Diff(want, r); diff != "" {
