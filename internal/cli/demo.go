@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/url"
@@ -88,6 +89,16 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 			return err
 		}
 		caseLine = fmt.Sprintf("case %d is open for it, escalated to the member", id)
+		// Once the members' events have been through detection, a partner
+		// CERT shares the payload's site: only a retro-hunt can find it.
+		if err := demoCaughtUp(ctx, c); err != nil {
+			return err
+		}
+		resp, err = c.do(ctx, "POST", "/api/v1/intel/import?name=partner-cert.csv&tlp=green", bytes.NewReader(demo.PartnerIndicators()), "text/csv")
+		if err != nil {
+			return fmt.Errorf("import the partner's indicators: %w", err)
+		}
+		resp.Body.Close()
 	} else {
 		caseLine = "its case is in the case list"
 	}
@@ -114,19 +125,22 @@ What happened (the queue, Campaigns, Cases and Overview show it):
   - at each member one user opened the attachment and its macro started encoded PowerShell;
     at North Vale and Riverside the intruder then dumped LSASS and moved to the domain controller;
   - at Riverside it deleted the backups (shadow copies, backup catalogue): %s;
-  - West Fire's firewall stopped logging: within a minute it is silent, with a health alert.
+  - West Fire's firewall stopped logging: within a minute it is silent, with a health alert;
+  - afterwards a partner CERT shared the site the macro fetched its payload from (%[12]s):
+    a retro-hunt found it in every member's proxy logs (intel hunts).
 
 In another terminal:
-  export TARIAN_URL=%s TARIAN_TOKEN=%s
+  export TARIAN_URL=%[7]s TARIAN_TOKEN=%[8]s
   %[11]s alerts incidents --tenant '*'     # the queue, one line per intrusion
   %[11]s campaigns list                    # one sender at three members
+  %[11]s intel hunts                       # the partner's indicator found in the past
   %[11]s cases list --tenant '*'
   %[11]s sources list --tenant west-fire   # the silent firewall
   %[11]s scorecard --tenant '*'            # onboarding: sources, ATT&CK coverage
   %[11]s reports create --tenant riverside --month %[9]s -o riverside.html   # or --lang cy --pdf
   %[11]s search --tenant '*' 'source.ip:%[10]s | stats by (tenant) count()'
 Stop with Ctrl-C.
-`, base, len(demo.Tenants), base, console, demo.PhishSender, caseLine, base, tokenHint, now.UTC().Format("2006-01"), demo.SprayIP, selfCommand())
+`, base, len(demo.Tenants), base, console, demo.PhishSender, caseLine, base, tokenHint, now.UTC().Format("2006-01"), demo.SprayIP, selfCommand(), demo.StageDomain)
 	return replayErr
 }
 
@@ -235,6 +249,35 @@ func demoCase(ctx context.Context, c *client) (int64, error) {
 		return 0, fmt.Errorf("demo case: escalate: %w", err)
 	}
 	return cs.ID, nil
+}
+
+// demoCaughtUp waits until the detector has read every event sent so far
+// (its lag on the server's metrics is 0).
+func demoCaughtUp(ctx context.Context, c *client) error {
+	for deadline := time.Now().Add(45 * time.Second); ; {
+		resp, err := c.do(ctx, "GET", "/metrics", nil, "")
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "tarian_detector_lag_messages "); ok && v == "0" {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return errors.New("demo: the detector did not catch up within 45 s")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // demoLiveEvery is how often the demo's members send while it runs.

@@ -21,7 +21,8 @@ const demoPromise = time.Minute
 
 // TestDemoStory: within a minute of `tarian demo` starting, a newcomer
 // sees alerts at every member, the phishing wave as one campaign across
-// three members, the intrusion's case (escalated to Riverside), West
+// three members, the payload's site (shared afterwards) found by a
+// retro-hunt at every member, the intrusion's case (escalated to Riverside), West
 // Fire's firewall silent with a health alert while the others' keep
 // sending, and a scorecard per member.
 func TestDemoStory(t *testing.T) {
@@ -81,15 +82,21 @@ func TestDemoStory(t *testing.T) {
 		if err := get("/api/v1/alerts?tenant=*&limit=500", &alerts); err != nil {
 			return err.Error()
 		}
-		members, producers := map[string]bool{}, map[string]bool{}
+		members, producers, retro := map[string]bool{}, map[string]bool{}, map[string]bool{}
 		silentAlert := false
 		for _, a := range alerts.Alerts {
 			members[a.Tenant] = true
 			producers[a.Producer] = true
 			silentAlert = silentAlert || a.Tenant == "west-fire" && a.Producer == "health" && strings.HasPrefix(a.RuleID, "health:silence:")
+			if a.Producer == "retrohunt" {
+				retro[a.Tenant] = true
+			}
 		}
 		if len(members) != len(demo.Tenants) || !producers["sigma"] || !producers["intel"] {
 			return fmt.Sprintf("alerts at every member from rules and intel: members %v, producers %v", members, producers)
+		}
+		if len(retro) != len(demo.Tenants) {
+			return fmt.Sprintf("the partner's indicator found by a retro-hunt at every member: %v", retro)
 		}
 		var camps struct {
 			Campaigns []struct {

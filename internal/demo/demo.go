@@ -7,7 +7,9 @@
 // encoded PowerShell; at two the intruder dumps credentials and moves to
 // the domain controller; at one it then deletes the backups (shadow copies
 // and the Windows backup catalogue), the step before ransomware encrypts.
-// Meanwhile one member's firewall stops logging. The events, rules and
+// Meanwhile one member's firewall stops logging. Afterwards a partner CERT
+// shares the site the macro fetched its payload from, and a retro-hunt
+// finds it in every member's history. The events, rules and
 // indicators are written here, not copied from any data set.
 package demo
 
@@ -16,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/parse"
@@ -53,6 +56,11 @@ const (
 	PhishSender  = "invoices@payment-notice.example"
 	PhishDomain  = "payment-notice.example"
 	PhishSubject = "Overdue invoice INV-20931"
+	// StageDomain is where the macro fetched its payload from: nobody knew
+	// it when the demo's events happened; a partner CERT shares it later
+	// (PartnerIndicators), and a retro-hunt finds it in each member's
+	// proxy logs.
+	StageDomain = "cdn.office-updates.example"
 )
 
 // FirewallSilence is how long a demo firewall may stay quiet before its
@@ -71,6 +79,13 @@ func Sources() []parse.Source {
 			parse.Source{Name: t.ID + "-mail", Tenant: t.ID, Receiver: "http", Host: t.Mail, Type: "json"})
 	}
 	return out
+}
+
+// PartnerIndicators is what a partner CERT shares once the demo's events
+// are stored, as CSV: the payload's download site.
+func PartnerIndicators() []byte {
+	return []byte("type,value,confidence,description\n" +
+		"domain," + StageDomain + ",85,Payload download site of the invoice phishing wave, shared by a partner CERT (demo)\n")
 }
 
 // Indicators is the demo's threat intelligence, as CSV: the phishing
@@ -136,6 +151,8 @@ func Events(t Tenant, n int, now time.Time, seed uint64) [][]byte {
 		add(processCmd(step.Add(time.Duration(i)*time.Minute), ws, t.Victim, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
 			`powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA`, `C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE`))
 	}
+	// It fetches its payload through the proxy.
+	add(download(step.Add(30*time.Second), t.Proxy, ws, t.Victim, "https://"+StageDomain+"/update/KB5031-x64.ps1"))
 	if t.Stage >= 2 {
 		// Credential theft: LSASS dumped through comsvcs.dll ...
 		add(processCmd(step.Add(stepGap), ws, t.Victim, `C:\Windows\System32\rundll32.exe`,
@@ -220,6 +237,21 @@ func web(r *rand.Rand, at time.Time, proxy, client, user string) map[string]any 
 		"source":      map[string]any{"domain": client},
 		"user":        map[string]any{"name": user},
 		"url":         map[string]any{"domain": site, "full": "https://" + site + "/"},
+		"http":        map[string]any{"request": map[string]any{"method": "GET"}, "response": map[string]any{"status_code": 200}},
+		"destination": map[string]any{"port": 443},
+	}
+}
+
+func download(at time.Time, proxy, client, user, u string) map[string]any {
+	site := strings.TrimPrefix(u, "https://")
+	site, _, _ = strings.Cut(site, "/")
+	return map[string]any{
+		"@timestamp": ts(at), "message": fmt.Sprintf("proxy allow %s GET %s", user, u),
+		"event":       map[string]any{"kind": "event", "category": []string{"network"}, "module": "proxy"},
+		"host":        map[string]any{"name": proxy},
+		"source":      map[string]any{"domain": client},
+		"user":        map[string]any{"name": user},
+		"url":         map[string]any{"domain": site, "full": u},
 		"http":        map[string]any{"request": map[string]any{"method": "GET"}, "response": map[string]any{"status_code": 200}},
 		"destination": map[string]any{"port": 443},
 	}
