@@ -182,8 +182,8 @@ type Campaign struct {
 	ID int64 `json:"id"`
 	// Kind and Value are the external observable (not the provider's
 	// title, which counts every member).
-	Kind      string    `json:"kind"`
-	Value     string    `json:"value"`
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
 	// FirstSeen and LastSeen are when the member's own alerts in it were
 	// seen in the month (never another member's times).
 	FirstSeen time.Time `json:"first_seen"`
