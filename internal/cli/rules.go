@@ -127,6 +127,10 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // testMatch is one line of `rules test` output.
+// endOfInput is the file of a match judged when a window closed at the end
+// of the event files.
+const endOfInput = "(end of input)"
+
 type testMatch struct {
 	RuleID string `json:"rule_id"`
 	Title  string `json:"title"`
@@ -237,6 +241,19 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
 			return 2
 		}
+	}
+	// No later event can join the windows still open: judge them now.
+	var encErr error
+	eng.CloseWindows(state, func(m detect.Match) {
+		nMatches++
+		if encErr == nil {
+			encErr = enc.Encode(testMatch{RuleID: m.RuleID, Title: m.Title, Level: m.Level, File: endOfInput, Author: m.Author})
+		}
+	})
+	if encErr != nil {
+		out.Flush()
+		fmt.Fprintf(stderr, "tarian rules test: %v\n", encErr)
+		return 2
 	}
 	if err := out.Flush(); err != nil {
 		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)

@@ -142,6 +142,48 @@ not json
 	}
 }
 
+// TestRulesTestJudgesOpenWindowsAtTheEnd: a condition judged when its
+// window closes (eq) is reported at the first later event, and for a
+// window still open when the files end, at their end: no later event can
+// join it.
+func TestRulesTestJudgesOpenWindowsAtTheEnd(t *testing.T) {
+	exactly := strings.Replace(strings.Replace(testCorrelation, "condition: {gte: 3}", "condition: {eq: 2}", 1), "Brute force", "Exactly two", 1)
+	dir := writeFiles(t, map[string]string{
+		"r/corr.yml": exactly,
+		"ev.jsonl": `{"EventID":4625,"Channel":"Security","IpAddress":"10.0.0.9","@timestamp":"2024-01-01T00:00:00Z"}
+{"EventID":4625,"Channel":"Security","IpAddress":"10.0.0.9","@timestamp":"2024-01-01T00:01:00Z"}
+{"EventID":4625,"Channel":"Security","IpAddress":"10.0.0.7","@timestamp":"2024-01-01T00:20:00Z"}
+{"EventID":4625,"Channel":"Security","IpAddress":"10.0.0.7","@timestamp":"2024-01-01T00:21:00Z"}
+{"EventID":4625,"Channel":"Security","IpAddress":"10.0.0.8","@timestamp":"2024-01-01T00:22:00Z"}
+`,
+	})
+	ev := filepath.Join(dir, "ev.jsonl")
+	var out, errb bytes.Buffer
+	if code := runRulesTest([]string{"--rules", filepath.Join(dir, "r"), ev}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var got []testMatch
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m testMatch
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		got = append(got, m)
+	}
+	// 10.0.0.9's window closes at line 3's event; 10.0.0.7's (two) and
+	// 10.0.0.8's (one) are open at the end, and only the first holds.
+	want := []testMatch{
+		{RuleID: "33333333-3333-3333-3333-333333333333", Title: "Exactly two", Level: "high", File: ev, Line: 3},
+		{RuleID: "33333333-3333-3333-3333-333333333333", Title: "Exactly two", Level: "high", File: endOfInput},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("matches (-want +got):\n%s", diff)
+	}
+	if s := errb.String(); !strings.Contains(s, "5 events, 2 matches") {
+		t.Errorf("stderr = %q", s)
+	}
+}
+
 // TestRulesTestGroundTruth runs `rules test` once over every kind=rule file
 // of $TARIAN_CORPUS/events/ground_truth.tsv with all SigmaHQ rules and
 // checks each file fires its rule the expected number of times (blank: at

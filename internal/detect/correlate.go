@@ -24,13 +24,16 @@ type ccorr struct {
 	// correlation (chained correlations see only their inputs' groups).
 	groupBy   [][]int32
 	groupName [][]string
-	value     []int32
-	valueName []string
+	// value and valueName: the condition's fields (several only for a
+	// value_count of their combination).
+	value     [][]int32
+	valueName [][]string
 	parents   []*ccorr // correlations that use this one
 	generate  bool     // report its own matches
-	// atClose: a condition with an upper bound (lt, lte, alone or in a
-	// range) is judged when the window closes, not at each match: it would
-	// hold at the first match, and a count can still rise past the bound.
+	// atClose: the condition is judged when the window closes, not at each
+	// match (sigma.Correlation.JudgedAtClose): an upper bound, eq or neq
+	// could hold before the count has risen past it, and an average or a
+	// percentile can fall again.
 	atClose bool
 }
 
@@ -110,7 +113,7 @@ func missingRefs(r *sigma.Rule, byRef map[string][]*crule, byCorr map[string]*cc
 
 func (e *Engine) compileCorrelation(r *sigma.Rule, byRef map[string][]*crule, byCorr map[string]*ccorr) *ccorr {
 	c := &ccorr{rule: r, c: r.Correlation, key: r.ID, generate: true}
-	c.atClose = r.Correlation.Condition.Upper()
+	c.atClose = r.Correlation.JudgedAtClose()
 	if c.key == "" {
 		c.key = r.Title
 	}
@@ -133,15 +136,17 @@ func (e *Engine) compileCorrelation(r *sigma.Rule, byRef map[string][]*crule, by
 		}
 		c.groupBy = append(c.groupBy, ids)
 		c.groupName = append(c.groupName, names)
-		vf, vn := int32(-1), ""
-		if f := r.Correlation.Condition.Field; f != "" {
-			vn = aliasFor(r.Correlation, f, m.sigmaRule())
+		var vids []int32
+		var vnames []string
+		for _, f := range r.Correlation.Condition.Fields {
+			name := aliasFor(r.Correlation, f, m.sigmaRule())
+			vnames = append(vnames, name)
 			if m.rule != nil {
-				vf = e.fieldID(vn)
+				vids = append(vids, e.fieldID(name))
 			}
 		}
-		c.value = append(c.value, vf)
-		c.valueName = append(c.valueName, vn)
+		c.value = append(c.value, vids)
+		c.valueName = append(c.valueName, vnames)
 	}
 	for _, m := range c.members {
 		// Referenced rules stay silent unless a correlation using them
@@ -310,9 +315,17 @@ func (s *State) observe(st *evState, c *ccorr, r *crule, fn func(Match)) {
 		}
 	}
 	var en entry
-	if id := c.value[mi]; id >= 0 {
-		if i := st.first(id); i >= 0 && !st.vals[i].null {
-			en.Value = string(st.vals[i].raw)
+	for k, id := range c.value[mi] {
+		i := st.first(id)
+		if i < 0 || st.vals[i].null || len(st.vals[i].raw) == 0 {
+			en = entry{} // a value (combination) counts only when every field has one
+			break
+		}
+		if k > 0 {
+			en.Value += valueSep
+		}
+		en.Value += string(st.vals[i].raw)
+		if len(c.value[mi]) == 1 {
 			en.Num, en.HasNum = parseNumber(st.vals[i].raw)
 		}
 	}
@@ -344,8 +357,14 @@ func (s *State) record(c *ccorr, mi int, t time.Time, hasTime bool, vals []strin
 		groupVals[gi] = Field{Name: c.c.GroupBy[gi], Value: v}
 	}
 	key := kb.String()
-	closed := s.closeWindows(nil)
+	closed := s.closeWindows(nil, s.last.UnixNano())
 	g := s.groups[key]
+	if g != nil && c.atClose && g.Close == 0 {
+		// A window from state saved when this condition was judged at each
+		// match (an older version, or the rule changed): start afresh, as
+		// after a match, rather than keep a window that never closes.
+		g = nil
+	}
 	if g == nil {
 		g = &group{Span: int64(c.c.Timespan)}
 		if c.atClose {
@@ -420,17 +439,17 @@ type closedWindow struct {
 	key string // the group's key in State.groups
 }
 
-// closeWindows ends the windows judged at close (upper bounds) that the latest
-// event time has passed, and returns those whose condition held. s.mu must
-// be held; corrs resolves correlation keys (nil: use the ones recorded).
-func (s *State) closeWindows(corrs map[string]*ccorr) []closedWindow {
+// closeWindows ends the windows judged at close that end before now (Unix
+// nanoseconds; normally the latest event time), and returns those whose
+// condition held. s.mu must be held; corrs resolves correlation keys (nil:
+// use the ones recorded).
+func (s *State) closeWindows(corrs map[string]*ccorr, now int64) []closedWindow {
 	if s.byKey == nil && corrs == nil {
 		return nil
 	}
 	if corrs == nil {
 		corrs = s.byKey
 	}
-	now := s.last.UnixNano()
 	var out []closedWindow
 	for k, g := range s.groups {
 		if g.Close == 0 || g.Close >= now {
@@ -476,9 +495,31 @@ func (s *State) advance(e *Engine, t time.Time, fn func(Match)) {
 	if t.After(s.last) {
 		s.last = t
 	}
-	closed := s.closeWindows(e.corrByKey)
+	closed := s.closeWindows(e.corrByKey, s.last.UnixNano())
 	s.mu.Unlock()
 	s.fireClosed(closed, fn)
+}
+
+// CloseWindows ends every window of cs that is judged when it closes
+// (sigma.Correlation.JudgedAtClose) as though event time had passed it, and
+// reports the correlations whose condition held, in the order of their
+// windows' close. It is for the end of a finite input (the event files of
+// `tarian rules test`), after which no event can join those windows. The
+// server does not call it: there a window closes when an event past its
+// end arrives.
+func (e *Engine) CloseWindows(cs *State, fn func(Match)) {
+	// A window that closes here may open one of a correlation using this
+	// one (chaining), so close until none is left.
+	for {
+		cs.mu.Lock()
+		cs.byKey = e.corrByKey
+		closed := cs.closeWindows(e.corrByKey, math.MaxInt64)
+		cs.mu.Unlock()
+		if len(closed) == 0 {
+			return
+		}
+		cs.fireClosed(closed, fn)
+	}
 }
 
 // fire reports a correlation match and records it for the correlations
@@ -496,9 +537,19 @@ func (s *State) fire(c *ccorr, res *CorrelationResult, t time.Time, fn func(Matc
 			pvals[gi] = fieldValue(groupVals, name)
 		}
 		var pen entry
-		if name := p.valueName[pi]; name != "" {
-			pen.Value = fieldValue(groupVals, name)
-			pen.Num, pen.HasNum = parseNumber([]byte(pen.Value))
+		for k, name := range p.valueName[pi] {
+			v := fieldValue(groupVals, name)
+			if v == "" {
+				pen = entry{}
+				break
+			}
+			if k > 0 {
+				pen.Value += valueSep
+			}
+			pen.Value += v
+			if len(p.valueName[pi]) == 1 {
+				pen.Num, pen.HasNum = parseNumber([]byte(v))
+			}
 		}
 		s.record(p, pi, t, true, pvals, pen, fn)
 	}
@@ -512,6 +563,10 @@ func fieldValue(fs []Field, name string) string {
 	}
 	return ""
 }
+
+// valueSep joins the values of a value_count over several fields into the
+// one value counted (field values do not hold NUL in practice).
+const valueSep = "\x00"
 
 // sweep drops groups whose newest match is older than their timespan,
 // measured from the latest event time seen, so state does not grow with

@@ -153,11 +153,17 @@ func TestCorrelationRange(t *testing.T) {
 		{"value_sum in the range", "type: value_sum\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {field: TargetUserName, gt: 10, lte: 20}",
 			[]string{failedAt(0, "a", "6"), failedAt(1, "a", "5"), failedAt(2, "a", "9"), laterEvent(120)},
 			[]corrFiring{{Event: 3, Value: 20, Group: "a", At: closeAt}}},
-		{"lower bound and neq fire at the match", "type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {gt: 2, neq: 3}",
-			// A range with no upper bound fires as soon as it holds, like gte: at 4, not 3;
+		{"lower bound and neq judged at close", "type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {gt: 2, neq: 3}",
+			// The count passes 3 on its way to 8: only the final count counts.
+			append(repeat(8, 0, "a", sameUser), laterEvent(120)),
+			[]corrFiring{{Event: 8, Value: 8, Group: "a", At: closeAt}}},
+		{"lower bound and neq, the count ends on the neq", "type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {gt: 2, neq: 3}",
+			append(repeat(3, 0, "a", sameUser), laterEvent(120)), nil},
+		{"lower bound alone fires at the match", "type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {gt: 2}",
+			// A count only rises: once past a lower bound it stays past;
 			// then the window starts again.
 			repeat(8, 0, "a", sameUser),
-			[]corrFiring{{Event: 3, Value: 4, Group: "a", At: rangeT0.Add(3 * time.Minute)}, {Event: 7, Value: 4, Group: "a", At: rangeT0.Add(7 * time.Minute)}}},
+			[]corrFiring{{Event: 2, Value: 3, Group: "a", At: rangeT0.Add(2 * time.Minute)}, {Event: 5, Value: 3, Group: "a", At: rangeT0.Add(5 * time.Minute)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

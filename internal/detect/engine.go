@@ -658,54 +658,45 @@ type constMatcher bool
 
 func (c constMatcher) match(*evState, int32) bool { return bool(c) }
 
-// expand replaces %name% placeholders with their configured values.
+// expand replaces the placeholders of an |expand value with their
+// configured values, one pattern per combination. It reports false when a
+// placeholder has no values: the value then matches nothing.
 func (e *Engine) expand(p sigma.Pattern) ([]sigma.Pattern, bool) {
 	out := []sigma.Pattern{nil}
 	for _, t := range p {
-		if t.Kind != sigma.TokLit || !strings.Contains(t.Text, "%") {
+		if t.Kind != sigma.TokPlaceholder {
 			for i := range out {
-				out[i] = append(out[i], t)
+				out[i] = appendToken(out[i], t)
 			}
 			continue
 		}
-		texts := []string{""}
-		rest := t.Text
-		for {
-			i := strings.IndexByte(rest, '%')
-			j := -1
-			if i >= 0 {
-				j = strings.IndexByte(rest[i+1:], '%')
-			}
-			if i < 0 || j < 0 {
-				for k := range texts {
-					texts[k] += rest
-				}
-				break
-			}
-			name := rest[i+1 : i+1+j]
-			vals, ok := e.opts.Placeholders[name]
-			if !ok || len(vals) == 0 {
-				return nil, false
-			}
-			var next []string
-			for _, tx := range texts {
-				for _, v := range vals {
-					next = append(next, tx+rest[:i]+v)
-				}
-			}
-			texts = next
-			rest = rest[i+j+2:]
+		vals := e.opts.Placeholders[t.Text]
+		if len(vals) == 0 {
+			return nil, false
 		}
-		var next []sigma.Pattern
+		next := make([]sigma.Pattern, 0, len(out)*len(vals))
 		for _, o := range out {
-			for _, tx := range texts {
-				q := append(slices.Clone(o), sigma.Token{Kind: sigma.TokLit, Text: tx})
-				next = append(next, q)
+			for _, v := range vals {
+				next = append(next, appendToken(slices.Clone(o), sigma.Token{Kind: sigma.TokLit, Text: v}))
 			}
 		}
 		out = next
 	}
 	return out, true
+}
+
+// appendToken appends t to p, merging adjacent literals as a Pattern
+// requires.
+func appendToken(p sigma.Pattern, t sigma.Token) sigma.Pattern {
+	n := len(p)
+	if n > 0 && t.Kind == sigma.TokLit && p[n-1].Kind == sigma.TokLit {
+		p[n-1].Text += t.Text
+		return p
+	}
+	if t.Kind == sigma.TokLit && t.Text == "" || t.Kind == sigma.TokStar && n > 0 && p[n-1].Kind == sigma.TokStar {
+		return p // an empty value between two stars
+	}
+	return append(p, t)
 }
 
 func netMaskSize(mask []byte) (int, int) {

@@ -126,6 +126,22 @@ func TestModifiersAndConditions(t *testing.T) {
 		{"lt", "  s: {Count|lt: 5}\n  condition: s", ev(`"Count":4.5`), true},
 		{"lte no", "  s: {Count|lte: 5}\n  condition: s", ev(`"Count":6`), false},
 		{"gt non numeric", "  s: {Count|gt: 5}\n  condition: s", ev(`"Count":"many"`), false},
+		// Numbers are decimal: hexadecimal, octal and binary text is not a
+		// number for comparisons, as it is not for equality.
+		{"gt hex text", "  s: {Count|gt: 10}\n  condition: s", ev(`"Count":"0x20"`), false},
+		{"lt hex text", "  s: {Count|lt: 100}\n  condition: s", ev(`"Count":"0x20"`), false},
+		{"gt octal text", "  s: {Count|gt: 10}\n  condition: s", ev(`"Count":"0o20"`), false},
+		{"gt binary text", "  s: {Count|gt: 1}\n  condition: s", ev(`"Count":"0b11"`), false},
+		{"gt hex float text", "  s: {Count|gt: 1}\n  condition: s", ev(`"Count":"0x1p4"`), false},
+		{"gt digit separators", "  s: {Count|gt: 10}\n  condition: s", ev(`"Count":"1_000"`), false},
+		{"gt infinity text", "  s: {Count|gt: 10}\n  condition: s", ev(`"Count":"Inf"`), false},
+		{"lt nan text", "  s: {Count|lt: 10}\n  condition: s", ev(`"Count":"NaN"`), false},
+		{"eq hex text", "  s: {Count: 32}\n  condition: s", ev(`"Count":"0x20"`), false},
+		{"gt leading zero is decimal", "  s: {Count|gt: 10}\n  condition: s", ev(`"Count":"020"`), true},
+		{"gt decimal text with spaces", "  s: {Count|gt: 10}\n  condition: s", ev(`"Count":" 20 "`), true},
+		{"gt negative", "  s: {Count|gt: -10}\n  condition: s", ev(`"Count":"-2.5"`), true},
+		{"gt exponent", "  s: {Count|gt: 999}\n  condition: s", ev(`"Count":1e3`), true},
+		{"lte fraction only", "  s: {Count|lte: 1}\n  condition: s", ev(`"Count":".5"`), true},
 		{"neq", "  s: {User|neq: 'admin'}\n  condition: s", ev(`"User":"bob"`), true},
 		{"neq equal", "  s: {User|neq: 'admin'}\n  condition: s", ev(`"User":"ADMIN"`), false},
 		// fieldref
@@ -278,6 +294,50 @@ filter:
 	}
 }
 
+// TestExpandEscapedPercent: in an |expand value \% is a plain percent
+// sign, so \%plain%admins% is the text "%plain" followed by the values of
+// the placeholder admins (the Sigma specification's example).
+func TestExpandEscapedPercent(t *testing.T) {
+	tests := []struct {
+		value string
+		event string
+		want  bool
+	}{
+		{`'\%plain%admins%'`, `"User":"%plainalice"`, true},
+		{`'\%plain%admins%'`, `"User":"%PLAINbob"`, true},
+		{`'\%plain%admins%'`, `"User":"%plain%admins%"`, false},
+		{`'\%plain%admins%'`, `"User":"plainalice"`, false},
+		{`'\%plain%admins%'`, `"User":"carol"`, false},
+		// %plain% is not a placeholder, so the value does not depend on it.
+		{`'%admins%@\%corp%'`, `"User":"alice@%corp%"`, true},
+		{`'%admins%@\%corp%'`, `"User":"alice@corp"`, false},
+		// A backslash before a placeholder is written \\.
+		{`'CORP\\%admins%'`, `"User":"corp\\bob"`, true},
+		{`'CORP\\%admins%'`, `"User":"corp%admins%"`, false},
+		{`'%admins%*'`, `"User":"alice-adm"`, true},
+		{`'%a%%b%'`, `"User":"xy"`, true},
+		{`'*%empty%*'`, `"User":"anything"`, true},
+	}
+	for _, naive := range []bool{false, true} {
+		for _, tt := range tests {
+			src := "title: t\nlogsource: {product: windows}\ndetection:\n  s:\n    User|expand: " + tt.value + "\n  condition: s\n"
+			rules, err := sigma.Parse("x.yml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := Compile(rules, Options{Naive: naive, Placeholders: map[string][]string{
+				"admins": {"alice", "bob"}, "plain": {"WRONG"}, "corp": {"WRONG"}, "a": {"x"}, "b": {"y"}, "empty": {""},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fires(t, e, ev(tt.event)); got != tt.want {
+				t.Errorf("User|expand: %s on %s (naive=%v): fires %v, want %v", tt.value, tt.event, naive, got, tt.want)
+			}
+		}
+	}
+}
+
 func TestCorrelation(t *testing.T) {
 	base := `title: failed logon
 name: failed
@@ -379,8 +439,9 @@ detection:
 				logon(4625, "a", "1", "2024-01-01T00:00:00Z"),
 				logon(4625, "a", "9", "2024-01-01T00:01:00Z"),
 				logon(4625, "a", "8", "2024-01-01T00:02:00Z"),
+				logon(4624, "z", "u", "2024-01-01T00:10:00Z"), // closes the window: median 8
 			},
-			want: []string{"c"},
+			want: []string{"c", "s1"},
 		},
 		{
 			name: "event_count lt judged at close",
@@ -410,8 +471,9 @@ detection:
 			events: []string{
 				logon(4625, "a", "2", "2024-01-01T00:00:00Z"),
 				logon(4625, "a", "6", "2024-01-01T00:01:00Z"),
+				logon(4624, "z", "u", "2024-01-01T00:10:00Z"), // closes the window: average 4
 			},
-			want: []string{"c"},
+			want: []string{"c", "s1"},
 		},
 	}
 	for _, tt := range tests {
@@ -616,6 +678,8 @@ func FuzzCompile(f *testing.F) {
 	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A|gte: 1}, condition: s}\n---\ntitle: c\ncorrelation: {type: value_percentile, rules: [a], timespan: 1m, condition: {field: A, percentile: 99, gt: 1}}\n"))
 	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A: 5}, condition: s}\n---\ntitle: b\nname: b\ncorrelation: {type: event_count, rules: [a], group-by: [A], timespan: 1s, condition: {lt: 2}}\n---\ntitle: c\ncorrelation: {type: temporal, rules: [b, a], group-by: [A], timespan: 1h}\n"))
 	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A: 5}, condition: s}\n---\ntitle: b\nname: b\ncorrelation: {type: event_count, rules: [a], group-by: [A], timespan: 5s, condition: {gt: 1, lte: 3}}\n---\ntitle: c\ncorrelation: {type: value_count, rules: [b], timespan: 1h, condition: {field: A, gte: 1, lt: 2}}\n"))
+	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A|expand: '\\%x%%x%*'}, condition: s}\n---\ntitle: c\ncorrelation: {type: value_count, rules: [a], group-by: [A], timespan: 5s, condition: {field: [A, CommandLine], neq: 2}}\n"))
+	f.Add([]byte("title: a\nname: a\nlogsource: {product: windows}\ndetection: {s: {A: 5}, condition: s}\n---\ntitle: c\ncorrelation: {type: value_avg, rules: [a], timespan: 2s, condition: {field: A, eq: 5}}\n"))
 	events := [][]byte{
 		[]byte(ev(`"CommandLine":"a /x","Image":"abc","DestinationIp":"10.1.1.1","A":"5","UtcTime":"2024-01-01 00:00:00"`)),
 		[]byte(`{"Channel":"Security","A":[1,"2",null,{"b":true}]}`),
@@ -632,5 +696,6 @@ func FuzzCompile(f *testing.F) {
 		for _, evt := range events {
 			_ = e.EvaluateWith(st, evt, func(Match) {})
 		}
+		e.CloseWindows(st, func(Match) {})
 	})
 }

@@ -390,19 +390,55 @@ func (m numberMatcher) digits() string {
 	return strconv.FormatFloat(math.Abs(m.num), 'f', -1, 64)
 }
 
+// parseNumber reads a decimal number, as JSON writes numbers: an optional
+// sign, digits with an optional fraction and an optional exponent ("42",
+// "-4.5", "1e3"), surrounding spaces allowed. Hexadecimal, octal and
+// binary text ("0x20"), digit separators ("1_000"), "Inf" and "NaN" are not
+// numbers, as they are not for equality (isDecimal).
 func parseNumber(b []byte) (float64, bool) {
-	if len(b) == 0 || len(b) > 64 {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || len(b) > 64 || !decimalSyntax(b) {
 		return 0, false
 	}
 	var buf [64]byte
-	s := string(append(buf[:0], bytes.TrimSpace(b)...))
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return f, true
+	f, err := strconv.ParseFloat(string(append(buf[:0], b...)), 64)
+	return f, err == nil
+}
+
+// decimalSyntax reports whether b is [+-]digits[.digits][(e|E)[+-]digits],
+// where either the integer or the fraction digits may be empty but not
+// both.
+func decimalSyntax(b []byte) bool {
+	i := 0
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		i++
 	}
-	if n, err := strconv.ParseInt(s, 0, 64); err == nil {
-		return float64(n), true
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
 	}
-	return 0, false
+	n := digits()
+	if i < len(b) && b[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 type regexMatcher struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -28,7 +29,7 @@ func TestCorrelationConditionRange(t *testing.T) {
 		{"upper bound first", corrDoc("event_count", "lt: 50", "gte: 5"),
 			CorrelationCondition{Comparisons: []Comparison{{"lt", 50}, {"gte", 5}}}},
 		{"value_count", corrDoc("value_count", "field: User", "gte: 5", "lt: 50"),
-			CorrelationCondition{Field: "User", Comparisons: []Comparison{{"gte", 5}, {"lt", 50}}}},
+			CorrelationCondition{Fields: []string{"User"}, Comparisons: []Comparison{{"gte", 5}, {"lt", 50}}}},
 		{"flow mapping", "title: c\ncorrelation: {type: event_count, rules: [a], timespan: 1h, condition: {gt: 1, lt: 3}}\n",
 			CorrelationCondition{Comparisons: []Comparison{{"gt", 1}, {"lt", 3}}}},
 		{"one count fits", corrDoc("event_count", "gt: 10", "lt: 12"),
@@ -40,11 +41,17 @@ func TestCorrelationConditionRange(t *testing.T) {
 		{"lower bound and neq", corrDoc("event_count", "gt: 1", "neq: 5"),
 			CorrelationCondition{Comparisons: []Comparison{{"gt", 1}, {"neq", 5}}}},
 		{"fractional sum", corrDoc("value_sum", "field: Bytes", "gt: 10.5", "lt: 11"),
-			CorrelationCondition{Field: "Bytes", Comparisons: []Comparison{{"gt", 10.5}, {"lt", 11}}}},
+			CorrelationCondition{Fields: []string{"Bytes"}, Comparisons: []Comparison{{"gt", 10.5}, {"lt", 11}}}},
 		{"temporal", corrDoc("temporal", "gte: 1", "lte: 1"),
 			CorrelationCondition{Comparisons: []Comparison{{"gte", 1}, {"lte", 1}}}},
 		{"temporal default", "title: c\ncorrelation: {type: temporal, rules: [a, b], timespan: 1h}\n",
 			CorrelationCondition{Comparisons: []Comparison{{"gte", 2}}}},
+		{"value_count of a field list", corrDoc("value_count", "field: [TargetUserName, WorkstationName]", "gte: 2"),
+			CorrelationCondition{Fields: []string{"TargetUserName", "WorkstationName"}, Comparisons: []Comparison{{"gte", 2}}}},
+		{"value_count of a block list", corrDoc("value_count", "field:", "  - TargetUserName", "  - WorkstationName", "gte: 2"),
+			CorrelationCondition{Fields: []string{"TargetUserName", "WorkstationName"}, Comparisons: []Comparison{{"gte", 2}}}},
+		{"value_count of a one-field list", corrDoc("value_count", "field: [User]", "gte: 2"),
+			CorrelationCondition{Fields: []string{"User"}, Comparisons: []Comparison{{"gte", 2}}}},
 	}
 	for _, tt := range tests {
 		rules, err := Parse("r.yml", []byte(tt.doc))
@@ -89,6 +96,24 @@ func TestCorrelationConditionRangeErrors(t *testing.T) {
 			"eq cannot be combined with gt"},
 		{"not finite", corrDoc("event_count", "gt: 1", "lt: NaN"), 9,
 			`correlation.condition.lt: "NaN" is not a number`},
+		{"value_count without field", corrDoc("value_count", "gte: 2"), 8,
+			"value_count correlation needs condition.field, the field whose values it aggregates"},
+		{"value_count with an empty field list", corrDoc("value_count", "field: []", "gte: 2"), 8,
+			"value_count correlation needs condition.field"},
+		{"value_count with a null field", corrDoc("value_count", "field: null", "gte: 2"), 8,
+			"value_count correlation needs condition.field"},
+		{"value_sum without field", corrDoc("value_sum", "gte: 2"), 8,
+			"value_sum correlation needs condition.field"},
+		{"field is a mapping", corrDoc("value_count", "field: {a: b}", "gte: 2"), 8,
+			"correlation.condition.field must be a field name or a list of field names"},
+		{"field list holds a mapping", corrDoc("value_count", "field: [User, {a: b}]", "gte: 2"), 8,
+			"correlation.condition.field must be a field name or a list of field names"},
+		{"field list holds a null", corrDoc("value_count", "field:", "  - User", "  - null", "gte: 2"), 10,
+			"correlation.condition.field must be a field name or a list of field names"},
+		{"field listed twice", corrDoc("value_count", "field: [User, User]", "gte: 2"), 8,
+			`correlation.condition.field lists "User" twice`},
+		{"value_avg of a field list", corrDoc("value_avg", "field: [A, B]", "gt: 2"), 8,
+			"value_avg correlation takes one field in condition.field, not a list"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("e.yml", []byte(tt.doc))
@@ -132,18 +157,85 @@ func TestCorrelationConditionHolds(t *testing.T) {
 			t.Errorf("%+v.Holds(%g) = %v, want %v", tt.cond.Comparisons, tt.v, got, tt.want)
 		}
 	}
-	for _, tt := range []struct {
+}
+
+func TestCorrelationJudgedAtClose(t *testing.T) {
+	tests := []struct {
+		typ  string
 		cs   []Comparison
 		want bool
 	}{
-		{[]Comparison{{"gte", 1}}, false},
-		{[]Comparison{{"eq", 1}}, false},
-		{[]Comparison{{"lt", 1}}, true},
-		{[]Comparison{{"gt", 1}, {"lte", 9}}, true},
-		{[]Comparison{{"gt", 1}, {"neq", 9}}, false},
-	} {
-		if got := (CorrelationCondition{Comparisons: tt.cs}).Upper(); got != tt.want {
-			t.Errorf("%+v.Upper() = %v, want %v", tt.cs, got, tt.want)
+		{"event_count", []Comparison{{"gte", 1}}, false},
+		{"event_count", []Comparison{{"gt", 1}}, false},
+		{"event_count", []Comparison{{"eq", 1}}, true},
+		{"event_count", []Comparison{{"neq", 1}}, true},
+		{"event_count", []Comparison{{"lt", 1}}, true},
+		{"event_count", []Comparison{{"lte", 1}}, true},
+		{"event_count", []Comparison{{"gt", 1}, {"lte", 9}}, true},
+		{"event_count", []Comparison{{"gt", 1}, {"neq", 9}}, true},
+		{"value_count", []Comparison{{"gte", 3}}, false},
+		{"value_count", []Comparison{{"eq", 3}}, true},
+		{"value_count", []Comparison{{"neq", 3}}, true},
+		{"temporal", []Comparison{{"gte", 2}}, false},
+		{"temporal", []Comparison{{"eq", 2}}, true},
+		{"temporal_ordered", []Comparison{{"neq", 2}}, true},
+		{"value_sum", []Comparison{{"gt", 100}}, false},
+		{"value_sum", []Comparison{{"eq", 100}}, true},
+		{"value_sum", []Comparison{{"neq", 100}}, true},
+		{"value_avg", []Comparison{{"gt", 500}}, true},
+		{"value_avg", []Comparison{{"gte", 500}}, true},
+		{"value_percentile", []Comparison{{"gte", 100}}, true},
+	}
+	for _, tt := range tests {
+		c := &Correlation{Type: tt.typ, Condition: CorrelationCondition{Comparisons: tt.cs}}
+		if got := c.JudgedAtClose(); got != tt.want {
+			t.Errorf("%s %+v: JudgedAtClose() = %v, want %v", tt.typ, tt.cs, got, tt.want)
 		}
+	}
+}
+
+func TestParseTimespan(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"30s", 30 * time.Second, ""},
+		{"5m", 5 * time.Minute, ""},
+		{"2d", 48 * time.Hour, ""},
+		{"36500d", maxTimespan, ""},
+		{"36501d", 0, `"36501d" is longer than 36500 days`},
+		{"200000d", 0, `"200000d" is longer than 36500 days`},
+		{"5215w", 0, "longer than 36500 days"},
+		{"3153600001s", 0, "longer than 36500 days"},
+		// Past int64 itself: strconv reports a range error.
+		{"99999999999999999999s", 0, "longer than 36500 days"},
+		{"0m", 0, "is not a timespan"},
+		{"-5m", 0, "is not a timespan"},
+		{"5x", 0, "unknown unit"},
+	}
+	for _, tt := range tests {
+		got, err := parseTimespan(tt.in)
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("parseTimespan(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("parseTimespan(%q) = %v, %v; want an error with %q", tt.in, got, err, tt.err)
+		}
+	}
+}
+
+// TestCorrelationTimespanTooLong checks that an overflowing timespan is a
+// bad rule with its file and line, not one that silently never fires.
+func TestCorrelationTimespanTooLong(t *testing.T) {
+	doc := "title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [Ip]\n  timespan: 200000d\n  condition: {gte: 2}\n"
+	_, err := Parse("ts.yml", []byte(doc))
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 || !errors.Is(es[0], ErrInvalid) {
+		t.Fatalf("want one invalid-rule error, got %v", err)
+	}
+	const want = `ts.yml:6: correlation.timespan: "200000d" is longer than 36500 days, the longest window allowed`
+	if es[0].Error() != want {
+		t.Errorf("error %q, want %q", es[0].Error(), want)
 	}
 }

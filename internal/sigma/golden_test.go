@@ -133,7 +133,7 @@ func dumpRule(b *strings.Builder, r *Rule) {
 		dumpDetection(b, r.Detection, "  ")
 	}
 	if c := r.Correlation; c != nil {
-		fmt.Fprintf(b, "  correlation %s rules=%q group-by=%q timespan=%s condition=%s", c.Type, c.Rules, c.GroupBy, c.Timespan, c.Condition.Field)
+		fmt.Fprintf(b, "  correlation %s rules=%q group-by=%q timespan=%s condition=%s", c.Type, c.Rules, c.GroupBy, c.Timespan, strings.Join(c.Condition.Fields, ","))
 		for _, x := range c.Condition.Comparisons {
 			fmt.Fprintf(b, " %s %g", x.Op, x.Value)
 		}

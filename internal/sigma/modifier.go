@@ -167,11 +167,21 @@ func patternValues(m *Match, raws []rawValue, mods []string) error {
 			v = Value{Kind: KindBool, Bool: r.text == "true" || r.text == "True" || r.text == "TRUE", Text: r.text, Pattern: Literal(r.text)}
 		default:
 			v = Value{Kind: KindString, Text: r.text, Pattern: ParsePattern(r.text)}
+			if m.Expand {
+				v.Pattern = ParseExpandPattern(r.text)
+			}
 		}
 		pats := []Pattern{v.Pattern}
 		for _, mod := range mods {
 			var next []Pattern
 			for _, p := range pats {
+				switch mod {
+				case "wide", "utf16le", "utf16be", "utf16", "base64", "base64offset":
+					if p.HasPlaceholders() {
+						// The placeholder's values would be left unencoded.
+						return fmt.Errorf("%s of a value with a placeholder: %q", mod, r.text)
+					}
+				}
 				switch mod {
 				case "contains":
 					next = append(next, p.withStar(true, true))

@@ -530,13 +530,49 @@ func (p *docParser) correlation(v *yaml.Node) (*Correlation, error) {
 			return nil, p.errf(v.Line, ErrInvalid, "%s correlation needs a condition", c.Type)
 		}
 	}
-	switch c.Type {
+	switch fs := c.Condition.Fields; c.Type {
 	case "value_count", "value_sum", "value_avg", "value_percentile":
-		if c.Condition.Field == "" {
-			return nil, p.errf(v.Line, ErrInvalid, "%s correlation needs condition.field", c.Type)
+		line := v.Line
+		if condNode != nil {
+			line = condNode.Line
+		}
+		switch {
+		case len(fs) == 0:
+			return nil, p.errf(line, ErrInvalid, "%s correlation needs condition.field, the field whose values it aggregates", c.Type)
+		case len(fs) > 1 && c.Type != "value_count":
+			return nil, p.errf(line, ErrInvalid, "%s correlation takes one field in condition.field, not a list (only value_count counts combinations of fields)", c.Type)
 		}
 	}
 	return c, nil
+}
+
+// corrFields reads condition.field: a field name or a list of them.
+func (p *docParser) corrFields(v *yaml.Node) ([]string, error) {
+	bad := func(line int) error {
+		return p.errf(line, ErrInvalid, "correlation.condition.field must be a field name or a list of field names")
+	}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if v.Tag == "!!null" || v.Value == "" {
+			return nil, nil // reported as missing by the caller
+		}
+		return []string{v.Value}, nil
+	case yaml.SequenceNode:
+		out := make([]string, 0, len(v.Content))
+		seen := map[string]bool{}
+		for _, c := range v.Content {
+			if c.Kind != yaml.ScalarNode || c.Tag == "!!null" || c.Value == "" {
+				return nil, bad(c.Line)
+			}
+			if seen[c.Value] {
+				return nil, p.errf(c.Line, ErrInvalid, "correlation.condition.field lists %q twice", c.Value)
+			}
+			seen[c.Value] = true
+			out = append(out, c.Value)
+		}
+		return out, nil
+	}
+	return nil, bad(v.Line)
 }
 
 func (p *docParser) corrCondition(c *Correlation, v *yaml.Node) error {
@@ -548,7 +584,11 @@ func (p *docParser) corrCondition(c *Correlation, v *yaml.Node) error {
 		k, val := v.Content[i], v.Content[i+1]
 		switch k.Value {
 		case "field":
-			c.Condition.Field = val.Value
+			fs, err := p.corrFields(val)
+			if err != nil {
+				return err
+			}
+			c.Condition.Fields = fs
 		case "percentile":
 			f, err := strconv.ParseFloat(val.Value, 64)
 			if err != nil {
@@ -710,8 +750,8 @@ func parseTimespan(s string) (time.Duration, error) {
 	if len(s) < 2 {
 		return 0, fmt.Errorf("%q is not a timespan such as 5m or 1h", s)
 	}
-	n, err := strconv.Atoi(s[:len(s)-1])
-	if err != nil || n <= 0 {
+	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) || n <= 0 {
 		return 0, fmt.Errorf("%q is not a timespan such as 5m or 1h", s)
 	}
 	var unit time.Duration
@@ -733,5 +773,14 @@ func parseTimespan(s string) (time.Duration, error) {
 	default:
 		return 0, fmt.Errorf("%q has an unknown unit (use s, m, h, d, w)", s)
 	}
+	if err != nil || n > int64(maxTimespan/unit) {
+		return 0, fmt.Errorf("%q is longer than %d days, the longest window allowed", s, maxTimespan/(24*time.Hour))
+	}
 	return time.Duration(n) * unit, nil
 }
+
+// maxTimespan bounds a correlation's timespan (100 years). A window's end,
+// its start plus the timespan in Unix nanoseconds, must fit in an int64
+// (for any event before 2160); a longer timespan would overflow, and the
+// window would never close.
+const maxTimespan = 36500 * 24 * time.Hour

@@ -253,7 +253,7 @@ detection: {}
 	}
 	c := rules[1].Correlation
 	want := &Correlation{Type: "value_count", Rules: []string{"failed_logon"}, GroupBy: []string{"IpAddress"},
-		Timespan: 5 * time.Minute, Condition: CorrelationCondition{Field: "TargetUserName", Comparisons: []Comparison{{Op: "gte", Value: 10}}}, Line: 10}
+		Timespan: 5 * time.Minute, Condition: CorrelationCondition{Fields: []string{"TargetUserName"}, Comparisons: []Comparison{{Op: "gte", Value: 10}}}, Line: 10}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("correlation (-want +got):\n%s", diff)
 	}

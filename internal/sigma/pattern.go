@@ -14,12 +14,15 @@ const (
 	TokLit  TokenKind = iota // literal text
 	TokStar                  // * : any run of characters, possibly empty
 	TokOne                   // ? : exactly one character
+	// TokPlaceholder is a %name% placeholder of an |expand value, to be
+	// replaced by the values configured for name (Text, without the %).
+	TokPlaceholder
 )
 
 // Token is one piece of a Pattern.
 type Token struct {
 	Kind TokenKind
-	Text string // TokLit only
+	Text string // TokLit: the text; TokPlaceholder: the placeholder's name
 }
 
 // Pattern is a Sigma string value: literal text and unescaped wildcards.
@@ -65,6 +68,75 @@ func ParsePattern(s string) Pattern {
 	return p
 }
 
+// ParseExpandPattern reads the value of an |expand modifier: as
+// ParsePattern, and %name% is a placeholder (TokPlaceholder) unless its
+// first '%' is escaped: `\%` is a plain percent sign, so
+// `\%plain%name%` is the text "%plain" then the placeholder name. A '%'
+// with no closing one is plain text.
+func ParseExpandPattern(s string) Pattern {
+	var p Pattern
+	var lit strings.Builder
+	flushLit := func() {
+		if lit.Len() > 0 {
+			p = append(p, ParsePattern(lit.String())...)
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s) && s[i+1] == '\\':
+			lit.WriteString(`\\`) // an escaped backslash, for ParsePattern
+			i++
+		case c == '\\' && i+1 < len(s) && s[i+1] == '%':
+			flushLit()
+			p = appendLiteral(p, "%")
+			i++
+		case c == '%':
+			j := strings.IndexByte(s[i+1:], '%')
+			if j < 0 {
+				lit.WriteByte(c)
+				continue
+			}
+			flushLit()
+			p = append(p, Token{Kind: TokPlaceholder, Text: s[i+1 : i+1+j]})
+			i += j + 1
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	flushLit()
+	// Merge the literals that escapes split.
+	var out Pattern
+	for _, t := range p {
+		if t.Kind == TokLit {
+			out = appendLiteral(out, t.Text)
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// appendLiteral appends text to p, merged into p's last token if that is a
+// literal too.
+func appendLiteral(p Pattern, text string) Pattern {
+	if n := len(p); n > 0 && p[n-1].Kind == TokLit {
+		p[n-1].Text += text
+		return p
+	}
+	return append(p, Token{Kind: TokLit, Text: text})
+}
+
+// HasPlaceholders reports whether p holds an |expand placeholder.
+func (p Pattern) HasPlaceholders() bool {
+	for _, t := range p {
+		if t.Kind == TokPlaceholder {
+			return true
+		}
+	}
+	return false
+}
+
 // Literal returns a pattern matching s exactly (no wildcards).
 func Literal(s string) Pattern {
 	if s == "" {
@@ -76,15 +148,18 @@ func Literal(s string) Pattern {
 // HasWildcards reports whether p holds '*' or '?'.
 func (p Pattern) HasWildcards() bool {
 	for _, t := range p {
-		if t.Kind != TokLit {
+		if t.Kind == TokStar || t.Kind == TokOne {
 			return true
 		}
 	}
 	return false
 }
 
-// String renders p back in Sigma syntax, escaping as needed.
+// String renders p back in Sigma syntax, escaping as needed. A pattern
+// with placeholders renders as an |expand value (ParseExpandPattern reads
+// it back): a plain '%' is escaped.
 func (p Pattern) String() string {
+	expand := p.HasPlaceholders()
 	var b strings.Builder
 	for _, t := range p {
 		switch t.Kind {
@@ -92,12 +167,14 @@ func (p Pattern) String() string {
 			b.WriteByte('*')
 		case TokOne:
 			b.WriteByte('?')
+		case TokPlaceholder:
+			b.WriteString("%" + t.Text + "%")
 		default:
 			for i := 0; i < len(t.Text); i++ {
 				c := t.Text[i]
-				if c == '*' || c == '?' {
+				if c == '*' || c == '?' || c == '%' && expand {
 					b.WriteByte('\\')
-				} else if c == '\\' && (i+1 == len(t.Text) || strings.IndexByte(`*?\\`, t.Text[i+1]) >= 0) {
+				} else if c == '\\' && (i+1 == len(t.Text) || strings.IndexByte(`*?\\`, t.Text[i+1]) >= 0 || t.Text[i+1] == '%' && expand) {
 					// A trailing backslash or one before another backslash would be read
 					// as an escape only if followed by a special char; be explicit.
 					b.WriteByte('\\')

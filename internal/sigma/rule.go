@@ -197,7 +197,11 @@ type Correlation struct {
 // bound (lt, lte), at most one neq, eq only alone, and that some value
 // meets them all.
 type CorrelationCondition struct {
-	Field       string       // value_count, value_sum, value_avg, value_percentile
+	// Fields is condition.field: for value_count one or more fields, whose
+	// combination is the value counted (a list is linked by AND); for
+	// value_sum, value_avg and value_percentile exactly one. Empty for the
+	// other types.
+	Fields      []string
 	Comparisons []Comparison // in file order; never empty (temporal defaults to gte the number of rules)
 	Percentile  float64      // value_percentile only
 }
@@ -218,11 +222,23 @@ func (c CorrelationCondition) Holds(v float64) bool {
 	return len(c.Comparisons) > 0
 }
 
-// Upper reports whether the condition bounds the value from above (lt or
-// lte), so that it can only be judged once every event of a window is in.
-func (c CorrelationCondition) Upper() bool {
-	for _, x := range c.Comparisons {
-		if x.Op == "lt" || x.Op == "lte" {
+// JudgedAtClose reports whether the correlation's condition can only be
+// judged once every event of a window is in, that is when the window
+// closes. An average or a percentile can fall as well as rise, so they
+// always are. A count (event_count, value_count, temporal,
+// temporal_ordered) only rises as matches arrive, and a sum is taken to
+// (it adds byte counts and the like): a condition of lower bounds alone
+// (gt, gte) holds for good once it holds, and is judged at each match; one
+// with an upper bound (lt, lte), an eq or a neq can still be overtaken, or
+// hold only at the start, and is judged at close.
+func (c *Correlation) JudgedAtClose() bool {
+	switch c.Type {
+	case "value_avg", "value_percentile":
+		return true
+	}
+	for _, x := range c.Condition.Comparisons {
+		switch x.Op {
+		case "lt", "lte", "eq", "neq":
 			return true
 		}
 	}
