@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tarian-soc/tarian/internal/event"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -20,8 +22,10 @@ func TestParseCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	// Every event carries its record's event.hash, as the server stores it.
+	hash := event.Hash([]byte("<134>Nov 25 10:00:00 fw01 sshd[12]: session opened"))
 	for _, want := range []string{
-		"mixed.log:1 type", "mixed.log:3 type", `message = "session opened"`, `log.syslog.hostname = "fw01"`,
+		"mixed.log:1 type", "mixed.log:3 type", `message = "session opened"`, `log.syslog.hostname = "fw01"`, `event.hash = "` + hash + `"`,
 		"native: (1 field)\n  vendor.x = \"1\"", `user.name = "alice"`, "raw:\n  <134>Nov 25 10:00:00 fw01 sshd[12]: session opened",
 	} {
 		if !strings.Contains(out, want) {

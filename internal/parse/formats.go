@@ -47,6 +47,11 @@ type Format struct {
 	// is never detected (declared only).
 	Sniff     func(payload []byte) bool
 	SniffJSON func(j *sniff.JSON) bool
+	// SniffApp, when set, reports whether a text record's syslog app
+	// name (log.syslog.appname, from the envelope) names a program of
+	// this format: once the envelope has taken the header off, the
+	// message alone may not say ("sudo:", "useradd[1]:" are gone).
+	SniffApp func(app string) bool
 	// Lead, when set, is how every payload of this format and of no other
 	// begins (after white space): detection takes such a payload at once,
 	// before any sniffer scans it.

@@ -77,6 +77,11 @@ type Parser struct {
 	scratch event.Event
 	arch    event.Event // Archived's envelope
 	strs    sniff.JSON  // a JSON payload's strings, for the sniffers
+	// env is the event holding the envelope fields of the record being
+	// parsed, whose syslog app name the sniffers may ask for (appOf).
+	env *event.Event
+	// hash is the record's event.hash, once computed.
+	hash string
 }
 
 // NewParser returns a parser of p's sources.
@@ -116,6 +121,7 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 	evs = grow(evs)
 	ev := &evs[len(evs)-1]
 	ev.Fields, ev.Time = ev.Fields[:0], time.Time{}
+	pp.env, pp.hash = ev, ""
 	var (
 		src      *source
 		f        *Format
@@ -219,6 +225,7 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		evs = grow(evs)
 		ev := &evs[len(evs)-1]
 		ev.Fields, ev.Time = append(ev.Fields[:0], env...), envTime
+		pp.env = ev
 		rf := f
 		err := pp.parser(rf).Parse(rec, ev)
 		for err != nil && detected {
@@ -463,13 +470,23 @@ func (pp *Parser) sniff(after *Format, payload []byte, isJSON bool) *Format {
 			if f.SniffJSON(&pp.strs) {
 				return f
 			}
-		case !isJSON && (!f.JSON || f.Text) && f.Sniff != nil:
-			if f.Sniff(payload) {
+		case !isJSON && (!f.JSON || f.Text):
+			if f.Sniff != nil && f.Sniff(payload) || f.SniffApp != nil && f.SniffApp(pp.appOf()) {
 				return f
 			}
 		}
 	}
 	return nil
+}
+
+// appOf returns the syslog app name of the record being parsed (the
+// envelope's log.syslog.appname), or "".
+func (pp *Parser) appOf() string {
+	if pp.env == nil {
+		return ""
+	}
+	app, _ := pp.env.Get(envelope.FieldSyslogAppname)
+	return app
 }
 
 func (pp *Parser) parser(f *Format) FormatParser {
@@ -485,9 +502,10 @@ func (pp *Parser) parser(f *Format) FormatParser {
 }
 
 // finish writes the pipeline's fields: @timestamp from the event time,
-// event.original as the raw record policy says, event.ingested when the
-// format left it out, the source's field map and type; a later field of a
-// name replaces an earlier one.
+// event.original as the raw record policy says, event.hash (the raw
+// record's, whatever the policy), event.ingested when the format left it
+// out, the source's field map and type; a later field of a name replaces
+// an earlier one.
 func (pp *Parser) finish(raw event.Raw, ev *event.Event, typ string, src *source, detected bool) {
 	if ev.Time.IsZero() {
 		ev.Time = raw.Received
@@ -520,6 +538,10 @@ func (pp *Parser) finish(raw event.Raw, ev *event.Event, typ string, src *source
 			}
 		}
 	}
+	if pp.hash == "" {
+		pp.hash = event.Hash(raw.Data) // once for every event of the record
+	}
+	ev.Fields = append(ev.Fields, event.Field{Name: event.FieldHash, Value: pp.hash})
 	pp.dedupe(ev, keepRaw)
 }
 

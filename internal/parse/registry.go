@@ -69,7 +69,7 @@ var formats = []*Format{
 	{Type: auditd.Type, Title: "Linux audit records (auditd: SYSCALL, EXECVE, USER_*, AVC, ...)",
 		New: func() FormatParser { return &auditd.Parser{} }, Sniff: auditd.Sniff},
 	{Type: linuxauth.TypeAuth, Title: "Linux authentication: sshd, sudo, PAM, su, user and group changes, logind, cron",
-		New: func() FormatParser { return &linuxauth.Parser{} }, Sniff: linuxauth.Sniff},
+		New: func() FormatParser { return &linuxauth.Parser{} }, Sniff: linuxauth.Sniff, SniffApp: linuxauth.SniffApp},
 	// The fallback of text fallbacks: any syslog line, by its program.
 	{Type: linuxauth.TypeSyslog, Title: "any syslog line: program, pid and host from the header, the message kept",
 		New: func() FormatParser { return &linuxauth.SyslogParser{} }, Sniff: linuxauth.SniffSyslog},

@@ -326,7 +326,8 @@ func (s *Stage) parse(msgs []bus.Message) *Batch {
 }
 
 // parseMsg parses m's records into pm, reusing pm's buffers, and stamps
-// each event with its bus position and its record's hash.
+// each event with its bus position (the parser gave it its record's
+// event.hash, as it does for `tarian parse`).
 func parseMsg(p *parse.Parser, m bus.Message, pm *Msg) {
 	pm.Message = m
 	evs := pm.Events[:0]
@@ -342,12 +343,10 @@ func parseMsg(p *parse.Parser, m bus.Message, pm *Msg) {
 		if len(evs) == n {
 			continue
 		}
-		hash := event.Hash(r.Data)
 		for j := n; j < len(evs); j++ {
 			ref := event.Ref{Seq: m.Seq, Idx: i, Sub: j - n}
 			pm.Refs = append(pm.Refs, ref)
 			evs[j].Fields = append(evs[j].Fields,
-				event.Field{Name: event.FieldHash, Value: hash},
 				event.Field{Name: event.FieldSeq, Value: seq},
 				event.Field{Name: event.FieldIdx, Value: ref.Index()})
 		}

@@ -44,3 +44,43 @@ func TestSyslogEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderZone: a zone abbreviation after the device's time, followed by
+// the colon ASA writes ("CET:"), is the time's zone, not a host; a ':'
+// right after the PRI is no host either.
+func TestHeaderZone(t *testing.T) {
+	const msg = " %ASA-6-302013: Built inbound TCP connection 5 for outside:198.51.100.1/1 (198.51.100.1/1) to inside:10.0.0.9/22 (10.0.0.9/22)"
+	for _, c := range []struct {
+		raw      string
+		time     time.Time
+		tz, host string
+	}{
+		{"<166>Nov 07 2026 11:02:36 CET:" + msg, time.Date(2026, 11, 7, 10, 2, 36, 0, time.UTC), "CET", ""},
+		{"<166>Nov 07 2026 11:02:36 EST:" + msg, time.Date(2026, 11, 7, 16, 2, 36, 0, time.UTC), "EST", ""},
+		{"<166>Nov 07 2026 11:02:36 UTC:" + msg, time.Date(2026, 11, 7, 11, 2, 36, 0, time.UTC), "UTC", ""},
+		{"<166>Nov 07 2026 11:02:36 CET asa-edge-9 :" + msg, time.Date(2026, 11, 7, 10, 2, 36, 0, time.UTC), "CET", "asa-edge-9"},
+		{"<166>Nov 07 2026 11:02:36 asa-edge-9:" + msg, time.Date(2026, 11, 7, 11, 2, 36, 0, time.UTC), "UTC", "asa-edge-9"},
+		{"<166>Jul 07 2026 11:02:36 CEST:" + msg, time.Date(2026, 7, 7, 9, 2, 36, 0, time.UTC), "CEST", ""},
+		{"<166>:Nov 07 2026 11:02:35 UTC:" + msg, time.Date(2026, 11, 7, 11, 2, 35, 0, time.UTC), "UTC", ""},
+		{"<166>:Nov 07 2026 11:02:35 PDT:" + msg, time.Date(2026, 11, 7, 18, 2, 35, 0, time.UTC), "PDT", ""},
+		{"Nov 07 2026 11:02:36 CET:" + msg, time.Date(2026, 11, 7, 10, 2, 36, 0, time.UTC), "CET", ""},
+		// An abbreviation ecs.Zone does not know stays a host name.
+		{"<166>Nov 07 2026 11:02:36 IST:" + msg, time.Date(2026, 11, 7, 11, 2, 36, 0, time.UTC), "UTC", "IST"},
+	} {
+		var env envelope.Syslog
+		ev := &event.Event{}
+		if err := env.Parse(event.Raw{Received: received, Source: "syslog", Data: []byte(c.raw)}, ev); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := ev.Get(event.FieldMessage)
+		var p Parser
+		if err := p.Parse([]byte(m), ev); err != nil {
+			t.Fatalf("%q: %v", c.raw, err)
+		}
+		got := parsertest.Fields(ev)
+		if !ev.Time.Equal(c.time) || got["event.timezone"] != c.tz || got["observer.hostname"] != c.host || got["host.hostname"] != c.host {
+			t.Errorf("%q: time %s event.timezone %q observer.hostname %q host.hostname %q; want %s %q %q",
+				c.raw, ev.Time.UTC(), got["event.timezone"], got["observer.hostname"], got["host.hostname"], c.time, c.tz, c.host)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package asa
 import (
 	"strings"
 	"time"
+
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 )
 
 // header is what a device or relay put in front of the %ASA tag.
@@ -30,6 +32,9 @@ func parseHeader(s string, ref time.Time) header {
 			}
 		}
 	}
+	// Some devices put a ':' right after the PRI ("<166>:Nov 07 2026
+	// 11:02:35 UTC: %ASA-...", "<166>:%ASA-..."): no host, just a colon.
+	s = strings.TrimLeft(strings.TrimPrefix(s, ":"), " ")
 	if t, tz, rest, ok := parseTime(s, ref); ok {
 		h.time, h.tz, h.hasTime = t, tz, true
 		s = strings.TrimLeft(strings.TrimPrefix(rest, ":"), " ")
@@ -82,21 +87,11 @@ var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
 
 var weekdays = [...]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
-// zones are the abbreviations Elastic's pipeline reads after an ASA time,
-// as fixed offsets in seconds.
-var zones = map[string]int{
-	"UTC": 0, "GMT": 0,
-	"AST": -4 * 3600, "ADT": -3 * 3600,
-	"EST": -5 * 3600, "EDT": -4 * 3600,
-	"CST": -6 * 3600, "CDT": -5 * 3600,
-	"MST": -7 * 3600, "MDT": -6 * 3600,
-	"PST": -8 * 3600, "PDT": -7 * 3600,
-	"CET": 3600, "CEST": 2 * 3600,
-}
-
 // parseTime reads a time at the start of s: RFC 3339 ("2018-10-10T12:34:56Z",
-// 'T' or space, zone optional) or the ASA form "[Day ]Mon dd [yyyy ]hh:mm:ss[.fff][ TZ]".
-// A time without a zone is UTC.
+// 'T' or space, zone optional) or the ASA form "[Day ]Mon dd [yyyy ]hh:mm:ss[.fff][ TZ][:]",
+// TZ an abbreviation ecs.Zone knows ("CET", "EST"). A time without a zone
+// is UTC; a word after the time that is not a known zone is left in rest
+// (a host name).
 func parseTime(s string, ref time.Time) (t time.Time, tz, rest string, ok bool) {
 	if len(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' {
 		return isoTime(s)
@@ -135,25 +130,23 @@ func parseTime(s string, ref time.Time) (t time.Time, tz, rest string, ok bool) 
 	tz = "UTC"
 	off := 0
 	if len(s) > 1 && s[0] == ' ' {
-		z, r := word(s[1:])
-		if o, known := zones[z]; known {
-			tz, off, s = z, o, r
-			if s != "" {
-				s = " " + s
-			}
+		// The zone, as "CET" or, with the time's colon, "CET:"; the rest
+		// keeps the colon for the caller.
+		z, _ := word(s[1:])
+		name := strings.TrimSuffix(z, ":")
+		if o, known := ecs.Zone(name); known {
+			tz, off = name, o
+			s = s[strings.Index(s, z)+len(name):]
 		}
 	}
-	loc := time.UTC
-	if off != 0 || tz != "UTC" {
-		loc = time.FixedZone(tz, off)
-	}
+	// The wall clock is read in UTC, then moved by the zone's offset.
 	if year == 0 {
 		r := ref
 		if r.IsZero() {
 			r = time.Now()
 		}
-		r = r.In(loc)
-		t = time.Date(r.Year(), time.Month(mon), d, hh, mm, ss, nsec, loc)
+		r = r.UTC().Add(time.Duration(off) * time.Second) // the device's wall clock
+		t = time.Date(r.Year(), time.Month(mon), d, hh, mm, ss, nsec, time.UTC)
 		switch {
 		case t.Sub(r) > 31*24*time.Hour:
 			t = t.AddDate(-1, 0, 0)
@@ -161,12 +154,12 @@ func parseTime(s string, ref time.Time) (t time.Time, tz, rest string, ok bool) 
 			t = t.AddDate(1, 0, 0)
 		}
 	} else {
-		t = time.Date(year, time.Month(mon), d, hh, mm, ss, nsec, loc)
+		t = time.Date(year, time.Month(mon), d, hh, mm, ss, nsec, time.UTC)
 	}
 	if t.Day() != d { // 31 Feb and the like
 		return time.Time{}, "", "", false
 	}
-	return t.UTC(), tz, s, true
+	return t.Add(-time.Duration(off) * time.Second), tz, s, true
 }
 
 // isoTime reads an RFC 3339 time ('T' or a space between date and time,

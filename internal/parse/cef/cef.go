@@ -453,6 +453,10 @@ func (p *Parser) emit(dst *event.Event, hdr *[7]string, prefix string) {
 		if e.key != nil && e.key.kind == kTime {
 			if t, ok := p.parseTime(e.raw, loc, dst.Time); ok {
 				e.val, e.ok, e.t = formatTime(t), true, t
+			} else {
+				// Unread (an unknown zone, not a time): its text stays
+				// in cef.extensions, and the next time source is used.
+				e.ok = false
 			}
 		}
 		f = append(f, event.Field{Name: p.extName(e), Value: e.val})

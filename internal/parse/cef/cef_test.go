@@ -320,3 +320,43 @@ func TestReuse(t *testing.T) {
 		t.Errorf("time %s, category %s", ev.Time, got["event.category"])
 	}
 }
+
+// TestTimeZones: rt's zone is read as what it names. Go's time.Parse takes
+// an abbreviation it does not know (and "+0100" after an "MST" layout
+// element) as offset zero; such a time must not become UTC silently.
+func TestTimeZones(t *testing.T) {
+	recv := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		ext  string
+		want time.Time // the event time
+		rt   string    // cef.extensions.deviceReceiptTime
+	}{
+		{"rt=Nov 13 2026 10:00:00 EST", time.Date(2026, 11, 13, 15, 0, 0, 0, time.UTC), "2026-11-13T15:00:00.000Z"},
+		{"rt=Nov 13 2026 10:00:00.000 PDT", time.Date(2026, 11, 13, 17, 0, 0, 0, time.UTC), "2026-11-13T17:00:00.000Z"},
+		{"rt=Nov 13 2026 10:00:00 CET", time.Date(2026, 11, 13, 9, 0, 0, 0, time.UTC), "2026-11-13T09:00:00.000Z"},
+		{"rt=Nov 13 2026 10:00:00 UTC", time.Date(2026, 11, 13, 10, 0, 0, 0, time.UTC), "2026-11-13T10:00:00.000Z"},
+		{"rt=Nov 13 2026 10:00:00 +0100", time.Date(2026, 11, 13, 9, 0, 0, 0, time.UTC), "2026-11-13T09:00:00.000Z"},
+		{"rt=Nov 13 2026 10:00:00 -0500", time.Date(2026, 11, 13, 15, 0, 0, 0, time.UTC), "2026-11-13T15:00:00.000Z"},
+		{"rt=Jul 13 2026 10:00:00.123 Europe/London", time.Date(2026, 7, 13, 9, 0, 0, 123e6, time.UTC), "2026-07-13T09:00:00.123Z"},
+		{"rt=Nov 13 2026 10:00:00 Europe/London", time.Date(2026, 11, 13, 10, 0, 0, 0, time.UTC), "2026-11-13T10:00:00.000Z"},
+		// The device's zone (dtz) names its own abbreviations; another is
+		// read from the table.
+		{"rt=Jul 13 2026 10:00:00 CEST dtz=Europe/Berlin", time.Date(2026, 7, 13, 8, 0, 0, 0, time.UTC), "2026-07-13T08:00:00.000Z"},
+		{"rt=Nov 13 2026 10:00:00 EST dtz=Europe/Berlin", time.Date(2026, 11, 13, 15, 0, 0, 0, time.UTC), "2026-11-13T15:00:00.000Z"},
+		// Unknown or ambiguous: left unread, the next source of time used.
+		{"rt=Nov 13 2026 10:00:00 XYZ end=Nov 13 2026 10:00:00 CET", time.Date(2026, 11, 13, 9, 0, 0, 0, time.UTC), "Nov 13 2026 10:00:00 XYZ"},
+		{"rt=Nov 13 2026 10:00:00 IST", recv, "Nov 13 2026 10:00:00 IST"},
+		{"rt=Nov 13 2026 10:00:00 Nowhere/Zone", recv, "Nov 13 2026 10:00:00 Nowhere/Zone"},
+	}
+	var p Parser
+	for _, tt := range tests {
+		ev := &event.Event{Time: recv}
+		if err := p.Parse([]byte("CEF:0|V|P|1|1|n|3|"+tt.ext+" src=192.0.2.1"), ev); err != nil {
+			t.Fatalf("%s: %v", tt.ext, err)
+		}
+		rt, _ := ev.Get("cef.extensions.deviceReceiptTime")
+		if !ev.Time.Equal(tt.want) || rt != tt.rt {
+			t.Errorf("%s: time %s, rt %q; want %s, %q", tt.ext, ev.Time.UTC(), rt, tt.want, tt.rt)
+		}
+	}
+}

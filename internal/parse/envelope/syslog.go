@@ -53,7 +53,8 @@ var smallInts = func() (s [192]string) {
 // log.syslog.structured_data.<id>.<param>), RFC 3164 and the variants real
 // relays send (rsyslog's RSYSLOG_ForwardFormat: a 3164 header with an RFC
 // 3339 time; a 3164 message relayed as 5424 with two spaces before MSG;
-// control characters escaped as #012 and #011). A line with no PRI is kept
+// control characters escaped as #012 and #011 by an rsyslog relay, read
+// in those 3164 messages only: see unescape). A line with no PRI is kept
 // whole as the message. A Syslog value is not safe for concurrent use.
 type Syslog struct {
 	buf []byte
@@ -72,7 +73,7 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 	dst.Time = time.Time{}
 	line := strings.TrimRight(orig, "\r\n")
 	pri, rest, ok := parsePRI(line)
-	msg := line
+	msg, escaped := line, false
 	if ok {
 		fac, sev := pri>>3, pri&7
 		dst.Fields = append(dst.Fields,
@@ -83,17 +84,20 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 			event.Field{Name: FieldSyslogSeverityName, Value: severities[sev]},
 		)
 		if len(rest) >= 2 && rest[0] >= '1' && rest[0] <= '9' && (rest[1] == ' ' || (rest[1] >= '0' && rest[1] <= '9' && len(rest) >= 3 && rest[2] == ' ')) {
-			msg = p.rfc5424(rest, dst)
+			msg, escaped = p.rfc5424(rest, dst)
 		} else {
-			msg = p.rfc3164(rest, raw.Received, dst)
+			msg, escaped = p.rfc3164(rest, raw.Received, dst), true
 		}
+	}
+	if escaped {
+		msg = p.unescape(msg)
 	}
 	if dst.Time.IsZero() {
 		dst.Time = raw.Received
 	}
 	dst.Fields = append(dst.Fields,
 		event.Field{Name: event.FieldTimestamp, Value: dst.Time.UTC().Format(time.RFC3339Nano)},
-		event.Field{Name: event.FieldMessage, Value: p.unescape(msg)},
+		event.Field{Name: event.FieldMessage, Value: msg},
 		event.Field{Name: event.FieldOriginal, Value: orig},
 		event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)},
 	)
@@ -124,8 +128,9 @@ func token(s string) (tok, rest string) {
 }
 
 // rfc5424 parses what follows the PRI of an RFC 5424 message and returns
-// MSG.
-func (p *Syslog) rfc5424(s string, dst *event.Event) string {
+// MSG, and whether rsyslog relayed it from an RFC 3164 sender (two spaces
+// before MSG): only such a message may hold rsyslog's #ooo escapes.
+func (p *Syslog) rfc5424(s string, dst *event.Event) (string, bool) {
 	version, s := token(s)
 	dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogVersion, Value: version})
 	ts, s := token(s)
@@ -149,17 +154,18 @@ func (p *Syslog) rfc5424(s string, dst *event.Event) string {
 	case strings.HasPrefix(s, "["):
 		n, rest, ok := structuredData(s, dst.Fields)
 		if !ok { // keep what is not structured data as the message
-			return s
+			return s, false
 		}
 		dst.Fields, s = n, rest
 	default:
-		return s
+		return s, false
 	}
 	s = strings.TrimPrefix(s, " ")
 	// A message relayed from a 3164 source keeps the space after its tag
 	// (rsyslog): two spaces before MSG. Drop the extra one.
+	relayed := strings.HasPrefix(s, " ")
 	s = strings.TrimPrefix(s, " ")
-	return strings.TrimPrefix(s, "\ufeff")
+	return strings.TrimPrefix(s, "\ufeff"), relayed
 }
 
 // structuredData parses one or more SD-ELEMENTs at the start of s and
@@ -398,8 +404,15 @@ func tag(s string) (app, procid, content string, ok bool) {
 	return app, procid, strings.TrimPrefix(rest, " "), true
 }
 
-// unescape turns rsyslog's control-character escapes (#ooo, octal, for
-// bytes below 0x20 and 0x7f) back into the bytes: "#012" is LF, "#011" TAB.
+// unescape turns rsyslog's control-character escapes back into the bytes:
+// "#012" is LF, "#011" TAB. rsyslog writes them as it receives a message
+// ($EscapeControlCharactersOnReceive, on by default): '#' and three octal
+// digits, for the bytes below 0x20 and 0x7f only. Tarian is the receiver,
+// so escapes arrive only through an rsyslog relay, and only a message of
+// the RFC 3164 family is read for them (Parse): an RFC 5424 sender sends
+// control characters as they are. A '#' with three octal digits followed
+// by a fourth digit ("ticket #0123") is text, as is any other '#'. The
+// record itself is kept unchanged (event.original, the raw archive).
 func (p *Syslog) unescape(s string) string {
 	for i := strings.IndexByte(s, '#'); i >= 0; {
 		if _, ok := octalControl(s[i:]); ok {
@@ -432,9 +445,9 @@ func (p *Syslog) decode(s string, i int) string {
 }
 
 // octalControl reads "#ooo" at the start of s when it encodes a control
-// character.
+// character and no digit follows it.
 func octalControl(s string) (byte, bool) {
-	if len(s) < 4 || s[0] != '#' {
+	if len(s) < 4 || s[0] != '#' || len(s) > 4 && s[4] >= '0' && s[4] <= '9' {
 		return 0, false
 	}
 	v := 0

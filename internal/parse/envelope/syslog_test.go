@@ -361,3 +361,37 @@ func TestSyslogTagIsNotADevicePayload(t *testing.T) {
 		}
 	}
 }
+
+// TestSyslogEscapes: rsyslog's #ooo escapes are decoded only where an
+// rsyslog relay can have written them (RFC 3164, and 3164 relayed as 5424)
+// and only for control characters; ordinary text is never rewritten.
+func TestSyslogEscapes(t *testing.T) {
+	tests := []struct{ in, msg string }{
+		// RFC 3164: control characters decoded, "#ooo" followed by a digit
+		// and non-control codes kept.
+		{"<13>Nov 12 01:02:03 helpdesk app: a#012b#011c#015#033[0m", "a\nb\tc\r\x1b[0m"},
+		{"<13>Nov 12 01:02:03 helpdesk app: ticket #0123 closed; #040 #377 #08 #", "ticket #0123 closed; #040 #377 #08 #"},
+		{"<13>Nov 12 01:02:03 helpdesk app: see #011 and #000 and #177", "see \t and \x00 and \x7f"},
+		{"<13>Nov 12 01:02:03 helpdesk app: end#012", "end\n"},
+		// RFC 5424 from its own sender: never decoded.
+		{"<13>1 2026-11-12T01:02:03Z helpdesk app - - - invoice #012 paid", "invoice #012 paid"},
+		{"<13>1 2026-11-12T01:02:03Z helpdesk app - - [a b=\"c\"] x#011y", "x#011y"},
+		// RFC 5424 relayed by rsyslog from a 3164 sender (two spaces).
+		{"<13>1 2026-11-12T01:02:03Z helpdesk app - - -  x#011y #0123", "x\ty #0123"},
+		// No PRI: not a syslog message the relay escaped; kept whole.
+		{"Nov 12 01:02:03 helpdesk app: x#011y", "Nov 12 01:02:03 helpdesk app: x#011y"},
+	}
+	var p Syslog
+	for _, tt := range tests {
+		var ev event.Event
+		if err := p.Parse(event.Raw{Received: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), Data: []byte(tt.in)}, &ev); err != nil {
+			t.Fatalf("%q: %v", tt.in, err)
+		}
+		if got, _ := ev.Get(event.FieldMessage); got != tt.msg {
+			t.Errorf("%q: message %q, want %q", tt.in, got, tt.msg)
+		}
+		if got, _ := ev.Get(event.FieldOriginal); got != tt.in {
+			t.Errorf("%q: event.original %q", tt.in, got)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/kv"
 )
@@ -663,7 +664,7 @@ func (p *Parser) devTime(ref time.Time) (time.Time, bool) {
 	}
 	if format, ok := p.attr("devTimeFormat"); ok && strings.TrimSpace(format) != "" {
 		if layout, ok := goLayout(strings.TrimSpace(format)); ok {
-			if t, err := time.Parse(layout, v); err == nil {
+			if t, ok := parseIn(layout, v); ok {
 				return fixYear(t, ref), true
 			}
 		}
@@ -678,11 +679,26 @@ func (p *Parser) devTime(ref time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	for _, layout := range defaultLayouts {
-		if t, err := time.Parse(layout, v); err == nil {
+		if t, ok := parseIn(layout, v); ok {
 			return fixYear(t, ref), true
 		}
 	}
 	return time.Time{}, false
+}
+
+// parseIn is time.Parse for a layout that may hold a zone abbreviation
+// ("MST", Java's z): Go takes one it does not know, and "+0100", as
+// offset zero, so the abbreviation is read with ecs.Zone, and a time with
+// one it does not know either is not read (it is not UTC).
+func parseIn(layout, v string) (time.Time, bool) {
+	t, err := time.Parse(layout, v)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if strings.Contains(layout, "MST") {
+		return ecs.FixZone(t)
+	}
+	return t, true
 }
 
 var defaultLayouts = []string{

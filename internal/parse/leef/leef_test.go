@@ -303,3 +303,35 @@ func TestReuse(t *testing.T) {
 		t.Errorf("time %s, category %s", ev.Time, got["event.category"])
 	}
 }
+
+// TestDevTimeZones: devTime's zone abbreviation is read as what it names,
+// never silently as UTC.
+func TestDevTimeZones(t *testing.T) {
+	recv := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		attrs string
+		want  time.Time
+	}{
+		{"devTime=Nov 13 2026 10:00:00 EST^devTimeFormat=MMM dd yyyy HH:mm:ss z", time.Date(2026, 11, 13, 15, 0, 0, 0, time.UTC)},
+		{"devTime=Nov 13 2026 10:00:00 EST", time.Date(2026, 11, 13, 15, 0, 0, 0, time.UTC)},
+		{"devTime=Nov 13 2026 10:00:00.000 PDT", time.Date(2026, 11, 13, 17, 0, 0, 0, time.UTC)},
+		{"devTime=Nov 13 2026 10:00:00 CET^devTimeFormat=MMM dd yyyy HH:mm:ss zzz", time.Date(2026, 11, 13, 9, 0, 0, 0, time.UTC)},
+		{"devTime=Nov 13 2026 10:00:00 GMT", time.Date(2026, 11, 13, 10, 0, 0, 0, time.UTC)},
+		// Without a format, "+0100" is an offset, not an unknown name.
+		{"devTime=Nov 13 2026 10:00:00 +0100", time.Date(2026, 11, 13, 9, 0, 0, 0, time.UTC)},
+		{"devTime=Nov 13 2026 10:00:00.000 +0100^devTimeFormat=MMM dd yyyy HH:mm:ss.SSS Z", time.Date(2026, 11, 13, 9, 0, 0, 0, time.UTC)},
+		// Unknown: not read, so the receive time stays.
+		{"devTime=Nov 13 2026 10:00:00 XYZ^devTimeFormat=MMM dd yyyy HH:mm:ss z", recv},
+		{"devTime=Nov 13 2026 10:00:00 IST", recv},
+	}
+	var p Parser
+	for _, tt := range tests {
+		ev := &event.Event{Time: recv}
+		if err := p.Parse([]byte("LEEF:2.0|V|P|1|E|^|src=192.0.2.2^"+tt.attrs), ev); err != nil {
+			t.Fatalf("%s: %v", tt.attrs, err)
+		}
+		if !ev.Time.Equal(tt.want) {
+			t.Errorf("%s: time %s, want %s", tt.attrs, ev.Time.UTC(), tt.want)
+		}
+	}
+}

@@ -113,6 +113,9 @@ func envelopeAgrees(t *testing.T, where, line string, bare map[string]string) {
 	t.Helper()
 	h, msg, _ := SplitHeader(line, ref)
 	env := []event.Field{{Name: envelope.FieldSyslogHostname, Value: h.Host}, {Name: envelope.FieldSyslogAppname, Value: h.App}}
+	if h.Host != "" { // as envelope.Syslog names the host
+		env = append(env, event.Field{Name: "host.hostname", Value: h.Host}, event.Field{Name: "host.name", Value: h.Host})
+	}
 	if h.PID != "" {
 		env = append(env, event.Field{Name: envelope.FieldSyslogProcID, Value: h.PID})
 	}

@@ -65,6 +65,15 @@ var (
 	}
 )
 
+// SniffApp reports whether app, the program a syslog header names (the
+// envelope's log.syslog.appname, when the payload is the message alone),
+// is one whose lines belong to the auth log: sshd, sudo, su, login, PAM's
+// users, the shadow utilities, systemd-logind, cron, polkitd (a path or a
+// "(pam_unix)" suffix allowed, as Parse reads them). It does not allocate.
+func SniffApp(app string) bool {
+	return app != "" && authPrograms[program(app)]
+}
+
 // SniffSyslog reports whether payload starts with a syslog header: a PRI
 // followed by an RFC 3164 time, an RFC 5424 version, or a bare RFC 3164 or
 // RFC 3339 time. It is the fallback of fallbacks: detection should try it
@@ -163,11 +172,28 @@ func (o *out) header(l *line) {
 		o.addNonEmpty(fieldProcID, l.pid)
 	}
 	o.addNonEmpty("host.hostname", l.host)
+	if l.hasHdr && l.host != "" && !has(o.dst, "host.name") {
+		// The line's own header named the host (a line with no PRI, which
+		// the syslog envelope keeps whole, or a file's line): it is the
+		// host.name the envelope gives any other syslog record. A
+		// shipper's host.name (Filebeat's) stays.
+		o.add("host.name", l.host)
+	}
 	o.addNonEmpty("process.name", l.app)
 	if isDigits(l.pid) {
 		o.add("process.pid", l.pid)
 	}
 	o.add(event.FieldMessage, l.msg)
+}
+
+// has reports whether dst already holds a field called name.
+func has(dst *event.Event, name string) bool {
+	for i := range dst.Fields {
+		if dst.Fields[i].Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *out) reset(dst *event.Event) {

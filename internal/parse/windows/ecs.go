@@ -36,8 +36,16 @@ func (p *Parser) emitECS() {
 	o.add("event.module", ds[0])
 	o.add("event.dataset", ds[1])
 	o.add("log.level", r.logLevel())
-	if !r.hostSet {
+	if !r.hostSet && r.hdr[hComputer] != "" {
+		// The event's host is its Computer, whoever relayed it: a host a
+		// relay named (a syslog header's, a collector's host.name beside
+		// the event) is replaced, host.hostname with host.name (the
+		// syslog relay stays log.syslog.hostname). Only a Winlogbeat
+		// document keeps its own host (hostSet), as Elastic does.
 		o.add("host.name", r.hdr[hComputer])
+		if named(o.ev.Fields[:o.start], "host.hostname") || o.has("host.hostname") {
+			o.add("host.hostname", r.hdr[hComputer])
+		}
 	}
 	if r.shape != ShapeWinlogbeat {
 		o.add("message", r.rend[rMessage])

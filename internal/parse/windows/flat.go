@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/tarian-soc/tarian/internal/parse/envelope"
 )
 
 // flatKeys maps the header keys of flat records (NXLog im_msvistalog, the
@@ -49,12 +51,41 @@ func (p *Parser) storedElsewhere(k string) bool {
 	return k == "Message"
 }
 
-// flatRendered maps flat keys holding rendered text or shipper metadata.
+// flatRendered maps flat keys holding rendered text.
 var flatRendered = map[string]int{
-	"Message":       rMessage,
-	"Category":      rTask,
-	"@timestamp":    rFallbackTime,
-	"TimeGenerated": rFallbackTime, // Sentinel
+	"Message":  rMessage,
+	"Category": rTask,
+}
+
+// timeRank is a flat key's place among the keys a record's own time is
+// read from when it has no TimeCreated, the first first: those the
+// generic JSON path reads (envelope.TimeFields: @timestamp, timestamp,
+// time, ..., NXLog's EventTime), then Sentinel's TimeGenerated; -1 for
+// any other key.
+func timeRank(k string) int {
+	if k == "" {
+		return -1
+	}
+	switch k[0] {
+	case '@', 't', 'T', 'E':
+		for i, name := range envelope.TimeFields {
+			if k == name {
+				return i
+			}
+		}
+		if k == "TimeGenerated" {
+			return len(envelope.TimeFields)
+		}
+	}
+	return -1
+}
+
+// shipperTime reports whether a time key is the shipper's, not event
+// data: Logstash's and Elastic's @timestamp, NXLog's EventTime,
+// Sentinel's TimeGenerated. (A "timestamp" or "time" key stays event
+// data too, as it always was.)
+func shipperTime(k string) bool {
+	return k == "@timestamp" || k == "EventTime" || k == "TimeGenerated"
 }
 
 // nxlogUser maps the keys NXLog adds for the account of the event's
@@ -143,7 +174,8 @@ func (p *Parser) decodeFlat(o *fastjson.Object) error {
 	nxlog := o.Get("SourceModuleType") != nil || o.Get("SourceModuleName") != nil
 	sentinel := o.Get("TenantId") != nil || o.Get("_ResourceId") != nil
 	var eventSource, eventTime span
-	haveSource, haveEventTime := false, false
+	haveSource := false
+	timeAt := -1 // timeRank of eventTime; -1: none
 	o.Visit(func(key []byte, v *fastjson.Value) {
 		k := string(key)
 		if p.aliases || !p.storedElsewhere(k) {
@@ -161,6 +193,15 @@ func (p *Parser) decodeFlat(o *fastjson.Object) error {
 			if hdrNames[slot] == k {
 				p.raw.verbatim |= 1 << slot
 			}
+			return
+		}
+		// (TimeCreated, a header key, was read above.)
+		if r := timeRank(k); r >= 0 && (timeAt < 0 || r < timeAt) {
+			if t := v.Type(); t == fastjson.TypeString || t == fastjson.TypeNumber {
+				eventTime, timeAt = p.putText(v), r
+			}
+		}
+		if shipperTime(k) {
 			return
 		}
 		if slot, ok := flatRendered[k]; ok {
@@ -187,11 +228,6 @@ func (p *Parser) decodeFlat(o *fastjson.Object) error {
 			if v.Type() == fastjson.TypeString && nxlogEventTypes[string(v.GetStringBytes())] {
 				return
 			}
-		case "EventTime":
-			// NXLog's event time, in the collector's zone (taken as UTC):
-			// used only when the record has no other.
-			eventTime, haveEventTime = p.putText(v), true
-			return
 		case "EventSourceName":
 			// The provider in Sentinel; beside SourceName (NXLog), the
 			// provider's legacy event source name.
@@ -206,7 +242,9 @@ func (p *Parser) decodeFlat(o *fastjson.Object) error {
 		}
 		p.raw.data = append(p.raw.data, pair{p.put(key), p.putText(v)})
 	})
-	if haveEventTime && p.raw.rendSet&(1<<rFallbackTime) == 0 {
+	if timeAt >= 0 {
+		// Used when the record has no TimeCreated. NXLog's EventTime is
+		// in the collector's zone, taken as UTC.
 		p.raw.setRend(rFallbackTime, eventTime)
 	}
 	if haveSource {

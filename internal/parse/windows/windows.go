@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/sniff"
 )
 
@@ -152,8 +153,11 @@ func (p *Parser) ParseShape(payload []byte, dst *event.Event) (Shape, error) {
 // decode reads payload into p.raw (and the record's unmapped fields into
 // dst through p.out), telling the shape apart.
 func (p *Parser) decode(payload []byte, dst *event.Event) (Shape, error) {
-	p.reset(dst)
 	b := trimLeft(payload)
+	if len(b) > 0 && b[0] == '<' {
+		dropMessage(dst, payload)
+	}
+	p.reset(dst)
 	if len(b) == 0 {
 		return ShapeUnknown, fmt.Errorf("%w: empty payload", ErrNotWindows)
 	}
@@ -200,6 +204,19 @@ func (p *Parser) decode(payload []byte, dst *event.Event) (Shape, error) {
 		p.out.rollback()
 	}
 	return shape, err
+}
+
+// dropMessage removes the message field an envelope gave dst when it is
+// the XML payload itself (a syslog message, a JSON record's message): the
+// XML is the event, kept as the record (event.original, the raw archive);
+// the event's message is its rendered text, when it has one.
+func dropMessage(dst *event.Event, payload []byte) {
+	for i := range dst.Fields {
+		if f := &dst.Fields[i]; f.Name == event.FieldMessage && len(f.Value) == len(payload) && f.Value == string(payload) {
+			dst.Fields = append(dst.Fields[:i], dst.Fields[i+1:]...)
+			return
+		}
+	}
 }
 
 // embeddedXML returns the Windows XML a record carries as its message,
@@ -259,7 +276,10 @@ func (p *Parser) reset(dst *event.Event) {
 	p.out.reset(dst)
 }
 
-// setTime sets the event time from the decoded record.
+// eventTime is the event's own time: Sysmon's UtcTime, else the System
+// TimeCreated, else a time the record holds beside the event (the
+// shipper's: see timeRank; as the generic JSON path reads it, RFC 3339 or
+// an epoch number), else a UtcTime of any channel.
 func (r *rec) eventTime() (time.Time, bool) {
 	if r.sysmon() {
 		if t, ok := parseTime(r.get("UtcTime")); ok {
@@ -271,6 +291,14 @@ func (r *rec) eventTime() (time.Time, bool) {
 	}
 	if t, ok := parseTime(r.fallbackTime); ok {
 		return t, true
+	}
+	if t, ok := ecs.ParseTime(r.fallbackTime); ok {
+		return t, true
+	}
+	if !r.sysmon() {
+		if t, ok := parseTime(r.get("UtcTime")); ok {
+			return t, true
+		}
 	}
 	return time.Time{}, false
 }

@@ -314,3 +314,66 @@ func TestXMLInJSONRecord(t *testing.T) {
 	check(t, got, map[string]string{"EventID": "4688", "NewProcessName": `C:\a.exe`, "process.name": "a.exe", "channel": "wec",
 		"host.name": "ws1", "message": absent})
 }
+
+// TestFlatTimes: a flat record without TimeCreated takes its time from the
+// keys the generic JSON path reads (envelope.TimeFields, in its order),
+// as RFC 3339 or an epoch number, else a UtcTime of any channel; never the
+// receive time when it holds one.
+func TestFlatTimes(t *testing.T) {
+	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339Nano, s); return v }
+	for _, c := range []struct {
+		in   string
+		want time.Time
+	}{
+		{`{"EventID":4625,"Channel":"Security","TargetUserName":"eve","timestamp":"2024-05-01T10:00:00Z"}`, at("2024-05-01T10:00:00Z")},
+		{`{"EventID":4625,"Channel":"Security","time":"2024-05-01T10:00:00+02:00"}`, at("2024-05-01T08:00:00Z")},
+		{`{"EventID":4625,"Channel":"Security","@timestamp":1717236000}`, at("2024-06-01T10:00:00Z")},
+		{`{"EventID":4625,"Channel":"Security","@timestamp":1717236000123}`, at("2024-06-01T10:00:00.123Z")},
+		{`{"EventID":4625,"Channel":"Security","TargetUserName":"bob","UtcTime":"2024-05-01 10:00:00.000"}`, at("2024-05-01T10:00:00Z")},
+		// TimeFields' order, whatever the keys' order.
+		{`{"EventID":4625,"Channel":"Security","EventTime":"2024-05-01 09:00:00","timestamp":"2024-05-01T10:00:00Z","@timestamp":"2024-05-01T11:00:00Z"}`, at("2024-05-01T11:00:00Z")},
+		{`{"EventID":4625,"Channel":"Security","TimeGenerated":"2024-05-01T12:00:00Z","EventTime":"2024-05-01 09:00:00"}`, at("2024-05-01T09:00:00Z")},
+		// TimeCreated first.
+		{`{"EventID":4625,"Channel":"Security","@timestamp":"2024-05-01T11:00:00Z","TimeCreated":"2024-05-01T08:00:00Z","UtcTime":"2024-05-01 07:00:00.000"}`, at("2024-05-01T08:00:00Z")},
+		// Winlogbeat's numeric @timestamp.
+		{`{"@timestamp":1717236000,"winlog":{"event_id":4625,"channel":"Security"}}`, at("2024-06-01T10:00:00Z")},
+	} {
+		_, ev := parse(t, c.in)
+		if !ev.Time.Equal(c.want) {
+			t.Errorf("%s: time %s, want %s", c.in, ev.Time.UTC(), c.want)
+		}
+	}
+}
+
+// TestRelayedXMLHost: Windows XML relayed in a syslog message or a JSON
+// record's message: the event's host is its Computer (host.name and
+// host.hostname alike), the relay's stays log.syslog.hostname, and the XML
+// is not kept again as the message.
+func TestRelayedXMLHost(t *testing.T) {
+	const xml = `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4625</EventID><Channel>Security</Channel><Computer>FS02.example.local</Computer><TimeCreated SystemTime='2026-11-09T06:31:44.8827319Z'/></System><EventData><Data Name='TargetUserName'>tomos</Data></EventData></Event>`
+	// What the syslog envelope gives, then the message as the payload.
+	ev := &event.Event{Fields: []event.Field{
+		{Name: "log.syslog.hostname", Value: "wec-relay-2"}, {Name: "host.hostname", Value: "wec-relay-2"}, {Name: "host.name", Value: "wec-relay-2"},
+		{Name: "log.syslog.appname", Value: "EventLog"}, {Name: "message", Value: xml}, {Name: "event.original", Value: "<14>Nov  9 06:31:45 wec-relay-2 EventLog: " + xml},
+	}}
+	var p Parser
+	if err := p.Parse([]byte(xml), ev); err != nil {
+		t.Fatal(err)
+	}
+	got := parsertest.Fields(ev)
+	check(t, got, map[string]string{"host.name": "FS02.example.local", "host.hostname": "FS02.example.local", "log.syslog.hostname": "wec-relay-2",
+		"Computer": "FS02.example.local", "TargetUserName": "tomos", "message": absent})
+	for _, f := range ev.Fields {
+		if f.Value == xml && f.Name != "event.original" {
+			t.Errorf("%s holds the XML again", f.Name)
+		}
+	}
+	// A rendered message is the event's message.
+	ev = &event.Event{Fields: []event.Field{{Name: "host.name", Value: "relay-1"}, {Name: "message", Value: xml}}}
+	withText := strings.Replace(xml, "</Event>", "<RenderingInfo Culture='en-US'><Message>An account failed to log on.</Message></RenderingInfo></Event>", 1)
+	ev.Fields[1].Value = withText
+	if err := p.Parse([]byte(withText), ev); err != nil {
+		t.Fatal(err)
+	}
+	check(t, parsertest.Fields(ev), map[string]string{"host.name": "FS02.example.local", "message": "An account failed to log on.", "host.hostname": absent})
+}

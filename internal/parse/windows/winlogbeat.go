@@ -129,7 +129,7 @@ func (p *Parser) decodeWinlogbeat(root *fastjson.Object) error {
 	if x := root.Get("message"); x != nil && x.Type() == fastjson.TypeString {
 		p.raw.setRend(rMessage, p.putText(x))
 	}
-	if x := root.Get("@timestamp"); x != nil && x.Type() == fastjson.TypeString {
+	if x := root.Get("@timestamp"); x != nil && (x.Type() == fastjson.TypeString || x.Type() == fastjson.TypeNumber) {
 		p.raw.setRend(rFallbackTime, p.putText(x))
 	}
 	if x := root.Get("host"); x != nil && x.Get("name") != nil || root.Get("host.name") != nil {
