@@ -88,6 +88,20 @@ func TestRulesValidate(t *testing.T) {
 	}
 }
 
+// readMatches reads the JSON lines `rules test` printed.
+func readMatches(t *testing.T, out string) []testMatch {
+	t.Helper()
+	var got []testMatch
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m testMatch
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		got = append(got, m)
+	}
+	return got
+}
+
 func TestRulesTest(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		"r/whoami.yml": testRule,
@@ -109,14 +123,7 @@ not json
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var got []testMatch
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		var m testMatch
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("bad JSON line %q: %v", l, err)
-		}
-		got = append(got, m)
-	}
+	got := readMatches(t, out.String())
 	want := []testMatch{
 		{RuleID: "11111111-1111-1111-1111-111111111111", Title: "Whoami", Level: "medium", File: ev, Line: 1, Author: "Tarian tests"},
 		{RuleID: "11111111-1111-1111-1111-111111111111", Title: "Whoami", Level: "medium", File: ev, Line: 4, Author: "Tarian tests"},
@@ -162,14 +169,7 @@ func TestRulesTestJudgesOpenWindowsAtTheEnd(t *testing.T) {
 	if code := runRulesTest([]string{"--rules", filepath.Join(dir, "r"), ev}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var got []testMatch
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		var m testMatch
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("bad JSON line %q: %v", l, err)
-		}
-		got = append(got, m)
-	}
+	got := readMatches(t, out.String())
 	// 10.0.0.9's window closes at line 3's event; 10.0.0.7's (two) and
 	// 10.0.0.8's (one) are open at the end, and only the first holds.
 	want := []testMatch{
