@@ -45,7 +45,7 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tarian rules validate: %v\n", err)
 		return 2
 	}
-	var parsed, failed, unsupported int
+	var parsed, failed, unsupported, warned int
 	var rules []*sigma.Rule
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -56,6 +56,12 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) int {
 		rs, perr := sigma.Parse(f, data)
 		parsed += len(rs)
 		rules = append(rules, rs...)
+		for _, r := range rs {
+			for _, w := range r.Warnings {
+				warned++
+				fmt.Fprintf(stdout, "%s:%d: warning: %s\n", f, w.Line, w.Reason)
+			}
+		}
 		var errs sigma.Errors
 		errors.As(perr, &errs)
 		for _, e := range errs {
@@ -84,7 +90,11 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	total := parsed + failed + unsupported
-	fmt.Fprintf(stdout, "%s: %d parsed, %d failed, %d unsupported\n", plural(total, "rule"), parsed, failed, unsupported)
+	warnings := ""
+	if warned > 0 {
+		warnings = "; " + plural(warned, "warning")
+	}
+	fmt.Fprintf(stdout, "%s: %d parsed, %d failed, %d unsupported%s\n", plural(total, "rule"), parsed, failed, unsupported, warnings)
 	if failed > 0 {
 		return 1
 	}

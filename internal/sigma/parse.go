@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,9 +97,14 @@ func yamlErrLine(err error) int {
 	return 0
 }
 
-// docParser carries the file name for errors.
+// docParser carries the file name for errors, and the document's warnings.
 type docParser struct {
-	file string
+	file     string
+	warnings []Warning
+}
+
+func (p *docParser) warnf(line int, format string, args ...any) {
+	p.warnings = append(p.warnings, Warning{Line: line, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (p *docParser) errf(line int, kind error, format string, args ...any) *Error {
@@ -192,6 +198,10 @@ func parseDocument(file string, root *yaml.Node) (*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
+	if detection != nil && r.LogSource == (LogSource{}) {
+		p.warnf(root.Line, "no logsource: the specification requires one, and no event is routed to the rule")
+	}
+	r.Warnings = p.warnings
 	return r, nil
 }
 
@@ -443,10 +453,16 @@ func (p *docParser) match(field string, mods []string, v *yaml.Node, line int) (
 			if c.Kind != yaml.ScalarNode {
 				return nil, p.errf(c.Line, ErrInvalid, "field %q: values must be plain scalars", field)
 			}
+			if c.Tag == "!!null" && len(v.Content) > 1 {
+				p.warnf(c.Line, "field %q: null in a list of values (the specification forbids it: test '%s: null' in a search of its own)", field, field)
+			}
 			raws = append(raws, rawValue{tag: c.Tag, text: c.Value, line: c.Line})
 		}
 	default:
 		return nil, p.errf(v.Line, ErrInvalid, "field %q: value must be a scalar or a list", field)
+	}
+	if len(raws) == 1 && slices.Contains(mods, "all") {
+		p.warnf(line, "field %q: the all modifier on a single value (the specification forbids it; it changes nothing)", field)
 	}
 	m, err := buildMatch(field, mods, raws)
 	if err != nil {

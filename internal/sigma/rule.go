@@ -64,6 +64,17 @@ type Rule struct {
 	Detection   *Detection
 	Correlation *Correlation
 	Filter      *Filter
+
+	// Warnings are what the specification forbids but the rule can still
+	// be run as written (`tarian rules validate` prints them).
+	Warnings []Warning
+}
+
+// Warning is a line of a rule that departs from the specification in a
+// way the engine still runs.
+type Warning struct {
+	Line   int
+	Reason string
 }
 
 // Related links a rule to another rule.
