@@ -62,6 +62,8 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 		return usageError("--limit: want 0 (all) or more")
 	case *sort != "newest" && *sort != "risk" && *sort != "sla":
 		return usageError(fmt.Sprintf("--sort %q: want newest, risk or sla", *sort))
+	case *incident != "" && !isPositiveInt(*incident):
+		return usageError(fmt.Sprintf("--incident %q: want an incident number", *incident))
 	}
 	c, err := newClient(env)
 	if err != nil {
@@ -325,6 +327,8 @@ func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 		return usageError("alerts " + verb + " needs at least one alert ID\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
 	case to != nil && strings.TrimSpace(*to) == "":
 		return usageError("alerts assign needs --to USER")
+	case as != nil && *as == "":
+		return usageError("alerts resolve needs --as " + strings.ReplaceAll(alert.Resolutions, ", ", "|"))
 	case as != nil && !alert.ValidResolution(alert.Resolution(*as)):
 		return usageError(fmt.Sprintf("--as %q: want one of %s", *as, alert.Resolutions))
 	}
@@ -365,11 +369,18 @@ func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 	return errors.Join(errs...)
 }
 
+// isPositiveInt reports whether s is a number from 1 up.
+func isPositiveInt(s string) bool {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n > 0
+}
+
 // alertErr names the alert an API error is about.
 func alertErr(id string, err error) error {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return fmt.Errorf("alert %s: %s", id, ae.Message)
+		// The server's message may name the alert already ("alert 9: not found").
+		return fmt.Errorf("alert %s: %s", id, strings.TrimPrefix(ae.Message, "alert "+id+": "))
 	}
 	return fmt.Errorf("alert %s: %w", id, err)
 }

@@ -460,12 +460,16 @@ func casesAct(ctx context.Context, verb string, args []string, env Env) error {
 func casesExport(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("cases export", env)
 	asHTML := fs.Bool("html", false, "a standalone HTML page instead of JSON")
+	asJSON := fs.Bool("json", false, "JSON (the default), as the other cases commands take it")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	switch {
+	case len(pos) != 1:
 		return usageError("cases export needs one case ID\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
+	case *asHTML && *asJSON:
+		return usageError("cases export: --html or --json, not both")
 	}
 	id, err := caseID(fs, pos[0])
 	if err != nil {

@@ -43,7 +43,7 @@ Server:
 
 Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian backup FILE                      provider-admin: a consistent backup of the running server (docs/operations.md)
-  tarian tenant add ID --name NAME
+  tarian tenant add ID --name NAME [--json]
   tarian tenant list [--json]
   tarian tenant remove ID [--export FILE]   provider-admin: offboarding; deletes every data of the tenant (after exporting it to FILE), prints the signed receipt
   tarian tenant verify-receipt FILE [--public-key HEX] [--export FILE]   checks a removal receipt's signature (and the export it names)
@@ -59,7 +59,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
-  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--incident N] [--sort newest|risk] [--limit N] [--cursor C] [--json]
+  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--incident N] [--sort newest|risk|sla] [--limit N] [--cursor C] [--json]
   tarian alerts show ID [--json]
   tarian alerts incidents [--tenant ID|*] [--status S] [--severity L] [--limit N] [--json]   one line per incident
   tarian alerts ack ID...                 acknowledge
@@ -75,7 +75,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian cases escalate|acknowledge|reopen ID   share with the member; the member acknowledges
   tarian cases assign ID --to USER
   tarian cases close ID --as CLASSIFICATION --summary TEXT [--no-share]   a provider's true positive shares its alerts' external observables
-  tarian cases export ID [--html]         the whole case as JSON, or a standalone HTML page
+  tarian cases export ID [--html|--json]  the whole case as JSON (the default), or a standalone HTML page
   tarian cases update ID [--title T] [--severity L] [--tlp TLP] [--description TEXT]
   tarian cases task add ID TITLE
   tarian cases task done|undo ID TASK

@@ -175,7 +175,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"alerts", "list", "-h"}, []string{"tarian alerts list", "-cursor string"}},
 		{[]string{"help", "rules"}, []string{"tarian rules placeholders", "tarian rules import", "tarian rules disable|enable"}},
 		{[]string{"help", "rules", "enable"}, []string{"usage:\n  tarian rules disable|enable RULE_ID", "-tenant string"}},
-		{[]string{"help", "tenant", "add"}, []string{"usage:\n  tarian tenant add ID --name NAME\n", "-name string"}},
+		{[]string{"help", "tenant", "add"}, []string{"usage:\n  tarian tenant add ID --name NAME [--json]\n", "-name string"}},
 		{[]string{"help", "demo"}, []string{"tarian demo", "-replay string"}},
 		{[]string{"help", "parse"}, []string{"tarian parse [--type TYPE]", "tarian parse --list", "-type string"}},
 		{[]string{"help", "version"}, []string{"usage:\n  tarian version                           version, commit and build date\n"}},
@@ -223,9 +223,18 @@ func TestUsageErrors(t *testing.T) {
 	if code, _, errs := offline.run(t, "", "rules"); code != 2 || !strings.Contains(errs, "placeholders") {
 		t.Errorf("rules usage: %d %q", code, errs)
 	}
-	code, _, errs := offline.run(t, "", "alerts", "list", "--severity", "bogus")
-	if code != 2 || !strings.Contains(errs, `--severity "bogus": want one of informational, low, medium, high, critical`) {
-		t.Errorf("alerts list --severity bogus: %d %q", code, errs)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"alerts", "list", "--severity", "bogus"}, `--severity "bogus": want one of informational, low, medium, high, critical`},
+		{[]string{"alerts", "list", "--incident", "abc"}, `--incident "abc": want an incident number`},
+		{[]string{"alerts", "resolve", "3"}, `alerts resolve needs --as true-positive|benign-positive|false-positive|duplicate`},
+		{[]string{"cases", "export", "1", "--html", "--json"}, `--html or --json, not both`},
+	} {
+		if code, _, errs := offline.run(t, "", c.args...); code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("tarian %s: %d %q, want exit 2 and %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
 	}
 }
 
@@ -601,5 +610,19 @@ func TestDemoReplay(t *testing.T) {
 	code, out, errs = runDemo(t, "--data", data, "--replay", filepath.Join(replay, "missing"))
 	if code != 1 || !strings.HasPrefix(errs, "tarian demo: --replay: stat "+filepath.Join(replay, "missing")) || out != "" {
 		t.Errorf("missing replay folder: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
+
+// TestAlertErrNamesTheAlertOnce: the alert an error is about is named once,
+// whether or not the server's message names it already.
+func TestAlertErrNamesTheAlertOnce(t *testing.T) {
+	for msg, want := range map[string]string{
+		"alert 999: not found":                  "alert 999: not found",
+		"transition not allowed from resolved":  "alert 999: transition not allowed from resolved",
+		"alert 9990: not found (another alert)": "alert 999: alert 9990: not found (another alert)",
+	} {
+		if got := alertErr("999", &apiError{Status: 404, Code: "not_found", Message: msg}).Error(); got != want {
+			t.Errorf("alertErr(%q) = %q, want %q", msg, got, want)
+		}
 	}
 }

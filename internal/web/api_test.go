@@ -293,6 +293,7 @@ func TestSearchErrors(t *testing.T) {
 		{"q=", "bad_request"},
 		{"q=" + url.QueryEscape("foo | stats by ("), "bad_query"},
 		{"q=*&from=yesterday", "bad_request"},
+		{"q=*&from=-1h&to=-3h", "bad_request"}, // a reversed range, not an empty answer
 		{"q=*&limit=0", "bad_request"},
 	} {
 		status, body := w.s.Do(t, "GET", "/api/v1/search?"+tt.query, tok, nil)

@@ -110,6 +110,9 @@ func (a *API) getSearch(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return badRequest("to: " + err.Error())
 	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return badRequest(fmt.Sprintf("from must be before to (from %s, to %s)", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339)))
+	}
 	limit := a.cfg.DefaultLimit
 	if s := q.Get("limit"); s != "" {
 		limit, err = strconv.Atoi(s)

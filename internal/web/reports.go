@@ -34,8 +34,8 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, p auth.Principal
 	}
 	q := r.URL.Query()
 	requested := q.Get("tenant")
-	if requested == auth.AllTenants {
-		return badRequest("tenant: a report is of one member; name it")
+	if requested == auth.AllTenants || requested == "" && p.Role.Provider() {
+		return badRequest("tenant: a report is of one member; name it with tenant=<id> (tarian reports create --tenant ID)")
 	}
 	t, _, err := p.ReadScope(requested)
 	if err != nil {
