@@ -422,9 +422,44 @@ func (a *API) postCaseAction(verb string) handler {
 			if err == nil && verb == incident.VerbClose && !req.NoShare {
 				err = a.shareCase(r.Context(), p, after)
 			}
+			if err == nil && verb == incident.VerbClose {
+				err = a.resolveCaseAlerts(r.Context(), p, after)
+			}
 			return before, after, err
 		})
 	}
+}
+
+// resolveCaseAlerts resolves the alerts of a closed case that are still
+// unresolved, with the case's classification and a note naming it: the
+// case's work was theirs, so the queue, the service levels and the
+// member's report agree with the case. Each change is audited as the
+// closer's (alert.resolve). An alert resolved meanwhile is left as it is.
+func (a *API) resolveCaseAlerts(ctx context.Context, p auth.Principal, c incident.Case) error {
+	note := fmt.Sprintf("closed with case %d", c.ID)
+	if c.Summary != "" {
+		note += ": " + c.Summary
+	}
+	for _, id := range c.Alerts {
+		al, err := a.d.Alerts.Alert(ctx, c.Tenant, id)
+		if err != nil {
+			return err
+		}
+		if al.Status == alert.StatusResolved {
+			continue
+		}
+		before, after, err := a.d.Alerts.Act(ctx, c.Tenant, id, p.TokenID, alert.Action{Verb: alert.VerbResolve, Resolution: c.Classification, Note: note})
+		if errors.Is(err, alert.ErrTransition) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("case %d closed; resolving its alert %d: %w", c.ID, id, err)
+		}
+		if err := a.auditChange(ctx, p, "alert.resolve", c.Tenant, id, triage(before), triage(after)); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	return nil
 }
 
 // shareCase shares the external observables of a case's alerts when the

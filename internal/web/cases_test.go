@@ -11,6 +11,7 @@ import (
 	"html"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -384,6 +385,22 @@ func TestCasesAPI(t *testing.T) {
 	s.JSON(t, "POST", path+"/close", prov, map[string]string{"classification": "true-positive", "summary": "Malware download blocked; host reimaged."}, zero(&c))
 	if c.Status != "closed" || c.Classification != "true-positive" {
 		t.Errorf("closed %+v", c)
+	}
+	// Its alert is resolved with it, so the queue, service levels and
+	// reports agree with the case; the change is audited.
+	var closedAlert struct{ Status, Resolution, Note string }
+	s.JSON(t, "GET", fmt.Sprintf("/api/v1/alerts/%d", alertA), prov, nil, &closedAlert)
+	if closedAlert.Status != "resolved" || closedAlert.Resolution != "true-positive" || closedAlert.Note != fmt.Sprintf("closed with case %d: Malware download blocked; host reimaged.", id) {
+		t.Errorf("the case's alert after the close: %+v", closedAlert)
+	}
+	var trail struct {
+		Records []struct{ Action, Detail string }
+	}
+	s.JSON(t, "GET", "/api/v1/audit?tenant=tenant-a&limit=20", servertest.AdminToken, nil, &trail)
+	if !slices.ContainsFunc(trail.Records, func(r struct{ Action, Detail string }) bool {
+		return r.Action == "alert.resolve" && strings.Contains(r.Detail, fmt.Sprintf(`"id":%d`, alertA))
+	}) {
+		t.Errorf("no alert.resolve of alert %d in tenant-a's audit trail: %+v", alertA, trail.Records)
 	}
 	status, body := s.Do(t, "POST", path+"/close", prov, []byte(`{"classification":"true-positive","summary":"again"}`))
 	if status != 409 || errorCode(t, body) != "transition_not_allowed" || !strings.Contains(string(body), "already closed") {
