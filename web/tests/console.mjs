@@ -134,6 +134,9 @@ try {
   await page.locator(`tr.current[data-alert-id="${whoamiID}"]`).waitFor();
   await page.keyboard.press('a');
   await page.locator(`tr[data-alert-id="${whoamiID}"] td[data-status="acknowledged"]`).waitFor();
+  // The live stream may show the change before the request has answered:
+  // the queue takes new actions once it has.
+  await page.getByRole('status').filter({ hasText: 'Alerts acknowledged: 1.' }).waitFor();
   log(`acknowledged alert ${whoamiID} with the keyboard`);
   // ... and the other tab shows it without a reload.
   await watcher.locator(`tr[data-alert-id="${whoamiID}"] td[data-status="acknowledged"]`).waitFor();
