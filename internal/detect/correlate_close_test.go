@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
 // eventAt is a Security event at minute min after rangeT0 with the given
@@ -199,14 +197,7 @@ correlation:
   timespan: 1h
   condition: {field: [TargetUserName, WorkstationName], gte: 2}
 `
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil || len(e.Skipped()) > 0 {
-		t.Fatalf("compile: %v %+v", err, e.Skipped())
-	}
+	e := compileRules(t, src, Options{})
 	st := NewState()
 	var got []string
 	pair := func(min float64, user, ws string) string {
@@ -230,14 +221,7 @@ correlation:
 // once.
 func TestCloseWindows(t *testing.T) {
 	src := rangeBase + "---\ntitle: exactly two\nid: c\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {eq: 2}\n"
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil || len(e.Skipped()) > 0 {
-		t.Fatalf("compile: %v %+v", err, e.Skipped())
-	}
+	e := compileRules(t, src, Options{})
 	st := NewState()
 	var got []string
 	record := func(m Match) {
@@ -293,14 +277,7 @@ correlation:
   timespan: 1h
   condition: {eq: 1}
 `
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil || len(e.Skipped()) > 0 {
-		t.Fatalf("compile: %v %+v", err, e.Skipped())
-	}
+	e := compileRules(t, src, Options{})
 	st := NewState()
 	var got []string
 	record := func(m Match) { got = append(got, m.Title) }
@@ -321,14 +298,7 @@ correlation:
 // closes.
 func TestCorrelationEqFromOldState(t *testing.T) {
 	src := rangeBase + "---\ntitle: corr\nid: c\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {eq: 2}\n"
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := compileRules(t, src, Options{})
 	t0 := rangeT0.UnixNano()
 	snap := fmt.Sprintf(`{"version":1,"last":%q,"groups":{"c\u0000a":{"e":[{"t":%d,"m":0}],"s":%d}}}`,
 		rangeT0.Format(time.RFC3339Nano), t0, int64(time.Hour))

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
 // rangeBase holds the detection rules the range correlations refer to.
@@ -55,14 +53,7 @@ type corrFiring struct {
 func runCorrelation(t *testing.T, corr string, events []string) []corrFiring {
 	t.Helper()
 	src := rangeBase + "---\ntitle: corr\nid: c\ncorrelation:\n  " + corr + "\n"
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil || len(e.Skipped()) > 0 {
-		t.Fatalf("compile: %v %+v", err, e.Skipped())
-	}
+	e := compileRules(t, src, Options{})
 	st := NewState()
 	var got []corrFiring
 	for i, evt := range events {
@@ -180,14 +171,7 @@ func TestCorrelationRange(t *testing.T) {
 // a range correlation with the same key judges it when it closes.
 func TestCorrelationRangeRestoresOldState(t *testing.T) {
 	src := rangeBase + "---\ntitle: corr\nid: c\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n  condition: {gt: 1, lt: 3}\n"
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := compileRules(t, src, Options{})
 	t0 := rangeT0.UnixNano()
 	snap := fmt.Sprintf(`{"version":1,"last":%q,"groups":{"c\u0000a":{"e":[{"t":%d,"m":0},{"t":%d,"m":0}],"s":%d,"c":%d,"k":"c","g":["a"]}}}`,
 		rangeT0.Add(time.Minute).Format(time.RFC3339Nano), t0, t0+int64(time.Minute), int64(time.Hour), t0+int64(time.Hour))

@@ -15,10 +15,16 @@ import (
 // compileOne compiles one process_creation rule with the given detection.
 func compileOne(t *testing.T, detection string, opts Options) *Engine {
 	t.Helper()
-	src := "title: t\nid: r1\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + detection
+	return compileRules(t, "title: t\nid: r1\nlogsource: {product: windows, category: process_creation}\ndetection:\n"+detection, opts)
+}
+
+// compileRules parses and compiles the rules of src, failing the test when
+// one does not parse, compile or is skipped.
+func compileRules(t testing.TB, src string, opts Options) *Engine {
+	t.Helper()
 	rules, err := sigma.Parse("t.yml", []byte(src))
 	if err != nil {
-		t.Fatalf("parse %q: %v", detection, err)
+		t.Fatalf("parse %q: %v", src, err)
 	}
 	e, err := Compile(rules, opts)
 	if err != nil {
@@ -224,16 +230,9 @@ detection:
     User|exists: true
   condition: s
 `
-	rules, err := sigma.Parse("w.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := compileRules(t, src, Options{})
 	var got []Match
-	err = e.Evaluate([]byte(`{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Image":"C:\\whoami.exe","ParentImage":"C:\\cmd.exe","User":"bob","UtcTime":"2024-01-02 03:04:05.000"}`), func(m Match) { got = append(got, m) })
+	err := e.Evaluate([]byte(`{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Image":"C:\\whoami.exe","ParentImage":"C:\\cmd.exe","User":"bob","UtcTime":"2024-01-02 03:04:05.000"}`), func(m Match) { got = append(got, m) })
 	if err != nil || len(got) != 1 {
 		t.Fatalf("got %d matches, err %v", len(got), err)
 	}
@@ -267,14 +266,7 @@ filter:
     User|startswith: lab
   condition: not lab
 `
-	rules, err := sigma.Parse("x.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{Placeholders: map[string][]string{"dc": {"DC1", "DC2"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := compileRules(t, src, Options{Placeholders: map[string][]string{"dc": {"DC1", "DC2"}}})
 	for _, tc := range []struct {
 		event string
 		want  bool
@@ -288,7 +280,14 @@ filter:
 		}
 	}
 	// Without the placeholder configured the value never matches.
-	e2, _ := Compile(rules, Options{})
+	rules, err := sigma.Parse("x.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := Compile(rules, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if fires(t, e2, ev(`"Computer":"%dc%"`)) {
 		t.Error("unresolved placeholder matched")
 	}
@@ -321,16 +320,9 @@ func TestExpandEscapedPercent(t *testing.T) {
 	for _, naive := range []bool{false, true} {
 		for _, tt := range tests {
 			src := "title: t\nlogsource: {product: windows}\ndetection:\n  s:\n    User|expand: " + tt.value + "\n  condition: s\n"
-			rules, err := sigma.Parse("x.yml", []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := Compile(rules, Options{Naive: naive, Placeholders: map[string][]string{
+			e := compileRules(t, src, Options{Naive: naive, Placeholders: map[string][]string{
 				"admins": {"alice", "bob"}, "plain": {"WRONG"}, "corp": {"WRONG"}, "a": {"x"}, "b": {"y"}, "empty": {""},
 			}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			if got := fires(t, e, ev(tt.event)); got != tt.want {
 				t.Errorf("User|expand: %s on %s (naive=%v): fires %v, want %v", tt.value, tt.event, naive, got, tt.want)
 			}
@@ -339,22 +331,6 @@ func TestExpandEscapedPercent(t *testing.T) {
 }
 
 func TestCorrelation(t *testing.T) {
-	base := `title: failed logon
-name: failed
-id: f1
-logsource: {product: windows, service: security}
-detection:
-  s: {EventID: 4625}
-  condition: s
----
-title: success logon
-name: success
-id: s1
-logsource: {product: windows, service: security}
-detection:
-  s: {EventID: 4624}
-  condition: s
-`
 	logon := func(id int, ip, user, ts string) string {
 		return fmt.Sprintf(`{"EventID":%d,"Channel":"Security","IpAddress":%q,"TargetUserName":%q,"@timestamp":%q}`, id, ip, user, ts)
 	}
@@ -478,15 +454,8 @@ detection:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := base + "---\ntitle: corr\nid: c\ncorrelation:\n  " + tt.corr + "\n"
-			rules, err := sigma.Parse("c.yml", []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := Compile(rules, Options{})
-			if err != nil || len(e.Skipped()) > 0 {
-				t.Fatalf("compile: %v %+v", err, e.Skipped())
-			}
+			src := rangeBase + "---\ntitle: corr\nid: c\ncorrelation:\n  " + tt.corr + "\n"
+			e := compileRules(t, src, Options{})
 			st := NewState()
 			var got []string
 			for i, evt := range tt.events {
@@ -523,14 +492,7 @@ logsources:
 	}
 	m := DefaultMapping()
 	m.Merge(extra)
-	rules, err := sigma.Parse("l.yml", []byte("title: l\nlogsource: {product: linux, category: process_creation}\ndetection:\n  s: {CommandLine|contains: 'nc -e'}\n  condition: s\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{Mapping: m})
-	if err != nil || len(e.Skipped()) != 0 {
-		t.Fatalf("compile: %v %+v", err, e.Skipped())
-	}
+	e := compileRules(t, "title: l\nlogsource: {product: linux, category: process_creation}\ndetection:\n  s: {CommandLine|contains: 'nc -e'}\n  condition: s\n", Options{Mapping: m})
 	if !fires(t, e, `{"source":"auditd","proc":{"cmd":"nc -e /bin/sh"}}`) {
 		t.Error("merged mapping: rule did not fire")
 	}
@@ -564,14 +526,7 @@ func FuzzEvaluate(f *testing.F) {
 }
 
 func TestWithFiltersPerTenant(t *testing.T) {
-	rules, err := sigma.Parse("r.yml", []byte("title: whoami\nid: w1\nlogsource: {product: windows, category: process_creation}\ndetection:\n  s: {Image|endswith: '\\whoami.exe'}\n  condition: s\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := Compile(rules, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := compileRules(t, "title: whoami\nid: w1\nlogsource: {product: windows, category: process_creation}\ndetection:\n  s: {Image|endswith: '\\whoami.exe'}\n  condition: s\n", Options{})
 	filters, err := sigma.Parse("f.yml", []byte("title: admins\nlogsource: {product: windows}\nfilter:\n  rules: [w1]\n  adm:\n    User|endswith: '\\admin'\n  keyword_also: ['ignore-me']\n  condition: not adm and not keyword_also\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -598,14 +553,7 @@ func TestWithFiltersPerTenant(t *testing.T) {
 
 func TestConcurrentEvaluate(t *testing.T) {
 	src := "title: a\nname: a\nid: a\nlogsource: {product: windows, category: process_creation}\ndetection:\n  s: {CommandLine|contains: evil}\n  condition: s\n---\ntitle: c\nid: c\ncorrelation: {type: event_count, rules: [a], group-by: [User], timespan: 1h, condition: {gte: 50}, generate: true}\n"
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := compileRules(t, src, Options{})
 	st := NewState()
 	done := make(chan int)
 	for g := 0; g < 4; g++ {
@@ -630,14 +578,7 @@ func TestConcurrentEvaluate(t *testing.T) {
 
 func TestCorrelationStateSweep(t *testing.T) {
 	src := "title: a\nname: a\nlogsource: {product: windows, category: process_creation}\ndetection:\n  s: {CommandLine|contains: evil}\n  condition: s\n---\ntitle: c\nid: c\ncorrelation: {type: event_count, rules: [a], group-by: [User], timespan: 1m, condition: {gte: 1000}}\n"
-	rules, err := sigma.Parse("c.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := compileRules(t, src, Options{})
 	st := NewState()
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 3*sweepEvery; i++ {
@@ -655,14 +596,7 @@ func TestCorrelationStateSweep(t *testing.T) {
 
 func TestCloudTrailMapping(t *testing.T) {
 	src := "title: ct\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventSource: iam.amazonaws.com\n    eventName: CreateAccessKey\n    requestParameters.userName|exists: true\n  condition: s\n"
-	rules, err := sigma.Parse("ct.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil || len(e.Skipped()) > 0 {
-		t.Fatalf("compile: %v %+v", err, e.Skipped())
-	}
+	e := compileRules(t, src, Options{})
 	if !fires(t, e, `{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","requestParameters":{"userName":"bob"}}`) {
 		t.Error("CloudTrail record did not match")
 	}
