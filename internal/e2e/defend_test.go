@@ -152,6 +152,45 @@ func TestDefendAsOne(t *testing.T) {
 	s.waitAlerts(prov, "wrexham", "retro-hunt of the shared domain", func(as []queueAlert) bool {
 		return len(as) == 1 && as[0].Producer == "retrohunt" && as[0].Host == "WRE-WS9"
 	})
+	// The members whose wave alerts shared it hold those events in them
+	// already: their hunts find them (hits) and raise nothing again.
+	type hunt struct {
+		Tenant string `json:"tenant"`
+		Status string `json:"status"`
+		Hits   int    `json:"hits"`
+	}
+	var hunts []hunt
+	for deadline := time.Now().Add(indexTimeout); ; time.Sleep(100 * time.Millisecond) {
+		hunts = hunts[:0]
+		done := 0
+		for _, l := range strings.Split(strings.TrimSpace(s.mustCLI(prov, "intel", "hunts", "--indicator", sharedID, "--json")), "\n") {
+			var h hunt
+			if json.Unmarshal([]byte(l), &h) == nil {
+				hunts = append(hunts, h)
+				if h.Status == "done" {
+					done++
+				}
+			}
+		}
+		if done == len(members) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shared domain's hunts: %+v", hunts)
+		}
+	}
+	for _, h := range hunts { // each member resolved the name once
+		if h.Hits != 1 {
+			t.Errorf("hunt at %s: %d hits, want 1", h.Tenant, h.Hits)
+		}
+	}
+	for _, m := range []string{"gwynedd", "powys", "conwy", "ceredigion"} {
+		for _, a := range s.alertList(prov, "--tenant", m) {
+			if a.Producer == "retrohunt" {
+				t.Errorf("%s: the retro-hunt raised an event its wave alert holds again: %+v", m, a)
+			}
+		}
+	}
 	// A member whose rules do not see it: its connection alerts on the
 	// shared indicator as soon as it is processed.
 	start := time.Now()

@@ -53,6 +53,7 @@ func (s *Server) newIntel(ctx context.Context, cfg indicators.Config, log *slog.
 		Store: s.db, Objects: s.db, Search: s.events, Alerts: s.alerts, Tenants: s.tenantIDs, Log: log,
 		Changed: func(ctx context.Context) { s.announce(ctx, changeIntel) },
 		Stored:  s.storedNow,
+		Alerted: s.db.AlertedBefore,
 		Formats: indicators.Formats{Parse: parseIntel, Object: stix.IndicatorObject, Sighting: stix.SightingObject, Bundle: stix.Bundle},
 	}
 	if len(ws) > 0 {

@@ -217,16 +217,35 @@ func (s *Service) huntOnce(ctx context.Context, t tenant.ID, now time.Time, is [
 // search runs the hunt's query over tenant t's events since since and
 // raises what the index matches; it returns the candidates examined.
 func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator, idx *match.Index, q string, since time.Time, hs map[string]*intel.RetroHunt) (int, error) {
-	var ds []alert.Detection
+	var (
+		ds   []alert.Detection
+		keys []string // the observable each detection's event holds
+	)
 	flush := func() error {
 		if len(ds) == 0 {
 			return nil
 		}
-		cs, err := s.d.Alerts.Raise(ctx, t, ds)
+		raise := ds
+		if s.d.Alerted != nil {
+			known, err := s.d.Alerted(ctx, t, ds, keys)
+			if err != nil {
+				return fmt.Errorf("events already alerted: %w", err)
+			}
+			raise = nil
+			for i, d := range ds {
+				if !known[i] {
+					raise = append(raise, d)
+				}
+			}
+		}
+		ds, keys = ds[:0], keys[:0]
+		if len(raise) == 0 {
+			return nil
+		}
+		cs, err := s.d.Alerts.Raise(ctx, t, raise)
 		if err != nil {
 			return err
 		}
-		ds = ds[:0]
 		return s.Sighted(ctx, t, cs)
 	}
 	scanned := 0
@@ -243,7 +262,7 @@ func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator,
 		for _, d := range s.detections(ctx, t, hits, retroDetection(r), alert.ProducerRetroHunt) {
 			d.Title = "Retro-hunt: " + strings.TrimPrefix(d.Title, "Threat intelligence: ")
 			d.Tags = append(d.Tags, "retro")
-			ds = append(ds, d)
+			ds, keys = append(ds, d), append(keys, observedKey(d.RuleID, hits))
 			if id, ok := strings.CutPrefix(d.RuleID, "intel:"); ok && hs[id] != nil {
 				hs[id].Hits++
 			}
@@ -257,6 +276,23 @@ func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator,
 		return scanned, err
 	}
 	return scanned, flush()
+}
+
+// observedKey names the observable of indicator rule's hit as the event
+// holds it ("type:value", normalised as alert observables are): the
+// domain an event queried, not the parent domain an indicator named.
+func observedKey(rule string, hits []match.Hit) string {
+	for _, h := range hits {
+		if "intel:"+h.Indicator != rule {
+			continue
+		}
+		v, err := intel.Normalize(h.Observable.Type, h.Value)
+		if err != nil {
+			v = h.Observable.Value
+		}
+		return string(h.Observable.Type) + ":" + v
+	}
+	return ""
 }
 
 // latestValidFrom is the latest valid_from of the indicators: matching at

@@ -129,6 +129,12 @@ type Deps struct {
 	// first: a record the detector saw before its indicator was in the
 	// matcher, but not yet stored, would be missed by both.
 	Stored func(ctx context.Context) error
+	// Alerted, when set, reports which of tenant t's detections are of
+	// events already in one of its alerts, of another rule, that saw the
+	// observable keys[i] ("type:value"): a retro-hunt does not raise
+	// those again (an indicator shared from a confirmed alert finds that
+	// alert's own events first).
+	Alerted func(ctx context.Context, t tenant.ID, ds []alert.Detection, keys []string) ([]bool, error)
 }
 
 // matcher is the index of the indicators held, swapped whole by Reload.

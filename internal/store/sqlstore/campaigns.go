@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -79,6 +80,61 @@ func (d *DB) SeenSince(ctx context.Context, key string, since time.Time) ([]defe
 		return nil, err
 	}
 	return scanLinks(rows)
+}
+
+// AlertedBefore reports, for each of tenant t's detections, whether its
+// event already counts in one of t's alerts, of another rule, that saw the
+// observable keys[i] ("type:value", the campaign keys). A retro-hunt asks
+// it so as not to raise again what an alert already holds: an indicator
+// shared from a confirmed alert finds that alert's own events again.
+func (d *DB) AlertedBefore(ctx context.Context, t tenant.ID, ds []alert.Detection, keys []string) ([]bool, error) {
+	if len(keys) != len(ds) {
+		return nil, fmt.Errorf("alerted before: %d detections, %d keys", len(ds), len(keys))
+	}
+	out := make([]bool, len(ds))
+	tx, err := d.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("alerted before: %w", err)
+	}
+	defer tx.Rollback()
+	rules := map[string][]string{}
+	for _, k := range keys {
+		if _, ok := rules[k]; ok || k == "" {
+			continue
+		}
+		if rules[k], err = queryStrings(ctx, tx, `SELECT DISTINCT a.rule_id FROM observable_sightings o JOIN alerts a ON a.id = o.alert_id
+WHERE o.key = ? AND o.tenant = ? AND a.tenant = ?`, k, string(t), string(t)); err != nil {
+			return nil, fmt.Errorf("alerted before: %w", err)
+		}
+	}
+	var marks []mark
+	var of []int
+	for i := range ds {
+		for _, r := range rules[keys[i]] {
+			if r == ds[i].RuleID {
+				continue // the detection's own rule: Raise counts it once
+			}
+			p := alert.Pending{Detection: ds[i]}
+			p.RuleID = r
+			if m, ok := markOf(t, &p); ok {
+				marks, of = append(marks, m), append(of, i)
+			}
+		}
+	}
+	has := make([]bool, len(marks))
+	for i := range has {
+		has[i] = true
+	}
+	seen, err := storedMarks(ctx, tx, marks, has)
+	if err != nil {
+		return nil, err
+	}
+	for j, m := range marks {
+		if seen[m] {
+			out[of[j]] = true
+		}
+	}
+	return out, nil
 }
 
 func scanLinks(rows *sql.Rows) ([]defend.Link, error) {

@@ -1,0 +1,94 @@
+package sqlstore
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// TestAlertedBefore: a retro-hunt's detection is of an event already
+// alerted when an alert of the same tenant, of another rule, that saw the
+// detection's observable counts that event; not for another tenant's
+// alert, another observable, another event or its own rule.
+func TestAlertedBefore(t *testing.T) { backends(t, testAlertedBefore) }
+
+func testAlertedBefore(t *testing.T, open func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := open(t)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, tn := range []tenant.ID{"council-a", "council-b"} {
+		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: tn, Name: string(tn), Created: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const seenKey = "domain-name:login.phish-wave.net"
+	det := func(rule, hash string) alert.Detection {
+		return alert.Detection{Producer: alert.ProducerSigma, RuleID: rule, Level: "high", EventHash: hash, EventRef: "3:" + hash,
+			EventTime: at.Add(-time.Hour), Received: at.Add(-time.Hour + time.Second)}
+	}
+	raise := func(tn tenant.ID, d alert.Detection, keys ...string) {
+		t.Helper()
+		cs, err := db.Raise(ctx, tn, []alert.Pending{{Detection: d, Key: d.EventHash, Window: time.Hour}}, at)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("raise: %v %+v", err, cs)
+		}
+		if len(keys) > 0 {
+			if err := db.RecordObservables(ctx, tn, cs[0].Alert.ID, at, keys); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// council-a: the wave rule saw the domain in events h1 and h2; another
+	// rule alerted on h3 without it. council-b's wave alert holds h4.
+	raise("council-a", det("wave", "h1"), seenKey, "ipv4-addr:203.0.113.77")
+	raise("council-a", det("wave", "h2"), seenKey)
+	raise("council-a", det("other", "h3"))
+	raise("council-b", det("wave", "h4"), seenKey)
+
+	retro := func(hash string) alert.Detection {
+		d := det("intel:indicator--1", hash)
+		d.Producer = alert.ProducerRetroHunt
+		return d
+	}
+	tests := []struct {
+		name string
+		t    tenant.ID
+		ds   []alert.Detection
+		keys []string
+		want []bool
+	}{
+		{"the wave's events, not the others", "council-a",
+			[]alert.Detection{retro("h1"), retro("h3"), retro("h2"), retro("h5"), retro("h4")},
+			[]string{seenKey, seenKey, seenKey, seenKey, seenKey},
+			[]bool{true, false, true, false, false}},
+		{"another observable of the same event", "council-a",
+			[]alert.Detection{retro("h1"), retro("h1")},
+			[]string{"domain-name:elsewhere.example", "ipv4-addr:203.0.113.77"},
+			[]bool{false, true}},
+		{"another member's alert counts for it alone", "council-b",
+			[]alert.Detection{retro("h4"), retro("h1")},
+			[]string{seenKey, seenKey},
+			[]bool{true, false}},
+		{"its own rule is Raise's to count", "council-a",
+			[]alert.Detection{det("wave", "h1")},
+			[]string{seenKey},
+			[]bool{false}},
+		{"no key", "council-a", []alert.Detection{retro("h1")}, []string{""}, []bool{false}},
+	}
+	for _, tt := range tests {
+		got, err := db.AlertedBefore(ctx, tt.t, tt.ds, tt.keys)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	if _, err := db.AlertedBefore(ctx, "council-a", []alert.Detection{retro("h1")}, nil); err == nil {
+		t.Error("detections without their keys: no error")
+	}
+}
