@@ -357,16 +357,29 @@ func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 			fmt.Fprintf(env.Stdout, " as %s", s)
 		}
 		fmt.Fprintln(env.Stdout)
-		if sh, ok := a["shared"].(map[string]any); ok {
-			for _, i := range asMaps(sh["indicators"]) {
-				fmt.Fprintf(env.Stdout, "  shared with every member: %s (%v)\n", observables(i), i["id"])
-			}
-			if n, _ := sh["withheld"].(float64); n > 0 {
-				fmt.Fprintf(env.Stdout, "  kept back by the sharing policy: %v internal entities (hosts, users, internal names and addresses)\n", n)
-			}
-		}
+		printShared(env, a)
 	}
 	return errors.Join(errs...)
+}
+
+// printShared says what a provider's true positive (an alert's, or a
+// case's alerts') shared with every member, from the answer's "shared".
+func printShared(env Env, answer map[string]any) {
+	sh, ok := answer["shared"].(map[string]any)
+	if !ok {
+		return
+	}
+	is := asMaps(sh["indicators"])
+	for _, i := range is {
+		fmt.Fprintf(env.Stdout, "  shared with every member: %s (%v)\n", observables(i), i["id"])
+	}
+	n, _ := sh["withheld"].(float64)
+	if n > 0 {
+		fmt.Fprintf(env.Stdout, "  kept back by the sharing policy: %v internal entities (hosts, users, internal names and addresses)\n", n)
+	}
+	if len(is) == 0 && n == 0 {
+		fmt.Fprintln(env.Stdout, "  nothing to share: no external observable")
+	}
 }
 
 // isPositiveInt reports whether s is a number from 1 up.

@@ -442,7 +442,7 @@ func casesAct(ctx context.Context, verb string, args []string, env Env) error {
 	if err := c.json(ctx, "POST", casePath(id, "/"+verb), body, &raw); err != nil {
 		return err
 	}
-	return caseChanged(env, raw, func(cs incident.Case) string {
+	err = caseChanged(env, raw, func(cs incident.Case) string {
 		switch verb {
 		case incident.VerbEscalate:
 			return "escalated to " + string(cs.Tenant)
@@ -455,6 +455,11 @@ func casesAct(ctx context.Context, verb string, args []string, env Env) error {
 		}
 		return string(cs.Status)
 	})
+	var answer map[string]any
+	if err == nil && json.Unmarshal(raw, &answer) == nil {
+		printShared(env, answer)
+	}
+	return err
 }
 
 func casesExport(ctx context.Context, args []string, env Env) error {

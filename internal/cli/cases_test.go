@@ -204,7 +204,9 @@ func TestCasesCommands(t *testing.T) {
 	// transition exits 1 with the API's error.
 	fails(prov, 2, "--summary", "cases", "close", id, "--as", "true-positive")
 	fails(prov, 2, "--as", "cases", "close", id, "--as", "maybe", "--summary", "x")
-	if out := ok(prov, "cases", "close", id, "--as", "true-positive", "--summary", "Loader removed; host reimaged."); out != "case "+id+": closed as true-positive\n" {
+	// The case's alerts hold a host and a user: nothing external to share.
+	if out := ok(prov, "cases", "close", id, "--as", "true-positive", "--summary", "Loader removed; host reimaged."); out != "case "+id+": closed as true-positive\n"+
+		"  kept back by the sharing policy: 2 internal entities (hosts, users, internal names and addresses)\n" {
 		t.Errorf("close: %q", out)
 	}
 	fails(prov, 1, "transition_not_allowed (HTTP 409): transition not allowed: case "+id+" is already closed", "cases", "close", id, "--as", "true-positive", "--summary", "again")

@@ -240,7 +240,13 @@ func TestDefendAsOne(t *testing.T) {
 	if err := json.Unmarshal([]byte(caseOut), &kase); err != nil || kase.ID == 0 {
 		t.Fatalf("cases create: %s", caseOut)
 	}
-	s.mustCLI(prov, "cases", "close", itoa(kase.ID), "--as", "true-positive", "--summary", "confirmed wave")
+	// The close says what it shared and what the policy kept back (the
+	// host and the user), as an alert's resolve does.
+	closed := s.mustCLI(prov, "cases", "close", itoa(kase.ID), "--as", "true-positive", "--summary", "confirmed wave")
+	if !strings.Contains(closed, "shared with every member: domain dl.phish-wave.net (indicator--") ||
+		!strings.Contains(closed, "kept back by the sharing policy: 2 internal entities") || strings.Contains(closed, "CER-WS7") {
+		t.Errorf("cases close as a true positive printed:\n%s", closed)
+	}
 	if l := s.mustCLI(prov, "intel", "list", "--json"); !strings.Contains(l, `"value":"dl.phish-wave.net"`) || !strings.Contains(l, "tarian:confirmed") {
 		t.Errorf("closing the case as a true positive did not share its alert's domain: %s", l)
 	}

@@ -17,7 +17,9 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/auth"
+	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/incident"
+	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -276,19 +278,34 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 // caseChange runs one change of the request's case for p, audits it and
 // answers with the case after it.
 func (a *API) caseChange(w http.ResponseWriter, r *http.Request, p auth.Principal, verb string, change func(ref caseRef) (before, after incident.Case, err error)) error {
+	return a.caseAnswer(w, r, p, verb, func(ref caseRef) (incident.Case, incident.Case, any, error) {
+		before, after, err := change(ref)
+		return before, after, after, err
+	})
+}
+
+// caseAnswer is caseChange whose change also gives the answer.
+func (a *API) caseAnswer(w http.ResponseWriter, r *http.Request, p auth.Principal, verb string, change func(ref caseRef) (before, after incident.Case, answer any, err error)) error {
 	ref, err := a.caseOf(r, p, false)
 	if err != nil {
 		return err
 	}
-	before, after, err := change(ref)
+	before, after, answer, err := change(ref)
 	if err != nil {
 		return err
 	}
 	if err := a.auditCase(r, p, verb, before, after); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, after)
+	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// closedCase is the answer to a case's close: the case, and what its
+// true positive shared with every member.
+type closedCase struct {
+	incident.Case
+	Shared *defend.Shared `json:"shared,omitempty"`
 }
 
 func (a *API) patchCase(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -417,15 +434,19 @@ func (a *API) postCaseAction(verb string) handler {
 			}
 		}
 		act := incident.Action{Verb: verb, Assignee: req.To, Classification: req.Classification, Summary: req.Summary}
-		return a.caseChange(w, r, p, verb, func(ref caseRef) (incident.Case, incident.Case, error) {
+		return a.caseAnswer(w, r, p, verb, func(ref caseRef) (incident.Case, incident.Case, any, error) {
 			before, after, err := a.d.Cases.Act(r.Context(), p, ref.t, ref.id, act)
-			if err == nil && verb == incident.VerbClose && !req.NoShare {
-				err = a.shareCase(r.Context(), p, after)
+			if err != nil || verb != incident.VerbClose {
+				return before, after, after, err
 			}
-			if err == nil && verb == incident.VerbClose {
-				err = a.resolveCaseAlerts(r.Context(), p, after)
+			var sh *defend.Shared
+			if !req.NoShare {
+				if sh, err = a.shareCase(r.Context(), p, after); err != nil {
+					return before, after, nil, err
+				}
 			}
-			return before, after, err
+			err = a.resolveCaseAlerts(r.Context(), p, after)
+			return before, after, closedCase{Case: after, Shared: sh}, err
 		})
 	}
 }
@@ -464,20 +485,33 @@ func (a *API) resolveCaseAlerts(ctx context.Context, p auth.Principal, c inciden
 
 // shareCase shares the external observables of a case's alerts when the
 // provider closes it as a true positive (defend.go).
-func (a *API) shareCase(ctx context.Context, p auth.Principal, c incident.Case) error {
+func (a *API) shareCase(ctx context.Context, p auth.Principal, c incident.Case) (*defend.Shared, error) {
 	if a.d.Defend == nil || !p.Role.Provider() || c.Classification != alert.TruePositive {
-		return nil
+		return nil, nil
 	}
+	out := &defend.Shared{}
+	entities := map[alert.Entity]bool{}
 	for _, id := range c.Alerts {
 		al, err := a.d.Alerts.Alert(ctx, c.Tenant, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := a.confirm(ctx, p, al); err != nil {
-			return err
+		sh, err := a.confirm(ctx, p, al)
+		if err != nil {
+			return nil, err
+		}
+		// An entity of several alerts is one indicator, or one kept back.
+		for _, i := range sh.Indicators {
+			if !slices.ContainsFunc(out.Indicators, func(o intel.Indicator) bool { return o.ID == i.ID }) {
+				out.Indicators = append(out.Indicators, i)
+			}
+		}
+		for _, e := range al.Entities {
+			entities[alert.Entity{Type: e.Type, Value: strings.ToLower(e.Value)}] = true
 		}
 	}
-	return nil
+	out.Withheld = max(0, len(entities)-len(out.Indicators))
+	return out, nil
 }
 
 // postCaseEvidence keeps an evidence file: the first file part of a
