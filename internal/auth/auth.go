@@ -184,6 +184,23 @@ func (p Principal) CanCreateToken(tok Token) bool {
 	return false
 }
 
+// TokenExpiry returns the expiry of a token p creates when requested is
+// asked (zero: none asked). A token that ends gives no rights past its
+// end: what it creates ends with it at the latest (nothing asked: it ends
+// then too), and asking for later is forbidden. A token that never ends,
+// and a session, give requested as it is.
+func (p Principal) TokenExpiry(requested time.Time) (time.Time, error) {
+	switch {
+	case p.Expires.IsZero():
+		return requested, nil
+	case requested.IsZero():
+		return p.Expires, nil
+	case requested.After(p.Expires):
+		return time.Time{}, fmt.Errorf("%w: this token ends at %s and may not create one that outlives it", ErrForbidden, p.Expires.UTC().Format(time.RFC3339))
+	}
+	return requested, nil
+}
+
 // CanIngest reports whether p may write events, and for which tenant.
 func (p Principal) CanIngest() bool { return p.Role == RoleIngest }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewSecret(t *testing.T) {
@@ -81,5 +82,31 @@ func TestTokenValidate(t *testing.T) {
 	}
 	if _, err := ParseRole("root"); err == nil || !strings.Contains(err.Error(), "tenant-viewer") {
 		t.Errorf("unknown role error = %v", err)
+	}
+}
+
+// TestTokenExpiry: a token that ends cannot mint one that outlives it.
+func TestTokenExpiry(t *testing.T) {
+	end := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	expiring := Principal{Role: RoleTenantAdmin, Tenant: "council-a", Expires: end}
+	forever := Principal{Role: RoleTenantAdmin, Tenant: "council-a"}
+	tests := []struct {
+		p         Principal
+		requested time.Time
+		want      time.Time
+		err       error
+	}{
+		{forever, time.Time{}, time.Time{}, nil},
+		{forever, end.Add(time.Hour), end.Add(time.Hour), nil},
+		{expiring, time.Time{}, end, nil},
+		{expiring, end.Add(-time.Minute), end.Add(-time.Minute), nil},
+		{expiring, end, end, nil},
+		{expiring, end.Add(time.Second), time.Time{}, ErrForbidden},
+	}
+	for _, tc := range tests {
+		got, err := tc.p.TokenExpiry(tc.requested)
+		if !errors.Is(err, tc.err) || !got.Equal(tc.want) {
+			t.Errorf("%+v.TokenExpiry(%v) = %v, %v; want %v, %v", tc.p, tc.requested, got, err, tc.want, tc.err)
+		}
 	}
 }

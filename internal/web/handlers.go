@@ -329,6 +329,11 @@ func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if !p.CanCreateToken(tok) {
 		return fmt.Errorf("%w: role %s may not create a %s token for this scope", auth.ErrForbidden, p.Role, role)
 	}
+	// An expiring token's rights end when it does: it cannot leave
+	// behind a token that outlives it.
+	if tok.Expires, err = p.TokenExpiry(tok.Expires); err != nil {
+		return err
+	}
 	if tid != "" {
 		if _, err := a.d.Tenants.Tenant(r.Context(), tid); err != nil {
 			return err

@@ -16,8 +16,12 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; object-src
 
 // secureHeaders sets the security headers every API and console response
 // carries; Strict-Transport-Security only on a TLS connection, where a
-// browser honours it.
+// browser honours it. Cache-Control: no-store keeps answers (a session's
+// CSRF token, a new token's secret, members' events and audit records) out
+// of browser and proxy caches on shared SOC workstations; the console's
+// own files set their cache rules over it (console.go).
 func secureHeaders(h http.Header, tls bool) {
+	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")

@@ -103,6 +103,24 @@ func TestSecureHeaders(t *testing.T) {
 	}
 }
 
+// TestAPIAnswersAreNotCached: an API answer (here the login's, with the
+// session's CSRF token) says no-store; the console's files keep their own
+// cache rules.
+func TestAPIAnswersAreNotCached(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	w.addUser(t, "alice", "council-a", auth.RoleTenantAnalyst, pw, false)
+	a, s := w.login(t, "alice", pw, "", "")
+	if got := a.header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("login answer Cache-Control %q; want no-store", got)
+	}
+	if got := w.do(t, "GET", "/api/v1/session", nil, s).header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("GET /api/v1/session Cache-Control %q; want no-store", got)
+	}
+	if got := w.do(t, "GET", "/no-such-endpoint-here", nil, req{}).header.Get("Cache-Control"); got != cacheIndex {
+		t.Errorf("console page Cache-Control %q; want %q", got, cacheIndex)
+	}
+}
+
 // TestStoreUnavailableIs503: a credential the state store could not check
 // is answered 503 with Retry-After, and the store's own error (addresses,
 // user names) stays out of the answer.

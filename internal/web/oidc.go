@@ -451,6 +451,23 @@ func (a *API) getOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.Marshal(m)
 		return string(b)
 	}
+	// A refusal costs the caller nothing (no login state or code is
+	// needed to be refused), so refusals from one address are audited
+	// one by one only up to lockout_ip_failures per lockout_duration;
+	// then one record says the rest are not. Sign-ons are not refused
+	// for it: a flood from one address does not lock its neighbours out.
+	auditRefusal := func(u auth.User, name, d string) {
+		key := "sso:" + lockoutAddr(clientIP(r))
+		if locked, first := a.acct.locked(key); locked {
+			if first {
+				a.auditLogin(ctx, u, name, "login.oidc.failure", detail("", "", "", fmt.Sprintf(
+					"more than %d refused sign-ons from this address: the next are not audited one by one for %s", a.acct.cfg.LockoutIPFailures, a.acct.cfg.LockoutDuration)))
+			}
+			return
+		}
+		a.acct.fail(key, a.acct.cfg.LockoutIPFailures)
+		a.auditLogin(ctx, u, name, "login.oidc.failure", d)
+	}
 	u, next, err := a.oidcLogin(ctx, c, r)
 	var refused *ssoRefusal
 	switch {
@@ -459,11 +476,11 @@ func (a *API) getOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		if name == "" {
 			name = "oidc:" + c.cfg.Name
 		}
-		a.auditLogin(ctx, auth.User{Tenant: refused.tenant}, name, "login.oidc.failure", detail(refused.name, refused.tenant, "", refused.reason))
+		auditRefusal(auth.User{Tenant: refused.tenant}, name, detail(refused.name, refused.tenant, "", refused.reason))
 		writeError(w, errSSORefused)
 		return
 	case errors.Is(err, errIdPUnavailable):
-		a.auditLogin(ctx, auth.User{Tenant: c.scope("")}, "oidc:"+c.cfg.Name, "login.oidc.failure", detail("", "", "", "identity provider unavailable"))
+		auditRefusal(auth.User{Tenant: c.scope("")}, "oidc:"+c.cfg.Name, detail("", "", "", "identity provider unavailable"))
 		writeError(w, err)
 		return
 	case err != nil:
@@ -513,10 +530,12 @@ func (a *API) oidcLogin(ctx context.Context, c *oidcClient, r *http.Request) (au
 		return refuse("login state of identity provider " + f.Provider)
 	case !a.acct.now().Before(f.Expires):
 		return refuse("login state expired")
-	case q.Get("error") != "":
-		return refuse(truncate("identity provider answered "+q.Get("error")+": "+q.Get("error_description"), 300))
 	case q.Get("state") == "" || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1:
 		return refuse("state mismatch")
+	case q.Get("error") != "":
+		// Only with the login's own state: the identity provider's
+		// words, not anyone's, go to the audit trail.
+		return refuse(truncate("identity provider answered "+q.Get("error")+": "+q.Get("error_description"), 300))
 	case q.Get("code") == "":
 		return refuse("no code")
 	}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"sync"
 	"time"
@@ -123,6 +125,10 @@ type failures struct {
 	n      int
 	until  time.Time // locked until
 	latest time.Time
+	// noted: a login refused during this lockout was audited. Later ones
+	// are not: a refused login costs no password check, so auditing each
+	// would let anyone write audit records as fast as they can send.
+	noted bool
 }
 
 func newAccounts(cfg AccountsConfig, now func() time.Time, tokens *auth.TokenCache) *accounts {
@@ -137,12 +143,18 @@ func newAccounts(cfg AccountsConfig, now func() time.Time, tokens *auth.TokenCac
 		dummy: auth.HashPassword("dummy password for unknown users", auth.DefaultPasswordParams())}
 }
 
-// locked reports whether key is locked out now.
-func (ac *accounts) locked(key string) bool {
+// locked reports whether key is locked out now, and whether this is the
+// first refusal of its lockout (the one to audit).
+func (ac *accounts) locked(key string) (locked, first bool) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	f := ac.fails[key]
-	return f != nil && ac.now().Before(f.until)
+	if f == nil || !ac.now().Before(f.until) {
+		return false, false
+	}
+	first = !f.noted
+	f.noted = true
+	return true, first
 }
 
 // fail counts a failure against key and reports whether it is now locked.
@@ -164,6 +176,7 @@ func (ac *accounts) fail(key string, limit int) bool {
 	if f.n >= limit {
 		f.until = now.Add(ac.cfg.LockoutDuration)
 		f.n = 0
+		f.noted = false
 		return true
 	}
 	return false
@@ -250,6 +263,63 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// lockoutAddr is the key an address's failed logins count against: the
+// IPv4 address, or the /64 an IPv6 address is in. One IPv6 host is
+// usually given a whole /64 (2^64 addresses), so counting per address
+// would let it spray passwords from a fresh address each time.
+func lockoutAddr(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+}
+
+// loginUserKey is the key a user name's failed logins count against.
+// Every name that no account can have shares one key: such a name is
+// often a password typed in the wrong field, and one key each would let
+// a sprayer fill memory with them.
+func loginUserKey(name string) string {
+	if auth.ValidUserName(name) != nil {
+		return "u:" + invalidUserName
+	}
+	return "u:" + name
+}
+
+// invalidUserName stands for a login name no account can have, in the
+// audit trail and the lockout counters: the name typed is not kept (it is
+// often a password typed in the wrong field).
+const invalidUserName = "(invalid name)"
+
+// crossSiteLogin reports whether a login request could come from another
+// site's page: a body an HTML form can send without a preflight
+// (text/plain, form-urlencoded, multipart), or a request the browser says
+// is cross-site. Its answer's cookie would sign the victim's browser in
+// to the attacker's account (login CSRF). The console and the CLI send
+// application/json.
+func crossSiteLogin(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return true
+	}
+	switch mt {
+	case "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
+		return true
+	}
+	return false
+}
+
 func (a *API) auditLogin(ctx context.Context, u auth.User, name, action, detail string) {
 	p := auth.Principal{TokenID: "user:" + name, Role: u.Role, Tenant: u.Tenant, User: name}
 	if err := a.audit(ctx, p, action, string(u.Tenant), detail); err != nil {
@@ -266,6 +336,9 @@ func (a *API) postSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request) error {
+	if crossSiteLogin(r) {
+		return badRequest("a login is JSON (Content-Type: application/json) from this server's own pages")
+	}
 	var req loginRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 8<<10)).Decode(&req); err != nil {
 		return badRequest("body: want {\"username\",\"password\",\"totp\"}")
@@ -273,13 +346,23 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	ac := a.acct
 	ip := clientIP(r)
-	userKey, ipKey := "u:"+req.Username, "ip:"+ip
+	userKey, ipKey := loginUserKey(req.Username), "ip:"+lockoutAddr(ip)
+	// The name as audited: never one no account can have.
+	name := req.Username
+	if auth.ValidUserName(name) != nil {
+		name = invalidUserName
+	}
 	detail := func(reason string) string {
 		b, _ := json.Marshal(map[string]string{"ip": ip, "reason": reason})
 		return string(b)
 	}
-	if ac.locked(userKey) || ac.locked(ipKey) {
-		a.auditLogin(ctx, auth.User{}, req.Username, "login.locked", detail("locked"))
+	userLocked, userFirst := ac.locked(userKey)
+	ipLocked, ipFirst := ac.locked(ipKey)
+	if userLocked || ipLocked {
+		// Audited once per lockout of the name or the address.
+		if userFirst || ipFirst {
+			a.auditLogin(ctx, auth.User{}, name, "login.locked", detail("locked"))
+		}
 		return errLocked
 	}
 	// Bound the argon2 work: a flood of logins queues here, then gets 429,
@@ -333,9 +416,9 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if reason != "" {
 		lockedNow := ac.fail(userKey, ac.cfg.LockoutFailures)
 		lockedNow = ac.fail(ipKey, ac.cfg.LockoutIPFailures) || lockedNow
-		a.auditLogin(ctx, u, req.Username, "login.failure", detail(reason))
+		a.auditLogin(ctx, u, name, "login.failure", detail(reason))
 		if lockedNow {
-			a.auditLogin(ctx, u, req.Username, "login.lockout", detail(reason))
+			a.auditLogin(ctx, u, name, "login.lockout", detail(reason))
 		}
 		return errLogin
 	}

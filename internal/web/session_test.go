@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -147,7 +148,7 @@ func (w *acctWorld) do(t testing.TB, method, path string, body any, c req) answe
 	r := httptest.NewRequest(method, path, rd)
 	r.RemoteAddr = "192.0.2.1:40000"
 	if c.ip != "" {
-		r.RemoteAddr = c.ip + ":40000"
+		r.RemoteAddr = net.JoinHostPort(c.ip, "40000")
 	}
 	if c.token != "" {
 		r.Header.Set("Authorization", "Bearer "+c.token)
@@ -639,4 +640,192 @@ func FuzzSessionCookie(f *testing.F) {
 			t.Fatalf("cookie %q = %d", v, rec.Code)
 		}
 	})
+}
+
+// TestLoginRefusesCrossSiteForms: another site's page cannot post a login
+// (a form's text/plain body can carry JSON) and so sign the victim's
+// browser in to the attacker's account.
+func TestLoginRefusesCrossSiteForms(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	w.addUser(t, "mallory", "council-a", auth.RoleTenantAnalyst, pw, false)
+	body, _ := json.Marshal(loginRequest{"mallory", pw, ""})
+	post := func(contentType, fetchSite string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/api/v1/session", bytes.NewReader(body))
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		if fetchSite != "" {
+			r.Header.Set("Sec-Fetch-Site", fetchSite)
+		}
+		rec := httptest.NewRecorder()
+		w.api.ServeHTTP(rec, r)
+		return rec
+	}
+	for _, c := range [][2]string{
+		{"text/plain", ""},
+		{"text/plain;charset=UTF-8", ""},
+		{"application/x-www-form-urlencoded", ""},
+		{"multipart/form-data; boundary=x", ""},
+		{"application/json", "cross-site"},
+		{"application/json; charset", ""},
+	} {
+		rec := post(c[0], c[1])
+		if rec.Code != 400 || rec.Header().Get("Set-Cookie") != "" {
+			t.Errorf("login with Content-Type %q, Sec-Fetch-Site %q = %d, cookie %q; want 400 and none", c[0], c[1], rec.Code, rec.Header().Get("Set-Cookie"))
+		}
+	}
+	for _, c := range [][2]string{{"application/json", ""}, {"application/json; charset=utf-8", "same-origin"}, {"", ""}} {
+		if rec := post(c[0], c[1]); rec.Code != 200 {
+			t.Errorf("login with Content-Type %q, Sec-Fetch-Site %q = %d %s", c[0], c[1], rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestLockoutPerIPv6Network: an IPv6 host holds a /64; addresses of one
+// /64 count as one address.
+func TestLockoutPerIPv6Network(t *testing.T) {
+	w := newAcctWorld(t, func(c *AccountsConfig) { c.LockoutIPFailures = 6 })
+	w.addUser(t, "alice", "council-a", auth.RoleTenantAnalyst, pw, false)
+	for i := range 6 {
+		ip := fmt.Sprintf("2001:db8:7:1::%x", i+1)
+		if a, _ := w.login(t, fmt.Sprintf("user%d", i), pw, "", ip); a.status != 401 {
+			t.Fatalf("spray %d from %s = %d", i, ip, a.status)
+		}
+	}
+	if a, _ := w.login(t, "alice", pw, "", "2001:db8:7:1:ffff::99"); a.status != 429 {
+		t.Fatalf("from another address of the spraying /64 = %d; want 429", a.status)
+	}
+	if a, _ := w.login(t, "alice", pw, "", "2001:db8:7:2::1"); a.status != 200 {
+		t.Fatalf("from another /64 = %d %s", a.status, a.body)
+	}
+	for ip, want := range map[string]string{
+		"192.0.2.7":              "192.0.2.7",
+		"::ffff:192.0.2.7":       "192.0.2.7",
+		"2001:db8:7:1:a:b:c:d":   "2001:db8:7:1::/64",
+		"fe80::1%eth0":           "fe80::/64",
+		"not an address at all":  "not an address at all",
+		"2001:db8:7:1::ffff:1:2": "2001:db8:7:1::/64",
+	} {
+		if got := lockoutAddr(ip); got != want {
+			t.Errorf("lockoutAddr(%q) = %q; want %q", ip, got, want)
+		}
+	}
+}
+
+// TestLoginAuditKeepsNoTypedSecrets: a name no account can have (often a
+// password typed in the wrong field) is not written to the audit trail,
+// and refusals while locked are audited once per lockout, not once per
+// request (they cost no password check).
+func TestLoginAuditKeepsNoTypedSecrets(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	w.addUser(t, "alice", "council-a", auth.RoleTenantAnalyst, pw, false)
+	typed := "Tr0ub4dor&3 horse"
+	for i := range 5 {
+		if a, _ := w.login(t, typed, pw, "", fmt.Sprintf("198.51.100.%d", i)); a.status != 401 {
+			t.Fatalf("login %d = %d", i, a.status)
+		}
+	}
+	for range 50 {
+		if a, _ := w.login(t, "alice", "wrong password!", "", "203.0.113.9"); a.status == 200 {
+			t.Fatal("a wrong password logged in")
+		}
+	}
+	if a, _ := w.login(t, "alice", pw, "", "192.0.2.77"); a.status != 429 {
+		t.Fatalf("alice after her lockout = %d; want 429", a.status)
+	}
+	w.audit.mu.Lock()
+	defer w.audit.mu.Unlock()
+	locked := map[string]int{}
+	for _, r := range w.audit.recs {
+		if strings.Contains(r.Actor+r.Detail, "Tr0ub4dor") {
+			t.Errorf("audit record %s %s keeps the name typed: %s", r.Actor, r.Action, r.Detail)
+		}
+		if r.Action == "login.locked" {
+			locked[r.Actor]++
+		}
+	}
+	// alice: locked after 5 failures, then refused 46 times from one
+	// address and once from another: one record.
+	if locked["user:alice"] != 1 {
+		t.Errorf("login.locked records of alice: %d; want 1", locked["user:alice"])
+	}
+	if !w.audit.hasLocked("user:"+invalidUserName, "login.failure") {
+		t.Error("the failures of an invalid name are not audited")
+	}
+}
+
+func (m *memAudit) hasLocked(actor, action string) bool {
+	for _, r := range m.recs {
+		if r.Actor == actor && r.Action == action {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSSORefusalsAuditedWithinBounds: a refused sign-on costs the caller
+// nothing (the callback needs no login state to be refused), so one
+// address cannot write audit records as fast as it sends: past
+// lockout_ip_failures refusals, one record says the rest are not audited.
+// Whatever text comes with a callback that lacks the login's state is not
+// audited either.
+func TestSSORefusalsAuditedWithinBounds(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	cfg := DefaultConfig()
+	cfg.OIDC = []OIDCProvider{{Name: "staff", Issuer: "http://127.0.0.1:9/", ClientID: "tarian", ClientSecret: "s",
+		RedirectURL: "https://tarian.example/auth/oidc/staff/callback", Provider: true, RoleMap: map[string]string{"admins": "provider-admin"}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w.api = New(cfg, Deps{Tenants: w.db, Tokens: w.db, Users: w.db, Audit: w.audit, Now: w.clock,
+		Log: slog.New(slog.DiscardHandler), Ready: func() error { return nil }})
+	refusals := func() int {
+		w.audit.mu.Lock()
+		defer w.audit.mu.Unlock()
+		n := 0
+		for _, r := range w.audit.recs {
+			if r.Action == "login.oidc.failure" {
+				n++
+			}
+		}
+		return n
+	}
+	for range 60 {
+		if a := w.do(t, "GET", "/auth/oidc/staff/callback?code=x&state=y", nil, req{ip: "198.51.100.5"}); a.status != 403 {
+			t.Fatalf("callback without login state = %d %s", a.status, a.body)
+		}
+	}
+	limit := cfg.Accounts.LockoutIPFailures
+	if got := refusals(); got != limit+1 {
+		t.Errorf("60 refusals from one address wrote %d audit records; want %d and one saying the rest are not", got, limit+1)
+	}
+	// Another address is audited; later, the address again.
+	w.do(t, "GET", "/auth/oidc/staff/callback", nil, req{ip: "192.0.2.200"})
+	if got := refusals(); got != limit+2 {
+		t.Errorf("a refusal from another address: %d records; want %d", got, limit+2)
+	}
+	w.advance(cfg.Accounts.LockoutDuration + time.Second)
+	w.do(t, "GET", "/auth/oidc/staff/callback", nil, req{ip: "198.51.100.5"})
+	if got := refusals(); got != limit+3 {
+		t.Errorf("a refusal after the window: %d records; want %d", got, limit+3)
+	}
+
+	// With a login state but not its state, the error text is not kept.
+	flow, err := w.api.sealFlow(oidcFlow{Provider: "staff", State: "the-state", Nonce: "n", Verifier: "v", Next: "/", Expires: w.clock().Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/auth/oidc/staff/callback?state=forged&error=access_denied&error_description=ATTACKER-TEXT", nil)
+	r.AddCookie(&http.Cookie{Name: oidcFlowCookie, Value: flow})
+	rec := httptest.NewRecorder()
+	w.api.ServeHTTP(rec, r)
+	if rec.Code != 403 {
+		t.Fatalf("callback with a forged state = %d %s", rec.Code, rec.Body)
+	}
+	w.audit.mu.Lock()
+	defer w.audit.mu.Unlock()
+	last := w.audit.recs[len(w.audit.recs)-1]
+	if strings.Contains(last.Detail, "ATTACKER-TEXT") || !strings.Contains(last.Detail, "state mismatch") {
+		t.Errorf("refusal of a forged state audited as %s", last.Detail)
+	}
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +66,39 @@ func TestTokenRevoke(t *testing.T) {
 	}
 	if !w.audit.has(w.tokenID(t, "a/tenant-admin"), "token.revoke") {
 		t.Error("no token.revoke audit record")
+	}
+}
+
+// TestTokenCannotOutliveItsCreator: a tenant-admin token given for a day
+// (a contractor's) cannot leave behind a token that works after that day.
+func TestTokenCannotOutliveItsCreator(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	end := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	secret, _ := w.addToken(t, "council-a", auth.RoleTenantAdmin, end)
+	contractor := req{token: secret}
+	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"tenant": "council-a", "role": "ingest", "expires": end.Add(24 * time.Hour)}, contractor); a.status != 403 {
+		t.Errorf("a token outliving its creator = %d %s; want 403", a.status, a.body)
+	}
+	a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"tenant": "council-a", "role": "tenant-analyst"}, contractor)
+	if a.status != 201 {
+		t.Fatalf("a token without expiry = %d %s", a.status, a.body)
+	}
+	var got struct{ ID, Expires string }
+	if err := json.Unmarshal(a.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Expires != end.Format(time.RFC3339) {
+		t.Errorf("token made by a token ending %s ends %q; want the same end", end.Format(time.RFC3339), got.Expires)
+	}
+	tok, err := w.db.TokenByID(context.Background(), got.ID)
+	if err != nil || !tok.Expires.Equal(end) {
+		t.Errorf("stored token expires %v (%v); want %v", tok.Expires, err, end)
+	}
+	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"tenant": "council-a", "role": "ingest", "expires": end.Add(-time.Minute)}, contractor); a.status != 201 {
+		t.Errorf("a token ending before its creator = %d %s", a.status, a.body)
+	}
+	// A token that never ends creates one that never ends.
+	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"tenant": "council-a", "role": "ingest"}, req{token: w.tokens["a/tenant-admin"]}); a.status != 201 || strings.Contains(string(a.body), "expires") {
+		t.Errorf("token by a token without expiry = %d %s", a.status, a.body)
 	}
 }
