@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,21 +65,45 @@ var catalogue = []struct {
 	{auth.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
-// writeError answers with the error body {"error","message"}.
-func writeError(w http.ResponseWriter, err error) {
-	status, code := http.StatusInternalServerError, "internal"
-	retry := ingest.RetryAfterSeconds(err)
+// errorStatus is the status and code writeError answers err with.
+func errorStatus(err error) (int, string) {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		status, code = ae.status, ae.code
-		err = errors.New(ae.msg)
-	} else {
-		for _, c := range catalogue {
-			if errors.Is(err, c.err) {
-				status, code = c.status, c.code
-				break
-			}
+		return ae.status, ae.code
+	}
+	for _, c := range catalogue {
+		if errors.Is(err, c.err) {
+			return c.status, c.code
 		}
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+// fail answers a request with err. A 500's detail (a bug, or a store's own
+// error: file paths, queries) goes to the log under a reference the
+// answer gives, not to the caller; other errors are logged at debug level.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch status, _ := errorStatus(err); {
+	case errors.Is(err, context.Canceled):
+	case status == http.StatusInternalServerError:
+		ref := make([]byte, 4)
+		_, _ = rand.Read(ref)
+		a.d.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "ref", hex.EncodeToString(ref), "err", err)
+		err = fmt.Errorf("internal error (reference %x): the server log has the detail", ref)
+	default:
+		a.d.Log.Debug("api request failed", "path", r.URL.Path, "err", err)
+	}
+	writeError(w, err)
+}
+
+// writeError answers with the error body {"error","message"}.
+func writeError(w http.ResponseWriter, err error) {
+	retry := ingest.RetryAfterSeconds(err)
+	status, code := errorStatus(err)
+	msg := err.Error()
+	var ae *apiError
+	if errors.As(err, &ae) {
+		msg = ae.msg
 	}
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
@@ -86,9 +113,9 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	if errors.Is(err, auth.ErrUnavailable) {
 		// The store's own error (addresses, user names) is for the log.
-		err = fmt.Errorf("%w; try again", auth.ErrUnavailable)
+		msg = auth.ErrUnavailable.Error() + "; try again"
 	}
-	writeJSON(w, status, map[string]string{"error": code, "message": err.Error()})
+	writeJSON(w, status, map[string]string{"error": code, "message": msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

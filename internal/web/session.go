@@ -331,7 +331,7 @@ func (a *API) auditLogin(ctx context.Context, u auth.User, name, action, detail 
 // same password work; a locked user name or address answers 429.
 func (a *API) postSession(w http.ResponseWriter, r *http.Request) {
 	if err := a.login(w, r); err != nil {
-		writeError(w, err)
+		a.fail(w, r, err)
 	}
 }
 

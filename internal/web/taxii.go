@@ -95,17 +95,3 @@ func (a *API) taxiiPrincipal(r *http.Request) (auth.Principal, error) {
 	}
 	return auth.Principal{}, errors.Join(auth.ErrUnauthenticated, errors.New("send a Tarian token: Authorization: Bearer <token>, or HTTP Basic with the token as the password"))
 }
-
-// errorStatus is the status and code writeError would answer err with.
-func errorStatus(err error) (int, string) {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.status, ae.code
-	}
-	for _, c := range catalogue {
-		if errors.Is(err, c.err) {
-			return c.status, c.code
-		}
-	}
-	return http.StatusInternalServerError, "internal"
-}

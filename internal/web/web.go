@@ -329,10 +329,7 @@ func (a *API) authed(pattern string, who roles, h handler) http.HandlerFunc {
 			return
 		}
 		if err := h(w, r, p); err != nil {
-			if !errors.Is(err, context.Canceled) {
-				a.d.Log.Debug("api request failed", "path", r.URL.Path, "err", err)
-			}
-			writeError(w, err)
+			a.fail(w, r, err)
 		}
 	}
 }
