@@ -201,21 +201,25 @@ func TestBadInput(t *testing.T) {
 		if sum.Accepted != 2 || sum.Rejected != 1 || len(sum.Errors) != 1 || sum.Errors[0].Line != 3 {
 			t.Errorf("gzip body: %+v, want 2 accepted and line 3 rejected", sum)
 		}
+		// x-gzip, as older shippers name it (RFC 9110 section 8.4.1.3).
+		if sum := s.ingestHTTP(ingestA.Token, gzipped(t, []byte(`{"message":"badinput x-gzipped"}`+"\n")), "Content-Encoding", "x-gzip"); sum.Accepted != 1 {
+			t.Errorf("x-gzip body: %+v, want 1 accepted", sum)
+		}
 	})
 
-	// Exactly the accepted events are searchable: 4 from the mixed body, 2
-	// from the gzip one, none from a refused body.
-	s.waitCount(analystA.Token, "", "badinput", map[string]int{"ta": 6})
+	// Exactly the accepted events are searchable: 4 from the mixed body, 3
+	// from the gzip ones, none from a refused body.
+	s.waitCount(analystA.Token, "", "badinput", map[string]int{"ta": 7})
 	s.waitIndexed()
-	if got := s.counts(analystA.Token, "", "badinput"); got["ta"] != 6 {
-		t.Errorf("searchable events: %v, want ta=6", got)
+	if got := s.counts(analystA.Token, "", "badinput"); got["ta"] != 7 {
+		t.Errorf("searchable events: %v, want ta=7", got)
 	}
 	rows := s.searchRows(analystA.Token, "", "badinput", 100)
 	var msgs []string
 	for _, r := range rows {
 		msgs = append(msgs, r["message"])
 	}
-	wantMsgs := []string{"badinput good four", "badinput good one", "badinput good three", "badinput good two", "badinput zipped one", "badinput zipped two"}
+	wantMsgs := []string{"badinput good four", "badinput good one", "badinput good three", "badinput good two", "badinput x-gzipped", "badinput zipped one", "badinput zipped two"}
 	if diff := cmp.Diff(wantMsgs, msgs, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("stored messages (-want +got):\n%s", diff)
 	}

@@ -89,6 +89,9 @@ type Summary struct {
 // ErrEmpty is returned for a body with no record at all.
 var ErrEmpty = errors.New("empty body")
 
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte order mark.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // maxReportedErrors caps Summary.Errors; every rejected line is still
 // counted and dead-lettered.
 const maxReportedErrors = 1000
@@ -105,6 +108,10 @@ const chunkBytes = 4 << 20
 // MaxBodyBytes before it reads the body whole, so a refused body writes
 // nothing.
 func (s *Service) AcceptNDJSON(ctx context.Context, t tenant.ID, source string, body []byte) (Summary, error) {
+	// A UTF-8 byte order mark before the first line (what Windows
+	// PowerShell 5.1's Out-File and Set-Content -Encoding UTF8 write) is
+	// not part of the first record (RFC 8259, section 8.1).
+	body = bytes.TrimPrefix(body, utf8BOM)
 	received := s.now().UTC()
 	var sum Summary
 	var recs []event.Raw

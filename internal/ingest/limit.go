@@ -295,11 +295,16 @@ func (l *Limiter) take(t tenant.ID, lim Limit, n int, size int64) error {
 	return nil
 }
 
-// giveBack returns what take charged for a write that did not happen.
+// giveBack returns what take charged for a write that did not happen,
+// unless the tenant was forgotten meanwhile (removed while the write was
+// in flight): there is nothing to give back to.
 func (l *Limiter) giveBack(t tenant.ID, lim Limit, n int, size int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a := l.tenants[t]
+	if a == nil {
+		return
+	}
 	if lim.EventsPerSecond > 0 {
 		a.tokens += float64(n)
 	}

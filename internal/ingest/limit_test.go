@@ -146,6 +146,26 @@ func TestLimiterGivesBackOnFailedWrite(t *testing.T) {
 	}
 }
 
+// forgetSink is the bus seen by a write in flight while its tenant is
+// removed: the limiter forgets the tenant before the write fails.
+type forgetSink struct{ l *ingest.Limiter }
+
+func (s *forgetSink) Write(_ context.Context, t tenant.ID, _ []event.Raw) error {
+	s.l.Forget(t)
+	return ingest.ErrBackpressure
+}
+
+// A write that fails after its tenant was forgotten (removed meanwhile, on
+// this node or another) gives nothing back, and does not crash the server.
+func TestLimiterFailedWriteOfForgottenTenant(t *testing.T) {
+	fs := &forgetSink{}
+	l := ingest.NewLimiter(fs, ingest.LimitsConfig{Default: ingest.Limit{EventsPerSecond: 10, BytesPerDay: 100}}, ingesttest.NewSink())
+	fs.l = l
+	if err := l.Write(context.Background(), "a", recs(5, 10)); !errors.Is(err, ingest.ErrBackpressure) {
+		t.Fatalf("err = %v, want the bus's refusal", err)
+	}
+}
+
 func TestNewLimiterWithoutLimits(t *testing.T) {
 	l, sink, _ := newLimiter(t, ingest.LimitsConfig{})
 	for range 100 {

@@ -24,8 +24,8 @@ type TenantCache struct {
 
 	found  sync.Map // tenant.ID → tenant.Tenant
 	missed sync.Map // tenant.ID → time.Time (when it was found missing)
-	// gen counts Added calls, so a miss read before a tenant was added is
-	// not remembered after it.
+	// gen counts Added and Removed calls, so an answer read before a
+	// tenant was added or removed is not remembered after it.
 	gen atomic.Uint64
 	mu  sync.Mutex // serialises the remembering of misses against Added
 }
@@ -47,8 +47,14 @@ func (c *TenantCache) Tenant(ctx context.Context, id tenant.ID) (tenant.Tenant, 
 	t, err := c.store.Tenant(ctx, id)
 	switch {
 	case err == nil:
-		c.found.Store(id, t)
-		c.missed.Delete(id)
+		// Not when the tenant was removed (or added) meanwhile: the store
+		// may have answered before the removal.
+		c.mu.Lock()
+		if c.gen.Load() == gen {
+			c.found.Store(id, t)
+			c.missed.Delete(id)
+		}
+		c.mu.Unlock()
 	case errors.Is(err, tenant.ErrNotFound):
 		c.mu.Lock()
 		if c.gen.Load() == gen {

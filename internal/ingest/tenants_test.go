@@ -60,3 +60,35 @@ func TestTenantCache(t *testing.T) {
 		t.Errorf("after Added: %v", err)
 	}
 }
+
+// racingStore finds its tenant, but the tenant is removed (and the cache
+// told) while the look-up is on its way back.
+type racingStore struct {
+	gone  bool
+	cache *ingest.TenantCache
+}
+
+func (s *racingStore) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, error) {
+	if s.gone {
+		return tenant.Tenant{}, tenant.ErrNotFound
+	}
+	s.gone = true
+	s.cache.Removed(id)
+	return tenant.Tenant{ID: id}, nil
+}
+
+// TestTenantCacheRemovedDuringLookup: a look-up that found a tenant just
+// before it was removed does not leave it cached as found: the next
+// look-up asks the store, and the removed tenant's senders are refused.
+func TestTenantCacheRemovedDuringLookup(t *testing.T) {
+	ctx := context.Background()
+	store := &racingStore{}
+	c := ingest.NewTenantCache(store)
+	store.cache = c
+	if _, err := c.Tenant(ctx, "alpha"); err != nil {
+		t.Fatalf("the look-up in flight: %v", err)
+	}
+	if _, err := c.Tenant(ctx, "alpha"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("after Removed: %v, want not found", err)
+	}
+}

@@ -33,7 +33,7 @@ func (a *API) postIngest(w http.ResponseWriter, r *http.Request, p auth.Principa
 	var body io.Reader = r.Body
 	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
 	case "", "identity":
-	case "gzip":
+	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
 			return badRequest("gzip body: " + err.Error())

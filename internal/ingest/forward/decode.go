@@ -164,10 +164,6 @@ func (d *decoder) decode(b *batch, msg []byte, now time.Time) ([]byte, error) {
 	if compressed && mode != "PackedForward" {
 		return nil, protoErr("compressed option on a %s mode message", mode)
 	}
-	if chunk != nil {
-		chunk = bytes.Clone(chunk) // msg is the connection's read buffer
-		b.acks = append(b.acks, chunk)
-	}
 	switch mode {
 	case "Message":
 		d.entry(b, tag, msg[body:bodyEnd], msg, 0)
@@ -193,6 +189,14 @@ func (d *decoder) decode(b *batch, msg []byte, now time.Time) ([]byte, error) {
 			}
 		}
 		d.stream(b, tag, stream)
+	}
+	// Only now, once nothing can refuse the message any more: a refused
+	// message (a broken or oversized gzip stream) must not be acknowledged,
+	// or the sender would drop a chunk only the first bytes of which are
+	// dead-lettered.
+	if chunk != nil {
+		chunk = bytes.Clone(chunk) // msg is the connection's read buffer
+		b.acks = append(b.acks, chunk)
 	}
 	return chunk, nil
 }

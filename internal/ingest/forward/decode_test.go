@@ -193,6 +193,7 @@ func TestDecodeProtocolErrors(t *testing.T) {
 		{"unknown compression", pack(t, []any{"t", "x", map[string]any{"compressed": "zstd"}}), `option compressed "zstd" is not gzip`},
 		{"gzip on forward", pack(t, []any{"t", []any{}, map[string]any{"compressed": "gzip"}}), "compressed option on a Forward"},
 		{"bad gzip", pack(t, []any{"t", "x", map[string]any{"compressed": "gzip"}}), "CompressedPackedForward: gzip"},
+		{"bad gzip with a chunk", pack(t, []any{"t", "x", map[string]any{"compressed": "gzip", "chunk": "c9"}}), "CompressedPackedForward: gzip"},
 		{"trailing bytes", append(pack(t, []any{"t", []any{}}), 0x01), "1 bytes after its last item"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,9 +232,13 @@ func TestDecodeLimits(t *testing.T) {
 	if len(b.dead[0].Data) != 256 || !strings.Contains(b.dead[0].Reason, "first 256 of") {
 		t.Errorf("dead letter keeps %d bytes: %q", len(b.dead[0].Data), b.dead[0].Reason)
 	}
-	bomb := pack(t, []any{"t", gz(t, bytes.Repeat(pack(t, []any{1, map[string]any{"a": 1}}), 1000)), map[string]any{"compressed": "gzip"}})
-	if _, err := d.decode(&batch{}, bomb, now); err == nil || !strings.Contains(err.Error(), "max_decompressed_bytes") {
+	bomb := pack(t, []any{"t", gz(t, bytes.Repeat(pack(t, []any{1, map[string]any{"a": 1}}), 1000)), map[string]any{"compressed": "gzip", "chunk": "b1"}})
+	var bb batch
+	if _, err := d.decode(&bb, bomb, now); err == nil || !strings.Contains(err.Error(), "max_decompressed_bytes") {
 		t.Fatalf("gzip bomb: %v", err)
+	}
+	if len(bb.acks) != 0 {
+		t.Errorf("the refused gzip bomb is to be acknowledged: %q", bb.acks)
 	}
 }
 

@@ -339,8 +339,13 @@ func TestMalformedClosesConnection(t *testing.T) {
 				c.(*net.TCPConn).CloseWrite()
 			}
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if _, err := io.ReadAll(c); err != nil {
+			got, err := io.ReadAll(c)
+			if err != nil {
 				t.Fatalf("connection not closed by the receiver: %v", err)
+			}
+			if len(got) > 0 {
+				// Only the bad message asks for one: it must not have it.
+				t.Errorf("the malformed message was acknowledged: % x", got)
 			}
 			ingesttest.WaitFor(t, 5*time.Second, "dead letter", func() bool { return sink.DeadTotal() == 1 })
 			if n := sink.Counted(MetricMalformed, "alpha"); n != 1 {

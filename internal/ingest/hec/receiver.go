@@ -275,8 +275,10 @@ func (r *Receiver) authenticate(req *http.Request) (tenant.ID, status, bool) {
 		r.d.Log.Debug("hec token refused", "remote", req.RemoteAddr, "err", err)
 		return "", stInvalidToken, false
 	default:
+		// The token store did not answer (auth.ErrUnavailable): the
+		// shipper keeps its events and retries, as under back-pressure.
 		r.d.Log.Error("hec token look-up", "err", err)
-		return "", stInternal, false
+		return "", stBusy, false
 	}
 }
 

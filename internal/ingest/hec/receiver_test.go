@@ -104,6 +104,8 @@ func TestEndpoints(t *testing.T) {
 		{"bad scheme", "POST", "/services/collector/event", map[string]string{"Authorization": "Digest x"}, two, 401, `{"text":"Invalid authorization","code":3}`},
 		{"unknown token", "POST", "/services/collector/event", splunk("nope"), two, 403, `{"text":"Invalid token","code":4}`},
 		{"reader token", "POST", "/services/collector/event", splunk(ingesttest.ReaderToken), two, 403, `{"text":"Invalid token","code":4}`},
+		// The token store is down: busy (retried), not a refusal.
+		{"token store down", "POST", "/services/collector/event", splunk(ingesttest.UnavailableToken), two, 503, `{"text":"Server is busy","code":9}`},
 		{"empty body", "POST", "/services/collector/event", splunk(tokA), nil, 400, `{"text":"No data","code":5}`},
 		{"whitespace body", "POST", "/services/collector/event", splunk(tokA), []byte(" \n\t"), 400, `{"text":"No data","code":5}`},
 		{"array", "POST", "/services/collector/event", splunk(tokA), []byte(`[{"event":"x"}]`), 400, `{"text":"Invalid data format","code":6,"invalid-event-number":0}`},
@@ -130,6 +132,9 @@ func TestEndpoints(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != tc.status || strings.TrimSpace(string(b)) != tc.reply {
 				t.Errorf("got %d %s, want %d %s", resp.StatusCode, b, tc.status, tc.reply)
+			}
+			if tc.status == 503 && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
 			}
 		})
 	}

@@ -159,14 +159,23 @@ func (s *Sink) Writes() int {
 // ReaderToken is a valid token of a role that may not ingest.
 const ReaderToken = "trn_reader"
 
+// UnavailableToken is a token that cannot be checked now, as when the
+// state store does not answer (auth.ErrUnavailable): the shipper must be
+// told to retry, not that its data is refused.
+const UnavailableToken = "trn_unavailable"
+
 // Tokens maps ingest-token secrets to tenants, as the server's token store
-// does for the receivers; ReaderToken is refused as forbidden.
+// does for the receivers; ReaderToken is refused as forbidden and
+// UnavailableToken as unavailable.
 type Tokens map[string]tenant.ID
 
 // IngestTenant returns the tenant of an ingest token.
 func (ts Tokens) IngestTenant(_ context.Context, secret string) (tenant.ID, error) {
-	if secret == ReaderToken {
+	switch secret {
+	case ReaderToken:
 		return "", fmt.Errorf("%w: role tenant-viewer may not ingest", auth.ErrForbidden)
+	case UnavailableToken:
+		return "", fmt.Errorf("%w: look up token: database is locked", auth.ErrUnavailable)
 	}
 	t, ok := ts[secret]
 	if !ok {

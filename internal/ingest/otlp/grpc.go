@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -17,6 +18,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
 )
 
 // serveGRPC serves LogsService on ln in the background; the returned
@@ -78,7 +81,8 @@ func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (p
 	case authForbidden:
 		return plogotlp.ExportResponse{}, status.Error(codes.PermissionDenied, ae.String())
 	case authFailed:
-		return plogotlp.ExportResponse{}, status.Error(codes.Internal, ae.String())
+		// The token store did not answer: retryable, as back-pressure.
+		return plogotlp.ExportResponse{}, unavailable(ae.String(), ingest.DefaultRetryAfter)
 	default:
 		return plogotlp.ExportResponse{}, status.Error(codes.Unauthenticated, ae.String())
 	}
@@ -87,12 +91,7 @@ func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (p
 		if o.retry == 0 {
 			return plogotlp.ExportResponse{}, status.Error(codes.Internal, o.err.Error())
 		}
-		// OTLP: UNAVAILABLE is retryable; RetryInfo says when.
-		st, err := status.New(codes.Unavailable, o.err.Error()).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(o.retry)})
-		if err != nil {
-			panic("BUG: RetryInfo detail: " + err.Error())
-		}
-		return plogotlp.ExportResponse{}, st.Err()
+		return plogotlp.ExportResponse{}, unavailable(o.err.Error(), o.retry)
 	}
 	resp := plogotlp.NewExportResponse()
 	if o.rejected > 0 {
@@ -101,4 +100,14 @@ func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (p
 		ps.SetErrorMessage(o.message)
 	}
 	return resp, nil
+}
+
+// unavailable is OTLP's retryable refusal: UNAVAILABLE, with RetryInfo
+// saying when to come back.
+func unavailable(msg string, retry time.Duration) error {
+	st, err := status.New(codes.Unavailable, msg).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retry)})
+	if err != nil {
+		panic("BUG: RetryInfo detail: " + err.Error())
+	}
+	return st.Err()
 }

@@ -110,6 +110,7 @@ func TestGRPC(t *testing.T) {
 		{"no token", context.Background(), codes.Unauthenticated},
 		{"unknown token", withToken(t, "trn_nope"), codes.Unauthenticated},
 		{"reader token", withToken(t, ingesttest.ReaderToken), codes.PermissionDenied},
+		{"token store down", withToken(t, ingesttest.UnavailableToken), codes.Unavailable},
 		{"raw token", metadata.AppendToOutgoingContext(context.Background(), "authorization", tokB), codes.Unauthenticated},
 	} {
 		_, err := c.Export(tc.ctx, req)

@@ -22,6 +22,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+
+	"github.com/tarian-soc/tarian/internal/ingest"
 )
 
 // LogsPath is the OTLP/HTTP logs endpoint.
@@ -115,7 +117,10 @@ func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
 		writeStatus(w, enc, http.StatusForbidden, codes.PermissionDenied, ae.String())
 		return
 	case authFailed:
-		writeStatus(w, enc, http.StatusInternalServerError, codes.Internal, ae.String())
+		// Retryable (OTLP/HTTP retries 429, 502, 503 and 504 only): the
+		// token store did not answer, the records are not refused.
+		w.Header().Set("Retry-After", strconv.Itoa(seconds(ingest.DefaultRetryAfter)))
+		writeStatus(w, enc, http.StatusServiceUnavailable, codes.Unavailable, ae.String())
 		return
 	default:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tarian"`)

@@ -364,6 +364,7 @@ func TestRefusals(t *testing.T) {
 		{"unknown token", "POST", "/v1/logs", protoHdr("trn_nope"), good, 401, 16, "unknown or revoked token"},
 		{"other scheme", "POST", "/v1/logs", hdr("Content-Type", "application/json", "Authorization", "Splunk "+tokA), good, 401, 16, "unsupported Authorization"},
 		{"reader token", "POST", "/v1/logs", protoHdr(ingesttest.ReaderToken), good, 403, 7, "may not ingest"},
+		{"token store down", "POST", "/v1/logs", protoHdr(ingesttest.UnavailableToken), good, 503, 14, "retry later"},
 		{"not protobuf", "POST", "/v1/logs", protoHdr(tokA), []byte("this is not protobuf"), 400, 3, "body is not an OTLP ExportLogsServiceRequest in application/x-protobuf"},
 		{"not JSON", "POST", "/v1/logs", jsonHdr(tokA), []byte(`{"resourceLogs":[{"scopeLogs":`), 400, 3, "body is not an OTLP ExportLogsServiceRequest in application/json"},
 		{"JSON array", "POST", "/v1/logs", jsonHdr(tokA), []byte(`[{"resourceLogs":[]}]`), 400, 3, "body is not an OTLP ExportLogsServiceRequest"},
@@ -396,6 +397,9 @@ func TestRefusals(t *testing.T) {
 			}
 			if tc.status == 401 && resp.Header.Get("WWW-Authenticate") == "" {
 				t.Error("401 without WWW-Authenticate")
+			}
+			if tc.status == 503 && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
 			}
 		})
 	}
