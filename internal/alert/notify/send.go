@@ -115,9 +115,19 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("2001::/32"), // Teredo: the IPv4 address it reaches is hidden
 }
 
-// public reports whether ip is a global unicast address on the Internet.
+// IPv6 prefixes whose addresses carry the IPv4 address they reach: NAT64's
+// well-known prefix (RFC 6052, in the last 32 bits) and 6to4 (RFC 3056,
+// in bits 16 to 47).
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)
+
+// public reports whether ip is a global unicast address on the Internet;
+// a NAT64 or 6to4 address only when the IPv4 address it reaches is.
 func public(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
@@ -127,6 +137,13 @@ func public(ip netip.Addr) bool {
 		if p.Contains(ip) {
 			return false
 		}
+	}
+	b := ip.As16()
+	switch {
+	case nat64.Contains(ip):
+		return public(netip.AddrFrom4([4]byte(b[12:16])))
+	case sixToFour.Contains(ip):
+		return public(netip.AddrFrom4([4]byte(b[2:6])))
 	}
 	return true
 }
