@@ -407,7 +407,7 @@ func Apply(a *Alert, act Action, now time.Time) error {
 	case VerbEscalate:
 		a.Status, a.Escalated = StatusEscalated, now
 	case VerbReopen:
-		a.Status, a.Resolution, a.Resolved = StatusInProgress, "", time.Time{}
+		a.Status, a.Resolution, a.Resolved, a.Note = StatusInProgress, "", time.Time{}, ""
 	}
 	if a.Acknowledged.IsZero() {
 		a.Acknowledged = now

@@ -465,7 +465,7 @@ func testAlertTransitions(t *testing.T, s AlertStore) {
 		alert.StatusNew:          nil,
 		alert.StatusAcknowledged: {Verb: alert.VerbAck},
 		alert.StatusInProgress:   {Verb: alert.VerbAssign, Assignee: "bo"},
-		alert.StatusResolved:     {Verb: alert.VerbResolve, Resolution: alert.BenignPositive},
+		alert.StatusResolved:     {Verb: alert.VerbResolve, Resolution: alert.BenignPositive, Note: "the backup job"},
 		alert.StatusEscalated:    {Verb: alert.VerbEscalate},
 	}
 	verbs := []struct {
@@ -485,7 +485,10 @@ func testAlertTransitions(t *testing.T, s AlertStore) {
 		{alert.Action{Verb: alert.VerbEscalate}, []alert.Status{alert.StatusNew, alert.StatusAcknowledged, alert.StatusInProgress}, alert.StatusEscalated,
 			func(a alert.Alert, now time.Time) bool { return a.Escalated.Equal(now) }},
 		{alert.Action{Verb: alert.VerbReopen}, []alert.Status{alert.StatusResolved, alert.StatusEscalated}, alert.StatusInProgress,
-			func(a alert.Alert, now time.Time) bool { return a.Resolution == "" && a.Resolved.IsZero() }},
+			// The resolution's note goes with it.
+			func(a alert.Alert, now time.Time) bool {
+				return a.Resolution == "" && a.Resolved.IsZero() && a.Note == ""
+			}},
 	}
 	n := 0
 	for _, start := range []alert.Status{alert.StatusNew, alert.StatusAcknowledged, alert.StatusInProgress, alert.StatusResolved, alert.StatusEscalated} {
