@@ -1,5 +1,6 @@
 // The console's client of the HTTP API (docs/api.md): the session cookie
 // authenticates, and every write carries the session's CSRF token.
+import { reached, unreachable } from './connection.svelte';
 
 export interface Session {
   user: string;
@@ -92,11 +93,27 @@ export function setCSRF(token: string): void {
   csrf = token;
 }
 
+// send is fetch that keeps the connection's state: any answer means the
+// server is there; a network failure (the server stopped, the network
+// down) marks it unreachable and is rethrown as it came (not an APIError:
+// the pages say "could not reach the server" for those).
+async function send(input: string, init: RequestInit): Promise<Response> {
+  let resp: Response;
+  try {
+    resp = await fetch(input, init);
+  } catch (err) {
+    if (!(err instanceof DOMException && err.name === 'AbortError')) unreachable();
+    throw err;
+  }
+  reached();
+  return resp;
+}
+
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
-  const resp = await fetch(path, {
+  const resp = await send(path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -130,7 +147,7 @@ async function refused(resp: Response): Promise<APIError> {
 // the answer is NDJSON, and a search that fails after the rows started
 // (the last line is an error) throws too.
 export async function search(params: URLSearchParams, signal?: AbortSignal): Promise<Row[]> {
-  const resp = await fetch(`/api/v1/search?${params}`, { headers: { Accept: 'application/x-ndjson' }, credentials: 'same-origin', signal });
+  const resp = await send(`/api/v1/search?${params}`, { headers: { Accept: 'application/x-ndjson' }, credentials: 'same-origin', signal });
   if (!resp.ok) throw await refused(resp);
   const rows: Row[] = [];
   for (const line of (await resp.text()).split('\n')) {
@@ -147,7 +164,7 @@ export async function search(params: URLSearchParams, signal?: AbortSignal): Pro
 export async function raw(tenant: string | null, ref: string): Promise<string> {
   const p = new URLSearchParams({ ref });
   if (tenant) p.set('tenant', tenant);
-  const resp = await fetch(`/api/v1/raw?${p}`, { credentials: 'same-origin' });
+  const resp = await send(`/api/v1/raw?${p}`, { credentials: 'same-origin' });
   if (!resp.ok) throw await refused(resp);
   return resp.text();
 }
