@@ -610,12 +610,18 @@ func (a *API) deleteSession(w http.ResponseWriter, r *http.Request, p auth.Princ
 // shown once, as an otpauth:// URI. A user already enrolled enrols again
 // only after an admin reset.
 func (a *API) postMFAEnrol(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	_, u, err := a.sessionOf(r, p)
+	s, u, err := a.sessionOf(r, p)
 	if err != nil {
 		return err
 	}
 	if u.TOTPSecret != nil {
 		return &apiError{http.StatusConflict, "mfa_enrolled", "TOTP is already enrolled; an admin reset (tarian user reset) allows enrolling again"}
+	}
+	// Whoever enrols holds the second factor from then on: only the one
+	// who just typed the password may, not a session taken hours later
+	// (it would lock its user out).
+	if !s.MFAPending && a.acct.now().Sub(s.Created) > mfaEnrolWithin {
+		return &apiError{http.StatusForbidden, "login_required", fmt.Sprintf("enrolling TOTP needs a login in the last %d minutes: log out, log in again and enrol", int(mfaEnrolWithin.Minutes()))}
 	}
 	secret := auth.NewTOTPSecret()
 	sealed, err := a.sealTOTP(u, secret)
@@ -629,6 +635,10 @@ func (a *API) postMFAEnrol(w http.ResponseWriter, r *http.Request, p auth.Princi
 	writeJSON(w, http.StatusOK, map[string]string{"otpauth_uri": auth.TOTPURI(secret, "Tarian", u.Name)})
 	return nil
 }
+
+// mfaEnrolWithin is how soon after its login a session may start a TOTP
+// enrolment it was not asked for.
+const mfaEnrolWithin = 15 * time.Minute
 
 // postMFAConfirm completes enrolment with a code from the app and returns
 // the ten recovery codes, once.

@@ -423,6 +423,27 @@ func TestMFA(t *testing.T) {
 	}
 }
 
+// TestMFAEnrolNeedsARecentLogin: a session may start an enrolment nobody
+// asked of it only soon after its login, so one taken later cannot enrol
+// its own authenticator and lock the user out.
+func TestMFAEnrolNeedsARecentLogin(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	w.addUser(t, "bob", "council-a", auth.RoleTenantAnalyst, pw, false)
+	_, s := w.login(t, "bob", pw, "", "")
+	w.advance(mfaEnrolWithin + time.Minute)
+	if a := w.do(t, "POST", "/api/v1/session/mfa", nil, s); a.status != 403 || a.code() != "login_required" {
+		t.Fatalf("enrol from a session %s old = %d %s; want 403 login_required", mfaEnrolWithin+time.Minute, a.status, a.body)
+	}
+	if a := w.do(t, "GET", "/api/v1/tenants", nil, s); a.status != 200 {
+		t.Fatalf("the session's other requests = %d %s", a.status, a.body)
+	}
+	_, s = w.login(t, "bob", pw, "", "192.0.2.7")
+	w.advance(mfaEnrolWithin - time.Minute)
+	if a := w.do(t, "POST", "/api/v1/session/mfa", nil, s); a.status != 200 {
+		t.Fatalf("enrol soon after a login = %d %s", a.status, a.body)
+	}
+}
+
 func TestMFAPolicy(t *testing.T) {
 	ac := &accounts{cfg: AccountsConfig{MFARoles: []string{"provider-admin"}, MFATenants: []string{"council-b"}}}
 	for _, tt := range []struct {
