@@ -104,6 +104,9 @@ func runRestore(_ context.Context, args []string, env Env) error {
 	if !m.SecretKey {
 		fmt.Fprintln(env.Stdout, "the archive holds no secret key (the server had TARIAN_SECRET_KEY): start the server with the same TARIAN_SECRET_KEY")
 	}
+	// The restored server has the backup's tokens, so it writes no new
+	// admin.token; say how to get in when the old one is lost.
+	fmt.Fprintln(env.Stdout, "tokens are the backup's (admin.token is not in it): use the old provider-admin token, or start the server once with TARIAN_BOOTSTRAP_TOKEN")
 	return nil
 }
 
@@ -140,8 +143,14 @@ func sizeString(n int64) string {
 
 // openPartial creates FILE.partial, where a download goes until it checks
 // out; callers open it before they ask the server for anything, so a path
-// that cannot be written fails before the server does any work.
+// that cannot be written fails before the server does any work. A FILE
+// that is a directory (or ends in a slash) is refused here: the download
+// would otherwise go to DIR/.partial and fail only at its rename, after
+// the server's work (for a tenant removal, after the tenant is gone).
 func openPartial(file string) (*os.File, error) {
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() || strings.HasSuffix(file, "/") || strings.HasSuffix(file, string(os.PathSeparator)) {
+		return nil, fmt.Errorf("cannot write %s: it is a directory; name a file (DIR/NAME)", file)
+	}
 	f, err := os.OpenFile(file+".partial", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", file, err)

@@ -28,6 +28,11 @@ func runScorecard(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
+// blindShown is how many blind techniques a scorecard names for people: a
+// member with nothing connected yet is blind to every technique the
+// rules name (hundreds), which buried the rest of its card.
+const blindShown = 12
+
 // writeScorecard prints one member's scorecard for people.
 func writeScorecard(w io.Writer, sc onboard.Scorecard) {
 	fmt.Fprintf(w, "%s (%s): onboarding score %d/100, onboarded %s (%d days)\n", sc.Name, sc.Tenant, sc.Score, sc.Onboarded.Format("2006-01-02"), sc.Days)
@@ -45,7 +50,9 @@ func writeScorecard(w io.Writer, sc onboard.Scorecard) {
 			blind = append(blind, t.ID)
 		}
 	}
-	if len(blind) > 0 {
+	if len(blind) > blindShown {
+		fmt.Fprintf(w, "  blind to   %s ... and %d more (--json lists every one)\n", strings.Join(blind[:blindShown], " "), len(blind)-blindShown)
+	} else if len(blind) > 0 {
 		fmt.Fprintf(w, "  blind to   %s\n", strings.Join(blind, " "))
 	}
 	for i, n := range sc.Next {

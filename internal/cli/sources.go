@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -53,6 +56,12 @@ func getScoped(ctx context.Context, env Env, name, usage string, args []string, 
 		q.Set("tenant", *ten)
 	}
 	if err := c.json(ctx, "GET", path+"?"+q.Encode(), nil, out); err != nil {
+		// A provider's token reads no member by default: that is a
+		// missing flag, not a refusal.
+		var ae *apiError
+		if *ten == "" && errors.As(err, &ae) && ae.Status == http.StatusForbidden && strings.Contains(ae.Message, "must name a tenant") {
+			return false, usageError(fmt.Sprintf("a provider's token must name the member: --tenant ID, or --tenant '*' for every member\n%s", usage))
+		}
 		return false, err
 	}
 	if *asJSON {

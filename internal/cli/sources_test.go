@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/health"
+	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 
 // TestWriteSources: a source's unparsed events show with their share of
@@ -30,5 +31,27 @@ func TestWriteSources(t *testing.T) {
 	}
 	if f := strings.Fields(lines[2]); f[4] != "-" || f[len(f)-1] != "3" {
 		t.Errorf("receiver row %q: want type - and 3 dead letters", lines[2])
+	}
+}
+
+// TestScopedNeedsTenant: a provider's `sources list` or `scorecard`
+// without --tenant is a usage error naming the flag (exit 2), not the
+// API's 403; a member's token needs none.
+func TestScopedNeedsTenant(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	s.AddTenant(t, "gwynedd")
+	admin := cmdEnv{url: s.URL, token: servertest.AdminToken}
+	for _, args := range [][]string{{"sources", "list"}, {"scorecard"}} {
+		code, _, errs := admin.run(t, "", args...)
+		if code != 2 || !strings.Contains(errs, "--tenant ID, or --tenant '*'") || strings.Contains(errs, "HTTP 403") {
+			t.Errorf("%q as provider: exit %d, %q; want 2 naming --tenant", args, code, errs)
+		}
+		if code, _, errs := admin.run(t, "", append(args, "--tenant", "*")...); code != 0 {
+			t.Errorf("%q --tenant '*': exit %d, %q", args, code, errs)
+		}
+	}
+	member := cmdEnv{url: s.URL, token: s.Token(t, "gwynedd", "tenant-viewer")}
+	if code, out, errs := member.run(t, "", "scorecard"); code != 0 || !strings.Contains(out, "(gwynedd)") {
+		t.Errorf("scorecard as a member: exit %d, %q %q", code, out, errs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 
@@ -42,6 +43,23 @@ func runTenantRemove(ctx context.Context, args []string, env Env) error {
 	hc.Timeout = 0 // an export takes as long as it takes; ctx ends it
 	c.hc = &hc
 	path := "/api/v1/tenants/" + url.PathEscape(pos[0])
+	var partial string
+	var f *os.File
+	if *export != "" {
+		partial = *export + ".partial"
+		if f, err = openPartial(*export); err != nil {
+			return err
+		}
+	}
+	// A member that does not exist is said so before anything that
+	// sounds like a removal is printed.
+	if err := tenantExists(ctx, c, pos[0]); err != nil {
+		if f != nil {
+			f.Close()
+			os.Remove(partial)
+		}
+		return err
+	}
 	if *export == "" {
 		fmt.Fprintf(env.Stderr, "removing %s: its writes are refused; waiting for what it sent before, then deleting it\n", pos[0])
 		var rec audit.Receipt
@@ -49,11 +67,6 @@ func runTenantRemove(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		return printReceipt(env, rec)
-	}
-	partial := *export + ".partial"
-	f, err := openPartial(*export)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(env.Stderr, "removing %s: its writes are refused; waiting for what it sent before, then exporting it to %s\n", pos[0], *export)
 	resp, err := c.do(ctx, "DELETE", path+"?export=true", nil, "")
@@ -82,23 +95,59 @@ func runTenantRemove(ctx context.Context, args []string, env Env) error {
 	if err != nil || rec.Export == nil {
 		return fmt.Errorf("the export ended without a receipt (kept as %s; the server logs why)", partial)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != rec.Export.SHA256 {
-		return fmt.Errorf("the export received has SHA-256 %s, the receipt says %s (kept as %s)", got, rec.Export.SHA256, partial)
+	// The tenant is gone now, and the receipt is the proof of it: it is
+	// written and printed whatever fails next.
+	kept := keepExport(partial, *export, hex.EncodeToString(h.Sum(nil)), rec)
+	receipt := *export + ".receipt.json"
+	werr := writeReceipt(receipt, rec)
+	if werr == nil {
+		werr = syncDirOf(*export)
+	}
+	if err := errors.Join(kept, werr); err != nil {
+		if perr := printReceipt(env, rec); perr != nil {
+			return fmt.Errorf("%s was removed, but its receipt could not be written or printed: %w", pos[0], errors.Join(err, perr))
+		}
+		return fmt.Errorf("%s was removed (its receipt is printed above), but: %w", pos[0], err)
+	}
+	fmt.Fprintf(env.Stderr, "export %s (%d bytes, SHA-256 %s), receipt %s\n", *export, rec.Export.Bytes, rec.Export.SHA256, receipt)
+	return printReceipt(env, rec)
+}
+
+// keepExport renames the export received at partial to file once it is
+// the one the receipt vouches for (sum is its SHA-256, hex).
+func keepExport(partial, file, sum string, rec audit.Receipt) error {
+	if sum != rec.Export.SHA256 {
+		return fmt.Errorf("the export received has SHA-256 %s, the receipt says %s (kept as %s)", sum, rec.Export.SHA256, partial)
 	}
 	if err := audit.VerifyReceipt(rec, nil); err != nil {
-		return fmt.Errorf("receipt: %w", err)
+		return fmt.Errorf("receipt: %w (the export is kept as %s)", err, partial)
 	}
-	if err := os.Rename(partial, *export); err != nil {
+	if err := os.Rename(partial, file); err != nil {
+		return fmt.Errorf("the export is kept as %s: %w", partial, err)
+	}
+	return nil
+}
+
+// tenantExists checks that the caller sees tenant id (GET /api/v1/tenants).
+func tenantExists(ctx context.Context, c *client, id string) error {
+	var out struct {
+		Tenants []struct {
+			ID string `json:"id"`
+		} `json:"tenants"`
+	}
+	if err := c.json(ctx, "GET", "/api/v1/tenants", nil, &out); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+			return nil // the removal's own answer says why this token may not
+		}
 		return err
 	}
-	if err := writeReceipt(*export+".receipt.json", rec); err != nil {
-		return err
+	for _, t := range out.Tenants {
+		if t.ID == id {
+			return nil
+		}
 	}
-	if err := syncDirOf(*export); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "export %s (%d bytes, SHA-256 %s), receipt %s.receipt.json\n", *export, rec.Export.Bytes, rec.Export.SHA256, *export)
-	return printReceipt(env, rec)
+	return fmt.Errorf("tenant not found: %s (tarian tenant list shows the members); nothing was removed", id)
 }
 
 func printReceipt(env Env, rec audit.Receipt) error {

@@ -126,7 +126,8 @@ func (v view) RuleTitle(r RuleCount) string { return v.L.RuleTitle(r) }
 
 func (v view) SourceType(sh SourceHealth) string { return v.L.SourceType(sh) }
 
-func (v view) Breaches() int64 { return v.R.SLABreaches.Acknowledge + v.R.SLABreaches.Resolve }
+// Breaches is how many alerts are past their service level (each once).
+func (v view) Breaches() int64 { return v.R.LateAlerts }
 
 // Others shows a campaign's other members: a number, or "fewer than k".
 func (v view) Others(c Campaign, k int) string {
@@ -249,7 +250,7 @@ svg { max-width: 100%; height: auto; }
 {{if .R.Campaigns}}<p class="note">{{.Tf "campaigns_note" .K}}</p>
 <table>
 <thead><tr><th>{{.T "campaign"}}</th><th>{{.T "observable"}}</th><th>{{.T "first_seen"}}</th><th>{{.T "last_seen"}}</th><th class="n">{{.T "own_alerts"}}</th><th class="n">{{.T "other_members"}}</th></tr></thead>
-<tbody>{{range .R.Campaigns}}<tr><td>{{.ID}}</td><td><code>{{.Kind}}: {{.Value}}</code></td><td>{{stamp .FirstSeen}}</td><td>{{stamp .LastSeen}}</td><td class="n">{{.Alerts}}</td><td class="n">{{$.Others . $.K}}</td></tr>{{end}}</tbody>
+<tbody>{{range .R.Campaigns}}<tr><td>{{.ID}}</td><td>{{$.L.Kind .Kind}}: <code>{{.Value}}</code></td><td>{{stamp .FirstSeen}}</td><td>{{stamp .LastSeen}}</td><td class="n">{{.Alerts}}</td><td class="n">{{$.Others . $.K}}</td></tr>{{end}}</tbody>
 </table>{{else}}<p>{{.T "no_campaigns"}}</p>{{end}}
 </body>
 </html>

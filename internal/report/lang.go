@@ -125,7 +125,12 @@ var catalogue = map[string]text{
 
 	"rule.health.silence": {"Log source silent", "Ffynhonnell logiau yn dawel"},
 	"rule.health.drop":    {"Log source rate dropped", "Cyfradd y ffynhonnell logiau wedi gostwng"},
-	"no_sources":          {"No log sources reported.", "Ni adroddwyd am unrhyw ffynhonnell logiau."},
+	// The intel producers' titles (indicators.Service): "<what>: <observable>".
+	"rule.intel":             {"Threat intelligence:", "Cudd-wybodaeth am fygythiadau:"},
+	"rule.intel.pattern":     {"Threat intelligence: pattern", "Cudd-wybodaeth am fygythiadau: patrwm"},
+	"rule.retrohunt":         {"Retro-hunt:", "Helfa ôl-weithredol:"},
+	"rule.retrohunt.pattern": {"Retro-hunt: pattern", "Helfa ôl-weithredol: patrwm"},
+	"no_sources":             {"No log sources reported.", "Ni adroddwyd am unrhyw ffynhonnell logiau."},
 
 	"advisories":    {"Advisories", "Cynghorion"},
 	"advisory":      {"Advisory", "Cyngor"},
@@ -134,15 +139,28 @@ var catalogue = map[string]text{
 	"not_acked":     {"Not acknowledged", "Heb ei gydnabod"},
 	"no_advisories": {"No advisories were addressed to the member this month.", "Ni chyfeiriwyd unrhyw gyngor at yr aelod y mis hwn."},
 
-	"campaigns":      {"Campaigns", "Ymgyrchoedd"},
-	"campaign":       {"Campaign", "Ymgyrch"},
-	"observable":     {"Observable", "Arsylwadwy"},
-	"first_seen":     {"First seen", "Gwelwyd gyntaf"},
-	"own_alerts":     {"Your alerts", "Eich rhybuddion"},
-	"other_members":  {"Other members", "Aelodau eraill"},
-	"few_members":    {"fewer than %d", "llai na %d"},
-	"campaigns_note": {"The same external observable seen in alerts at several members. Other members are never named, and counted only when there are at least %d.", "Yr un arsylwadwy allanol mewn rhybuddion gan sawl aelod. Nid enwir aelodau eraill byth, a dim ond pan fo o leiaf %d ohonynt y cânt eu cyfrif."},
-	"no_campaigns":   {"None of the member's alerts this month was part of a campaign.", "Nid oedd yr un o rybuddion yr aelod y mis hwn yn rhan o ymgyrch."},
+	"campaigns":     {"Campaigns", "Ymgyrchoedd"},
+	"campaign":      {"Campaign", "Ymgyrch"},
+	"observable":    {"Observable", "Arsylwadwy"},
+	"first_seen":    {"First seen", "Gwelwyd gyntaf"},
+	"own_alerts":    {"Your alerts", "Eich rhybuddion"},
+	"other_members": {"Other members", "Aelodau eraill"},
+	"few_members":   {"fewer than %d", "llai na %d"},
+	// A campaign's observable kind (the indicator types; the console's
+	// intel.type.* words).
+	"kind.cidr":          {"Address range", "Ystod cyfeiriadau"},
+	"kind.domain":        {"Domain", "Parth"},
+	"kind.email":         {"E-mail address", "Cyfeiriad e-bost"},
+	"kind.email-subject": {"E-mail subject", "Pwnc e-bost"},
+	"kind.filename":      {"File name", "Enw ffeil"},
+	"kind.ipv4":          {"IPv4 address", "Cyfeiriad IPv4"},
+	"kind.ipv6":          {"IPv6 address", "Cyfeiriad IPv6"},
+	"kind.md5":           {"MD5 hash", "Stwnsh MD5"},
+	"kind.sha1":          {"SHA-1 hash", "Stwnsh SHA-1"},
+	"kind.sha256":        {"SHA-256 hash", "Stwnsh SHA-256"},
+	"kind.url":           {"URL", "URL"},
+	"campaigns_note":     {"The same external observable seen in alerts at several members. Other members are never named, and counted only when there are at least %d.", "Yr un arsylwadwy allanol mewn rhybuddion gan sawl aelod. Nid enwir aelodau eraill byth, a dim ond pan fo o leiaf %d ohonynt y cânt eu cyfrif."},
+	"no_campaigns":       {"None of the member's alerts this month was part of a campaign.", "Nid oedd yr un o rybuddion yr aelod y mis hwn yn rhan o ymgyrch."},
 
 	"no_target": {"none", "dim"},
 	"unit.d":    {"d", "diwrnod"},
@@ -253,10 +271,26 @@ var healthRules = [...]struct{ prefix, key string }{
 	{health.RuleDrop, "rule.health.drop"},
 }
 
+// intelRule is the rule ID prefix of indicator matches and retro-hunts.
+const intelRule = "intel:"
+
+// intelTitles are the English openings of the titles Tarian gives its
+// indicator matches and retro-hunts ("Threat intelligence: domain
+// evil.example", "Retro-hunt: pattern [...]"), most specific first, with
+// the key of each in the catalogue.
+var intelTitles = [...]struct{ prefix, key string }{
+	{"Threat intelligence: pattern ", "rule.intel.pattern"},
+	{"Threat intelligence: ", "rule.intel"},
+	{"Retro-hunt: pattern ", "rule.retrohunt.pattern"},
+	{"Retro-hunt: ", "rule.retrohunt"},
+}
+
 // RuleTitle is a rule's title. Tarian's own health alerts have one rule
 // per receiver and type over every host: their title is made from the
 // rule ID in the report's language ("Log source silent: syslog/fortigate").
-// Other rules' titles are their authors'.
+// Tarian's own words opening an indicator match's or retro-hunt's title
+// are put in the report's language; the rest (the observable, the
+// indicator's name) is data. Other rules' titles are their authors'.
 func (l Lang) RuleTitle(r RuleCount) string {
 	for _, h := range healthRules {
 		if rest, ok := strings.CutPrefix(r.RuleID, h.prefix); ok {
@@ -264,7 +298,23 @@ func (l Lang) RuleTitle(r RuleCount) string {
 			return l.T(h.key) + ": " + receiver + "/" + l.SourceType(SourceHealth{Type: typ})
 		}
 	}
+	if strings.HasPrefix(r.RuleID, intelRule) {
+		for _, it := range intelTitles {
+			if rest, ok := strings.CutPrefix(r.Title, it.prefix); ok {
+				return l.T(it.key) + " " + rest
+			}
+		}
+	}
 	return r.Title
+}
+
+// Kind names a campaign's observable kind ("domain") in the language; a
+// kind the catalogue lacks is shown as it is.
+func (l Lang) Kind(kind string) string {
+	if _, ok := catalogue["kind."+kind]; ok {
+		return l.T("kind." + kind)
+	}
+	return kind
 }
 
 // SourceType is a source's parser, or "unknown" in the language.

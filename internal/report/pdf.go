@@ -85,7 +85,7 @@ func (p *pdfDoc) render() {
 		{l.T("alerts"), strconv.FormatInt(r.Alerts, 10)},
 		{l.T("events"), strconv.FormatInt(r.Events, 10)},
 		{l.T("cases"), strconv.Itoa(len(r.Cases.List))},
-		{l.T("sla_breaches"), strconv.FormatInt(r.SLABreaches.Acknowledge+r.SLABreaches.Resolve, 10)},
+		{l.T("sla_breaches"), strconv.FormatInt(r.LateAlerts, 10)},
 	})
 
 	p.heading(l.T("by_severity"))
@@ -136,7 +136,7 @@ func (p *pdfDoc) render() {
 			l.Target(s.Resolve), l.Mean(s.MTTR), strconv.FormatInt(s.ResolveBreached, 10)}
 	}
 	p.table([]string{l.T("severity"), l.T("alerts"), l.T("ack_target"), l.T("mtta"), l.T("ack_late"), l.T("resolve_target"), l.T("mttr"), l.T("resolve_late")},
-		[]float64{25, 18, 23, 25, 20, 23, 26, 20}, "LRRRRRRR", rows)
+		[]float64{22, 21, 23, 25, 22, 21, 26, 20}, "LRRRRRRR", rows)
 	p.note(l.T("sla_note"))
 
 	p.heading(l.T("cases"))
@@ -199,7 +199,7 @@ func (p *pdfDoc) render() {
 		rows := make([][]string, len(r.Campaigns))
 		v := view{R: r, L: l}
 		for i, c := range r.Campaigns {
-			rows[i] = []string{strconv.FormatInt(c.ID, 10), c.Kind + ": " + c.Value, Stamp(c.FirstSeen), Stamp(c.LastSeen), strconv.Itoa(c.Alerts), v.Others(c, r.KAnonymity)}
+			rows[i] = []string{strconv.FormatInt(c.ID, 10), l.Kind(c.Kind) + ": " + c.Value, Stamp(c.FirstSeen), Stamp(c.LastSeen), strconv.Itoa(c.Alerts), v.Others(c, r.KAnonymity)}
 		}
 		p.table([]string{l.T("campaign"), l.T("observable"), l.T("first_seen"), l.T("last_seen"), l.T("own_alerts"), l.T("other_members")},
 			[]float64{20, 54, 28, 28, 22, 28}, "RLLLRR", rows)
@@ -305,49 +305,97 @@ func (p *pdfDoc) chart(bars []Bar) {
 }
 
 // table draws a header row and rows; align has one letter (L, R) a
-// column; a cell too long for its column is cut with an ellipsis.
+// column. A header or cell too long for its column wraps at spaces onto
+// more lines (a word wider than its column is broken where it must be),
+// up to three, the third cut with an ellipsis: a Welsh state such as "Heb
+// ei gysylltu eto", a long host name or a rule's title is read whole, not
+// cut at its column's edge.
 func (p *pdfDoc) table(head []string, widths []float64, align string, rows [][]string) {
+	const (
+		maxLines = 3
+		headH    = 3.8 // a header line, bold 8 pt
+		cellH    = 4.2 // a cell line, 8.5 pt
+		pad      = 0.9 // above and below a row's lines
+	)
 	p.room(lineH * 3)
-	// The header wraps a long name onto a second (or third) line.
-	header := func() {
-		p.font(true, 8)
-		const headH = 3.8
-		lines := make([][]string, len(head))
-		rows := 1
-		for i, h := range head {
-			lines[i] = p.f.SplitText(h, widths[i]-1.5)
-			rows = max(rows, min(len(lines[i]), 3))
+	margin := p.f.GetCellMargin() // the text's room: a cell's width less its margin on one side
+	lay := func(cells []string) ([][]string, int) {
+		lines, n := make([][]string, len(cells)), 1
+		for i, c := range cells {
+			lines[i] = p.wrap(c, widths[i]-margin, maxLines)
+			n = max(n, len(lines[i]))
 		}
-		x, y := p.f.GetX(), p.f.GetY()
-		h := float64(rows)*headH + 1.5
-		p.f.SetFillColor(235, 240, 235)
-		p.f.Rect(x, y, sum(widths), h, "F")
-		p.f.Line(x, y+h, x+sum(widths), y+h)
-		cx := x
-		for i := range head {
-			for j, ln := range lines[i][:min(len(lines[i]), 3)] {
-				p.f.SetXY(cx, y+0.75+float64(j)*headH)
-				p.f.CellFormat(widths[i], headH, p.fit(ln, widths[i]-1), "", 0, string(align[i]), false, 0, "")
+		return lines, n
+	}
+	draw := func(lines [][]string, y, lh float64) {
+		cx := p.f.GetX()
+		for i := range lines {
+			for j, ln := range lines[i] {
+				p.f.SetXY(cx, y+float64(j)*lh)
+				p.f.CellFormat(widths[i], lh, ln, "", 0, string(align[i]), false, 0, "")
 			}
 			cx += widths[i]
 		}
+	}
+	header := func() {
+		p.font(true, 8)
+		lines, n := lay(head)
+		x, y := p.f.GetX(), p.f.GetY()
+		h := float64(n)*headH + 1.5
+		p.f.SetFillColor(235, 240, 235)
+		p.f.Rect(x, y, sum(widths), h, "F")
+		p.f.Line(x, y+h, x+sum(widths), y+h)
+		draw(lines, y+0.75, headH)
 		p.f.SetXY(x, y+h)
 	}
 	header()
 	p.font(false, 8.5)
 	_, ph := p.f.GetPageSize()
 	for _, row := range rows {
-		if p.f.GetY()+lineH > ph-pdfMargin-5 {
+		lines, n := lay(row)
+		h := max(lineH, float64(n)*cellH+2*pad)
+		if p.f.GetY()+h > ph-pdfMargin-5 {
 			p.f.AddPage()
 			header()
 			p.font(false, 8.5)
 		}
-		for i, c := range row {
-			p.f.CellFormat(widths[i], lineH, p.fit(c, widths[i]-1), "B", 0, string(align[i]), false, 0, "")
-		}
-		p.f.Ln(-1)
+		x, y := p.f.GetX(), p.f.GetY()
+		draw(lines, y+(h-float64(n)*cellH)/2, cellH)
+		p.f.Line(x, y+h, x+sum(widths), y+h)
+		p.f.SetXY(x, y+h)
 	}
 	p.f.Ln(2)
+}
+
+// wrap breaks s into lines of at most w mm in the current font, at
+// spaces; a word wider than w is broken where it must be. Past n lines,
+// the nth ends with "…".
+func (p *pdfDoc) wrap(s string, w float64, n int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && p.f.GetStringWidth(line+" "+word) <= w {
+			line += " " + word
+			continue
+		}
+		if line != "" {
+			lines = append(lines, line)
+		}
+		for rs := []rune(word); p.f.GetStringWidth(string(rs)) > w && len(rs) > 1; rs = []rune(word) {
+			k := len(rs) - 1
+			for k > 1 && p.f.GetStringWidth(string(rs[:k])) > w {
+				k--
+			}
+			lines = append(lines, string(rs[:k]))
+			word = string(rs[k:])
+		}
+		line = word
+	}
+	lines = append(lines, line)
+	if len(lines) > n {
+		lines = append(lines[:n-1], p.fit(strings.Join(lines[n-1:], " ")+" …", w))
+	}
+	return lines
 }
 
 // split returns the words of s that fit in w mm in the current font, and

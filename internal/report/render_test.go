@@ -249,6 +249,131 @@ func TestWelshTariansOwnStrings(t *testing.T) {
 	}
 }
 
+// TestWelshIntelTitles: Tarian's own words in the titles of indicator
+// matches and retro-hunts ("Threat intelligence: ...", "Retro-hunt: ...")
+// are in Welsh on the Welsh page and PDF; the observable stays as it is,
+// and the English page is unchanged.
+func TestWelshIntelTitles(t *testing.T) {
+	r := gathered(t)
+	r.Rules = []report.RuleCount{
+		{RuleID: "intel:indicator--1", Title: "Threat intelligence: domain evil.example (Phish kit)", Alerts: 2},
+		{RuleID: "intel:indicator--2", Title: "Retro-hunt: ipv4 198.51.100.23", Alerts: 1},
+		{RuleID: "intel:indicator--3", Title: "Threat intelligence: pattern [x:y = 'z']", Alerts: 1},
+		{RuleID: "intel:indicator--4", Title: "Retro-hunt: pattern [a:b = 'c']", Alerts: 1},
+	}
+	cy, err := r.HTML(report.Welsh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pageText(cy)
+	checkWelsh(t, "page", text)
+	for _, s := range []string{"Cudd-wybodaeth am fygythiadau: domain evil.example (Phish kit)", "Helfa ôl-weithredol: ipv4 198.51.100.23",
+		"Cudd-wybodaeth am fygythiadau: patrwm [x:y = 'z']", "Helfa ôl-weithredol: patrwm [a:b = 'c']"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("the Welsh page lacks %q", s)
+		}
+	}
+	en, err := r.HTML(report.English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range r.Rules {
+		if !strings.Contains(pageText(en), rc.Title) {
+			t.Errorf("the English page lacks %q", rc.Title)
+		}
+	}
+	pdftotext := tool(t, "pdftotext")
+	var pdf bytes.Buffer
+	if err := r.PDF(&pdf, report.Welsh); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "cy.pdf")
+	if err := os.WriteFile(f, pdf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, f, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Threat intelligence: domain", "Retro-hunt"} {
+		if bytes.Contains(out, []byte(s)) {
+			t.Errorf("the Welsh PDF holds %q", s)
+		}
+	}
+	if !bytes.Contains(out, []byte("Helfa ôl-weithredol")) {
+		t.Errorf("the Welsh PDF lacks %q", "Helfa ôl-weithredol")
+	}
+}
+
+// TestPDFCellsWrap: a PDF table cell too long for its column wraps onto
+// more lines instead of being cut at the column's edge (the Welsh state
+// "Heb ei gysylltu eto" was "Heb ei gysyll…", a long host or rule title
+// lost its end), and a header's words are not broken.
+func TestPDFCellsWrap(t *testing.T) {
+	pdftotext := tool(t, "pdftotext")
+	r := gathered(t)
+	long := "Windows Shell Scripting Processes Spawning Suspicious Programs Via Wmic And Mshta From A Temporary Folder"
+	r.Rules = append(r.Rules, report.RuleCount{RuleID: "3a6586ad-127a-4d3b-a677-1e6eacdf8fde", Title: long, Alerts: 1})
+	r.Sources = append(r.Sources,
+		report.SourceHealth{Name: "gw-m365", Receiver: "http", Type: "json", State: report.SourceWaiting},
+		report.SourceHealth{Receiver: "http", Host: "WIN-77LTAPHIQ1R.example.corp", Type: "windows", State: report.SourceOK, Events: 3})
+	for _, l := range []report.Lang{report.English, report.Welsh} {
+		var pdf bytes.Buffer
+		if err := r.PDF(&pdf, l); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "r.pdf")
+		if err := os.WriteFile(f, pdf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, f, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(out)
+		if strings.Contains(text, "…") {
+			t.Errorf("%s: a cell was cut: %q", l, regexp.MustCompile(`\S*…`).FindAllString(text, -1))
+		}
+		words := append(strings.Fields(long), strings.Fields(l.T("state.waiting"))...)
+		// A word wider than its column is broken: its two ends are there.
+		words = append(words, "3a6586ad-127a", "cdf8fde", "WIN-77LTAPHIQ", "example.corp", l.T("level.informational"))
+		for _, w := range words {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the PDF lacks %q", l, w)
+			}
+		}
+		if l == report.Welsh && !strings.Contains(text, "Rhybuddion a") {
+			t.Errorf("cy: the service levels' header %q is broken inside a word", "Rhybuddion a godwyd")
+		}
+		if l == report.English && !strings.Contains(text, "Acknowledged") {
+			t.Errorf("en: the service levels' header %q is broken inside a word", "Acknowledged late")
+		}
+	}
+}
+
+// TestCampaignKindInLanguage: a campaign's observable kind is a word of
+// the report's language ("Parth", "Domain"), not the indicator type
+// ("domain"); the observable itself stays as it is.
+func TestCampaignKindInLanguage(t *testing.T) {
+	r := gathered(t)
+	if len(r.Campaigns) == 0 || r.Campaigns[0].Kind != "domain" {
+		t.Fatalf("the seeded month's campaigns: %+v", r.Campaigns)
+	}
+	for l, want := range map[report.Lang]string{report.Welsh: `Parth:\s+evil\.example`, report.English: `Domain:\s+evil\.example`} {
+		page, err := r.HTML(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := html.UnescapeString(tagRE.ReplaceAllString(string(page), " "))
+		if !regexp.MustCompile(want).MatchString(text) || bytes.Contains(page, []byte("domain: evil.example")) {
+			t.Errorf("%s: the campaign's observable is not shown as %s", l, want)
+		}
+	}
+	if got := report.Welsh.Kind("no-such-kind"); got != "no-such-kind" {
+		t.Errorf("an unknown kind: %q", got)
+	}
+}
+
 // keyRE finds the catalogue keys the renderers name literally.
 var keyRE = regexp.MustCompile(`\bT\(?\s*"([a-z_.]+)"`)
 

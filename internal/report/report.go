@@ -70,6 +70,9 @@ type Report struct {
 	// that level kept it, as of Generated; SLABreaches adds them up.
 	SLA         []SLALine         `json:"sla"`
 	SLABreaches alert.SLABreaches `json:"sla_breaches"`
+	// LateAlerts counts the month's alerts late on either count (an alert
+	// acknowledged late and resolved late is one alert, two breaches).
+	LateAlerts int64 `json:"late_alerts"`
 
 	Cases      Cases          `json:"cases"`
 	Sources    []SourceHealth `json:"sources"`
@@ -329,6 +332,11 @@ func (r *Report) gatherAlerts(ctx context.Context, d Deps, now time.Time) error 
 		total.Add(a)
 		if m := per[a.Level]; m != nil {
 			m.Add(a)
+		}
+		if !a.Created.Before(r.From) && a.Created.Before(r.To) {
+			if sla := cfg.SLAOf(a, now); sla.AcknowledgeBreached || sla.ResolveBreached {
+				r.LateAlerts++
+			}
 		}
 		return nil
 	})

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -258,6 +260,8 @@ func TestGatherKnownMonth(t *testing.T) {
 			{Level: "informational", Acknowledge: 72 * time.Hour, Resolve: 30 * 24 * time.Hour},
 		},
 		SLABreaches: alert.SLABreaches{Acknowledge: 2, Resolve: 2},
+		// A2 and A4, each late on both counts: two alerts, four breaches.
+		LateAlerts: 2,
 		Cases: report.Cases{Opened: 1, Closed: 1, Open: 1, List: []report.Case{
 			{ID: 1, Title: "Credential theft on h1", Severity: "critical", Status: incident.StatusClosed, Created: at("2026-10-20 09:00:00"),
 				Closed: at("2026-11-05 16:00:00"), Classification: alert.TruePositive},
@@ -276,6 +280,17 @@ func TestGatherKnownMonth(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	// The summary's tile counts alerts, not breaches.
+	for _, l := range []report.Lang{report.English, report.Welsh} {
+		page, err := r.HTML(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tile := regexp.MustCompile(regexp.QuoteMeta(l.T("sla_breaches")) + `<b>(\d+)</b>`).FindSubmatch([]byte(html.UnescapeString(string(page))))
+		if tile == nil || string(tile[1]) != "2" {
+			t.Errorf("%s: the tile of alerts past their service level: %q, want 2", l, tile)
+		}
 	}
 
 	// Below k, the other members are not counted.

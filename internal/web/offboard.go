@@ -55,7 +55,14 @@ func (a *API) deleteTenant(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err != nil {
 		return err
 	}
-	withExport, _ := strconv.ParseBool(r.URL.Query().Get("export"))
+	// A value that is not a boolean is refused: read as false, it would
+	// delete the member without the export its caller asked for.
+	withExport := false
+	if v := r.URL.Query().Get("export"); v != "" {
+		if withExport, err = strconv.ParseBool(v); err != nil {
+			return badRequest("export=" + strconv.Quote(v) + ": want true or false")
+		}
+	}
 	var users []auth.User
 	if a.d.Users != nil {
 		if users, err = a.d.Users.Users(r.Context(), id, false); err != nil {
