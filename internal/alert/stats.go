@@ -71,7 +71,8 @@ type RuleStats struct {
 // SLABreaches count alerts acknowledged, or resolved, later than their
 // service level allows (or not yet, and already late).
 type SLABreaches struct {
-	Acknowledge, Resolve int64
+	Acknowledge int64 `json:"acknowledge"`
+	Resolve     int64 `json:"resolve"`
 }
 
 // Meter accumulates Stats one alert at a time, so that a period's alerts

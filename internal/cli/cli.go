@@ -91,7 +91,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian assets list [--tenant ID|*] [--json]
   tarian metrics soc [--tenant ID|*] [--from T] [--to T] [--json]   MTTD, MTTA, MTTR, volumes, noisy rules
   tarian sources list [--tenant ID|*] [--json]       log-source health: last seen, rate, baseline, errors, state
-  tarian scorecard [--tenant ID] [--json]            onboarding: sources declared vs seen, ATT&CK coverage, what to connect next
+  tarian scorecard [--tenant ID|*] [--json]          onboarding: sources declared vs seen, ATT&CK coverage, what to connect next
   tarian notify add [--tenant ID|*] --kind webhook|email|teams|slack --url URL|- [--secret S|-] [--from ADDR --to ADDR...] [--min-severity L] [--tag T]... [--hours "DAYS HH:MM-HH:MM ZONE"]... [--on CHANGE]...
   tarian notify list [--tenant ID|*] [--json]
   tarian notify remove|test ID           remove a channel, or send it a test message

@@ -57,7 +57,7 @@ func commandTree() (cmds []string, subs, flags map[string][]string) {
 }
 
 func isWord(s string) bool {
-	if s == "" {
+	if s == "" || s[0] == '-' { // "--data" is a flag, not a subcommand
 		return false
 	}
 	for _, r := range s {

@@ -29,6 +29,10 @@ func TestCompletionTree(t *testing.T) {
 			}
 		}
 	}
+	// restore's first word is a flag: its completion offers flags.
+	if len(subs["restore"]) != 0 {
+		t.Errorf("restore has subcommands %v", subs["restore"])
+	}
 	for cmd, ss := range subs {
 		for _, s := range ss {
 			if !isWord(s) {
