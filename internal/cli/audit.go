@@ -98,6 +98,7 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	data := fs.String("data", "", "verify a stopped server's data directory offline, read-only (its key from TARIAN_SECRET_KEY or the directory's key file)")
 	file := fs.String("file", "", "verify an export (tarian audit export) offline")
 	state := fs.String("state", "", "verify the PostgreSQL state store of a cluster (its state.url) directly, read-only (the key from TARIAN_SECRET_KEY, or give --public-key)")
+	cleanStop := fs.Bool("clean-stop", false, "with --data: the server was stopped cleanly, so every chain's head is signed; records after a chain's last checkpoint are a break")
 	pubHex := fs.String("public-key", "", "the server's checkpoint public key (hex), to check against instead of the data directory's or the export's own")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pos, err := parse(fs, args)
@@ -105,7 +106,10 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if sources := btoi(*data != "") + btoi(*file != "") + btoi(*state != ""); len(pos) != 0 || sources > 1 {
-		return usageError("usage: tarian audit verify [--tenant ID] [--data DIR | --file EXPORT | --state URL] [--public-key HEX] [--json]")
+		return usageError("usage: tarian audit verify [--tenant ID] [--data DIR [--clean-stop] | --file EXPORT | --state URL] [--public-key HEX] [--json]")
+	}
+	if *cleanStop && *data == "" {
+		return usageError("--clean-stop goes with --data: only a stopped server has signed every chain's head")
 	}
 	var pub ed25519.PublicKey
 	if *pubHex != "" {
@@ -145,6 +149,35 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 		}
 		return fmt.Errorf("audit trail broken: chain %s, record seq %d%s: %s: %s", b.Chain, b.Seq, id, b.Kind, b.Reason)
 	}
+	if *data != "" {
+		return unsignedHeads(env, out.Chains, *cleanStop)
+	}
+	return nil
+}
+
+// unsignedHeads speaks of the chains of a stopped server's data whose
+// last records no checkpoint signs. A server that stops cleanly signs
+// every chain's head, so after a clean stop such records mean the
+// database was changed: a chain recomputed from an edit onward, its
+// checkpoints after the edit deleted. After a crash they are the last
+// records' ordinary state. With cleanStop they are a break.
+func unsignedHeads(env Env, rs []audit.Result, cleanStop bool) error {
+	var chains []string
+	var n int64
+	for _, r := range rs {
+		if r.Unsigned > 0 {
+			chains = append(chains, r.Chain)
+			n += r.Unsigned
+		}
+	}
+	if len(chains) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("%d records of %s (%s) are after the chain's last checkpoint", n, plural(len(chains), "chain"), strings.Join(chains, ", "))
+	if cleanStop {
+		return fmt.Errorf("audit trail not signed to its head: %s, which a cleanly stopped server never leaves: the database was changed after it stopped (a chain recomputed, checkpoints deleted); compare with a backup", what)
+	}
+	fmt.Fprintf(env.Stderr, "warning: %s: a server stopped cleanly signs every chain's head, so unless it crashed the database was changed after it stopped (--clean-stop makes this an error)\n", what)
 	return nil
 }
 

@@ -102,7 +102,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian rules disable|enable RULE_ID [--tenant ID]
   tarian audit list [--tenant ID|*] [--limit N] [--json]   provider-admin: every record or one chain (* the provider's); tenant-admin: its own
   tarian audit verify [--tenant ID|*] [--json]   through the API; exit 0 intact, 1 naming the first broken record
-  tarian audit verify --data DIR [--tenant ID|*]  offline, read-only, on a stopped server's data directory
+  tarian audit verify --data DIR [--tenant ID|*] [--clean-stop]  offline, read-only, on a stopped server's data directory
   tarian audit verify --file EXPORT [--public-key HEX]   an export, offline
   tarian audit export [--tenant ID|*] [--out FILE]   one chain as JSON lines with its hashes and checkpoints
   tarian campaigns list [--limit N] [--json]   provider roles: one external observable at several members
