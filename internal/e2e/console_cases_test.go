@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,16 +26,22 @@ func TestConsoleCases(t *testing.T) {
 	dir := t.TempDir()
 	s := twoMembers(t, dir, queueRules)
 	events := filepath.Join(dir, "gwynedd.jsonl")
-	line := sysmonProc("WS1", `GWYNEDD\bob`, `C:\Windows\System32\whoami.exe`, time.Now().UTC().Add(-10*time.Minute).Truncate(time.Second), 1)
-	if err := os.WriteFile(events, []byte(line+"\n"), 0o600); err != nil {
+	// whoami, then net user on the same host: two alerts, one incident.
+	at := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	lines := sysmonProc("WS1", `GWYNEDD\bob`, `C:\Windows\System32\whoami.exe`, at, 1) + "\n" +
+		sysmonProc("WS1", `GWYNEDD\bob`, `C:\Windows\System32\net.exe`, at.Add(time.Minute), 2) + "\n"
+	if err := os.WriteFile(events, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s.mustCLI(s.createToken("gwynedd", "ingest").Token, "ingest", events)
 	s.waitDetected()
 	as := s.alertList(adminToken, "--tenant", "gwynedd")
-	if len(as) != 1 {
-		t.Fatalf("%d alerts before the browser starts, want 1", len(as))
+	if len(as) != 2 || as[0].Incident != as[1].Incident {
+		t.Fatalf("alerts before the browser starts: %+v, want 2 in one incident", as)
 	}
+	// The rules' ids end in 1 (whoami) and 2 (net user).
+	slices.SortFunc(as, func(a, b queueAlert) int { return strings.Compare(a.RuleID, b.RuleID) })
+	whoami, netUser := as[0], as[1]
 
 	users := []struct{ name, tenant, role, password string }{
 		{"ceri", "", "provider-analyst", "a long console password"},
@@ -55,7 +63,7 @@ func TestConsoleCases(t *testing.T) {
 		"CONSOLE_USER="+users[0].name, "CONSOLE_PASSWORD="+users[0].password,
 		"MEMBER_USER="+users[1].name, "MEMBER_PASSWORD="+users[1].password,
 		"OTHER_USER="+users[2].name, "OTHER_PASSWORD="+users[2].password,
-		fmt.Sprintf("ALERT=%d", as[0].ID), "ALERT_TITLE=whoami run")
+		fmt.Sprintf("ALERT=%d", whoami.ID), "ALERT_TITLE=whoami run")
 
 	// What the browser did is what the server holds.
 	st, _, b := s.do("GET", "/api/v1/cases?tenant=gwynedd", adminToken, nil)
@@ -87,8 +95,8 @@ func TestConsoleCases(t *testing.T) {
 	if err := json.Unmarshal(b, &c); st != 200 || err != nil {
 		t.Fatalf("GET the case: %d %s", st, b)
 	}
-	if c.Tenant != "gwynedd" || c.Title != "whoami run" || c.Severity != "high" || c.Status != "open" || len(c.Alerts) != 1 || c.Alerts[0] != as[0].ID {
-		t.Errorf("case %+v: want gwynedd's open high case \"whoami run\" of alert %d", c, as[0].ID)
+	if c.Tenant != "gwynedd" || c.Title != "whoami run" || c.Severity != "high" || c.Status != "open" || !slices.Equal(c.Alerts, []int64{whoami.ID, netUser.ID}) {
+		t.Errorf("case %+v: want gwynedd's open high case \"whoami run\" of alerts %d and %d (its incident's)", c, whoami.ID, netUser.ID)
 	}
 	if c.Escalated.IsZero() || c.AcknowledgedByMember.IsZero() || c.AcknowledgedBy != "user:gwen" {
 		t.Errorf("case escalated %v, acknowledged %v by %q: want escalated and acknowledged by user:gwen", c.Escalated, c.AcknowledgedByMember, c.AcknowledgedBy)

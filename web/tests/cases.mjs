@@ -2,7 +2,8 @@
 // run by internal/e2e/console_cases_test.go, which sets up the members,
 // the users and an alert, and afterwards checks what the server holds.
 //
-// A provider analyst opens a case from the alert's detail page, comments
+// A provider analyst opens a case from the alert's detail page (with the
+// other alert of its incident), comments
 // (a second page of the case sees the comment arrive live), adds a task
 // and marks it done, adds an observable, uploads an evidence file
 // (downloaded back byte for byte), escalates the case to the member, and
@@ -48,6 +49,12 @@ try {
   check((await page.getByLabel('Case title').inputValue()) === alertTitle, 'the case title starts as the alert\'s');
   await page.getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('button', { name: 'Open a case' }).click();
+  // The alert's incident holds one more open alert: the case takes it
+  // too unless unticked.
+  const incident = page.getByTestId('open-case-incident');
+  await incident.waitFor();
+  check(/other open alerts of incident \d+ \(1\)/.test(await incident.innerText()), `the offer names the incident's other alert: ${await incident.innerText()}`);
+  check(await incident.locator('input[type="checkbox"]').isChecked(), 'the incident\'s alerts are taken by default');
   await page.getByRole('button', { name: 'Open the case' }).click();
   await page.waitForURL(/\/cases\/\d+$/);
   caseID = new URL(page.url()).pathname.split('/').pop();
