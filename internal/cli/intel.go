@@ -207,6 +207,11 @@ func intelShow(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	fmt.Fprintf(tw, "observables:\t%s\n", observables(i))
+	for _, o := range asMaps(i["observables"]) {
+		if l, _ := o["warninglist"].(string); l != "" {
+			fmt.Fprintf(tw, "warning list:\t%v %v is on %q (known benign): it never alerts\n", o["type"], o["value"], l)
+		}
+	}
 	for _, s := range out.Sightings {
 		where := "feed " + fmt.Sprint(s["source"])
 		if t, ok := s["tenant"].(string); ok && t != "" {

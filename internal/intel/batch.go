@@ -41,6 +41,16 @@ type Sighting struct {
 	Count     int       `json:"count"`
 	// Source names a feed's sighting ("misp:<org>"); "" for Tarian's own.
 	Source string `json:"source,omitempty"`
+	// ObjectID and ObjectVersion name the STIX sighting object an
+	// imported sighting came as: importing that version again (the same
+	// file, an export of it, a feed sending it twice) counts it once.
+	ObjectID      string    `json:"-"`
+	ObjectVersion time.Time `json:"-"`
+	// Total says that Count is every sighting the source reports (a MISP
+	// event carries all the sightings of its attributes), so an import
+	// adds only those beyond the count already held for the indicator,
+	// tenant and source.
+	Total bool `json:"-"`
 }
 
 // Skip is an imported object or record Tarian did not turn into an

@@ -44,7 +44,7 @@ func Normalize(t Type, v string) (string, error) {
 	case TypeCIDR:
 		out, err = normCIDR(s)
 	case TypeDomain:
-		out, err = NormalizeDomain(s)
+		out, err = normDomain(s)
 	case TypeURL:
 		out, err = normURL(s)
 	case TypeMD5:
@@ -98,6 +98,22 @@ func normCIDR(s string) (string, error) {
 		}
 	}
 	return p.Masked().String(), nil
+}
+
+// normDomain normalises a domain indicator. A domain indicator matches
+// its subdomains, so the wildcard feeds write for them ("*.evil.example",
+// ".evil.example") is dropped; a wildcard anywhere else would match
+// nothing and is refused.
+func normDomain(s string) (string, error) {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "*"), ".")
+	d, err := NormalizeDomain(s)
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(d, "*") {
+		return "", fmt.Errorf("a wildcard other than a leading \"*.\" matches no host name (a domain indicator already matches its subdomains)")
+	}
+	return d, nil
 }
 
 var domainProfile = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.StrictDomainName(false))

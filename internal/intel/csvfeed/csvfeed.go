@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -25,13 +26,21 @@ import (
 	"github.com/tarian-soc/tarian/internal/intel/stix"
 )
 
-// columns maps header names (lower-case) to the field they fill.
+// columns maps header names (lower-case) to the field they fill. Besides
+// Tarian's own names it knows those of public feeds (abuse.ch's URLhaus,
+// ThreatFox and Feodo Tracker name the value column url, ioc_value and
+// dst_ip); when a header names several value columns, the first counts.
 var columns = map[string]string{
 	"type": "type", "kind": "type", "indicator_type": "type", "ioc_type": "type",
 	"value": "value", "indicator": "value", "ioc": "value", "observable": "value",
+	"ioc_value": "value", "indicator_value": "value",
+	"url": "value", "domain": "value", "hostname": "value",
+	"ip": "value", "ip_address": "value", "dst_ip": "value",
+	"md5": "value", "sha1": "value", "sha256": "value",
+	"md5_hash": "value", "sha1_hash": "value", "sha256_hash": "value",
 	"tlp":        "tlp",
-	"confidence": "confidence",
-	"valid_from": "valid_from", "first_seen": "valid_from",
+	"confidence": "confidence", "confidence_level": "confidence",
+	"valid_from": "valid_from", "first_seen": "valid_from", "first_seen_utc": "valid_from", "dateadded": "valid_from",
 	"valid_until": "valid_until", "expires": "valid_until", "expiry": "valid_until",
 	"tags": "tags", "labels": "tags",
 	"description": "description", "comment": "description",
@@ -43,12 +52,19 @@ var ErrEmpty = errors.New("csvfeed: no lines")
 
 // Parse reads CSV indicators (see the package comment). It fails only
 // when the input cannot be read as CSV at all.
+//
+// A header may also be the last comment line before the first data line
+// ("# id,dateadded,url,…", as abuse.ch writes its feeds) when it names a
+// value column. A byte order mark at the start is ignored.
 func Parse(r io.Reader, opts intel.ImportOptions) (intel.Batch, error) {
 	if opts.TLP == "" {
 		opts.TLP = intel.TLPAmber
 	}
 	br := bufio.NewReader(r)
-	head, _ := br.Peek(4096)
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	head, _ := br.Peek(64 << 10)
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
@@ -61,6 +77,10 @@ func Parse(r io.Reader, opts intel.ImportOptions) (intel.Batch, error) {
 		first  = true
 		seen   = map[string]int{} // type|value → line
 		sawAny bool
+		// lastComment is the text of the last comment line before the
+		// first data line: a commented-out header.
+		lastComment     string
+		lastCommentLine int
 	)
 	for {
 		rec, err := cr.Read()
@@ -76,18 +96,31 @@ func Parse(r io.Reader, opts intel.ImportOptions) (intel.Batch, error) {
 			}
 			return intel.Batch{}, fmt.Errorf("csvfeed: %w", err)
 		}
-		if blank(rec) || strings.HasPrefix(strings.TrimSpace(rec[0]), "#") {
+		if blank(rec) {
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(rec[0]), "#") {
+			if first {
+				lastComment, lastCommentLine = commentText(rec, cr.Comma), line
+			}
 			continue
 		}
 		sawAny = true
 		if first {
 			first = false
-			if c, unknown, ok := header(rec); ok {
+			c, unknown, ok := header(rec)
+			if ok {
 				cols = c
 				for _, u := range unknown {
 					b.Skipped = append(b.Skipped, intel.Skip{Ref: fmt.Sprintf("line %d", line), Reason: fmt.Sprintf("column %q is not one Tarian reads (ignored)", u)})
 				}
 				continue
+			}
+			if c, unknown, ok := commentHeader(lastComment, cr.Comma, len(rec)); ok {
+				cols = c
+				for _, u := range unknown {
+					b.Skipped = append(b.Skipped, intel.Skip{Ref: fmt.Sprintf("line %d", lastCommentLine), Reason: fmt.Sprintf("column %q is not one Tarian reads (ignored)", u)})
+				}
 			}
 		}
 		ind, err := row(rec, cols, opts)
@@ -109,11 +142,17 @@ func Parse(r io.Reader, opts intel.ImportOptions) (intel.Batch, error) {
 	return b, nil
 }
 
-// delimiter guesses the separator from the first line: a comma unless the
-// line has none and has tabs or semicolons.
+// delimiter guesses the separator from the first line that is neither
+// blank nor a comment (a comment's prose may hold commas): a comma unless
+// the line has none and has tabs or semicolons.
 func delimiter(head []byte) rune {
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
+	for len(head) > 0 {
+		line, rest, _ := bytes.Cut(head, []byte("\n"))
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			head = line
+			break
+		}
+		head = rest
 	}
 	switch {
 	case bytes.IndexByte(head, ',') >= 0:
@@ -133,6 +172,28 @@ func blank(rec []string) bool {
 		}
 	}
 	return true
+}
+
+// commentText is a comment line's text without its '#', its fields joined
+// again by the delimiter.
+func commentText(rec []string, comma rune) string {
+	t := strings.Join(rec, string(comma))
+	return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(t), "#"))
+}
+
+// commentHeader reads a comment line's text as a header row for records
+// of n fields: ok when it names a value column and has n columns.
+func commentHeader(text string, comma rune, n int) (map[string]int, []string, bool) {
+	if text == "" {
+		return nil, nil, false
+	}
+	r := csv.NewReader(strings.NewReader(text))
+	r.Comma, r.LazyQuotes, r.TrimLeadingSpace = comma, true, true
+	rec, err := r.Read()
+	if err != nil || len(rec) != n {
+		return nil, nil, false
+	}
+	return header(rec)
 }
 
 // header reads rec as a header row: ok when it names a value column.
@@ -174,7 +235,7 @@ func row(rec []string, cols map[string]int, opts intel.ImportOptions) (intel.Ind
 	if value == "" {
 		return intel.Indicator{}, errors.New("no value")
 	}
-	t, err := typeOf(get("type"), value)
+	t, value, err := typeOf(get("type"), value)
 	if err != nil {
 		return intel.Indicator{}, err
 	}
@@ -229,23 +290,35 @@ func row(rec []string, cols map[string]int, opts intel.ImportOptions) (intel.Ind
 }
 
 // typeOf reads the type column; "ip" and an empty type are decided by
-// the value.
-func typeOf(col, value string) (intel.Type, error) {
-	switch strings.ToLower(col) {
+// the value. Feeds' own type names are read too: ThreatFox's
+// "md5_hash", "sha256_hash"…, and "ip:port", whose value loses its port.
+func typeOf(col, value string) (intel.Type, string, error) {
+	col = strings.ToLower(strings.TrimSpace(col))
+	if col == "ip:port" {
+		if ap, err := netip.ParseAddrPort(value); err == nil {
+			value = ap.Addr().String()
+		}
+		col = "ip"
+	}
+	switch col {
 	case "":
 		t, ok := intel.Guess(value)
 		if !ok {
-			return "", fmt.Errorf("cannot tell the type of %q (give a type column)", value)
+			return "", value, fmt.Errorf("cannot tell the type of %q (give a type column)", value)
 		}
-		return t, nil
+		return t, value, nil
 	case "ip", "ip-src", "ip-dst", "ip-addr", "ipaddress":
 		t, ok := intel.Guess(value)
 		if !ok || (t != intel.TypeIPv4 && t != intel.TypeIPv6 && t != intel.TypeCIDR) {
-			return "", fmt.Errorf("type ip: %q is not an IP address or range", value)
+			return "", value, fmt.Errorf("type ip: %q is not an IP address or range", value)
 		}
-		return t, nil
+		return t, value, nil
 	}
-	return intel.ParseType(col)
+	if h, ok := strings.CutSuffix(col, "_hash"); ok {
+		col = h
+	}
+	t, err := intel.ParseType(col)
+	return t, value, err
 }
 
 // parseTime reads RFC 3339 or a date (midnight UTC).

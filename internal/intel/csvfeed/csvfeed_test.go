@@ -137,3 +137,82 @@ func FuzzCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestFeedLayouts reads CSV as public feeds lay it out: a byte order mark
+// before a comment, prose with commas in the comments of a tab-separated
+// file, CRLF line ends, and abuse.ch's header in the last comment line
+// with its own column and type names.
+func TestFeedLayouts(t *testing.T) {
+	type got struct {
+		Values  []string
+		Skipped []intel.Skip
+	}
+	for _, tc := range []struct {
+		name, in string
+		want     got
+	}{{
+		name: "bom, comment with commas, tabs, crlf",
+		in: "\ufeff# Council feed, generated 2024-05-01, do not share\r\n" +
+			"type\tvalue\ttlp\r\n" +
+			"domain\tevil.example\tgreen\r\n" +
+			"ip\t198.51.100.0/28\tclear\r\n",
+		want: got{Values: []string{"domain evil.example green", "cidr 198.51.100.0/28 clear"}},
+	}, {
+		name: "bom before a value list's comment",
+		in:   "\ufeff# values\nevil.example\n",
+		want: got{Values: []string{"domain evil.example amber"}},
+	}, {
+		name: "urlhaus",
+		in: "################################################################\n" +
+			"# abuse.ch URLhaus Database Dump (CSV - recent URLs)           #\n" +
+			"# Last updated: 2024-05-01 10:00:04 (UTC)                      #\n" +
+			"#\n" +
+			"# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n" +
+			`"3012345","2024-05-01 09:55:03","http://198.51.100.7:43210/i","online","2024-05-01 09:55:03","malware_download","32-bit,elf,Mozi","https://urlhaus.example/url/3012345/","someone"` + "\n",
+		want: got{
+			Values: []string{"url http://198.51.100.7:43210/i amber"},
+			Skipped: []intel.Skip{
+				{Ref: "line 5", Reason: `column "id" is not one Tarian reads (ignored)`},
+				{Ref: "line 5", Reason: `column "url_status" is not one Tarian reads (ignored)`},
+				{Ref: "line 5", Reason: `column "last_online" is not one Tarian reads (ignored)`},
+				{Ref: "line 5", Reason: `column "threat" is not one Tarian reads (ignored)`},
+				{Ref: "line 5", Reason: `column "urlhaus_link" is not one Tarian reads (ignored)`},
+				{Ref: "line 5", Reason: `column "reporter" is not one Tarian reads (ignored)`},
+			},
+		},
+	}, {
+		name: "threatfox",
+		in: "# ThreatFox IOCs\n" +
+			`# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","confidence_level"` + "\n" +
+			`"2024-05-01 10:00:00","1","198.51.100.9:4444","ip:port","botnet_cc","100"` + "\n" +
+			`"2024-05-01 10:01:00","2","evil.example","domain","payload_delivery","75"` + "\n" +
+			`"2024-05-01 10:02:00","3","E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855","sha256_hash","payload","50"` + "\n",
+		want: got{
+			Values: []string{"ipv4 198.51.100.9 amber", "domain evil.example amber", "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 amber"},
+			Skipped: []intel.Skip{
+				{Ref: "line 2", Reason: `column "ioc_id" is not one Tarian reads (ignored)`},
+				{Ref: "line 2", Reason: `column "threat_type" is not one Tarian reads (ignored)`},
+			},
+		},
+	}, {
+		name: "a comment that is not a header",
+		in:   "# hosts, one a line\nevil.example\n",
+		want: got{Values: []string{"domain evil.example amber"}},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Parse(strings.NewReader(tc.in), intel.ImportOptions{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g got
+			for _, i := range b.Indicators {
+				o := i.Observables[0]
+				g.Values = append(g.Values, string(o.Type)+" "+o.Value+" "+string(i.TLP))
+			}
+			g.Skipped = b.Skipped
+			if d := cmp.Diff(tc.want, g); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}

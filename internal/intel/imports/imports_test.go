@@ -115,3 +115,25 @@ func FuzzDetect(f *testing.F) {
 		_, _ = Parse(format, data, intel.ImportOptions{})
 	})
 }
+
+// TestByteOrderMark: JSON files written with a UTF-8 byte order mark
+// (Windows tools) are detected and read, not refused as invalid JSON.
+func TestByteOrderMark(t *testing.T) {
+	bom := "\ufeff"
+	for name, data := range map[string]string{
+		"bundle.json":  bom + `{"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--44af6c39-c09b-49c5-9de2-394224b04983","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.100.3']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}]}`,
+		"objects.json": bom + `[{"type":"indicator","spec_version":"2.1","id":"indicator--44af6c39-c09b-49c5-9de2-394224b04983","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.100.3']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}]`,
+		"event.json":   bom + `{"Event":{"uuid":"5f1e3c2a-1b2c-4d5e-8f90-123456789abc","info":"x","Attribute":[{"uuid":"a0000000-0000-4000-8000-000000000001","type":"ip-dst","value":"198.51.100.3","to_ids":true,"timestamp":"1700000000"}]}}`,
+		"list.csv":     bom + "198.51.100.3\n",
+	} {
+		f, err := Detect(name, []byte(data))
+		if err != nil {
+			t.Errorf("%s: detect: %v", name, err)
+			continue
+		}
+		b, err := Parse(f, []byte(data), intel.ImportOptions{})
+		if err != nil || len(b.Indicators) != 1 {
+			t.Errorf("%s: %v %+v", name, err, b)
+		}
+	}
+}

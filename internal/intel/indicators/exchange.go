@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/intel"
@@ -55,7 +56,10 @@ func (s *Service) ImportFile(ctx context.Context, name string, data []byte, opts
 	}
 	b, err := s.d.Formats.Parse(name, data, opts)
 	if err != nil {
-		return intel.Summary{}, BadInputError{fmt.Errorf("%s: %w", name, err)}
+		if !strings.HasPrefix(err.Error(), name+": ") {
+			err = fmt.Errorf("%s: %w", name, err) // the format detector names the file itself
+		}
+		return intel.Summary{}, BadInputError{err}
 	}
 	return s.Import(ctx, b)
 }

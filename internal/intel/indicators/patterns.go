@@ -41,7 +41,128 @@ func (ps *patterns) put(i intel.Indicator) {
 	if err != nil {
 		return // reported when it was imported
 	}
+	canonical(p.Root)
 	ps.all[i.ID] = compiledPattern{ind: i, p: p}
+}
+
+// canonical rewrites a pattern's comparisons to compare values the way
+// observed writes an event's: hash algorithm names as the STIX
+// vocabulary spells them ("SHA256", "sha256" → "SHA-256") and hash values
+// in lower case; domain names and e-mail addresses in lower case; URLs
+// normalised as the index's (Normalize). Feeds write "file:hashes.SHA256 =
+// 'AEC0…'" as often as the vocabulary's form, and a match must not depend
+// on it. Only =, != and IN are rewritten; LIKE and MATCHES keep what the
+// author wrote.
+func canonical(e stixpattern.ObsExpr) {
+	switch e := e.(type) {
+	case *stixpattern.Observation:
+		canonicalCmp(e.Cmp)
+	case *stixpattern.ObsGroup:
+		canonical(e.Expr)
+	case *stixpattern.ObsBinary:
+		canonical(e.Left)
+		canonical(e.Right)
+	case *stixpattern.Qualified:
+		canonical(e.Expr)
+	}
+}
+
+func canonicalCmp(e stixpattern.CmpExpr) {
+	switch e := e.(type) {
+	case *stixpattern.CmpGroup:
+		canonicalCmp(e.Expr)
+	case *stixpattern.CmpBinary:
+		canonicalCmp(e.Left)
+		canonicalCmp(e.Right)
+	case *stixpattern.Comparison:
+		kind := pathKind(e.Path)
+		if kind == "" {
+			return
+		}
+		if kind == "hash" {
+			last := &e.Path.Steps[len(e.Path.Steps)-1]
+			last.Key = hashAlgorithm(last.Key)
+			if !hexHash[last.Key] {
+				return // SSDEEP and the like: case matters
+			}
+		}
+		switch e.Op {
+		case stixpattern.OpEQ, stixpattern.OpNE, stixpattern.OpIn:
+		default:
+			return
+		}
+		e.Value = canonicalLiteral(kind, e.Value)
+		for k := range e.Set {
+			e.Set[k] = canonicalLiteral(kind, e.Set[k])
+		}
+	}
+}
+
+// pathKind says how values at path p are compared: "hash", "lower"
+// (domain names, e-mail addresses), "url", or "" (as written).
+func pathKind(p stixpattern.Path) string {
+	n := len(p.Steps)
+	if n == 0 {
+		return ""
+	}
+	last := p.Steps[n-1]
+	if last.Kind != stixpattern.StepKey {
+		return ""
+	}
+	if n >= 2 && p.Steps[n-2].Kind == stixpattern.StepKey && p.Steps[n-2].Key == "hashes" {
+		return "hash"
+	}
+	switch {
+	case n == 1 && last.Key == "value" && (p.Type == "domain-name" || p.Type == "email-addr"):
+		return "lower"
+	case n == 1 && last.Key == "value" && p.Type == "url":
+		return "url"
+	case n >= 2 && last.Key == "value" && p.Type == "email-message":
+		return "lower" // from_ref.value, sender_ref.value, to_refs[*].value
+	}
+	return ""
+}
+
+// hexHash are the algorithms whose values are hex digits, in either case.
+var hexHash = map[string]bool{"MD5": true, "SHA-1": true, "SHA-224": true, "SHA-256": true, "SHA-384": true, "SHA-512": true, "SHA3-256": true, "SHA3-512": true}
+
+// hashAlgorithm spells the common hash algorithms as the STIX vocabulary
+// does; other names are kept.
+func hashAlgorithm(k string) string {
+	switch strings.NewReplacer("-", "", "_", "").Replace(strings.ToUpper(k)) {
+	case "MD5":
+		return "MD5"
+	case "SHA1":
+		return "SHA-1"
+	case "SHA224":
+		return "SHA-224"
+	case "SHA256":
+		return "SHA-256"
+	case "SHA384":
+		return "SHA-384"
+	case "SHA512":
+		return "SHA-512"
+	case "SHA3256":
+		return "SHA3-256"
+	case "SHA3512":
+		return "SHA3-512"
+	}
+	return k
+}
+
+func canonicalLiteral(kind string, l stixpattern.Literal) stixpattern.Literal {
+	if l.Kind != stixpattern.LitString {
+		return l
+	}
+	switch kind {
+	case "hash", "lower":
+		l.Str = strings.ToLower(l.Str)
+	case "url":
+		if u, err := intel.Normalize(intel.TypeURL, l.Str); err == nil {
+			l.Str = u
+		}
+	}
+	return l
 }
 
 func (ps *patterns) len() int {
@@ -137,6 +258,9 @@ func observed(fields []event.Field, at time.Time) stixpattern.ObservedData {
 		}
 	}
 	if v := first("url.full", "url.original"); v != "" {
+		if u, err := intel.Normalize(intel.TypeURL, v); err == nil {
+			v = u
+		}
 		add(map[string]any{"type": "url", "value": v})
 	}
 	hashes := map[string]any{}

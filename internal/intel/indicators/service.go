@@ -260,6 +260,12 @@ func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, err
 			objs = append(objs, o)
 		}
 	}
+	// Sightings that came as STIX objects already kept were counted
+	// when they were first imported.
+	kept, err := s.keptSightings(ctx, b.Sightings)
+	if err != nil {
+		return sum, err
+	}
 	if s.d.Objects != nil && len(objs) > 0 {
 		n, err := s.d.Objects.PutObjects(ctx, objs)
 		if err != nil {
@@ -287,13 +293,83 @@ func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, err
 			b.Sightings[k].IndicatorID = id
 		}
 	}
-	if len(b.Sightings) > 0 {
-		if err := s.d.Store.AddSightings(ctx, b.Sightings); err != nil {
+	ss, err := s.newSightings(ctx, b.Sightings, kept)
+	if err != nil {
+		return sum, err
+	}
+	if len(ss) > 0 {
+		if err := s.d.Store.AddSightings(ctx, ss); err != nil {
 			return sum, fmt.Errorf("intel: sightings: %w", err)
 		}
-		sum.Sightings = len(b.Sightings)
+		sum.Sightings = len(ss)
 	}
 	return sum, nil
+}
+
+// keptSightings returns the sightings of ss (by index) whose STIX object
+// version is already kept for their owner.
+func (s *Service) keptSightings(ctx context.Context, ss []intel.Sighting) (map[int]bool, error) {
+	if s.d.Objects == nil {
+		return nil, nil
+	}
+	var ids []string
+	for _, x := range ss {
+		if x.ObjectID != "" && !slices.Contains(ids, x.ObjectID) {
+			ids = append(ids, x.ObjectID)
+		}
+	}
+	have := map[string]bool{} // owner|id|version
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		os, _, err := s.d.Objects.Objects(ctx, intel.ObjectQuery{Provider: true, IDs: ids[:n], Versions: []string{intel.VersionAll}})
+		if err != nil {
+			return nil, fmt.Errorf("intel: sightings already kept: %w", err)
+		}
+		for _, o := range os {
+			have[string(o.Owner)+"|"+o.ID+"|"+o.Modified.UTC().Format(time.RFC3339Nano)] = true
+		}
+		ids = ids[n:]
+	}
+	kept := map[int]bool{}
+	for k, x := range ss {
+		if x.ObjectID != "" && have[string(x.Tenant)+"|"+x.ObjectID+"|"+x.ObjectVersion.UTC().Format(time.RFC3339Nano)] {
+			kept[k] = true
+		}
+	}
+	return kept, nil
+}
+
+// newSightings drops from ss the sightings an earlier import counted: those
+// kept (keptSightings), and for a source's total (Sighting.Total) the
+// count already held, so importing the same feed again adds nothing.
+func (s *Service) newSightings(ctx context.Context, ss []intel.Sighting, kept map[int]bool) ([]intel.Sighting, error) {
+	var out []intel.Sighting
+	held := map[string][]intel.Sighting{}
+	for k, x := range ss {
+		if kept[k] {
+			continue
+		}
+		if x.Total {
+			have, ok := held[x.IndicatorID]
+			if !ok {
+				var err error
+				if have, err = s.d.Store.Sightings(ctx, x.IndicatorID, "", true); err != nil {
+					return nil, fmt.Errorf("intel: sightings held: %w", err)
+				}
+				held[x.IndicatorID] = have
+			}
+			for _, h := range have {
+				if h.Tenant == x.Tenant && h.Source == x.Source {
+					x.Count -= h.Count
+				}
+			}
+			if x.Count <= 0 {
+				continue
+			}
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 // put stores indicators, queues their retro-hunts and indexes the ones

@@ -2,10 +2,14 @@ package indicators_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/event"
@@ -122,5 +126,148 @@ func TestServiceMatchesValuesAndPatterns(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, pat.ID, "a", false); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("a reads b's indicator: %v", err)
+	}
+}
+
+// TestPatternsCompareAsTheIndex: a pattern evaluated whole compares
+// hashes, domain names, e-mail addresses and URLs as the index does, so
+// the way a feed spells them (hashes.SHA256, upper-case hex, Evil.Example,
+// a default port) does not decide whether an event matches.
+func TestPatternsCompareAsTheIndex(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s, _ := newService(t, now)
+	sha := "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"
+	n := 0
+	for _, tc := range []struct {
+		pattern string
+		event   []event.Field
+	}{
+		{"[file:hashes.SHA256 = '" + strings.ToUpper(sha) + "' AND file:name = 'dropper.exe']",
+			fields("file.name", "dropper.exe", "file.hash.sha256", sha)},
+		{"[file:hashes.'sha-1' IN ('DA39A3EE5E6B4B0D3255BFEF95601890AFD80709') AND file:size = 0]",
+			fields("file.size", "0", "Hashes", "SHA1=da39a3ee5e6b4b0d3255bfef95601890afd80709")},
+		{"[domain-name:value = 'Evil.Example' AND network-traffic:dst_port = 53]",
+			fields("dns.question.name", "evil.example", "destination.ip", "192.0.2.1", "destination.port", "53")},
+		{"[email-message:from_ref.value = 'Boss@Phish.Example' AND email-message:subject = 'Invoice']",
+			fields("email.from.address", "boss@phish.example", "email.subject", "Invoice")},
+		{"[url:value = 'HTTP://Bad.Example:80/a' AND network-traffic:dst_port = 80]",
+			fields("url.full", "http://bad.example/a", "destination.ip", "192.0.2.2", "destination.port", "80")},
+	} {
+		n++
+		i := intel.Indicator{ID: testID(n), Pattern: tc.pattern, TLP: intel.TLPAmber, Confidence: 90,
+			ValidFrom: now.Add(-time.Hour), Created: now.Add(-time.Hour), Modified: now.Add(-time.Hour), Owner: "a"}
+		if _, err := s.Import(ctx, intel.Batch{Indicators: []intel.Indicator{i}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := matchRules(s, "a", tc.event); len(got) != 1 || got[0] != "intel intel:"+i.ID+" critical" {
+			t.Errorf("%s: matches %v", tc.pattern, got)
+		}
+	}
+	// LIKE and MATCHES keep the author's case.
+	i := intel.Indicator{ID: testID(99), Pattern: "[domain-name:value MATCHES '^EVIL' AND network-traffic:dst_port = 53]", TLP: intel.TLPAmber,
+		ValidFrom: now.Add(-time.Hour), Created: now.Add(-time.Hour), Modified: now.Add(-time.Hour), Owner: "a"}
+	if _, err := s.Import(ctx, intel.Batch{Indicators: []intel.Indicator{i}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := matchRules(s, "a", fields("dns.question.name", "evil.example", "destination.ip", "192.0.2.1", "destination.port", "53")); len(got) != 1 {
+		t.Errorf("matches %v, want only the = pattern", got)
+	}
+}
+
+// testID is a STIX indicator id numbered n.
+func testID(n int) string {
+	return fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", n)
+}
+
+// TestSightingsCountedOnce: importing the same feed again (a STIX
+// sighting version already kept, a MISP event's sightings that are
+// already counted) adds no sightings; a MISP event with more adds only
+// the new ones.
+func TestSightingsCountedOnce(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := indicators.DefaultConfig()
+	cfg.RetroHunt = 0
+	s, err := indicators.New(ctx, cfg, indicators.Deps{Store: db, Objects: db, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ind := intel.Indicator{ID: testID(1), Observables: []intel.Observable{{Type: intel.TypeDomain, Value: "evil.example"}}, TLP: intel.TLPAmber,
+		ValidFrom: now.Add(-time.Hour), Created: now.Add(-time.Hour), Modified: now.Add(-time.Hour)}
+	sid := "sighting--00000000-0000-4000-8000-000000000001"
+	feed := func(modified time.Time, count int) intel.Batch {
+		return intel.Batch{
+			Indicators: []intel.Indicator{ind},
+			Objects: []intel.Object{{ID: sid, Type: "sighting", Modified: modified, SpecVersion: "2.1", TLP: intel.TLPAmber,
+				JSON: []byte(`{"type":"sighting","id":"` + sid + `"}`)}},
+			Sightings: []intel.Sighting{{IndicatorID: ind.ID, FirstSeen: modified, LastSeen: modified, Count: count, Source: "feed",
+				ObjectID: sid, ObjectVersion: modified}},
+		}
+	}
+	misp := func(count int) intel.Batch {
+		return intel.Batch{Indicators: []intel.Indicator{ind}, Sightings: []intel.Sighting{{IndicatorID: ind.ID, FirstSeen: now, LastSeen: now, Count: count, Source: "misp:CERT", Total: true}}}
+	}
+	counts := func() map[string]int {
+		ss, err := db.Sightings(ctx, ind.ID, "", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, x := range ss {
+			m[x.Source] = x.Count
+		}
+		return m
+	}
+	v1 := now.Add(-time.Hour)
+	for _, step := range []struct {
+		b    intel.Batch
+		want map[string]int
+	}{
+		{feed(v1, 2), map[string]int{"feed": 2}},
+		{feed(v1, 2), map[string]int{"feed": 2}},  // the same version again
+		{feed(now, 1), map[string]int{"feed": 3}}, // a new version: a new report
+		{misp(2), map[string]int{"feed": 3, "misp:CERT": 2}},
+		{misp(2), map[string]int{"feed": 3, "misp:CERT": 2}}, // the same event again
+		{misp(3), map[string]int{"feed": 3, "misp:CERT": 3}}, // one more sighting
+	} {
+		if _, err := s.Import(ctx, step.b); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(step.want, counts()); d != "" {
+			t.Fatalf("sightings (-want +got):\n%s", d)
+		}
+	}
+}
+
+// TestImportFileNamesTheFileOnce: a file the importers refuse is named
+// once in the error, whether or not the format detector named it.
+func TestImportFileNamesTheFileOnce(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, tc := range []struct{ parseErr, want string }{
+		{"bad.json: text that is not JSON", "bad.json: text that is not JSON"},
+		{"stix: invalid character", "bad.json: stix: invalid character"},
+	} {
+		s, err := indicators.New(ctx, indicators.DefaultConfig(), indicators.Deps{Store: db, Formats: indicators.Formats{
+			Parse: func(string, []byte, intel.ImportOptions) (intel.Batch, error) {
+				return intel.Batch{}, errors.New(tc.parseErr)
+			},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ImportFile(ctx, "bad.json", []byte("x"), intel.ImportOptions{}); err == nil || err.Error() != tc.want {
+			t.Errorf("error %v, want %q", err, tc.want)
+		}
 	}
 }

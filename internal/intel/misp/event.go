@@ -106,10 +106,15 @@ type org struct {
 }
 
 type sighting struct {
-	Type         flexString `json:"type"`
-	DateSighting flexString `json:"date_sighting"`
-	Source       string     `json:"source"`
-	Organisation org        `json:"Organisation"`
+	UUID string `json:"uuid"`
+	// AttributeID and AttributeUUID name the attribute of an event-level
+	// sighting (MISP's event view lists them beside the attributes).
+	AttributeID   flexString `json:"attribute_id"`
+	AttributeUUID string     `json:"attribute_uuid"`
+	Type          flexString `json:"type"`
+	DateSighting  flexString `json:"date_sighting"`
+	Source        string     `json:"source"`
+	Organisation  org        `json:"Organisation"`
 }
 
 type galaxy struct {
@@ -125,6 +130,7 @@ type galaxy struct {
 }
 
 type attribute struct {
+	ID           flexString `json:"id"`
 	UUID         string     `json:"uuid"`
 	Type         string     `json:"type"`
 	Category     string     `json:"category"`
@@ -164,12 +170,16 @@ type event struct {
 	Attribute    []attribute   `json:"Attribute"`
 	Object       []object      `json:"Object"`
 	SharingGroup *sharingGroup `json:"SharingGroup"`
+	// Sighting is where MISP's event view (/events/view, restSearch)
+	// puts the sightings of the event's attributes.
+	Sighting []sighting `json:"Sighting"`
 }
 
 // decodeEvents reads {"Event":{…}}, a bare event, or a restSearch
 // response {"response":[{"Event":…},…]}.
 func decodeEvents(data []byte) ([]event, error) {
-	data = bytes.TrimSpace(data)
+	// A UTF-8 byte order mark (Windows tools write one) is not JSON.
+	data = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(data), []byte("\ufeff")))
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, fmt.Errorf("misp: %w: %v", ErrNotEvent, err)
@@ -272,6 +282,35 @@ func parseEvent(e *event, opts intel.ImportOptions, b *intel.Batch) {
 			attrs = append(attrs, attrIn{a: &o.Attribute[j], dist: string(o.Distribution), skip: why})
 		}
 	}
+	// Event-level sightings join their attribute's own (by uuid, else by
+	// id; a sighting listed in both places counts once).
+	byUUID, byID := map[string]*attribute{}, map[string]*attribute{}
+	for _, in := range attrs {
+		if in.a.UUID != "" {
+			byUUID[in.a.UUID] = in.a
+		}
+		if in.a.ID != "" {
+			byID[string(in.a.ID)] = in.a
+		}
+	}
+	for _, sg := range e.Sighting {
+		a := byUUID[sg.AttributeUUID]
+		if a == nil {
+			a = byID[string(sg.AttributeID)]
+		}
+		if a == nil {
+			ref := sg.AttributeUUID
+			if ref == "" {
+				ref = string(sg.AttributeID)
+			}
+			b.Skipped = append(b.Skipped, intel.Skip{Ref: fmt.Sprintf("event %s sighting %s", e.UUID, sg.UUID), Reason: fmt.Sprintf("its attribute %s is not in the event", ref)})
+			continue
+		}
+		if sg.UUID != "" && slices.ContainsFunc(a.Sighting, func(x sighting) bool { return x.UUID == sg.UUID }) {
+			continue
+		}
+		a.Sighting = append(a.Sighting, sg)
+	}
 	for _, in := range attrs {
 		a := in.a
 		ref := fmt.Sprintf("event %s attribute %s", e.UUID, a.UUID)
@@ -352,7 +391,7 @@ func sightings(ss []sighting, indID string, opts intel.ImportOptions, ind *intel
 		i, ok := byOrg[src]
 		if !ok {
 			byOrg[src] = len(out)
-			out = append(out, intel.Sighting{IndicatorID: indID, Tenant: opts.Owner, FirstSeen: at, LastSeen: at, Source: src})
+			out = append(out, intel.Sighting{IndicatorID: indID, Tenant: opts.Owner, FirstSeen: at, LastSeen: at, Source: src, Total: true})
 			i = len(out) - 1
 		}
 		o := &out[i]

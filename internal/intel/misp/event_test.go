@@ -269,8 +269,8 @@ func TestSightingsAndAttack(t *testing.T) {
 		t.Errorf("false-positive sighting: tags %v", i.Tags)
 	}
 	want := []intel.Sighting{
-		{IndicatorID: i.ID, Tenant: "council-a", FirstSeen: time.Unix(1700000100, 0).UTC(), LastSeen: time.Unix(1700000500, 0).UTC(), Count: 2, Source: "misp:CERT-X"},
-		{IndicatorID: i.ID, Tenant: "council-a", FirstSeen: time.Unix(1700000300, 0).UTC(), LastSeen: time.Unix(1700000300, 0).UTC(), Count: 1, Source: "misp:SOC-Y"},
+		{IndicatorID: i.ID, Tenant: "council-a", FirstSeen: time.Unix(1700000100, 0).UTC(), LastSeen: time.Unix(1700000500, 0).UTC(), Count: 2, Source: "misp:CERT-X", Total: true},
+		{IndicatorID: i.ID, Tenant: "council-a", FirstSeen: time.Unix(1700000300, 0).UTC(), LastSeen: time.Unix(1700000300, 0).UTC(), Count: 1, Source: "misp:SOC-Y", Total: true},
 	}
 	if d := cmp.Diff(want, b.Sightings); d != "" {
 		t.Errorf("sightings (-want +got):\n%s", d)
@@ -334,5 +334,42 @@ func TestFeedFS(t *testing.T) {
 	}
 	if _, err := ParseFeedFS(fstest.MapFS{"manifest.json": {Data: []byte(`{"x":{}}`)}}, intel.ImportOptions{}); err == nil {
 		t.Error("bad manifest: no error")
+	}
+}
+
+// TestEventLevelSightings: MISP's event view lists the sightings beside
+// the attributes (Event.Sighting, each naming its attribute by uuid or
+// id); they count as the attribute's own, once even when listed in both
+// places, and one of an attribute not in the event is reported.
+func TestEventLevelSightings(t *testing.T) {
+	a1 := attr(1, "domain", "a.example", map[string]any{"id": "101", "Sighting": []map[string]any{
+		{"uuid": "5e000000-0000-4000-8000-000000000001", "type": "0", "date_sighting": "1700000100", "Organisation": map[string]any{"name": "CERT-X"}},
+	}})
+	a2 := attr(2, "ip-dst", "198.51.100.7", map[string]any{"id": "102"})
+	evSightings := []map[string]any{
+		{"uuid": "5e000000-0000-4000-8000-000000000001", "attribute_id": "101", "attribute_uuid": a1["uuid"], "type": "0", "date_sighting": "1700000100", "Organisation": map[string]any{"name": "CERT-X"}},
+		{"uuid": "5e000000-0000-4000-8000-000000000002", "attribute_id": "101", "attribute_uuid": a1["uuid"], "type": "0", "date_sighting": "1700000200", "Organisation": map[string]any{"name": "CERT-X"}},
+		{"uuid": "5e000000-0000-4000-8000-000000000003", "attribute_id": "102", "type": "0", "date_sighting": "1700000300", "Organisation": map[string]any{"name": "SOC-Y"}},
+		{"uuid": "5e000000-0000-4000-8000-000000000004", "attribute_id": "999", "attribute_uuid": "aaaaaaaa-0000-4000-8000-000000000099", "type": "0", "date_sighting": "1700000300"},
+	}
+	b := parse(t, mkEvent([]map[string]any{a1, a2}, map[string]any{"Sighting": evSightings}), intel.ImportOptions{})
+	type sg struct {
+		Value, Source string
+		Count         int
+	}
+	var got []sg
+	for _, s := range b.Sightings {
+		for _, i := range b.Indicators {
+			if i.ID == s.IndicatorID {
+				got = append(got, sg{i.Observables[0].Value, s.Source, s.Count})
+			}
+		}
+	}
+	if d := cmp.Diff([]sg{{"a.example", "misp:CERT-X", 2}, {"198.51.100.7", "misp:SOC-Y", 1}}, got); d != "" {
+		t.Errorf("sightings (-want +got):\n%s", d)
+	}
+	want := []intel.Skip{{Ref: "event " + evUUID + " sighting 5e000000-0000-4000-8000-000000000004", Reason: "its attribute aaaaaaaa-0000-4000-8000-000000000099 is not in the event"}}
+	if d := cmp.Diff(want, b.Skipped); d != "" {
+		t.Errorf("skipped (-want +got):\n%s", d)
 	}
 }

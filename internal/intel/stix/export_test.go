@@ -141,6 +141,7 @@ func TestSightingObject(t *testing.T) {
 	}
 	want := s
 	want.ID = 0
+	want.ObjectID, want.ObjectVersion = o.ID, o.Modified
 	if d := cmp.Diff([]intel.Sighting{want}, b.Sightings); d != "" {
 		t.Errorf("round trip (-want +got):\n%s", d)
 	}

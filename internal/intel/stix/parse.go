@@ -64,7 +64,8 @@ var ErrNotSTIX = errors.New("not a STIX bundle, object or list of objects")
 // is not one of those; problems with single objects are in
 // Batch.Skipped.
 func ParseBundle(data []byte, opts intel.ImportOptions) (intel.Batch, error) {
-	data = bytes.TrimSpace(data)
+	// A UTF-8 byte order mark (Windows tools write one) is not JSON.
+	data = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(data), []byte("\ufeff")))
 	if len(data) == 0 {
 		return intel.Batch{}, fmt.Errorf("stix: empty input: %w", ErrNotSTIX)
 	}
@@ -343,13 +344,20 @@ func sighting(p *parsed, ix *batchIndex, opts intel.ImportOptions) (intel.Sighti
 	if s.Count != nil {
 		n = *s.Count
 	}
+	version := p.c.Modified
+	if version == "" {
+		version = p.c.Created
+	}
+	ver, _ := parseTime(version)
 	return intel.Sighting{
-		IndicatorID: s.Of,
-		Tenant:      opts.Owner,
-		FirstSeen:   first,
-		LastSeen:    last,
-		Count:       n,
-		Source:      source(p.c.CreatedByRef, ix, opts),
+		IndicatorID:   s.Of,
+		Tenant:        opts.Owner,
+		FirstSeen:     first,
+		LastSeen:      last,
+		Count:         n,
+		Source:        source(p.c.CreatedByRef, ix, opts),
+		ObjectID:      p.c.ID,
+		ObjectVersion: ver,
 	}, true
 }
 

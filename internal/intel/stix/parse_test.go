@@ -326,6 +326,7 @@ func TestSightings(t *testing.T) {
 	want := []intel.Sighting{{
 		IndicatorID: indID, Tenant: "council-a", Count: 5, Source: "SOC",
 		FirstSeen: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), LastSeen: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC),
+		ObjectID: "sighting--1b2c3d4e-0000-4000-8000-000000000008", ObjectVersion: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 	}}
 	if d := cmp.Diff(want, b.Sightings); d != "" {
 		t.Errorf("sightings (-want +got):\n%s", d)
