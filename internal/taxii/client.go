@@ -61,6 +61,10 @@ func (e *RemoteError) Error() string {
 	return fmt.Sprintf("taxii server answered %d: %s", e.Status, msg)
 }
 
+// maxPages bounds the pages of one poll, so that a server that never says
+// "no more" cannot keep a poll (and its memory) growing.
+const maxPages = 10000
+
 // Poll fetches every object added since c.Checkpoint, following the
 // server's pages (next, more) to the end, and returns them with the new
 // checkpoint, which it also keeps in c.Checkpoint. On an error it returns
@@ -104,6 +108,10 @@ func (c *Client) Poll(ctx context.Context) (objs []json.RawMessage, checkpoint s
 		switch {
 		case !env.More || len(env.Objects) == 0:
 			return objs, c.Checkpoint, nil
+		case env.Next != "" && env.Next == next:
+			return objs, c.Checkpoint, fmt.Errorf("page %d of %s: the server gave the same next (%q) again: it would be asked for the same page forever", page+1, base, next)
+		case page+1 >= maxPages:
+			return objs, c.Checkpoint, fmt.Errorf("%s: more than %d pages in one poll; the objects fetched are kept, the next poll goes on from them", base, maxPages)
 		case env.Next != "":
 			next = env.Next
 		case last != "" && last != after:

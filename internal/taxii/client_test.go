@@ -293,3 +293,26 @@ func TestTAXIIFeedConfigValidate(t *testing.T) {
 		t.Errorf("two feeds of one name: %v", err)
 	}
 }
+
+// TestTAXIIClientSameNext: a server that answers "more" with the next it
+// was just asked for would be polled forever; the poll stops with an
+// error, keeping what it fetched.
+func TestTAXIIClientSameNext(t *testing.T) {
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		if requests > 10 {
+			t.Errorf("request %d: the client keeps asking", requests)
+			http.Error(w, "enough", http.StatusTeapot)
+			return
+		}
+		w.Header().Set("Content-Type", "application/taxii+json;version=2.1")
+		fmt.Fprintf(w, `{"more":true,"next":"stuck","objects":[{"type":"indicator","id":"indicator--00000000-0000-4000-8000-00000000000%d"}]}`, requests%10)
+	}))
+	defer srv.Close()
+	c := &taxii.Client{Collection: taxii.CollectionURL(srv.URL+"/api1/", "c1"), Backoff: time.Millisecond}
+	objs, _, err := c.Poll(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `the same next ("stuck") again`) || len(objs) != 2 || requests != 2 {
+		t.Errorf("poll: %d objects after %d requests, err %v; want 2 objects, 2 requests and the repeated next named", len(objs), requests, err)
+	}
+}

@@ -176,3 +176,48 @@ func TestBundleMarkings(t *testing.T) {
 		t.Errorf("%v %s", err, data)
 	}
 }
+
+// TestBundleMarksUnmarkedObjects: an object that came without a marking
+// leaves with the TLP Tarian holds it at (and the bundle with that
+// marking's definition), so a receiver does not apply a looser default; a
+// marked object, a TLP:CLEAR one and a marking definition leave as kept.
+func TestBundleMarksUnmarkedObjects(t *testing.T) {
+	obj := func(id, tlp, extra string) intel.Object {
+		return intel.Object{ID: id, Type: "malware", TLP: intel.TLP(tlp),
+			JSON: json.RawMessage(`{"type":"malware","spec_version":"2.1","id":"` + id + `","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"x","is_family":false` + extra + `}`)}
+	}
+	unmarked := obj("malware--00000000-0000-4000-8000-000000000001", "amber", "")
+	red := `,"object_marking_refs":["` + intel.TLPRed.MarkingID() + `"]`
+	marked := obj("malware--00000000-0000-4000-8000-000000000002", "red", red)
+	clear := obj("malware--00000000-0000-4000-8000-000000000003", "clear", "")
+	data, err := Bundle([]intel.Object{unmarked, marked, clear})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b struct {
+		Objects []struct {
+			ID   string   `json:"id"`
+			Refs []string `json:"object_marking_refs"`
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, o := range b.Objects {
+		got[o.ID] = o.Refs
+	}
+	want := map[string][]string{
+		intel.TLPAmber.MarkingID(): nil, // the definitions the objects name
+		intel.TLPRed.MarkingID():   nil,
+		unmarked.ID:                {intel.TLPAmber.MarkingID()},
+		marked.ID:                  {intel.TLPRed.MarkingID()},
+		clear.ID:                   nil,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("bundle objects and their markings (-want +got):\n%s", diff)
+	}
+	if string(Marked(marked)) != string(marked.JSON) || string(Marked(clear)) != string(clear.JSON) {
+		t.Error("a marked or TLP:CLEAR object changed")
+	}
+}
