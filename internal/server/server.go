@@ -191,7 +191,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
-	if s.taxiiFeeds, err = taxii.NewPoller(cfg.TAXII.Feeds, taxii.PollerDeps{State: s.db, Importer: s.intel, Log: log.With("component", "taxii.poller")}); err != nil {
+	if s.taxiiFeeds, err = taxii.NewPoller(cfg.TAXII.Feeds, taxii.PollerDeps{State: s.db, Importer: s.intel, DefaultTLP: cfg.Intel.TLP(), Log: log.With("component", "taxii.poller")}); err != nil {
 		s.close()
 		return nil, err
 	}

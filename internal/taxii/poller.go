@@ -1,6 +1,7 @@
 package taxii
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +37,7 @@ type FeedConfig struct {
 	Interval time.Duration `yaml:"interval"`
 	// Limit is the page size asked (0: the server's default).
 	Limit int `yaml:"limit"`
-	// TLP marks objects that carry no marking (default amber).
+	// TLP marks objects that carry no marking (default intel.default_tlp).
 	TLP string `yaml:"tlp"`
 	// Audience is the members the provider shares the feed with (empty:
 	// all); ignored for a member's feed.
@@ -138,7 +139,10 @@ type PollerDeps struct {
 	HTTP *http.Client
 	// Now is the clock of imports (nil: time.Now).
 	Now func() time.Time
-	Log *slog.Logger
+	// DefaultTLP marks the objects of a feed that sets no tlp and that
+	// carry no marking (intel.default_tlp; "": amber).
+	DefaultTLP intel.TLP
+	Log        *slog.Logger
 }
 
 // Poller polls the configured feeds, each on its own schedule, and hands
@@ -243,7 +247,7 @@ func (p *Poller) PollOnce(ctx context.Context, name string) (intel.Summary, erro
 	objs, next, pollErr := c.Poll(ctx)
 	var sum intel.Summary
 	if len(objs) > 0 {
-		opts := intel.ImportOptions{Owner: tenant.ID(f.Tenant), TLP: intel.TLPAmber, Source: "taxii:" + name, Now: p.d.Now().UTC()}
+		opts := intel.ImportOptions{Owner: tenant.ID(f.Tenant), TLP: cmp.Or(p.d.DefaultTLP, intel.TLPAmber), Source: "taxii:" + name, Now: p.d.Now().UTC()}
 		if f.TLP != "" {
 			opts.TLP, _ = intel.ParseTLP(f.TLP) // Validate checked it
 		}

@@ -52,7 +52,7 @@ func (s *Service) ImportFile(ctx context.Context, name string, data []byte, opts
 		opts.Now = s.d.Now().UTC()
 	}
 	if opts.TLP == "" {
-		opts.TLP = intel.TLP(s.cfg.DefaultTLP)
+		opts.TLP = s.cfg.TLP()
 	}
 	b, err := s.d.Formats.Parse(name, data, opts)
 	if err != nil {

@@ -108,6 +108,16 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// TLP is default_tlp as a level, however it is written ("TLP:GREEN",
+// "green"); amber when it is not one (Validate refuses that).
+func (c Config) TLP() intel.TLP {
+	t, err := intel.ParseTLP(c.DefaultTLP)
+	if err != nil {
+		return intel.TLPAmber
+	}
+	return t
+}
+
 // Deps are the service's collaborators.
 type Deps struct {
 	Store    Store
@@ -428,7 +438,7 @@ func (s *Service) Add(ctx context.Context, i intel.Indicator) (intel.Indicator, 
 		i.ValidFrom = now
 	}
 	if i.TLP == "" {
-		i.TLP = intel.TLP(s.cfg.DefaultTLP)
+		i.TLP = s.cfg.TLP()
 	}
 	if i.Source == "" {
 		i.Source = "manual"

@@ -271,3 +271,28 @@ func TestImportFileNamesTheFileOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultTLPAsWritten: intel.default_tlp is read as people write a
+// level ("TLP:GREEN"), and an indicator added without one gets it as a
+// level, not as the text.
+func TestDefaultTLPAsWritten(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := indicators.DefaultConfig()
+	cfg.RetroHunt, cfg.DefaultTLP = 0, "TLP:GREEN"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := indicators.New(ctx, cfg, indicators.Deps{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, err := s.Add(ctx, intel.Indicator{Observables: []intel.Observable{{Type: intel.TypeDomain, Value: "evil.example"}}})
+	if err != nil || i.TLP != intel.TLPGreen {
+		t.Errorf("added without a TLP: %q, %v; want %q", i.TLP, err, intel.TLPGreen)
+	}
+}
