@@ -5,24 +5,30 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func runSearch(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("search", env)
 	ten := fs.String("tenant", "", "tenant to search, or * for every tenant (provider roles)")
-	from := fs.String("from", "", "earliest event time (RFC 3339 or relative, e.g. -1h)")
+	from := fs.String("from", "", "earliest event time (RFC 3339, or relative: -1h or 1h, 7d)")
 	to := fs.String("to", "", "latest event time (RFC 3339, relative or now)")
 	limit := fs.Int("limit", 0, "most results (newest first); server default when 0")
 	asJSON := fs.Bool("json", false, "one JSON object per line, as the API returns it")
 	raw := fs.Bool("raw", false, "each result's record as it was received (from the raw archive), instead of its fields")
 	pos, err := parse(fs, args)
 	if err != nil {
+		if q := queryFlag(fs, args); q != "" {
+			// LogsQL negates with a leading "-": -user.name:svc_backup.
+			return usageError(fmt.Sprintf("%v\n(a query starting with '-' goes after --: tarian search -- '%s')", err, q))
+		}
 		return err
 	}
 	if len(pos) == 0 {
@@ -31,6 +37,10 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	if *raw && *asJSON {
 		return usageError("--raw and --json: choose one")
 	}
+	if *limit < 0 {
+		return usageError(fmt.Sprintf("--limit %d: want a positive number (0 for the server's default)", *limit))
+	}
+	*from, *to = relative(*from), relative(*to)
 	c, err := newClient(env)
 	if err != nil {
 		return err
@@ -61,8 +71,11 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 		if err := json.Unmarshal(line, &row); err != nil {
 			return fmt.Errorf("bad result line: %w", err)
 		}
-		if msg, ok := row["error"]; ok && len(row) == 2 {
-			return fmt.Errorf("%s: %s", msg, row["message"])
+		// Every result names its tenant; the line saying the search
+		// failed after results started does not (an event's own "error"
+		// field is a result).
+		if _, ok := row["tenant"]; !ok && row["error"] != "" {
+			return fmt.Errorf("%s: %s", row["error"], row["message"])
 		}
 		n++
 		switch {
@@ -103,7 +116,7 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 func rawRecord(ctx context.Context, c *client, row map[string]string) ([]byte, error) {
 	seq, idx := row["tarian.seq"], row["tarian.idx"]
 	if seq == "" || idx == "" {
-		return nil, fmt.Errorf("a result has no tarian.seq and tarian.idx to find its record by")
+		return nil, fmt.Errorf("--raw: a result has no tarian.seq and tarian.idx to find its record by (--raw needs events: a pipe such as stats, uniq or fields that drops them has none)")
 	}
 	q := url.Values{"tenant": {row["tenant"]}, "ref": {seq + ":" + idx}}
 	resp, err := c.do(ctx, "GET", "/api/v1/raw?"+q.Encode(), nil, "")
@@ -142,4 +155,44 @@ func humanRow(row map[string]string) string {
 		fmt.Fprintf(&b, "%s=%q", k, row[k])
 	}
 	return b.String()
+}
+
+// relative reads a bare duration as a time that long ago: --from 1h is
+// --from -1h. Anything else goes to the server as written.
+func relative(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "now" || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		return s
+	}
+	n := s
+	if v, ok := strings.CutSuffix(s, "d"); ok {
+		n = v + "h"
+	} else if v, ok := strings.CutSuffix(s, "w"); ok {
+		n = v + "h"
+	}
+	if _, err := time.ParseDuration(n); err != nil {
+		return s
+	}
+	return "-" + s
+}
+
+// queryFlag returns the first argument with one "-" that parse took for an
+// unknown flag: a LogsQL query negated with "-" (-user.name:x, -mimikatz),
+// or "".
+func queryFlag(fs *flag.FlagSet, args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+		// The usage says --flag: "-x" is more likely a query than a typo.
+		name, ok := strings.CutPrefix(a, "-")
+		if !ok || name == "" || strings.HasPrefix(name, "-") {
+			continue
+		}
+		name, _, _ = strings.Cut(name, "=")
+		if fs.Lookup(name) == nil && name != "h" && name != "help" {
+			return a
+		}
+	}
+	return ""
 }

@@ -63,9 +63,11 @@ var TextFields = []string{
 // name search results give the message) searches _msg, where the store
 // keeps it.
 //
-// A filter on a field the store keeps under another name (stored reports
-// it, e.g. parse/windows.NativeName: winlog.event_id is EventID) is
-// renamed to that name; stored may be nil.
+// A field the store keeps under another name (stored reports it, e.g.
+// parse/windows.NativeName: winlog.event_id is EventID) is renamed to that
+// name wherever the query names a field: filters, pipes (stats by (...),
+// if (...), fields, sort, ...) and subqueries, but not a name given to a
+// result (as x); stored may be nil.
 //
 // It reports false when nothing changed, or when the query is not one it
 // reads (it then leaves it to the engine, whose parser is the judge).
@@ -196,28 +198,65 @@ func (sk *skimmer) query() error {
 }
 
 // pipe skips a pipe other than filter: its tokens up to the next "|", ";"
-// or the end outside brackets.
+// or the end outside brackets. A field name the store keeps under another
+// name is renamed, there and in the pipe's brackets (stats by (...),
+// if (...), subqueries), except a name given to a result (as x).
 func (sk *skimmer) pipe() error {
 	for !sk.kw("|", ";", "") {
 		switch {
 		case sk.kw("(", "[", "{"):
-			if _, err := sk.group(); err != nil {
+			var renames []edit
+			if _, err := sk.groupRenames(&renames); err != nil {
 				return err
 			}
+			sk.edits = append(sk.edits, renames...)
 		case sk.kw(")", "]", "}"):
 			return errSkim
 		default:
-			sk.next()
+			var renames []edit
+			sk.renameOrNext(&renames)
+			sk.edits = append(sk.edits, renames...)
 		}
 	}
 	return nil
 }
 
+// renameOrNext reads the current token, or the field name it starts, and
+// adds a rename to renames when the store keeps that field under another
+// name (stored).
+func (sk *skimmer) renameOrNext(renames *[]edit) {
+	if sk.stored == nil || sk.lx.tok.quoted || !sk.compoundPart([]string{":"}) {
+		sk.next()
+		return
+	}
+	result := !sk.lx.prev.quoted && strings.EqualFold(sk.lx.prev.val, "as")
+	start := sk.lx.tok.start
+	name, err := sk.compound([]string{":"})
+	if err != nil || result {
+		return
+	}
+	if to, ok := sk.stored(name); ok {
+		*renames = append(*renames, edit{start: start, end: sk.lx.prevEnd, rename: strconv.Quote(to)})
+	}
+}
+
 // group skips from an opening bracket to its closing one. Brackets of any
 // kind count alike, since a range may open with one and close with another
 // (range[1, 5), _time:(a, b]). It reports whether a "|" was directly inside
-// (a subquery).
+// (a subquery), whose field names it then renames as a pipe's (the
+// subquery's text filters keep LogsQL's meaning).
 func (sk *skimmer) group() (bool, error) {
+	var renames []edit
+	sub, err := sk.groupRenames(&renames)
+	if err == nil && sub {
+		sk.edits = append(sk.edits, renames...)
+	}
+	return sub, err
+}
+
+// groupRenames is group, adding to renames the field names inside the
+// brackets that the store keeps under other names.
+func (sk *skimmer) groupRenames(renames *[]edit) (bool, error) {
 	depth, pipe := 0, false
 	for {
 		switch {
@@ -229,6 +268,9 @@ func (sk *skimmer) group() (bool, error) {
 			depth--
 		case sk.kw("|") && depth == 1:
 			pipe = true
+		default:
+			sk.renameOrNext(renames)
+			continue
 		}
 		sk.next()
 		if depth == 0 {

@@ -124,10 +124,26 @@ func TestTextQueryAliases(t *testing.T) {
 		{`alias.CommandLine:i(whoami)`, `"CommandLine":i(whoami)`},
 		{`EventID:4624 alias.:x`, `EventID:4624 alias.:x`},
 		{`alias.EventID`, `(alias.EventID or "F":alias.EventID)`},
+		// Other pipes name fields too: grouping, counting if, keeping,
+		// sorting by an alias means the stored field, not a missing one.
+		{`* | stats by (alias.IpAddress) count()`, `* | stats by ("IpAddress") count()`},
+		{`* | stats count() if (alias.EventID:4625) as fails`, `* | stats count() if ("EventID":4625) as fails`},
+		{`* | fields alias.User, _time | sort by (alias.User desc)`, `* | fields "User", _time | sort by ("User" desc)`},
+		{`* | uniq by (alias.Computer, host.name) | limit 5`, `* | uniq by ("Computer", host.name) | limit 5`},
+		{`* | stats by (x) count() as alias.EventID`, `* | stats by (x) count() as alias.EventID`},
+		{`* | rename alias.EventID as id`, `* | rename "EventID" as id`},
+		// A subquery's filter and pipes, but not a function's arguments.
+		{`alias.EventID:in(* | filter alias.EventID:4625 | fields alias.EventID)`, `"EventID":in(* | filter "EventID":4625 | fields "EventID")`},
+		{`* | join by (alias.IpAddress) (alias.EventID:4624 | fields alias.IpAddress)`, `* | join by ("IpAddress") ("EventID":4624 | fields "IpAddress")`},
+		{`contains_any(alias.EventID, x)`, `(contains_any(alias.EventID, x) or "F":contains_any(alias.EventID, x))`},
+		{`{host.name="alias.EventID"} x`, `{host.name="alias.EventID"} (x or "F":x)`},
 	} {
 		got, _ := TextQuery(tt.in, []string{"F"}, storedAs)
 		if got != tt.want {
 			t.Errorf("TextQuery(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+		if _, err := logstorage.ParseQuery(got); err != nil {
+			t.Errorf("TextQuery(%q) = %q does not parse: %v", tt.in, got, err)
 		}
 	}
 	// The meaning: the renamed filter matches the stored event.
@@ -223,6 +239,8 @@ func FuzzTextQuery(f *testing.F) {
 	for _, tt := range textQueryTests {
 		f.Add(tt.in)
 	}
+	f.Add(`alias.A:in(* | filter alias.B:1 | fields alias.A) x | stats by (alias.C) count() if (alias.D:2) as alias.E`)
+	f.Add(`* | join by (alias.A) (alias.B:x | fields alias.A) | sort by (alias.A desc)`)
 	f.Fuzz(func(t *testing.T, q string) {
 		rq, changed := TextQuery(q, []string{"F"}, nil)
 		if !changed && rq != q {
@@ -232,6 +250,12 @@ func FuzzTextQuery(f *testing.F) {
 			return
 		}
 		checkRewrite(t, q)
+		// Renamed fields (in filters, pipes and subqueries) still parse.
+		if aq, _ := TextQuery(q, []string{"F"}, storedAs); aq != q {
+			if _, err := logstorage.ParseQuery(aq); err != nil {
+				t.Fatalf("%q renamed to %q, which does not parse: %v", q, aq, err)
+			}
+		}
 	})
 }
 

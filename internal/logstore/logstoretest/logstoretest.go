@@ -430,6 +430,38 @@ func testTimeOutsideRetention(t *testing.T, s Store) {
 	if got := search(t, s, logstore.Query{Tenants: []tenant.ID{A}, LogsQL: "*", From: now.Add(-2 * time.Minute), To: now.Add(time.Minute)}); len(got) != 3 {
 		t.Errorf("%d events stored around now, want 3", len(got))
 	}
+	// A hunt over the old event's own time finds it too (logs of an
+	// attack years ago, replayed now), and nothing stored in the window.
+	add(t, s, A, Ev(base(), "n", "recent"))
+	s.Refresh()
+	for _, tt := range []struct {
+		name     string
+		from, to time.Time
+		want     []string
+	}{
+		{"around its own time", old.Add(-time.Hour), old.Add(time.Hour), []string{"old"}},
+		// To the microsecond: the own time is compared as a float64 of
+		// nanoseconds.
+		{"to just after it", time.Time{}, old.Add(time.Microsecond), []string{"old"}},
+		{"to at it (exclusive)", time.Time{}, old, []string{}},
+		{"from at it", old, old.Add(time.Hour), []string{"old"}},
+		{"from just after it", old.Add(time.Microsecond), old.Add(time.Hour), []string{}},
+		{"from before it, open", old.Add(-time.Hour), time.Time{}, []string{"old", "recent", "future", "none"}},
+		{"a day long before it", old.AddDate(-1, 0, 0), old.AddDate(-1, 0, 1), []string{}},
+		{"recent only", base().Add(-time.Minute), base().Add(time.Minute), []string{"recent"}},
+	} {
+		rows := search(t, s, logstore.Query{Tenants: []tenant.ID{A}, LogsQL: "n:*", From: tt.from, To: tt.to})
+		got := values(rows, "n")
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(tt.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s [%s, %s): %v, want %v", tt.name, tt.from, tt.to, got, want)
+		}
+	}
+	rows = search(t, s, logstore.Query{Tenants: []tenant.ID{A}, LogsQL: "* | stats count() as n", From: old.Add(-time.Hour), To: old.Add(time.Hour)})
+	if got := values(rows, "n"); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("count around the old event's own time: %v, want [1]", got)
+	}
 }
 
 // testTooLarge: an event beyond the limits fails the whole batch, and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,8 +33,10 @@ const DefaultLimit = 1000
 // naming no field searches the message and logsql.TextFields; one query per
 // tenant (its AccountID in the request headers), merged newest first by the
 // stored time with the limit over the whole, rows without a time (stats)
-// tenant by tenant; q.From inclusive, q.To exclusive. A query the server
-// rejects is a logstore.ErrBadQuery.
+// tenant by tenant; q.From inclusive, q.To exclusive, a range reaching back
+// past the retention window also finding events stored at their ingest time
+// by their own (vlrow.Bounds). A query the server rejects is a
+// logstore.ErrBadQuery.
 func (s *Store) Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error {
 	return s.search(ctx, q, logsql.TextFields, fn)
 }
@@ -64,16 +67,32 @@ func (s *Store) search(ctx context.Context, q logstore.Query, fields []string, f
 		text = rq
 	}
 	form := url.Values{}
-	form.Set("query", text)
 	form.Set("limit", strconv.Itoa(limit))
 	form.Set("time", now.UTC().Format(time.RFC3339Nano))
-	if !q.From.IsZero() {
-		form.Set("start", q.From.UTC().Format(time.RFC3339Nano))
+	if !q.From.IsZero() || !q.To.IsZero() {
+		b := vlrow.Bounds(q.From, q.To, vlrow.NewWindow(now, s.cfg.Retention, s.cfg.FutureRetention))
+		if b.Start != math.MinInt64 {
+			form.Set("start", time.Unix(0, b.Start).UTC().Format(time.RFC3339Nano))
+		}
+		if b.End != math.MaxInt64 {
+			// The server makes end exclusive.
+			form.Set("end", time.Unix(0, b.End+1).UTC().Format(time.RFC3339Nano))
+		}
+		if b.Filter != "" {
+			// Events stored at their ingest time, found by their own.
+			tq, err := logstorage.ParseQueryAtTimestamp(text, now.UnixNano())
+			if err != nil {
+				return fmt.Errorf("search: %w: %w", logstore.ErrBadQuery, err)
+			}
+			f, err := logstorage.ParseFilterAtTimestamp(b.Filter, now.UnixNano())
+			if err != nil {
+				return fmt.Errorf("BUG: search: time filter %q: %w", b.Filter, err)
+			}
+			tq.AddExtraFilters(f)
+			text = tq.String()
+		}
 	}
-	if !q.To.IsZero() {
-		// The server makes end exclusive.
-		form.Set("end", q.To.UTC().Format(time.RFC3339Nano))
-	}
+	form.Set("query", text)
 	byTime := parsed.CanReturnLastNResults()
 
 	return vlrow.Merge(ctx, q.Tenants, s.tenants, limit, byTime, func(ctx context.Context, t tenant.ID, account uint32, hits []vlrow.Hit) ([]vlrow.Hit, error) {

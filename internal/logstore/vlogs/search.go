@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -37,7 +36,9 @@ const DefaultLimit = 1000
 // without one (pipes such as stats) tenant by tenant. q.From is inclusive,
 // q.To exclusive; both bound the stored time, which is the event's own time
 // except for events stored at their ingest time (Store.TimeAdjusted), whose
-// Row.Time still reports their own time, from @timestamp.
+// Row.Time still reports their own time, from @timestamp: a range reaching
+// back past the retention window also finds those by their own time
+// (vlrow.Bounds).
 func (s *Store) Search(ctx context.Context, q logstore.Query, fn func(logstore.Row) error) error {
 	return s.search(ctx, q, textFields, fn)
 }
@@ -71,14 +72,16 @@ func (s *Store) search(ctx context.Context, q logstore.Query, fields []string, f
 		}
 	}
 	if !q.From.IsZero() || !q.To.IsZero() {
-		start, end := int64(math.MinInt64), int64(math.MaxInt64)
-		if !q.From.IsZero() {
-			start = q.From.UnixNano()
+		w := vlrow.NewWindow(time.Unix(0, parsedAt), s.cfg.Retention, s.cfg.FutureRetention)
+		b := vlrow.Bounds(q.From, q.To, w)
+		base.AddTimeFilter(b.Start, b.End)
+		if b.Filter != "" {
+			f, err := logstorage.ParseFilterAtTimestamp(b.Filter, parsedAt)
+			if err != nil {
+				return fmt.Errorf("BUG: search: time filter %q: %w", b.Filter, err)
+			}
+			base.AddExtraFilters(f)
 		}
-		if !q.To.IsZero() {
-			end = q.To.UnixNano() - 1
-		}
-		base.AddTimeFilter(start, end)
 	}
 	// Queries whose pipes keep rows as rows get the newest `limit`; others
 	// (stats, uniq, ...) just the first `limit` result rows.

@@ -8,6 +8,7 @@ package vlrow
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -133,4 +134,61 @@ func Merge(ctx context.Context, tenants []tenant.ID, r logstore.Resolver, limit 
 		}
 	}
 	return nil
+}
+
+// TimeBounds is how a search is bounded by time, the same for both stores:
+// Start and End (inclusive, Unix nanoseconds) bound the stored time (_time),
+// and Filter, when not empty, is a LogsQL filter to add to the query.
+type TimeBounds struct {
+	Start, End int64
+	Filter     string
+}
+
+// Bounds returns the bounds of a search for events from from (inclusive) to
+// to (exclusive), either zero for no bound, as of window w.
+//
+// An event whose own time is before the window was stored at its ingest
+// time with its own time in @timestamp (Append); a search by stored time
+// alone would never find it by its own time, say the attack week of logs
+// replayed years later. When the search reaches back past the window's
+// oldest time (or has no start), it matches an event whose stored time is in
+// the range or whose @timestamp is, and End widens to the stored times such
+// events can have (their ingest times, after any start of such a range). A search within the window keeps the stored
+// time alone, so that it reads only the days it names. An own time is
+// compared to the microsecond (VictoriaLogs' range filter reads it as a
+// float64 of nanoseconds).
+func Bounds(from, to time.Time, w Window) TimeBounds {
+	b := TimeBounds{Start: math.MinInt64, End: math.MaxInt64}
+	if !from.IsZero() {
+		b.Start = from.UnixNano()
+	}
+	if !to.IsZero() {
+		b.End = to.UnixNano() - 1
+	}
+	if from.IsZero() && to.IsZero() || !from.IsZero() && !from.Before(w.Oldest) {
+		return b
+	}
+	// Events of the range stored at their ingest time are stored no later
+	// than the newest time the window accepts.
+	if !to.IsZero() {
+		b.End = max(b.End, w.Newest.UnixNano())
+	}
+	var stored, own string
+	switch {
+	case from.IsZero():
+		stored, own = "_time:<"+precise(to), `"@timestamp":<`+precise(to)
+	case to.IsZero():
+		stored, own = "_time:>="+precise(from), `"@timestamp":>=`+precise(from)
+	default:
+		stored = "_time:[" + precise(from) + ", " + precise(to) + ")"
+		own = `"@timestamp":range[` + precise(from) + ", " + precise(to) + ")"
+	}
+	b.Filter = stored + " or " + own
+	return b
+}
+
+// precise formats t for LogsQL to the nanosecond (a shorter form may be
+// read as the whole second or day it names).
+func precise(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
 }

@@ -2,6 +2,7 @@ package vlrow
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,54 @@ func TestCheckLimits(t *testing.T) {
 		if err := CheckLimits(fields, 1, 2); !errors.Is(err, logstore.ErrTooLarge) {
 			t.Errorf("%s: %v, want ErrTooLarge", name, err)
 		}
+	}
+}
+
+func TestBounds(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	w := NewWindow(now, 365*24*time.Hour, 48*time.Hour)
+	hour := now.Add(-time.Hour)
+	old := time.Date(2020, 10, 5, 20, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name       string
+		from, to   time.Time
+		start, end int64
+		filter     string
+	}{
+		{"inside the window: stored time only", hour, now, hour.UnixNano(), now.UnixNano() - 1, ""},
+		{"from inside, open", hour, time.Time{}, hour.UnixNano(), math.MaxInt64, ""},
+		{"past the window", old, old.Add(24 * time.Hour), old.UnixNano(), w.Newest.UnixNano(),
+			`_time:[2020-10-05T20:00:00.000000000Z, 2020-10-06T20:00:00.000000000Z) or "@timestamp":range[2020-10-05T20:00:00.000000000Z, 2020-10-06T20:00:00.000000000Z)`},
+		{"no start", time.Time{}, hour, math.MinInt64, w.Newest.UnixNano(),
+			`_time:<2026-12-06T11:00:00.000000000Z or "@timestamp":<2026-12-06T11:00:00.000000000Z`},
+		{"past the window, open", old, time.Time{}, old.UnixNano(), math.MaxInt64,
+			`_time:>=2020-10-05T20:00:00.000000000Z or "@timestamp":>=2020-10-05T20:00:00.000000000Z`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := Bounds(tt.from, tt.to, w)
+			if b.Start != tt.start {
+				t.Errorf("start %d, want %d", b.Start, tt.start)
+			}
+			if b.End != tt.end {
+				t.Errorf("end %d, want %d", b.End, tt.end)
+			}
+			if b.Filter != tt.filter {
+				t.Errorf("filter\n %s, want\n %s", b.Filter, tt.filter)
+			}
+			if b.Filter == "" {
+				return
+			}
+			f, err := logstorage.ParseFilter(b.Filter)
+			if err != nil {
+				t.Fatalf("filter does not parse: %v", err)
+			}
+			in := old.Add(time.Hour).Format(time.RFC3339Nano)
+			if tt.from.IsZero() || !tt.to.IsZero() && tt.to.Before(old.Add(time.Hour)) {
+				return
+			}
+			if !f.MatchRow([]logstorage.Field{{Name: "@timestamp", Value: in}}) {
+				t.Errorf("filter does not match an event stored with @timestamp %s", in)
+			}
+		})
 	}
 }
