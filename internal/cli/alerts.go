@@ -265,6 +265,9 @@ func printAlert(w io.Writer, a map[string]any) error {
 	line("assignee", a["assignee"])
 	line("count", a["count"])
 	line("incident", a["incident"])
+	if n, _ := a["also_seen"].(float64); n > 0 {
+		line("also seen", fmt.Sprintf("at %v other members (one of its external observables)", n))
+	}
 	line("event time", shortTime(a["event_time"]))
 	line("first seen", shortTime(a["first_seen"]))
 	line("last seen", shortTime(a["last_seen"]))

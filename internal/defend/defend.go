@@ -2,6 +2,7 @@ package defend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/intel/stix"
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -65,15 +67,29 @@ type Store interface {
 	RecordPropagation(ctx context.Context, indicator string, t tenant.ID, alertID int64, at time.Time) error
 }
 
-// Intel takes shared indicators (indicators.Service).
+// Intel takes shared indicators and reads the ones shared before
+// (indicators.Service).
 type Intel interface {
 	Import(ctx context.Context, b intel.Batch) (intel.Summary, error)
+	Get(ctx context.Context, id string, viewer tenant.ID, provider bool) (intel.Indicator, error)
 }
+
+// Auditor appends to the audit trail (the state store).
+type Auditor interface {
+	Append(ctx context.Context, r audit.Record) error
+}
+
+// AutoShareActor is the audit trail's actor of the automatic policy's
+// shares.
+const AutoShareActor = "system:auto-share"
 
 // Deps are the service's collaborators.
 type Deps struct {
 	Store Store
 	Intel Intel
+	// Audit records the automatic policy's shares (intel.share, in the
+	// member's chain), as the API records an analyst's.
+	Audit Auditor
 	// Changed is told of a campaign created or grown (the live stream).
 	Changed func(ctx context.Context, c Campaign)
 	Now     func() time.Time
@@ -169,14 +185,53 @@ func (s *Service) Observe(ctx context.Context, t tenant.ID, cs []alert.Change) e
 		}
 		s.note(k, o)
 		if c.What == alert.ChangeCreated && slices.Contains(s.cfg.AutoShare, a.RuleID) {
-			sh, err := s.Confirm(ctx, t, a)
-			if err != nil {
+			if err := s.autoShare(ctx, t, a); err != nil {
 				return err
 			}
-			s.d.Log.Info("shared by the automatic policy", "tenant", t, "alert", a.ID, "rule", a.RuleID, "indicators", len(sh.Indicators))
 		}
 	}
 	return nil
+}
+
+// autoShare shares a new alert of a rule the provider trusts, audited in
+// the member's chain as an analyst's share is. An indicator the provider
+// has revoked stays revoked: the automatic policy does not overrule an
+// analyst.
+func (s *Service) autoShare(ctx context.Context, t tenant.ID, a alert.Alert) error {
+	sh, err := s.confirm(ctx, t, a, true)
+	if err != nil {
+		return fmt.Errorf("defend: automatic share of alert %d: %w", a.ID, err)
+	}
+	if !s.cfg.Share {
+		return nil
+	}
+	if s.d.Audit != nil {
+		detail, err := ShareDetail(a.ID, sh)
+		if err != nil {
+			return err
+		}
+		if err := s.d.Audit.Append(ctx, audit.Record{Time: s.d.Now().UTC(), Actor: AutoShareActor, Action: "intel.share", Scope: string(t), Detail: detail}); err != nil {
+			return fmt.Errorf("defend: audit the automatic share of alert %d: %w", a.ID, err)
+		}
+	}
+	s.d.Log.Info("shared by the automatic policy", "tenant", t, "alert", a.ID, "rule_id", a.RuleID, "indicators", len(sh.Indicators), "kept_revoked", sh.KeptRevoked)
+	return nil
+}
+
+// ShareDetail is the audit trail's detail of a share (intel.share): the
+// alert, the indicators shared and how many entities were kept back, as
+// JSON.
+func ShareDetail(alertID int64, sh Shared) (string, error) {
+	ids := make([]string, len(sh.Indicators))
+	for i, ind := range sh.Indicators {
+		ids[i] = ind.ID
+	}
+	b, err := json.Marshal(struct {
+		Alert      int64    `json:"alert"`
+		Indicators []string `json:"indicators"`
+		Withheld   int      `json:"withheld"`
+	}{alertID, ids, sh.Withheld})
+	return string(b), err
 }
 
 // recent reports whether alert k was last recorded with the same
@@ -282,6 +337,9 @@ type Shared struct {
 	// Withheld counts the alert's observables the policy kept back
 	// (internal names and addresses, host and user names).
 	Withheld int `json:"withheld"`
+	// KeptRevoked counts the observables the automatic policy did not
+	// share again because the provider had revoked their indicator.
+	KeptRevoked int `json:"-"`
 }
 
 // Confirm shares the external observables of tenant t's alert a,
@@ -289,7 +347,13 @@ type Shared struct {
 // indicator of the provider for every member, marked by the policy's TLP,
 // expiring with it, its origin kept in private provenance. The matcher
 // takes them at once and a retro-hunt runs over every member's history.
+// A value shared before is a new version of its indicator (created when
+// it was first shared), valid again from now.
 func (s *Service) Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (Shared, error) {
+	return s.confirm(ctx, t, a, false)
+}
+
+func (s *Service) confirm(ctx context.Context, t tenant.ID, a alert.Alert, auto bool) (Shared, error) {
 	var out Shared
 	if !s.cfg.Share {
 		return out, nil
@@ -311,6 +375,24 @@ func (s *Service) Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (Shar
 			Attack:      attack(a.Tags),
 			Created:     now,
 			Modified:    now,
+		}
+		old, err := s.d.Intel.Get(ctx, i.ID, "", true)
+		switch {
+		case errors.Is(err, intel.ErrNotFound):
+		case err != nil:
+			return out, fmt.Errorf("defend: share: %w", err)
+		case auto && old.Revoked:
+			out.KeptRevoked++
+			continue
+		default:
+			// STIX: every version of an object keeps its created time,
+			// and a version is newer than the one held.
+			if !old.Created.IsZero() && old.Created.Before(i.Created) {
+				i.Created = old.Created
+			}
+			if !i.Modified.After(old.Modified) {
+				i.Modified = old.Modified.Add(time.Millisecond)
+			}
 		}
 		out.Indicators = append(out.Indicators, i)
 	}

@@ -2,27 +2,64 @@ package defend_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// taken records what the service shares (the intel service's Import).
-type taken struct{ batches []intel.Batch }
+// taken records what the service shares (the intel service's Import)
+// and holds the latest version of each indicator.
+type taken struct {
+	batches []intel.Batch
+	held    map[string]intel.Indicator
+}
 
 func (k *taken) Import(_ context.Context, b intel.Batch) (intel.Summary, error) {
 	k.batches = append(k.batches, b)
+	if k.held == nil {
+		k.held = map[string]intel.Indicator{}
+	}
+	for _, i := range b.Indicators {
+		if old, ok := k.held[i.ID]; !ok || i.Modified.After(old.Modified) {
+			k.held[i.ID] = i
+		}
+	}
 	return intel.Summary{Imported: len(b.Indicators)}, nil
 }
 
+func (k *taken) Get(_ context.Context, id string, _ tenant.ID, _ bool) (intel.Indicator, error) {
+	i, ok := k.held[id]
+	if !ok {
+		return i, intel.ErrNotFound
+	}
+	return i, nil
+}
+
+// trail records the audit records appended.
+type trail struct{ records []audit.Record }
+
+func (a *trail) Append(_ context.Context, r audit.Record) error {
+	a.records = append(a.records, r)
+	return nil
+}
+
 func newService(t *testing.T, cfg defend.Config, now time.Time) (*defend.Service, *taken) {
+	t.Helper()
+	s, k, _ := newAudited(t, cfg, func() time.Time { return now })
+	return s, k
+}
+
+// newAudited is newService with its audit trail, at the times now gives.
+func newAudited(t *testing.T, cfg defend.Config, now func() time.Time) (*defend.Service, *taken, *trail) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -35,12 +72,12 @@ func newService(t *testing.T, cfg defend.Config, now time.Time) (*defend.Service
 			t.Fatal(err)
 		}
 	}
-	k := &taken{}
-	s, err := defend.New(cfg, defend.Deps{Store: db, Intel: k, Now: func() time.Time { return now }})
+	k, tr := &taken{}, &trail{}
+	s, err := defend.New(cfg, defend.Deps{Store: db, Intel: k, Audit: tr, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, k
+	return s, k, tr
 }
 
 func phish(id int64, rule string, at time.Time) alert.Alert {
@@ -118,6 +155,81 @@ func TestAutoShare(t *testing.T) {
 	}
 	if len(k.batches) != 1 {
 		t.Errorf("an update shared again: %d batches", len(k.batches))
+	}
+}
+
+// TestAutoShareAudited: the automatic policy's share is in the member's
+// audit chain as an analyst's is, with a JSON detail; it does not share
+// again what the provider revoked, which an analyst's confirmation does.
+func TestAutoShareAudited(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	cfg := defend.DefaultConfig()
+	cfg.AutoShare = []string{"trusted-rule"}
+	s, k, tr := newAudited(t, cfg, func() time.Time { return now })
+	if err := s.Observe(ctx, "a", []alert.Change{{What: alert.ChangeCreated, Alert: phish(2, "trusted-rule", now)}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.records) != 1 {
+		t.Fatalf("audit records %+v, want one intel.share", tr.records)
+	}
+	r := tr.records[0]
+	var d struct {
+		Alert      int64    `json:"alert"`
+		Indicators []string `json:"indicators"`
+		Withheld   int      `json:"withheld"`
+	}
+	if r.Action != "intel.share" || r.Scope != "a" || r.Actor != defend.AutoShareActor || json.Unmarshal([]byte(r.Detail), &d) != nil ||
+		d.Alert != 2 || len(d.Indicators) != 1 || d.Indicators[0] != k.batches[0].Indicators[0].ID || d.Withheld != 2 {
+		t.Errorf("audit record %+v", r)
+	}
+	// The provider revokes the shared sender; the rule's next alert does
+	// not share it again, an analyst's confirmation does.
+	id := k.batches[0].Indicators[0].ID
+	revoked := k.held[id]
+	revoked.Revoked, revoked.Modified = true, revoked.Modified.Add(time.Second)
+	k.held[id] = revoked
+	now = now.Add(time.Hour)
+	if err := s.Observe(ctx, "b", []alert.Change{{What: alert.ChangeCreated, Alert: phish(3, "trusted-rule", now)}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.batches) != 1 || !k.held[id].Revoked {
+		t.Errorf("the automatic policy shared a revoked indicator again: %+v", k.batches[1:])
+	}
+	if _, err := s.Confirm(ctx, "b", phish(3, "trusted-rule", now)); err != nil {
+		t.Fatal(err)
+	}
+	if k.held[id].Revoked {
+		t.Errorf("an analyst's confirmation left the indicator revoked")
+	}
+}
+
+// TestShareAgainKeepsCreated: a value confirmed again is a new version of
+// its indicator, with the created time of the first (STIX versioning),
+// and newer than the one held even within the same millisecond.
+func TestShareAgainKeepsCreated(t *testing.T) {
+	ctx := context.Background()
+	first := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	now := first
+	s, k, _ := newAudited(t, defend.DefaultConfig(), func() time.Time { return now })
+	for _, at := range []time.Time{first, first.Add(24 * time.Hour), first.Add(24 * time.Hour)} {
+		now = at
+		if _, err := s.Confirm(ctx, "a", phish(1, "r", at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(k.batches) != 3 {
+		t.Fatalf("%d shares, want 3", len(k.batches))
+	}
+	a, b, c := k.batches[0].Indicators[0], k.batches[1].Indicators[0], k.batches[2].Indicators[0]
+	if !b.Created.Equal(a.Created) || !c.Created.Equal(a.Created) {
+		t.Errorf("created %v, then %v and %v: want the first's", a.Created, b.Created, c.Created)
+	}
+	if !b.Modified.After(a.Modified) || !c.Modified.After(b.Modified) {
+		t.Errorf("modified %v, %v, %v: each version must be newer", a.Modified, b.Modified, c.Modified)
+	}
+	if !b.ValidUntil.Equal(now.Add(defend.DefaultConfig().Expires)) {
+		t.Errorf("valid until %v: want a new term from the second confirmation", b.ValidUntil)
 	}
 }
 

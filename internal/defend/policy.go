@@ -7,12 +7,15 @@
 package defend
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/intel"
@@ -66,30 +69,30 @@ func (c Config) Validate() error {
 	t, err := intel.ParseTLP(c.TLP)
 	switch {
 	case err != nil:
-		return fmt.Errorf("defend.tlp: %w", err)
+		return fmt.Errorf("tlp: %w", err)
 	case t.Restricted():
-		return fmt.Errorf("defend.tlp: %s indicators stay with the member; share as clear, green or amber", t.Label())
+		return fmt.Errorf("tlp: %s indicators stay with the member; share as clear, green or amber", t.Label())
 	case c.Expires < time.Hour:
-		return errors.New("defend.expires: at least 1h")
+		return errors.New("expires: at least 1h")
 	case c.CampaignMembers < 2:
-		return errors.New("defend.campaign_members: at least 2")
+		return errors.New("campaign_members: at least 2")
 	case c.CampaignWindow < time.Minute:
-		return errors.New("defend.campaign_window: at least 1m")
+		return errors.New("campaign_window: at least 1m")
 	case c.KAnonymity < 2:
-		return errors.New("defend.k_anonymity: at least 2 (a count of one names the other member)")
+		return errors.New("k_anonymity: at least 2 (a count of one names the other member)")
 	}
 	for id, m := range c.Tenants {
 		if _, err := tenant.Parse(id); err != nil {
-			return fmt.Errorf("defend.tenants.%s: %w", id, err)
+			return fmt.Errorf("tenants.%s: %w", id, err)
 		}
 		for _, n := range m.Networks {
 			if _, err := netip.ParsePrefix(n); err != nil {
-				return fmt.Errorf("defend.tenants.%s.networks: %q: want a CIDR range", id, n)
+				return fmt.Errorf("tenants.%s.networks: %q: want a CIDR range", id, n)
 			}
 		}
 		for _, d := range m.Domains {
 			if _, err := intel.NormalizeDomain(d); err != nil {
-				return fmt.Errorf("defend.tenants.%s.domains: %q: %v", id, d, err)
+				return fmt.Errorf("tenants.%s.domains: %q: %v", id, d, err)
 			}
 		}
 	}
@@ -129,8 +132,9 @@ func underDomain(name, d string) bool {
 }
 
 // internalDomain reports whether a host name is internal: a single label,
-// an internal suffix, or a member's declared domain (of any member: one
-// member's internal name is never shared with another).
+// an internal suffix, a reverse-lookup name (in-addr.arpa, ip6.arpa: an
+// address spelt as a name), or a member's declared domain (of any member:
+// one member's internal name is never shared with another).
 func (p policy) internalDomain(name string) bool {
 	if !strings.Contains(name, ".") {
 		return true
@@ -140,18 +144,56 @@ func (p policy) internalDomain(name string) bool {
 			return true
 		}
 	}
+	if underDomain(name, "in-addr.arpa") || underDomain(name, "ip6.arpa") {
+		return true
+	}
 	return slices.ContainsFunc(p.domains, func(d string) bool { return underDomain(name, d) })
 }
 
+// notGlobal are the ranges no one outside a network can reach it from
+// (beside netip's private, loopback, link-local and multicast): "this
+// network", shared (CGNAT), IETF protocol assignments, benchmarking,
+// reserved and broadcast, the IPv6 discard prefix and deprecated
+// site-local addresses.
+var notGlobal = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("fec0::/10"),
+}
+
+// embeddedV4 returns the IPv4 address an IPv6 address carries by a
+// translation or tunnelling convention (NAT64, 6to4), if it does.
+func embeddedV4(a netip.Addr) (netip.Addr, bool) {
+	if !a.Is6() {
+		return netip.Addr{}, false
+	}
+	b := a.As16()
+	switch {
+	case netip.MustParsePrefix("64:ff9b::/96").Contains(a), netip.MustParsePrefix("64:ff9b:1::/48").Contains(a):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case netip.MustParsePrefix("2002::/16").Contains(a):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
+}
+
 // internalAddr reports whether an address is not an external one: private,
-// loopback, link-local, shared (CGNAT), multicast, documentation-free
-// unspecified, or in a member's declared ranges.
+// loopback, link-local, multicast, unspecified, any other range that is
+// not global (notGlobal), an IPv6 address carrying an internal IPv4 one,
+// or in a member's declared ranges.
 func (p policy) internalAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || a.IsInterfaceLocalMulticast() {
 		return true
 	}
-	if cgnat := netip.MustParsePrefix("100.64.0.0/10"); cgnat.Contains(a) {
+	if slices.ContainsFunc(notGlobal, func(n netip.Prefix) bool { return n.Contains(a) }) {
+		return true
+	}
+	if v4, ok := embeddedV4(a); ok && p.internalAddr(v4) {
 		return true
 	}
 	return slices.ContainsFunc(p.networks, func(n netip.Prefix) bool { return n.Contains(a) })
@@ -160,19 +202,39 @@ func (p policy) internalAddr(a netip.Addr) bool {
 // External returns the alert's external observables the policy lets be
 // shared: e-mail senders, domains and URLs outside every member's own
 // names, file hashes, and public addresses outside the members' ranges.
-// Host and user names are never shared.
+// Host and user names are never shared, nor a URL that carries one, or an
+// internal name or address, an e-mail address or credentials.
 func (p policy) External(es []alert.Entity) []intel.Observable {
 	// The alert's own host names its member's internal domain
-	// (ws1.council.example → council.example), declared or not.
+	// (ws1.council.example → council.example), declared or not, and so
+	// does its user's sign-in name (alice@council.example).
+	var names []string
 	for _, e := range es {
-		if e.Type != alert.EntityHost {
-			continue
-		}
-		if h, err := intel.NormalizeDomain(e.Value); err == nil && strings.Count(h, ".") >= 2 {
-			_, dom, _ := strings.Cut(h, ".")
-			p.domains = append(slices.Clip(p.domains), dom)
+		switch e.Type {
+		case alert.EntityHost:
+			v := strings.ToLower(e.Value)
+			names = append(names, v)
+			if h, err := intel.NormalizeDomain(e.Value); err == nil && strings.Count(h, ".") >= 2 {
+				label, dom, _ := strings.Cut(h, ".")
+				p.domains = append(slices.Clip(p.domains), dom)
+				names = append(names, label)
+			}
+		case alert.EntityUser:
+			v := strings.ToLower(e.Value)
+			names = append(names, v)
+			if _, u, ok := strings.Cut(v, `\`); ok {
+				names = append(names, u)
+			}
+			if local, dom, ok := strings.Cut(v, "@"); ok {
+				names = append(names, local)
+				if d, err := intel.NormalizeDomain(dom); err == nil && strings.Contains(d, ".") {
+					p.domains = append(slices.Clip(p.domains), d)
+				}
+			}
 		}
 	}
+	// Names this short are words as often as names.
+	names = slices.DeleteFunc(names, func(n string) bool { return len(n) < 3 })
 	var out []intel.Observable
 	add := func(t intel.Type, v string) {
 		n, err := intel.Normalize(t, v)
@@ -199,17 +261,10 @@ func (p policy) External(es []alert.Entity) []intel.Observable {
 			}
 		case alert.EntityURL:
 			u, err := intel.Normalize(intel.TypeURL, e.Value)
-			if err != nil {
+			if err != nil || p.internalURL(u, names) {
 				continue
 			}
-			host := intel.URLHost(u)
-			if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-				if !p.internalAddr(a) {
-					add(intel.TypeURL, u)
-				}
-			} else if host != "" && !p.internalDomain(host) {
-				add(intel.TypeURL, u)
-			}
+			add(intel.TypeURL, u)
 		case alert.EntityEmailSender:
 			v, err := intel.Normalize(intel.TypeEmail, e.Value)
 			if err != nil {
@@ -225,4 +280,131 @@ func (p policy) External(es []alert.Entity) []intel.Observable {
 		}
 	}
 	return out
+}
+
+// internalURL reports whether normalised URL u may not be shared: its host
+// is internal, it carries credentials (user@ or user:password@), or its
+// path or query (as written, percent-decoded, or a base64 value decoded)
+// carries an internal name or address, one of the alert's host or user
+// names, or an e-mail address (most often the recipient's, filled in by
+// the lure).
+func (p policy) internalURL(u string, names []string) bool {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok || scheme == "" {
+		return true
+	}
+	authority, tail := rest, ""
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority, tail = rest[:i], rest[i:]
+	}
+	if strings.Contains(authority, "@") {
+		return true
+	}
+	host := intel.URLHost(u)
+	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		if p.internalAddr(a) {
+			return true
+		}
+	} else if host == "" || p.internalDomain(host) {
+		return true
+	}
+	texts := []string{tail}
+	for s := tail; ; {
+		d, err := url.QueryUnescape(s)
+		if err != nil || d == s {
+			break
+		}
+		texts, s = append(texts, d), d
+	}
+	for _, t := range texts {
+		for _, b := range strings.FieldsFunc(t, func(r rune) bool { return !isBase64(r) }) {
+			for _, c := range append(strings.Split(b, "/"), b) {
+				if d, ok := decodeBase64(c); ok {
+					texts = append(texts, d)
+				}
+			}
+		}
+	}
+	for _, t := range texts {
+		for _, tok := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool { return !isTokenRune(r) }) {
+			if p.internalToken(tok, names) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// internalToken reports whether one word of a URL's path or query is an
+// e-mail address, an internal address or name, or one of names.
+func (p policy) internalToken(tok string, names []string) bool {
+	tok = strings.Trim(tok, ".-_:@")
+	if tok == "" {
+		return false
+	}
+	if a, err := netip.ParseAddr(tok); err == nil {
+		return p.internalAddr(a)
+	}
+	if local, dom, ok := strings.Cut(tok, "@"); ok && local != "" && strings.Contains(dom, ".") {
+		return true
+	}
+	for _, part := range strings.FieldsFunc(tok, func(r rune) bool { return r == ':' || r == '@' }) {
+		part = strings.Trim(part, ".-_")
+		if part == "" {
+			continue
+		}
+		if slices.Contains(names, part) {
+			return true
+		}
+		if a, err := netip.ParseAddr(part); err == nil {
+			if p.internalAddr(a) {
+				return true
+			}
+			continue
+		}
+		if strings.Contains(part, ".") {
+			if d, err := intel.NormalizeDomain(part); err == nil && p.internalDomain(d) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isTokenRune reports whether r may be part of a name, an address or an
+// e-mail address in lower-cased text.
+func isTokenRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' || r == '@' || r == ':' || r == '\\'
+}
+
+// isBase64 reports whether r is of the base64 alphabets, standard or URL
+// (not the padding).
+func isBase64(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '-' || r == '_'
+}
+
+// decodeBase64 decodes s when it is unpadded base64 (standard or URL
+// alphabet; isBase64 leaves the padding out) of at least 12 characters
+// and the text it holds is printable.
+func decodeBase64(s string) (string, bool) {
+	if len(s) < 12 {
+		return "", false
+	}
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		b, err := enc.DecodeString(s)
+		if err != nil || !utf8.Valid(b) {
+			continue
+		}
+		printable := true
+		for _, r := range string(b) {
+			if r < 0x20 || r == 0x7f {
+				printable = false
+				break
+			}
+		}
+		if printable {
+			return string(b), true
+		}
+	}
+	return "", false
 }

@@ -16,12 +16,12 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{func(*Config) {}, ""},
-		{func(c *Config) { c.TLP = "red" }, "defend.tlp"},
-		{func(c *Config) { c.TLP = "amber+strict" }, "defend.tlp"},
-		{func(c *Config) { c.KAnonymity = 1 }, "defend.k_anonymity"},
-		{func(c *Config) { c.CampaignMembers = 1 }, "defend.campaign_members"},
-		{func(c *Config) { c.Tenants = map[string]Member{"gwynedd": {Networks: []string{"10.0.0.0"}}} }, "defend.tenants.gwynedd.networks"},
-		{func(c *Config) { c.Tenants = map[string]Member{"gwynedd": {Domains: []string{"bad domain"}}} }, "defend.tenants.gwynedd.domains"},
+		{func(c *Config) { c.TLP = "red" }, "tlp"},
+		{func(c *Config) { c.TLP = "amber+strict" }, "tlp"},
+		{func(c *Config) { c.KAnonymity = 1 }, "k_anonymity"},
+		{func(c *Config) { c.CampaignMembers = 1 }, "campaign_members"},
+		{func(c *Config) { c.Tenants = map[string]Member{"gwynedd": {Networks: []string{"10.0.0.0"}}} }, "tenants.gwynedd.networks"},
+		{func(c *Config) { c.Tenants = map[string]Member{"gwynedd": {Domains: []string{"bad domain"}}} }, "tenants.gwynedd.domains"},
 	} {
 		cfg := DefaultConfig()
 		c.mod(&cfg)
@@ -76,6 +76,31 @@ func TestSanitise(t *testing.T) {
 			[]intel.Observable{{Type: intel.TypeSHA256, Value: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}},
 		{"the host's own domain is internal", f("host.name", "dc01.simulandlabs.com", "dns.question.name", "fs1.simulandlabs.com", "destination.domain", "login.live.com"), nil},
 		{"a logon: host and user only", f("TargetUserName", "administrator", "Computer", "DC01", "IpAddress", "192.168.5.5"), nil},
+		// A URL outside may carry what is inside: the lure's recipient,
+		// the victim's host or user, an internal name or address, or
+		// credentials. It is kept back whole (the sender is shared).
+		{"a lure's URL naming its recipient", f("url.original", "https://invoice-paynow.example/pay?acct=clerk@conwy.gov.uk", "email.from.address", "billing@invoice-paynow.example", "host.name", "MX1"),
+			[]intel.Observable{{Type: intel.TypeEmail, Value: "billing@invoice-paynow.example"}}},
+		{"a URL naming a member's internal host", f("url.original", "https://login-micros0ft.example/owa-login?next=https://intranet.gwynedd.gov.uk/hr", "url.domain", "login-micros0ft.example"),
+			[]intel.Observable{{Type: intel.TypeDomain, Value: "login-micros0ft.example"}}},
+		{"a URL naming the victim's host and user", f("url.original", "http://203.0.113.99/drop.bin?victim=WRX-WS7&u=wrx-jones", "host.name", "WRX-WS7", "user.name", "wrx-jones", "destination.ip", "203.0.113.99"),
+			[]intel.Observable{{Type: intel.TypeIPv4, Value: "203.0.113.99"}}},
+		{"a URL naming an internal-suffix name", f("url.original", "https://c2.example/b?h=ws7.wrexham.local"), nil},
+		{"a URL naming a private address", f("url.original", "https://c2.example/b/10.20.1.7:445/"), nil},
+		{"a URL naming a member's public address", f("url.original", "https://c2.example/b?src=81.2.69.10"), nil},
+		{"a URL with the recipient percent-encoded", f("url.original", "https://evil.example/p?u=clerk%2540powys.gov.uk"), nil},
+		{"a URL with the recipient in base64", f("url.full", "https://evil.example/r/Y2xlcmtAZ3d5bmVkZC5nb3YudWs="), nil},
+		{"a URL with credentials", f("url.original", "https://alice:Summer2026@evil.example/"), nil},
+		{"a URL outside with nothing inside", f("url.original", "https://evil.example/pay/invoice.php?id=4411&lang=en"),
+			[]intel.Observable{{Type: intel.TypeURL, Value: "https://evil.example/pay/invoice.php?id=4411&lang=en"}}},
+		// A cloud sign-in's user names its member's domain as a host does.
+		{"the user's sign-in domain is internal", f("user.name", "alice@council.example", "url.original", "https://council.example/sites/hr", "source.ip", "198.51.100.7"),
+			[]intel.Observable{{Type: intel.TypeIPv4, Value: "198.51.100.7"}}},
+		{"a reverse lookup of an internal address", f("dns.question.name", "7.1.20.10.in-addr.arpa"), nil},
+		{"broadcast, benchmarking and reserved addresses", f("destination.ip", "255.255.255.255", "source.ip", "198.18.0.7"), nil},
+		{"NAT64 and 6to4 of private addresses", f("destination.ip", "64:ff9b::a14:107", "source.ip", "2002:c0a8:105::1"), nil},
+		{"NAT64 of a public address", f("destination.ip", "64:ff9b::cb00:7163"),
+			[]intel.Observable{{Type: intel.TypeIPv6, Value: "64:ff9b::cb00:7163"}}},
 	} {
 		got := p.External(alert.Entities(c.fields))
 		if !slices.Equal(got, c.want) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -122,6 +123,9 @@ func TestDefendAsOne(t *testing.T) {
 	out = s.mustCLI(analyst["gwynedd"], "alerts", "show", itoa(gAlert), "--json")
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.AlsoSeen != 2 {
 		t.Errorf("gwynedd's alert: also_seen %d, want 2: %s", shown.AlsoSeen, out)
+	}
+	if out := s.mustCLI(analyst["gwynedd"], "alerts", "show", itoa(gAlert)); !regexp.MustCompile(`also seen:\s+at 2 other members`).MatchString(out) {
+		t.Errorf("gwynedd's alerts show does not say it was also seen:\n%s", out)
 	}
 
 	// ceredigion is hit later: it joins the same campaign.

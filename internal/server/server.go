@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		s.close()
 		return nil, err
 	}
-	if s.defend, err = defend.New(cfg.Defend, defend.Deps{Store: s.db, Intel: s.intel, Log: log.With("component", "defend")}); err != nil {
+	if s.defend, err = defend.New(cfg.Defend, defend.Deps{Store: s.db, Intel: s.intel, Audit: s.db, Log: log.With("component", "defend")}); err != nil {
 		s.close()
 		return nil, err
 	}

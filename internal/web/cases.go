@@ -486,7 +486,7 @@ func (a *API) resolveCaseAlerts(ctx context.Context, p auth.Principal, c inciden
 // shareCase shares the external observables of a case's alerts when the
 // provider closes it as a true positive (defend.go).
 func (a *API) shareCase(ctx context.Context, p auth.Principal, c incident.Case) (*defend.Shared, error) {
-	if a.d.Defend == nil || !p.Role.Provider() || c.Classification != alert.TruePositive {
+	if !a.sharing() || !p.Role.Provider() || c.Classification != alert.TruePositive {
 		return nil, nil
 	}
 	out := &defend.Shared{}

@@ -19,6 +19,8 @@ type Defend interface {
 	AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int, error)
 	Campaigns(ctx context.Context, limit int) ([]defend.Campaign, error)
 	Campaign(ctx context.Context, id int64) (defend.Campaign, error)
+	// Config is the sharing policy (whether a confirmation shares).
+	Config() defend.Config
 }
 
 func (a *API) registerDefend() {
@@ -116,27 +118,38 @@ func (a *API) alsoSeen(ctx context.Context, p auth.Principal, js []AlertJSON) er
 	return nil
 }
 
+// sharing reports whether a provider's true positive shares
+// (defend.share): with it off, a confirmation says nothing of sharing
+// and records no share.
+func (a *API) sharing() bool {
+	return a.d.Defend != nil && a.d.Defend.Config().Share
+}
+
 // share shares a provider's true positive (unless the request said not
 // to), and says what it shared.
 func (a *API) share(ctx context.Context, p auth.Principal, before, after alert.Alert, noShare bool) (*defend.Shared, error) {
-	if a.d.Defend == nil || noShare || !p.Role.Provider() || after.Resolution != alert.TruePositive || before.Resolution == alert.TruePositive {
+	if !a.sharing() || noShare || !p.Role.Provider() || after.Resolution != alert.TruePositive || before.Resolution == alert.TruePositive {
 		return nil, nil
 	}
 	return a.confirm(ctx, p, after)
 }
 
 // confirm shares one confirmed alert's external observables, audited in
-// the member's chain.
+// the member's chain. With sharing off it shares nothing and records
+// nothing.
 func (a *API) confirm(ctx context.Context, p auth.Principal, after alert.Alert) (*defend.Shared, error) {
+	if !a.sharing() {
+		return &defend.Shared{}, nil
+	}
 	sh, err := a.d.Defend.Confirm(ctx, after.Tenant, after)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(sh.Indicators))
-	for i, ind := range sh.Indicators {
-		ids[i] = ind.ID
+	detail, err := defend.ShareDetail(after.ID, sh)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	if err := a.audit(ctx, p, "intel.share", string(after.Tenant), fmt.Sprintf(`{"alert":%d,"indicators":%q,"withheld":%d}`, after.ID, ids, sh.Withheld)); err != nil {
+	if err := a.audit(ctx, p, "intel.share", string(after.Tenant), detail); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return &sh, nil
