@@ -210,19 +210,29 @@ func TestDefendAsOne(t *testing.T) {
 	})
 	t.Logf("confirmation to protection: wrexham's event alerted %v after its ingest was acknowledged (the CLI's ingest call included)", time.Since(start).Round(time.Millisecond))
 
-	// powys connects to it too: two members have now seen the shared
-	// indicator, so an anonymised sighting (a count, no names) is
+	// powys and conwy connect to it too: three members have now seen the
+	// shared indicator, so an anonymised sighting (a count, no names) is
 	// published in the collection every member reads.
-	s.ingestLines(ingest["powys"], sysmonEvent(3, "POW-WS5", time.Now().UTC(), 3,
-		map[string]any{"DestinationHostname": "login.phish-wave.net", "DestinationIp": "203.0.113.77", "User": `CORP\powys-clerk`}))
-	s.waitAlerts(prov, "powys", "powys' match of the shared domain", func(as []queueAlert) bool {
-		for _, a := range as {
-			if a.Producer == "intel" && a.Host == "POW-WS5" {
-				return true
+	for i, m := range []string{"powys", "conwy"} {
+		host := strings.ToUpper(m[:3]) + "-WS5"
+		s.ingestLines(ingest[m], sysmonEvent(3, host, time.Now().UTC(), 3+i,
+			map[string]any{"DestinationHostname": "login.phish-wave.net", "DestinationIp": "203.0.113.77", "User": `CORP\` + m + "-clerk"}))
+		s.waitAlerts(prov, m, m+"'s match of the shared domain", func(as []queueAlert) bool {
+			for _, a := range as {
+				if a.Producer == "intel" && a.Host == host {
+					return true
+				}
+			}
+			return false
+		})
+		if m == "powys" {
+			// Two members: a sighting would tell each that the other saw it.
+			_, _, objs := s.do("GET", "/taxii2/tarian/collections/Shared/objects/", adminToken, nil, "Accept", "application/taxii+json;version=2.1")
+			if !strings.Contains(string(objs), "login.phish-wave.net") || strings.Contains(string(objs), `"type":"sighting"`) {
+				t.Errorf("the shared collection after two members' sightings: want the indicator, no sighting: %s", objs)
 			}
 		}
-		return false
-	})
+	}
 
 	// A case closed as a true positive shares its alerts' observables too.
 	s.ingestLines(ingest["ceredigion"], sysmonEvent(22, "CER-WS7", time.Now().UTC(), 2, map[string]any{"QueryName": "dl.phish-wave.net", "User": `CORP\ceredigion-clerk`}))

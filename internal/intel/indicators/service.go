@@ -82,13 +82,14 @@ type Config struct {
 	SightingConsent []string `yaml:"sighting_consent"`
 	// SharedSightingsK: once this many members have seen an indicator the
 	// provider shares with all, an anonymised sighting (a count, no
-	// names) is published in the shared TAXII collection; 0 never.
+	// names) is published in the shared TAXII collection; 0 never, else
+	// at least 3.
 	SharedSightingsK int `yaml:"shared_sightings_k"`
 }
 
 // DefaultConfig returns the defaults: 30 days of retro-hunt, TLP:AMBER.
 func DefaultConfig() Config {
-	return Config{RetroHunt: 30 * 24 * time.Hour, RetroHuntLimit: 100_000, DefaultTLP: string(intel.TLPAmber), SharedSightingsK: 2}
+	return Config{RetroHunt: 30 * 24 * time.Hour, RetroHuntLimit: 100_000, DefaultTLP: string(intel.TLPAmber), SharedSightingsK: 3}
 }
 
 // Validate reports the first bad setting.
@@ -99,8 +100,8 @@ func (c Config) Validate() error {
 	if c.RetroHuntLimit < 0 {
 		return errors.New("intel.retro_hunt_limit: must not be negative")
 	}
-	if c.SharedSightingsK == 1 || c.SharedSightingsK < 0 {
-		return errors.New("intel.shared_sightings_k: 0 (never) or at least 2 (one member's count would name it)")
+	if c.SharedSightingsK != 0 && c.SharedSightingsK < 3 {
+		return errors.New("intel.shared_sightings_k: 0 (never) or at least 3 (published at two, it would tell each of the two that the other saw it, which defend's k-anonymity refuses to say)")
 	}
 	if _, err := intel.ParseTLP(c.DefaultTLP); err != nil {
 		return fmt.Errorf("intel.default_tlp: %w", err)
@@ -692,7 +693,7 @@ func (s *Service) Sighted(ctx context.Context, t tenant.ID, cs []alert.Change) e
 // (no where_sighted_refs). It goes to the kept STIX objects, so the TAXII
 // collection every member and federated SOC reads carries it.
 func (s *Service) shareSightings(ctx context.Context, ss []intel.Sighting) error {
-	if s.cfg.SharedSightingsK < 2 || s.d.Objects == nil || s.d.Formats.Sighting == nil {
+	if s.cfg.SharedSightingsK < 3 || s.d.Objects == nil || s.d.Formats.Sighting == nil {
 		return nil
 	}
 	done := map[string]bool{}
