@@ -361,6 +361,9 @@ func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 		}
 		fmt.Fprintln(env.Stdout)
 		printShared(env, a)
+		if ids := join(a["withdrawn"]); ids != "" {
+			fmt.Fprintf(env.Stdout, "  withdrawn from every member (revoked): %s\n", ids)
+		}
 	}
 	return errors.Join(errs...)
 }

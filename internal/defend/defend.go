@@ -65,6 +65,9 @@ type Store interface {
 	// of the keys tenant t's alert saw.
 	OtherTenants(ctx context.Context, t tenant.ID, alertID int64) (int, error)
 	RecordPropagation(ctx context.Context, indicator string, t tenant.ID, alertID int64, at time.Time) error
+	// Unpropagate forgets the indicators tenant t's alert shared and says
+	// how many alerts still share each.
+	Unpropagate(ctx context.Context, t tenant.ID, alertID int64) (map[string]int, error)
 }
 
 // Intel takes shared indicators and reads the ones shared before
@@ -72,6 +75,7 @@ type Store interface {
 type Intel interface {
 	Import(ctx context.Context, b intel.Batch) (intel.Summary, error)
 	Get(ctx context.Context, id string, viewer tenant.ID, provider bool) (intel.Indicator, error)
+	Revoke(ctx context.Context, id string, owner tenant.ID, provider bool) (intel.Indicator, error)
 }
 
 // Auditor appends to the audit trail (the state store).
@@ -329,6 +333,30 @@ func (s *Service) AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int
 		return 0, err
 	}
 	return n, nil
+}
+
+// Withdraw takes back what tenant t's alert shared when it was confirmed,
+// now that a provider analyst has reopened it: each indicator no other
+// confirmed alert shares is revoked (every member's matcher drops it, and
+// TAXII carries the revoked version); one another alert shares stays. It
+// returns the indicators revoked.
+func (s *Service) Withdraw(ctx context.Context, t tenant.ID, alertID int64) ([]string, error) {
+	left, err := s.d.Store.Unpropagate(ctx, t, alertID)
+	if err != nil {
+		return nil, fmt.Errorf("defend: withdraw: %w", err)
+	}
+	var revoked []string
+	for id, n := range left {
+		if n > 0 {
+			continue
+		}
+		if _, err := s.d.Intel.Revoke(ctx, id, "", true); err != nil && !errors.Is(err, intel.ErrNotFound) {
+			return revoked, fmt.Errorf("defend: withdraw %s: %w", id, err)
+		}
+		revoked = append(revoked, id)
+	}
+	slices.Sort(revoked)
+	return revoked, nil
 }
 
 // Shared is what a confirmation shared.

@@ -44,6 +44,16 @@ func (k *taken) Get(_ context.Context, id string, _ tenant.ID, _ bool) (intel.In
 	return i, nil
 }
 
+func (k *taken) Revoke(_ context.Context, id string, _ tenant.ID, _ bool) (intel.Indicator, error) {
+	i, ok := k.held[id]
+	if !ok {
+		return i, intel.ErrNotFound
+	}
+	i.Revoked = true
+	k.held[id] = i
+	return i, nil
+}
+
 // trail records the audit records appended.
 type trail struct{ records []audit.Record }
 

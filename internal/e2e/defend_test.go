@@ -339,6 +339,16 @@ func TestDefendAsOne(t *testing.T) {
 	if !strings.Contains(powysTAXII, `"type":"sighting"`) || strings.Contains(powysTAXII, "where_sighted_refs") {
 		t.Errorf("powys' TAXII collections: want an anonymised sighting of the shared indicator: %s", powysTAXII)
 	}
+
+	// The provider takes its confirmation back: the domain it shared is
+	// revoked for every member.
+	out = s.mustCLI(prov, "alerts", "reopen", itoa(gAlert))
+	if !strings.Contains(out, "withdrawn from every member (revoked): "+sharedID) {
+		t.Errorf("reopening the confirmed alert printed:\n%s", out)
+	}
+	if r := s.cli(analyst["conwy"], "intel", "show", sharedID, "--json"); !strings.Contains(r.stdout, `"revoked":true`) {
+		t.Errorf("the withdrawn indicator as conwy sees it: %+v", r)
+	}
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

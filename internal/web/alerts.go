@@ -317,10 +317,17 @@ func (a *API) postAlertAction(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
+	withdrawn, err := a.withdraw(r.Context(), p, before, after)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, struct {
 		AlertJSON
 		Shared *defend.Shared `json:"shared,omitempty"`
-	}{NewAlertJSON(after, a.d.Alerts.Config(), a.d.Alerts.Now(), true), shared})
+		// Withdrawn are the indicators a reopened confirmation had shared,
+		// now revoked.
+		Withdrawn []string `json:"withdrawn,omitempty"`
+	}{NewAlertJSON(after, a.d.Alerts.Config(), a.d.Alerts.Now(), true), shared, withdrawn})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 // Defend is defend-as-one as the API uses it (defend.Service).
 type Defend interface {
 	Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (defend.Shared, error)
+	// Withdraw revokes what a reopened confirmation shared.
+	Withdraw(ctx context.Context, t tenant.ID, alertID int64) ([]string, error)
 	AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int, error)
 	Campaigns(ctx context.Context, limit int) ([]defend.Campaign, error)
 	Campaign(ctx context.Context, id int64) (defend.Campaign, error)
@@ -123,6 +126,24 @@ func (a *API) alsoSeen(ctx context.Context, p auth.Principal, js []AlertJSON) er
 // and records no share.
 func (a *API) sharing() bool {
 	return a.d.Defend != nil && a.d.Defend.Config().Share
+}
+
+// withdraw takes back what a provider's true positive shared when a
+// provider role reopens it (a member reopening the alert does not take
+// back the provider's intelligence), audited in the member's chain.
+func (a *API) withdraw(ctx context.Context, p auth.Principal, before, after alert.Alert) ([]string, error) {
+	if a.d.Defend == nil || !p.Role.Provider() || before.Resolution != alert.TruePositive || after.Status == alert.StatusResolved {
+		return nil, nil
+	}
+	ids, err := a.d.Defend.Withdraw(ctx, after.Tenant, after.ID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	detail, _ := json.Marshal(map[string]any{"alert": after.ID, "indicators": ids})
+	if err := a.audit(ctx, p, "intel.withdraw", string(after.Tenant), string(detail)); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return ids, nil
 }
 
 // share shares a provider's true positive (unless the request said not

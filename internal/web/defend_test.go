@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/intel"
@@ -38,6 +40,16 @@ func (s *sharedIntel) Get(_ context.Context, id string, _ tenant.ID, _ bool) (in
 	if !ok {
 		return i, intel.ErrNotFound
 	}
+	return i, nil
+}
+
+func (s *sharedIntel) Revoke(_ context.Context, id string, _ tenant.ID, _ bool) (intel.Indicator, error) {
+	i, ok := s.held[id]
+	if !ok {
+		return i, intel.ErrNotFound
+	}
+	i.Revoked = true
+	s.held[id] = i
 	return i, nil
 }
 
@@ -163,5 +175,93 @@ func TestShareOff(t *testing.T) {
 	}
 	if ds := shares(t, db); len(ds) != 0 {
 		t.Errorf("with sharing off, audited shares %q", ds)
+	}
+}
+
+// act posts an alert action with token and returns the answer.
+func act(t *testing.T, url, token string, id int64, verb, body string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/alerts/%d/%s", url, id, verb), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d, %v %v", verb, resp.StatusCode, out, err)
+	}
+	return out
+}
+
+// TestReopenWithdraws: a provider reopening its true positive takes back
+// what the confirmation shared (the indicators are revoked, audited), but
+// not a value another confirmed alert shares too; a member reopening the
+// alert takes back nothing.
+func TestReopenWithdraws(t *testing.T) {
+	url, db, pipe, in, prov := defendAPI(t, defend.DefaultConfig())
+	revoked := func() []string {
+		var ids []string
+		for id, i := range in.held {
+			if i.Revoked {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	first := raisePhish(t, pipe)
+	resolveTP(t, url, prov, first.ID)
+	if len(in.held) != 2 {
+		t.Fatalf("shared %d indicators, want the sender and the domain", len(in.held))
+	}
+	// A second alert, from another rule, with the same sender only.
+	cs, err := pipe.Raise(context.Background(), "gwynedd", []alert.Detection{{
+		Producer: alert.ProducerSigma, RuleID: "phish-2", Title: "Invoice lure again", Level: "high",
+		Entities: []alert.Entity{{Type: alert.EntityEmailSender, Value: "billing@pay-now.biz"}},
+		EventRef: "1:1", EventHash: "phish-2", EventTime: t0, Received: t0,
+	}})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("raise: %v", err)
+	}
+	second := cs[0].Alert
+	resolveTP(t, url, prov, second.ID)
+
+	out := act(t, url, prov, first.ID, "reopen", "")
+	domain := ""
+	for id, i := range in.held {
+		if i.Observables[0].Type == intel.TypeDomain {
+			domain = id
+		}
+	}
+	if got := revoked(); !slices.Equal(got, []string{domain}) {
+		t.Fatalf("after reopening the first: revoked %v, want the domain %s only (the second alert still shares the sender)", got, domain)
+	}
+	if w, _ := out["withdrawn"].([]any); len(w) != 1 || w[0] != domain {
+		t.Errorf("the reopen's answer: withdrawn %v, want [%s]", out["withdrawn"], domain)
+	}
+	rs, err := db.AuditRecords(context.Background(), "gwynedd", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rs, func(r audit.Record) bool { return r.Action == "intel.withdraw" && strings.Contains(r.Detail, domain) }) {
+		t.Error("no intel.withdraw record naming the domain in gwynedd's chain")
+	}
+
+	// A member's analyst reopening the second alert takes back nothing.
+	secret, id, hash := auth.NewSecret()
+	if err := db.CreateToken(context.Background(), auth.Token{ID: id, Tenant: "gwynedd", Role: auth.RoleTenantAnalyst, Hash: hash, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	act(t, url, secret, second.ID, "reopen", "")
+	if got := revoked(); len(got) != 1 {
+		t.Errorf("after a member's reopen: revoked %v, want the domain only", got)
+	}
+	// The provider resolves and reopens it: the sender goes too.
+	resolveTP(t, url, prov, second.ID)
+	act(t, url, prov, second.ID, "reopen", "")
+	if got := revoked(); len(got) != 2 {
+		t.Errorf("after the provider reopened both: revoked %v, want both", got)
 	}
 }

@@ -267,6 +267,33 @@ WHERE o.tenant != ? AND o.key IN (SELECT key FROM observable_sightings WHERE ten
 	return n, err
 }
 
+// Unpropagate forgets that tenant t's alert shared any indicator and
+// returns, for each indicator it had shared, how many alerts (of any
+// tenant) still share it.
+func (d *DB) Unpropagate(ctx context.Context, t tenant.ID, alertID int64) (map[string]int, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	ids, err := queryStrings(ctx, tx, `SELECT indicator FROM propagations WHERE tenant = ? AND alert_id = ?`, string(t), alertID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM propagations WHERE tenant = ? AND alert_id = ?`, string(t), alertID); err != nil {
+		return nil, err
+	}
+	left := make(map[string]int, len(ids))
+	for _, id := range ids {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM propagations WHERE indicator = ?`, id).Scan(&n); err != nil {
+			return nil, err
+		}
+		left[id] = n
+	}
+	return left, tx.Commit()
+}
+
 // RecordPropagation keeps, privately, the alert a shared indicator came
 // from.
 func (d *DB) RecordPropagation(ctx context.Context, indicator string, t tenant.ID, alertID int64, at time.Time) error {

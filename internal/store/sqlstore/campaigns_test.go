@@ -92,3 +92,40 @@ func testAlertedBefore(t *testing.T, open func(testing.TB) *DB) {
 		t.Error("detections without their keys: no error")
 	}
 }
+
+// TestUnpropagate: forgetting an alert's shares says, per indicator it
+// shared, how many alerts still share it, on both backends.
+func TestUnpropagate(t *testing.T) { backends(t, testUnpropagate) }
+
+func testUnpropagate(t *testing.T, open func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := open(t)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, tn := range []tenant.ID{"council-a", "council-b"} {
+		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: tn, Name: string(tn), Created: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []struct {
+		ind   string
+		t     tenant.ID
+		alert int64
+	}{{"sender", "council-a", 1}, {"domain", "council-a", 1}, {"sender", "council-b", 7}} {
+		if err := db.RecordPropagation(ctx, p.ind, p.t, p.alert, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left, err := db.Unpropagate(ctx, "council-a", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"sender": 1, "domain": 0}, left); diff != "" {
+		t.Errorf("left (-want +got):\n%s", diff)
+	}
+	if left, err := db.Unpropagate(ctx, "council-a", 1); err != nil || len(left) != 0 {
+		t.Errorf("again: %v, %v; want nothing", left, err)
+	}
+	if left, err := db.Unpropagate(ctx, "council-b", 7); err != nil || left["sender"] != 0 {
+		t.Errorf("council-b's: %v, %v; want sender with none left", left, err)
+	}
+}
