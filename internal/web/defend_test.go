@@ -106,18 +106,7 @@ func raisePhish(t *testing.T, pipe *alert.Pipeline) alert.Alert {
 
 func resolveTP(t *testing.T, url, token string, id int64) map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/alerts/%d/resolve", url, id), strings.NewReader(`{"as":"true-positive"}`))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("resolve: %d, %v %v", resp.StatusCode, out, err)
-	}
-	return out
+	return act(t, url, token, id, "resolve", `{"as":"true-positive"}`)
 }
 
 // shares are the intel.share records of gwynedd's audit chain.

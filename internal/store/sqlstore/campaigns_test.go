@@ -16,15 +16,23 @@ import (
 // alert, another observable, another event or its own rule.
 func TestAlertedBefore(t *testing.T) { backends(t, testAlertedBefore) }
 
-func testAlertedBefore(t *testing.T, open func(testing.TB) *DB) {
-	ctx := t.Context()
-	db := open(t)
+// twoCouncils adds the tenants council-a and council-b and returns the
+// tests' time.
+func twoCouncils(t *testing.T, db *DB) time.Time {
+	t.Helper()
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	for _, tn := range []tenant.ID{"council-a", "council-b"} {
-		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: tn, Name: string(tn), Created: at}); err != nil {
+		if _, err := db.CreateTenant(t.Context(), tenant.Tenant{ID: tn, Name: string(tn), Created: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return at
+}
+
+func testAlertedBefore(t *testing.T, open func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := open(t)
+	at := twoCouncils(t, db)
 	const seenKey = "domain-name:login.phish-wave.net"
 	det := func(rule, hash string) alert.Detection {
 		return alert.Detection{Producer: alert.ProducerSigma, RuleID: rule, Level: "high", EventHash: hash, EventRef: "3:" + hash,
@@ -100,12 +108,7 @@ func TestUnpropagate(t *testing.T) { backends(t, testUnpropagate) }
 func testUnpropagate(t *testing.T, open func(testing.TB) *DB) {
 	ctx := t.Context()
 	db := open(t)
-	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	for _, tn := range []tenant.ID{"council-a", "council-b"} {
-		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: tn, Name: string(tn), Created: at}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	at := twoCouncils(t, db)
 	for _, p := range []struct {
 		ind   string
 		t     tenant.ID
