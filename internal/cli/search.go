@@ -109,6 +109,9 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 		out.Flush()
 		fmt.Fprintln(env.Stderr, plural(n, "result"))
 	}
+	if lim, err := strconv.Atoi(resp.Header.Get("X-Tarian-Limit")); err == nil && n >= lim {
+		fmt.Fprintf(env.Stderr, "the limit (%d) was reached: there may be more; raise --limit or narrow the query or the time range\n", lim)
+	}
 	return nil
 }
 

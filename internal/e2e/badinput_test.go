@@ -214,6 +214,13 @@ func TestBadInput(t *testing.T) {
 	if got := s.counts(analystA.Token, "", "badinput"); got["ta"] != 7 {
 		t.Errorf("searchable events: %v, want ta=7", got)
 	}
+	// A search the limit cut says so; one it did not, does not.
+	if r := s.cli(analystA.Token, "search", "--limit", "3", "badinput"); r.code != 0 || !strings.Contains(r.stderr, "3 results\nthe limit (3) was reached: there may be more") {
+		t.Errorf("search cut by --limit 3: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := s.cli(analystA.Token, "search", "--limit", "8", "badinput"); r.code != 0 || r.stderr != "7 results\n" {
+		t.Errorf("search under its limit: exit %d, stderr %q", r.code, r.stderr)
+	}
 	rows := s.searchRows(analystA.Token, "", "badinput", 100)
 	var msgs []string
 	for _, r := range rows {

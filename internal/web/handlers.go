@@ -124,6 +124,8 @@ func (a *API) getSearch(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return err
 	}
+	// The limit applied, so that a client can tell an answer the limit cut.
+	w.Header().Set("X-Tarian-Limit", strconv.Itoa(limit))
 	if len(ids) == 0 { // "*" with no tenants yet
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		return nil
