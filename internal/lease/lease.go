@@ -5,14 +5,19 @@
 // A holder renews its lease every Config.Renew. A lease whose revision has
 // not changed for Config.TTL, as timed by each contender's own clock from
 // the moment it first saw that revision, is presumed dead, and a contender
-// takes it over by compare-and-set on that revision. The holder counts from
-// the moment it sent its last successful renewal, which is before any
-// contender can have seen it, and stops its job (cancels its context) at
-// TTL - Renew: before any contender may take over, by a margin of Renew for
-// the job to stop in. No server's or node's wall clock is compared with
-// another's; the assumption is only that the nodes' clocks run at about the
-// same rate (drift well under Renew over a TTL) and that a job stops within
-// Renew of its context being cancelled.
+// takes it over by compare-and-set on that revision. Every read of a key
+// counts as a sighting, Holder's included: a node that looked at a lease
+// before it began to contend for it (a node at its fair share of
+// partitions checks who holds the others) takes over TTL after it first
+// saw the dead holder's last renewal, not TTL after it began to contend.
+// The holder counts from the moment it sent its last successful renewal,
+// which is before any contender can have seen it, and stops its job
+// (cancels its context) at TTL - Renew: before any contender may take
+// over, by a margin of Renew for the job to stop in. No server's or
+// node's wall clock is compared with another's; the assumption is only
+// that the nodes' clocks run at about the same rate (drift well under
+// Renew over a TTL) and that a job stops within Renew of its context being
+// cancelled.
 //
 // A graceful stop releases the lease (a delete at the held revision), and a
 // contender waiting on the key's watch takes it over at once.
@@ -27,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +90,40 @@ type Manager struct {
 	// halted simulates, for tests, a node cut off from the bucket: every
 	// bucket operation fails, nothing is released.
 	halted atomic.Bool
+
+	// seen is, per lease key, the revision this node last read and when
+	// it first read it (after the read returned, so never before the
+	// write that made it was sent).
+	seenMu sync.Mutex
+	seen   map[string]sighting
+}
+
+// sighting is when this node first read a lease key at a revision.
+type sighting struct {
+	rev uint64
+	at  time.Time
+}
+
+// sighted records that name was read at rev at time now and returns when
+// this node first read it at rev.
+func (m *Manager) sighted(name string, rev uint64, now time.Time) time.Time {
+	m.seenMu.Lock()
+	defer m.seenMu.Unlock()
+	if s, ok := m.seen[name]; ok && s.rev == rev {
+		return s.at
+	}
+	if m.seen == nil {
+		m.seen = make(map[string]sighting)
+	}
+	m.seen[name] = sighting{rev, now}
+	return now
+}
+
+// forget drops name's sighting: the key is gone.
+func (m *Manager) forget(name string) {
+	m.seenMu.Lock()
+	delete(m.seen, name)
+	m.seenMu.Unlock()
 }
 
 // New opens (creating if need be) the lease bucket on js.
@@ -212,7 +252,9 @@ func (m *Manager) acquire(ctx context.Context, name string) (*lease, bool) {
 			}
 			return &lease{val: val, tok: tok, rev: e.Revision(), sent: unsure}, true
 		case e.Revision() != seenRev:
-			seenRev, seenAt = e.Revision(), now
+			// Timed from this node's first read of the revision, which
+			// may be older than this contention (Holder).
+			seenRev, seenAt = e.Revision(), m.sighted(name, e.Revision(), now)
 		case now.Sub(seenAt) >= m.cfg.TTL: // not renewed for TTL: presumed dead
 			sent := time.Now()
 			rev, err := m.update(ctx, name, val, seenRev)
@@ -350,7 +392,14 @@ func (m *Manager) get(ctx context.Context, name string) (jetstream.KeyValueEntry
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.opTimeout())
 	defer cancel()
-	return m.kv.Get(ctx, name)
+	e, err := m.kv.Get(ctx, name)
+	switch {
+	case err == nil:
+		m.sighted(name, e.Revision(), time.Now())
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		m.forget(name)
+	}
+	return e, err
 }
 
 func (m *Manager) create(ctx context.Context, name string, val []byte) (uint64, error) {

@@ -294,3 +294,51 @@ func TestJobReturningEarlyRunsAgain(t *testing.T) {
 		}
 	}
 }
+
+// A node that has been reading a lease (Holder, as a node at its fair
+// share checks who holds the partitions it does not) and only contends for
+// it some time after the holder died takes over TTL after it first read
+// the dead holder's last renewal, not TTL after it began to contend.
+func TestTakeoverTimedFromFirstRead(t *testing.T) {
+	e := embedded(t)
+	const ttl, renew, late = 3 * time.Second, 500 * time.Millisecond, 3 * time.Second
+	ma := newManager(t, e.js(t, 0), "a", ttl, renew, 1)
+	mb := newManager(t, e.js(t, 1), "b", ttl, renew, 1)
+	j := newJob()
+	ra := run(ma, "stage.p0", j.fn("a"))
+	defer ra.stop()
+	if ev := j.next(t, 10*time.Second); ev != "start a" {
+		t.Fatalf("event %q, want start a", ev)
+	}
+	// b looks at the lease, as the server does every couple of seconds.
+	watch := func(d time.Duration) {
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(renew / 2) {
+			if _, _, err := mb.Holder(context.Background(), "stage.p0"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	watch(2 * renew)
+	died := time.Now()
+	ma.Halt()
+	watch(late)
+	rb := run(mb, "stage.p0", j.fn("b"))
+	defer rb.stop()
+	if ev := j.next(t, 10*time.Second); ev != "stop a" {
+		t.Fatalf("event %q, want stop a", ev)
+	}
+	if ev := j.next(t, late+ttl+10*time.Second); ev != "start b" {
+		t.Fatalf("event %q, want start b", ev)
+	}
+	took := time.Since(died)
+	t.Logf("taken over %s after the holder died; b contended from %s (ttl %s, renew %s)", took, late, ttl, renew)
+	// Timed from b's first read of a's last renewal: about ttl after the
+	// death, here as soon as b contends; timed from the start of
+	// contention it would be late + ttl.
+	if took >= late+ttl/2 {
+		t.Errorf("taken over %s after the holder died, want under %s: the TTL was timed from the start of contention, not from the first read", took, late+ttl/2)
+	}
+	if j.overlap.Load() {
+		t.Error("the job ran on two nodes at once")
+	}
+}

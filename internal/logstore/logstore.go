@@ -27,6 +27,9 @@ var (
 	ErrTooLarge = errors.New("event too large for the event store")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("event store is closed")
+	// ErrUnavailable wraps a failure to reach an external event store (a
+	// server, front or storage node down): the API answers 503.
+	ErrUnavailable = errors.New("event store unavailable")
 )
 
 // Resolver maps a tenant to its number in the store (VictoriaLogs'

@@ -337,7 +337,15 @@ func (s *Server) bootstrap(ctx context.Context) error {
 			return nil
 		}
 		_, id, _ := auth.NewSecret()
-		return s.db.CreateToken(ctx, auth.Token{ID: id, Role: auth.RoleProviderAdmin, Name: "bootstrap", Hash: auth.Hash(secret), Created: time.Now().UTC()})
+		err := s.db.CreateToken(ctx, auth.Token{ID: id, Role: auth.RoleProviderAdmin, Name: "bootstrap", Hash: auth.Hash(secret), Created: time.Now().UTC()})
+		if err != nil {
+			// Nodes of a new cluster starting together on one state
+			// store: another stored the same token first.
+			if _, lerr := s.db.TokenByHash(ctx, auth.Hash(secret)); lerr == nil {
+				return nil
+			}
+		}
+		return err
 	}
 	n, err := s.db.CountTokens(ctx)
 	if err != nil || n > 0 {

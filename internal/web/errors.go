@@ -19,6 +19,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -63,6 +64,7 @@ var catalogue = []struct {
 	{backup.ErrBehind, http.StatusServiceUnavailable, "backup_timeout"},
 	{backup.ErrUnsupported, http.StatusConflict, "backup_unsupported"},
 	{auth.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{logstore.ErrUnavailable, http.StatusServiceUnavailable, "event_store_unavailable"},
 }
 
 // errorStatus is the status and code writeError answers err with.
@@ -75,6 +77,9 @@ func errorStatus(err error) (int, string) {
 		if errors.Is(err, c.err) {
 			return c.status, c.code
 		}
+	}
+	if store.Unavailable(err) {
+		return http.StatusServiceUnavailable, "unavailable"
 	}
 	return http.StatusInternalServerError, "internal"
 }
@@ -90,6 +95,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		_, _ = rand.Read(ref)
 		a.d.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "ref", hex.EncodeToString(ref), "err", err)
 		err = fmt.Errorf("internal error (reference %x): the server log has the detail", ref)
+	case errors.Is(err, logstore.ErrUnavailable) || store.Unavailable(err):
+		// The caller is told which store; the log keeps its own error.
+		a.d.Log.Warn("api request failed: a store is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	default:
 		a.d.Log.Debug("api request failed", "path", r.URL.Path, "err", err)
 	}
@@ -111,9 +119,14 @@ func writeError(w http.ResponseWriter, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tarian"`)
 	}
-	if errors.Is(err, auth.ErrUnavailable) {
+	switch {
+	case errors.Is(err, auth.ErrUnavailable):
 		// The store's own error (addresses, user names) is for the log.
 		msg = auth.ErrUnavailable.Error() + "; try again"
+	case errors.Is(err, logstore.ErrUnavailable):
+		msg = "the event store is unavailable (ingest and detection go on; search waits for it); try again"
+	case status == http.StatusServiceUnavailable && store.Unavailable(err):
+		msg = "the state store is unavailable; try again"
 	}
 	writeJSON(w, status, map[string]string{"error": code, "message": msg})
 }

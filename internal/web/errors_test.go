@@ -12,7 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/tarian-soc/tarian/internal/intel"
+	"github.com/tarian-soc/tarian/internal/logstore"
 )
 
 // TestFailHidesInternalDetail: a 500's own error (a store's, naming files
@@ -43,5 +46,33 @@ func TestFailHidesInternalDetail(t *testing.T) {
 	a.fail(w, r, fmt.Errorf("indicator x: %w", intel.ErrNotFound))
 	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "indicator x: ") {
 		t.Errorf("a 404: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestFailStoreUnavailable: an event store or state store that does not
+// answer is 503 with Retry-After and a plain message (not a 500 with a
+// reference), logged as a warning.
+func TestFailStoreUnavailable(t *testing.T) {
+	var logged bytes.Buffer
+	a := &API{d: Deps{Log: slog.New(slog.NewJSONHandler(&logged, nil))}}
+	r := httptest.NewRequest("GET", "/api/v1/search", nil)
+	for _, tc := range []struct {
+		err        error
+		code, text string
+	}{
+		{fmt.Errorf("search: %w: dial tcp 127.0.0.1:9428: connection refused", logstore.ErrUnavailable), "event_store_unavailable", "the event store is unavailable"},
+		{fmt.Errorf("list tenants: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}), "unavailable", "the state store is unavailable"},
+	} {
+		logged.Reset()
+		w := httptest.NewRecorder()
+		a.fail(w, r, tc.err)
+		var got struct{ Error, Message string }
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != http.StatusServiceUnavailable || got.Error != tc.code ||
+			!strings.HasPrefix(got.Message, tc.text) || w.Header().Get("Retry-After") == "" {
+			t.Errorf("%v: answer %d %s, Retry-After %q; want 503 %s", tc.err, w.Code, w.Body, w.Header().Get("Retry-After"), tc.code)
+		}
+		if !strings.Contains(logged.String(), `"level":"WARN"`) {
+			t.Errorf("%v: logged %s, want a warning", tc.err, logged.String())
+		}
 	}
 }

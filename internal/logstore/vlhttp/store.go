@@ -45,7 +45,7 @@ import (
 
 var (
 	// ErrUnavailable wraps a failure to reach the server.
-	ErrUnavailable = errors.New("event store unavailable")
+	ErrUnavailable = logstore.ErrUnavailable
 )
 
 // Store is an event store on a victoria-logs server. It is safe for
