@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -232,10 +233,16 @@ func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator,
 				return fmt.Errorf("events already alerted: %w", err)
 			}
 			raise = nil
+			var seen []string
 			for i, d := range ds {
 				if !known[i] {
 					raise = append(raise, d)
+				} else if id, ok := strings.CutPrefix(d.RuleID, "intel:"); ok && !slices.Contains(seen, id) {
+					seen = append(seen, id)
 				}
+			}
+			if err := s.sightedKnown(ctx, t, seen); err != nil {
+				return err
 			}
 		}
 		ds, keys = ds[:0], keys[:0]
@@ -276,6 +283,30 @@ func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator,
 		return scanned, err
 	}
 	return scanned, flush()
+}
+
+// sightedKnown records that tenant t saw the indicators ids in events it
+// had an alert for already (a retro-hunt raises those no second time): a
+// sighting of count one for a member that has none yet, so another hunt
+// of the same events adds nothing, and the anonymised sightings count the
+// member.
+func (s *Service) sightedKnown(ctx context.Context, t tenant.ID, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.d.Now().UTC()
+	ss := make([]intel.Sighting, len(ids))
+	for i, id := range ids {
+		ss[i] = intel.Sighting{IndicatorID: id, Tenant: t, FirstSeen: now, LastSeen: now, Count: 1, Total: true}
+	}
+	ss, err := s.newSightings(ctx, ss, nil)
+	if err != nil || len(ss) == 0 {
+		return err
+	}
+	if err := s.d.Store.AddSightings(ctx, ss); err != nil {
+		return err
+	}
+	return s.shareSightings(ctx, ss)
 }
 
 // observedKey names the observable of indicator rule's hit as the event

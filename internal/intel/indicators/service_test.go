@@ -296,3 +296,18 @@ func TestDefaultTLPAsWritten(t *testing.T) {
 		t.Errorf("added without a TLP: %q, %v; want %q", i.TLP, err, intel.TLPGreen)
 	}
 }
+
+// TestSharedSightingsK: anonymised sightings are off (0) or need at least
+// three members; at two, each would learn the other saw the indicator.
+func TestSharedSightingsK(t *testing.T) {
+	for k, ok := range map[int]bool{0: true, 1: false, 2: false, 3: true, 10: true, -1: false} {
+		cfg := indicators.DefaultConfig()
+		cfg.SharedSightingsK = k
+		if err := cfg.Validate(); (err == nil) != ok {
+			t.Errorf("shared_sightings_k %d: %v, want ok %v", k, err, ok)
+		}
+	}
+	if k := indicators.DefaultConfig().SharedSightingsK; k != 3 {
+		t.Errorf("default shared_sightings_k %d, want 3", k)
+	}
+}
