@@ -182,6 +182,13 @@ try {
   await shot(page, 'cases-view-member');
   await axe(page, 'case view (member)');
   log('the member read, commented and acknowledged');
+  // The alert leads the member to the case escalated to it.
+  await page.goto(`${base}/alerts/${alertID}`);
+  const inCase = page.getByRole('link', { name: `In case ${caseID}: ${alertTitle}` });
+  await inCase.waitFor();
+  check((await page.getByRole('button', { name: 'Open a case' }).count()) === 0, 'no "Open a case" for the member');
+  await inCase.click();
+  await page.waitForURL(`**/cases/${caseID}`);
   await logout(page);
 
   // Another member's analyst: not found, and an empty list.
