@@ -11,48 +11,11 @@ import (
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/defend"
+	"github.com/tarian-soc/tarian/internal/defend/defendtest"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
-
-// taken records what the service shares (the intel service's Import)
-// and holds the latest version of each indicator.
-type taken struct {
-	batches []intel.Batch
-	held    map[string]intel.Indicator
-}
-
-func (k *taken) Import(_ context.Context, b intel.Batch) (intel.Summary, error) {
-	k.batches = append(k.batches, b)
-	if k.held == nil {
-		k.held = map[string]intel.Indicator{}
-	}
-	for _, i := range b.Indicators {
-		if old, ok := k.held[i.ID]; !ok || i.Modified.After(old.Modified) {
-			k.held[i.ID] = i
-		}
-	}
-	return intel.Summary{Imported: len(b.Indicators)}, nil
-}
-
-func (k *taken) Get(_ context.Context, id string, _ tenant.ID, _ bool) (intel.Indicator, error) {
-	i, ok := k.held[id]
-	if !ok {
-		return i, intel.ErrNotFound
-	}
-	return i, nil
-}
-
-func (k *taken) Revoke(_ context.Context, id string, _ tenant.ID, _ bool) (intel.Indicator, error) {
-	i, ok := k.held[id]
-	if !ok {
-		return i, intel.ErrNotFound
-	}
-	i.Revoked = true
-	k.held[id] = i
-	return i, nil
-}
 
 // trail records the audit records appended.
 type trail struct{ records []audit.Record }
@@ -62,14 +25,14 @@ func (a *trail) Append(_ context.Context, r audit.Record) error {
 	return nil
 }
 
-func newService(t *testing.T, cfg defend.Config, now time.Time) (*defend.Service, *taken) {
+func newService(t *testing.T, cfg defend.Config, now time.Time) (*defend.Service, *defendtest.Intel) {
 	t.Helper()
 	s, k, _ := newAudited(t, cfg, func() time.Time { return now })
 	return s, k
 }
 
 // newAudited is newService with its audit trail, at the times now gives.
-func newAudited(t *testing.T, cfg defend.Config, now func() time.Time) (*defend.Service, *taken, *trail) {
+func newAudited(t *testing.T, cfg defend.Config, now func() time.Time) (*defend.Service, *defendtest.Intel, *trail) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -82,7 +45,7 @@ func newAudited(t *testing.T, cfg defend.Config, now func() time.Time) (*defend.
 			t.Fatal(err)
 		}
 	}
-	k, tr := &taken{}, &trail{}
+	k, tr := &defendtest.Intel{}, &trail{}
 	s, err := defend.New(cfg, defend.Deps{Store: db, Intel: k, Audit: tr, Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -145,16 +108,16 @@ func TestAutoShare(t *testing.T) {
 	if err := s.Observe(ctx, "a", []alert.Change{{What: alert.ChangeCreated, Alert: phish(1, "other-rule", now)}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(k.batches) != 0 {
-		t.Fatalf("an untrusted rule's alert was shared: %+v", k.batches)
+	if len(k.Batches) != 0 {
+		t.Fatalf("an untrusted rule's alert was shared: %+v", k.Batches)
 	}
 	if err := s.Observe(ctx, "a", []alert.Change{{What: alert.ChangeCreated, Alert: phish(2, "trusted-rule", now)}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(k.batches) != 1 || len(k.batches[0].Indicators) != 1 {
-		t.Fatalf("shared %+v, want the sender alone", k.batches)
+	if len(k.Batches) != 1 || len(k.Batches[0].Indicators) != 1 {
+		t.Fatalf("shared %+v, want the sender alone", k.Batches)
 	}
-	i := k.batches[0].Indicators[0]
+	i := k.Batches[0].Indicators[0]
 	if i.Observables[0] != (intel.Observable{Type: intel.TypeEmail, Value: "billing@pay-now.biz"}) || i.TLP != intel.TLPAmber || i.Owner != "" || i.Audience != nil ||
 		!i.ValidUntil.Equal(i.ValidFrom.Add(cfg.Expires)) {
 		t.Errorf("shared indicator = %+v", i)
@@ -163,8 +126,8 @@ func TestAutoShare(t *testing.T) {
 	if err := s.Observe(ctx, "a", []alert.Change{{What: alert.ChangeUpdated, Alert: phish(2, "trusted-rule", now)}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(k.batches) != 1 {
-		t.Errorf("an update shared again: %d batches", len(k.batches))
+	if len(k.Batches) != 1 {
+		t.Errorf("an update shared again: %d batches", len(k.Batches))
 	}
 }
 
@@ -190,26 +153,26 @@ func TestAutoShareAudited(t *testing.T) {
 		Withheld   int      `json:"withheld"`
 	}
 	if r.Action != "intel.share" || r.Scope != "a" || r.Actor != defend.AutoShareActor || json.Unmarshal([]byte(r.Detail), &d) != nil ||
-		d.Alert != 2 || len(d.Indicators) != 1 || d.Indicators[0] != k.batches[0].Indicators[0].ID || d.Withheld != 2 {
+		d.Alert != 2 || len(d.Indicators) != 1 || d.Indicators[0] != k.Batches[0].Indicators[0].ID || d.Withheld != 2 {
 		t.Errorf("audit record %+v", r)
 	}
 	// The provider revokes the shared sender; the rule's next alert does
 	// not share it again, an analyst's confirmation does.
-	id := k.batches[0].Indicators[0].ID
-	revoked := k.held[id]
+	id := k.Batches[0].Indicators[0].ID
+	revoked := k.Held[id]
 	revoked.Revoked, revoked.Modified = true, revoked.Modified.Add(time.Second)
-	k.held[id] = revoked
+	k.Held[id] = revoked
 	now = now.Add(time.Hour)
 	if err := s.Observe(ctx, "b", []alert.Change{{What: alert.ChangeCreated, Alert: phish(3, "trusted-rule", now)}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(k.batches) != 1 || !k.held[id].Revoked {
-		t.Errorf("the automatic policy shared a revoked indicator again: %+v", k.batches[1:])
+	if len(k.Batches) != 1 || !k.Held[id].Revoked {
+		t.Errorf("the automatic policy shared a revoked indicator again: %+v", k.Batches[1:])
 	}
 	if _, err := s.Confirm(ctx, "b", phish(3, "trusted-rule", now)); err != nil {
 		t.Fatal(err)
 	}
-	if k.held[id].Revoked {
+	if k.Held[id].Revoked {
 		t.Errorf("an analyst's confirmation left the indicator revoked")
 	}
 }
@@ -228,10 +191,10 @@ func TestShareAgainKeepsCreated(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(k.batches) != 3 {
-		t.Fatalf("%d shares, want 3", len(k.batches))
+	if len(k.Batches) != 3 {
+		t.Fatalf("%d shares, want 3", len(k.Batches))
 	}
-	a, b, c := k.batches[0].Indicators[0], k.batches[1].Indicators[0], k.batches[2].Indicators[0]
+	a, b, c := k.Batches[0].Indicators[0], k.Batches[1].Indicators[0], k.Batches[2].Indicators[0]
 	if !b.Created.Equal(a.Created) || !c.Created.Equal(a.Created) {
 		t.Errorf("created %v, then %v and %v: want the first's", a.Created, b.Created, c.Created)
 	}
@@ -260,13 +223,13 @@ func TestConfirmSharesNoMemberWords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(k.batches) != 2 {
-		t.Fatalf("shared %d batches, want 2", len(k.batches))
+	if len(k.Batches) != 2 {
+		t.Fatalf("shared %d batches, want 2", len(k.Batches))
 	}
-	if got := k.batches[0].Indicators[0].Name; got != "Confirmed at a member: Invoice phishing sender" {
+	if got := k.Batches[0].Indicators[0].Name; got != "Confirmed at a member: Invoice phishing sender" {
 		t.Errorf("the rule's alert shared as %q, want the rule's title", got)
 	}
-	for _, i := range k.batches[1].Indicators {
+	for _, i := range k.Batches[1].Indicators {
 		for _, private := range []string{"rvcouncil", "Riverside", "RV-42"} {
 			if strings.Contains(i.Name, private) || strings.Contains(i.Description, private) {
 				t.Errorf("the intelligence match shared %q: name %q, description %q", private, i.Name, i.Description)
@@ -303,7 +266,7 @@ func TestGrowingAlertRecordedOncePerMinute(t *testing.T) {
 		}
 	}
 	st := &counting{Store: db}
-	s, err := defend.New(defend.DefaultConfig(), defend.Deps{Store: st, Intel: &taken{}, Now: func() time.Time { return now }})
+	s, err := defend.New(defend.DefaultConfig(), defend.Deps{Store: st, Intel: &defendtest.Intel{}, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,45 +18,17 @@ import (
 	"github.com/tarian-soc/tarian/internal/audit"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/defend"
+	"github.com/tarian-soc/tarian/internal/defend/defendtest"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 	"github.com/tarian-soc/tarian/internal/web"
 )
 
-// sharedIntel is the intel service as defend uses it: it keeps what is
-// shared.
-type sharedIntel struct{ held map[string]intel.Indicator }
-
-func (s *sharedIntel) Import(_ context.Context, b intel.Batch) (intel.Summary, error) {
-	for _, i := range b.Indicators {
-		s.held[i.ID] = i
-	}
-	return intel.Summary{Imported: len(b.Indicators)}, nil
-}
-
-func (s *sharedIntel) Get(_ context.Context, id string, _ tenant.ID, _ bool) (intel.Indicator, error) {
-	i, ok := s.held[id]
-	if !ok {
-		return i, intel.ErrNotFound
-	}
-	return i, nil
-}
-
-func (s *sharedIntel) Revoke(_ context.Context, id string, _ tenant.ID, _ bool) (intel.Indicator, error) {
-	i, ok := s.held[id]
-	if !ok {
-		return i, intel.ErrNotFound
-	}
-	i.Revoked = true
-	s.held[id] = i
-	return i, nil
-}
-
 // defendAPI serves the API over a real state store, alert pipeline and
 // defend service with cfg; it returns the server's URL, the store, the
 // pipeline, the shared indicators and a provider analyst's token.
-func defendAPI(t *testing.T, cfg defend.Config) (string, *sqlstore.DB, *alert.Pipeline, *sharedIntel, string) {
+func defendAPI(t *testing.T, cfg defend.Config) (string, *sqlstore.DB, *alert.Pipeline, *defendtest.Intel, string) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -72,7 +44,7 @@ func defendAPI(t *testing.T, cfg defend.Config) (string, *sqlstore.DB, *alert.Pi
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &sharedIntel{held: map[string]intel.Indicator{}}
+	in := &defendtest.Intel{}
 	d, err := defend.New(cfg, defend.Deps{Store: db, Intel: in, Audit: db, Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +103,7 @@ func TestShareAuditDetailIsJSON(t *testing.T) {
 	url, db, pipe, in, prov := defendAPI(t, defend.DefaultConfig())
 	a := raisePhish(t, pipe)
 	out := resolveTP(t, url, prov, a.ID)
-	if _, ok := out["shared"]; !ok || len(in.held) != 2 {
+	if _, ok := out["shared"]; !ok || len(in.Held) != 2 {
 		t.Fatalf("resolve shared nothing: %v", out)
 	}
 	ds := shares(t, db)
@@ -159,8 +131,8 @@ func TestShareOff(t *testing.T) {
 	if sh, ok := out["shared"]; ok {
 		t.Errorf("with sharing off, the answer says shared: %v", sh)
 	}
-	if len(in.held) != 0 {
-		t.Errorf("with sharing off, shared %v", in.held)
+	if len(in.Held) != 0 {
+		t.Errorf("with sharing off, shared %v", in.Held)
 	}
 	if ds := shares(t, db); len(ds) != 0 {
 		t.Errorf("with sharing off, audited shares %q", ds)
@@ -192,7 +164,7 @@ func TestReopenWithdraws(t *testing.T) {
 	url, db, pipe, in, prov := defendAPI(t, defend.DefaultConfig())
 	revoked := func() []string {
 		var ids []string
-		for id, i := range in.held {
+		for id, i := range in.Held {
 			if i.Revoked {
 				ids = append(ids, id)
 			}
@@ -202,8 +174,8 @@ func TestReopenWithdraws(t *testing.T) {
 	}
 	first := raisePhish(t, pipe)
 	resolveTP(t, url, prov, first.ID)
-	if len(in.held) != 2 {
-		t.Fatalf("shared %d indicators, want the sender and the domain", len(in.held))
+	if len(in.Held) != 2 {
+		t.Fatalf("shared %d indicators, want the sender and the domain", len(in.Held))
 	}
 	// A second alert, from another rule, with the same sender only.
 	cs, err := pipe.Raise(context.Background(), "gwynedd", []alert.Detection{{
@@ -219,7 +191,7 @@ func TestReopenWithdraws(t *testing.T) {
 
 	out := act(t, url, prov, first.ID, "reopen", "")
 	domain := ""
-	for id, i := range in.held {
+	for id, i := range in.Held {
 		if i.Observables[0].Type == intel.TypeDomain {
 			domain = id
 		}
