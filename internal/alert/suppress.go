@@ -17,8 +17,10 @@ type Suppression struct {
 	Tenant tenant.ID
 	RuleID string
 	// Where are field conditions, all of which must hold: a field is an
-	// entity type (host, user, source.ip, ...) or an event field name, and
-	// matches when the detection has that value (case-insensitively).
+	// entity type (host, user, source.ip, ...), a field that names one
+	// (host.name, user.name, Computer: see entityOf) or an event field
+	// name, and matches when the detection has that value
+	// (case-insensitively).
 	Where   []Condition
 	Reason  string
 	Author  string
@@ -76,9 +78,15 @@ func (s Suppression) Matches(d *Detection, now time.Time) bool {
 }
 
 func has(d *Detection, c Condition) bool {
-	for _, e := range d.Entities {
-		if e.Type == c.Field && strings.EqualFold(e.Value, c.Value) {
-			return true
+	if typ := entityOf(c.Field); typ != "" {
+		v := c.Value
+		if cv := clean(typ, v); cv != "" {
+			v = cv
+		}
+		for _, e := range d.Entities {
+			if e.Type == typ && strings.EqualFold(e.Value, v) {
+				return true
+			}
 		}
 	}
 	for _, f := range d.Fields {
@@ -87,6 +95,28 @@ func has(d *Detection, c Condition) bool {
 		}
 	}
 	return false
+}
+
+// entityOf returns the entity type a condition's field stands for: the
+// field itself when it is an entity type (host, user, ...), or the type
+// whose ECS or native field it names (host.name and Computer stand for
+// host, user.name for user), so that a member who writes the field as it
+// searches events suppresses what it means; "" for any other field. A
+// detection's fields hold only what its rule tested, so without this
+// host.name=X would match no detection of a rule that does not test
+// host.name, and the suppression would silently stop nothing.
+func entityOf(field string) string {
+	for _, ef := range entityFields {
+		if ef.typ == field {
+			return ef.typ
+		}
+		for _, f := range ef.fields {
+			if f == field {
+				return ef.typ
+			}
+		}
+	}
+	return ""
 }
 
 // Suppressions keeps suppressions per tenant.

@@ -80,8 +80,11 @@ func runToken(ctx context.Context, args []string, env Env) error {
 	if len(args) > 0 && args[0] == "revoke" {
 		return runTokenRevoke(ctx, args[1:], env)
 	}
+	if len(args) > 0 && args[0] == "list" {
+		return runTokenList(ctx, args[1:], env)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json] | tarian token revoke ID")
+		return usageError("usage: tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json] | tarian token list [--tenant ID|*] [--json] | tarian token revoke ID")
 	}
 	fs := newFlagSet("token create", env)
 	ten := fs.String("tenant", "", "tenant the token is scoped to (not for provider roles)")
@@ -122,6 +125,72 @@ func runToken(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stderr, "created %s token %s for %s; it is shown only once\n", out["role"], out["id"], scope)
 	return nil
+}
+
+// runTokenList lists the tokens the caller could revoke (GET
+// /api/v1/tokens): a tenant-admin its tenant's ingest, analyst and viewer
+// tokens, a provider-admin every token, one tenant's (--tenant ID) or the
+// provider's own (--tenant '*'). Never a secret.
+func runTokenList(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("token list", env)
+	ten := fs.String("tenant", "", "one tenant's tokens (provider-admin; '*' the provider's own); a tenant-admin's own by default")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError("usage: tarian token list [--tenant ID|*] [--json]")
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/tokens"
+	if *ten != "" {
+		path += "?" + url.Values{"tenant": {*ten}}.Encode()
+	}
+	var out struct {
+		Tokens []tokenListJSON `json:"tokens"`
+	}
+	if err := c.json(ctx, "GET", path, nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, out.Tokens)
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTENANT\tROLE\tNAME\tCREATED\tEXPIRES")
+	for _, t := range out.Tokens {
+		scope := t.Tenant
+		if scope == "" {
+			scope = "*"
+		}
+		name := t.Name
+		if name == "" {
+			name = "-"
+		}
+		expires := "never"
+		if t.Expires != nil {
+			expires = t.Expires.UTC().Format(time.RFC3339)
+			if !t.Expires.After(now) {
+				expires += " (expired)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, scope, t.Role, name, t.Created.UTC().Format(time.RFC3339), expires)
+	}
+	return tw.Flush()
+}
+
+// tokenListJSON is a token as GET /api/v1/tokens lists it.
+type tokenListJSON struct {
+	ID      string     `json:"id"`
+	Tenant  string     `json:"tenant,omitempty"`
+	Role    string     `json:"role"`
+	Name    string     `json:"name"`
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires,omitempty"`
 }
 
 func runDeadLetters(ctx context.Context, args []string, env Env) error {

@@ -48,6 +48,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian tenant remove ID [--export FILE]   provider-admin: offboarding; deletes every data of the tenant (after exporting it to FILE), prints the signed receipt
   tarian tenant verify-receipt FILE [--public-key HEX] [--export FILE]   checks a removal receipt's signature (and the export it names)
   tarian token create [--tenant ID] --role ROLE [--name NAME] [--expires T] [--json]
+  tarian token list [--tenant ID|*] [--json]
   tarian token revoke ID
   tarian user add NAME [--tenant ID] --role ROLE [--email E] [--password-stdin] [--require-mfa]
   tarian user list [--tenant ID] [--json]

@@ -30,7 +30,7 @@ func suppressAdd(ctx context.Context, args []string, env Env) error {
 	ten := fs.String("tenant", "", "the member (provider roles; a tenant role's own by default)")
 	rule := fs.String("rule", "", "the rule ID whose alerts to stop (required)")
 	var where stringList
-	fs.Var(&where, "where", "FIELD=VALUE the detection must hold (an entity type such as host, user, source.ip, or an event field); repeat for all of several")
+	fs.Var(&where, "where", "FIELD=VALUE the detection must hold (an entity type such as host, user, source.ip, a field naming one such as host.name or user.name, or a field the rule tests); repeat for all of several")
 	reason := fs.String("reason", "", "why (required; shown with the suppression)")
 	expires := fs.String("expires", "", "when it stops applying: RFC 3339, or a duration from now (8h, 7d); never by default")
 	asJSON := fs.Bool("json", false, "the suppression as JSON")

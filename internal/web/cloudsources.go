@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/tarian-soc/tarian/internal/auth"
@@ -91,6 +92,13 @@ func (a *API) postCloudSource(w http.ResponseWriter, r *http.Request, p auth.Pri
 		// The decoder's message never quotes values, so the secret stays out.
 		return badRequest("JSON body: " + err.Error())
 	}
+	// A stream named twice would be polled twice each round and listed
+	// twice in the source's health.
+	for i, st := range n.Streams {
+		if slices.Contains(n.Streams[:i], st) {
+			return badRequest(fmt.Sprintf("invalid cloud source: streams: %q named twice", st))
+		}
+	}
 	info, err := a.d.CloudSources.Add(r.Context(), t, n)
 	if err != nil {
 		return cloudSourceError(err)
@@ -111,10 +119,22 @@ func (a *API) deleteCloudSource(w http.ResponseWriter, r *http.Request, p auth.P
 	if err != nil || id < 1 {
 		return badRequest("id: want the cloud source's number")
 	}
+	// The audit record names what was removed, as the one of its adding
+	// does: an auditor should not need that older record to tell.
+	detail := fmt.Sprintf("id=%d", id)
+	l, err := a.d.CloudSources.List(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	for _, src := range l {
+		if src.ID == id {
+			detail = fmt.Sprintf("id=%d name=%q directory_tenant=%s client_id=%s", src.ID, src.Name, src.DirectoryTenant, src.ClientID)
+		}
+	}
 	if err := a.d.CloudSources.Remove(r.Context(), t, id); err != nil {
 		return cloudSourceError(err)
 	}
-	if err := a.audit(r.Context(), p, "cloud_source.remove", string(t), fmt.Sprintf("id=%d", id)); err != nil {
+	if err := a.audit(r.Context(), p, "cloud_source.remove", string(t), detail); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -84,3 +84,37 @@ func TestCloudSourcesTenantScopedAndSecretWriteOnly(t *testing.T) {
 		t.Errorf("second delete: %d, want 404", status)
 	}
 }
+
+// TestCloudSourceStreamsOnceAndRemovalAudited: a stream named twice is
+// refused (it would be polled twice a round and listed twice in the
+// health), and the removal's audit record names the source removed.
+func TestCloudSourceStreamsOnceAndRemovalAudited(t *testing.T) {
+	w := newWorld(t)
+	admin := w.tokens["a/tenant-admin"]
+	twice := []byte(`{"name":"contoso","directory_tenant":"11111111-2222-3333-4444-555555555555","client_id":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","client_secret":"s3cret","streams":["entra-signin","entra-audit","entra-signin"]}`)
+	if status, out := w.s.Do(t, "POST", "/api/v1/cloud-sources", admin, twice); status != 400 || !strings.Contains(string(out), `entra-signin`) || !strings.Contains(string(out), "twice") {
+		t.Errorf("a stream twice: %d %s, want 400 naming it", status, out)
+	}
+	once := []byte(`{"name":"contoso","directory_tenant":"11111111-2222-3333-4444-555555555555","client_id":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","client_secret":"s3cret","streams":["entra-signin"]}`)
+	status, out := w.s.Do(t, "POST", "/api/v1/cloud-sources", admin, once)
+	var created struct{ ID int64 }
+	if status != 201 || json.Unmarshal(out, &created) != nil {
+		t.Fatalf("add: %d %s", status, out)
+	}
+	if status, out := w.s.Do(t, "DELETE", fmt.Sprintf("/api/v1/cloud-sources/%d", created.ID), admin, nil); status != 204 {
+		t.Fatalf("delete: %d %s", status, out)
+	}
+	var trail struct {
+		Records []struct{ Action, Detail string }
+	}
+	w.s.JSON(t, "GET", "/api/v1/audit", admin, nil, &trail)
+	for _, r := range trail.Records {
+		if r.Action == "cloud_source.remove" {
+			if !strings.Contains(r.Detail, `name="contoso"`) || !strings.Contains(r.Detail, "client_id=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee") {
+				t.Errorf("cloud_source.remove detail %q does not name the source", r.Detail)
+			}
+			return
+		}
+	}
+	t.Error("no cloud_source.remove record")
+}

@@ -315,10 +315,13 @@ func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal
 		return badRequest(err.Error())
 	}
 	var tid tenant.ID
-	if req.Tenant != "" {
+	switch {
+	case req.Tenant != "":
 		if tid, err = tenant.Parse(req.Tenant); err != nil {
 			return err
 		}
+	case p.Role == auth.RoleTenantAdmin && !role.Provider():
+		tid = p.Tenant // a member's admin makes its own member's tokens, as its users
 	}
 	secret, id, hash := auth.NewSecret()
 	tok := auth.Token{ID: id, Tenant: tid, Role: role, Name: req.Name, Hash: hash, Created: time.Now().UTC(), Expires: req.Expires.UTC()}
@@ -329,7 +332,7 @@ func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal
 		return badRequest(err.Error())
 	}
 	if !p.CanCreateToken(tok) {
-		return fmt.Errorf("%w: role %s may not create a %s token for this scope", auth.ErrForbidden, p.Role, role)
+		return fmt.Errorf("%w: role %s may not create a token of role %s for this scope", auth.ErrForbidden, p.Role, role)
 	}
 	// An expiring token's rights end when it does: it cannot leave
 	// behind a token that outlives it.

@@ -196,10 +196,23 @@ func (a *API) putAsset(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		return err
 	}
 	req.Tenant = t
+	// The audit record says what the criticality was (before: null when
+	// it was normal), so a trail reader sees a downgrade as one.
+	var before any
+	as, err := a.d.Alerts.Assets(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	for _, old := range as {
+		if old.Key() == req.Key() {
+			before = old
+			break
+		}
+	}
 	if err := a.d.Alerts.SetAsset(r.Context(), req); err != nil {
 		return err
 	}
-	if err := a.auditChange(r.Context(), p, "asset.set", t, 0, nil, req); err != nil {
+	if err := a.auditChange(r.Context(), p, "asset.set", t, 0, before, req); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	writeJSON(w, http.StatusOK, req)

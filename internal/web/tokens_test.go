@@ -102,3 +102,18 @@ func TestTokenCannotOutliveItsCreator(t *testing.T) {
 		t.Errorf("token by a token without expiry = %d %s", a.status, a.body)
 	}
 }
+
+// TestTokenTenantDefaultsToTheAdmins: a member's admin naming no tenant
+// makes a token of its own member, as it makes users; the provider's
+// admin must name one.
+func TestTokenTenantDefaultsToTheAdmins(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"role": "ingest", "name": "firewall"}, req{token: w.tokens["a/tenant-admin"]})
+	var got struct{ Tenant, Role string }
+	if err := json.Unmarshal(a.body, &got); a.status != 201 || err != nil || got.Tenant != "council-a" || got.Role != "ingest" {
+		t.Errorf("a member admin's token without a tenant = %d %s; want council-a's ingest token", a.status, a.body)
+	}
+	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"role": "ingest"}, req{token: w.tokens["provider-admin"]}); a.status != 400 {
+		t.Errorf("the provider's ingest token without a tenant = %d %s; want 400", a.status, a.body)
+	}
+}

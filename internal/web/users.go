@@ -120,7 +120,11 @@ type userRequest struct {
 
 func (a *API) postUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	var req userRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&req); err != nil {
+	// A misspelt field is refused, not ignored: {"requireMFA":true} would
+	// otherwise make a user who logs in without a second factor.
+	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
 		return badRequest("body: " + err.Error())
 	}
 	role, err := auth.ParseRole(req.Role)
@@ -139,7 +143,10 @@ func (a *API) postUser(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		return badRequest(err.Error())
 	}
 	if !p.CanManageUser(u) {
-		return fmt.Errorf("%w: role %s may not create a %s user of %q", auth.ErrForbidden, p.Role, u.Role, u.Tenant)
+		if u.Tenant == "" {
+			return fmt.Errorf("%w: role %s may not create a %s user (a provider role)", auth.ErrForbidden, p.Role, u.Role)
+		}
+		return fmt.Errorf("%w: role %s may not create a %s user of %s", auth.ErrForbidden, p.Role, u.Role, u.Tenant)
 	}
 	pw, generated := req.Password, false
 	if pw == "" {
@@ -174,7 +181,12 @@ func (a *API) hashPassword(pw string) string {
 }
 
 func (a *API) auditUser(r *http.Request, p auth.Principal, action string, u auth.User) error {
-	detail, _ := json.Marshal(map[string]string{"user": u.Name, "role": string(u.Role), "tenant": string(u.Tenant)})
+	d := map[string]any{"user": u.Name, "role": string(u.Role), "tenant": string(u.Tenant)}
+	if action == "user.create" {
+		// Whether the new user must use MFA is part of what was decided.
+		d["require_mfa"] = u.RequireMFA
+	}
+	detail, _ := json.Marshal(d)
 	if err := a.audit(r.Context(), p, action, string(u.Tenant), string(detail)); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

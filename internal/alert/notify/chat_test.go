@@ -162,3 +162,17 @@ func TestChatPermanentErrorNamesNoSecret(t *testing.T) {
 		t.Errorf("Test = %v", err)
 	}
 }
+
+// TestRefusalWithoutBodyNamesStatus: a receiver that refuses with an empty
+// body leaves a reason that still says something ("HTTP 500: internal
+// server error"), not one that ends in a dangling colon.
+func TestRefusalWithoutBodyNamesStatus(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	t.Cleanup(srv.Close)
+	e := start(t, fast(), trust(srv))
+	ch := e.add(t, "council-a", notify.NewChannel{Kind: notify.Slack, URL: srv.URL + "/services/T000/B000/XXXX"})
+	err := e.svc.Test(context.Background(), "council-a", ch.ID)
+	if err == nil || !strings.HasSuffix(err.Error(), "HTTP 500: internal server error") {
+		t.Errorf("Test = %v", err)
+	}
+}

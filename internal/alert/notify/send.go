@@ -178,7 +178,15 @@ func (t *transport) post(ctx context.Context, strict bool, rawURL, target string
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	se := &sendError{err: fmt.Errorf("post to %s: HTTP %d: %s", target, resp.StatusCode, oneLine(strings.TrimSpace(string(answer)), 200))}
+	// The receiver's answer says why; without one, the status's name does.
+	why := oneLine(strings.TrimSpace(string(answer)), 200)
+	if why == "" {
+		why = strings.ToLower(http.StatusText(resp.StatusCode))
+	}
+	if why == "" {
+		why = "no answer"
+	}
+	se := &sendError{err: fmt.Errorf("post to %s: HTTP %d: %s", target, resp.StatusCode, why)}
 	switch code := resp.StatusCode; {
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
