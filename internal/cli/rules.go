@@ -170,6 +170,8 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 	var rulePaths stringList
 	jsonOut := fset.Bool("json", false, "print matches as JSON lines (the default; kept for the stable interface)")
 	mappingFile := fset.String("mapping", "", "extend the default field and log-source mapping with this YAML file")
+	var placeholders stringList
+	fset.Var(&placeholders, "placeholder", "NAME=V1,V2: values of %NAME% in |expand rules, as 'tarian rules placeholders' sets them for a tenant (repeatable)")
 	var events, flagArgs []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -196,7 +198,12 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 	_ = jsonOut
 	events = append(events, fset.Args()...)
 	if len(rulePaths) == 0 || len(events) == 0 {
-		fmt.Fprintln(stderr, "usage: tarian rules test --rules PATH... [--json] EVENTS.jsonl...")
+		fmt.Fprintln(stderr, "usage: tarian rules test --rules PATH... [--json] [--placeholder NAME=V1,V2]... EVENTS.jsonl...")
+		return 2
+	}
+	values, err := placeholderValues(placeholders)
+	if err != nil {
+		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
 		return 2
 	}
 	files, err := ruleFiles(rulePaths)
@@ -227,7 +234,7 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tarian rules test: mapping: %v\n", err)
 		return 2
 	}
-	eng, err := detect.Compile(rules, detect.Options{Mapping: mapping})
+	eng, err := detect.Compile(rules, detect.Options{Mapping: mapping, Placeholders: values})
 	if err != nil {
 		fmt.Fprintf(stderr, "tarian rules test: %v\n", err)
 		return 2
@@ -277,6 +284,24 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%s loaded (%d not evaluated, %d failed to parse); %s, %s, %s; %.0f events/s\n",
 		plural(eng.Rules(), "rule"), len(eng.Skipped()), bad, plural(nEvents, "event"), plural(nMatches, "match"), plural(nBad, "bad event"), rate)
 	return 0
+}
+
+// placeholderValues reads --placeholder NAME=V1,V2 flags as the server
+// keeps a tenant's values (tarian rules placeholders): a name given twice
+// keeps its last values.
+func placeholderValues(flags []string) (map[string][]string, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	for _, f := range flags {
+		name, vals, ok := strings.Cut(f, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--placeholder %q: want NAME=VALUE[,VALUE...]", f)
+		}
+		out[name] = strings.Split(vals, ",")
+	}
+	return out, nil
 }
 
 func testFile(eng *detect.Engine, state *detect.State, parser *logparse.Parser, path string, enc *json.Encoder, nEvents, nMatches, nBad *int, stderr io.Writer) error {

@@ -251,3 +251,42 @@ func TestRulesTestGroundTruth(t *testing.T) {
 	}
 	t.Logf("ground truth through rules test: %d of %d rows", hits, len(rows))
 }
+
+// A tenant's %admins% values (tarian rules placeholders) can be given to
+// rules test, so an |expand rule fires offline as it does on the server;
+// without them it matches nothing, there as here.
+func TestRulesTestPlaceholders(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"r/admin.yml": "title: Admin logon\nid: 44444444-4444-4444-4444-444444444444\nlogsource: {product: windows, service: security}\ndetection:\n  sel:\n    EventID: 4624\n    TargetUserName|expand: '%admins%'\n  condition: sel\n",
+		"ev.jsonl": `{"EventID":4624,"Channel":"Security","TargetUserName":"CORP\\alice"}
+{"EventID":4624,"Channel":"Security","TargetUserName":"bob"}
+{"EventID":4624,"Channel":"Security","TargetUserName":"root"}
+`,
+	})
+	ev := filepath.Join(dir, "ev.jsonl")
+	lines := func(args ...string) []int {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := runRulesTest(append([]string{"--rules", filepath.Join(dir, "r")}, append(args, ev)...), &out, &errb); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		var got []int
+		if strings.TrimSpace(out.String()) == "" {
+			return nil
+		}
+		for _, m := range readMatches(t, out.String()) {
+			got = append(got, m.Line)
+		}
+		return got
+	}
+	if got := lines(); len(got) != 0 {
+		t.Errorf("no placeholder values: matches at lines %v", got)
+	}
+	if got := lines("--placeholder", `admins=CORP\alice,root`); !cmp.Equal(got, []int{1, 3}) {
+		t.Errorf("matches at lines %v, want [1 3]", got)
+	}
+	var out, errb bytes.Buffer
+	if code := runRulesTest([]string{"--rules", filepath.Join(dir, "r"), "--placeholder", "admins", ev}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "NAME=VALUE") {
+		t.Errorf("bad --placeholder: exit %d, stderr %q", code, errb.String())
+	}
+}

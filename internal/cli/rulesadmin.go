@@ -151,6 +151,11 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 				Reason      string `json:"reason"`
 				Unsupported bool   `json:"unsupported"`
 			} `json:"failed"`
+			Warnings []struct {
+				File   string `json:"file"`
+				Line   int    `json:"line"`
+				Reason string `json:"reason"`
+			} `json:"warnings"`
 		}
 		path := "/api/v1/rules"
 		if *ten != "" {
@@ -161,6 +166,9 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 		}
 		imported += res.Imported
 		active, notEvaluated, logSources = res.Active, res.NotEvaluated, res.LogSources
+		for _, w := range res.Warnings {
+			fmt.Fprintf(env.Stderr, "%s:%d: note: %s\n", w.File, w.Line, w.Reason)
+		}
 		seen := map[string]bool{}
 		for _, f := range res.Failed {
 			where := f.File
@@ -183,8 +191,21 @@ func runRulesImport(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	writeNotEvaluated(env.Stderr, logSources)
-	fmt.Fprintf(env.Stderr, "%s: %d imported, %d failed, %d unsupported; %s active, %d not evaluated here (see 'tarian rules list')\n",
-		plural(len(files), "file"), imported, failed, unsupported, plural(active, "rule"), notEvaluated)
+	if *ten != "" {
+		// A tenant's import is of its filter documents: count those.
+		var filters, applied int
+		for _, l := range logSources {
+			if l.Kind == "filter" {
+				filters += l.Rules
+				applied += l.Active
+			}
+		}
+		fmt.Fprintf(env.Stderr, "%s: %d imported, %d failed, %d unsupported; %s has %s, %d applied, %d not (see 'tarian rules list --tenant %s')\n",
+			plural(len(files), "file"), imported, failed, unsupported, *ten, plural(filters, "filter document"), applied, filters-applied, *ten)
+	} else {
+		fmt.Fprintf(env.Stderr, "%s: %d imported, %d failed, %d unsupported; %s active, %d not evaluated here (see 'tarian rules list')\n",
+			plural(len(files), "file"), imported, failed, unsupported, plural(active, "rule"), notEvaluated)
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d files failed to import", failed)
 	}

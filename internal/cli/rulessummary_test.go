@@ -91,3 +91,46 @@ func TestRulesLogSourceSummary(t *testing.T) {
 		t.Errorf("rules list --json: %d, %d lines\n%s", code, n, out)
 	}
 }
+
+// TestRulesImportNotes: importing a rule again from another file says it
+// replaces the stored version, and a tenant's import counts its filter
+// documents and names the one that excludes nothing (a mistyped rule id).
+func TestRulesImportNotes(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	s.AddTenant(t, "gwynedd")
+	admin := cmdEnv{url: s.URL, token: servertest.AdminToken}
+	rule := "title: whoami\nid: 11111111-1111-4111-8111-111111111111\nlogsource: {product: windows, category: process_creation}\n" +
+		"detection:\n  sel: {Image|endswith: '\\whoami.exe'}\n  condition: sel\nlevel: low\n"
+	dir := writeFiles(t, map[string]string{
+		"v1/both.yml":   "title: other\nid: 55555555-5555-4555-8555-555555555555\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel: {Image|endswith: '\\other.exe'}\n  condition: sel\n---\n" + rule,
+		"v2/whoami.yml": strings.Replace(rule, "level: low", "level: high", 1),
+		"f/lab.yml":     "title: lab\nid: 66666666-6666-4666-8666-666666666666\nlogsource: {product: windows}\nfilter:\n  rules: [11111111-1111-4111-8111-111111111111]\n  lab: {Computer|startswith: LAB-}\n  condition: not lab\n",
+		"f/typo.yml":    "title: typo\nid: 77777777-7777-4777-8777-777777777777\nlogsource: {product: windows}\nfilter:\n  rules: [11111111-1111-4111-8111-11111111111l]\n  lab: {Computer|startswith: LAB-}\n  condition: not lab\n",
+	})
+	if code, _, errs := admin.run(t, "", "rules", "import", filepath.Join(dir, "v1")); code != 0 {
+		t.Fatalf("rules import v1: %d %s", code, errs)
+	}
+	code, _, errs := admin.run(t, "", "rules", "import", filepath.Join(dir, "v2"))
+	if want := "v2/whoami.yml:1: note: replaces the version of rule 11111111-1111-4111-8111-111111111111 imported earlier from " + filepath.Join(dir, "v1/both.yml"); code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("rules import v2: %d, stderr lacks %q:\n%s", code, want, errs)
+	}
+	if !strings.Contains(errs, "2 rules active, 0 not evaluated") {
+		t.Errorf("rules import v2 counts the replaced version:\n%s", errs)
+	}
+	code, _, errs = admin.run(t, "", "rules", "import", "--tenant", "gwynedd", filepath.Join(dir, "f"))
+	for _, want := range []string{
+		"typo.yml:1: note: filter is for \"11111111-1111-4111-8111-11111111111l\"",
+		"gwynedd has 2 filter documents, 1 applied, 1 not",
+	} {
+		if code != 0 || !strings.Contains(errs, want) {
+			t.Errorf("rules import --tenant: %d, stderr lacks %q:\n%s", code, want, errs)
+		}
+	}
+	code, out, _ := admin.run(t, "", "rules", "list", "--tenant", "gwynedd")
+	if code != 0 || !strings.Contains(out, "66666666-6666-4666-8666-666666666666") || !strings.Contains(out, "windows/-/- (filters)") {
+		t.Errorf("rules list --tenant does not show the tenant's filters: %d\n%s", code, out)
+	}
+	if _, out, _ := admin.run(t, "", "rules", "list"); strings.Contains(out, "66666666") || strings.Count(out, "11111111-1111-4111-8111-111111111111") != 1 {
+		t.Errorf("rules list:\n%s", out)
+	}
+}

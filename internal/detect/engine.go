@@ -59,6 +59,9 @@ type Skipped struct {
 	// Unmapped says the reason is that the mapping does not cover the
 	// rule's log source (no parser Tarian knows produces it).
 	Unmapped bool
+	// ReplacedBy is the later rule with the same id that took this one's
+	// place (a rule imported again, edited, from another file).
+	ReplacedBy *sigma.Rule
 }
 
 // Engine is a compiled rule set. It is immutable and safe for concurrent use.
@@ -249,9 +252,22 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 		return vs, nil
 	}
 
+	rules = e.latestByID(rules)
 	byRef := map[string][]*crule{}
 	var filters, corrs []*sigma.Rule
+	// silent are the rules a retired correlation refers to: written as its
+	// building blocks, they stay as silent as while it ran.
+	silent := map[string]bool{}
 	for _, r := range rules {
+		if retired(r) {
+			e.skipped = append(e.skipped, Skipped{Rule: r, Reason: fmt.Sprintf("status %s: retired, not evaluated", strings.ToLower(r.Status))})
+			if r.Correlation != nil && !r.Correlation.Generate {
+				for _, ref := range r.Correlation.Rules {
+					silent[ref] = true
+				}
+			}
+			continue
+		}
 		switch {
 		case r.Filter != nil:
 			filters = append(filters, r)
@@ -294,6 +310,11 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 	e.filters = make([][]node, len(e.rules))
 	e.addFilters(filters)
 	e.corrByKey = map[string]*ccorr{}
+	for ref := range silent {
+		for _, c := range byRef[ref] {
+			c.generate = false
+		}
+	}
 	e.compileCorrelations(corrs, byRef)
 	// Aliases: a field the rules use, filled from another event field when
 	// the event lacks it.
@@ -316,6 +337,40 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 	}
 	e.pool.New = func() any { return newEvState(e) }
 	return e, nil
+}
+
+// latestByID keeps, of the rules that share an id, the last one given: a
+// rule given again (a new version of it, from another file or a later
+// document) replaces the earlier one rather than run beside it and raise
+// every alert twice. The earlier ones are listed by Skipped as replaced.
+func (e *Engine) latestByID(rules []*sigma.Rule) []*sigma.Rule {
+	last := map[string]*sigma.Rule{}
+	for _, r := range rules {
+		if r.ID != "" {
+			last[r.ID] = r
+		}
+	}
+	out := make([]*sigma.Rule, 0, len(rules))
+	for _, r := range rules {
+		if l := last[r.ID]; r.ID != "" && l != r {
+			e.skipped = append(e.skipped, Skipped{Rule: r, ReplacedBy: l,
+				Reason: fmt.Sprintf("replaced by the rule with the same id (%s) in %s:%d", r.ID, l.File, l.Line)})
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// retired says the rule's status is deprecated or unsupported: in Sigma,
+// a rule not to be used (replaced by another, or unusable as it stands).
+// Importing a rule again with one of these is how it is retired.
+func retired(r *sigma.Rule) bool {
+	switch strings.ToLower(r.Status) {
+	case "deprecated", "unsupported":
+		return true
+	}
+	return false
 }
 
 // sourceID returns the field id of a rename source: the field itself, or
@@ -369,10 +424,23 @@ func (e *Engine) addFilters(filters []*sigma.Rule) {
 			e.skipped = append(e.skipped, Skipped{Rule: f, Reason: err.Error()})
 			continue
 		}
+		if retired(f) {
+			e.skipped = append(e.skipped, Skipped{Rule: f, Reason: fmt.Sprintf("status %s: retired, not applied", strings.ToLower(f.Status))})
+			continue
+		}
+		var unknown []string
 		for _, ref := range f.Filter.Rules {
+			if len(e.byRef[ref]) == 0 {
+				unknown = append(unknown, fmt.Sprintf("%q", ref))
+			}
 			for _, c := range e.byRef[ref] {
 				e.filters[c.idx] = append(e.filters[c.idx], n)
 			}
+		}
+		if len(unknown) > 0 && len(unknown) == len(f.Filter.Rules) {
+			// A mistyped id would otherwise exclude nothing, silently.
+			e.skipped = append(e.skipped, Skipped{Rule: f,
+				Reason: fmt.Sprintf("filter is for %s, not an evaluated rule here (a mistyped id or name?): it excludes nothing", strings.Join(unknown, ", "))})
 		}
 	}
 }
@@ -400,7 +468,7 @@ func (e *Engine) WithFilters(filters []*sigma.Rule) *Engine {
 	for i, f := range e.filters {
 		c.filters[i] = slices.Clone(f)
 	}
-	c.addFilters(filters)
+	c.addFilters(c.latestByID(filters))
 	c.pool.New = func() any { return newEvState(c) }
 	return c
 }

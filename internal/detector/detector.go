@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -112,6 +113,13 @@ type ruleset struct {
 	skipped      []detect.Skipped
 	disabled     map[tenant.ID]map[string]bool
 	placeholders map[tenant.ID]map[string][]string
+	// filters are each tenant's own filter documents, and filterSkipped
+	// those of them its engine cannot apply, with the reason.
+	filters       map[tenant.ID][]*sigma.Rule
+	filterSkipped map[tenant.ID][]detect.Skipped
+	// replaced are the shared rules a later import with the same id
+	// replaced, and the reason (which file replaced them).
+	replaced []detect.Skipped
 }
 
 // engineFor returns the engine that evaluates tenant t's events.
@@ -154,6 +162,10 @@ func (s *Service) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load rules: %w", err)
 	}
+	// In import order, so that a rule imported again with the same id
+	// from another file replaces the earlier version (detect.Compile keeps
+	// the last one).
+	sortByImport(files)
 	var rules []*sigma.Rule
 	for _, f := range files {
 		rs, err := sigma.Parse(f.Name, f.Data)
@@ -170,16 +182,37 @@ func (s *Service) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("compile rules: %w", err)
 	}
+	// A replaced version is no rule of the set any more: it is neither
+	// listed nor counted, and tenants' engines do not see it.
+	replaced := map[*sigma.Rule]bool{}
+	var skipped, replacedSk []detect.Skipped
 	for _, sk := range eng.Skipped() {
+		if sk.ReplacedBy != nil {
+			replaced[sk.Rule] = true
+			replacedSk = append(replacedSk, sk)
+			s.d.Log.Info("rule replaced by a later import with the same id", "rule_id", sk.Rule.ID, "file", sk.Rule.File, "reason", sk.Reason)
+			continue
+		}
+		skipped = append(skipped, sk)
 		s.d.Log.Debug("rule not evaluated", "rule_id", sk.Rule.ID, "file", sk.Rule.File, "reason", sk.Reason)
 	}
-	rs := &ruleset{engine: eng, byTenant: map[tenant.ID]*detect.Engine{}, rules: rules, skipped: eng.Skipped(), disabled: disabled}
+	if len(replaced) > 0 {
+		rules = slices.DeleteFunc(rules, func(r *sigma.Rule) bool { return replaced[r] })
+	}
+	rs := &ruleset{engine: eng, byTenant: map[tenant.ID]*detect.Engine{}, rules: rules, skipped: skipped, disabled: disabled,
+		filters: map[tenant.ID][]*sigma.Rule{}, filterSkipped: map[tenant.ID][]detect.Skipped{}, replaced: replacedSk}
 	if err := s.tenantEngines(ctx, rs); err != nil {
 		return err
 	}
 	s.rs.Store(rs)
-	s.d.Log.Info("rules loaded", "rules", eng.Rules(), "not_evaluated", len(eng.Skipped()), "tenant_engines", len(rs.byTenant))
+	s.d.Log.Info("rules loaded", "rules", eng.Rules(), "not_evaluated", len(skipped), "tenant_engines", len(rs.byTenant))
 	return nil
+}
+
+// sortByImport orders files by the time they were imported (the store
+// lists them by key).
+func sortByImport(files []RuleFile) {
+	sort.SliceStable(files, func(i, j int) bool { return files[i].Imported.Before(files[j].Imported) })
 }
 
 // tenantEngines builds the engines of tenants that have placeholder values
@@ -206,6 +239,7 @@ func (s *Service) tenantEngines(ctx context.Context, rs *ruleset) error {
 		rs.byTenant[t] = eng
 	}
 	for t, files := range filterFiles {
+		sortByImport(files)
 		var filters []*sigma.Rule
 		for _, f := range files {
 			fs, err := sigma.Parse(f.Name, f.Data)
@@ -214,7 +248,17 @@ func (s *Service) tenantEngines(ctx context.Context, rs *ruleset) error {
 			}
 			filters = append(filters, fs...)
 		}
-		rs.byTenant[t] = rs.engineFor(t).WithFilters(filters)
+		eng := rs.engineFor(t).WithFilters(filters)
+		rs.byTenant[t] = eng
+		replaced := map[*sigma.Rule]bool{}
+		for _, sk := range eng.Skipped() {
+			if sk.ReplacedBy != nil {
+				replaced[sk.Rule] = true
+				continue
+			}
+			rs.filterSkipped[t] = append(rs.filterSkipped[t], sk)
+		}
+		rs.filters[t] = slices.DeleteFunc(filters, func(r *sigma.Rule) bool { return replaced[r] })
 	}
 	return nil
 }
@@ -245,8 +289,13 @@ type ImportResult struct {
 	// example a log source with no mapping); `tarian rules list` says why.
 	NotEvaluated int `json:"not_evaluated"`
 	// LogSources counts every imported rule per log source after the
-	// import: active, not evaluated and why.
+	// import: active, not evaluated and why (with a tenant: the shared
+	// rules as that tenant sees them, and its filter documents).
 	LogSources []LogSourceSummary `json:"logsources"`
+	// Warnings are documents of the imported files that were stored but
+	// do nothing: a filter that names no evaluated rule, a rule replaced
+	// by another of the same id in the same import.
+	Warnings []FileError `json:"warnings,omitempty"`
 }
 
 // Import parses files and stores those whose every document parses
@@ -287,7 +336,9 @@ func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (
 			key = f.Name
 		}
 		res.Rules += len(rules)
-		good = append(good, RuleFile{Key: key, Name: f.Name, Data: f.Data, Imported: now})
+		// Each file a time of its own, in the order given: of two versions
+		// of one rule in an import, the later runs.
+		good = append(good, RuleFile{Key: key, Name: f.Name, Data: f.Data, Imported: now.Add(time.Duration(len(good)))})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -309,7 +360,33 @@ func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (
 	res.Imported = len(good)
 	rs := s.rs.Load()
 	res.Active, res.NotEvaluated = rs.engine.Rules(), len(rs.skipped)
-	res.LogSources = Summarize(s.Rules(""))
+	res.LogSources = Summarize(s.Rules(t))
+	imported := map[string]bool{}
+	for _, f := range good {
+		imported[f.Name] = true
+	}
+	skipped := rs.skipped
+	if t != "" {
+		skipped = rs.filterSkipped[t]
+	}
+	for _, sk := range skipped {
+		if imported[sk.Rule.File] && !sk.Unmapped {
+			res.Warnings = append(res.Warnings, FileError{File: sk.Rule.File, Line: sk.Rule.Line, Reason: sk.Reason})
+		}
+	}
+	if t == "" {
+		// Two versions of one rule in this import: only the last runs.
+		for _, sk := range rs.replaced {
+			switch {
+			case imported[sk.Rule.File]:
+				res.Warnings = append(res.Warnings, FileError{File: sk.Rule.File, Line: sk.Rule.Line, Reason: sk.Reason})
+			case imported[sk.ReplacedBy.File]:
+				// An update, or an older version imported again: say which.
+				res.Warnings = append(res.Warnings, FileError{File: sk.ReplacedBy.File, Line: sk.ReplacedBy.Line,
+					Reason: fmt.Sprintf("replaces the version of rule %s imported earlier from %s", sk.Rule.ID, sk.Rule.File)})
+			}
+		}
+	}
 	return res, nil
 }
 
@@ -374,6 +451,8 @@ type RuleInfo struct {
 	Category string `json:"category,omitempty"`
 	Service  string `json:"service,omitempty"`
 	Kind     string `json:"kind"`
+	// Tenant is set on a tenant's own filter documents.
+	Tenant tenant.ID `json:"tenant,omitempty"`
 }
 
 // Rules lists the imported rules as tenant t sees them.
@@ -383,8 +462,21 @@ func (s *Service) Rules(t tenant.ID) []RuleInfo {
 	for _, sk := range rs.skipped {
 		skipped[sk.Rule] = sk
 	}
-	out := make([]RuleInfo, 0, len(rs.rules))
-	for _, r := range rs.rules {
+	for _, sk := range rs.filterSkipped[t] {
+		skipped[sk.Rule] = sk
+	}
+	// A tenant sees its own filter documents (its exclusions) with the
+	// shared rules.
+	all := rs.rules
+	if fs := rs.filters[t]; len(fs) > 0 {
+		all = append(slices.Clip(rs.rules), fs...)
+	}
+	out := make([]RuleInfo, 0, len(all))
+	own := map[*sigma.Rule]bool{}
+	for _, r := range rs.filters[t] {
+		own[r] = true
+	}
+	for _, r := range all {
 		kind := "detection"
 		switch {
 		case r.Correlation != nil:
@@ -396,6 +488,9 @@ func (s *Service) Rules(t tenant.ID) []RuleInfo {
 		out = append(out, RuleInfo{ID: r.ID, Title: r.Title, Level: r.Level, Status: r.Status, Author: r.Author, Tags: r.Tags,
 			File: r.File, Enabled: !rs.disabled[t][r.ID], Skipped: sk.Reason, Unmapped: sk.Unmapped,
 			Product: r.LogSource.Product, Category: r.LogSource.Category, Service: r.LogSource.Service, Kind: kind})
+		if own[r] {
+			out[len(out)-1].Tenant = t
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Title < out[j].Title })
 	return out

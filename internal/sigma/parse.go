@@ -51,7 +51,8 @@ func Parse(name string, data []byte) ([]*Rule, error) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, &Error{File: name, Line: yamlErrLine(err), Reason: "yaml: " + strings.TrimPrefix(err.Error(), "yaml: "), Kind: ErrInvalid})
+			line, reason := yamlErr(err)
+			errs = append(errs, &Error{File: name, Line: line, Reason: reason, Kind: ErrInvalid})
 			break // the decoder cannot resynchronise after a syntax error
 		}
 		root := &n
@@ -81,20 +82,49 @@ func Parse(name string, data []byte) ([]*Rule, error) {
 	return rules, nil
 }
 
-func yamlErrLine(err error) int {
-	// yaml.v3 messages look like "yaml: line 12: ..."
-	s := err.Error()
-	if i := strings.Index(s, "line "); i >= 0 {
-		j := i + 5
-		k := j
-		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
-			k++
-		}
-		if n, err := strconv.Atoi(s[j:k]); err == nil {
-			return n
+// yamlParserProblems are the problems yaml.v3's parser (not its scanner)
+// reports. For those it prints the line counted from 0 (the line before
+// the one meant), where the scanner's count from 1.
+var yamlParserProblems = []string{
+	"did not find expected <document start>",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected key",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"found undefined tag handle",
+	"found incompatible YAML document",
+	"found duplicate %YAML directive",
+	"found duplicate %TAG directive",
+}
+
+// yamlErr returns the line (from 1; 0 when unknown) and the reason of a
+// yaml.v3 syntax error, whose messages look like "yaml: line 12: ...". The
+// line is given once, as the error's line, not again in the reason. For
+// an unclosed bracket or a badly indented key it is the line where the
+// sequence or mapping that holds the mistake starts.
+func yamlErr(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	rest, ok := strings.CutPrefix(msg, "line ")
+	if !ok {
+		return 0, "yaml: " + msg
+	}
+	k := 0
+	for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+		k++
+	}
+	n, err2 := strconv.Atoi(rest[:k])
+	problem, ok := strings.CutPrefix(rest[k:], ": ")
+	if err2 != nil || !ok {
+		return 0, "yaml: " + msg
+	}
+	for _, p := range yamlParserProblems {
+		if strings.HasPrefix(problem, p) {
+			n++
+			break
 		}
 	}
-	return 0
+	return n, "yaml: " + problem
 }
 
 // docParser carries the file name for errors, and the document's warnings.

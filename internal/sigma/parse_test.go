@@ -283,3 +283,36 @@ func TestEveryModifierParses(t *testing.T) {
 		}
 	}
 }
+
+// A YAML syntax error is reported at the line of the mistake, or of the
+// sequence or mapping that holds it, and the line is said once: yaml.v3
+// counts its parser's lines from 0, so an unclosed bracket on line 5 was
+// reported at line 4, the line before.
+func TestParseYAMLErrorLines(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		line      int
+	}{
+		{"unclosed bracket", "title: a\nlogsource: {product: windows}\ndetection:\n  sel:\n    EventID: [1, 2\n  condition: sel\n", 5},
+		{"unclosed brace", "title: a\nlogsource: {product: windows}\ndetection:\n  sel: {EventID: 1\n  condition: sel\n", 4},
+		{"bad indentation", "title: a\nlogsource: {product: windows}\ndetection:\n  sel:\n    EventID: 1\n   bad: indent\n  condition: sel\n", 4},
+		{"tab (scanner)", "title: a\n\tlevel: high\n", 2},
+		{"mapping value (scanner)", "title: a\nlogsource: {product: windows}\ndetection:\n  sel:\n    EventID: a: b\n  condition: sel\n", 5},
+		{"third document", "title: a\n---\ntitle: b\n---\ntitle: c\ndetection:\n  sel: [1, 2\n  condition: sel\n", 7},
+	}
+	for _, tt := range tests {
+		_, err := Parse("e.yml", []byte(tt.doc))
+		var es Errors
+		if !errors.As(err, &es) || len(es) == 0 {
+			t.Errorf("%s: want an error, got %v", tt.name, err)
+			continue
+		}
+		last := es[len(es)-1]
+		if last.Line != tt.line {
+			t.Errorf("%s: line %d, want %d (%v)", tt.name, last.Line, tt.line, last)
+		}
+		if strings.Contains(last.Reason, "line ") {
+			t.Errorf("%s: reason %q names a line of its own", tt.name, last.Reason)
+		}
+	}
+}

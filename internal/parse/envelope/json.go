@@ -22,6 +22,7 @@ var TimeFields = []string{
 	event.FieldTimestamp,
 	"timestamp",
 	"time",
+	"eventTime", // AWS CloudTrail
 	"Event.System.TimeCreated.#attributes.SystemTime",
 	"TimeCreated",
 	"EventTime",

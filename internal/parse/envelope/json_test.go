@@ -39,6 +39,16 @@ func TestJSONParse(t *testing.T) {
 			},
 		},
 		{
+			name: "CloudTrail's eventTime",
+			in:   `{"eventVersion":"1.08","eventTime":"2026-11-24T01:22:00Z","eventName":"StopLogging"}`,
+			time: time.Date(2026, 11, 24, 1, 22, 0, 0, time.UTC),
+			fields: []event.Field{
+				f("eventVersion", "1.08"), f("eventTime", "2026-11-24T01:22:00Z"), f("eventName", "StopLogging"),
+				f("event.original", `{"eventVersion":"1.08","eventTime":"2026-11-24T01:22:00Z","eventName":"StopLogging"}`),
+				f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+		{
 			name: "evtx time, shipper's own original kept",
 			in:   `{"Event":{"System":{"TimeCreated":{"#attributes":{"SystemTime":"2019-03-19T23:39:43.964311Z"}}}},"event":{"original":"<raw>"}}`,
 			time: time.Date(2019, 3, 19, 23, 39, 43, 964311000, time.UTC),
