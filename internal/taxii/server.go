@@ -520,7 +520,7 @@ func (s *Server) getObjects(w http.ResponseWriter, r *http.Request, c Caller) {
 	}
 	env := envelope{More: more, Next: nextOf(objs, more)}
 	for _, o := range objs {
-		env.Objects = append(env.Objects, stix.Marked(o))
+		env.Objects = append(env.Objects, o.JSON)
 	}
 	writeJSON(w, http.StatusOK, env)
 }
@@ -563,7 +563,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, c Caller) {
 	}
 	env := envelope{More: more, Next: nextOf(objs, more)}
 	for _, o := range objs {
-		env.Objects = append(env.Objects, stix.Marked(o))
+		env.Objects = append(env.Objects, o.JSON)
 	}
 	writeJSON(w, http.StatusOK, env)
 }

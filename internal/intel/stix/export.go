@@ -313,32 +313,6 @@ func markingObject(id string) (intel.Object, bool) {
 	return MarkingObject(t), true
 }
 
-// Marked is o's JSON as it leaves Tarian: an object that came without any
-// marking carries the TLP Tarian holds it at (the import's default), so
-// that whoever receives it does not apply a looser default of its own.
-// Marking definitions, TLP:CLEAR objects and marked objects are as kept.
-func Marked(o intel.Object) json.RawMessage {
-	if o.Type == "marking-definition" || o.TLP == "" || o.TLP == intel.TLPClear {
-		return o.JSON
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(o.JSON, &m); err != nil {
-		return o.JSON
-	}
-	if _, ok := m["object_marking_refs"]; ok {
-		return o.JSON
-	}
-	if _, ok := m["granular_markings"]; ok {
-		return o.JSON
-	}
-	m["object_marking_refs"], _ = json.Marshal([]string{o.TLP.MarkingID()})
-	data, err := json.Marshal(m)
-	if err != nil {
-		return o.JSON
-	}
-	return data
-}
-
 // Bundle writes objs as a STIX 2.1 bundle, preceded by the TLP
 // marking-definitions (2.0, and 1.0 for objects that came with them) the
 // objects reference and do not include. The bundle id is derived from the
@@ -350,10 +324,6 @@ func Bundle(objs []intel.Object) ([]byte, error) {
 	}
 	var markings []intel.Object
 	name := strings.Builder{}
-	objs = slices.Clone(objs)
-	for i := range objs {
-		objs[i].JSON = Marked(objs[i])
-	}
 	for _, o := range objs {
 		var m struct {
 			ObjectMarkingRefs []string `json:"object_marking_refs"`
