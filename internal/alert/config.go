@@ -136,20 +136,20 @@ func validSLA(key string, m map[string]SLA) error {
 
 // dedupFor returns the deduplication of rule id in tenant t: the tenant's
 // rule override, the rule's, the tenant's default, else the default.
-func (c Config) dedupFor(t tenant.ID, id string) Dedup {
+func (c Config) dedupFor(t tenant.ID, id string) (d Dedup, ruleOwn bool) {
 	tc, ok := c.Tenants[t]
 	if ok {
 		if d, ok := tc.Rules[id]; ok {
-			return d
+			return d, true
 		}
 	}
 	if d, ok := c.Rules[id]; ok {
-		return d
+		return d, true
 	}
 	if ok && tc.Dedup != nil {
-		return *tc.Dedup
+		return *tc.Dedup, false
 	}
-	return c.Dedup
+	return c.Dedup, false
 }
 
 // SLAFor returns tenant t's service level for alerts of level l (zero

@@ -24,17 +24,18 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		tenant tenant.ID
-		rule   string
-		want   Dedup
+		tenant  tenant.ID
+		rule    string
+		want    Dedup
+		ruleOwn bool
 	}{
-		{"powys", "other", c.Dedup},
-		{"powys", "spray", c.Rules["spray"]},
-		{"gwynedd", "other", *c.Tenants["gwynedd"].Dedup},
-		{"gwynedd", "spray", c.Tenants["gwynedd"].Rules["spray"]},
+		{"powys", "other", c.Dedup, false},
+		{"powys", "spray", c.Rules["spray"], true},
+		{"gwynedd", "other", *c.Tenants["gwynedd"].Dedup, false},
+		{"gwynedd", "spray", c.Tenants["gwynedd"].Rules["spray"], true},
 	} {
-		if got := c.dedupFor(tc.tenant, tc.rule); got.Window != tc.want.Window || len(got.Key) != len(tc.want.Key) || got.Key[0] != tc.want.Key[0] {
-			t.Errorf("dedupFor(%s, %s) = %+v, want %+v", tc.tenant, tc.rule, got, tc.want)
+		if got, own := c.dedupFor(tc.tenant, tc.rule); got.Window != tc.want.Window || len(got.Key) != len(tc.want.Key) || got.Key[0] != tc.want.Key[0] || own != tc.ruleOwn {
+			t.Errorf("dedupFor(%s, %s) = %+v, %v; want %+v, %v", tc.tenant, tc.rule, got, own, tc.want, tc.ruleOwn)
 		}
 	}
 	if got := c.SLAFor("gwynedd", "critical"); got.Acknowledge != 5*time.Minute {

@@ -103,8 +103,15 @@ func (p *Pipeline) Raise(ctx context.Context, t tenant.ID, ds []Detection) ([]Ch
 			hits[id]++
 			continue
 		}
-		dd := p.cfg.dedupFor(t, d.RuleID)
-		pd := Pending{Detection: *d, Key: key(d, dd.Key), Window: dd.Window, GroupBy: p.cfg.Group.By, GroupWindow: p.cfg.Group.Window}
+		dd, ruleOwn := p.cfg.dedupFor(t, d.RuleID)
+		k := key(d, dd.Key)
+		if d.Producer == ProducerCorrelation && !ruleOwn {
+			// A correlation's group (the source address of a password
+			// spray) is what its alerts are about: two groups are two
+			// alerts, unless the rule's own key says otherwise.
+			k += groupKey(d)
+		}
+		pd := Pending{Detection: *d, Key: k, Window: dd.Window, GroupBy: p.cfg.Group.By, GroupWindow: p.cfg.Group.Window}
 		found := false
 		for _, e := range d.Entities {
 			if e.Type != EntityHost && e.Type != EntityUser {
@@ -154,6 +161,19 @@ func key(d *Detection, fields []string) string {
 			b.WriteByte(0x1f)
 		}
 		b.WriteString(strings.ToLower(fieldValue(d, f)))
+	}
+	return b.String()
+}
+
+// groupKey is a correlation detection's group-by values (its fields),
+// lower-cased, for its key.
+func groupKey(d *Detection) string {
+	var b strings.Builder
+	for _, f := range d.Fields {
+		b.WriteByte(0x1e)
+		b.WriteString(f.Name)
+		b.WriteByte('=')
+		b.WriteString(strings.ToLower(f.Value))
 	}
 	return b.String()
 }

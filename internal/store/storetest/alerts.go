@@ -35,6 +35,7 @@ func TestAlerts(t *testing.T, open func(t *testing.T) AlertStore) {
 		{"Window", testAlertWindow},
 		{"ResolvedNotJoined", testAlertResolvedNotJoined},
 		{"Key", testAlertKey},
+		{"CorrelationGroups", testCorrelationGroups},
 		{"Grouping", testAlertGrouping},
 		{"Risk", testAlertRisk},
 		{"Transitions", testAlertTransitions},
@@ -352,6 +353,34 @@ func testAlertKey(t *testing.T, s AlertStore) {
 	}
 	if n := len(mustAlerts(t, s, "council-a", alert.Filter{})); n != 5 {
 		t.Errorf("%d alerts, want 5", n)
+	}
+}
+
+// testCorrelationGroups: a correlation's alerts are one per group (two
+// addresses spraying passwords are two alerts, however the default key of
+// host and user reads), unless the rule's own key says otherwise.
+func testCorrelationGroups(t *testing.T, s AlertStore) {
+	addTenants(t, s, "council-a")
+	spray := func(rule, ip, hash string, at time.Time) alert.Detection {
+		return alert.Detection{Producer: alert.ProducerCorrelation, RuleID: rule, Title: "Password spraying", Level: "high",
+			Fields:    []event.Field{{Name: "IpAddress", Value: ip}},
+			Entities:  []alert.Entity{{Type: alert.EntitySourceIP, Value: ip}},
+			EventHash: hash, EventTime: at, Received: at.Add(time.Second)}
+	}
+	cfg := alert.DefaultConfig()
+	cfg.Rules = map[string]alert.Dedup{"spray-merged": {Key: []string{}, Window: time.Hour}}
+	p, _ := newPipeline(t, s, &cfg)
+	a := raiseOne(t, p, "council-a", spray("spray", "203.0.113.7", "h1", t0))
+	b := raiseOne(t, p, "council-a", spray("spray", "198.51.100.9", "h2", t0.Add(time.Minute)))
+	again := raiseOne(t, p, "council-a", spray("spray", "203.0.113.7", "h3", t0.Add(2*time.Minute)))
+	if a.Alert.ID == b.Alert.ID || again.Alert.ID != a.Alert.ID || again.Alert.Count != 2 {
+		t.Errorf("spray alerts %d, %d, %d (count %d): want one per address, the first address's twice", a.Alert.ID, b.Alert.ID, again.Alert.ID, again.Alert.Count)
+	}
+	// The rule's own key (none: every group one alert) is kept.
+	m1 := raiseOne(t, p, "council-a", spray("spray-merged", "203.0.113.7", "h4", t0))
+	m2 := raiseOne(t, p, "council-a", spray("spray-merged", "198.51.100.9", "h5", t0.Add(time.Minute)))
+	if m1.Alert.ID != m2.Alert.ID {
+		t.Errorf("a rule keyed on nothing: alerts %d and %d, want one", m1.Alert.ID, m2.Alert.ID)
 	}
 }
 
