@@ -351,7 +351,11 @@ func (a *API) postToken(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if scope == "" {
 		scope = auth.AllTenants
 	}
-	if err := a.audit(r.Context(), p, "token.create", scope, fmt.Sprintf("id=%s role=%s", id, role)); err != nil {
+	detail := fmt.Sprintf("id=%s role=%s name=%q", id, role, req.Name)
+	if !tok.Expires.IsZero() {
+		detail += " expires=" + tok.Expires.Format(time.RFC3339)
+	}
+	if err := a.audit(r.Context(), p, "token.create", scope, detail); err != nil {
 		return err
 	}
 	out := map[string]string{"id": id, "token": secret, "tenant": string(tid), "role": string(role), "name": req.Name}

@@ -116,4 +116,18 @@ func TestTokenTenantDefaultsToTheAdmins(t *testing.T) {
 	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"role": "ingest"}, req{token: w.tokens["provider-admin"]}); a.status != 400 {
 		t.Errorf("the provider's ingest token without a tenant = %d %s; want 400", a.status, a.body)
 	}
+	// The audit record names the token and its end.
+	end := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	if a := w.do(t, "POST", "/api/v1/tokens", map[string]any{"role": "tenant-viewer", "name": "auditor", "expires": end}, req{token: w.tokens["a/tenant-admin"]}); a.status != 201 {
+		t.Fatalf("a viewer token = %d %s", a.status, a.body)
+	}
+	w.audit.mu.Lock()
+	defer w.audit.mu.Unlock()
+	found := false
+	for _, r := range w.audit.recs {
+		found = found || r.Action == "token.create" && strings.Contains(r.Detail, `name="auditor"`) && strings.Contains(r.Detail, "expires="+end.Format(time.RFC3339))
+	}
+	if !found {
+		t.Errorf("no token.create record naming the token and its end: %+v", w.audit.recs)
+	}
 }
