@@ -87,7 +87,11 @@ func TestAuditTrail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(edited, []byte(strings.Replace(string(b), `role=ingest"`, `role=tenant-viewer"`, 1)), 0o600); err != nil {
+	tampered := strings.Replace(string(b), `role=ingest `, `role=tenant-viewer `, 1)
+	if tampered == string(b) {
+		t.Fatalf("the export has no token.create record of an ingest token to edit:\n%s", b)
+	}
+	if err := os.WriteFile(edited, []byte(tampered), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if r := s.cli("", "audit", "verify", "--file", edited, "--public-key", v.PublicKey); r.code != 1 || !strings.Contains(r.stderr, "chain council-a, record seq 3") || !strings.Contains(r.stderr, "edited") {
