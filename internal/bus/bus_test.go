@@ -131,9 +131,9 @@ func TestConsumeStartsAtFromAndTrim(t *testing.T) {
 		b.Consume(cctx, ConsumeConfig{Name: "t", From: f, Batch: 2, MaxBytes: 1 << 20, MaxWait: 20 * time.Millisecond}, func(_ context.Context, msgs []Message) error {
 			for _, m := range msgs {
 				srcs = append(srcs, m.Records[0].Source)
-			}
-			if len(msgs) == 0 { // idle: everything read
-				cancel()
+				if m.Seq == 5 { // the last message written: everything read
+					cancel()
+				}
 			}
 			return nil
 		})
