@@ -272,7 +272,10 @@ func (l *Limiter) take(t tenant.ID, lim Limit, n int, size int64) error {
 		if !a.day.Equal(day) {
 			a.day, a.bytes, a.saved = day, 0, 0
 		}
-		if a.bytes+size > lim.BytesPerDay {
+		// A batch larger than the whole quota passes on a fresh day and
+		// spends it: refused, the shipper would retry it every day for
+		// ever, holding back everything behind it.
+		if a.bytes+size > lim.BytesPerDay && a.bytes > 0 {
 			return &LimitError{Tenant: t, Wait: day.Add(24 * time.Hour).Sub(now),
 				Reason: fmt.Sprintf("daily quota of %d bytes reached (%d used)", lim.BytesPerDay, a.bytes)}
 		}

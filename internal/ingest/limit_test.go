@@ -133,6 +133,30 @@ func TestLimiterDailyQuota(t *testing.T) {
 	}
 }
 
+func TestLimiterBatchLargerThanQuota(t *testing.T) {
+	ctx := context.Background()
+	l, sink, c := newLimiter(t, ingest.LimitsConfig{Tenants: map[string]ingest.Limit{"a": {BytesPerDay: 1000}}})
+	// Larger than the whole quota: it passes on a fresh day, once.
+	if err := l.Write(ctx, "a", recs(15, 100)); err != nil {
+		t.Fatalf("batch larger than the quota on a fresh day: %v", err)
+	}
+	var le *ingest.LimitError
+	if err := l.Write(ctx, "a", recs(1, 1)); !errors.As(err, &le) {
+		t.Fatalf("after spending the quota: err = %v, want a LimitError", err)
+	}
+	// Once part of the day's quota is used, it waits for the next day.
+	c.t = c.t.Add(time.Hour)
+	if err := l.Write(ctx, "a", recs(1, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Write(ctx, "a", recs(15, 100)); !errors.As(err, &le) {
+		t.Fatalf("batch larger than the quota on a used day: err = %v, want a LimitError", err)
+	}
+	if got := len(sink.Records("a")); got != 16 {
+		t.Fatalf("a has %d records, want 16", got)
+	}
+}
+
 func TestLimiterGivesBackOnFailedWrite(t *testing.T) {
 	ctx := context.Background()
 	l, sink, _ := newLimiter(t, ingest.LimitsConfig{Default: ingest.Limit{EventsPerSecond: 10, BurstEvents: 10, BytesPerDay: 100}})
