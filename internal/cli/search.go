@@ -131,11 +131,14 @@ func rawRecord(ctx context.Context, c *client, row map[string]string) ([]byte, e
 }
 
 // humanRow renders a result as "time tenant message", or with the event's
-// fields when it has no message.
+// fields when it has no message; a row without time (stats, uniq) starts
+// at its tenant.
 func humanRow(row map[string]string) string {
 	var b strings.Builder
-	b.WriteString(row["@timestamp"])
-	b.WriteString("  ")
+	if ts := row["@timestamp"]; ts != "" {
+		b.WriteString(ts)
+		b.WriteString("  ")
+	}
 	b.WriteString(row["tenant"])
 	b.WriteString("  ")
 	if msg := row["message"]; msg != "" {

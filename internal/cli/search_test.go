@@ -45,7 +45,7 @@ func TestSearchResults(t *testing.T) {
 		"stats": `{"tenant":"cardiff","count(*)":"3"}` + "\n",
 	})
 	code, out, errs := c.run(t, "", "search", "uniq")
-	if code != 0 || out != `  cardiff  error="connection refused"`+"\n" || errs != "1 result\n" {
+	if code != 0 || out != `cardiff  error="connection refused"`+"\n" || errs != "1 result\n" {
 		t.Errorf("a result with an error field: exit %d, %q, stderr %q", code, out, errs)
 	}
 	code, out, errs = c.run(t, "", "search", "--json", "uniq")
@@ -55,6 +55,14 @@ func TestSearchResults(t *testing.T) {
 	code, _, errs = c.run(t, "", "search", "fails")
 	if code != 1 || !strings.Contains(errs, "search_failed: disk on fire") {
 		t.Errorf("a failed search: exit %d, stderr %q", code, errs)
+	}
+	code, out, _ = c.run(t, "", "search", "stats")
+	if code != 0 || out != `cardiff  count(*)="3"`+"\n" {
+		t.Errorf("a stats result: exit %d, %q", code, out)
+	}
+	_, out, _ = c.run(t, "", "search", "fails")
+	if !strings.HasPrefix(out, "2026-12-07T00:00:00Z  cardiff  one\n") {
+		t.Errorf("an event: %q, want time, tenant and message", out)
 	}
 	code, _, errs = c.run(t, "", "search", "--raw", "stats")
 	if code != 1 || !strings.Contains(errs, "--raw needs events") {
