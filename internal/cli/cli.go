@@ -106,8 +106,9 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian audit verify --data DIR [--tenant ID|*] [--clean-stop]  offline, read-only, on a stopped server's data directory
   tarian audit verify --file EXPORT [--public-key HEX]   an export, offline
   tarian audit export [--tenant ID|*] [--out FILE]   one chain as JSON lines with its hashes and checkpoints
-  tarian campaigns list [--limit N] [--json]   provider roles: one external observable at several members
+  tarian campaigns list [--status open|closed|all] [--limit N] [--json]   provider roles: one external observable at several members
   tarian campaigns show ID [--json]       each member's alerts in it (audited)
+  tarian campaigns close ID [--note TEXT]   closed: it takes no more alerts (audited); reopen ID opens it again
   tarian intel add TYPE VALUE [--tenant ID] [--tlp LEVEL] [--confidence N] [--expires T] [--name N] [--audience all|ID,ID]
   tarian intel import [--tenant ID] [--tlp LEVEL] [--audience all|ID,ID] FILE|DIR...   STIX bundle, MISP feed dir, MISP event, CSV
   tarian intel list [--tenant ID] [--type T] [--limit N] [--revoked] [--json]

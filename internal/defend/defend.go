@@ -28,7 +28,16 @@ type Campaign struct {
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Created   time.Time `json:"created"`
-	Status    string    `json:"status"`
+	// Status is open or closed (by an analyst: ClosedAt, ClosedBy and
+	// CloseNote say when, who and why). Active is an open campaign whose
+	// last alert is within the window: a further member's alert with one
+	// of its observables joins it. A closed one takes no more alerts; the
+	// same observable at enough members again raises a new campaign.
+	Status    string     `json:"status"`
+	Active    bool       `json:"active"`
+	ClosedAt  *time.Time `json:"closed_at,omitempty"`
+	ClosedBy  string     `json:"closed_by,omitempty"`
+	CloseNote string     `json:"close_note,omitempty"`
 	// Members is how many members it touched; Links are their alerts
 	// (provider views only).
 	Members int    `json:"members"`
@@ -45,13 +54,28 @@ type Link struct {
 // ErrNotFound is a campaign that does not exist.
 var ErrNotFound = errors.New("campaign not found")
 
+// A campaign's statuses.
+const (
+	StatusOpen   = "open"
+	StatusClosed = "closed"
+)
+
+// StatusChange closes a campaign (By, At, Note) or opens it again.
+type StatusChange struct {
+	Status string
+	By     string
+	Note   string
+	At     time.Time
+}
+
 // Store keeps observables seen, campaigns and propagations
 // (store/sqlstore).
 type Store interface {
 	// RecordObservables notes that tenant t's alert saw keys at seen.
 	RecordObservables(ctx context.Context, t tenant.ID, alertID int64, seen time.Time, keys []string) error
 	// SeenSince lists the alerts (per tenant) that saw key at or after
-	// since.
+	// since, but for those in a closed campaign of key: closed, they are
+	// dealt with, and do not raise it again.
 	SeenSince(ctx context.Context, key string, since time.Time) ([]Link, error)
 	// OpenCampaign returns the campaign holding any of keys whose last
 	// alert is at or after since.
@@ -59,8 +83,10 @@ type Store interface {
 	CreateCampaign(ctx context.Context, c Campaign) (Campaign, error)
 	// LinkCampaign adds alerts and keys to campaign id, moving its times.
 	LinkCampaign(ctx context.Context, id int64, links []Link, keys []string) error
-	Campaigns(ctx context.Context, limit int) ([]Campaign, error)
+	// Campaigns lists those of status (every one when ""), newest first.
+	Campaigns(ctx context.Context, status string, limit int) ([]Campaign, error)
 	Campaign(ctx context.Context, id int64) (Campaign, error)
+	SetCampaignStatus(ctx context.Context, id int64, ch StatusChange) error
 	// OtherTenants counts the tenants other than t whose alerts saw any
 	// of the keys tenant t's alert saw.
 	OtherTenants(ctx context.Context, t tenant.ID, alertID int64) (int, error)
@@ -282,7 +308,7 @@ func (s *Service) campaign(ctx context.Context, t tenant.ID, a alert.Alert, ks [
 		}
 		kind, value, _ := strings.Cut(k, ":")
 		c, err := s.d.Store.CreateCampaign(ctx, Campaign{Kind: kind, Value: value, Title: fmt.Sprintf("%s %s at %d members", kind, value, len(members)),
-			FirstSeen: earliest(links), LastSeen: seen, Created: s.d.Now().UTC(), Status: "open"})
+			FirstSeen: earliest(links), LastSeen: seen, Created: s.d.Now().UTC(), Status: StatusOpen})
 		if err != nil {
 			return err
 		}
@@ -315,14 +341,45 @@ func earliest(ls []Link) time.Time {
 	return t
 }
 
-// Campaigns lists campaigns, newest first (provider views).
-func (s *Service) Campaigns(ctx context.Context, limit int) ([]Campaign, error) {
-	return s.d.Store.Campaigns(ctx, limit)
+// Campaigns lists the campaigns of status (open, closed; every one when
+// ""), newest first (provider views).
+func (s *Service) Campaigns(ctx context.Context, status string, limit int) ([]Campaign, error) {
+	cs, err := s.d.Store.Campaigns(ctx, status, limit)
+	for i := range cs {
+		s.activity(&cs[i])
+	}
+	return cs, err
 }
 
 // Campaign returns one campaign with its members' alerts (provider views).
 func (s *Service) Campaign(ctx context.Context, id int64) (Campaign, error) {
-	return s.d.Store.Campaign(ctx, id)
+	c, err := s.d.Store.Campaign(ctx, id)
+	s.activity(&c)
+	return c, err
+}
+
+// activity sets whether c still takes alerts.
+func (s *Service) activity(c *Campaign) {
+	c.Active = c.Status == StatusOpen && !c.LastSeen.Before(s.d.Now().Add(-s.cfg.CampaignWindow))
+}
+
+// SetStatus closes campaign id, by whom and why, or opens it again
+// (status open), and returns it with whether it changed: closing a closed
+// campaign keeps its first closing.
+func (s *Service) SetStatus(ctx context.Context, id int64, status, by, note string) (Campaign, bool, error) {
+	if status != StatusOpen && status != StatusClosed {
+		return Campaign{}, false, fmt.Errorf("defend: campaign status %q: want open or closed", status)
+	}
+	c, err := s.Campaign(ctx, id)
+	if err != nil || c.Status == status {
+		return c, false, err
+	}
+	if err := s.d.Store.SetCampaignStatus(ctx, id, StatusChange{Status: status, By: by, Note: note, At: s.d.Now().UTC()}); err != nil {
+		return c, false, err
+	}
+	s.changed(ctx, id)
+	c, err = s.Campaign(ctx, id)
+	return c, err == nil, err
 }
 
 // AlsoSeen is how many other members saw an external observable of

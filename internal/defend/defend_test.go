@@ -3,6 +3,7 @@ package defend_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,14 +79,14 @@ func TestCampaignsAndAlsoSeen(t *testing.T) {
 		t.Errorf("one other member: also seen %d, want nothing said", n)
 	}
 	observe("c", phish(3, "r", now.Add(-5*time.Minute)))
-	if cs, _ := s.Campaigns(ctx, 10); len(cs) != 0 {
+	if cs, _ := s.Campaigns(ctx, "", 10); len(cs) != 0 {
 		t.Errorf("a's alert is outside the window, yet: %+v", cs)
 	}
 	if n, _ := s.AlsoSeen(ctx, "b", 2); n != 2 {
 		t.Errorf("b's alert: also seen %d, want 2 (a and c, whenever)", n)
 	}
 	observe("d", phish(4, "r", now))
-	cs, err := s.Campaigns(ctx, 10)
+	cs, err := s.Campaigns(ctx, "", 10)
 	if err != nil || len(cs) != 1 || cs[0].Members != 3 || cs[0].Value != "billing@pay-now.biz" {
 		t.Fatalf("campaigns = %+v, %v", cs, err)
 	}
@@ -94,6 +95,84 @@ func TestCampaignsAndAlsoSeen(t *testing.T) {
 	c, err := s.Campaign(ctx, cs[0].ID)
 	if err != nil || c.Members != 4 || len(c.Links) != 4 {
 		t.Errorf("campaign after a joins: %+v, %v", c, err)
+	}
+}
+
+// TestCampaignClosed: an analyst closes a campaign; it takes no more
+// alerts, and its alerts do not raise it again, but new alerts at enough
+// members do; opened again, it forgets its closing.
+func TestCampaignClosed(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock := now
+	s, _, _ := newAudited(t, defend.DefaultConfig(), func() time.Time { return clock })
+	observe := func(tn tenant.ID, a alert.Alert) {
+		t.Helper()
+		if err := s.Observe(ctx, tn, []alert.Change{{What: alert.ChangeCreated, Alert: a}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(status string) []defend.Campaign {
+		t.Helper()
+		cs, err := s.Campaigns(ctx, status, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	observe("a", phish(1, "r", now.Add(-3*time.Minute)))
+	observe("b", phish(2, "r", now.Add(-2*time.Minute)))
+	observe("c", phish(3, "r", now.Add(-time.Minute)))
+	cs := list("")
+	if len(cs) != 1 || cs[0].Status != defend.StatusOpen || !cs[0].Active {
+		t.Fatalf("campaigns = %+v, want one open and active", cs)
+	}
+	id := cs[0].ID
+
+	c, changed, err := s.SetStatus(ctx, id, defend.StatusClosed, "user:rhys", "phishing wave blocked at the gateway")
+	if err != nil || !changed || c.Status != defend.StatusClosed || c.Active || c.ClosedBy != "user:rhys" ||
+		c.CloseNote != "phishing wave blocked at the gateway" || c.ClosedAt == nil || !c.ClosedAt.Equal(now) {
+		t.Fatalf("closed: %+v, changed %v, %v", c, changed, err)
+	}
+	if c, changed, err := s.SetStatus(ctx, id, defend.StatusClosed, "user:other", "again"); err != nil || changed || c.ClosedBy != "user:rhys" {
+		t.Errorf("closed again: %+v, changed %v, %v; want the first closing kept", c, changed, err)
+	}
+	if got := list(defend.StatusOpen); len(got) != 0 {
+		t.Errorf("open campaigns after closing: %+v", got)
+	}
+	if got := list(defend.StatusClosed); len(got) != 1 || got[0].ID != id {
+		t.Errorf("closed campaigns: %+v", got)
+	}
+
+	// A fourth member within the window: the closed campaign does not take
+	// it, and the closed campaign's alerts do not raise a new one.
+	observe("d", phish(4, "r", now))
+	if got := list(""); len(got) != 1 {
+		t.Fatalf("after a fourth member: %+v, want the closed campaign alone", got)
+	}
+	if c, _ := s.Campaign(ctx, id); len(c.Links) != 3 {
+		t.Errorf("the closed campaign took an alert: %+v", c.Links)
+	}
+	// New alerts at two more members: with d's, three members again.
+	clock = now.Add(5 * time.Minute)
+	observe("a", phish(5, "r", now.Add(time.Minute)))
+	observe("b", phish(6, "r", now.Add(2*time.Minute)))
+	got := list(defend.StatusOpen)
+	if len(got) != 1 || got[0].ID == id || got[0].Members != 3 {
+		t.Fatalf("open campaigns after new alerts at three members: %+v", got)
+	}
+
+	c, changed, err = s.SetStatus(ctx, id, defend.StatusOpen, "user:rhys", "")
+	if err != nil || !changed || c.Status != defend.StatusOpen || c.ClosedAt != nil || c.ClosedBy != "" || c.CloseNote != "" {
+		t.Errorf("opened again: %+v, changed %v, %v", c, changed, err)
+	}
+	if _, _, err := s.SetStatus(ctx, 999, defend.StatusClosed, "user:rhys", ""); !errors.Is(err, defend.ErrNotFound) {
+		t.Errorf("closing a campaign that does not exist: %v", err)
+	}
+	// Its window past, an open campaign is quiet: it takes no more alerts.
+	clock = now.Add(2 * time.Hour)
+	if c, _ := s.Campaign(ctx, id); c.Active {
+		t.Errorf("two hours after its last alert, the campaign is still active: %+v", c)
 	}
 }
 
@@ -302,7 +381,7 @@ func TestGrowingAlertRecordedOncePerMinute(t *testing.T) {
 	}
 	// The campaign forms at the third member from what was recorded.
 	change("c", alert.ChangeCreated, phish(3, "r", start.Add(2*time.Minute)))
-	cs, err := s.Campaigns(ctx, 10)
+	cs, err := s.Campaigns(ctx, "", 10)
 	if err != nil || len(cs) != 1 || cs[0].Members != 3 {
 		t.Fatalf("campaigns = %+v, %v; want one at 3 members", cs, err)
 	}

@@ -139,6 +139,28 @@ func TestDefendAsOne(t *testing.T) {
 		t.Errorf("a second campaign: %s", out)
 	}
 
+	// The provider closes it, saying why (audited); a member cannot. Then
+	// opens it again for what follows.
+	if r := s.cli(analyst["conwy"], "campaigns", "close", itoa(camp.ID)); r.code == 0 {
+		t.Errorf("a member closes a campaign: %+v", r)
+	}
+	if out := s.mustCLI(prov, "campaigns", "close", itoa(camp.ID), "--note", "sender blocked at every gateway"); !strings.Contains(out, "closed") {
+		t.Errorf("campaigns close: %s", out)
+	}
+	if out := strings.TrimSpace(s.mustCLI(prov, "campaigns", "list", "--status", "open", "--json")); out != "" {
+		t.Errorf("open campaigns after closing: %s", out)
+	}
+	if out := s.mustCLI(prov, "campaigns", "show", itoa(camp.ID)); !regexp.MustCompile(`\(closed\)[\s\S]*closed \S+ by \S+: sender blocked at every gateway`).MatchString(out) {
+		t.Errorf("campaigns show of the closed campaign:\n%s", out)
+	}
+	if out := s.mustCLI(adminToken, "audit", "list", "--tenant", "*", "--json"); !strings.Contains(out, `"campaign.close"`) || !strings.Contains(out, "sender blocked at every gateway") {
+		t.Errorf("the provider's audit chain has no campaign.close with its note:\n%s", out)
+	}
+	s.mustCLI(prov, "campaigns", "reopen", itoa(camp.ID))
+	if out := strings.TrimSpace(s.mustCLI(prov, "campaigns", "list", "--status", "open", "--json")); !strings.Contains(out, `"status":"open"`) || strings.Count(out, "\n") != 0 {
+		t.Errorf("open campaigns after reopening: %s", out)
+	}
+
 	// The provider confirms gwynedd's alert: the domain is shared, gwynedd's
 	// host and user are not.
 	out = s.mustCLI(prov, "alerts", "resolve", itoa(gAlert), "--as", "true-positive")

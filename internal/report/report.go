@@ -217,7 +217,8 @@ type Advisories interface {
 // Campaigns lists campaigns and their links (defend.Store, provider
 // views: the report applies the member's rule).
 type Campaigns interface {
-	Campaigns(ctx context.Context, limit int) ([]defend.Campaign, error)
+	// Campaigns lists those of status (every one when ""), newest first.
+	Campaigns(ctx context.Context, status string, limit int) ([]defend.Campaign, error)
 	Campaign(ctx context.Context, id int64) (defend.Campaign, error)
 }
 
@@ -468,7 +469,7 @@ const campaignScan = 10_000
 // to), each with the member's own alerts and, only at or above k, how many
 // other members it touched.
 func gatherCampaigns(ctx context.Context, s Campaigns, t tenant.ID, from, to time.Time, k int) ([]Campaign, error) {
-	cs, err := s.Campaigns(ctx, campaignScan)
+	cs, err := s.Campaigns(ctx, "", campaignScan)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,11 @@ type Defend interface {
 	// Withdraw revokes what a reopened confirmation shared.
 	Withdraw(ctx context.Context, t tenant.ID, alertID int64) ([]string, error)
 	AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int, error)
-	Campaigns(ctx context.Context, limit int) ([]defend.Campaign, error)
+	Campaigns(ctx context.Context, status string, limit int) ([]defend.Campaign, error)
 	Campaign(ctx context.Context, id int64) (defend.Campaign, error)
+	// SetStatus closes a campaign or opens it again, and says whether it
+	// changed.
+	SetStatus(ctx context.Context, id int64, status, by, note string) (defend.Campaign, bool, error)
 	// Config is the sharing policy (whether a confirmation shares).
 	Config() defend.Config
 }
@@ -29,6 +32,7 @@ type Defend interface {
 func (a *API) registerDefend() {
 	a.route("GET /api/v1/campaigns", providers, a.getCampaigns)
 	a.route("GET /api/v1/campaigns/{id}", providers, a.getCampaign)
+	a.route("POST /api/v1/campaigns/{id}/{verb}", providers, a.postCampaignStatus)
 }
 
 func (a *API) defendEnabled() error {
@@ -52,7 +56,15 @@ func (a *API) getCampaigns(w http.ResponseWriter, r *http.Request, p auth.Princi
 		}
 		limit = n
 	}
-	cs, err := a.d.Defend.Campaigns(r.Context(), limit)
+	status := r.URL.Query().Get("status")
+	switch status {
+	case "", defend.StatusOpen, defend.StatusClosed:
+	case "all":
+		status = ""
+	default:
+		return badRequest("status: want open, closed or all")
+	}
+	cs, err := a.d.Defend.Campaigns(r.Context(), status, limit)
 	if err != nil {
 		return err
 	}
@@ -69,9 +81,9 @@ func (a *API) getCampaign(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if err := a.defendEnabled(); err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id < 1 {
-		return fmt.Errorf("%w: %q", defend.ErrNotFound, r.PathValue("id"))
+	id, err := campaignID(r)
+	if err != nil {
+		return err
 	}
 	c, err := a.d.Defend.Campaign(r.Context(), id)
 	if err != nil {
@@ -93,6 +105,64 @@ func (a *API) getCampaign(w http.ResponseWriter, r *http.Request, p auth.Princip
 	writeJSON(w, http.StatusOK, c)
 	return nil
 }
+
+func campaignID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, fmt.Errorf("%w: %q", defend.ErrNotFound, r.PathValue("id"))
+	}
+	return id, nil
+}
+
+// postCampaignStatus closes a campaign ({"note"} optional: why) or opens
+// it again, audited in the provider's chain; a campaign already so is
+// answered as it is, unchanged and not audited again.
+func (a *API) postCampaignStatus(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := a.defendEnabled(); err != nil {
+		return err
+	}
+	status := map[string]string{"close": defend.StatusClosed, "reopen": defend.StatusOpen}[r.PathValue("verb")]
+	if status == "" {
+		return &apiError{http.StatusNotFound, "not_found", "no campaign action " + r.PathValue("verb") + "; want close or reopen"}
+	}
+	id, err := campaignID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Note string `json:"note"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeBody(r, &req); err != nil {
+			return err
+		}
+	}
+	if status == defend.StatusOpen && req.Note != "" {
+		return badRequest("note: a campaign opened again takes no note")
+	}
+	if len(req.Note) > maxCampaignNote {
+		return badRequest(fmt.Sprintf("note: at most %d bytes", maxCampaignNote))
+	}
+	c, changed, err := a.d.Defend.SetStatus(r.Context(), id, status, p.TokenID, strings.TrimSpace(req.Note))
+	if err != nil {
+		return err
+	}
+	if changed {
+		detail, err := json.Marshal(map[string]any{"campaign": id, "note": c.CloseNote})
+		if err != nil {
+			return err
+		}
+		if err := a.audit(r.Context(), p, "campaign."+r.PathValue("verb"), "", string(detail)); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	c.Links = nil // which members: the one-campaign view, audited
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// maxCampaignNote is the longest note a campaign's closing keeps.
+const maxCampaignNote = 4096
 
 // alsoSeen fills each alert's also_seen: how many other members saw one of
 // its external observables, shown only at or above the k-anonymity

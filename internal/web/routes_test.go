@@ -125,6 +125,7 @@ var routeMatrix = []struct {
 	// Campaigns are the provider's; the fixture has none (404 for id 1).
 	{"GET /api/v1/campaigns", "/api/v1/campaigns", ``, "133333333AA"},
 	{"GET /api/v1/campaigns/{id}", "/api/v1/campaigns/1", ``, "13333333344"},
+	{"POST /api/v1/campaigns/{id}/{verb}", "/api/v1/campaigns/1/close", `{"note":"n"}`, "13333333344"},
 	// Advisories: the provider publishes; a member reads and acknowledges
 	// the ones addressed to it ({adv}: one to each member alone).
 	{"POST /api/v1/advisories", "/api/v1/advisories", `{"title_en":"m{n}","title_cy":"m{n}","summary_en":"s","summary_cy":"c","tlp":"amber","audience":["{tenant}"]}`, "133333333AA"},

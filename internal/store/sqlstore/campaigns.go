@@ -57,6 +57,14 @@ CREATE TABLE propagations (
 	PRIMARY KEY (indicator, tenant, alert_id)
 );`
 
+// campaignsClosedMigration lets a provider analyst close a campaign, with
+// who and why.
+const campaignsClosedMigration = `
+ALTER TABLE campaigns ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN closed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaigns ADD COLUMN close_note TEXT NOT NULL DEFAULT '';
+CREATE INDEX campaigns_status ON campaigns(status, last_seen);`
+
 // RecordObservables notes that tenant t's alert saw keys at seen.
 func (d *DB) RecordObservables(ctx context.Context, t tenant.ID, alertID int64, seen time.Time, keys []string) error {
 	tx, err := d.db.BeginTx(ctx, nil)
@@ -73,9 +81,13 @@ ON CONFLICT (key, tenant, alert_id) DO UPDATE SET seen = `+d.db.x.greatest+`(obs
 	return tx.Commit()
 }
 
-// SeenSince lists the alerts that saw key at or after since.
+// SeenSince lists the alerts that saw key at or after since, but for
+// those in a closed campaign of key.
 func (d *DB) SeenSince(ctx context.Context, key string, since time.Time) ([]defend.Link, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT tenant, alert_id, seen FROM observable_sightings WHERE key = ? AND seen >= ? ORDER BY seen`, key, since.UnixNano())
+	rows, err := d.db.QueryContext(ctx, `SELECT o.tenant, o.alert_id, o.seen FROM observable_sightings o WHERE o.key = ? AND o.seen >= ?
+AND NOT EXISTS (SELECT 1 FROM campaign_alerts ca JOIN campaigns c ON c.id = ca.campaign JOIN campaign_keys k ON k.campaign = c.id
+	WHERE ca.alert_id = o.alert_id AND ca.tenant = o.tenant AND k.key = o.key AND c.status = 'closed')
+ORDER BY o.seen`, key, since.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -156,17 +168,22 @@ func scanLinks(rows *sql.Rows) ([]defend.Link, error) {
 }
 
 const campaignColumns = `c.id, c.kind, c.value, c.title, c.first_seen, c.last_seen, c.created, c.status,
+	c.closed, c.closed_by, c.close_note,
 	(SELECT COUNT(DISTINCT tenant) FROM campaign_alerts a WHERE a.campaign = c.id)`
 
 func scanCampaign(s scanner) (defend.Campaign, error) {
 	var (
-		c                    defend.Campaign
-		first, last, created int64
+		c                            defend.Campaign
+		first, last, created, closed int64
 	)
-	if err := s.Scan(&c.ID, &c.Kind, &c.Value, &c.Title, &first, &last, &created, &c.Status, &c.Members); err != nil {
+	if err := s.Scan(&c.ID, &c.Kind, &c.Value, &c.Title, &first, &last, &created, &c.Status, &closed, &c.ClosedBy, &c.CloseNote, &c.Members); err != nil {
 		return c, err
 	}
 	c.FirstSeen, c.LastSeen, c.Created = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), time.Unix(0, created).UTC()
+	if closed != 0 {
+		at := time.Unix(0, closed).UTC()
+		c.ClosedAt = &at
+	}
 	return c, nil
 }
 
@@ -223,9 +240,34 @@ func (d *DB) LinkCampaign(ctx context.Context, id int64, links []defend.Link, ke
 	return tx.Commit()
 }
 
-// Campaigns lists campaigns, newest first.
-func (d *DB) Campaigns(ctx context.Context, limit int) ([]defend.Campaign, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c ORDER BY c.last_seen DESC, c.id DESC LIMIT ?`, limit)
+// SetCampaignStatus closes campaign id (status closed, by whom, when and
+// why) or opens it again (status open; the closing forgotten).
+func (d *DB) SetCampaignStatus(ctx context.Context, id int64, ch defend.StatusChange) error {
+	var closed int64
+	by, note := "", ""
+	if ch.Status == defend.StatusClosed {
+		closed, by, note = ch.At.UnixNano(), ch.By, ch.Note
+	}
+	res, err := d.db.ExecContext(ctx, `UPDATE campaigns SET status = ?, closed = ?, closed_by = ?, close_note = ? WHERE id = ?`,
+		ch.Status, closed, by, note, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: %d", defend.ErrNotFound, id)
+	}
+	return nil
+}
+
+// Campaigns lists campaigns of status (any when ""), newest first.
+func (d *DB) Campaigns(ctx context.Context, status string, limit int) ([]defend.Campaign, error) {
+	where, args := "", []any{limit}
+	if status != "" {
+		where, args = ` WHERE c.status = ?`, []any{status, limit}
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c`+where+` ORDER BY c.last_seen DESC, c.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
 	}

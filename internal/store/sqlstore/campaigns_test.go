@@ -1,12 +1,14 @@
 package sqlstore
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/defend"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -130,5 +132,66 @@ func testUnpropagate(t *testing.T, open func(testing.TB) *DB) {
 	}
 	if left, err := db.Unpropagate(ctx, "council-b", 7); err != nil || left["sender"] != 0 {
 		t.Errorf("council-b's: %v, %v; want sender with none left", left, err)
+	}
+}
+
+// TestCampaignStatus: a closed campaign is not open for new alerts, lists
+// under its status with who closed it and why, and its alerts do not count
+// towards a new campaign of its observables; opened again, it forgets its
+// closing.
+func TestCampaignStatus(t *testing.T) { backends(t, testCampaignStatus) }
+
+func testCampaignStatus(t *testing.T, open func(testing.TB) *DB) {
+	ctx := t.Context()
+	db := open(t)
+	at := twoCouncils(t, db)
+	const key = "domain:login.phish-wave.net"
+	for i, tn := range []tenant.ID{"council-a", "council-b"} {
+		if err := db.RecordObservables(ctx, tn, int64(i+1), at, []string{key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := db.CreateCampaign(ctx, defend.Campaign{Kind: "domain", Value: "login.phish-wave.net", FirstSeen: at, LastSeen: at, Created: at, Status: defend.StatusOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.LinkCampaign(ctx, c.ID, []defend.Link{{Tenant: "council-a", AlertID: 1, Seen: at}}, []string{key}); err != nil {
+		t.Fatal(err)
+	}
+	closedAt := at.Add(time.Hour)
+	if err := db.SetCampaignStatus(ctx, c.ID, defend.StatusChange{Status: defend.StatusClosed, By: "user:rhys", Note: "blocked", At: closedAt}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := db.OpenCampaign(ctx, []string{key}, at.Add(-time.Hour)); err != nil || ok {
+		t.Errorf("an open campaign of the key after closing: %v, %v", ok, err)
+	}
+	got, err := db.Campaigns(ctx, defend.StatusClosed, 10)
+	if err != nil || len(got) != 1 || got[0].ClosedBy != "user:rhys" || got[0].CloseNote != "blocked" || got[0].ClosedAt == nil || !got[0].ClosedAt.Equal(closedAt) {
+		t.Fatalf("closed campaigns: %+v, %v", got, err)
+	}
+	if got, err := db.Campaigns(ctx, defend.StatusOpen, 10); err != nil || len(got) != 0 {
+		t.Errorf("open campaigns: %+v, %v", got, err)
+	}
+	if got, err := db.Campaigns(ctx, "", 10); err != nil || len(got) != 1 {
+		t.Errorf("every campaign: %+v, %v", got, err)
+	}
+	// council-a's alert is in the closed campaign; council-b's is not.
+	links, err := db.SeenSince(ctx, key, at.Add(-time.Hour))
+	if err != nil || len(links) != 1 || links[0].Tenant != "council-b" {
+		t.Errorf("seen since, but for the closed campaign's alerts: %+v, %v", links, err)
+	}
+
+	if err := db.SetCampaignStatus(ctx, c.ID, defend.StatusChange{Status: defend.StatusOpen}); err != nil {
+		t.Fatal(err)
+	}
+	c, err = db.Campaign(ctx, c.ID)
+	if err != nil || c.Status != defend.StatusOpen || c.ClosedAt != nil || c.ClosedBy != "" || c.CloseNote != "" {
+		t.Errorf("opened again: %+v, %v", c, err)
+	}
+	if links, err := db.SeenSince(ctx, key, at.Add(-time.Hour)); err != nil || len(links) != 2 {
+		t.Errorf("seen since, the campaign open: %+v, %v", links, err)
+	}
+	if err := db.SetCampaignStatus(ctx, c.ID+100, defend.StatusChange{Status: defend.StatusClosed}); !errors.Is(err, defend.ErrNotFound) {
+		t.Errorf("closing a campaign that does not exist: %v", err)
 	}
 }

@@ -176,6 +176,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	21: alertsRiskMigration,         // alerts.go (the queue by risk)
 	22: retroHuntQueueOnceMigration, // intel.go (one queued hunt per indicator)
 	23: secretKeyMigration,          // secretkey.go (every node's key the same)
+	24: campaignsClosedMigration,    // campaigns.go (closed by an analyst)
 }
 
 // migrate applies the migrations the database lacks, each in a write
