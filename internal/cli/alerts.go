@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -222,6 +223,7 @@ func slaText(v, status any) string {
 func alertsShow(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("alerts show", env)
 	asJSON := fs.Bool("json", false, "the alert as one JSON object")
+	withEvents := fs.Bool("events", false, fmt.Sprintf("also the events that fired it, whole (the first %d of its evidence; with --json, in \"events\")", shownEvents))
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -237,10 +239,138 @@ func alertsShow(ctx context.Context, args []string, env Env) error {
 	if err := c.json(ctx, "GET", "/api/v1/alerts/"+url.PathEscape(pos[0]), nil, &a); err != nil {
 		return alertErr(pos[0], err)
 	}
+	var events []map[string]string
+	if *withEvents {
+		if events, err = alertEvents(ctx, c, a); err != nil {
+			return fmt.Errorf("alert %s's events: %w", pos[0], err)
+		}
+	}
 	if *asJSON {
+		if *withEvents {
+			a["events"] = events
+		}
 		return writeJSONLines(env.Stdout, []map[string]any{a})
 	}
-	return printAlert(env.Stdout, a)
+	if err := printAlert(env.Stdout, a); err != nil {
+		return err
+	}
+	if *withEvents {
+		of := len(evidenceRefs(a))
+		if n, ok := a["count"].(float64); ok && int(n) > of {
+			of = int(n)
+		}
+		return printEvents(env.Stdout, events, of)
+	}
+	return nil
+}
+
+// shownEvents is how many of an alert's events alerts show --events reads.
+const shownEvents = 10
+
+// evidenceRefs are the references (SEQ:IDX) of an alert's events.
+func evidenceRefs(a map[string]any) []string {
+	var refs []string
+	if ev, _ := a["evidence"].([]any); len(ev) > 0 {
+		for _, r := range ev {
+			if s, ok := r.(string); ok {
+				refs = append(refs, s)
+			}
+		}
+	} else if r, _ := a["event_ref"].(string); r != "" {
+		refs = []string{r}
+	}
+	return refs
+}
+
+// alertEvents searches the alert's tenant for the first shownEvents of its
+// events by their references, in the days around the alert's times.
+func alertEvents(ctx context.Context, c *client, a map[string]any) ([]map[string]string, error) {
+	refs := evidenceRefs(a)
+	if len(refs) > shownEvents {
+		refs = refs[:shownEvents]
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	var terms []string
+	for _, r := range refs {
+		seq, idx, ok := strings.Cut(r, ":")
+		if !ok {
+			return nil, fmt.Errorf("event reference %q: want SEQ:IDX", r)
+		}
+		terms = append(terms, fmt.Sprintf("(tarian.seq:=%s tarian.idx:=%s)", strconv.Quote(seq), strconv.Quote(idx)))
+	}
+	from, to := time.Now(), time.Now()
+	for _, k := range []string{"event_time", "first_seen", "last_seen", "created"} {
+		s, _ := a[k].(string)
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.Year() > 1 {
+			from, to = minTime(from, t), maxTime(to, t)
+		}
+	}
+	q := url.Values{"q": {strings.Join(terms, " or ")}, "tenant": {fmt.Sprint(a["tenant"])},
+		"from": {from.Add(-24 * time.Hour).UTC().Format(time.RFC3339)}, "to": {to.Add(time.Hour).UTC().Format(time.RFC3339)},
+		"limit": {strconv.Itoa(shownEvents)}}
+	resp, err := c.do(ctx, "GET", "/api/v1/search?"+q.Encode(), nil, "")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out []map[string]string
+	dec := json.NewDecoder(resp.Body)
+	for dec.More() {
+		var row map[string]string
+		if err := dec.Decode(&row); err != nil {
+			return nil, fmt.Errorf("bad result line: %w", err)
+		}
+		if _, ok := row["tenant"]; !ok && row["error"] != "" {
+			return nil, fmt.Errorf("%s: %s", row["error"], row["message"])
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// printEvents writes each event whole, its fields sorted, after the alert;
+// of says how many events the alert has.
+func printEvents(w io.Writer, events []map[string]string, of int) error {
+	for _, ev := range events {
+		fmt.Fprintf(w, "\nevent %s:%s\n", ev["tarian.seq"], ev["tarian.idx"])
+		keys := make([]string, 0, len(ev))
+		for k := range ev {
+			if k != "tenant" {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, k := range keys {
+			fmt.Fprintf(tw, "  %s:\t%s\n", k, ev[k])
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(events) == 0 && of > 0:
+		fmt.Fprintln(w, "\nits events were not found: past the tenant's retention, or not yet searchable")
+	case of > len(events):
+		fmt.Fprintf(w, "\n%d of its %d events shown\n", len(events), of)
+	}
+	return nil
 }
 
 // printAlert writes one alert for people to read.

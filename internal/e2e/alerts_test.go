@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,8 +198,26 @@ func TestAlertQueue(t *testing.T) {
 		}
 		return got
 	}
-	if got := show(member); len(got.Evidence) != 100 {
+	got := show(member)
+	if len(got.Evidence) != 100 {
 		t.Errorf("evidence: %d references, want the first 100", len(got.Evidence))
+	}
+	// --events: the first ten of its events, whole, found by their
+	// references.
+	var withEvents struct {
+		Events []map[string]string `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(s.mustCLI(member, "alerts", "show", id, "--events", "--json")), &withEvents); err != nil || len(withEvents.Events) != 10 {
+		t.Fatalf("alerts show --events --json: %d events, %v; want 10", len(withEvents.Events), err)
+	}
+	for _, ev := range withEvents.Events {
+		ref := ev["tarian.seq"] + ":" + ev["tarian.idx"]
+		if !slices.Contains(got.Evidence[:10], ref) || ev["process.executable"] != `C:\Windows\System32\whoami.exe` || ev["tenant"] != "gwynedd" {
+			t.Errorf("an event of alerts show --events is not one of its first ten: %s %v", ref, ev)
+		}
+	}
+	if out := s.mustCLI(member, "alerts", "show", id, "--events"); len(regexp.MustCompile(`\nevent \d+:[\d.]+\n`).FindAllString(out, -1)) != 10 || !strings.Contains(out, "10 of its 1000 events shown") {
+		t.Errorf("alerts show --events:\n%s", out)
 	}
 	// Legal transitions, each refused when repeated out of turn.
 	steps := []struct {
