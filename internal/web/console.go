@@ -36,6 +36,8 @@ func (a *API) registerConsole() {
 		panic("BUG: web/dist missing from the embedded console: " + err.Error())
 	}
 	a.public("/", func(w http.ResponseWriter, r *http.Request) { serveConsole(w, r, dist) })
+	// The names behind the tokens that authors and actors name (actors.go).
+	a.route("GET /api/v1/actors", readers, a.getActors)
 }
 
 func serveConsole(w http.ResponseWriter, r *http.Request, dist fs.FS) {

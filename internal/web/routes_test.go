@@ -54,6 +54,8 @@ var routeMatrix = []struct {
 	{"POST /api/v1/tenants", "/api/v1/tenants", `{"id":"tenant-new-{n}","name":"New {n}"}`, "1333333333A"},
 	{"POST /api/v1/tokens", "/api/v1/tokens", `{"tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
 	{"GET /api/v1/tokens", "/api/v1/tokens?tenant={tenant}", ``, "1333333A33A"},
+	// Names of the tokens asked for; another member's are left out.
+	{"GET /api/v1/actors", "/api/v1/actors?id=x", ``, "133AAAAAAAA"},
 	{"GET /api/v1/deadletters", "/api/v1/deadletters", ``, "1333333A33A"},
 	{"GET /api/v1/audit", "/api/v1/audit", ``, "1333333A33A"},
 	{"GET /api/v1/audit/verify", "/api/v1/audit/verify", ``, "1333333A33A"},

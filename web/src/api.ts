@@ -68,6 +68,7 @@ export interface Provider {
 export interface Tenant {
   id: string;
   name: string;
+  created: string;
 }
 
 export class APIError extends Error {

@@ -62,7 +62,8 @@ try {
   const user = page.locator(`tr[data-user="${env.NEW_USER}"]`);
   await user.waitFor();
   const userText = await user.innerText();
-  for (const w of [env.NEW_MEMBER, 'member analyst', 'Required, not yet enrolled', 'Enabled']) check(userText.includes(w), `the new user's row shows ${w}: ${userText}`);
+  // The member by the name just given it.
+  for (const w of ['Cyngor Conwy', 'member analyst', 'Required, not yet enrolled', 'Enabled']) check(userText.includes(w), `the new user's row shows ${w}: ${userText}`);
   // The same name again: the server's own refusal is shown.
   await page.getByLabel(/^Name\b/).fill(env.NEW_USER);
   await page.getByRole('button', { name: 'Create user' }).click();
@@ -102,7 +103,7 @@ try {
   const tokRow = page.locator('table.admin-tokens tbody tr').filter({ hasText: 'conwy syslog' });
   await tokRow.waitFor();
   const tokText = await tokRow.innerText();
-  check(tokText.includes(env.NEW_MEMBER) && tokText.includes('ingest') && !tokText.includes('Never'), `the token's row: ${tokText}`);
+  check(tokText.includes('Cyngor Conwy') && tokText.includes('ingest') && !tokText.includes('Never'), `the token's row: ${tokText}`);
   check(!tokText.includes(await secret.innerText()), 'the list never shows the secret');
   const tokID = await tokRow.getAttribute('data-token');
   await axe(page, 'admin tokens');
@@ -179,8 +180,8 @@ try {
   await page.locator('[data-intact="true"]').waitFor();
   await page.locator('table.admin-audit tr[data-action="rule.disable"]').first().waitFor();
   await page.waitForFunction(() => {
-    const scopes = [...document.querySelectorAll('table.admin-audit tbody tr td:nth-child(5)')].map((td) => td.textContent);
-    return scopes.length > 0 && scopes.every((s) => s === 'gwynedd');
+    const scopes = [...document.querySelectorAll('table.admin-audit tbody tr td[data-scope]')].map((td) => `${td.dataset.scope}=${td.textContent}`);
+    return scopes.length > 0 && scopes.every((s) => s === 'gwynedd=Tenant gwynedd');
   });
   await shot(page, 'admin-audit');
   await axe(page, 'admin audit');
@@ -253,8 +254,8 @@ try {
   check(tokenRoles.length === 3 && tokenRoles.includes('ingest'), `a tenant-admin's token roles: ${tokenRoles}`);
   await member.goto(`${base}/admin/audit`);
   await member.locator('[data-intact="true"]').waitFor();
-  const scopes = await member.locator('table.admin-audit tbody tr td:nth-child(5)').allInnerTexts();
-  check(scopes.length > 0 && scopes.every((s) => s === 'gwynedd'), `the tenant-admin's audit trail is gwynedd's only: ${scopes}`);
+  const scopes = await member.locator('table.admin-audit tbody tr td[data-scope]').evaluateAll((tds) => tds.map((td) => `${td.dataset.scope}=${td.textContent}`));
+  check(scopes.length > 0 && scopes.every((s) => s === 'gwynedd=Tenant gwynedd'), `the tenant-admin's audit trail is gwynedd's only, by name: ${scopes}`);
   await member.goto(`${base}/admin/sources`);
   await member.getByText('No notification channels.').waitFor();
   check(!(await member.locator('main').innerText()).includes(env.CHANNEL), "no provider's channel for a member");

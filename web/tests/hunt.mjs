@@ -208,7 +208,8 @@ try {
   await settled(page, 3, 'stats by host.name');
   const stats = await page.locator(hits).allInnerTexts();
   for (const [tenant, host, n] of [['gwynedd', 'WS1', '2'], ['gwynedd', 'WS2', '1'], ['powys', 'PC7', '2']]) {
-    check(stats.some((r) => r.split('\t').join(' ') === `${tenant} ${host} ${n}`), `a stats row ${tenant} ${host} ${n}: ${JSON.stringify(stats)}`);
+    // The member by its name (the test server names each "Tenant <id>").
+    check(stats.some((r) => r.split('\t').join(' ') === `Tenant ${tenant} ${host} ${n}`), `a stats row Tenant ${tenant} ${host} ${n}: ${JSON.stringify(stats)}`);
   }
   await page.getByText('No histogram: the query').waitFor();
   check(await page.locator('[data-testid="hunt-chart"]').count() === 0, 'no histogram for stats');

@@ -150,6 +150,9 @@ try {
   await page.waitForURL(`**/campaigns/${campaign}`);
   await page.getByRole('heading', { name: 'Campaign: Domain login.phish-wave.net', level: 1 }).waitFor();
   for (const m of ['gwynedd', 'powys', 'conwy']) check((await page.locator(`tr[data-member="${m}"] a[href^="/alerts/"]`).count()) >= 1, `campaign links ${m}'s alert`);
+  // Each member by its name (the test server names each "Tenant <id>").
+  await page.locator('tr[data-member="conwy"] td').first().filter({ hasText: /^Tenant conwy$/ }).waitFor();
+  check((await page.locator('ol.timeline').innerText()).includes('at Tenant powys:'), 'the timeline names the members');
   check((await page.locator('ol.timeline li').count()) >= 3, 'timeline of three alerts');
   await shot(page, 'intel-campaign');
   await axe(page, 'campaign');

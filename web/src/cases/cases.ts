@@ -127,13 +127,6 @@ export function streamURL(session: Session, tenant = '*'): string {
   return isProvider(session.role) ? `/api/v1/stream?tenant=${encodeURIComponent(tenant)}&kind=case` : '/api/v1/stream?kind=case';
 }
 
-// who shows an author: a user's name without its "user:" prefix, or a
-// token's ID; Tarian itself when empty.
-export function who(author: string): string {
-  if (!author) return t('cases.tarian');
-  return author.startsWith('user:') ? author.slice(5) : author;
-}
-
 // entryText is what a timeline entry says, in the console's language
 // (the server's text is English and is used only for what people wrote).
 export function entryText(e: Entry, c: Case): string {

@@ -1,7 +1,9 @@
 // The threat-intelligence area's client: indicators, imports, retro-hunts,
 // campaigns and advisories as the API gives them (docs/api.md, "Threat
 // intelligence", "Defend as one", "Advisories").
+import { who } from '../actors.svelte';
 import { APIError, call, type Session } from '../api';
+import { t } from '../i18n/index.svelte';
 
 export interface Observable {
   type: string;
@@ -175,4 +177,11 @@ export function expired(i: Indicator, now = Date.now()): boolean {
 
 export function notFound(err: unknown): boolean {
   return err instanceof APIError && (err.status === 404 || err.status === 403);
+}
+
+// sourceText is how an indicator's or sighting's source reads: one added
+// by hand ("manual:" and its author) names the person or token.
+export function sourceText(source: string | undefined): string {
+  if (!source) return '';
+  return source.startsWith('manual:') ? t('intel.source.manual', { who: who(source.slice('manual:'.length)) }) : source;
 }

@@ -1,0 +1,124 @@
+// What the console names and follows live, in Debian's chromium, against
+// a running tarian server; run by internal/e2e/console_live_test.go, which
+// sets up gwynedd's and powys' alerts ("Tenant gwynedd", "Tenant powys"),
+// the provider's token "night-bot", gwynedd's token "gw-soar" and a case
+// of gwynedd's the bot opened, escalated and commented on (and gw-soar
+// commented on), and afterwards checks what the server holds.
+//
+// The queue names the members. An alert's page follows its alert: while
+// the analyst types a note, Tarian adds an event (the count goes to 2) and
+// night-bot acknowledges and assigns it; the page shows each change, says
+// which token made it (also in Welsh), and the note keeps what was typed
+// and the focus, so the analyst types on and resolves with it. The case
+// names its tokens and member to the provider's analyst; the member's
+// analyst sees its own token's name and the provider's token only as the
+// provider's.
+//
+// Environment: TARIAN_URL, CHROMIUM, SCREENSHOTS (lib.mjs); CONSOLE_USER
+// and CONSOLE_PASSWORD (a provider analyst), MEMBER_USER and
+// MEMBER_PASSWORD (a gwynedd analyst), ALERT (gwynedd's alert), CASE,
+// BOT_TOKEN (night-bot's secret), INGEST_TOKEN (gwynedd's) and AGAIN_EVENT
+// (an event that joins ALERT).
+import { axe, base, browser, check, finish, log, login, shot, watch } from './lib.mjs';
+
+const env = process.env;
+const { ctx, close } = await browser();
+
+// api calls the server as a token, as another analyst's tool would.
+async function api(token, method, path, body, type = 'application/json') {
+  const resp = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
+    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
+  });
+  check(resp.ok, `${method} ${path}: ${resp.status} ${await resp.clone().text()}`);
+  return resp.json();
+}
+
+const noteValue = (page) => page.locator('#resolve-note').inputValue();
+const focusedID = (page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+try {
+  const page = watch(ctx.pages()[0] ?? (await ctx.newPage()), 'live tab');
+  await login(page, env.CONSOLE_USER, env.CONSOLE_PASSWORD);
+
+  // The queue: members by name.
+  await page.locator('tbody tr[data-alert-id]').nth(1).waitFor();
+  await page.locator('td[data-member="gwynedd"]').filter({ hasText: 'Tenant gwynedd' }).waitFor();
+  await page.locator('td[data-member="powys"]').filter({ hasText: 'Tenant powys' }).waitFor();
+  log('the queue names the members');
+
+  // The alert's page, followed live.
+  await page.goto(`${base}/alerts/${env.ALERT}`);
+  await page.getByRole('heading', { level: 1, name: 'whoami run' }).waitFor();
+  await page.locator('.live[data-live="live"]').waitFor();
+  check((await page.locator('dd[data-member="gwynedd"]').innerText()) === 'Tenant gwynedd', 'the alert names its member');
+  check((await page.getByTestId('alert-count').innerText()) === '1', 'one event at first');
+  const note = page.getByLabel('Note', { exact: true });
+  await note.click();
+  await page.keyboard.type('Seen before,');
+
+  // Tarian adds an event: the count follows, nothing is said.
+  await api(env.INGEST_TOKEN, 'POST', '/api/v1/ingest', `${env.AGAIN_EVENT}\n`, 'application/x-ndjson');
+  await page.getByTestId('alert-count').filter({ hasText: /^2$/ }).waitFor();
+  check((await page.getByTestId('live-change').innerText()) === '', 'a new event is not a change by someone');
+
+  // night-bot acknowledges, then assigns: each shows, and says who.
+  await api(env.BOT_TOKEN, 'POST', `/api/v1/alerts/${env.ALERT}/ack`);
+  await page.locator('dd[data-status="acknowledged"]').waitFor();
+  await page.getByTestId('live-change').filter({ hasText: 'night-bot (API token) acknowledged this alert.' }).waitFor();
+  await api(env.BOT_TOKEN, 'POST', `/api/v1/alerts/${env.ALERT}/assign`, { to: 'gwen' });
+  await page.getByTestId('live-change').filter({ hasText: 'night-bot (API token) assigned this alert to gwen.' }).waitFor();
+  const facts = await page.locator('dl.facts').first().innerText();
+  check(facts.includes('gwen') && facts.includes('In progress'), `the facts show the assignment:\n${facts}`);
+  check((await noteValue(page)) === 'Seen before,', `the note keeps what was typed: ${await noteValue(page)}`);
+  check((await focusedID(page)) === 'resolve-note', `the note keeps the focus, not ${await focusedID(page)}`);
+  await shot(page, 'live-alert-changed');
+  await axe(page, 'alert changed live');
+  log('the alert page followed a new event, an acknowledgement and an assignment');
+
+  // In Welsh, the same notice.
+  await page.getByTestId('lang').selectOption('cy');
+  await page.getByTestId('live-change').filter({ hasText: "Mae night-bot (tocyn API) wedi neilltuo'r rhybudd hwn i gwen." }).waitFor();
+  await page.getByTestId('lang').selectOption('en');
+
+  // The analyst types on and resolves with the whole note; their own
+  // action is not announced as someone else's.
+  await note.click();
+  await note.press('End');
+  await page.keyboard.type(' and the rest typed after.');
+  await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+  await page.getByTestId('alert-note').filter({ hasText: 'Seen before, and the rest typed after.' }).waitFor();
+  check((await page.getByTestId('live-change').innerText()) === '', 'the analyst\'s own resolution is not announced as another\'s');
+  log('resolved with the note typed across the live changes');
+
+  // The case, for the provider: its member and both tokens by name.
+  await page.goto(`${base}/cases`);
+  await page.locator(`tr[data-case-id="${env.CASE}"] td[data-member="gwynedd"]`).filter({ hasText: 'Tenant gwynedd' }).waitFor();
+  await page.goto(`${base}/cases/${env.CASE}`);
+  await page.getByRole('heading', { level: 1, name: 'Phishing wave at gwynedd' }).waitFor();
+  await page.locator('ol.comments').getByText('night-bot (API token)').first().waitFor();
+  await page.locator('ol.comments').getByText('gw-soar (API token)').first().waitFor();
+  let view = await page.locator('main').innerText();
+  check(view.includes('Tenant gwynedd') && /Opened by\s+night-bot \(API token\)/.test(view), `the case names its member and opener:\n${view}`);
+  await axe(page, 'case with token authors');
+  log('the provider\'s analyst sees the tokens by name');
+
+  // The member's analyst: its own token by name, the provider's not.
+  const member = watch(await ctx.newPage(), 'member tab');
+  await page.close();
+  await ctx.clearCookies();
+  await login(member, env.MEMBER_USER, env.MEMBER_PASSWORD);
+  await member.goto(`${base}/cases/${env.CASE}`);
+  await member.getByRole('heading', { level: 1, name: 'Phishing wave at gwynedd' }).waitFor();
+  await member.locator('ol.comments').getByText('gw-soar (API token)').first().waitFor();
+  await member.locator('ol.comments').getByText("the provider's API token").first().waitFor();
+  view = await member.locator('main').innerText();
+  check(view.includes('Tenant gwynedd') && !view.includes('night-bot') && !view.includes('Tenant powys'), `the member's view names its own only:\n${view}`);
+  await shot(member, 'live-case-member');
+  await axe(member, 'case with token authors (member)');
+  log('the member sees its own token by name, the provider\'s as the provider\'s');
+  finish();
+} finally {
+  await close();
+}
