@@ -202,17 +202,20 @@ func TestReload(t *testing.T) {
 	cb.Close()
 	waitCount(t, s, swanseaTok, `"reload-b1" tarian.source.name:"swansea-fw"`, 1)
 
-	// cardiff's connection still works; its new limit (1 byte a day) holds
-	// the next record back, and lifting the limit lets it through, on the
-	// same connection.
+	// cardiff's connection still works; its new limit (1 byte a day) lets
+	// the day's first record through (larger than the whole quota, it
+	// spends it) and holds the next back, and lifting the limit lets that
+	// through, on the same connection.
 	send(ca, "reload-a2")
+	waitCount(t, s, cardiffTok, `"reload-a2"`, 1)
+	send(ca, "reload-a3")
 	time.Sleep(300 * time.Millisecond)
-	waitCount(t, s, cardiffTok, `"reload-a2"`, 0)
+	waitCount(t, s, cardiffTok, `"reload-a3"`, 0)
 	next.Limits = ingest.LimitsConfig{}
 	if err := s.Reload(ctx, next); err != nil {
 		t.Fatal(err)
 	}
-	waitCount(t, s, cardiffTok, `"reload-a2"`, 1)
+	waitCount(t, s, cardiffTok, `"reload-a3"`, 1)
 
 	// Remove a: its connection ends, b stays.
 	last := next
