@@ -189,3 +189,89 @@ func TestRestoreChecksFirst(t *testing.T) {
 		t.Fatalf("restore of a bad archive created %s: %v", dir, err)
 	}
 }
+
+// TestRestoreChecksSchema: an archive of a later state schema than this
+// tarian knows is refused, naming both versions, before anything is
+// written; an earlier or equal one is restored. A manifest that does not
+// record the schema gets it from the archive's state database.
+func TestRestoreChecksSchema(t *testing.T) {
+	write := func(t *testing.T, m backup.Manifest, paths ...string) string {
+		t.Helper()
+		var es []backup.Entry
+		for _, p := range paths {
+			es = append(es, entry(p, files[p]))
+		}
+		var buf bytes.Buffer
+		if _, err := backup.Write(&buf, m, es); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "b.tar.zst")
+		if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	// stateSchema stands for sqlstore.FileSchema: the test's state.db
+	// holds no database, so it answers 30 for the right content.
+	var asked []string
+	stateSchema := func(path string) (int, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0, err
+		}
+		asked = append(asked, string(b))
+		if string(b) != files["state.db"] {
+			return 0, errors.New("not the archive's state database")
+		}
+		return 30, nil
+	}
+	opts := backup.RestoreOptions{Schema: 23, Version: "v1.2.0", StateSchema: stateSchema}
+	tests := []struct {
+		name  string
+		m     backup.Manifest
+		paths []string
+		want  string // "" restores
+		asked int
+	}{
+		{"newer", backup.Manifest{Version: "v1.3.0", Schema: 24}, []string{"state.db", "secret.key"},
+			"state schema 24 (written by tarian v1.3.0); this tarian (v1.2.0) knows state schema 23 at most", 0},
+		{"same", backup.Manifest{Version: "v1.2.0", Schema: 23}, []string{"state.db", "secret.key"}, "", 0},
+		{"older", backup.Manifest{Version: "v1.0.0", Schema: 16}, []string{"state.db", "secret.key"}, "", 0},
+		{"no schema recorded, newer database", backup.Manifest{}, []string{"secret.key", "state.db"},
+			"state schema 30 (written by tarian of a version not recorded); this tarian (v1.2.0) knows state schema 23 at most", 1},
+		{"no schema recorded, no database", backup.Manifest{}, []string{"secret.key"}, "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			asked = nil
+			file := write(t, tc.m, tc.paths...)
+			dir := filepath.Join(t.TempDir(), "data")
+			m, err := backup.Restore(file, dir, opts)
+			if len(asked) != tc.asked {
+				t.Errorf("the state database was read %d times, want %d", len(asked), tc.asked)
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "secret.key")); err != nil {
+					t.Fatalf("not restored: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, backup.ErrNewerSchema) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrNewerSchema with %q", err, tc.want)
+			}
+			if m.Schema <= opts.Schema {
+				t.Errorf("manifest returned with schema %d", m.Schema)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Fatalf("a refused restore created %s: %v", dir, err)
+			}
+		})
+	}
+	// A restore that does not check (Schema 0) takes any archive.
+	if _, err := backup.Restore(write(t, backup.Manifest{Schema: 99}, "state.db"), filepath.Join(t.TempDir(), "data"), backup.RestoreOptions{}); err != nil {
+		t.Fatalf("unchecked restore: %v", err)
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/backup"
+	"github.com/tarian-soc/tarian/internal/buildinfo"
 	"github.com/tarian-soc/tarian/internal/bus"
 	"github.com/tarian-soc/tarian/internal/server"
+	"github.com/tarian-soc/tarian/internal/store/sqlstore"
 )
 
 // runBackup asks the running server for a backup (POST /api/v1/backup)
@@ -74,7 +76,9 @@ func runBackup(ctx context.Context, args []string, env Env) error {
 }
 
 // runRestore restores a backup into the data directory of a stopped server.
-func runRestore(_ context.Context, args []string, env Env) error {
+// A backup of a later state schema than this tarian knows (a newer tarian
+// wrote it) is refused; an earlier one is migrated when the server starts.
+func runRestore(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("restore", env)
 	dir := fs.String("data", "", "the data directory to restore into (required)")
 	force := fs.Bool("force", false, "replace the data a directory holds")
@@ -95,12 +99,18 @@ func runRestore(_ context.Context, args []string, env Env) error {
 			}
 			return bus.WriteNextSeq(dir, m.BusSeq+1)
 		},
+		Schema:      sqlstore.Schema(),
+		Version:     buildinfo.String(),
+		StateSchema: func(path string) (int, error) { return sqlstore.FileSchema(ctx, path) },
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "restored %s into %s\n", pos[0], *dir)
 	printManifest(env.Stdout, m)
+	if m.Schema != 0 && m.Schema < sqlstore.Schema() {
+		fmt.Fprintf(env.Stdout, "the state store is migrated from schema %d to %d when the server starts; keep the backup to go back to the tarian that wrote it\n", m.Schema, sqlstore.Schema())
+	}
 	if !m.SecretKey {
 		fmt.Fprintln(env.Stdout, "the archive holds no secret key (the server had TARIAN_SECRET_KEY): start the server with the same TARIAN_SECRET_KEY")
 	}

@@ -110,6 +110,8 @@ type Server struct {
 	removing removals   // tenants being removed: writes refused
 	// tokenCache is the API's and the protocol receivers' token look-ups.
 	tokenCache *auth.TokenCache
+	// engines answers GET /readyz for the engines (ready.go).
+	engines *readiness
 }
 
 // New opens the stores and the bus under cfg.Data. vlogs.SetProcessLimits
@@ -252,6 +254,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	}
 	s.registerGauges()
 	watchTenants(s.metrics, s.receivers, s.tenants)
+	s.engines = s.newReadiness()
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:      tenantStore{DB: s.db, srv: s},
 		Tokens:       s.db,
@@ -279,6 +282,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Reports:      reports{s.reportDeps()}, // reports.go
 		Metrics:      http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.metrics.Write(w) }),
 		Ready:        s.readyErr,
+		Engines:      s.engines.status,
 		Backup:       s,
 		Offboard:     offboarder{s},
 		Log:          log.With("component", "web"),

@@ -144,6 +144,11 @@ type Deps struct {
 	Metrics http.Handler
 	// Ready reports nil when every component is up.
 	Ready func() error
+	// Engines checks the state store, event store and bus for GET /readyz
+	// once Ready reports nil (nil: not checked). It must answer within about
+	// two seconds however the engines fare, and cheaply: probes may come
+	// several times a second.
+	Engines func(ctx context.Context) []EngineStatus
 	// Backup makes backups (backup.go; nil: POST /api/v1/backup answers 404).
 	Backup Backuper
 	// Offboard removes tenants and applies retention (offboard.go; nil:
@@ -293,12 +298,67 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
+// EngineStatus is one engine's part of the answer to GET /readyz.
+type EngineStatus struct {
+	// Engine is "state", "events" or "bus".
+	Engine string `json:"-"`
+	// Kind is "embedded" or "external".
+	Kind string `json:"kind"`
+	// Status is "up" or "down".
+	Status string `json:"status"`
+	// Error says why it is down.
+	Error string `json:"error,omitempty"`
+	// Checked is when it was checked (answers are reused for a second or
+	// so).
+	Checked time.Time `json:"checked"`
+}
+
+// Engine statuses.
+const (
+	EngineUp   = "up"
+	EngineDown = "down"
+)
+
+// readyz answers 200 while the server is serving and every engine answers,
+// 503 not_ready while it starts or stops or while its state store or bus is
+// down, with each engine's status (operations.md, "Health and metrics").
+// An event store down is 200 degraded: the node still takes, acknowledges
+// and detects events (the bus keeps them for the indexer), and a load
+// balancer that took out every node sharing that store would refuse the
+// ingest they can hold.
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := a.d.Ready(); err != nil {
+		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "not_ready", "message": err.Error()})
 		return
 	}
-	writeJSON(w, 200, map[string]string{"status": "ready"})
+	if a.d.Engines == nil {
+		writeJSON(w, 200, map[string]string{"status": "ready"})
+		return
+	}
+	engines := map[string]EngineStatus{}
+	var down, degraded []string
+	for _, e := range a.d.Engines(r.Context()) {
+		engines[e.Engine] = e
+		switch {
+		case e.Status == EngineUp:
+		case e.Engine == "events":
+			degraded = append(degraded, e.Engine+" ("+e.Kind+"): "+e.Error)
+		default:
+			down = append(down, e.Engine+" ("+e.Kind+"): "+e.Error)
+		}
+	}
+	switch {
+	case len(down) > 0:
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "not_ready",
+			"message": "engine down: " + strings.Join(slices.Concat(down, degraded), "; "), "engines": engines})
+	case len(degraded) > 0:
+		writeJSON(w, 200, map[string]any{"status": "degraded", "engines": engines,
+			"message": "engine down: " + strings.Join(degraded, "; ") + "; ingest and detection go on, search and indexing wait for it"})
+	default:
+		writeJSON(w, 200, map[string]any{"status": "ready", "engines": engines})
+	}
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, p auth.Principal) error

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -26,4 +27,32 @@ func (d *DB) CopyTo(ctx context.Context, path string) (schema int, err error) {
 		return 0, fmt.Errorf("copy state store: %w", err)
 	}
 	return schema, nil
+}
+
+// Schema is the schema version this build's migrations bring a database
+// to: a backup recording a later one was written by a newer tarian, whose
+// tables this build does not know.
+func Schema() int { return len(migrations) - 1 }
+
+// FileSchema returns the schema version (the last migration applied) of
+// the SQLite database at path, opened read-only: 0 for a database no
+// server has migrated.
+func FileSchema(ctx context.Context, path string) (int, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)")
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	var exists int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", path, err)
+	}
+	if exists == 0 {
+		return 0, nil
+	}
+	var v int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", path, err)
+	}
+	return v, nil
 }
