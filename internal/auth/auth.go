@@ -71,6 +71,19 @@ type Token struct {
 	Created time.Time
 	// Expires ends the token (zero: never).
 	Expires time.Time
+	// User is the ID of the user the token acts for (0: none, as for the
+	// bootstrap token): the user whose session created it, or the user of
+	// the token that created it. The token works only while that user is
+	// enabled and its credentials are those of UserEpoch (User.Epoch when
+	// the token was made): disabling or resetting the user revokes it.
+	User      int64
+	UserEpoch int64
+	// UserName is the name of User, filled by listings (TokenByID, Tokens).
+	UserName string
+	// UserRevoked is set by a look-up (TokenByHash) when the token's user
+	// no longer vouches for it: deleted, disabled, or reset since the
+	// token was made.
+	UserRevoked bool
 }
 
 // Validate checks the role and tenant fit together.
@@ -122,6 +135,11 @@ type Principal struct {
 	User string
 	// Expires is when the token ends (zero: never, and for sessions).
 	Expires time.Time
+	// UserID and UserEpoch are the user a session is of, or a token acts
+	// for (Token.User, Token.UserEpoch; 0: none): a token this principal
+	// creates acts for the same user, and dies with that user's access.
+	UserID    int64
+	UserEpoch int64
 }
 
 // Authenticate resolves a bearer secret to its principal.
@@ -139,7 +157,10 @@ func Authenticate(ctx context.Context, s Store, secret string) (Principal, error
 	if !tok.Expires.IsZero() && !time.Now().Before(tok.Expires) {
 		return Principal{}, fmt.Errorf("%w: token expired", ErrUnauthenticated)
 	}
-	return Principal{TokenID: tok.ID, Role: tok.Role, Tenant: tok.Tenant, Expires: tok.Expires}, nil
+	if tok.UserRevoked {
+		return Principal{}, fmt.Errorf("%w: token revoked: the user it was made by was disabled, reset or removed", ErrUnauthenticated)
+	}
+	return Principal{TokenID: tok.ID, Role: tok.Role, Tenant: tok.Tenant, Expires: tok.Expires, UserID: tok.User, UserEpoch: tok.UserEpoch}, nil
 }
 
 // AllTenants is the scope word a provider role uses for every tenant.
@@ -184,11 +205,15 @@ func (p Principal) CanCreateToken(tok Token) bool {
 	return false
 }
 
+// ErrOutlives is a credential that ends (a token with an expiry) asking
+// for what would outlive it. It is a kind of ErrForbidden.
+var ErrOutlives = fmt.Errorf("%w: an expiring credential may not grant what outlives it", ErrForbidden)
+
 // TokenExpiry returns the expiry of a token p creates when requested is
 // asked (zero: none asked). A token that ends gives no rights past its
 // end: what it creates ends with it at the latest (nothing asked: it ends
-// then too), and asking for later is forbidden. A token that never ends,
-// and a session, give requested as it is.
+// then too), and asking for later is ErrOutlives. A token that never
+// ends, and a session, give requested as it is.
 func (p Principal) TokenExpiry(requested time.Time) (time.Time, error) {
 	switch {
 	case p.Expires.IsZero():
@@ -196,9 +221,22 @@ func (p Principal) TokenExpiry(requested time.Time) (time.Time, error) {
 	case requested.IsZero():
 		return p.Expires, nil
 	case requested.After(p.Expires):
-		return time.Time{}, fmt.Errorf("%w: this token ends at %s and may not create one that outlives it", ErrForbidden, p.Expires.UTC().Format(time.RFC3339))
+		return time.Time{}, fmt.Errorf("%w: this token ends at %s and may not create a token that outlives it; ask for an expiry no later, or none (it then ends with this one)",
+			ErrOutlives, p.Expires.UTC().Format(time.RFC3339))
 	}
 	return requested, nil
+}
+
+// GrantLasting checks p may do what (creating a user, resetting or
+// enabling one) that gives access with no end. A token that ends may
+// not: users and passwords do not end, so it would leave access behind
+// (ErrOutlives). A token that never ends, and a session, may.
+func (p Principal) GrantLasting(what string) error {
+	if p.Expires.IsZero() {
+		return nil
+	}
+	return fmt.Errorf("%w: this token ends at %s and may not %s: a user's access has no end; do it from a session (tarian login) or with a token that does not expire",
+		ErrOutlives, p.Expires.UTC().Format(time.RFC3339), what)
 }
 
 // CanIngest reports whether p may write events, and for which tenant.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -101,12 +102,68 @@ func TestTokenExpiry(t *testing.T) {
 		{expiring, time.Time{}, end, nil},
 		{expiring, end.Add(-time.Minute), end.Add(-time.Minute), nil},
 		{expiring, end, end, nil},
-		{expiring, end.Add(time.Second), time.Time{}, ErrForbidden},
+		{expiring, end.Add(time.Second), time.Time{}, ErrOutlives},
 	}
 	for _, tc := range tests {
 		got, err := tc.p.TokenExpiry(tc.requested)
 		if !errors.Is(err, tc.err) || !got.Equal(tc.want) {
 			t.Errorf("%+v.TokenExpiry(%v) = %v, %v; want %v, %v", tc.p, tc.requested, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestGrantLasting: a token that ends may not make a user, reset one or
+// enable one (ErrOutlives, a kind of ErrForbidden, naming its end); a
+// token that never ends and a session may.
+func TestGrantLasting(t *testing.T) {
+	end := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for _, p := range []Principal{
+		{Role: RoleTenantAdmin, Tenant: "council-a"},
+		{Role: RoleProviderAdmin},
+		{Role: RoleTenantAdmin, Tenant: "council-a", User: "ann", TokenID: "user:ann"},
+	} {
+		if err := p.GrantLasting("create a user"); err != nil {
+			t.Errorf("%+v: %v", p, err)
+		}
+	}
+	for _, p := range []Principal{{Role: RoleTenantAdmin, Tenant: "council-a", Expires: end}, {Role: RoleProviderAdmin, Expires: end}} {
+		err := p.GrantLasting("create a user")
+		if !errors.Is(err, ErrOutlives) || !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "2026-03-01T10:00:00Z") || !strings.Contains(err.Error(), "create a user") {
+			t.Errorf("%+v: %v; want ErrOutlives naming the end and the act", p, err)
+		}
+	}
+}
+
+// tokenStore answers one token.
+type tokenStore struct{ tok Token }
+
+func (s tokenStore) TokenByHash(_ context.Context, h []byte) (Token, error) {
+	if string(h) != string(s.tok.Hash) {
+		return Token{}, ErrNotFound
+	}
+	return s.tok, nil
+}
+
+// TestAuthenticateActsForItsUser: a token's principal carries the user it
+// acts for (what it creates acts for that user too); a token whose user
+// revoked it is refused.
+func TestAuthenticateActsForItsUser(t *testing.T) {
+	ctx := context.Background()
+	st := tokenStore{Token{ID: "T1", Role: RoleTenantAdmin, Tenant: "council-a", Hash: Hash("s"), User: 7, UserEpoch: 2}}
+	p, err := Authenticate(ctx, st, "s")
+	if err != nil || p.UserID != 7 || p.UserEpoch != 2 {
+		t.Fatalf("principal %+v, %v; want user 7 at epoch 2", p, err)
+	}
+	st.tok.UserRevoked = true
+	if _, err := Authenticate(ctx, st, "s"); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("token revoked with its user: %v; want ErrUnauthenticated", err)
+	}
+}
+
+func TestUserNameKey(t *testing.T) {
+	for _, name := range []string{"Alice.Jones@Council", "alice.jones@council", "ALICE.JONES@COUNCIL"} {
+		if got := UserNameKey(name); got != "alice.jones@council" {
+			t.Errorf("UserNameKey(%q) = %q", name, got)
 		}
 	}
 }

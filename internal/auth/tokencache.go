@@ -71,3 +71,18 @@ func (c *TokenCache) Drop() {
 	clear(c.tokens)
 	c.mu.Unlock()
 }
+
+// DropUser forgets the cached tokens that act for user id (after the
+// user's tokens were revoked: disabled, reset or removed).
+func (c *TokenCache) DropUser(id int64) {
+	if id == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.tokens {
+		if e.p.UserID == id {
+			delete(c.tokens, k)
+		}
+	}
+}

@@ -74,3 +74,24 @@ func TestTokenCacheThroughAnOutage(t *testing.T) {
 		t.Fatal("Drop kept the cached token")
 	}
 }
+
+// TestTokenCacheDropUser: DropUser forgets the tokens that act for one
+// user, and only those.
+func TestTokenCacheDropUser(t *testing.T) {
+	ctx := context.Background()
+	ann := &flakyStore{tok: Token{ID: "A", Role: RoleIngest, Tenant: "gwynedd", Hash: Hash("ann"), User: 1}}
+	ben := &flakyStore{tok: Token{ID: "B", Role: RoleIngest, Tenant: "gwynedd", Hash: Hash("ben"), User: 2}}
+	c := &TokenCache{}
+	if _, err := c.Authenticate(ctx, ann, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Authenticate(ctx, ben, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	c.DropUser(1)
+	c.Authenticate(ctx, ann, "ann")
+	c.Authenticate(ctx, ben, "ben")
+	if ann.reads != 2 || ben.reads != 1 {
+		t.Errorf("store reads after DropUser(1): ann's %d, ben's %d; want 2 and 1", ann.reads, ben.reads)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/tenant"
@@ -30,6 +31,10 @@ type User struct {
 	TOTPSecret   []byte
 	TOTPLastStep int64
 	Created      time.Time
+	// Epoch counts the revocations of the user's credentials (each
+	// disable and reset): a token made for it at an earlier epoch no
+	// longer works (Token.UserEpoch).
+	Epoch int64
 }
 
 // Errors of accounts.
@@ -49,6 +54,12 @@ func (u User) Validate() error {
 	}
 	return Token{Role: u.Role, Tenant: u.Tenant}.Validate()
 }
+
+// UserNameKey is the form of a user name that is unique and that logins
+// match: names differ by more than letter case ("Alice" and "alice" are
+// one name). Names are ASCII (ValidUserName), so this is ASCII lower case,
+// as SQL's lower() on both engines.
+func UserNameKey(name string) string { return strings.ToLower(name) }
 
 // ValidUserName checks a user name: 1–64 characters of letters, digits and
 // . _ @ -, starting with a letter or digit.

@@ -130,7 +130,8 @@ func runToken(ctx context.Context, args []string, env Env) error {
 // runTokenList lists the tokens the caller could revoke (GET
 // /api/v1/tokens): a tenant-admin its tenant's ingest, analyst and viewer
 // tokens, a provider-admin every token, one tenant's (--tenant ID) or the
-// provider's own (--tenant '*'). Never a secret.
+// provider's own (--tenant '*'), each with the user it acts for (USER: it
+// stops when that user is disabled or reset). Never a secret.
 func runTokenList(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("token list", env)
 	ten := fs.String("tenant", "", "one tenant's tokens (provider-admin; '*' the provider's own); a tenant-admin's own by default")
@@ -161,7 +162,7 @@ func runTokenList(ctx context.Context, args []string, env Env) error {
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTENANT\tROLE\tNAME\tCREATED\tEXPIRES")
+	fmt.Fprintln(tw, "ID\tTENANT\tROLE\tNAME\tCREATED\tEXPIRES\tUSER")
 	for _, t := range out.Tokens {
 		scope := t.Tenant
 		if scope == "" {
@@ -178,7 +179,11 @@ func runTokenList(ctx context.Context, args []string, env Env) error {
 				expires += " (expired)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, scope, t.Role, name, t.Created.UTC().Format(time.RFC3339), expires)
+		user := t.User
+		if user == "" {
+			user = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, scope, t.Role, name, t.Created.UTC().Format(time.RFC3339), expires, user)
 	}
 	return tw.Flush()
 }
@@ -191,6 +196,9 @@ type tokenListJSON struct {
 	Name    string     `json:"name"`
 	Created time.Time  `json:"created"`
 	Expires *time.Time `json:"expires,omitempty"`
+	// User is the user the token acts for: it is revoked when the user
+	// is disabled or reset.
+	User string `json:"user,omitempty"`
 }
 
 func runDeadLetters(ctx context.Context, args []string, env Env) error {

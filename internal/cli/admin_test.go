@@ -23,7 +23,7 @@ func TestTokenList(t *testing.T) {
 		query = r.URL.RawQuery
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"tokens":[
-			{"id":"AAAA","tenant":"cardiff","role":"ingest","name":"fw","created":"2026-12-07T01:00:00Z","expires":"2099-01-01T00:00:00Z"},
+			{"id":"AAAA","tenant":"cardiff","role":"ingest","name":"fw","created":"2026-12-07T01:00:00Z","expires":"2099-01-01T00:00:00Z","user":"Ann.Jones"},
 			{"id":"BBBB","tenant":"cardiff","role":"tenant-viewer","name":"","created":"2026-12-07T01:00:00Z","expires":"2020-01-01T00:00:00Z"},
 			{"id":"CCCC","role":"provider-analyst","name":"night shift","created":"2026-12-07T01:00:00Z"}]}`))
 	}))
@@ -34,13 +34,13 @@ func TestTokenList(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "ID TENANT ROLE NAME CREATED EXPIRES" {
+	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "ID TENANT ROLE NAME CREATED EXPIRES USER" {
 		t.Fatalf("output:\n%s", out)
 	}
 	for i, want := range []string{
-		"AAAA cardiff ingest fw 2026-12-07T01:00:00Z 2099-01-01T00:00:00Z",
-		"BBBB cardiff tenant-viewer - 2026-12-07T01:00:00Z 2020-01-01T00:00:00Z (expired)",
-		"CCCC * provider-analyst night shift 2026-12-07T01:00:00Z never",
+		"AAAA cardiff ingest fw 2026-12-07T01:00:00Z 2099-01-01T00:00:00Z Ann.Jones",
+		"BBBB cardiff tenant-viewer - 2026-12-07T01:00:00Z 2020-01-01T00:00:00Z (expired) -",
+		"CCCC * provider-analyst night shift 2026-12-07T01:00:00Z never -",
 	} {
 		if got := strings.Join(strings.Fields(lines[i+1]), " "); got != want {
 			t.Errorf("row %d: %q, want %q", i+1, got, want)

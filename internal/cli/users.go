@@ -28,6 +28,9 @@ type userJSON struct {
 	MFAEnrolled bool      `json:"mfa_enrolled"`
 	Created     time.Time `json:"created"`
 	Password    string    `json:"password,omitempty"`
+	// TokensRevoked: the tokens that acted for the user, revoked by a
+	// disable or reset.
+	TokensRevoked []string `json:"tokens_revoked,omitempty"`
 }
 
 const userUsage = "usage: tarian user add NAME [--tenant ID] --role ROLE [--email E] [--password-stdin] [--require-mfa] | list [--tenant ID] [--json] | disable|enable|reset NAME | mfa enrol"
@@ -137,9 +140,9 @@ func runUser(ctx context.Context, args []string, env Env) error {
 		switch args[0] {
 		case "reset":
 			fmt.Fprintln(env.Stdout, u.Password)
-			fmt.Fprintf(env.Stderr, "reset %s: the one-time password above is shown only once; sessions ended; TOTP must be enrolled again\n", u.Name)
+			fmt.Fprintf(env.Stderr, "reset %s: the one-time password above is shown only once; sessions ended%s; TOTP must be enrolled again\n", u.Name, revokedText(u.TokensRevoked))
 		case "disable":
-			fmt.Fprintf(env.Stderr, "disabled %s; its sessions ended\n", u.Name)
+			fmt.Fprintf(env.Stderr, "disabled %s; its sessions ended%s\n", u.Name, revokedText(u.TokensRevoked))
 		default:
 			fmt.Fprintf(env.Stderr, "enabled %s\n", u.Name)
 		}
@@ -151,6 +154,17 @@ func runUser(ctx context.Context, args []string, env Env) error {
 		return runMFAEnrol(ctx, env)
 	}
 	return usageError(fmt.Sprintf("unknown user command %q", args[0]))
+}
+
+// revokedText says which tokens a disable or reset revoked with the user.
+func revokedText(ids []string) string {
+	switch len(ids) {
+	case 0:
+		return ""
+	case 1:
+		return "; its token " + ids[0] + " was revoked"
+	}
+	return fmt.Sprintf("; its %d tokens were revoked (%s)", len(ids), strings.Join(ids, ", "))
 }
 
 // runMFAEnrol enrols TOTP for the logged-in user: it prints the otpauth://

@@ -84,7 +84,8 @@ func (c *authCache) touched(h []byte, at time.Time) {
 	}
 }
 
-// dropSession forgets one session; dropUser every session of a user.
+// dropSession forgets one session; dropUser every session of a user and
+// every token that acts for it.
 func (c *authCache) dropSession(h []byte) {
 	c.mu.Lock()
 	delete(c.sessions, string(h))
@@ -92,6 +93,7 @@ func (c *authCache) dropSession(h []byte) {
 }
 
 func (c *authCache) dropUser(id int64) {
+	c.tokens.DropUser(id)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, e := range c.sessions {

@@ -83,8 +83,11 @@ type Users interface {
 	UserByName(ctx context.Context, name string) (auth.User, error)
 	User(ctx context.Context, t tenant.ID, name string) (auth.User, error)
 	Users(ctx context.Context, t tenant.ID, all bool) ([]auth.User, error)
-	SetUserDisabled(ctx context.Context, t tenant.ID, name string, disabled bool) error
-	ResetUser(ctx context.Context, t tenant.ID, name, passwordHash string) error
+	// SetUserDisabled and ResetUser also revoke the user's sessions and
+	// the tokens that act for it (disabling; resetting), and return those
+	// tokens.
+	SetUserDisabled(ctx context.Context, t tenant.ID, name string, disabled bool) ([]auth.Token, error)
+	ResetUser(ctx context.Context, t tenant.ID, name, passwordHash string) ([]auth.Token, error)
 	SetTOTPPending(ctx context.Context, t tenant.ID, name string, secret []byte) error
 	TOTPPending(ctx context.Context, t tenant.ID, name string) ([]byte, error)
 	ConfirmTOTP(ctx context.Context, t tenant.ID, name string, step int64, codeHashes [][]byte) error
@@ -279,15 +282,17 @@ func lockoutAddr(ip string) string {
 	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 }
 
-// loginUserKey is the key a user name's failed logins count against.
-// Every name that no account can have shares one key: such a name is
-// often a password typed in the wrong field, and one key each would let
-// a sprayer fill memory with them.
+// loginUserKey is the key a user name's failed logins count against: the
+// name in any letter case (logins match names so), else "Alice", "ALICE"
+// and "alice" would each get their own tries at one account. Every name
+// that no account can have shares one key: such a name is often a
+// password typed in the wrong field, and one key each would let a
+// sprayer fill memory with them.
 func loginUserKey(name string) string {
 	if auth.ValidUserName(name) != nil {
 		return "u:" + invalidUserName
 	}
-	return "u:" + name
+	return "u:" + auth.UserNameKey(name)
 }
 
 // invalidUserName stands for a login name no account can have, in the
@@ -555,7 +560,7 @@ func (a *API) sessionFromCookie(r *http.Request, c *http.Cookie) (auth.Principal
 		}
 		a.acct.cache.touched(h, now)
 	}
-	return auth.Principal{TokenID: "user:" + u.Name, Role: u.Role, Tenant: u.Tenant, User: u.Name}, nil
+	return auth.Principal{TokenID: "user:" + u.Name, Role: u.Role, Tenant: u.Tenant, User: u.Name, UserID: u.ID, UserEpoch: u.Epoch}, nil
 }
 
 func mfaEnrolPath(r *http.Request) bool {

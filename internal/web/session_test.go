@@ -261,7 +261,7 @@ func TestLoginNoEnumeration(t *testing.T) {
 	w := newAcctWorld(t, nil)
 	w.addUser(t, "alice", "council-a", auth.RoleTenantAnalyst, pw, false)
 	w.addUser(t, "bob", "council-a", auth.RoleTenantAnalyst, pw, false)
-	if err := w.db.SetUserDisabled(context.Background(), "council-a", "bob", true); err != nil {
+	if _, err := w.db.SetUserDisabled(context.Background(), "council-a", "bob", true); err != nil {
 		t.Fatal(err)
 	}
 	var first answer

@@ -25,6 +25,9 @@ type userJSON struct {
 	// Password is a generated one-time password, in the answer that
 	// created it only.
 	Password string `json:"password,omitempty"`
+	// TokensRevoked are the IDs of the tokens that acted for the user and
+	// were revoked with its access (in the answer to disable and reset).
+	TokensRevoked []string `json:"tokens_revoked,omitempty"`
 }
 
 func toUserJSON(u auth.User) userJSON {
@@ -148,6 +151,10 @@ func (a *API) postUser(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		}
 		return fmt.Errorf("%w: role %s may not create a %s user of %s", auth.ErrForbidden, p.Role, u.Role, u.Tenant)
 	}
+	// A user has no end: a credential that ends may not make one.
+	if err := p.GrantLasting("create a user"); err != nil {
+		return outlives(err)
+	}
 	pw, generated := req.Password, false
 	if pw == "" {
 		pw, generated = auth.NewPassword(), true
@@ -180,11 +187,14 @@ func (a *API) hashPassword(pw string) string {
 	return auth.HashPassword(pw, auth.DefaultPasswordParams())
 }
 
-func (a *API) auditUser(r *http.Request, p auth.Principal, action string, u auth.User) error {
+func (a *API) auditUser(r *http.Request, p auth.Principal, action string, u auth.User, revoked ...auth.Token) error {
 	d := map[string]any{"user": u.Name, "role": string(u.Role), "tenant": string(u.Tenant)}
 	if action == "user.create" {
 		// Whether the new user must use MFA is part of what was decided.
 		d["require_mfa"] = u.RequireMFA
+	}
+	if len(revoked) > 0 {
+		d["tokens_revoked"] = tokenIDs(revoked)
 	}
 	detail, _ := json.Marshal(d)
 	if err := a.audit(r.Context(), p, action, string(u.Tenant), string(detail)); err != nil {
@@ -194,7 +204,10 @@ func (a *API) auditUser(r *http.Request, p auth.Principal, action string, u auth
 }
 
 // postUserAction disables, enables or resets a user. A user the caller may
-// not manage answers 404, as one that does not exist.
+// not manage answers 404, as one that does not exist. Disabling and
+// resetting revoke the user's sessions and the tokens that act for it;
+// resetting and enabling give access with no end, which a credential that
+// ends may not (403 expiring_credential).
 func (a *API) postUserAction(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	u, err := a.d.Users.UserByName(r.Context(), r.PathValue("name"))
 	if errors.Is(err, auth.ErrUserNotFound) || err == nil && !p.CanManageUser(u) {
@@ -206,30 +219,56 @@ func (a *API) postUserAction(w http.ResponseWriter, r *http.Request, p auth.Prin
 	ctx := r.Context()
 	switch verb := r.PathValue("verb"); verb {
 	case "disable", "enable":
-		if err := a.d.Users.SetUserDisabled(ctx, u.Tenant, u.Name, verb == "disable"); err != nil {
+		if verb == "enable" {
+			if err := p.GrantLasting("enable a user"); err != nil {
+				return outlives(err)
+			}
+		}
+		revoked, err := a.d.Users.SetUserDisabled(ctx, u.Tenant, u.Name, verb == "disable")
+		if err != nil {
 			return err
 		}
-		a.acct.cache.dropUser(u.ID)
 		u.Disabled = verb == "disable"
-		if err := a.auditUser(r, p, "user."+verb, u); err != nil {
+		if err := a.revokeUserTokens(r, p, u, "user "+verb+"d", revoked); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, toUserJSON(u))
+		if err := a.auditUser(r, p, "user."+verb, u, revoked...); err != nil {
+			return err
+		}
+		out := toUserJSON(u)
+		out.TokensRevoked = tokenIDs(revoked)
+		writeJSON(w, http.StatusOK, out)
 	case "reset":
+		// The new password is the caller's to hand on: access with no end.
+		if err := p.GrantLasting("reset a user's password"); err != nil {
+			return outlives(err)
+		}
 		pw := auth.NewPassword()
-		if err := a.d.Users.ResetUser(ctx, u.Tenant, u.Name, a.hashPassword(pw)); err != nil {
+		revoked, err := a.d.Users.ResetUser(ctx, u.Tenant, u.Name, a.hashPassword(pw))
+		if err != nil {
 			return err
 		}
-		a.acct.cache.dropUser(u.ID)
 		u.TOTPSecret = nil
-		if err := a.auditUser(r, p, "user.reset", u); err != nil {
+		if err := a.revokeUserTokens(r, p, u, "user reset", revoked); err != nil {
+			return err
+		}
+		if err := a.auditUser(r, p, "user.reset", u, revoked...); err != nil {
 			return err
 		}
 		out := toUserJSON(u)
 		out.Password = pw
+		out.TokensRevoked = tokenIDs(revoked)
 		writeJSON(w, http.StatusOK, out)
 	default:
 		return &apiError{http.StatusNotFound, "not_found", "no user action " + verb + "; want disable, enable or reset"}
 	}
 	return nil
+}
+
+func tokenIDs(toks []auth.Token) []string {
+	var ids []string
+	for _, t := range toks {
+		ids = append(ids, t.ID)
+	}
+	return ids
 }

@@ -177,6 +177,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	22: retroHuntQueueOnceMigration, // intel.go (one queued hunt per indicator)
 	23: secretKeyMigration,          // secretkey.go (every node's key the same)
 	24: campaignsClosedMigration,    // campaigns.go (closed by an analyst)
+	25: accountsMigration,           // users.go (names unique in any case; tokens die with their user)
 }
 
 // migrate applies the migrations the database lacks, each in a write
@@ -281,37 +282,64 @@ func scanTenant(s scanner) (tenant.Tenant, error) {
 	return t, nil
 }
 
-// CreateToken stores tok (its hash, never its secret).
+// CreateToken stores tok (its hash, never its secret). A token that acts
+// for a user (tok.User) is refused (auth.ErrUnauthenticated) when that
+// user is gone, disabled, or no longer at tok.UserEpoch: the credential
+// that asked for it was revoked meanwhile.
 func (d *DB) CreateToken(ctx context.Context, tok auth.Token) error {
 	if err := tok.Validate(); err != nil {
 		return err
 	}
-	var ten any
+	var ten, user any
 	if tok.Tenant != "" {
 		ten = string(tok.Tenant)
+	}
+	if tok.User != 0 {
+		user = tok.User
 	}
 	if tok.Created.IsZero() {
 		tok.Created = time.Now().UTC()
 	}
-	_, err := d.db.ExecContext(ctx, `INSERT INTO tokens (id, tenant, role, name, hash, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		tok.ID, ten, string(tok.Role), tok.Name, tok.Hash, tok.Created.UnixNano(), unixNanoOrZero(tok.Expires))
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if tok.User != 0 {
+		var disabled bool
+		var epoch int64
+		err := tx.QueryRowContext(ctx, `SELECT disabled, epoch FROM users WHERE id = ?`, tok.User).Scan(&disabled, &epoch)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && (disabled || epoch != tok.UserEpoch) {
+			return fmt.Errorf("%w: the user this credential acts for was disabled, reset or removed", auth.ErrUnauthenticated)
+		}
+		if err != nil {
+			return fmt.Errorf("insert token: %w", err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO tokens (id, tenant, role, name, hash, created, expires, user_id, user_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tok.ID, ten, string(tok.Role), tok.Name, tok.Hash, tok.Created.UnixNano(), unixNanoOrZero(tok.Expires), user, tok.UserEpoch)
 	if isForeignKey(err) {
 		return fmt.Errorf("%w: %s", tenant.ErrNotFound, tok.Tenant)
 	}
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
-	return nil
+	return tx.Commit()
 }
 
-// TokenByHash finds the token whose secret hashes to hash.
+// TokenByHash finds the token whose secret hashes to hash. UserRevoked
+// is set when the token acts for a user who is gone, disabled, or was
+// reset (or disabled) since the token was made.
 func (d *DB) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
 	var tok auth.Token
 	var ten sql.NullString
 	var role string
 	var created, expires int64
-	err := d.db.QueryRowContext(ctx, `SELECT id, tenant, role, name, hash, created, expires FROM tokens WHERE hash = ?`, hash).
-		Scan(&tok.ID, &ten, &role, &tok.Name, &tok.Hash, &created, &expires)
+	var user, userID, epoch sql.NullInt64
+	var disabled sql.NullBool
+	err := d.db.QueryRowContext(ctx, `SELECT t.id, t.tenant, t.role, t.name, t.hash, t.created, t.expires, t.user_id, t.user_epoch, u.id, u.disabled, u.epoch
+		FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.hash = ?`, hash).
+		Scan(&tok.ID, &ten, &role, &tok.Name, &tok.Hash, &created, &expires, &user, &tok.UserEpoch, &userID, &disabled, &epoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Token{}, auth.ErrNotFound
 	}
@@ -324,6 +352,8 @@ func (d *DB) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
 	if expires != 0 {
 		tok.Expires = time.Unix(0, expires).UTC()
 	}
+	tok.User = user.Int64
+	tok.UserRevoked = user.Valid && (!userID.Valid || disabled.Bool || epoch.Int64 != tok.UserEpoch)
 	return tok, nil
 }
 

@@ -48,8 +48,8 @@ func (d *DB) CreateSSOUser(ctx context.Context, u auth.User, provider, subject s
 		return auth.User{}, err
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `INSERT INTO users (name, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Name, nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano()).Scan(&u.ID)
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (name, name_key, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Name, auth.UserNameKey(u.Name), nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano()).Scan(&u.ID)
 	switch {
 	case isUnique(err):
 		return auth.User{}, fmt.Errorf("%w: %s", auth.ErrUserExists, u.Name)

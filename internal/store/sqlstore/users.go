@@ -47,6 +47,30 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user ON sessions(user_id);
 ALTER TABLE tokens ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;`
 
+// accountsMigration makes user names unique whatever their letter case,
+// and ties a token to the user it acts for.
+//
+// name_key is the name in lower case (auth.UserNameKey), unique: "Alice"
+// cannot be made beside "alice". A database from before may hold names
+// that differ only in case: the oldest of each such set gets the key, the
+// others none (NULL), so the migration never fails on them and each of
+// them still logs in by its exact spelling (UserByName), while any other
+// spelling is the oldest's.
+//
+// epoch counts the revocations of a user's credentials (disable, reset);
+// a token records its user (user_id) and the epoch it was made at, and
+// works only while they match (TokenByHash). Deleting a user deletes its
+// tokens.
+const accountsMigration = `
+ALTER TABLE users ADD COLUMN name_key TEXT;
+ALTER TABLE users ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET name_key = lower(name)
+	WHERE NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.name) = lower(users.name) AND o.id < users.id);
+CREATE UNIQUE INDEX users_name_any_case ON users(name_key);
+ALTER TABLE tokens ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE CASCADE;
+ALTER TABLE tokens ADD COLUMN user_epoch INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tokens_user ON tokens(user_id);`
+
 func nullTenant(t tenant.ID) any {
 	if t == "" {
 		return nil
@@ -54,14 +78,14 @@ func nullTenant(t tenant.ID) any {
 	return string(t)
 }
 
-const userColumns = `id, name, tenant, role, email, password, disabled, require_mfa, totp_secret, totp_last_step, created`
+const userColumns = `id, name, tenant, role, email, password, disabled, require_mfa, totp_secret, totp_last_step, created, epoch`
 
 func scanUser(s scanner) (auth.User, error) {
 	var u auth.User
 	var ten sql.NullString
 	var role string
 	var created int64
-	if err := s.Scan(&u.ID, &u.Name, &ten, &role, &u.Email, &u.PasswordHash, &u.Disabled, &u.RequireMFA, &u.TOTPSecret, &u.TOTPLastStep, &created); err != nil {
+	if err := s.Scan(&u.ID, &u.Name, &ten, &role, &u.Email, &u.PasswordHash, &u.Disabled, &u.RequireMFA, &u.TOTPSecret, &u.TOTPLastStep, &created, &u.Epoch); err != nil {
 		return u, err
 	}
 	u.Tenant = tenant.ID(ten.String)
@@ -78,8 +102,8 @@ func (d *DB) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
 	if u.Created.IsZero() {
 		u.Created = time.Now().UTC()
 	}
-	err := d.db.execScan(ctx, `INSERT INTO users (name, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		[]any{u.Name, nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano()}, &u.ID)
+	err := d.db.execScan(ctx, `INSERT INTO users (name, name_key, tenant, role, email, password, require_mfa, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{u.Name, auth.UserNameKey(u.Name), nullTenant(u.Tenant), string(u.Role), u.Email, u.PasswordHash, u.RequireMFA, u.Created.UnixNano()}, &u.ID)
 	switch {
 	case isUnique(err):
 		return auth.User{}, fmt.Errorf("%w: %s", auth.ErrUserExists, u.Name)
@@ -91,10 +115,14 @@ func (d *DB) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
 	return u, nil
 }
 
-// UserByName returns the user called name, whatever its tenant: login
-// knows only the name.
+// UserByName returns the user called name, whatever its tenant (login
+// knows only the name) and whatever the letter case: the user whose name
+// is spelt so, else the one whose name differs only in case (the oldest,
+// where a database from before names were unique in any case holds
+// several: accountsMigration).
 func (d *DB) UserByName(ctx context.Context, name string) (auth.User, error) {
-	u, err := scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	u, err := scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ? OR name_key = ?
+		ORDER BY CASE WHEN name = ? THEN 0 ELSE 1 END LIMIT 1`, name, auth.UserNameKey(name), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, fmt.Errorf("%w: %s", auth.ErrUserNotFound, name)
 	}
@@ -155,27 +183,35 @@ func (d *DB) userTx(ctx context.Context, t tenant.ID, name string, fn func(tx *t
 	return tx.Commit()
 }
 
-// SetUserDisabled disables (or enables) tenant t's user name; disabling
-// revokes every session of the user.
-func (d *DB) SetUserDisabled(ctx context.Context, t tenant.ID, name string, disabled bool) error {
-	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+// SetUserDisabled disables (or enables) tenant t's user name. Disabling
+// revokes every session of the user and every token that acts for it (it
+// moves the user's epoch on, and deletes them), and returns those tokens.
+func (d *DB) SetUserDisabled(ctx context.Context, t tenant.ID, name string, disabled bool) (revoked []auth.Token, err error) {
+	err = d.userTx(ctx, t, name, func(tx *txn, id int64) error {
+		if !disabled {
+			_, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 0 WHERE id = ?`, id)
 			return err
 		}
-		if disabled {
-			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1, epoch = epoch + 1 WHERE id = ?`, id); err != nil {
 			return err
 		}
-		return nil
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+		revoked, err = revokeUserTokens(ctx, tx, id)
+		return err
 	})
+	return revoked, err
 }
 
 // ResetUser sets tenant t's user name's password hash, removes its TOTP
-// enrolment and recovery codes (it enrols again) and revokes its sessions.
-func (d *DB) ResetUser(ctx context.Context, t tenant.ID, name, passwordHash string) error {
-	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
+// enrolment and recovery codes (it enrols again), revokes its sessions
+// and the tokens that act for it (as SetUserDisabled), and returns those
+// tokens.
+func (d *DB) ResetUser(ctx context.Context, t tenant.ID, name, passwordHash string) (revoked []auth.Token, err error) {
+	err = d.userTx(ctx, t, name, func(tx *txn, id int64) error {
 		for _, q := range []string{
-			`UPDATE users SET password = ?, totp_secret = NULL, totp_pending = NULL, totp_last_step = 0 WHERE id = ?`,
+			`UPDATE users SET password = ?, totp_secret = NULL, totp_pending = NULL, totp_last_step = 0, epoch = epoch + 1 WHERE id = ?`,
 			`DELETE FROM recovery_codes WHERE user_id = ?`,
 			`DELETE FROM sessions WHERE user_id = ?`,
 		} {
@@ -187,8 +223,27 @@ func (d *DB) ResetUser(ctx context.Context, t tenant.ID, name, passwordHash stri
 				return err
 			}
 		}
-		return nil
+		revoked, err = revokeUserTokens(ctx, tx, id)
+		return err
 	})
+	return revoked, err
+}
+
+// revokeUserTokens deletes the tokens that act for user id and returns
+// them (without their hashes).
+func revokeUserTokens(ctx context.Context, tx *txn, id int64) ([]auth.Token, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.user_id = ? ORDER BY t.created, t.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	toks, err := scanTokens(rows)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ?`, id); err != nil {
+		return nil, fmt.Errorf("revoke the tokens of user %d: %w", id, err)
+	}
+	return toks, nil
 }
 
 // SetTOTPPending stores a TOTP secret being enrolled for tenant t's user
@@ -281,9 +336,9 @@ func (d *DB) SessionByHash(ctx context.Context, hash []byte) (auth.Session, auth
 	var ten sql.NullString
 	var role string
 	var created, seen int64
-	err := d.db.QueryRowContext(ctx, `SELECT s.user_id, s.csrf, s.created, s.last_seen, s.mfa_pending, u.name, u.tenant, u.role, u.disabled
+	err := d.db.QueryRowContext(ctx, `SELECT s.user_id, s.csrf, s.created, s.last_seen, s.mfa_pending, u.name, u.tenant, u.role, u.disabled, u.epoch
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`, hash).
-		Scan(&s.UserID, &s.CSRF, &created, &seen, &s.MFAPending, &u.Name, &ten, &role, &u.Disabled)
+		Scan(&s.UserID, &s.CSRF, &created, &seen, &s.MFAPending, &u.Name, &ten, &role, &u.Disabled, &u.Epoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, u, auth.ErrSessionGone
 	}
@@ -328,25 +383,48 @@ func unixNanoOrZero(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// TokenByID returns the token id (without its hash).
-func (d *DB) TokenByID(ctx context.Context, id string) (auth.Token, error) {
+// tokenColumns are a token's columns (t) and its user's name (u) as
+// scanTokens reads them: never the hash.
+const tokenColumns = `t.id, t.tenant, t.role, t.name, t.created, t.expires, t.user_id, t.user_epoch, u.name`
+
+// scanToken reads one row of tokenColumns.
+func scanToken(s scanner) (auth.Token, error) {
 	var tok auth.Token
-	var ten sql.NullString
+	var ten, user sql.NullString
+	var uid sql.NullInt64
 	var role string
 	var created, expires int64
-	err := d.db.QueryRowContext(ctx, `SELECT id, tenant, role, name, created, expires FROM tokens WHERE id = ?`, id).
-		Scan(&tok.ID, &ten, &role, &tok.Name, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return auth.Token{}, auth.ErrNotFound
-	}
-	if err != nil {
+	if err := s.Scan(&tok.ID, &ten, &role, &tok.Name, &created, &expires, &uid, &tok.UserEpoch, &user); err != nil {
 		return auth.Token{}, err
 	}
 	tok.Tenant, tok.Role, tok.Created = tenant.ID(ten.String), auth.Role(role), time.Unix(0, created).UTC()
 	if expires != 0 {
 		tok.Expires = time.Unix(0, expires).UTC()
 	}
+	tok.User, tok.UserName = uid.Int64, user.String
 	return tok, nil
+}
+
+func scanTokens(rows *sql.Rows) ([]auth.Token, error) {
+	defer rows.Close()
+	var out []auth.Token
+	for rows.Next() {
+		tok, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tok)
+	}
+	return out, rows.Err()
+}
+
+// TokenByID returns the token id (without its hash).
+func (d *DB) TokenByID(ctx context.Context, id string) (auth.Token, error) {
+	tok, err := scanToken(d.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Token{}, auth.ErrNotFound
+	}
+	return tok, err
 }
 
 // RevokeToken deletes tenant t's token id ("" t: a provider token).
@@ -362,31 +440,16 @@ func (d *DB) RevokeToken(ctx context.Context, t tenant.ID, id string) error {
 }
 
 // Tokens lists tenant t's tokens ("" t: the provider's), or every token
-// when all is set, oldest first, without their hashes.
+// when all is set, oldest first, without their hashes, each with the name
+// of the user it acts for.
 func (d *DB) Tokens(ctx context.Context, t tenant.ID, all bool) ([]auth.Token, error) {
-	q, args := `SELECT id, tenant, role, name, created, expires FROM tokens WHERE tenant IS NOT DISTINCT FROM ? ORDER BY created, id`, []any{nullTenant(t)}
+	q, args := `SELECT `+tokenColumns+` FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.tenant IS NOT DISTINCT FROM ? ORDER BY t.created, t.id`, []any{nullTenant(t)}
 	if all {
-		q, args = `SELECT id, tenant, role, name, created, expires FROM tokens ORDER BY created, id`, nil
+		q, args = `SELECT `+tokenColumns+` FROM tokens t LEFT JOIN users u ON u.id = t.user_id ORDER BY t.created, t.id`, nil
 	}
 	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []auth.Token
-	for rows.Next() {
-		var tok auth.Token
-		var ten sql.NullString
-		var role string
-		var created, expires int64
-		if err := rows.Scan(&tok.ID, &ten, &role, &tok.Name, &created, &expires); err != nil {
-			return nil, err
-		}
-		tok.Tenant, tok.Role, tok.Created = tenant.ID(ten.String), auth.Role(role), time.Unix(0, created).UTC()
-		if expires != 0 {
-			tok.Expires = time.Unix(0, expires).UTC()
-		}
-		out = append(out, tok)
-	}
-	return out, rows.Err()
+	return scanTokens(rows)
 }
