@@ -101,6 +101,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian rules placeholders [--tenant ID] [NAME=V1,V2...]   show or set a tenant's |expand values
   tarian rules list [--tenant ID] [--summary] [--json]
   tarian rules disable|enable RULE_ID [--tenant ID]
+  tarian rules delete RULE_ID [--tenant ID] [--json]   a shared rule (provider-admin), or a tenant's own filter document
   tarian audit list [--tenant ID|*] [--limit N] [--json]   provider-admin: every record or one chain (* the provider's); tenant-admin: its own
   tarian audit verify [--tenant ID|*] [--json]   through the API; exit 0 intact, 1 naming the first broken record
   tarian audit verify --data DIR [--tenant ID|*] [--clean-stop]  offline, read-only, on a stopped server's data directory
@@ -213,7 +214,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 				return runRulesValidate(rest[1:], env.Stdout, env.Stderr)
 			case "test":
 				return runRulesTest(rest[1:], env.Stdout, env.Stderr)
-			case "import", "list", "enable", "disable", "placeholders":
+			case "import", "list", "enable", "disable", "delete", "placeholders":
 				err = runRulesServer(ctx, rest[0], rest[1:], env)
 			default:
 				err = usageError(fmt.Sprintf("unknown rules command %q", rest[0]))

@@ -19,7 +19,7 @@ func TestCompletionTree(t *testing.T) {
 	}
 	for cmd, want := range map[string][]string{
 		"alerts":     {"ack", "assign", "escalate", "incidents", "list", "reopen", "resolve", "show"},
-		"rules":      {"disable", "enable", "import", "list", "placeholders", "test", "validate"},
+		"rules":      {"delete", "disable", "enable", "import", "list", "placeholders", "test", "validate"},
 		"cases":      {"acknowledge", "escalate", "reopen", "task", "close"},
 		"completion": {"bash", "fish", "zsh"},
 	} {

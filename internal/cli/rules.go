@@ -89,6 +89,23 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "note: %d parsed rules will not be evaluated (log source not in the mapping, or a correlation/filter problem); -v lists them\n", len(e.Skipped()))
 		}
 	}
+	// The server refuses a rule without an id (it knows rules by id); the
+	// specification allows one, so it is a note, not a failure.
+	var noID []*sigma.Rule
+	for _, r := range rules {
+		if r.ID == "" {
+			noID = append(noID, r)
+		}
+	}
+	if len(noID) > 0 {
+		if *verbose {
+			for _, r := range noID {
+				fmt.Fprintf(stdout, "%s:%d: note: no id: 'tarian rules import' refuses a rule without one\n", r.File, r.Line)
+			}
+		} else {
+			fmt.Fprintf(stderr, "note: %s without an id, which 'tarian rules import' refuses; -v lists them\n", plural(len(noID), "rule"))
+		}
+	}
 	total := parsed + failed + unsupported
 	warnings := ""
 	if warned > 0 {

@@ -84,6 +84,16 @@ func TestRulesValidate(t *testing.T) {
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
+	// A rule without an id is valid Sigma, but the server refuses it: a
+	// note, on stderr (-v: each rule on stdout).
+	if !strings.Contains(errb.String(), "note: 1 rule without an id, which 'tarian rules import' refuses; -v lists them") {
+		t.Errorf("stderr does not note the rules without an id:\n%s", errb.String())
+	}
+	out.Reset()
+	if code := runRulesValidate([]string{"-v", filepath.Join(dir, "rules/doubtful.yml")}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), filepath.Join(dir, "rules/doubtful.yml")+":1: note: no id: 'tarian rules import' refuses a rule without one\n") {
+		t.Errorf("validate -v: exit %d, output %s", code, out.String())
+	}
 	out.Reset()
 	if code := runRulesValidate([]string{filepath.Join(dir, "rules/good.yml")}, &out, &errb); code != 0 {
 		t.Errorf("good rule: exit %d, output %s", code, out.String())

@@ -87,8 +87,46 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 		}
 		fmt.Fprintf(env.Stdout, "rule %s %sd for %v\n", pos[0], sub, out["tenant"])
 		return nil
+	case "delete":
+		return runRulesDelete(ctx, args, env)
 	}
 	return usageError(fmt.Sprintf("unknown rules command %q", sub))
+}
+
+// runRulesDelete deletes a shared rule (provider-admin, no --tenant) or a
+// tenant's own filter document (--tenant, or a tenant-admin's token).
+func runRulesDelete(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("rules delete", env)
+	ten := fs.String("tenant", "", "delete this tenant's own filter document (tenant-admin tokens act on their own)")
+	asJSON := fs.Bool("json", false, "print what was deleted as one JSON object")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: tarian rules delete RULE_ID [--tenant ID] [--json]")
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/rules/" + url.PathEscape(pos[0])
+	if *ten != "" {
+		path += "?tenant=" + url.QueryEscape(*ten)
+	}
+	var out detector.Deleted
+	if err := c.json(ctx, "DELETE", path, nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, []detector.Deleted{out})
+	}
+	where := "shared rules"
+	if out.Tenant != "" {
+		where = "the filters of " + string(out.Tenant)
+	}
+	fmt.Fprintf(env.Stdout, "%s rule %s (%s) deleted from %s; its alerts are kept\n", out.Kind, out.RuleID, out.Title, where)
+	return nil
 }
 
 // importBatch is how many rule files go in one request.

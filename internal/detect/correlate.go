@@ -201,6 +201,43 @@ type State struct {
 	// sources are the mapped log sources events have come from (the
 	// member's coverage: detector.Coverage).
 	sources map[string]struct{}
+	// off are the rules switched off for the state's tenant (SetDisabled);
+	// not saved with the state: the switches are kept elsewhere.
+	off map[string]bool
+}
+
+// SetDisabled switches rules off for the tenant of this state, by id: a
+// rule switched off reports no match, but its matches still count for the
+// correlations that use it and are on; a correlation that is off, and that
+// no correlation that is on uses, records nothing, so matches seen while
+// it was off never count towards a window once it is on again. ids is kept,
+// not copied: it must not change after the call (pass a new map instead).
+// nil switches every rule on.
+func (s *State) SetDisabled(ids map[string]bool) {
+	s.mu.Lock()
+	s.off = ids
+	s.mu.Unlock()
+}
+
+// disabled returns the rules switched off.
+func (s *State) disabled() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.off
+}
+
+// live says whether correlation c is to be evaluated with the rules in off
+// switched off: it is on, or a correlation that uses it is live.
+func (c *ccorr) live(off map[string]bool) bool {
+	if !off[c.rule.ID] {
+		return true
+	}
+	for _, p := range c.parents {
+		if p.live(off) {
+			return true
+		}
+	}
+	return false
 }
 
 // sweepEvery is how many observations pass between sweeps of expired groups.
@@ -303,6 +340,9 @@ func (s *State) Groups() int {
 
 // observe records a match of detection rule r for correlation c.
 func (s *State) observe(st *evState, c *ccorr, r *crule, fn func(Match)) {
+	if !c.live(st.off) {
+		return
+	}
 	mi := slices.IndexFunc(c.members, func(m member) bool { return m.rule == r })
 	if mi < 0 {
 		return
@@ -526,11 +566,15 @@ func (e *Engine) CloseWindows(cs *State, fn func(Match)) {
 // that use this one. s.mu must not be held.
 func (s *State) fire(c *ccorr, res *CorrelationResult, t time.Time, fn func(Match)) {
 	groupVals := res.Group
-	if c.generate {
+	off := s.disabled()
+	if c.generate && !off[c.rule.ID] {
 		fn(Match{RuleID: c.rule.ID, Title: c.rule.Title, Level: c.rule.Level, Author: c.rule.Author,
 			Status: c.rule.Status, Tags: c.rule.Tags, Rule: c.rule, Fields: groupVals, Time: t, Correlation: res})
 	}
 	for _, p := range c.parents {
+		if !p.live(off) {
+			continue
+		}
 		pi := slices.IndexFunc(p.members, func(m member) bool { return m.corr == c })
 		pvals := make([]string, len(p.groupName[pi]))
 		for gi, name := range p.groupName[pi] {

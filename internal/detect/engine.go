@@ -811,6 +811,10 @@ func (e *Engine) EvaluateFields(cs *State, fields []event.Field, fn func(Match))
 
 // evaluate runs the rules on the loaded event.
 func (e *Engine) evaluate(st *evState, cs *State, fn func(Match)) {
+	st.off = nil
+	if cs != nil {
+		st.off = cs.disabled()
+	}
 	for _, a := range e.aliases {
 		st.alias(a[0], a[1])
 	}
@@ -930,7 +934,7 @@ func (e *Engine) tryRule(st *evState, cs *State, r *crule, fn func(Match)) {
 		}
 	}
 	st.fired[r.idx] = st.stamp
-	if r.generate {
+	if r.generate && !st.off[r.rule.ID] {
 		fn(e.match(st, r))
 	}
 	if cs != nil {

@@ -99,6 +99,7 @@ type evState struct {
 	timeSet bool
 	evTime  time.Time
 	names   map[string]string // flat field name -> mapped name (loadFields)
+	off     map[string]bool   // rules switched off (State.SetDisabled)
 }
 
 func newEvState(e *Engine) *evState {

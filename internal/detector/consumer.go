@@ -106,14 +106,13 @@ func (c *Consumer) Process(ctx context.Context, b *stage.Batch) error {
 			s.states[t] = st
 			s.statesMu.Unlock()
 		}
-		off := rs.disabled[t]
+		// The tenant's rule switches: a rule switched off raises nothing,
+		// but still feeds the correlations that use it and are on.
+		st.SetDisabled(rs.disabled[t])
 		eng := rs.engineFor(t)
 		for j := range m.Events {
 			ref := m.Refs[j]
 			eng.EvaluateFields(st, m.Events[j].Fields, func(mt detect.Match) {
-				if off[mt.RuleID] {
-					return
-				}
 				byTenant[t] = append(byTenant[t], detection(ref, m.Records[ref.Idx], m.Events[j].Fields, mt))
 			})
 			if s.d.Intel != nil {

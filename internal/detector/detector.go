@@ -14,6 +14,7 @@ package detector
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -42,7 +43,8 @@ var ErrUnknownRule = errors.New("unknown rule")
 
 // RuleFile is one imported rule file, as kept in the state store.
 type RuleFile struct {
-	// Key identifies the file: the ID of its first rule, else its name.
+	// Key identifies the file: the ID of its first rule (the file name for
+	// files stored before the import required ids).
 	Key      string
 	Name     string
 	Data     []byte
@@ -56,6 +58,10 @@ type Store interface {
 	// PutTenantFilterFiles stores filter documents of tenant t.
 	PutTenantFilterFiles(ctx context.Context, t tenant.ID, files []RuleFile) error
 	TenantFilterFiles(ctx context.Context) (map[tenant.ID][]RuleFile, error)
+	// DeleteRuleFiles and DeleteTenantFilterFiles delete stored files by
+	// key.
+	DeleteRuleFiles(ctx context.Context, keys []string) error
+	DeleteTenantFilterFiles(ctx context.Context, t tenant.ID, keys []string) error
 	// SetPlaceholders replaces tenant t's values for |expand placeholders.
 	SetPlaceholders(ctx context.Context, t tenant.ID, p map[string][]string) error
 	Placeholders(ctx context.Context) (map[tenant.ID]map[string][]string, error)
@@ -324,6 +330,10 @@ func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (
 			res.Failed = append(res.Failed, FileError{File: f.Name, Reason: "no rule in file"})
 			continue
 		}
+		if r := firstWithoutID(rules); r != nil {
+			res.Failed = append(res.Failed, FileError{File: f.Name, Line: r.Line, Reason: noIDReason(r)})
+			continue
+		}
 		if t != "" {
 			if r := firstNonFilter(rules); r != nil {
 				res.Failed = append(res.Failed, FileError{File: f.Name, Line: r.Line,
@@ -332,9 +342,6 @@ func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (
 			}
 		}
 		key := rules[0].ID
-		if key == "" {
-			key = f.Name
-		}
 		res.Rules += len(rules)
 		// Each file a time of its own, in the order given: of two versions
 		// of one rule in an import, the later runs.
@@ -388,6 +395,32 @@ func (s *Service) Import(ctx context.Context, t tenant.ID, files []ImportFile) (
 		}
 	}
 	return res, nil
+}
+
+// firstWithoutID returns the first of rules that has no id. The server
+// knows a rule by its id: a later import with the same id replaces it, a
+// tenant switches it off by id and an alert names it. Keyed by its file's
+// name instead, a rule moved to another file would run twice, and could
+// be neither switched off nor deleted.
+func firstWithoutID(rules []*sigma.Rule) *sigma.Rule {
+	for _, r := range rules {
+		if r.ID == "" {
+			return r
+		}
+	}
+	return nil
+}
+
+// noIDReason says why rule r, which has no id, is refused, with an id to
+// give it.
+func noIDReason(r *sigma.Rule) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return fmt.Sprintf("%q has no id: the server knows each rule by its id (a later import with the same id replaces it; rules are switched off and deleted by id), so a rule without one is refused; add one, for example 'id: %s-%s-%s-%s-%s'",
+		r.Title, h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 }
 
 func firstNonFilter(rules []*sigma.Rule) *sigma.Rule {

@@ -277,6 +277,7 @@ detection:
 `
 
 const whoamiFilter = `title: Helpdesk host runs whoami all day
+id: 3e1d2c4b-0000-4000-8000-0000000000f1
 logsource:
   product: windows
 filter:

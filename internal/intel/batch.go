@@ -124,6 +124,10 @@ const (
 	HuntRunning HuntStatus = "running"
 	HuntDone    HuntStatus = "done"
 	HuntFailed  HuntStatus = "failed"
+	// HuntSkipped: the indicator cannot be searched for (a STIX pattern
+	// that no search can express); Error says why. It is matched on new
+	// events only.
+	HuntSkipped HuntStatus = "skipped"
 )
 
 // QueuedHunt is an indicator waiting for its retro-hunt, Seq its place in

@@ -3,10 +3,12 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/detector"
@@ -20,6 +22,9 @@ type Rules interface {
 	Placeholders(t tenant.ID) map[string][]string
 	Rules(t tenant.ID) []detector.RuleInfo
 	SetEnabled(ctx context.Context, t tenant.ID, ruleID string, enabled bool) error
+	// Delete removes a shared rule (t empty) or one of t's own filter
+	// documents.
+	Delete(ctx context.Context, t tenant.ID, ruleID string) (detector.Deleted, error)
 	// Coverage is the ATT&CK coverage of t's enabled rules given the log
 	// sources its events have come from.
 	Coverage(t tenant.ID) detector.Coverage
@@ -128,6 +133,47 @@ func (a *API) postRuleSwitch(enabled bool) handler {
 		writeJSON(w, http.StatusOK, map[string]any{"tenant": t, "rule_id": id, "enabled": enabled})
 		return nil
 	}
+}
+
+// deleteRule deletes a rule: provider-admin deletes a shared rule (no
+// tenant) or a tenant's filter document; a tenant's admin deletes its
+// tenant's own filter documents only, and switches shared rules off
+// instead. Another tenant's filter is not found.
+func (a *API) deleteRule(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	t, err := ruleTenant(r, p)
+	if err != nil {
+		return err
+	}
+	switch {
+	case t == "" && p.Role != auth.RoleProviderAdmin:
+		return fmt.Errorf("%w: only provider-admin may delete shared rules", auth.ErrForbidden)
+	case t != "" && !p.CanAdminister(t):
+		return fmt.Errorf("%w: a tenant's filters are deleted by provider-admin or the tenant's admin", auth.ErrForbidden)
+	}
+	if t != "" {
+		if _, err := a.d.Tenants.Tenant(r.Context(), t); err != nil {
+			return err
+		}
+	}
+	id := r.PathValue("id")
+	d, err := a.d.Rules.Delete(r.Context(), t, id)
+	switch {
+	case errors.Is(err, detector.ErrSharedRule):
+		return fmt.Errorf("%w: %w", auth.ErrForbidden, err)
+	case errors.Is(err, detector.ErrRuleInUse):
+		return &apiError{http.StatusConflict, "rule_in_use", err.Error()}
+	case err != nil:
+		return err
+	}
+	scope := string(t)
+	if scope == "" {
+		scope = auth.AllTenants
+	}
+	if err := a.audit(r.Context(), p, "rule.delete", scope, fmt.Sprintf("%s %s %q files=%s", id, d.Kind, d.Title, strings.Join(d.Files, ","))); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
 }
 
 // auditProviderRead records a provider role's read of one named tenant's

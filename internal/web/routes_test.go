@@ -75,6 +75,9 @@ var routeMatrix = []struct {
 	{"POST /api/v1/rules", "/api/v1/rules", `{"files":[]}`, "1333333A33A"},
 	{"POST /api/v1/rules/{id}/disable", "/api/v1/rules/{rule}/disable?tenant={tenant}", ``, "1333333A33A"},
 	{"POST /api/v1/rules/{id}/enable", "/api/v1/rules/{rule}/enable?tenant={tenant}", ``, "1333333A33A"},
+	// No such filter of the tenant: not found once authorised (the cases
+	// of a real one are in internal/detector's tests).
+	{"DELETE /api/v1/rules/{id}", "/api/v1/rules/0d0d0d0d-0000-4000-8000-00000000dead?tenant={tenant}", ``, "13333334334"},
 	{"GET /api/v1/placeholders", "/api/v1/placeholders", ``, "133A3A3A3AA"},
 	{"PUT /api/v1/placeholders", "/api/v1/placeholders", `{"placeholders":{"admins":["alice"]}}`, "1333333A33A"},
 	{"GET /api/v1/cloud-sources", "/api/v1/cloud-sources", ``, "1333333A33A"},

@@ -266,6 +266,7 @@ func New(cfg Config, d Deps) *API {
 	a.route("POST /api/v1/rules", admins, a.postRules)
 	a.route("POST /api/v1/rules/{id}/disable", admins, a.postRuleSwitch(false))
 	a.route("POST /api/v1/rules/{id}/enable", admins, a.postRuleSwitch(true))
+	a.route("DELETE /api/v1/rules/{id}", admins, a.deleteRule)
 	a.route("GET /api/v1/placeholders", readers, a.getPlaceholders)
 	a.route("PUT /api/v1/placeholders", admins, a.putPlaceholders)
 	a.registerCloudSources()

@@ -98,8 +98,14 @@ func (s *Service) huntQueued(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if !i.Revoked && huntQuery(i) != "" {
+		switch {
+		case i.Revoked:
+		case huntQuery(i) != "":
 			is = append(is, i)
+		case unhuntable(i) != "":
+			if err := s.skipHunts(ctx, i, unhuntable(i)); err != nil {
+				return false, err
+			}
 		}
 	}
 	if len(is) > 0 && s.d.Stored != nil {
@@ -116,6 +122,43 @@ func (s *Service) huntQueued(ctx context.Context) (bool, error) {
 		}
 	}
 	return true, s.d.Store.DequeueRetroHunts(context.WithoutCancel(ctx), qs)
+}
+
+// skipHunts records, for each tenant indicator i applies to, that it is
+// not hunted and why: `tarian intel hunts` says so, rather than show no
+// hunt at all.
+func (s *Service) skipHunts(ctx context.Context, i intel.Indicator, why string) error {
+	all, err := s.d.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.d.Now().UTC()
+	for _, t := range all {
+		if !i.AppliesTo(t) {
+			continue
+		}
+		h, err := s.d.Store.CreateRetroHunt(ctx, intel.RetroHunt{IndicatorID: i.ID, Tenant: t, Status: intel.HuntSkipped, Since: now.Add(-s.cfg.RetroHunt), Created: now})
+		if err != nil {
+			return err
+		}
+		h.Finished, h.Error = now, why
+		if err := s.d.Store.UpdateRetroHunt(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unhuntable says why indicator i, a STIX pattern with no observables,
+// cannot be retro-hunted; "" when it can, or is not such a pattern.
+func unhuntable(i intel.Indicator) string {
+	if len(i.Observables) > 0 || i.Pattern == "" {
+		return ""
+	}
+	if _, err := patternHunt(i.Pattern); err != nil {
+		return "not retro-hunted: no search can find what the pattern matches (" + err.Error() + "); it is matched on new events only"
+	}
+	return ""
 }
 
 func matchable(i intel.Indicator) []intel.Observable {
@@ -186,7 +229,7 @@ func (s *Service) huntTenant(ctx context.Context, t tenant.ID, now time.Time, is
 // candidate checked by a matcher holding just them.
 func (s *Service) huntOnce(ctx context.Context, t tenant.ID, now time.Time, is []intel.Indicator) error {
 	hs := make(map[string]*intel.RetroHunt, len(is))
-	idx := match.New()
+	idx, pats := match.New(), newPatterns()
 	var parts []string
 	earliest := now
 	for _, i := range is {
@@ -196,10 +239,11 @@ func (s *Service) huntOnce(ctx context.Context, t tenant.ID, now time.Time, is [
 		}
 		hs[i.ID] = &h
 		idx.Put(i)
+		pats.put(i)
 		parts = append(parts, "("+huntQuery(i)+")")
 		earliest = h.Since
 	}
-	scanned, err := s.search(ctx, t, is, idx, strings.Join(parts, " OR "), earliest, hs)
+	scanned, err := s.search(ctx, t, is, idx, pats, strings.Join(parts, " OR "), earliest, hs)
 	for _, h := range hs {
 		h.Scanned, h.Finished, h.Status = scanned, s.d.Now().UTC(), intel.HuntDone
 		switch {
@@ -217,7 +261,7 @@ func (s *Service) huntOnce(ctx context.Context, t tenant.ID, now time.Time, is [
 
 // search runs the hunt's query over tenant t's events since since and
 // raises what the index matches; it returns the candidates examined.
-func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator, idx *match.Index, q string, since time.Time, hs map[string]*intel.RetroHunt) (int, error) {
+func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator, idx *match.Index, pats *patterns, q string, since time.Time, hs map[string]*intel.RetroHunt) (int, error) {
 	var (
 		ds   []alert.Detection
 		keys []string // the observable each detection's event holds
@@ -262,14 +306,26 @@ func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator,
 		// Intelligence about the past is what a retro-hunt is for: an
 		// event before the indicator's valid_from still counts (only
 		// expiry is honoured), so it is matched at the later of the two.
-		idx.Match(t, maxTime(r.Time, latestValidFrom(is)), r.Fields, func(m match.Hit) { hits = append(hits, m) })
-		if len(hits) == 0 {
+		at := maxTime(r.Time, latestValidFrom(is))
+		idx.Match(t, at, r.Fields, func(m match.Hit) { hits = append(hits, m) })
+		matched := pats.match(t, at, r.Fields)
+		if len(hits) == 0 && len(matched) == 0 {
 			return nil
 		}
-		for _, d := range s.detections(ctx, t, hits, retroDetection(r), alert.ProducerRetroHunt) {
+		base := retroDetection(r)
+		found := s.detections(ctx, t, hits, base, alert.ProducerRetroHunt)
+		var foundKeys []string // the observable each detection's event holds
+		for _, d := range found {
+			foundKeys = append(foundKeys, observedKey(d.RuleID, hits))
+		}
+		for _, i := range matched {
+			found = append(found, patternDetection(i, base, alert.ProducerRetroHunt))
+			foundKeys = append(foundKeys, patternKey(i.Pattern, r.Fields))
+		}
+		for k, d := range found {
 			d.Title = "Retro-hunt: " + strings.TrimPrefix(d.Title, "Threat intelligence: ")
 			d.Tags = append(d.Tags, "retro")
-			ds, keys = append(ds, d), append(keys, observedKey(d.RuleID, hits))
+			ds, keys = append(ds, d), append(keys, foundKeys[k])
 			if id, ok := strings.CutPrefix(d.RuleID, "intel:"); ok && hs[id] != nil {
 				hs[id].Hits++
 			}
@@ -379,9 +435,19 @@ func retroDetection(r logstore.Row) alert.Detection {
 
 // huntQuery is the LogsQL query for the events that may hold one of i's
 // observables: a phrase search in each field the matcher reads for its
-// type (an address range with ipv4_range). The matcher then checks each
-// candidate exactly.
+// type (an address range with ipv4_range); for a pattern, those of its
+// comparisons (patternHunt). The matcher then checks each candidate
+// exactly. "" when there is nothing to search for.
 func huntQuery(i intel.Indicator) string {
+	if len(i.Observables) == 0 && i.Pattern != "" {
+		// A STIX pattern the index cannot hold: its comparisons as a
+		// search (patternHunt), every candidate checked by the pattern.
+		q, err := patternHunt(i.Pattern)
+		if err != nil {
+			return ""
+		}
+		return q
+	}
 	var parts []string
 	for _, o := range matchable(i) {
 		for _, f := range match.FieldsFor(o.Type) {

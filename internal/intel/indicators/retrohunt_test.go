@@ -3,6 +3,7 @@ package indicators_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -290,5 +291,133 @@ func TestRetroHuntWaitsForTheEventStore(t *testing.T) {
 	hs, err := s.RetroHunts(ctx, is[0].ID, "a", 10)
 	if err != nil || len(hs) != 1 || hs[0].Status != intel.HuntDone || hs[0].Hits != 1 {
 		t.Fatalf("the hunt once the event store caught up: %+v, %v; want done with the late event's hit", hs, err)
+	}
+}
+
+// raised is an alert pipeline that notes the rules it raised.
+type raised struct {
+	*alert.Pipeline
+	rules []string
+}
+
+func (r *raised) Raise(ctx context.Context, t tenant.ID, ds []alert.Detection) ([]alert.Change, error) {
+	for _, d := range ds {
+		r.rules = append(r.rules, d.RuleID)
+	}
+	return r.Pipeline.Raise(ctx, t, ds)
+}
+
+// TestRetroHuntPatterns: indicators that are STIX patterns only (no
+// observables for the index) are hunted too: their comparisons become the
+// search, and each candidate is checked by the pattern. A pattern no
+// search can express is said to be so, at import and in its hunts. An
+// event already in an alert with the observable the pattern names is not
+// alerted again.
+func TestRetroHuntPatterns(t *testing.T) {
+	ctx := context.Background()
+	db, store, log := openStores(t)
+	now := time.Now().UTC()
+	const h = "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"
+	ev := func(n int, kv ...string) event.Event {
+		e := event.Event{Time: now.Add(-time.Hour), Fields: []event.Field{
+			{Name: event.FieldHash, Value: fmt.Sprintf("%032x", n)}, {Name: event.FieldSeq, Value: "1"}, {Name: event.FieldIdx, Value: strconv.Itoa(n)}}}
+		for k := 0; k < len(kv); k += 2 {
+			e.Fields = append(e.Fields, event.Field{Name: kv[k], Value: kv[k+1]})
+		}
+		return e
+	}
+	evs := []event.Event{
+		ev(1, "destination.ip", "198.51.100.7", "destination.port", "4444", "source.ip", "10.0.0.5"),
+		ev(2, "destination.ip", "198.51.100.7", "destination.port", "443", "source.ip", "10.0.0.5"),
+		ev(3, "Hashes", "MD5=00,SHA256="+strings.ToUpper(h), "file.name", "evil.exe"),
+		ev(4, "dns.question.name", "c2.example", "user.name", "bob"),
+		ev(5, "destination.ip", "203.0.113.50", "destination.port", "8443", "source.ip", "10.0.0.6"),
+	}
+	if err := store.Add(ctx, "a", evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pat := func(n int, p string) intel.Indicator {
+		return intel.Indicator{ID: fmt.Sprintf("indicator--00000000-0000-4000-8000-1000000000%02d", n), Pattern: p, TLP: intel.TLPAmber, Confidence: 60,
+			ValidFrom: now, Created: now, Modified: now}
+	}
+	is := []intel.Indicator{
+		pat(1, "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 4444]"),
+		pat(2, "[file:hashes.'SHA-256' = '"+h+"' AND file:name = 'evil.exe']"),
+		pat(3, "[domain-name:value = 'C2.example'] OR [user-account:account_login = 'nobody']"),
+		pat(4, "[process:command_line MATCHES '^evil']"),
+		// Already in an alert of another rule with the address (below).
+		pat(5, "[network-traffic:dst_ref.value = '203.0.113.50' AND network-traffic:dst_port = 8443]"),
+		// Two observations need two events: one event never matches.
+		pat(6, "[domain-name:value = 'c2.example'] AND [user-account:account_login = 'bob']"),
+	}
+	pipe, err := alert.NewPipeline(ctx, alert.DefaultConfig(), alert.Deps{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts := &raised{Pipeline: pipe}
+	var keys []string
+	s, err := indicators.New(ctx, indicators.DefaultConfig(), indicators.Deps{Store: db, Search: store, Alerts: alerts, Log: log,
+		Tenants: func(context.Context) ([]tenant.ID, error) { return []tenant.ID{"a"}, nil },
+		Alerted: func(ctx context.Context, t tenant.ID, ds []alert.Detection, ks []string) ([]bool, error) {
+			keys = append(keys, ks...)
+			out := make([]bool, len(ds))
+			for i := range ds {
+				out[i] = ks[i] == "ipv4:203.0.113.50"
+			}
+			return out, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.Import(ctx, intel.Batch{Indicators: is})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Notes) != 2 || sum.Notes[0].Ref != is[3].ID || !strings.Contains(sum.Notes[0].Reason, "not retro-hunted") || !strings.Contains(sum.Notes[0].Reason, "MATCHES") ||
+		sum.Notes[1].Ref != is[5].ID || !strings.Contains(sum.Notes[1].Reason, "observations joined by AND") {
+		t.Errorf("import notes = %+v, want the MATCHES pattern's and the two observations'", sum.Notes)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.RunRetroHunts(runCtx) }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if n, err := s.QueuedHunts(ctx); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the queue is not empty after a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	for k, want := range []struct {
+		status intel.HuntStatus
+		hits   int
+	}{{intel.HuntDone, 1}, {intel.HuntDone, 1}, {intel.HuntDone, 1}, {intel.HuntSkipped, 0}, {intel.HuntDone, 1}, {intel.HuntSkipped, 0}} {
+		hs, err := s.RetroHunts(ctx, is[k].ID, "a", 10)
+		if err != nil || len(hs) != 1 || hs[0].Status != want.status || hs[0].Hits != want.hits {
+			t.Errorf("%s: hunts %+v, %v; want %s with %d hits", is[k].Pattern, hs, err, want.status, want.hits)
+			continue
+		}
+		if want.status == intel.HuntSkipped && !strings.Contains(hs[0].Error, "matched on new events only") {
+			t.Errorf("skipped hunt's error = %q", hs[0].Error)
+		}
+	}
+	got := strings.Join(alerts.rules, " ")
+	for k, i := range is {
+		if raised := strings.Contains(got, "intel:"+i.ID); raised != (k < 3) {
+			t.Errorf("%s: alert raised %v (raised: %s)", i.Pattern, raised, got)
+		}
+	}
+	if !slices.Contains(keys, "ipv4:198.51.100.7") || !slices.Contains(keys, "sha256:"+h) || !slices.Contains(keys, "domain:c2.example") {
+		t.Errorf("observable keys asked about = %q", keys)
 	}
 }

@@ -291,6 +291,15 @@ func (s *Service) Import(ctx context.Context, b intel.Batch) (intel.Summary, err
 	if err := s.put(ctx, valid, &sum); err != nil {
 		return sum, err
 	}
+	if s.hunting {
+		// Said now rather than found later in `intel hunts`: these are
+		// matched on new events only.
+		for _, i := range valid {
+			if why := unhuntable(i); why != "" {
+				sum.Notes = append(sum.Notes, intel.Skip{Ref: i.ID, Reason: why})
+			}
+		}
+	}
 	// Sightings follow an indicator the store kept under its owner's own
 	// ID (the original was another owner's).
 	moved := map[string]string{}

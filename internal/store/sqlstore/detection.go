@@ -50,6 +50,37 @@ func (d *DB) RuleFiles(ctx context.Context) ([]detector.RuleFile, error) {
 	return out, rows.Err()
 }
 
+// DeleteRuleFiles deletes the shared rule files with the given keys.
+func (d *DB) DeleteRuleFiles(ctx context.Context, keys []string) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rule_files WHERE key = ?`, k); err != nil {
+			return fmt.Errorf("delete rule file %s: %w", k, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// DeleteTenantFilterFiles deletes tenant t's filter files with the given
+// keys.
+func (d *DB) DeleteTenantFilterFiles(ctx context.Context, t tenant.ID, keys []string) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tenant_filter_files WHERE tenant = ? AND key = ?`, string(t), k); err != nil {
+			return fmt.Errorf("delete filter file %s of %s: %w", k, t, err)
+		}
+	}
+	return tx.Commit()
+}
+
 // SetRuleDisabled switches a rule off (or back on) for t.
 func (d *DB) SetRuleDisabled(ctx context.Context, t tenant.ID, ruleID string, disabled bool) error {
 	var err error
