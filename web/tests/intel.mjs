@@ -143,7 +143,7 @@ try {
   const crow = page.locator(`tr[data-campaign-id="${campaign}"]`);
   await crow.waitFor();
   const ctext = await crow.innerText();
-  check(ctext.includes('login.phish-wave.net') && ctext.includes('3') && ctext.includes('Open') && ctext.includes('Domain'), `campaign row: ${ctext}`);
+  check(ctext.includes('login.phish-wave.net') && ctext.includes('3') && ctext.includes('Active') && ctext.includes('Domain'), `campaign row: ${ctext}`);
   await shot(page, 'intel-campaigns');
   await axe(page, 'campaigns');
   await crow.getByRole('link').click();
@@ -207,7 +207,7 @@ try {
   await axe(page, 'intel (Welsh)');
   await page.goto(`${base}/campaigns/${campaign}`);
   await page.getByRole('heading', { name: 'Ymgyrch: Parth login.phish-wave.net', level: 1 }).waitFor();
-  await noEnglish(page, ['Campaign', 'Members', 'Timeline', 'Status', 'Open', 'First seen', 'alert']);
+  await noEnglish(page, ['Campaign', 'Members', 'Timeline', 'Status', 'Open', 'Active', 'Actions', 'First seen', 'alert']);
   log('Welsh');
   await page.getByLabel('Iaith').selectOption('en');
   await page.getByRole('button', { name: 'Log out' }).click();

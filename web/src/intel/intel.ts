@@ -83,10 +83,31 @@ export interface Campaign {
   first_seen: string;
   last_seen: string;
   created: string;
+  // status is open or closed; active is an open one whose last alert is
+  // within the window (a further member's alert joins it).
   status: string;
+  active: boolean;
+  closed_at?: string;
+  closed_by?: string;
+  close_note?: string;
   members: number;
   alerts?: CampaignLink[];
 }
+
+// The list's status filter: open (the default, the working list), closed
+// or all.
+export const campaignFilters = ['open', 'closed', 'all'];
+
+// campaignState is how a campaign reads: active (it still takes alerts),
+// quiet (open, its window passed) or closed.
+export function campaignState(c: Campaign): 'active' | 'quiet' | 'closed' {
+  if (c.status !== 'open') return 'closed';
+  return c.active ? 'active' : 'quiet';
+}
+
+// maxCampaignNote is the longest closing note the server keeps, in bytes
+// (UTF-8), not characters.
+export const maxCampaignNote = 4096;
 
 export interface Ack {
   advisory: number;
@@ -135,8 +156,14 @@ export const intelAPI = {
   add: (body: Record<string, unknown>) => call<Indicator>('POST', '/api/v1/intel/indicators', body),
   revoke: (id: string) => call<Indicator>('POST', `/api/v1/intel/indicators/${encodeURIComponent(id)}/revoke`, {}),
   hunts: (q: URLSearchParams) => call<{ hunts: RetroHunt[] }>('GET', `/api/v1/intel/hunts?${q}`),
-  campaigns: () => call<{ campaigns: Campaign[] }>('GET', '/api/v1/campaigns?limit=500'),
+  campaigns: (status: string) =>
+    call<{ campaigns: Campaign[] | null }>('GET', `/api/v1/campaigns?${new URLSearchParams({ status, limit: '500' })}`),
   campaign: (id: string) => call<Campaign>('GET', `/api/v1/campaigns/${encodeURIComponent(id)}`),
+  // closeCampaign and reopenCampaign answer the campaign without its
+  // alerts.
+  closeCampaign: (id: string, note: string) =>
+    call<Campaign>('POST', `/api/v1/campaigns/${encodeURIComponent(id)}/close`, note ? { note } : {}),
+  reopenCampaign: (id: string) => call<Campaign>('POST', `/api/v1/campaigns/${encodeURIComponent(id)}/reopen`, {}),
   advisories: () => call<{ advisories: AdvisoryEntry[] | null }>('GET', '/api/v1/advisories'),
   advisory: (id: string) => call<AdvisoryDetail>('GET', `/api/v1/advisories/${encodeURIComponent(id)}`),
   publish: (body: Record<string, unknown>) => call<Advisory>('POST', '/api/v1/advisories', body),
