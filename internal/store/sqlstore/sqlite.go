@@ -193,8 +193,13 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 }
 
+// ErrNewerSchema is a state database a newer tarian migrated: this one does
+// not know its tables, so it would neither use nor write them safely (a
+// binary rolled back, a node of an older version left in a cluster).
+var ErrNewerSchema = errors.New("the state database was written by a newer tarian")
+
 // migrateNext applies the first migration the database lacks, and reports
-// whether there was none.
+// whether there was none; a database beyond the last is ErrNewerSchema.
 func (d *DB) migrateNext(ctx context.Context) (done bool, err error) {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -207,6 +212,9 @@ func (d *DB) migrateNext(ctx context.Context) (done bool, err error) {
 	var have int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
 		return false, err
+	}
+	if have > Schema() {
+		return false, fmt.Errorf("%w: it is at schema %d and this tarian knows schema %d at most; run the tarian that wrote it (or a later one), or restore a backup this one can read", ErrNewerSchema, have, Schema())
 	}
 	v := have + 1
 	if v >= len(migrations) {
