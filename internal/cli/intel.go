@@ -299,9 +299,9 @@ func intelHunts(ctx context.Context, args []string, env Env) error {
 		err = writeJSONLines(env.Stdout, out.Hunts)
 	} else {
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tINDICATOR\tTENANT\tSTATUS\tSINCE\tSCANNED\tHITS\tERROR")
+		fmt.Fprintln(tw, "ID\tOBSERVABLE\tTENANT\tSTATUS\tSINCE\tSCANNED\tHITS\tINDICATOR\tERROR")
 		for _, h := range out.Hunts {
-			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\t%v\t%v\t%v\n", h["id"], h["indicator"], h["tenant"], h["status"], shortTime(h["since"]), h["scanned"], h["hits"], orDash(h["error"]))
+			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\t%v\t%v\t%v\t%v\n", h["id"], orDash(h["observable"]), h["tenant"], h["status"], shortTime(h["since"]), h["scanned"], h["hits"], h["indicator"], orDash(h["error"]))
 		}
 		err = tw.Flush()
 	}

@@ -181,9 +181,10 @@ func TestDefendAsOne(t *testing.T) {
 	// The members whose wave alerts shared it hold those events in them
 	// already: their hunts find them (hits) and raise nothing again.
 	type hunt struct {
-		Tenant string `json:"tenant"`
-		Status string `json:"status"`
-		Hits   int    `json:"hits"`
+		Tenant     string `json:"tenant"`
+		Status     string `json:"status"`
+		Hits       int    `json:"hits"`
+		Observable string `json:"observable"`
 	}
 	var hunts []hunt
 	for deadline := time.Now().Add(indexTimeout); ; time.Sleep(100 * time.Millisecond) {
@@ -206,9 +207,12 @@ func TestDefendAsOne(t *testing.T) {
 		}
 	}
 	for _, h := range hunts { // each member resolved the name once
-		if h.Hits != 1 {
-			t.Errorf("hunt at %s: %d hits, want 1", h.Tenant, h.Hits)
+		if h.Hits != 1 || h.Observable != "domain login.phish-wave.net" {
+			t.Errorf("hunt at %s: %d hits of %q, want 1 of domain login.phish-wave.net", h.Tenant, h.Hits, h.Observable)
 		}
+	}
+	if out := s.mustCLI(prov, "intel", "hunts", "--indicator", sharedID); !strings.Contains(out, "domain login.phish-wave.net") {
+		t.Errorf("intel hunts does not say what the hunt looked for:\n%s", out)
 	}
 	for _, m := range []string{"gwynedd", "powys", "conwy", "ceredigion"} {
 		for _, a := range s.alertList(prov, "--tenant", m) {

@@ -346,6 +346,30 @@ func (a *API) getIntelExport(w http.ResponseWriter, r *http.Request, p auth.Prin
 	return err
 }
 
+// huntJSON is a retro-hunt with what its indicator looks for, for people
+// to read ("domain evil.example", "pattern").
+type huntJSON struct {
+	intel.RetroHunt
+	Observable string `json:"observable,omitempty"`
+}
+
+// observableText is an indicator's first observable ("domain evil.example",
+// "+N more" for the rest), or its name for a pattern alone.
+func observableText(ind intel.Indicator) string {
+	if len(ind.Observables) == 0 {
+		if ind.Name != "" {
+			return "pattern: " + ind.Name
+		}
+		return "pattern"
+	}
+	o := ind.Observables[0]
+	s := string(o.Type) + " " + o.Value
+	if n := len(ind.Observables) - 1; n > 0 {
+		s += fmt.Sprintf(" (+%d more)", n)
+	}
+	return s
+}
+
 func (a *API) getRetroHunts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	viewer, provider, err := a.intelReader(r, p, "intel.read")
 	if err != nil {
@@ -365,10 +389,21 @@ func (a *API) getRetroHunts(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	if hs == nil {
-		hs = []intel.RetroHunt{}
+	js := make([]huntJSON, len(hs))
+	seen := map[string]string{}
+	for i, h := range hs {
+		obs, ok := seen[h.IndicatorID]
+		if !ok {
+			// A hunt runs only where its indicator applies, so its
+			// viewer may read it; one it no longer may is left unnamed.
+			if ind, err := a.d.Intel.Get(r.Context(), h.IndicatorID, viewer, provider); err == nil {
+				obs = observableText(ind)
+			}
+			seen[h.IndicatorID] = obs
+		}
+		js[i] = huntJSON{RetroHunt: h, Observable: obs}
 	}
-	out := map[string]any{"hunts": hs}
+	out := map[string]any{"hunts": js}
 	if provider {
 		// The queue holds every member's indicators: its length is the
 		// provider's to see.
