@@ -458,10 +458,10 @@ func (b *Bus) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
 	subj := Subject(t, b.cfg.Partitions)
 	var pending []*nats.Msg
 	for start := 0; start < len(recs); {
-		body, n := encode(recs[start:], b.cfg.MessageBytes)
+		data, n := b.codec.message(recs[start:], b.cfg.MessageBytes)
 		start += n
 		m := nats.NewMsg(subj)
-		m.Data = b.codec.pack(body)
+		m.Data = data
 		m.Header.Set(jetstream.MsgIDHeader, b.ids.next())
 		pending = append(pending, m)
 	}

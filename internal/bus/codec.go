@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -24,6 +25,12 @@ var errCorrupt = errors.New("corrupt message body")
 // encode packs records from recs into one message body of about limit bytes
 // (always at least one record) and returns the body and how many it took.
 func encode(recs []event.Raw, limit int) ([]byte, int) {
+	return appendEncoded(nil, recs, limit)
+}
+
+// appendEncoded is encode appending the body to dst[:0] (reusing its
+// capacity when that is enough).
+func appendEncoded(dst []byte, recs []event.Raw, limit int) ([]byte, int) {
 	size := 0
 	n := 0
 	for _, r := range recs {
@@ -34,7 +41,10 @@ func encode(recs []event.Raw, limit int) ([]byte, int) {
 		size += sz
 		n++
 	}
-	buf := make([]byte, 0, size)
+	buf := dst[:0]
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
 	for _, r := range recs[:n] {
 		buf = binary.AppendUvarint(buf, uint64(len(r.Source)))
 		buf = append(buf, r.Source...)
@@ -45,16 +55,23 @@ func encode(recs []event.Raw, limit int) ([]byte, int) {
 	return buf, n
 }
 
-// decode unpacks a message body. Record data aliases body.
+// decode unpacks a message body. Record data aliases body; records of
+// the same source share its name's string.
 func decode(body []byte) ([]event.Raw, error) {
-	var recs []event.Raw
+	recs := make([]event.Raw, 0, count(body))
+	var source string
 	for len(body) > 0 {
 		var r event.Raw
 		n, k := binary.Uvarint(body)
 		if k <= 0 || uint64(len(body)-k) < n {
 			return nil, errCorrupt
 		}
-		r.Source = string(body[k : k+int(n)])
+		if src := body[k : k+int(n)]; string(src) == source {
+			r.Source = source
+		} else {
+			r.Source = string(src)
+			source = r.Source
+		}
 		body = body[k+int(n):]
 		ts, k := binary.Varint(body)
 		if k <= 0 {
@@ -73,6 +90,29 @@ func decode(body []byte) ([]event.Raw, error) {
 	return recs, nil
 }
 
+// count returns how many records body holds, as far as it can read them:
+// decode's capacity, which saves it growing its slice a record at a time.
+func count(body []byte) int {
+	c := 0
+	for len(body) > 0 {
+		n, k := binary.Uvarint(body)
+		if k <= 0 || uint64(len(body)-k) < n {
+			break
+		}
+		body = body[k+int(n):]
+		if _, k = binary.Varint(body); k <= 0 {
+			break
+		}
+		body = body[k:]
+		if n, k = binary.Uvarint(body); k <= 0 || uint64(len(body)-k) < n {
+			break
+		}
+		body = body[k+int(n):]
+		c++
+	}
+	return c
+}
+
 // Compressed message bodies start with compressedMark and hold one zstd
 // frame of the records' encoding. The mark can never begin an uncompressed
 // body (a record's first byte is its source name's length, always short),
@@ -87,8 +127,12 @@ const (
 
 // codec compresses and decompresses message bodies; safe for concurrent use.
 type codec struct {
-	enc *zstd.Encoder // nil: bodies are written uncompressed
-	dec *zstd.Decoder
+	compress bool          // false: bodies are written uncompressed
+	enc      *zstd.Encoder // the Go encoder, when there is no C one (zstd_cgo.go)
+	dec      *zstd.Decoder
+	// bodies are encode buffers (*[]byte) for compressed messages, each
+	// about a message long: Write needs one only until it is compressed.
+	bodies sync.Pool
 }
 
 func newCodec(compression string) (*codec, error) {
@@ -96,8 +140,8 @@ func newCodec(compression string) (*codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zstd decoder: %w", err)
 	}
-	c := &codec{dec: dec}
-	if compression == CompressionZstd {
+	c := &codec{dec: dec, compress: compression == CompressionZstd}
+	if c.compress && !cZstd {
 		// The fastest level: ingest pays it on every request, and on
 		// log records it already takes bodies to about a seventh.
 		c.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
@@ -110,12 +154,36 @@ func newCodec(compression string) (*codec, error) {
 
 // pack returns body as it goes on the bus.
 func (c *codec) pack(body []byte) []byte {
-	if c.enc == nil {
+	if !c.compress {
 		return body
 	}
 	out := make([]byte, 1, len(body)/4+64)
 	out[0] = compressedMark
+	if c.enc == nil {
+		return compressC(out, body)
+	}
 	return c.enc.EncodeAll(body, out)
+}
+
+// message packs records from recs into the data of one bus message of
+// about limit bytes before compression (at least one record) and returns
+// the data and how many records it took.
+func (c *codec) message(recs []event.Raw, limit int) ([]byte, int) {
+	if !c.compress {
+		return encode(recs, limit)
+	}
+	bp, _ := c.bodies.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	body, n := appendEncoded(*bp, recs, limit)
+	data := c.pack(body)
+	if cap(body) <= 2*limit+1<<16 {
+		// Not one record far larger than a message: keep it.
+		*bp = body
+		c.bodies.Put(bp)
+	}
+	return data, n
 }
 
 // unpack returns the records' encoding of a bus message's data.

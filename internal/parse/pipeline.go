@@ -3,6 +3,7 @@ package parse
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"path"
 	"slices"
 	"strings"
@@ -73,7 +74,7 @@ type Parser struct {
 	json    envelope.JSON
 	js      fastjson.Parser
 	parsers map[string]FormatParser
-	seen    map[string]struct{}
+	seen    names // dedupe's
 	scratch event.Event
 	arch    event.Event // Archived's envelope
 	strs    sniff.JSON  // a JSON payload's strings, for the sniffers
@@ -81,12 +82,13 @@ type Parser struct {
 	// parsed, whose syslog app name the sniffers may ask for (appOf).
 	env *event.Event
 	// hash is the record's event.hash, once computed.
-	hash string
+	hash     string
+	ingested envelope.Ingested
 }
 
 // NewParser returns a parser of p's sources.
 func (p *Pipeline) NewParser() *Parser {
-	return &Parser{p: p, root: p, parsers: map[string]FormatParser{}, seen: map[string]struct{}{}}
+	return &Parser{p: p, root: p, parsers: map[string]FormatParser{}}
 }
 
 // ErrUnknownType is returned by ParseAs for a type no format has.
@@ -323,7 +325,7 @@ func (pp *Parser) envelope(raw event.Raw, ev *event.Event, lines bool) ([]byte, 
 	ev.Fields = append(ev.Fields,
 		event.Field{Name: event.FieldMessage, Value: line},
 		event.Field{Name: event.FieldOriginal, Value: line},
-		event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)})
+		event.Field{Name: event.FieldIngested, Value: pp.ingested.Text(raw.Received)})
 	return []byte(line), false, nil
 }
 
@@ -519,7 +521,7 @@ func (pp *Parser) finish(raw event.Raw, ev *event.Event, typ string, src *source
 		ev.Fields = append(ev.Fields, event.Field{Name: event.FieldOriginal, Value: string(raw.Data)})
 	}
 	if _, ok := ev.Get(event.FieldIngested); !ok {
-		ev.Fields = append(ev.Fields, event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)})
+		ev.Fields = append(ev.Fields, event.Field{Name: event.FieldIngested, Value: pp.ingested.Text(raw.Received)})
 	}
 	ev.Fields = append(ev.Fields, event.Field{Name: event.FieldTimestamp, Value: Timestamp(ev.Time)})
 	if typ != "" {
@@ -548,21 +550,62 @@ func (pp *Parser) finish(raw event.Raw, ev *event.Event, typ string, src *source
 // dedupe keeps the last field of each name, in the order of the kept ones,
 // and event.original only if keepRaw.
 func (pp *Parser) dedupe(ev *event.Event, keepRaw bool) {
-	clear(pp.seen)
-	if !keepRaw {
-		pp.seen[event.FieldOriginal] = struct{}{}
-	}
 	fs := ev.Fields
+	pp.seen.reset(len(fs) + 1)
+	if !keepRaw {
+		pp.seen.add(event.FieldOriginal)
+	}
 	keep := len(fs)
 	for i := len(fs) - 1; i >= 0; i-- {
-		if _, dup := pp.seen[fs[i].Name]; dup {
+		if pp.seen.add(fs[i].Name) {
 			continue
 		}
-		pp.seen[fs[i].Name] = struct{}{}
 		keep--
 		fs[keep] = fs[i]
 	}
 	ev.Fields = append(fs[:0], fs[keep:]...)
+}
+
+// names is a set of field names for dedupe, cheaper than a map for the
+// ~100 names of an event: an open-addressed table emptied by moving to
+// the next generation instead of clearing it.
+type names struct {
+	gen   uint32
+	slots []nameSlot // a power of two long
+}
+
+type nameSlot struct {
+	gen  uint32
+	name string
+}
+
+var namesSeed = maphash.MakeSeed()
+
+// reset empties the set, sized for n names.
+func (s *names) reset(n int) {
+	s.gen++
+	if size := 2 * n; len(s.slots) < size || s.gen == 0 {
+		l := 64
+		for l < size {
+			l *= 2
+		}
+		s.slots, s.gen = make([]nameSlot, max(l, len(s.slots))), 1
+	}
+}
+
+// add adds name and reports whether it was there already.
+func (s *names) add(name string) bool {
+	mask := uint64(len(s.slots) - 1)
+	for i := maphash.String(namesSeed, name) & mask; ; i = (i + 1) & mask {
+		sl := &s.slots[i]
+		if sl.gen != s.gen {
+			sl.gen, sl.name = s.gen, name
+			return false
+		}
+		if sl.name == name {
+			return true
+		}
+	}
 }
 
 // grow extends evs by one, reusing the field slice of a previous event.

@@ -325,6 +325,24 @@ func (s *Stage) parse(msgs []bus.Message) *Batch {
 	return b
 }
 
+// indexes are the tarian.idx values of the first records of a message,
+// made once rather than for every event.
+var indexes = func() []string {
+	s := make([]string, 4096)
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+// index returns ref.Index().
+func index(ref event.Ref) string {
+	if ref.Sub == 0 && ref.Idx < len(indexes) {
+		return indexes[ref.Idx]
+	}
+	return ref.Index()
+}
+
 // parseMsg parses m's records into pm, reusing pm's buffers, and stamps
 // each event with its bus position (the parser gave it its record's
 // event.hash, as it does for `tarian parse`).
@@ -348,7 +366,7 @@ func parseMsg(p *parse.Parser, m bus.Message, pm *Msg) {
 			pm.Refs = append(pm.Refs, ref)
 			evs[j].Fields = append(evs[j].Fields,
 				event.Field{Name: event.FieldSeq, Value: seq},
-				event.Field{Name: event.FieldIdx, Value: ref.Index()})
+				event.Field{Name: event.FieldIdx, Value: index(ref)})
 		}
 	}
 	pm.Events = evs

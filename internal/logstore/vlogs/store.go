@@ -52,6 +52,10 @@ type Store struct {
 	dirty  map[string]struct{}
 
 	timeAdjusted atomic.Uint64
+
+	// orders are the rowOrders of Adds (one each at a time), kept from
+	// one Add to the next.
+	orders chan *rowOrder
 }
 
 // Open opens or creates the store in cfg.Path, filling zero fields of cfg with
@@ -98,6 +102,7 @@ func Open(cfg Config, tenants logstore.Resolver, log *slog.Logger) (*Store, erro
 		log:     log.With("component", "logstore.vlogs"),
 		st:      st,
 		dirty:   make(map[string]struct{}),
+		orders:  make(chan *rowOrder, 8),
 	}
 	s.log.Info("event store open", "path", cfg.Path)
 	return s, nil
@@ -141,8 +146,22 @@ func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) erro
 	lr := logstorage.GetLogRows(s.cfg.StreamFields, nil, nil, nil, "")
 	defer logstorage.PutLogRows(lr)
 	tid := logstorage.TenantID{AccountID: account}
-	days := make(map[string]struct{}, 1)
+	// The UTC days written, as days since the epoch: formatted once each
+	// below, not once an event.
+	var days []int64
 	w := vlrow.NewWindow(time.Now(), s.cfg.Retention, s.cfg.FutureRetention)
+	var order *rowOrder
+	select {
+	case order = <-s.orders:
+	default:
+		order = newRowOrder()
+	}
+	defer func() {
+		select {
+		case s.orders <- order:
+		default:
+		}
+	}()
 	var fields []logstorage.Field
 	adjusted := 0
 	for i := range events {
@@ -155,16 +174,19 @@ func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) erro
 		if err := vlrow.CheckLimits(fields, 0, vlrow.MaxFields); err != nil {
 			return fmt.Errorf("add events: event %d: %w", i, err)
 		}
+		order.sort(fields)
 		lr.MustAdd(tid, ts.UnixNano(), fields, -1)
-		days[ts.UTC().Format("20060102")] = struct{}{}
+		if d := dayOf(ts); len(days) == 0 || days[len(days)-1] != d && !slices.Contains(days, d) {
+			days = append(days, d)
+		}
 	}
 
 	s.flushMu.RLock()
 	defer s.flushMu.RUnlock()
 	s.st.MustAddRows(lr)
 	s.daysMu.Lock()
-	for d := range days {
-		s.dirty[d] = struct{}{}
+	for _, d := range days {
+		s.dirty[time.Unix(d*secondsPerDay, 0).UTC().Format("20060102")] = struct{}{}
 	}
 	s.daysMu.Unlock()
 	if adjusted > 0 {
@@ -172,6 +194,18 @@ func (s *Store) Add(ctx context.Context, t tenant.ID, events []event.Event) erro
 		s.log.Debug("events outside retention stored at ingest time", "tenant", t, "count", adjusted)
 	}
 	return nil
+}
+
+const secondsPerDay = 24 * 60 * 60
+
+// dayOf returns t's UTC day as days since the Unix epoch.
+func dayOf(t time.Time) int64 {
+	sec := t.Unix()
+	d := sec / secondsPerDay
+	if sec%secondsPerDay < 0 {
+		d--
+	}
+	return d
 }
 
 // TimeAdjusted is the number of events stored at their ingest time because

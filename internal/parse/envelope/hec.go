@@ -20,9 +20,10 @@ import (
 // time → @timestamp, host → host.name, source → log.file.path,
 // sourcetype → event.dataset, index → splunk.index, fields.* → labels.*.
 type HEC struct {
-	json    JSON
-	p       fastjson.Parser
-	payload []byte
+	json     JSON
+	p        fastjson.Parser
+	payload  []byte
+	ingested Ingested
 }
 
 // Payload returns the event of the envelope Parse read last: an object
@@ -99,7 +100,7 @@ func (h *HEC) Parse(raw event.Raw, dst *event.Event) error {
 	}
 	dst.Fields = append(dst.Fields,
 		event.Field{Name: event.FieldOriginal, Value: string(raw.Data)},
-		event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)})
+		event.Field{Name: event.FieldIngested, Value: h.ingested.Text(raw.Received)})
 	return nil
 }
 

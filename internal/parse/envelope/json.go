@@ -31,8 +31,9 @@ var TimeFields = []string{
 // JSON parses records that are one JSON object each. A JSON value keeps the
 // parser's buffers between calls; it is not safe for concurrent use.
 type JSON struct {
-	p     fastjson.Parser
-	names []string
+	p        fastjson.Parser
+	names    []string
+	ingested Ingested
 }
 
 // ErrNotObject is returned for a record that is not a JSON object.
@@ -74,7 +75,7 @@ func (j *JSON) Parse(raw event.Raw, dst *event.Event) error {
 	if !haveOriginal {
 		dst.Fields = append(dst.Fields, event.Field{Name: event.FieldOriginal, Value: string(raw.Data)})
 	}
-	dst.Fields = append(dst.Fields, event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)})
+	dst.Fields = append(dst.Fields, event.Field{Name: event.FieldIngested, Value: j.ingested.Text(raw.Received)})
 	return nil
 }
 

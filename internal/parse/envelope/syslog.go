@@ -57,7 +57,8 @@ var smallInts = func() (s [192]string) {
 // in those 3164 messages only: see unescape). A line with no PRI is kept
 // whole as the message. A Syslog value is not safe for concurrent use.
 type Syslog struct {
-	buf []byte
+	buf      []byte
+	ingested Ingested
 }
 
 // Parse turns raw into an event, appending its fields to dst.Fields[:0]. It
@@ -99,7 +100,7 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 		event.Field{Name: event.FieldTimestamp, Value: dst.Time.UTC().Format(time.RFC3339Nano)},
 		event.Field{Name: event.FieldMessage, Value: msg},
 		event.Field{Name: event.FieldOriginal, Value: orig},
-		event.Field{Name: event.FieldIngested, Value: raw.Received.UTC().Format(time.RFC3339Nano)},
+		event.Field{Name: event.FieldIngested, Value: p.ingested.Text(raw.Received)},
 	)
 	return nil
 }
