@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -43,10 +44,16 @@ func (a *API) postIngest(w http.ResponseWriter, r *http.Request, p auth.Principa
 	default:
 		return &apiError{http.StatusUnsupportedMediaType, "unsupported_encoding", "Content-Encoding " + enc + " is not supported; send identity or gzip"}
 	}
-	data, err := io.ReadAll(io.LimitReader(body, max+1))
-	if err != nil {
+	// Sized once from Content-Length when it is known: io.ReadAll grows
+	// its buffer by doubling, copying a large batch several times.
+	buf := bytes.NewBuffer(nil)
+	if body == r.Body && r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(body, max+1)); err != nil {
 		return badRequest("read body: " + err.Error())
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > max {
 		return bodyTooLarge(max)
 	}
