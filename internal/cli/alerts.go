@@ -254,14 +254,17 @@ func alertsShow(ctx context.Context, args []string, env Env) error {
 	if err := printAlert(env.Stdout, a); err != nil {
 		return err
 	}
-	if *withEvents {
-		of := len(evidenceRefs(a))
-		if n, ok := a["count"].(float64); ok && int(n) > of {
-			of = int(n)
+	if !*withEvents {
+		if len(evidenceRefs(a)) > 0 {
+			fmt.Fprintf(env.Stdout, "(its events, whole: tarian alerts show %v --events)\n", a["id"])
 		}
-		return printEvents(env.Stdout, events, of)
+		return nil
 	}
-	return nil
+	of := len(evidenceRefs(a))
+	if n, ok := a["count"].(float64); ok && int(n) > of {
+		of = int(n)
+	}
+	return printEvents(env.Stdout, events, of)
 }
 
 // shownEvents is how many of an alert's events alerts show --events reads.

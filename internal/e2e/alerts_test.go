@@ -216,6 +216,9 @@ func TestAlertQueue(t *testing.T) {
 			t.Errorf("an event of alerts show --events is not one of its first ten: %s %v", ref, ev)
 		}
 	}
+	if out := s.mustCLI(member, "alerts", "show", id); !strings.Contains(out, "tarian alerts show "+id+" --events") {
+		t.Errorf("alerts show does not say how to see its events:\n%s", out)
+	}
 	if out := s.mustCLI(member, "alerts", "show", id, "--events"); len(regexp.MustCompile(`\nevent \d+:[\d.]+\n`).FindAllString(out, -1)) != 10 || !strings.Contains(out, "10 of its 1000 events shown") {
 		t.Errorf("alerts show --events:\n%s", out)
 	}
