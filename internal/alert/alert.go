@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
@@ -117,7 +118,28 @@ type Alert struct {
 	// Acknowledged, Resolved and Escalated are when the alert first left
 	// new, was last resolved, and was escalated (zero: not yet).
 	Acknowledged, Resolved, Escalated time.Time
+	// History is every analyst's change, oldest first (the newest
+	// MaxHistory; the audit trail keeps them all).
+	History []Step
 }
+
+// Step is one analyst's change of an alert: who, when, the verb and the
+// triage fields it left.
+type Step struct {
+	Time time.Time `json:"time"`
+	// Actor is the token that made the change (a person's session token
+	// acts for a user).
+	Actor      string     `json:"actor"`
+	Verb       string     `json:"verb"`
+	Status     Status     `json:"status"`
+	Resolution Resolution `json:"resolution"`
+	Assignee   string     `json:"assignee"`
+	// Note is the note the change was made with (a resolution's).
+	Note string `json:"note"`
+}
+
+// MaxHistory is how many of its changes an alert keeps: the newest.
+const MaxHistory = 100
 
 // Host and User return the alert's host and user entities ("" if none).
 func (a Alert) Host() string { return a.Entity(EntityHost) }
@@ -272,8 +294,8 @@ type Store interface {
 	// (whose scope is every tenant): a tenant's own requests never use it.
 	AlertTenant(ctx context.Context, id int64) (tenant.ID, error)
 	// Update changes one alert's triage fields (Status, Resolution,
-	// Assignee, Note, Acknowledged, Resolved, Escalated, Updated) with fn,
-	// atomically, and returns it before and after.
+	// Assignee, Note, Acknowledged, Resolved, Escalated, Updated,
+	// History) with fn, atomically, and returns it before and after.
 	Update(ctx context.Context, t tenant.ID, id int64, fn func(*Alert) error) (before, after Alert, err error)
 	// Forget forgets, in every tenant, which events were counted by a
 	// Raise before before, and the entities last seen by an incident
@@ -414,6 +436,19 @@ func Apply(a *Alert, act Action, now time.Time) error {
 	}
 	a.Updated = now
 	return nil
+}
+
+// record appends act's step, made by actor at now, to a's history,
+// keeping the newest MaxHistory.
+func record(a *Alert, act Action, actor string, now time.Time) {
+	st := Step{Time: now, Actor: actor, Verb: act.Verb, Status: a.Status, Resolution: a.Resolution, Assignee: a.Assignee}
+	if act.Verb == VerbResolve {
+		st.Note = act.Note
+	}
+	a.History = append(a.History, st)
+	if n := len(a.History) - MaxHistory; n > 0 {
+		a.History = slices.Delete(a.History, 0, n)
+	}
 }
 
 func statusList(ss []Status) string {

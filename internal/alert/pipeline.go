@@ -187,7 +187,13 @@ func (p *Pipeline) changed(ctx context.Context, cs []Change) {
 // Act applies an analyst's action to one of tenant t's alerts.
 func (p *Pipeline) Act(ctx context.Context, t tenant.ID, id int64, actor string, act Action) (before, after Alert, err error) {
 	now := p.Now()
-	before, after, err = p.d.Store.Update(ctx, t, id, func(a *Alert) error { return Apply(a, act, now) })
+	before, after, err = p.d.Store.Update(ctx, t, id, func(a *Alert) error {
+		if err := Apply(a, act, now); err != nil {
+			return err
+		}
+		record(a, act, actor, now)
+		return nil
+	})
 	if err != nil {
 		return before, after, err
 	}

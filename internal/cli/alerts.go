@@ -254,6 +254,9 @@ func alertsShow(ctx context.Context, args []string, env Env) error {
 	if err := printAlert(env.Stdout, a); err != nil {
 		return err
 	}
+	if err := printHistory(ctx, c, env.Stdout, a); err != nil {
+		return fmt.Errorf("alert %s's history: %w", pos[0], err)
+	}
 	if !*withEvents {
 		if len(evidenceRefs(a)) > 0 {
 			fmt.Fprintf(env.Stdout, "(its events, whole: tarian alerts show %v --events)\n", a["id"])
@@ -428,6 +431,83 @@ func printAlert(w io.Writer, a map[string]any) error {
 	}
 	line("evidence", join(a["evidence"]))
 	return tw.Flush()
+}
+
+// printHistory prints who changed alert a and how, oldest first, each
+// actor by its token's name where the server names it (GET
+// /api/v1/actors), else by its ID.
+func printHistory(ctx context.Context, c *client, w io.Writer, a map[string]any) error {
+	raw, err := json.Marshal(a["history"])
+	if err != nil {
+		return err
+	}
+	var steps []alert.Step
+	if err := json.Unmarshal(raw, &steps); err != nil || len(steps) == 0 {
+		return err
+	}
+	names, err := actorNames(ctx, c, steps)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "history:")
+	for _, st := range steps {
+		what := st.Verb
+		switch st.Verb {
+		case alert.VerbAck:
+			what = "acknowledged"
+		case alert.VerbAssign:
+			what = "assigned to " + st.Assignee
+		case alert.VerbResolve:
+			what = "resolved as " + string(st.Resolution)
+			if st.Note != "" {
+				what += ": " + strings.ReplaceAll(st.Note, "\n", " ")
+			}
+		case alert.VerbEscalate:
+			what = "escalated"
+		case alert.VerbReopen:
+			what = "reopened"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\tby %s\n", caseWhen(st.Time), what, names[st.Actor])
+	}
+	return tw.Flush()
+}
+
+// actorNames maps each step's actor to what to call it: a person
+// (user:NAME) by name, a token by its name and ID, or by its ID when it
+// has no name or the caller may not know it.
+func actorNames(ctx context.Context, c *client, steps []alert.Step) (map[string]string, error) {
+	names := map[string]string{}
+	q := url.Values{}
+	for _, st := range steps {
+		if _, seen := names[st.Actor]; seen {
+			continue
+		}
+		names[st.Actor] = orDash(st.Actor)
+		if name, ok := strings.CutPrefix(st.Actor, "user:"); ok {
+			names[st.Actor] = name
+		} else if st.Actor != "" && len(q["id"]) < 100 {
+			q.Add("id", st.Actor)
+		}
+	}
+	if len(q) == 0 {
+		return names, nil
+	}
+	var out struct {
+		Actors []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"actors"`
+	}
+	if err := c.json(ctx, "GET", "/api/v1/actors?"+q.Encode(), nil, &out); err != nil {
+		return nil, err
+	}
+	for _, a := range out.Actors {
+		if a.Name != "" {
+			names[a.ID] = a.Name + " (" + a.ID + ")"
+		}
+	}
+	return names, nil
 }
 
 func join(v any) string {

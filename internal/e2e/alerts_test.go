@@ -75,7 +75,15 @@ type queueAlert struct {
 	Incident  int64     `json:"incident"`
 	Host      string    `json:"host"`
 	Evidence  []string  `json:"evidence"`
-	SLA       struct {
+	History   []struct {
+		Time       time.Time `json:"time"`
+		Actor      string    `json:"actor"`
+		Verb       string    `json:"verb"`
+		Status     string    `json:"status"`
+		Resolution string    `json:"resolution"`
+		Note       string    `json:"note"`
+	} `json:"history"`
+	SLA struct {
 		AcknowledgeBreached bool `json:"acknowledge_breached"`
 		ResolveBreached     bool `json:"resolve_breached"`
 	} `json:"sla"`
@@ -124,8 +132,9 @@ func TestAlertQueue(t *testing.T) {
 	}
 	s := twoMembers(t, dir, queueRules, "--config", cfg)
 	ingest := s.createToken("gwynedd", "ingest").Token
-	analyst := s.createToken("", "provider-analyst").Token
-	member := s.createToken("gwynedd", "tenant-analyst").Token
+	analystTok := s.createToken("", "provider-analyst")
+	memberTok := s.createToken("gwynedd", "tenant-analyst")
+	analyst, member := analystTok.Token, memberTok.Token
 	other := s.createToken("powys", "tenant-analyst").Token
 
 	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
@@ -256,6 +265,23 @@ func TestAlertQueue(t *testing.T) {
 	}
 	// The member resolves its escalated alert.
 	s.mustCLI(member, "alerts", "resolve", id, "--as", "true-positive")
+	// Its history: who did what, when, oldest first.
+	var hist []string
+	for _, st := range show(member).History {
+		if st.Time.IsZero() {
+			t.Errorf("history step without a time: %+v", st)
+		}
+		hist = append(hist, st.Verb+" "+st.Status+" "+st.Resolution+" "+st.Note+" by "+st.Actor)
+	}
+	by, byMember := " by "+analystTok.ID, " by "+memberTok.ID
+	wantHist := []string{"ack acknowledged  " + by, "assign in-progress  " + by, "resolve resolved false-positive admin script" + by,
+		"reopen in-progress  " + by, "escalate escalated  " + by, "resolve resolved true-positive " + byMember}
+	if !slices.Equal(hist, wantHist) {
+		t.Errorf("history:\n%s\nwant:\n%s", strings.Join(hist, "\n"), strings.Join(wantHist, "\n"))
+	}
+	if out := s.mustCLI(member, "alerts", "show", id); !regexp.MustCompile(`history:\n(.*\n)*.*resolved as false-positive: admin script\s+by ` + analystTok.ID).MatchString(out) {
+		t.Errorf("alerts show prints no history naming who resolved it:\n%s", out)
+	}
 
 	// Another member: not found, through every route.
 	for _, args := range [][]string{{"show", id}, {"ack", id}, {"reopen", id}, {"resolve", id, "--as", "duplicate"}} {

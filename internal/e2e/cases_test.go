@@ -25,7 +25,8 @@ func TestCaseEscalation(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	s := twoMembers(t, dir, queueRules)
 	ingest := s.createToken("gwynedd", "ingest").Token
-	soc := s.createToken("", "provider-analyst").Token
+	socTok := s.createToken("", "provider-analyst")
+	soc := socTok.Token
 	member := s.createToken("gwynedd", "tenant-analyst").Token
 	other := s.createToken("powys", "tenant-analyst").Token
 	otherAdmin := s.createToken("powys", "tenant-admin").Token
@@ -101,6 +102,15 @@ func TestCaseEscalation(t *testing.T) {
 	r := s.cli(soc, "cases", "close", id, "--as", "benign-positive", "--summary", "Kiosk test")
 	if r.code != 0 {
 		t.Fatalf("close: %+v", r)
+	}
+	// The close resolved the case's alert, in its history as the closer's.
+	var closed queueAlert
+	if err := json.Unmarshal([]byte(s.mustCLI(member, "alerts", "show", fmt.Sprint(as[0].ID), "--json")), &closed); err != nil {
+		t.Fatal(err)
+	}
+	if h := closed.History; len(h) == 0 || h[len(h)-1].Verb != "resolve" || h[len(h)-1].Actor != socTok.ID ||
+		h[len(h)-1].Resolution != "benign-positive" || !strings.Contains(h[len(h)-1].Note, "Kiosk test") {
+		t.Errorf("the case's alert's history after the close: %+v", h)
 	}
 	r = s.cli(soc, "cases", "close", id, "--as", "benign-positive", "--summary", "again")
 	if r.code != 1 || !strings.Contains(r.stderr, "already closed") {

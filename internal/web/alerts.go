@@ -70,12 +70,16 @@ type AlertJSON struct {
 	// Evidence (the first alert.MaxEvidence event references) is shown by
 	// the one-alert view only.
 	Evidence []string `json:"evidence,omitempty"`
+	// History is every analyst's change, oldest first (the one-alert view
+	// only).
+	History []alert.Step `json:"history,omitzero"`
 	// AlsoSeen is how many other members saw one of the alert's external
 	// observables; omitted below the k-anonymity threshold.
 	AlsoSeen int `json:"also_seen,omitempty"`
 }
 
-// NewAlertJSON shows al with its service-level standing at now.
+// NewAlertJSON shows al with its service-level standing at now; evidence
+// is the one-alert view's (evidence and history).
 func NewAlertJSON(al alert.Alert, cfg alert.Config, now time.Time, evidence bool) AlertJSON {
 	fields := map[string]string{}
 	for _, f := range al.Fields {
@@ -97,7 +101,10 @@ func NewAlertJSON(al alert.Alert, cfg alert.Config, now time.Time, evidence bool
 		j.EventRef = al.Evidence[0]
 	}
 	if evidence {
-		j.Evidence = nonNil(al.Evidence)
+		j.Evidence, j.History = nonNil(al.Evidence), al.History
+		if j.History == nil {
+			j.History = []alert.Step{}
+		}
 	}
 	return j
 }

@@ -139,7 +139,11 @@ CREATE TABLE assets (
 
 const alertCols = `id, tenant, producer, rule_id, title, author, level, refs, tags, entities, fields, dedup_key, count, evidence,
 	event_time, first_seen, last_seen, received, created, updated, criticality, risk, incident, status, resolution, assignee, note,
-	acknowledged, resolved, escalated`
+	acknowledged, resolved, escalated, history`
+
+// alertsHistoryMigration keeps each alert's analyst changes (alert.Step,
+// JSON, oldest first).
+const alertsHistoryMigration = `ALTER TABLE alerts ADD COLUMN history TEXT NOT NULL DEFAULT '[]';`
 
 // openAlert is the condition of alerts_open: keep the two in step, or the
 // index is not used.
@@ -346,11 +350,11 @@ func decodeFields(s string) ([]event.Field, error) {
 func scanAlert(s scanner) (alertRow, error) {
 	var r alertRow
 	a := &r.a
-	var ten, producer, refs, tags, ents, fields, crit, status, resolution string
+	var ten, producer, refs, tags, ents, fields, crit, status, resolution, history string
 	var et, fs, ls, rc, cr, up, ack, res, esc int64
 	if err := s.Scan(&a.ID, &ten, &producer, &a.RuleID, &a.Title, &a.Author, &a.Level, &refs, &tags, &ents, &fields, &a.Key,
 		&a.Count, &r.evidence, &et, &fs, &ls, &rc, &cr, &up, &crit, &a.Risk, &a.Incident, &status, &resolution, &a.Assignee, &a.Note,
-		&ack, &res, &esc); err != nil {
+		&ack, &res, &esc, &history); err != nil {
 		return r, err
 	}
 	a.Tenant, a.Producer, a.Status, a.Resolution = tenant.ID(ten), alert.Producer(producer), alert.Status(status), alert.Resolution(resolution)
@@ -373,6 +377,11 @@ func scanAlert(s scanner) (alertRow, error) {
 	}
 	if a.Evidence, err = decodeStrings(r.evidence); err != nil {
 		return r, fmt.Errorf("alert %d evidence: %w", a.ID, err)
+	}
+	if history != "[]" {
+		if err := json.Unmarshal([]byte(history), &a.History); err != nil {
+			return r, fmt.Errorf("alert %d history: %w", a.ID, err)
+		}
 	}
 	return r, nil
 }
@@ -1158,10 +1167,18 @@ func (d *DB) Update(ctx context.Context, t tenant.ID, id int64, fn func(*alert.A
 	a := clone(b)
 	a.Status, a.Resolution, a.Assignee, a.Note = c.Status, c.Resolution, c.Assignee, c.Note
 	a.Acknowledged, a.Resolved, a.Escalated, a.Updated = normTime(c.Acknowledged), normTime(c.Resolved), normTime(c.Escalated), normTime(c.Updated)
+	a.History = c.History
+	for i := range a.History {
+		a.History[i].Time = normTime(a.History[i].Time)
+	}
+	history, err := json.Marshal(nonNilSteps(a.History))
+	if err != nil {
+		return alert.Alert{}, alert.Alert{}, fmt.Errorf("update alert %d: history: %w", id, err)
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, resolution = ?, assignee = ?, note = ?, acknowledged = ?,
-		resolved = ?, escalated = ?, updated = ? WHERE id = ?`,
+		resolved = ?, escalated = ?, updated = ?, history = ? WHERE id = ?`,
 		string(a.Status), string(a.Resolution), a.Assignee, a.Note, nanos(a.Acknowledged), nanos(a.Resolved), nanos(a.Escalated),
-		nanos(a.Updated), id); err != nil {
+		nanos(a.Updated), string(history), id); err != nil {
 		return alert.Alert{}, alert.Alert{}, fmt.Errorf("update alert %d: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -1173,8 +1190,16 @@ func (d *DB) Update(ctx context.Context, t tenant.ID, id int64, fn func(*alert.A
 // clone copies a with its own slices.
 func clone(a alert.Alert) alert.Alert {
 	a.References, a.Tags, a.Evidence = slices.Clone(a.References), slices.Clone(a.Tags), slices.Clone(a.Evidence)
-	a.Entities, a.Fields = slices.Clone(a.Entities), slices.Clone(a.Fields)
+	a.Entities, a.Fields, a.History = slices.Clone(a.Entities), slices.Clone(a.Fields), slices.Clone(a.History)
 	return a
+}
+
+// nonNilSteps returns s, or an empty history for nil (stored as []).
+func nonNilSteps(s []alert.Step) []alert.Step {
+	if s == nil {
+		return []alert.Step{}
+	}
+	return s
 }
 
 const suppressionCols = `id, tenant, rule_id, conditions, reason, author, created, expires, hits`

@@ -178,6 +178,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	23: secretKeyMigration,          // secretkey.go (every node's key the same)
 	24: campaignsClosedMigration,    // campaigns.go (closed by an analyst)
 	25: accountsMigration,           // users.go (names unique in any case; tokens die with their user)
+	26: alertsHistoryMigration,      // alerts.go (who changed an alert, when)
 }
 
 // migrate applies the migrations the database lacks, each in a write

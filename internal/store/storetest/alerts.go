@@ -40,6 +40,7 @@ func TestAlerts(t *testing.T, open func(t *testing.T) AlertStore) {
 		{"Risk", testAlertRisk},
 		{"Transitions", testAlertTransitions},
 		{"Update", testAlertUpdate},
+		{"History", testAlertHistory},
 		{"Filters", testAlertFilters},
 		{"Isolation", testAlertIsolation},
 		{"Suppressions", testSuppressions},
@@ -578,6 +579,7 @@ func testAlertUpdate(t *testing.T, s AlertStore) {
 	_, after, err := s.Update(ctx, "council-a", orig.ID, func(a *alert.Alert) error {
 		a.Title, a.Count, a.Risk, a.Evidence = "changed", 99, 1, append(a.Evidence, "x")
 		a.Status, a.Assignee, a.Note, a.Acknowledged, a.Updated = alert.StatusInProgress, "ana", "looking", now, now
+		a.History = append(a.History, alert.Step{Time: now, Actor: "tok-1", Verb: alert.VerbAssign, Status: alert.StatusInProgress, Assignee: "ana"})
 		return nil
 	})
 	if err != nil {
@@ -585,6 +587,7 @@ func testAlertUpdate(t *testing.T, s AlertStore) {
 	}
 	want := orig
 	want.Status, want.Assignee, want.Note, want.Acknowledged, want.Updated = alert.StatusInProgress, "ana", "looking", now, now
+	want.History = []alert.Step{{Time: now, Actor: "tok-1", Verb: alert.VerbAssign, Status: alert.StatusInProgress, Assignee: "ana"}}
 	stored := mustAlert(t, s, "council-a", orig.ID)
 	if diff := cmp.Diff(want, stored); diff != "" {
 		t.Errorf("stored after Update (-want +got):\n%s", diff)
@@ -609,6 +612,75 @@ func testAlertUpdate(t *testing.T, s AlertStore) {
 	}
 	if _, err := s.Alert(ctx, "council-a", orig.ID+1000); !errors.Is(err, alert.ErrNotFound) {
 		t.Errorf("Alert of a missing ID: err = %v, want ErrNotFound", err)
+	}
+}
+
+// testAlertHistory: every analyst's change is kept on the alert, who and
+// when, oldest first; a refused one adds nothing; the newest
+// alert.MaxHistory stay.
+func testAlertHistory(t *testing.T, s AlertStore) {
+	addTenants(t, s, "council-a", "council-b")
+	p, clk := newPipeline(t, s, nil)
+	ctx := context.Background()
+	id := raiseOne(t, p, "council-a", det("r1", "ws-07", "a.jones", t0, "e1", "1:0")).Alert.ID
+	if h := mustAlert(t, s, "council-a", id).History; len(h) != 0 {
+		t.Fatalf("a new alert's history: %+v, want none", h)
+	}
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	steps := []struct {
+		actor string
+		act   alert.Action
+		want  alert.Step
+	}{
+		{"tok-ana", alert.Action{Verb: alert.VerbAck},
+			alert.Step{Verb: alert.VerbAck, Status: alert.StatusAcknowledged}},
+		{"tok-lead", alert.Action{Verb: alert.VerbAssign, Assignee: "bo"},
+			alert.Step{Verb: alert.VerbAssign, Status: alert.StatusInProgress, Assignee: "bo"}},
+		{"user:bo", alert.Action{Verb: alert.VerbResolve, Resolution: alert.FalsePositive, Note: "the nightly backup"},
+			alert.Step{Verb: alert.VerbResolve, Status: alert.StatusResolved, Resolution: alert.FalsePositive, Assignee: "bo", Note: "the nightly backup"}},
+		{"tok-lead", alert.Action{Verb: alert.VerbReopen},
+			alert.Step{Verb: alert.VerbReopen, Status: alert.StatusInProgress, Assignee: "bo"}},
+	}
+	var want []alert.Step
+	for i, st := range steps {
+		clk.now = at(i + 1)
+		if _, _, err := p.Act(ctx, "council-a", id, st.actor, st.act); err != nil {
+			t.Fatalf("%s: %v", st.act.Verb, err)
+		}
+		w := st.want
+		w.Time, w.Actor = at(i+1), st.actor
+		want = append(want, w)
+	}
+	// Refused: ack needs new; another tenant's actor cannot reach it.
+	clk.now = at(10)
+	if _, _, err := p.Act(ctx, "council-a", id, "tok-ana", alert.Action{Verb: alert.VerbAck}); !errors.Is(err, alert.ErrTransition) {
+		t.Fatalf("ack of an in-progress alert: %v, want ErrTransition", err)
+	}
+	if _, _, err := p.Act(ctx, "council-b", id, "tok-b", alert.Action{Verb: alert.VerbEscalate}); !errors.Is(err, alert.ErrNotFound) {
+		t.Fatalf("another tenant's escalate: %v, want ErrNotFound", err)
+	}
+	if diff := cmp.Diff(want, mustAlert(t, s, "council-a", id).History); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+	if got := mustAlerts(t, s, "council-a", alert.Filter{Limit: 10}); len(got) != 1 || !cmp.Equal(want, got[0].History) {
+		t.Errorf("the list's alert history: %+v, want %+v", got, want)
+	}
+	// Only the newest MaxHistory stay.
+	for i := 0; len(want) < alert.MaxHistory+3; i++ {
+		clk.now = at(100 + i)
+		st := alert.Action{Verb: alert.VerbResolve, Resolution: alert.BenignPositive}
+		if i%2 == 1 {
+			st = alert.Action{Verb: alert.VerbReopen}
+		}
+		_, a, err := p.Act(ctx, "council-a", id, "tok-ana", st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, a.History[len(a.History)-1])
+	}
+	got := mustAlert(t, s, "council-a", id).History
+	if diff := cmp.Diff(want[len(want)-alert.MaxHistory:], got); diff != "" {
+		t.Errorf("history past %d changes (-want the newest +got):\n%s", alert.MaxHistory, diff)
 	}
 }
 
