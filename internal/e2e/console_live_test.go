@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestConsoleLive drives what the console names and follows live
@@ -14,12 +16,16 @@ import (
 // display names; an open alert's page follows the alert as a token named
 // "night-bot" acknowledges and assigns it and as Tarian adds an event to
 // it (its count), says who changed it (in English and Welsh), and keeps
-// the note the analyst is typing, which the analyst then resolves with; a
-// case opened, commented and escalated by that token, and commented by
+// the note the analyst is typing, which the analyst then resolves with;
+// its history lists its creation, the token's acknowledgement and
+// assignment and the analyst's resolution. The powys alert's page shows
+// night-bot's resolution through the API in its history, live, by the
+// token's name (in English and Welsh), with its note. A case opened, commented and escalated by that token, and commented by
 // the member's own token "gw-soar", names both tokens to the provider's
 // analyst, and to the member's analyst names its own token but the
 // provider's only as "the provider's API token". Then the server must
-// hold the alert resolved with the analyst's note and gwen's.
+// hold the alert resolved with the analyst's note and gwen's, and both
+// alerts' histories as the browser showed them.
 func TestConsoleLive(t *testing.T) {
 	consoleBrowser(t)
 	dir := t.TempDir()
@@ -42,9 +48,14 @@ func TestConsoleLive(t *testing.T) {
 		t.Fatalf("gwynedd's alerts before the browser starts: %+v, want 1", as)
 	}
 	alertID := as[0].ID
+	ps := s.alertList(adminToken, "--tenant", "powys")
+	if len(ps) != 1 {
+		t.Fatalf("powys' alerts before the browser starts: %+v, want 1", ps)
+	}
+	otherID := ps[0].ID
 
 	// Two named tokens: the provider's bot and the member's own.
-	token := func(tenant, role, name string) string {
+	token := func(tenant, role, name string) (secret, id string) {
 		t.Helper()
 		m := map[string]string{"role": role, "name": name}
 		if tenant != "" {
@@ -52,14 +63,14 @@ func TestConsoleLive(t *testing.T) {
 		}
 		body, _ := json.Marshal(m)
 		st, _, b := s.do("POST", "/api/v1/tokens", adminToken, body)
-		var tok struct{ Token string }
-		if err := json.Unmarshal(b, &tok); st != 201 || err != nil || tok.Token == "" {
+		var tok struct{ Token, ID string }
+		if err := json.Unmarshal(b, &tok); st != 201 || err != nil || tok.Token == "" || tok.ID == "" {
 			t.Fatalf("POST /api/v1/tokens (%s): %d %s", name, st, b)
 		}
-		return tok.Token
+		return tok.Token, tok.ID
 	}
-	bot := token("", "provider-analyst", "night-bot")
-	soar := token("gwynedd", "tenant-analyst", "gw-soar")
+	bot, botID := token("", "provider-analyst", "night-bot")
+	soar, _ := token("gwynedd", "tenant-analyst", "gw-soar")
 
 	// A case of gwynedd's by the bot, escalated, with a comment of each.
 	post := func(tok, path string, v any) []byte {
@@ -101,19 +112,40 @@ func TestConsoleLive(t *testing.T) {
 	runBrowser(t, s, "live",
 		"CONSOLE_USER="+users[0].name, "CONSOLE_PASSWORD="+users[0].password,
 		"MEMBER_USER="+users[1].name, "MEMBER_PASSWORD="+users[1].password,
-		fmt.Sprintf("ALERT=%d", alertID), fmt.Sprintf("CASE=%d", c.ID),
+		fmt.Sprintf("ALERT=%d", alertID), fmt.Sprintf("OTHER_ALERT=%d", otherID), fmt.Sprintf("CASE=%d", c.ID),
 		"BOT_TOKEN="+bot, "INGEST_TOKEN="+ingest, "AGAIN_EVENT="+again)
 
 	// What the browser and the bot did is what the server holds.
-	var got struct {
+	type step struct{ Actor, Verb, Resolution, Assignee, Note string }
+	type alertJSON struct {
 		Status, Assignee, Note string
 		Count                  int
+		History                []step
 	}
-	st, _, b := s.do("GET", fmt.Sprintf("/api/v1/alerts/%d", alertID), adminToken, nil)
-	if err := json.Unmarshal(b, &got); st != 200 || err != nil {
-		t.Fatalf("GET the alert: %d %s", st, b)
+	get := func(id int64) alertJSON {
+		t.Helper()
+		var a alertJSON
+		st, _, b := s.do("GET", fmt.Sprintf("/api/v1/alerts/%d", id), adminToken, nil)
+		if err := json.Unmarshal(b, &a); st != 200 || err != nil {
+			t.Fatalf("GET alert %d: %d %s", id, st, b)
+		}
+		return a
 	}
+	got := get(alertID)
 	if got.Status != "resolved" || got.Assignee != "gwen" || got.Note != "Seen before, and the rest typed after." || got.Count != 2 {
 		t.Errorf("the alert after the browser: %+v; want resolved, gwen's, the analyst's whole note, 2 events", got)
+	}
+	want := []step{
+		{Actor: botID, Verb: "ack"},
+		{Actor: botID, Verb: "assign", Assignee: "gwen"},
+		{Actor: "user:" + users[0].name, Verb: "resolve", Resolution: "true-positive", Assignee: "gwen", Note: "Seen before, and the rest typed after."},
+	}
+	if diff := cmp.Diff(want, got.History); diff != "" {
+		t.Errorf("the alert's history after the browser (-want +got):\n%s", diff)
+	}
+	other := get(otherID)
+	want = []step{{Actor: botID, Verb: "resolve", Resolution: "false-positive", Note: "Known admin script."}}
+	if diff := cmp.Diff(want, other.History); other.Status != "resolved" || diff != "" {
+		t.Errorf("powys' alert after the bot resolved it: %s (-want +got):\n%s", other.Status, diff)
 	}
 }

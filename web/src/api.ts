@@ -57,6 +57,21 @@ export interface Alert {
   event_ref: string;
   evidence?: string[];
   also_seen?: number;
+  // history is every analyst's change, oldest first: in the alert's own
+  // answer (GET /api/v1/alerts/{id}), not in lists or the live stream.
+  history?: Step[];
+}
+
+// Step is one analyst's change of an alert: who (an actor, as actors.svelte
+// reads it), when, the verb, and the triage fields it left.
+export interface Step {
+  time: string;
+  actor: string;
+  verb: string;
+  status: string;
+  resolution: string;
+  assignee: string;
+  note: string;
 }
 
 export interface Provider {

@@ -9,14 +9,19 @@
 // the analyst types a note, Tarian adds an event (the count goes to 2) and
 // night-bot acknowledges and assigns it; the page shows each change, says
 // which token made it (also in Welsh), and the note keeps what was typed
-// and the focus, so the analyst types on and resolves with it. The case
+// and the focus, so the analyst types on and resolves with it; its
+// history shows each change as it comes, by whom, up to the analyst's
+// resolution with the note. When night-bot resolves the powys alert
+// through the API, that alert's open page adds the step to its history,
+// live, by the token's name (also in Welsh) and with its note. The case
 // names its tokens and member to the provider's analyst; the member's
 // analyst sees its own token's name and the provider's token only as the
 // provider's.
 //
 // Environment: TARIAN_URL, CHROMIUM, SCREENSHOTS (lib.mjs); CONSOLE_USER
 // and CONSOLE_PASSWORD (a provider analyst), MEMBER_USER and
-// MEMBER_PASSWORD (a gwynedd analyst), ALERT (gwynedd's alert), CASE,
+// MEMBER_PASSWORD (a gwynedd analyst), ALERT (gwynedd's alert),
+// OTHER_ALERT (powys' alert), CASE,
 // BOT_TOKEN (night-bot's secret), INGEST_TOKEN (gwynedd's) and AGAIN_EVENT
 // (an event that joins ALERT).
 import { axe, base, browser, check, finish, log, login, shot, watch } from './lib.mjs';
@@ -69,6 +74,8 @@ try {
   await page.getByTestId('live-change').filter({ hasText: 'night-bot (API token) acknowledged this alert.' }).waitFor();
   await api(env.BOT_TOKEN, 'POST', `/api/v1/alerts/${env.ALERT}/assign`, { to: 'gwen' });
   await page.getByTestId('live-change').filter({ hasText: 'night-bot (API token) assigned this alert to gwen.' }).waitFor();
+  const history = page.getByTestId('alert-history');
+  await history.locator('li[data-verb="assign"]').filter({ hasText: 'night-bot (API token)' }).filter({ hasText: 'Assigned to gwen' }).waitFor();
   const facts = await page.locator('dl.facts').first().innerText();
   check(facts.includes('gwen') && facts.includes('In progress'), `the facts show the assignment:\n${facts}`);
   check((await noteValue(page)) === 'Seen before,', `the note keeps what was typed: ${await noteValue(page)}`);
@@ -91,6 +98,40 @@ try {
   await page.getByTestId('alert-note').filter({ hasText: 'Seen before, and the rest typed after.' }).waitFor();
   check((await page.getByTestId('live-change').innerText()) === '', 'the analyst\'s own resolution is not announced as another\'s');
   log('resolved with the note typed across the live changes');
+
+  // The history: Tarian's creation, night-bot's changes, the analyst's
+  // resolution with the note, oldest first.
+  const resolved = history.locator('li[data-verb="resolve"]');
+  await resolved.filter({ hasText: env.CONSOLE_USER }).waitFor();
+  const verbs = await history.locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-verb')));
+  check(verbs.join(' ') === 'created ack assign resolve', `the history's steps: ${verbs.join(' ')}`);
+  const created = await history.locator('li[data-verb="created"]').innerText();
+  check(created.includes('Created') && created.includes("Tarian's detection"), `the history's first step: ${created}`);
+  const acked = await history.locator('li[data-verb="ack"]').innerText();
+  check(acked.includes('Acknowledged') && acked.includes('night-bot (API token)'), `the acknowledgement step: ${acked}`);
+  let text = await resolved.innerText();
+  check(text.includes('Resolved as True positive') && text.includes('Seen before, and the rest typed after.'), `the analyst's resolve step: ${text}`);
+  log('the history shows each change and who made it');
+
+  // The powys alert, open as night-bot resolves it through the API: its
+  // history adds the step live, by the token's name, with the note.
+  await page.goto(`${base}/alerts/${env.OTHER_ALERT}`);
+  await page.locator('.live[data-live="live"]').waitFor();
+  const otherHistory = page.getByTestId('alert-history');
+  const steps = otherHistory.locator('li');
+  check((await steps.count()) === 1, `a new alert's history is its creation only: ${await steps.allInnerTexts()}`);
+  await api(env.BOT_TOKEN, 'POST', `/api/v1/alerts/${env.OTHER_ALERT}/resolve`, { as: 'false-positive', note: 'Known admin script.' });
+  const botStep = otherHistory.locator('li[data-verb="resolve"]');
+  await botStep.filter({ hasText: 'night-bot (API token)' }).waitFor();
+  text = await botStep.innerText();
+  check(text.includes('Resolved as False positive') && text.includes('Known admin script.'), `night-bot's resolve step: ${text}`);
+  await page.getByTestId('live-change').filter({ hasText: 'night-bot (API token) resolved this alert.' }).waitFor();
+  await page.getByTestId('lang').selectOption('cy');
+  await botStep.filter({ hasText: 'Datryswyd fel Positif ffug' }).filter({ hasText: 'night-bot (tocyn API)' }).waitFor();
+  await page.getByTestId('lang').selectOption('en');
+  await shot(page, 'live-alert-history');
+  await axe(page, 'alert history');
+  log('the history shows a resolution through the API live, by the token\'s name');
 
   // The case, for the provider: its member and both tokens by name.
   await page.goto(`${base}/cases`);
