@@ -28,7 +28,8 @@ import (
 //     read of the SQLite file;
 //   - events: GET /health of the VictoriaLogs server and of each storage
 //     node it names (events.url); the embedded store lives and dies with
-//     the process, so it is up;
+//     the process, so it is up unless it refuses writes for want of free
+//     disk space (events.min_free_disk_bytes);
 //   - bus: the NATS connection's state, which the client keeps (no I/O):
 //     up only while connected (not reconnecting, not closed).
 //
@@ -212,7 +213,7 @@ func (s *Server) newReadiness() *readiness {
 func (s *Server) engineChecks() []engineCheck {
 	return []engineCheck{
 		{engine: "state", kind: engineKind(s.cfg.State.URL), probe: s.db.Ping},
-		{engine: "events", kind: engineKind(s.cfg.Events.URL), probe: eventsProbe(s.cfg.Events.URL, s.cfg.Events.StorageNodes)},
+		{engine: "events", kind: engineKind(s.cfg.Events.URL), probe: eventsProbe(s.cfg.Events.URL, s.cfg.Events.StorageNodes, s.events)},
 		{engine: "bus", kind: engineKind(s.cfg.Bus.URL), probe: func(context.Context) error { return connected(s.bus.JetStream().Conn()) }},
 	}
 }
@@ -230,11 +231,24 @@ func connected(nc *nats.Conn) error {
 	return nil
 }
 
+// readOnlyer is the embedded event store, which turns read-only when its
+// disk runs low.
+type readOnlyer interface{ ReadOnly() bool }
+
+// errReadOnly is the embedded event store refusing writes.
+var errReadOnly = &probeError{"read-only: free disk space below events.min_free_disk_bytes"}
+
 // eventsProbe asks the VictoriaLogs server at url, and each storage node,
-// for its /health; with no url (the embedded store) it always answers.
-func eventsProbe(url string, nodes []string) func(ctx context.Context) error {
+// for its /health; with no url it asks the embedded store st whether it
+// takes writes.
+func eventsProbe(url string, nodes []string, st any) func(ctx context.Context) error {
 	if url == "" {
-		return func(context.Context) error { return nil }
+		return func(context.Context) error {
+			if ro, ok := st.(readOnlyer); ok && ro.ReadOnly() {
+				return errReadOnly
+			}
+			return nil
+		}
 	}
 	// Its own connections, as the event store's (logstore/vlhttp) do:
 	// probes never queue behind inserts and searches.

@@ -233,7 +233,7 @@ func TestEventsProbe(t *testing.T) {
 		{gone.URL, []string{ok.URL}, "VictoriaLogs: connection refused"},
 	}
 	for _, tt := range tests {
-		err := eventsProbe(tt.url, tt.nodes)(context.Background())
+		err := eventsProbe(tt.url, tt.nodes, nil)(context.Background())
 		got := ""
 		if err != nil {
 			got = reason(err, readyTimeout)
@@ -245,4 +245,18 @@ func TestEventsProbe(t *testing.T) {
 			t.Errorf("the reason names an address: %q", got)
 		}
 	}
+	// The embedded store is up unless it refuses writes for want of disk.
+	var ro fakeReadOnly
+	probe := eventsProbe("", nil, &ro)
+	if err := probe(context.Background()); err != nil {
+		t.Errorf("embedded store taking writes: %v, want up", err)
+	}
+	ro = true
+	if err := probe(context.Background()); err == nil || reason(err, readyTimeout) != "read-only: free disk space below events.min_free_disk_bytes" {
+		t.Errorf("embedded store read-only: %v, want down naming the disk", err)
+	}
 }
+
+type fakeReadOnly bool
+
+func (f *fakeReadOnly) ReadOnly() bool { return bool(*f) }

@@ -135,3 +135,35 @@ func TestReadyzFollowsTheEngines(t *testing.T) {
 	nc.Restart(0)
 	wait("NATS back", http.StatusOK, "")
 }
+
+// TestReadyzEmbeddedStoreOutOfDisk: the embedded event store turned
+// read-only for want of free disk space (events.min_free_disk_bytes above
+// what the disk has) makes /readyz 200 degraded naming it, while ingest is
+// still acknowledged onto the bus.
+func TestReadyzEmbeddedStoreOutOfDisk(t *testing.T) {
+	cfg := servertest.Config(t.TempDir())
+	cfg.Events.MinFreeDiskBytes = 1 << 60
+	s := servertest.Start(t, cfg)
+	var a readyzAnswer
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		status, body := s.Do(t, http.MethodGet, "/readyz", "", nil)
+		if err := json.Unmarshal(body, &a); err != nil {
+			t.Fatalf("GET /readyz: %d %s: %v", status, body, err)
+		}
+		if status == http.StatusOK && a.Status == "degraded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz answers %d %+v, want 200 degraded", status, a)
+		}
+	}
+	e := a.Engines["events"]
+	if e.Kind != "embedded" || e.Status != "down" || e.Error != "read-only: free disk space below events.min_free_disk_bytes" ||
+		a.Engines["state"].Status != "up" || a.Engines["bus"].Status != "up" {
+		t.Errorf("/readyz: %+v, want the embedded event store down for want of disk, the rest up", a)
+	}
+	s.AddTenant(t, "gwynedd")
+	if status, body := s.Do(t, http.MethodPost, "/api/v1/ingest", s.Token(t, "gwynedd", "ingest"), []byte(`{"message":"kept"}`+"\n")); status != http.StatusOK {
+		t.Errorf("ingest while the event store is read-only: %d %s, want 200 (onto the bus)", status, body)
+	}
+}

@@ -605,6 +605,10 @@ func (s *Server) drain(ctx context.Context) {
 		if err != nil || n == 0 {
 			return
 		}
+		if ro, ok := s.events.(readOnlyer); ok && ro.ReadOnly() {
+			s.log.Warn("shutdown with the event store read-only (low free disk space): the rest is indexed on next start", "lag", n)
+			return
+		}
 		select {
 		case <-ctx.Done():
 			s.log.Warn("shutdown before the bus was drained; the rest is indexed on next start", "lag", n)

@@ -302,6 +302,15 @@ func (s *Store) Flush(ctx context.Context) error {
 	return nil
 }
 
+// ReadOnly reports whether the store refuses writes for want of free
+// disk space (below Config.MinFreeDiskBytes; the engine checks about once
+// a second): Add returns logstore.ErrReadOnly meanwhile.
+func (s *Store) ReadOnly() bool {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	return !s.closed && s.st.IsReadOnly()
+}
+
 // Stats reports the events stored (including those not yet flushed) and
 // their size on disk (data and index parts).
 func (s *Store) Stats() logstore.Stats {
