@@ -22,6 +22,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -448,7 +449,10 @@ func subjectTenant(subj string) tenant.ID {
 // acknowledged again until PublishTimeout, and the stream stores each ID
 // once. On a full stream or a timeout it returns an error wrapping
 // ErrBackpressure; records of messages already stored stay on the bus
-// (at-least-once for the shipper's retry).
+// (at-least-once for the shipper's retry). A write that ctx names
+// (ingest.WithWriteKey) has IDs derived from its tenant, key and the
+// records' positions instead: the shipper's retry of it is stored once
+// too, within the stream's dedupe window.
 func (b *Bus) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
 	if len(recs) == 0 {
 		return nil
@@ -456,14 +460,22 @@ func (b *Bus) Write(ctx context.Context, t tenant.ID, recs []event.Raw) error {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.PublishTimeout)
 	defer cancel()
 	subj := Subject(t, b.cfg.Partitions)
+	keyed := ""
+	if k := ingest.WriteKey(ctx); k != "" {
+		keyed = keyedID(t, k)
+	}
 	var pending []*nats.Msg
 	for start := 0; start < len(recs); {
 		data, n := b.codec.message(recs[start:], b.cfg.MessageBytes)
-		start += n
 		m := nats.NewMsg(subj)
 		m.Data = data
-		m.Header.Set(jetstream.MsgIDHeader, b.ids.next())
+		id := keyed + strconv.Itoa(start) + "." + strconv.Itoa(n)
+		if keyed == "" {
+			id = b.ids.next()
+		}
+		m.Header.Set(jetstream.MsgIDHeader, id)
 		pending = append(pending, m)
+		start += n
 	}
 	const minBackoff, maxBackoff = 50 * time.Millisecond, time.Second
 	backoff := minBackoff
@@ -544,6 +556,17 @@ func retryable(err error) bool {
 // errCodeClusterNotAvailable is JetStream's "system temporarily
 // unavailable": no meta leader, as during an election.
 const errCodeClusterNotAvailable jetstream.ErrorCode = 10008
+
+// keyedID is the message ID prefix of tenant t's write named key
+// (ingest.WithWriteKey): a hash of both, so that one tenant's key never
+// names another's write; the records' positions in the write follow it.
+func keyedID(t tenant.ID, key string) string {
+	h := sha256.New()
+	h.Write([]byte(t))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return "k" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + "-"
+}
 
 // msgIDs hands out message IDs unique across processes: a random prefix
 // per Bus and a counter.

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -234,5 +235,73 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s: Validate() = %v", tc.name, err)
 		}
+	}
+}
+
+// TestKeyedWriteStoredOnce: a write named by an idempotency key
+// (ingest.WithWriteKey) and its retry, even across a restart of the
+// server, are stored once; the same key of another tenant, another key,
+// or an unnamed write again are writes of their own.
+func TestKeyedWriteStoredOnce(t *testing.T) {
+	dir := t.TempDir()
+	b := openTest(t, dir, testConfig())
+	recs := records(300, "http")
+	keyed := ingest.WithWriteKey(context.Background(), "batch-7/0")
+	last := func() uint64 {
+		t.Helper()
+		n, err := b.LastSeq(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := b.Write(keyed, "council-a", recs); err != nil {
+		t.Fatal(err)
+	}
+	first := last()
+	if first < 2 {
+		t.Fatalf("300 records in %d messages: the test wants several", first)
+	}
+	// The retry; its records received again (a later time) all the same.
+	again := records(300, "http")
+	for i := range again {
+		again[i].Received = again[i].Received.Add(time.Second)
+	}
+	if err := b.Write(keyed, "council-a", again); err != nil {
+		t.Fatal(err)
+	}
+	if n := last(); n != first {
+		t.Errorf("the retry of a keyed write stored %d more messages", n-first)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b = openTest(t, dir, testConfig())
+	defer b.Close()
+	if err := b.Write(keyed, "council-a", recs); err != nil {
+		t.Fatal(err)
+	}
+	if n := last(); n != first {
+		t.Errorf("the retry after a restart stored %d more messages", n-first)
+	}
+	for name, ctx := range map[string]context.Context{
+		"another tenant's key": keyed, "another key": ingest.WithWriteKey(context.Background(), "batch-8/0"),
+		"an unnamed write": context.Background(),
+	} {
+		tn := tenant.ID("council-a")
+		if name == "another tenant's key" {
+			tn = "council-b"
+		}
+		before := last()
+		if err := b.Write(ctx, tn, recs); err != nil {
+			t.Fatal(err)
+		}
+		if n := last(); n != before+first {
+			t.Errorf("%s: %d messages stored, want %d", name, n-before, first)
+		}
+	}
+	got := consumeN(t, b, "indexer", 4*300)
+	if len(got["council-a"]) != 3*300 || len(got["council-b"]) != 300 {
+		t.Errorf("consumed council-a %d, council-b %d records; want 900 and 300", len(got["council-a"]), len(got["council-b"]))
 	}
 }

@@ -89,21 +89,36 @@ func (e *apiError) retryable() bool {
 	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
 }
 
+// unreachableError is a request that found no server to connect to.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
 // do sends a request and returns the response of a 2xx answer; any other
 // answer becomes an *apiError.
 func (c *client) do(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
+	hdr := http.Header{}
+	if contentType != "" {
+		hdr.Set("Content-Type", contentType)
+	}
+	return c.doHeader(ctx, method, path, body, hdr)
+}
+
+// doHeader is do with the request's headers hdr.
+func (c *client) doHeader(ctx context.Context, method, path string, body io.Reader, hdr http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err
 	}
 	c.authorize(req)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	resp, err := c.hc.Do(req)
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
-		return nil, fmt.Errorf("cannot reach the Tarian server at %s (TARIAN_URL): is it running? %w", c.base, op.Err)
+		return nil, &unreachableError{fmt.Errorf("cannot reach the Tarian server at %s (TARIAN_URL): is it running? %w", c.base, op.Err)}
 	}
 	if err != nil {
 		return nil, err // a *url.Error: it names the method and URL

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"time"
 )
@@ -36,6 +39,9 @@ type ingester struct {
 	bytes    int64
 	start    time.Time
 	lastDraw time.Time
+	// reached is set once the server answered a batch: a server
+	// unreachable after that is waited for (a restart).
+	reached bool
 }
 
 func runIngest(ctx context.Context, args []string, env Env) error {
@@ -109,14 +115,30 @@ func (in *ingester) stream(ctx context.Context, name string, r io.Reader) error 
 	}
 }
 
-// send posts one batch, retrying while the server asks for it.
+// send posts one batch, retrying while the server asks for it, and when
+// the connection failed (reset, closed before the answer; unreachable only
+// once a server had answered: a restart): each batch carries an
+// Idempotency-Key of its own, the same in every retry, so a batch whose
+// answer was lost is stored once.
 func (in *ingester) send(ctx context.Context, name string, firstLine int, body []byte) error {
+	var key [16]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return err
+	}
+	hdr := http.Header{}
+	hdr.Set("Content-Type", "application/x-ndjson")
+	hdr.Set("Idempotency-Key", base64.RawURLEncoding.EncodeToString(key[:]))
 	delay := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		resp, err := in.c.do(ctx, "POST", "/api/v1/ingest", bytes.NewReader(body), "application/x-ndjson")
+		resp, err := in.c.doHeader(ctx, "POST", "/api/v1/ingest", bytes.NewReader(body), hdr)
 		var ae *apiError
-		if errors.As(err, &ae) && ae.retryable() && attempt < ingestRetries {
-			wait := max(ae.RetryAfter, delay)
+		var down *unreachableError
+		lost := err != nil && !errors.As(err, &ae) && ctx.Err() == nil && (!errors.As(err, &down) || in.reached || attempt > 0)
+		if ((ae != nil && ae.retryable()) || lost) && attempt < ingestRetries {
+			wait := delay
+			if ae != nil {
+				wait = max(ae.RetryAfter, delay)
+			}
 			delay = min(delay*2, 5*time.Second)
 			select {
 			case <-ctx.Done():
@@ -128,6 +150,7 @@ func (in *ingester) send(ctx context.Context, name string, firstLine int, body [
 		if err != nil {
 			return fmt.Errorf("%s (lines from %d): %w", name, firstLine, err)
 		}
+		in.reached = true
 		var sum ingestSummary
 		err = json.NewDecoder(resp.Body).Decode(&sum)
 		resp.Body.Close()

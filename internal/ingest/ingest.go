@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -116,10 +117,17 @@ func (s *Service) AcceptNDJSON(ctx context.Context, t tenant.ID, source string, 
 	var sum Summary
 	var recs []event.Raw
 	var dead []DeadLetter
-	pending := 0
+	pending, chunk, key := 0, 0, WriteKey(ctx)
 	flush := func() error {
 		if len(recs) > 0 {
-			if err := s.sink.Write(ctx, t, recs); err != nil {
+			wctx := ctx
+			if key != "" {
+				// Each chunk a key of its own: the same chunks again
+				// when the request is.
+				wctx = WithWriteKey(ctx, key+"/"+strconv.Itoa(chunk))
+				chunk++
+			}
+			if err := s.sink.Write(wctx, t, recs); err != nil {
 				return err
 			}
 			sum.Accepted += len(recs)

@@ -264,6 +264,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Secrets:      box,
 		Ingest:       ingest.NewService(cfg.Ingest, s.sink, s.db, s.metrics),
 		IngestLimit:  cfg.Ingest,
+		IngestKeys:   s.db,
 		Search:       s.events,
 		Raw:          s.raw,
 		DeadLetters:  s.db,

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -57,11 +60,86 @@ func (a *API) postIngest(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if int64(len(data)) > max {
 		return bodyTooLarge(max)
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
+	if key != "" && a.d.IngestKeys != nil {
+		return a.ingestOnce(w, r, p, key, data)
+	}
 	sum, err := a.d.Ingest.AcceptNDJSON(r.Context(), p.Tenant, string(event.KindHTTP), data)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, sum)
+	return nil
+}
+
+// ingestKeyTTL is how long the answer to a request with an
+// Idempotency-Key is kept: a retry within it gets that answer.
+const ingestKeyTTL = 24 * time.Hour
+
+// idempotencyKey returns the request's Idempotency-Key ("" if none), or
+// a 400 for one that is not 1..255 visible ASCII characters.
+func idempotencyKey(r *http.Request) (string, error) {
+	vs := r.Header.Values("Idempotency-Key")
+	if len(vs) == 0 {
+		return "", nil
+	}
+	// A structured-field string (RFC 8941) is quoted; a bare token is
+	// taken as it is.
+	k := vs[0]
+	if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
+		k = k[1 : len(k)-1]
+	}
+	ok := len(vs) == 1 && k != "" && len(k) <= 255
+	for i := 0; ok && i < len(k); i++ {
+		ok = k[i] > ' ' && k[i] < 0x7f
+	}
+	if !ok {
+		return "", &apiError{http.StatusBadRequest, "bad_idempotency_key", "Idempotency-Key: want one key of 1 to 255 visible ASCII characters"}
+	}
+	return k, nil
+}
+
+// ingestOnce ingests a request named by an Idempotency-Key: the first
+// one is written (its records' bus messages named by the key, so that a
+// retry racing it or following a crash is stored once) and its answer
+// kept; a retry gets that answer again, with Idempotent-Replayed: true,
+// and writes nothing. The key again with another body is a 422.
+func (a *API) ingestOnce(w http.ResponseWriter, r *http.Request, p auth.Principal, key string, data []byte) error {
+	ctx := r.Context()
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	now := time.Now()
+	kept, answer, found, err := a.d.IngestKeys.IngestKey(ctx, p.Tenant, key, now.Add(-ingestKeyTTL))
+	if err != nil {
+		return err
+	}
+	if found {
+		if kept != hash {
+			return &apiError{http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key " + strconv.Quote(key) + " was used for another body: a new batch needs a new key"}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(http.StatusOK)
+		_, err := io.WriteString(w, answer)
+		return err
+	}
+	res, err := a.d.Ingest.AcceptNDJSON(ingest.WithWriteKey(ctx, key), p.Tenant, string(event.KindHTTP), data)
+	if err != nil {
+		return err
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if err := a.d.IngestKeys.PutIngestKey(ctx, p.Tenant, key, hash, string(out)+"\n", now, now.Add(-ingestKeyTTL)); err != nil {
+		// The batch is durable: answer it; a retry is written again
+		// (its records stored once within the bus's dedupe window).
+		a.d.Log.Warn("ingest: keep the answer of an Idempotency-Key", "tenant", p.Tenant, "err", err)
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 

@@ -94,6 +94,17 @@ type Ingester interface {
 	AcceptNDJSON(ctx context.Context, t tenant.ID, source string, body []byte) (ingest.Summary, error)
 }
 
+// IngestKeys keeps the answers of ingest requests named by an
+// Idempotency-Key, per tenant.
+type IngestKeys interface {
+	// IngestKey returns the body hash and answer kept for t's key since
+	// since (found false: none).
+	IngestKey(ctx context.Context, t tenant.ID, key string, since time.Time) (hash, answer string, found bool, err error)
+	// PutIngestKey keeps an answer (the first one's, when two raced) and
+	// forgets t's keys older than before.
+	PutIngestKey(ctx context.Context, t tenant.ID, key, hash, answer string, now, before time.Time) error
+}
+
 // DeadLetterReader lists a tenant's dead letters.
 type DeadLetterReader interface {
 	DeadLetters(ctx context.Context, t tenant.ID, before int64, limit int) ([]ingest.DeadLetter, error)
@@ -109,7 +120,10 @@ type Deps struct {
 	TokenCache  *auth.TokenCache
 	Ingest      Ingester
 	IngestLimit ingest.Config
-	Search      Searcher
+	// IngestKeys makes ingest requests with an Idempotency-Key answer a
+	// retry with the first answer (nil: the header is ignored).
+	IngestKeys IngestKeys
+	Search     Searcher
 	// Raw reads archived raw records (nil: GET /api/v1/raw answers 404).
 	Raw         RawRecords
 	DeadLetters DeadLetterReader

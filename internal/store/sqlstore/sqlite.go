@@ -179,6 +179,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	24: campaignsClosedMigration,    // campaigns.go (closed by an analyst)
 	25: accountsMigration,           // users.go (names unique in any case; tokens die with their user)
 	26: alertsHistoryMigration,      // alerts.go (who changed an alert, when)
+	27: ingestKeysMigration,         // ingestkeys.go (Idempotency-Key answers)
 }
 
 // migrate applies the migrations the database lacks, each in a write
