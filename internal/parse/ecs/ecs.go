@@ -12,29 +12,14 @@ import (
 )
 
 // ParseTime reads a time as records carry it: RFC 3339 (with or without a
-// zone, 'T' or space), or a Unix epoch number in seconds, milliseconds,
-// microseconds or nanoseconds (told apart by magnitude).
+// zone, 'T' or space), or a Unix epoch number (Epoch).
 func ParseTime(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, false
 	}
 	if c := s[0]; c >= '0' && c <= '9' && !strings.ContainsAny(s, "-:T ") {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || f <= 0 {
-			return time.Time{}, false
-		}
-		switch {
-		case f < 1e11:
-			sec, frac := math.Modf(f)
-			return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
-		case f < 1e14:
-			return time.UnixMilli(int64(f)).UTC(), true
-		case f < 1e17:
-			return time.UnixMicro(int64(f)).UTC(), true
-		default:
-			return time.Unix(0, int64(f)).UTC(), true
-		}
+		return Epoch(s)
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -42,6 +27,57 @@ func ParseTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// Epoch reads a positive Unix epoch number's text in seconds,
+// milliseconds, microseconds or nanoseconds, told apart by the magnitude
+// of its integer part (below 1e11 seconds, 1e14 milliseconds, 1e17
+// microseconds; a shipper's milliseconds are never read as seconds, 3,000
+// years ahead). A decimal fraction is kept exactly, to the nanosecond; an
+// exponent form is read as a float.
+func Epoch(s string) (time.Time, bool) {
+	ip, frac, _ := strings.Cut(s, ".")
+	if !isDigits(ip) || !isDigits(frac) && frac != "" || len(ip) > 19 {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f <= 0 || f >= 1e19 || math.IsNaN(f) {
+			return time.Time{}, false
+		}
+		ip, frac, _ = strings.Cut(strconv.FormatFloat(f, 'f', -1, 64), ".")
+	}
+	n, err := strconv.ParseInt(ip, 10, 64)
+	if err != nil || n == 0 && strings.Trim(frac, "0") == "" {
+		return time.Time{}, false
+	}
+	// per is the unit's count in a second; digits the fraction's digits
+	// that reach a nanosecond.
+	var per, digits int64
+	switch {
+	case n < 1e11:
+		per, digits = 1, 9
+	case n < 1e14:
+		per, digits = 1e3, 6
+	case n < 1e17:
+		per, digits = 1e6, 3
+	default:
+		per, digits = 1e9, 0
+	}
+	var nsec int64
+	for i := range digits {
+		nsec *= 10
+		if int(i) < len(frac) {
+			nsec += int64(frac[i] - '0')
+		}
+	}
+	return time.Unix(n/per, n%per*(1e9/per)+nsec).UTC(), true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // AppendJSONString appends s to b as a JSON string: quotes, backslashes

@@ -3,8 +3,6 @@ package envelope
 import (
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -104,23 +102,15 @@ func (h *HEC) Parse(raw event.Raw, dst *event.Event) error {
 	return nil
 }
 
-// epoch reads HEC's time: epoch seconds, a number or a numeric string.
+// epoch reads HEC's time, a number or a numeric string: epoch seconds as
+// HEC defines it, or the milliseconds (and finer) some shippers send,
+// told apart by magnitude (ecs.Epoch).
 func epoch(v *fastjson.Value) (time.Time, bool) {
-	var f float64
 	switch v.Type() {
 	case fastjson.TypeNumber:
-		f = v.GetFloat64()
+		return ecs.Epoch(v.String())
 	case fastjson.TypeString:
-		var err error
-		if f, err = strconv.ParseFloat(string(v.GetStringBytes()), 64); err != nil {
-			return time.Time{}, false
-		}
-	default:
-		return time.Time{}, false
+		return ecs.Epoch(string(v.GetStringBytes()))
 	}
-	if f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-		return time.Time{}, false
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC(), true
+	return time.Time{}, false
 }

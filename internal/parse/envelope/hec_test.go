@@ -35,6 +35,18 @@ func TestHECParse(t *testing.T) {
 			},
 		},
 		{
+			name:   "time in milliseconds, as some shippers send it",
+			in:     `{"time":1700000000123,"event":"ms"}`,
+			time:   time.Date(2023, 11, 14, 22, 13, 20, 123e6, time.UTC),
+			fields: []event.Field{f("message", "ms")},
+		},
+		{
+			name:   "time with microseconds, exactly",
+			in:     `{"time":1700000000.123456,"event":"us"}`,
+			time:   time.Date(2023, 11, 14, 22, 13, 20, 123456e3, time.UTC),
+			fields: []event.Field{f("message", "us")},
+		},
+		{
 			name:   "no time anywhere: receive time",
 			in:     `{"event":42}`,
 			time:   recv,
