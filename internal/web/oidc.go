@@ -211,8 +211,9 @@ type SSOUsers interface {
 	// CreateSSOUser stores u linked to provider's subject
 	// (auth.ErrUserExists: the name is taken).
 	CreateSSOUser(ctx context.Context, u auth.User, provider, subject string) (auth.User, error)
-	// SetUserRole changes a user's role and ends its sessions.
-	SetUserRole(ctx context.Context, t tenant.ID, name string, role auth.Role) error
+	// SetUserRole changes a user's role, ends its sessions and revokes the
+	// tokens that act for it, which it returns.
+	SetUserRole(ctx context.Context, t tenant.ID, name string, role auth.Role) ([]auth.Token, error)
 }
 
 // oidcFlowCookie holds a login in progress: its state, nonce and PKCE
@@ -741,11 +742,16 @@ func (a *API) ssoUser(ctx context.Context, c *oidcClient, id ssoIdentity) (auth.
 	case u.Disabled:
 		return refuse(u.Tenant, "disabled")
 	case u.Role != id.Role:
-		if err := a.d.SSO.SetUserRole(ctx, u.Tenant, u.Name, id.Role); err != nil {
+		revoked, err := a.d.SSO.SetUserRole(ctx, u.Tenant, u.Name, id.Role)
+		if err != nil {
 			return auth.User{}, err
 		}
 		a.acct.cache.dropUser(u.ID)
-		b, _ := json.Marshal(map[string]string{"user": u.Name, "tenant": string(u.Tenant), "provider": c.cfg.Name, "before": string(u.Role), "after": string(id.Role)})
+		d := map[string]any{"user": u.Name, "tenant": string(u.Tenant), "provider": c.cfg.Name, "before": string(u.Role), "after": string(id.Role)}
+		if len(revoked) > 0 {
+			d["tokens_revoked"] = tokenIDs(revoked)
+		}
+		b, _ := json.Marshal(d)
 		u.Role = id.Role
 		a.auditLogin(ctx, u, u.Name, "user.role.oidc", string(b))
 	}

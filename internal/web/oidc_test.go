@@ -264,6 +264,38 @@ func TestOIDC(t *testing.T) {
 		if !w.auditHas(t, "user.role.oidc", `"before":"tenant-analyst"`, `"after":"tenant-admin"`) {
 			t.Error("no audit record of the role change")
 		}
+
+		// As admin, alice makes an API token; the directory then demotes
+		// her: the token, made under the old role, is revoked.
+		admin, _ := b.session(t)
+		post, _ := http.NewRequest("POST", w.base+"/api/v1/tokens", strings.NewReader(`{"role":"tenant-analyst","name":"alice's script"}`))
+		post.Header.Set("X-CSRF-Token", admin.CSRF)
+		resp, err := b.Do(post)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct{ ID, Token string }
+		json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || tok.Token == "" {
+			t.Fatalf("alice's token: %d %+v", resp.StatusCode, tok)
+		}
+		if st, body := w.s.Do(t, "GET", "/api/v1/alerts", tok.Token, nil); st != 200 {
+			t.Fatalf("alice's token before the demotion: %d %s", st, body)
+		}
+		w.member.as(idpUser{sub: "sub-alice", username: "alice@gwynedd.example",
+			claims: map[string]any{"tid": guidA, "groups": []string{"soc-viewers"}}})
+		if b, p := w.signIn(t, "entra-a", ""); p.status != http.StatusFound {
+			t.Fatalf("sign-in after the demotion: %d %s", p.status, p.body)
+		} else if s, _ := b.session(t); s.Role != "tenant-viewer" {
+			t.Errorf("session after the demotion: %+v, want tenant-viewer", s)
+		}
+		if st, body := w.s.Do(t, "GET", "/api/v1/alerts", tok.Token, nil); st != http.StatusUnauthorized {
+			t.Errorf("alice's admin token after the directory demoted her: %d %s, want 401", st, body)
+		}
+		if !w.auditHas(t, "user.role.oidc", `"after":"tenant-viewer"`, `"tokens_revoked":["`+tok.ID+`"]`) {
+			t.Error("no audit record of the demotion naming the revoked token")
+		}
 	})
 
 	t.Run("staff", func(t *testing.T) {

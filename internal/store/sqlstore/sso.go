@@ -68,18 +68,24 @@ func (d *DB) CreateSSOUser(ctx context.Context, u auth.User, provider, subject s
 }
 
 // SetUserRole changes tenant t's user name's role and revokes its
-// sessions (they carry the old role).
-func (d *DB) SetUserRole(ctx context.Context, t tenant.ID, name string, role auth.Role) error {
+// sessions (they carry the old role) and the tokens that act for it (made
+// under the old role: a user the identity provider demoted must not keep
+// an admin's token), as SetUserDisabled does, and returns those tokens.
+func (d *DB) SetUserRole(ctx context.Context, t tenant.ID, name string, role auth.Role) (revoked []auth.Token, err error) {
 	if err := (auth.User{Name: name, Tenant: t, Role: role}).Validate(); err != nil {
-		return err
+		return nil, err
 	}
-	return d.userTx(ctx, t, name, func(tx *txn, id int64) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, string(role), id); err != nil {
+	err = d.userTx(ctx, t, name, func(tx *txn, id int64) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, epoch = epoch + 1 WHERE id = ?`, string(role), id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+		revoked, err = revokeUserTokens(ctx, tx, id)
 		return err
 	})
+	return revoked, err
 }
 
 // prefixed qualifies each column of a list with p.

@@ -60,14 +60,32 @@ func testSSOUsers(t *testing.T, open func(testing.TB) *DB) {
 	if err := db.CreateSession(ctx, auth.Session{Hash: []byte("h1"), UserID: u.ID, CSRF: "c", Created: now, LastSeen: now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetUserRole(ctx, "council-b", u.Name, auth.RoleTenantAdmin); !errors.Is(err, auth.ErrUserNotFound) {
+	// A token made by the user (acting for it) and one of another user.
+	mine, other := auth.Token{ID: "tok-mine", Tenant: "council-a", Role: auth.RoleTenantAnalyst, Hash: []byte("hm"), User: u.ID},
+		auth.Token{ID: "tok-other", Tenant: "council-a", Role: auth.RoleTenantAnalyst, Hash: []byte("ho")}
+	for _, tok := range []auth.Token{mine, other} {
+		if err := db.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.SetUserRole(ctx, "council-b", u.Name, auth.RoleTenantAdmin); !errors.Is(err, auth.ErrUserNotFound) {
 		t.Errorf("role set through another tenant: %v", err)
 	}
-	if err := db.SetUserRole(ctx, "council-a", u.Name, auth.RoleProviderAdmin); err == nil {
+	if _, err := db.SetUserRole(ctx, "council-a", u.Name, auth.RoleProviderAdmin); err == nil {
 		t.Error("a provider role for a tenant's user was accepted")
 	}
-	if err := db.SetUserRole(ctx, "council-a", u.Name, auth.RoleTenantAdmin); err != nil {
+	revoked, err := db.SetUserRole(ctx, "council-a", u.Name, auth.RoleTenantAdmin)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(revoked) != 1 || revoked[0].ID != "tok-mine" {
+		t.Errorf("tokens revoked by the role change: %+v, want the user's own", revoked)
+	}
+	if _, err := db.TokenByHash(ctx, []byte("hm")); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("the user's token after its role changed: %v, want gone", err)
+	}
+	if _, err := db.TokenByHash(ctx, []byte("ho")); err != nil {
+		t.Errorf("another user's token after the role change: %v, want kept", err)
 	}
 	if got, _ := db.SSOUser(ctx, "entra-a", "sub-1"); got.Role != auth.RoleTenantAdmin {
 		t.Errorf("role after SetUserRole: %s", got.Role)
