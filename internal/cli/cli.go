@@ -52,7 +52,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian token revoke ID
   tarian user add NAME [--tenant ID] --role ROLE [--email E] [--password-stdin] [--require-mfa]
   tarian user list [--tenant ID] [--json]
-  tarian user disable|enable|reset NAME   reset: new one-time password, sessions ended, TOTP enrolled again
+  tarian user disable|enable|reset|delete NAME   reset: new one-time password, sessions ended, TOTP enrolled again;
+                                          delete: a leaver, its sessions and tokens ended, its name free again
   tarian user mfa enrol                   TOTP for the logged-in user: otpauth:// URI, then recovery codes
   tarian login [--user NAME]              password (and TOTP code) from the terminal or stdin; the session
                                           is kept for client commands when TARIAN_TOKEN is unset

@@ -125,7 +125,7 @@ func runUser(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, ten, u.Role, u.Email, mfa, state)
 		}
 		return tw.Flush()
-	case "disable", "enable", "reset":
+	case "disable", "enable", "reset", "delete":
 		if len(args) != 2 || strings.HasPrefix(args[1], "-") {
 			return usageError("usage: tarian user " + args[0] + " NAME")
 		}
@@ -134,10 +134,18 @@ func runUser(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		var u userJSON
-		if err := c.json(ctx, "POST", "/api/v1/users/"+url.PathEscape(args[1])+"/"+args[0], map[string]string{}, &u); err != nil {
+		path := "/api/v1/users/" + url.PathEscape(args[1])
+		if args[0] == "delete" {
+			err = c.json(ctx, "DELETE", path, nil, &u)
+		} else {
+			err = c.json(ctx, "POST", path+"/"+args[0], map[string]string{}, &u)
+		}
+		if err != nil {
 			return err
 		}
 		switch args[0] {
+		case "delete":
+			fmt.Fprintf(env.Stderr, "deleted %s; its sessions ended%s; the name is free again\n", u.Name, revokedText(u.TokensRevoked))
 		case "reset":
 			fmt.Fprintln(env.Stdout, u.Password)
 			fmt.Fprintf(env.Stderr, "reset %s: the one-time password above is shown only once; sessions ended%s; TOTP must be enrolled again\n", u.Name, revokedText(u.TokensRevoked))
@@ -156,7 +164,8 @@ func runUser(ctx context.Context, args []string, env Env) error {
 	return usageError(fmt.Sprintf("unknown user command %q", args[0]))
 }
 
-// revokedText says which tokens a disable or reset revoked with the user.
+// revokedText says which tokens a disable, reset or delete revoked with
+// the user.
 func revokedText(ids []string) string {
 	switch len(ids) {
 	case 0:

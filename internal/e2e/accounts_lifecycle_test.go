@@ -86,4 +86,17 @@ func TestAccountsLifecycleCLI(t *testing.T) {
 	if st != 200 || !strings.Contains(string(ab), "token.revoke") || !strings.Contains(string(ab), tok.ID) {
 		t.Errorf("audit of council-a lacks the revocation of %s: %d %s", tok.ID, st, ab)
 	}
+
+	// Ann leaves: deleted, her name is free again.
+	if r := s.userCLI(other.Token, config, "", "user", "delete", "Ann"); r.code == 0 || !strings.Contains(r.stderr, "user_not_found") {
+		t.Errorf("council-b's admin deleting Ann: exit %d %s; want user_not_found", r.code, r.stderr)
+	}
+	r = must(s.userCLI(adminToken, config, "", "user", "delete", "ann"), "user delete ann")
+	if !strings.Contains(r.stderr, "deleted Ann") {
+		t.Errorf("user delete said %q", r.stderr)
+	}
+	if r := must(s.userCLI(adminToken, config, "", "user", "list", "--tenant", "council-a"), "user list"); strings.Contains(r.stdout, "Ann") {
+		t.Errorf("user list after Ann's delete:\n%s", r.stdout)
+	}
+	must(s.userCLI(adminToken, config, "", "user", "add", "ann", "--tenant", "council-b", "--role", "tenant-viewer"), "user add ann again")
 }

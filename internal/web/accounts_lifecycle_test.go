@@ -325,3 +325,56 @@ func TestAccountsNamesAnyCase(t *testing.T) {
 		t.Errorf("Alice after disabling ALICE: %+v, %v", u, err)
 	}
 }
+
+// TestAccountsDeleteUser: deleting a leaver ends its session and revokes
+// the tokens that act for it at once, is audited naming them, frees the
+// name; another member's admin gets 404 as for no such user, and a user
+// cannot delete itself.
+func TestAccountsDeleteUser(t *testing.T) {
+	w := newAcctWorld(t, nil)
+	w.addUser(t, "dai", "council-a", auth.RoleTenantAnalyst, pw, false)
+	w.addUser(t, "ann", "council-a", auth.RoleTenantAdmin, pw, false)
+	w.addUser(t, "bert", "council-b", auth.RoleTenantAdmin, pw, false)
+	w.addUser(t, "cai", "council-a", auth.RoleTenantAnalyst, pw, false)
+	dai := w.mustLogin(t, "dai", pw, "")
+	// A token that acts for ann (an analyst may not make one).
+	annTok, annTokID := w.createToken(t, w.mustLogin(t, "ann", pw, ""), map[string]any{"role": "tenant-viewer"})
+	if a := w.do(t, "GET", "/api/v1/session", nil, dai); a.status != 200 {
+		t.Fatalf("dai's session = %d", a.status)
+	}
+	if a := w.do(t, "DELETE", "/api/v1/users/dai", nil, w.mustLogin(t, "bert", pw, "")); a.status != 404 || a.code() != "user_not_found" {
+		t.Errorf("council-b's admin deleting dai = %d %s; want 404 user_not_found", a.status, a.body)
+	}
+	if a := w.do(t, "DELETE", "/api/v1/users/dai", nil, w.mustLogin(t, "cai", pw, "")); a.status != 403 {
+		t.Errorf("an analyst deleting dai = %d %s; want 403", a.status, a.body)
+	}
+	ann := w.mustLogin(t, "ann", pw, "")
+	if a := w.do(t, "DELETE", "/api/v1/users/ann", nil, ann); a.status != 409 || a.code() != "user_is_caller" {
+		t.Errorf("ann deleting herself = %d %s; want 409 user_is_caller", a.status, a.body)
+	}
+	a := w.do(t, "DELETE", "/api/v1/users/DAI", nil, req{token: w.tokens["a/tenant-admin"]})
+	if a.status != 200 {
+		t.Fatalf("delete dai = %d %s", a.status, a.body)
+	}
+	if a := w.do(t, "GET", "/api/v1/session", nil, dai); a.status != 401 {
+		t.Errorf("dai's session after the delete = %d; want 401", a.status)
+	}
+	if a := w.do(t, "DELETE", "/api/v1/users/dai", nil, req{token: w.tokens["a/tenant-admin"]}); a.status != 404 {
+		t.Errorf("delete dai twice = %d; want 404", a.status)
+	}
+	if d := w.audit.details("user.delete"); len(d) != 1 || !strings.Contains(d[0], `"user":"dai"`) {
+		t.Errorf("user.delete records %q", d)
+	}
+	// ann's token acts for ann: deleting ann (by the provider) revokes it.
+	a = w.do(t, "DELETE", "/api/v1/users/ann", nil, req{token: w.tokens["provider-admin"]})
+	var u userJSON
+	json.Unmarshal(a.body, &u)
+	if a.status != 200 || !slices.Equal(u.TokensRevoked, []string{annTokID}) {
+		t.Fatalf("delete ann = %d %s; want her token %s revoked", a.status, a.body, annTokID)
+	}
+	if got := w.do(t, "GET", "/api/v1/tenants", nil, req{token: annTok}).status; got != 401 {
+		t.Errorf("ann's token after her delete = %d; want 401", got)
+	}
+	// The name is free again.
+	w.addUser(t, "dai", "council-b", auth.RoleTenantViewer, pw, false)
+}

@@ -38,7 +38,7 @@ import (
 // A route missing from the table fails the test: add its row.
 var routeMatrix = []struct {
 	route string // the pattern as registered
-	path  string // the request path; {alert} {case} {task} {sha} {chan} {user} {rule} {ref} {tenant} {n} {stix} {taxiistatus} are filled in, {supp!} {chan!} {cloud!} {token!} {stix!} with a fresh object of the target tenant
+	path  string // the request path; {alert} {case} {task} {sha} {chan} {user} {rule} {ref} {tenant} {n} {stix} {taxiistatus} are filled in, {supp!} {chan!} {cloud!} {token!} {stix!} {user!} with a fresh object of the target tenant
 	body  string // as path, and {hook} (the webhook receiver), {cloudbody} (a cloud source), {login} (a person's credentials)
 	want  string // 11 classes, see above
 }{
@@ -142,6 +142,7 @@ var routeMatrix = []struct {
 	{"GET /api/v1/users", "/api/v1/users", ``, "1333333A33A"},
 	{"POST /api/v1/users", "/api/v1/users", `{"name":"new-{n}","tenant":"{tenant}","role":"tenant-viewer"}`, "1333333A33A"},
 	{"POST /api/v1/users/{name}/{verb}", "/api/v1/users/{user}/disable", ``, "1333333A43A"},
+	{"DELETE /api/v1/users/{name}", "/api/v1/users/{user!}", ``, "1333333A43A"},
 	{"DELETE /api/v1/tokens/{id}", "/api/v1/tokens/{token!}", ``, "1444444A44A"},
 	{"GET /debug/pprof/{name...}", "/debug/pprof/cmdline", ``, "1333333333A"},
 	{"POST /api/v1/backup", "/api/v1/backup", ``, "1333333333A"},
@@ -380,6 +381,11 @@ func TestRoutes(t *testing.T) {
 		if strings.Contains(out, "{stix!}") {
 			obj, _ := taxiiFixture(t, s.URL, w.tokens[strings.TrimPrefix(id, "tenant-")+"/tenant-admin"], id)
 			out = strings.ReplaceAll(out, "{stix!}", obj)
+		}
+		if strings.Contains(out, "{user!}") {
+			var u struct{ Name string }
+			s.JSON(t, "POST", "/api/v1/users", admin, map[string]any{"name": fmt.Sprintf("leaver-%d", n.Add(1)), "tenant": id, "role": "tenant-viewer"}, &u)
+			out = strings.ReplaceAll(out, "{user!}", u.Name)
 		}
 		if strings.Contains(out, "{token!}") {
 			out = strings.ReplaceAll(out, "{token!}", postID(t, s, "/api/v1/tokens", map[string]string{"tenant": id, "role": "tenant-viewer"}))

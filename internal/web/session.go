@@ -88,6 +88,9 @@ type Users interface {
 	// tokens.
 	SetUserDisabled(ctx context.Context, t tenant.ID, name string, disabled bool) ([]auth.Token, error)
 	ResetUser(ctx context.Context, t tenant.ID, name, passwordHash string) ([]auth.Token, error)
+	// DeleteUser removes a user, its sessions and the tokens that act for
+	// it, which it returns.
+	DeleteUser(ctx context.Context, t tenant.ID, name string) ([]auth.Token, error)
 	SetTOTPPending(ctx context.Context, t tenant.ID, name string, secret []byte) error
 	TOTPPending(ctx context.Context, t tenant.ID, name string) ([]byte, error)
 	ConfirmTOTP(ctx context.Context, t tenant.ID, name string, step int64, codeHashes [][]byte) error

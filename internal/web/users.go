@@ -42,6 +42,7 @@ func (a *API) registerUsers() {
 	a.route("GET /api/v1/users", admins, a.getUsers)
 	a.route("POST /api/v1/users", admins, a.postUser)
 	a.route("POST /api/v1/users/{name}/{verb}", admins, a.postUserAction)
+	a.route("DELETE /api/v1/users/{name}", admins, a.deleteUser)
 	a.route("DELETE /api/v1/tokens/{id}", anyRole, a.deleteToken)
 }
 
@@ -262,6 +263,40 @@ func (a *API) postUserAction(w http.ResponseWriter, r *http.Request, p auth.Prin
 	default:
 		return &apiError{http.StatusNotFound, "not_found", "no user action " + verb + "; want disable, enable or reset"}
 	}
+	return nil
+}
+
+// deleteUser removes a user (a leaver): its sessions end, the tokens that
+// act for it are revoked, its name is free again. A user the caller may
+// not manage answers 404, as one that does not exist; a person deleting
+// their own user is refused (409 user_is_caller).
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	u, err := a.d.Users.UserByName(r.Context(), r.PathValue("name"))
+	if errors.Is(err, auth.ErrUserNotFound) || err == nil && !p.CanManageUser(u) {
+		return errNoUser
+	}
+	if err != nil {
+		return err
+	}
+	if p.UserID == u.ID {
+		return &apiError{http.StatusConflict, "user_is_caller", "a user cannot delete itself; another admin can"}
+	}
+	revoked, err := a.d.Users.DeleteUser(r.Context(), u.Tenant, u.Name)
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return errNoUser
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.revokeUserTokens(r, p, u, "user deleted", revoked); err != nil {
+		return err
+	}
+	if err := a.auditUser(r, p, "user.delete", u, revoked...); err != nil {
+		return err
+	}
+	out := toUserJSON(u)
+	out.TokensRevoked = tokenIDs(revoked)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

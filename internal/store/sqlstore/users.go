@@ -204,6 +204,30 @@ func (d *DB) SetUserDisabled(ctx context.Context, t tenant.ID, name string, disa
 	return revoked, err
 }
 
+// DeleteUser removes tenant t's user name with its sessions, recovery
+// codes and identity provider links, revokes the tokens that act for it,
+// and returns those tokens. The name is free again; what the user did
+// (audit records, authorship, alert history) keeps naming it.
+func (d *DB) DeleteUser(ctx context.Context, t tenant.ID, name string) (revoked []auth.Token, err error) {
+	err = d.userTx(ctx, t, name, func(tx *txn, id int64) error {
+		if revoked, err = revokeUserTokens(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM sessions WHERE user_id = ?`,
+			`DELETE FROM recovery_codes WHERE user_id = ?`,
+			`DELETE FROM sso_identities WHERE user_id = ?`,
+			`DELETE FROM users WHERE id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("delete user %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	return revoked, err
+}
+
 // ResetUser sets tenant t's user name's password hash, removes its TOTP
 // enrolment and recovery codes (it enrols again), revokes its sessions
 // and the tokens that act for it (as SetUserDisabled), and returns those

@@ -21,6 +21,7 @@ type AccountStore interface {
 	User(ctx context.Context, t tenant.ID, name string) (auth.User, error)
 	SetUserDisabled(ctx context.Context, t tenant.ID, name string, disabled bool) ([]auth.Token, error)
 	ResetUser(ctx context.Context, t tenant.ID, name, passwordHash string) ([]auth.Token, error)
+	DeleteUser(ctx context.Context, t tenant.ID, name string) ([]auth.Token, error)
 	CreateToken(ctx context.Context, tok auth.Token) error
 	TokenByHash(ctx context.Context, hash []byte) (auth.Token, error)
 	TokenByID(ctx context.Context, id string) (auth.Token, error)
@@ -31,6 +32,7 @@ type AccountStore interface {
 func TestAccounts(t *testing.T, open func(t *testing.T) AccountStore) {
 	t.Run("NamesAnyCase", func(t *testing.T) { testNamesAnyCase(t, open(t)) })
 	t.Run("TokensDieWithTheirUser", func(t *testing.T) { testTokensDieWithTheirUser(t, open(t)) })
+	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open(t)) })
 }
 
 func accountTenants(t *testing.T, s AccountStore) {
@@ -195,5 +197,46 @@ func testTokensDieWithTheirUser(t *testing.T, s AccountStore) {
 	}
 	if _, err := s.TokenByHash(ctx, auth.Hash(benFW)); err != nil {
 		t.Errorf("ben's token after ann's reset: %v", err)
+	}
+}
+
+// testDeleteUser: deleting a user (only through its own tenant) revokes
+// the tokens that act for it, and frees its name, in any letter case.
+func testDeleteUser(t *testing.T, s AccountStore) {
+	ctx := context.Background()
+	accountTenants(t, s)
+	cy, err := s.CreateUser(ctx, auth.User{Name: "Cy", Tenant: "council-a", Role: auth.RoleTenantAnalyst, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, id, hash := auth.NewSecret()
+	if err := s.CreateToken(ctx, auth.Token{ID: id, Tenant: "council-a", Role: auth.RoleIngest, Hash: hash, User: cy.ID, UserEpoch: cy.Epoch}); err != nil {
+		t.Fatal(err)
+	}
+	other, _, otherHash := auth.NewSecret()
+	if err := s.CreateToken(ctx, auth.Token{ID: "machine", Tenant: "council-a", Role: auth.RoleIngest, Hash: otherHash}); err != nil {
+		t.Fatal(err)
+	}
+	if revoked, err := s.DeleteUser(ctx, "council-b", "Cy"); !errors.Is(err, auth.ErrUserNotFound) || len(revoked) != 0 {
+		t.Errorf("delete Cy through council-b = %v, %v; want ErrUserNotFound", revoked, err)
+	}
+	revoked, err := s.DeleteUser(ctx, "council-a", "Cy")
+	if err != nil || len(revoked) != 1 || revoked[0].ID != id {
+		t.Fatalf("delete Cy = %+v, %v; want its token revoked", revoked, err)
+	}
+	if _, err := s.TokenByHash(ctx, auth.Hash(secret)); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("Cy's token after the delete: %v; want ErrNotFound", err)
+	}
+	if _, err := s.TokenByHash(ctx, auth.Hash(other)); err != nil {
+		t.Errorf("a token of no user after Cy's delete: %v", err)
+	}
+	if _, err := s.UserByName(ctx, "cy"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("Cy after the delete: %v; want ErrUserNotFound", err)
+	}
+	if _, err := s.DeleteUser(ctx, "council-a", "Cy"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("delete Cy twice: %v; want ErrUserNotFound", err)
+	}
+	if _, err := s.CreateUser(ctx, auth.User{Name: "cy", Tenant: "council-b", Role: auth.RoleTenantViewer, PasswordHash: "x"}); err != nil {
+		t.Errorf("the name again, elsewhere: %v", err)
 	}
 }
