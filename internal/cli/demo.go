@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 		if err != nil {
 			return err
 		}
-		caseLine = fmt.Sprintf("case %d is open for it, escalated to the member", id)
+		caseLine = fmt.Sprintf("case %d is open for it, escalated to the member;\n    the night shift acknowledged its alerts and assigned them to you (each alert's History)", id)
 		// Once the members' events have been through detection, a partner
 		// CERT shares the payload's site: only a retro-hunt can find it.
 		if err := demoCaughtUp(ctx, c); err != nil {
@@ -248,7 +249,34 @@ func demoCase(ctx context.Context, c *client) (int64, error) {
 	if err := c.json(ctx, "POST", fmt.Sprintf("/api/v1/cases/%d/escalate", cs.ID), map[string]any{}, &escalated); err != nil {
 		return 0, fmt.Errorf("demo case: escalate: %w", err)
 	}
-	return cs.ID, nil
+	return cs.ID, demoTriage(ctx, c, ids)
+}
+
+// demoTriage has the SOC's night shift (a named token) acknowledge the
+// case's alerts and assign them to the demo's analyst, so their pages
+// show who picked them up and when.
+func demoTriage(ctx context.Context, c *client, ids []int64) error {
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err := c.json(ctx, "POST", "/api/v1/tokens", map[string]string{"role": "provider-analyst", "name": "soc-night-shift"}, &tok); err != nil {
+		return fmt.Errorf("demo triage: %w", err)
+	}
+	shift := &client{base: c.base, token: tok.Token, hc: c.hc}
+	for _, id := range ids {
+		for _, step := range []struct {
+			verb string
+			body map[string]string
+		}{{"ack", map[string]string{}}, {"assign", map[string]string{"to": "analyst"}}} {
+			var ae *apiError
+			var changed map[string]any
+			err := shift.json(ctx, "POST", fmt.Sprintf("/api/v1/alerts/%d/%s", id, step.verb), step.body, &changed)
+			if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) { // already past it
+				return fmt.Errorf("demo triage: alert %d: %s: %w", id, step.verb, err)
+			}
+		}
+	}
+	return nil
 }
 
 // demoCaughtUp waits until the detector has read every event sent so far

@@ -127,6 +127,28 @@ func TestDemoStory(t *testing.T) {
 		if len(cases.Cases) == 0 || cases.Cases[0].Tenant != "riverside" {
 			return fmt.Sprintf("Riverside's case: %+v", cases.Cases)
 		}
+		// The night shift picked its alerts up: their history says so.
+		var picked struct {
+			Alerts []struct {
+				ID     int64  `json:"id"`
+				Status string `json:"status"`
+			} `json:"alerts"`
+		}
+		if err := get("/api/v1/alerts?tenant=riverside&assignee=analyst", &picked); err != nil {
+			return err.Error()
+		}
+		if len(picked.Alerts) == 0 || picked.Alerts[0].Status != "in-progress" {
+			return fmt.Sprintf("Riverside's case alerts assigned to the analyst: %+v", picked.Alerts)
+		}
+		var one struct {
+			History []struct{ Verb, Actor string } `json:"history"`
+		}
+		if err := get(fmt.Sprintf("/api/v1/alerts/%d", picked.Alerts[0].ID), &one); err != nil {
+			return err.Error()
+		}
+		if len(one.History) != 2 || one.History[0].Verb != "ack" || one.History[1].Verb != "assign" || one.History[0].Actor == "" {
+			return fmt.Sprintf("the night shift's steps in the alert's history: %+v", one.History)
+		}
 		var srcs struct {
 			Sources []struct {
 				Tenant string `json:"tenant"`
