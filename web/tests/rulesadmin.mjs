@@ -6,7 +6,8 @@
 // Environment: TARIAN_URL, CHROMIUM, SCREENSHOTS (see lib.mjs);
 // ADMIN_USER and ADMIN_PASSWORD (a provider-admin), GW_ADMIN and
 // GW_ADMIN_PASSWORD (gwynedd's tenant-admin), OTHER_ADMIN (another of
-// gwynedd's admins, with one token acting for it), FILTER_ID (gwynedd's own
+// gwynedd's admins, with one token acting for it), LEAVER (a third, with one
+// token acting for it, whom the browser deletes), FILTER_ID (gwynedd's own
 // filter "lab"), BASE_ID ("failed logon", which the correlation CORR_ID
 // "password spray" uses), RULE_ID ("whoami run", a shared rule).
 import { axe, base, browser, check, finish, log, login, shot, watch } from './lib.mjs';
@@ -90,6 +91,10 @@ try {
   await member.getByRole('columnheader', { name: 'Acts for' }).waitFor();
   check((await member.getByTestId('token-user-help').innerText()).includes('stops working when that user is disabled or reset'), 'the help says when such a token ends');
   await axe(member, 'admin tokens (tenant-admin)');
+  // Users: Delete for another of its member's users, not for its own.
+  await member.goto(`${base}/admin/users`);
+  await member.getByRole('button', { name: `Delete ${env.LEAVER}` }).waitFor();
+  check((await member.locator(`tr[data-user="${env.GW_ADMIN}"] button[data-delete]`).count()) === 0, 'no Delete on the own row of a tenant-admin');
   await member.getByRole('button', { name: 'Log out' }).click();
   await member.getByRole('heading', { name: 'Log in' }).waitFor();
   log('the tenant-admin made two tokens that act for it');
@@ -136,7 +141,7 @@ try {
 
   // The tokens, each with the user it acts for.
   await tab(page, 'API tokens', 'tokens');
-  for (const [name, user] of [['gwyn bot a', env.GW_ADMIN], ['gwyn bot b', env.GW_ADMIN], ['ceri bot', env.OTHER_ADMIN]]) {
+  for (const [name, user] of [['gwyn bot a', env.GW_ADMIN], ['gwyn bot b', env.GW_ADMIN], ['ceri bot', env.OTHER_ADMIN], ['mabon bot', env.LEAVER]]) {
     const row = page.locator('table.admin-tokens tbody tr').filter({ hasText: name });
     await row.waitFor();
     check((await row.locator('td[data-user]').innerText()) === user, `${name} acts for ${user}`);
@@ -155,6 +160,41 @@ try {
   check(!(await page.locator('.notice').innerText()).includes('token'), 'a reset that revoked nothing says nothing of tokens');
   await axe(page, 'admin users');
   log('disabling a user says its tokens were revoked');
+
+  // A leaver: Delete asks first, naming the user and the token that goes
+  // with them; the focus is on Cancel, Escape cancels. None for oneself.
+  check((await page.locator(`tr[data-user="${env.ADMIN_USER}"] button[data-delete]`).count()) === 0, 'no Delete on the own row');
+  const leaver = page.locator(`tr[data-user="${env.LEAVER}"]`);
+  const delUser = page.getByRole('button', { name: `Delete ${env.LEAVER}` });
+  await delUser.click();
+  const uconfirm = page.getByTestId('user-delete-confirm');
+  await uconfirm.waitFor();
+  await page.getByRole('group', { name: `Delete the user ${env.LEAVER}?` }).waitFor();
+  const asked = await uconfirm.innerText();
+  check(asked.includes('the 1 API token that acts for them is revoked; this cannot be undone.'), `the confirmation counts the token: ${asked}`);
+  check((await focused(page)) === 'Cancel', `the focus is on Cancel: ${await focused(page)}`);
+  await axe(page, 'admin users, confirming a delete');
+  await shot(page, 'admin-users-delete-confirm');
+  await page.keyboard.press('Escape');
+  await uconfirm.waitFor({ state: 'detached' });
+  check((await focused(page)) === `Delete ${env.LEAVER}`, `the focus is back on Delete: ${await focused(page)}`);
+  check((await leaver.count()) === 1, 'Escape deletes nothing');
+  // In Welsh, then deleted: the row goes, the notice counts the token.
+  await delUser.click();
+  await uconfirm.waitFor();
+  await page.getByLabel('Language').selectOption('cy');
+  await uconfirm.getByText(`Dileu'r defnyddiwr ${env.LEAVER}?`).waitFor();
+  const ucy = await uconfirm.innerText();
+  for (const w of ['1 tocyn API', 'ni ellir dadwneud hyn', `Ie, dileu ${env.LEAVER}`, 'Canslo']) check(ucy.includes(w), `Welsh confirmation has ${w}: ${ucy}`);
+  for (const w of ['Delete', 'Cancel', 'token ', 'undone']) check(!ucy.includes(w), `no English "${w}" in the Welsh confirmation: ${ucy}`);
+  await page.getByLabel('Iaith').selectOption('en');
+  await page.getByRole('button', { name: `Yes, delete ${env.LEAVER}` }).click();
+  await status(page, `User ${env.LEAVER} deleted: their sessions have ended, and 1 API token that acted for them was revoked.`);
+  await leaver.waitFor({ state: 'detached' });
+  await uconfirm.waitFor({ state: 'detached' });
+  check((await page.evaluate(() => document.activeElement?.id)) === 'users-title', 'after the delete the focus is on the heading');
+  await axe(page, 'admin users, a user deleted');
+  log(`${env.LEAVER} deleted, the notice counting the token revoked`);
 
   // In Welsh: resetting ceri revokes its one token.
   await page.getByLabel('Language').selectOption('cy');
