@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
@@ -371,13 +372,17 @@ func ValidResolution(r Resolution) bool {
 
 // Action is an analyst's change to an alert.
 type Action struct {
-	// Verb is ack, assign, resolve, escalate or reopen.
+	// Verb is ack, assign, resolve, escalate, reopen or comment.
 	Verb string
-	// Assignee is for assign; Resolution and Note for resolve.
+	// Assignee is for assign; Resolution and Note for resolve; Note for
+	// comment.
 	Assignee   string
 	Resolution Resolution
 	Note       string
 }
+
+// MaxComment is the longest comment, in bytes.
+const MaxComment = 10_000
 
 // Verbs.
 const (
@@ -386,6 +391,10 @@ const (
 	VerbResolve  = "resolve"
 	VerbEscalate = "escalate"
 	VerbReopen   = "reopen"
+	// VerbComment adds a note to the alert's history, in any state,
+	// changing nothing else (a hand-over between shifts, a member's
+	// answer).
+	VerbComment = "comment"
 )
 
 // from lists the statuses each verb may leave.
@@ -395,6 +404,7 @@ var from = map[string][]Status{
 	VerbResolve:  {StatusNew, StatusAcknowledged, StatusInProgress, StatusEscalated},
 	VerbEscalate: {StatusNew, StatusAcknowledged, StatusInProgress},
 	VerbReopen:   {StatusResolved, StatusEscalated},
+	VerbComment:  {StatusNew, StatusAcknowledged, StatusInProgress, StatusResolved, StatusEscalated},
 }
 
 // Apply makes act's change to a at time now, or returns an error wrapping
@@ -404,7 +414,7 @@ var from = map[string][]Status{
 func Apply(a *Alert, act Action, now time.Time) error {
 	allowed, ok := from[act.Verb]
 	if !ok {
-		return fmt.Errorf("%w: action %q: want ack, assign, resolve, escalate or reopen", ErrInvalid, act.Verb)
+		return fmt.Errorf("%w: action %q: want ack, assign, resolve, escalate, reopen or comment", ErrInvalid, act.Verb)
 	}
 	legal := false
 	for _, s := range allowed {
@@ -430,6 +440,16 @@ func Apply(a *Alert, act Action, now time.Time) error {
 		a.Status, a.Escalated = StatusEscalated, now
 	case VerbReopen:
 		a.Status, a.Resolution, a.Resolved, a.Note = StatusInProgress, "", time.Time{}, ""
+	case VerbComment:
+		// Only the history changes: a comment is no acknowledgement.
+		switch n := len(strings.TrimSpace(act.Note)); {
+		case n == 0:
+			return fmt.Errorf("%w: a comment needs a note", ErrInvalid)
+		case len(act.Note) > MaxComment:
+			return fmt.Errorf("%w: a comment of %d bytes: at most %d", ErrInvalid, len(act.Note), MaxComment)
+		}
+		a.Updated = now
+		return nil
 	}
 	if a.Acknowledged.IsZero() {
 		a.Acknowledged = now
@@ -442,7 +462,7 @@ func Apply(a *Alert, act Action, now time.Time) error {
 // keeping the newest MaxHistory.
 func record(a *Alert, act Action, actor string, now time.Time) {
 	st := Step{Time: now, Actor: actor, Verb: act.Verb, Status: a.Status, Resolution: a.Resolution, Assignee: a.Assignee}
-	if act.Verb == VerbResolve {
+	if act.Verb == VerbResolve || act.Verb == VerbComment {
 		st.Note = act.Note
 	}
 	a.History = append(a.History, st)

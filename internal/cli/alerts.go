@@ -32,6 +32,8 @@ func runAlerts(ctx context.Context, args []string, env Env) error {
 		return alertsIncidents(ctx, args[1:], env)
 	case "ack", "assign", "resolve", "escalate", "reopen":
 		return alertsAct(ctx, args[0], args[1:], env)
+	case "comment":
+		return alertsComment(ctx, args[1:], env)
 	}
 	return usageError(fmt.Sprintf("unknown alerts command %q\n%s", args[0], strings.TrimSuffix(commandUsage([]string{"alerts"}), "\n")))
 }
@@ -467,6 +469,8 @@ func printHistory(ctx context.Context, c *client, w io.Writer, a map[string]any)
 			what = "escalated"
 		case alert.VerbReopen:
 			what = "reopened"
+		case alert.VerbComment:
+			what = "comment: " + strings.ReplaceAll(st.Note, "\n", " ")
 		}
 		fmt.Fprintf(tw, "  %s\t%s\tby %s\n", caseWhen(st.Time), what, names[st.Actor])
 	}
@@ -579,6 +583,33 @@ func alertsAct(ctx context.Context, verb string, args []string, env Env) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// alertsComment adds a comment to an alert's history: TEXT, or stdin
+// for "-".
+func alertsComment(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("alerts comment", env)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usageError("alerts comment needs an alert ID and the text (- reads it from stdin)\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
+	}
+	text, err := textArg(pos[1:], env.Stdin, alert.MaxComment+1)
+	if err != nil {
+		return err
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var a map[string]any
+	if err := c.json(ctx, "POST", "/api/v1/alerts/"+url.PathEscape(pos[0])+"/comment", map[string]string{"note": text}, &a); err != nil {
+		return alertErr(pos[0], err)
+	}
+	fmt.Fprintf(env.Stdout, "alert %v: comment added (%v)\n", a["id"], a["status"])
+	return nil
 }
 
 // printShared says what a provider's true positive (an alert's, or a

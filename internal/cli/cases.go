@@ -363,6 +363,20 @@ func caseChanged(env Env, raw json.RawMessage, what func(c incident.Case) string
 	return nil
 }
 
+// textArg is a comment's text: its words joined, or for "-" stdin (at
+// most limit bytes).
+func textArg(words []string, stdin io.Reader, limit int64) (string, error) {
+	text := strings.Join(words, " ")
+	if text != "-" {
+		return text, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(stdin, limit))
+	if err != nil {
+		return "", fmt.Errorf("read stdin: %w", err)
+	}
+	return string(b), nil
+}
+
 func casesComment(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("cases comment", env)
 	pos, err := parse(fs, args)
@@ -376,13 +390,9 @@ func casesComment(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	text := strings.Join(pos[1:], " ")
-	if text == "-" {
-		b, err := io.ReadAll(io.LimitReader(env.Stdin, 1<<20))
-		if err != nil {
-			return fmt.Errorf("read stdin: %w", err)
-		}
-		text = string(b)
+	text, err := textArg(pos[1:], env.Stdin, 1<<20)
+	if err != nil {
+		return err
 	}
 	c, err := newClient(env)
 	if err != nil {

@@ -70,6 +70,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
                                           a provider's true positive shares its external observables with every member
   tarian alerts escalate ID...            hand over to the member
   tarian alerts reopen ID...
+  tarian alerts comment ID TEXT           a note in the alert's history, its state unchanged; TEXT - reads stdin
   tarian cases create [--tenant ID] --title TEXT [--from-alert ID]... [--severity L] [--tlp TLP] [--assignee U] [--description TEXT] [--json]
   tarian cases list [--tenant ID|*] [--status S] [--escalated] [--limit N] [--cursor C] [--json]
   tarian cases show ID [--json]

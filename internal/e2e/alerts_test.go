@@ -282,6 +282,20 @@ func TestAlertQueue(t *testing.T) {
 	if out := s.mustCLI(member, "alerts", "show", id); !regexp.MustCompile(`history:\n(.*\n)*.*resolved as false-positive: admin script\s+by ` + analystTok.ID).MatchString(out) {
 		t.Errorf("alerts show prints no history naming who resolved it:\n%s", out)
 	}
+	// A comment on the resolved alert: in its history, its state kept.
+	if out := s.mustCLI(member, "alerts", "comment", id, "WS1", "reimaged", "on", "Monday"); !strings.Contains(out, "comment added (resolved)") {
+		t.Errorf("alerts comment printed %q", out)
+	}
+	if got := show(analyst); got.Status != "resolved" || len(got.History) != 7 || got.History[6].Verb != "comment" ||
+		got.History[6].Note != "WS1 reimaged on Monday" || got.History[6].Actor != memberTok.ID {
+		t.Errorf("after the comment: status %s, history %+v", got.Status, got.History)
+	}
+	if r := s.cli(member, "alerts", "comment", id, " "); r.code != 1 || !strings.Contains(r.stderr, "a comment needs a note") {
+		t.Errorf("an empty comment: exit %d %q", r.code, r.stderr)
+	}
+	if r := s.cli(other, "alerts", "comment", id, "not mine"); r.code == 0 || !strings.Contains(r.stderr, "not found") {
+		t.Errorf("powys commenting on gwynedd's alert: exit %d %q; want not found", r.code, r.stderr)
+	}
 
 	// Another member: not found, through every route.
 	for _, args := range [][]string{{"show", id}, {"ack", id}, {"reopen", id}, {"resolve", id, "--as", "duplicate"}} {

@@ -288,7 +288,7 @@ func canTriage(p auth.Principal, t tenant.ID) bool {
 const maxActionBody = 64 << 10
 
 // postAlertAction applies POST /api/v1/alerts/{id}/{verb}: ack, assign
-// {"to"}, resolve {"as","note"}, escalate, reopen.
+// {"to"}, resolve {"as","note"}, escalate, reopen, comment {"note"}.
 func (a *API) postAlertAction(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	verb := r.PathValue("verb")
 	var body struct {
@@ -317,7 +317,11 @@ func (a *API) postAlertAction(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	if err := a.auditChange(r.Context(), p, "alert."+verb, al.Tenant, al.ID, triage(before), triage(after)); err != nil {
+	changed := triage(after)
+	if verb == alert.VerbComment {
+		changed["comment"] = act.Note
+	}
+	if err := a.auditChange(r.Context(), p, "alert."+verb, al.Tenant, al.ID, triage(before), changed); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	shared, err := a.share(r.Context(), p, before, after, body.NoShare)

@@ -11,9 +11,14 @@
 // which token made it (also in Welsh), and the note keeps what was typed
 // and the focus, so the analyst types on and resolves with it; its
 // history shows each change as it comes, by whom, up to the analyst's
-// resolution with the note. When night-bot resolves the powys alert
-// through the API, that alert's open page adds the step to its history,
-// live, by the token's name (also in Welsh) and with its note. The case
+// resolution with the note. The analyst then comments on the resolved
+// alert for the next shift (a comment of spaces cannot be added): the
+// comment box empties, the history ends with the comment, by the analyst,
+// line by line and its markup as text, and the alert stays resolved.
+// When night-bot resolves the powys alert through the API, that alert's
+// open page adds the step to its history, live, by the token's name
+// (also in Welsh) and with its note; so too night-bot's comment, which
+// the page also announces and which leaves the alert resolved. The case
 // names its tokens and member to the provider's analyst; the member's
 // analyst sees its own token's name and the provider's token only as the
 // provider's.
@@ -22,8 +27,9 @@
 // and CONSOLE_PASSWORD (a provider analyst), MEMBER_USER and
 // MEMBER_PASSWORD (a gwynedd analyst), ALERT (gwynedd's alert),
 // OTHER_ALERT (powys' alert), CASE,
-// BOT_TOKEN (night-bot's secret), INGEST_TOKEN (gwynedd's) and AGAIN_EVENT
-// (an event that joins ALERT).
+// BOT_TOKEN (night-bot's secret), INGEST_TOKEN (gwynedd's), AGAIN_EVENT
+// (an event that joins ALERT), COMMENT (the analyst's comment on ALERT)
+// and BOT_COMMENT (night-bot's on OTHER_ALERT).
 import { axe, base, browser, check, finish, log, login, shot, watch } from './lib.mjs';
 
 const env = process.env;
@@ -113,6 +119,31 @@ try {
   check(text.includes('Resolved as True positive') && text.includes('Seen before, and the rest typed after.'), `the analyst's resolve step: ${text}`);
   log('the history shows each change and who made it');
 
+  // The analyst comments on the resolved alert, for the next shift.
+  const comment = page.getByLabel('Comment', { exact: true });
+  const addComment = page.getByRole('button', { name: 'Add comment', exact: true });
+  await comment.fill('   ');
+  check(await addComment.isDisabled(), 'a comment of spaces only cannot be added');
+  await comment.fill(env.COMMENT);
+  await addComment.click();
+  await page.getByText('Comment added.', { exact: true }).waitFor();
+  const commented = history.locator('li[data-verb="comment"]');
+  await commented.filter({ hasText: env.CONSOLE_USER }).waitFor();
+  check((await comment.inputValue()) === '', `the comment box empties once the comment is added: ${await comment.inputValue()}`);
+  text = await commented.innerText();
+  check(text.includes('Comment'), `the comment step: ${text}`);
+  const shown = await commented.locator('.note').innerText();
+  check(shown === env.COMMENT, `the comment as typed, line by line:\n${shown}`);
+  check((await commented.locator('.note *').count()) === 0, 'the markup in a comment is shown as text');
+  const after = await history.locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-verb')));
+  check(after.join(' ') === 'created ack assign resolve comment', `the history's steps after the comment: ${after.join(' ')}`);
+  check((await page.locator('dd[data-status="resolved"]').count()) === 1, 'the alert stays resolved after a comment');
+  check((await page.getByTestId('alert-note').innerText()) === 'Seen before, and the rest typed after.', 'a comment leaves the resolution note');
+  check((await page.getByTestId('live-change').innerText()) === '', 'the analyst\'s own comment is not announced as another\'s');
+  await shot(page, 'live-alert-commented');
+  await axe(page, 'alert commented');
+  log('the analyst commented on the resolved alert');
+
   // The powys alert, open as night-bot resolves it through the API: its
   // history adds the step live, by the token's name, with the note.
   await page.goto(`${base}/alerts/${env.OTHER_ALERT}`);
@@ -129,9 +160,24 @@ try {
   await page.getByTestId('lang').selectOption('cy');
   await botStep.filter({ hasText: 'Datryswyd fel Positif ffug' }).filter({ hasText: 'night-bot (tocyn API)' }).waitFor();
   await page.getByTestId('lang').selectOption('en');
+
+  // night-bot comments on it through the API: the step shows live, by
+  // the token's name, with the note; the page says so; still resolved.
+  await api(env.BOT_TOKEN, 'POST', `/api/v1/alerts/${env.OTHER_ALERT}/comment`, { note: env.BOT_COMMENT });
+  const botComment = otherHistory.locator('li[data-verb="comment"]');
+  await botComment.filter({ hasText: 'night-bot (API token)' }).waitFor();
+  text = await botComment.innerText();
+  check(text.includes('Comment'), `night-bot's comment step: ${text}`);
+  check((await botComment.locator('.note').innerText()) === env.BOT_COMMENT, `night-bot's comment as sent: ${text}`);
+  await page.getByTestId('live-change').filter({ hasText: 'night-bot (API token) commented on this alert.' }).waitFor();
+  check((await page.locator('dd[data-status="resolved"]').count()) === 1, 'the powys alert stays resolved after night-bot\'s comment');
+  await page.getByTestId('lang').selectOption('cy');
+  await botComment.filter({ hasText: 'Sylw' }).filter({ hasText: 'night-bot (tocyn API)' }).waitFor();
+  await page.getByTestId('live-change').filter({ hasText: 'Mae night-bot (tocyn API) wedi gwneud sylw ar y rhybudd hwn.' }).waitFor();
+  await page.getByTestId('lang').selectOption('en');
   await shot(page, 'live-alert-history');
   await axe(page, 'alert history');
-  log('the history shows a resolution through the API live, by the token\'s name');
+  log('the history shows a resolution and a comment through the API live, by the token\'s name');
 
   // The case, for the provider: its member and both tokens by name.
   await page.goto(`${base}/cases`);

@@ -58,6 +58,8 @@ func (m *message) heading() string {
 		return "Alert escalated" + by(c.Actor)
 	case c.What == alert.VerbReopen:
 		return "Alert reopened" + by(c.Actor)
+	case c.What == alert.VerbComment:
+		return "Comment on alert" + by(c.Actor)
 	}
 	return "Alert " + c.What
 }

@@ -24,7 +24,8 @@ type Route struct {
 	// Europe/London.
 	Hours []string `json:"hours,omitempty"`
 	// Changes are the alert changes notified (none: created): created,
-	// updated, and the analysts' ack, assign, resolve, escalate, reopen.
+	// updated, and the analysts' ack, assign, resolve, escalate, reopen,
+	// comment.
 	Changes []string `json:"changes,omitempty"`
 	// UpdateInterval is the least time between two notifications of one
 	// alert's updates, as a Go duration ("": 1h).
@@ -32,7 +33,7 @@ type Route struct {
 }
 
 // Changes a route may name.
-var changes = []string{alert.ChangeCreated, alert.ChangeUpdated, alert.VerbAck, alert.VerbAssign, alert.VerbResolve, alert.VerbEscalate, alert.VerbReopen}
+var changes = []string{alert.ChangeCreated, alert.ChangeUpdated, alert.VerbAck, alert.VerbAssign, alert.VerbResolve, alert.VerbEscalate, alert.VerbReopen, alert.VerbComment}
 
 // DefaultUpdateInterval is a route's UpdateInterval when it names none.
 const DefaultUpdateInterval = time.Hour

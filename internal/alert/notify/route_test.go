@@ -33,6 +33,8 @@ func TestRouteMatch(t *testing.T) {
 		{"zero route: not an escalation", Route{}, alert.Change{What: alert.VerbEscalate, Alert: alert.Alert{Level: "critical"}}, mon(12, 0), false},
 		{"escalations asked for", Route{Changes: []string{"escalate"}}, alert.Change{What: alert.VerbEscalate, Alert: alert.Alert{Level: "low"}}, mon(12, 0), true},
 		{"assignments asked for, creation not", Route{Changes: []string{"assign"}}, created("high"), mon(12, 0), false},
+		{"comments asked for", Route{Changes: []string{"comment"}}, alert.Change{What: alert.VerbComment, Alert: alert.Alert{Level: "low"}}, mon(12, 0), true},
+		{"zero route: not a comment", Route{}, alert.Change{What: alert.VerbComment, Alert: alert.Alert{Level: "critical"}}, mon(12, 0), false},
 		{"severity below", Route{MinSeverity: "high"}, created("medium"), mon(12, 0), false},
 		{"severity equal", Route{MinSeverity: "high"}, created("high"), mon(12, 0), true},
 		{"severity above", Route{MinSeverity: "high"}, created("critical"), mon(12, 0), true},

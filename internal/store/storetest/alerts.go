@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,7 @@ func TestAlerts(t *testing.T, open func(t *testing.T) AlertStore) {
 		{"Transitions", testAlertTransitions},
 		{"Update", testAlertUpdate},
 		{"History", testAlertHistory},
+		{"Comment", testAlertComment},
 		{"Filters", testAlertFilters},
 		{"Isolation", testAlertIsolation},
 		{"Suppressions", testSuppressions},
@@ -485,19 +487,21 @@ func testAlertRisk(t *testing.T, s AlertStore) {
 	}
 }
 
+// reachStatus is how to reach each status from new.
+var reachStatus = map[alert.Status]*alert.Action{
+	alert.StatusNew:          nil,
+	alert.StatusAcknowledged: {Verb: alert.VerbAck},
+	alert.StatusInProgress:   {Verb: alert.VerbAssign, Assignee: "bo"},
+	alert.StatusResolved:     {Verb: alert.VerbResolve, Resolution: alert.BenignPositive, Note: "the backup job"},
+	alert.StatusEscalated:    {Verb: alert.VerbEscalate},
+}
+
 func testAlertTransitions(t *testing.T, s AlertStore) {
 	addTenants(t, s, "council-a")
 	p, clk := newPipeline(t, s, nil)
 	ctx := context.Background()
-	// How to reach each status from new, and each verb's legal starts and
-	// result.
-	reach := map[alert.Status]*alert.Action{
-		alert.StatusNew:          nil,
-		alert.StatusAcknowledged: {Verb: alert.VerbAck},
-		alert.StatusInProgress:   {Verb: alert.VerbAssign, Assignee: "bo"},
-		alert.StatusResolved:     {Verb: alert.VerbResolve, Resolution: alert.BenignPositive, Note: "the backup job"},
-		alert.StatusEscalated:    {Verb: alert.VerbEscalate},
-	}
+	// Each verb's legal starts and result.
+	reach := reachStatus
 	verbs := []struct {
 		act   alert.Action
 		from  []alert.Status
@@ -681,6 +685,47 @@ func testAlertHistory(t *testing.T, s AlertStore) {
 	got := mustAlert(t, s, "council-a", id).History
 	if diff := cmp.Diff(want[len(want)-alert.MaxHistory:], got); diff != "" {
 		t.Errorf("history past %d changes (-want the newest +got):\n%s", alert.MaxHistory, diff)
+	}
+}
+
+// testAlertComment: a comment is a step of the history in every status,
+// with its note and actor, and changes nothing else but the update time
+// (not acknowledged by it); an empty or oversized one is refused.
+func testAlertComment(t *testing.T, s AlertStore) {
+	addTenants(t, s, "council-a")
+	p, clk := newPipeline(t, s, nil)
+	ctx := context.Background()
+	n := 0
+	for start, act := range reachStatus {
+		n++
+		clk.now = t0.Add(time.Hour)
+		id := raiseOne(t, p, "council-a", det("r1", fmt.Sprintf("c%d", n), "", t0, fmt.Sprintf("c%d", n), fmt.Sprintf("9:%d", n))).Alert.ID
+		if act != nil {
+			if _, _, err := p.Act(ctx, "council-a", id, "ana", *act); err != nil {
+				t.Fatalf("reaching %s: %v", start, err)
+			}
+		}
+		before := mustAlert(t, s, "council-a", id)
+		clk.now = t0.Add(2 * time.Hour)
+		for _, bad := range []string{"", "  \n ", strings.Repeat("x", alert.MaxComment+1)} {
+			if _, _, err := p.Act(ctx, "council-a", id, "ana", alert.Action{Verb: alert.VerbComment, Note: bad}); !errors.Is(err, alert.ErrInvalid) {
+				t.Errorf("%s: a comment of %d bytes: %v, want ErrInvalid", start, len(bad), err)
+			}
+		}
+		_, after, err := p.Act(ctx, "council-a", id, "user:cai", alert.Action{Verb: alert.VerbComment, Note: "member says: expected\nchange 4711"})
+		if err != nil {
+			t.Fatalf("%s: comment: %v", start, err)
+		}
+		want := before
+		want.Updated = clk.now
+		want.History = append(slices.Clone(before.History), alert.Step{Time: clk.now, Actor: "user:cai", Verb: alert.VerbComment,
+			Status: start, Resolution: before.Resolution, Assignee: before.Assignee, Note: "member says: expected\nchange 4711"})
+		if diff := cmp.Diff(want, after); diff != "" {
+			t.Errorf("%s: after a comment (-want +got):\n%s", start, diff)
+		}
+		if diff := cmp.Diff(after, mustAlert(t, s, "council-a", id)); diff != "" {
+			t.Errorf("%s: stored (-answered +stored):\n%s", start, diff)
+		}
 	}
 }
 
