@@ -18,14 +18,17 @@ import (
 // it (its count), says who changed it (in English and Welsh), and keeps
 // the note the analyst is typing, which the analyst then resolves with;
 // its history lists its creation, the token's acknowledgement and
-// assignment and the analyst's resolution. The powys alert's page shows
-// night-bot's resolution through the API in its history, live, by the
-// token's name (in English and Welsh), with its note. A case opened, commented and escalated by that token, and commented by
+// assignment and the analyst's resolution, and then the analyst's
+// comment on the resolved alert, as typed. The powys alert's page shows
+// night-bot's resolution and then its comment through the API in its
+// history, live, by the token's name (in English and Welsh), with their
+// notes. A case opened, commented and escalated by that token, and commented by
 // the member's own token "gw-soar", names both tokens to the provider's
 // analyst, and to the member's analyst names its own token but the
 // provider's only as "the provider's API token". Then the server must
-// hold the alert resolved with the analyst's note and gwen's, and both
-// alerts' histories as the browser showed them.
+// hold both alerts still resolved, gwynedd's with the analyst's note and
+// gwen's, and their histories as the browser showed them, each ending
+// with its comment.
 func TestConsoleLive(t *testing.T) {
 	consoleBrowser(t)
 	dir := t.TempDir()
@@ -109,11 +112,16 @@ func TestConsoleLive(t *testing.T) {
 	// The same host and user again a minute later: Tarian adds it to the
 	// open alert (its count), while the browser watches.
 	again := sysmonProc("WS1", `GWYNEDD\bob`, `C:\Windows\System32\whoami.exe`, at.Add(time.Minute), 2)
+	// The comments: a shift's hand-over of two lines, with markup the
+	// console must show as text, and the bot's.
+	const comment = "Checked with the member: <b>waiting</b> for their reply.\nDay shift: chase them at 09:00."
+	const botComment = "The member confirmed the script is theirs."
 	runBrowser(t, s, "live",
 		"CONSOLE_USER="+users[0].name, "CONSOLE_PASSWORD="+users[0].password,
 		"MEMBER_USER="+users[1].name, "MEMBER_PASSWORD="+users[1].password,
 		fmt.Sprintf("ALERT=%d", alertID), fmt.Sprintf("OTHER_ALERT=%d", otherID), fmt.Sprintf("CASE=%d", c.ID),
-		"BOT_TOKEN="+bot, "INGEST_TOKEN="+ingest, "AGAIN_EVENT="+again)
+		"BOT_TOKEN="+bot, "INGEST_TOKEN="+ingest, "AGAIN_EVENT="+again,
+		"COMMENT="+comment, "BOT_COMMENT="+botComment)
 
 	// What the browser and the bot did is what the server holds.
 	type step struct{ Actor, Verb, Resolution, Assignee, Note string }
@@ -139,13 +147,17 @@ func TestConsoleLive(t *testing.T) {
 		{Actor: botID, Verb: "ack"},
 		{Actor: botID, Verb: "assign", Assignee: "gwen"},
 		{Actor: "user:" + users[0].name, Verb: "resolve", Resolution: "true-positive", Assignee: "gwen", Note: "Seen before, and the rest typed after."},
+		{Actor: "user:" + users[0].name, Verb: "comment", Resolution: "true-positive", Assignee: "gwen", Note: comment},
 	}
 	if diff := cmp.Diff(want, got.History); diff != "" {
 		t.Errorf("the alert's history after the browser (-want +got):\n%s", diff)
 	}
 	other := get(otherID)
-	want = []step{{Actor: botID, Verb: "resolve", Resolution: "false-positive", Note: "Known admin script."}}
+	want = []step{
+		{Actor: botID, Verb: "resolve", Resolution: "false-positive", Note: "Known admin script."},
+		{Actor: botID, Verb: "comment", Resolution: "false-positive", Note: botComment},
+	}
 	if diff := cmp.Diff(want, other.History); other.Status != "resolved" || diff != "" {
-		t.Errorf("powys' alert after the bot resolved it: %s (-want +got):\n%s", other.Status, diff)
+		t.Errorf("powys' alert after the bot resolved it and commented: %s (-want +got):\n%s", other.Status, diff)
 	}
 }
