@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -116,8 +118,8 @@ func (in *ingester) stream(ctx context.Context, name string, r io.Reader) error 
 }
 
 // send posts one batch, retrying while the server asks for it, and when
-// the connection failed (reset, closed before the answer; unreachable only
-// once a server had answered: a restart): each batch carries an
+// the connection broke (reset, closed or timed out before the answer;
+// unreachable only once a server had answered: a restart): each batch carries an
 // Idempotency-Key of its own, the same in every retry, so a batch whose
 // answer was lost is stored once.
 func (in *ingester) send(ctx context.Context, name string, firstLine int, body []byte) error {
@@ -133,8 +135,17 @@ func (in *ingester) send(ctx context.Context, name string, firstLine int, body [
 		resp, err := in.c.doHeader(ctx, "POST", "/api/v1/ingest", bytes.NewReader(body), hdr)
 		var ae *apiError
 		var down *unreachableError
-		lost := err != nil && !errors.As(err, &ae) && ctx.Err() == nil && (!errors.As(err, &down) || in.reached || attempt > 0)
-		if ((ae != nil && ae.retryable()) || lost) && attempt < ingestRetries {
+		var retry bool
+		switch {
+		case err == nil || ctx.Err() != nil:
+		case errors.As(err, &ae):
+			retry = ae.retryable()
+		case errors.As(err, &down):
+			retry = in.reached || attempt > 0
+		default:
+			retry = connectionLost(err)
+		}
+		if retry && attempt < ingestRetries {
 			wait := delay
 			if ae != nil {
 				wait = max(ae.RetryAfter, delay)
@@ -167,6 +178,15 @@ func (in *ingester) send(ctx context.Context, name string, firstLine int, body [
 		in.progress(false)
 		return nil
 	}
+}
+
+// connectionLost reports whether err is a connection that broke before
+// the answer came (closed, reset, timed out), not a refusal such as a
+// certificate the client does not trust, which no retry mends.
+func connectionLost(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.As(err, &ne) && ne.Timeout()
 }
 
 func (in *ingester) clearProgress() {

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -89,5 +90,29 @@ func TestIngestRetriesLostAnswer(t *testing.T) {
 	}
 	if got := count(); got != n {
 		t.Errorf("%d events stored, want %d: the retried batch once", got, n)
+	}
+}
+
+// TestIngestRefusalNotRetried: a connection refused for good (a server
+// certificate the client does not trust) fails the ingest at once, on
+// one connection, instead of being retried as a lost answer would be.
+func TestIngestRefusalNotRetried(t *testing.T) {
+	var mu sync.Mutex
+	conns := 0
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	code, _, errs := (cmdEnv{url: srv.URL, token: "trn_x"}).run(t, `{"message":"x"}`+"\n", "ingest")
+	mu.Lock()
+	defer mu.Unlock()
+	if code != 1 || !strings.Contains(errs, "certificate") || conns != 1 {
+		t.Errorf("ingest to an untrusted server: exit %d, %q, %d connections; want exit 1 naming the certificate, one connection", code, errs, conns)
 	}
 }
