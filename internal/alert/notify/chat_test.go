@@ -176,3 +176,39 @@ func TestRefusalWithoutBodyNamesStatus(t *testing.T) {
 		t.Errorf("Test = %v", err)
 	}
 }
+
+// TestCommentNotified: a route asking for comments gets the comment's
+// text, as a Note fact in chat and as note in a webhook's payload; a
+// resolution carries its note the same way.
+func TestCommentNotified(t *testing.T) {
+	srv, got := chatServer(t, func(w http.ResponseWriter) { io.WriteString(w, "ok") })
+	e := start(t, fast(), trust(srv))
+	e.add(t, "council-a", notify.NewChannel{Kind: notify.Slack, URL: srv.URL + "/services/T000/B000/XXXX", Route: notify.Route{Changes: []string{"comment"}}})
+	r := newReceiver(t, 0, 0)
+	e.add(t, "council-a", notify.NewChannel{Name: "soar", Kind: notify.Webhook, URL: r.srv.URL + "/hooks", Secret: secret, Route: notify.Route{Changes: []string{"comment", "resolve"}}})
+	a := newAlert(9, "council-a", "high")
+	a.History = []alert.Step{{Verb: alert.VerbComment, Actor: "tok-member", Note: "WS-17 is our kiosk\nexpected"}}
+	e.svc.Notify(context.Background(), "council-a", []alert.Change{{What: alert.VerbComment, Actor: "tok-member", Alert: a}})
+	msg := wait(t, got, "the Slack message")
+	found := false
+	for _, b := range path(t, msg, "blocks").([]any) {
+		if fs, ok := b.(map[string]any)["fields"].([]any); ok {
+			for _, f := range fs {
+				found = found || path(t, f, "text") == "*Note*\nWS-17 is our kiosk expected"
+			}
+		}
+	}
+	if !found || path(t, msg, "blocks", 0, "text", "text") != "Comment on alert by tok-member" {
+		t.Errorf("Slack message %v: want the comment's heading and its text as a Note", msg)
+	}
+	var p notify.Payload
+	if err := json.Unmarshal(wait(t, r.accepted, "the webhook"), &p); err != nil || p.Event != "alert.comment" || p.Note != "WS-17 is our kiosk\nexpected" {
+		t.Errorf("webhook payload %+v, %v: want alert.comment with the note", p, err)
+	}
+	a.Status, a.Resolution = alert.StatusResolved, alert.BenignPositive
+	a.History = append(a.History, alert.Step{Verb: alert.VerbResolve, Actor: "tok-soc", Note: "kiosk reimaged"})
+	e.svc.Notify(context.Background(), "council-a", []alert.Change{{What: alert.VerbResolve, Actor: "tok-soc", Alert: a}})
+	if err := json.Unmarshal(wait(t, r.accepted, "the resolution's webhook"), &p); err != nil || p.Event != "alert.resolve" || p.Note != "kiosk reimaged" {
+		t.Errorf("webhook payload %+v, %v: want alert.resolve with its note", p, err)
+	}
+}

@@ -104,6 +104,9 @@ func (m *message) facts() []fact {
 	if a.Assignee != "" {
 		fs = append(fs, fact{"Assignee", a.Assignee})
 	}
+	if n := m.note(); n != "" {
+		fs = append(fs, fact{"Note", n})
+	}
 	fs = append(fs, fact{"Alert", strconv.FormatInt(a.ID, 10)})
 	if a.Incident != 0 {
 		fs = append(fs, fact{"Incident", strconv.FormatInt(a.Incident, 10)})
@@ -112,6 +115,16 @@ func (m *message) facts() []fact {
 		fs[i].value = oneLine(fs[i].value, 500)
 	}
 	return fs
+}
+
+// note is what the analyst wrote with the change notified: a comment, or
+// a resolution's note ("" for other changes).
+func (m *message) note() string {
+	h := m.Change.Alert.History
+	if (m.Change.What != alert.VerbComment && m.Change.What != alert.VerbResolve) || len(h) == 0 || h[len(h)-1].Verb != m.Change.What {
+		return ""
+	}
+	return h[len(h)-1].Note
 }
 
 // oneLine drops control characters and cuts s to n bytes (on a rune).
@@ -144,7 +157,10 @@ type Payload struct {
 	// Tenant is the alert's tenant.
 	Tenant tenant.ID `json:"tenant"`
 	Actor  string    `json:"actor,omitempty"`
-	Alert  Alert     `json:"alert"`
+	// Note is what the actor wrote with the change: a comment, or a
+	// resolution's note.
+	Note  string `json:"note,omitempty"`
+	Alert Alert  `json:"alert"`
 }
 
 // Alert is an alert as payloads show it.
@@ -174,7 +190,7 @@ type Alert struct {
 func (m *message) webhook() ([]byte, error) {
 	a := m.Change.Alert
 	p := Payload{
-		ID: m.Delivery, Event: m.event(), Time: m.Time.UTC(), Tenant: a.Tenant, Actor: m.Change.Actor,
+		ID: m.Delivery, Event: m.event(), Time: m.Time.UTC(), Tenant: a.Tenant, Actor: m.Change.Actor, Note: m.note(),
 		Alert: Alert{
 			ID: a.ID, Tenant: a.Tenant, Producer: a.Producer, RuleID: a.RuleID, Title: a.Title, Author: a.Author,
 			Level: a.Level, Risk: a.Risk, Status: a.Status, Resolution: a.Resolution, Assignee: a.Assignee, Count: a.Count,
