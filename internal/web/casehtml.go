@@ -12,13 +12,14 @@ import (
 
 // caseHTML renders case c as a standalone page (no script, no outside
 // resource): html/template escapes everything the case holds.
-func caseHTML(c incident.Case, now time.Time) ([]byte, error) {
+func caseHTML(c incident.Case, linked []AlertJSON, now time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	err := casePage.Execute(&b, struct {
 		C         incident.Case
+		Linked    []AlertJSON
 		Generated time.Time
 		Open      int
-	}{c, now, openTasks(c)})
+	}{c, linked, now, openTasks(c)})
 	if err != nil {
 		return nil, fmt.Errorf("render case %d: %w", c.ID, err)
 	}
@@ -54,7 +55,8 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bottom: 1px solid #e5e5e5; }
 th { font-weight: 600; }
 th[scope=row] { width: 14rem; }
-td.pre, p.pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+td.pre, p.pre, span.pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+ul.history { margin: 0; padding-left: 1.2rem; font-size: .95em; }
 code { font-size: .9em; overflow-wrap: anywhere; }
 .tlp { display: inline-block; padding: .1rem .6rem; background: #000; font-weight: 700; letter-spacing: .05em; }
 .tlp-clear { color: #fff; } .tlp-green { color: #33ff00; } .tlp-amber, .tlp-amber-strict { color: #ffc000; } .tlp-red { color: #ff2b2b; }
@@ -101,7 +103,23 @@ code { font-size: .9em; overflow-wrap: anywhere; }
 {{- end}}
 
 <h2>Linked alerts ({{len .C.Alerts}})</h2>
-{{- if .C.Alerts}}
+{{- if .Linked}}
+<table>
+<thead><tr><th scope="col">Alert</th><th scope="col">Title</th><th scope="col">Severity</th><th scope="col">Status</th><th scope="col">Host / user</th><th scope="col">First and last seen</th></tr></thead>
+<tbody>
+{{- range .Linked}}
+<tr><td><code>{{.ID}}</code></td><td>{{.Title}}</td><td>{{.Level}}</td><td>{{.Status}}{{with .Resolution}} ({{.}}){{end}}{{with .Assignee}}, {{.}}{{end}}</td><td>{{.Host}}{{if and .Host .User}} / {{end}}{{.User}}</td><td>{{ts .FirstSeen}} – {{ts .LastSeen}}</td></tr>
+{{- if .History}}
+<tr><td></td><td colspan="5"><ul class="history">
+{{- range .History}}
+<li>{{ts .Time}} {{.Verb}}{{with .Assignee}} · {{.}}{{end}}{{with .Resolution}} · {{.}}{{end}} <span class="muted">by <code>{{.Actor}}</code></span>{{with .Note}}<br><span class="pre">{{.}}</span>{{end}}</li>
+{{- end}}
+</ul></td></tr>
+{{- end}}
+{{- end}}
+</tbody>
+</table>
+{{- else if .C.Alerts}}
 <p>{{range $i, $a := .C.Alerts}}{{if $i}}, {{end}}<code>{{$a}}</code>{{end}}</p>
 {{- else}}
 <p class="muted">None.</p>

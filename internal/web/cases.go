@@ -598,13 +598,20 @@ func (a *API) getCaseExport(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
+	linked, err := a.linkedAlerts(r.Context(), c)
+	if err != nil {
+		return err
+	}
 	name := "case-" + strconv.FormatInt(c.ID, 10)
 	if format != "html" {
 		w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name + ".json"}))
-		writeJSON(w, http.StatusOK, c)
+		writeJSON(w, http.StatusOK, struct {
+			incident.Case
+			LinkedAlerts []AlertJSON `json:"linked_alerts"`
+		}{c, linked})
 		return nil
 	}
-	page, err := caseHTML(c, time.Now().UTC())
+	page, err := caseHTML(c, linked, time.Now().UTC())
 	if err != nil {
 		return err
 	}
@@ -616,6 +623,23 @@ func (a *API) getCaseExport(w http.ResponseWriter, r *http.Request, p auth.Princ
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(page)
 	return err
+}
+
+// linkedAlerts are case c's alerts as the one-alert view shows them (with
+// their history), for its export: the whole record in one document.
+func (a *API) linkedAlerts(ctx context.Context, c incident.Case) ([]AlertJSON, error) {
+	out := []AlertJSON{}
+	for _, id := range c.Alerts {
+		al, err := a.d.Alerts.Alert(ctx, c.Tenant, id)
+		if errors.Is(err, alert.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("case %d's alert %d: %w", c.ID, id, err)
+		}
+		out = append(out, NewAlertJSON(al, a.d.Alerts.Config(), a.d.Alerts.Now(), true))
+	}
+	return out, nil
 }
 
 // caseTimeText shows a time in the export ("—" for none).

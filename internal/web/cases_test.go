@@ -346,11 +346,22 @@ func TestCasesAPI(t *testing.T) {
 		t.Errorf("evidence download: %d %v %q", resp.StatusCode, resp.Header, got.Bytes())
 	}
 
-	// Export: JSON, and a page with everything escaped.
-	var exp caseJSON
+	// Export: JSON, and a page with everything escaped; both hold the
+	// linked alert and its history (the member's comment on it).
+	s.JSON(t, "POST", fmt.Sprintf("/api/v1/alerts/%d/comment", alertA), w.tokens["a/tenant-analyst"], map[string]string{"note": "pc-a <b>wiped</b>"}, nil)
+	var exp struct {
+		caseJSON
+		LinkedAlerts []struct {
+			ID      int64
+			History []struct{ Verb, Note string }
+		} `json:"linked_alerts"`
+	}
 	s.JSON(t, "GET", path+"/export", w.tokens["a/tenant-analyst"], nil, zero(&exp))
 	if exp.ID != id || len(exp.Timeline) != len(c.Timeline) || len(exp.Evidence) != 2 {
 		t.Errorf("JSON export %+v", exp)
+	}
+	if la := exp.LinkedAlerts; len(la) != 1 || la[0].ID != alertA || len(la[0].History) == 0 || la[0].History[len(la[0].History)-1].Note != "pc-a <b>wiped</b>" {
+		t.Errorf("JSON export's linked alerts %+v: want alert %d with the member's comment last in its history", la, alertA)
 	}
 	req, _ = http.NewRequest("GET", s.URL+path+"/export?format=html", nil)
 	req.Header.Set("Authorization", "Bearer "+w.tokens["a/tenant-viewer"])
@@ -366,12 +377,13 @@ func TestCasesAPI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Errorf("HTML export: %d %v", resp.StatusCode, resp.Header)
 	}
-	for _, want := range []string{"<!DOCTYPE html>", "TLP:AMBER+STRICT", "We have isolated pc-a.", "evil.example", "Isolate pc-a", ev.SHA256, "acknowledged by the member"} {
+	for _, want := range []string{"<!DOCTYPE html>", "TLP:AMBER+STRICT", "We have isolated pc-a.", "evil.example", "Isolate pc-a", ev.SHA256, "acknowledged by the member",
+		"pc-a <b>wiped</b>"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("HTML export lacks %q", want)
 		}
 	}
-	if strings.Contains(page, "<script>") || !strings.Contains(page, "Certutil &lt;script&gt;alert(1)&lt;/script&gt;") {
+	if strings.Contains(page, "<script>") || strings.Contains(page, "<b>wiped") || !strings.Contains(page, "Certutil &lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Error("HTML export holds a live <script>")
 	}
 	if status, _ := s.Do(t, "GET", path+"/export?format=pdf", prov, nil); status != 400 {
