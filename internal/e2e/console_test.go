@@ -57,7 +57,8 @@ func consoleBrowser(t *testing.T) (node, chromium, webDir string) {
 // label changes, the choice survives a reload), opens an alert with
 // Enter, resolves it, and logs out. Then a member viewer who must use MFA
 // is refused without a code, logs in (in Welsh) with a recovery code in
-// the code field, sees only its own member's alert, cannot acknowledge,
+// the code field after following a link to its alert while signed out
+// and is taken to that alert, sees only its own member's alert, cannot acknowledge,
 // and is shown "not found" at another member's alert URL. No page or
 // console error happens throughout (a CSP violation is one).
 func TestConsoleBrowser(t *testing.T) {
@@ -101,14 +102,18 @@ func TestConsoleBrowser(t *testing.T) {
 	if st, _, b := s.do("POST", "/api/v1/users", adminToken, body); st != 201 {
 		t.Fatalf("POST /api/v1/users (enrolling): %d %s", st, b)
 	}
-	var otherAlert int64
+	var otherAlert, memberAlert int64
 	for _, a := range s.alertList(adminToken, "--tenant", "powys") {
 		otherAlert = a.ID
+	}
+	for _, a := range s.alertList(adminToken, "--tenant", "gwynedd") {
+		memberAlert = a.ID
 	}
 
 	runBrowser(t, s, "console", "CONSOLE_USER="+user, "CONSOLE_PASSWORD="+password,
 		"MEMBER_USER="+member, "MEMBER_PASSWORD="+memberPassword, "MEMBER_CODE="+recovery,
-		"ENROL_USER="+enrolling, "ENROL_PASSWORD="+enrollingPassword, fmt.Sprintf("OTHER_ALERT=%d", otherAlert))
+		"ENROL_USER="+enrolling, "ENROL_PASSWORD="+enrollingPassword,
+		fmt.Sprintf("MEMBER_ALERT=%d", memberAlert), fmt.Sprintf("OTHER_ALERT=%d", otherAlert))
 
 	// What the browser did is what the server holds.
 	got := map[string]string{}

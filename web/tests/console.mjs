@@ -6,8 +6,8 @@
 // Environment: TARIAN_URL, CONSOLE_USER and CONSOLE_PASSWORD (a provider
 // analyst), MEMBER_USER, MEMBER_PASSWORD and MEMBER_CODE (a member viewer
 // enrolled in MFA and one of its recovery codes), ENROL_USER and
-// ENROL_PASSWORD (a member analyst who must enrol in MFA), OTHER_ALERT (an alert of
-// another member), CHROMIUM (the browser), SCREENSHOTS (a directory for
+// ENROL_PASSWORD (a member analyst who must enrol in MFA), MEMBER_ALERT (the
+// member viewer's alert), OTHER_ALERT (an alert of another member), CHROMIUM (the browser), SCREENSHOTS (a directory for
 // screenshots, optional).
 import { createHmac } from 'node:crypto';
 import { axe, base, browser, check, finish, log, shot, watch } from './lib.mjs';
@@ -230,13 +230,16 @@ try {
   await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
   await page.getByRole('button', { name: 'Allgofnodi' }).click();
   await page.getByRole('heading', { name: 'Mewngofnodi' }).waitFor();
-  await page.goto(`${base}/alerts`);
+  // A notification's link to an alert, followed without a session: the
+  // login first, then that alert.
+  await page.goto(`${base}/alerts/${process.env.MEMBER_ALERT}`);
   await page.waitForURL('**/login');
   log('logged out');
 
   // A member viewer who must use MFA, still in Welsh: refused without a
-  // code, in with a recovery code; only its own member's alert, no
-  // acknowledging, and another member's alert is not found.
+  // code, in with a recovery code and taken to the alert it was sent;
+  // only its own member's alert, no acknowledging, and another member's
+  // alert is not found.
   await page.getByRole('heading', { name: 'Mewngofnodi' }).waitFor();
   await page.getByLabel('Enw defnyddiwr').fill(process.env.MEMBER_USER);
   await page.getByLabel('Cyfrinair').fill(process.env.MEMBER_PASSWORD);
@@ -245,6 +248,10 @@ try {
   await page.getByLabel('Cyfrinair').fill(process.env.MEMBER_PASSWORD);
   await page.getByLabel('Cod dilysu (os ydych yn defnyddio un)').fill(process.env.MEMBER_CODE);
   await page.getByRole('button', { name: 'Mewngofnodi' }).click();
+  await page.waitForURL(`**/alerts/${process.env.MEMBER_ALERT}`);
+  await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
+  log('the alert linked to opens after the sign-in');
+  await page.locator('nav').getByRole('link', { name: 'Rhybuddion', exact: true }).click();
   await page.waitForURL('**/alerts');
   await rows.filter({ hasText: 'whoami run' }).waitFor();
   await page.locator('.live[data-live="live"]').waitFor();

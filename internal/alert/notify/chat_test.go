@@ -100,6 +100,55 @@ func TestTeamsAdaptiveCard(t *testing.T) {
 			t.Errorf("fact %s = %v, want %q (facts %v)", k, facts[k], v, facts)
 		}
 	}
+	if _, ok := card.(map[string]any)["actions"]; ok {
+		t.Errorf("card actions %v without a console_url", path(t, card, "actions"))
+	}
+}
+
+// TestNotificationsLinkToTheAlert: with notify.console_url set, each kind
+// of message links to the alert's page in the console: a webhook's url,
+// a Teams card's Action.OpenUrl, a link in Slack's context line.
+func TestNotificationsLinkToTheAlert(t *testing.T) {
+	srv, got := chatServer(t, func(w http.ResponseWriter) { io.WriteString(w, "ok") })
+	cfg := fast()
+	cfg.ConsoleURL = "https://soc.example.test"
+	e := start(t, cfg, trust(srv))
+	e.add(t, "council-a", notify.NewChannel{Kind: notify.Teams, URL: srv.URL + "/teams"})
+	r := newReceiver(t, 0, 0)
+	e.add(t, "council-a", notify.NewChannel{Name: "soar", Kind: notify.Webhook, URL: r.srv.URL + "/hooks", Secret: secret})
+	e.svc.Notify(context.Background(), "council-a", created(newAlert(41, "council-a", "high")))
+	card := path(t, wait(t, got, "the Teams message"), "attachments", 0, "content")
+	if path(t, card, "actions", 0, "type") != "Action.OpenUrl" || path(t, card, "actions", 0, "url") != "https://soc.example.test/alerts/41" {
+		t.Errorf("Teams card actions %v", path(t, card, "actions"))
+	}
+	var p notify.Payload
+	if err := json.Unmarshal(wait(t, r.accepted, "the webhook"), &p); err != nil || p.URL != "https://soc.example.test/alerts/41" {
+		t.Errorf("webhook payload %+v, %v: want the alert's url", p, err)
+	}
+
+	e.add(t, "council-b", notify.NewChannel{Kind: notify.Slack, URL: srv.URL + "/slack"})
+	e.svc.Notify(context.Background(), "council-b", created(newAlert(42, "council-b", "high")))
+	blocks := path(t, wait(t, got, "the Slack message"), "blocks").([]any)
+	if ctx := path(t, blocks[len(blocks)-1], "elements", 0, "text"); ctx != "Tarian · alert 42 · council-b · <https://soc.example.test/alerts/42|Open in Tarian>" {
+		t.Errorf("Slack context %q", ctx)
+	}
+}
+
+// TestConsoleURLChecked: a console_url that could not make a link is a
+// configuration error, not a broken link in every notification.
+func TestConsoleURLChecked(t *testing.T) {
+	for u, ok := range map[string]bool{
+		"": true, "https://soc.example.test": true, "http://10.0.0.5:8080/tarian/": true,
+		"soc.example.test": false, "/alerts": false, "ftp://soc.example.test": false,
+		"https://soc.example.test/?tenant=a": false, "https://u:p@soc.example.test": false, "https://soc.example.test/#x": false,
+	} {
+		cfg := notify.DefaultConfig()
+		cfg.ConsoleURL = u
+		err := cfg.Validate()
+		if (err == nil) != ok || (err != nil && !strings.HasPrefix(err.Error(), "console_url: ")) {
+			t.Errorf("console_url %q: Validate = %v", u, err)
+		}
+	}
 }
 
 func TestSlackBlocks(t *testing.T) {

@@ -17,7 +17,9 @@ import (
 
 func TestEmailOverSTARTTLS(t *testing.T) {
 	srv := mailertest.Start(t)
-	e := start(t, fast(), &tls.Config{RootCAs: srv.Pool})
+	cfg := fast()
+	cfg.ConsoleURL = "https://soc.example.test/tarian/" // behind a proxy's path prefix
+	e := start(t, cfg, &tls.Config{RootCAs: srv.Pool})
 	ch := e.add(t, "council-a", notify.NewChannel{
 		Name: "on-call", Kind: notify.Email, URL: "smtp://soc@" + srv.Addr, Secret: mailertest.Password,
 		From: "Tarian SOC <soc@tarian.test>", To: []string{"oncall@council-a.test", "Duty Manager <duty@council-a.test>"},
@@ -67,11 +69,13 @@ func TestEmailOverSTARTTLS(t *testing.T) {
 		parts = append(parts, ct)
 		switch {
 		case strings.HasPrefix(ct, "text/plain"):
-			if !strings.Contains(string(body), "Severity: high") || !strings.Contains(string(body), "host: ws-17") {
+			if !strings.Contains(string(body), "Severity: high") || !strings.Contains(string(body), "host: ws-17") ||
+				!strings.Contains(string(body), "Open the alert in Tarian: https://soc.example.test/tarian/alerts/12\r\n") {
 				t.Errorf("text part %q", body)
 			}
 		case strings.HasPrefix(ct, "text/html"):
-			if !strings.Contains(string(body), "Mimikatz &lt;!channel&gt; &amp; co") || strings.Contains(string(body), "<!channel>") {
+			if !strings.Contains(string(body), "Mimikatz &lt;!channel&gt; &amp; co") || strings.Contains(string(body), "<!channel>") ||
+				!strings.Contains(string(body), `<a href="https://soc.example.test/tarian/alerts/12">`) {
 				t.Errorf("html part not escaped: %q", body)
 			}
 		}

@@ -28,6 +28,9 @@ type message struct {
 	// Time is when the change was routed.
 	Time time.Time
 	Test bool
+	// Link is the alert's page in the console ("" when Config.ConsoleURL
+	// is unset).
+	Link string
 }
 
 // event names the message: alert.<change>, or test.
@@ -159,7 +162,9 @@ type Payload struct {
 	Actor  string    `json:"actor,omitempty"`
 	// Note is what the actor wrote with the change: a comment, or a
 	// resolution's note.
-	Note  string `json:"note,omitempty"`
+	Note string `json:"note,omitempty"`
+	// URL is the alert's page in the console (notify.console_url set).
+	URL   string `json:"url,omitempty"`
 	Alert Alert  `json:"alert"`
 }
 
@@ -190,7 +195,7 @@ type Alert struct {
 func (m *message) webhook() ([]byte, error) {
 	a := m.Change.Alert
 	p := Payload{
-		ID: m.Delivery, Event: m.event(), Time: m.Time.UTC(), Tenant: a.Tenant, Actor: m.Change.Actor, Note: m.note(),
+		ID: m.Delivery, Event: m.event(), Time: m.Time.UTC(), Tenant: a.Tenant, Actor: m.Change.Actor, Note: m.note(), URL: m.Link,
 		Alert: Alert{
 			ID: a.ID, Tenant: a.Tenant, Producer: a.Producer, RuleID: a.RuleID, Title: a.Title, Author: a.Author,
 			Level: a.Level, Risk: a.Risk, Status: a.Status, Resolution: a.Resolution, Assignee: a.Assignee, Count: a.Count,
@@ -241,7 +246,12 @@ func (m *message) slack() ([]byte, error) {
 	if !m.Test {
 		ctx = fmt.Sprintf("Tarian · alert %d · %s", a.ID, a.Tenant)
 	}
-	blocks = append(blocks, block{Type: "context", Elements: []text{{"mrkdwn", slackEscape(ctx)}}})
+	ctx = slackEscape(ctx)
+	if m.Link != "" {
+		// <url|text>: the URL's own & < > escaped as everywhere in mrkdwn.
+		ctx += " · <" + slackEscape(m.Link) + "|Open in Tarian>"
+	}
+	blocks = append(blocks, block{Type: "context", Elements: []text{{"mrkdwn", ctx}}})
 	return json.Marshal(struct {
 		Text   string  `json:"text"`
 		Blocks []block `json:"blocks"`
@@ -287,12 +297,22 @@ func (m *message) teams() ([]byte, error) {
 		{Type: "TextBlock", Text: m.title(), Color: color, Weight: "Bolder", Wrap: true},
 		facts,
 	}
+	type action struct {
+		Type  string `json:"type"`
+		Title string `json:"title"`
+		URL   string `json:"url"`
+	}
 	type card struct {
 		Schema  string            `json:"$schema"`
 		Type    string            `json:"type"`
 		Version string            `json:"version"`
 		MSTeams map[string]string `json:"msteams"`
 		Body    []item            `json:"body"`
+		Actions []action          `json:"actions,omitempty"`
+	}
+	var actions []action
+	if m.Link != "" {
+		actions = []action{{Type: "Action.OpenUrl", Title: "Open in Tarian", URL: m.Link}}
 	}
 	type attachment struct {
 		ContentType string  `json:"contentType"`
@@ -306,7 +326,7 @@ func (m *message) teams() ([]byte, error) {
 		ContentType: "application/vnd.microsoft.card.adaptive",
 		Content: card{
 			Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: "1.4",
-			MSTeams: map[string]string{"width": "Full"}, Body: body,
+			MSTeams: map[string]string{"width": "Full"}, Body: body, Actions: actions,
 		},
 	}}})
 }
@@ -318,7 +338,8 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 <table cellpadding="4" style="border-collapse:collapse">
 {{range .Facts}}<tr><th align="left" style="border-bottom:1px solid #ddd">{{.Name}}</th><td style="border-bottom:1px solid #ddd">{{.Value}}</td></tr>
 {{end}}</table>
-<p style="color:#666">Tarian</p>
+{{if .Link}}<p><a href="{{.Link}}">Open the alert in Tarian</a></p>
+{{end}}<p style="color:#666">Tarian</p>
 </body></html>
 `))
 
@@ -333,9 +354,12 @@ func (m *message) mail(from string, to []string) ([]byte, error) {
 		fmt.Fprintf(&text, "%s: %s\n", f.name, f.value)
 		rows = append(rows, nv{f.name, f.value})
 	}
+	if m.Link != "" {
+		fmt.Fprintf(&text, "\nOpen the alert in Tarian: %s\n", m.Link)
+	}
 	text.WriteString("\n-- \nTarian\n")
 	var html bytes.Buffer
-	if err := mailHTML.Execute(&html, map[string]any{"Heading": m.heading(), "Title": m.title(), "Facts": rows}); err != nil {
+	if err := mailHTML.Execute(&html, map[string]any{"Heading": m.heading(), "Title": m.title(), "Facts": rows, "Link": m.Link}); err != nil {
 		return nil, err
 	}
 

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/mailer"
@@ -150,6 +153,11 @@ type Config struct {
 	// AllowPrivateNetworks lets tenant channels reach loopback, private
 	// and link-local addresses (the provider's own channels always may).
 	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// ConsoleURL is the console's address as the people notified reach it
+	// (https://soc.example.gov.uk, or with a path prefix a proxy adds).
+	// When set, every alert notification links to the alert there:
+	// ConsoleURL/alerts/ID. Empty: notifications carry no link.
+	ConsoleURL string `yaml:"console_url"`
 }
 
 // DefaultConfig returns 5 tries over about 15 s (1 s doubled), 4 workers.
@@ -173,7 +181,33 @@ func (c Config) Validate() error {
 	case c.Timeout <= 0:
 		return errors.New("timeout: must be more than 0")
 	}
+	return checkConsoleURL(c.ConsoleURL)
+}
+
+// checkConsoleURL accepts "" or an absolute http(s) URL without user,
+// query or fragment: the base alert links are made from.
+func checkConsoleURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("console_url: %v", err)
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+		return fmt.Errorf("console_url: %q is not an absolute http(s) URL", s)
+	case u.User != nil, u.RawQuery != "", u.Fragment != "", u.ForceQuery:
+		return fmt.Errorf("console_url: %q must have no user, query or fragment", s)
+	}
 	return nil
+}
+
+// alertLink is the console's page of alert id, or "" without ConsoleURL.
+func (c Config) alertLink(id int64) string {
+	if c.ConsoleURL == "" {
+		return ""
+	}
+	return strings.TrimRight(c.ConsoleURL, "/") + "/alerts/" + strconv.FormatInt(id, 10)
 }
 
 // Deps are the Service's collaborators.

@@ -218,7 +218,7 @@ func (s *Service) Notify(_ context.Context, t tenant.ID, cs []alert.Change) {
 				if !rt.r.match(c, now) || !s.due(rt, c, now) {
 					continue
 				}
-				j := &job{ch: rt.ch, msg: message{Delivery: newID(), Change: c, Time: now.UTC()}}
+				j := &job{ch: rt.ch, msg: message{Delivery: newID(), Change: c, Time: now.UTC(), Link: s.cfg.alertLink(c.Alert.ID)}}
 				if s.stopped {
 					s.overflowed(j, "notifications stopped")
 					continue
