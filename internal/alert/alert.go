@@ -31,6 +31,18 @@ const (
 	ProducerHealth      Producer = "health"
 )
 
+// Producers lists every producer, for messages.
+const Producers = "sigma, correlation, intel, retrohunt, campaign, health"
+
+// ValidProducer reports whether p is a producer.
+func ValidProducer(p Producer) bool {
+	switch p {
+	case ProducerSigma, ProducerCorrelation, ProducerIntel, ProducerRetroHunt, ProducerCampaign, ProducerHealth:
+		return true
+	}
+	return false
+}
+
 // Entity kinds: what an alert is about, taken from the event's ECS layer.
 const (
 	EntityHost          = "host"
@@ -183,11 +195,12 @@ var (
 
 // Filter selects alerts.
 type Filter struct {
-	// Status, Level, RuleID and Assignee match exactly when set.
+	// Status, Level, RuleID, Assignee and Producer match exactly when set.
 	Status   Status
 	Level    string
 	RuleID   string
 	Assignee string
+	Producer Producer
 	// Incident matches alerts of one incident when set.
 	Incident int64
 	// CreatedFrom and CreatedTo bound Created when set: [from, to).

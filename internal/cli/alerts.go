@@ -45,6 +45,7 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 	severity := fs.String("severity", "", "only alerts of this level ("+alert.Levels+")")
 	rule := fs.String("rule", "", "only alerts of this rule ID")
 	assignee := fs.String("assignee", "", "only alerts assigned to this analyst")
+	producer := fs.String("producer", "", "only alerts raised by ("+alert.Producers+")")
 	incident := fs.String("incident", "", "only alerts of this incident")
 	limit := fs.Int("limit", 100, "most alerts; 0 for all")
 	sort := fs.String("sort", "newest", "order: newest, risk (riskiest first, then newest) or sla (the service-level deadline soonest first: to acknowledge while new, else to resolve)")
@@ -61,6 +62,8 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 		return usageError(fmt.Sprintf("--severity %q: want one of %s", *severity, alert.Levels))
 	case *status != "" && !alert.ValidStatus(alert.Status(*status)):
 		return usageError(fmt.Sprintf("--status %q: want one of %s", *status, alert.Statuses))
+	case *producer != "" && !alert.ValidProducer(alert.Producer(*producer)):
+		return usageError(fmt.Sprintf("--producer %q: want one of %s", *producer, alert.Producers))
 	case *limit < 0:
 		return usageError("--limit: want 0 (all) or more")
 	case *sort != "newest" && *sort != "risk" && *sort != "sla":
@@ -73,7 +76,7 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"tenant": *ten, "status": *status, "severity": *severity, "rule": *rule, "assignee": *assignee, "incident": *incident, "sort": *sort} {
+	for k, v := range map[string]string{"tenant": *ten, "status": *status, "severity": *severity, "rule": *rule, "assignee": *assignee, "producer": *producer, "incident": *incident, "sort": *sort} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -103,9 +106,13 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 			break
 		}
 	}
-	if *asJSON {
+	switch {
+	case *asJSON:
 		err = writeJSONLines(env.Stdout, alerts)
-	} else {
+	case len(alerts) == 0:
+		// A header over nothing reads as a broken listing.
+		fmt.Fprintln(env.Stderr, "no alerts match")
+	default:
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tLAST SEEN\tTENANT\tLEVEL\tRISK\tSTATUS\tCOUNT\tHOST\tUSER\tRULE\tASSIGNEE\tSLA\tINCIDENT\tAUTHOR")
 		for _, a := range alerts {

@@ -61,7 +61,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY
   tarian deadletters [--tenant ID] [--limit N] [--json]
-  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--incident N] [--sort newest|risk|sla] [--limit N] [--cursor C] [--json]
+  tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--producer P] [--incident N] [--sort newest|risk|sla] [--limit N] [--cursor C] [--json]
   tarian alerts show ID [--events] [--json]   with its history (who changed it, when); --events: the events that fired it, whole
   tarian alerts incidents [--tenant ID|*] [--status S] [--severity L] [--limit N] [--json]   one line per incident
   tarian alerts ack ID...                 acknowledge

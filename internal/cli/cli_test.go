@@ -391,6 +391,21 @@ func TestAlertsList(t *testing.T) {
 		t.Errorf("severity=bogus: %d %s", status, body)
 	}
 
+	// --producer: what raised them. Every alert here is a Sigma rule's.
+	if code, out, errs := admin.run(t, "", "alerts", "list", "--tenant", "*", "--producer", "sigma", "--limit", "0", "--json"); code != 0 || strings.Count(out, "\n") != total {
+		t.Errorf("--producer sigma: exit %d, %d alerts, stderr %q; want all %d", code, strings.Count(out, "\n"), errs, total)
+	}
+	if code, out, errs := admin.run(t, "", "alerts", "list", "--tenant", "*", "--producer", "health"); code != 0 || out != "" || errs != "no alerts match\n" {
+		t.Errorf("--producer health: exit %d, stdout %q, stderr %q; want nothing listed, and said so", code, out, errs)
+	}
+	if code, _, errs := admin.run(t, "", "alerts", "list", "--producer", "sigmah"); code != 2 || !strings.Contains(errs, `--producer "sigmah": want one of sigma, correlation, intel, retrohunt, campaign, health`) {
+		t.Errorf("--producer sigmah: exit %d, stderr %q", code, errs)
+	}
+	status, body = s.Do(t, "GET", "/api/v1/alerts?producer=Sigma&tenant=gwynedd", servertest.AdminToken, nil)
+	if status != 400 || !strings.Contains(string(body), "sigma, correlation, intel") {
+		t.Errorf("producer=Sigma: %d %s", status, body)
+	}
+
 	// --sort risk: the riskiest first across every member, whatever its
 	// age. An early alert of powys counts three more events: its risk
 	// rises above the others'.

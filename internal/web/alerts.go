@@ -121,7 +121,11 @@ func nonNil(s []string) []string {
 // alerts match, is the cursor of the next page.
 func (a *API) getAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
-	f := alert.Filter{Status: alert.Status(q.Get("status")), Level: q.Get("severity"), RuleID: q.Get("rule"), Assignee: q.Get("assignee"), Limit: 1000}
+	f := alert.Filter{Status: alert.Status(q.Get("status")), Level: q.Get("severity"), RuleID: q.Get("rule"), Assignee: q.Get("assignee"),
+		Producer: alert.Producer(q.Get("producer")), Limit: 1000}
+	if f.Producer != "" && !alert.ValidProducer(f.Producer) {
+		return badRequest(fmt.Sprintf("producer %q: want one of %s", f.Producer, alert.Producers))
+	}
 	if f.Level != "" && !alert.ValidLevel(f.Level) {
 		return badRequest(fmt.Sprintf("severity %q: want one of %s", f.Level, alert.Levels))
 	}

@@ -97,11 +97,21 @@ try {
   await page.locator('table.queue tbody tr').first().waitFor();
   check((await rows.count()) === 1 && (await page.getByLabel('ATT&CK tactic').inputValue()) === 'discovery', 'tactic filter kept over a reload');
   await page.getByLabel('ATT&CK tactic').selectOption('');
-  await page.getByLabel('Rule').selectOption({ label: 'net user run' });
+  await page.getByLabel(/^Rule /).selectOption({ label: 'net user run' });
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 1);
   check((await rows.nth(0).innerText()).includes('net user run'), 'rule filter keeps net user');
-  await page.getByLabel('Rule').selectOption('');
+  await page.getByLabel(/^Rule /).selectOption('');
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
+  // Raised by: both came from detection rules, none from source health;
+  // the server is asked for that producer's alerts only.
+  const byHealth = page.waitForRequest((r) => new URL(r.url()).searchParams.get('producer') === 'health');
+  await page.getByLabel('Raised by').selectOption({ label: 'Log-source health' });
+  await byHealth;
+  await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 0);
+  check(page.url().includes('producer=health'), `producer in the URL: ${page.url()}`);
+  await page.getByLabel('Raised by').selectOption({ label: 'Detection rule' });
+  await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
+  await page.getByLabel('Raised by').selectOption('');
   await page.getByLabel('Assignee').selectOption('@none');
   await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 2);
   // Newest first asks for the newest page; back to risk for the riskiest.

@@ -165,6 +165,11 @@ type alertRow struct {
 // (the SOC's measures over a period).
 const alertsCreatedMigration = `CREATE INDEX IF NOT EXISTS alerts_created ON alerts(tenant, created);`
 
+// alertsProducerMigration (28) indexes the alerts by what raised them,
+// for a queue of one producer's (the health alerts, say) without a walk
+// through every alert of the tenant.
+const alertsProducerMigration = `CREATE INDEX IF NOT EXISTS alerts_producer ON alerts(tenant, producer, id);`
+
 // AlertTimes hands fn tenant t's alerts created in [from, to), oldest
 // first, reading only the columns the SOC's measures need (of the JSON
 // ones, only the tags: a short array that decodes without a JSON decoder).
@@ -1003,8 +1008,8 @@ func (d *DB) alerts(ctx context.Context, t tenant.ID, f alert.Filter, part int) 
 // alertsQuery is the query of Alerts. With several filters it walks the
 // index of the one likely to match the fewest alerts, newest first, and
 // tests the others on the rows (SQLite, without statistics, would pick
-// any): an incident, an assignee, a rule, an open status, a level, and
-// last the resolved status, the bulk of an ageing queue. The others are
+// any): an incident, an assignee, a rule, an open status, a level, a
+// producer, and last the resolved status, the bulk of an ageing queue. The others are
 // written +col, which keeps SQLite off their indexes (x.noIndex).
 func alertsQuery(x *dialect, t tenant.ID, f alert.Filter, part int) (string, []any) {
 	type cond struct {
@@ -1015,7 +1020,7 @@ func alertsQuery(x *dialect, t tenant.ID, f alert.Filter, part int) (string, []a
 	if f.Incident != 0 {
 		conds = append(conds, cond{"incident", f.Incident})
 	}
-	for _, c := range []cond{{"assignee", f.Assignee}, {"rule_id", f.RuleID}, {"status", string(f.Status)}, {"level", f.Level}} {
+	for _, c := range []cond{{"assignee", f.Assignee}, {"rule_id", f.RuleID}, {"status", string(f.Status)}, {"level", f.Level}, {"producer", string(f.Producer)}} {
 		if c.val != "" {
 			conds = append(conds, c)
 		}

@@ -180,6 +180,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	25: accountsMigration,           // users.go (names unique in any case; tokens die with their user)
 	26: alertsHistoryMigration,      // alerts.go (who changed an alert, when)
 	27: ingestKeysMigration,         // ingestkeys.go (Idempotency-Key answers)
+	28: alertsProducerMigration,     // alerts.go (the queue of one producer)
 }
 
 // migrate applies the migrations the database lacks, each in a write
