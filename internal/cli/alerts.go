@@ -454,7 +454,11 @@ func printHistory(ctx context.Context, c *client, w io.Writer, a map[string]any)
 	if err := json.Unmarshal(raw, &steps); err != nil || len(steps) == 0 {
 		return err
 	}
-	names, err := actorNames(ctx, c, steps)
+	actors := make([]string, len(steps))
+	for i, st := range steps {
+		actors[i] = st.Actor
+	}
+	names, err := actorNames(ctx, c, actors)
 	if err != nil {
 		return err
 	}
@@ -484,21 +488,21 @@ func printHistory(ctx context.Context, c *client, w io.Writer, a map[string]any)
 	return tw.Flush()
 }
 
-// actorNames maps each step's actor to what to call it: a person
-// (user:NAME) by name, a token by its name and ID, or by its ID when it
-// has no name or the caller may not know it.
-func actorNames(ctx context.Context, c *client, steps []alert.Step) (map[string]string, error) {
+// actorNames maps each actor (as the API stores it) to what to call it:
+// a person (user:NAME) by name, a token by its name and ID, or by its ID
+// when it has no name or the caller may not know it.
+func actorNames(ctx context.Context, c *client, actors []string) (map[string]string, error) {
 	names := map[string]string{}
 	q := url.Values{}
-	for _, st := range steps {
-		if _, seen := names[st.Actor]; seen {
+	for _, actor := range actors {
+		if _, seen := names[actor]; seen {
 			continue
 		}
-		names[st.Actor] = orDash(st.Actor)
-		if name, ok := strings.CutPrefix(st.Actor, "user:"); ok {
-			names[st.Actor] = name
-		} else if st.Actor != "" && len(q["id"]) < 100 {
-			q.Add("id", st.Actor)
+		names[actor] = orDash(actor)
+		if name, ok := strings.CutPrefix(actor, "user:"); ok {
+			names[actor] = name
+		} else if actor != "" && len(q["id"]) < 100 {
+			q.Add("id", actor)
 		}
 	}
 	if len(q) == 0 {

@@ -59,7 +59,11 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
                                           is kept for client commands when TARIAN_TOKEN is unset
   tarian logout
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
-  tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY
+  tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY|--saved NAME
+  tarian searches list [--tenant ID] [--json]   the team's saved searches (provider roles: their own; --tenant: a member's)
+  tarian searches save [--tenant ID] [--description TEXT] NAME QUERY   QUERY - reads stdin
+  tarian searches update ID [--tenant ID] [--name N] [--query Q] [--description TEXT]
+  tarian searches delete ID [--tenant ID]
   tarian deadletters [--tenant ID] [--limit N] [--json]
   tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--producer P] [--incident N] [--sort newest|risk|sla] [--limit N] [--cursor C] [--json]
   tarian alerts show ID [--events] [--json]   with its history (who changed it, when); --events: the events that fired it, whole
@@ -236,6 +240,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runMetrics(ctx, rest, env)
 	case "suppress":
 		err = runSuppress(ctx, rest, env)
+	case "searches":
+		err = runSearches(ctx, rest, env) // searches.go
 	case "audit":
 		err = runAudit(ctx, rest, env)
 	case "assets":
@@ -295,7 +301,7 @@ func (e helpError) Unwrap() error { return flag.ErrHelp }
 // subcommands, or version.
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "tenant", "token", "user", "alerts", "cases", "suppress", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version", "completion", "sources", "reports":
+	case "tenant", "token", "user", "alerts", "cases", "suppress", "searches", "assets", "rules", "metrics", "notify", "audit", "intel", "advisories", "campaigns", "version", "completion", "sources", "reports":
 		return true
 	}
 	return false

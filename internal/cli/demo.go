@@ -85,6 +85,12 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 			}
 			resp.Body.Close()
 		}
+		for _, sv := range demo.SavedSearches() {
+			var saved map[string]any
+			if err := c.json(ctx, "POST", "/api/v1/searches", map[string]string{"name": sv.Name, "query": sv.Query, "description": sv.Description}, &saved); err != nil {
+				return fmt.Errorf("save the demo's search %q: %w", sv.Name, err)
+			}
+		}
 		id, err := demoCase(ctx, c)
 		if err != nil {
 			return err
@@ -140,6 +146,8 @@ In another terminal:
   %[11]s scorecard --tenant '*'            # onboarding: sources, ATT&CK coverage
   %[11]s reports create --tenant riverside --month %[9]s -o riverside.html   # or --lang cy --pdf
   %[11]s search --tenant '*' 'source.ip:%[10]s | stats by (tenant) count()'
+  %[11]s searches list                     # the SOC's saved hunts (the console's Hunt page has them too)
+  %[11]s search --tenant '*' --saved "Backups deleted"
 Stop with Ctrl-C.
 `, base, len(demo.Tenants), base, console, demo.PhishSender, caseLine, base, tokenHint, now.UTC().Format("2006-01"), demo.SprayIP, selfCommand(), demo.StageDomain)
 	return replayErr

@@ -168,6 +168,15 @@ func TestDemoStory(t *testing.T) {
 		if states["west-fire-firewall"] != "silent" || states["north-vale-firewall"] != "ok" || states["riverside-firewall"] != "ok" || !silentAlert {
 			return fmt.Sprintf("West Fire's firewall silent (alerted: %v), the others ok: %v", silentAlert, states)
 		}
+		var saved struct {
+			Searches []struct{ Name string } `json:"searches"`
+		}
+		if err := get("/api/v1/searches", &saved); err != nil {
+			return err.Error()
+		}
+		if len(saved.Searches) != len(demo.SavedSearches()) {
+			return fmt.Sprintf("the demo's saved searches: %+v", saved.Searches)
+		}
 		var cards struct {
 			Scorecards []struct {
 				Tenant string `json:"tenant"`

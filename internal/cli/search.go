@@ -23,6 +23,7 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	limit := fs.Int("limit", 0, "most results (newest first); server default when 0")
 	asJSON := fs.Bool("json", false, "one JSON object per line, as the API returns it")
 	raw := fs.Bool("raw", false, "each result's record as it was received (from the raw archive), instead of its fields")
+	saved := fs.String("saved", "", "run the saved search of this name (tarian searches list) instead of a QUERY")
 	pos, err := parse(fs, args)
 	if err != nil {
 		if q := queryFlag(fs, args); q != "" {
@@ -31,8 +32,11 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 		}
 		return err
 	}
-	if len(pos) == 0 {
-		return usageError("usage: tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY")
+	switch {
+	case len(pos) == 0 && *saved == "":
+		return usageError("usage: tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY|--saved NAME")
+	case len(pos) > 0 && *saved != "":
+		return usageError("a QUERY and --saved: choose one")
 	}
 	if *raw && *asJSON {
 		return usageError("--raw and --json: choose one")
@@ -45,7 +49,13 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{"q": {strings.Join(pos, " ")}}
+	query := strings.Join(pos, " ")
+	if *saved != "" {
+		if query, err = savedQuery(ctx, c, *saved, *ten); err != nil {
+			return err
+		}
+	}
+	q := url.Values{"q": {query}}
 	for k, v := range map[string]string{"tenant": *ten, "from": *from, "to": *to} {
 		if v != "" {
 			q.Set(k, v)

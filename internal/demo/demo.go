@@ -97,6 +97,24 @@ func Indicators() []byte {
 		"domain," + PhishDomain + ",80,Domain of the invoice phishing wave (demo)\n")
 }
 
+// SavedSearch is one of the demo's saved searches.
+type SavedSearch struct{ Name, Query, Description string }
+
+// SavedSearches are the provider's saved searches in the demo: hunts for
+// the storyline's steps, each finding its events.
+func SavedSearches() []SavedSearch {
+	return []SavedSearch{
+		{"Invoice phishing: who received it", `email.from.address:="` + PhishSender + `" | stats by (tenant, email.to.address) count() as mails`,
+			"Every recipient of the invoice phishing wave, per member: whom to warn, whose mailbox to purge."},
+		{"Encoded PowerShell", `process.command_line:"-enc" | stats by (tenant, host.name, user.name) count() as runs`,
+			"PowerShell given a Base64 script: how the macro started its payload."},
+		{"Backups deleted", `process.command_line:"delete shadows" OR process.command_line:"delete catalog"`,
+			"Shadow copies or the backup catalogue deleted: a ransomware crew's last step before encrypting."},
+		{"Password spraying: one address, many accounts", `event.outcome:=failure | stats by (tenant, source.ip) count() as failures, count_uniq(user.name) as accounts | filter accounts:>3 | sort by (failures desc)`,
+			"Failed logons from one source address for more than three accounts."},
+	}
+}
+
 var users = []string{"a.jones", "b.evans", "c.williams", "d.roberts", "e.thomas", "f.davies", "g.hughes", "h.lewis"}
 
 // Story times, before now: the phishing wave, then each step of the

@@ -16,8 +16,10 @@ import (
 // and its raw record, pivots to the indicators (a known one with its TLP
 // and confidence; an unknown address, which it adds), gets the server's
 // message for a bad query and a clear empty result, and sees the page in
-// Welsh. A member viewer then sees its own member's events only, even
-// with another member named in the URL, and cannot add indicators.
+// Welsh. It saves searches for the team (a name taken refused), runs one
+// and deletes another. A member viewer then sees its own member's events
+// only, even with another member named in the URL, and cannot add
+// indicators or save searches.
 // Afterwards the server holds the indicator the browser added and the
 // provider's audited searches include the facet's query.
 func TestConsoleHunt(t *testing.T) {
@@ -121,6 +123,18 @@ func TestConsoleHunt(t *testing.T) {
 	if got.Name != "Seen while hunting" || got.TLP != "green" || got.Confidence != 70 || got.Owner != "" ||
 		len(got.Observables) != 1 || got.Observables[0].Value != "203.0.113.7" {
 		t.Errorf("the indicator the browser added: %+v", got)
+	}
+
+	// The saved search the browser left: the provider's, by the analyst.
+	st, _, b = s.do("GET", "/api/v1/searches", adminToken, nil)
+	var saved struct {
+		Searches []struct{ Tenant, Name, Query, Author string }
+	}
+	if err := json.Unmarshal(b, &saved); st != 200 || err != nil || len(saved.Searches) != 1 {
+		t.Fatalf("GET /api/v1/searches: %d %s, want the one search the browser kept", st, b)
+	}
+	if sv := saved.Searches[0]; sv.Tenant != "*" || sv.Name != "Logins from 203.0.113.7" || sv.Query != `"203.0.113.7"` || sv.Author != "user:"+user {
+		t.Errorf("the saved search: %+v", sv)
 	}
 
 	// The provider analyst's searches are audited, the facet's among them.

@@ -19,6 +19,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -59,6 +60,9 @@ var catalogue = []struct {
 	{incident.ErrInvalid, http.StatusBadRequest, "bad_request"},
 	{intel.ErrNotFound, http.StatusNotFound, "not_found"},
 	{defend.ErrNotFound, http.StatusNotFound, "not_found"},
+	{savedsearch.ErrNotFound, http.StatusNotFound, "not_found"},
+	{savedsearch.ErrExists, http.StatusConflict, "search_exists"},
+	{savedsearch.ErrInvalid, http.StatusBadRequest, "bad_request"},
 	{incident.ErrTooLarge, http.StatusRequestEntityTooLarge, "evidence_too_large"},
 	{backup.ErrBusy, http.StatusConflict, "backup_running"},
 	{backup.ErrBehind, http.StatusServiceUnavailable, "backup_timeout"},

@@ -41,10 +41,7 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	if a.d.Now != nil {
-		now = a.d.Now()
-	}
+	now := a.now()
 	month := report.PreviousMonth(now)
 	if s := q.Get("month"); s != "" {
 		if month, err = report.ParseMonth(s); err != nil {

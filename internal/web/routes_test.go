@@ -38,7 +38,7 @@ import (
 // A route missing from the table fails the test: add its row.
 var routeMatrix = []struct {
 	route string // the pattern as registered
-	path  string // the request path; {alert} {case} {task} {sha} {chan} {user} {rule} {ref} {tenant} {n} {stix} {taxiistatus} are filled in, {supp!} {chan!} {cloud!} {token!} {stix!} {user!} with a fresh object of the target tenant
+	path  string // the request path; {alert} {case} {task} {sha} {chan} {user} {rule} {ref} {tenant} {n} {stix} {taxiistatus} are filled in, {supp!} {chan!} {cloud!} {token!} {stix!} {user!} {search!} with a fresh object of the target tenant
 	body  string // as path, and {hook} (the webhook receiver), {cloudbody} (a cloud source), {login} (a person's credentials)
 	want  string // 11 classes, see above
 }{
@@ -109,6 +109,12 @@ var routeMatrix = []struct {
 	{"DELETE /api/v1/notifications/channels/{id}", "/api/v1/notifications/channels/{chan!}", ``, "1333333A43A"},
 	{"POST /api/v1/notifications/channels/{id}/test", "/api/v1/notifications/channels/{chan}/test", ``, "1333333A43A"},
 	{"GET /api/v1/notifications/deadletters", "/api/v1/notifications/deadletters", ``, "133A3A3A3AA"},
+	// Saved searches: a member's people use their member's; providers name
+	// the member (or keep to their own space).
+	{"GET /api/v1/searches", "/api/v1/searches", ``, "133A4A4A4AA"},
+	{"POST /api/v1/searches", "/api/v1/searches", `{"tenant":"{tenant}","name":"m{n}","query":"event.code:4625"}`, "13333A4A4AA"},
+	{"PUT /api/v1/searches/{id}", "/api/v1/searches/{search!}", `{"name":"m{n}","query":"*"}`, "13333A4A4AA"},
+	{"DELETE /api/v1/searches/{id}", "/api/v1/searches/{search!}", ``, "13333A4A4AA"},
 	// Login is public; the session routes act on the caller's own session.
 	{"POST /api/v1/session", "/api/v1/session", `{login}`, "AAAAAAAAAAA"},
 	{"GET /api/v1/session", "/api/v1/session", ``, "1AAAAAAAAAA"},
@@ -371,6 +377,9 @@ func TestRoutes(t *testing.T) {
 		if strings.Contains(out, "{supp!}") {
 			sp := postID(t, s, "/api/v1/suppressions", map[string]any{"tenant": id, "rule_id": f.rule, "reason": "matrix"})
 			out = strings.ReplaceAll(out, "{supp!}", sp)
+		}
+		if strings.Contains(out, "{search!}") {
+			out = strings.ReplaceAll(out, "{search!}", postID(t, s, "/api/v1/searches", map[string]any{"tenant": id, "name": fmt.Sprintf("fixture-%d", n.Add(1)), "query": "*"}))
 		}
 		if strings.Contains(out, "{chan!}") {
 			out = strings.ReplaceAll(out, "{chan!}", newChannel(t, s, id, hook.URL))

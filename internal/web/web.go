@@ -21,6 +21,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/logstore"
+	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/taxii"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -151,6 +152,9 @@ type Deps struct {
 	Reports Reports
 	// Notify manages notification channels (nil: the endpoints answer 404).
 	Notify Notifications
+	// SavedSearches keeps the searches analysts save (savedsearches.go;
+	// nil: the endpoints answer 404).
+	SavedSearches savedsearch.Store
 	// TAXII is the TAXII 2.1 server mounted under /taxii2/ (taxii.go; nil:
 	// the TAXII paths answer 404).
 	TAXII *taxii.Server
@@ -291,6 +295,7 @@ func New(cfg Config, d Deps) *API {
 	a.registerAdvisories()
 	a.registerReports() // reports.go
 	a.registerNotifications()
+	a.registerSavedSearches() // savedsearches.go
 	a.registerAccounts()
 	a.registerTAXII()
 	a.registerOIDC() // oidc.go
@@ -417,6 +422,14 @@ func bearer(r *http.Request) (string, bool) {
 	}
 	secret = strings.TrimSpace(secret)
 	return secret, secret != ""
+}
+
+// now is Deps.Now's time, or the clock's.
+func (a *API) now() time.Time {
+	if a.d.Now != nil {
+		return a.d.Now()
+	}
+	return time.Now()
 }
 
 func (a *API) audit(ctx context.Context, p auth.Principal, action, scope, detail string) error {

@@ -58,7 +58,9 @@ async function hunt(page, q) {
 }
 
 try {
-  const page = watch(ctx.pages()[0] ?? (await ctx.newPage()), 'hunt', (st, method, path) => st === 400 && method === 'GET' && path === '/api/v1/search');
+  // Refusals the test asks for: a bad query, a saved search's name taken.
+  const page = watch(ctx.pages()[0] ?? (await ctx.newPage()), 'hunt', (st, method, path) =>
+    (st === 400 && method === 'GET' && path === '/api/v1/search') || (st === 409 && method === 'POST' && path === '/api/v1/searches'));
   await login(page, process.env.HUNT_USER, process.env.HUNT_PASSWORD);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hunt' }).click();
   await page.waitForURL('**/hunt');
@@ -202,6 +204,40 @@ try {
   check((await page.locator('[data-testid="hunt-history"] summary').innerText()).includes(`(${queries.length})`), 'the history survives a reload');
   log('history and reload');
 
+  // Saved searches, the team's (apart from each person's history): the
+  // editor's query saved under a name, the same name in another case
+  // refused, a click runs one, a delete asks first. One stays, for the
+  // server to hold afterwards.
+  const saved = page.getByTestId('hunt-saved');
+  await saved.locator('summary').click();
+  await saved.getByText('No saved searches yet').waitFor();
+  await page.getByLabel('LogsQL query').fill('host.name:="WS1"');
+  await saved.getByLabel('Name').fill('WS1 activity');
+  await saved.getByLabel('What it looks for (optional)').fill('the workstation bob uses');
+  await saved.getByRole('button', { name: 'Save this query' }).click();
+  await saved.getByRole('status').filter({ hasText: 'Saved “WS1 activity”.' }).waitFor();
+  await saved.getByLabel('Name').fill('ws1 ACTIVITY');
+  await saved.getByRole('button', { name: 'Save this query' }).click();
+  await saved.getByRole('alert').filter({ hasText: 'There is already a saved search called “ws1 ACTIVITY”.' }).waitFor();
+  await page.getByLabel('LogsQL query').fill('"203.0.113.7"');
+  await saved.getByLabel('Name').fill('Logins from 203.0.113.7');
+  await saved.getByLabel('What it looks for (optional)').fill('');
+  await saved.getByRole('button', { name: 'Save this query' }).click();
+  await saved.getByRole('status').filter({ hasText: 'Saved “Logins from 203.0.113.7”.' }).waitFor();
+  await hunt(page, '*');
+  await settled(page, 5, 'every event before the saved search');
+  await saved.getByRole('button', { name: 'Run WS1 activity' }).click();
+  await settled(page, 2, 'the saved search');
+  check((await page.getByLabel('LogsQL query').inputValue()) === 'host.name:="WS1"', 'the saved search is in the editor');
+  check(param(page, 'q') === 'host.name:="WS1"', `the saved search is in the URL: ${page.url()}`);
+  await saved.getByRole('button', { name: 'Delete WS1 activity' }).click();
+  const confirmDelete = page.getByTestId('search-delete-confirm');
+  await confirmDelete.getByText('Delete the saved search “WS1 activity” for everyone who uses it?').waitFor();
+  await confirmDelete.getByRole('button', { name: 'Yes, delete “WS1 activity”' }).click();
+  await saved.getByRole('status').filter({ hasText: 'Deleted “WS1 activity”.' }).waitFor();
+  check((await saved.locator('li').count()) === 1, 'one saved search left');
+  log('saved searches: saved, refused twice, run, deleted');
+
   // A stats pipe: its rows as a table of their columns, one per group and
   // member, and no histogram.
   await hunt(page, '* | stats by (host.name) count() as n');
@@ -267,6 +303,8 @@ try {
   await page.locator('[data-facet="host.name"] li').first().getByRole('button', { name: /^Pivot/ }).click();
   await page.getByRole('button', { name: 'Look up as indicator' }).waitFor();
   check(await page.getByRole('button', { name: 'Add indicator' }).count() === 0, 'a viewer cannot add indicators');
+  check((await page.getByTestId('hunt-saved').locator('li').count()) === 0, 'the provider\'s saved searches are not the member\'s');
+  check(await page.getByRole('button', { name: 'Save this query' }).count() === 0, 'a viewer cannot save searches');
   await shot(page, 'hunt-member');
   await axe(page, 'hunt (member viewer)');
   log('member viewer: own events only');

@@ -181,6 +181,7 @@ ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
 	26: alertsHistoryMigration,      // alerts.go (who changed an alert, when)
 	27: ingestKeysMigration,         // ingestkeys.go (Idempotency-Key answers)
 	28: alertsProducerMigration,     // alerts.go (the queue of one producer)
+	29: savedSearchesMigration,      // savedsearches.go (searches analysts save)
 }
 
 // migrate applies the migrations the database lacks, each in a write

@@ -19,6 +19,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/incident"
 	"github.com/tarian-soc/tarian/internal/ingest"
 	"github.com/tarian-soc/tarian/internal/intel/indicators"
+	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -42,6 +43,7 @@ type Store interface {
 	alert.Backend
 	incident.Store
 	indicators.Store
+	savedsearch.Store
 }
 
 // Run runs the suite; open returns a new, empty store.
@@ -57,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Progress", func(t *testing.T) { testProgress(t, open(t)) })
 	t.Run("Cases", func(t *testing.T) { TestCases(t, func(t *testing.T) CaseStore { return open(t) }) })
 	t.Run("Intel", func(t *testing.T) { TestIntel(t, func(t *testing.T) IntelStore { return open(t) }) })
+	t.Run("SavedSearches", func(t *testing.T) { testSavedSearches(t, open(t)) })
 	t.Run("IndicatorOwnership", func(t *testing.T) { TestIndicatorOwnership(t, func(t *testing.T) IntelStore { return open(t) }) })
 }
 

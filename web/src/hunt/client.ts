@@ -26,3 +26,27 @@ export async function lookup(type: string, value: string): Promise<Indicator[]> 
 export function addIndicator(body: { type: string; value: string; tlp: string; confidence: number; name?: string }): Promise<Indicator> {
   return call<Indicator>('POST', '/api/v1/intel/indicators', body);
 }
+
+// A saved search (GET/POST/DELETE /api/v1/searches): the caller's own
+// space's, a member's or, for provider roles, the provider's.
+export interface SavedSearch {
+  id: number;
+  tenant: string;
+  name: string;
+  query: string;
+  description: string;
+  author: string;
+  updated: string;
+}
+
+export async function savedSearches(): Promise<SavedSearch[]> {
+  return (await call<{ searches: SavedSearch[] | null }>('GET', '/api/v1/searches')).searches ?? [];
+}
+
+export function saveSearch(body: { name: string; query: string; description: string }): Promise<SavedSearch> {
+  return call<SavedSearch>('POST', '/api/v1/searches', body);
+}
+
+export function deleteSearch(id: number): Promise<SavedSearch> {
+  return call<SavedSearch>('DELETE', `/api/v1/searches/${id}`);
+}

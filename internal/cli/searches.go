@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tarian-soc/tarian/internal/savedsearch"
+	"github.com/tarian-soc/tarian/internal/tenant"
+)
+
+// Saved searches (GET/POST/PUT/DELETE /api/v1/searches): the team's hunts
+// kept to run again with tarian search --saved NAME.
+
+func runSearches(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "list":
+			return searchesList(ctx, args[1:], env)
+		case "save":
+			return searchesSave(ctx, args[1:], env)
+		case "update":
+			return searchesUpdate(ctx, args[1:], env)
+		case "delete":
+			return searchesDelete(ctx, args[1:], env)
+		}
+	}
+	return usageError(strings.TrimSuffix(commandUsage([]string{"searches"}), "\n"))
+}
+
+const spaceHelp = "the member whose searches (a member's people: their own; provider roles: their own space by default)"
+
+// savedSearches lists the searches of the space ten names ("" the
+// caller's own).
+func savedSearches(ctx context.Context, c *client, ten string) ([]savedsearch.Search, error) {
+	q := url.Values{}
+	if ten != "" {
+		q.Set("tenant", ten)
+	}
+	var out struct {
+		Searches []savedsearch.Search `json:"searches"`
+	}
+	err := c.json(ctx, "GET", "/api/v1/searches?"+q.Encode(), nil, &out)
+	return out.Searches, err
+}
+
+func searchesList(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("searches list", env)
+	ten := fs.String("tenant", "", spaceHelp)
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	ss, err := savedSearches(ctx, c, *ten)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLines(env.Stdout, ss)
+	}
+	if len(ss) == 0 {
+		fmt.Fprintln(env.Stderr, "no saved searches")
+		return nil
+	}
+	authors := make([]string, len(ss))
+	for i, s := range ss {
+		authors[i] = s.Author
+	}
+	names, err := actorNames(ctx, c, authors)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tQUERY\tAUTHOR\tUPDATED")
+	for _, s := range ss {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Name), oneLine(s.Query), names[s.Author], s.Updated.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps a table row on one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func searchesSave(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("searches save", env)
+	ten := fs.String("tenant", "", spaceHelp)
+	desc := fs.String("description", "", "what it looks for, for whoever runs it next")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usageError("searches save needs a name and the query (- reads it from stdin; a query starting with '-' goes after --)\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
+	}
+	query, err := textArg(pos[1:], env.Stdin, savedsearch.MaxQuery+1)
+	if err != nil {
+		return err
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	var s savedsearch.Search
+	if err := c.json(ctx, "POST", "/api/v1/searches", map[string]string{"tenant": *ten, "name": pos[0], "query": strings.TrimSpace(query), "description": *desc}, &s); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "saved search %d %q in %s; run it with: tarian search --saved %q\n", s.ID, s.Name, spaceName(s.Space), s.Name)
+	return nil
+}
+
+// spaceName names a space for people.
+func spaceName(t tenant.ID) string {
+	if t == savedsearch.Provider {
+		return "the provider's searches"
+	}
+	return string(t) + "'s searches"
+}
+
+func searchesUpdate(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("searches update", env)
+	ten := fs.String("tenant", "", spaceHelp)
+	name := fs.String("name", "", "a new name")
+	query := fs.String("query", "", "a new query (- reads it from stdin)")
+	desc := fs.String("description", "", "a new description")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("searches update needs one search ID\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["name"] && !set["query"] && !set["description"] {
+		return usageError("searches update: nothing to change (--name, --query, --description)")
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	ss, err := savedSearches(ctx, c, *ten)
+	if err != nil {
+		return err
+	}
+	var cur *savedsearch.Search
+	for i := range ss {
+		if fmt.Sprint(ss[i].ID) == pos[0] {
+			cur = &ss[i]
+		}
+	}
+	if cur == nil {
+		return fmt.Errorf("no saved search %s among these (tarian searches list shows them)", pos[0])
+	}
+	if set["name"] {
+		cur.Name = *name
+	}
+	if set["query"] {
+		q, err := textArg([]string{*query}, env.Stdin, savedsearch.MaxQuery+1)
+		if err != nil {
+			return err
+		}
+		cur.Query = strings.TrimSpace(q)
+	}
+	if set["description"] {
+		cur.Description = *desc
+	}
+	var s savedsearch.Search
+	body := map[string]string{"tenant": *ten, "name": cur.Name, "query": cur.Query, "description": cur.Description}
+	if err := c.json(ctx, "PUT", "/api/v1/searches/"+url.PathEscape(pos[0]), body, &s); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "saved search %d %q updated\n", s.ID, s.Name)
+	return nil
+}
+
+func searchesDelete(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("searches delete", env)
+	ten := fs.String("tenant", "", spaceHelp)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("searches delete needs one search ID\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if *ten != "" {
+		q.Set("tenant", *ten)
+	}
+	var s savedsearch.Search
+	if err := c.json(ctx, "DELETE", "/api/v1/searches/"+url.PathEscape(pos[0])+"?"+q.Encode(), nil, &s); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "saved search %d %q deleted\n", s.ID, s.Name)
+	return nil
+}
+
+// savedQuery finds the query of the saved search named name (any case):
+// in the caller's own space, then, for a provider naming one member with
+// ten, in that member's.
+func savedQuery(ctx context.Context, c *client, name, ten string) (string, error) {
+	spaces := []string{""}
+	if ten != "" && ten != "*" {
+		spaces = append(spaces, ten)
+	}
+	for _, sp := range spaces {
+		ss, err := savedSearches(ctx, c, sp)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range ss {
+			if savedsearch.NameKey(s.Name) == savedsearch.NameKey(name) {
+				return s.Query, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no saved search named %q (tarian searches list shows them)", name)
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tarian-soc/tarian/internal/server/servertest"
+)
+
+// TestSavedSearchesCLI: a member analyst saves a search (the query from
+// stdin), lists it, runs it with search --saved (by name, any case) and
+// gets its events, changes and deletes it; a viewer lists but cannot
+// save; the provider keeps its own searches apart and runs a member's by
+// naming the member.
+func TestSavedSearchesCLI(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	s.AddTenant(t, "gwynedd")
+	analyst := cmdEnv{url: s.URL, token: s.Token(t, "gwynedd", "tenant-analyst")}
+	viewer := cmdEnv{url: s.URL, token: s.Token(t, "gwynedd", "tenant-viewer")}
+	admin := cmdEnv{url: s.URL, token: servertest.AdminToken}
+	var in strings.Builder
+	for i, user := range []string{"alice", "bob", "alice"} {
+		fmt.Fprintf(&in, `{"@timestamp":"%s","message":"failed logon","event":{"code":"4625"},"user":{"name":"%s"}}`+"\n", time.Now().UTC().Add(-time.Duration(i)*time.Minute).Format(time.RFC3339), user)
+	}
+	if code, _, errs := (cmdEnv{url: s.URL, token: s.Token(t, "gwynedd", "ingest")}).run(t, in.String(), "ingest"); code != 0 {
+		t.Fatalf("ingest: %q", errs)
+	}
+
+	code, out, errs := analyst.run(t, "event.code:4625 | stats by (user.name) count() as n\n", "searches", "save", "--description", "spraying", "Failed logons by user", "-")
+	if code != 0 || !strings.Contains(out, `saved search 1 "Failed logons by user" in gwynedd's searches`) {
+		t.Fatalf("searches save: exit %d, %q, %q", code, out, errs)
+	}
+	if code, _, errs := viewer.run(t, "", "searches", "save", "mine", "*"); code != 1 || !strings.Contains(errs, "forbidden") {
+		t.Errorf("a viewer saves: exit %d, %q", code, errs)
+	}
+	code, out, _ = viewer.run(t, "", "searches", "list")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.Contains(lines[1], "Failed logons by user") || !strings.Contains(lines[1], "event.code:4625 | stats") {
+		t.Errorf("searches list: exit %d, %q", code, out)
+	}
+
+	// Run by name: the events' counts per user, once they are searchable.
+	var got string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, got, errs = analyst.run(t, "", "search", "--saved", "failed LOGONS by user", "--json")
+		if code != 0 {
+			t.Fatalf("search --saved: exit %d, %q", code, errs)
+		}
+		if countsOf(t, got) == "alice=2 bob=1" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if c := countsOf(t, got); c != "alice=2 bob=1" {
+		t.Errorf("search --saved: %q (%s), want the saved query's counts", got, c)
+	}
+	if code, _, errs := analyst.run(t, "", "search", "--saved", "nothing like it"); code != 1 || !strings.Contains(errs, `no saved search named "nothing like it"`) {
+		t.Errorf("an unknown saved search: exit %d, %q", code, errs)
+	}
+	if code, _, errs := analyst.run(t, "", "search", "--saved", "x", "*"); code != 2 || !strings.Contains(errs, "choose one") {
+		t.Errorf("--saved and a query: exit %d, %q", code, errs)
+	}
+
+	// The provider's own space is apart; naming the member reaches its.
+	if code, _, errs := admin.run(t, "", "searches", "list"); code != 0 || errs != "no saved searches\n" {
+		t.Errorf("the provider's empty space: exit %d, %q", code, errs)
+	}
+	code, got, errs = admin.run(t, "", "search", "--tenant", "gwynedd", "--saved", "Failed logons by user", "--json")
+	if code != 0 || countsOf(t, got) != "alice=2 bob=1" {
+		t.Errorf("the provider runs the member's search: exit %d, %q, %q", code, got, errs)
+	}
+
+	if code, out, errs := analyst.run(t, "", "searches", "update", "1", "--name", "Spraying", "--query", "event.code:4625"); code != 0 || !strings.Contains(out, `"Spraying" updated`) {
+		t.Errorf("searches update: exit %d, %q, %q", code, out, errs)
+	}
+	code, out, _ = analyst.run(t, "", "searches", "list", "--json")
+	if code != 0 || !strings.Contains(out, `"name":"Spraying","query":"event.code:4625","description":"spraying"`) {
+		t.Errorf("after the update: %q", out)
+	}
+	if code, _, errs := analyst.run(t, "", "searches", "update", "1"); code != 2 || !strings.Contains(errs, "nothing to change") {
+		t.Errorf("an update with no change: exit %d, %q", code, errs)
+	}
+	if code, out, errs := analyst.run(t, "", "searches", "delete", "1"); code != 0 || !strings.Contains(out, `saved search 1 "Spraying" deleted`) {
+		t.Errorf("searches delete: exit %d, %q, %q", code, out, errs)
+	}
+	if code, _, errs := analyst.run(t, "", "searches", "delete", "1"); code != 1 || !strings.Contains(errs, "not_found") {
+		t.Errorf("deleted twice: exit %d, %q", code, errs)
+	}
+}
+
+// countsOf reads search --json lines of user.name and n as "user=n ...",
+// sorted.
+func countsOf(t *testing.T, out string) string {
+	t.Helper()
+	var cs []string
+	for line := range strings.Lines(out) {
+		var row map[string]string
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("result line %q: %v", line, err)
+		}
+		cs = append(cs, row["user.name"]+"="+row["n"])
+	}
+	slices.Sort(cs)
+	return strings.Join(cs, " ")
+}
