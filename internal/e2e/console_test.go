@@ -55,7 +55,8 @@ func consoleBrowser(t *testing.T) (node, chromium, webDir string) {
 // acknowledges one with j/k/a and another with x and bulk acknowledge,
 // assigns it in bulk, sees each change arrive live in a second tab, switches to Welsh (every
 // label changes, the choice survives a reload), opens an alert with
-// Enter, resolves it, and logs out. Then a member viewer who must use MFA
+// Enter, resolves it, hunts its host's events around it, and logs out.
+// Then a member viewer who must use MFA
 // is refused without a code, logs in (in Welsh) with a recovery code in
 // the code field after following a link to its alert while signed out
 // and is taken to that alert, sees only its own member's alert, cannot acknowledge,

@@ -14,16 +14,18 @@ import (
 )
 
 type suppressionJSON struct {
-	ID      int64             `json:"id"`
-	Tenant  tenant.ID         `json:"tenant"`
-	RuleID  string            `json:"rule_id"`
-	Where   []alert.Condition `json:"where"`
-	Reason  string            `json:"reason"`
-	Author  string            `json:"author"`
-	Created time.Time         `json:"created"`
-	Expires time.Time         `json:"expires,omitzero"`
-	Active  bool              `json:"active"`
-	Hits    int64             `json:"hits"`
+	ID     int64     `json:"id"`
+	Tenant tenant.ID `json:"tenant"`
+	RuleID string    `json:"rule_id"`
+	// RuleTitle is the rule's title while it is loaded (lists only).
+	RuleTitle string            `json:"rule_title,omitempty"`
+	Where     []alert.Condition `json:"where"`
+	Reason    string            `json:"reason"`
+	Author    string            `json:"author"`
+	Created   time.Time         `json:"created"`
+	Expires   time.Time         `json:"expires,omitzero"`
+	Active    bool              `json:"active"`
+	Hits      int64             `json:"hits"`
 }
 
 func newSuppressionJSON(s alert.Suppression, now time.Time) suppressionJSON {
@@ -31,7 +33,7 @@ func newSuppressionJSON(s alert.Suppression, now time.Time) suppressionJSON {
 	if where == nil {
 		where = []alert.Condition{}
 	}
-	return suppressionJSON{s.ID, s.Tenant, s.RuleID, where, s.Reason, s.Author, s.Created, s.Expires, s.Active(now), s.Hits}
+	return suppressionJSON{ID: s.ID, Tenant: s.Tenant, RuleID: s.RuleID, Where: where, Reason: s.Reason, Author: s.Author, Created: s.Created, Expires: s.Expires, Active: s.Active(now), Hits: s.Hits}
 }
 
 // writeTenant is the tenant a write names: a tenant role's own (naming
@@ -67,12 +69,28 @@ func (a *API) getSuppressions(w http.ResponseWriter, r *http.Request, p auth.Pri
 		if err != nil {
 			return err
 		}
+		titles := a.ruleTitles(t, len(ss))
 		for _, s := range ss {
-			out = append(out, newSuppressionJSON(s, now))
+			j := newSuppressionJSON(s, now)
+			j.RuleTitle = titles[s.RuleID]
+			out = append(out, j)
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"suppressions": out})
 	return nil
+}
+
+// ruleTitles maps the rules tenant t runs (shared and its own) to their
+// titles, when it has suppressions to name (n > 0).
+func (a *API) ruleTitles(t tenant.ID, n int) map[string]string {
+	if n == 0 || a.d.Rules == nil {
+		return nil
+	}
+	titles := map[string]string{}
+	for _, ri := range a.d.Rules.Rules(t) {
+		titles[ri.ID] = ri.Title
+	}
+	return titles
 }
 
 func (a *API) postSuppression(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

@@ -59,11 +59,19 @@ func TestSuppressionByECSHostName(t *testing.T) {
 	for {
 		var alerts struct{ Alerts []struct{ Host string } }
 		w.s.JSON(t, "GET", "/api/v1/alerts", w.tokens["a/tenant-analyst"], nil, &alerts)
-		var supps struct{ Suppressions []struct{ Hits int64 } }
+		var supps struct {
+			Suppressions []struct {
+				Hits      int64
+				RuleTitle string `json:"rule_title"`
+			}
+		}
 		w.s.JSON(t, "GET", "/api/v1/suppressions", w.tokens["a/tenant-analyst"], nil, &supps)
 		hits := int64(-1)
 		if len(supps.Suppressions) == 1 {
 			hits = supps.Suppressions[0].Hits
+			if title := supps.Suppressions[0].RuleTitle; title != "certutil run" {
+				t.Fatalf("the suppression's rule_title %q, want the rule's title", title)
+			}
 		}
 		if len(alerts.Alerts) == 1 && alerts.Alerts[0].Host == "pc-loud" && hits == 1 {
 			return

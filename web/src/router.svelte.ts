@@ -8,6 +8,7 @@ export type Page =
   | 'login'
   | 'alerts'
   | 'alert'
+  | 'suppressions'
   | 'cases'
   | 'case'
   | 'hunt'
@@ -33,6 +34,7 @@ const routes: [RegExp, Page][] = [
   [/^\/(?:alerts\/?)?$/, 'alerts'],
   [/^\/login$/, 'login'],
   [/^\/alerts\/(\d+)$/, 'alert'],
+  [/^\/suppressions\/?$/, 'suppressions'],
   [/^\/cases\/?$/, 'cases'],
   [/^\/cases\/(\d+)$/, 'case'],
   [/^\/hunt\/?$/, 'hunt'],

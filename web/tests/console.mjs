@@ -234,6 +234,17 @@ try {
   log('incident filter, and back to the queue as it was');
   await page.goBack();
   await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
+  // An entity's events around the alert: the hunt for its host, from an
+  // hour before its first event to an hour after its last, in its member.
+  await page.getByRole('link', { name: /^Hela am WS1:/ }).click();
+  await page.waitForURL((u) => u.pathname === '/hunt');
+  const around = new URL(page.url()).searchParams;
+  const span = Date.parse(around.get('to')) - Date.parse(around.get('from'));
+  check(around.get('q') === 'host.name:="WS1"' && around.get('tenant') === 'gwynedd' && span >= 2 * 3600_000 && span < 3 * 3600_000, `the host's hunt: ${page.url()}`);
+  await page.locator('[data-testid="hunt-results"] tbody tr.hit').first().waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'whoami run', level: 1 }).waitFor();
+  log('an entity hunted around the alert');
 
   // A reload of a console path loads the app; then log out.
   await page.reload();

@@ -304,6 +304,8 @@ try {
   await page.getByRole('button', { name: 'Look up as indicator' }).waitFor();
   check(await page.getByRole('button', { name: 'Add indicator' }).count() === 0, 'a viewer cannot add indicators');
   check((await page.getByTestId('hunt-saved').locator('li').count()) === 0, 'the provider\'s saved searches are not the member\'s');
+  await page.getByTestId('hunt-saved').locator('summary').click();
+  await page.getByTestId('hunt-saved').getByText('No saved searches yet.', { exact: true }).waitFor();
   check(await page.getByRole('button', { name: 'Save this query' }).count() === 0, 'a viewer cannot save searches');
   await shot(page, 'hunt-member');
   await axe(page, 'hunt (member viewer)');

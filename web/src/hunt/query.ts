@@ -164,3 +164,32 @@ export function indicatorType(value: string): string {
   if (/^[^\\/:*?"<>|\s][^\\/:*?"<>|]*\.[a-z][a-z0-9]{0,4}$/i.test(v)) return 'filename';
   return '';
 }
+
+// entityFields are the fields an alert's entity of each type is searched
+// in from the alert: the ECS field its value came from as stored. Types
+// whose value the server lowercases (domain, hash, e-mail sender) or finds
+// in several fields are searched as a phrase in the text fields.
+const entityFields: Record<string, string> = {
+  host: 'host.name',
+  user: 'user.name',
+  'source.ip': 'source.ip',
+  'destination.ip': 'destination.ip',
+};
+
+// entityQuery is the hunt for an alert's entity: its field exactly, or
+// its value as a phrase.
+export function entityQuery(type: string, value: string): string {
+  const field = entityFields[type];
+  return field ? exact(field, value) : phrase(value);
+}
+
+// aroundHour is how far either side of an alert its entities are hunted.
+const aroundHour = 3600_000;
+
+// aroundURL is the hunt for q from an hour before first to an hour after
+// last (an alert's first and last events), in tenant's events.
+export function aroundURL(q: string, tenant: string, first: string, last: string): string {
+  const from = new Date(Date.parse(first) - aroundHour).toISOString();
+  const to = new Date(Date.parse(last) + aroundHour).toISOString();
+  return huntURL({ q, from, to, tenant, limit: defaultLimit });
+}
