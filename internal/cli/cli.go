@@ -59,7 +59,7 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
                                           is kept for client commands when TARIAN_TOKEN is unset
   tarian logout
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
-  tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY|--saved NAME
+  tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw|--csv] QUERY|--saved NAME
   tarian searches list [--tenant ID] [--json]   the team's saved searches (provider roles: their own; --tenant: a member's)
   tarian searches save [--tenant ID] [--description TEXT] NAME QUERY   QUERY - reads stdin
   tarian searches update ID [--tenant ID] [--name N] [--query Q] [--description TEXT]

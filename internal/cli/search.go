@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -24,6 +25,7 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	asJSON := fs.Bool("json", false, "one JSON object per line, as the API returns it")
 	raw := fs.Bool("raw", false, "each result's record as it was received (from the raw archive), instead of its fields")
 	saved := fs.String("saved", "", "run the saved search of this name (tarian searches list) instead of a QUERY")
+	asCSV := fs.Bool("csv", false, "the results as CSV, one column per field (for a spreadsheet; a cell a spreadsheet would run as a formula starts with ')")
 	pos, err := parse(fs, args)
 	if err != nil {
 		if q := queryFlag(fs, args); q != "" {
@@ -34,12 +36,12 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	}
 	switch {
 	case len(pos) == 0 && *saved == "":
-		return usageError("usage: tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw] QUERY|--saved NAME")
+		return usageError("usage: tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw|--csv] QUERY|--saved NAME")
 	case len(pos) > 0 && *saved != "":
 		return usageError("a QUERY and --saved: choose one")
 	}
-	if *raw && *asJSON {
-		return usageError("--raw and --json: choose one")
+	if btoi(*raw)+btoi(*asJSON)+btoi(*asCSV) > 1 {
+		return usageError("--raw, --json and --csv: choose one")
 	}
 	if *limit < 0 {
 		return usageError(fmt.Sprintf("--limit %d: want a positive number (0 for the server's default)", *limit))
@@ -75,6 +77,7 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	defer out.Flush()
 	n := 0
 	lastRecord := ""
+	var table []map[string]string // --csv: every row, for the columns
 	for sc.Scan() {
 		line := sc.Bytes()
 		var row map[string]string
@@ -89,6 +92,9 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 		}
 		n++
 		switch {
+		case *asCSV:
+			table = append(table, row)
+			continue
 		case *asJSON:
 			out.Write(line)
 			out.WriteByte('\n')
@@ -115,6 +121,11 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
+	if *asCSV {
+		if err := writeCSV(out, table); err != nil {
+			return err
+		}
+	}
 	if !*asJSON {
 		out.Flush()
 		fmt.Fprintln(env.Stderr, plural(n, "result"))
@@ -123,6 +134,69 @@ func runSearch(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, "the limit (%d) was reached: there may be more; raise --limit or narrow the query or the time range\n", lim)
 	}
 	return nil
+}
+
+// writeCSV writes rows as CSV (RFC 4180): a header of every field the
+// rows have, @timestamp and tenant first, the others sorted, then one
+// line per row. Events are attacker-controlled text: a cell that a
+// spreadsheet would run as a formula (=, +, -, @, a tab or a carriage
+// return first) gets a leading ', unless it is a number.
+func writeCSV(w io.Writer, rows []map[string]string) error {
+	seen := map[string]bool{}
+	var cols []string
+	for _, r := range rows {
+		for k := range r {
+			if !seen[k] {
+				seen[k] = true
+				cols = append(cols, k)
+			}
+		}
+	}
+	first := map[string]int{"@timestamp": 0, "tenant": 1}
+	sort.Slice(cols, func(i, j int) bool {
+		fi, iok := first[cols[i]]
+		fj, jok := first[cols[j]]
+		switch {
+		case iok && jok:
+			return fi < fj
+		case iok != jok:
+			return iok
+		}
+		return cols[i] < cols[j]
+	})
+	// Field names come from events too: guarded as well, but @timestamp.
+	line := make([]string, len(cols))
+	for i, c := range cols {
+		line[i] = c
+		if c != "@timestamp" {
+			line[i] = csvCell(c)
+		}
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(line); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		for i, c := range cols {
+			line[i] = csvCell(r[c])
+		}
+		if err := cw.Write(line); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvCell guards a value against a spreadsheet's formula injection.
+func csvCell(v string) string {
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return v
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return v
+	}
+	return "'" + v
 }
 
 // rawRecord fetches the archived record of a search row.

@@ -103,3 +103,23 @@ func TestSearchArgs(t *testing.T) {
 		t.Errorf("-- then a query starting with '-': exit %d, %q, q=%q", code, errs, last().Get("q"))
 	}
 }
+
+// TestSearchCSV: --csv writes one column per field, @timestamp and tenant
+// first, and keeps a spreadsheet from running an event's text as a
+// formula (numbers stay numbers).
+func TestSearchCSV(t *testing.T) {
+	c, _ := fakeSearch(t, map[string]string{
+		"q": `{"tenant":"cardiff","@timestamp":"2026-12-07T00:00:00Z","user.name":"=HYPERLINK(\"http://x\",\"y\")","n":"-5"}` + "\n" +
+			`{"tenant":"powys","@timestamp":"2026-12-07T00:01:00Z","process.command_line":"-enc SQBFAFgA","message":"a, \"quoted\" line","=cmd":"x"}` + "\n",
+	})
+	code, out, errs := c.run(t, "", "search", "--csv", "q")
+	want := "@timestamp,tenant,'=cmd,message,n,process.command_line,user.name\n" +
+		`2026-12-07T00:00:00Z,cardiff,,,-5,,"'=HYPERLINK(""http://x"",""y"")"` + "\n" +
+		`2026-12-07T00:01:00Z,powys,x,"a, ""quoted"" line",,'-enc SQBFAFgA,` + "\n"
+	if code != 0 || out != want || errs != "2 results\n" {
+		t.Errorf("--csv: exit %d, stderr %q\n got %q\nwant %q", code, errs, out, want)
+	}
+	if code, _, errs := c.run(t, "", "search", "--csv", "--json", "q"); code != 2 || !strings.Contains(errs, "choose one") {
+		t.Errorf("--csv --json: exit %d, %q", code, errs)
+	}
+}

@@ -41,7 +41,9 @@ func TestConsoleHunt(t *testing.T) {
 	for tenant, events := range map[string][]string{
 		"gwynedd": {
 			sysmonProc("WS1", `GWYNEDD\bob`, `C:\Windows\System32\whoami.exe`, now.Add(-10*time.Minute), 1),
-			line(map[string]any{"@timestamp": ago(30 * time.Minute), "host.name": "WS1", "user.name": "bob", "message": "dns query for evil.example.net", "dns.question.name": "evil.example.net"}),
+			line(map[string]any{"@timestamp": ago(30 * time.Minute), "host.name": "WS1", "user.name": "bob", "message": "dns query for evil.example.net", "dns.question.name": "evil.example.net",
+				// Attacker-controlled text a spreadsheet would run: the CSV export guards it.
+				"url.original": `=HYPERLINK("http://evil.example.net/x","open")`}),
 			line(map[string]any{"@timestamp": ago(3 * time.Hour), "host.name": "WS2", "user.name": "ann", "message": "login from 203.0.113.7", "source.ip": "203.0.113.7"}),
 		},
 		"powys": {

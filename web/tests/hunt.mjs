@@ -8,6 +8,7 @@
 // Environment: TARIAN_URL, HUNT_USER and HUNT_PASSWORD (a provider
 // analyst), MEMBER_USER and MEMBER_PASSWORD (a gwynedd viewer),
 // INDICATOR_ID (the evil.example.net indicator), CHROMIUM, SCREENSHOTS.
+import { readFileSync } from 'node:fs';
 import { axe, base, browser, check, finish, log, login, shot, watch } from './lib.mjs';
 
 const hits = '[data-testid="hunt-results"] tbody tr.hit';
@@ -230,6 +231,12 @@ try {
   await settled(page, 2, 'the saved search');
   check((await page.getByLabel('LogsQL query').inputValue()) === 'host.name:="WS1"', 'the saved search is in the editor');
   check(param(page, 'q') === 'host.name:="WS1"', `the saved search is in the URL: ${page.url()}`);
+  // The results shown, as CSV: every field, @timestamp and tenant first.
+  const [csvFile] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the 2 results as CSV' }).click()]);
+  const csv = readFileSync(await csvFile.path(), 'utf8').split('\r\n').filter((l) => l !== '');
+  check(/^tarian-hunt-.*\.csv$/.test(csvFile.suggestedFilename()), `the file's name: ${csvFile.suggestedFilename()}`);
+  check(csv.length === 3 && csv[0].startsWith('@timestamp,tenant,') && csv[0].includes(',host.name,') && csv.slice(1).every((l) => l.includes(',gwynedd,') && l.includes('WS1')), `the CSV:\n${csv.join('\n')}`);
+  check(csv.some((l) => l.includes(`"'=HYPERLINK(""http://evil.example.net/x"",""open"")"`)), `a formula in an event is not one in the CSV:\n${csv.join('\n')}`);
   await saved.getByRole('button', { name: 'Delete WS1 activity' }).click();
   const confirmDelete = page.getByTestId('search-delete-confirm');
   await confirmDelete.getByText('Delete the saved search “WS1 activity” for everyone who uses it?').waitFor();
