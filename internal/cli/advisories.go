@@ -72,31 +72,13 @@ func advisoriesPublish(ctx context.Context, args []string, env Env) error {
 }
 
 func advisoriesList(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("advisories list", env)
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
+	list, printed, err := listCommand[advisory.Entry](ctx, newFlagSet("advisories list", env), args, env, "/api/v1/advisories", "advisories")
+	if err != nil || printed {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
-	}
-	c, err := newClient(env)
-	if err != nil {
-		return err
-	}
-	var out struct {
-		Advisories []advisory.Entry `json:"advisories"`
-	}
-	if err := c.json(ctx, "GET", "/api/v1/advisories", nil, &out); err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONLines(env.Stdout, out.Advisories)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTLP\tPUBLISHED\tACKNOWLEDGED\tTITLE")
-	for _, e := range out.Advisories {
+	for _, e := range list {
 		ack := "no"
 		switch {
 		case e.Recipients != nil && e.Acks != nil:

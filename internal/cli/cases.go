@@ -26,6 +26,8 @@ func runCases(ctx context.Context, args []string, env Env) error {
 		switch args[0] {
 		case "create":
 			return casesCreate(ctx, args[1:], env)
+		case "templates":
+			return casesTemplates(ctx, args[1:], env)
 		case "list":
 			return casesList(ctx, args[1:], env)
 		case "show":
@@ -77,6 +79,7 @@ func casesCreate(ctx context.Context, args []string, env Env) error {
 	sev := fs.String("severity", "", "its level ("+alert.Levels+"); medium by default")
 	tlp := fs.String("tlp", "", "its TLP label ("+incident.TLPs+"); AMBER by default")
 	assignee := fs.String("assignee", "", "who works it (starts it in progress)")
+	template := fs.String("template", "", "start it with this template's tasks (tarian cases templates)")
 	asJSON := fs.Bool("json", false, "the case as one JSON object")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -107,7 +110,7 @@ func casesCreate(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	req := map[string]any{"tenant": *ten, "title": *title, "description": *desc, "severity": *sev, "tlp": *tlp, "assignee": *assignee, "from_alerts": ids}
+	req := map[string]any{"tenant": *ten, "title": *title, "description": *desc, "severity": *sev, "tlp": *tlp, "assignee": *assignee, "from_alerts": ids, "template": *template}
 	var raw json.RawMessage
 	if err := c.json(ctx, "POST", "/api/v1/cases", req, &raw); err != nil {
 		return err
@@ -123,7 +126,28 @@ func casesCreate(ctx context.Context, args []string, env Env) error {
 	if len(cs.Alerts) > 0 {
 		fmt.Fprintf(env.Stdout, ", %s, %s", plural(len(cs.Alerts), "alert"), plural(len(cs.Observables), "observable"))
 	}
+	if len(cs.Tasks) > 0 {
+		fmt.Fprintf(env.Stdout, ", %s", plural(len(cs.Tasks), "task"))
+	}
 	fmt.Fprintln(env.Stdout, ")")
+	return nil
+}
+
+// casesTemplates lists the case templates and their tasks.
+func casesTemplates(ctx context.Context, args []string, env Env) error {
+	templates, printed, err := listCommand[incident.Template](ctx, newFlagSet("cases templates", env), args, env, "/api/v1/cases/templates", "templates")
+	if err != nil || printed {
+		return err
+	}
+	for i, tm := range templates {
+		if i > 0 {
+			fmt.Fprintln(env.Stdout)
+		}
+		fmt.Fprintf(env.Stdout, "%s (%s)\n", tm.Name, plural(len(tm.Tasks), "task"))
+		for j, task := range tm.Tasks {
+			fmt.Fprintf(env.Stdout, "  %d. %s\n", j+1, task)
+		}
+	}
 	return nil
 }
 

@@ -228,3 +228,26 @@ func TestCasesCommands(t *testing.T) {
 	}
 	fails(other, 1, "forbidden", "cases", "list", "--tenant", "gwynedd")
 }
+
+// TestCaseTemplatesCLI: cases templates lists each template with its
+// numbered tasks; cases create --template starts the case with them.
+func TestCaseTemplatesCLI(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	s.AddTenant(t, "gwynedd")
+	prov := cmdEnv{url: s.URL, token: s.Token(t, "", "provider-analyst")}
+	code, out, errs := prov.run(t, "", "cases", "templates")
+	if code != 0 || !strings.HasPrefix(out, "Phishing (7 tasks)\n  1. Find every recipient of the message") || !strings.Contains(out, "\nRansomware (8 tasks)\n") {
+		t.Fatalf("cases templates: exit %d, %q, %q", code, out, errs)
+	}
+	code, out, errs = prov.run(t, "", "cases", "create", "--tenant", "gwynedd", "--title", "Spear phishing", "--template", "phishing")
+	if code != 0 || !strings.Contains(out, "7 tasks)") {
+		t.Fatalf("cases create --template: exit %d, %q, %q", code, out, errs)
+	}
+	code, out, _ = prov.run(t, "", "cases", "show", "1", "--json")
+	if code != 0 || !strings.Contains(out, `"title":"Block the sender, its domain, and the message's links and attachment hashes at the mail gateway and web proxy"`) {
+		t.Errorf("the case's tasks: %s", out)
+	}
+	if code, _, errs := prov.run(t, "", "cases", "create", "--tenant", "gwynedd", "--title", "x", "--template", "Smishing"); code != 1 || !strings.Contains(errs, `no such case template "Smishing"`) {
+		t.Errorf("an unknown template: exit %d, %q", code, errs)
+	}
+}

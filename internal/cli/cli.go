@@ -75,7 +75,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian alerts escalate ID...            hand over to the member
   tarian alerts reopen ID...
   tarian alerts comment ID TEXT           a note in the alert's history, its state unchanged; TEXT - reads stdin
-  tarian cases create [--tenant ID] --title TEXT [--from-alert ID]... [--severity L] [--tlp TLP] [--assignee U] [--description TEXT] [--json]
+  tarian cases create [--tenant ID] --title TEXT [--from-alert ID]... [--severity L] [--tlp TLP] [--assignee U] [--description TEXT] [--template NAME] [--json]
+  tarian cases templates [--json]         the kinds of case and their tasks (cases.templates); --template starts a case with them
   tarian cases list [--tenant ID|*] [--status S] [--escalated] [--limit N] [--cursor C] [--json]
   tarian cases show ID [--json]
   tarian cases comment ID TEXT            TEXT - reads stdin
@@ -401,4 +402,39 @@ func writeJSONLines[T any](w io.Writer, items []T) error {
 		}
 	}
 	return nil
+}
+
+// parseNoArgs parses the flags of a command that takes no argument, and
+// refuses one with the command's help.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
+	}
+	return nil
+}
+
+// listCommand is a list command that takes --json and no argument (and
+// any flags the caller added to fs): it GETs path and returns the
+// answer's key, or prints it as JSON lines under --json (printed).
+func listCommand[T any](ctx context.Context, fs *flag.FlagSet, args []string, env Env, path, key string) (items []T, printed bool, err error) {
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	if err := parseNoArgs(fs, args); err != nil {
+		return nil, false, err
+	}
+	c, err := newClient(env)
+	if err != nil {
+		return nil, false, err
+	}
+	var out map[string][]T
+	if err := c.json(ctx, "GET", path, nil, &out); err != nil {
+		return nil, false, err
+	}
+	if *asJSON {
+		return nil, true, writeJSONLines(env.Stdout, out[key])
+	}
+	return out[key], false, nil
 }

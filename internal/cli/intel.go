@@ -117,12 +117,8 @@ func intelList(ctx context.Context, args []string, env Env) error {
 	limit := fs.Int("limit", 100, "at most this many")
 	revoked := fs.Bool("revoked", false, "include revoked indicators")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
 	}
 	c, err := newClient(env)
 	if err != nil {

@@ -147,12 +147,8 @@ func notifyList(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("notify list", env)
 	ten := fs.String("tenant", "", "the member, or * for the provider's own channels (provider roles must name one)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
 	}
 	c, err := newClient(env)
 	if err != nil {
@@ -219,12 +215,8 @@ func notifyDeadLetters(ctx context.Context, args []string, env Env) error {
 	ten := fs.String("tenant", "", "the member, or * for the provider's own channels (provider roles must name one)")
 	limit := fs.Int("limit", 100, "most to show, newest first (up to 1000)")
 	asJSON := fs.Bool("json", false, "one JSON object per line, with the payload")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
 	}
 	c, err := newClient(env)
 	if err != nil {

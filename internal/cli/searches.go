@@ -51,12 +51,8 @@ func searchesList(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("searches list", env)
 	ten := fs.String("tenant", "", spaceHelp)
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
 	}
 	c, err := newClient(env)
 	if err != nil {

@@ -86,12 +86,8 @@ func tenantList(ctx context.Context, name, path, key string, args []string, env 
 	fs := newFlagSet(name, env)
 	ten := fs.String("tenant", "", "tenant, or * for every tenant (provider roles)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, false, err
-	}
-	if len(pos) > 0 {
-		return nil, false, usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
 	}
 	c, err := newClient(env)
 	if err != nil {

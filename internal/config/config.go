@@ -387,10 +387,13 @@ func lineOfKey(data []byte, msg string) int {
 	}
 	byLine := map[int]string{}
 	keysByLine(&root, "", byLine)
-	for ; key != ""; key, _, _ = cutLast(key, ".") {
+	for ; key != ""; key = parentKey(key) {
 		line := 0
 		for l, k := range byLine {
-			if k == key && (line == 0 || l < line) {
+			// A sequence item's first line names its first key
+			// (cases.templates[0].name): the item starts there too.
+			within := k == key || strings.HasPrefix(k, key+".") || strings.HasPrefix(k, key+"[")
+			if within && (line == 0 || l < line) {
 				line = l
 			}
 		}
@@ -411,6 +414,18 @@ func envOfKey(msg string) string {
 	return "TARIAN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
+// parentKey is the key enclosing key: its sequence without the index
+// ("cases.templates[0]" gives "cases.templates"), or the mapping above.
+func parentKey(key string) string {
+	if strings.HasSuffix(key, "]") {
+		if i := strings.LastIndex(key, "["); i > 0 {
+			return key[:i]
+		}
+	}
+	before, _, _ := cutLast(key, ".")
+	return before
+}
+
 // cutLast is strings.Cut at the last sep: "a.b.c" gives "a.b", "c".
 func cutLast(s, sep string) (before, after string, found bool) {
 	if i := strings.LastIndex(s, sep); i >= 0 {
@@ -422,9 +437,18 @@ func cutLast(s, sep string) (before, after string, found bool) {
 // keysByLine records the dotted key of every mapping entry by its line.
 func keysByLine(n *yaml.Node, prefix string, out map[int]string) {
 	switch n.Kind {
-	case yaml.DocumentNode, yaml.SequenceNode:
+	case yaml.DocumentNode:
 		for _, c := range n.Content {
 			keysByLine(c, prefix, out)
+		}
+	case yaml.SequenceNode:
+		// An item is the key with its index: cases.templates[1].
+		for i, c := range n.Content {
+			key := fmt.Sprintf("%s[%d]", prefix, i)
+			if _, set := out[c.Line]; !set {
+				out[c.Line] = key
+			}
+			keysByLine(c, key, out)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {

@@ -58,6 +58,7 @@ func TestBadConfigNamesKeyAndReason(t *testing.T) {
 		{"bad value", "ingest:\n  max_line_bytes: 10\n", nil, []string{"line 2", "ingest.max_line_bytes", "between"}},
 		{"bad level", "listen: 127.0.0.1:1\nlog:\n  format: json\n  level: loud\n", nil, []string{"line 4", "log.level", "loud"}},
 		{"bad map entry", "alerts:\n  rules:\n    r1:\n      window: -1h\n", nil, []string{"line 4", "alerts.rules.r1.window"}},
+		{"bad list item", "cases:\n  max_evidence_bytes: 100\n  templates:\n    - name: Phishing\n      tasks: [a]\n    - name: phishing\n      tasks: [b]\n", nil, []string{"line 6", "cases.templates[1]", "used twice"}},
 		{"event memory under the bus' max age", "alerts:\n  event_memory: 48h\n", nil, []string{"line 2", "alerts.event_memory", "bus.max_age"}},
 		{"bad gc percent", "gc_percent: 5\n", nil, []string{"gc_percent", "25"}},
 		{"bad duration", "bus:\n  max_age: 1s\n", nil, []string{"bus.max_age"}},

@@ -16,7 +16,7 @@ import (
 
 // TestConsoleCases drives the cases area of the web console
 // (web/tests/cases.mjs): a provider analyst opens a case from an alert's
-// detail page, comments (seen live on a second page), adds a task and
+// detail page with a template's tasks, comments (seen live on a second page), adds a task and
 // marks it done, adds an observable, uploads evidence and escalates; the
 // list and the view pass axe-core and read in Welsh; the member's analyst
 // reads the case, comments and acknowledges; another member's analyst
@@ -101,8 +101,11 @@ func TestConsoleCases(t *testing.T) {
 	if c.Escalated.IsZero() || c.AcknowledgedByMember.IsZero() || c.AcknowledgedBy != "user:gwen" {
 		t.Errorf("case escalated %v, acknowledged %v by %q: want escalated and acknowledged by user:gwen", c.Escalated, c.AcknowledgedByMember, c.AcknowledgedBy)
 	}
-	if len(c.Tasks) != 1 || c.Tasks[0].Title != "Ask the member for the logon script" || !c.Tasks[0].Done {
-		t.Errorf("tasks %+v: want the one task, done", c.Tasks)
+	// The Account compromise template's six, open, then the one added by
+	// hand, done.
+	if n := len(c.Tasks); n != 7 || c.Tasks[0].Title != "Reset the account's password and end its sessions and tokens" || c.Tasks[0].Done ||
+		c.Tasks[6].Title != "Ask the member for the logon script" || !c.Tasks[6].Done {
+		t.Errorf("tasks %+v: want the template's six open, then the one added by hand, done", c.Tasks)
 	}
 	manual := false
 	for _, o := range c.Observables {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
@@ -18,17 +19,23 @@ import (
 type Config struct {
 	// MaxEvidenceBytes caps one evidence file.
 	MaxEvidenceBytes int64 `yaml:"max_evidence_bytes"`
+	// Templates are the kinds of case a case may be opened with, each
+	// with its tasks (template.go); setting them replaces the defaults.
+	Templates []Template `yaml:"templates"`
 }
 
-// DefaultConfig returns the defaults: evidence files up to 25 MiB.
-func DefaultConfig() Config { return Config{MaxEvidenceBytes: 25 << 20} }
+// DefaultConfig returns the defaults: evidence files up to 25 MiB, this
+// team's templates.
+func DefaultConfig() Config {
+	return Config{MaxEvidenceBytes: 25 << 20, Templates: DefaultTemplates()}
+}
 
 // Validate reports the first bad setting.
 func (c Config) Validate() error {
 	if c.MaxEvidenceBytes < 1 {
 		return errors.New("max_evidence_bytes: must be at least 1")
 	}
-	return nil
+	return checkTemplates(c.Templates)
 }
 
 // Alerts reads the alerts a case is opened from or linked to.
@@ -151,6 +158,9 @@ type Draft struct {
 	// Alerts are the IDs of tenant t's alerts it is opened from: each goes
 	// on the timeline and its entities become observables.
 	Alerts []int64
+	// Template, when set, names the template whose tasks the case starts
+	// with (Config.Templates, any case).
+	Template string
 }
 
 // Create opens a case in tenant t for p (a provider role).
@@ -180,6 +190,17 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, t tenant.ID, d D
 		c.Status = StatusInProgress
 	}
 	c.Timeline = []Entry{{Time: now, Kind: KindState, Author: p.TokenID, Role: string(p.Role), Text: "opened", Data: map[string]string{"verb": "create"}}}
+	if d.Template != "" {
+		tm, err := s.template(d.Template)
+		if err != nil {
+			return Case{}, err
+		}
+		for _, task := range tm.Tasks {
+			c.Tasks = append(c.Tasks, Task{Title: strings.TrimSpace(task), Author: p.TokenID, Created: now, Updated: now})
+		}
+		c.Timeline = append(c.Timeline, Entry{Time: now, Kind: KindTask, Author: p.TokenID, Role: string(p.Role),
+			Text: fmt.Sprintf("template %s: %d tasks", tm.Name, len(tm.Tasks)), Data: map[string]string{"template": tm.Name}})
+	}
 	add, err := s.alertAdditions(ctx, &c, d.Alerts, now)
 	if err != nil {
 		return Case{}, err

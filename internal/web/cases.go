@@ -30,6 +30,7 @@ import (
 func (a *API) registerCases() {
 	a.route("GET /api/v1/cases", readers, a.getCases)
 	a.route("POST /api/v1/cases", providers, a.postCase)
+	a.route("GET /api/v1/cases/templates", providers, a.getCaseTemplates)
 	a.route("GET /api/v1/cases/{id}", readers, a.getCase)
 	a.route("PATCH /api/v1/cases/{id}", providers, a.patchCase)
 	a.route("GET /api/v1/cases/{id}/export", readers, a.getCaseExport)
@@ -235,6 +236,7 @@ func (a *API) postCase(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		TLP         string  `json:"tlp"`
 		Assignee    string  `json:"assignee"`
 		FromAlerts  []int64 `json:"from_alerts"`
+		Template    string  `json:"template"`
 	}
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -251,6 +253,7 @@ func (a *API) postCase(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	}
 	c, err := a.d.Cases.Create(r.Context(), p, t, incident.Draft{
 		Title: req.Title, Description: req.Description, Severity: req.Severity, TLP: req.TLP, Assignee: req.Assignee, Alerts: req.FromAlerts,
+		Template: req.Template,
 	})
 	if err != nil {
 		return err
@@ -259,6 +262,20 @@ func (a *API) postCase(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		return fmt.Errorf("audit: %w", err)
 	}
 	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+// getCaseTemplates lists the kinds of case a case may be opened with,
+// each with its tasks (cases.templates).
+func (a *API) getCaseTemplates(w http.ResponseWriter, _ *http.Request, _ auth.Principal) error {
+	if err := a.casesEnabled(); err != nil {
+		return err
+	}
+	ts := a.d.Cases.Templates()
+	if ts == nil {
+		ts = []incident.Template{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": ts})
 	return nil
 }
 

@@ -556,3 +556,36 @@ func TestCaseStream(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// TestCaseTemplates: provider roles list the templates (members may not);
+// a case opened with one starts with its tasks; an unknown one is 400.
+func TestCaseTemplates(t *testing.T) {
+	w := newCaseWorld(t)
+	provider := w.tokens["provider-analyst"]
+	var list struct {
+		Templates []struct {
+			Name  string
+			Tasks []string
+		}
+	}
+	w.s.JSON(t, "GET", "/api/v1/cases/templates", provider, nil, &list)
+	names := map[string]int{}
+	for _, tm := range list.Templates {
+		names[tm.Name] = len(tm.Tasks)
+	}
+	if names["Phishing"] == 0 || names["Ransomware"] == 0 || len(names) != 4 {
+		t.Fatalf("templates %v, want the four defaults with their tasks", names)
+	}
+	if st, b := w.s.Do(t, "GET", "/api/v1/cases/templates", w.tokens["a/tenant-admin"], nil); st != 403 {
+		t.Errorf("a member's admin lists templates: %d %s", st, b)
+	}
+	var c caseJSON
+	w.s.JSON(t, "POST", "/api/v1/cases", provider, map[string]any{"tenant": "tenant-a", "title": "Ransomware at A", "template": "ransomware"}, &c)
+	if len(c.Tasks) != names["Ransomware"] || c.Tasks[0].Title != "Isolate the affected hosts from the network, keeping them powered on" {
+		t.Errorf("the case's tasks %+v, want the Ransomware template's", c.Tasks)
+	}
+	body, _ := json.Marshal(map[string]any{"tenant": "tenant-a", "title": "x", "template": "Smishing"})
+	if st, b := w.s.Do(t, "POST", "/api/v1/cases", provider, body); st != 400 || !strings.Contains(string(b), `no such case template \"Smishing\"`) {
+		t.Errorf("an unknown template: %d %s", st, b)
+	}
+}

@@ -87,6 +87,7 @@ var routeMatrix = []struct {
 	{"DELETE /api/v1/cloud-sources/{id}", "/api/v1/cloud-sources/{cloud!}", ``, "1333333A43A"},
 	{"GET /api/v1/cases", "/api/v1/cases", ``, "133A3A3A3AA"},
 	{"POST /api/v1/cases", "/api/v1/cases", `{"tenant":"{tenant}","title":"matrix {n}"}`, "133333333AA"},
+	{"GET /api/v1/cases/templates", "/api/v1/cases/templates", ``, "133333333AA"},
 	// The fixture cases are escalated: members see a case only then.
 	{"GET /api/v1/cases/{id}", "/api/v1/cases/{case}", ``, "133A4A4A4AA"},
 	{"PATCH /api/v1/cases/{id}", "/api/v1/cases/{case}", `{"description":"matrix {n}"}`, "133333333AA"},

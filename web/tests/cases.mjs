@@ -55,6 +55,8 @@ try {
   await incident.waitFor();
   check(/other open alerts of incident \d+ \(1\)/.test(await incident.innerText()), `the offer names the incident's other alert: ${await incident.innerText()}`);
   check(await incident.locator('input[type="checkbox"]').isChecked(), 'the incident\'s alerts are taken by default');
+  // A template starts the case with its tasks.
+  await page.getByLabel('Start with the tasks of').selectOption({ label: 'Account compromise (6 tasks)' });
   await page.getByRole('button', { name: 'Open the case' }).click();
   await page.waitForURL(/\/cases\/\d+$/);
   caseID = new URL(page.url()).pathname.split('/').pop();
@@ -63,6 +65,8 @@ try {
   let view = await page.locator('main').innerText();
   for (const w of ['Open', 'gwynedd', 'not yet: the provider\'s alone', `Alert ${alertID}`, 'WS1', 'Case opened']) check(view.includes(w), `the new case shows ${w}:\n${view}`);
   check((await page.locator(`a[href="/alerts/${alertID}"]`).count()) === 1, 'the case links its alert');
+  check((await page.locator('.tasks li[data-done="no"]').count()) === 6, `the template's 6 tasks, open: ${await page.locator('.tasks').innerText()}`);
+  await page.locator('.tasks li').first().filter({ hasText: "Reset the account's password and end its sessions and tokens" }).waitFor();
   log(`opened case ${caseID} from alert ${alertID}`);
 
   // A second page of the case follows the stream.

@@ -85,10 +85,17 @@ export function severityRank(s: string): number {
 
 const base = '/api/v1/cases';
 
+// Template is a kind of case and the tasks it starts with (cases.templates).
+export interface Template {
+  name: string;
+  tasks: string[];
+}
+
 export const cases = {
   list: (q: URLSearchParams) => call<{ cases: Case[] | null; next_cursor?: string }>('GET', `${base}?${q}`),
   get: (id: number) => call<Case>('GET', `${base}/${id}`),
-  create: (body: { tenant: string; title: string; severity?: string; from_alerts: number[] }) => call<Case>('POST', base, body),
+  create: (body: { tenant: string; title: string; severity?: string; from_alerts: number[]; template?: string }) => call<Case>('POST', base, body),
+  templates: () => call<{ templates: Template[] | null }>('GET', `${base}/templates`),
   patch: (id: number, body: Record<string, string>) => call<Case>('PATCH', `${base}/${id}`, body),
   comment: (id: number, text: string) => call<Case>('POST', `${base}/${id}/comments`, { text }),
   addTask: (id: number, title: string) => call<Case>('POST', `${base}/${id}/tasks`, { title }),
