@@ -95,7 +95,7 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 		if err != nil {
 			return err
 		}
-		caseLine = fmt.Sprintf("case %d is open for it, escalated to the member;\n    the night shift acknowledged its alerts and assigned them to you (each alert's History)", id)
+		caseLine = fmt.Sprintf("case %d is open for it with the ransomware checklist, escalated to the member;\n    the night shift acknowledged its alerts and assigned them to you (each alert's History)", id)
 		// Once the members' events have been through detection, a partner
 		// CERT shares the payload's site: only a retro-hunt can find it.
 		if err := demoCaughtUp(ctx, c); err != nil {
@@ -248,7 +248,7 @@ func demoCase(ctx context.Context, c *client) (int64, error) {
 	}
 	if err := c.json(ctx, "POST", "/api/v1/cases", map[string]any{
 		"tenant": "riverside", "title": "Ransomware precursors at Riverside: backups deleted on the domain controller",
-		"severity": "critical", "tlp": "amber", "from_alerts": ids,
+		"severity": "critical", "tlp": "amber", "from_alerts": ids, "template": "Ransomware",
 		"description": "A phishing attachment's macro, LSASS dumped, wmic to the domain controller, then shadow copies and the backup catalogue deleted.",
 	}, &cs); err != nil {
 		return 0, fmt.Errorf("demo case: %w", err)

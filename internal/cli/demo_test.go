@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/demo"
+	"github.com/tarian-soc/tarian/internal/incident"
 )
 
 // demoPromise is how soon `tarian demo` promises its whole story.
@@ -117,6 +118,7 @@ func TestDemoStory(t *testing.T) {
 		}
 		var cases struct {
 			Cases []struct {
+				ID        int64  `json:"id"`
 				Tenant    string `json:"tenant"`
 				Escalated any    `json:"escalated"`
 			} `json:"cases"`
@@ -126,6 +128,15 @@ func TestDemoStory(t *testing.T) {
 		}
 		if len(cases.Cases) == 0 || cases.Cases[0].Tenant != "riverside" {
 			return fmt.Sprintf("Riverside's case: %+v", cases.Cases)
+		}
+		var kase struct {
+			Tasks []struct{ Title string } `json:"tasks"`
+		}
+		if err := get(fmt.Sprintf("/api/v1/cases/%d", cases.Cases[0].ID), &kase); err != nil {
+			return err.Error()
+		}
+		if len(kase.Tasks) == 0 || kase.Tasks[0].Title != incident.DefaultTemplates()[1].Tasks[0] {
+			return fmt.Sprintf("Riverside's case with the Ransomware template's tasks: %+v", kase.Tasks)
 		}
 		// The night shift picked its alerts up: their history says so.
 		var picked struct {
