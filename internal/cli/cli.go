@@ -93,6 +93,8 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian cases evidence add ID FILE [--name NAME]
   tarian cases evidence get ID SHA256 [--out FILE]
   tarian suppress add [--tenant ID] --rule RULE_ID [--where FIELD=VALUE]... --reason TEXT [--expires T]
+  tarian suppress add --from-alert ID [--on TYPE,...|none] [--where FIELD=VALUE]... --reason TEXT [--expires T]
+                                          the alert's member and rule, and its host's value (or --on's entity types)
   tarian suppress list [--tenant ID|*] [--json]
   tarian suppress remove ID
   tarian assets set [--tenant ID] --host NAME|--user NAME --criticality low|normal|high|critical

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
+	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 func runSuppress(ctx context.Context, args []string, env Env) error {
@@ -33,20 +35,22 @@ func suppressAdd(ctx context.Context, args []string, env Env) error {
 	fs.Var(&where, "where", "FIELD=VALUE the detection must hold (an entity type such as host, user, source.ip, a field naming one such as host.name or user.name, or a field the rule tests); repeat for all of several")
 	reason := fs.String("reason", "", "why (required; shown with the suppression)")
 	expires := fs.String("expires", "", "when it stops applying: RFC 3339, or a duration from now (8h, 7d); never by default")
+	fromAlert := fs.String("from-alert", "", "take the member, the rule and (--on) values from this alert: its false positive")
+	on := fs.String("on", "", "with --from-alert: the alert's entity types whose values the detection must hold too, comma-separated (host by default when it has one; none: every alert of the rule)")
 	asJSON := fs.Bool("json", false, "the suppression as JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case len(pos) > 0:
-		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
-	case *rule == "":
-		return usageError("suppress add needs --rule RULE_ID")
+	case *rule == "" && *fromAlert == "":
+		return usageError("suppress add needs --rule RULE_ID or --from-alert ID")
+	case *on != "" && *fromAlert == "":
+		return usageError("--on takes the values of an alert: it needs --from-alert ID")
+	case *fromAlert != "" && !isPositiveInt(*fromAlert):
+		return usageError(fmt.Sprintf("--from-alert %q: want an alert ID", *fromAlert))
 	case strings.TrimSpace(*reason) == "":
 		return usageError("suppress add needs --reason TEXT")
 	}
-	req := map[string]any{"tenant": *ten, "rule_id": *rule, "reason": *reason}
 	var conds []alert.Condition
 	for _, w := range where {
 		c, err := alert.ParseCondition(w)
@@ -55,17 +59,43 @@ func suppressAdd(ctx context.Context, args []string, env Env) error {
 		}
 		conds = append(conds, c)
 	}
-	req["where"] = conds
+	var expiry time.Time
 	if *expires != "" {
 		t, err := futureTime(*expires, time.Now())
 		if err != nil {
 			return usageError("--expires: " + err.Error())
 		}
-		req["expires"] = t
+		expiry = t
 	}
 	c, err := newClient(env)
 	if err != nil {
 		return err
+	}
+	if *fromAlert != "" {
+		var a struct {
+			ID       int64          `json:"id"`
+			Tenant   tenant.ID      `json:"tenant"`
+			RuleID   string         `json:"rule_id"`
+			Entities []alert.Entity `json:"entities"`
+		}
+		if err := c.json(ctx, "GET", "/api/v1/alerts/"+*fromAlert, nil, &a); err != nil {
+			return err
+		}
+		more, err := alertConditions(a.ID, a.Entities, *on)
+		if err != nil {
+			return err
+		}
+		switch {
+		case *rule != "" && *rule != a.RuleID:
+			return usageError(fmt.Sprintf("--rule %s: alert %s is of rule %s", *rule, *fromAlert, a.RuleID))
+		case *ten != "" && tenant.ID(*ten) != a.Tenant:
+			return usageError(fmt.Sprintf("--tenant %s: alert %s is %s's", *ten, *fromAlert, a.Tenant))
+		}
+		*rule, *ten, conds = a.RuleID, string(a.Tenant), append(conds, more...)
+	}
+	req := map[string]any{"tenant": *ten, "rule_id": *rule, "reason": *reason, "where": conds}
+	if !expiry.IsZero() {
+		req["expires"] = expiry
 	}
 	var s map[string]any
 	if err := c.json(ctx, "POST", "/api/v1/suppressions", req, &s); err != nil {
@@ -76,6 +106,36 @@ func suppressAdd(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "suppression %v added for %v: rule %v%s%s\n", s["id"], s["tenant"], s["rule_id"], conditions(s["where"]), until(s["expires"]))
 	return nil
+}
+
+// alertConditions are the values of alert id's entities of the types on
+// names (comma-separated; "" its host if it has one; "none" no value).
+func alertConditions(id int64, entities []alert.Entity, on string) ([]alert.Condition, error) {
+	switch on {
+	case "none":
+		return nil, nil
+	case "":
+		for _, e := range entities {
+			if e.Type == alert.EntityHost {
+				return []alert.Condition{{Field: e.Type, Value: e.Value}}, nil
+			}
+		}
+		return nil, nil
+	}
+	var out []alert.Condition
+	for _, typ := range strings.Split(on, ",") {
+		typ = strings.TrimSpace(typ)
+		i := slices.IndexFunc(entities, func(e alert.Entity) bool { return e.Type == typ })
+		if i < 0 {
+			have := make([]string, len(entities))
+			for j, e := range entities {
+				have[j] = e.Type
+			}
+			return nil, usageError(fmt.Sprintf("--on %s: alert %d has no %s (it has: %s)", on, id, typ, orDash(strings.Join(have, ", "))))
+		}
+		out = append(out, alert.Condition{Field: typ, Value: entities[i].Value})
+	}
+	return out, nil
 }
 
 // tenantList runs a list command whose only flags are --tenant and
