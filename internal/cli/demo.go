@@ -85,11 +85,8 @@ func seedDemo(ctx context.Context, srv *server.Server, cfg config.Config, env En
 			}
 			resp.Body.Close()
 		}
-		for _, sv := range demo.SavedSearches() {
-			var saved map[string]any
-			if err := c.json(ctx, "POST", "/api/v1/searches", map[string]string{"name": sv.Name, "query": sv.Query, "description": sv.Description}, &saved); err != nil {
-				return fmt.Errorf("save the demo's search %q: %w", sv.Name, err)
-			}
+		if err := demoSearches(ctx, c); err != nil {
+			return err
 		}
 		id, err := demoCase(ctx, c)
 		if err != nil {
@@ -258,6 +255,25 @@ func demoCase(ctx context.Context, c *client) (int64, error) {
 		return 0, fmt.Errorf("demo case: escalate: %w", err)
 	}
 	return cs.ID, demoTriage(ctx, c, ids)
+}
+
+// demoSearches saves the demo's hunts in the provider's space, as the
+// SOC's threat-hunting team (a named token) would have.
+func demoSearches(ctx context.Context, c *client) error {
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err := c.json(ctx, "POST", "/api/v1/tokens", map[string]string{"role": "provider-analyst", "name": "soc-hunt-team"}, &tok); err != nil {
+		return fmt.Errorf("demo searches: %w", err)
+	}
+	team := &client{base: c.base, token: tok.Token, hc: c.hc}
+	for _, sv := range demo.SavedSearches() {
+		var saved map[string]any
+		if err := team.json(ctx, "POST", "/api/v1/searches", map[string]string{"name": sv.Name, "query": sv.Query, "description": sv.Description}, &saved); err != nil {
+			return fmt.Errorf("save the demo's search %q: %w", sv.Name, err)
+		}
+	}
+	return nil
 }
 
 // demoTriage has the SOC's night shift (a named token) acknowledge the
