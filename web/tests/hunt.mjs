@@ -242,6 +242,7 @@ try {
   await confirmDelete.getByText('Delete the saved search “WS1 activity” for everyone who uses it?').waitFor();
   await confirmDelete.getByRole('button', { name: 'Yes, delete “WS1 activity”' }).click();
   await saved.getByRole('status').filter({ hasText: 'Deleted “WS1 activity”.' }).waitFor();
+  await saved.locator('li').filter({ hasText: 'WS1 activity' }).waitFor({ state: 'detached' });
   check((await saved.locator('li').count()) === 1, 'one saved search left');
   log('saved searches: saved, refused twice, run, deleted');
 
