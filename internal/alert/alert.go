@@ -1,7 +1,7 @@
 // Package alert is the analyst's queue: the alert model, its triage states,
 // and the contract of the store that keeps it. Producers (Sigma rules,
-// correlations, later intel matches, retro-hunts, campaigns and source
-// health) hand in Detections; the Pipeline suppresses, deduplicates,
+// correlations, intel matches, retro-hunts, campaigns, source health and
+// scheduled searches) hand in Detections; the Pipeline suppresses, deduplicates,
 // scores and groups them into Alerts.
 package alert
 
@@ -29,15 +29,16 @@ const (
 	ProducerRetroHunt   Producer = "retrohunt"
 	ProducerCampaign    Producer = "campaign"
 	ProducerHealth      Producer = "health"
+	ProducerSearch      Producer = "search"
 )
 
 // Producers lists every producer, for messages.
-const Producers = "sigma, correlation, intel, retrohunt, campaign, health"
+const Producers = "sigma, correlation, intel, retrohunt, campaign, health, search"
 
 // ValidProducer reports whether p is a producer.
 func ValidProducer(p Producer) bool {
 	switch p {
-	case ProducerSigma, ProducerCorrelation, ProducerIntel, ProducerRetroHunt, ProducerCampaign, ProducerHealth:
+	case ProducerSigma, ProducerCorrelation, ProducerIntel, ProducerRetroHunt, ProducerCampaign, ProducerHealth, ProducerSearch:
 		return true
 	}
 	return false

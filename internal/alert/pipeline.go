@@ -105,11 +105,18 @@ func (p *Pipeline) Raise(ctx context.Context, t tenant.ID, ds []Detection) ([]Ch
 		}
 		dd, ruleOwn := p.cfg.dedupFor(t, d.RuleID)
 		k := key(d, dd.Key)
-		if d.Producer == ProducerCorrelation && !ruleOwn {
+		switch {
+		case ruleOwn:
+		case d.Producer == ProducerCorrelation:
 			// A correlation's group (the source address of a password
 			// spray) is what its alerts are about: two groups are two
 			// alerts, unless the rule's own key says otherwise.
 			k += groupKey(d)
+		case d.Producer == ProducerSearch:
+			// A scheduled search's threshold counts its whole run: its
+			// finds are one alert, unless the search's own key (by its
+			// rule ID, search:N) says otherwise.
+			k = ""
 		}
 		pd := Pending{Detection: *d, Key: k, Window: dd.Window, GroupBy: p.cfg.Group.By, GroupWindow: p.cfg.Group.Window}
 		found := false

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/config"
 	"github.com/tarian-soc/tarian/internal/demo"
+	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/server"
 )
 
@@ -145,6 +146,7 @@ In another terminal:
   %[11]s search --tenant '*' 'source.ip:%[10]s | stats by (tenant) count()'
   %[11]s searches list                     # the SOC's saved hunts (the console's Hunt page has them too)
   %[11]s search --tenant '*' --saved "Backups deleted"
+  %[11]s alerts list --tenant '*' --producer search   # what that search, scheduled daily, alerted on
 Stop with Ctrl-C.
 `, base, len(demo.Tenants), base, console, demo.PhishSender, caseLine, base, tokenHint, now.UTC().Format("2006-01"), demo.SprayIP, selfCommand(), demo.StageDomain)
 	return replayErr
@@ -268,8 +270,16 @@ func demoSearches(ctx context.Context, c *client) error {
 	}
 	team := &client{base: c.base, token: tok.Token, hc: c.hc}
 	for _, sv := range demo.SavedSearches() {
+		body := savedsearch.Request{Name: sv.Name, Query: sv.Query, Description: sv.Description}
+		if sv.Every != "" {
+			every, err := savedsearch.ParseDuration(sv.Every)
+			if err != nil {
+				return fmt.Errorf("BUG: demo search %q: %w", sv.Name, err)
+			}
+			body.Schedule = &savedsearch.Schedule{Every: every, Delay: savedsearch.Duration(savedsearch.DefaultDelay), Level: sv.Level}
+		}
 		var saved map[string]any
-		if err := team.json(ctx, "POST", "/api/v1/searches", map[string]string{"name": sv.Name, "query": sv.Query, "description": sv.Description}, &saved); err != nil {
+		if err := team.json(ctx, "POST", "/api/v1/searches", body, &saved); err != nil {
 			return fmt.Errorf("save the demo's search %q: %w", sv.Name, err)
 		}
 	}

@@ -83,15 +83,23 @@ func TestDemoStory(t *testing.T) {
 		if err := get("/api/v1/alerts?tenant=*&limit=500", &alerts); err != nil {
 			return err.Error()
 		}
-		members, producers, retro := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		members, producers, retro, searched := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 		silentAlert := false
 		for _, a := range alerts.Alerts {
 			members[a.Tenant] = true
 			producers[a.Producer] = true
 			silentAlert = silentAlert || a.Tenant == "west-fire" && a.Producer == "health" && strings.HasPrefix(a.RuleID, "health:silence:")
-			if a.Producer == "retrohunt" {
+			switch a.Producer {
+			case "retrohunt":
 				retro[a.Tenant] = true
+			case "search":
+				searched[a.Tenant] = true
 			}
+		}
+		// The scheduled search finds the backup deletions wherever the
+		// intrusion got that far (Riverside at least).
+		if !searched["riverside"] {
+			return fmt.Sprintf("the scheduled search's alert at Riverside: %v", searched)
 		}
 		if len(members) != len(demo.Tenants) || !producers["sigma"] || !producers["intel"] {
 			return fmt.Sprintf("alerts at every member from rules and intel: members %v, producers %v", members, producers)

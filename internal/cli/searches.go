@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
@@ -32,6 +33,93 @@ func runSearches(ctx context.Context, args []string, env Env) error {
 }
 
 const spaceHelp = "the member whose searches (a member's people: their own; provider roles: their own space by default)"
+
+// scheduleFlags are the flags that schedule a search.
+type scheduleFlags struct {
+	every, delay, level *string
+	threshold           *int
+}
+
+func addScheduleFlags(fs *flag.FlagSet, update bool) scheduleFlags {
+	everyHelp := "run it on its own this often (1m to 168h), raising an alert where it finds events"
+	if update {
+		everyHelp += "; 0 stops it"
+	}
+	return scheduleFlags{
+		every:     fs.String("every", "", everyHelp),
+		delay:     fs.String("delay", "", fmt.Sprintf("with --every: search up to this long before each run, for late events (default %s)", savedsearch.Duration(savedsearch.DefaultDelay))),
+		threshold: fs.Int("threshold", 0, fmt.Sprintf("with --every: alert when at least this many events (result rows) match in a run (default %d)", savedsearch.DefaultThreshold)),
+		level:     fs.String("level", "", "with --every: the alerts' level ("+alert.Levels+"; default "+savedsearch.DefaultLevel+")"),
+	}
+}
+
+// apply sets the flags given on sc (nil: not scheduled) and returns the
+// schedule to send (nil: none).
+func (f scheduleFlags) apply(sc *savedsearch.Schedule, set map[string]bool) (*savedsearch.Schedule, error) {
+	if set["every"] {
+		every, err := savedsearch.ParseDuration(*f.every)
+		if err != nil {
+			return nil, usageError("--every: " + err.Error())
+		}
+		if every == 0 {
+			if set["delay"] || set["threshold"] || set["level"] {
+				return nil, usageError("--every 0 stops the schedule: --delay, --threshold and --level go with a schedule")
+			}
+			return nil, nil
+		}
+		if sc == nil {
+			sc = &savedsearch.Schedule{Delay: savedsearch.Duration(savedsearch.DefaultDelay)}
+		}
+		sc.Every = every
+	}
+	if sc == nil {
+		if set["delay"] || set["threshold"] || set["level"] {
+			return nil, usageError("--delay, --threshold and --level go with --every (the search is not scheduled)")
+		}
+		return nil, nil
+	}
+	if set["delay"] {
+		d, err := savedsearch.ParseDuration(*f.delay)
+		if err != nil {
+			return nil, usageError("--delay: " + err.Error())
+		}
+		sc.Delay = d
+	}
+	if set["threshold"] {
+		sc.Threshold = *f.threshold
+	}
+	if set["level"] {
+		sc.Level = *f.level
+	}
+	return sc, nil
+}
+
+// flagsSet names the flags fs was given.
+func flagsSet(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// scheduleText describes a search's schedule for a table: "every 15m,
+// ≥1, high" or "-".
+func scheduleText(sc *savedsearch.Schedule) string {
+	if sc == nil {
+		return "-"
+	}
+	return fmt.Sprintf("every %s, >=%d, %s", sc.Every, sc.Threshold, sc.Level)
+}
+
+// runText describes a scheduled search's last run for a table.
+func runText(r *savedsearch.Run) string {
+	switch {
+	case r == nil:
+		return "-"
+	case r.Error != "":
+		return r.At.UTC().Format("2006-01-02T15:04:05Z") + " failed: " + oneLine(r.Error)
+	}
+	return fmt.Sprintf("%s: %d found, %d alerted", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.Found, r.Members)
+}
 
 // savedSearches lists the searches of the space ten names ("" the
 // caller's own).
@@ -78,9 +166,9 @@ func searchesList(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tQUERY\tAUTHOR\tUPDATED")
+	fmt.Fprintln(tw, "ID\tNAME\tQUERY\tSCHEDULE\tLAST RUN\tAUTHOR\tUPDATED")
 	for _, s := range ss {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Name), oneLine(s.Query), names[s.Author], s.Updated.UTC().Format("2006-01-02T15:04:05Z"))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Name), oneLine(s.Query), scheduleText(s.Schedule), runText(s.LastRun), names[s.Author], s.Updated.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	return tw.Flush()
 }
@@ -92,7 +180,12 @@ func searchesSave(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("searches save", env)
 	ten := fs.String("tenant", "", spaceHelp)
 	desc := fs.String("description", "", "what it looks for, for whoever runs it next")
+	sf := addScheduleFlags(fs, false)
 	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	schedule, err := sf.apply(nil, flagsSet(fs))
 	if err != nil {
 		return err
 	}
@@ -108,11 +201,29 @@ func searchesSave(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	var s savedsearch.Search
-	if err := c.json(ctx, "POST", "/api/v1/searches", map[string]string{"tenant": *ten, "name": pos[0], "query": strings.TrimSpace(query), "description": *desc}, &s); err != nil {
+	body := savedsearch.Request{Tenant: *ten, Name: pos[0], Query: strings.TrimSpace(query), Description: *desc, Schedule: schedule}
+	if err := c.json(ctx, "POST", "/api/v1/searches", body, &s); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "saved search %d %q in %s; run it with: tarian search --saved %q\n", s.ID, s.Name, spaceName(s.Space), s.Name)
+	if s.Schedule != nil {
+		all := ""
+		if s.Space == savedsearch.Provider {
+			all = "--tenant '*' "
+		}
+		fmt.Fprintf(env.Stdout, "it runs %s; its alerts: tarian alerts list %s--rule %s\n", scheduleRuns(s), all, savedsearch.RuleID(s.ID))
+	}
 	return nil
+}
+
+// scheduleRuns says in words when and how a scheduled search alerts.
+func scheduleRuns(s savedsearch.Search) string {
+	sc := s.Schedule
+	where := "for its member"
+	if s.Space == savedsearch.Provider {
+		where = "for every member"
+	}
+	return fmt.Sprintf("every %s %s (events up to %s old), raising a %s alert at %d or more", sc.Every, where, sc.Delay, sc.Level, sc.Threshold)
 }
 
 // spaceName names a space for people.
@@ -129,6 +240,7 @@ func searchesUpdate(ctx context.Context, args []string, env Env) error {
 	name := fs.String("name", "", "a new name")
 	query := fs.String("query", "", "a new query (- reads it from stdin)")
 	desc := fs.String("description", "", "a new description")
+	sf := addScheduleFlags(fs, true)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -136,10 +248,9 @@ func searchesUpdate(ctx context.Context, args []string, env Env) error {
 	if len(pos) != 1 {
 		return usageError("searches update needs one search ID\n" + strings.TrimSuffix(flagsHelp(fs), "\n"))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["name"] && !set["query"] && !set["description"] {
-		return usageError("searches update: nothing to change (--name, --query, --description)")
+	set := flagsSet(fs)
+	if len(set) == 0 || len(set) == 1 && set["tenant"] {
+		return usageError("searches update: nothing to change (--name, --query, --description, --every, --delay, --threshold, --level)")
 	}
 	c, err := newClient(env)
 	if err != nil {
@@ -171,12 +282,22 @@ func searchesUpdate(ctx context.Context, args []string, env Env) error {
 	if set["description"] {
 		cur.Description = *desc
 	}
+	schedule, err := sf.apply(cur.Schedule, set)
+	if err != nil {
+		return err
+	}
 	var s savedsearch.Search
-	body := map[string]string{"tenant": *ten, "name": cur.Name, "query": cur.Query, "description": cur.Description}
+	body := savedsearch.Request{Tenant: *ten, Name: cur.Name, Query: cur.Query, Description: cur.Description, Schedule: schedule}
 	if err := c.json(ctx, "PUT", "/api/v1/searches/"+url.PathEscape(pos[0]), body, &s); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "saved search %d %q updated\n", s.ID, s.Name)
+	switch {
+	case s.Schedule != nil:
+		fmt.Fprintf(env.Stdout, "it runs %s\n", scheduleRuns(s))
+	case cur.Schedule != nil && schedule == nil:
+		fmt.Fprintln(env.Stdout, "it no longer runs on its own")
+	}
 	return nil
 }
 

@@ -105,3 +105,61 @@ func countsOf(t *testing.T, out string) string {
 	slices.Sort(cs)
 	return strings.Join(cs, " ")
 }
+
+// TestScheduledSearchCLI: a search saved with --every runs at once over
+// its window and raises an alert (producer search) from the member's
+// events; the list shows its schedule and last run; --every 0 stops it;
+// schedule flags without a schedule are refused.
+func TestScheduledSearchCLI(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	s.AddTenant(t, "powys")
+	s.AddTenant(t, "ceredigion")
+	analyst := cmdEnv{url: s.URL, token: s.Token(t, "powys", "tenant-analyst")}
+	var in strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&in, `{"@timestamp":"%s","message":"failed logon","event":{"code":"4625"},"host":{"name":"dc1"},"user":{"name":"u%d"}}`+"\n", time.Now().UTC().Add(-time.Duration(i+1)*time.Minute).Format(time.RFC3339), i)
+	}
+	for _, ten := range []string{"powys", "ceredigion"} {
+		if code, _, errs := (cmdEnv{url: s.URL, token: s.Token(t, ten, "ingest")}).run(t, in.String(), "ingest"); code != 0 {
+			t.Fatalf("ingest: %q", errs)
+		}
+	}
+	if code, _, errs := analyst.run(t, "", "searches", "save", "--threshold", "2", "Spraying", "event.code:4625"); code != 2 || !strings.Contains(errs, "go with --every") {
+		t.Errorf("--threshold without --every: exit %d, %q", code, errs)
+	}
+	code, out, errs := analyst.run(t, "", "searches", "save", "--every", "10m", "--delay", "0s", "--threshold", "2", "--level", "high", "Spraying", "event.code:4625")
+	if code != 0 || !strings.Contains(out, "it runs every 10m for its member (events up to 0s old), raising a high alert at 2 or more") || !strings.Contains(out, "tarian alerts list --rule search:1") {
+		t.Fatalf("searches save --every: exit %d, %q, %q", code, out, errs)
+	}
+	var alerts []map[string]any
+	for deadline := time.Now().Add(30 * time.Second); len(alerts) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		code, out, errs = analyst.run(t, "", "alerts", "list", "--producer", "search", "--json")
+		if code != 0 {
+			t.Fatalf("alerts list: exit %d, %q", code, errs)
+		}
+		alerts = nil
+		for line := range strings.Lines(out) {
+			var a map[string]any
+			if err := json.Unmarshal([]byte(line), &a); err != nil {
+				t.Fatal(err)
+			}
+			alerts = append(alerts, a)
+		}
+	}
+	if len(alerts) != 1 || alerts[0]["rule_id"] != "search:1" || alerts[0]["title"] != "Spraying" || alerts[0]["level"] != "high" || alerts[0]["count"] != float64(3) {
+		t.Fatalf("the scheduled search's alerts: %v, want one high alert of 3 events", alerts)
+	}
+	code, out, _ = analyst.run(t, "", "searches", "list")
+	if code != 0 || !strings.Contains(out, "every 10m, >=2, high") || !strings.Contains(out, "3 found, 1 alerted") {
+		t.Errorf("searches list: %q, want the schedule and the last run", out)
+	}
+	if code, out, _ := (cmdEnv{url: s.URL, token: s.Token(t, "ceredigion", "tenant-analyst")}).run(t, "", "alerts", "list", "--producer", "search", "--json"); code != 0 || out != "" {
+		t.Errorf("another member's queue has the search's alert: %q", out)
+	}
+	if code, out, errs := analyst.run(t, "", "searches", "update", "1", "--every", "0"); code != 0 || !strings.Contains(out, "no longer runs on its own") {
+		t.Errorf("update --every 0: exit %d, %q, %q", code, out, errs)
+	}
+	if code, out, _ := analyst.run(t, "", "searches", "list", "--json"); code != 0 || strings.Contains(out, `"schedule"`) {
+		t.Errorf("after --every 0: %q", out)
+	}
+}

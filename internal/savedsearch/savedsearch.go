@@ -2,7 +2,8 @@
 // name, a LogsQL query and what it looks for. A search lives in a space:
 // the provider's (Provider: every provider analyst's, run across the
 // members the analyst chooses) or one member's (that member's people's,
-// which the provider's analysts see too).
+// which the provider's analysts see too). A search with a Schedule also
+// runs on its own and raises alerts (schedule.go, runner.go).
 package savedsearch
 
 import (
@@ -53,6 +54,22 @@ type Search struct {
 	Editor  string    `json:"editor,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Schedule, when set, runs the search on its own and raises alerts;
+	// LastRun is its last run's record (nil before the first).
+	Schedule *Schedule `json:"schedule,omitempty"`
+	LastRun  *Run      `json:"last_run,omitempty"`
+}
+
+// Request is what a save or a change of a search sends to the API
+// (POST and PUT /api/v1/searches): a change replaces every part, the
+// schedule included (none: the search no longer runs on its own).
+type Request struct {
+	// Tenant names the space: a member's ID, or "" for the caller's own.
+	Tenant      string    `json:"tenant"`
+	Name        string    `json:"name"`
+	Query       string    `json:"query"`
+	Description string    `json:"description"`
+	Schedule    *Schedule `json:"schedule"`
 }
 
 // NameKey is the form of a name that is unique in a space.
@@ -81,6 +98,8 @@ func (s Search) Validate() error {
 		return fmt.Errorf("%w: description: at most %d bytes", ErrInvalid, MaxDescription)
 	case !utf8.ValidString(s.Description):
 		return fmt.Errorf("%w: description: not UTF-8", ErrInvalid)
+	case s.Schedule != nil:
+		return s.Schedule.Defaults().Validate()
 	}
 	return nil
 }
@@ -105,10 +124,15 @@ type Store interface {
 	// AddSavedSearch stores s (its Space, Created and Updated set) and
 	// returns it with its ID; a name the space has is ErrExists.
 	AddSavedSearch(ctx context.Context, s Search) (Search, error)
-	// UpdateSavedSearch replaces the name, query, description, editor and
-	// updated time of space's search id with s's, returning it before and
-	// after; a name another search of the space has is ErrExists.
+	// UpdateSavedSearch replaces the name, query, description, schedule,
+	// editor and updated time of space's search id with s's, returning it
+	// before and after; a name another search of the space has is
+	// ErrExists. Its last run's record stays.
 	UpdateSavedSearch(ctx context.Context, space tenant.ID, id int64, s Search) (before, after Search, err error)
 	// RemoveSavedSearch deletes space's search id and returns it.
 	RemoveSavedSearch(ctx context.Context, space tenant.ID, id int64) (Search, error)
+	// ScheduledSearches lists every space's searches with a schedule.
+	ScheduledSearches(ctx context.Context) ([]Search, error)
+	// SavedSearchRan records search id's run (nothing if it has gone).
+	SavedSearchRan(ctx context.Context, id int64, run Run) error
 }

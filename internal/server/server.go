@@ -41,6 +41,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/poll"
 	"github.com/tarian-soc/tarian/internal/rawarchive"
+	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/stage"
 	"github.com/tarian-soc/tarian/internal/store"
 	"github.com/tarian-soc/tarian/internal/store/sqlstore"
@@ -83,6 +84,8 @@ type Server struct {
 	feed *feed.Hub
 	// alerts turns detections into the analysts' queue.
 	alerts *alert.Pipeline
+	// searches runs the scheduled saved searches.
+	searches *savedsearch.Runner
 	// cases is case management; its changes go to the live stream.
 	cases *incident.Service
 	// health counts every log source's events and alerts silence.
@@ -255,6 +258,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	s.registerGauges()
 	watchTenants(s.metrics, s.receivers, s.tenants)
 	s.engines = s.newReadiness()
+	s.searches = savedsearch.NewRunner(savedsearch.RunnerDeps{
+		Store: s.db, Events: s.events, Alerts: s.alerts, Members: s.tenantIDs, Stored: s.storedNow,
+		Log: log.With("component", "searches"),
+	})
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:       tenantStore{DB: s.db, srv: s},
 		Tokens:        s.db,
@@ -274,7 +281,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		CloudSources:  s.poll,
 		Sources:       healthSources{s}, // partitions.go
 		Notify:        s.notify,
-		SavedSearches: s.db,
+		SavedSearches: savedSearches{s.db, s.searches},
 		Feed:          s.feed,
 		Cases:         s.cases,
 		Intel:         s.intel,
@@ -290,6 +297,30 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 		Log:           log.With("component", "web"),
 	})
 	return s, nil
+}
+
+// savedSearches wakes the runner when a search is saved or changed with
+// a schedule, so that it runs at once (on this node; on another, at its
+// runner's next tick).
+type savedSearches struct {
+	*sqlstore.DB
+	runner *savedsearch.Runner
+}
+
+func (s savedSearches) AddSavedSearch(ctx context.Context, ss savedsearch.Search) (savedsearch.Search, error) {
+	out, err := s.DB.AddSavedSearch(ctx, ss)
+	if err == nil && out.Schedule != nil {
+		s.runner.Wake()
+	}
+	return out, err
+}
+
+func (s savedSearches) UpdateSavedSearch(ctx context.Context, space tenant.ID, id int64, ss savedsearch.Search) (before, after savedsearch.Search, err error) {
+	before, after, err = s.DB.UpdateSavedSearch(ctx, space, id, ss)
+	if err == nil && after.Schedule != nil {
+		s.runner.Wake()
+	}
+	return before, after, err
 }
 
 // tenantIDs lists every tenant (an intel retro-hunt's audience "all").
@@ -477,6 +508,10 @@ func (s *Server) Run(ctx context.Context) error {
 			wg.Wait()
 			return nil
 		})
+	})
+	// Scheduled searches run on one node at a time.
+	wg.Go(func() {
+		s.scheduled(cCtx, "searches", s.searches.Run)
 	})
 	// Retro-hunts run on one node at a time, from the queue in the state
 	// store.

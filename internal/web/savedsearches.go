@@ -13,10 +13,12 @@ import (
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
-// Saved searches: the hunts a team keeps to run again. Readers list a
-// space's; analysts and admins save, change and delete them. A member's
-// people use their member's space; provider roles use the provider's
-// (the default) or name a member's with tenant.
+// Saved searches: the hunts a team keeps to run again, and, with a
+// schedule, to run on their own and raise alerts. Readers list a space's
+// (with each scheduled search's last run); analysts and admins save,
+// change and delete them. A member's people use their member's space;
+// provider roles use the provider's (the default) or name a member's with
+// tenant.
 
 func (a *API) registerSavedSearches() {
 	a.route("GET /api/v1/searches", readers, a.getSavedSearches)
@@ -67,24 +69,16 @@ func (a *API) getSavedSearches(w http.ResponseWriter, r *http.Request, p auth.Pr
 	return nil
 }
 
-// savedSearchBody is what a save or change sends.
-type savedSearchBody struct {
-	Tenant      string `json:"tenant"`
-	Name        string `json:"name"`
-	Query       string `json:"query"`
-	Description string `json:"description"`
-}
-
 // readSavedSearch decodes the body and checks it: the text's limits, and
 // the query as the event store's parser reads it.
-func readSavedSearch(r *http.Request) (savedSearchBody, error) {
-	var b savedSearchBody
+func readSavedSearch(r *http.Request) (savedsearch.Request, error) {
+	var b savedsearch.Request
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxActionBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
 		return b, badRequest("JSON body: " + err.Error())
 	}
-	if err := (savedsearch.Search{Name: b.Name, Query: b.Query, Description: b.Description}).Validate(); err != nil {
+	if err := (savedsearch.Search{Name: b.Name, Query: b.Query, Description: b.Description, Schedule: b.Schedule}).Validate(); err != nil {
 		return b, err
 	}
 	if err := logsql.Check(b.Query); err != nil {
@@ -104,7 +98,7 @@ func (a *API) postSavedSearch(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	now := a.now().UTC()
 	s, err := a.d.SavedSearches.AddSavedSearch(r.Context(), savedsearch.Search{
-		Space: space, Name: b.Name, Query: b.Query, Description: b.Description, Author: p.TokenID, Created: now, Updated: now,
+		Space: space, Name: b.Name, Query: b.Query, Description: b.Description, Schedule: b.Schedule, Author: p.TokenID, Created: now, Updated: now,
 	})
 	if err != nil {
 		return err
@@ -142,7 +136,7 @@ func (a *API) putSavedSearch(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	before, after, err := a.d.SavedSearches.UpdateSavedSearch(r.Context(), space, id, savedsearch.Search{
-		Name: b.Name, Query: b.Query, Description: b.Description, Editor: p.TokenID, Updated: a.now().UTC(),
+		Name: b.Name, Query: b.Query, Description: b.Description, Schedule: b.Schedule, Editor: p.TokenID, Updated: a.now().UTC(),
 	})
 	if err != nil {
 		return err

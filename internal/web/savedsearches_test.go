@@ -118,3 +118,53 @@ func TestSavedSearches(t *testing.T) {
 		t.Errorf("tenant-a's audit chain has %v, want the save, the change and the deletion", actions)
 	}
 }
+
+// TestSavedSearchSchedule: a search saved with a schedule comes back with
+// its defaults filled, a bad schedule is refused with what is wrong, and
+// a change without one stops the search running on its own.
+func TestSavedSearchSchedule(t *testing.T) {
+	w := newCaseWorld(t)
+	analyst := w.tokens["a/tenant-analyst"]
+	type scheduleJSON struct {
+		Every, Delay string
+		Threshold    int
+		Level        string
+	}
+	type searchJSON struct {
+		ID       int64
+		Schedule *scheduleJSON
+	}
+	body := func(schedule any) []byte {
+		b, _ := json.Marshal(map[string]any{"name": "Spraying", "query": "event.code:4625 | stats by (user.name) count() as n | filter n:>20", "schedule": schedule})
+		return b
+	}
+	var s searchJSON
+	w.s.JSON(t, "POST", "/api/v1/searches", analyst, json.RawMessage(body(map[string]any{"every": "15m", "threshold": 1, "level": "high"})), &s)
+	if want := (scheduleJSON{Every: "15m", Delay: "5m", Threshold: 1, Level: "high"}); s.Schedule == nil || *s.Schedule != want {
+		t.Fatalf("saved schedule %+v, want %+v", s.Schedule, want)
+	}
+	for _, c := range []struct {
+		schedule map[string]any
+		want     string
+	}{
+		{map[string]any{"every": "10s"}, "schedule.every: from 1m to 168h"},
+		{map[string]any{"every": "soon"}, "not a duration"},
+		{map[string]any{"every": 15}, "a duration is a string"},
+		{map[string]any{"every": "1h", "level": "urgent"}, "schedule.level"},
+		{map[string]any{"every": "1h", "threshold": -1}, "schedule.threshold"},
+		{map[string]any{"every": "1h", "delay": "48h"}, "schedule.delay"},
+		{map[string]any{"every": "1h", "often": true}, "unknown field"},
+	} {
+		b, _ := json.Marshal(map[string]any{"name": "bad", "query": "*", "schedule": c.schedule})
+		if st, out := w.s.Do(t, "POST", "/api/v1/searches", analyst, b); st != 400 || !strings.Contains(string(out), c.want) {
+			t.Errorf("schedule %v: %d %s, want 400 with %q", c.schedule, st, out, c.want)
+		}
+	}
+	var changed searchJSON
+	w.s.JSON(t, "PUT", fmt.Sprintf("/api/v1/searches/%d", s.ID), analyst, json.RawMessage(body(nil)), &changed)
+	var out struct{ Searches []searchJSON }
+	w.s.JSON(t, "GET", "/api/v1/searches", analyst, nil, &out)
+	if changed.Schedule != nil || len(out.Searches) != 1 || out.Searches[0].Schedule != nil {
+		t.Errorf("after a change without a schedule: %+v, listed %+v", changed, out.Searches)
+	}
+}

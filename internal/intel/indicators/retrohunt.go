@@ -2,8 +2,6 @@ package indicators
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
-	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/intel"
 	"github.com/tarian-soc/tarian/internal/intel/match"
 	"github.com/tarian-soc/tarian/internal/logstore"
@@ -312,7 +309,7 @@ func (s *Service) search(ctx context.Context, t tenant.ID, is []intel.Indicator,
 		if len(hits) == 0 && len(matched) == 0 {
 			return nil
 		}
-		base := retroDetection(r)
+		base := alert.StoredDetection(r.Time, r.Fields)
 		found := s.detections(ctx, t, hits, base, alert.ProducerRetroHunt)
 		var foundKeys []string // the observable each detection's event holds
 		for _, d := range found {
@@ -397,40 +394,6 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// retroDetection is the part of a detection that comes from the stored
-// event: where it is, when it happened, its entities.
-func retroDetection(r logstore.Row) alert.Detection {
-	d := alert.Detection{EventTime: r.Time, Entities: alert.Entities(r.Fields)}
-	var seq, idx, hash, ingested string
-	for _, f := range r.Fields {
-		switch f.Name {
-		case event.FieldSeq:
-			seq = f.Value
-		case event.FieldIdx:
-			idx = f.Value
-		case event.FieldHash:
-			hash = f.Value
-		case event.FieldIngested:
-			ingested = f.Value
-		}
-	}
-	if seq != "" {
-		d.EventRef = seq + ":" + idx
-	}
-	if t, err := time.Parse(time.RFC3339Nano, ingested); err == nil {
-		d.Received = t
-	}
-	// The same hash as the real-time path's, so an event matched live and
-	// again by a retro-hunt counts once.
-	sub := "0"
-	if _, s, ok := strings.Cut(idx, "."); ok {
-		sub = s
-	}
-	sum := sha256.Sum256([]byte(hash + "/" + sub))
-	d.EventHash = hex.EncodeToString(sum[:16])
-	return d
 }
 
 // huntQuery is the LogsQL query for the events that may hold one of i's

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -30,22 +31,59 @@ CREATE TABLE saved_searches (
 	UNIQUE (tenant, name_key)
 );`
 
-const savedSearchCols = `id, tenant, name, query, description, author, editor, created, updated`
+// savedSearchSchedulesMigration (30) adds a search's schedule and its
+// last run's record (savedsearch.Schedule, savedsearch.Run), as JSON;
+// empty: not scheduled, never run.
+const savedSearchSchedulesMigration = `
+ALTER TABLE saved_searches ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+ALTER TABLE saved_searches ADD COLUMN last_run TEXT NOT NULL DEFAULT '';`
+
+const savedSearchCols = `id, tenant, name, query, description, author, editor, created, updated, schedule, last_run`
 
 func scanSavedSearch(s scanner) (savedsearch.Search, error) {
 	var out savedsearch.Search
-	var space string
+	var space, schedule, lastRun string
 	var created, updated int64
-	if err := s.Scan(&out.ID, &space, &out.Name, &out.Query, &out.Description, &out.Author, &out.Editor, &created, &updated); err != nil {
+	if err := s.Scan(&out.ID, &space, &out.Name, &out.Query, &out.Description, &out.Author, &out.Editor, &created, &updated, &schedule, &lastRun); err != nil {
 		return out, err
 	}
 	out.Space, out.Created, out.Updated = tenant.ID(space), fromNanos(created), fromNanos(updated)
+	if schedule != "" {
+		out.Schedule = new(savedsearch.Schedule)
+		if err := json.Unmarshal([]byte(schedule), out.Schedule); err != nil {
+			return out, fmt.Errorf("saved search %d's schedule: %w", out.ID, err)
+		}
+	}
+	if lastRun != "" {
+		out.LastRun = new(savedsearch.Run)
+		if err := json.Unmarshal([]byte(lastRun), out.LastRun); err != nil {
+			return out, fmt.Errorf("saved search %d's last run: %w", out.ID, err)
+		}
+	}
 	return out, nil
+}
+
+// scheduleJSON is a schedule as stored: its defaults filled, "" for none.
+func scheduleJSON(s *savedsearch.Schedule) (string, error) {
+	if s == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(s.Defaults())
+	return string(b), err
 }
 
 // SavedSearches lists space's saved searches by name.
 func (d *DB) SavedSearches(ctx context.Context, space tenant.ID) ([]savedsearch.Search, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+savedSearchCols+` FROM saved_searches WHERE tenant = ? ORDER BY name_key, id`, string(space))
+	return d.savedSearches(ctx, `WHERE tenant = ? ORDER BY name_key, id`, string(space))
+}
+
+// ScheduledSearches lists every space's scheduled searches.
+func (d *DB) ScheduledSearches(ctx context.Context) ([]savedsearch.Search, error) {
+	return d.savedSearches(ctx, `WHERE schedule <> '' ORDER BY id`)
+}
+
+func (d *DB) savedSearches(ctx context.Context, where string, args ...any) ([]savedsearch.Search, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+savedSearchCols+` FROM saved_searches `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list saved searches: %w", err)
 	}
@@ -70,9 +108,18 @@ func (d *DB) AddSavedSearch(ctx context.Context, s savedsearch.Search) (savedsea
 		return savedsearch.Search{}, err
 	}
 	s.Created, s.Updated = normTime(s.Created), normTime(s.Updated)
-	err := d.db.execScan(ctx, `INSERT INTO saved_searches (tenant, name, name_key, query, description, author, editor, created, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		[]any{string(s.Space), s.Name, savedsearch.NameKey(s.Name), s.Query, s.Description, s.Author, s.Editor, nanos(s.Created), nanos(s.Updated)}, &s.ID)
+	schedule, err := scheduleJSON(s.Schedule)
+	if err != nil {
+		return savedsearch.Search{}, fmt.Errorf("add saved search: %w", err)
+	}
+	if s.Schedule != nil {
+		sc := s.Schedule.Defaults()
+		s.Schedule = &sc
+	}
+	s.LastRun = nil
+	err = d.db.execScan(ctx, `INSERT INTO saved_searches (tenant, name, name_key, query, description, author, editor, created, updated, schedule)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{string(s.Space), s.Name, savedsearch.NameKey(s.Name), s.Query, s.Description, s.Author, s.Editor, nanos(s.Created), nanos(s.Updated), schedule}, &s.ID)
 	if isUnique(err) {
 		return savedsearch.Search{}, fmt.Errorf("%w: %q", savedsearch.ErrExists, s.Name)
 	}
@@ -99,10 +146,19 @@ func (d *DB) UpdateSavedSearch(ctx context.Context, space tenant.ID, id int64, s
 	if err != nil {
 		return before, after, fmt.Errorf("update saved search %d: %w", id, err)
 	}
+	schedule, err := scheduleJSON(s.Schedule)
+	if err != nil {
+		return before, after, fmt.Errorf("update saved search %d: %w", id, err)
+	}
 	after = before
 	after.Name, after.Query, after.Description, after.Editor, after.Updated = s.Name, s.Query, s.Description, s.Editor, normTime(s.Updated)
-	_, err = tx.ExecContext(ctx, `UPDATE saved_searches SET name = ?, name_key = ?, query = ?, description = ?, editor = ?, updated = ? WHERE id = ?`,
-		after.Name, savedsearch.NameKey(after.Name), after.Query, after.Description, after.Editor, nanos(after.Updated), id)
+	after.Schedule = nil
+	if s.Schedule != nil {
+		sc := s.Schedule.Defaults()
+		after.Schedule = &sc
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE saved_searches SET name = ?, name_key = ?, query = ?, description = ?, editor = ?, updated = ?, schedule = ? WHERE id = ?`,
+		after.Name, savedsearch.NameKey(after.Name), after.Query, after.Description, after.Editor, nanos(after.Updated), schedule, id)
 	if isUnique(err) {
 		return before, after, fmt.Errorf("%w: %q", savedsearch.ErrExists, s.Name)
 	}
@@ -125,4 +181,17 @@ func (d *DB) RemoveSavedSearch(ctx context.Context, space tenant.ID, id int64) (
 		return savedsearch.Search{}, fmt.Errorf("remove saved search %d: %w", id, err)
 	}
 	return s, nil
+}
+
+// SavedSearchRan records search id's last run.
+func (d *DB) SavedSearchRan(ctx context.Context, id int64, run savedsearch.Run) error {
+	run.At, run.Until = normTime(run.At), normTime(run.Until)
+	b, err := json.Marshal(run)
+	if err != nil {
+		return fmt.Errorf("record saved search %d's run: %w", id, err)
+	}
+	if _, err := d.db.ExecContext(ctx, `UPDATE saved_searches SET last_run = ? WHERE id = ?`, string(b), id); err != nil {
+		return fmt.Errorf("record saved search %d's run: %w", id, err)
+	}
+	return nil
 }

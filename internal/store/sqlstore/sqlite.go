@@ -158,30 +158,31 @@ CREATE TABLE tenant_placeholders (
 	5: `
 ALTER TABLE alerts ADD COLUMN host_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN user_name TEXT NOT NULL DEFAULT '';`,
-	6:  alertsMigration,             // alerts.go
-	7:  casesMigration,              // cases.go
-	8:  notifyMigration,             // notify.go
-	9:  usersMigration,              // users.go
-	10: auditMigration,              // audit.go
-	11: alertsCreatedMigration,      // alerts.go
-	12: ssoMigration,                // sso.go (OIDC)
-	13: intelMigration,              // intel.go
-	14: intelObjectsMigration,       // intelobjects.go
-	15: campaignsMigration,          // campaigns.go
-	16: advisoriesMigration,         // advisories.go
-	17: reportsMigration,            // reports.go (monthly reports mailed)
-	18: quotaMigration,              // quota.go (quota use, poll health)
-	19: retroHuntQueueMigration,     // intel.go (the retro-hunts to run)
-	20: alertMemoryMigration,        // alerts.go (counted events forgotten)
-	21: alertsRiskMigration,         // alerts.go (the queue by risk)
-	22: retroHuntQueueOnceMigration, // intel.go (one queued hunt per indicator)
-	23: secretKeyMigration,          // secretkey.go (every node's key the same)
-	24: campaignsClosedMigration,    // campaigns.go (closed by an analyst)
-	25: accountsMigration,           // users.go (names unique in any case; tokens die with their user)
-	26: alertsHistoryMigration,      // alerts.go (who changed an alert, when)
-	27: ingestKeysMigration,         // ingestkeys.go (Idempotency-Key answers)
-	28: alertsProducerMigration,     // alerts.go (the queue of one producer)
-	29: savedSearchesMigration,      // savedsearches.go (searches analysts save)
+	6:  alertsMigration,               // alerts.go
+	7:  casesMigration,                // cases.go
+	8:  notifyMigration,               // notify.go
+	9:  usersMigration,                // users.go
+	10: auditMigration,                // audit.go
+	11: alertsCreatedMigration,        // alerts.go
+	12: ssoMigration,                  // sso.go (OIDC)
+	13: intelMigration,                // intel.go
+	14: intelObjectsMigration,         // intelobjects.go
+	15: campaignsMigration,            // campaigns.go
+	16: advisoriesMigration,           // advisories.go
+	17: reportsMigration,              // reports.go (monthly reports mailed)
+	18: quotaMigration,                // quota.go (quota use, poll health)
+	19: retroHuntQueueMigration,       // intel.go (the retro-hunts to run)
+	20: alertMemoryMigration,          // alerts.go (counted events forgotten)
+	21: alertsRiskMigration,           // alerts.go (the queue by risk)
+	22: retroHuntQueueOnceMigration,   // intel.go (one queued hunt per indicator)
+	23: secretKeyMigration,            // secretkey.go (every node's key the same)
+	24: campaignsClosedMigration,      // campaigns.go (closed by an analyst)
+	25: accountsMigration,             // users.go (names unique in any case; tokens die with their user)
+	26: alertsHistoryMigration,        // alerts.go (who changed an alert, when)
+	27: ingestKeysMigration,           // ingestkeys.go (Idempotency-Key answers)
+	28: alertsProducerMigration,       // alerts.go (the queue of one producer)
+	29: savedSearchesMigration,        // savedsearches.go (searches analysts save)
+	30: savedSearchSchedulesMigration, // savedsearches.go (scheduled searches)
 }
 
 // migrate applies the migrations the database lacks, each in a write

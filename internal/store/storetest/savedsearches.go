@@ -105,4 +105,75 @@ func testSavedSearches(t *testing.T, s Store) {
 	if got := list("council-b"); len(got) != 1 || got[0].Name != "Alpha encoded PowerShell" {
 		t.Errorf("council-b's searches %v: its own, untouched", got)
 	}
+	testSearchSchedules(t, s, at)
+}
+
+// testSearchSchedules: a schedule is kept with its defaults filled,
+// changed or dropped by an update, listed across every space, and a run's
+// record is kept through updates.
+func testSearchSchedules(t *testing.T, s Store, at time.Time) {
+	ctx := context.Background()
+	hourly := &savedsearch.Schedule{Every: savedsearch.Duration(time.Hour), Level: "high"}
+	a, err := s.AddSavedSearch(ctx, savedsearch.Search{Space: "council-a", Name: "rdp from abroad", Query: "event.code:4624", Author: "ana", Created: at, Updated: at, Schedule: hourly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := savedsearch.Schedule{Every: savedsearch.Duration(time.Hour), Threshold: 1, Level: "high"}
+	if a.Schedule == nil || *a.Schedule != want {
+		t.Fatalf("added schedule %+v, want %+v (defaults filled)", a.Schedule, want)
+	}
+	p, err := s.AddSavedSearch(ctx, savedsearch.Search{Space: savedsearch.Provider, Name: "spray", Query: "event.code:4625", Author: "ana", Created: at, Updated: at,
+		Schedule: &savedsearch.Schedule{Every: savedsearch.Duration(15 * time.Minute), Delay: savedsearch.Duration(time.Minute), Threshold: 20, Level: "medium"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddSavedSearch(ctx, savedsearch.Search{Space: "council-b", Name: "bad", Query: "*", Created: at, Updated: at,
+		Schedule: &savedsearch.Schedule{Every: savedsearch.Duration(time.Second)}}); !errors.Is(err, savedsearch.ErrInvalid) {
+		t.Errorf("every second: %v, want ErrInvalid", err)
+	}
+	scheduled := func() []savedsearch.Search {
+		t.Helper()
+		got, err := s.ScheduledSearches(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if diff := cmp.Diff([]savedsearch.Search{a, p}, scheduled()); diff != "" {
+		t.Errorf("the scheduled searches of every space (-want +got):\n%s", diff)
+	}
+
+	run := savedsearch.Run{Until: at.Add(time.Hour), At: at.Add(time.Hour + 5*time.Minute), Found: 3, Members: 1}
+	if err := s.SavedSearchRan(ctx, a.ID, run); err != nil {
+		t.Fatal(err)
+	}
+	failed := savedsearch.Run{Until: at, At: at.Add(time.Minute), Error: "event store unavailable"}
+	if err := s.SavedSearchRan(ctx, p.ID, failed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavedSearchRan(ctx, 1<<40, run); err != nil {
+		t.Errorf("a run of a search that has gone: %v, want nothing done", err)
+	}
+	got := scheduled()
+	if len(got) != 2 || got[0].LastRun == nil || *got[0].LastRun != run || got[1].LastRun == nil || *got[1].LastRun != failed {
+		t.Fatalf("after the runs: %+v", got)
+	}
+
+	// An update replaces the schedule and keeps the run's record; without
+	// a schedule the search is no longer listed as scheduled.
+	_, after, err := s.UpdateSavedSearch(ctx, "council-a", a.ID, savedsearch.Search{Name: a.Name, Query: a.Query, Editor: "bo", Updated: at.Add(2 * time.Hour),
+		Schedule: &savedsearch.Schedule{Every: savedsearch.Duration(30 * time.Minute), Threshold: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = savedsearch.Schedule{Every: savedsearch.Duration(30 * time.Minute), Threshold: 5, Level: savedsearch.DefaultLevel}
+	if after.Schedule == nil || *after.Schedule != want || after.LastRun == nil || *after.LastRun != run {
+		t.Errorf("after a new schedule: %+v / %+v, want %+v and the run kept", after.Schedule, after.LastRun, want)
+	}
+	if _, after, err = s.UpdateSavedSearch(ctx, "council-a", a.ID, savedsearch.Search{Name: a.Name, Query: a.Query, Editor: "bo", Updated: at.Add(3 * time.Hour)}); err != nil || after.Schedule != nil {
+		t.Errorf("schedule dropped: %+v, %v", after.Schedule, err)
+	}
+	if got := scheduled(); len(got) != 1 || got[0].ID != p.ID {
+		t.Errorf("scheduled after one was dropped: %+v", got)
+	}
 }
