@@ -50,10 +50,16 @@ type RunnerDeps struct {
 	// held when it was called: a run then sees every event received
 	// before it, however far the indexer trailed.
 	Stored func(ctx context.Context) error
+	// Metrics, when set, counts the runs (tarian_search_runs_total) and
+	// the failed ones (tarian_search_failures_total).
+	Metrics Counter
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger
 }
+
+// Counter counts events by metric name.
+type Counter interface{ Inc(name string) }
 
 // Runner runs the scheduled searches when they are due.
 type Runner struct {
@@ -124,7 +130,9 @@ func (r *Runner) Check(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		r.count("tarian_search_runs_total")
 		if run.Error != "" {
+			r.count("tarian_search_failures_total")
 			r.d.Log.Warn("scheduled search failed; tried again later", "search", s.ID, "name", s.Name, "space", s.Space, "err", run.Error)
 		}
 		if err := r.d.Store.SavedSearchRan(ctx, s.ID, run); err != nil {
@@ -132,6 +140,12 @@ func (r *Runner) Check(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func (r *Runner) count(name string) {
+	if r.d.Metrics != nil {
+		r.d.Metrics.Inc(name)
+	}
 }
 
 // Due reports whether scheduled search s is to run at now: it never ran,
@@ -219,7 +233,7 @@ func (r *Runner) runFor(ctx context.Context, s Search, t tenant.ID, from, to, no
 	}
 	found := int64(len(ds))
 	if len(ds) == limit {
-		if n, err := r.count(ctx, q); err == nil {
+		if n, err := r.rows(ctx, q); err == nil {
 			found = max(found, n)
 		}
 	}
@@ -232,8 +246,8 @@ func (r *Runner) runFor(ctx context.Context, s Search, t tenant.ID, from, to, no
 	return found, true, nil
 }
 
-// count counts the rows of q beyond its limit.
-func (r *Runner) count(ctx context.Context, q logstore.Query) (int64, error) {
+// rows counts the rows of q beyond its limit.
+func (r *Runner) rows(ctx context.Context, q logstore.Query) (int64, error) {
 	q.LogsQL += " | stats count() as hits"
 	q.Limit = 0
 	var n int64

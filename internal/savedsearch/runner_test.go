@@ -30,7 +30,11 @@ type world struct {
 	seq    int
 	// fail, when set, is what the event store answers.
 	fail error
+	// counts are the runner's metrics.
+	counts map[string]int
 }
+
+func (w *world) Inc(name string) { w.counts[name]++ }
 
 type numbers struct{ db *sqlstore.DB }
 
@@ -66,14 +70,14 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { events.Close() })
-	w := &world{db: db, events: events, now: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+	w := &world{db: db, events: events, now: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), counts: map[string]int{}}
 	clock := func() time.Time { return w.now }
 	pipe, err := alert.NewPipeline(ctx, alert.DefaultConfig(), alert.Deps{Store: db, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.runner = savedsearch.NewRunner(savedsearch.RunnerDeps{
-		Store: db, Events: w, Alerts: pipe, Log: log, Now: clock,
+		Store: db, Events: w, Alerts: pipe, Log: log, Now: clock, Metrics: w,
 		Members: func(ctx context.Context) ([]tenant.ID, error) { return []tenant.ID{"council-a", "council-b"}, nil },
 	})
 	return w
@@ -259,6 +263,9 @@ func TestRunnerFailureRetriesTheWindow(t *testing.T) {
 	}
 	if as := w.alerts(t, "council-a"); len(as) != 1 {
 		t.Errorf("alerts after the retry: %+v", as)
+	}
+	if w.counts["tarian_search_runs_total"] != 3 || w.counts["tarian_search_failures_total"] != 1 {
+		t.Errorf("metrics %v: want 3 runs, 1 failed", w.counts)
 	}
 }
 

@@ -260,7 +260,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	s.engines = s.newReadiness()
 	s.searches = savedsearch.NewRunner(savedsearch.RunnerDeps{
 		Store: s.db, Events: s.events, Alerts: s.alerts, Members: s.tenantIDs, Stored: s.storedNow,
-		Log: log.With("component", "searches"),
+		Metrics: s.metrics, Log: log.With("component", "searches"),
 	})
 	s.api = web.New(cfg.API, web.Deps{
 		Tenants:       tenantStore{DB: s.db, srv: s},
