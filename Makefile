@@ -57,11 +57,11 @@ race:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 # The end-to-end tests of tenants, isolation, restarts, alerts, cases,
-# intel and accounts again, each server on external engines started by the
-# tests (NATS JetStream, VictoriaLogs, PostgreSQL), as a scale-out
-# deployment runs them (docs/scaling.md). The race target ran them on the
-# embedded engines, and TestCluster on a cluster of each.
-E2E_EXTERNAL := TestTenantIsolation|TestRestart|TestAlertQueue|TestCaseEscalation|TestIntelEndToEnd|TestIntelImportExport|TestAccountsCLI|TestMFACLI
+# intel, accounts and scheduled searches again, each server on external
+# engines started by the tests (NATS JetStream, VictoriaLogs, PostgreSQL),
+# as a scale-out deployment runs them (docs/scaling.md). The race target
+# ran them on the embedded engines, and TestCluster on a cluster of each.
+E2E_EXTERNAL := TestTenantIsolation|TestRestart|TestAlertQueue|TestCaseEscalation|TestIntelEndToEnd|TestIntelImportExport|TestAccountsCLI|TestMFACLI|TestScheduledSearch
 e2e-external:
 	TARIAN_E2E_ENGINES=external $(GO) test -count=1 -timeout 20m -run '$(E2E_EXTERNAL)' ./internal/e2e
 

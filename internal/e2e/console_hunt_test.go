@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -17,11 +18,15 @@ import (
 // and confidence; an unknown address, which it adds), gets the server's
 // message for a bad query and a clear empty result, and sees the page in
 // Welsh. It saves searches for the team (a name taken refused), runs one
-// and deletes another. A member viewer then sees its own member's events
-// only, even with another member named in the URL, and cannot add
-// indicators or save searches.
-// Afterwards the server holds the indicator the browser added and the
-// provider's audited searches include the facet's query.
+// and deletes another. The one it keeps it schedules as it saves it: its
+// first run finds the login 3 h old and raises an alert, which the queue
+// shows under "Raised by: Scheduled search" and whose detail leads back
+// to the hunt; it then changes the schedule and stops it. A member viewer
+// then sees its own member's events only, even with another member named
+// in the URL, and cannot add indicators or save searches.
+// Afterwards the server holds the indicator the browser added, the saved
+// search no longer scheduled (its last run kept), the one alert its run
+// raised, and the provider's audited searches include the facet's query.
 func TestConsoleHunt(t *testing.T) {
 	consoleBrowser(t)
 	dir := t.TempDir()
@@ -127,16 +132,47 @@ func TestConsoleHunt(t *testing.T) {
 		t.Errorf("the indicator the browser added: %+v", got)
 	}
 
-	// The saved search the browser left: the provider's, by the analyst.
+	// The saved search the browser left: the provider's, by the analyst,
+	// its schedule stopped and its runs' record kept.
 	st, _, b = s.do("GET", "/api/v1/searches", adminToken, nil)
 	var saved struct {
-		Searches []struct{ Tenant, Name, Query, Author string }
+		Searches []struct {
+			ID                          int64
+			Tenant, Name, Query, Author string
+			Schedule                    json.RawMessage
+			LastRun                     *struct{ Found, Members int } `json:"last_run"`
+		}
 	}
 	if err := json.Unmarshal(b, &saved); st != 200 || err != nil || len(saved.Searches) != 1 {
 		t.Fatalf("GET /api/v1/searches: %d %s, want the one search the browser kept", st, b)
 	}
-	if sv := saved.Searches[0]; sv.Tenant != "*" || sv.Name != "Logins from 203.0.113.7" || sv.Query != `"203.0.113.7"` || sv.Author != "user:"+user {
+	sv := saved.Searches[0]
+	if sv.Tenant != "*" || sv.Name != "Logins from 203.0.113.7" || sv.Query != `"203.0.113.7"` || sv.Author != "user:"+user {
 		t.Errorf("the saved search: %+v", sv)
+	}
+	if sv.Schedule != nil || sv.LastRun == nil {
+		t.Errorf("the saved search after the browser stopped its schedule: %s, want no schedule and a last run", b)
+	}
+
+	// Its first run's alert: gwynedd's, the login's, at the level the
+	// browser chose; none for powys, whose events do not match.
+	st, _, b = s.do("GET", "/api/v1/alerts?tenant=*&producer=search", adminToken, nil)
+	var raised struct {
+		Alerts []struct {
+			Tenant   string `json:"tenant"`
+			Producer string `json:"producer"`
+			RuleID   string `json:"rule_id"`
+			Title    string `json:"title"`
+			Level    string `json:"level"`
+			Count    int    `json:"count"`
+		} `json:"alerts"`
+	}
+	if err := json.Unmarshal(b, &raised); st != 200 || err != nil || len(raised.Alerts) != 1 {
+		t.Fatalf("GET /api/v1/alerts?producer=search: %d %s, want the one alert the scheduled search raised", st, b)
+	}
+	want := fmt.Sprintf("search:%d", sv.ID)
+	if a := raised.Alerts[0]; a.Tenant != "gwynedd" || a.Producer != "search" || a.RuleID != want || a.Title != sv.Name || a.Level != "high" || a.Count != 1 {
+		t.Errorf("the scheduled search's alert: %+v, want gwynedd's, rule %s, high, one event", a, want)
 	}
 
 	// The provider analyst's searches are audited, the facet's among them.

@@ -5,6 +5,12 @@
 // ago), adds the indicator evil.example.net (TLP:AMBER, confidence 80)
 // and two users.
 //
+// A saved search is scheduled as it is saved ("203.0.113.7", every 24
+// hours: its first run searches the day up to 5 minutes ago and finds the
+// 3 h old login); its alert is found in the queue by "Raised by", its
+// detail leads back to the hunt, and its schedule is changed, then
+// stopped.
+//
 // Environment: TARIAN_URL, HUNT_USER and HUNT_PASSWORD (a provider
 // analyst), MEMBER_USER and MEMBER_PASSWORD (a gwynedd viewer),
 // INDICATOR_ID (the evil.example.net indicator), CHROMIUM, SCREENSHOTS.
@@ -220,11 +226,31 @@ try {
   await saved.getByLabel('Name').fill('ws1 ACTIVITY');
   await saved.getByRole('button', { name: 'Save this query' }).click();
   await saved.getByRole('alert').filter({ hasText: 'There is already a saved search called “ws1 ACTIVITY”.' }).waitFor();
+  // The second is scheduled as it is saved: every 24 hours, from one
+  // result, at High. It runs at once, over the day up to 5 minutes ago.
   await page.getByLabel('LogsQL query').fill('"203.0.113.7"');
-  await saved.getByLabel('Name').fill('Logins from 203.0.113.7');
-  await saved.getByLabel('What it looks for (optional)').fill('');
-  await saved.getByRole('button', { name: 'Save this query' }).click();
-  await saved.getByRole('status').filter({ hasText: 'Saved “Logins from 203.0.113.7”.' }).waitFor();
+  const saveForm = saved.getByRole('form', { name: 'Save this query' });
+  await saveForm.getByLabel('Name').fill('Logins from 203.0.113.7');
+  await saveForm.getByLabel('What it looks for (optional)').fill('');
+  check(await saveForm.getByLabel('Every').count() === 0, 'no schedule fields until asked for');
+  await saveForm.getByLabel('Run on its own and alert').check();
+  check((await saveForm.getByLabel('Every').inputValue()) === '15m' && (await saveForm.getByLabel('Threshold (results)').inputValue()) === '1' &&
+    (await saveForm.getByLabel('Alert severity').inputValue()) === 'medium', 'a new schedule: every 15 min, from 1 result, medium');
+  check(JSON.stringify(await saveForm.getByLabel('Every').locator('option').allInnerTexts()) === JSON.stringify(['5 min', '15 min', '1 hour', '6 hours', '24 hours']), 'the intervals offered');
+  await saveForm.getByLabel('Every').selectOption('24h');
+  await saveForm.getByLabel('Alert severity').selectOption('high');
+  await saveForm.getByLabel('Threshold (results)').fill('0');
+  check(await saveForm.getByRole('button', { name: 'Save this query' }).isDisabled(), 'a threshold of 0 is not sent');
+  await saveForm.getByLabel('Threshold (results)').fill('1');
+  await saveForm.getByRole('button', { name: 'Save this query' }).click();
+  await saved.getByRole('status').filter({ hasText: 'Saved “Logins from 203.0.113.7”: it now runs on its own.' }).waitFor();
+  check(!(await saveForm.getByLabel('Run on its own and alert').isChecked()) && (await saveForm.getByLabel('Every').count()) === 0, 'the save form is reset');
+  const logins = saved.locator('li').filter({ hasText: 'Logins from 203.0.113.7' });
+  await logins.getByTestId('search-schedule').filter({ hasText: 'Runs every 24 hours · alerts at 1 or more · High' }).waitFor();
+  // The panel reloads itself until the first run is recorded.
+  await logins.getByTestId('search-run').filter({ hasText: /^Last run .+: 1 found, alerted 1 member$/ }).waitFor({ timeout: 25000 });
+  check((await saved.locator('li').filter({ hasText: 'WS1 activity' }).getByTestId('search-schedule').count()) === 0, 'a search not scheduled shows no schedule');
+  log(`scheduled search: ${await logins.getByTestId('search-schedule').innerText()}`);
   await hunt(page, '*');
   await settled(page, 5, 'every event before the saved search');
   await saved.getByRole('button', { name: 'Run WS1 activity' }).click();
@@ -237,6 +263,18 @@ try {
   check(/^tarian-hunt-.*\.csv$/.test(csvFile.suggestedFilename()), `the file's name: ${csvFile.suggestedFilename()}`);
   check(csv.length === 3 && csv[0].startsWith('@timestamp,tenant,') && csv[0].includes(',host.name,') && csv.slice(1).every((l) => l.includes(',gwynedd,') && l.includes('WS1')), `the CSV:\n${csv.join('\n')}`);
   check(csv.some((l) => l.includes(`"'=HYPERLINK(""http://evil.example.net/x"",""open"")"`)), `a formula in an event is not one in the CSV:\n${csv.join('\n')}`);
+  // A search not scheduled: its schedule form has a new schedule's
+  // defaults, takes the focus, and Cancel closes it.
+  await saved.getByRole('button', { name: 'Schedule WS1 activity', exact: true }).click();
+  const ws1Form = saved.getByRole('form', { name: 'Schedule of WS1 activity' });
+  check((await ws1Form.getByLabel('Every').inputValue()) === '15m' && (await ws1Form.getByLabel('Threshold (results)').inputValue()) === '1' &&
+    (await ws1Form.getByLabel('Alert severity').inputValue()) === 'medium', 'the schedule form has the defaults');
+  check(await ws1Form.getByLabel('Every').evaluate((el) => el === document.activeElement), 'the schedule form has the focus');
+  await shot(page, 'hunt-schedule');
+  await axe(page, 'hunt (schedule form open)');
+  await ws1Form.getByRole('button', { name: 'Cancel' }).click();
+  await ws1Form.waitFor({ state: 'detached' });
+  check(await saved.getByRole('button', { name: 'Schedule WS1 activity', exact: true }).evaluate((el) => el === document.activeElement), 'Cancel gives the focus back');
   await saved.getByRole('button', { name: 'Delete WS1 activity' }).click();
   const confirmDelete = page.getByTestId('search-delete-confirm');
   await confirmDelete.getByText('Delete the saved search “WS1 activity” for everyone who uses it?').waitFor();
@@ -245,6 +283,56 @@ try {
   await saved.locator('li').filter({ hasText: 'WS1 activity' }).waitFor({ state: 'detached' });
   check((await saved.locator('li').count()) === 1, 'one saved search left');
   log('saved searches: saved, refused twice, run, deleted');
+
+  // The scheduled search's alert, in the queue raised by scheduled
+  // searches: gwynedd's (its login), titled by the search.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+  await page.waitForURL('**/alerts**');
+  await page.getByLabel('Raised by').selectOption({ label: 'Scheduled search' });
+  await page.waitForURL((u) => u.pathname === '/alerts' && u.searchParams.get('producer') === 'search');
+  const searchAlerts = page.locator('table.queue tbody tr');
+  await searchAlerts.filter({ hasText: 'Logins from 203.0.113.7' }).waitFor();
+  check((await searchAlerts.count()) === 1, `one alert raised by a scheduled search: ${await searchAlerts.allInnerTexts()}`);
+  const alertRow = await searchAlerts.first().innerText();
+  check(alertRow.includes('High') && alertRow.includes('Tenant gwynedd') && /search:\d+/.test(alertRow) && alertRow.includes('WS2'), `the search's alert: ${alertRow}`);
+  await searchAlerts.first().getByRole('link', { name: 'Logins from 203.0.113.7' }).click();
+  await page.getByRole('heading', { name: 'Logins from 203.0.113.7', level: 1 }).waitFor();
+  check((await page.locator('section[aria-labelledby="rule-title"]').innerText()).includes('Scheduled search'), 'the detail says a scheduled search raised it');
+  // Its saved search, hunted in its member around its event (3 h ago).
+  const back = page.getByRole('link', { name: 'Open the saved search in Hunt' });
+  await back.waitFor();
+  await shot(page, 'hunt-search-alert');
+  const backURL = new URL(await back.getAttribute('href'), base);
+  const [from, to] = [Date.parse(backURL.searchParams.get('from') ?? ''), Date.parse(backURL.searchParams.get('to') ?? '')];
+  // An hour before the event (ingested 3 h before the test began) to a
+  // minute after it.
+  const hourBefore = Date.now() - 4 * 3600e3;
+  check(backURL.pathname === '/hunt' && backURL.searchParams.get('q') === '"203.0.113.7"' && backURL.searchParams.get('tenant') === 'gwynedd' &&
+    from <= hourBefore && from > hourBefore - 600e3 && to - from === 3660e3, `the hunt of the saved search: ${backURL}`);
+  await back.click();
+  await page.waitForURL((u) => u.pathname === '/hunt');
+  await settled(page, 1, 'the saved search from its alert');
+  check((await tenants(page)).every((x) => x === 'gwynedd') && (await page.getByLabel('LogsQL query').inputValue()) === '"203.0.113.7"', 'the alert\'s search, in its member');
+  log('the search\'s alert: in the queue by "Raised by", back to its hunt');
+
+  // Its schedule changed: the form has the schedule as it is.
+  await saved.getByRole('button', { name: 'Change schedule of Logins from 203.0.113.7' }).click();
+  const loginsForm = saved.getByRole('form', { name: 'Schedule of Logins from 203.0.113.7' });
+  check((await loginsForm.getByLabel('Every').inputValue()) === '24h' && (await loginsForm.getByLabel('Threshold (results)').inputValue()) === '1' &&
+    (await loginsForm.getByLabel('Alert severity').inputValue()) === 'high', 'the schedule form has the schedule');
+  await loginsForm.getByLabel('Every').selectOption('6h');
+  await loginsForm.getByLabel('Threshold (results)').fill('3');
+  await loginsForm.getByLabel('Alert severity').selectOption('critical');
+  await loginsForm.getByRole('button', { name: 'Save schedule of Logins from 203.0.113.7' }).click();
+  await saved.getByRole('status').filter({ hasText: 'Scheduled “Logins from 203.0.113.7”.' }).waitFor();
+  await loginsForm.waitFor({ state: 'detached' });
+  check(await saved.getByRole('button', { name: 'Change schedule of Logins from 203.0.113.7' }).evaluate((el) => el === document.activeElement), 'the focus is back on Change schedule');
+  await logins.getByTestId('search-schedule').filter({ hasText: 'Runs every 6 hours · alerts at 3 or more · Critical' }).waitFor();
+  check((await logins.locator('code').innerText()) === '"203.0.113.7"', 'the query is kept');
+  log('schedule changed');
+  // Back to every member's last 24 hours, from the alert's range and member.
+  await page.getByLabel('Time range').selectOption('24h');
+  await page.getByLabel('Member').selectOption('*');
 
   // A stats pipe: its rows as a table of their columns, one per group and
   // member, and no histogram.
@@ -283,7 +371,11 @@ try {
   for (const w of ['Amser', 'Aelod', 'Gwesteiwr', 'Defnyddiwr', 'Cod digwyddiad', 'Crynodeb']) check(heads.includes(w), `Welsh column ${w} in ${heads}`);
   check((await page.locator('[data-testid="hunt-status"]').innerText()).includes('Digwyddiadau yn y cyfnod amser: 5.'), 'Welsh total');
   const body = await page.locator('main').innerText();
-  for (const en of ['Run', 'Results', 'Fields', 'Time range', 'Recent queries', 'Host', 'Summary', 'Pivot', 'Filter', 'Events', 'Member', 'Look up', 'Add indicator', 'Show the raw record', 'Loading']) {
+  const schedule = await page.locator('[data-testid="hunt-saved"] [data-testid="search-schedule"]').innerText();
+  check(schedule.includes('Yn rhedeg bob 6 awr · rhybudd ar 3 neu fwy · Critigol') && schedule.includes('Rhedodd ddiwethaf'), `the schedule in Welsh: ${schedule}`);
+  await page.getByRole('button', { name: 'Newid amserlen Logins from 203.0.113.7' }).waitFor();
+  await page.getByRole('button', { name: 'Atal amserlen Logins from 203.0.113.7' }).waitFor();
+  for (const en of ['Run', 'Runs', 'Results', 'Fields', 'Time range', 'Recent queries', 'Host', 'Summary', 'Pivot', 'Filter', 'Events', 'Member', 'Look up', 'Add indicator', 'Show the raw record', 'Loading', 'Last run', 'Schedule', 'alerted', 'found']) {
     check(!new RegExp(`\\b${en}\\b`).test(body), `no English "${en}" left in Welsh:\n${body}`);
   }
   await shot(page, 'hunt-cy');
@@ -291,6 +383,14 @@ try {
   await page.getByLabel('Iaith').selectOption('en');
   await page.getByRole('heading', { name: 'Hunt', level: 1 }).waitFor();
   log('Welsh');
+
+  // The schedule stopped: the search stays, no longer scheduled.
+  await saved.getByRole('button', { name: 'Stop schedule of Logins from 203.0.113.7' }).click();
+  await saved.getByRole('status').filter({ hasText: '“Logins from 203.0.113.7” no longer runs on its own.' }).waitFor();
+  await logins.getByTestId('search-schedule').waitFor({ state: 'detached' });
+  check(await saved.getByRole('button', { name: 'Schedule Logins from 203.0.113.7', exact: true }).evaluate((el) => el === document.activeElement), 'the focus is on the search\'s Schedule… button');
+  check((await saved.getByRole('button', { name: /Stop schedule/ }).count()) === 0, 'nothing left to stop');
+  log('schedule stopped');
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('heading', { name: 'Log in' }).waitFor();
 
