@@ -61,9 +61,9 @@ Client (TARIAN_URL, default http://127.0.0.1:8080; TARIAN_TOKEN):
   tarian ingest [FILE...]                 NDJSON; stdin when no file; TARIAN_TOKEN = an ingest token
   tarian search [--tenant ID|*] [--from T] [--to T] [--limit N] [--json|--raw|--csv] QUERY|--saved NAME
   tarian searches list [--tenant ID] [--json]   the team's saved searches (provider roles: their own; --tenant: a member's)
-  tarian searches save [--tenant ID] [--description TEXT] [--every D [--delay D] [--threshold N] [--level L]] NAME QUERY
+  tarian searches save [--tenant ID] [--description TEXT] [--every D [--delay D] [--threshold N] [--level L] [--tags T,...]] NAME QUERY
                                           QUERY - reads stdin; --every: it runs on its own and raises alerts (producer search)
-  tarian searches update ID [--tenant ID] [--name N] [--query Q] [--description TEXT] [--every D|0] [--delay D] [--threshold N] [--level L]
+  tarian searches update ID [--tenant ID] [--name N] [--query Q] [--description TEXT] [--every D|0] [--delay D] [--threshold N] [--level L] [--tags T,...]
   tarian searches delete ID [--tenant ID]
   tarian deadletters [--tenant ID] [--limit N] [--json]
   tarian alerts list [--tenant ID|*] [--status S] [--severity L] [--rule ID] [--assignee U] [--producer P] [--incident N] [--sort newest|risk|sla] [--limit N] [--cursor C] [--json]

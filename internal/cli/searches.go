@@ -36,8 +36,8 @@ const spaceHelp = "the member whose searches (a member's people: their own; prov
 
 // scheduleFlags are the flags that schedule a search.
 type scheduleFlags struct {
-	every, delay, level *string
-	threshold           *int
+	every, delay, level, tags *string
+	threshold                 *int
 }
 
 func addScheduleFlags(fs *flag.FlagSet, update bool) scheduleFlags {
@@ -50,6 +50,7 @@ func addScheduleFlags(fs *flag.FlagSet, update bool) scheduleFlags {
 		delay:     fs.String("delay", "", fmt.Sprintf("with --every: search up to this long before each run, for late events (default %s)", savedsearch.Duration(savedsearch.DefaultDelay))),
 		threshold: fs.Int("threshold", 0, fmt.Sprintf("with --every: alert when at least this many events (result rows) match in a run (default %d)", savedsearch.DefaultThreshold)),
 		level:     fs.String("level", "", "with --every: the alerts' level ("+alert.Levels+"; default "+savedsearch.DefaultLevel+")"),
+		tags:      fs.String("tags", "", "with --every: the alerts' tags, comma-separated, as a Sigma rule's (attack.t1110.003,attack.credential-access)"),
 	}
 }
 
@@ -62,8 +63,8 @@ func (f scheduleFlags) apply(sc *savedsearch.Schedule, set map[string]bool) (*sa
 			return nil, usageError("--every: " + err.Error())
 		}
 		if every == 0 {
-			if set["delay"] || set["threshold"] || set["level"] {
-				return nil, usageError("--every 0 stops the schedule: --delay, --threshold and --level go with a schedule")
+			if set["delay"] || set["threshold"] || set["level"] || set["tags"] {
+				return nil, usageError("--every 0 stops the schedule: --delay, --threshold, --level and --tags go with a schedule")
 			}
 			return nil, nil
 		}
@@ -73,8 +74,8 @@ func (f scheduleFlags) apply(sc *savedsearch.Schedule, set map[string]bool) (*sa
 		sc.Every = every
 	}
 	if sc == nil {
-		if set["delay"] || set["threshold"] || set["level"] {
-			return nil, usageError("--delay, --threshold and --level go with --every (the search is not scheduled)")
+		if set["delay"] || set["threshold"] || set["level"] || set["tags"] {
+			return nil, usageError("--delay, --threshold, --level and --tags go with --every (the search is not scheduled)")
 		}
 		return nil, nil
 	}
@@ -90,6 +91,14 @@ func (f scheduleFlags) apply(sc *savedsearch.Schedule, set map[string]bool) (*sa
 	}
 	if set["level"] {
 		sc.Level = *f.level
+	}
+	if set["tags"] {
+		sc.Tags = nil
+		for tag := range strings.SplitSeq(*f.tags, ",") {
+			if tag = strings.TrimSpace(tag); tag != "" {
+				sc.Tags = append(sc.Tags, tag)
+			}
+		}
 	}
 	return sc, nil
 }
@@ -250,7 +259,7 @@ func searchesUpdate(ctx context.Context, args []string, env Env) error {
 	}
 	set := flagsSet(fs)
 	if len(set) == 0 || len(set) == 1 && set["tenant"] {
-		return usageError("searches update: nothing to change (--name, --query, --description, --every, --delay, --threshold, --level)")
+		return usageError("searches update: nothing to change (--name, --query, --description, --every, --delay, --threshold, --level, --tags)")
 	}
 	c, err := newClient(env)
 	if err != nil {

@@ -127,7 +127,7 @@ func TestScheduledSearchCLI(t *testing.T) {
 	if code, _, errs := analyst.run(t, "", "searches", "save", "--threshold", "2", "Spraying", "event.code:4625"); code != 2 || !strings.Contains(errs, "go with --every") {
 		t.Errorf("--threshold without --every: exit %d, %q", code, errs)
 	}
-	code, out, errs := analyst.run(t, "", "searches", "save", "--every", "10m", "--delay", "0s", "--threshold", "2", "--level", "high", "Spraying", "event.code:4625")
+	code, out, errs := analyst.run(t, "", "searches", "save", "--every", "10m", "--delay", "0s", "--threshold", "2", "--level", "high", "--tags", "attack.t1110, attack.credential-access", "Spraying", "event.code:4625")
 	if code != 0 || !strings.Contains(out, "it runs every 10m for its member (events up to 0s old), raising a high alert at 2 or more") || !strings.Contains(out, "tarian alerts list --rule search:1") {
 		t.Fatalf("searches save --every: exit %d, %q, %q", code, out, errs)
 	}
@@ -146,8 +146,8 @@ func TestScheduledSearchCLI(t *testing.T) {
 			alerts = append(alerts, a)
 		}
 	}
-	if len(alerts) != 1 || alerts[0]["rule_id"] != "search:1" || alerts[0]["title"] != "Spraying" || alerts[0]["level"] != "high" || alerts[0]["count"] != float64(3) {
-		t.Fatalf("the scheduled search's alerts: %v, want one high alert of 3 events", alerts)
+	if len(alerts) != 1 || alerts[0]["rule_id"] != "search:1" || alerts[0]["title"] != "Spraying" || alerts[0]["level"] != "high" || alerts[0]["count"] != float64(3) || fmt.Sprint(alerts[0]["tags"]) != "[attack.t1110 attack.credential-access]" {
+		t.Fatalf("the scheduled search's alerts: %v, want one high alert of 3 events, with its tags", alerts)
 	}
 	code, out, _ = analyst.run(t, "", "searches", "list")
 	if code != 0 || !strings.Contains(out, "every 10m, >=2, high") || !strings.Contains(out, "3 found, 1 alerted") {

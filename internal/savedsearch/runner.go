@@ -292,6 +292,7 @@ func detection(s Search, t tenant.ID, row logstore.Row, from, to, now time.Time)
 	d.RuleID = RuleID(s.ID)
 	d.Title = s.Name
 	d.Level = sc.Level
+	d.Tags = sc.Tags
 	if d.Fields == nil {
 		d.Fields = queryFields(s.Query, row.Fields)
 	}

@@ -162,7 +162,7 @@ func every(d time.Duration) savedsearch.Duration { return savedsearch.Duration(d
 func TestRunnerAlertsOnAWindowOnce(t *testing.T) {
 	w := newWorld(t)
 	s := w.save(t, savedsearch.Search{Space: "council-a", Name: "Logon failures on ws-1", Query: "event.code:4625 host.name:ws-1",
-		Schedule: &savedsearch.Schedule{Every: every(time.Hour), Delay: every(5 * time.Minute), Threshold: 2, Level: "high"}})
+		Schedule: &savedsearch.Schedule{Every: every(time.Hour), Delay: every(5 * time.Minute), Threshold: 2, Level: "high", Tags: []string{"attack.t1110", "attack.credential-access"}}})
 	// The first window is [10:55, 11:55).
 	w.logon(t, "council-a", w.now.Add(-2*time.Hour), "ws-1", "old")   // before it
 	w.logon(t, "council-a", w.now.Add(-50*time.Minute), "ws-1", "bo") // in it
@@ -179,6 +179,9 @@ func TestRunnerAlertsOnAWindowOnce(t *testing.T) {
 	a := as[0]
 	if a.RuleID != savedsearch.RuleID(s.ID) || a.Title != s.Name || a.Level != "high" || a.Count != 2 || len(a.Evidence) != 2 {
 		t.Errorf("alert %+v: want rule %s, title %q, level high, 2 events", a, savedsearch.RuleID(s.ID), s.Name)
+	}
+	if !slices.Equal(a.Tags, []string{"attack.t1110", "attack.credential-access"}) {
+		t.Errorf("tags %v: want the schedule's", a.Tags)
 	}
 	if !slices.Contains(a.Entities, alert.Entity{Type: alert.EntityHost, Value: "ws-1"}) {
 		t.Errorf("entities %v: want host ws-1", a.Entities)

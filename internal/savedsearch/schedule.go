@@ -21,6 +21,9 @@ type Schedule struct {
 	Delay     Duration `json:"delay"`
 	Threshold int      `json:"threshold"`
 	Level     string   `json:"level"`
+	// Tags go on the alerts as a Sigma rule's do: ATT&CK techniques as
+	// attack.t1110.003, tactics as attack.credential-access.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // Schedule limits and defaults.
@@ -32,6 +35,8 @@ const (
 	DefaultThreshold = 1
 	MaxThreshold     = 10000
 	DefaultLevel     = "medium"
+	MaxTags          = 20
+	MaxTag           = 64
 	// MaxWindow is the longest window one run searches: after a longer
 	// outage the runs start MaxWindow back (and say so in their record).
 	MaxWindow = 7 * 24 * time.Hour
@@ -61,8 +66,27 @@ func (s Schedule) Validate() error {
 		return fmt.Errorf("%w: schedule.threshold: from 1 to %d events (%d)", ErrInvalid, MaxThreshold, s.Threshold)
 	case !alert.ValidLevel(s.Level):
 		return fmt.Errorf("%w: schedule.level: %q is not one of %s", ErrInvalid, s.Level, alert.Levels)
+	case len(s.Tags) > MaxTags:
+		return fmt.Errorf("%w: schedule.tags: at most %d", ErrInvalid, MaxTags)
+	}
+	for _, tag := range s.Tags {
+		if !validTag(tag) {
+			return fmt.Errorf("%w: schedule.tags: %q: lower-case letters, digits and . _ - only, up to %d (as attack.t1110.003)", ErrInvalid, tag, MaxTag)
+		}
 	}
 	return nil
+}
+
+func validTag(tag string) bool {
+	if tag == "" || len(tag) > MaxTag {
+		return false
+	}
+	for _, c := range tag {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // UnmarshalJSON reads a schedule; a delay left out is DefaultDelay.

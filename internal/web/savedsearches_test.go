@@ -154,6 +154,7 @@ func TestSavedSearchSchedule(t *testing.T) {
 		{map[string]any{"every": "1h", "threshold": -1}, "schedule.threshold"},
 		{map[string]any{"every": "1h", "delay": "48h"}, "schedule.delay"},
 		{map[string]any{"every": "1h", "often": true}, "unknown field"},
+		{map[string]any{"every": "1h", "tags": []string{"ATT&CK T1110"}}, "schedule.tags"},
 	} {
 		b, _ := json.Marshal(map[string]any{"name": "bad", "query": "*", "schedule": c.schedule})
 		if st, out := w.s.Do(t, "POST", "/api/v1/searches", analyst, b); st != 400 || !strings.Contains(string(out), c.want) {

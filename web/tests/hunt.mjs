@@ -315,6 +315,23 @@ try {
   check((await tenants(page)).every((x) => x === 'gwynedd') && (await page.getByLabel('LogsQL query').inputValue()) === '"203.0.113.7"', 'the alert\'s search, in its member');
   log('the search\'s alert: in the queue by "Raised by", back to its hunt');
 
+  // Tags and a delay set through the API (the form has neither): the list
+  // shows the tags, and the console's change keeps both.
+  const apiSearch = (change) => page.evaluate(async (change) => {
+    const session = await (await fetch('/api/v1/session', { credentials: 'same-origin' })).json();
+    const { searches } = await (await fetch('/api/v1/searches', { credentials: 'same-origin' })).json();
+    const s = searches.find((x) => x.name === 'Logins from 203.0.113.7');
+    if (!change) return s;
+    const resp = await fetch(`/api/v1/searches/${s.id}`, {
+      method: 'PUT', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf_token },
+      body: JSON.stringify({ name: s.name, query: s.query, description: s.description, schedule: { ...s.schedule, ...change } }),
+    });
+    return resp.status;
+  }, change);
+  check((await apiSearch({ delay: '2m', tags: ['attack.t1133', 'attack.initial-access'] })) === 200, 'tags and a delay set through the API');
+  await page.reload();
+  await logins.getByTestId('search-tags').filter({ hasText: 'attack.t1133' }).waitFor();
+
   // Its schedule changed: the form has the schedule as it is.
   await saved.getByRole('button', { name: 'Change schedule of Logins from 203.0.113.7' }).click();
   const loginsForm = saved.getByRole('form', { name: 'Schedule of Logins from 203.0.113.7' });
@@ -328,7 +345,9 @@ try {
   await loginsForm.waitFor({ state: 'detached' });
   check(await saved.getByRole('button', { name: 'Change schedule of Logins from 203.0.113.7' }).evaluate((el) => el === document.activeElement), 'the focus is back on Change schedule');
   await logins.getByTestId('search-schedule').filter({ hasText: 'Runs every 6 hours · alerts at 3 or more · Critical' }).waitFor();
-  check((await logins.locator('code').innerText()) === '"203.0.113.7"', 'the query is kept');
+  check((await logins.locator('code').first().innerText()) === '"203.0.113.7"', 'the query is kept');
+  const kept = (await apiSearch(null)).schedule;
+  check(kept.delay === '2m' && JSON.stringify(kept.tags) === '["attack.t1133","attack.initial-access"]' && kept.every === '6h', `the change keeps the API's delay and tags: ${JSON.stringify(kept)}`);
   log('schedule changed');
   // Back to every member's last 24 hours, from the alert's range and member.
   await page.getByLabel('Time range').selectOption('24h');

@@ -113,14 +113,14 @@ func testSavedSearches(t *testing.T, s Store) {
 // record is kept through updates.
 func testSearchSchedules(t *testing.T, s Store, at time.Time) {
 	ctx := context.Background()
-	hourly := &savedsearch.Schedule{Every: savedsearch.Duration(time.Hour), Level: "high"}
+	hourly := &savedsearch.Schedule{Every: savedsearch.Duration(time.Hour), Level: "high", Tags: []string{"attack.t1133", "attack.initial-access"}}
 	a, err := s.AddSavedSearch(ctx, savedsearch.Search{Space: "council-a", Name: "rdp from abroad", Query: "event.code:4624", Author: "ana", Created: at, Updated: at, Schedule: hourly})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := savedsearch.Schedule{Every: savedsearch.Duration(time.Hour), Threshold: 1, Level: "high"}
-	if a.Schedule == nil || *a.Schedule != want {
-		t.Fatalf("added schedule %+v, want %+v (defaults filled)", a.Schedule, want)
+	want := savedsearch.Schedule{Every: savedsearch.Duration(time.Hour), Threshold: 1, Level: "high", Tags: []string{"attack.t1133", "attack.initial-access"}}
+	if diff := cmp.Diff(&want, a.Schedule); diff != "" {
+		t.Fatalf("added schedule, defaults filled (-want +got):\n%s", diff)
 	}
 	p, err := s.AddSavedSearch(ctx, savedsearch.Search{Space: savedsearch.Provider, Name: "spray", Query: "event.code:4625", Author: "ana", Created: at, Updated: at,
 		Schedule: &savedsearch.Schedule{Every: savedsearch.Duration(15 * time.Minute), Delay: savedsearch.Duration(time.Minute), Threshold: 20, Level: "medium"}})
@@ -167,7 +167,7 @@ func testSearchSchedules(t *testing.T, s Store, at time.Time) {
 		t.Fatal(err)
 	}
 	want = savedsearch.Schedule{Every: savedsearch.Duration(30 * time.Minute), Threshold: 5, Level: savedsearch.DefaultLevel}
-	if after.Schedule == nil || *after.Schedule != want || after.LastRun == nil || *after.LastRun != run {
+	if after.Schedule == nil || !cmp.Equal(*after.Schedule, want) || after.LastRun == nil || *after.LastRun != run {
 		t.Errorf("after a new schedule: %+v / %+v, want %+v and the run kept", after.Schedule, after.LastRun, want)
 	}
 	if _, after, err = s.UpdateSavedSearch(ctx, "council-a", a.ID, savedsearch.Search{Name: a.Name, Query: a.Query, Editor: "bo", Updated: at.Add(3 * time.Hour)}); err != nil || after.Schedule != nil {

@@ -52,6 +52,8 @@ export interface Schedule {
   delay?: string;
   threshold: number;
   level: string;
+  // ATT&CK and other tags for its alerts (set through the API or the CLI).
+  tags?: string[];
 }
 
 // LastRun is a scheduled search's last run: when, how many rows it found
