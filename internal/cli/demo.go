@@ -276,7 +276,7 @@ func demoSearches(ctx context.Context, c *client) error {
 			if err != nil {
 				return fmt.Errorf("BUG: demo search %q: %w", sv.Name, err)
 			}
-			body.Schedule = &savedsearch.Schedule{Every: every, Delay: savedsearch.Duration(savedsearch.DefaultDelay), Level: sv.Level}
+			body.Schedule = &savedsearch.Schedule{Every: every, Delay: savedsearch.Duration(savedsearch.DefaultDelay), Level: sv.Level, Tags: sv.Tags}
 		}
 		var saved map[string]any
 		if err := team.json(ctx, "POST", "/api/v1/searches", body, &saved); err != nil {

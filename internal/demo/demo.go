@@ -101,8 +101,9 @@ func Indicators() []byte {
 type SavedSearch struct {
 	Name, Query, Description string
 	// Every, when set, schedules the search (it runs on its own and
-	// raises alerts of Level).
+	// raises alerts of Level, with Tags).
 	Every, Level string
+	Tags         []string
 }
 
 // SavedSearches are the provider's saved searches in the demo: hunts for
@@ -110,14 +111,14 @@ type SavedSearch struct {
 func SavedSearches() []SavedSearch {
 	return []SavedSearch{
 		{"Invoice phishing: who received it", `email.from.address:="` + PhishSender + `" | stats by (tenant, email.to.address) count() as mails`,
-			"Every recipient of the invoice phishing wave, per member: whom to warn, whose mailbox to purge.", "", ""},
+			"Every recipient of the invoice phishing wave, per member: whom to warn, whose mailbox to purge.", "", "", nil},
 		{"Encoded PowerShell", `process.command_line:"-enc" | stats by (tenant, host.name, user.name) count() as runs`,
-			"PowerShell given a Base64 script: how the macro started its payload.", "", ""},
+			"PowerShell given a Base64 script: how the macro started its payload.", "", "", nil},
 		{"Backups deleted", `process.command_line:"delete shadows" OR process.command_line:"delete catalog"`,
 			"Shadow copies or the backup catalogue deleted, whatever tool did it: a ransomware crew's last step before encrypting. Runs every day at every member.",
-			"24h", "critical"},
+			"24h", "critical", []string{"attack.impact", "attack.t1490"}},
 		{"Password spraying: one address, many accounts", `event.outcome:=failure | stats by (tenant, source.ip) count() as failures, count_uniq(user.name) as accounts | filter accounts:>3 | sort by (failures desc)`,
-			"Failed logons from one source address for more than three accounts.", "", ""},
+			"Failed logons from one source address for more than three accounts.", "", "", nil},
 	}
 }
 
