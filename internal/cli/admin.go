@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -60,8 +59,10 @@ func runTenant(ctx context.Context, args []string, env Env) error {
 		if *asJSON {
 			return writeJSONLines(env.Stdout, out.Tenants)
 		}
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tCREATED")
+		tw := table(env, len(out.Tenants), "no tenants (tarian tenant add creates one)", "ID\tNAME\tCREATED")
+		if tw == nil {
+			return nil
+		}
 		for _, t := range out.Tenants {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.Name, t.Created.Format(time.RFC3339))
 		}
@@ -161,8 +162,10 @@ func runTokenList(ctx context.Context, args []string, env Env) error {
 		return writeJSONLines(env.Stdout, out.Tokens)
 	}
 	now := time.Now()
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTENANT\tROLE\tNAME\tCREATED\tEXPIRES\tUSER")
+	tw := table(env, len(out.Tokens), "no tokens", "ID\tTENANT\tROLE\tNAME\tCREATED\tEXPIRES\tUSER")
+	if tw == nil {
+		return nil
+	}
 	for _, t := range out.Tokens {
 		scope := t.Tenant
 		if scope == "" {
@@ -229,6 +232,9 @@ func runDeadLetters(ctx context.Context, args []string, env Env) error {
 	}
 	if *asJSON {
 		return writeJSONLines(env.Stdout, out.DeadLetters)
+	}
+	if len(out.DeadLetters) == 0 {
+		fmt.Fprintln(env.Stderr, "no dead letters: every line received was stored")
 	}
 	for _, d := range out.DeadLetters {
 		fmt.Fprintf(env.Stdout, "%v %v line %v: %v\n", d["received"], d["source"], d["line"], d["reason"])

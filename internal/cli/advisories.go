@@ -76,8 +76,10 @@ func advisoriesList(ctx context.Context, args []string, env Env) error {
 	if err != nil || printed {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTLP\tPUBLISHED\tACKNOWLEDGED\tTITLE")
+	tw := table(env, len(list), "no advisories", "ID\tTLP\tPUBLISHED\tACKNOWLEDGED\tTITLE")
+	if tw == nil {
+		return nil
+	}
 	for _, e := range list {
 		ack := "no"
 		switch {

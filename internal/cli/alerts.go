@@ -106,15 +106,9 @@ func alertsList(ctx context.Context, args []string, env Env) error {
 			break
 		}
 	}
-	switch {
-	case *asJSON:
+	if *asJSON {
 		err = writeJSONLines(env.Stdout, alerts)
-	case len(alerts) == 0:
-		// A header over nothing reads as a broken listing.
-		fmt.Fprintln(env.Stderr, "no alerts match")
-	default:
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tLAST SEEN\tTENANT\tLEVEL\tRISK\tSTATUS\tCOUNT\tHOST\tUSER\tRULE\tASSIGNEE\tSLA\tINCIDENT\tAUTHOR")
+	} else if tw := table(env, len(alerts), "no alerts match", "ID\tLAST SEEN\tTENANT\tLEVEL\tRISK\tSTATUS\tCOUNT\tHOST\tUSER\tRULE\tASSIGNEE\tSLA\tINCIDENT\tAUTHOR"); tw != nil {
 		for _, a := range alerts {
 			fmt.Fprintf(tw, "%v\t%s\t%v\t%v\t%v\t%v\t%v\t%s\t%s\t%v\t%s\t%s\t%v\t%v\n", a["id"], shortTime(a["last_seen"]), a["tenant"], a["level"],
 				a["risk"], a["status"], a["count"], orDash(a["host"]), orDash(a["user"]), a["title"], orDash(a["assignee"]), slaText(a["sla"], a["status"]), a["incident"], a["author"])
@@ -175,8 +169,10 @@ func alertsIncidents(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		return writeJSONLines(env.Stdout, out.Incidents)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INCIDENT\tTENANT\tRISK\tLEVEL\tALERTS\tOPEN\tEVENTS\tLAST SEEN\tENTITIES\tRULES")
+	tw := table(env, len(out.Incidents), "no incidents match", "INCIDENT\tTENANT\tRISK\tLEVEL\tALERTS\tOPEN\tEVENTS\tLAST SEEN\tENTITIES\tRULES")
+	if tw == nil {
+		return nil
+	}
 	for _, in := range out.Incidents {
 		var ents []string
 		es, _ := in["entities"].([]any)

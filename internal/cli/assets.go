@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/tarian-soc/tarian/internal/alert"
 )
@@ -61,8 +60,10 @@ func assetsList(ctx context.Context, args []string, env Env) error {
 	if err != nil || asJSON {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENANT\tTYPE\tNAME\tCRITICALITY")
+	tw := table(env, len(assets), "no assets with a criticality (tarian assets set gives one)", "TENANT\tTYPE\tNAME\tCRITICALITY")
+	if tw == nil {
+		return nil
+	}
 	for _, a := range assets {
 		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", a["tenant"], a["type"], a["name"], a["criticality"])
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/audit"
@@ -70,8 +69,10 @@ func runAuditList(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		return writeJSONLines(env.Stdout, out.Records)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHAIN\tSEQ\tTIME\tACTOR\tROLE\tACTION\tSCOPE\tDETAIL")
+	tw := table(env, len(out.Records), "no audit records", "CHAIN\tSEQ\tTIME\tACTOR\tROLE\tACTION\tSCOPE\tDETAIL")
+	if tw == nil {
+		return nil
+	}
 	for _, r := range out.Records {
 		detail := r.Detail
 		if len(detail) > 80 {

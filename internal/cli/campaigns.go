@@ -48,8 +48,10 @@ func campaignsList(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		return writeJSONLines(env.Stdout, out.Campaigns)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tMEMBERS\tOBSERVABLE\tFIRST SEEN\tLAST SEEN")
+	tw := table(env, len(out.Campaigns), "no campaigns match", "ID\tSTATUS\tMEMBERS\tOBSERVABLE\tFIRST SEEN\tLAST SEEN")
+	if tw == nil {
+		return nil
+	}
 	for _, cp := range out.Campaigns {
 		fmt.Fprintf(tw, "%v\t%s\t%v\t%v %v\t%s\t%s\n", cp["id"], campaignStatus(cp), cp["members"], cp["kind"], cp["value"], shortTime(cp["first_seen"]), shortTime(cp["last_seen"]))
 	}

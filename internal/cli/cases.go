@@ -224,9 +224,7 @@ func casesList(ctx context.Context, args []string, env Env) error {
 				return err
 			}
 		}
-	} else {
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tUPDATED\tTENANT\tSEVERITY\tTLP\tSTATUS\tESCALATED\tASSIGNEE\tTITLE")
+	} else if tw := table(env, len(cases), "no cases match", "ID\tUPDATED\tTENANT\tSEVERITY\tTLP\tSTATUS\tESCALATED\tASSIGNEE\tTITLE"); tw != nil {
 		for _, raw := range cases {
 			var cs incident.Case
 			if err := json.Unmarshal(raw, &cs); err != nil {

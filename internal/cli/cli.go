@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/tarian-soc/tarian/internal/buildinfo"
 )
@@ -418,6 +419,19 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 		return usageError(fmt.Sprintf("unexpected argument %q\n%s", pos[0], strings.TrimSuffix(flagsHelp(fs), "\n")))
 	}
 	return nil
+}
+
+// table starts a table of n rows under header on stdout; with no rows it
+// says none on stderr instead (a header alone reads as a fault, and
+// scripts reading stdout see nothing) and returns nil.
+func table(env Env, n int, none, header string) *tabwriter.Writer {
+	if n == 0 {
+		fmt.Fprintln(env.Stderr, none)
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
 }
 
 // listCommand is a list command that takes --json and no argument (and

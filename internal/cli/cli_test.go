@@ -641,3 +641,40 @@ func TestAlertErrNamesTheAlertOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyListsSayNone: a list with nothing in it prints nothing on
+// stdout (no header over nothing, which reads as a broken listing and
+// trips scripts) and says so on stderr; --json prints nothing at all.
+func TestEmptyListsSayNone(t *testing.T) {
+	s := servertest.Start(t, servertest.Config(t.TempDir()))
+	s.AddTenant(t, "conwy")
+	admin := cmdEnv{url: s.URL, token: servertest.AdminToken}
+	for _, c := range []struct {
+		args []string
+		none string
+	}{
+		{[]string{"alerts", "list", "--tenant", "*"}, "no alerts match"},
+		{[]string{"alerts", "incidents", "--tenant", "*"}, "no incidents match"},
+		{[]string{"cases", "list", "--tenant", "*"}, "no cases match"},
+		{[]string{"suppress", "list", "--tenant", "conwy"}, "no suppressions"},
+		{[]string{"assets", "list", "--tenant", "conwy"}, "no assets"},
+		{[]string{"rules", "list"}, "no rules"},
+		{[]string{"searches", "list"}, "no saved searches"},
+		{[]string{"campaigns", "list"}, "no campaigns match"},
+		{[]string{"advisories", "list"}, "no advisories"},
+		{[]string{"intel", "list"}, "no indicators match"},
+		{[]string{"intel", "hunts"}, "no retro-hunts match"},
+		{[]string{"notify", "list", "--tenant", "conwy"}, "no notification channels"},
+		{[]string{"user", "list", "--tenant", "conwy"}, "no users"},
+		{[]string{"token", "list", "--tenant", "conwy"}, "no tokens"},
+		{[]string{"deadletters", "--tenant", "conwy"}, "no dead letters"},
+	} {
+		code, out, errs := admin.run(t, "", c.args...)
+		if code != 0 || out != "" || !strings.HasPrefix(errs, c.none) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want nothing on stdout and %q on stderr", strings.Join(c.args, " "), code, out, errs, c.none)
+		}
+		if code, out, _ := admin.run(t, "", append(c.args, "--json")...); code != 0 || out != "" {
+			t.Errorf("%s --json: exit %d, stdout %q, want nothing", strings.Join(c.args, " "), code, out)
+		}
+	}
+}

@@ -151,8 +151,10 @@ func intelList(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		return writeJSONLines(env.Stdout, all)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tVALUE\tTLP\tCONFIDENCE\tOWNER\tSOURCE\tVALID UNTIL")
+	tw := table(env, len(all), "no indicators match (tarian intel add or import brings some)", "ID\tVALUE\tTLP\tCONFIDENCE\tOWNER\tSOURCE\tVALID UNTIL")
+	if tw == nil {
+		return nil
+	}
 	for _, i := range all {
 		owner := "provider"
 		if o, ok := i["owner"].(string); ok && o != "" {
@@ -293,9 +295,7 @@ func intelHunts(ctx context.Context, args []string, env Env) error {
 	}
 	if *asJSON {
 		err = writeJSONLines(env.Stdout, out.Hunts)
-	} else {
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tOBSERVABLE\tTENANT\tSTATUS\tSINCE\tSCANNED\tHITS\tINDICATOR\tERROR")
+	} else if tw := table(env, len(out.Hunts), "no retro-hunts match", "ID\tOBSERVABLE\tTENANT\tSTATUS\tSINCE\tSCANNED\tHITS\tINDICATOR\tERROR"); tw != nil {
 		for _, h := range out.Hunts {
 			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\t%v\t%v\t%v\t%v\n", h["id"], orDash(h["observable"]), h["tenant"], h["status"], shortTime(h["since"]), h["scanned"], h["hits"], h["indicator"], orDash(h["error"]))
 		}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -163,8 +162,10 @@ func notifyList(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		return writeJSONLines(env.Stdout, out.Channels)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTENANT\tNAME\tKIND\tTARGET\tROUTE\tCREATED")
+	tw := table(env, len(out.Channels), "no notification channels (tarian notify add makes one)", "ID\tTENANT\tNAME\tKIND\tTARGET\tROUTE\tCREATED")
+	if tw == nil {
+		return nil
+	}
 	for _, ch := range out.Channels {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.ID, ch.Tenant, ch.Name, ch.Kind, ch.Target, ch.route(), ch.Created.Format(time.RFC3339))
 	}
@@ -246,8 +247,10 @@ func notifyDeadLetters(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		return writeJSONLines(env.Stdout, out.DeadLetters)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tCHANNEL\tKIND\tALERT\tCHANGE\tTRIES\tLAST ERROR")
+	tw := table(env, len(out.DeadLetters), "no notifications given up on", "TIME\tCHANNEL\tKIND\tALERT\tCHANGE\tTRIES\tLAST ERROR")
+	if tw == nil {
+		return nil
+	}
 	for _, d := range out.DeadLetters {
 		fmt.Fprintf(tw, "%s\t%d %s\t%s\t%s/%d\t%s\t%d\t%s\n", d.Time.Format(time.RFC3339), d.Channel, d.ChannelName, d.Kind, d.AlertTenant, d.AlertID, d.Change, d.Attempts, d.LastError)
 	}

@@ -51,8 +51,10 @@ func runRulesServer(ctx context.Context, sub string, args []string, env Env) err
 		case *asJSON:
 			return writeJSONLines(env.Stdout, out.Rules)
 		}
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tLEVEL\tENABLED\tTITLE")
+		tw := table(env, len(out.Rules), "no rules (tarian rules import brings them)", "ID\tLEVEL\tENABLED\tTITLE")
+		if tw == nil {
+			return nil
+		}
 		for _, r := range out.Rules {
 			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", r["id"], r["level"], r["enabled"], r["title"])
 		}

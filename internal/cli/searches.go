@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/savedsearch"
@@ -162,10 +161,6 @@ func searchesList(ctx context.Context, args []string, env Env) error {
 	if *asJSON {
 		return writeJSONLines(env.Stdout, ss)
 	}
-	if len(ss) == 0 {
-		fmt.Fprintln(env.Stderr, "no saved searches")
-		return nil
-	}
 	authors := make([]string, len(ss))
 	for i, s := range ss {
 		authors[i] = s.Author
@@ -174,8 +169,10 @@ func searchesList(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tQUERY\tSCHEDULE\tLAST RUN\tAUTHOR\tUPDATED")
+	tw := table(env, len(ss), "no saved searches", "ID\tNAME\tQUERY\tSCHEDULE\tLAST RUN\tAUTHOR\tUPDATED")
+	if tw == nil {
+		return nil
+	}
 	for _, s := range ss {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Name), oneLine(s.Query), scheduleText(s.Schedule), runText(s.LastRun), names[s.Author], s.Updated.UTC().Format("2006-01-02T15:04:05Z"))
 	}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
@@ -210,8 +209,10 @@ func suppressList(ctx context.Context, args []string, env Env) error {
 	if err != nil || asJSON {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTENANT\tRULE\tWHERE\tACTIVE\tHITS\tEXPIRES\tREASON\tAUTHOR")
+	tw := table(env, len(sups), "no suppressions (tarian suppress add makes one)", "ID\tTENANT\tRULE\tWHERE\tACTIVE\tHITS\tEXPIRES\tREASON\tAUTHOR")
+	if tw == nil {
+		return nil
+	}
 	for _, s := range sups {
 		where := strings.TrimPrefix(strings.ReplaceAll(conditions(s["where"]), " where ", ", "), ", ")
 		exp := "never"

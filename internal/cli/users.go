@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -104,8 +103,10 @@ func runUser(ctx context.Context, args []string, env Env) error {
 		if *asJSON {
 			return writeJSONLines(env.Stdout, out.Users)
 		}
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tTENANT\tROLE\tEMAIL\tMFA\tSTATE")
+		tw := table(env, len(out.Users), "no users", "NAME\tTENANT\tROLE\tEMAIL\tMFA\tSTATE")
+		if tw == nil {
+			return nil
+		}
 		for _, u := range out.Users {
 			mfa := "-"
 			switch {
