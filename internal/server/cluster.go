@@ -159,7 +159,9 @@ func (s *Server) openCluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.members.claim(ctx); err != nil {
+	// The bucket's stream may still be electing its leader (no responders
+	// to a read yet) in a cluster that has just started: SetUp tries again.
+	if err := bus.SetUp(ctx, s.log, membersBucket, s.members.claim); err != nil {
 		return err
 	}
 	return bus.SetUp(ctx, s.log, changesBucket, func(ctx context.Context) (err error) {
