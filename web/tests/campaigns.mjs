@@ -129,6 +129,8 @@ try {
   await page.goto(`${base}/campaigns/${closed}`);
   await page.getByRole('button', { name: 'Ailagor yr ymgyrch' }).waitFor();
   check((await page.getByTestId('campaign-state').innerText()) === 'Ar gau', 'Welsh: closed');
+  // The token's name comes from the actors' API, after the page.
+  await page.getByTestId('campaign-closed').filter({ hasText: 'gan night-bot' }).waitFor({ timeout: 10000 });
   check((await page.getByTestId('campaign-closed').innerText()).includes('gan night-bot'), 'Welsh: closed by the bot');
   await noEnglish(page, ['Closed', 'Closing note', 'Reopen', 'by']);
   await page.goto(`${base}/campaigns?status=all`);
