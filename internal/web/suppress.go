@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,7 +70,10 @@ func (a *API) getSuppressions(w http.ResponseWriter, r *http.Request, p auth.Pri
 		if err != nil {
 			return err
 		}
-		titles := a.ruleTitles(t, len(ss))
+		titles, err := a.ruleTitles(r.Context(), t, ss)
+		if err != nil {
+			return err
+		}
 		for _, s := range ss {
 			j := newSuppressionJSON(s, now)
 			j.RuleTitle = titles[s.RuleID]
@@ -80,17 +84,34 @@ func (a *API) getSuppressions(w http.ResponseWriter, r *http.Request, p auth.Pri
 	return nil
 }
 
-// ruleTitles maps the rules tenant t runs (shared and its own) to their
-// titles, when it has suppressions to name (n > 0).
-func (a *API) ruleTitles(t tenant.ID, n int) map[string]string {
-	if n == 0 || a.d.Rules == nil {
-		return nil
+// ruleTitles names the rules of tenant t's suppressions ss: a rule it
+// runs (shared or its own) by its title; another (a source-health check,
+// a scheduled search, an indicator) by the title of its latest alert at
+// t, if any.
+func (a *API) ruleTitles(ctx context.Context, t tenant.ID, ss []alert.Suppression) (map[string]string, error) {
+	if len(ss) == 0 {
+		return nil, nil
 	}
 	titles := map[string]string{}
-	for _, ri := range a.d.Rules.Rules(t) {
-		titles[ri.ID] = ri.Title
+	if a.d.Rules != nil {
+		for _, ri := range a.d.Rules.Rules(t) {
+			titles[ri.ID] = ri.Title
+		}
 	}
-	return titles
+	for _, s := range ss {
+		if _, ok := titles[s.RuleID]; ok {
+			continue
+		}
+		as, err := a.d.Alerts.Alerts(ctx, t, alert.Filter{RuleID: s.RuleID, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		titles[s.RuleID] = ""
+		if len(as) > 0 {
+			titles[s.RuleID] = as[0].Title
+		}
+	}
+	return titles, nil
 }
 
 func (a *API) postSuppression(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

@@ -82,3 +82,36 @@ func TestSuppressionByECSHostName(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSuppressionTitlesOtherProducers: a suppression of a rule the
+// detector does not run (a scheduled search's) is named by the title of
+// the rule's latest alert; one of a rule that never alerted has none.
+func TestSuppressionTitlesOtherProducers(t *testing.T) {
+	w := newCaseWorld(t)
+	w.ingest(t, "a", caseEvent("pc-1", `COUNCIL\alice`, 1))
+	// A window ends at a whole second: the event, timed now, is in the
+	// first run's once that second has passed.
+	time.Sleep(1100 * time.Millisecond)
+	var s struct{ ID int64 }
+	w.s.JSON(t, "POST", "/api/v1/searches", w.tokens["a/tenant-analyst"], map[string]any{
+		"name": "certutil downloads", "query": "certutil", "schedule": map[string]any{"every": "1h", "delay": "0s"}}, &s)
+	w.alertOf(t, "tenant-a")
+	admin := w.tokens["a/tenant-admin"]
+	for _, rule := range []string{fmt.Sprintf("search:%d", s.ID), "search:999"} {
+		w.s.JSON(t, "POST", "/api/v1/suppressions", admin, map[string]any{"rule_id": rule, "reason": "known"}, nil)
+	}
+	var supps struct {
+		Suppressions []struct {
+			RuleID    string `json:"rule_id"`
+			RuleTitle string `json:"rule_title"`
+		}
+	}
+	w.s.JSON(t, "GET", "/api/v1/suppressions", admin, nil, &supps)
+	titles := map[string]string{}
+	for _, sp := range supps.Suppressions {
+		titles[sp.RuleID] = sp.RuleTitle
+	}
+	if want := map[string]string{fmt.Sprintf("search:%d", s.ID): "certutil downloads", "search:999": ""}; fmt.Sprint(titles) != fmt.Sprint(want) {
+		t.Errorf("rule titles %v, want %v", titles, want)
+	}
+}
