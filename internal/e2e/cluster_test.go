@@ -162,6 +162,22 @@ func TestCluster(t *testing.T) {
 		return false
 	})
 
+	// A scheduled search saved through b runs once, on whichever node
+	// holds its lease, over every member's events: the correlation's
+	// member's five steps are one alert.
+	b.mustCLI(analyst, "searches", "save", "--every", "1h", "--delay", "0s", "Cluster steps", "corrstep")
+	a.waitAlerts(analyst, corrMember, "the scheduled search's alert", func(as []queueAlert) bool {
+		for _, al := range as {
+			if al.Producer == "search" && al.Count == 5 {
+				return true
+			}
+		}
+		return false
+	})
+	if runs := a.metrics()["tarian_search_runs_total"] + b.metrics()["tarian_search_runs_total"]; runs != 1 {
+		t.Errorf("the scheduled search ran %v times over both nodes, want once", runs)
+	}
+
 	// Ingest through both nodes; kill b, then a NATS node, mid-stream.
 	var (
 		mu       sync.Mutex
