@@ -130,6 +130,7 @@ What happened (the queue, Campaigns, Cases and Overview show it):
   - at each member one user opened the attachment and its macro started encoded PowerShell;
     at North Vale and Riverside the intruder then dumped LSASS and moved to the domain controller;
   - at Riverside it deleted the backups (shadow copies, backup catalogue): %s;
+    the SOC's "Backups deleted" search, scheduled daily for every member, alerted on it too;
   - West Fire's firewall stopped logging: within a minute it is silent, with a health alert;
   - afterwards a partner CERT shared the site the macro fetched its payload from (%[12]s):
     a retro-hunt found it in every member's proxy logs (intel hunts).
