@@ -49,8 +49,18 @@ type batch struct {
 	dead  []ingest.DeadLetter
 	arena []byte
 	// acks are the chunk ids to acknowledge once the batch is durable.
-	acks  [][]byte
-	first time.Time
+	acks [][]byte
+	// chunks are the runs of recs that came in a message with a chunk
+	// id: each is written under its own key, so a sender's resend of
+	// the chunk (its acknowledgement lost) is stored once.
+	chunks []chunkRun
+	first  time.Time
+}
+
+// chunkRun is recs[start:end], the records of chunk id.
+type chunkRun struct {
+	start, end int
+	id         string
 }
 
 func (b *batch) empty() bool { return len(b.recs) == 0 && len(b.dead) == 0 && len(b.acks) == 0 }
@@ -81,6 +91,7 @@ func newDecoder(c Config) *decoder {
 // it was added.
 func (d *decoder) decode(b *batch, msg []byte, now time.Time) ([]byte, error) {
 	d.now = now
+	start := len(b.recs)
 	r := reader{b: msg}
 	v, err := r.next()
 	if err != nil {
@@ -197,6 +208,9 @@ func (d *decoder) decode(b *batch, msg []byte, now time.Time) ([]byte, error) {
 	if chunk != nil {
 		chunk = bytes.Clone(chunk) // msg is the connection's read buffer
 		b.acks = append(b.acks, chunk)
+		if len(b.recs) > start {
+			b.chunks = append(b.chunks, chunkRun{start: start, end: len(b.recs), id: string(chunk)})
+		}
 	}
 	return chunk, nil
 }

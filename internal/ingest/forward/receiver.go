@@ -244,15 +244,20 @@ func (r *Receiver) read(ctx context.Context, cfg *Config, log *slog.Logger, t te
 func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *batch, c net.Conn) bool {
 	defer func() {
 		// The sink may keep the records: never reuse their memory.
-		b.recs, b.dead, b.arena, b.acks = nil, nil, nil, nil
+		b.recs, b.dead, b.arena, b.acks, b.chunks = nil, nil, nil, nil, nil
 	}()
-	if len(b.recs) > 0 {
-		if err := ingest.WriteRetrying(ctx, r.d.Sink, t, b.recs, log, "forward"); err != nil {
-			log.Error("forward records not written; not acknowledged", "records", len(b.recs), "err", err)
-			r.d.Metrics.Count(MetricDropped, t, len(b.recs))
+	for _, w := range b.writes() {
+		wctx := ctx
+		if w.id != "" {
+			wctx = ingest.WithWriteKey(ctx, chunkKey+w.id)
+		}
+		recs := b.recs[w.start:w.end]
+		if err := ingest.WriteRetrying(wctx, r.d.Sink, t, recs, log, "forward"); err != nil {
+			log.Error("forward records not written; not acknowledged", "records", len(b.recs)-w.start, "err", err)
+			r.d.Metrics.Count(MetricDropped, t, len(b.recs)-w.start)
 			return false
 		}
-		r.d.Metrics.Count(MetricEvents, t, len(b.recs))
+		r.d.Metrics.Count(MetricEvents, t, len(recs))
 	}
 	if len(b.dead) > 0 {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ingest.DrainTimeout)
@@ -278,6 +283,29 @@ func (r *Receiver) flush(ctx context.Context, log *slog.Logger, t tenant.ID, b *
 		}
 	}
 	return true
+}
+
+// chunkKey prefixes a chunk id to make the write key of its records,
+// apart from the HTTP API's Idempotency-Keys.
+const chunkKey = "forward:"
+
+// writes splits the batch's records into the writes that store them, in
+// order: each chunk's records under its id, the records between chunks
+// (from messages without one) as they are.
+func (b *batch) writes() []chunkRun {
+	var out []chunkRun
+	at := 0
+	for _, c := range b.chunks {
+		if c.start > at {
+			out = append(out, chunkRun{start: at, end: c.start})
+		}
+		out = append(out, c)
+		at = c.end
+	}
+	if len(b.recs) > at {
+		out = append(out, chunkRun{start: at, end: len(b.recs)})
+	}
+	return out
 }
 
 // appendAck appends {"ack": chunk}.
