@@ -192,6 +192,10 @@ func (r *Runner) run(ctx context.Context, s Search, now time.Time) Run {
 		run.Until = s.LastRun.Until
 	}
 	from, to := Window(s, now)
+	if s.LastRun != nil && !s.LastRun.Until.IsZero() && from.After(s.LastRun.Until) {
+		r.d.Log.Warn("scheduled search: a window longer than the longest a run searches; the older events are not searched",
+			"search", s.ID, "name", s.Name, "space", s.Space, "not_searched_from", s.LastRun.Until, "not_searched_to", from)
+	}
 	members := []tenant.ID{s.Space}
 	if s.Space == Provider {
 		var err error

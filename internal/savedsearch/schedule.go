@@ -38,7 +38,8 @@ const (
 	MaxTags          = 20
 	MaxTag           = 64
 	// MaxWindow is the longest window one run searches: after a longer
-	// outage the runs start MaxWindow back (and say so in their record).
+	// outage the run starts MaxWindow back (and the log says what it
+	// left out).
 	MaxWindow = 7 * 24 * time.Hour
 )
 
