@@ -53,8 +53,9 @@ lint:
 vulncheck:
 	GO=$(GO) bash scripts/govulncheck.sh
 
+# On failure it repeats each failure's first lines last (scripts/race.sh).
 race:
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	GO=$(GO) bash scripts/race.sh $(PKGS)
 
 # The end-to-end tests of tenants, isolation, restarts, alerts, cases,
 # intel, accounts and scheduled searches again, each server on external
