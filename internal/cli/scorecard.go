@@ -43,10 +43,22 @@ func writeScorecard(w io.Writer, sc onboard.Scorecard) {
 	}
 	c := sc.Coverage
 	fmt.Fprintf(w, "  rules      %d enabled, %d fed by log sources seen (%s)\n", c.RulesEnabled, c.RulesFed, orNone(strings.Join(c.Seen, ", ")))
+	if c.Searches > 0 {
+		var named []string
+		for _, t := range c.Techniques {
+			if t.Searches > 0 {
+				named = append(named, t.ID)
+			}
+		}
+		if len(named) > blindShown {
+			named = append(named[:blindShown], fmt.Sprintf("... and %d more", len(named)-blindShown))
+		}
+		fmt.Fprintf(w, "  searches   %s over its events, naming %s\n", plural(c.Searches, "scheduled search"), strings.Join(named, " "))
+	}
 	fmt.Fprintf(w, "  ATT&CK     %d techniques covered, %d blind\n", c.Covered, c.Blind)
 	var blind []string
 	for _, t := range c.Techniques {
-		if t.Fed == 0 {
+		if t.Blind() {
 			blind = append(blind, t.ID)
 		}
 	}

@@ -21,8 +21,11 @@ type Coverage struct {
 	// those whose log source has been seen.
 	RulesEnabled int `json:"rules_enabled"`
 	RulesFed     int `json:"rules_fed"`
-	// Techniques are the techniques of the enabled rules, blind ones
-	// first.
+	// Searches counts the scheduled searches over the member's events
+	// that name ATT&CK techniques (AddSearch).
+	Searches int `json:"searches"`
+	// Techniques are the techniques of the enabled rules and the
+	// scheduled searches, blind ones first.
 	Techniques []Technique `json:"techniques"`
 	Covered    int         `json:"covered"`
 	Blind      int         `json:"blind"`
@@ -35,9 +38,11 @@ type Coverage struct {
 type Technique struct {
 	ID string `json:"id"`
 	// Rules count the enabled rules naming it; Fed those whose log
-	// source has been seen (0: blind).
-	Rules int `json:"rules"`
-	Fed   int `json:"fed"`
+	// source has been seen; Searches the scheduled searches naming it.
+	// It is blind when Fed and Searches are both 0.
+	Rules    int `json:"rules"`
+	Fed      int `json:"fed"`
+	Searches int `json:"searches"`
 	// Sources are the log sources its rules read.
 	Sources []string `json:"sources"`
 }
@@ -137,9 +142,7 @@ func (s *Service) CoverageOf(t tenant.ID, seen []string) Coverage {
 		}
 		c.Techniques = append(c.Techniques, *tc)
 	}
-	slices.SortFunc(c.Techniques, func(a, b Technique) int {
-		return cmp.Or(cmp.Compare(min(a.Fed, 1), min(b.Fed, 1)), cmp.Compare(a.ID, b.ID))
-	})
+	c.sort()
 	for _, g := range gains {
 		slices.Sort(g.Techniques)
 		if g.Techniques == nil {
@@ -147,8 +150,62 @@ func (s *Service) CoverageOf(t tenant.ID, seen []string) Coverage {
 		}
 		c.Next = append(c.Next, *g)
 	}
+	c.sortNext()
+	return c
+}
+
+// Blind says whether no rule fed by a log source seen and no scheduled
+// search covers the technique.
+func (tc Technique) Blind() bool { return tc.Fed == 0 && tc.Searches == 0 }
+
+// AddSearch counts a scheduled search that runs over the member's events
+// and names techniques (ATT&CK IDs, alert.Techniques): each is covered
+// from now on. What a search reads is its query's (no log source a LogsQL
+// query needs can be named), so its coverage is as good as the query: a
+// search over events the member does not send finds nothing.
+func (c *Coverage) AddSearch(techniques []string) {
+	if len(techniques) == 0 {
+		return
+	}
+	c.Searches++
+	for _, id := range techniques {
+		i := slices.IndexFunc(c.Techniques, func(tc Technique) bool { return tc.ID == id })
+		if i < 0 {
+			c.Techniques = append(c.Techniques, Technique{ID: id, Searches: 1, Sources: []string{}})
+			c.Covered++
+			continue
+		}
+		tc := &c.Techniques[i]
+		if tc.Blind() {
+			c.Blind--
+			c.Covered++
+			for k := range c.Next {
+				c.Next[k].Techniques = slices.DeleteFunc(c.Next[k].Techniques, func(s string) bool { return s == id })
+			}
+		}
+		tc.Searches++
+	}
+	c.sort()
+	c.sortNext()
+}
+
+// sort puts the blind techniques first, each part by ID.
+func (c *Coverage) sort() {
+	covered := func(tc Technique) int {
+		if tc.Blind() {
+			return 0
+		}
+		return 1
+	}
+	slices.SortFunc(c.Techniques, func(a, b Technique) int {
+		return cmp.Or(cmp.Compare(covered(a), covered(b)), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// sortNext puts the log sources that would cover the most blind
+// techniques first.
+func (c *Coverage) sortNext() {
 	slices.SortFunc(c.Next, func(a, b SourceGain) int {
 		return cmp.Or(cmp.Compare(len(b.Techniques), len(a.Techniques)), cmp.Compare(b.Rules, a.Rules), cmp.Compare(a.Source, b.Source))
 	})
-	return c
 }

@@ -120,6 +120,10 @@ func TestConsoleOverview(t *testing.T) {
 	}
 	s.waitDetected()
 	s.waitIndexed()
+	// gwynedd's own scheduled search covers one technique more there (it
+	// finds nothing, so raises nothing).
+	s.mustCLI(adminToken, "searches", "save", "--tenant", "gwynedd", "--every", "1h", "--tags", "attack.impact,attack.t1490",
+		"Backups deleted", `process.name:=vssadmin.exe "delete shadows"`)
 
 	// The page's sources are source health's: OLD1 goes silent 10 s after
 	// it was heard and the monitor raises its silence alert; the firewall

@@ -10,6 +10,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/health"
 	"github.com/tarian-soc/tarian/internal/onboard"
 	"github.com/tarian-soc/tarian/internal/parse"
+	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/server/servertest"
 )
 
@@ -172,5 +173,43 @@ func TestSourceHealthAndScorecard(t *testing.T) {
 	s.JSON(t, http.MethodGet, "/api/v1/scorecard?tenant=*", servertest.AdminToken, nil, &all)
 	if len(all.Scorecards) != 2 || all.Scorecards[1].Coverage.RulesFed != 0 || all.Scorecards[1].Sources.Declared != 0 {
 		t.Fatalf("provider scorecards: %+v", all.Scorecards)
+	}
+
+	// A scheduled search covers the techniques its tags name at the
+	// members it runs over: council-b's own search at council-b alone.
+	save := func(token, name string, tags ...string) {
+		s.JSON(t, http.MethodPost, "/api/v1/searches", token, savedsearch.Request{Name: name, Query: "event.action:deny",
+			Schedule: &savedsearch.Schedule{Every: savedsearch.Duration(time.Hour), Threshold: 1, Level: "high", Tags: tags}}, nil)
+	}
+	save(s.Token(t, "council-b", "tenant-admin"), "b's scans", "attack.discovery", "attack.t1046")
+	coverage := func(token, scope string) detector.Coverage {
+		var sc struct {
+			Scorecards []onboard.Scorecard `json:"scorecards"`
+		}
+		s.JSON(t, http.MethodGet, "/api/v1/scorecard"+scope, token, nil, &sc)
+		if len(sc.Scorecards) != 1 {
+			t.Fatalf("scorecards%s: %+v", scope, sc.Scorecards)
+		}
+		return sc.Scorecards[0].Coverage
+	}
+	if c := coverage(analyst, ""); c.Searches != 0 || c.Covered != 1 || c.Blind != 1 {
+		t.Fatalf("council-a's coverage with council-b's search: %+v", c)
+	}
+	if c := coverage(servertest.AdminToken, "?tenant=council-b"); c.Searches != 1 || c.Covered != 1 || c.Blind != 1 ||
+		!slices.ContainsFunc(c.Techniques, func(tc detector.Technique) bool { return tc.ID == "T1046" && tc.Searches == 1 && !tc.Blind() }) {
+		t.Fatalf("council-b's coverage with its search: %+v", c)
+	}
+	// The provider's runs over every member: council-a's blind technique
+	// is covered, another is added, and connecting the firewall no longer
+	// promises one.
+	save(servertest.AdminToken, "scans and exfiltration", "attack.t1046", "attack.t1567")
+	c = coverage(analyst, "")
+	if c.Searches != 1 || c.Covered != 3 || c.Blind != 0 || len(c.Next) != 1 || len(c.Next[0].Techniques) != 0 {
+		t.Fatalf("council-a's coverage with the provider's search: %+v", c)
+	}
+	for _, tc := range c.Techniques {
+		if tc.Blind() || tc.ID == "T1567" && (tc.Searches != 1 || tc.Rules != 0) {
+			t.Fatalf("council-a's techniques: %+v", c.Techniques)
+		}
 	}
 }

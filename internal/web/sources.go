@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tarian-soc/tarian/internal/alert"
 	"github.com/tarian-soc/tarian/internal/auth"
 	"github.com/tarian-soc/tarian/internal/health"
 	"github.com/tarian-soc/tarian/internal/onboard"
+	"github.com/tarian-soc/tarian/internal/savedsearch"
 	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
@@ -49,6 +51,12 @@ func (a *API) getScorecard(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return err
 	}
 	now := a.d.Alerts.Now()
+	var scheduled []savedsearch.Search
+	if a.d.SavedSearches != nil {
+		if scheduled, err = a.d.SavedSearches.ScheduledSearches(r.Context()); err != nil {
+			return err
+		}
+	}
 	out := make([]onboard.Scorecard, 0, len(ids))
 	for _, id := range ids {
 		t, err := a.d.Tenants.Tenant(r.Context(), id)
@@ -61,7 +69,15 @@ func (a *API) getScorecard(w http.ResponseWriter, r *http.Request, p auth.Princi
 				return err
 			}
 		}
-		out = append(out, onboard.Build(t, ss, a.d.Rules.Coverage(id), now))
+		cov := a.d.Rules.Coverage(id)
+		// A scheduled search runs over its member's events, or every
+		// member's when it is the provider's.
+		for _, s := range scheduled {
+			if s.Space == id || s.Space == savedsearch.Provider {
+				cov.AddSearch(alert.Techniques(s.Schedule.Tags))
+			}
+		}
+		out = append(out, onboard.Build(t, ss, cov, now))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scorecards": out})
 	return nil

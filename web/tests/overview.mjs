@@ -153,6 +153,12 @@ try {
     check((await row.locator('[data-testid="scorecard-score"]').innerText()) === `${c.score} out of 100`, `${c.tenant}'s score ${c.score}`);
     check((await row.locator('[data-testid="scorecard-seen"]').innerText()).startsWith(String(c.sources.seen)), `${c.tenant}'s sources seen`);
     check((await row.locator('[data-testid="scorecard-coverage"]').innerText()).includes(`covered: ${c.coverage.covered}, blind: ${c.coverage.blind}`), `${c.tenant}'s techniques`);
+    const searched = row.locator('[data-testid="scorecard-searches"]');
+    if (c.tenant === 'gwynedd') {
+      check(c.coverage.searches === 1 && (await searched.innerText()) === 'scheduled searches: 1', `gwynedd's scheduled search counted: ${c.coverage.searches}`);
+    } else {
+      check(c.coverage.searches === 0 && (await searched.count()) === 0, `${c.tenant} counts none of gwynedd's searches`);
+    }
   }
   const powysCard = onboarding.locator('tr[data-scorecard="powys"]');
   check((await powysCard.locator('[data-testid="scorecard-declared"]').innerText()) === '1 of 2', 'powys: 1 of 2 declared sources heard');

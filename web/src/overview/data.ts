@@ -112,7 +112,8 @@ export interface Scorecard {
     rules_fed: number;
     covered: number;
     blind: number;
-    techniques: { id: string; rules: number; fed: number; sources: string[] | null }[] | null;
+    searches: number;
+    techniques: { id: string; rules: number; fed: number; searches: number; sources: string[] | null }[] | null;
     next: { source: string; techniques: string[] | null; rules: number }[] | null;
   };
   next: string[] | null;
