@@ -19,6 +19,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/parse/netlog"
 	"github.com/tarian-soc/tarian/internal/parse/panos"
 	"github.com/tarian-soc/tarian/internal/parse/sophos"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 	"github.com/tarian-soc/tarian/internal/parse/windows"
 )
 
@@ -72,7 +73,7 @@ var formats = []*Format{
 		New: func() FormatParser { return &linuxauth.Parser{} }, Sniff: linuxauth.Sniff, SniffApp: linuxauth.SniffApp},
 	// The fallback of text fallbacks: any syslog line, by its program.
 	{Type: linuxauth.TypeSyslog, Title: "any syslog line: program, pid and host from the header, the message kept",
-		New: func() FormatParser { return &linuxauth.SyslogParser{} }, Sniff: linuxauth.SniffSyslog},
+		New: func() FormatParser { return &linuxauth.SyslogParser{} }, Sniff: syslogheader.Sniff},
 	{Type: plainJSONType, Title: "plain JSON: fields flattened to dotted names; a source's field_map adds ECS names", JSON: true,
 		New: func() FormatParser { return &plainJSON{} }},
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
-	"github.com/tarian-soc/tarian/internal/parse/linuxauth"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // Type is the log-source type name used in configuration and
@@ -102,7 +102,7 @@ func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 		if ref.IsZero() {
 			ref = time.Now()
 		}
-		if h, msg, ok := linuxauth.SplitHeader(s, ref); ok {
+		if h, msg, ok := syslogheader.Split(s, ref, nil); ok {
 			host, s = h.Host, msg
 		}
 		s = strings.TrimPrefix(s, "audit: ")

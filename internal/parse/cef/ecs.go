@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // ecsFields appends the ECS fields: the header as decode_cef maps it, the
@@ -82,7 +82,7 @@ func (p *Parser) ecsFields(dst *event.Event, hdr *[7]string, prefix string) {
 	case have.end:
 		dst.Time = end
 	default:
-		if h, _ := kv.SplitHeader(strings.TrimSpace(prefix)+" ", dst.Time, nil); !h.Time.IsZero() {
+		if h, _, _ := syslogheader.Split(strings.TrimSpace(prefix)+" ", dst.Time, nil); !h.Time.IsZero() {
 			dst.Time = h.Time
 		}
 	}

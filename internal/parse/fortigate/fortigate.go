@@ -14,6 +14,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // Type is the log-source type name used in configuration and
@@ -95,7 +96,7 @@ func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 		s = msg
 	}
 	s = strings.TrimRight(s, "\r\n")
-	h, body := kv.SplitHeader(s, dst.Time, hasAssign)
+	h, body, _ := syslogheader.Split(s, dst.Time, hasAssign)
 	body = p.stripControl(body)
 	p.reset()
 	var sc kv.Scanner

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // run maps the pairs to ECS in the order of Elastic's fortinet_fortigate
@@ -16,7 +16,7 @@ import (
 // utm.yml and logid.yml as it calls them), so that the same conditions see
 // the same state. Processors that only enrich (GeoIP, ASN, community ID)
 // are left out: they are not parsing.
-func (p *Parser) run(h kv.Header, dst *event.Event) {
+func (p *Parser) run(h syslogheader.Header, dst *event.Event) {
 	if h.Priority >= 0 {
 		p.put1(fLogSyslogPriority, smallInt(h.Priority))
 		p.put1(fLogSyslogFacility, smallInt(h.Priority>>3))

@@ -17,7 +17,6 @@
 // format parser decides how faithful to the device it wants to be (the
 // FortiGate parser keeps escapes, as Elastic's pipeline does).
 //
-// SplitHeader reads the syslog header that relays and files put in front of
-// the pairs ("<189>", an RFC 3164 or RFC 3339 time, a host name), so that a
-// parser accepts a line with or without one.
+// The syslog header that relays and files put in front of the pairs is
+// read by parse/syslogheader.
 package kv

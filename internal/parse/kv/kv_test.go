@@ -3,7 +3,6 @@ package kv
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -113,42 +112,6 @@ func TestAppendUnescaped(t *testing.T) {
 	}
 }
 
-func TestSplitHeader(t *testing.T) {
-	ref := time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
-	hasEq := func(w string) bool { return strings.IndexByte(w, '=') >= 0 }
-	for _, c := range []struct {
-		name, in string
-		want     Header
-		rest     string
-	}{
-		{"none", `date=2026-04-02 time=1`, Header{Priority: -1}, `date=2026-04-02 time=1`},
-		{"pri only", `<189>date=2026-04-02`, Header{Priority: 189}, `date=2026-04-02`},
-		{"rfc3339 and host", `2026-04-03T00:31:09.976660+00:00 192.168.2.1 date=x`,
-			Header{Priority: -1, Time: time.Date(2026, 4, 3, 0, 31, 9, 976660000, time.UTC), Host: "192.168.2.1"}, `date=x`},
-		{"rfc3164 no host", `Dec 23 11:13:03 date=2011-07-24`,
-			Header{Priority: -1, Time: time.Date(2025, 12, 23, 11, 13, 3, 0, time.UTC)}, `date=2011-07-24`},
-		{"rfc3164 host tag", `<13>Apr  3 10:00:01.250 fw01 fortigate[12]: a=1`,
-			Header{Priority: 13, Time: time.Date(2026, 4, 3, 10, 0, 1, 250000000, time.UTC), Host: "fw01", App: "fortigate", ProcID: "12"}, `a=1`},
-		{"year first", `2018 Apr 09 16:03:37 relay->10.0.0.1 date=2018-04-09`,
-			Header{Priority: -1, Time: time.Date(2018, 4, 9, 16, 3, 37, 0, time.UTC), Host: "relay->10.0.0.1"}, `date=2018-04-09`},
-		{"rfc5424", `<134>1 2026-04-03T10:00:00.5Z fw01 app 77 ID42 [ex@1 a="]" b="c"] a=1 b=2`,
-			Header{Priority: 134, Version: "1", Time: time.Date(2026, 4, 3, 10, 0, 0, 500000000, time.UTC), Host: "fw01", App: "app", ProcID: "77", MsgID: "ID42"}, `a=1 b=2`},
-		{"rfc5424 nil fields", `<134>1 - - - - - a=1`, Header{Priority: 134, Version: "1"}, `a=1`},
-		{"not a time", `Syslogdate Sysloghost CEF:0|x`, Header{Priority: -1}, `Syslogdate Sysloghost CEF:0|x`},
-		{"bad pri", `<999>a=1`, Header{Priority: -1}, `<999>a=1`},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			h, rest := SplitHeader(c.in, ref, hasEq)
-			if diff := cmp.Diff(c.want, h); diff != "" {
-				t.Errorf("header (-want +got):\n%s", diff)
-			}
-			if rest != c.rest {
-				t.Errorf("rest = %q, want %q", rest, c.rest)
-			}
-		})
-	}
-}
-
 // FuzzScanner: no input panics; every pair lies inside the text, in order,
 // and the key ends at an assignment byte.
 func FuzzScanner(f *testing.F) {
@@ -172,7 +135,6 @@ func FuzzScanner(f *testing.F) {
 				t.Fatalf("key %q value %q do not make token %q", s.Key(), s.Value(), s.Token())
 			}
 		}
-		SplitHeader(in, time.Time{}, nil)
 		_ = AppendUnescaped(nil, Unquote(in, '"'), '\\')
 	})
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
-	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // Type is the log-source type name used in configuration and
@@ -467,7 +467,7 @@ func (p *Parser) ecsFields(dst *event.Event, hdr *[6]string, prefix string) {
 	}
 	if t, ok := p.devTime(dst.Time); ok {
 		dst.Time = t
-	} else if h, _ := kv.SplitHeader(strings.TrimSpace(prefix)+" ", dst.Time, nil); !h.Time.IsZero() {
+	} else if h, _, _ := syslogheader.Split(strings.TrimSpace(prefix)+" ", dst.Time, nil); !h.Time.IsZero() {
 		dst.Time = h.Time
 	}
 	p.related()

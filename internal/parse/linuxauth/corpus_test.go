@@ -16,6 +16,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/parsertest"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // iniLogs returns the raw log lines of a Wazuh ruleset test file: the
@@ -82,7 +83,7 @@ func TestCorpus(t *testing.T) {
 					t.Errorf("%s: no %s", where, k)
 				}
 			}
-			_, msg, _ := SplitHeader(line, ref)
+			_, msg, _ := syslogheader.Split(line, ref, nil)
 			if ips := ipv4Re.FindAllString(msg, -1); len(ips) > 0 {
 				if !contains(ips, got["source.ip"]) {
 					t.Errorf("%s: source.ip %q, want one of %v", where, got["source.ip"], ips)
@@ -111,13 +112,13 @@ func TestCorpus(t *testing.T) {
 // envelope read its header, and compares with the bare parse.
 func envelopeAgrees(t *testing.T, where, line string, bare map[string]string) {
 	t.Helper()
-	h, msg, _ := SplitHeader(line, ref)
+	h, msg, _ := syslogheader.Split(line, ref, nil)
 	env := []event.Field{{Name: envelope.FieldSyslogHostname, Value: h.Host}, {Name: envelope.FieldSyslogAppname, Value: h.App}}
 	if h.Host != "" { // as envelope.Syslog names the host
 		env = append(env, event.Field{Name: "host.hostname", Value: h.Host}, event.Field{Name: "host.name", Value: h.Host})
 	}
-	if h.PID != "" {
-		env = append(env, event.Field{Name: envelope.FieldSyslogProcID, Value: h.PID})
+	if h.ProcID != "" {
+		env = append(env, event.Field{Name: envelope.FieldSyslogProcID, Value: h.ProcID})
 	}
 	var p Parser
 	ev := event.Event{Time: h.Time, Fields: env}

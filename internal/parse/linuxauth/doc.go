@@ -16,8 +16,8 @@
 // with or without a PRI, in RFC 3164, RFC 3339, ISO 8601 or RFC 5424 form)
 // or the message of a syslog record whose header the envelope already read;
 // then the host, program and pid come from the envelope's log.syslog.*
-// fields. SplitHeader, the header reader, is exported for the other parsers
-// of syslog-borne formats.
+// fields. The header is read by parse/syslogheader, as for the other
+// parsers of syslog-borne formats.
 //
 // Messages are recognised by their program and a fixed set of prefixes and
 // markers, in one pass over the message and without regular expressions.

@@ -115,24 +115,3 @@ func FuzzSyslog(f *testing.F) {
 		checkEvent(t, in, &ev)
 	})
 }
-
-// FuzzSplitHeader: the message is always a suffix of the line, and a
-// header's time is in UTC.
-func FuzzSplitHeader(f *testing.F) {
-	for _, s := range seeds(f) {
-		f.Add(string(s))
-	}
-	recv := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, in string) {
-		h, msg, ok := SplitHeader(in, recv)
-		if !strings.HasSuffix(in, msg) {
-			t.Fatalf("%q: message %q is not a suffix", in, msg)
-		}
-		if !ok && (msg != in || h.Priority != -1) {
-			t.Fatalf("%q: no header, but msg %q priority %d", in, msg, h.Priority)
-		}
-		if !h.Time.IsZero() && h.Time.Location() != time.UTC {
-			t.Fatalf("%q: time %v not in UTC", in, h.Time)
-		}
-	})
-}

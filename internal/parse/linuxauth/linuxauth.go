@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // Type names used in configuration and `tarian parse --type`.
@@ -74,34 +75,6 @@ func SniffApp(app string) bool {
 	return app != "" && authPrograms[program(app)]
 }
 
-// SniffSyslog reports whether payload starts with a syslog header: a PRI
-// followed by an RFC 3164 time, an RFC 5424 version, or a bare RFC 3164 or
-// RFC 3339 time. It is the fallback of fallbacks: detection should try it
-// after every other text format.
-func SniffSyslog(payload []byte) bool {
-	s := payload
-	if len(s) > 3 && s[0] == '<' {
-		i := 1
-		for i < len(s) && i <= 4 && isDigit(s[i]) {
-			i++
-		}
-		if i == 1 || i >= len(s) || s[i] != '>' {
-			return false
-		}
-		s = s[i+1:]
-		if len(s) >= 2 && s[0] >= '1' && s[0] <= '9' && s[1] == ' ' {
-			return true
-		}
-	}
-	if len(s) >= 16 && s[3] == ' ' && month(string(s[:3])) != 0 && s[9] == ':' || len(s) >= 16 && s[3] == ' ' && month(string(s[:3])) != 0 && s[8] == ':' {
-		return true
-	}
-	if len(s) >= 21 && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) && s[4] == ' ' && month(string(s[5:8])) != 0 && s[8] == ' ' {
-		return true // "2015 Nov 13 13:40:01 host ...", as some relays write it
-	}
-	return len(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' && s[16] == ':'
-}
-
 // Parser parses Linux authentication log lines (TypeAuth). The zero value
 // is ready; it keeps buffers between calls and is not safe for concurrent
 // use.
@@ -120,7 +93,7 @@ type SyslogParser struct {
 type line struct {
 	host, app, pid string
 	msg            string
-	hdr            Header
+	hdr            syslogheader.Header
 	hasHdr         bool
 }
 
@@ -136,10 +109,10 @@ func split(payload []byte, dst *event.Event) (line, error) {
 	if ref.IsZero() {
 		ref = time.Now()
 	}
-	h, msg, ok := SplitHeader(s, ref)
+	h, msg, ok := syslogheader.Split(s, ref, nil)
 	if ok {
 		l.hdr, l.hasHdr = h, true
-		l.host, l.app, l.pid, l.msg = h.Host, h.App, h.PID, msg
+		l.host, l.app, l.pid, l.msg = h.Host, h.App, h.ProcID, msg
 		if !h.Time.IsZero() {
 			dst.Time = h.Time
 		}

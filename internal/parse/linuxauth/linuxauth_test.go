@@ -9,6 +9,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/parsertest"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // ref is the receive time the tests give the parser.
@@ -312,12 +313,12 @@ func TestSniff(t *testing.T) {
 		if got := Sniff([]byte(c.in)); got != c.auth {
 			t.Errorf("Sniff(%q) = %v, want %v", c.in, got, c.auth)
 		}
-		if got := SniffSyslog([]byte(c.in)); got != c.syslog {
-			t.Errorf("SniffSyslog(%q) = %v, want %v", c.in, got, c.syslog)
+		if got := syslogheader.Sniff([]byte(c.in)); got != c.syslog {
+			t.Errorf("syslogheader.Sniff(%q) = %v, want %v", c.in, got, c.syslog)
 		}
 	}
 	b := []byte("Mar  1 08:00:02 bastion kernel: a rather long line that is not an auth line at all")
-	if n := testing.AllocsPerRun(100, func() { Sniff(b); SniffSyslog(b) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { Sniff(b); syslogheader.Sniff(b) }); n != 0 {
 		t.Errorf("sniffers allocate %.0f times, want 0", n)
 	}
 }

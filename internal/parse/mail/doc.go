@@ -15,7 +15,7 @@
 //     the HTTP proxy logs and the ECP server log — mapped as Elastic's
 //     microsoft_exchange_server integration names them (microsoft.exchange.*).
 //
-// Syslog-borne formats accept a whole line (any header linuxauth.SplitHeader
+// Syslog-borne formats accept a whole line (any header parse/syslogheader
 // reads) or the message of a record whose header the envelope already read
 // (host and program then come from log.syslog.*).
 package mail

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
-	"github.com/tarian-soc/tarian/internal/parse/linuxauth"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // ECSVersion is the ECS version the fields follow.
@@ -189,7 +189,7 @@ func splitSyslog(s string, dst *event.Event, kv bool) syslogLine {
 		ref = time.Now()
 	}
 	var l syslogLine
-	if h, msg, ok := linuxauth.SplitHeader(s, ref); ok {
+	if h, msg, ok := syslogheader.Split(s, ref, nil); ok {
 		if kv && strings.IndexByte(h.Host, '=') >= 0 {
 			// "<189>date=..." or "2021-... date=...": the "host" is the
 			// first pair.
@@ -199,7 +199,7 @@ func splitSyslog(s string, dst *event.Event, kv bool) syslogLine {
 		if !h.Time.IsZero() {
 			dst.Time = h.Time
 		}
-		return syslogLine{host: h.Host, app: h.App, pid: h.PID, msg: msg, hasHdr: true}
+		return syslogLine{host: h.Host, app: h.App, pid: h.ProcID, msg: msg, hasHdr: true}
 	}
 	l.msg = s
 	for _, f := range dst.Fields {

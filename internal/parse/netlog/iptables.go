@@ -8,7 +8,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
-	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // TypeIPTables is the log-source type of Linux netfilter (iptables,
@@ -37,7 +37,7 @@ type IPTables struct {
 // It sets dst.Time when the line carries a syslog header time.
 func (p *IPTables) Parse(payload []byte, dst *event.Event) error {
 	line := strings.TrimRight(string(payload), "\r\n")
-	h, body := kv.SplitHeader(line, dst.Time, func(w string) bool {
+	h, body, _ := syslogheader.Split(line, dst.Time, func(w string) bool {
 		return strings.HasPrefix(w, "[") || strings.Contains(w, "IN=")
 	})
 	in := inField(body)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
-	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // TypeSquid is the log-source type of Squid access.log lines.
@@ -48,7 +48,7 @@ type Squid struct {
 // It sets dst.Time from the line's time.
 func (p *Squid) Parse(payload []byte, dst *event.Event) error {
 	line := strings.TrimRight(string(payload), "\r\n")
-	h, body := kv.SplitHeader(line, dst.Time, func(w string) bool { return epoch(w) })
+	h, body, _ := syslogheader.Split(line, dst.Time, func(w string) bool { return epoch(w) })
 	body = strings.TrimLeft(body, " ")
 	w, _ := nextToken(body)
 	var r squidRecord

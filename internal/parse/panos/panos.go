@@ -10,7 +10,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
-	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // Type is the log-source type name used in configuration and `tarian parse --type`.
@@ -181,7 +181,7 @@ func (p *Parser) add(name, value string) {
 // sets dst.Time from the generated time when the record has a valid one.
 func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 	line := strings.TrimRight(string(payload), "\r\n")
-	h, body := kv.SplitHeader(line, dst.Time, func(w string) bool { return strings.IndexByte(w, ',') >= 0 })
+	h, body, _ := syslogheader.Split(line, dst.Time, func(w string) bool { return strings.IndexByte(w, ',') >= 0 })
 	p.cols = splitCSV(p.cols[:0], body, &p.buf)
 	cols := p.cols
 	if len(cols) < 5 || !dateShaped(cols[1]) {
@@ -210,7 +210,7 @@ func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 }
 
 // emit writes the record's fields.
-func (p *Parser) emit(h kv.Header, body string, cols []string) {
+func (p *Parser) emit(h syslogheader.Header, body string, cols []string) {
 	typ := cols[3]
 	set := typeAliases[typ]
 	subtype := cols[4]

@@ -12,6 +12,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/kv"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // Type is the log-source type name used in configuration and `tarian parse --type`.
@@ -80,7 +81,7 @@ func empty(v string) bool { return v == "" || v == "-" || v == "N/A" }
 // sets dst.Time from date, time and timezone (or timestamp) when present.
 func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 	line := strings.TrimRight(string(payload), "\r\n")
-	h, body := kv.SplitHeader(line, dst.Time, func(w string) bool { return strings.IndexByte(w, '=') >= 0 })
+	h, body, _ := syslogheader.Split(line, dst.Time, func(w string) bool { return strings.IndexByte(w, '=') >= 0 })
 	if app, ok := dst.Get(envelope.FieldSyslogAppname); ok && strings.IndexByte(app, '=') > 0 && h.Time.IsZero() {
 		// An RFC 3164 envelope took the first pair ("device_name="SFW"")
 		// for a tag: give it back.

@@ -1,34 +1,41 @@
-package linuxauth
+// Package syslogheader reads the syslog header in front of a log line: the
+// one reader of the parsers whose records may carry one (key=value
+// firewalls, PAN-OS, Linux programs, mail, auditd, the prefixes of CEF and
+// LEEF). The receivers' own envelope (parse/envelope) reads the header of
+// what arrives over syslog, structured data included.
+package syslogheader
 
 import (
 	"strings"
 	"time"
 )
 
-// Header is the syslog header found in front of a Linux log line.
+// Header is the syslog header found in front of a log line.
 type Header struct {
 	// Priority is the PRI value, or -1 when the line has none.
 	Priority int
+	// Version is the RFC 5424 version ("1"); empty for other headers.
+	Version string
 	// Time is the header's time in UTC; zero when the header has none (a
 	// PRI alone, or an RFC 5424 "-").
 	Time time.Time
 	// Host is the host name or address after the time; empty when the
 	// line names none.
 	Host string
-	// App and PID come from the tag ("sshd[123]:", "postfix/smtpd[9]:",
+	// App and ProcID come from the tag ("sshd[123]:", "postfix/smtpd[9]:",
 	// "su(pam_unix)[7]:", "kernel:") or the RFC 5424 APP-NAME and PROCID.
-	App, PID string
+	App, ProcID string
 	// MsgID is the RFC 5424 MSGID; empty for other headers.
 	MsgID string
 }
 
-// SplitHeader reads the syslog header at the start of line and returns it
-// with the message that follows. ok is false, and msg is line, when line
-// starts with neither a PRI nor a time.
+// Split reads the syslog header at the start of line and returns it with
+// the message that follows. ok is false, and msg is line, when line starts
+// with neither a PRI nor a time.
 //
 // It reads, in order: an optional PRI ("<38>"); then either an RFC 5424
 // header (VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA),
-// or a time in one of the forms Linux hosts and relays write — RFC 3164
+// or a time in one of the forms hosts and relays write — RFC 3164
 // ("Feb  3 10:00:00", fraction allowed), RFC 3339 ("2013-10-30T14:51:21.9+01:00"),
 // ISO 8601 with a space and a numeric zone ("2020-03-23 06:47:42.8-0700"),
 // "2015 Nov 13 13:40:01" and "Nov 13 2015 13:40:01" — followed by an
@@ -36,14 +43,19 @@ type Header struct {
 // time without a year takes the latest year that does not put it more than
 // two days after ref (the receive time; zero means now).
 //
-// SplitHeader does not allocate: every string it returns is a part of line.
-func SplitHeader(line string, ref time.Time) (h Header, msg string, ok bool) {
+// isPayload, when not nil, tells a word that already belongs to the
+// message (for key=value text: one holding '='; for PAN-OS: one holding
+// ','), which is then neither a host name nor a tag.
+//
+// Split does not allocate: every string it returns is a part of line.
+func Split(line string, ref time.Time, isPayload func(word string) bool) (h Header, msg string, ok bool) {
 	h.Priority = -1
 	s := line
 	if pri, rest, found := readPRI(s); found {
 		h.Priority, s, ok = pri, rest, true
-		if len(s) >= 2 && s[0] >= '1' && s[0] <= '9' && s[1] == ' ' {
-			if m, found := read5424(s[2:], &h); found {
+		if v, r := cutWord(s); len(v) <= 2 && isDigits(v) && v[0] != '0' && r != "" {
+			if m, found := read5424(r, &h); found {
+				h.Version = v
 				return h, m, true
 			}
 		}
@@ -55,9 +67,13 @@ func SplitHeader(line string, ref time.Time) (h Header, msg string, ok bool) {
 		return h, line, false
 	}
 	s = trimSpaces(s)
+	payload := func(w string) bool { return isPayload != nil && isPayload(w) }
 	w1, r1 := cutWord(s)
+	if payload(w1) {
+		return h, s, true
+	}
 	if app, pid, isTag := tag(w1); isTag {
-		h.App, h.PID = app, pid
+		h.App, h.ProcID = app, pid
 		return h, trimSpaces(r1), true
 	}
 	if w1 == "" || r1 == "" && !strings.HasSuffix(w1, ":") {
@@ -67,11 +83,43 @@ func SplitHeader(line string, ref time.Time) (h Header, msg string, ok bool) {
 	h.Host = strings.TrimSuffix(w1, ":")
 	r1 = trimSpaces(r1)
 	w2, r2 := cutWord(r1)
+	if payload(w2) {
+		return h, r1, true
+	}
 	if app, pid, isTag := tag(w2); isTag {
-		h.App, h.PID = app, pid
+		h.App, h.ProcID = app, pid
 		return h, trimSpaces(r2), true
 	}
 	return h, r1, true
+}
+
+// Sniff reports whether payload starts with a syslog header: a PRI
+// followed by an RFC 3164 time, an RFC 5424 version, or a bare RFC 3164 or
+// RFC 3339 time. It is the fallback of fallbacks: detection should try it
+// after every other text format (parse/linuxauth reads any syslog line
+// for its header).
+func Sniff(payload []byte) bool {
+	s := payload
+	if len(s) > 3 && s[0] == '<' {
+		i := 1
+		for i < len(s) && i <= 4 && isDigit(s[i]) {
+			i++
+		}
+		if i == 1 || i >= len(s) || s[i] != '>' {
+			return false
+		}
+		s = s[i+1:]
+		if len(s) >= 2 && s[0] >= '1' && s[0] <= '9' && s[1] == ' ' {
+			return true
+		}
+	}
+	if len(s) >= 16 && s[3] == ' ' && month(string(s[:3])) != 0 && s[9] == ':' || len(s) >= 16 && s[3] == ' ' && month(string(s[:3])) != 0 && s[8] == ':' {
+		return true
+	}
+	if len(s) >= 21 && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) && s[4] == ' ' && month(string(s[5:8])) != 0 && s[8] == ' ' {
+		return true // "2015 Nov 13 13:40:01 host ...", as some relays write it
+	}
+	return len(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' && s[16] == ':'
 }
 
 // read5424 reads what follows an RFC 5424 VERSION and its space.
@@ -88,7 +136,7 @@ func read5424(s string, h *Header) (string, bool) {
 	for i := range f {
 		f[i], s = cutWord(s)
 	}
-	h.Host, h.App, h.PID, h.MsgID = nilDash(f[0]), nilDash(f[1]), nilDash(f[2]), nilDash(f[3])
+	h.Host, h.App, h.ProcID, h.MsgID = nilDash(f[0]), nilDash(f[1]), nilDash(f[2]), nilDash(f[3])
 	switch {
 	case s == "-":
 		s = ""
