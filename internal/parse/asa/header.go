@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // header is what a device or relay put in front of the %ASA tag.
@@ -19,8 +20,8 @@ type header struct {
 }
 
 // parseHeader reads the text in front of the tag: [<PRI>] [time[:]] [host]
-// [process[[pid]]] [:]. A time without a year is put in the year nearest
-// to ref.
+// [process[[pid]]] [:]. A time without a year is dated by syslogheader.Date
+// from ref, as every syslog header is.
 func parseHeader(s string, ref time.Time) header {
 	h := header{pri: -1}
 	s = strings.TrimLeft(s, " ")
@@ -146,13 +147,7 @@ func parseTime(s string, ref time.Time) (t time.Time, tz, rest string, ok bool) 
 			r = time.Now()
 		}
 		r = r.UTC().Add(time.Duration(off) * time.Second) // the device's wall clock
-		t = time.Date(r.Year(), time.Month(mon), d, hh, mm, ss, nsec, time.UTC)
-		switch {
-		case t.Sub(r) > 31*24*time.Hour:
-			t = t.AddDate(-1, 0, 0)
-		case r.Sub(t) > 334*24*time.Hour:
-			t = t.AddDate(1, 0, 0)
-		}
+		t = syslogheader.Date(time.Month(mon), d, hh, mm, ss, nsec, r)
 	} else {
 		t = time.Date(year, time.Month(mon), d, hh, mm, ss, nsec, time.UTC)
 	}

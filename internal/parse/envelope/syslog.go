@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // Names of the syslog fields (Elastic Common Schema).
@@ -298,8 +299,9 @@ func (p *Syslog) rfc3164(s string, received time.Time, dst *event.Event) string 
 
 // time3164 reads "Mmm dd hh:mm:ss" (dd padded with a space or zero,
 // optional fraction) or an RFC 3339 time, each followed by a space. A
-// 3164 time has no year or zone: it is taken as UTC in the year that puts
-// it nearest to received (so "Dec 31" received on 1 January is last year).
+// 3164 time has no year or zone: it is taken as UTC, in the year
+// syslogheader.Date gives it (so "Dec 31" received on 1 January is last
+// year), as the formats' own header reader dates it.
 func time3164(s string, received time.Time) (time.Time, string, bool) {
 	if len(s) > 4 && s[4] == '-' && isDigits(s[:4]) { // RFC 3339
 		ts, rest := token(s)
@@ -345,15 +347,7 @@ func time3164(s string, received time.Time) (time.Time, string, bool) {
 	if len(rest) == 0 || rest[0] != ' ' {
 		return time.Time{}, s, false
 	}
-	recv := received.UTC()
-	t := time.Date(recv.Year(), mon, day, h, m, sec, nsec, time.UTC)
-	switch {
-	case t.Sub(recv) > 31*24*time.Hour: // December's message received in January
-		t = t.AddDate(-1, 0, 0)
-	case recv.Sub(t) > 334*24*time.Hour: // sender's clock already in January
-		t = t.AddDate(1, 0, 0)
-	}
-	return t, rest[1:], true
+	return syslogheader.Date(mon, day, h, m, sec, nsec, received), rest[1:], true
 }
 
 func atoi(s string) (int, bool) {

@@ -129,6 +129,15 @@ func TestSyslogParse(t *testing.T) {
 			}, []event.Field{f("@timestamp", "2027-01-01T00:00:01Z"), f("message", "x"), f("event.original", "<13>Jan  1 00:00:01 h app: x"), f("event.ingested", "2026-12-31T23:59:59Z")}),
 		},
 		{
+			name: "RFC 3164 from January replayed in December: this year, not next",
+			in:   "<13>Jan  2 10:00:00 h app: x",
+			recv: time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC),
+			time: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC),
+			fields: cat(pri(13, 1, "user", 5, "notice"), []event.Field{
+				f("log.syslog.hostname", "h"), f("host.hostname", "h"), f("host.name", "h"), f("log.syslog.appname", "app"), f("process.name", "app"),
+			}, []event.Field{f("@timestamp", "2026-01-02T10:00:00Z"), f("message", "x"), f("event.original", "<13>Jan  2 10:00:00 h app: x"), f("event.ingested", "2026-12-07T16:00:00Z")}),
+		},
+		{
 			name:   "not syslog at all: kept whole",
 			in:     "date=2024-05-01 time=10:22:33 devname=\"FGT\"",
 			time:   recv,

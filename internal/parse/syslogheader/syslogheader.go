@@ -294,13 +294,15 @@ func readTime(s string, ref time.Time) (time.Time, string, bool) {
 	if year != 0 {
 		return time.Date(year, m, day, hh, mm, ss, nsec, time.UTC), r, true
 	}
-	return inYear(m, day, hh, mm, ss, nsec, ref), r, true
+	return Date(m, day, hh, mm, ss, nsec, ref), r, true
 }
 
-// inYear dates a time that has no year: the latest of the reference's
-// year, the one after and the one before that is not more than two days
-// after ref (so clock skew and time zones do not push a line a year back).
-func inYear(m time.Month, day, hh, mm, ss, nsec int, ref time.Time) time.Time {
+// Date dates a header time that names no year (RFC 3164's): in the latest
+// of ref's year, the one after and the one before that does not put it
+// more than two days after ref, the receive time (so clock skew and time
+// zones do not push a line a year back, and a December line read in
+// January is last year's). A zero ref is now.
+func Date(m time.Month, day, hh, mm, ss, nsec int, ref time.Time) time.Time {
 	if ref.IsZero() {
 		ref = time.Now()
 	}
