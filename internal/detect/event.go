@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -98,8 +99,9 @@ type evState struct {
 	renamed []int32 // fields the current alternative's renames filled
 	timeSet bool
 	evTime  time.Time
-	names   map[string]string // flat field name -> mapped name (loadFields)
-	off     map[string]bool   // rules switched off (State.SetDisabled)
+	flat    map[string]*target // flat field name -> where its values go (loadFields)
+	named   map[string]*target // mapped field name -> where its values go (load)
+	off     map[string]bool    // rules switched off (State.SetDisabled)
 }
 
 func newEvState(e *Engine) *evState {
@@ -144,20 +146,26 @@ func (st *evState) load(raw []byte) error {
 	return nil
 }
 
-// loadFields fills the field table from flat, dotted fields.
+// loadFields fills the field table from flat, dotted fields. A value is
+// not copied: the event's fields outlive its evaluation and strings do
+// not change.
 func (st *evState) loadFields(fields []event.Field) {
 	st.reset()
-	if st.names == nil {
-		st.names = map[string]string{}
+	if st.flat == nil {
+		st.flat = map[string]*target{}
 	}
 	for _, f := range fields {
-		name, ok := st.names[f.Name]
+		t, ok := st.flat[f.Name]
 		if !ok {
-			if len(st.names) >= maxNameCache {
-				clear(st.names)
+			if len(st.flat) >= maxNameCache {
+				clear(st.flat)
 			}
-			name = st.e.flatName(f.Name)
-			st.names[f.Name] = name
+			st.name = append(st.name[:0], st.e.flatName(f.Name)...)
+			t = st.resolve(st.name)
+			st.flat[f.Name] = t
+		}
+		if len(t.ops) == 0 && !st.e.needAll {
+			continue
 		}
 		if len(f.Value) > 1 && f.Value[0] == '[' && f.Value[len(f.Value)-1] == ']' {
 			if v, err := st.parser.Parse(f.Value); err == nil && v.Type() == fastjson.TypeArray {
@@ -166,29 +174,28 @@ func (st *evState) loadFields(fields []event.Field) {
 				for _, el := range arr {
 					switch el.Type() {
 					case fastjson.TypeString:
-						st.text(name, el.GetStringBytes())
+						st.put(t, st.keep(el.GetStringBytes()))
 					case fastjson.TypeNull:
 					default:
-						st.tmp = el.MarshalTo(st.tmp[:0])
-						st.text(name, st.tmp)
+						st.put(t, st.keep(el.MarshalTo(st.tmp[:0])))
 					}
 				}
 				continue
 			}
 		}
-		st.text(name, []byte(f.Value))
+		st.put(t, evVal{raw: unsafe.Slice(unsafe.StringData(f.Value), len(f.Value))})
 	}
 }
 
-// maxNameCache bounds the cache of mapped field names per evaluation state.
+// maxNameCache bounds the cache of resolved field names per evaluation
+// state.
 const maxNameCache = 4096
 
-// text records a value of the field called name, copying it.
-func (st *evState) text(name string, value []byte) {
-	st.name = append(st.name[:0], name...)
+// keep copies value into the arena.
+func (st *evState) keep(value []byte) evVal {
 	start := len(st.arena)
 	st.arena = append(st.arena, value...)
-	st.record(evVal{raw: st.arena[start:len(st.arena):len(st.arena)]}, 0, len(st.name))
+	return evVal{raw: st.arena[start:len(st.arena):len(st.arena)]}
 }
 
 // flatName maps a flat, dotted field name as walk maps the same path of a
@@ -336,48 +343,74 @@ func (st *evState) value(v *fastjson.Value, node *pathNode, base, n int) {
 	st.record(val, base, n)
 }
 
-// record adds val under the field name st.name[base:n].
-func (st *evState) record(val evVal, base, n int) {
-	ids := st.e.fieldIDs[string(st.name[base:n])]
-	if len(ids) == 0 && st.e.mapping.Fields.RemoveSpaces && bytes.IndexByte(st.name[base:n], ' ') >= 0 {
-		// "Threat Name" (Defender, evtx) answers to ThreatName.
-		st.tmp = st.tmp[:0]
-		for _, c := range st.name[base:n] {
-			if c != ' ' {
-				st.tmp = append(st.tmp, c)
-			}
-		}
-		ids = st.e.fieldIDs[string(st.tmp)]
-	}
-	val.next = -1
-	first := int32(-1)
+// target is where the values of one field name go: the fields it is
+// (exact names, then the "*" patterns it matches, a pattern ending in "*"
+// also taking the name's last segment as a value of its own).
+type target struct {
+	ops []targetOp
+}
+
+type targetOp struct {
+	id  int32
+	key []byte // for a pattern ending in "*": the key it matched
+}
+
+// resolve works out where the values of the field called name go.
+func (st *evState) resolve(name []byte) *target {
+	t := &target{}
 	for i := range st.e.patterns {
 		p := &st.e.patterns[i]
-		if !p.match(st.name[base:n]) {
+		if !p.match(name) {
 			continue
 		}
-		if first < 0 {
-			first = int32(len(st.vals))
-		}
-		st.add(p.id, val)
+		op := targetOp{id: p.id}
+		t.ops = append(t.ops, op)
 		if p.keys {
 			// The key the last "*" matched is a value too (a name of a
 			// name/value list).
-			key := st.name[base:n]
-			key = key[bytes.LastIndexByte(key, '.')+1:]
-			start := len(st.arena)
-			st.arena = append(st.arena, key...)
-			st.add(p.id, evVal{raw: st.arena[start:len(st.arena):len(st.arena)], next: -1})
+			op.key = bytes.Clone(name[bytes.LastIndexByte(name, '.')+1:])
+			t.ops = append(t.ops, op)
 		}
 	}
-	if len(ids) == 0 && first < 0 && !st.e.needAll {
-		return
+	ids := st.e.fieldIDs[string(name)]
+	if len(ids) == 0 && st.e.mapping.Fields.RemoveSpaces && bytes.IndexByte(name, ' ') >= 0 {
+		// "Threat Name" (Defender, evtx) answers to ThreatName.
+		ids = st.e.fieldIDs[string(bytes.ReplaceAll(name, []byte(" "), nil))]
 	}
 	for _, id := range ids {
-		if first < 0 {
-			first = int32(len(st.vals))
+		t.ops = append(t.ops, targetOp{id: id})
+	}
+	return t
+}
+
+// record adds val under the field name st.name[base:n].
+func (st *evState) record(val evVal, base, n int) {
+	name := st.name[base:n]
+	t, ok := st.named[string(name)]
+	if !ok {
+		if st.named == nil || len(st.named) >= maxNameCache {
+			st.named = map[string]*target{}
 		}
-		st.add(id, val)
+		t = st.resolve(name)
+		st.named[string(name)] = t
+	}
+	st.put(t, val)
+}
+
+// put adds val to the fields of t (and to every value, for keyword
+// searches).
+func (st *evState) put(t *target, val evVal) {
+	val.next = -1
+	first := int32(-1)
+	if len(t.ops) > 0 {
+		first = int32(len(st.vals))
+	}
+	for _, op := range t.ops {
+		if op.key != nil {
+			st.add(op.id, evVal{raw: op.key, next: -1})
+			continue
+		}
+		st.add(op.id, val)
 	}
 	if st.e.needAll && !val.null {
 		// Keyword searches see every value; a field's value is shared so it
