@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -44,10 +46,63 @@ type engine struct {
 	db     *sql.DB
 	x      *dialect
 	writer chan struct{} // PostgreSQL: one write transaction of this process at a time
+	stmts  *stmtCache    // SQLite: prepared statements by query text
 }
 
 func newEngine(db *sql.DB, postgres bool) *engine {
-	return &engine{db: db, x: newDialect(postgres), writer: make(chan struct{}, 1)}
+	e := &engine{db: db, x: newDialect(postgres), writer: make(chan struct{}, 1)}
+	if !postgres {
+		e.stmts = &stmtCache{m: map[string]*sql.Stmt{}}
+	}
+	return e
+}
+
+// stmtCache keeps SQLite's statements prepared: compiling a statement
+// took about two fifths of raising an alert. PostgreSQL's driver keeps
+// its own cache. Query texts are the code's constants, but some are
+// built (a list of placeholders), hence the bound; a statement past it
+// is prepared each time, as without the cache.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// maxStmts bounds the statements an engine keeps prepared.
+const maxStmts = 256
+
+// prepared returns query's cached statement, preparing it on first use;
+// nil when there is no cache, it is full or the statement did not
+// prepare (running it unprepared then reports the error, or succeeds
+// once what it names exists).
+func (e *engine) prepared(ctx context.Context, query string) *sql.Stmt {
+	c := e.stmts
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	s, ok := c.m[query]
+	full := len(c.m) >= maxStmts
+	c.mu.Unlock()
+	if ok || full {
+		return s
+	}
+	s, err := e.db.PrepareContext(ctx, query)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		s = nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if had, ok := c.m[query]; ok { // prepared meanwhile by another caller
+		if s != nil {
+			s.Close()
+		}
+		return had
+	}
+	c.m[query] = s
+	return s
 }
 
 // args converts arguments the PostgreSQL driver would refuse: booleans
@@ -76,12 +131,27 @@ func (x *dialect) args(args []any) []any {
 	return out
 }
 
-func (e *engine) Close() error { return e.db.Close() }
+func (e *engine) Close() error {
+	if c := e.stmts; c != nil {
+		c.mu.Lock()
+		for q, s := range c.m {
+			if s != nil {
+				s.Close()
+			}
+			delete(c.m, q)
+		}
+		c.mu.Unlock()
+	}
+	return e.db.Close()
+}
 
 // ExecContext runs a statement; on PostgreSQL one that may write runs in a
 // write transaction.
 func (e *engine) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	q := e.x.rewrite(query)
+	if s := e.prepared(ctx, q.text); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
 	if !q.write || !e.x.postgres {
 		return e.db.ExecContext(ctx, q.text, e.x.args(args)...)
 	}
@@ -99,11 +169,17 @@ func (e *engine) ExecContext(ctx context.Context, query string, args ...any) (sq
 
 // QueryContext runs a query that does not write (see execScan).
 func (e *engine) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := e.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	return e.db.QueryContext(ctx, e.x.rewrite(query).text, e.x.args(args)...)
 }
 
 // QueryRowContext runs a query that does not write (see execScan).
 func (e *engine) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := e.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return e.db.QueryRowContext(ctx, e.x.rewrite(query).text, e.x.args(args)...)
 }
 
@@ -131,14 +207,14 @@ func (e *engine) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error)
 		if err != nil {
 			return nil, err
 		}
-		return &txn{tx: t, x: e.x}, nil
+		return &txn{tx: t, x: e.x, e: e}, nil
 	}
 	if opts != nil && opts.ReadOnly {
 		t, err := e.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 		if err != nil {
 			return nil, err
 		}
-		return &txn{tx: t, x: e.x}, nil
+		return &txn{tx: t, x: e.x, e: e}, nil
 	}
 	select {
 	case e.writer <- struct{}{}:
@@ -156,14 +232,17 @@ func (e *engine) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error)
 		release()
 		return nil, fmt.Errorf("take the writers' lock: %w", err)
 	}
-	return &txn{tx: t, x: e.x, release: release}, nil
+	return &txn{tx: t, x: e.x, e: e, release: release}, nil
 }
 
 // txn is a transaction of an engine.
 type txn struct {
 	tx      *sql.Tx
 	x       *dialect
-	release func() // frees the process's writer slot, once
+	e       *engine // for its prepared statements (SQLite)
+	release func()  // frees the process's writer slot, once
+	// unprepared are the queries it ran that had no cached statement.
+	unprepared []string
 }
 
 func (t *txn) done() {
@@ -171,6 +250,10 @@ func (t *txn) done() {
 		t.release()
 		t.release = nil
 	}
+	for _, q := range t.unprepared {
+		t.e.prepared(context.Background(), q)
+	}
+	t.unprepared = nil
 }
 
 func (t *txn) Commit() error {
@@ -185,16 +268,46 @@ func (t *txn) Rollback() error {
 	return t.tx.Rollback()
 }
 
+// The transaction's copies of cached statements are closed with it.
+
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := t.prepared(query); s != nil {
+		return t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.x.rewrite(query).text, t.x.args(args)...)
 }
 
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := t.prepared(query); s != nil {
+		return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.x.rewrite(query).text, t.x.args(args)...)
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := t.prepared(query); s != nil {
+		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.x.rewrite(query).text, t.x.args(args)...)
+}
+
+// prepared returns query's cached statement, or nil. A transaction does
+// not prepare one itself: that takes a second connection from the pool
+// while it holds the write lock, and when every other connection waits
+// for that lock, it waits until their busy timeout. It is prepared once
+// the transaction has ended.
+func (t *txn) prepared(query string) *sql.Stmt {
+	c := t.e.stmts
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	s, ok := c.m[query]
+	c.mu.Unlock()
+	if !ok && !slices.Contains(t.unprepared, query) {
+		t.unprepared = append(t.unprepared, query)
+	}
+	return s
 }
 
 func (t *txn) PrepareContext(ctx context.Context, query string) (*stmt, error) {
