@@ -273,6 +273,28 @@ func profile(b *testing.B, base, side string) <-chan struct{} {
 	return done
 }
 
+// allocs saves the server's allocation profile (counted since it
+// started) to TARIAN_BENCH_PPROF.name, when that is set: the one before
+// the load is the base of the one after (go tool pprof -diff_base).
+func allocs(b *testing.B, base, name string) {
+	path := os.Getenv("TARIAN_BENCH_PPROF")
+	if path == "" {
+		return
+	}
+	req, _ := http.NewRequest("GET", base+"/debug/pprof/allocs", nil)
+	req.Header.Set("Authorization", "Bearer "+bootstrap)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Errorf("allocation profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if err := os.WriteFile(path+"."+name, data, 0o644); err != nil {
+		b.Errorf("allocation profile: %v", err)
+	}
+}
+
 // runTarian loads rules into a fresh `tarian serve`, sends bodies, and
 // waits until every event is searchable and the detector has read them
 // all.
@@ -303,6 +325,7 @@ func runTarian(b *testing.B, rules []map[string]any, bodies [][]byte, total, cli
 	var r sideResult
 	pid := p.cmd.Process.Pid
 	cpu0 := cpuSeconds(b, pid)
+	allocs(b, p.url, "allocs0.tarian")
 	profiled := profile(b, p.url, "tarian")
 	b.StartTimer()
 	start := time.Now()
@@ -332,6 +355,7 @@ func runTarian(b *testing.B, rules []map[string]any, bodies [][]byte, total, cli
 	b.StopTimer()
 	r.cpu = cpuSeconds(b, pid) - cpu0
 	<-profiled
+	allocs(b, p.url, "allocs1.tarian")
 	var err error
 	if r.rss, err = peakRSS(pid); err != nil {
 		b.Fatal(err)
