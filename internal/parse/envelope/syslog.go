@@ -64,7 +64,8 @@ type Syslog struct {
 
 // Parse turns raw into an event, appending its fields to dst.Fields[:0]. It
 // fails only for an empty record; anything else becomes an event, with as
-// many syslog fields as the header yields.
+// many syslog fields as the header yields. The header is read by
+// syslogheader, as the formats read one in front of their lines.
 func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 	if len(bytes.TrimSpace(raw.Data)) == 0 {
 		return ErrEmpty
@@ -74,22 +75,46 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 	dst.Fields = dst.Fields[:0]
 	dst.Time = time.Time{}
 	line := strings.TrimRight(orig, "\r\n")
-	pri, rest, ok := parsePRI(line)
 	msg, escaped := line, false
-	if ok {
-		fac, sev := pri>>3, pri&7
+	if h, m, ok := syslogheader.Split(line, raw.Received, devicePayload); ok && h.Priority >= 0 {
+		if rest := line[strings.IndexByte(line, '>')+1:]; h.Version == "" && !h.Time.IsZero() && !transportTime(rest) {
+			// A time no syslog sender or relay writes ("Nov 07 2026
+			// 11:02:36 CET:", Cisco's own with its zone): the device's
+			// header, which its format reads.
+			h, m = syslogheader.Header{Priority: h.Priority}, rest
+		}
+		fac, sev := h.Priority>>3, h.Priority&7
 		dst.Fields = append(dst.Fields,
-			event.Field{Name: FieldSyslogPriority, Value: smallInts[pri]},
+			event.Field{Name: FieldSyslogPriority, Value: smallInts[h.Priority]},
 			event.Field{Name: FieldSyslogFacilityCode, Value: smallInts[fac]},
 			event.Field{Name: FieldSyslogFacilityName, Value: facilities[fac]},
 			event.Field{Name: FieldSyslogSeverityCode, Value: smallInts[sev]},
 			event.Field{Name: FieldSyslogSeverityName, Value: severities[sev]},
 		)
-		if len(rest) >= 2 && rest[0] >= '1' && rest[0] <= '9' && (rest[1] == ' ' || (rest[1] >= '0' && rest[1] <= '9' && len(rest) >= 3 && rest[2] == ' ')) {
-			msg, escaped = p.rfc5424(rest, dst)
-		} else {
-			msg, escaped = p.rfc3164(rest, raw.Received, dst), true
+		if h.Version != "" {
+			dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogVersion, Value: h.Version})
 		}
+		dst.Time = h.Time
+		if h.App == "" && h.Version == "" && !h.Time.IsZero() {
+			h.App, m = spaceTag(m)
+		}
+		p.header(dst, h.Host, h.App, h.ProcID)
+		if h.MsgID != "" {
+			dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogMsgID, Value: h.MsgID})
+		}
+		msg = m
+		if h.SD != "" {
+			if fields, ok := structuredData(h.SD, dst.Fields); ok {
+				dst.Fields = fields
+			} else if msg != "" { // keep what is not structured data as the message
+				msg = h.SD + " " + msg
+			} else {
+				msg = h.SD
+			}
+		}
+		// rsyslog's #ooo escapes: in RFC 3164 messages and those it
+		// relayed as RFC 5424 (see unescape).
+		escaped = h.Version == "" || h.Relayed
 	}
 	if escaped {
 		msg = p.unescape(msg)
@@ -106,80 +131,46 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 	return nil
 }
 
-// parsePRI reads "<N>" with N in 0..191 and no leading zeros but "<0>".
-func parsePRI(s string) (pri int, rest string, ok bool) {
-	if len(s) < 3 || s[0] != '<' {
-		return 0, s, false
-	}
-	i := 1
-	for ; i < len(s) && i <= 4 && s[i] >= '0' && s[i] <= '9'; i++ {
-		pri = pri*10 + int(s[i]-'0')
-	}
-	if i == 1 || i > 4 || i >= len(s) || s[i] != '>' || pri > 191 || (s[1] == '0' && i > 2) {
-		return 0, s, false
-	}
-	return pri, s[i+1:], true
+// transportTime reports whether s starts with a time as syslog senders
+// and relays write it: RFC 3164's "Mmm dd hh:mm:ss" or RFC 3339's.
+func transportTime(s string) bool {
+	return len(s) >= 16 && s[3] == ' ' && s[6] == ' ' && s[9] == ':' && s[12] == ':' ||
+		len(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':'
 }
 
-// token splits s at the first space.
-func token(s string) (tok, rest string) {
-	if i := strings.IndexByte(s, ' '); i >= 0 {
-		return s[:i], s[i+1:]
+// spaceTag reads an RFC 3164 TAG ended by a space ("evntslog An event",
+// as rsyslog relays an RFC 5424 message in the 3164 format), which the
+// formats' header reader does not take for a tag (a log file's line has
+// none); it returns msg unchanged when its first word is not a program
+// name.
+func spaceTag(msg string) (app, rest string) {
+	w, r, ok := strings.Cut(msg, " ")
+	if !ok || w == "" || r == "" || len(w) > 48 || devicePayload(w) || strings.ContainsAny(w, ":[]") {
+		return "", msg
 	}
-	return s, ""
+	return w, r
 }
 
-// rfc5424 parses what follows the PRI of an RFC 5424 message and returns
-// MSG, and whether rsyslog relayed it from an RFC 3164 sender (two spaces
-// before MSG): only such a message may hold rsyslog's #ooo escapes.
-func (p *Syslog) rfc5424(s string, dst *event.Event) (string, bool) {
-	version, s := token(s)
-	dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogVersion, Value: version})
-	ts, s := token(s)
-	if ts != "-" {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			dst.Time = t.UTC()
-		}
-	}
-	var host, app, procid, msgid string
-	host, s = token(s)
-	app, s = token(s)
-	procid, s = token(s)
-	msgid, s = token(s)
-	p.header(dst, host, app, procid)
-	if msgid != "-" && msgid != "" {
-		dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogMsgID, Value: msgid})
-	}
-	switch {
-	case strings.HasPrefix(s, "-"):
-		s = s[1:]
-	case strings.HasPrefix(s, "["):
-		n, rest, ok := structuredData(s, dst.Fields)
-		if !ok { // keep what is not structured data as the message
-			return s, false
-		}
-		dst.Fields, s = n, rest
-	default:
-		return s, false
-	}
-	s = strings.TrimPrefix(s, " ")
-	// A message relayed from a 3164 source keeps the space after its tag
-	// (rsyslog): two spaces before MSG. Drop the extra one.
-	relayed := strings.HasPrefix(s, " ")
-	s = strings.TrimPrefix(s, " ")
-	return strings.TrimPrefix(s, "\ufeff"), relayed
+// devicePayload reports whether a word after the syslog time is already
+// a network device's text, not a host name or program tag: a Cisco
+// %ASA-6-302013 tag, a CSV column of PAN-OS, a key=value pair of Sophos or
+// FortiGate, a CEF or LEEF header. The whole text is then the message.
+func devicePayload(w string) bool {
+	return strings.HasPrefix(w, "%") || strings.ContainsAny(w, ",=\"|") ||
+		len(w) > 4 && strings.HasPrefix(w, "CEF:") && isDigit(w[4]) ||
+		len(w) > 5 && strings.HasPrefix(w, "LEEF:") && isDigit(w[5])
 }
 
-// structuredData parses one or more SD-ELEMENTs at the start of s and
-// appends their params; ok is false (and fields unchanged) when s does not
-// hold well-formed structured data.
-func structuredData(s string, fields []event.Field) ([]event.Field, string, bool) {
+// structuredData parses s, one or more SD-ELEMENTs, and appends their
+// params; ok is false (and fields unchanged) when s is not well-formed
+// structured data.
+func structuredData(s string, fields []event.Field) ([]event.Field, bool) {
 	n := len(fields)
 	for len(s) > 0 && s[0] == '[' {
 		s = s[1:]
 		i := strings.IndexAny(s, " ]")
 		if i <= 0 {
-			return fields[:n], s, false
+			return fields[:n], false
 		}
 		id := s[:i]
 		s = s[i:]
@@ -187,7 +178,7 @@ func structuredData(s string, fields []event.Field) ([]event.Field, string, bool
 			s = s[1:]
 			eq := strings.IndexByte(s, '=')
 			if eq <= 0 || eq+1 >= len(s) || s[eq+1] != '"' || strings.ContainsAny(s[:eq], " ]\"") {
-				return fields[:n], s, false
+				return fields[:n], false
 			}
 			name := s[:eq]
 			s = s[eq+2:]
@@ -205,7 +196,7 @@ func structuredData(s string, fields []event.Field) ([]event.Field, string, bool
 				}
 			}
 			if end < 0 {
-				return fields[:n], s, false
+				return fields[:n], false
 			}
 			v := s[:end]
 			if escaped {
@@ -215,11 +206,14 @@ func structuredData(s string, fields []event.Field) ([]event.Field, string, bool
 			s = s[end+1:]
 		}
 		if len(s) == 0 || s[0] != ']' {
-			return fields[:n], s, false
+			return fields[:n], false
 		}
 		s = s[1:]
 	}
-	return fields, s, true
+	if s != "" {
+		return fields[:n], false
+	}
+	return fields, true
 }
 
 // sdUnescape undoes the escapes of a PARAM-VALUE: \" \\ \].
@@ -254,6 +248,8 @@ func (p *Syslog) header(dst *event.Event, host, app, procid string) {
 	}
 }
 
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 func isDigits(s string) bool {
 	if s == "" {
 		return false
@@ -264,139 +260,6 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// months maps the three-letter month names of RFC 3164 timestamps.
-var months = map[string]time.Month{
-	"Jan": time.January, "Feb": time.February, "Mar": time.March, "Apr": time.April,
-	"May": time.May, "Jun": time.June, "Jul": time.July, "Aug": time.August,
-	"Sep": time.September, "Oct": time.October, "Nov": time.November, "Dec": time.December,
-}
-
-// rfc3164 parses what follows the PRI of a BSD syslog message (RFC 3164,
-// or rsyslog's forward format with an RFC 3339 time) and returns its
-// content (the message after the tag).
-func (p *Syslog) rfc3164(s string, received time.Time, dst *event.Event) string {
-	t, rest, ok := time3164(s, received)
-	if !ok {
-		return s
-	}
-	dst.Time = t
-	s = rest
-	// HOSTNAME, unless the next word is already a tag ("sshd[1]:", "su:").
-	host := ""
-	if w, r := token(s); w != "" && r != "" && !strings.HasSuffix(w, ":") && !strings.HasSuffix(w, "]") {
-		host, s = w, r
-	}
-	app, procid, content, ok := tag(s)
-	if !ok {
-		p.header(dst, host, "", "")
-		return s
-	}
-	p.header(dst, host, app, procid)
-	return content
-}
-
-// time3164 reads "Mmm dd hh:mm:ss" (dd padded with a space or zero,
-// optional fraction) or an RFC 3339 time, each followed by a space. A
-// 3164 time has no year or zone: it is taken as UTC, in the year
-// syslogheader.Date gives it (so "Dec 31" received on 1 January is last
-// year), as the formats' own header reader dates it.
-func time3164(s string, received time.Time) (time.Time, string, bool) {
-	if len(s) > 4 && s[4] == '-' && isDigits(s[:4]) { // RFC 3339
-		ts, rest := token(s)
-		t, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil {
-			return time.Time{}, s, false
-		}
-		return t.UTC(), rest, true
-	}
-	if len(s) < 16 || s[3] != ' ' {
-		return time.Time{}, s, false
-	}
-	mon, ok := months[s[:3]]
-	if !ok {
-		return time.Time{}, s, false
-	}
-	d := s[4:6]
-	if d[0] == ' ' {
-		d = d[1:]
-	}
-	day, ok1 := atoi(d)
-	h, ok2 := atoi(s[7:9])
-	m, ok3 := atoi(s[10:12])
-	sec, ok4 := atoi(s[13:15])
-	if !ok1 || !ok2 || !ok3 || !ok4 || s[6] != ' ' || s[9] != ':' || s[12] != ':' || day < 1 || day > 31 || h > 23 || m > 59 || sec > 60 {
-		return time.Time{}, s, false
-	}
-	rest := s[15:]
-	nsec := 0
-	if len(rest) > 1 && rest[0] == '.' {
-		j := 1
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			if j <= 9 {
-				nsec = nsec*10 + int(rest[j]-'0')
-			}
-			j++
-		}
-		for k := min(j, 10); k < 10; k++ {
-			nsec *= 10
-		}
-		rest = rest[j:]
-	}
-	if len(rest) == 0 || rest[0] != ' ' {
-		return time.Time{}, s, false
-	}
-	return syslogheader.Date(mon, day, h, m, sec, nsec, received), rest[1:], true
-}
-
-func atoi(s string) (int, bool) {
-	if !isDigits(s) {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, true
-}
-
-// tag splits "app[pid]: content", "app: content" or "app content". A
-// CEF or LEEF payload ("CEF:0|...") is content, not a tag.
-func tag(s string) (app, procid, content string, ok bool) {
-	i := 0
-	for i < len(s) && i < 48 && s[i] != '[' && s[i] != ':' && s[i] != ' ' {
-		i++
-	}
-	if i == 0 || i >= len(s) {
-		return "", "", s, false
-	}
-	app = s[:i]
-	if app[0] == '%' || strings.ContainsAny(app, ",=\"") {
-		// Not a program name: a Cisco %ASA-6-302013 tag, the first CSV
-		// column of PAN-OS, a key=value pair of Sophos or FortiGate. The
-		// whole text is the message.
-		return "", "", s, false
-	}
-	rest := s[i:]
-	switch rest[0] {
-	case '[':
-		j := strings.IndexByte(rest, ']')
-		if j < 0 {
-			return "", "", s, false
-		}
-		procid = rest[1:j]
-		rest = strings.TrimPrefix(rest[j+1:], ":")
-	case ':':
-		if (app == "CEF" || app == "LEEF") && len(rest) > 1 && rest[1] >= '0' && rest[1] <= '9' {
-			return "", "", s, false
-		}
-		rest = rest[1:]
-	case ' ':
-	default:
-		return "", "", s, false
-	}
-	return app, procid, strings.TrimPrefix(rest, " "), true
 }
 
 // unescape turns rsyslog's control-character escapes back into the bytes:

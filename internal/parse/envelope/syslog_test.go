@@ -404,3 +404,36 @@ func TestSyslogEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestSyslogHeaderReader: the envelope reads the header with the formats'
+// reader (parse/syslogheader) plus the transport's own rules: a tag may
+// end with a space, a PRI alone names no host, and a time no syslog
+// sender writes is left to the device's format with the rest of the line.
+func TestSyslogHeaderReader(t *testing.T) {
+	recv := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in, host, app, msg string
+		time               time.Time
+	}{
+		{"<13>sshd[5]: x", "", "sshd", "x", recv},
+		{"<13>just some text", "", "", "just some text", recv},
+		{"<13>Nov 25 10:00:00 vm evntslog An event", "vm", "evntslog", "An event", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		{"<166>Nov 07 2026 11:02:36 CET: %ASA-6-302013: Built", "", "", "Nov 07 2026 11:02:36 CET: %ASA-6-302013: Built", recv},
+		{"<132>May  1 10:22:33 CEF:0|V|FW|1.0|100|port scan|5|src=1.2.3.4", "", "", "CEF:0|V|FW|1.0|100|port scan|5|src=1.2.3.4", time.Date(2026, 5, 1, 10, 22, 33, 0, time.UTC)},
+		{"<132>May  1 10:22:33 fw CEF: CEF:0|V|FW|1.0|100|scan|5|", "fw", "CEF", "CEF:0|V|FW|1.0|100|scan|5|", time.Date(2026, 5, 1, 10, 22, 33, 0, time.UTC)},
+		{"<13>1 2026-11-25T10:00:00Z h a - - [x@1 k=\"v\"]    indented", "h", "a", "  indented", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+	}
+	var p Syslog
+	for _, tt := range tests {
+		var ev event.Event
+		if err := p.Parse(event.Raw{Received: recv, Data: []byte(tt.in)}, &ev); err != nil {
+			t.Fatal(err)
+		}
+		host, _ := ev.Get(FieldSyslogHostname)
+		app, _ := ev.Get(FieldSyslogAppname)
+		msg, _ := ev.Get(event.FieldMessage)
+		if host != tt.host || app != tt.app || msg != tt.msg || !ev.Time.Equal(tt.time) {
+			t.Errorf("%q: host %q app %q message %q time %v; want %q %q %q %v", tt.in, host, app, msg, ev.Time, tt.host, tt.app, tt.msg, tt.time)
+		}
+	}
+}

@@ -112,13 +112,15 @@ func split(payload []byte, dst *event.Event) (line, error) {
 	h, msg, ok := syslogheader.Split(s, ref, nil)
 	if ok {
 		l.hdr, l.hasHdr = h, true
-		l.host, l.app, l.pid, l.msg = h.Host, h.App, h.ProcID, msg
+		// A message starts at its first word: sudo pads its text
+		// ("sudo:   eve : TTY=..."), which a header reader keeps.
+		l.host, l.app, l.pid, l.msg = h.Host, h.App, h.ProcID, trimSpaces(msg)
 		if !h.Time.IsZero() {
 			dst.Time = h.Time
 		}
 		return l, nil
 	}
-	l.msg = s
+	l.msg = trimSpaces(s)
 	for _, f := range dst.Fields {
 		switch f.Name {
 		case fieldHostname:

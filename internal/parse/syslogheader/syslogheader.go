@@ -1,8 +1,7 @@
 // Package syslogheader reads the syslog header in front of a log line: the
-// one reader of the parsers whose records may carry one (key=value
-// firewalls, PAN-OS, Linux programs, mail, auditd, the prefixes of CEF and
-// LEEF). The receivers' own envelope (parse/envelope) reads the header of
-// what arrives over syslog, structured data included.
+// one reader of the syslog receivers' envelope (parse/envelope) and of the
+// parsers whose records may carry one (key=value firewalls, PAN-OS, Linux
+// programs, mail, auditd, the prefixes of CEF and LEEF).
 package syslogheader
 
 import (
@@ -27,6 +26,14 @@ type Header struct {
 	App, ProcID string
 	// MsgID is the RFC 5424 MSGID; empty for other headers.
 	MsgID string
+	// SD is the RFC 5424 STRUCTURED-DATA as sent ("[id k=\"v\"]..."), for
+	// a reader that keeps it; empty for "-" and other headers. Split
+	// checks only its brackets and quotes.
+	SD string
+	// Relayed says an RFC 5424 message had two spaces before MSG: rsyslog
+	// relaying an RFC 3164 message (whose text may then hold rsyslog's
+	// #ooo escapes of control characters).
+	Relayed bool
 }
 
 // Split reads the syslog header at the start of line and returns it with
@@ -60,8 +67,9 @@ func Split(line string, ref time.Time, isPayload func(word string) bool) (h Head
 			}
 		}
 	}
+	timed := false
 	if t, rest, found := readTime(s, ref); found {
-		h.Time, s, ok = t, rest, true
+		h.Time, s, ok, timed = t, rest, true, true
 	}
 	if !ok {
 		return h, line, false
@@ -74,10 +82,12 @@ func Split(line string, ref time.Time, isPayload func(word string) bool) (h Head
 	}
 	if app, pid, isTag := tag(w1); isTag {
 		h.App, h.ProcID = app, pid
-		return h, trimSpaces(r1), true
+		return h, r1, true
 	}
-	if w1 == "" || r1 == "" && !strings.HasSuffix(w1, ":") {
-		// A lone word after the time is the message, not a host.
+	if !timed || w1 == "" || r1 == "" && !strings.HasSuffix(w1, ":") {
+		// A lone word after the time is the message, not a host; without
+		// a time (a PRI alone) there is no host either (RFC 3164 4.3.3:
+		// the whole text is the content).
 		return h, s, true
 	}
 	h.Host = strings.TrimSuffix(w1, ":")
@@ -88,7 +98,7 @@ func Split(line string, ref time.Time, isPayload func(word string) bool) (h Head
 	}
 	if app, pid, isTag := tag(w2); isTag {
 		h.App, h.ProcID = app, pid
-		return h, trimSpaces(r2), true
+		return h, r2, true
 	}
 	return h, r1, true
 }
@@ -143,17 +153,27 @@ func read5424(s string, h *Header) (string, bool) {
 	case strings.HasPrefix(s, "- "):
 		s = s[2:]
 	case strings.HasPrefix(s, "["):
-		s = skipSD(s)
+		if n := sdLen(s); n > 0 && (n == len(s) || s[n] == ' ') {
+			h.SD, s = s[:n], strings.TrimPrefix(s[n:], " ")
+		}
+		// Else the brackets do not close: the text is the message.
 	}
-	return strings.TrimPrefix(trimSpaces(s), "\ufeff"), true
+	if strings.HasPrefix(s, " ") {
+		// rsyslog relaying an RFC 3164 message keeps the space after its
+		// tag: two spaces before MSG. Any more belong to MSG.
+		h.Relayed, s = true, s[1:]
+	}
+	return strings.TrimPrefix(s, "\ufeff"), true
 }
 
-// skipSD skips RFC 5424 structured data: [...] elements whose quoted
-// values may hold escaped quotes and brackets.
-func skipSD(s string) string {
-	for len(s) > 0 && s[0] == '[' {
+// sdLen returns the length of the RFC 5424 structured data at the start
+// of s ([...] elements whose quoted values may hold escaped quotes and
+// brackets), or 0 when an element does not close.
+func sdLen(s string) int {
+	n := 0
+	for n < len(s) && s[n] == '[' {
 		quoted := false
-		i := 1
+		i := n + 1
 		for ; i < len(s); i++ {
 			c := s[i]
 			if c == '\\' {
@@ -168,11 +188,11 @@ func skipSD(s string) string {
 			}
 		}
 		if i >= len(s) {
-			return ""
+			return 0
 		}
-		s = s[i+1:]
+		n = i + 1
 	}
-	return s
+	return n
 }
 
 func nilDash(s string) string {
