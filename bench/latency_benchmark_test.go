@@ -90,6 +90,7 @@ func BenchmarkDetectLatency(b *testing.B) {
 		defer close(pollDone)
 		pollAlerts(hc, p.url, an.Token, seen, stopPoll, len(bodies))
 	}()
+	profiled := profile(b, p.url, "latency")
 	b.ResetTimer()
 	start := time.Now()
 	for i := range bodies {
@@ -117,6 +118,7 @@ func BenchmarkDetectLatency(b *testing.B) {
 		<-pollDone
 	}
 	b.StopTimer()
+	<-profiled
 	var lat []time.Duration
 	for i, at := range sent {
 		if t, ok := seen[i]; ok {

@@ -35,30 +35,63 @@ const (
 )
 
 // Sniff reports whether payload looks like a Linux authentication log
-// line: a syslog line whose tag names an authentication program, or a
-// message that starts the way sshd, sudo or PAM messages do. It does not
-// allocate.
+// line: a syslog line whose tag names an authentication program (" sshd[",
+// " sudo:", "pam_unix(" ...), or a message that starts the way sshd, sudo
+// or PAM messages do. It reads payload once, however many programs it
+// knows (most records sniffed are not auth lines), and does not allocate.
 func Sniff(payload []byte) bool {
-	for _, m := range sniffMarkers {
-		if bytes.Contains(payload, m) {
-			return true
-		}
-	}
 	for _, p := range sniffPrefixes {
 		if bytes.HasPrefix(payload, p) {
 			return true
 		}
 	}
+	for s := payload; ; {
+		i := bytes.Index(s, pamUnix)
+		if i < 0 {
+			break
+		}
+		after := s[i+len(pamUnix):]
+		if len(after) > 0 && after[0] == '(' || i > 0 && s[i-1] == '(' && len(after) > 0 && after[0] == ')' {
+			return true // "pam_unix(" or "(pam_unix)"
+		}
+		s = after
+	}
+	// Every other marker is a space, a program's name and '[' or ':'.
+	for i := bytes.IndexByte(payload, ' '); i >= 0; {
+		rest := payload[i+1:]
+		n := 0
+		for n < len(rest) && n <= maxTagName && isNameByte(rest[n]) {
+			n++
+		}
+		if n > 0 && n < len(rest) && (rest[n] == '[' || rest[n] == ':') {
+			if ends, ok := sniffTags[string(rest[:n])]; ok && strings.IndexByte(ends, rest[n]) >= 0 {
+				return true
+			}
+		}
+		j := bytes.IndexByte(rest[n:], ' ')
+		if j < 0 {
+			return false
+		}
+		i += 1 + n + j
+	}
 	return false
 }
 
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
 var (
-	sniffMarkers = [][]byte{
-		[]byte(" sshd["), []byte(" sshd:"), []byte(" sudo:"), []byte(" sudo["), []byte(" su["), []byte(" su:"),
-		[]byte("pam_unix("), []byte("(pam_unix)"), []byte(" systemd-logind["), []byte(" useradd["), []byte(" userdel["),
-		[]byte(" usermod["), []byte(" groupadd["), []byte(" groupdel["), []byte(" passwd["), []byte(" CRON["),
-		[]byte(" crond["), []byte(" login["), []byte(" gpasswd["), []byte(" chpasswd["),
+	// sniffTags are the programs whose tag marks an auth line, with the
+	// bytes that may end the name in it.
+	sniffTags = map[string]string{
+		"sshd": "[:", "sudo": "[:", "su": "[:", "systemd-logind": "[", "useradd": "[", "userdel": "[",
+		"usermod": "[", "groupadd": "[", "groupdel": "[", "passwd": "[", "CRON": "[",
+		"crond": "[", "login": "[", "gpasswd": "[", "chpasswd": "[",
 	}
+	// maxTagName is the longest name in sniffTags.
+	maxTagName    = len("systemd-logind")
+	pamUnix       = []byte("pam_unix")
 	sniffPrefixes = [][]byte{
 		[]byte("Accepted "), []byte("Failed password "), []byte("Failed publickey "), []byte("Invalid user "),
 		[]byte("Disconnected from "), []byte("Connection closed by "), []byte("Received disconnect from "),

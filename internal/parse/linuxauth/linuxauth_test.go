@@ -1,6 +1,7 @@
 package linuxauth
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -321,4 +322,40 @@ func TestSniff(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { Sniff(b); syslogheader.Sniff(b) }); n != 0 {
 		t.Errorf("sniffers allocate %.0f times, want 0", n)
 	}
+}
+
+// sniffByMarkers is Sniff's definition: one of its markers anywhere, or
+// one of its prefixes at the start.
+func sniffByMarkers(payload []byte) bool {
+	for _, m := range []string{" sshd[", " sshd:", " sudo:", " sudo[", " su[", " su:", "pam_unix(", "(pam_unix)",
+		" systemd-logind[", " useradd[", " userdel[", " usermod[", " groupadd[", " groupdel[", " passwd[", " CRON[",
+		" crond[", " login[", " gpasswd[", " chpasswd["} {
+		if bytes.Contains(payload, []byte(m)) {
+			return true
+		}
+	}
+	for _, p := range sniffPrefixes {
+		if bytes.HasPrefix(payload, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzSniff: Sniff, which reads a payload once, answers as its markers
+// do.
+func FuzzSniff(f *testing.F) {
+	for _, s := range []string{
+		"Nov 11 22:46:29 localhost su(pam_unix)[23164]: authentication failure",
+		"Feb  3 10:00:00 web1 sshd[123]: Failed password", "x sudo: y", "x  su[1]", "a (pam_unix) b",
+		"pam_unix.so", "host systemd-logind[1]: New session", "x CRONx[", "x crond:", " su", "a sshd",
+		"accepted denied session opened closed for user from port ssh2",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Sniff(b), sniffByMarkers(b); got != want {
+			t.Errorf("Sniff(%q) = %v, want %v", b, got, want)
+		}
+	})
 }
