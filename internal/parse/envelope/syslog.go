@@ -75,7 +75,7 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 	dst.Fields = dst.Fields[:0]
 	dst.Time = time.Time{}
 	line := strings.TrimRight(orig, "\r\n")
-	msg, escaped := line, false
+	msg := line
 	if h, m, ok := syslogheader.Split(line, raw.Received, devicePayload); ok && h.Priority >= 0 {
 		if rest := line[strings.IndexByte(line, '>')+1:]; h.Version == "" && !h.Time.IsZero() && !transportTime(rest) {
 			// A time no syslog sender or relay writes ("Nov 07 2026
@@ -95,14 +95,19 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 			dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogVersion, Value: h.Version})
 		}
 		dst.Time = h.Time
-		if h.App == "" && h.Version == "" && !h.Time.IsZero() {
-			h.App, m = spaceTag(m)
+		msg = m
+		if h.Version == "" {
+			// RFC 3164: rsyslog's #ooo escapes (see unescape) undone
+			// before a tag ended by a tab is looked for.
+			msg = p.unescape(msg)
+			if h.App == "" && !h.Time.IsZero() {
+				h.App, msg = spaceTag(msg)
+			}
 		}
 		p.header(dst, h.Host, h.App, h.ProcID)
 		if h.MsgID != "" {
 			dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogMsgID, Value: h.MsgID})
 		}
-		msg = m
 		if h.SD != "" {
 			if fields, ok := structuredData(h.SD, dst.Fields); ok {
 				dst.Fields = fields
@@ -112,12 +117,10 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 				msg = h.SD
 			}
 		}
-		// rsyslog's #ooo escapes: in RFC 3164 messages and those it
-		// relayed as RFC 5424 (see unescape).
-		escaped = h.Version == "" || h.Relayed
-	}
-	if escaped {
-		msg = p.unescape(msg)
+		if h.Relayed {
+			// An RFC 3164 message rsyslog relayed as RFC 5424.
+			msg = p.unescape(msg)
+		}
 	}
 	if dst.Time.IsZero() {
 		dst.Time = raw.Received
@@ -132,23 +135,30 @@ func (p *Syslog) Parse(raw event.Raw, dst *event.Event) error {
 }
 
 // transportTime reports whether s starts with a time as syslog senders
-// and relays write it: RFC 3164's "Mmm dd hh:mm:ss" or RFC 3339's.
+// and relays write it: RFC 3164's "Mmm dd hh:mm:ss" (or "Mmm d", unpadded,
+// as some devices write it) or RFC 3339's.
 func transportTime(s string) bool {
 	return len(s) >= 16 && s[3] == ' ' && s[6] == ' ' && s[9] == ':' && s[12] == ':' ||
+		len(s) >= 15 && s[3] == ' ' && s[5] == ' ' && s[8] == ':' && s[11] == ':' ||
 		len(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':'
 }
 
-// spaceTag reads an RFC 3164 TAG ended by a space ("evntslog An event",
-// as rsyslog relays an RFC 5424 message in the 3164 format), which the
+// spaceTag reads an RFC 3164 TAG ended by a space or tab ("evntslog An
+// event", as rsyslog relays an RFC 5424 message in the 3164 format;
+// "MSWinEventLog\t1\tSecurity...", as NXLog sends Windows events), which the
 // formats' header reader does not take for a tag (a log file's line has
 // none); it returns msg unchanged when its first word is not a program
 // name.
 func spaceTag(msg string) (app, rest string) {
-	w, r, ok := strings.Cut(msg, " ")
-	if !ok || w == "" || r == "" || len(w) > 48 || devicePayload(w) || strings.ContainsAny(w, ":[]") {
+	i := strings.IndexAny(msg, " \t")
+	if i <= 0 || i == len(msg)-1 || i > 48 {
 		return "", msg
 	}
-	return w, r
+	w := msg[:i]
+	if devicePayload(w) || strings.ContainsAny(w, ":[]") {
+		return "", msg
+	}
+	return w, msg[i+1:]
 }
 
 // devicePayload reports whether a word after the syslog time is already

@@ -422,6 +422,9 @@ func TestSyslogHeaderReader(t *testing.T) {
 		{"<132>May  1 10:22:33 CEF:0|V|FW|1.0|100|port scan|5|src=1.2.3.4", "", "", "CEF:0|V|FW|1.0|100|port scan|5|src=1.2.3.4", time.Date(2026, 5, 1, 10, 22, 33, 0, time.UTC)},
 		{"<132>May  1 10:22:33 fw CEF: CEF:0|V|FW|1.0|100|scan|5|", "fw", "CEF", "CEF:0|V|FW|1.0|100|scan|5|", time.Date(2026, 5, 1, 10, 22, 33, 0, time.UTC)},
 		{"<13>1 2026-11-25T10:00:00Z h a - - [x@1 k=\"v\"]    indented", "h", "a", "  indented", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		{"<13>Nov 25 10:00:00 dc01 MSWinEventLog\t1\tSecurity\t4625", "dc01", "MSWinEventLog", "1\tSecurity\t4625", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		{"<13>Nov 25 10:00:00 dc01 MSWinEventLog#011Security#011Logon", "dc01", "MSWinEventLog", "Security\tLogon", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		{"<13>Nov 5 10:00:00 h app: unpadded day", "h", "app", "unpadded day", time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)},
 	}
 	var p Syslog
 	for _, tt := range tests {
