@@ -256,6 +256,9 @@ func TestSniff(t *testing.T) {
 		{"Mar  1 10:00:00 mx1 MailScanner[2000]: Message x from 1.2.3.4", false, false, true, false},
 		{trackingLine, false, false, false, true},
 		{"2026-03-01T10:00:00Z host sshd[1]: x", false, false, false, false},
+		{"Mar  1 10:00:00 mx1 postfix-out/smtp[2]: 4F1: to=<a@b>", true, false, false, false},
+		{"Mar  1 10:00:00 mx1 MailScanner: Message x", false, false, true, false},
+		{"Mar  1 10:00:00 mx1 MailScanner/x: Message x", false, false, false, false},
 	} {
 		if got := SniffPostfix([]byte(c.in)); got != c.postfix {
 			t.Errorf("SniffPostfix(%q) = %v", c.in, got)
