@@ -295,7 +295,6 @@ func detection(s Search, t tenant.ID, row logstore.Row, from, to, now time.Time)
 	d.Producer = alert.ProducerSearch
 	d.RuleID = RuleID(s.ID)
 	d.Title = s.Name
-	d.Author = s.Author // the analytic's author, as a rule's
 	d.Level = sc.Level
 	d.Tags = sc.Tags
 	if d.Fields == nil {
