@@ -59,9 +59,10 @@ func newEngine(db *sql.DB, postgres bool) *engine {
 
 // stmtCache keeps SQLite's statements prepared: compiling a statement
 // took about two fifths of raising an alert. PostgreSQL's driver keeps
-// its own cache. Query texts are the code's constants, but some are
-// built (a list of placeholders), hence the bound; a statement past it
-// is prepared each time, as without the cache.
+// its own cache. Query texts are the code's constants, some with
+// optional filters; one with a built list of placeholders ("IN
+// (?,?,?)", a text per length) is not kept, and the bound holds the rest:
+// a statement past it is prepared each time, as without the cache.
 type stmtCache struct {
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
@@ -83,7 +84,7 @@ func (e *engine) prepared(ctx context.Context, query string) *sql.Stmt {
 	s, ok := c.m[query]
 	full := len(c.m) >= maxStmts
 	c.mu.Unlock()
-	if ok || full {
+	if ok || full || strings.Contains(query, "?,?") {
 		return s
 	}
 	s, err := e.db.PrepareContext(ctx, query)

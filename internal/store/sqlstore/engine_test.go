@@ -68,6 +68,14 @@ func TestStatementCache(t *testing.T) {
 		t.Fatalf("after it: count = %d, %v", n, err)
 	}
 
+	const list = `SELECT count(*) FROM tenants WHERE id IN (?,?,?)`
+	if err := e.QueryRowContext(ctx, list, "council-a", "council-b", "x").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("list: count = %d, %v", n, err)
+	}
+	if cached(list) {
+		t.Errorf("a statement with a built list of placeholders is kept")
+	}
+
 	const bad = `SELECT x FROM no_such_table`
 	for range 2 {
 		_, err := e.ExecContext(ctx, bad)
