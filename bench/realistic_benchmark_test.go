@@ -250,25 +250,9 @@ func runVL(b *testing.B, bin string, bodies [][]byte, total, clients int) sideRe
 // none is taken).
 func profile(b *testing.B, base, side string) <-chan struct{} {
 	done := make(chan struct{})
-	path := os.Getenv("TARIAN_BENCH_PPROF")
-	if path == "" {
-		close(done)
-		return done
-	}
 	go func() {
 		defer close(done)
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, envInt("TARIAN_BENCH_PPROF_SECONDS", 15)), nil)
-		req.Header.Set("Authorization", "Bearer "+bootstrap)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Errorf("profile: %v", err)
-			return
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		if err := os.WriteFile(path+"."+side, data, 0o644); err != nil {
-			b.Errorf("profile: %v", err)
-		}
+		savePprof(b, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, envInt("TARIAN_BENCH_PPROF_SECONDS", 15)), side)
 	}()
 	return done
 }
@@ -277,21 +261,27 @@ func profile(b *testing.B, base, side string) <-chan struct{} {
 // started) to TARIAN_BENCH_PPROF.name, when that is set: the one before
 // the load is the base of the one after (go tool pprof -diff_base).
 func allocs(b *testing.B, base, name string) {
+	savePprof(b, base+"/debug/pprof/allocs", name)
+}
+
+// savePprof fetches a profile from url to TARIAN_BENCH_PPROF.name, when
+// that is set.
+func savePprof(b *testing.B, url, name string) {
 	path := os.Getenv("TARIAN_BENCH_PPROF")
 	if path == "" {
 		return
 	}
-	req, _ := http.NewRequest("GET", base+"/debug/pprof/allocs", nil)
+	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Authorization", "Bearer "+bootstrap)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		b.Errorf("allocation profile: %v", err)
+		b.Errorf("profile %s: %v", name, err)
 		return
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	if err := os.WriteFile(path+"."+name, data, 0o644); err != nil {
-		b.Errorf("allocation profile: %v", err)
+		b.Errorf("profile %s: %v", name, err)
 	}
 }
 
