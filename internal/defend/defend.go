@@ -87,9 +87,10 @@ type Store interface {
 	Campaigns(ctx context.Context, status string, limit int) ([]Campaign, error)
 	Campaign(ctx context.Context, id int64) (Campaign, error)
 	SetCampaignStatus(ctx context.Context, id int64, ch StatusChange) error
-	// OtherTenants counts the tenants other than t whose alerts saw any
-	// of the keys tenant t's alert saw.
-	OtherTenants(ctx context.Context, t tenant.ID, alertID int64) (int, error)
+	// OtherTenants counts, for each of tenant t's alerts ids, the tenants
+	// other than t whose alerts saw any of the keys it saw (alerts that
+	// share nothing absent).
+	OtherTenants(ctx context.Context, t tenant.ID, ids []int64) (map[int64]int, error)
 	RecordPropagation(ctx context.Context, indicator string, t tenant.ID, alertID int64, at time.Time) error
 	// Unpropagate forgets the indicators tenant t's alert shared and says
 	// how many alerts still share each.
@@ -382,14 +383,20 @@ func (s *Service) SetStatus(ctx context.Context, id int64, status, by, note stri
 	return c, err == nil, err
 }
 
-// AlsoSeen is how many other members saw an external observable of
-// tenant t's alert, or 0 when that is below the k-anonymity threshold.
-func (s *Service) AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int, error) {
-	n, err := s.d.Store.OtherTenants(ctx, t, alertID)
-	if err != nil || n < s.cfg.KAnonymity {
-		return 0, err
+// AlsoSeen says, for each of tenant t's alerts ids, how many other members
+// saw one of its external observables; an alert is absent when that is
+// below the k-anonymity threshold.
+func (s *Service) AlsoSeen(ctx context.Context, t tenant.ID, ids []int64) (map[int64]int, error) {
+	ns, err := s.d.Store.OtherTenants(ctx, t, ids)
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	for id, n := range ns {
+		if n < s.cfg.KAnonymity {
+			delete(ns, id)
+		}
+	}
+	return ns, nil
 }
 
 // Withdraw takes back what tenant t's alert shared when it was confirmed,

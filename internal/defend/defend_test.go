@@ -75,15 +75,20 @@ func TestCampaignsAndAlsoSeen(t *testing.T) {
 	// Two hours ago at a: outside the window of what follows.
 	observe("a", phish(1, "r", now.Add(-2*time.Hour)))
 	observe("b", phish(2, "r", now.Add(-10*time.Minute)))
-	if n, _ := s.AlsoSeen(ctx, "b", 2); n != 0 {
+	if n, _ := s.AlsoSeen(ctx, "b", []int64{2}); n[2] != 0 {
 		t.Errorf("one other member: also seen %d, want nothing said", n)
 	}
 	observe("c", phish(3, "r", now.Add(-5*time.Minute)))
 	if cs, _ := s.Campaigns(ctx, "", 10); len(cs) != 0 {
 		t.Errorf("a's alert is outside the window, yet: %+v", cs)
 	}
-	if n, _ := s.AlsoSeen(ctx, "b", 2); n != 2 {
+	if n, _ := s.AlsoSeen(ctx, "b", []int64{2}); n[2] != 2 {
 		t.Errorf("b's alert: also seen %d, want 2 (a and c, whenever)", n)
+	}
+	// A page at once: an id b has no alert of (99) and c's alert (3) asked
+	// for as b's say nothing.
+	if n, err := s.AlsoSeen(ctx, "b", []int64{99, 2, 3}); err != nil || len(n) != 1 || n[2] != 2 {
+		t.Errorf("b's page: also seen %v, %v; want only alert 2, seen by 2", n, err)
 	}
 	observe("d", phish(4, "r", now))
 	cs, err := s.Campaigns(ctx, "", 10)

@@ -75,6 +75,7 @@ type queueAlert struct {
 	Incident  int64     `json:"incident"`
 	Host      string    `json:"host"`
 	Evidence  []string  `json:"evidence"`
+	AlsoSeen  int       `json:"also_seen"`
 	History   []struct {
 		Time       time.Time `json:"time"`
 		Actor      string    `json:"actor"`

@@ -127,6 +127,17 @@ func TestDefendAsOne(t *testing.T) {
 	if out := s.mustCLI(analyst["gwynedd"], "alerts", "show", itoa(gAlert)); !regexp.MustCompile(`also seen:\s+at 2 other members`).MatchString(out) {
 		t.Errorf("gwynedd's alerts show does not say it was also seen:\n%s", out)
 	}
+	// The provider's queue, three members' alerts on one page: each says
+	// the two others (one look-up per member, not per alert).
+	if as := s.alertList(prov, "--tenant", "*"); len(as) != 3 {
+		t.Errorf("provider's queue: %d alerts, want 3", len(as))
+	} else {
+		for _, a := range as {
+			if a.AlsoSeen != 2 {
+				t.Errorf("provider's queue: %s's alert %d also seen %d, want 2", a.Tenant, a.ID, a.AlsoSeen)
+			}
+		}
+	}
 
 	// ceredigion is hit later: it joins the same campaign.
 	s.ingestLines(ingest["ceredigion"], dns("ceredigion", now, 1))

@@ -19,7 +19,10 @@ type Defend interface {
 	Confirm(ctx context.Context, t tenant.ID, a alert.Alert) (defend.Shared, error)
 	// Withdraw revokes what a reopened confirmation shared.
 	Withdraw(ctx context.Context, t tenant.ID, alertID int64) ([]string, error)
-	AlsoSeen(ctx context.Context, t tenant.ID, alertID int64) (int, error)
+	// AlsoSeen says, for each of tenant t's alerts ids, how many other
+	// members saw one of its external observables (absent below the
+	// k-anonymity threshold).
+	AlsoSeen(ctx context.Context, t tenant.ID, ids []int64) (map[int64]int, error)
 	Campaigns(ctx context.Context, status string, limit int) ([]defend.Campaign, error)
 	Campaign(ctx context.Context, id int64) (defend.Campaign, error)
 	// SetStatus closes a campaign or opens it again, and says whether it
@@ -172,14 +175,23 @@ func (a *API) alsoSeen(ctx context.Context, p auth.Principal, js []AlertJSON) er
 	if a.d.Defend == nil {
 		return nil
 	}
-	var shown []string
-	for i := range js {
-		n, err := a.d.Defend.AlsoSeen(ctx, js[i].Tenant, js[i].ID)
+	// One look-up a tenant on the page, not one an alert.
+	ids := map[tenant.ID][]int64{}
+	for _, j := range js {
+		ids[j.Tenant] = append(ids[j.Tenant], j.ID)
+	}
+	seen := make(map[tenant.ID]map[int64]int, len(ids))
+	for t, tids := range ids {
+		ns, err := a.d.Defend.AlsoSeen(ctx, t, tids)
 		if err != nil {
 			return err
 		}
-		js[i].AlsoSeen = n
-		if n > 0 {
+		seen[t] = ns
+	}
+	var shown []string
+	for i := range js {
+		if n := seen[js[i].Tenant][js[i].ID]; n > 0 {
+			js[i].AlsoSeen = n
 			shown = append(shown, strconv.FormatInt(js[i].ID, 10))
 		}
 	}

@@ -21,11 +21,7 @@ func testOpenAlertCounts(t *testing.T, open func(testing.TB) *DB) {
 	ctx := context.Background()
 	db := open(t)
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	for _, id := range []tenant.ID{"a", "b", "c"} {
-		if _, err := db.CreateTenant(ctx, tenant.Tenant{ID: id, Name: string(id), Created: now}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createTenants(t, db, now, "a", "b", "c")
 	raise := func(ten tenant.ID, level string, n int) []alert.Change {
 		var ps []alert.Pending
 		for i := range n {
@@ -81,5 +77,15 @@ func testOpenAlertCounts(t *testing.T, open func(testing.TB) *DB) {
 	}
 	if p := strings.Join(plan, "; "); !strings.Contains(p, "alerts_open") {
 		t.Errorf("the count reads every alert: %s", p)
+	}
+}
+
+// createTenants creates tenants ids, each named as its id.
+func createTenants(t testing.TB, db *DB, at time.Time, ids ...tenant.ID) {
+	t.Helper()
+	for _, id := range ids {
+		if _, err := db.CreateTenant(context.Background(), tenant.Tenant{ID: id, Name: string(id), Created: at}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/alert"
@@ -300,14 +301,47 @@ func (d *DB) Campaign(ctx context.Context, id int64) (defend.Campaign, error) {
 	return c, err
 }
 
-// OtherTenants counts the tenants other than t whose alerts saw any of
-// the keys tenant t's alert saw.
-func (d *DB) OtherTenants(ctx context.Context, t tenant.ID, alertID int64) (int, error) {
-	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT o.tenant) FROM observable_sightings o
-WHERE o.tenant != ? AND o.key IN (SELECT key FROM observable_sightings WHERE tenant = ? AND alert_id = ?)`, string(t), string(t), alertID).Scan(&n)
-	return n, err
+// OtherTenants counts, for each of tenant t's alerts ids, the tenants other
+// than t whose alerts saw any of the keys it saw; alerts that share nothing
+// are absent. One query a chunk of ids: an alert list asks for a page.
+func (d *DB) OtherTenants(ctx context.Context, t tenant.ID, ids []int64) (map[int64]int, error) {
+	out := map[int64]int{}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxIDsPerQuery)]
+		ids = ids[len(chunk):]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, string(t))
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := d.db.QueryContext(ctx, `SELECT s.alert_id, COUNT(DISTINCT o.tenant) FROM observable_sightings s
+JOIN observable_sightings o ON o.key = s.key AND o.tenant != s.tenant
+WHERE s.tenant = ? AND s.alert_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+`)
+GROUP BY s.alert_id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = n
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
+
+// maxIDsPerQuery bounds the ids of one IN list.
+const maxIDsPerQuery = 500
 
 // Unpropagate forgets that tenant t's alert shared any indicator and
 // returns, for each indicator it had shared, how many alerts (of any
