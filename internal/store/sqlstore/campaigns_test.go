@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-
 	"testing"
 	"time"
 
