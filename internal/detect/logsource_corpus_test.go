@@ -22,7 +22,6 @@ import (
 // out of the engine when the whole SigmaHQ corpus is imported. A log source
 // missing here and from the mapping fails TestCorpusUnmappedLogSources.
 var notParsed = map[string]string{
-	"|webserver|":                       "web server access logs (Apache, nginx, IIS W3C): no Tarian format reads them",
 	"|database|":                        "database audit logs: no format",
 	"macos|process_creation|":           "macOS endpoint telemetry: no format",
 	"macos|file_event|":                 "macOS endpoint telemetry: no format",

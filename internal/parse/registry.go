@@ -61,6 +61,9 @@ var formats = []*Format{
 		New: func() FormatParser { return &netlog.IPTables{} }, Sniff: netlog.SniffIPTables},
 	{Type: netlog.TypeSquid, Title: "Squid access.log (native, common, combined)",
 		New: func() FormatParser { return &netlog.Squid{} }, Sniff: netlog.SniffSquid},
+	// After Squid, whose common and combined lines this sniffer also takes.
+	{Type: netlog.TypeWeb, Title: "Web server access logs: Apache and nginx (common, combined, vhost_combined), IIS W3C (default fields)",
+		New: func() FormatParser { return &netlog.Web{} }, Sniff: netlog.SniffWeb},
 	{Type: mail.TypePostfix, Title: "Postfix mail server logs (smtpd, cleanup, qmgr, smtp, postscreen)",
 		New: func() FormatParser { return &mail.PostfixParser{} }, Sniff: mail.SniffPostfix},
 	{Type: mail.TypeMailScanner, Title: "MailScanner verdicts (spam, virus)",

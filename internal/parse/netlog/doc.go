@@ -1,5 +1,5 @@
-// Package netlog parses two plain-text network logs that Linux hosts and
-// proxies write.
+// Package netlog parses three plain-text network logs that hosts, proxies
+// and web servers write.
 //
 // Type "iptables": the kernel's netfilter packet log (iptables and
 // nftables LOG/NFLOG targets, UFW, ulogd, OpenWrt, Ubiquiti EdgeOS):
@@ -25,5 +25,19 @@
 // destination (the peer or the CONNECT target), event.duration,
 // @timestamp, observer.* (product Squid, type proxy).
 //
-// Both read a line bare or behind a syslog header.
+// Type "web-access": web server access logs, Apache and nginx in the
+// common, combined and vhost_combined layouts
+//
+//	203.0.113.9 - - [07/Dec/2026:10:00:02 +0000] "GET /wp-login.php HTTP/1.1" 404 153 "-" "Mozilla/5.0"
+//
+// and IIS W3C lines of the default fields (or of every field)
+//
+//	2026-12-07 10:00:02 192.0.2.5 GET /owa/auth/logon.aspx replaceCurrent=1 443 - 198.51.100.7 Mozilla/5.0+(Windows+NT+10.0) 200 0 0 15
+//
+// Fields as Elastic's Apache, nginx and IIS integrations name them:
+// http.*, url.* (url.original the request target, path and query),
+// source.*, user.name, user_agent.original, destination.* (the virtual
+// host, the IIS server), event.duration, iis.access.*.
+//
+// All three read a line bare or behind a syslog header.
 package netlog

@@ -58,3 +58,12 @@ func FuzzSquid(f *testing.F) {
 	seeds(f, "squid-", "9999999999.999999999999 1 a b/c 1 CONNECT [::1]:x", `a b c [01/Jan/2024:00:00:00 +0000] "GET`, "1234567890.1 1 a TCP_X/ 1 GET http://@/#")
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, &Squid{}, b) })
 }
+
+// FuzzWeb: no input panics the web server access log parser.
+func FuzzWeb(f *testing.F) {
+	seeds(f, "web-", `a [01/Jan/2024:00:00:00 +0000] "GET`, "2026-12-07 10:00:02 a GET", `v:1 a b c [01/Jan/2024:00:00:00 +0000] "- -" x`, "2026-12-07 10:00:02 a B c d e f g h i j k l")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		SniffWeb(b)
+		fuzzOne(t, &Web{}, b)
+	})
+}

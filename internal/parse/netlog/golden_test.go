@@ -16,13 +16,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // the reference year for times without one.
 var received = time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
 
-// parserFor returns the parser a golden sample names: "squid-..." or
-// "iptables-...".
+// parserFor returns the parser a golden sample names: "squid-...",
+// "web-..." or "iptables-...".
 func parserFor(name string) interface {
 	Parse([]byte, *event.Event) error
 } {
 	if strings.HasPrefix(name, "squid-") {
 		return &Squid{}
+	}
+	if strings.HasPrefix(name, "web-") {
+		return &Web{}
 	}
 	return &IPTables{}
 }

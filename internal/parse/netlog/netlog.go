@@ -2,10 +2,13 @@ package netlog
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
+	"github.com/tarian-soc/tarian/internal/parse/envelope"
+	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
 // ECSVersion is the Elastic Common Schema version of the fields written.
@@ -104,4 +107,72 @@ func number(s string) string {
 		}
 	}
 	return s
+}
+
+// urlPath writes url.path, query, fragment and extension.
+func (o *out) urlPath(path string) {
+	if i := strings.IndexByte(path, '#'); i >= 0 {
+		o.add("url.fragment", path[i+1:])
+		path = path[:i]
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		o.add("url.query", path[i+1:])
+		path = path[:i]
+	}
+	o.add("url.path", path)
+	if i := strings.LastIndexByte(path, '.'); i >= 0 && i < len(path)-1 && !strings.Contains(path[i:], "/") {
+		o.add("url.extension", strings.ToLower(path[i+1:]))
+	}
+}
+
+// header writes what a syslog header before the line says: its PRI, unless
+// the envelope has, and the host that logged. It returns that host, or the
+// envelope's.
+func (o *out) header(h syslogheader.Header) string {
+	if h.Priority >= 0 {
+		if _, ok := o.dst.Get(envelope.FieldSyslogPriority); !ok {
+			o.add(envelope.FieldSyslogPriority, strconv.Itoa(h.Priority))
+		}
+	}
+	if h.Host != "" {
+		o.add("host.hostname", h.Host)
+		return h.Host
+	}
+	if v, ok := o.dst.Get(envelope.FieldSyslogHostname); ok && v != "-" {
+		return v
+	}
+	return ""
+}
+
+// client writes source.ip, or source.domain, and source.address for an
+// HTTP client's address ("-": none); it returns the IP, if it is one.
+func (o *out) client(addr string) string {
+	ip := ""
+	if isIP(addr) {
+		ip = addr
+		o.add("source.ip", addr)
+	} else {
+		o.add("source.domain", dash(addr))
+	}
+	o.add("source.address", dash(addr))
+	return ip
+}
+
+// outcome writes event.outcome for an HTTP status: success below 400,
+// failure from it; nothing for a status that is not one.
+func (o *out) outcome(status string) {
+	switch {
+	case len(status) != 3:
+	case status[0] >= '1' && status[0] <= '3':
+		o.add("event.outcome", "success")
+	default:
+		o.add("event.outcome", "failure")
+	}
+}
+
+// duration writes event.duration for a time in milliseconds.
+func (o *out) duration(ms string) {
+	if n, err := strconv.ParseInt(ms, 10, 64); err == nil && n >= 0 && n < 1<<40 {
+		o.add("event.duration", strconv.FormatInt(n*1e6, 10))
+	}
 }

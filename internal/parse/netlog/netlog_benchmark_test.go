@@ -36,3 +36,11 @@ func BenchmarkParseSquid(b *testing.B) {
 		[]byte("1709287201.500    120 10.0.0.6 TCP_TUNNEL/200 8812 CONNECT www.example.org:443 - HIER_DIRECT/198.51.100.4 -"),
 	})
 }
+
+// BenchmarkParseWeb parses combined and IIS W3C access log lines.
+func BenchmarkParseWeb(b *testing.B) {
+	bench(b, &Web{}, [][]byte{
+		[]byte(`203.0.113.9 - - [07/Dec/2026:10:00:02 +0000] "GET /wp-login.php?action=register HTTP/1.1" 404 153 "https://ref.example/" "Mozilla/5.0 (X11; Linux x86_64)"`),
+		[]byte("2026-12-07 10:00:02 192.0.2.5 GET /owa/auth/logon.aspx replaceCurrent=1 443 - 198.51.100.7 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15"),
+	})
+}

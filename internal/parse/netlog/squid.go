@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
-	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
@@ -64,18 +63,7 @@ func (p *Squid) Parse(payload []byte, dst *event.Event) error {
 	p.begin(dst)
 	defer p.end()
 	dst.Time = r.time
-	if h.Priority >= 0 {
-		if _, ok := dst.Get(envelope.FieldSyslogPriority); !ok {
-			p.add(envelope.FieldSyslogPriority, strconv.Itoa(h.Priority))
-		}
-	}
-	host := h.Host
-	if host != "" {
-		p.add("host.hostname", host)
-	} else if v, ok := dst.Get(envelope.FieldSyslogHostname); ok && v != "-" {
-		host = v
-	}
-	p.emit(&r, host)
+	p.emit(&r, p.header(h))
 	return nil
 }
 
@@ -230,30 +218,15 @@ func (p *Squid) emit(r *squidRecord, host string) {
 		p.add("event.type", `["access"]`)
 	}
 	p.add("event.action", strings.ToLower(dash(code)))
-	switch {
-	case denied:
+	if denied {
 		p.add("event.outcome", "failure")
-	case status == "0" || status == "":
-	case status[0] >= '1' && status[0] <= '3' && len(status) == 3:
-		p.add("event.outcome", "success")
-	case len(status) == 3:
-		p.add("event.outcome", "failure")
+	} else {
+		p.outcome(status)
 	}
-	if r.elapsed != "" {
-		if ms, err := strconv.ParseInt(r.elapsed, 10, 64); err == nil && ms < 1<<40 {
-			p.add("event.duration", strconv.FormatInt(ms*1e6, 10))
-		}
-	}
+	p.duration(r.elapsed)
 
 	// The client.
-	clientIP := ""
-	if isIP(r.client) {
-		clientIP = r.client
-		p.add("source.ip", r.client)
-	} else {
-		p.add("source.domain", dash(r.client))
-	}
-	p.add("source.address", dash(r.client))
+	clientIP := p.client(r.client)
 	user := dash(r.user)
 	p.add("user.name", user)
 	p.add("source.user.name", user)
@@ -330,22 +303,6 @@ func (p *Squid) url(method, u string) string {
 		p.add("destination.port", number(port))
 	}
 	return host
-}
-
-// urlPath writes url.path, query, fragment and extension.
-func (p *Squid) urlPath(path string) {
-	if i := strings.IndexByte(path, '#'); i >= 0 {
-		p.add("url.fragment", path[i+1:])
-		path = path[:i]
-	}
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		p.add("url.query", path[i+1:])
-		path = path[:i]
-	}
-	p.add("url.path", path)
-	if i := strings.LastIndexByte(path, '.'); i >= 0 && i < len(path)-1 && !strings.Contains(path[i:], "/") {
-		p.add("url.extension", strings.ToLower(path[i+1:]))
-	}
 }
 
 // dash returns "" for Squid's "-" (none).
