@@ -298,7 +298,7 @@ func (p *Parser) emit(h header, sev, msg string) {
 		transport = ""
 	}
 	iana := ""
-	if isDigits(transport) {
+	if ecs.IsDigits(transport) {
 		iana = number(transport)
 		transport = ianaNames[iana]
 	} else if transport != "" {
@@ -536,33 +536,11 @@ func (p *Parser) jsonArray(vs ...string) string {
 // jsonSet returns the non-empty, distinct values of vs as a JSON array
 // text, or "" when there are none.
 func (p *Parser) jsonSet(vs ...string) string {
-	b := append(p.buf[:0], '[')
-	n := 0
-	for i, v := range vs {
-		if v == "" {
-			continue
-		}
-		dup := false
-		for _, w := range vs[:i] {
-			if w == v {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = ecs.AppendJSONString(b, v)
-		n++
-	}
-	if n == 0 {
+	b, ok := ecs.AppendJSONSet(p.buf[:0], vs...)
+	p.buf = b
+	if !ok {
 		return ""
 	}
-	b = append(b, ']')
-	p.buf = b
 	return string(b)
 }
 

@@ -3,7 +3,7 @@ package asa
 import (
 	"testing"
 
-	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/parsertest"
 )
 
 // benchLines are typical messages, as a syslog receiver hands them over
@@ -17,15 +17,5 @@ var benchLines = [][]byte{
 
 func BenchmarkParseASA(b *testing.B) {
 	var p Parser
-	ev := &event.Event{Fields: make([]event.Field, 0, 64)}
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		ev.Fields, ev.Time = ev.Fields[:0], received
-		if err := p.Parse(benchLines[n%len(benchLines)], ev); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	parsertest.Bench(b, received, p.Parse, benchLines)
 }

@@ -78,7 +78,7 @@ func procTag(s string) (name, pid string, ok bool) {
 		return "", "", false
 	}
 	pid = s[i+1 : len(s)-1]
-	if !isDigits(pid) {
+	if !ecs.IsDigits(pid) {
 		return "", "", false
 	}
 	return s[:i], pid, true
@@ -120,7 +120,7 @@ func parseTime(s string, ref time.Time) (t time.Time, tz, rest string, ok bool) 
 	}
 	s = s[1:]
 	year := 0
-	if len(s) > 5 && s[4] == ' ' && isDigits(s[:4]) {
+	if len(s) > 5 && s[4] == ' ' && ecs.IsDigits(s[:4]) {
 		year, _ = atoi(s[:4])
 		s = s[5:]
 	}
@@ -181,7 +181,7 @@ func isoTime(s string) (t time.Time, tz, rest string, ok bool) {
 		}
 		zm := 0
 		r2 = strings.TrimPrefix(r2, ":")
-		if len(r2) >= 2 && isDigits(r2[:2]) {
+		if len(r2) >= 2 && ecs.IsDigits(r2[:2]) {
 			zm, _ = atoi(r2[:2])
 			r2 = r2[2:]
 		}

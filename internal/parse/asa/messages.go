@@ -1,6 +1,10 @@
 package asa
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
+)
 
 // templates are the messages a fixed template reads, by message id, tried
 // in order. They follow Elastic's cisco_asa pipeline (its dissect patterns)
@@ -175,7 +179,7 @@ func (p *Parser) endTrailer(s string, natA, natP slot, userN native) string {
 		if !ok {
 			return s
 		}
-		if a, port := addrPort(in); port != "" && isDigits(port) && !strings.ContainsAny(a, " ,\\") {
+		if a, port := addrPort(in); port != "" && ecs.IsDigits(port) && !strings.ContainsAny(a, " ,\\") {
 			if p.r.get(natA) == "" {
 				p.r.set(natA, a)
 				p.r.set(natP, port)
@@ -195,7 +199,7 @@ func (p *Parser) userOrSGT(s string, n native) {
 		user = user[:i]
 	}
 	user = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(user), "$"))
-	if user == "" || isDigits(user) || strings.IndexByte(user, ':') > 0 && isDigits(user[:strings.IndexByte(user, ':')]) {
+	if user == "" || ecs.IsDigits(user) || strings.IndexByte(user, ':') > 0 && ecs.IsDigits(user[:strings.IndexByte(user, ':')]) {
 		return
 	}
 	p.native(n, user)

@@ -3,6 +3,8 @@ package asa
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 )
 
 // word splits s at its first space, leading spaces skipped.
@@ -14,21 +16,9 @@ func word(s string) (w, rest string) {
 	return s, ""
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // atoi reads a non-negative decimal that fits comfortably in an int.
 func atoi(s string) (int, bool) {
-	if !isDigits(s) || len(s) > 18 {
+	if !ecs.IsDigits(s) || len(s) > 18 {
 		return 0, false
 	}
 	n := 0
@@ -41,7 +31,7 @@ func atoi(s string) (int, bool) {
 // number returns s as Elastic writes an integer field: decimal, no leading
 // zeros; "" when s is not a number.
 func number(s string) string {
-	if !isDigits(s) {
+	if !ecs.IsDigits(s) {
 		return ""
 	}
 	if len(s) > 1 && s[0] == '0' {

@@ -221,7 +221,7 @@ func nextRecord(body string) int {
 // epochTime reads "1605000000.123".
 func epochTime(e string) (time.Time, bool) {
 	secs, frac, _ := strings.Cut(e, ".")
-	if !isDigits(secs) || len(secs) > 12 || frac != "" && !isDigits(frac) {
+	if !ecs.IsDigits(secs) || len(secs) > 12 || frac != "" && !ecs.IsDigits(frac) {
 		return time.Time{}, false
 	}
 	sec, _ := strconv.ParseInt(secs, 10, 64)
@@ -414,7 +414,7 @@ func (p *Parser) arg(key, raw string, quoted bool) {
 	if i := strings.IndexByte(name, '['); i > 0 {
 		name, chunk = name[:i], true
 	}
-	if strings.HasSuffix(name, "_len") || !isDigits(name) || len(name) > 4 {
+	if strings.HasSuffix(name, "_len") || !ecs.IsDigits(name) || len(name) > 4 {
 		return
 	}
 	n, _ := strconv.Atoi(name)
@@ -513,18 +513,6 @@ func cut(s string, sep byte) (string, string) {
 	return s, ""
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 func isIP(s string) bool {
 	_, err := netip.ParseAddr(s)
 	return err == nil
@@ -574,7 +562,7 @@ func add(dst *event.Event, name, value string) {
 // the classification.
 func (p *Parser) emit(dst *event.Event, r *record, host string) {
 	add(dst, "auditd.log.record_type", r.typ)
-	if isDigits(r.seq) {
+	if ecs.IsDigits(r.seq) {
 		add(dst, "auditd.log.sequence", r.seq)
 	}
 	if r.node != "" {
@@ -746,7 +734,7 @@ func (p *Parser) syscallName() string {
 		return v
 	}
 	v := p.get("syscall")
-	if !isDigits(v) {
+	if !ecs.IsDigits(v) {
 		return v
 	}
 	if a := strings.ToLower(p.get("arch")); a == "" || a == "c000003e" {
@@ -763,7 +751,7 @@ func (p *Parser) copies(dst *event.Event, rule copyRule) {
 	to := func(prefix string, keys ...string) {
 		for _, k := range keys {
 			if v := p.get(k); v != "" {
-				if isDigits(v) {
+				if ecs.IsDigits(v) {
 					p.setECS(dst, prefix+".id", v)
 				} else {
 					p.setECS(dst, prefix+".name", v)

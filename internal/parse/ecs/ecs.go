@@ -5,6 +5,7 @@ package ecs
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func ParseTime(s string) (time.Time, bool) {
 // exponent form is read as a float.
 func Epoch(s string) (time.Time, bool) {
 	ip, frac, _ := strings.Cut(s, ".")
-	if !isDigits(ip) || !isDigits(frac) && frac != "" || len(ip) > 19 {
+	if !IsDigits(ip) || !IsDigits(frac) && frac != "" || len(ip) > 19 {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f <= 0 || f >= 1e19 || math.IsNaN(f) {
 			return time.Time{}, false
@@ -71,13 +72,36 @@ func Epoch(s string) (time.Time, bool) {
 	return time.Unix(n/per, n%per*(1e9/per)+nsec).UTC(), true
 }
 
-func isDigits(s string) bool {
+// IsDigits reports whether s is one or more ASCII digits.
+func IsDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
 	return s != ""
+}
+
+// AppendJSONSet appends the non-empty, distinct values of vs to b as a JSON
+// array text ("related.ip", "related.user"); with none it appends nothing
+// and reports false.
+func AppendJSONSet(b []byte, vs ...string) ([]byte, bool) {
+	start, n := len(b), 0
+	b = append(b, '[')
+	for i, v := range vs {
+		if v == "" || slices.Contains(vs[:i], v) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = AppendJSONString(b, v)
+		n++
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, ']'), true
 }
 
 // AppendJSONString appends s to b as a JSON string: quotes, backslashes

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
@@ -26,6 +27,18 @@ const (
 	// FieldSyslogSD prefixes structured data: <prefix><SD-ID>.<PARAM-NAME>.
 	FieldSyslogSD = "log.syslog.structured_data."
 )
+
+// AddPriority adds log.syslog.priority for the PRI of a syslog header a
+// format parser read itself (a file's line that kept its header), unless
+// pri is -1 (none) or the envelope has set it.
+func AddPriority(dst *event.Event, pri int) {
+	if pri < 0 {
+		return
+	}
+	if _, ok := dst.Get(FieldSyslogPriority); !ok {
+		dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogPriority, Value: strconv.Itoa(pri)})
+	}
+}
 
 // ErrEmpty is returned for a record with no bytes but white space: it
 // cannot be an event.
@@ -252,25 +265,13 @@ func (p *Syslog) header(dst *event.Event, host, app, procid string) {
 	}
 	if procid != "" && procid != "-" {
 		dst.Fields = append(dst.Fields, event.Field{Name: FieldSyslogProcID, Value: procid})
-		if isDigits(procid) {
+		if ecs.IsDigits(procid) {
 			dst.Fields = append(dst.Fields, event.Field{Name: "process.pid", Value: procid})
 		}
 	}
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // unescape turns rsyslog's control-character escapes back into the bytes:
 // "#012" is LF, "#011" TAB. rsyslog writes them as it receives a message

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
@@ -188,7 +189,7 @@ func (o *out) header(l *line) {
 		o.add("host.name", l.host)
 	}
 	o.addNonEmpty("process.name", l.app)
-	if isDigits(l.pid) {
+	if ecs.IsDigits(l.pid) {
 		o.add("process.pid", l.pid)
 	}
 	o.add(event.FieldMessage, l.msg)

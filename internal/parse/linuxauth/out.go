@@ -79,7 +79,7 @@ func (o *out) source(addr, port string) {
 		return
 	}
 	o.srcAddr = addr
-	if port != "" && isDigits(port) {
+	if port != "" && ecs.IsDigits(port) {
 		o.srcPort = port
 	}
 }

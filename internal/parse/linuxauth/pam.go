@@ -2,6 +2,8 @@ package linuxauth
 
 import (
 	"strings"
+
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 )
 
 // pamPrefixed reads "pam_MODULE(SERVICE:TYPE): TEXT".
@@ -143,7 +145,7 @@ func (o *out) forBy(s string) {
 // cutUID splits "name(uid=N)" into name and N.
 func cutUID(s string) (name, uid string) {
 	if i := strings.Index(s, "(uid="); i >= 0 && strings.HasSuffix(s, ")") {
-		if id := s[i+len("(uid=") : len(s)-1]; isDigits(id) {
+		if id := s[i+len("(uid=") : len(s)-1]; ecs.IsDigits(id) {
 			return s[:i], id
 		}
 	}

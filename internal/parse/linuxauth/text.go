@@ -4,8 +4,6 @@ import "strings"
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func isDigits(s string) bool { return s != "" && strings.TrimLeft(s, "0123456789") == "" }
-
 func trimSpaces(s string) string { return strings.TrimLeft(s, " \t") }
 
 // nilDash is an RFC 5424 value as text: "" for the nil value "-".

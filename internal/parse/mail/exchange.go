@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 )
 
 // Errors of the Exchange parser.
@@ -104,7 +105,7 @@ func (p *ExchangeParser) Parse(payload []byte, dst *event.Event) error {
 	switch {
 	case len(cols) >= 20 && isEventID(cols[8]):
 		layout = p.tracking
-	case len(cols) >= 20 && isGUID(cols[1]) && isDigits(cols[2]):
+	case len(cols) >= 20 && isGUID(cols[1]) && ecs.IsDigits(cols[2]):
 		layout = p.proxy
 	case len(cols) == 4 && strings.Contains(cols[2], "."):
 		layout = p.ecp
@@ -233,7 +234,7 @@ func (p *ExchangeParser) proxy(cols []string) {
 		}
 	}
 	o.set(catWeb, typeAccess)
-	if len(status) == 3 && isDigits(status) {
+	if len(status) == 3 && ecs.IsDigits(status) {
 		if status[0] < '4' {
 			o.outcome = "success"
 		} else {

@@ -111,7 +111,7 @@ func (o *out) endpoint(names *[3]string, addr, port string) {
 	} else {
 		o.add(names[1], addr)
 	}
-	if port != "" && isDigits(port) {
+	if port != "" && ecs.IsDigits(port) {
 		o.add(names[2], port)
 	}
 }
@@ -158,18 +158,6 @@ func isIP(s string) bool {
 	}
 	_, err := netip.ParseAddr(s)
 	return err == nil
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // syslogLine is a payload split into its syslog header and message, or a
@@ -219,7 +207,7 @@ func splitSyslog(s string, dst *event.Event, kv bool) syslogLine {
 func (o *out) header(l *syslogLine) {
 	o.addNonEmpty("host.hostname", l.host)
 	o.addNonEmpty("process.name", l.app)
-	if isDigits(l.pid) {
+	if ecs.IsDigits(l.pid) {
 		o.add("process.pid", l.pid)
 	}
 	if l.host != "" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 )
 
 // Type names used in configuration and `tarian parse --type`.
@@ -215,7 +216,7 @@ func (o *out) verdict(m string) {
 			o.clientAt(client)
 			rest = reply
 		}
-		if code, r := cutWord(rest); len(code) == 3 && isDigits(code) {
+		if code, r := cutWord(rest); len(code) == 3 && ecs.IsDigits(code) {
 			o.add("postfix.response_code", code)
 			rest = r
 		}
@@ -461,7 +462,7 @@ func bracketIP(m string) (ip, port string) {
 func isDSN(s string) bool {
 	a, rest, ok1 := strings.Cut(s, ".")
 	b, c, ok2 := strings.Cut(rest, ".")
-	return ok1 && ok2 && isDigits(a) && isDigits(b) && isDigits(c)
+	return ok1 && ok2 && ecs.IsDigits(a) && ecs.IsDigits(b) && ecs.IsDigits(c)
 }
 
 func cutWord(s string) (string, string) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
@@ -47,11 +48,7 @@ func (p *IPTables) Parse(payload []byte, dst *event.Event) error {
 	p.begin(dst)
 	defer p.end()
 
-	if h.Priority >= 0 {
-		if _, ok := dst.Get(envelope.FieldSyslogPriority); !ok {
-			p.add(envelope.FieldSyslogPriority, strconv.Itoa(h.Priority))
-		}
-	}
+	envelope.AddPriority(dst, h.Priority)
 	if !h.Time.IsZero() {
 		dst.Time = h.Time
 	}
@@ -170,7 +167,7 @@ func logPrefix(s string) string {
 
 func isUptime(s string) bool {
 	dot := strings.IndexByte(s, '.')
-	return dot > 0 && isDigits(s[:dot]) && isDigits(s[dot+1:])
+	return dot > 0 && ecs.IsDigits(s[:dot]) && ecs.IsDigits(s[dot+1:])
 }
 
 // ubiquiti reads a Ubiquiti EdgeOS prefix "[RULESET-NUMBER-ACTION]".
@@ -188,7 +185,7 @@ func ubiquiti(prefix string) (set, number, action string, ok bool) {
 		return
 	}
 	set, number, action = s[:n], s[n+1:a], s[a+1:]
-	if number != "default" && !isDigits(number) || action == "" || strings.ContainsAny(s, " ") {
+	if number != "default" && !ecs.IsDigits(number) || action == "" || strings.ContainsAny(s, " ") {
 		return "", "", "", false
 	}
 	return set, number, action, true
@@ -344,7 +341,7 @@ func (p *IPTables) fields(s string) (src, dst string) {
 			}
 			proto = strings.ToLower(v)
 			switch {
-			case isDigits(proto):
+			case ecs.IsDigits(proto):
 				p.add("network.iana_number", proto)
 			case proto == "icmpv6":
 				p.add("network.transport", "ipv6-icmp")

@@ -32,23 +32,11 @@ func (o *out) add(name, value string) {
 // jsonSet returns the non-empty, distinct values as a JSON array text, or
 // "" when there are none.
 func (o *out) jsonSet(vs ...string) string {
-	b := append(o.buf[:0], '[')
-	n := 0
-	for i, v := range vs {
-		if v == "" || contains(vs[:i], v) {
-			continue
-		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = ecs.AppendJSONString(b, v)
-		n++
-	}
-	if n == 0 {
+	b, ok := ecs.AppendJSONSet(o.buf[:0], vs...)
+	o.buf = b
+	if !ok {
 		return ""
 	}
-	b = append(b, ']')
-	o.buf = b
 	return string(b)
 }
 
@@ -66,15 +54,6 @@ func (o *out) jsonList(vs []string) string {
 	return string(b)
 }
 
-func contains(vs []string, v string) bool {
-	for _, w := range vs {
-		if w == v {
-			return true
-		}
-	}
-	return false
-}
-
 func isIP(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
@@ -83,21 +62,9 @@ func isIP(s string) bool {
 	return err == nil
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // number returns s as a decimal integer without leading zeros, or "".
 func number(s string) string {
-	if !isDigits(s) || len(s) > 19 {
+	if !ecs.IsDigits(s) || len(s) > 19 {
 		return ""
 	}
 	if len(s) > 1 && s[0] == '0' {
@@ -129,11 +96,7 @@ func (o *out) urlPath(path string) {
 // the envelope has, and the host that logged. It returns that host, or the
 // envelope's.
 func (o *out) header(h syslogheader.Header) string {
-	if h.Priority >= 0 {
-		if _, ok := o.dst.Get(envelope.FieldSyslogPriority); !ok {
-			o.add(envelope.FieldSyslogPriority, strconv.Itoa(h.Priority))
-		}
-	}
+	envelope.AddPriority(o.dst, h.Priority)
 	if h.Host != "" {
 		o.add("host.hostname", h.Host)
 		return h.Host

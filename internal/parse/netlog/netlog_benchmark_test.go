@@ -3,21 +3,11 @@ package netlog
 import (
 	"testing"
 
-	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/parsertest"
 )
 
 func bench(b *testing.B, p parser, lines [][]byte) {
-	ev := &event.Event{Fields: make([]event.Field, 0, 64)}
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		ev.Fields, ev.Time = ev.Fields[:0], received
-		if err := p.Parse(lines[n%len(lines)], ev); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	parsertest.Bench(b, received, p.Parse, lines)
 }
 
 // BenchmarkParseIPTables parses packet log lines as a syslog receiver

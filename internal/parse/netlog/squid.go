@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
 
@@ -25,7 +26,7 @@ func SniffSquid(payload []byte) bool {
 	if i := bytes.IndexByte(payload, ' '); i >= 12 {
 		t := payload[:i]
 		dot := bytes.IndexByte(t, '.')
-		if dot >= 9 && isDigits(string(t[:dot])) && isDigits(string(t[dot+1:])) {
+		if dot >= 9 && ecs.IsDigits(string(t[:dot])) && ecs.IsDigits(string(t[dot+1:])) {
 			for _, c := range [...][]byte{[]byte(" TCP_"), []byte(" UDP_"), []byte(" NONE"), []byte(" TAG_NONE")} {
 				if bytes.Contains(payload, c) {
 					return true
@@ -79,7 +80,7 @@ type squidRecord struct {
 // epoch reports whether w is a Unix time with a fraction, "1140701044.525".
 func epoch(w string) bool {
 	dot := strings.IndexByte(w, '.')
-	return dot >= 9 && dot <= 11 && isDigits(w[:dot]) && isDigits(w[dot+1:])
+	return dot >= 9 && dot <= 11 && ecs.IsDigits(w[:dot]) && ecs.IsDigits(w[dot+1:])
 }
 
 // native reads "time elapsed client code/status bytes method URL user hier/peer type".
@@ -104,7 +105,7 @@ func (p *Squid) native(s string, r *squidRecord) bool {
 		frac = frac[:9]
 	}
 	ns, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || !isDigits(f[1]) {
+	if err1 != nil || err2 != nil || !ecs.IsDigits(f[1]) {
 		return false
 	}
 	for i := len(frac); i < 9; i++ {
@@ -157,7 +158,7 @@ func common(s string, r *squidRecord) bool {
 	url, version := nextToken(rest)
 	status, s := nextToken(s)
 	size, s := nextToken(s)
-	if !isDigits(status) {
+	if !ecs.IsDigits(status) {
 		return false
 	}
 	s = strings.TrimLeft(s, " ")

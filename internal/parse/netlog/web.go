@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
 )
@@ -239,7 +240,7 @@ func (p *Web) iis(stamp, s string, r *webRecord) bool {
 			r.elapsed = v
 		}
 	}
-	return r.method != "" && isDigits(r.status)
+	return r.method != "" && ecs.IsDigits(r.status)
 }
 
 // emit writes the record's fields; app is the syslog program that logged
@@ -291,7 +292,7 @@ func (p *Web) emit(r *webRecord, app string) {
 	} else if r.server != "" {
 		// %v:%p, "www.example.org:443".
 		host, port := r.server, ""
-		if i := strings.LastIndexByte(host, ':'); i > 0 && isDigits(host[i+1:]) && !strings.Contains(host[:i], ":") {
+		if i := strings.LastIndexByte(host, ':'); i > 0 && ecs.IsDigits(host[i+1:]) && !strings.Contains(host[:i], ":") {
 			host, port = host[:i], host[i+1:]
 		}
 		domain = host

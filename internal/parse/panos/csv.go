@@ -1,6 +1,7 @@
 package panos
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
@@ -129,23 +130,11 @@ func mac(v string) string {
 // jsonSet returns the non-empty, distinct values as a JSON array text, or
 // "" when there are none.
 func (p *Parser) jsonSet(vs ...string) string {
-	b := append(p.buf[:0], '[')
-	n := 0
-	for i, v := range vs {
-		if v == "" || contains(vs[:i], v) {
-			continue
-		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = ecs.AppendJSONString(b, v)
-		n++
-	}
-	if n == 0 {
+	b, ok := ecs.AppendJSONSet(p.buf[:0], vs...)
+	p.buf = b
+	if !ok {
 		return ""
 	}
-	b = append(b, ']')
-	p.buf = b
 	return string(b)
 }
 
@@ -170,7 +159,7 @@ func (p *Parser) jsonSetOrOne(vs ...string) string {
 	var one string
 	n := 0
 	for i, v := range vs {
-		if v != "" && !contains(vs[:i], v) {
+		if v != "" && !slices.Contains(vs[:i], v) {
 			one = v
 			n++
 		}
@@ -179,13 +168,4 @@ func (p *Parser) jsonSetOrOne(vs ...string) string {
 		return one
 	}
 	return p.jsonSet(vs...)
-}
-
-func contains(vs []string, v string) bool {
-	for _, w := range vs {
-		if w == v {
-			return true
-		}
-	}
-	return false
 }

@@ -215,11 +215,7 @@ func (p *Parser) emit(h syslogheader.Header, body string, cols []string) {
 	set := typeAliases[typ]
 	subtype := cols[4]
 
-	if h.Priority >= 0 {
-		if _, ok := p.dst.Get(envelope.FieldSyslogPriority); !ok {
-			p.add(envelope.FieldSyslogPriority, strconv.Itoa(h.Priority))
-		}
-	}
+	envelope.AddPriority(p.dst, h.Priority)
 	if h.Host != "" {
 		p.add("host.hostname", h.Host)
 	}
@@ -628,7 +624,7 @@ func (p *Parser) threat(subtype string) {
 	if name := g("threat.name"); strings.HasSuffix(name, ")") {
 		if i := strings.LastIndexByte(name, '('); i >= 0 {
 			id := strings.TrimSpace(name[i+1 : len(name)-1])
-			if isDigits(id) {
+			if ecs.IsDigits(id) {
 				n := strings.TrimSpace(name[:i])
 				if id == "9999" {
 					n = "URL-filtering"
@@ -835,21 +831,9 @@ func nthComma(s string, n int) int {
 	return -1
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // number returns s as a decimal integer without leading zeros, or "".
 func number(s string) string {
-	if !isDigits(s) || len(s) > 19 {
+	if !ecs.IsDigits(s) || len(s) > 19 {
 		return ""
 	}
 	if len(s) > 1 && s[0] == '0' {

@@ -1,10 +1,10 @@
 package sophos
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/tarian-soc/tarian/internal/event"
+	"github.com/tarian-soc/tarian/internal/parse/parsertest"
 )
 
 // FuzzParse: no input panics; a payload is refused (event untouched) or
@@ -25,20 +25,6 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		seen := map[string]bool{}
-		for _, fl := range ev.Fields {
-			if seen[fl.Name] {
-				t.Fatalf("field %s twice", fl.Name)
-			}
-			seen[fl.Name] = true
-			if (strings.HasPrefix(fl.Name, "related.") || fl.Name == "event.type" || fl.Name == "event.category") && !strings.HasPrefix(fl.Value, "[") {
-				t.Fatalf("%s = %q", fl.Name, fl.Value)
-			}
-		}
-		for _, k := range []string{"event.category", "event.type", "observer.vendor"} {
-			if !seen[k] {
-				t.Fatalf("no %s", k)
-			}
-		}
+		parsertest.CheckFields(t, ev, "event.category", "event.type", "observer.vendor")
 	})
 }

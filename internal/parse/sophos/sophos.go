@@ -123,11 +123,7 @@ func (p *Parser) Parse(payload []byte, dst *event.Event) error {
 		dst.Fields = dst.Fields[:first]
 		return ErrNotXG
 	}
-	if h.Priority >= 0 {
-		if _, ok := dst.Get(envelope.FieldSyslogPriority); !ok {
-			p.add(envelope.FieldSyslogPriority, strconv.Itoa(h.Priority))
-		}
-	}
+	envelope.AddPriority(dst, h.Priority)
 	if h.Host != "" {
 		p.add("host.hostname", h.Host)
 	}
@@ -201,7 +197,7 @@ func dateTime(d, c string) (time.Time, bool) {
 }
 
 func atoi(s string) (int, bool) {
-	if !isDigits(s) {
+	if !ecs.IsDigits(s) {
 		return 0, false
 	}
 	n := 0
@@ -221,7 +217,7 @@ func offset(tz string) (int, bool) {
 		return 0, false
 	}
 	digits := strings.ReplaceAll(tz[1:], ":", "")
-	if !isDigits(digits) || len(digits) != 2 && len(digits) != 4 {
+	if !ecs.IsDigits(digits) || len(digits) != 2 && len(digits) != 4 {
 		return 0, false
 	}
 	hh, _ := strconv.Atoi(digits[:2])
@@ -265,7 +261,7 @@ func (p *Parser) ecs() {
 	// last five the message id.
 	logID := v[kLogID]
 	p.add("event.code", logID)
-	if len(logID) == 12 && isDigits(logID) {
+	if len(logID) == 12 && ecs.IsDigits(logID) {
 		sev := logID[6:7]
 		p.add("event.severity", sev)
 		p.add("log.level", levels[sev[0]-'0'])
@@ -517,22 +513,10 @@ func isIP(s string) bool {
 	return err == nil
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // number returns s as a decimal integer without leading zeros, or "".
 func number(s string) string {
 	s = strings.TrimSpace(s)
-	if !isDigits(s) || len(s) > 19 {
+	if !ecs.IsDigits(s) || len(s) > 19 {
 		return ""
 	}
 	if len(s) > 1 && s[0] == '0' {
@@ -556,32 +540,10 @@ func lower(s string) string {
 // jsonSet returns the non-empty, distinct values as a JSON array text, or
 // "" when there are none.
 func (p *Parser) jsonSet(vs ...string) string {
-	b := append(p.buf[:0], '[')
-	n := 0
-	for i, v := range vs {
-		if v == "" {
-			continue
-		}
-		dup := false
-		for _, w := range vs[:i] {
-			if w == v {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = ecs.AppendJSONString(b, v)
-		n++
-	}
-	if n == 0 {
+	b, ok := ecs.AppendJSONSet(p.buf[:0], vs...)
+	p.buf = b
+	if !ok {
 		return ""
 	}
-	b = append(b, ']')
-	p.buf = b
 	return string(b)
 }

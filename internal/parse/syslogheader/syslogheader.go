@@ -7,6 +7,8 @@ package syslogheader
 import (
 	"strings"
 	"time"
+
+	"github.com/tarian-soc/tarian/internal/parse/ecs"
 )
 
 // Header is the syslog header found in front of a log line.
@@ -60,7 +62,7 @@ func Split(line string, ref time.Time, isPayload func(word string) bool) (h Head
 	s := line
 	if pri, rest, found := readPRI(s); found {
 		h.Priority, s, ok = pri, rest, true
-		if v, r := cutWord(s); len(v) <= 2 && isDigits(v) && v[0] != '0' && r != "" {
+		if v, r := cutWord(s); len(v) <= 2 && ecs.IsDigits(v) && v[0] != '0' && r != "" {
 			if m, found := read5424(r, &h); found {
 				h.Version = v
 				return h, m, true
@@ -285,7 +287,7 @@ func readTime(s string, ref time.Time) (time.Time, string, bool) {
 		return readISO(s)
 	}
 	year := 0
-	if len(s) > 5 && isDigits(s[:4]) && s[4] == ' ' && month(s[5:]) != 0 {
+	if len(s) > 5 && ecs.IsDigits(s[:4]) && s[4] == ' ' && month(s[5:]) != 0 {
 		year = atoi(s[:4])
 		s = s[5:]
 	}
@@ -303,7 +305,7 @@ func readTime(s string, ref time.Time) (time.Time, string, bool) {
 	}
 	day := atoi(r[:j])
 	r = r[j+1:]
-	if year == 0 && len(r) > 5 && isDigits(r[:4]) && r[4] == ' ' {
+	if year == 0 && len(r) > 5 && ecs.IsDigits(r[:4]) && r[4] == ' ' {
 		year = atoi(r[:4]) // "Nov 13 2015 13:40:01"
 		r = r[5:]
 	}
@@ -339,7 +341,7 @@ func Date(m time.Month, day, hh, mm, ss, nsec int, ref time.Time) time.Time {
 // readISO reads "yyyy-mm-dd[T ]hh:mm:ss[.frac][Z|±hh:mm|±hhmm|±hh]" and
 // returns the time in UTC with the text after it.
 func readISO(s string) (time.Time, string, bool) {
-	if len(s) < 19 || !isDigits(s[:4]) || s[4] != '-' || !isDigits(s[5:7]) || s[7] != '-' || !isDigits(s[8:10]) {
+	if len(s) < 19 || !ecs.IsDigits(s[:4]) || s[4] != '-' || !ecs.IsDigits(s[5:7]) || s[7] != '-' || !ecs.IsDigits(s[8:10]) {
 		return time.Time{}, s, false
 	}
 	if c := s[10]; c != 'T' && c != 't' && c != ' ' {
@@ -362,11 +364,11 @@ func readISO(s string) (time.Time, string, bool) {
 		}
 		z := r[1:]
 		switch {
-		case len(z) >= 5 && isDigits(z[:2]) && z[2] == ':' && isDigits(z[3:5]):
+		case len(z) >= 5 && ecs.IsDigits(z[:2]) && z[2] == ':' && ecs.IsDigits(z[3:5]):
 			off, r = atoi(z[:2])*3600+atoi(z[3:5])*60, z[5:]
-		case len(z) >= 4 && isDigits(z[:4]):
+		case len(z) >= 4 && ecs.IsDigits(z[:4]):
 			off, r = atoi(z[:2])*3600+atoi(z[2:4])*60, z[4:]
-		case len(z) >= 2 && isDigits(z[:2]):
+		case len(z) >= 2 && ecs.IsDigits(z[:2]):
 			off, r = atoi(z[:2])*3600, z[2:]
 		default:
 			return time.Time{}, s, false
@@ -383,7 +385,7 @@ func readISO(s string) (time.Time, string, bool) {
 // clock reads "hh:mm:ss[.frac]" (the fraction's separator may be ','),
 // returning what follows.
 func clock(r string) (hh, mm, ss, nsec int, rest string, ok bool) {
-	if len(r) < 8 || r[2] != ':' || r[5] != ':' || !isDigits(r[:2]) || !isDigits(r[3:5]) || !isDigits(r[6:8]) {
+	if len(r) < 8 || r[2] != ':' || r[5] != ':' || !ecs.IsDigits(r[:2]) || !ecs.IsDigits(r[3:5]) || !ecs.IsDigits(r[6:8]) {
 		return 0, 0, 0, 0, r, false
 	}
 	hh, mm, ss = atoi(r[:2]), atoi(r[3:5]), atoi(r[6:8])
@@ -423,18 +425,6 @@ func trimSpaces(s string) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // atoi reads a run of digits that the caller has checked (at most 9).
 func atoi(s string) int {
