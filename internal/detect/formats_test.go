@@ -15,21 +15,12 @@ import (
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
-// TestWebServerRules: access log lines of Apache, nginx and IIS, through the
-// parse stage as the server reads them, against rules written as SigmaHQ's
-// webserver rules are (cs-uri-query the whole request target, keywords over
-// the line); a proxy rule does not read them. Lines come by syslog or, as
-// a file shipper sends them, as JSON with the line in message.
-func TestWebServerRules(t *testing.T) {
-	rules := map[string]string{
-		"traversal": "logsource: {category: webserver}\ndetection:\n  s: {cs-uri-query|contains: '../../../etc/'}\n  condition: s",
-		"scanner":   "logsource: {category: webserver}\ndetection:\n  s: {sc-status: 404, cs-user-agent|contains: 'Nikto'}\n  condition: s",
-		"owa-query": "logsource: {category: webserver}\ndetection:\n  s: {cs-uri-query|contains: 'logon.aspx?replaceCurrent', cs-method: GET}\n  condition: s",
-		"ecp-user":  "logsource: {category: webserver}\ndetection:\n  s: {cs-uri-stem|startswith: '/ecp/', cs-username: bob, c-ip: 198.51.100.7}\n  condition: s",
-		"ognl":      "logsource: {category: webserver}\ndetection:\n  keywords: ['${(#a=@']\n  condition: keywords",
-		"referrer":  "logsource: {category: webserver}\ndetection:\n  s: {cs-referer|contains: 'evil.example'}\n  condition: s",
-		"proxy-get": "logsource: {category: proxy}\ndetection:\n  s: {cs-method: GET}\n  condition: s",
-	}
+// ruleChecker compiles rules (id: the rest of a Sigma rule after its title
+// and id) with the default mapping, and tells which of them fire on a
+// record parsed as the server parses it: by syslog, or, as a file
+// shipper sends a line, as JSON with the line in message.
+func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, source, line string) (typ string, fired []string) {
+	t.Helper()
 	var rs []*sigma.Rule
 	for _, id := range slices.Sorted(maps.Keys(rules)) {
 		parsed, err := sigma.Parse(id+".yml", []byte("title: "+id+"\nid: "+id+"\n"+rules[id]+"\n"))
@@ -48,37 +39,85 @@ func TestWebServerRules(t *testing.T) {
 	}
 	pp := p.NewParser()
 	received := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		source, line string
-		want         []string
-	}{
+	return func(t *testing.T, source, line string) (string, []string) {
+		t.Helper()
+		data := []byte(line)
+		if source != "syslog" {
+			data, _ = json.Marshal(map[string]string{"message": line})
+		}
+		evs, err := pp.Parse("council-a", event.Raw{Received: received, Source: source, Data: data}, nil)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("parse: %d events, %v", len(evs), err)
+		}
+		typ, _ := evs[0].Get("tarian.source.type")
+		var fired []string
+		e.EvaluateFields(nil, evs[0].Fields, func(m Match) { fired = append(fired, m.RuleID) })
+		slices.Sort(fired)
+		return typ, fired
+	}
+}
+
+// formatCase is a record and the rules that must fire on it, no others.
+type formatCase struct {
+	source, line string
+	want         []string
+}
+
+func checkFormat(t *testing.T, typ string, rules map[string]string, cases []formatCase) {
+	fired := ruleChecker(t, rules)
+	for i, tc := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			got, ids := fired(t, tc.source, tc.line)
+			if got != typ {
+				t.Fatalf("detected as %q, want %s", got, typ)
+			}
+			if diff := cmp.Diff(tc.want, ids); diff != "" {
+				t.Errorf("%s\nrules fired (-want +got):\n%s", tc.line, diff)
+			}
+		})
+	}
+}
+
+// TestWebServerRules: access log lines of Apache, nginx and IIS against
+// rules written as SigmaHQ's webserver rules are (cs-uri-query the whole
+// request target, keywords over the line); a proxy rule does not read them.
+func TestWebServerRules(t *testing.T) {
+	checkFormat(t, "web-access", map[string]string{
+		"traversal": "logsource: {category: webserver}\ndetection:\n  s: {cs-uri-query|contains: '../../../etc/'}\n  condition: s",
+		"scanner":   "logsource: {category: webserver}\ndetection:\n  s: {sc-status: 404, cs-user-agent|contains: 'Nikto'}\n  condition: s",
+		"owa-query": "logsource: {category: webserver}\ndetection:\n  s: {cs-uri-query|contains: 'logon.aspx?replaceCurrent', cs-method: GET}\n  condition: s",
+		"ecp-user":  "logsource: {category: webserver}\ndetection:\n  s: {cs-uri-stem|startswith: '/ecp/', cs-username: bob, c-ip: 198.51.100.7}\n  condition: s",
+		"ognl":      "logsource: {category: webserver}\ndetection:\n  keywords: ['${(#a=@']\n  condition: keywords",
+		"referrer":  "logsource: {category: webserver}\ndetection:\n  s: {cs-referer|contains: 'evil.example'}\n  condition: s",
+		"proxy-get": "logsource: {category: proxy}\ndetection:\n  s: {cs-method: GET}\n  condition: s",
+	}, []formatCase{
 		{"syslog", `<14>Dec  7 10:00:02 web01 nginx: 198.51.100.4 - - [07/Dec/2026:10:00:03 +0100] "GET /cgi-bin/../../../etc/passwd HTTP/1.1" 400 0 "-" "curl/8.0"`, []string{"traversal"}},
 		{"http", `203.0.113.9 - - [07/Dec/2026:10:00:02 +0000] "GET /admin.php HTTP/1.1" 404 153 "https://evil.example/x" "Mozilla/5.00 (Nikto/2.5.0)"`, []string{"referrer", "scanner"}},
 		{"http", `www.council.gov.uk:443 203.0.113.50 - - [07/Dec/2026:10:01:00 +0000] "GET /index.action?redirect:${(#a=@java.lang.Runtime@getRuntime().exec(%22id%22))} HTTP/1.1" 200 12 "-" "Mozilla/5.0"`, []string{"ognl"}},
 		{"http", `2026-12-07 10:00:02 10.0.0.5 GET /owa/auth/logon.aspx replaceCurrent=1&url=https%3a%2f%2fmail 443 - 198.51.100.7 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15`, []string{"owa-query"}},
 		{"http", `2026-12-07 10:00:05 10.0.0.5 POST /ecp/DDI/DDIService.svc/GetList - 443 CONTOSO\bob 198.51.100.7 python-requests/2.31 302 0 0 31`, []string{"ecp-user"}},
 		{"http", `192.168.1.2 - - [07/Dec/2026:10:00:06 +0000] "GET /etc/passwd HTTP/1.1" 200 157 "-" "-"`, nil},
-	}
-	for i, tc := range tests {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			data := []byte(tc.line)
-			if tc.source != "syslog" {
-				// A file shipper's line: {"message": "..."}.
-				data, _ = json.Marshal(map[string]string{"message": tc.line})
-			}
-			evs, err := pp.Parse("council-a", event.Raw{Received: received, Source: tc.source, Data: data}, nil)
-			if err != nil || len(evs) != 1 {
-				t.Fatalf("parse: %d events, %v", len(evs), err)
-			}
-			if typ, _ := evs[0].Get("tarian.source.type"); typ != "web-access" {
-				t.Fatalf("detected as %q, want web-access", typ)
-			}
-			var got []string
-			e.EvaluateFields(nil, evs[0].Fields, func(m Match) { got = append(got, m.RuleID) })
-			slices.Sort(got)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("%s\nrules fired (-want +got):\n%s", tc.line, diff)
-			}
-		})
-	}
+	})
+}
+
+// TestCiscoIOSRules: IOS messages against rules written as SigmaHQ's
+// cisco rules are (keywords over the message): the aaa ones read only the
+// configuration commands the archive logger records, the syslog ones
+// every message.
+func TestCiscoIOSRules(t *testing.T) {
+	checkFormat(t, "cisco-ios", map[string]string{
+		"aaa-logging":  "logsource: {product: cisco, service: aaa}\ndetection:\n  keywords: ['no logging', 'no aaa new-model']\n  condition: keywords",
+		"aaa-account":  "logsource: {product: cisco, service: aaa}\ndetection:\n  keywords: ['username']\n  condition: keywords",
+		"syslog-webui": "logsource: {product: cisco, service: syslog}\ndetection:\n  event: ['%SYS-5-CONFIG_P:']\n  user: ['cisco_tac_admin']\n  condition: event and user",
+		"bgp-md5":      "logsource: {product: cisco, service: bgp}\ndetection:\n  k:\n    '|all': [':179', 'IP-TCP-3-BADAUTH']\n  condition: k",
+		"login-failed": "logsource: {product: cisco, service: syslog}\ndetection:\n  s: {event.outcome: failure, user.name: admin, source.ip: 198.51.100.9}\n  condition: s",
+	}, []formatCase{
+		{"syslog", `<189>2010: rtr1: Dec  7 10:00:09 UTC: %PARSER-5-CFGLOG_LOGGEDCMD: User:netadmin  logged command:no logging host 192.0.2.50`, []string{"aaa-logging"}},
+		{"syslog", `<189>2011: rtr1: Dec  7 10:00:10 UTC: %PARSER-5-CFGLOG_LOGGEDCMD: User:netadmin  logged command:username backdoor privilege 15 secret 0 x`, []string{"aaa-account"}},
+		// Not a command: the aaa rules do not read it.
+		{"syslog", `<189>2012: rtr1: Dec  7 10:00:11 UTC: %SYS-5-LOG_CONFIG_CHANGE: Buffer logging: level debugging, no logging username check`, nil},
+		{"syslog", `<189>2004: Dec  7 10:00:04 UTC: %SYS-5-CONFIG_P: Configured programmatically by process SEP_webui_wsma_http from console as cisco_tac_admin on line`, []string{"syslog-webui"}},
+		{"syslog", `<187>2013: rtr1: Dec  7 10:00:12 UTC: %IP-TCP-3-BADAUTH: Invalid MD5 digest from 192.0.2.9:179 to 192.0.2.1:33211`, []string{"bgp-md5"}},
+		{"http", `88: Dec  7 10:00:01.500 GMT: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: admin] [Source: 198.51.100.9] [localport: 22] [Reason: Login Authentication Failed] at 10:00:01 GMT Mon Dec 7 2026`, []string{"login-failed"}},
+	})
 }

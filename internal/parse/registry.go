@@ -12,6 +12,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
 	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/fortigate"
+	"github.com/tarian-soc/tarian/internal/parse/ios"
 	"github.com/tarian-soc/tarian/internal/parse/leef"
 	"github.com/tarian-soc/tarian/internal/parse/linuxauth"
 	"github.com/tarian-soc/tarian/internal/parse/mail"
@@ -55,6 +56,8 @@ var formats = []*Format{
 		New: func() FormatParser { return &fortigate.Parser{} }, Sniff: fortigate.Sniff},
 	{Type: asa.Type, Title: "Cisco ASA / FTD syslog (%ASA-n-nnnnnn)",
 		New: func() FormatParser { return &asa.Parser{} }, Sniff: asa.Sniff},
+	{Type: ios.Type, Title: "Cisco IOS, IOS XE and NX-OS syslog (%FACILITY-SEVERITY-MNEMONIC)",
+		New: func() FormatParser { return &ios.Parser{} }, Sniff: ios.Sniff},
 	{Type: panos.Type, Title: "Palo Alto Networks PAN-OS syslog CSV (TRAFFIC, THREAT, SYSTEM, CONFIG, GLOBALPROTECT, ...)",
 		New: func() FormatParser { return &panos.Parser{} }, Sniff: panos.Sniff},
 	{Type: netlog.TypeIPTables, Title: "Linux netfilter packet logs (iptables, nftables, UFW, ulogd, EdgeOS)",
