@@ -17,9 +17,10 @@ import (
 
 // ruleChecker compiles rules (id: the rest of a Sigma rule after its title
 // and id) with the default mapping, and tells which of them fire on a
-// record parsed as the server parses it: by syslog, or, as a file
-// shipper sends a line, as JSON with the line in message.
-func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, source, line string) (typ string, fired []string) {
+// record parsed as the server parses it: how says how it came, "syslog"
+// (a syslog line), "line" (a file shipper's line, as JSON with the line in
+// message) or "json" (a JSON record as it is), the last two by HTTP.
+func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, how, record string) (typ string, fired []string) {
 	t.Helper()
 	var rs []*sigma.Rule
 	for _, id := range slices.Sorted(maps.Keys(rules)) {
@@ -39,11 +40,14 @@ func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, sourc
 	}
 	pp := p.NewParser()
 	received := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	return func(t *testing.T, source, line string) (string, []string) {
+	return func(t *testing.T, how, record string) (string, []string) {
 		t.Helper()
-		data := []byte(line)
-		if source != "syslog" {
-			data, _ = json.Marshal(map[string]string{"message": line})
+		data, source := []byte(record), "http"
+		switch how {
+		case "syslog":
+			source = "syslog"
+		case "line":
+			data, _ = json.Marshal(map[string]string{"message": record})
 		}
 		evs, err := pp.Parse("council-a", event.Raw{Received: received, Source: source, Data: data}, nil)
 		if err != nil || len(evs) != 1 {
@@ -57,22 +61,23 @@ func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, sourc
 	}
 }
 
-// formatCase is a record and the rules that must fire on it, no others.
+// formatCase is a record, how it comes (see ruleChecker), and the rules
+// that must fire on it, no others.
 type formatCase struct {
-	source, line string
-	want         []string
+	how, record string
+	want        []string
 }
 
 func checkFormat(t *testing.T, typ string, rules map[string]string, cases []formatCase) {
 	fired := ruleChecker(t, rules)
 	for i, tc := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			got, ids := fired(t, tc.source, tc.line)
+			got, ids := fired(t, tc.how, tc.record)
 			if got != typ {
 				t.Fatalf("detected as %q, want %s", got, typ)
 			}
 			if diff := cmp.Diff(tc.want, ids); diff != "" {
-				t.Errorf("%s\nrules fired (-want +got):\n%s", tc.line, diff)
+				t.Errorf("%s\nrules fired (-want +got):\n%s", tc.record, diff)
 			}
 		})
 	}
@@ -92,11 +97,11 @@ func TestWebServerRules(t *testing.T) {
 		"proxy-get": "logsource: {category: proxy}\ndetection:\n  s: {cs-method: GET}\n  condition: s",
 	}, []formatCase{
 		{"syslog", `<14>Dec  7 10:00:02 web01 nginx: 198.51.100.4 - - [07/Dec/2026:10:00:03 +0100] "GET /cgi-bin/../../../etc/passwd HTTP/1.1" 400 0 "-" "curl/8.0"`, []string{"traversal"}},
-		{"http", `203.0.113.9 - - [07/Dec/2026:10:00:02 +0000] "GET /admin.php HTTP/1.1" 404 153 "https://evil.example/x" "Mozilla/5.00 (Nikto/2.5.0)"`, []string{"referrer", "scanner"}},
-		{"http", `www.council.gov.uk:443 203.0.113.50 - - [07/Dec/2026:10:01:00 +0000] "GET /index.action?redirect:${(#a=@java.lang.Runtime@getRuntime().exec(%22id%22))} HTTP/1.1" 200 12 "-" "Mozilla/5.0"`, []string{"ognl"}},
-		{"http", `2026-12-07 10:00:02 10.0.0.5 GET /owa/auth/logon.aspx replaceCurrent=1&url=https%3a%2f%2fmail 443 - 198.51.100.7 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15`, []string{"owa-query"}},
-		{"http", `2026-12-07 10:00:05 10.0.0.5 POST /ecp/DDI/DDIService.svc/GetList - 443 CONTOSO\bob 198.51.100.7 python-requests/2.31 302 0 0 31`, []string{"ecp-user"}},
-		{"http", `192.168.1.2 - - [07/Dec/2026:10:00:06 +0000] "GET /etc/passwd HTTP/1.1" 200 157 "-" "-"`, nil},
+		{"line", `203.0.113.9 - - [07/Dec/2026:10:00:02 +0000] "GET /admin.php HTTP/1.1" 404 153 "https://evil.example/x" "Mozilla/5.00 (Nikto/2.5.0)"`, []string{"referrer", "scanner"}},
+		{"line", `www.council.gov.uk:443 203.0.113.50 - - [07/Dec/2026:10:01:00 +0000] "GET /index.action?redirect:${(#a=@java.lang.Runtime@getRuntime().exec(%22id%22))} HTTP/1.1" 200 12 "-" "Mozilla/5.0"`, []string{"ognl"}},
+		{"line", `2026-12-07 10:00:02 10.0.0.5 GET /owa/auth/logon.aspx replaceCurrent=1&url=https%3a%2f%2fmail 443 - 198.51.100.7 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15`, []string{"owa-query"}},
+		{"line", `2026-12-07 10:00:05 10.0.0.5 POST /ecp/DDI/DDIService.svc/GetList - 443 CONTOSO\bob 198.51.100.7 python-requests/2.31 302 0 0 31`, []string{"ecp-user"}},
+		{"line", `192.168.1.2 - - [07/Dec/2026:10:00:06 +0000] "GET /etc/passwd HTTP/1.1" 200 157 "-" "-"`, nil},
 	})
 }
 
@@ -118,6 +123,35 @@ func TestCiscoIOSRules(t *testing.T) {
 		{"syslog", `<189>2012: rtr1: Dec  7 10:00:11 UTC: %SYS-5-LOG_CONFIG_CHANGE: Buffer logging: level debugging, no logging username check`, nil},
 		{"syslog", `<189>2004: Dec  7 10:00:04 UTC: %SYS-5-CONFIG_P: Configured programmatically by process SEP_webui_wsma_http from console as cisco_tac_admin on line`, []string{"syslog-webui"}},
 		{"syslog", `<187>2013: rtr1: Dec  7 10:00:12 UTC: %IP-TCP-3-BADAUTH: Invalid MD5 digest from 192.0.2.9:179 to 192.0.2.1:33211`, []string{"bgp-md5"}},
-		{"http", `88: Dec  7 10:00:01.500 GMT: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: admin] [Source: 198.51.100.9] [localport: 22] [Reason: Login Authentication Failed] at 10:00:01 GMT Mon Dec 7 2026`, []string{"login-failed"}},
+		{"line", `88: Dec  7 10:00:01.500 GMT: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: admin] [Source: 198.51.100.9] [localport: 22] [Reason: Login Authentication Failed] at 10:00:01 GMT Mon Dec 7 2026`, []string{"login-failed"}},
+	})
+}
+
+// TestSaaSAuditRules: cloud and SaaS audit records sent as their own JSON
+// (the json type) against rules on the fields SigmaHQ's rules for them
+// read; each source's rule fires on its records alone.
+func TestSaaSAuditRules(t *testing.T) {
+	rule := func(product, service, sel string) string {
+		return "logsource: {product: " + product + ", service: " + service + "}\ndetection:\n  s: {" + sel + "}\n  condition: s"
+	}
+	checkFormat(t, "json", map[string]string{
+		"okta":      rule("okta", "okta", "eventType: user.mfa.factor.deactivate, outcome.result: SUCCESS"),
+		"github":    rule("github", "audit", "action: secret_scanning.disable"),
+		"k8s":       rule("kubernetes", "audit", "verb: create, objectRef.resource: pods, objectRef.subresource: exec"),
+		"k8s-app":   "logsource: {product: kubernetes, category: application, service: audit}\ndetection:\n  s: {verb: delete, objectRef.resource: secrets}\n  condition: s",
+		"bitbucket": rule("bitbucket", "audit", "auditType.category: Data pipeline, auditType.action: Full data export triggered"),
+		"onelogin":  rule("onelogin", "onelogin.events", "event_type_id: 17"),
+		"gcp":       rule("gcp", "gcp.audit", "gcp.audit.method_name: v1.compute.firewalls.delete"),
+	}, []formatCase{
+		{"json", `{"uuid":"5e3a","published":"2026-12-07T08:15:02.123Z","eventType":"user.mfa.factor.deactivate","actor":{"id":"00u1","type":"User","alternateId":"admin@council.example"},"outcome":{"result":"SUCCESS"},"displayMessage":"Reset factor for user"}`, []string{"okta"}},
+		{"json", `{"_document_id":"Yx0w","action":"secret_scanning.disable","actor":"mallory","org":"council-digital","created_at":1796631302000}`, []string{"github"}},
+		{"json", `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a1","stage":"ResponseComplete","verb":"create","requestURI":"/api/v1/namespaces/web/pods/app-1/exec?command=sh","objectRef":{"resource":"pods","namespace":"web","name":"app-1","subresource":"exec"},"requestReceivedTimestamp":"2026-12-07T08:16:00.000000Z"}`, []string{"k8s"}},
+		{"json", `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a2","verb":"delete","objectRef":{"resource":"secrets","namespace":"web"}}`, []string{"k8s-app"}},
+		{"json", `{"auditType":{"area":"GLOBAL_CONFIG","category":"Data pipeline","action":"Full data export triggered","level":"BASE"},"author":{"name":"admin"},"source":"192.0.2.8","timestamp":{"epochSecond":1796631302}}`, []string{"bitbucket"}},
+		{"json", `{"id":999,"created_at":"2026-12-07T08:17:00Z","account_id":42,"user_id":7,"event_type_id":17,"ipaddr":"198.51.100.4"}`, []string{"onelogin"}},
+		{"json", `{"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"compute.googleapis.com","methodName":"v1.compute.firewalls.delete","authenticationInfo":{"principalEmail":"ops@council.example"}},"insertId":"i1","resource":{"type":"gce_firewall_rule"},"timestamp":"2026-12-07T08:18:00Z","logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity"}`, []string{"gcp"}},
+		// Alike, but none of those sources: an app's own JSON with an action
+		// and a verb.
+		{"json", `{"action":"secret_scanning.disable","verb":"create","objectRef":{"resource":"pods","subresource":"exec"},"eventType":"user.mfa.factor.deactivate","outcome":{"result":"SUCCESS"}}`, nil},
 	})
 }

@@ -22,7 +22,10 @@ var TimeFields = []string{
 	event.FieldTimestamp,
 	"timestamp",
 	"time",
-	"eventTime", // AWS CloudTrail
+	"eventTime",                // AWS CloudTrail
+	"published",                // Okta System Log
+	"requestReceivedTimestamp", // Kubernetes audit
+	"created_at",               // GitHub audit (a number), OneLogin
 	"Event.System.TimeCreated.#attributes.SystemTime",
 	"TimeCreated",
 	"EventTime",

@@ -49,6 +49,26 @@ func TestJSONParse(t *testing.T) {
 			},
 		},
 		{
+			name: "Okta's published",
+			in:   `{"uuid":"u1","published":"2026-12-07T08:15:02.123Z","eventType":"user.session.start"}`,
+			time: time.Date(2026, 12, 7, 8, 15, 2, 123e6, time.UTC),
+			fields: []event.Field{
+				f("uuid", "u1"), f("published", "2026-12-07T08:15:02.123Z"), f("eventType", "user.session.start"),
+				f("event.original", `{"uuid":"u1","published":"2026-12-07T08:15:02.123Z","eventType":"user.session.start"}`),
+				f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+		{
+			name: "GitHub's created_at in milliseconds",
+			in:   `{"action":"repo.destroy","created_at":1796631302000}`,
+			time: time.Date(2026, 12, 7, 8, 15, 2, 0, time.UTC),
+			fields: []event.Field{
+				f("action", "repo.destroy"), f("created_at", "1796631302000"),
+				f("event.original", `{"action":"repo.destroy","created_at":1796631302000}`),
+				f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+		{
 			name: "evtx time, shipper's own original kept",
 			in:   `{"Event":{"System":{"TimeCreated":{"#attributes":{"SystemTime":"2019-03-19T23:39:43.964311Z"}}}},"event":{"original":"<raw>"}}`,
 			time: time.Date(2019, 3, 19, 23, 39, 43, 964311000, time.UTC),
