@@ -155,3 +155,26 @@ func TestSaaSAuditRules(t *testing.T) {
 		{"json", `{"action":"secret_scanning.disable","verb":"create","objectRef":{"resource":"pods","subresource":"exec"},"eventType":"user.mfa.factor.deactivate","outcome":{"result":"SUCCESS"}}`, nil},
 	})
 }
+
+// TestAzureActivityRules: Azure Activity log records in both forms against
+// rules on the fields SigmaHQ's activitylogs rules read: operationName
+// (Azure Monitor's, and Sentinel's OperationNameValue for it), Sentinel's
+// own column names, and properties.message.
+func TestAzureActivityRules(t *testing.T) {
+	rule := func(sel string) string {
+		return "logsource: {product: azure, service: activitylogs}\ndetection:\n  s: {" + sel + "}\n  condition: s"
+	}
+	const monitor = `{"time":"2026-12-07T10:00:00Z","resourceId":"/SUBSCRIPTIONS/6A1F2B3C-0000-4000-8000-000000000001/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/SECURITYRULES/ALLOW-RDP","operationName":"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/SECURITYRULES/DELETE","category":"Administrative","resultType":"Success","correlationId":"c1","callerIpAddress":"198.51.100.9","properties":{"message":"Microsoft.Network/networkSecurityGroups/securityRules/delete"}}`
+	const sentinel = `{"Type":"AzureActivity","TimeGenerated":"2026-12-07T09:31:00Z","OperationNameValue":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE","CategoryValue":"Administrative","ResourceProviderValue":"MICROSOFT.INSIGHTS","ResourceId":"/SUBSCRIPTIONS/6A1F2B3C-0000-4000-8000-000000000001/RESOURCEGROUPS/RG-SEC/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/TO-SENTINEL","ActivityStatusValue":"Success","Caller":"mallory@council.example.gov.uk","CallerIpAddress":"203.0.113.61","Properties":"{\"message\":\"microsoft.insights/diagnosticSettings/delete\"}"}`
+	checkFormat(t, "azure-activity", map[string]string{
+		"nsg-rule":    rule("operationName|startswith: MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/SECURITYRULES/"),
+		"diag-delete": rule("operationName: MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE"),
+		"provider":    rule("CategoryValue: Administrative, ResourceProviderValue: Microsoft.Insights, OperationNameValue|endswith: /delete"),
+		"message":     rule("properties.message|endswith: securityRules/delete"),
+		"resource":    rule("ResourceId|contains: /DIAGNOSTICSETTINGS/"),
+	}, []formatCase{
+		{"json", monitor, []string{"message", "nsg-rule"}},
+		{"json", `{"records":[` + monitor + `]}`, []string{"message", "nsg-rule"}},
+		{"json", sentinel, []string{"diag-delete", "provider", "resource"}},
+	})
+}

@@ -27,7 +27,6 @@ var notParsed = map[string]string{
 	"macos|file_event|":                 "macOS endpoint telemetry: no format",
 	"windows|file_access|":              "Microsoft-Windows-Kernel-File ETW: no event log channel carries it (Sysmon does not log it)",
 	"windows|file_rename|":              "Microsoft-Windows-Kernel-File ETW: no event log channel carries it (Sysmon does not log it)",
-	"azure||activitylogs":               "Azure Activity log (subscription operations): the Microsoft parser reads Entra ID, M365, Defender and Sentinel, not AzureActivity",
 	"azure||pim":                        "Entra ID Privileged Identity Management alerts: not in sign-in or audit records",
 	"gcp||google_workspace.admin":       "Google Workspace admin audit: plain JSON only, no format",
 	"gcp||google_workspace.login":       "Google Workspace login audit: plain JSON only, no format",

@@ -39,6 +39,8 @@ var formats = []*Format{
 		New: func() FormatParser { return &microsoft.M365{} }, SniffJSON: microsoft.SniffM365, Split: microsoft.Split},
 	{Type: microsoft.TypeDefender, Title: "Microsoft 365 Defender advanced hunting rows and Graph security alerts", JSON: true,
 		New: func() FormatParser { return &microsoft.Defender{} }, SniffJSON: microsoft.SniffDefender, Split: microsoft.Split},
+	{Type: microsoft.TypeActivity, Title: "Azure Activity log: subscription operations (Azure Monitor / Event Hub, Sentinel AzureActivity)", JSON: true,
+		New: func() FormatParser { return &microsoft.Activity{} }, SniffJSON: microsoft.SniffActivity, Split: microsoft.Split},
 	{Type: windows.Type, Title: "Windows events (Security, Sysmon, PowerShell, System, ...): evtx JSON, flat JSON, Winlogbeat, or XML", JSON: true, Text: true,
 		New: func() FormatParser { return &windows.Parser{} }, Sniff: windows.SniffXML, SniffJSON: windows.SniffJSON, Lead: windows.EvtxLead},
 	{Type: microsoft.TypeSentinel, Title: "Microsoft Sentinel (Log Analytics) table rows, by their Type column", JSON: true,

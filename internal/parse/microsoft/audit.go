@@ -293,12 +293,7 @@ func (a *Audit) emitAudit(root *fastjson.Object, dst *event.Event) {
 	if r := strings.ToLower(au.result); r == "success" || r == "failure" {
 		o.lit("event.outcome", r)
 	}
-	o.lit("event.module", "azure")
-	o.lit("event.dataset", "azure.auditlogs")
-	o.lit("observer.vendor", "Microsoft")
-	o.lit("observer.product", "Entra ID")
-	o.lit("cloud.provider", "azure")
-	o.lit("ecs.version", ecsVersion)
+	o.azure("azure.auditlogs", "Entra ID")
 }
 
 // eventTypes is event.type for an Entra operation type.

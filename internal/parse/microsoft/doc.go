@@ -1,7 +1,7 @@
 // Package microsoft parses Microsoft cloud records: Entra ID (Azure AD)
 // sign-in and audit logs, the Microsoft 365 unified audit log, Microsoft
-// 365 Defender advanced-hunting rows and Graph security alerts, and
-// Microsoft Sentinel (Log Analytics) table rows.
+// 365 Defender advanced-hunting rows and Graph security alerts, the Azure
+// Activity log, and Microsoft Sentinel (Log Analytics) table rows.
 //
 // Each log-source type has a parser with the format-parser contract of
 // internal/parse (Parse appends fields to an event; the zero value is
@@ -11,6 +11,7 @@
 //	entra-audit    Audit     SniffAudit     azure.auditlogs.* + ECS, as Elastic's azure integration
 //	m365-audit     M365      SniffM365      o365.audit.* + ECS, as Elastic's o365 integration
 //	m365-defender  Defender  SniffDefender  m365_defender.event.* / .alert.* + ECS
+//	azure-activity Activity  SniffActivity  azure.activitylogs.* + ECS, as Elastic's azure integration
 //	sentinel       Sentinel  SniffSentinel  any of the above by the row's Type; Windows rows
 //
 // Every record arrives in one of several shapes (the Azure Monitor

@@ -65,6 +65,17 @@ func (o *out) value(name string, v *fastjson.Value) {
 	o.mark(name, start)
 }
 
+// azure writes the fields every Azure record's event ends with: the
+// module, its data stream, the product that logged it.
+func (o *out) azure(dataset, product string) {
+	o.lit("event.module", "azure")
+	o.lit("event.dataset", dataset)
+	o.lit("observer.vendor", "Microsoft")
+	o.lit("observer.product", product)
+	o.lit("cloud.provider", "azure")
+	o.lit("ecs.version", ecsVersion)
+}
+
 // finish resolves the copied values.
 func (o *out) finish() {
 	s := string(o.vbuf)

@@ -20,6 +20,8 @@ var seeds = []string{
 	`{"records":[1,2]}`, `[]`, `{}`, `null`, `"x"`, `{"properties":{}}`, `{"category":"SignInLogs","properties":[]}`,
 	`{"category":"SignInLogs","properties":{"status":"x","location":1,"authenticationProcessingDetails":[1,{"key":2}]}}`,
 	`{"Type":"SecurityEvent","EventID":{}}`, `{"CreationTime":1,"ClientIP":"[::ffff:1.2.3.4]:0"}`,
+	`{"operationName":"A/B","resourceId":"/subscriptions/x","identity":{"claims":{"upn":7}},"durationMs":"x"}`,
+	`{"Type":"AzureActivity","OperationNameValue":"","Properties":"{\"a\":[{}]}","ResourceId":1,"_ResourceId":"/providers/p"}`,
 }
 
 // fuzzParser checks that p never panics, refuses a payload without
@@ -77,6 +79,7 @@ func FuzzAudit(f *testing.F)    { fuzzParser(f, func() parser { return &Audit{} 
 func FuzzM365(f *testing.F)     { fuzzParser(f, func() parser { return &M365{} }) }
 func FuzzDefender(f *testing.F) { fuzzParser(f, func() parser { return &Defender{} }) }
 func FuzzSentinel(f *testing.F) { fuzzParser(f, func() parser { return &Sentinel{} }) }
+func FuzzActivity(f *testing.F) { fuzzParser(f, func() parser { return &Activity{} }) }
 
 // FuzzSplit checks that Split never panics, and that each record it
 // returns is a slice of the payload that is valid JSON.

@@ -68,6 +68,8 @@ func newParser(typ string) parser {
 		return &Defender{}
 	case TypeSentinel:
 		return &Sentinel{}
+	case TypeActivity:
+		return &Activity{}
 	}
 	return nil
 }

@@ -25,6 +25,9 @@ const (
 	// TypeSentinel is any row of a Microsoft Sentinel (Log Analytics)
 	// table, parsed by its Type column.
 	TypeSentinel = "sentinel"
+	// TypeActivity is the Azure Activity log: a subscription's
+	// control-plane operations.
+	TypeActivity = "azure-activity"
 )
 
 const ecsVersion = "8.17.0"

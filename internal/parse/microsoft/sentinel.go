@@ -13,7 +13,8 @@ import (
 // Sentinel parses a row of any Microsoft Sentinel (Log Analytics) table
 // this package knows (TypeSentinel), by its Type column: sign-in tables as
 // TypeSignIn, AuditLogs as TypeAudit, OfficeActivity as TypeM365, the
-// Defender tables as TypeDefender, and SecurityEvent, Event and
+// Defender tables as TypeDefender, AzureActivity as TypeActivity, and
+// SecurityEvent, Event and
 // WindowsEvent as Windows events (their columns kept under their own
 // names, which are the names Sigma rules use, plus ECS). Rows without a
 // Type column are recognised by their columns. The zero value is ready;
@@ -24,6 +25,7 @@ type Sentinel struct {
 	audit    Audit
 	m365     M365
 	defender Defender
+	activity Activity
 }
 
 // Parse reads one Sentinel row.
@@ -44,6 +46,8 @@ func (s *Sentinel) Parse(payload []byte, dst *event.Event) error {
 		return s.m365.Parse(payload, dst)
 	case defenderTables[table] || table == "" && obj.Get("Timestamp") != nil && obj.Get("ActionType") != nil:
 		return s.defender.Parse(payload, dst)
+	case table == "AzureActivity" || table == "" && obj.Get("OperationNameValue") != nil:
+		return s.activity.Parse(payload, dst)
 	case table == "SecurityEvent" || table == "Event" || table == "WindowsEvent" || table == "" && obj.Get("EventID") != nil:
 		s.windows(obj, table, dst)
 		s.o.finish()

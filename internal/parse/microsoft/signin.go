@@ -273,12 +273,7 @@ func (s *SignIn) emitSignIn(root *fastjson.Object, dst *event.Event) {
 	if outcome := signInOutcome(si.errorCode); outcome != "" {
 		o.lit("event.outcome", outcome)
 	}
-	o.lit("event.module", "azure")
-	o.lit("event.dataset", "azure.signinlogs")
-	o.lit("observer.vendor", "Microsoft")
-	o.lit("observer.product", "Entra ID")
-	o.lit("cloud.provider", "azure")
-	o.lit("ecs.version", ecsVersion)
+	o.azure("azure.signinlogs", "Entra ID")
 }
 
 // signInOutcome is success when status.errorCode is absent or 0, failure
