@@ -178,3 +178,60 @@ func TestAzureActivityRules(t *testing.T) {
 		{"json", sentinel, []string{"diag-delete", "provider", "resource"}},
 	})
 }
+
+// TestZeekRules: Zeek's JSON logs, with and without the _path that the
+// json-streaming-logs package adds, against rules on the names SigmaHQ's
+// zeek rules read; a conn.log record and an application's JSON with a
+// query and a uid belong to none of the logs.
+func TestZeekRules(t *testing.T) {
+	rule := func(service, sel string) string {
+		return "logsource: {product: zeek, service: " + service + "}\ndetection:\n  s: {" + sel + "}\n  condition: s"
+	}
+	const private = "[10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]"
+	checkFormat(t, "json", map[string]string{
+		"dns-mining":  rule("dns", "query|endswith: .supportxmr.com"),
+		"dns-answer":  rule("dns", "answers: 141.94.96.144, rejected: 'false'"),
+		"http-webdav": "logsource: {product: zeek, service: http}\ndetection:\n  s: {user_agent|contains: WebDAV, method: PUT}\n  f: {id.resp_h|cidr: " + private + "}\n  condition: s and not f",
+		"smb-spoolss": rule("smb_files", "path|endswith: IPC$, name: spoolss"),
+		"dce-efs":     rule("dce_rpc", "operation|startswith: EfsRpc"),
+		"krb-rc4":     rule("kerberos", "request_type: TGS, cipher: rc4-hmac"),
+		"rdp-public":  "logsource: {product: zeek, service: rdp}\ndetection:\n  s: {id.orig_h|cidr: " + private + "}\n  condition: not s",
+		"x509-cs":     rule("x509", "certificate.serial: 8BB00EE"),
+		// The generic categories Sigma's Zeek pipeline serves from them.
+		"cat-dns":   "logsource: {category: dns}\ndetection:\n  s: {query|contains: supportxmr, record_type: A, answer: 141.94.96.144}\n  condition: s",
+		"cat-proxy": "logsource: {category: proxy}\ndetection:\n  s: {c-uri|endswith: .exe, cs-method: PUT, sc-status: 201, c-useragent|contains: WebDAV}\n  condition: s",
+	}, []formatCase{
+		{"json", `{"ts":1796631302.123071,"uid":"CHFRflzsgM15k9et4","id.orig_h":"10.20.1.15","id.orig_p":58506,"id.resp_h":"10.20.0.2","id.resp_p":53,"proto":"udp","trans_id":50763,"rtt":0.0226,"query":"pool.supportxmr.com","qclass":1,"qclass_name":"C_INTERNET","qtype":1,"qtype_name":"A","rcode":0,"rcode_name":"NOERROR","AA":false,"TC":false,"RD":true,"RA":true,"Z":0,"answers":["pool.supportxmr.com.cdn.example","141.94.96.144"],"TTLs":[300.0,300.0],"rejected":false}`, []string{"cat-dns", "dns-answer", "dns-mining"}},
+		{"json", `{"_path":"dns","_write_ts":"2026-12-07T08:21:00.000000Z","ts":"2026-12-07T08:20:59.123456Z","uid":"C6","id.orig_h":"10.20.1.16","query":"x.supportxmr.com"}`, []string{"dns-mining"}},
+		{"json", `{"ts":1796631310.5,"uid":"Cw1","id.orig_h":"10.20.1.15","id.orig_p":49712,"id.resp_h":"203.0.113.80","id.resp_p":80,"trans_depth":1,"method":"PUT","host":"203.0.113.80","uri":"/dav/update.exe","version":"1.1","user_agent":"Microsoft-WebDAV-MiniRedir/10.0.19045","request_body_len":73802,"response_body_len":0,"status_code":201,"status_msg":"Created","tags":[],"resp_mime_types":["text/html"]}`, []string{"cat-proxy", "http-webdav"}},
+		{"json", `{"ts":1796631311.5,"uid":"Cw2","id.orig_h":"10.20.1.15","id.resp_h":"10.20.0.80","trans_depth":1,"method":"PUT","user_agent":"Microsoft-WebDAV-MiniRedir/10.0.19045","request_body_len":10,"response_body_len":0}`, nil},
+		{"json", `{"ts":1796631312.0,"uid":"Cs1","id.orig_h":"10.20.1.40","id.orig_p":50211,"id.resp_h":"10.20.0.10","id.resp_p":445,"action":"SMB::FILE_OPEN","path":"\\\\\\\\FS01\\\\IPC$","name":"spoolss","size":0,"times.modified":1796631312.0}`, []string{"smb-spoolss"}},
+		{"json", `{"ts":1796631313.0,"uid":"Cd1","id.orig_h":"10.20.1.40","id.resp_h":"10.20.0.5","id.resp_p":445,"rtt":0.0003,"named_pipe":"\\\\pipe\\\\lsass","endpoint":"efsrpc","operation":"EfsRpcOpenFileRaw"}`, []string{"dce-efs"}},
+		{"json", `{"ts":1796631314.0,"uid":"Ck1","id.orig_h":"10.20.1.41","id.resp_h":"10.20.0.5","id.resp_p":88,"request_type":"TGS","client":"alice/COUNCIL.LOCAL","service":"MSSQLSvc/db01.council.local:1433","success":true,"cipher":"rc4-hmac","forwardable":true,"renewable":true}`, []string{"krb-rc4"}},
+		{"json", `{"ts":1796631315.0,"uid":"Cr1","id.orig_h":"198.51.100.23","id.orig_p":51000,"id.resp_h":"10.20.0.30","id.resp_p":3389,"cookie":"administr","result":"encrypted","security_protocol":"HYBRID","cert_count":0,"ssl":true}`, []string{"rdp-public"}},
+		{"json", `{"ts":1796631316.0,"uid":"Cr2","id.orig_h":"10.20.1.50","id.resp_h":"10.20.0.30","id.resp_p":3389,"security_protocol":"HYBRID","cert_count":0}`, nil},
+		{"json", `{"ts":1796631317.0,"fingerprint":"6ece5ece4192683d2d84e25b0ba7e04f9cb7eb7c","certificate.version":3,"certificate.serial":"8BB00EE","certificate.subject":"CN=,OU=,O=,L=,ST=,C=","certificate.issuer":"CN=,OU=,O=,L=,ST=,C=","certificate.key_alg":"rsaEncryption","host_cert":true,"client_cert":false}`, []string{"x509-cs"}},
+		// Not one of those logs: conn.log, and an application's JSON.
+		{"json", `{"ts":1796631318.0,"uid":"Cc1","id.orig_h":"198.51.100.23","id.resp_h":"10.20.0.30","id.resp_p":3389,"proto":"tcp","service":"rdp","duration":3.2,"conn_state":"SF","history":"ShADadFf"}`, nil},
+		{"json", `{"uid":"u-7","query":"pool.supportxmr.com","method":"PUT","user_agent":"WebDAV","operation":"EfsRpcOpen","request_type":"TGS","cipher":"rc4-hmac"}`, nil},
+	})
+}
+
+// TestOpenCanaryRules: OpenCanary's JSON records (log type numbers, the
+// canary's node id, the attempt under logdata) select its log source; a
+// record without a node id does not.
+func TestOpenCanaryRules(t *testing.T) {
+	rule := func(sel string) string {
+		return "logsource: {product: opencanary, category: application}\ndetection:\n  s: {" + sel + "}\n  condition: s"
+	}
+	checkFormat(t, "json", map[string]string{
+		"ftp-login": rule("logtype: 2000"),
+		"ssh-login": rule("logtype: 4002"),
+		"smb-open":  rule("logtype: 5000, logdata.FILENAME|endswith: .xlsx"),
+	}, []formatCase{
+		{"json", `{"dst_host":"10.20.9.9","dst_port":21,"local_time":"2026-12-07 09:15:02.123456","local_time_adjusted":"2026-12-07 09:15:02.123456","logdata":{"PASSWORD":"Winter2026!","USERNAME":"admin"},"logtype":2000,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":51514,"utc_time":"2026-12-07 08:15:02.123456"}`, []string{"ftp-login"}},
+		{"json", `{"dst_host":"10.20.9.9","dst_port":22,"logdata":{"LOCALVERSION":"SSH-2.0-OpenSSH_5.1p1 Debian-4","PASSWORD":"x","REMOTEVERSION":"SSH-2.0-libssh2_1.10.0","USERNAME":"root"},"logtype":4002,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":51600,"utc_time":"2026-12-07 08:15:09.000000"}`, []string{"ssh-login"}},
+		{"json", `{"dst_host":"10.20.9.9","dst_port":445,"logdata":{"AUDITACTION":"pread","FILENAME":"Payroll 2026.xlsx","HOST":"WS-114","USER":"jsmith"},"logtype":5000,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":-1,"utc_time":"2026-12-07 08:16:00.000000"}`, []string{"smb-open"}},
+		{"json", `{"logtype":2000,"dst_port":21,"src_host":"10.20.1.77"}`, nil},
+	})
+}

@@ -29,6 +29,8 @@ var TimeFields = []string{
 	"Event.System.TimeCreated.#attributes.SystemTime",
 	"TimeCreated",
 	"EventTime",
+	"utc_time", // OpenCanary
+	"ts",       // Zeek (epoch seconds, or ISO 8601)
 }
 
 // JSON parses records that are one JSON object each. A JSON value keeps the

@@ -69,6 +69,26 @@ func TestJSONParse(t *testing.T) {
 			},
 		},
 		{
+			name: "Zeek's ts in epoch seconds with microseconds",
+			in:   `{"ts":1796631302.123071,"uid":"C1","query":"example.org"}`,
+			time: time.Date(2026, 12, 7, 8, 15, 2, 123071000, time.UTC),
+			fields: []event.Field{
+				f("ts", "1796631302.123071"), f("uid", "C1"), f("query", "example.org"),
+				f("event.original", `{"ts":1796631302.123071,"uid":"C1","query":"example.org"}`),
+				f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+		{
+			name: "OpenCanary's utc_time before its local_time",
+			in:   `{"local_time":"2026-12-07 09:15:02.500000","utc_time":"2026-12-07 08:15:02.500000","logtype":2000}`,
+			time: time.Date(2026, 12, 7, 8, 15, 2, 5e8, time.UTC),
+			fields: []event.Field{
+				f("local_time", "2026-12-07 09:15:02.500000"), f("utc_time", "2026-12-07 08:15:02.500000"), f("logtype", "2000"),
+				f("event.original", `{"local_time":"2026-12-07 09:15:02.500000","utc_time":"2026-12-07 08:15:02.500000","logtype":2000}`),
+				f("event.ingested", "2026-11-25T10:00:00Z"),
+			},
+		},
+		{
 			name: "evtx time, shipper's own original kept",
 			in:   `{"Event":{"System":{"TimeCreated":{"#attributes":{"SystemTime":"2019-03-19T23:39:43.964311Z"}}}},"event":{"original":"<raw>"}}`,
 			time: time.Date(2019, 3, 19, 23, 39, 43, 964311000, time.UTC),
