@@ -23,10 +23,10 @@ func TestRulesLogSourceSummary(t *testing.T) {
 			"detection:\n  sel: {Image|endswith: '\\whoami.exe'}\n  condition: sel\nlevel: low\n",
 		"signin.yml": "title: sign-in blocked\nid: 22222222-2222-4222-8222-222222222222\nlogsource: {product: azure, service: signinlogs}\n" +
 			"detection:\n  sel: {ResultType: 53003}\n  condition: sel\nlevel: low\n",
-		"mac1.yml": "title: mac one\nid: 33333333-3333-4333-8333-333333333333\nlogsource: {product: macos, category: process_creation}\n" +
-			"detection:\n  sel: {Image|endswith: /osascript}\n  condition: sel\nlevel: low\n",
-		"mac2.yml": "title: mac two\nid: 44444444-4444-4444-8444-444444444444\nlogsource: {product: macos, category: process_creation}\n" +
-			"detection:\n  sel: {Image|endswith: /security}\n  condition: sel\nlevel: low\n",
+		"jvm1.yml": "title: jvm one\nid: 33333333-3333-4333-8333-333333333333\nlogsource: {product: jvm, category: application}\n" +
+			"detection:\n  sel: {message|contains: OutOfMemoryError}\n  condition: sel\nlevel: low\n",
+		"jvm2.yml": "title: jvm two\nid: 44444444-4444-4444-8444-444444444444\nlogsource: {product: jvm, category: application}\n" +
+			"detection:\n  sel: {message|contains: ClassNotFoundException}\n  condition: sel\nlevel: low\n",
 	}
 	for name, data := range rules {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
@@ -38,7 +38,7 @@ func TestRulesLogSourceSummary(t *testing.T) {
 		t.Fatalf("rules import: %d %s", code, errs)
 	}
 	for _, want := range []string{
-		"macos/process_creation/-: 2 of 2 rules not evaluated (" + detector.WhyUnmapped + "); 0 active",
+		"jvm/application/-: 2 of 2 rules not evaluated (" + detector.WhyUnmapped + "); 0 active",
 		"2 other log sources: 2 rules, every one evaluated",
 		"2 rules active, 2 not evaluated here",
 	} {
@@ -52,7 +52,7 @@ func TestRulesLogSourceSummary(t *testing.T) {
 		t.Fatalf("rules list --summary: %d %s", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "LOG SOURCE") || !strings.HasPrefix(lines[1], "macos/process_creation/-") ||
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "LOG SOURCE") || !strings.HasPrefix(lines[1], "jvm/application/-") ||
 		!strings.Contains(lines[1], detector.WhyUnmapped) {
 		t.Errorf("rules list --summary:\n%s", out)
 	}
@@ -74,8 +74,8 @@ func TestRulesLogSourceSummary(t *testing.T) {
 		}
 		got[ls.Name()] = ls
 	}
-	if o := got["macos/process_creation/-"]; o.Rules != 2 || o.NotEvaluated != 2 || o.Active != 0 || o.Why[detector.WhyUnmapped] != 2 {
-		t.Errorf("macos: %+v", o)
+	if o := got["jvm/application/-"]; o.Rules != 2 || o.NotEvaluated != 2 || o.Active != 0 || o.Why[detector.WhyUnmapped] != 2 {
+		t.Errorf("jvm: %+v", o)
 	}
 	if a := got["azure/-/signinlogs"]; a.Rules != 1 || a.Active != 1 || a.NotEvaluated != 0 || a.Kind != "detection" {
 		t.Errorf("azure sign-ins: %+v", a)
@@ -87,7 +87,7 @@ func TestRulesLogSourceSummary(t *testing.T) {
 		t.Errorf("rules list: %d\n%s", code, out)
 	}
 	code, out, _ = admin.run(t, "", "rules", "list", "--json")
-	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; code != 0 || n != 4 || !strings.Contains(out, `"product":"macos"`) {
+	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; code != 0 || n != 4 || !strings.Contains(out, `"product":"jvm"`) {
 		t.Errorf("rules list --json: %d, %d lines\n%s", code, n, out)
 	}
 }

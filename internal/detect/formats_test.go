@@ -19,7 +19,8 @@ import (
 // and id) with the default mapping, and tells which of them fire on a
 // record parsed as the server parses it: how says how it came, "syslog"
 // (a syslog line), "line" (a file shipper's line, as JSON with the line in
-// message) or "json" (a JSON record as it is), the last two by HTTP.
+// message) or "json" (a JSON record as it is), the last two by HTTP, or
+// "bulk" (a document of the Elasticsearch bulk receiver).
 func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, how, record string) (typ string, fired []string) {
 	t.Helper()
 	var rs []*sigma.Rule
@@ -46,6 +47,8 @@ func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, how, 
 		switch how {
 		case "syslog":
 			source = "syslog"
+		case "bulk":
+			source = string(event.KindElasticsearch)
 		case "line":
 			data, _ = json.Marshal(map[string]string{"message": record})
 		}
@@ -233,5 +236,45 @@ func TestOpenCanaryRules(t *testing.T) {
 		{"json", `{"dst_host":"10.20.9.9","dst_port":22,"logdata":{"LOCALVERSION":"SSH-2.0-OpenSSH_5.1p1 Debian-4","PASSWORD":"x","REMOTEVERSION":"SSH-2.0-libssh2_1.10.0","USERNAME":"root"},"logtype":4002,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":51600,"utc_time":"2026-12-07 08:15:09.000000"}`, []string{"ssh-login"}},
 		{"json", `{"dst_host":"10.20.9.9","dst_port":445,"logdata":{"AUDITACTION":"pread","FILENAME":"Payroll 2026.xlsx","HOST":"WS-114","USER":"jsmith"},"logtype":5000,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":-1,"utc_time":"2026-12-07 08:16:00.000000"}`, []string{"smb-open"}},
 		{"json", `{"logtype":2000,"dst_port":21,"src_host":"10.20.1.77"}`, nil},
+	})
+}
+
+// TestElasticDefendRules: Elastic Defend's documents (Elastic Agent's
+// endpoint integration, through the bulk receiver) against Windows, Linux
+// and macOS rules on Sysmon's names; the same process's exit, and a fork,
+// are not process creations.
+func TestElasticDefendRules(t *testing.T) {
+	rule := func(product, category, sel string) string {
+		return "logsource: {product: " + product + ", category: " + category + "}\ndetection:\n  s: {" + sel + "}\n  condition: s"
+	}
+	doc := func(dataset, os, action, rest string) string {
+		return `{"@timestamp":"2026-12-07T09:00:00.123Z","agent":{"type":"endpoint","version":"8.15.0"},"data_stream":{"dataset":"` + dataset +
+			`","namespace":"default","type":"logs"},"event":{"action":"` + action + `","category":["process"],"dataset":"` + dataset +
+			`","kind":"event","module":"endpoint"},"host":{"hostname":"h1","name":"h1","os":{"type":"` + os + `"}},` + rest + `}`
+	}
+	const winword = `"process":{"executable":"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe","name":"powershell.exe","command_line":"powershell.exe -nop -w hidden -enc SQBFAFgA","pid":4242,"pe":{"original_file_name":"PowerShell.EXE"},"parent":{"executable":"C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE","command_line":"\"WINWORD.EXE\" /n report.docm","pid":3100},"Ext":{"token":{"integrity_level_name":"medium"}}},"user":{"domain":"COUNCIL","name":"jsmith"}`
+	checkFormat(t, "json", map[string]string{
+		"win-office":   rule("windows", "process_creation", `ParentImage|endswith: \WINWORD.EXE, Image|endswith: \powershell.exe, IntegrityLevel: Medium`),
+		"win-enc":      rule("windows", "process_creation", `CommandLine|contains: ' -enc ', OriginalFileName: PowerShell.EXE`),
+		"win-system":   rule("windows", "process_creation", `User|contains: AUTHORI, Image|endswith: \whoami.exe`),
+		"win-hta":      rule("windows", "file_event", `TargetFilename|endswith: .hta`),
+		"win-history":  rule("windows", "file_delete", `TargetFilename|endswith: \ConsoleHost_history.txt`),
+		"win-vault":    rule("windows", "image_load", `ImageLoaded|endswith: \vaultcli.dll, Image|endswith: \rundll32.exe`),
+		"linux-b64":    rule("linux", "process_creation", `Image|endswith: /base64, CommandLine|contains: ' -d'`),
+		"linux-cron":   rule("linux", "file_event", `TargetFilename|startswith: /etc/cron.d/`),
+		"mac-osa":      rule("macos", "process_creation", `Image: /usr/bin/osascript, CommandLine|contains: display dialog, ParentImage|endswith: /bash`),
+		"mac-launchag": rule("macos", "file_event", `TargetFilename|contains: /Library/LaunchAgents/`),
+	}, []formatCase{
+		{"bulk", doc("endpoint.events.process", "windows", "start", winword), []string{"win-enc", "win-office"}},
+		{"bulk", doc("endpoint.events.process", "windows", "end", winword), nil},
+		{"bulk", doc("endpoint.events.process", "windows", "start", `"process":{"executable":"C:\\Windows\\System32\\whoami.exe","command_line":"whoami /all","pid":77},"user":{"domain":"NT AUTHORITY","name":"SYSTEM"}`), []string{"win-system"}},
+		{"bulk", doc("endpoint.events.file", "windows", "creation", `"file":{"path":"C:\\Users\\jsmith\\AppData\\Local\\Temp\\invoice.hta","name":"invoice.hta"},"process":{"executable":"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE","pid":900}`), []string{"win-hta"}},
+		{"bulk", doc("endpoint.events.file", "windows", "deletion", `"file":{"path":"C:\\Users\\jsmith\\AppData\\Roaming\\Microsoft\\Windows\\PowerShell\\PSReadLine\\ConsoleHost_history.txt"},"process":{"executable":"C:\\Windows\\System32\\cmd.exe","pid":901}`), []string{"win-history"}},
+		{"bulk", doc("endpoint.events.library", "windows", "load", `"dll":{"path":"C:\\Windows\\System32\\vaultcli.dll","name":"vaultcli.dll"},"process":{"executable":"C:\\Windows\\System32\\rundll32.exe","pid":902}`), []string{"win-vault"}},
+		{"bulk", doc("endpoint.events.process", "linux", "exec", `"process":{"executable":"/usr/bin/base64","command_line":"base64 -d /tmp/p.b64","args":["base64","-d","/tmp/p.b64"],"pid":5120,"parent":{"executable":"/bin/bash","pid":5100}},"user":{"name":"www-data"}`), []string{"linux-b64"}},
+		{"bulk", doc("endpoint.events.process", "linux", "fork", `"process":{"executable":"/usr/bin/base64","command_line":"base64 -d /tmp/p.b64","pid":5121}`), nil},
+		{"bulk", doc("endpoint.events.file", "linux", "creation", `"file":{"path":"/etc/cron.d/update"},"process":{"executable":"/usr/bin/tee","pid":5122}`), []string{"linux-cron"}},
+		{"bulk", doc("endpoint.events.process", "macos", "exec", `"process":{"executable":"/usr/bin/osascript","command_line":"osascript -e display dialog \"Password:\" default answer \"\" with hidden answer","pid":611,"parent":{"executable":"/bin/bash","pid":600}},"user":{"name":"jsmith"}`), []string{"mac-osa"}},
+		{"bulk", doc("endpoint.events.file", "macos", "creation", `"file":{"path":"/Users/jsmith/Library/LaunchAgents/com.update.plist"},"process":{"executable":"/bin/cp","pid":612}`), []string{"mac-launchag"}},
 	})
 }

@@ -23,8 +23,6 @@ import (
 // missing here and from the mapping fails TestCorpusUnmappedLogSources.
 var notParsed = map[string]string{
 	"|database|":                        "database audit logs: no format",
-	"macos|process_creation|":           "macOS endpoint telemetry: no format",
-	"macos|file_event|":                 "macOS endpoint telemetry: no format",
 	"windows|file_access|":              "Microsoft-Windows-Kernel-File ETW: no event log channel carries it (Sysmon does not log it)",
 	"windows|file_rename|":              "Microsoft-Windows-Kernel-File ETW: no event log channel carries it (Sysmon does not log it)",
 	"azure||pim":                        "Entra ID Privileged Identity Management alerts: not in sign-in or audit records",
