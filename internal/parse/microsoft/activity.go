@@ -157,6 +157,9 @@ func (a *Activity) identity(id *fastjson.Object, ac *activity) {
 func (a *Activity) sentinelActivity(obj *fastjson.Object, ac *activity) {
 	o, n := &a.o, &a.n
 	obj.Visit(func(k []byte, v *fastjson.Value) {
+		if len(k) == 0 {
+			return // a column needs a name (Sentinel's own rows skip it too)
+		}
 		switch string(k) {
 		case "TimeGenerated":
 			ac.timeV = v
