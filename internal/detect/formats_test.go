@@ -13,13 +13,15 @@ import (
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/sigma"
+	"github.com/tarian-soc/tarian/internal/tenant"
 )
 
 // ruleChecker compiles rules (id: the rest of a Sigma rule after its title
 // and id) with the default mapping, and tells which of them fire on a
 // record parsed as the server parses it: how says how it came, "syslog"
 // (a syslog line), "line" (a file shipper's line, as JSON with the line in
-// message) or "json" (a JSON record as it is), the last two by HTTP, or
+// message) or "json" (a JSON record as it is), the last two by HTTP,
+// "plain" (a JSON record of a source declared as the plain json type), or
 // "bulk" (a document of the Elasticsearch bulk receiver).
 func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, how, record string) (typ string, fired []string) {
 	t.Helper()
@@ -35,7 +37,7 @@ func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, how, 
 	if err != nil || len(e.Skipped()) != 0 {
 		t.Fatalf("compile: %v %+v", err, e.Skipped())
 	}
-	p, err := parse.New(parse.Config{})
+	p, err := parse.New(parse.Config{Sources: []parse.Source{{Tenant: "plain", Type: "json"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +45,10 @@ func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, how, 
 	received := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	return func(t *testing.T, how, record string) (string, []string) {
 		t.Helper()
-		data, source := []byte(record), "http"
+		data, source, tenantID := []byte(record), "http", "council-a"
 		switch how {
+		case "plain":
+			tenantID = "plain"
 		case "syslog":
 			source = "syslog"
 		case "bulk":
@@ -52,7 +56,7 @@ func ruleChecker(t *testing.T, rules map[string]string) func(t *testing.T, how, 
 		case "line":
 			data, _ = json.Marshal(map[string]string{"message": record})
 		}
-		evs, err := pp.Parse("council-a", event.Raw{Received: received, Source: source, Data: data}, nil)
+		evs, err := pp.Parse(tenant.ID(tenantID), event.Raw{Received: received, Source: source, Data: data}, nil)
 		if err != nil || len(evs) != 1 {
 			t.Fatalf("parse: %d events, %v", len(evs), err)
 		}
@@ -191,7 +195,7 @@ func TestZeekRules(t *testing.T) {
 		return "logsource: {product: zeek, service: " + service + "}\ndetection:\n  s: {" + sel + "}\n  condition: s"
 	}
 	const private = "[10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]"
-	checkFormat(t, "json", map[string]string{
+	rules := map[string]string{
 		"dns-mining":  rule("dns", "query|endswith: .supportxmr.com"),
 		"dns-answer":  rule("dns", "answers: 141.94.96.144, rejected: 'false'"),
 		"http-webdav": "logsource: {product: zeek, service: http}\ndetection:\n  s: {user_agent|contains: WebDAV, method: PUT}\n  f: {id.resp_h|cidr: " + private + "}\n  condition: s and not f",
@@ -203,7 +207,10 @@ func TestZeekRules(t *testing.T) {
 		// The generic categories Sigma's Zeek pipeline serves from them.
 		"cat-dns":   "logsource: {category: dns}\ndetection:\n  s: {query|contains: supportxmr, record_type: A, answer: 141.94.96.144}\n  condition: s",
 		"cat-proxy": "logsource: {category: proxy}\ndetection:\n  s: {c-uri|endswith: .exe, cs-method: PUT, sc-status: 201, c-useragent|contains: WebDAV}\n  condition: s",
-	}, []formatCase{
+	}
+	// Each record as the zeek type reads it (detected), then as a source
+	// declared plain json keeps it: the same rules fire.
+	records := []formatCase{
 		{"json", `{"ts":1796631302.123071,"uid":"CHFRflzsgM15k9et4","id.orig_h":"10.20.1.15","id.orig_p":58506,"id.resp_h":"10.20.0.2","id.resp_p":53,"proto":"udp","trans_id":50763,"rtt":0.0226,"query":"pool.supportxmr.com","qclass":1,"qclass_name":"C_INTERNET","qtype":1,"qtype_name":"A","rcode":0,"rcode_name":"NOERROR","AA":false,"TC":false,"RD":true,"RA":true,"Z":0,"answers":["pool.supportxmr.com.cdn.example","141.94.96.144"],"TTLs":[300.0,300.0],"rejected":false}`, []string{"cat-dns", "dns-answer", "dns-mining"}},
 		{"json", `{"_path":"dns","_write_ts":"2026-12-07T08:21:00.000000Z","ts":"2026-12-07T08:20:59.123456Z","uid":"C6","id.orig_h":"10.20.1.16","query":"x.supportxmr.com"}`, []string{"dns-mining"}},
 		{"json", `{"ts":1796631310.5,"uid":"Cw1","id.orig_h":"10.20.1.15","id.orig_p":49712,"id.resp_h":"203.0.113.80","id.resp_p":80,"trans_depth":1,"method":"PUT","host":"203.0.113.80","uri":"/dav/update.exe","version":"1.1","user_agent":"Microsoft-WebDAV-MiniRedir/10.0.19045","request_body_len":73802,"response_body_len":0,"status_code":201,"status_msg":"Created","tags":[],"resp_mime_types":["text/html"]}`, []string{"cat-proxy", "http-webdav"}},
@@ -214,9 +221,18 @@ func TestZeekRules(t *testing.T) {
 		{"json", `{"ts":1796631315.0,"uid":"Cr1","id.orig_h":"198.51.100.23","id.orig_p":51000,"id.resp_h":"10.20.0.30","id.resp_p":3389,"cookie":"administr","result":"encrypted","security_protocol":"HYBRID","cert_count":0,"ssl":true}`, []string{"rdp-public"}},
 		{"json", `{"ts":1796631316.0,"uid":"Cr2","id.orig_h":"10.20.1.50","id.resp_h":"10.20.0.30","id.resp_p":3389,"security_protocol":"HYBRID","cert_count":0}`, nil},
 		{"json", `{"ts":1796631317.0,"fingerprint":"6ece5ece4192683d2d84e25b0ba7e04f9cb7eb7c","certificate.version":3,"certificate.serial":"8BB00EE","certificate.subject":"CN=,OU=,O=,L=,ST=,C=","certificate.issuer":"CN=,OU=,O=,L=,ST=,C=","certificate.key_alg":"rsaEncryption","host_cert":true,"client_cert":false}`, []string{"x509-cs"}},
-		// Not one of those logs: conn.log, and an application's JSON.
+		// Not one of those logs: conn.log.
 		{"json", `{"ts":1796631318.0,"uid":"Cc1","id.orig_h":"198.51.100.23","id.resp_h":"10.20.0.30","id.resp_p":3389,"proto":"tcp","service":"rdp","duration":3.2,"conn_state":"SF","history":"ShADadFf"}`, nil},
-		{"json", `{"uid":"u-7","query":"pool.supportxmr.com","method":"PUT","user_agent":"WebDAV","operation":"EfsRpcOpen","request_type":"TGS","cipher":"rc4-hmac"}`, nil},
+	}
+	checkFormat(t, "zeek", rules, records)
+	plain := slices.Clone(records)
+	for i := range plain {
+		plain[i].how = "plain"
+	}
+	checkFormat(t, "json", rules, plain)
+	// An application's JSON with some of the same keys is not Zeek's.
+	checkFormat(t, "json", rules, []formatCase{
+		{"json", `{"ts":1796631319,"uid":"u-7","query":"pool.supportxmr.com","method":"PUT","user_agent":"WebDAV","operation":"EfsRpcOpen","request_type":"TGS","cipher":"rc4-hmac"}`, nil},
 	})
 }
 
