@@ -23,8 +23,6 @@ import (
 // missing here and from the mapping fails TestCorpusUnmappedLogSources.
 var notParsed = map[string]string{
 	"|database|":                        "database audit logs: no format",
-	"windows|file_access|":              "Microsoft-Windows-Kernel-File ETW: no event log channel carries it (Sysmon does not log it)",
-	"windows|file_rename|":              "Microsoft-Windows-Kernel-File ETW: no event log channel carries it (Sysmon does not log it)",
 	"azure||pim":                        "Entra ID Privileged Identity Management alerts: not in sign-in or audit records",
 	"gcp||google_workspace.admin":       "Google Workspace admin audit: plain JSON only, no format",
 	"gcp||google_workspace.login":       "Google Workspace login audit: plain JSON only, no format",
