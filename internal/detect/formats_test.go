@@ -230,6 +230,8 @@ func TestZeekRules(t *testing.T) {
 		plain[i].how = "plain"
 	}
 	checkFormat(t, "json", rules, plain)
+	// A file shipper's line sent as text (in message) is read as well.
+	checkFormat(t, "zeek", rules, []formatCase{{"line", records[0].record, records[0].want}})
 	// An application's JSON with some of the same keys is not Zeek's.
 	checkFormat(t, "json", rules, []formatCase{
 		{"json", `{"ts":1796631319,"uid":"u-7","query":"pool.supportxmr.com","method":"PUT","user_agent":"WebDAV","operation":"EfsRpcOpen","request_type":"TGS","cipher":"rc4-hmac"}`, nil},
@@ -237,21 +239,34 @@ func TestZeekRules(t *testing.T) {
 }
 
 // TestOpenCanaryRules: OpenCanary's JSON records (log type numbers, the
-// canary's node id, the attempt under logdata) select its log source; a
-// record without a node id does not.
+// canary's node id, the attempt under logdata), as the opencanary type
+// reads them and as a plain json source keeps them, select its log
+// source; a record without a node id does not.
 func TestOpenCanaryRules(t *testing.T) {
 	rule := func(sel string) string {
 		return "logsource: {product: opencanary, category: application}\ndetection:\n  s: {" + sel + "}\n  condition: s"
 	}
-	checkFormat(t, "json", map[string]string{
+	rules := map[string]string{
 		"ftp-login": rule("logtype: 2000"),
-		"ssh-login": rule("logtype: 4002"),
+		"ssh-login": rule("logtype: 4002, src_host|cidr: 10.0.0.0/8"),
 		"smb-open":  rule("logtype: 5000, logdata.FILENAME|endswith: .xlsx"),
-	}, []formatCase{
-		{"json", `{"dst_host":"10.20.9.9","dst_port":21,"local_time":"2026-12-07 09:15:02.123456","local_time_adjusted":"2026-12-07 09:15:02.123456","logdata":{"PASSWORD":"Winter2026!","USERNAME":"admin"},"logtype":2000,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":51514,"utc_time":"2026-12-07 08:15:02.123456"}`, []string{"ftp-login"}},
+		"admin":     rule("logdata.USERNAME: admin, node_id: canary-civic-centre"),
+	}
+	records := []formatCase{
+		{"json", `{"dst_host":"10.20.9.9","dst_port":21,"local_time":"2026-12-07 09:15:02.123456","local_time_adjusted":"2026-12-07 09:15:02.123456","logdata":{"PASSWORD":"Winter2026!","USERNAME":"admin"},"logtype":2000,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":51514,"utc_time":"2026-12-07 08:15:02.123456"}`, []string{"admin", "ftp-login"}},
 		{"json", `{"dst_host":"10.20.9.9","dst_port":22,"logdata":{"LOCALVERSION":"SSH-2.0-OpenSSH_5.1p1 Debian-4","PASSWORD":"x","REMOTEVERSION":"SSH-2.0-libssh2_1.10.0","USERNAME":"root"},"logtype":4002,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":51600,"utc_time":"2026-12-07 08:15:09.000000"}`, []string{"ssh-login"}},
 		{"json", `{"dst_host":"10.20.9.9","dst_port":445,"logdata":{"AUDITACTION":"pread","FILENAME":"Payroll 2026.xlsx","HOST":"WS-114","USER":"jsmith"},"logtype":5000,"node_id":"canary-civic-centre","src_host":"10.20.1.77","src_port":-1,"utc_time":"2026-12-07 08:16:00.000000"}`, []string{"smb-open"}},
-		{"json", `{"logtype":2000,"dst_port":21,"src_host":"10.20.1.77"}`, nil},
+	}
+	checkFormat(t, "opencanary", rules, records)
+	plain := slices.Clone(records)
+	for i := range plain {
+		plain[i].how = "plain"
+	}
+	checkFormat(t, "json", rules, plain)
+	checkFormat(t, "json", rules, []formatCase{{"json", `{"logtype":2000,"dst_port":21,"src_host":"10.20.1.77"}`, nil}})
+	// The canary's syslog handler sends the same object as the message.
+	checkFormat(t, "opencanary", rules, []formatCase{
+		{"syslog", `<134>1 2026-12-07T08:15:02Z canary1 opencanaryd - - - ` + records[0].record, []string{"admin", "ftp-login"}},
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/tarian-soc/tarian/internal/parse/mail"
 	"github.com/tarian-soc/tarian/internal/parse/microsoft"
 	"github.com/tarian-soc/tarian/internal/parse/netlog"
+	"github.com/tarian-soc/tarian/internal/parse/opencanary"
 	"github.com/tarian-soc/tarian/internal/parse/panos"
 	"github.com/tarian-soc/tarian/internal/parse/sophos"
 	"github.com/tarian-soc/tarian/internal/parse/syslogheader"
@@ -42,8 +43,10 @@ var formats = []*Format{
 		New: func() FormatParser { return &microsoft.Defender{} }, SniffJSON: microsoft.SniffDefender, Split: microsoft.Split},
 	{Type: microsoft.TypeActivity, Title: "Azure Activity log: subscription operations (Azure Monitor / Event Hub, Sentinel AzureActivity)", JSON: true,
 		New: func() FormatParser { return &microsoft.Activity{} }, SniffJSON: microsoft.SniffActivity, Split: microsoft.Split},
-	{Type: zeek.Type, Title: "Zeek logs as JSON (conn, dns, http, ssl, x509, files, smb_files, dce_rpc, kerberos, ntlm, rdp, ssh, smtp, notice, weird, ...)", JSON: true,
-		New: func() FormatParser { return &zeek.Parser{} }, SniffJSON: zeek.SniffJSON},
+	{Type: zeek.Type, Title: "Zeek logs as JSON (conn, dns, http, ssl, x509, files, smb_files, dce_rpc, kerberos, ntlm, rdp, ssh, smtp, notice, weird, ...)", JSON: true, Text: true,
+		New: func() FormatParser { return &zeek.Parser{} }, SniffJSON: zeek.SniffJSON, Sniff: zeek.Sniff},
+	{Type: opencanary.Type, Title: "OpenCanary honeypot events (JSON file or syslog handler records)", JSON: true, Text: true,
+		New: func() FormatParser { return &opencanary.Parser{} }, SniffJSON: opencanary.SniffJSON, Sniff: opencanary.Sniff},
 	{Type: windows.Type, Title: "Windows events (Security, Sysmon, PowerShell, System, ...): evtx JSON, flat JSON, Winlogbeat, or XML", JSON: true, Text: true,
 		New: func() FormatParser { return &windows.Parser{} }, Sniff: windows.SniffXML, SniffJSON: windows.SniffJSON, Lead: windows.EvtxLead},
 	{Type: microsoft.TypeSentinel, Title: "Microsoft Sentinel (Log Analytics) table rows, by their Type column", JSON: true,

@@ -95,12 +95,38 @@ func (j *JSON) Flatten(dst []event.Field, obj *fastjson.Object) []event.Field {
 			o, _ := v.Object()
 			dst = j.Flatten(dst, o)
 		case fastjson.TypeNull:
-		case fastjson.TypeString:
-			dst = append(dst, event.Field{Name: strings.Join(j.names, "."), Value: string(v.GetStringBytes())})
-		default: // numbers, booleans and arrays keep their JSON text
-			dst = append(dst, event.Field{Name: strings.Join(j.names, "."), Value: string(v.MarshalTo(nil))})
+		default:
+			dst = append(dst, event.Field{Name: strings.Join(j.names, "."), Value: Text(v)})
 		}
 		j.names = j.names[:len(j.names)-1]
 	})
 	return dst
+}
+
+// FlattenUnder is Flatten with every name under prefix ("zeek.dns"), keys
+// without a name left out.
+func (j *JSON) FlattenUnder(dst []event.Field, prefix string, obj *fastjson.Object) []event.Field {
+	n := len(dst)
+	j.names = append(j.names[:0], prefix)
+	dst = j.Flatten(dst, obj)
+	j.names = j.names[:0]
+	out := dst[:n]
+	for _, f := range dst[n:] {
+		if !strings.HasSuffix(f.Name, ".") && !strings.Contains(f.Name, "..") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Text is a JSON value as a field holds it: a string's text, anything
+// else (numbers, booleans, arrays, objects) its JSON; null is "".
+func Text(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	case fastjson.TypeNull:
+		return ""
+	}
+	return string(v.MarshalTo(nil))
 }

@@ -111,3 +111,14 @@ func (j *JSON) HasSuffix(s string) bool {
 	}
 	return false
 }
+
+// Text reports whether a text payload (a syslog message, a file shipper's
+// line sent as text) is a JSON object that sniffJSON takes: how a JSON
+// format also recognises its records sent as text.
+func Text(payload []byte, sniffJSON func(*JSON) bool) bool {
+	i := 0
+	for i < len(payload) && (payload[i] == ' ' || payload[i] == '\t') {
+		i++
+	}
+	return i < len(payload) && payload[i] == '{' && sniffJSON(Of(payload))
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/parse/ecs"
+	"github.com/tarian-soc/tarian/internal/parse/envelope"
 	"github.com/tarian-soc/tarian/internal/parse/sniff"
 )
 
@@ -34,13 +35,20 @@ func SniffJSON(j *sniff.JSON) bool {
 	return j.Has("_path") || j.Has("uid") && j.Has("id.orig_h") || j.Has("certificate.serial") || j.Has("fuid") && j.Has("seen_bytes")
 }
 
+// Sniff reports whether a text payload (a syslog message, a file
+// shipper's line sent as text) is such a record: a JSON object SniffJSON
+// takes.
+func Sniff(payload []byte) bool {
+	return sniff.Text(payload, SniffJSON)
+}
+
 // Parser reads Zeek log records written as JSON (LogAscii::use_json). The
 // zero value is ready; it keeps buffers between calls and is not safe for
 // concurrent use.
 type Parser struct {
-	p     fastjson.Parser
-	names []string
-	set   []byte
+	p    fastjson.Parser
+	flat envelope.JSON
+	set  []byte
 }
 
 // Parse reads one record: its time from ts, its log from _path or from
@@ -97,20 +105,20 @@ func (z *Parser) Parse(payload []byte, dst *event.Event) error {
 		key := string(k)
 		switch key {
 		case "ts":
-			if t, ok := ecs.ParseTime(text(v)); ok {
+			if t, ok := ecs.ParseTime(envelope.Text(v)); ok {
 				dst.Time = t
 			}
 			return
 		case "_path":
 			return // event.dataset
 		case "id.orig_h":
-			srcIP = text(v)
+			srcIP = envelope.Text(v)
 		case "id.resp_h":
-			dstIP = text(v)
+			dstIP = envelope.Text(v)
 		case "auth_success", "success":
 			// ssh.log, kerberos.log, ntlm.log: the outcome, besides the
 			// value under its own name below.
-			switch text(v) {
+			switch envelope.Text(v) {
 			case "true":
 				outcome = "success"
 			case "false":
@@ -118,19 +126,18 @@ func (z *Parser) Parse(payload []byte, dst *event.Event) error {
 			}
 		}
 		if name := common[key]; name != "" {
-			add(name, text(v))
+			add(name, envelope.Text(v))
 			return
 		}
 		if name := moved[key]; name != "" {
-			add(name, text(v))
+			add(name, envelope.Text(v))
 			return
 		}
 		if o, err := v.Object(); err == nil {
-			z.names = append(z.names[:0], ns+key)
-			dst.Fields = z.flatten(dst.Fields, o)
+			dst.Fields = z.flat.FlattenUnder(dst.Fields, ns+key, o)
 			return
 		}
-		add(ns+key, text(v))
+		add(ns+key, envelope.Text(v))
 	})
 	if outcome != "" {
 		add("event.outcome", outcome)
@@ -163,42 +170,12 @@ func (z *Parser) resolved(dst *event.Event, answers *fastjson.Value) {
 	}
 }
 
-// flatten appends an object's fields under z.names, dotted, as the
-// envelope flattens JSON.
-func (z *Parser) flatten(dst []event.Field, o *fastjson.Object) []event.Field {
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		if len(k) == 0 {
-			return
-		}
-		z.names = append(z.names, string(k))
-		if sub, err := v.Object(); err == nil {
-			dst = z.flatten(dst, sub)
-		} else if v.Type() != fastjson.TypeNull {
-			dst = append(dst, event.Field{Name: strings.Join(z.names, "."), Value: text(v)})
-		}
-		z.names = z.names[:len(z.names)-1]
-	})
-	return dst
-}
-
 // ipOnly returns s when it is an IP address, else "".
 func ipOnly(s string) string {
 	if _, err := netip.ParseAddr(s); err != nil {
 		return ""
 	}
 	return s
-}
-
-// text is a value as a field holds it: a string's text, anything else its
-// JSON (numbers, booleans, arrays); null is "".
-func text(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes())
-	case fastjson.TypeNull:
-		return ""
-	}
-	return string(v.MarshalTo(nil))
 }
 
 // zeekRecord reports whether obj has what SniffJSON looks for, so that a
