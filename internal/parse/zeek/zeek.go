@@ -107,8 +107,9 @@ func (z *Parser) Parse(payload []byte, dst *event.Event) error {
 		case "ts":
 			if t, ok := ecs.ParseTime(envelope.Text(v)); ok {
 				dst.Time = t
+				return
 			}
-			return
+			// Kept under its name when it is not a time.
 		case "_path":
 			return // event.dataset
 		case "id.orig_h":
