@@ -105,7 +105,8 @@ func (c *Parser) Parse(payload []byte, dst *event.Event) error {
 		case "dst_host":
 			dstHost = envelope.Text(v)
 		case "logdata":
-			if o, err := v.Object(); err == nil {
+			if v.Type() == fastjson.TypeObject {
+				o, _ := v.Object()
 				if u := o.Get("USERNAME"); u != nil && u.Type() == fastjson.TypeString {
 					user = envelope.Text(u)
 				}
@@ -117,7 +118,8 @@ func (c *Parser) Parse(payload []byte, dst *event.Event) error {
 			}
 			return
 		}
-		if o, err := v.Object(); err == nil {
+		if v.Type() == fastjson.TypeObject {
+			o, _ := v.Object()
 			n := len(dst.Fields)
 			dst.Fields = c.flat.FlattenUnder(dst.Fields, "opencanary."+key, o)
 			if key == "logdata" && user != "" {

@@ -49,7 +49,21 @@ type Parser struct {
 	p    fastjson.Parser
 	flat envelope.JSON
 	set  []byte
+	// vbuf holds the values copied from a record, which become one string
+	// when it is done (spans say whose): a record costs one allocation
+	// for its values, not one a field.
+	vbuf  []byte
+	spans []span
+	// names caches zeek.<log>.<key> per log and key.
+	names map[string]map[string]string
 }
+
+// span is a field whose value is vbuf[start:end].
+type span struct{ field, start, end int }
+
+// maxNames bounds the field names cached per log: Zeek's logs have a few
+// dozen keys; a stream of made-up keys is named afresh, not kept.
+const maxNames = 1024
 
 // Parse reads one record: its time from ts, its log from _path or from
 // the keys that log always writes, the connection's endpoints as
@@ -77,6 +91,25 @@ func (z *Parser) Parse(payload []byte, dst *event.Event) error {
 	add := func(name, value string) {
 		dst.Fields = append(dst.Fields, event.Field{Name: name, Value: value})
 	}
+	z.vbuf, z.spans = z.vbuf[:0], z.spans[:0]
+	addValue := func(name string, v *fastjson.Value) {
+		start := len(z.vbuf)
+		if v.Type() == fastjson.TypeString {
+			z.vbuf = append(z.vbuf, v.GetStringBytes()...)
+		} else {
+			z.vbuf = v.MarshalTo(z.vbuf)
+		}
+		z.spans = append(z.spans, span{len(dst.Fields), start, len(z.vbuf)})
+		dst.Fields = append(dst.Fields, event.Field{Name: name})
+	}
+	names := z.names[log]
+	if names == nil {
+		if z.names == nil {
+			z.names = map[string]map[string]string{}
+		}
+		names = map[string]string{}
+		z.names[log] = names
+	}
 	add("ecs.version", ECSVersion)
 	add("event.module", "zeek")
 	if log != "" {
@@ -102,8 +135,7 @@ func (z *Parser) Parse(payload []byte, dst *event.Event) error {
 		if len(k) == 0 || v.Type() == fastjson.TypeNull {
 			return
 		}
-		key := string(k)
-		switch key {
+		switch string(k) {
 		case "ts":
 			if t, ok := ecs.ParseTime(envelope.Text(v)); ok {
 				dst.Time = t
@@ -126,20 +158,34 @@ func (z *Parser) Parse(payload []byte, dst *event.Event) error {
 				outcome = "failure"
 			}
 		}
-		if name := common[key]; name != "" {
-			add(name, envelope.Text(v))
+		if name := common[string(k)]; name != "" {
+			addValue(name, v)
 			return
 		}
-		if name := moved[key]; name != "" {
-			add(name, envelope.Text(v))
+		if name := moved[string(k)]; name != "" {
+			addValue(name, v)
 			return
 		}
-		if o, err := v.Object(); err == nil {
-			dst.Fields = z.flat.FlattenUnder(dst.Fields, ns+key, o)
+		if v.Type() == fastjson.TypeObject {
+			o, _ := v.Object()
+			dst.Fields = z.flat.FlattenUnder(dst.Fields, ns+string(k), o)
 			return
 		}
-		add(ns+key, envelope.Text(v))
+		name, ok := names[string(k)]
+		if !ok {
+			name = ns + string(k)
+			if len(names) < maxNames {
+				names[string(k)] = name
+			}
+		}
+		addValue(name, v)
 	})
+	if len(z.spans) > 0 {
+		vals := string(z.vbuf)
+		for _, sp := range z.spans {
+			dst.Fields[sp.field].Value = vals[sp.start:sp.end]
+		}
+	}
 	if outcome != "" {
 		add("event.outcome", outcome)
 	}
