@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/tarian-soc/tarian/internal/ingest"
-	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 	"github.com/tarian-soc/tarian/internal/ingest/syslog"
 	"github.com/tarian-soc/tarian/internal/parse"
 	"github.com/tarian-soc/tarian/internal/server"
@@ -146,13 +145,17 @@ func TestOnboardTenantWithoutRestart(t *testing.T) {
 func TestReload(t *testing.T) {
 	ctx := context.Background()
 	cfg := servertest.Config(t.TempDir())
-	a := syslog.Listener{Protocol: "tcp", Listen: ingesttest.FreeAddr(t), Tenant: "cardiff"}
+	// Listeners on port 0 (a port picked beforehand could be taken by
+	// another test's connection before the server binds it); their
+	// addresses are read back.
+	a := syslog.Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "cardiff"}
 	cfg.Syslog.Listeners = []syslog.Listener{a}
 	s := servertest.Start(t, cfg)
 	s.AddTenant(t, "cardiff")
 	s.AddTenant(t, "swansea")
 	cardiffTok, swanseaTok := s.Token(t, "cardiff", "tenant-analyst"), s.Token(t, "swansea", "tenant-analyst")
-	ca, err := net.Dial("tcp", a.Listen)
+	aAddr := s.SyslogAddrs()[0].String()
+	ca, err := net.Dial("tcp", aAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +182,7 @@ func TestReload(t *testing.T) {
 	// Add a listener for swansea, a log source, a limit and the HEC
 	// receiver; bus.max_age waits for a restart.
 	next := cfg
-	b := syslog.Listener{Protocol: "tcp", Listen: ingesttest.FreeAddr(t), Tenant: "swansea"}
+	b := syslog.Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "swansea"}
 	next.Syslog.Listeners = []syslog.Listener{a, b}
 	next.Sources = []parse.Source{{Name: "swansea-fw", Tenant: "swansea", Receiver: "syslog", Type: parse.Auto}}
 	next.Limits = ingest.LimitsConfig{Tenants: map[string]ingest.Limit{"cardiff": {BytesPerDay: 1}}}
@@ -188,13 +191,15 @@ func TestReload(t *testing.T) {
 	if err := s.Reload(ctx, next); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.SyslogAddrs(); len(got) != 2 || got[1].String() != b.Listen {
-		t.Fatalf("syslog listeners after the reload: %v", got)
+	got := s.SyslogAddrs()
+	if len(got) != 2 || got[0].String() != aAddr {
+		t.Fatalf("syslog listeners after the reload: %v (a was on %s)", got, aAddr)
 	}
+	bAddr := got[1].String()
 	if s.HECAddr() == nil {
 		t.Error("HEC receiver not started by the reload")
 	}
-	cb, err := net.Dial("tcp", b.Listen)
+	cb, err := net.Dial("tcp", bAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +229,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantClosed(t, ca, "connection to a removed listener")
-	if got := s.SyslogAddrs(); len(got) != 1 || got[0].String() != b.Listen {
+	if got := s.SyslogAddrs(); len(got) != 1 || got[0].String() != bAddr {
 		t.Errorf("syslog listeners after removing a: %v", got)
 	}
 
