@@ -174,14 +174,8 @@ func alertsIncidents(ctx context.Context, args []string, env Env) error {
 		return nil
 	}
 	for _, in := range out.Incidents {
-		var ents []string
 		es, _ := in["entities"].([]any)
-		for _, e := range es {
-			m, _ := e.(map[string]any)
-			if m["type"] == alert.EntityHost || m["type"] == alert.EntityUser {
-				ents = append(ents, fmt.Sprint(m["value"]))
-			}
-		}
+		ents := incidentEntities(es)
 		titles, _ := in["titles"].([]any)
 		rules := "-"
 		if len(titles) > 0 {
@@ -194,6 +188,26 @@ func alertsIncidents(ctx context.Context, args []string, env Env) error {
 			shortTime(in["last_seen"]), orDash(strings.Join(ents, ",")), rules)
 	}
 	return tw.Flush()
+}
+
+// incidentEntities are the values an incident's line names: its hosts and
+// users, or, when it has neither (password spraying from one address, a
+// phishing sender), its other entities.
+func incidentEntities(es []any) []string {
+	var hostsUsers, others []string
+	for _, e := range es {
+		m, _ := e.(map[string]any)
+		v := fmt.Sprint(m["value"])
+		if m["type"] == alert.EntityHost || m["type"] == alert.EntityUser {
+			hostsUsers = append(hostsUsers, v)
+		} else {
+			others = append(others, v)
+		}
+	}
+	if len(hostsUsers) > 0 {
+		return hostsUsers
+	}
+	return others
 }
 
 // slaText sums up an alert's service-level standing: "breached" when a

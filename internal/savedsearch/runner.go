@@ -295,6 +295,7 @@ func detection(s Search, t tenant.ID, row logstore.Row, from, to, now time.Time)
 	d.Producer = alert.ProducerSearch
 	d.RuleID = RuleID(s.ID)
 	d.Title = s.Name
+	d.Author = s.Author
 	d.Level = sc.Level
 	d.Tags = sc.Tags
 	if d.Fields == nil {

@@ -155,7 +155,8 @@ func (w *world) notRunAfter(t *testing.T, id int64, d time.Duration, last saveds
 func every(d time.Duration) savedsearch.Duration { return savedsearch.Duration(d) }
 
 // TestRunnerAlertsOnAWindowOnce: a member's scheduled search raises one
-// alert (producer search, its rule ID, its level) from the events of its
+// alert (producer search, its rule ID, its level, the search's author as the
+// alert's) from the events of its
 // window that reach the threshold; the next run searches only the next
 // window, and an event outside any window (before the first, or not yet
 // past the delay) is not counted.
@@ -179,6 +180,9 @@ func TestRunnerAlertsOnAWindowOnce(t *testing.T) {
 	a := as[0]
 	if a.RuleID != savedsearch.RuleID(s.ID) || a.Title != s.Name || a.Level != "high" || a.Count != 2 || len(a.Evidence) != 2 {
 		t.Errorf("alert %+v: want rule %s, title %q, level high, 2 events", a, savedsearch.RuleID(s.ID), s.Name)
+	}
+	if a.Author != "ana" {
+		t.Errorf("author %q: want the search's author, ana", a.Author)
 	}
 	if !slices.Equal(a.Tags, []string{"attack.t1110", "attack.credential-access"}) {
 		t.Errorf("tags %v: want the schedule's", a.Tags)
