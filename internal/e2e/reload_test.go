@@ -6,12 +6,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/tarian-soc/tarian/internal/ingest/ingesttest"
 )
 
 // TestReloadOnSIGHUP drives issue 17's configuration reload with the built
@@ -23,7 +22,10 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "tarian.yaml")
-	a, b := ingesttest.FreeAddr(t), ingesttest.FreeAddr(t)
+	// Listeners on port 0 (a port picked beforehand could be taken by
+	// another test's connection before the server binds it); the server's
+	// log says where each one listens.
+	const anyPort = "127.0.0.1:0"
 	write := func(body string) {
 		t.Helper()
 		if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
@@ -33,11 +35,12 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	listener := func(addr, tenant string) string {
 		return fmt.Sprintf("    - protocol: tcp\n      listen: %q\n      tenant: %s\n", addr, tenant)
 	}
-	write("syslog:\n  listeners:\n" + listener(a, "reload-a"))
+	write("syslog:\n  listeners:\n" + listener(anyPort, "reload-a"))
 	// The listener's tenant is created after the server starts.
 	s := startServerWith(t, filepath.Join(dir, "data"), []string{"--config", cfgPath})
 	s.addTenant("reload-a")
 	s.addTenant("reload-b")
+	a := syslogAddrs(t, s, 1)[0]
 
 	ca, err := net.Dial("tcp", a)
 	if err != nil {
@@ -59,8 +62,9 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	s.waitCount(adminToken, "*", `"sighup-a"`, map[string]int{"reload-a": 5})
 
 	// Add a listener for reload-b and send SIGHUP.
-	write("syslog:\n  listeners:\n" + listener(a, "reload-a") + listener(b, "reload-b"))
+	write("syslog:\n  listeners:\n" + listener(anyPort, "reload-a") + listener(anyPort, "reload-b"))
 	s.signal(syscall.SIGHUP)
+	b := syslogAddrs(t, s, 2)[1]
 	var cb net.Conn
 	for deadline := time.Now().Add(startTimeout); ; time.Sleep(20 * time.Millisecond) {
 		if cb, err = net.Dial("tcp", b); err == nil {
@@ -82,7 +86,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	s.waitCount(adminToken, "*", `"sighup-a"`, map[string]int{"reload-a": 10})
 
 	// A file that does not load is refused, naming its line; nothing stops.
-	write("syslog:\n  listeners:\n" + listener(a, "reload-a") + "  max_message_bytes: lots\n")
+	write("syslog:\n  listeners:\n" + listener(anyPort, "reload-a") + "  max_message_bytes: lots\n")
 	s.signal(syscall.SIGHUP)
 	for deadline := time.Now().Add(startTimeout); !strings.Contains(s.log(), "configuration reload refused"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -102,5 +106,24 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	} else {
 		_, _ = io.WriteString(c, "")
 		c.Close()
+	}
+}
+
+// syslogAddrs waits until the server's log has said n times where a syslog
+// listener listens, and returns those addresses in the order it said them.
+func syslogAddrs(t *testing.T, s *server, n int) []string {
+	t.Helper()
+	re := regexp.MustCompile(`"msg":"syslog listening".*"addr":"([^"]+)"`)
+	for deadline := time.Now().Add(startTimeout); ; time.Sleep(20 * time.Millisecond) {
+		var addrs []string
+		for _, m := range re.FindAllStringSubmatch(s.log(), -1) {
+			addrs = append(addrs, m[1])
+		}
+		if len(addrs) >= n {
+			return addrs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server's log names %d syslog listeners, want %d:\n%s", len(addrs), n, s.log())
+		}
 	}
 }

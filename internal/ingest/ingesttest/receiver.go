@@ -57,18 +57,6 @@ func (d *Directory) Tenant(_ context.Context, id tenant.ID) (tenant.Tenant, erro
 	return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, tenant.ErrNotFound)
 }
 
-// FreeAddr returns a 127.0.0.1 TCP address nothing listens on, for a
-// listener that must keep its address across a reload.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // WaitFor polls cond until it holds, and fails the test if it does not
 // within d.
 func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {

@@ -453,9 +453,13 @@ func TestMissingTenant(t *testing.T) {
 // invalid configuration changes nothing.
 func TestReload(t *testing.T) {
 	ctx := context.Background()
-	a := Listener{Protocol: "tcp", Listen: ingesttest.FreeAddr(t), Tenant: "alpha"}
+	// Listeners on port 0 (a port picked beforehand could be taken by
+	// another test's connection before the receiver binds it); their
+	// addresses are read back.
+	a := Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "alpha"}
 	r, sink := start(t, config(a))
-	ca, err := net.Dial("tcp", a.Listen)
+	aAddr := r.Addrs()[0].String()
+	ca, err := net.Dial("tcp", aAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,14 +481,23 @@ func TestReload(t *testing.T) {
 	}
 
 	// Add b: a's connection keeps going.
-	b := Listener{Protocol: "tcp", Listen: ingesttest.FreeAddr(t), Tenant: "bravo"}
+	b := Listener{Protocol: "tcp", Listen: "127.0.0.1:0", Tenant: "bravo"}
 	next := config(a, b)
 	next.MaxMessageBytes = 2048
 	if err := r.Reload(ctx, next); err != nil {
 		t.Fatal(err)
 	}
+	if got := r.Addrs(); len(got) != 2 || got[0].String() != aAddr {
+		t.Fatalf("Addrs after adding b = %v, want a's %s kept", got, aAddr)
+	}
+	// b from now on at the address it was given.
+	b.Listen = r.Addrs()[1].String()
+	next.Listeners[1] = b
+	if err := r.Reload(ctx, next); err != nil {
+		t.Fatal(err)
+	}
 	if got := r.Addrs(); len(got) != 2 || got[1].String() != b.Listen {
-		t.Fatalf("Addrs after adding b = %v", got)
+		t.Fatalf("Addrs after naming b's address = %v", got)
 	}
 	send(t, r.Addrs()[1], "", "<13>b1\n")
 	fmt.Fprint(ca, "<13>a2\n")
@@ -502,7 +515,7 @@ func TestReload(t *testing.T) {
 	if _, err := ca.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("connection of a removed listener: read = %v, want it closed", err)
 	}
-	if _, err := net.Dial("tcp", a.Listen); err == nil {
+	if _, err := net.Dial("tcp", aAddr); err == nil {
 		t.Error("removed listener still accepts")
 	}
 	send(t, r.Addrs()[0], "", "<13>b2\n")
