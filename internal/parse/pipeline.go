@@ -129,7 +129,10 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		f        *Format
 		detected bool
 		payload  []byte
-		err      error
+		// text says payload is the record's text, its message field (a
+		// syslog message, a file's line, a shipper's message).
+		text bool
+		err  error
 	)
 	// A receiver that knows its records' type (a cloud poller) names it
 	// after a slash: "poller/entra-signin".
@@ -166,7 +169,7 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 			if receiver == "otlp" {
 				envelope.OTLP(ev) // attributes at their ECS names
 			}
-			payload = pp.message(ev)
+			payload, text = pp.message(ev), true
 			if f == nil {
 				f = pp.detect(payload, false)
 			}
@@ -176,22 +179,25 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		if payload, isJSON, err = pp.envelope(raw, ev, lines); err != nil {
 			return evs[:start], err
 		}
+		text = !isJSON
 		pick(func() string { return pp.host(ev) })
 		if f == nil {
 			f, detected = pp.detect(payload, isJSON), true
 		}
 		if f == nil && isJSON {
-			f = pp.detect(pp.message(ev), false)
+			if f = pp.detect(pp.message(ev), false); f != nil {
+				payload, text = pp.message(ev), true
+			}
 		}
 		switch {
 		case f == nil:
-		case f.JSON && !isJSON && !f.Text:
+		case f.JSON && text && !f.Text:
 			if !detected {
 				return evs[:start], fmt.Errorf("%s: the record is not a JSON object", f.Type)
 			}
 			f = nil
-		case !f.JSON && isJSON:
-			payload = pp.message(ev)
+		case !f.JSON && !text:
+			payload, text = pp.message(ev), true
 		}
 	}
 	if f == nil {
@@ -222,6 +228,13 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 	env := append(pp.scratch.Fields[:0], ev.Fields...)
 	pp.scratch.Fields = env
 	envTime := ev.Time
+	// A JSON format reading the record's text (JSON in a syslog message,
+	// Windows XML in a file's line) maps all of it: the text is not kept
+	// again as the message, only the message the record itself names.
+	textAt := -1
+	if text {
+		textAt = slices.IndexFunc(env, func(f event.Field) bool { return f.Name == event.FieldMessage })
+	}
 	evs = evs[:start]
 	for _, rec := range records {
 		evs = grow(evs)
@@ -248,6 +261,9 @@ func (pp *Parser) parse(t tenant.ID, raw event.Raw, typ string, lines bool, evs 
 		}
 		if len(records) > 1 {
 			ev.Fields = append(ev.Fields, event.Field{Name: event.FieldOriginal, Value: string(rec)})
+		}
+		if rf.JSON && textAt >= 0 && ev.Fields[textAt].Name == event.FieldMessage {
+			ev.Fields = slices.Delete(ev.Fields, textAt, textAt+1)
 		}
 		pp.finish(raw, ev, rf.Type, src, detected)
 	}

@@ -340,3 +340,56 @@ func TestHostRank(t *testing.T) {
 		t.Error("user.name ranks as a host field")
 	}
 }
+
+// TestJSONFormatOfText: a JSON object, or Windows XML, sent as text (a
+// syslog message, rsyslog's @cee: records, a shipper's message) is read
+// by its JSON format, and an application's JSON that no format knows as
+// plain JSON, its fields flattened; the text is not kept again as the
+// message (the record is the raw layer's), only the message the record
+// itself names. Text that only looks like JSON stays the message.
+func TestJSONFormatOfText(t *testing.T) {
+	const xml = `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4625</EventID><Channel>Security</Channel><Computer>FS02</Computer><TimeCreated SystemTime='2026-11-09T06:31:44Z'/></System><EventData><Data Name='TargetUserName'>tomos</Data></EventData></Event>`
+	const zeekDNS = `{"ts":1764000000.5,"uid":"C1","id.orig_h":"10.0.0.5","id.orig_p":51000,"id.resp_h":"192.0.2.53","id.resp_p":53,"proto":"udp","query":"evil.example","_path":"dns"}`
+	for _, c := range []struct {
+		name, receiver, record, typ string
+		want                        map[string]string
+	}{
+		{"Windows XML in a syslog message", "syslog", "<14>Nov  9 06:31:45 wec-relay EventLog: " + xml, "windows",
+			map[string]string{"TargetUserName": "tomos", "host.name": "FS02", "message": ""}},
+		{"Zeek JSON in a syslog message", "syslog", "<134>1 2026-11-24T16:00:00Z sensor1 zeek - - - " + zeekDNS, "zeek",
+			map[string]string{"dns.question.name": "evil.example", "source.ip": "10.0.0.5", "host.name": "sensor1", "message": ""}},
+		{"an application's JSON with its own message", "syslog", `<134>Nov 24 16:00:00 web1 portal[12]: {"user":"bob","action":"login","message":"user logged in"}`, "json",
+			map[string]string{"user": "bob", "action": "login", "message": "user logged in", "host.name": "web1", "process.name": "portal"}},
+		{"an @cee: record", "syslog", `<134>Nov 24 16:00:00 web1 portal[12]: @cee: {"user":"bob","@timestamp":"2026-11-24T15:59:58Z"}`, "json",
+			map[string]string{"user": "bob", "message": "", "@timestamp": "2026-11-24T15:59:58.000Z"}},
+		{"a shipper's message that is JSON", "http", `{"host":{"name":"web1"},"message":"{\"user\":\"bob\",\"action\":\"login\"}"}`, "json",
+			map[string]string{"user": "bob", "action": "login", "host.name": "web1", "message": ""}},
+		{"text that only looks like JSON", "syslog", `<134>Nov 24 16:00:00 web1 portal[12]: {not json}`, "",
+			map[string]string{"message": "{not json}", "host.name": "web1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evs, err := parseRecord(t, parse.Config{Raw: parse.RawOnParseError}, "cardiff", c.receiver, c.record)
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("err %v, %d events", err, len(evs))
+			}
+			ev := evs[0]
+			if got := get(ev, parse.FieldType); got != c.typ {
+				t.Errorf("type %q, want %q: %v", got, c.typ, ev.Fields)
+			}
+			for name, want := range c.want {
+				if got := get(ev, name); got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
+			n := 0
+			for _, f := range ev.Fields {
+				if f.Name == event.FieldMessage {
+					n++
+				}
+			}
+			if n > 1 {
+				t.Errorf("%d message fields: %v", n, ev.Fields)
+			}
+		})
+	}
+}

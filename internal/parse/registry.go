@@ -1,6 +1,8 @@
 package parse
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/valyala/fastjson"
@@ -88,8 +90,11 @@ var formats = []*Format{
 	// The fallback of text fallbacks: any syslog line, by its program.
 	{Type: linuxauth.TypeSyslog, Title: "any syslog line: program, pid and host from the header, the message kept",
 		New: func() FormatParser { return &linuxauth.SyslogParser{} }, Sniff: syslogheader.Sniff},
-	{Type: plainJSONType, Title: "plain JSON: fields flattened to dotted names; a source's field_map adds ECS names", JSON: true,
-		New: func() FormatParser { return &plainJSON{} }},
+	// Last: any JSON object sent as text (an application's JSON in a syslog
+	// message, rsyslog's "@cee:" records, a shipper's line) that no
+	// format above took.
+	{Type: plainJSONType, Title: "plain JSON: fields flattened to dotted names (also a JSON object, or an @cee: record, sent as a syslog message or a line); a source's field_map adds ECS names", JSON: true, Text: true,
+		New: func() FormatParser { return &plainJSON{} }, Sniff: sniffJSONText},
 }
 
 // plainJSONType is the type of a JSON document read as it is: declared,
@@ -103,8 +108,16 @@ type plainJSON struct {
 	flat envelope.JSON
 }
 
+// errNotObject is the plain JSON type's answer to a text payload that is
+// not a JSON object (a source declared json that sends plain text).
+var errNotObject = errors.New("the record is not a JSON object")
+
 func (j *plainJSON) Parse(payload []byte, dst *event.Event) error {
-	v, err := j.p.ParseBytes(payload)
+	b := jsonText(payload)
+	if len(b) == 0 || b[0] != '{' {
+		return errNotObject
+	}
+	v, err := j.p.ParseBytes(b)
 	if err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
@@ -112,9 +125,13 @@ func (j *plainJSON) Parse(payload []byte, dst *event.Event) error {
 	if err != nil {
 		return envelope.ErrNotObject
 	}
+	n := len(dst.Fields)
 	dst.Fields = j.flat.Flatten(dst.Fields, o)
+	// The document's own time, not an envelope's (a syslog header's
+	// @timestamp is already in dst).
+	own := event.Event{Fields: dst.Fields[n:]}
 	for _, name := range envelope.TimeFields {
-		if s, ok := dst.Get(name); ok {
+		if s, ok := own.Get(name); ok {
 			if t, ok := ecs.ParseTime(s); ok {
 				dst.Time = t
 				break
@@ -122,4 +139,25 @@ func (j *plainJSON) Parse(payload []byte, dst *event.Event) error {
 		}
 	}
 	return nil
+}
+
+// ceeCookie starts a CEE-enhanced syslog message (rsyslog's mmjsonparse,
+// syslog-ng's json-parser): the JSON object follows it.
+const ceeCookie = "@cee:"
+
+// jsonText returns the JSON object a text payload holds: payload without
+// leading white space and a leading @cee: cookie.
+func jsonText(payload []byte) []byte {
+	b := bytes.TrimLeft(payload, " \t")
+	if after, ok := bytes.CutPrefix(b, []byte(ceeCookie)); ok {
+		b = bytes.TrimLeft(after, " \t")
+	}
+	return b
+}
+
+// sniffJSONText reports whether a text payload is a JSON object (from its
+// first and last bytes; parsing tells for sure).
+func sniffJSONText(payload []byte) bool {
+	b := bytes.TrimRight(jsonText(payload), " \t\r\n")
+	return len(b) >= 2 && b[0] == '{' && b[len(b)-1] == '}'
 }

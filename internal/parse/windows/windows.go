@@ -154,9 +154,6 @@ func (p *Parser) ParseShape(payload []byte, dst *event.Event) (Shape, error) {
 // dst through p.out), telling the shape apart.
 func (p *Parser) decode(payload []byte, dst *event.Event) (Shape, error) {
 	b := trimLeft(payload)
-	if len(b) > 0 && b[0] == '<' {
-		dropMessage(dst, payload)
-	}
 	p.reset(dst)
 	if len(b) == 0 {
 		return ShapeUnknown, fmt.Errorf("%w: empty payload", ErrNotWindows)
@@ -204,19 +201,6 @@ func (p *Parser) decode(payload []byte, dst *event.Event) (Shape, error) {
 		p.out.rollback()
 	}
 	return shape, err
-}
-
-// dropMessage removes the message field an envelope gave dst when it is
-// the XML payload itself (a syslog message, a JSON record's message): the
-// XML is the event, kept as the record (event.original, the raw archive);
-// the event's message is its rendered text, when it has one.
-func dropMessage(dst *event.Event, payload []byte) {
-	for i := range dst.Fields {
-		if f := &dst.Fields[i]; f.Name == event.FieldMessage && len(f.Value) == len(payload) && f.Value == string(payload) {
-			dst.Fields = append(dst.Fields[:i], dst.Fields[i+1:]...)
-			return
-		}
-	}
 }
 
 // embeddedXML returns the Windows XML a record carries as its message,
