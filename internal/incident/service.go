@@ -199,7 +199,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, t tenant.ID, d D
 			c.Tasks = append(c.Tasks, Task{Title: strings.TrimSpace(task), Author: p.TokenID, Created: now, Updated: now})
 		}
 		c.Timeline = append(c.Timeline, Entry{Time: now, Kind: KindTask, Author: p.TokenID, Role: string(p.Role),
-			Text: fmt.Sprintf("template %s: %d tasks", tm.Name, len(tm.Tasks)), Data: map[string]string{"template": tm.Name}})
+			Text: fmt.Sprintf("template %s: %d tasks", tm.Name, len(tm.Tasks)), Data: map[string]string{"template": tm.Name, "tasks": strconv.Itoa(len(tm.Tasks))}})
 	}
 	add, err := s.alertAdditions(ctx, &c, d.Alerts, now)
 	if err != nil {

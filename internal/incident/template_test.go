@@ -28,7 +28,7 @@ func TestCreateFromTemplate(t *testing.T) {
 		t.Errorf("tasks %q, want the template's in order", got)
 	}
 	last := c.Timeline[len(c.Timeline)-1]
-	if last.Kind != incident.KindTask || last.Text != "template Phishing: 2 tasks" || last.Data["template"] != "Phishing" {
+	if last.Kind != incident.KindTask || last.Text != "template Phishing: 2 tasks" || last.Data["template"] != "Phishing" || last.Data["tasks"] != "2" {
 		t.Errorf("timeline entry %+v", last)
 	}
 	again, err := f.svc.Case(context.Background(), provider, "council-a", c.ID)

@@ -63,7 +63,7 @@ try {
   await page.getByRole('heading', { name: alertTitle, level: 1 }).waitFor();
   await page.locator('.live[data-live="live"]').waitFor();
   let view = await page.locator('main').innerText();
-  for (const w of ['Open', 'gwynedd', 'not yet: the provider\'s alone', `Alert ${alertID}`, 'WS1', 'Case opened']) check(view.includes(w), `the new case shows ${w}:\n${view}`);
+  for (const w of ['Open', 'gwynedd', 'not yet: the provider\'s alone', `Alert ${alertID}`, 'WS1', 'Case opened', '6 tasks from the Account compromise template']) check(view.includes(w), `the new case shows ${w}:\n${view}`);
   check((await page.locator(`a[href="/alerts/${alertID}"]`).count()) === 1, 'the case links its alert');
   check((await page.locator('.tasks li[data-done="no"]').count()) === 6, `the template's 6 tasks, open: ${await page.locator('.tasks').innerText()}`);
   await page.locator('.tasks li').first().filter({ hasText: "Reset the account's password and end its sessions and tokens" }).waitFor();

@@ -150,6 +150,7 @@ export function entryText(e: Entry, c: Case): string {
       return t('cases.entry.observable', { type: d.type ?? '', value: d.value ?? '' });
     case 'task': {
       if (d.title !== undefined) return t('cases.entry.taskAdded', { title: d.title });
+      if (d.template !== undefined) return t('cases.entry.template', { name: d.template, n: d.tasks ?? '' });
       const task = (c.tasks ?? []).find((tk) => String(tk.id) === d.task);
       return t(d.done === 'true' ? 'cases.entry.taskDone' : 'cases.entry.taskReopened', { title: task?.title ?? d.task ?? '' });
     }
