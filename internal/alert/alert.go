@@ -84,6 +84,10 @@ type Detection struct {
 	Fields []event.Field
 	// EventRef names the event: its bus position "<seq>:<idx>".
 	EventRef string
+	// Related names the other events a correlation's detection stands for
+	// (its member rules' matches in the window): they join EventRef in the
+	// alert's evidence, so the analyst sees them all.
+	Related []string
 	// EventHash identifies the event's content (event.hash): one event
 	// counts once in an alert, however often it is replayed.
 	EventHash string

@@ -418,7 +418,12 @@ func printAlert(w io.Writer, a map[string]any) error {
 	line("resolution", a["resolution"])
 	line("note", a["note"])
 	line("assignee", a["assignee"])
-	line("count", a["count"])
+	if n, ok := a["count"].(float64); ok && len(evidenceRefs(a)) > int(n) {
+		// A correlation's matches stand for more events than they count.
+		line("count", fmt.Sprintf("%v (a correlation of %d events)", a["count"], len(evidenceRefs(a))))
+	} else {
+		line("count", a["count"])
+	}
 	line("incident", a["incident"])
 	if n, _ := a["also_seen"].(float64); n > 0 {
 		line("also seen", fmt.Sprintf("at %v other members (one of its external observables)", n))

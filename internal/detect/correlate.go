@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -60,10 +61,17 @@ type CorrelationResult struct {
 	Last  time.Time
 	// Rules lists the ids (or names) of the rules whose matches took part.
 	Rules []string
+	// Refs are the references of the events whose matches took part
+	// (EvaluateEvent's ref), in the window's order, at most MaxRefs; for a
+	// match of another correlation (chaining), its last event.
+	Refs []string
 }
 
 // maxGroupEntries bounds the matches one group keeps in its window.
 const maxGroupEntries = 10000
+
+// MaxRefs is how many event references a correlation's match lists.
+const MaxRefs = 100
 
 // compileCorrelations compiles correlations in dependency order: one that
 // refers to another correlation waits until that one is compiled.
@@ -281,6 +289,7 @@ type group struct {
 type entry struct {
 	T      int64   `json:"t"` // unix nanoseconds
 	Member int     `json:"m"`
+	Ref    string  `json:"r,omitempty"` // the event's reference, when known
 	Value  string  `json:"v,omitempty"`
 	Num    float64 `json:"n,omitempty"`
 	HasNum bool    `json:"h,omitempty"`
@@ -368,6 +377,9 @@ func (s *State) observe(st *evState, c *ccorr, r *crule, fn func(Match)) {
 		if len(c.value[mi]) == 1 {
 			en.Num, en.HasNum = parseNumber(st.vals[i].raw)
 		}
+	}
+	if st.ref != (event.Ref{}) {
+		en.Ref = st.ref.String()
 	}
 	s.record(c, mi, t, hasTime, vals, en, fn)
 }
@@ -457,7 +469,12 @@ func result(c *ccorr, es []entry, value float64, groupVals []Field) *Correlation
 	res := &CorrelationResult{Type: c.c.Type, Value: value, Group: groupVals,
 		First: time.Unix(0, es[0].T).UTC(), Last: time.Unix(0, es[len(es)-1].T).UTC()}
 	seen := map[int]bool{}
+	refs := map[string]bool{}
 	for _, x := range es {
+		if x.Ref != "" && !refs[x.Ref] && len(res.Refs) < MaxRefs {
+			refs[x.Ref] = true
+			res.Refs = append(res.Refs, x.Ref)
+		}
 		if !seen[x.Member] {
 			seen[x.Member] = true
 			mr := c.members[x.Member].sigmaRule()
@@ -594,6 +611,9 @@ func (s *State) fire(c *ccorr, res *CorrelationResult, t time.Time, fn func(Matc
 			if len(p.valueName[pi]) == 1 {
 				pen.Num, pen.HasNum = parseNumber([]byte(v))
 			}
+		}
+		if len(res.Refs) > 0 {
+			pen.Ref = res.Refs[len(res.Refs)-1]
 		}
 		s.record(p, pi, t, true, pvals, pen, fn)
 	}

@@ -57,15 +57,8 @@ func runCorrelation(t *testing.T, corr string, events []string) []corrFiring {
 	st := NewState()
 	var got []corrFiring
 	for i, evt := range events {
-		snap, err := st.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		st = NewState()
-		if err := st.UnmarshalBinary(snap); err != nil {
-			t.Fatalf("event %d: restore: %v", i, err)
-		}
-		err = e.EvaluateWith(st, []byte(evt), func(m Match) {
+		st = restored(t, st)
+		err := e.EvaluateWith(st, []byte(evt), func(m Match) {
 			if m.Correlation == nil {
 				return
 			}
@@ -194,4 +187,18 @@ func TestCorrelationRangeRestoresOldState(t *testing.T) {
 	if st.Groups() != 0 {
 		t.Errorf("the closed window should be gone, %d groups left", st.Groups())
 	}
+}
+
+// restored is st saved and loaded again, as a restart does.
+func restored(t *testing.T, st *State) *State {
+	t.Helper()
+	snap, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := NewState()
+	if err := next.UnmarshalBinary(snap); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	return next
 }

@@ -793,6 +793,7 @@ func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
 	if err := st.load(raw); err != nil {
 		return err
 	}
+	st.ref = event.Ref{}
 	e.evaluate(st, cs, fn)
 	return nil
 }
@@ -803,9 +804,17 @@ func (e *Engine) EvaluateWith(cs *State, raw []byte, fn func(Match)) error {
 // flattened from Event.EventData.Image answers to Image; a value holding a
 // JSON array counts as each of its elements.
 func (e *Engine) EvaluateFields(cs *State, fields []event.Field, fn func(Match)) {
+	e.EvaluateEvent(cs, event.Ref{}, fields, fn)
+}
+
+// EvaluateEvent is EvaluateFields for the event at ref (its bus position;
+// the zero Ref names none): a correlation's match lists the references of
+// the events that took part (CorrelationResult.Refs).
+func (e *Engine) EvaluateEvent(cs *State, ref event.Ref, fields []event.Field, fn func(Match)) {
 	st := e.pool.Get().(*evState)
 	defer e.pool.Put(st)
 	st.loadFields(fields)
+	st.ref = ref
 	e.evaluate(st, cs, fn)
 }
 

@@ -102,6 +102,9 @@ type evState struct {
 	flat    map[string]*target // flat field name -> where its values go (loadFields)
 	named   map[string]*target // mapped field name -> where its values go (load)
 	off     map[string]bool    // rules switched off (State.SetDisabled)
+	// ref is the event's position, for correlations' evidence
+	// (EvaluateEvent); the zero Ref when unknown.
+	ref event.Ref
 }
 
 func newEvState(e *Engine) *evState {

@@ -112,7 +112,7 @@ func (c *Consumer) Process(ctx context.Context, b *stage.Batch) error {
 		eng := rs.engineFor(t)
 		for j := range m.Events {
 			ref := m.Refs[j]
-			eng.EvaluateFields(st, m.Events[j].Fields, func(mt detect.Match) {
+			eng.EvaluateEvent(st, ref, m.Events[j].Fields, func(mt detect.Match) {
 				byTenant[t] = append(byTenant[t], detection(ref, m.Records[ref.Idx], m.Events[j].Fields, mt))
 			})
 			if s.d.Intel != nil {

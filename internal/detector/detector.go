@@ -586,6 +586,12 @@ func detection(ref event.Ref, r event.Raw, fields []event.Field, m detect.Match)
 		// A correlation's entities are its group-by values, not the last
 		// event's.
 		d.Entities = alert.Entities(d.Fields)
+		// Its events are those of its matches, in the window's order (the
+		// event at hand, when a window judged at its close ends, is any
+		// later one).
+		if len(c.Refs) > 0 {
+			d.EventRef, d.Related = c.Refs[0], c.Refs[1:]
+		}
 	} else {
 		h.Write([]byte(fieldValue(fields, event.FieldHash) + "/" + strconv.Itoa(ref.Sub)))
 	}

@@ -1,12 +1,15 @@
 package detector_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +246,39 @@ func TestCorrelationAcrossRestart(t *testing.T) {
 	got := alerts(t, s, servertest.AdminToken, "council-a", 1)
 	if len(got) != 1 || got[0].Title != "Password spray from one address" || got[0].Fields["IpAddress"] != "203.0.113.9" {
 		t.Fatalf("alerts after restart = %+v", got)
+	}
+	// Its evidence is the three failures, two of them from before the
+	// restart, each found by its reference.
+	var list struct {
+		Alerts []struct {
+			ID int64 `json:"id"`
+		}
+	}
+	s.JSON(t, "GET", "/api/v1/alerts?tenant=council-a", servertest.AdminToken, nil, &list)
+	var one struct {
+		Evidence []string `json:"evidence"`
+	}
+	s.JSON(t, "GET", fmt.Sprintf("/api/v1/alerts/%d", list.Alerts[0].ID), servertest.AdminToken, nil, &one)
+	var users []string
+	for _, ref := range one.Evidence {
+		seq, idx, _ := strings.Cut(ref, ":")
+		q := url.QueryEscape(fmt.Sprintf("tarian.seq:=%s tarian.idx:=%s", seq, idx))
+		var row map[string]string
+		// The detector may run ahead of the store: wait for the event.
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(30 * time.Millisecond) {
+			_, body := s.Do(t, "GET", "/api/v1/search?tenant=council-a&q="+q, servertest.AdminToken, nil)
+			err := json.Unmarshal(bytes.TrimSpace(body), &row)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the event of evidence %s: %s (%v)", ref, body, err)
+			}
+		}
+		users = append(users, row["TargetUserName"])
+	}
+	if !slices.Equal(users, []string{"alice", "bob", "carol"}) {
+		t.Errorf("the correlation alert's evidence %v names the failures of %v, want alice's, bob's and carol's", one.Evidence, users)
 	}
 }
 

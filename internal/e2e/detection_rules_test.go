@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -72,8 +74,13 @@ func TestRulesSwitchDeleteCLI(t *testing.T) {
 	if as := s.alertList(adminToken, "--tenant", "gwynedd"); len(as) != 0 {
 		t.Errorf("gwynedd, correlation off: %+v", as)
 	}
-	if as := s.alertList(adminToken, "--tenant", "powys"); len(as) != 1 || as[0].RuleID != corr {
-		t.Errorf("powys: %+v, want the correlation's alert", as)
+	as := s.alertList(adminToken, "--tenant", "powys")
+	if len(as) != 1 || as[0].RuleID != corr {
+		t.Fatalf("powys: %+v, want the correlation's alert", as)
+	}
+	// Its one match stands for the three failed logons, all its evidence.
+	if out := s.mustCLI(adminToken, "alerts", "show", fmt.Sprint(as[0].ID)); !regexp.MustCompile(`count: +1 \(a correlation of 3 events\)\n`).MatchString(out) {
+		t.Errorf("alerts show of the correlation's alert:\n%s", out)
 	}
 	s.mustCLI(adminG, "rules", "enable", corr)
 	s.mustCLI(ingG, "ingest", write("g2.jsonl", failedLogons("192.0.2.11", at.Add(20*time.Minute), 3)))

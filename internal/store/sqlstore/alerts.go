@@ -772,8 +772,7 @@ func (r *raise) join(row *alertRow, p *alert.Pending) {
 	if et.After(a.LastSeen) {
 		a.LastSeen = et
 	}
-	if len(a.Evidence) < alert.MaxEvidence && p.EventRef != "" {
-		a.Evidence = append(a.Evidence, p.EventRef)
+	if addEvidence(a, p) {
 		row.evidence = ""
 	}
 	row.crit = row.crit.Max(p.Criticality)
@@ -801,9 +800,7 @@ func (r *raise) create(p *alert.Pending) *alertRow {
 		crit: crit, isNew: true,
 	}
 	r.nextID++
-	if p.EventRef != "" {
-		row.a.Evidence = []string{p.EventRef}
-	}
+	addEvidence(&row.a, p)
 	// The newest incident that saw one of the alert's entities within
 	// the group window, else a new one named after the alert.
 	from := nanos(p.EventTime) - int64(p.GroupWindow)
@@ -820,6 +817,20 @@ func (r *raise) create(p *alert.Pending) *alertRow {
 	r.touch(row)
 	r.seen(row, p)
 	return row
+}
+
+// addEvidence adds the references of p's events (its event, then a
+// correlation's others) to a's evidence, each once and at most
+// alert.MaxEvidence in all, and reports whether any was added.
+func addEvidence(a *alert.Alert, p *alert.Pending) bool {
+	added := false
+	for _, ref := range append([]string{p.EventRef}, p.Related...) {
+		if ref != "" && len(a.Evidence) < alert.MaxEvidence && !slices.Contains(a.Evidence, ref) {
+			a.Evidence = append(a.Evidence, ref)
+			added = true
+		}
+	}
+	return added
 }
 
 func nilIfEmpty[S ~[]E, E any](s S) S {

@@ -361,23 +361,32 @@ func testAlertKey(t *testing.T, s AlertStore) {
 
 // testCorrelationGroups: a correlation's alerts are one per group (two
 // addresses spraying passwords are two alerts, however the default key of
-// host and user reads), unless the rule's own key says otherwise.
+// host and user reads), unless the rule's own key says otherwise. Its
+// evidence is every event of its matches (the event, then the related
+// ones), each once.
 func testCorrelationGroups(t *testing.T, s AlertStore) {
 	addTenants(t, s, "council-a")
-	spray := func(rule, ip, hash string, at time.Time) alert.Detection {
-		return alert.Detection{Producer: alert.ProducerCorrelation, RuleID: rule, Title: "Password spraying", Level: "high",
+	spray := func(rule, ip, hash string, at time.Time, refs ...string) alert.Detection {
+		d := alert.Detection{Producer: alert.ProducerCorrelation, RuleID: rule, Title: "Password spraying", Level: "high",
 			Fields:    []event.Field{{Name: "IpAddress", Value: ip}},
 			Entities:  []alert.Entity{{Type: alert.EntitySourceIP, Value: ip}},
 			EventHash: hash, EventTime: at, Received: at.Add(time.Second)}
+		if len(refs) > 0 {
+			d.EventRef, d.Related = refs[0], refs[1:]
+		}
+		return d
 	}
 	cfg := alert.DefaultConfig()
 	cfg.Rules = map[string]alert.Dedup{"spray-merged": {Key: []string{}, Window: time.Hour}}
 	p, _ := newPipeline(t, s, &cfg)
-	a := raiseOne(t, p, "council-a", spray("spray", "203.0.113.7", "h1", t0))
+	a := raiseOne(t, p, "council-a", spray("spray", "203.0.113.7", "h1", t0, "1:3", "1:1", "1:2"))
 	b := raiseOne(t, p, "council-a", spray("spray", "198.51.100.9", "h2", t0.Add(time.Minute)))
-	again := raiseOne(t, p, "council-a", spray("spray", "203.0.113.7", "h3", t0.Add(2*time.Minute)))
+	again := raiseOne(t, p, "council-a", spray("spray", "203.0.113.7", "h3", t0.Add(2*time.Minute), "2:0", "1:3", "1:4"))
 	if a.Alert.ID == b.Alert.ID || again.Alert.ID != a.Alert.ID || again.Alert.Count != 2 {
 		t.Errorf("spray alerts %d, %d, %d (count %d): want one per address, the first address's twice", a.Alert.ID, b.Alert.ID, again.Alert.ID, again.Alert.Count)
+	}
+	if got, want := mustAlert(t, s, "council-a", a.Alert.ID).Evidence, []string{"1:3", "1:1", "1:2", "2:0", "1:4"}; !slices.Equal(got, want) {
+		t.Errorf("the spray alert's evidence %v, want %v: its matches' events, each once", got, want)
 	}
 	// The rule's own key (none: every group one alert) is kept.
 	m1 := raiseOne(t, p, "council-a", spray("spray-merged", "203.0.113.7", "h4", t0))
