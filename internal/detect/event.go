@@ -158,19 +158,12 @@ func (st *evState) loadFields(fields []event.Field) {
 		st.flat = map[string]*target{}
 	}
 	for _, f := range fields {
-		t, ok := st.flat[f.Name]
-		if !ok {
-			if len(st.flat) >= maxNameCache {
-				clear(st.flat)
-			}
-			st.name = append(st.name[:0], st.e.flatName(f.Name)...)
-			t = st.resolve(st.name)
-			st.flat[f.Name] = t
-		}
-		if len(t.ops) == 0 && !st.e.needAll {
+		t := st.flatTarget(f.Name)
+		array := len(f.Value) > 1 && f.Value[0] == '[' && f.Value[len(f.Value)-1] == ']'
+		if len(t.ops) == 0 && !st.e.needAll && !(array && st.readUnder(t) && strings.Contains(f.Value, "{")) {
 			continue
 		}
-		if len(f.Value) > 1 && f.Value[0] == '[' && f.Value[len(f.Value)-1] == ']' {
+		if array {
 			if v, err := st.parser.Parse(f.Value); err == nil && v.Type() == fastjson.TypeArray {
 				// Elements are copied: the parser's memory is reused.
 				arr, _ := v.Array()
@@ -179,6 +172,15 @@ func (st *evState) loadFields(fields []event.Field) {
 					case fastjson.TypeString:
 						st.put(t, st.keep(el.GetStringBytes()))
 					case fastjson.TypeNull:
+					case fastjson.TypeObject:
+						// An array of objects (Okta's target): each key
+						// is a field under the array's name, as in a JSON
+						// event.
+						st.put(t, st.keep(el.MarshalTo(st.tmp[:0])))
+						if st.readUnder(t) {
+							obj, _ := el.Object()
+							st.putObject(f.Name, obj)
+						}
 					default:
 						st.put(t, st.keep(el.MarshalTo(st.tmp[:0])))
 					}
@@ -187,6 +189,66 @@ func (st *evState) loadFields(fields []event.Field) {
 			}
 		}
 		st.put(t, evVal{raw: unsafe.Slice(unsafe.StringData(f.Value), len(f.Value))})
+	}
+}
+
+// flatTarget returns where the values of the flat field name go, through
+// the state's cache.
+func (st *evState) flatTarget(name string) *target {
+	t, ok := st.flat[name]
+	if !ok {
+		if len(st.flat) >= maxNameCache {
+			clear(st.flat)
+		}
+		st.name = append(st.name[:0], st.e.flatName(name)...)
+		t = st.resolve(st.name)
+		t.name = string(st.name)
+		st.flat[name] = t
+	}
+	return t
+}
+
+// readUnder reports whether a rule reads a field under t's name (Okta's
+// target.displayName under target), worked out once per name.
+func (st *evState) readUnder(t *target) bool {
+	if t.under == 0 {
+		t.under = 1
+		prefix := t.name + "."
+		for name := range st.e.fieldIDs {
+			if strings.HasPrefix(name, prefix) {
+				t.under = 2
+				break
+			}
+		}
+	}
+	return t.under == 2
+}
+
+// putObject adds the values of an object that is an element of the
+// array field prefix, each under prefix.key (copied: the parser's memory
+// is reused), objects and arrays within it as a JSON event's are.
+func (st *evState) putObject(prefix string, o *fastjson.Object) {
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		name := prefix + "." + string(key)
+		st.putValue(name, v)
+	})
+}
+
+func (st *evState) putValue(name string, v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		obj, _ := v.Object()
+		st.putObject(name, obj)
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		for _, el := range arr {
+			st.putValue(name, el)
+		}
+	case fastjson.TypeNull:
+	case fastjson.TypeString:
+		st.put(st.flatTarget(name), st.keep(v.GetStringBytes()))
+	default:
+		st.put(st.flatTarget(name), st.keep(v.MarshalTo(st.tmp[:0])))
 	}
 }
 
@@ -351,6 +413,10 @@ func (st *evState) value(v *fastjson.Value, node *pathNode, base, n int) {
 // also taking the name's last segment as a value of its own).
 type target struct {
 	ops []targetOp
+	// name is the field's name after mapping (flat fields only); under
+	// caches readUnder: 0 not known yet, 1 no, 2 yes.
+	name  string
+	under uint8
 }
 
 type targetOp struct {
