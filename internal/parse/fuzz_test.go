@@ -24,6 +24,9 @@ func FuzzPipeline(f *testing.F) {
 	} {
 		f.Add([]byte(seed), uint8(0))
 	}
+	// JSON in a syslog message, plain and as an @cee: record.
+	f.Add([]byte(`<134>Nov 25 10:00:00 web1 app[1]: {"user":"bob","message":"m","a":{"b":[1,{"c":null}]}}`), uint8(1))
+	f.Add([]byte(`<134>1 2026-11-25T10:00:00Z web1 app - - - @cee: {"@timestamp":"2026-11-25T09:00:00Z","x":"{"}`), uint8(1))
 	receivers := []string{"http", "syslog", "hec", "file", "poller/entra-signin"}
 	p, err := parse.New(parse.Config{})
 	if err != nil {
