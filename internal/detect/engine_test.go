@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tarian-soc/tarian/internal/event"
 	"github.com/tarian-soc/tarian/internal/sigma"
 )
 
@@ -522,6 +523,27 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add([]byte(`{"winlog":{"channel":"Security","event_data":{"CommandLine":"\u00c9X"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = e.Evaluate(data, func(Match) {})
+	})
+}
+
+// FuzzEvaluateFields: flat fields with any value (JSON arrays, arrays of
+// objects, nested ones) never break the engine, whether rules read under
+// the field's name or keywords read every value.
+func FuzzEvaluateFields(f *testing.F) {
+	src := "title: f\nlogsource: {product: windows}\ndetection:\n  s:\n    t.x.y|contains: 'x'\n  k: [evil]\n  condition: s or k\n"
+	rules, err := sigma.Parse("f.yml", []byte(src))
+	if err != nil {
+		f.Fatal(err)
+	}
+	e, err := Compile(rules, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(`[{"x":{"y":"x"}},{"x":[{"y":null},{"y":1}]}]`)
+	f.Add(`["evil",{"x":[]}]`)
+	f.Add(`[{}]`)
+	f.Fuzz(func(t *testing.T, value string) {
+		e.EvaluateFields(nil, []event.Field{{Name: "Channel", Value: "Security"}, {Name: "t", Value: value}, {Name: "t.x", Value: value}}, func(Match) {})
 	})
 }
 
