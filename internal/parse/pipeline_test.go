@@ -364,6 +364,8 @@ func TestJSONFormatOfText(t *testing.T) {
 			map[string]string{"user": "bob", "message": "", "@timestamp": "2026-11-24T15:59:58.000Z"}},
 		{"a shipper's message that is JSON", "http", `{"host":{"name":"web1"},"message":"{\"user\":\"bob\",\"action\":\"login\"}"}`, "json",
 			map[string]string{"user": "bob", "action": "login", "host.name": "web1", "message": ""}},
+		{"an HEC event that is JSON text", "hec", `{"event":"{\"user\":\"bob\",\"action\":\"login\"}","host":"web1","sourcetype":"portal"}`, "json",
+			map[string]string{"user": "bob", "action": "login", "host.name": "web1", "message": ""}},
 		{"text that only looks like JSON", "syslog", `<134>Nov 24 16:00:00 web1 portal[12]: {not json}`, "",
 			map[string]string{"message": "{not json}", "host.name": "web1"}},
 	} {
