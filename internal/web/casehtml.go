@@ -108,7 +108,7 @@ code { font-size: .9em; overflow-wrap: anywhere; }
 <thead><tr><th scope="col">Alert</th><th scope="col">Title</th><th scope="col">Severity</th><th scope="col">Status</th><th scope="col">Host / user</th><th scope="col">First and last seen</th></tr></thead>
 <tbody>
 {{- range .Linked}}
-<tr><td><code>{{.ID}}</code></td><td>{{.Title}}</td><td>{{.Level}}</td><td>{{.Status}}{{with .Resolution}} ({{.}}){{end}}{{with .Assignee}}, {{.}}{{end}}</td><td>{{.Host}}{{if and .Host .User}} / {{end}}{{.User}}</td><td>{{ts .FirstSeen}} – {{ts .LastSeen}}</td></tr>
+<tr><td><code>{{.ID}}</code></td><td>{{.Title}}</td><td>{{.Level}}</td><td>{{.Status}}{{with .Resolution}} ({{.}}){{end}}{{with .Assignee}}, {{.}}{{end}}</td><td>{{if or .Host .User}}{{.Host}}{{if and .Host .User}} / {{end}}{{.User}}{{else}}{{range $i, $e := .Entities}}{{if eq $i 0}}{{$e.Value}}{{end}}{{end}}{{end}}</td><td>{{ts .FirstSeen}} – {{ts .LastSeen}}</td></tr>
 {{- if .History}}
 <tr><td></td><td colspan="5"><ul class="history">
 {{- range .History}}
