@@ -509,15 +509,7 @@ logsources:
 }
 
 func FuzzEvaluate(f *testing.F) {
-	src := "title: f\nlogsource: {product: windows}\ndetection:\n  s:\n    CommandLine|contains: 'x'\n  k: [evil]\n  condition: s or k\n"
-	rules, err := sigma.Parse("f.yml", []byte(src))
-	if err != nil {
-		f.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	e := compileRules(f, "title: f\nlogsource: {product: windows}\ndetection:\n  s:\n    CommandLine|contains: 'x'\n  k: [evil]\n  condition: s or k\n", Options{})
 	f.Add([]byte(`{"Channel":"Security","CommandLine":"x"}`))
 	f.Add([]byte(`{"Event":{"System":{"Channel":"Security","Provider":{"#attributes":{"Name":"p"}}},"EventData":{"Data":["a",{"b":null}]}}}`))
 	f.Add([]byte(`{"winlog":{"channel":"Security","event_data":{"CommandLine":"\u00c9X"}}}`))
@@ -530,15 +522,7 @@ func FuzzEvaluate(f *testing.F) {
 // objects, nested ones) never break the engine, whether rules read under
 // the field's name or keywords read every value.
 func FuzzEvaluateFields(f *testing.F) {
-	src := "title: f\nlogsource: {product: windows}\ndetection:\n  s:\n    t.x.y|contains: 'x'\n  k: [evil]\n  condition: s or k\n"
-	rules, err := sigma.Parse("f.yml", []byte(src))
-	if err != nil {
-		f.Fatal(err)
-	}
-	e, err := Compile(rules, Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	e := compileRules(f, "title: f\nlogsource: {product: windows}\ndetection:\n  s:\n    t.x.y|contains: 'x'\n  k: [evil]\n  condition: s or k\n", Options{})
 	f.Add(`[{"x":{"y":"x"}},{"x":[{"y":null},{"y":1}]}]`)
 	f.Add(`["evil",{"x":[]}]`)
 	f.Add(`[{}]`)
